@@ -1,0 +1,316 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+	"github.com/gopherlab/gopherlab/kernel/wire"
+)
+
+// echoEngine is a minimal Engine for protocol tests: it streams the code
+// back and shows its length as the result.
+type echoEngine struct{ interrupts chan struct{} }
+
+func (e *echoEngine) Info() Info {
+	return Info{Implementation: "test", Language: LanguageInfo{Name: "go", MIMEType: "text/x-go", FileExtension: ".go"}}
+}
+func (e *echoEngine) Execute(ctx context.Context, r ExecuteRequest, out Output) ExecuteReply {
+	switch {
+	case r.Code == "fail":
+		return ExecuteReply{Status: "error", Ename: "E", Evalue: "failed", Traceback: []string{"line 1"}}
+	case r.Code == "input":
+		v, err := out.Input("? ", false)
+		if err != nil {
+			return ExecuteReply{Status: "error", Ename: "StdinError", Evalue: err.Error()}
+		}
+		out.Stream("stdout", "got "+v)
+		return ExecuteReply{Status: "ok"}
+	case r.Code == "wait":
+		select {
+		case <-e.interrupts:
+			return ExecuteReply{Status: "error", Ename: "Interrupted", Evalue: "interrupted"}
+		case <-time.After(5 * time.Second):
+			return ExecuteReply{Status: "ok"}
+		}
+	}
+	out.Stream("stdout", r.Code)
+	out.Display(MIMEBundle{Data: map[string]any{"text/plain": "d"}}, "id1", false)
+	return ExecuteReply{Status: "ok", Result: &MIMEBundle{Data: map[string]any{"text/plain": fmt.Sprint(len(r.Code))}}}
+}
+func (e *echoEngine) Complete(ctx context.Context, code string, cursor int) (CompleteReply, error) {
+	return CompleteReply{Matches: []string{"x"}, CursorStart: cursor, CursorEnd: cursor}, nil
+}
+func (e *echoEngine) Inspect(ctx context.Context, code string, cursor, detail int) (InspectReply, error) {
+	return InspectReply{}, nil
+}
+func (e *echoEngine) IsComplete(ctx context.Context, code string) (IsCompleteReply, error) {
+	return IsCompleteReply{Status: "complete"}, nil
+}
+func (e *echoEngine) Interrupt() {
+	select {
+	case e.interrupts <- struct{}{}:
+	default:
+	}
+}
+func (e *echoEngine) Close() error { return nil }
+
+func freePorts(t *testing.T, n int) []int {
+	var ports []int
+	var ls []net.Listener
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+type client struct {
+	t       *testing.T
+	signer  *wire.Signer
+	shell   zmq4.Socket
+	control zmq4.Socket
+	stdin   zmq4.Socket
+	iopub   zmq4.Socket
+	msgs    chan *wire.Message
+}
+
+func startTest(t *testing.T) (*Server, *client, wire.ConnectionInfo) {
+	p := freePorts(t, 5)
+	ci := wire.ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], IOPubPort: p[1], StdinPort: p[2],
+		ControlPort: p[3], HBPort: p[4], Key: "k", SignatureScheme: "hmac-sha256"}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := Start(ctx, Config{Conn: ci, Engine: &echoEngine{interrupts: make(chan struct{}, 1)}, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.shutdown)
+	signer, _ := wire.NewSigner("hmac-sha256", "k")
+	c := &client{t: t, signer: signer, msgs: make(chan *wire.Message, 100)}
+	c.shell = zmq4.NewDealer(ctx, zmq4.WithID(zmq4.SocketIdentity("client-shell")))
+	c.control = zmq4.NewDealer(ctx, zmq4.WithID(zmq4.SocketIdentity("client-control")))
+	c.stdin = zmq4.NewDealer(ctx, zmq4.WithID(zmq4.SocketIdentity("client-shell")))
+	c.iopub = zmq4.NewSub(ctx)
+	for _, d := range []struct {
+		s    zmq4.Socket
+		port int
+	}{{c.shell, ci.ShellPort}, {c.control, ci.ControlPort}, {c.stdin, ci.StdinPort}, {c.iopub, ci.IOPubPort}} {
+		if err := d.s.Dial(ci.Endpoint(d.port)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.iopub.SetOption(zmq4.OptionSubscribe, "")
+	go func() {
+		for {
+			raw, err := c.iopub.Recv()
+			if err != nil {
+				return
+			}
+			m, err := wire.Decode(raw.Frames[1:], signer) // first frame is the topic
+			if err != nil {
+				t.Errorf("iopub decode: %v", err)
+				return
+			}
+			c.msgs <- m
+		}
+	}()
+	return s, c, ci
+}
+
+func (c *client) send(sock zmq4.Socket, signer *wire.Signer, msgType string, content any) *wire.Message {
+	b, _ := json.Marshal(content)
+	m := &wire.Message{Header: wire.NewHeader(msgType, "client"), ParentHeader: json.RawMessage("{}"), Metadata: json.RawMessage("{}"), Content: b}
+	frames, _ := wire.Encode(m, signer)
+	if err := sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+		c.t.Fatal(err)
+	}
+	return m
+}
+
+func (c *client) recv(sock zmq4.Socket) *wire.Message {
+	raw, err := sock.Recv()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	m, err := wire.Decode(raw.Frames, c.signer)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return m
+}
+
+// iopubUntilIdle collects iopub messages whose parent is req up to its idle.
+func (c *client) iopubUntilIdle(req *wire.Message) []*wire.Message {
+	var got []*wire.Message
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case m := <-c.msgs:
+			var ph wire.Header
+			json.Unmarshal(m.ParentHeader, &ph)
+			if ph.MsgID != req.Header.MsgID {
+				continue
+			}
+			got = append(got, m)
+			if m.Header.MsgType == "status" && strings.Contains(string(m.Content), "idle") {
+				return got
+			}
+		case <-timeout:
+			c.t.Fatalf("no idle for %s; got %d messages", req.Header.MsgType, len(got))
+		}
+	}
+}
+
+func types(ms []*wire.Message) string {
+	var s []string
+	for _, m := range ms {
+		s = append(s, m.Header.MsgType)
+	}
+	return strings.Join(s, ",")
+}
+
+func waitWelcome(t *testing.T, c *client) {
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case m := <-c.msgs:
+			if m.Header.MsgType == "iopub_welcome" {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no iopub_welcome")
+		}
+	}
+}
+
+func TestProtocol(t *testing.T) {
+	_, c, _ := startTest(t)
+	waitWelcome(t, c)
+
+	req := c.send(c.shell, c.signer, "kernel_info_request", map[string]any{})
+	rep := c.recv(c.shell)
+	var info map[string]any
+	json.Unmarshal(rep.Content, &info)
+	if rep.Header.MsgType != "kernel_info_reply" || info["status"] != "ok" || info["protocol_version"] != wire.ProtocolVersion {
+		t.Fatalf("kernel_info_reply: %s", rep.Content)
+	}
+	if got := types(c.iopubUntilIdle(req)); got != "status,status" {
+		t.Fatalf("kernel_info iopub: %s", got)
+	}
+
+	cases := []struct {
+		code, iopub, status string
+	}{
+		{"abc", "status,execute_input,stream,display_data,execute_result,status", "ok"},
+		{"fail", "status,execute_input,error,status", "error"},
+	}
+	for i, tc := range cases {
+		req := c.send(c.shell, c.signer, "execute_request", map[string]any{"code": tc.code, "silent": false, "allow_stdin": false})
+		rep := c.recv(c.shell)
+		var r map[string]any
+		json.Unmarshal(rep.Content, &r)
+		if r["status"] != tc.status || r["execution_count"] != float64(i+1) {
+			t.Errorf("%s: reply %s", tc.code, rep.Content)
+		}
+		if got := types(c.iopubUntilIdle(req)); got != tc.iopub {
+			t.Errorf("%s: iopub %s, want %s", tc.code, got, tc.iopub)
+		}
+	}
+
+	// Every request gets a reply, even one the kernel does not know.
+	for _, rt := range []string{"complete_request", "inspect_request", "is_complete_request", "history_request", "comm_info_request", "bogus_request"} {
+		c.send(c.shell, c.signer, rt, map[string]any{"code": "x", "cursor_pos": 1, "hist_access_type": "tail", "n": 5})
+		rep := c.recv(c.shell)
+		if want := strings.TrimSuffix(rt, "_request") + "_reply"; rep.Header.MsgType != want {
+			t.Errorf("%s: got %s", rt, rep.Header.MsgType)
+		}
+	}
+}
+
+func TestForgedSignatureIsDropped(t *testing.T) {
+	_, c, _ := startTest(t)
+	waitWelcome(t, c)
+	forger, _ := wire.NewSigner("hmac-sha256", "wrong")
+	c.send(c.shell, forger, "execute_request", map[string]any{"code": "forged"})
+	good := c.send(c.shell, c.signer, "kernel_info_request", map[string]any{})
+	rep := c.recv(c.shell)
+	var ph wire.Header
+	json.Unmarshal(rep.ParentHeader, &ph)
+	if rep.Header.MsgType != "kernel_info_reply" || ph.MsgID != good.Header.MsgID {
+		t.Fatalf("first reply after a forged request is %s to %s", rep.Header.MsgType, ph.MsgID)
+	}
+}
+
+func TestStdinAndInterrupt(t *testing.T) {
+	_, c, _ := startTest(t)
+	waitWelcome(t, c)
+	c.send(c.shell, c.signer, "execute_request", map[string]any{"code": "input", "allow_stdin": true})
+	ir := c.recv(c.stdin)
+	if ir.Header.MsgType != "input_request" {
+		t.Fatalf("got %s on stdin", ir.Header.MsgType)
+	}
+	c.send(c.stdin, c.signer, "input_reply", map[string]any{"value": "hello"})
+	rep := c.recv(c.shell)
+	if !strings.Contains(string(rep.Content), `"ok"`) {
+		t.Fatalf("execute after input: %s", rep.Content)
+	}
+
+	c.send(c.shell, c.signer, "execute_request", map[string]any{"code": "wait"})
+	time.Sleep(100 * time.Millisecond)
+	c.send(c.control, c.signer, "interrupt_request", map[string]any{})
+	if r := c.recv(c.control); r.Header.MsgType != "interrupt_reply" {
+		t.Fatalf("control reply %s", r.Header.MsgType)
+	}
+	rep = c.recv(c.shell)
+	if !strings.Contains(string(rep.Content), "Interrupted") {
+		t.Fatalf("interrupted execute: %s", rep.Content)
+	}
+}
+
+func TestHandshakeStallDoesNotBlockOthers(t *testing.T) {
+	_, c, ci := startTest(t)
+	waitWelcome(t, c)
+	// A peer that connects and says nothing must not keep others out.
+	raw, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", ci.ShellPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := zmq4.NewDealer(ctx)
+	defer d.Close()
+	if err := d.Dial(ci.Endpoint(ci.ShellPort)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c.send(d, c.signer, "kernel_info_request", map[string]any{})
+	got := make(chan *wire.Message, 1)
+	go func() { got <- c.recv(d) }()
+	select {
+	case m := <-got:
+		if m.Header.MsgType != "kernel_info_reply" {
+			t.Fatalf("got %s", m.Header.MsgType)
+		}
+		t.Logf("second peer answered after %v", time.Since(start))
+	case <-time.After(handshakeTimeout + 3*time.Second):
+		t.Fatal("a silent peer kept a well-behaved one out")
+	}
+}
