@@ -1,0 +1,106 @@
+# gopherlab: a Jupyter kernel for Go.
+#
+#   make demo    build, install the kernelspec, execute notebooks/ headless
+#   make test    install Debian test dependencies, vet, unit, race, integration and fuzz tests
+#
+# Jupyter's Python side comes from Debian and runs under /usr/bin/python3.
+
+SHELL  := /bin/bash
+GO     ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+PYTHON ?= /usr/bin/python3
+
+# Debian packages the tests, the demo and the benchmark use. gcc and libc6-dev
+# are for cgo (the race detector and SQLite).
+DEB_PACKAGES := python3-jupyter-client python3-nbclient python3-nbconvert python3-nbformat \
+	python3-ipykernel python3-zmq jupyter-notebook jupyter-console python3-sklearn gcc libc6-dev
+
+# Where `make install` puts the kernelspec (see `./gopherlab install --help`).
+INSTALL_FLAGS ?= --user --replace
+# Duration of each fuzz target's run in `make test`.
+FUZZTIME ?= 10s
+# Packages with concurrent code, run under the race detector. The generated
+# symbol tables are data only and slow to instrument.
+RACE_PKGS = $(shell $(GO) list ./kernel/... ./display/... 2>/dev/null | grep -v '/kernel/symbols$$')
+
+NOTEBOOK_OUT := build/notebooks
+
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: all deps build install test vet fmt-check race unit fuzz demo bench generate clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg -s "$$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "deps: missing Debian packages:$$missing"; \
+		echo "deps: install them as root: apt-get update && apt-get install -y$$missing"; \
+		exit 1; \
+	fi; \
+	echo "deps: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -q && \
+	apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $$missing
+
+build:
+	$(GO) build -o gopherlab .
+
+install: build
+	./gopherlab install $(INSTALL_FLAGS)
+
+test: deps vet fmt-check race unit fuzz
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './build/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# -short skips the integration test here; `unit` runs it once, without -race.
+race:
+	$(GO) test -race -short $(RACE_PKGS)
+
+unit:
+	$(GO) test ./...
+
+# Every `func FuzzXxx` in a _test.go file gets a short fuzzing run, so new
+# targets are picked up without editing this file.
+fuzz:
+	@set -e; \
+	files=$$(grep -rlE --include='*_test.go' --exclude-dir=.git --exclude-dir=build '^func Fuzz[A-Za-z0-9_]*\(' . || true); \
+	if [ -z "$$files" ]; then echo "fuzz: no fuzz targets"; exit 0; fi; \
+	for f in $$files; do \
+		dir=$$(dirname "$$f"); \
+		for name in $$(grep -oE '^func Fuzz[A-Za-z0-9_]*' "$$f" | sed 's/^func //'); do \
+			echo "fuzz: $$dir $$name ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$dir"; \
+		done; \
+	done
+
+demo: install
+	@mkdir -p $(NOTEBOOK_OUT)
+	@shopt -s nullglob; nbs=(notebooks/*.ipynb); \
+	if [ $${#nbs[@]} -eq 0 ]; then echo "demo: no notebooks in notebooks/"; exit 0; fi; \
+	for nb in "$${nbs[@]}"; do \
+		echo "demo: executing $$nb"; \
+		$(PYTHON) -m nbconvert --to notebook --execute \
+			--ExecutePreprocessor.kernel_name=gopherlab --ExecutePreprocessor.timeout=600 \
+			--output-dir $(NOTEBOOK_OUT) "$$nb" || exit 1; \
+	done; \
+	echo "demo: executed notebooks are in $(CURDIR)/$(NOTEBOOK_OUT)/"; \
+	echo "demo: open them with: jupyter notebook $(CURDIR)/$(NOTEBOOK_OUT)"
+
+bench: install
+	$(PYTHON) bench/kernel.py
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -f gopherlab
+	rm -rf build
