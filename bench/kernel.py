@@ -1,0 +1,224 @@
+"""Kernel benchmark: gopherlab and ipykernel side by side, through jupyter_client.
+
+Measures, for each kernelspec:
+  start   time from start_kernel() to the first kernel_info_reply (median of --starts)
+  p50/p99 client-side round trip of execute_request("1+1") -> execute_reply (after warm-up)
+  rss     resident memory of the idle kernel's process tree (gopherlab runs its
+          interpreter in a child worker), from /proc/<pid>/status VmRSS
+
+and prints a table with gopherlab/ipykernel ratios and the project's goals:
+  p50 <= 0.2x ipykernel, start <= 1.0x ipykernel, RSS <= 40 MB.
+
+Run: /usr/bin/python3 bench/kernel.py [--runs 1000] [--starts 5] [--json FILE]
+(`make bench` builds and installs gopherlab first).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel  # noqa: E402
+from jupyter_client.manager import KernelManager  # noqa: E402
+
+GOAL_P50_RATIO = 0.2
+GOAL_START_RATIO = 1.0
+GOAL_RSS_MB = 40.0
+
+
+def wait_reply(kc, msg_id, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no reply to {msg_id} within {timeout}s")
+        try:
+            msg = kc.get_shell_msg(timeout=left)
+        except Exception:
+            continue
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
+
+
+def drain_iopub(kc):
+    while True:
+        try:
+            kc.get_iopub_msg(timeout=0)
+        except Exception:
+            return
+
+
+def start(name):
+    """Starts a kernel; returns (km, kc, seconds to the first kernel_info_reply)."""
+    t0 = time.perf_counter()
+    km = KernelManager(kernel_name=name)
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    # The request waits in the client's queue until the kernel binds its
+    # socket, so the reply time is the kernel's start time.
+    wait_reply(kc, kc.kernel_info())
+    elapsed = time.perf_counter() - t0
+    return km, kc, elapsed
+
+
+def stop(km, kc):
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def children(pid):
+    """Direct children of pid, from /proc/*/stat."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name may contain spaces; fields resume after ')'.
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_mb(pid):
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        total += rss_kb(p)
+        todo.extend(children(p))
+    return total / 1024.0, len(seen)
+
+
+def percentile(xs, q):
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def bench(name, runs, starts, warmup):
+    print(f"[{name}] start x{starts} ...", file=sys.stderr, flush=True)
+    start_times = []
+    for _ in range(starts):
+        km, kc, s = start(name)
+        start_times.append(s)
+        stop(km, kc)
+
+    km, kc, _ = start(name)
+    try:
+        print(f"[{name}] execute 1+1: {warmup} warm-up, {runs} measured ...", file=sys.stderr, flush=True)
+        for _ in range(warmup):
+            reply = wait_reply(kc, kc.execute("1+1"))
+            if reply["content"].get("status") != "ok":
+                raise RuntimeError(f"{name}: 1+1 failed: {reply['content']}")
+            drain_iopub(kc)
+        rtts = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            msg_id = kc.execute("1+1")
+            wait_reply(kc, msg_id)
+            rtts.append(time.perf_counter() - t0)
+            drain_iopub(kc)
+        time.sleep(2)  # let the kernel settle to idle
+        drain_iopub(kc)
+        pid = km.provisioner.process.pid
+        rss, procs = tree_rss_mb(pid)
+    finally:
+        stop(km, kc)
+    return {
+        "kernel": name,
+        "start_s": statistics.median(start_times),
+        "start_all_s": start_times,
+        "p50_ms": 1000 * percentile(rtts, 0.50),
+        "p99_ms": 1000 * percentile(rtts, 0.99),
+        "mean_ms": 1000 * statistics.fmean(rtts),
+        "rss_mb": rss,
+        "processes": procs,
+        "runs": runs,
+    }
+
+
+def table(go, py):
+    rows = [
+        ("start (median)", "start_s", 1000, "ms", f"<= {GOAL_START_RATIO:.1f}x", lambda r, g: r is not None and r <= GOAL_START_RATIO),
+        ("execute p50", "p50_ms", 1, "ms", f"<= {GOAL_P50_RATIO:.1f}x", lambda r, g: r is not None and r <= GOAL_P50_RATIO),
+        ("execute p99", "p99_ms", 1, "ms", "", None),
+        ("idle RSS (tree)", "rss_mb", 1, "MB", f"<= {GOAL_RSS_MB:.0f} MB", lambda r, g: g <= GOAL_RSS_MB),
+    ]
+    head = f"{'metric':<18}{'gopherlab':>14}{'ipykernel':>14}{'ratio':>9}  {'goal':<12}{'met':<4}"
+    lines = [head, "-" * len(head)]
+    met_all = True
+    for label, key, scale, unit, goal, ok in rows:
+        g = go[key] * scale if go else None
+        p = py[key] * scale if py else None
+        ratio = g / p if g is not None and p else None
+        met = ""
+        if ok is not None and g is not None:
+            good = ok(ratio, g)
+            met = "yes" if good else "NO"
+            met_all = met_all and good
+        fmt = (lambda v: f"{v:10.2f} {unit}" if v is not None else f"{'-':>13}")
+        lines.append(f"{label:<18}{fmt(g):>14}{fmt(p):>14}{(f'{ratio:.2f}x' if ratio is not None else '-'):>9}  {goal:<12}{met:<4}")
+    if go:
+        lines.append(f"(gopherlab process tree: {go['processes']} processes; {go['runs']} measured executions)")
+    return "\n".join(lines), met_all
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=1000, help="measured executions of 1+1 per kernel")
+    ap.add_argument("--warmup", type=int, default=100, help="executions before measuring")
+    ap.add_argument("--starts", type=int, default=5, help="kernel starts to take the median of")
+    ap.add_argument("--gopherlab", default="gopherlab", help="gopherlab kernelspec name")
+    ap.add_argument("--ipykernel", default="python3", help="ipykernel kernelspec name")
+    ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
+    args = ap.parse_args()
+
+    ksm = KernelSpecManager()
+    results = {}
+    for role, name in (("gopherlab", args.gopherlab), ("ipykernel", args.ipykernel)):
+        try:
+            ksm.get_kernel_spec(name)
+        except NoSuchKernel:
+            print(f"kernelspec {name!r} not found: {'run make install' if role == 'gopherlab' else 'install python3-ipykernel'}",
+                  file=sys.stderr)
+            results[role] = None
+            continue
+        results[role] = bench(name, args.runs, args.starts, args.warmup)
+
+    text, met = table(results["gopherlab"], results["ipykernel"])
+    print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    if results["gopherlab"] is None:
+        return 1
+    return 1 if args.strict and not met else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
