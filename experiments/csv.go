@@ -1,0 +1,387 @@
+package experiments
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// CSVOptions controls ReadCSV. The zero value reads a file with a header
+// line, detects the delimiter and infers column types.
+type CSVOptions struct {
+	// NoHeader says the first line is data; columns are then named c0,
+	// c1, ... unless Names is set.
+	NoHeader bool
+	// Names names the columns, replacing the header when there is one.
+	Names []string
+	// Comma is the field delimiter. 0 detects it from the first line
+	// (',', ';', '\t' or runs of white space); ' ' splits on runs of
+	// spaces and tabs (no quoting), like pandas' delim_whitespace.
+	Comma rune
+	// Comment, if not 0, starts comment lines, which are skipped.
+	Comment rune
+	// SkipRows is the number of lines skipped before the header (or the
+	// first data line).
+	SkipRows int
+	// MaxRows, if positive, stops after that many data rows.
+	MaxRows int
+	// Missing lists extra tokens that mean a missing value, besides "",
+	// NA, N/A, NaN, null, None and #N/A (in any case).
+	Missing []string
+	// Categorical names columns read as categorical even when every value
+	// is a number (class labels such as 0, 1, 2).
+	Categorical []string
+}
+
+// ReadCSV reads a CSV file into a dataset. A column whose values all parse
+// as numbers (or are missing) is numeric; any other column is categorical.
+// Gzip-compressed files are decompressed. Errors name the line and column
+// at fault.
+func ReadCSV(path string, opts ...CSVOptions) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: read csv: %w", err)
+	}
+	defer f.Close()
+	ds, err := readCSV(f, firstOpts(opts))
+	if err != nil {
+		return nil, fmt.Errorf("experiments: read csv %s: %w", path, err)
+	}
+	return ds, nil
+}
+
+// ReadCSVFrom reads CSV text from r into a dataset, as ReadCSV does.
+func ReadCSVFrom(r io.Reader, opts ...CSVOptions) (*Dataset, error) {
+	if r == nil {
+		return nil, fmt.Errorf("experiments: read csv: nil reader")
+	}
+	ds, err := readCSV(r, firstOpts(opts))
+	if err != nil {
+		return nil, fmt.Errorf("experiments: read csv: %w", err)
+	}
+	return ds, nil
+}
+
+func firstOpts(opts []CSVOptions) CSVOptions {
+	if len(opts) > 0 {
+		return opts[0]
+	}
+	return CSVOptions{}
+}
+
+var defaultMissing = []string{"", "na", "n/a", "nan", "-nan", "null", "none", "#n/a"}
+
+// colBuilder accumulates one column while reading, numeric until a value
+// that is not a number shows up.
+type colBuilder struct {
+	name     string
+	numeric  bool
+	nums     []float64
+	codes    []int32
+	levelIdx map[string]int32
+	levels   []string
+}
+
+func (b *colBuilder) addLevel(s string) {
+	k, ok := b.levelIdx[s]
+	if !ok {
+		k = int32(len(b.levels))
+		b.levelIdx[s] = k
+		b.levels = append(b.levels, s)
+	}
+	b.codes = append(b.codes, k)
+}
+
+// toCategorical turns the numbers read so far into levels (in Go's
+// shortest form: the original spelling is not kept).
+func (b *colBuilder) toCategorical() {
+	b.numeric = false
+	b.levelIdx = map[string]int32{}
+	b.codes = make([]int32, 0, cap(b.nums))
+	for _, v := range b.nums {
+		if math.IsNaN(v) {
+			b.codes = append(b.codes, -1)
+			continue
+		}
+		b.addLevel(strconv.FormatFloat(v, 'g', -1, 64))
+	}
+	b.nums = nil
+}
+
+type csvReader struct {
+	opts    CSVOptions
+	missing map[string]bool
+	cols    []*colBuilder
+	line0   int // lines consumed before the CSV reader started
+	// maxMissing is the length of the longest missing-value token.
+	maxMissing int
+}
+
+func (c *csvReader) isMissing(s string) bool {
+	if len(s) > c.maxMissing {
+		return false // the common case, without lowering the case
+	}
+	return c.missing[strings.ToLower(s)]
+}
+
+func (c *csvReader) add(j int, field string) {
+	b := c.cols[j]
+	s := strings.TrimSpace(field)
+	if c.isMissing(s) {
+		if b.numeric {
+			b.nums = append(b.nums, math.NaN())
+		} else {
+			b.codes = append(b.codes, -1)
+		}
+		return
+	}
+	if b.numeric {
+		if v, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+			b.nums = append(b.nums, v)
+			return
+		}
+		b.toCategorical()
+	}
+	b.addLevel(s)
+}
+
+func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 1<<16)
+	}
+	if err := checkText(br); err != nil {
+		return nil, err
+	}
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xef, 0xbb, 0xbf}) {
+		br.Discard(3)
+	}
+	c := &csvReader{opts: opts, missing: map[string]bool{}}
+	for _, m := range defaultMissing {
+		c.missing[m] = true
+	}
+	for _, m := range opts.Missing {
+		c.missing[strings.ToLower(strings.TrimSpace(m))] = true
+	}
+	for m := range c.missing {
+		c.maxMissing = max(c.maxMissing, len(m))
+	}
+	for i := 0; i < opts.SkipRows; i++ {
+		if _, err := br.ReadString('\n'); err != nil {
+			if err == io.EOF {
+				return nil, fmt.Errorf("no data: input has only %d lines, SkipRows is %d", i, opts.SkipRows)
+			}
+			return nil, err
+		}
+		c.line0++
+	}
+	comma := opts.Comma
+	if comma == 0 {
+		comma = sniffDelimiter(br)
+	}
+	var next func() ([]string, int, error) // record, its line, error
+	if comma == ' ' {
+		next = c.whitespaceRecords(br)
+	} else {
+		next = c.csvRecords(br, comma)
+	}
+
+	rows := 0
+	width := -1
+	for {
+		rec, line, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if width < 0 {
+			width = len(rec)
+			if err := c.start(rec, line); err != nil {
+				return nil, err
+			}
+			if !opts.NoHeader {
+				continue
+			}
+		}
+		if len(rec) != width {
+			return nil, fmt.Errorf("line %d: %d fields, expected %d like line %d (ragged rows)", line, len(rec), width, c.line0+1)
+		}
+		for j, f := range rec {
+			c.add(j, f)
+		}
+		rows++
+		if opts.MaxRows > 0 && rows >= opts.MaxRows {
+			break
+		}
+	}
+	if width < 0 {
+		return nil, fmt.Errorf("no data: empty input")
+	}
+	ds := &Dataset{rows: rows}
+	force := map[string]bool{}
+	for _, n := range opts.Categorical {
+		force[n] = true
+	}
+	for _, b := range c.cols {
+		if force[b.name] {
+			delete(force, b.name)
+			if b.numeric {
+				b.toCategorical()
+			}
+		}
+		col := &column{name: b.name, kind: Numeric, nums: b.nums}
+		if !b.numeric {
+			col = &column{name: b.name, kind: Categorical, codes: b.codes, levels: b.levels}
+			col.sortLevels()
+		}
+		ds.cols = append(ds.cols, col)
+	}
+	for n := range force {
+		return nil, fmt.Errorf("CSVOptions.Categorical names column %q, which is not in the file (columns: %v)", n, ds.Columns())
+	}
+	return ds, nil
+}
+
+// start sets up the columns from the first record (the header unless
+// NoHeader).
+func (c *csvReader) start(rec []string, line int) error {
+	names := c.opts.Names
+	if names != nil && len(names) != len(rec) {
+		return fmt.Errorf("line %d: %d fields, but CSVOptions.Names has %d names", line, len(rec), len(names))
+	}
+	seen := map[string]int{}
+	for j := range rec {
+		var name string
+		switch {
+		case names != nil:
+			name = names[j]
+		case c.opts.NoHeader:
+			name = "c" + strconv.Itoa(j)
+		default:
+			name = strings.TrimSpace(rec[j])
+		}
+		if name == "" {
+			name = "c" + strconv.Itoa(j)
+		}
+		if k, dup := seen[name]; dup {
+			return fmt.Errorf("line %d, column %d: duplicate column name %q (also column %d)", line, j+1, name, k+1)
+		}
+		seen[name] = j
+		c.cols = append(c.cols, &colBuilder{name: name, numeric: true})
+	}
+	return nil
+}
+
+func (c *csvReader) csvRecords(br *bufio.Reader, comma rune) func() ([]string, int, error) {
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.Comment = c.opts.Comment
+	cr.FieldsPerRecord = -1 // checked here, to report it our way
+	cr.ReuseRecord = true
+	return func() ([]string, int, error) {
+		rec, err := cr.Read()
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, 0, fmt.Errorf("line %d, column %d: %v", pe.Line+c.line0, pe.Column, pe.Err)
+			}
+			return nil, 0, err
+		}
+		line, _ := cr.FieldPos(0)
+		return rec, line + c.line0, nil
+	}
+}
+
+func (c *csvReader) whitespaceRecords(br *bufio.Reader) func() ([]string, int, error) {
+	line := c.line0
+	var rec []string
+	return func() ([]string, int, error) {
+		for {
+			s, err := br.ReadString('\n')
+			if s == "" && err != nil {
+				return nil, 0, err
+			}
+			line++
+			t := strings.TrimSpace(s)
+			if t == "" || (c.opts.Comment != 0 && strings.HasPrefix(t, string(c.opts.Comment))) {
+				if err != nil {
+					return nil, 0, err
+				}
+				continue
+			}
+			rec = rec[:0]
+			for _, f := range strings.Fields(t) {
+				rec = append(rec, f)
+			}
+			return rec, line, nil
+		}
+	}
+}
+
+// checkText rejects binary input early with a clear message instead of a
+// confusing parse error deep in the file.
+func checkText(br *bufio.Reader) error {
+	head, _ := br.Peek(8192)
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		return fmt.Errorf("not a CSV text file: NUL byte at offset %d (binary data?)", i)
+	}
+	for i := 0; i < len(head); {
+		r, size := utf8.DecodeRune(head[i:])
+		if r == utf8.RuneError && size == 1 {
+			if len(head)-i < utf8.UTFMax && !utf8.FullRune(head[i:]) {
+				break // a rune cut by the end of the peeked block
+			}
+			return fmt.Errorf("not a CSV text file: invalid UTF-8 at offset %d", i)
+		}
+		i += size
+	}
+	return nil
+}
+
+// sniffDelimiter picks the delimiter of the first line: the most frequent
+// of ',', ';' and '\t' outside quotes, else white space when the line has
+// inner blanks, else ','.
+func sniffDelimiter(br *bufio.Reader) rune {
+	head, _ := br.Peek(1 << 16)
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	counts := map[byte]int{}
+	quoted := false
+	for _, b := range head {
+		switch b {
+		case '"':
+			quoted = !quoted
+		case ',', ';', '\t':
+			if !quoted {
+				counts[b]++
+			}
+		}
+	}
+	best, n := byte(','), 0
+	for _, d := range []byte{',', '\t', ';'} {
+		if counts[d] > n {
+			best, n = d, counts[d]
+		}
+	}
+	if n == 0 && strings.ContainsAny(strings.TrimSpace(string(head)), " ") {
+		return ' '
+	}
+	return rune(best)
+}

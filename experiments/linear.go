@@ -1,0 +1,552 @@
+package experiments
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+)
+
+// linearState is the fitted state of the linear regressors.
+type linearState struct {
+	Coef      []float64
+	Intercept float64
+}
+
+// LinearRegression is ordinary least squares: y ≈ X·Coef + Intercept.
+// It solves the normal equations by Cholesky (falling back to a
+// minimum-norm eigen solution when X is rank deficient).
+type LinearRegression struct {
+	NoIntercept bool // fit without an intercept term
+	Workers     int  // goroutines; 0 uses every core
+
+	st linearState
+}
+
+func (m *LinearRegression) state() any { return &m.st }
+
+// Fit learns the coefficients.
+func (m *LinearRegression) Fit(X *mat.Dense, y []float64) error {
+	coef, b, err := fitLinear("fit linear regression", X, y, 0, !m.NoIntercept, m.Workers)
+	if err != nil {
+		return err
+	}
+	m.st = linearState{Coef: coef, Intercept: b}
+	return nil
+}
+
+// Predict returns X·Coef + Intercept.
+func (m *LinearRegression) Predict(X *mat.Dense) ([]float64, error) {
+	return predictLinear("predict linear regression", X, m.st)
+}
+
+// Coef returns the fitted coefficients, one per column.
+func (m *LinearRegression) Coef() []float64 { return slices.Clone(m.st.Coef) }
+
+// Intercept returns the fitted intercept.
+func (m *LinearRegression) Intercept() float64 { return m.st.Intercept }
+
+// Ridge is least squares with an L2 penalty Alpha·‖Coef‖² (the intercept
+// is not penalized). Alpha 0 means scikit-learn's default 1.0; for no
+// penalty use LinearRegression.
+type Ridge struct {
+	Alpha       float64
+	NoIntercept bool
+	Workers     int
+
+	st linearState
+}
+
+func (m *Ridge) state() any { return &m.st }
+
+// Fit learns the coefficients.
+func (m *Ridge) Fit(X *mat.Dense, y []float64) error {
+	alpha := m.Alpha
+	if alpha == 0 {
+		alpha = 1
+	}
+	if alpha < 0 {
+		return fmt.Errorf("experiments: fit ridge: Alpha %v must not be negative", m.Alpha)
+	}
+	coef, b, err := fitLinear("fit ridge", X, y, alpha, !m.NoIntercept, m.Workers)
+	if err != nil {
+		return err
+	}
+	m.st = linearState{Coef: coef, Intercept: b}
+	return nil
+}
+
+// Predict returns X·Coef + Intercept.
+func (m *Ridge) Predict(X *mat.Dense) ([]float64, error) {
+	return predictLinear("predict ridge", X, m.st)
+}
+
+// Coef returns the fitted coefficients.
+func (m *Ridge) Coef() []float64 { return slices.Clone(m.st.Coef) }
+
+// Intercept returns the fitted intercept.
+func (m *Ridge) Intercept() float64 { return m.st.Intercept }
+
+func predictLinear(op string, X *mat.Dense, st linearState) ([]float64, error) {
+	if err := checkPredict(op, X, len(st.Coef)); err != nil {
+		return nil, err
+	}
+	r, _ := X.Dims()
+	out := make([]float64, r)
+	for i := range out {
+		out[i] = floats.Dot(X.RawRowView(i), st.Coef) + st.Intercept
+	}
+	return out, nil
+}
+
+// fitLinear solves (XcᵀXc + αI)·w = Xcᵀyc on centered data (when
+// intercept), accumulating the Gram matrix over row blocks in parallel.
+func fitLinear(op string, X *mat.Dense, y []float64, alpha float64, intercept bool, nw int) ([]float64, float64, error) {
+	if err := checkFit(op, X, y); err != nil {
+		return nil, 0, err
+	}
+	n, p := X.Dims()
+	xm := make([]float64, p)
+	var ym float64
+	if intercept {
+		for i := 0; i < n; i++ {
+			floats.Add(xm, X.RawRowView(i))
+		}
+		floats.Scale(1/float64(n), xm)
+		ym = floats.Sum(y) / float64(n)
+	}
+	parts := chunks(n, workers(nw), 1024)
+	grams := make([][]float64, len(parts))
+	xtys := make([][]float64, len(parts))
+	err := parallel(len(parts), nw, func(k int) error {
+		gram := make([]float64, p*p)
+		xty := make([]float64, p)
+		const block = 512
+		buf := make([]float64, block*p)
+		yc := make([]float64, block)
+		for lo := parts[k][0]; lo < parts[k][1]; lo += block {
+			hi := min(lo+block, parts[k][1])
+			b := hi - lo
+			for i := lo; i < hi; i++ {
+				row := buf[(i-lo)*p : (i-lo+1)*p]
+				floats.SubTo(row, X.RawRowView(i), xm)
+				yc[i-lo] = y[i] - ym
+			}
+			c := blas64.General{Rows: b, Cols: p, Stride: p, Data: buf[:b*p]}
+			blas64.Syrk(blas.Trans, 1, c, 1, blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: gram})
+			blas64.Gemv(blas.Trans, 1, c, blas64.Vector{N: b, Inc: 1, Data: yc[:b]}, 1, blas64.Vector{N: p, Inc: 1, Data: xty})
+		}
+		grams[k], xtys[k] = gram, xty
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	gram := grams[0]
+	xty := xtys[0]
+	for k := 1; k < len(parts); k++ {
+		floats.Add(gram, grams[k])
+		floats.Add(xty, xtys[k])
+	}
+	for j := 0; j < p; j++ {
+		gram[j*p+j] += alpha
+	}
+	A := mat.NewSymDense(p, gram) // upper triangle is used
+	b := mat.NewVecDense(p, xty)
+	w := mat.NewVecDense(p, nil)
+	var chol mat.Cholesky
+	solved := false
+	if chol.Factorize(A) {
+		if err := chol.SolveVecTo(w, b); err == nil {
+			solved = true
+		}
+	}
+	if !solved {
+		// Rank deficient: minimum-norm solution from the eigen
+		// decomposition, dropping eigenvalues below p·ε·λmax (like lstsq).
+		var eig mat.EigenSym
+		if !eig.Factorize(A, true) {
+			return nil, 0, fmt.Errorf("experiments: %s: eigen decomposition failed", op)
+		}
+		vals := eig.Values(nil)
+		var V mat.Dense
+		eig.VectorsTo(&V)
+		tol := float64(p) * eps * slices.Max(vals)
+		var vtb mat.VecDense
+		vtb.MulVec(V.T(), b)
+		for j, l := range vals {
+			if l > tol {
+				vtb.SetVec(j, vtb.AtVec(j)/l)
+			} else {
+				vtb.SetVec(j, 0)
+			}
+		}
+		w.MulVec(&V, &vtb)
+	}
+	coef := make([]float64, p)
+	copy(coef, w.RawVector().Data)
+	intc := 0.0
+	if intercept {
+		intc = ym - floats.Dot(xm, coef)
+	}
+	return coef, intc, nil
+}
+
+// LogisticRegression is a linear classifier fitted by L-BFGS
+// (gonum/optimize), minimizing C·Σ log-loss + ½‖w‖² as scikit-learn does
+// (no penalty with Penalty "none"). Two classes use one weight vector;
+// more use the multinomial (softmax) model.
+type LogisticRegression struct {
+	C           float64 // inverse regularization strength; 0 means 1
+	MaxIter     int     // 0 means 100
+	Tol         float64 // gradient tolerance; 0 means 1e-4
+	Penalty     string  // "l2" (default) or "none"
+	NoIntercept bool
+	Workers     int // goroutines; 0 uses every core
+
+	st logisticState
+}
+
+type logisticState struct {
+	Classes   []float64
+	NFeatures int
+	Coef      []float64 // K×p row-major; K = 1 for two classes
+	Intercept []float64 // K
+	NIter     int
+	Converged bool
+}
+
+func (m *LogisticRegression) state() any { return &m.st }
+
+// Fit learns the weights.
+func (m *LogisticRegression) Fit(X *mat.Dense, y []float64) error {
+	const op = "fit logistic regression"
+	if err := checkFit(op, X, y); err != nil {
+		return err
+	}
+	C, maxIter, tol := m.C, m.MaxIter, m.Tol
+	if C == 0 {
+		C = 1
+	}
+	if maxIter == 0 {
+		maxIter = 100
+	}
+	if tol == 0 {
+		tol = 1e-4
+	}
+	if C < 0 || maxIter < 0 || tol < 0 {
+		return fmt.Errorf("experiments: %s: C, MaxIter and Tol must not be negative", op)
+	}
+	lambda := 1 / C
+	switch m.Penalty {
+	case "", "l2":
+	case "none":
+		lambda = 0
+	default:
+		return fmt.Errorf("experiments: %s: unknown Penalty %q (want l2 or none)", op, m.Penalty)
+	}
+	classes, yi := encodeClasses(y)
+	if len(classes) < 2 {
+		return fmt.Errorf("experiments: %s: y has a single class %v; need at least 2", op, classes)
+	}
+	n, p := X.Dims()
+	K := len(classes)
+	if K == 2 {
+		K = 1
+	}
+	obj := &logObjective{X: X, y: yi, n: n, p: p, K: K, lambda: lambda, intercept: !m.NoIntercept}
+	obj.parts = chunks(n, workers(m.Workers), 2048)
+	obj.nw = m.Workers
+	dim := K * (p + 1)
+	prob := optimize.Problem{Func: obj.fun, Grad: obj.grad}
+	settings := &optimize.Settings{
+		GradientThreshold: tol,
+		MajorIterations:   maxIter,
+		Converger:         &optimize.FunctionConverge{Relative: 64 * eps, Iterations: 1},
+	}
+	var res *optimize.Result
+	err := safe(op, func() error {
+		var err error
+		res, err = optimize.Minimize(prob, make([]float64, dim), settings, &optimize.LBFGS{Store: 10})
+		return err
+	})
+	if obj.err != nil {
+		return obj.err
+	}
+	if res == nil {
+		return fmt.Errorf("experiments: %s: %w", op, err)
+	}
+	// A line search that cannot improve further ends L-BFGS with an error
+	// at (numerically) the optimum; scikit-learn accepts that point too.
+	if err != nil && !errors.Is(err, optimize.ErrLinesearcherFailure) && !isNoProgress(err) {
+		return fmt.Errorf("experiments: %s: %w", op, err)
+	}
+	w := res.X
+	st := logisticState{Classes: classes, NFeatures: p, Coef: make([]float64, K*p), Intercept: make([]float64, K),
+		NIter:     res.Stats.MajorIterations,
+		Converged: res.Status == optimize.GradientThreshold || res.Status == optimize.FunctionConvergence}
+	for k := 0; k < K; k++ {
+		copy(st.Coef[k*p:(k+1)*p], w[k*(p+1):k*(p+1)+p])
+		st.Intercept[k] = w[k*(p+1)+p]
+	}
+	m.st = st
+	return nil
+}
+
+func isNoProgress(err error) bool {
+	return errors.Is(err, optimize.ErrNoProgress) || strings.HasPrefix(err.Error(), "linesearch:")
+}
+
+// logObjective evaluates the penalized log-loss and its gradient, caching
+// the last point because L-BFGS asks for both at the same x.
+type logObjective struct {
+	X         *mat.Dense
+	y         []int
+	n, p, K   int
+	lambda    float64
+	intercept bool
+	parts     [][2]int
+	nw        int
+	lastX     []float64
+	lastF     float64
+	lastG     []float64
+	err       error
+}
+
+func (o *logObjective) fun(x []float64) float64 {
+	o.eval(x)
+	return o.lastF
+}
+
+func (o *logObjective) grad(g, x []float64) {
+	o.eval(x)
+	copy(g, o.lastG)
+}
+
+func (o *logObjective) eval(x []float64) {
+	if o.lastX != nil && slices.Equal(o.lastX, x) {
+		return
+	}
+	p, K := o.p, o.K
+	dim := K * (p + 1)
+	losses := make([]float64, len(o.parts))
+	grads := make([][]float64, len(o.parts))
+	err := parallel(len(o.parts), o.nw, func(c int) error {
+		g := make([]float64, dim)
+		lo, hi := o.parts[c][0], o.parts[c][1]
+		if K == 1 {
+			losses[c] = o.binaryChunk(x, g, lo, hi)
+		} else {
+			losses[c] = o.softmaxChunk(x, g, lo, hi)
+		}
+		grads[c] = g
+		return nil
+	})
+	if err != nil && o.err == nil {
+		o.err = err
+	}
+	f := 0.0
+	g := make([]float64, dim)
+	for c := range o.parts {
+		f += losses[c]
+		if grads[c] != nil {
+			floats.Add(g, grads[c])
+		}
+	}
+	for k := 0; k < K; k++ {
+		w := x[k*(p+1) : k*(p+1)+p]
+		f += 0.5 * o.lambda * floats.Dot(w, w)
+		floats.AddScaled(g[k*(p+1):k*(p+1)+p], o.lambda, w)
+		if !o.intercept {
+			g[k*(p+1)+p] = 0
+		}
+	}
+	o.lastX = append(o.lastX[:0], x...)
+	o.lastF, o.lastG = f, g
+}
+
+// log1pExp computes log(1+e^t) without overflow.
+func log1pExp(t float64) float64 {
+	if t > 0 {
+		return t + math.Log1p(math.Exp(-t))
+	}
+	return math.Log1p(math.Exp(t))
+}
+
+func (o *logObjective) binaryChunk(x, g []float64, lo, hi int) float64 {
+	p := o.p
+	w, b := x[:p], x[p]
+	gw := g[:p]
+	var loss, gb float64
+	for i := lo; i < hi; i++ {
+		row := o.X.RawRowView(i)
+		z := floats.Dot(row, w) + b
+		var d float64
+		if o.y[i] == 1 {
+			loss += log1pExp(-z)
+			d = -1 / (1 + math.Exp(z)) // σ(z) - 1
+		} else {
+			loss += log1pExp(z)
+			d = 1 / (1 + math.Exp(-z)) // σ(z)
+		}
+		floats.AddScaled(gw, d, row)
+		gb += d
+	}
+	g[p] = gb
+	return loss
+}
+
+func (o *logObjective) softmaxChunk(x, g []float64, lo, hi int) float64 {
+	p, K := o.p, o.K
+	const block = 256
+	zb := make([]float64, block*K)
+	// W is K×(p+1) with the intercept in the last column.
+	W := blas64.General{Rows: K, Cols: p, Stride: p + 1, Data: x}
+	G := blas64.General{Rows: K, Cols: p, Stride: p + 1, Data: g}
+	var loss float64
+	for s := lo; s < hi; s += block {
+		e := min(s+block, hi)
+		nb := e - s
+		Xb := blas64.General{Rows: nb, Cols: p, Stride: p, Data: o.X.RawMatrix().Data[s*o.X.RawMatrix().Stride:]}
+		if o.X.RawMatrix().Stride != p {
+			Xb.Stride = o.X.RawMatrix().Stride
+		}
+		Z := blas64.General{Rows: nb, Cols: K, Stride: K, Data: zb[:nb*K]}
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, Xb, W, 0, Z)
+		for r := 0; r < nb; r++ {
+			z := zb[r*K : (r+1)*K]
+			mx := math.Inf(-1)
+			for k := range z {
+				z[k] += x[k*(p+1)+p]
+				mx = max(mx, z[k])
+			}
+			var sum float64
+			for k := range z {
+				sum += math.Exp(z[k] - mx)
+			}
+			lse := mx + math.Log(sum)
+			yk := o.y[s+r]
+			loss += lse - z[yk]
+			for k := range z {
+				d := math.Exp(z[k] - lse)
+				if k == yk {
+					d--
+				}
+				z[k] = d
+				g[k*(p+1)+p] += d
+			}
+		}
+		// G += Dᵀ·Xb
+		blas64.Gemm(blas.Trans, blas.NoTrans, 1, Z, Xb, 1, G)
+	}
+	return loss
+}
+
+func (m *LogisticRegression) scores(op string, X *mat.Dense) (*mat.Dense, error) {
+	if err := checkPredict(op, X, m.st.NFeatures); err != nil {
+		return nil, err
+	}
+	n, p := X.Dims()
+	K := len(m.st.Intercept)
+	out := mat.NewDense(n, K, nil)
+	for i := 0; i < n; i++ {
+		row := X.RawRowView(i)
+		for k := 0; k < K; k++ {
+			out.Set(i, k, floats.Dot(row, m.st.Coef[k*p:(k+1)*p])+m.st.Intercept[k])
+		}
+	}
+	return out, nil
+}
+
+// DecisionFunction returns the linear scores: one column for two classes
+// (positive means Classes()[1]), else one per class.
+func (m *LogisticRegression) DecisionFunction(X *mat.Dense) (*mat.Dense, error) {
+	return m.scores("logistic regression decision function", X)
+}
+
+// PredictProba returns the probability of each class (columns in
+// Classes() order).
+func (m *LogisticRegression) PredictProba(X *mat.Dense) (*mat.Dense, error) {
+	z, err := m.scores("predict logistic regression", X)
+	if err != nil {
+		return nil, err
+	}
+	n, K := z.Dims()
+	if K == 1 {
+		out := mat.NewDense(n, 2, nil)
+		for i := 0; i < n; i++ {
+			p1 := 1 / (1 + math.Exp(-z.At(i, 0)))
+			out.Set(i, 0, 1-p1)
+			out.Set(i, 1, p1)
+		}
+		return out, nil
+	}
+	for i := 0; i < n; i++ {
+		softmaxInPlace(z.RawRowView(i))
+	}
+	return z, nil
+}
+
+func softmaxInPlace(z []float64) {
+	mx := slices.Max(z)
+	var s float64
+	for k := range z {
+		z[k] = math.Exp(z[k] - mx)
+		s += z[k]
+	}
+	floats.Scale(1/s, z)
+}
+
+// Predict returns the most probable class of each row.
+func (m *LogisticRegression) Predict(X *mat.Dense) ([]float64, error) {
+	z, err := m.scores("predict logistic regression", X)
+	if err != nil {
+		return nil, err
+	}
+	return argmaxClasses(z, m.st.Classes), nil
+}
+
+// argmaxClasses maps each row of scores to a class: for one column, the
+// sign picks classes[1] or classes[0].
+func argmaxClasses(z *mat.Dense, classes []float64) []float64 {
+	n, K := z.Dims()
+	out := make([]float64, n)
+	for i := 0; i < n; i++ {
+		row := z.RawRowView(i)
+		if K == 1 && len(classes) == 2 {
+			if row[0] > 0 {
+				out[i] = classes[1]
+			} else {
+				out[i] = classes[0]
+			}
+			continue
+		}
+		out[i] = classes[floats.MaxIdx(row)]
+	}
+	return out
+}
+
+// Classes returns the class labels, sorted.
+func (m *LogisticRegression) Classes() []float64 { return slices.Clone(m.st.Classes) }
+
+// Coef returns the weights: one row for two classes, else one per class.
+func (m *LogisticRegression) Coef() *mat.Dense {
+	if len(m.st.Intercept) == 0 {
+		return &mat.Dense{}
+	}
+	return mat.NewDense(len(m.st.Intercept), m.st.NFeatures, slices.Clone(m.st.Coef))
+}
+
+// Intercept returns the intercepts (one, or one per class).
+func (m *LogisticRegression) Intercept() []float64 { return slices.Clone(m.st.Intercept) }
+
+// NIter returns the number of L-BFGS iterations the last Fit took, and
+// whether it converged within MaxIter.
+func (m *LogisticRegression) NIter() (int, bool) { return m.st.NIter, m.st.Converged }

@@ -1,0 +1,421 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/gopherlab/gopherlab/display"
+	"gonum.org/v1/gonum/mat"
+)
+
+func checkPair(op string, yTrue, yPred []float64) error {
+	if len(yTrue) != len(yPred) {
+		return fmt.Errorf("experiments: %s: %d true values but %d predictions", op, len(yTrue), len(yPred))
+	}
+	if len(yTrue) == 0 {
+		return fmt.Errorf("experiments: %s: no values", op)
+	}
+	return nil
+}
+
+// Accuracy returns the fraction of predictions equal to the true labels.
+func Accuracy(yTrue, yPred []float64) (float64, error) {
+	if err := checkPair("accuracy", yTrue, yPred); err != nil {
+		return 0, err
+	}
+	n := 0
+	for i, v := range yTrue {
+		if v == yPred[i] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(yTrue)), nil
+}
+
+// MSE returns the mean squared error.
+func MSE(yTrue, yPred []float64) (float64, error) {
+	if err := checkPair("mse", yTrue, yPred); err != nil {
+		return 0, err
+	}
+	var s float64
+	for i, v := range yTrue {
+		d := v - yPred[i]
+		s += d * d
+	}
+	return s / float64(len(yTrue)), nil
+}
+
+// RMSE returns the root mean squared error.
+func RMSE(yTrue, yPred []float64) (float64, error) {
+	m, err := MSE(yTrue, yPred)
+	if err != nil {
+		return 0, fmt.Errorf("experiments: rmse: %w", unwrapPrefix(err))
+	}
+	return math.Sqrt(m), nil
+}
+
+// MAE returns the mean absolute error.
+func MAE(yTrue, yPred []float64) (float64, error) {
+	if err := checkPair("mae", yTrue, yPred); err != nil {
+		return 0, err
+	}
+	var s float64
+	for i, v := range yTrue {
+		s += math.Abs(v - yPred[i])
+	}
+	return s / float64(len(yTrue)), nil
+}
+
+// R2 returns the coefficient of determination, 1 - SSres/SStot (1 for a
+// perfect fit, 0 for predicting the mean; 0 when yTrue is constant and
+// the predictions are not perfect, as scikit-learn).
+func R2(yTrue, yPred []float64) (float64, error) {
+	if err := checkPair("r2", yTrue, yPred); err != nil {
+		return 0, err
+	}
+	var mean float64
+	for _, v := range yTrue {
+		mean += v
+	}
+	mean /= float64(len(yTrue))
+	var res, tot float64
+	for i, v := range yTrue {
+		res += (v - yPred[i]) * (v - yPred[i])
+		tot += (v - mean) * (v - mean)
+	}
+	if tot == 0 {
+		if res == 0 {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	return 1 - res/tot, nil
+}
+
+// Confusion is a confusion matrix: Counts[i][j] is the number of rows of
+// class Labels[i] predicted as Labels[j].
+type Confusion struct {
+	Labels []float64
+	Counts [][]int
+	// Names optionally labels the classes in tables and plots (for
+	// instance a dataset's Levels).
+	Names []string
+}
+
+// ConfusionMatrix counts true versus predicted labels over the union of
+// labels found in both, sorted.
+func ConfusionMatrix(yTrue, yPred []float64) (*Confusion, error) {
+	if err := checkPair("confusion matrix", yTrue, yPred); err != nil {
+		return nil, err
+	}
+	labels := append(slices.Clone(yTrue), yPred...)
+	slices.Sort(labels)
+	labels = slices.Compact(labels)
+	counts := make([][]int, len(labels))
+	for i := range counts {
+		counts[i] = make([]int, len(labels))
+	}
+	for i, t := range yTrue {
+		a, _ := slices.BinarySearch(labels, t)
+		b, _ := slices.BinarySearch(labels, yPred[i])
+		counts[a][b]++
+	}
+	return &Confusion{Labels: labels, Counts: counts}, nil
+}
+
+func (c *Confusion) name(i int) string {
+	if i < len(c.Names) {
+		return c.Names[i]
+	}
+	return formatNum(c.Labels[i])
+}
+
+// Table returns the matrix as a display table (rows: true, columns:
+// predicted).
+func (c *Confusion) Table() *display.Table {
+	cols := []string{"true \\ predicted"}
+	for i := range c.Labels {
+		cols = append(cols, c.name(i))
+	}
+	var rows [][]any
+	for i, r := range c.Counts {
+		row := []any{c.name(i)}
+		for _, v := range r {
+			row = append(row, v)
+		}
+		rows = append(rows, row)
+	}
+	t := display.NewTable(cols, rows)
+	t.NoIndex = true
+	t.MaxRows = -1
+	return t
+}
+
+// HTML returns the matrix as an HTML table.
+func (c *Confusion) HTML() string { return c.Table().HTML() }
+
+// String returns the matrix as text.
+func (c *Confusion) String() string { return c.Table().String() }
+
+// Render shows the matrix as a table.
+func (c *Confusion) Render() display.Bundle { return c.Table().Render() }
+
+// ClassScore holds the per-class scores of a classification report.
+type ClassScore struct {
+	Label     float64
+	Precision float64
+	Recall    float64
+	F1        float64
+	Support   int
+}
+
+// ClassificationReport holds precision, recall, F1 and support per class
+// with their macro and weighted averages, as scikit-learn's
+// classification_report.
+type ClassificationReport struct {
+	Classes  []ClassScore
+	Accuracy float64
+	Macro    ClassScore // averages over classes
+	Weighted ClassScore // averages weighted by support
+	Names    []string   // optional class names for display
+}
+
+// Report computes the classification report of predictions. Undefined
+// ratios (no predicted or no true rows of a class) count as 0.
+func Report(yTrue, yPred []float64) (*ClassificationReport, error) {
+	cm, err := ConfusionMatrix(yTrue, yPred)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: classification report: %w", unwrapPrefix(err))
+	}
+	k := len(cm.Labels)
+	r := &ClassificationReport{}
+	total, correct := 0, 0
+	var wsum float64
+	for i := 0; i < k; i++ {
+		tp := cm.Counts[i][i]
+		var predN, trueN int
+		for j := 0; j < k; j++ {
+			predN += cm.Counts[j][i]
+			trueN += cm.Counts[i][j]
+		}
+		s := ClassScore{Label: cm.Labels[i], Support: trueN}
+		if predN > 0 {
+			s.Precision = float64(tp) / float64(predN)
+		}
+		if trueN > 0 {
+			s.Recall = float64(tp) / float64(trueN)
+		}
+		if s.Precision+s.Recall > 0 {
+			s.F1 = 2 * s.Precision * s.Recall / (s.Precision + s.Recall)
+		}
+		r.Classes = append(r.Classes, s)
+		total += trueN
+		correct += tp
+		r.Macro.Precision += s.Precision / float64(k)
+		r.Macro.Recall += s.Recall / float64(k)
+		r.Macro.F1 += s.F1 / float64(k)
+		w := float64(trueN)
+		wsum += w
+		r.Weighted.Precision += s.Precision * w
+		r.Weighted.Recall += s.Recall * w
+		r.Weighted.F1 += s.F1 * w
+	}
+	if wsum > 0 {
+		r.Weighted.Precision /= wsum
+		r.Weighted.Recall /= wsum
+		r.Weighted.F1 /= wsum
+	}
+	r.Macro.Support, r.Weighted.Support = total, total
+	r.Accuracy = float64(correct) / float64(total)
+	return r, nil
+}
+
+// Table returns the report as a display table.
+func (r *ClassificationReport) Table() *display.Table {
+	rows := [][]any{}
+	for i, s := range r.Classes {
+		name := formatNum(s.Label)
+		if i < len(r.Names) {
+			name = r.Names[i]
+		}
+		rows = append(rows, []any{name, s.Precision, s.Recall, s.F1, s.Support})
+	}
+	rows = append(rows, []any{"accuracy", nil, nil, r.Accuracy, r.Macro.Support})
+	rows = append(rows, []any{"macro avg", r.Macro.Precision, r.Macro.Recall, r.Macro.F1, r.Macro.Support})
+	rows = append(rows, []any{"weighted avg", r.Weighted.Precision, r.Weighted.Recall, r.Weighted.F1, r.Weighted.Support})
+	t := display.NewTable([]string{"class", "precision", "recall", "f1-score", "support"}, rows)
+	t.NoIndex, t.MaxRows = true, -1
+	return t
+}
+
+// HTML returns the report as an HTML table.
+func (r *ClassificationReport) HTML() string { return r.Table().HTML() }
+
+// String returns the report as text.
+func (r *ClassificationReport) String() string { return r.Table().String() }
+
+// Render shows the report as a table.
+func (r *ClassificationReport) Render() display.Bundle { return r.Table().Render() }
+
+// averaged picks one score from a report for an average mode: "binary"
+// (the class labelled 1), "macro", "weighted" or "micro"; "" is binary
+// when the labels are a subset of {0, 1}, else macro.
+func averaged(op string, yTrue, yPred []float64, average string, pick func(ClassScore) float64) (float64, error) {
+	r, err := Report(yTrue, yPred)
+	if err != nil {
+		return 0, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
+	}
+	if average == "" {
+		average = "macro"
+		binary := true
+		for _, c := range r.Classes {
+			if c.Label != 0 && c.Label != 1 {
+				binary = false
+			}
+		}
+		if binary {
+			average = "binary"
+		}
+	}
+	switch average {
+	case "binary":
+		for _, c := range r.Classes {
+			if c.Label == 1 {
+				return pick(c), nil
+			}
+		}
+		return 0, nil
+	case "macro":
+		return pick(r.Macro), nil
+	case "weighted":
+		return pick(r.Weighted), nil
+	case "micro":
+		// Every row is one true and one predicted label, so micro
+		// precision, recall and F1 all equal accuracy.
+		return r.Accuracy, nil
+	}
+	return 0, fmt.Errorf("experiments: %s: unknown average %q (want binary, macro, weighted or micro)", op, average)
+}
+
+// Precision returns the precision for an average mode ("binary", "macro",
+// "weighted", "micro"; "" is binary for 0/1 labels, else macro).
+func Precision(yTrue, yPred []float64, average string) (float64, error) {
+	return averaged("precision", yTrue, yPred, average, func(c ClassScore) float64 { return c.Precision })
+}
+
+// Recall returns the recall for an average mode, as Precision.
+func Recall(yTrue, yPred []float64, average string) (float64, error) {
+	return averaged("recall", yTrue, yPred, average, func(c ClassScore) float64 { return c.Recall })
+}
+
+// F1 returns the F1 score for an average mode, as Precision.
+func F1(yTrue, yPred []float64, average string) (float64, error) {
+	return averaged("f1", yTrue, yPred, average, func(c ClassScore) float64 { return c.F1 })
+}
+
+// ROCCurve is a receiver operating characteristic curve.
+type ROCCurve struct {
+	Name       string // legend label in plots
+	FPR, TPR   []float64
+	Thresholds []float64
+	AUC        float64
+}
+
+// ROC computes the ROC curve of scores (higher means more likely
+// positive) against binary labels, the positive class being the larger of
+// the two labels (1 for 0/1 labels). Thresholds decrease; the curve starts
+// at (0,0) with threshold +Inf, like scikit-learn.
+func ROC(yTrue, scores []float64) (*ROCCurve, error) {
+	if err := checkPair("roc", yTrue, scores); err != nil {
+		return nil, err
+	}
+	labels := slices.Clone(yTrue)
+	slices.Sort(labels)
+	labels = slices.Compact(labels)
+	if len(labels) != 2 {
+		return nil, fmt.Errorf("experiments: roc: need exactly 2 classes in yTrue, found %d (%v)", len(labels), labels)
+	}
+	pos := labels[1]
+	idx := rangeIdx(0, len(scores))
+	for i, s := range scores {
+		if math.IsNaN(s) {
+			return nil, fmt.Errorf("experiments: roc: score is NaN at row %d", i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
+	var P, N float64
+	for _, v := range yTrue {
+		if v == pos {
+			P++
+		} else {
+			N++
+		}
+	}
+	c := &ROCCurve{FPR: []float64{0}, TPR: []float64{0}, Thresholds: []float64{math.Inf(1)}}
+	var tp, fp float64
+	for k, i := range idx {
+		if yTrue[i] == pos {
+			tp++
+		} else {
+			fp++
+		}
+		if k+1 < len(idx) && scores[idx[k+1]] == scores[i] {
+			continue // one point per distinct threshold
+		}
+		c.FPR = append(c.FPR, fp/N)
+		c.TPR = append(c.TPR, tp/P)
+		c.Thresholds = append(c.Thresholds, scores[i])
+	}
+	for k := 1; k < len(c.FPR); k++ {
+		c.AUC += (c.FPR[k] - c.FPR[k-1]) * (c.TPR[k] + c.TPR[k-1]) / 2
+	}
+	return c, nil
+}
+
+// AUC returns the area under the ROC curve of scores against binary
+// labels.
+func AUC(yTrue, scores []float64) (float64, error) {
+	c, err := ROC(yTrue, scores)
+	if err != nil {
+		return 0, fmt.Errorf("experiments: auc: %w", unwrapPrefix(err))
+	}
+	return c.AUC, nil
+}
+
+// LogLoss returns the mean negative log-likelihood of the true labels
+// under predicted probabilities. Column k of proba is the probability of
+// classes[k]; nil classes means the sorted labels of yTrue. Probabilities
+// are clipped to [1e-15, 1-1e-15] as scikit-learn does.
+func LogLoss(yTrue []float64, proba *mat.Dense, classes []float64) (float64, error) {
+	if proba == nil || proba.IsEmpty() {
+		return 0, fmt.Errorf("experiments: log loss: empty probabilities")
+	}
+	n, k := proba.Dims()
+	if n != len(yTrue) {
+		return 0, fmt.Errorf("experiments: log loss: %d true values but %d rows of probabilities", len(yTrue), n)
+	}
+	if classes == nil {
+		classes, _ = encodeClasses(yTrue)
+	}
+	if len(classes) != k {
+		return 0, fmt.Errorf("experiments: log loss: %d classes but %d probability columns", len(classes), k)
+	}
+	const clip = 1e-15
+	var s float64
+	for i, v := range yTrue {
+		c, ok := slices.BinarySearch(classes, v)
+		if !ok {
+			return 0, fmt.Errorf("experiments: log loss: label %v at row %d is not among classes %v", v, i, classes)
+		}
+		row := proba.RawRowView(i)
+		var sum float64
+		for _, p := range row {
+			sum += min(max(p, clip), 1-clip)
+		}
+		p := min(max(row[c], clip), 1-clip) / sum
+		s -= math.Log(p)
+	}
+	return s / float64(n), nil
+}

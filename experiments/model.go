@@ -1,0 +1,369 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Model is a supervised (or, for KMeans, unsupervised) estimator: Fit
+// learns from the rows of X and their targets y, Predict returns one value
+// per row. Classifiers predict class labels (the values found in y).
+type Model interface {
+	Fit(X *mat.Dense, y []float64) error
+	Predict(X *mat.Dense) ([]float64, error)
+}
+
+// Classifier is a Model that also estimates class probabilities: column k
+// of PredictProba is the probability of Classes()[k].
+type Classifier interface {
+	Model
+	PredictProba(X *mat.Dense) (*mat.Dense, error)
+	Classes() []float64
+}
+
+// Transformer learns a transformation of feature matrices (scaling,
+// imputation, ...) in Fit and applies it in Transform.
+type Transformer interface {
+	Fit(X *mat.Dense) error
+	Transform(X *mat.Dense) (*mat.Dense, error)
+}
+
+// DatasetTransformer transforms datasets rather than matrices, for steps
+// that need column types (OneHotEncoder). In a Pipeline such steps come
+// before the matrix steps.
+type DatasetTransformer interface {
+	FitDataset(ds *Dataset) error
+	TransformDataset(ds *Dataset) (*Dataset, error)
+}
+
+// isClassifier reports whether m predicts classes.
+func isClassifier(m any) bool {
+	if p, ok := m.(*Pipeline); ok {
+		if len(p.Steps) == 0 {
+			return false
+		}
+		return isClassifier(p.Steps[len(p.Steps)-1].Estimator)
+	}
+	_, ok := m.(Classifier)
+	return ok
+}
+
+// modelName returns the short lower-case name of an estimator's type,
+// "logisticregression" for *LogisticRegression.
+func modelName(m any) string {
+	t := reflect.TypeOf(m)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "nil"
+	}
+	return strings.ToLower(t.Name())
+}
+
+// checkFinite returns an error naming the first NaN or infinite value of X
+// (column names c0, c1, ... as in FromMatrix).
+func checkFinite(op string, X *mat.Dense) error {
+	r, c := X.Dims()
+	for i := 0; i < r; i++ {
+		row := X.RawRowView(i)
+		var s float64
+		for _, v := range row {
+			s += v * 0
+		}
+		if s == 0 {
+			continue // every value finite (NaN*0 and Inf*0 are NaN)
+		}
+		for j := 0; j < c; j++ {
+			if math.IsNaN(row[j]) {
+				return fmt.Errorf("experiments: %s: column %q has NaN at row %d (impute or drop missing values first)", op, "c"+itoa(j), i)
+			}
+			if math.IsInf(row[j], 0) {
+				return fmt.Errorf("experiments: %s: column %q has %v at row %d", op, "c"+itoa(j), row[j], i)
+			}
+		}
+	}
+	return nil
+}
+
+func itoa(i int) string { return fmt.Sprint(i) }
+
+// checkFit validates training data: X non-empty, finite, one target per
+// row, finite targets.
+func checkFit(op string, X *mat.Dense, y []float64) error {
+	if err := checkXY(op, X, y); err != nil {
+		return err
+	}
+	if err := checkFinite(op, X); err != nil {
+		return err
+	}
+	for i, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("experiments: %s: target has %v at row %d", op, v, i)
+		}
+	}
+	return nil
+}
+
+// checkPredict validates prediction input against the number of features
+// seen in Fit (0 means not fitted).
+func checkPredict(op string, X *mat.Dense, nFeatures int) error {
+	if nFeatures == 0 {
+		return fmt.Errorf("experiments: %s: model is not fitted (call Fit first)", op)
+	}
+	if X == nil || X.IsEmpty() {
+		return fmt.Errorf("experiments: %s: X is empty", op)
+	}
+	if _, c := X.Dims(); c != nFeatures {
+		return fmt.Errorf("experiments: %s: X has %d columns, the model was fitted on %d", op, c, nFeatures)
+	}
+	return checkFinite(op, X)
+}
+
+// encodeClasses returns the sorted distinct labels of y and each row's
+// index into them.
+func encodeClasses(y []float64) (classes []float64, idx []int) {
+	classes = slices.Clone(y)
+	slices.Sort(classes)
+	classes = slices.Compact(classes)
+	idx = make([]int, len(y))
+	for i, v := range y {
+		k, _ := slices.BinarySearch(classes, v)
+		idx[i] = k
+	}
+	return classes, idx
+}
+
+// workers returns the number of goroutines to use: n if positive, else
+// every core.
+func workers(n int) int {
+	if n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// parallel runs f(i) for i in [0,n) on up to w goroutines. A panic in f is
+// recovered and returned as an error (a panic in a goroutine would kill
+// the notebook's kernel); the first error wins.
+func parallel(n, w int, f func(i int) error) error {
+	if n == 0 {
+		return nil
+	}
+	w = min(workers(w), n)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		next     int
+		wg       sync.WaitGroup
+	)
+	run := func(i int) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("experiments: internal error (panic): %v\n%s", r, debug.Stack())
+			}
+		}()
+		return f(i)
+	}
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if next >= n || firstErr != nil {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				if err := run(i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// chunks splits [0,n) into about k ranges of at least minSize.
+func chunks(n, k, minSize int) [][2]int {
+	if k < 1 {
+		k = 1
+	}
+	size := max((n+k-1)/k, minSize, 1)
+	var out [][2]int
+	for lo := 0; lo < n; lo += size {
+		out = append(out, [2]int{lo, min(lo+size, n)})
+	}
+	return out
+}
+
+// safe runs f, turning a panic into an error, for methods that call into
+// code (gonum, user estimators) that may panic.
+func safe(op string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("experiments: %s: internal error (panic): %v", op, r)
+		}
+	}()
+	return f()
+}
+
+// Clone returns an unfitted copy of an estimator (a pointer to a struct
+// such as *LogisticRegression or *Pipeline): its exported parameter fields
+// are copied, nested estimators (Pipeline steps) are cloned too, and the
+// fitted state is left out. Like scikit-learn's clone.
+func Clone(estimator any) (any, error) {
+	v := reflect.ValueOf(estimator)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("experiments: clone: %T is not a pointer to an estimator struct", estimator)
+	}
+	return cloneValue(v).Interface(), nil
+}
+
+func cloneModel(m Model) (Model, error) {
+	c, err := Clone(m)
+	if err != nil {
+		return nil, err
+	}
+	return c.(Model), nil
+}
+
+func cloneValue(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() || v.Elem().Kind() != reflect.Struct {
+			return v
+		}
+		nv := reflect.New(v.Elem().Type())
+		copyExported(nv.Elem(), v.Elem())
+		return nv
+	case reflect.Interface:
+		if v.IsNil() {
+			return v
+		}
+		c := cloneValue(v.Elem())
+		nv := reflect.New(v.Type()).Elem()
+		nv.Set(c)
+		return nv
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		nv := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := 0; i < v.Len(); i++ {
+			nv.Index(i).Set(cloneValue(v.Index(i)))
+		}
+		return nv
+	case reflect.Struct:
+		nv := reflect.New(v.Type()).Elem()
+		copyExported(nv, v)
+		return nv
+	}
+	return v
+}
+
+func copyExported(dst, src reflect.Value) {
+	t := src.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).IsExported() {
+			dst.Field(i).Set(cloneValue(src.Field(i)))
+		}
+	}
+}
+
+// SetParam sets an estimator's parameter by field name, converting
+// numbers as needed (an int grid value sets a float64 field). In a
+// Pipeline, name a step's parameter "step.Field" (or scikit-learn's
+// "step__Field"); field names match case-insensitively, so "c" sets C.
+func SetParam(estimator any, name string, value any) error {
+	v := reflect.ValueOf(estimator)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("experiments: set param %q: %T is not a pointer to an estimator struct", name, estimator)
+	}
+	if p, ok := estimator.(*Pipeline); ok {
+		step, field, found := strings.Cut(name, ".")
+		if !found {
+			step, field, found = strings.Cut(name, "__")
+		}
+		if !found {
+			return fmt.Errorf("experiments: set param %q: name a pipeline parameter as step.Field (steps: %v)", name, p.stepNames())
+		}
+		for _, s := range p.Steps {
+			if s.Name == step {
+				if err := SetParam(s.Estimator, field, value); err != nil {
+					return fmt.Errorf("experiments: set param %q: %w", name, unwrapPrefix(err))
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("experiments: set param %q: no step %q (steps: %v)", name, step, p.stepNames())
+	}
+	s := v.Elem()
+	f := s.FieldByNameFunc(func(n string) bool { return strings.EqualFold(n, name) })
+	if !f.IsValid() || !f.CanSet() {
+		return fmt.Errorf("experiments: set param %q: %T has no parameter field %q (parameters: %v)", name, estimator, name, paramNames(s.Type()))
+	}
+	val := reflect.ValueOf(value)
+	if !val.IsValid() {
+		f.Set(reflect.Zero(f.Type()))
+		return nil
+	}
+	if val.Type().AssignableTo(f.Type()) {
+		f.Set(val)
+		return nil
+	}
+	isNum := func(k reflect.Kind) bool { return k >= reflect.Int && k <= reflect.Float64 }
+	if isNum(val.Kind()) && isNum(f.Kind()) {
+		if f.Kind() <= reflect.Uint64 && val.Kind() >= reflect.Float32 {
+			x := val.Float()
+			if x != math.Trunc(x) {
+				return fmt.Errorf("experiments: set param %q: %v is not a whole number for %s field", name, x, f.Type())
+			}
+		}
+		f.Set(val.Convert(f.Type()))
+		return nil
+	}
+	return fmt.Errorf("experiments: set param %q: cannot use %v (%T) as %s", name, value, value, f.Type())
+}
+
+func paramNames(t reflect.Type) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).IsExported() {
+			out = append(out, t.Field(i).Name)
+		}
+	}
+	return out
+}
+
+// Score returns the default score of a fitted model on X, y: accuracy
+// for classifiers, R² for regressors (scikit-learn's score).
+func Score(m Model, X *mat.Dense, y []float64) (float64, error) {
+	if m == nil {
+		return 0, fmt.Errorf("experiments: score: nil model")
+	}
+	pred, err := m.Predict(X)
+	if err != nil {
+		return 0, err
+	}
+	if isClassifier(m) {
+		return Accuracy(y, pred)
+	}
+	return R2(y, pred)
+}

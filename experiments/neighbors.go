@@ -1,0 +1,456 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// knnState is the training set a neighbors model keeps.
+type knnState struct {
+	N, P    int
+	X       []float64 // N×P row-major
+	Norms   []float64 // squared row norms
+	Y       []float64
+	YK      []int32 // class index per row (classifier)
+	Classes []float64
+}
+
+func newKNNState(op string, X *mat.Dense, y []float64, classify bool) (knnState, error) {
+	if err := checkFit(op, X, y); err != nil {
+		return knnState{}, err
+	}
+	n, p := X.Dims()
+	st := knnState{N: n, P: p, X: make([]float64, n*p), Norms: make([]float64, n), Y: slices.Clone(y)}
+	for i := 0; i < n; i++ {
+		row := st.X[i*p : (i+1)*p]
+		copy(row, X.RawRowView(i))
+		st.Norms[i] = floats.Dot(row, row)
+	}
+	if classify {
+		classes, idx := encodeClasses(y)
+		st.Classes = classes
+		st.YK = make([]int32, n)
+		for i, k := range idx {
+			st.YK[i] = int32(k)
+		}
+	}
+	return st, nil
+}
+
+// neighbors finds the k nearest training rows of each row of Q by
+// Euclidean distance, computing distances block by block with matrix
+// products (‖q‖² + ‖x‖² - 2q·x) in parallel over query blocks. Ties go to
+// the lower training index. It returns indexes and exact distances, k per
+// query, nearest first.
+func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, error) {
+	nq, p := Q.Dims()
+	idx := make([]int32, nq*k)
+	dist := make([]float64, nq*k)
+	const qb, tb = 64, 2048
+	nblocks := (nq + qb - 1) / qb
+	err := parallel(nblocks, nw, func(b int) error {
+		q0, q1 := b*qb, min((b+1)*qb, nq)
+		m := q1 - q0
+		qdata := make([]float64, m*p)
+		qn := make([]float64, m)
+		for i := 0; i < m; i++ {
+			row := qdata[i*p : (i+1)*p]
+			copy(row, Q.RawRowView(q0+i))
+			qn[i] = floats.Dot(row, row)
+		}
+		bd := make([]float64, m*k) // best squared distances, ascending
+		bi := make([]int32, m*k)
+		for i := range bd {
+			bd[i] = math.Inf(1)
+			bi[i] = -1
+		}
+		G := make([]float64, m*tb)
+		Qg := blas64.General{Rows: m, Cols: p, Stride: p, Data: qdata}
+		for t0 := 0; t0 < st.N; t0 += tb {
+			t1 := min(t0+tb, st.N)
+			nt := t1 - t0
+			Tg := blas64.General{Rows: nt, Cols: p, Stride: p, Data: st.X[t0*p : t1*p]}
+			Gg := blas64.General{Rows: m, Cols: nt, Stride: nt, Data: G[:m*nt]}
+			blas64.Gemm(blas.NoTrans, blas.Trans, 1, Qg, Tg, 0, Gg)
+			for i := 0; i < m; i++ {
+				g := G[i*nt : (i+1)*nt]
+				d := bd[i*k : (i+1)*k]
+				ix := bi[i*k : (i+1)*k]
+				worst := d[k-1]
+				for j, gv := range g {
+					dv := qn[i] + st.Norms[t0+j] - 2*gv
+					if dv < worst {
+						// Insert, keeping ascending order (ties after
+						// existing entries: lower index wins).
+						pos := k - 1
+						for pos > 0 && d[pos-1] > dv {
+							d[pos], ix[pos] = d[pos-1], ix[pos-1]
+							pos--
+						}
+						d[pos], ix[pos] = dv, int32(t0+j)
+						worst = d[k-1]
+					}
+				}
+			}
+		}
+		for i := 0; i < m; i++ {
+			q := qdata[i*p : (i+1)*p]
+			for j := 0; j < k; j++ {
+				t := bi[i*k+j]
+				idx[(q0+i)*k+j] = t
+				dist[(q0+i)*k+j] = math.Sqrt(sqDist(q, st.X[int(t)*p:int(t+1)*p]))
+			}
+			// Exact distances can reorder near-ties computed by the
+			// product formula.
+			sortNeighbors(idx[(q0+i)*k:(q0+i+1)*k], dist[(q0+i)*k:(q0+i+1)*k])
+		}
+		return nil
+	})
+	return idx, dist, err
+}
+
+func sqDist(a, b []float64) float64 {
+	var s float64
+	for i, v := range a {
+		d := v - b[i]
+		s += d * d
+	}
+	return s
+}
+
+func sortNeighbors(idx []int32, dist []float64) {
+	for i := 1; i < len(idx); i++ {
+		for j := i; j > 0 && (dist[j] < dist[j-1] || (dist[j] == dist[j-1] && idx[j] < idx[j-1])); j-- {
+			dist[j], dist[j-1] = dist[j-1], dist[j]
+			idx[j], idx[j-1] = idx[j-1], idx[j]
+		}
+	}
+}
+
+// neighborWeights fills w with the vote weight of each neighbor: 1, or
+// 1/distance (only exact matches count when a distance is 0).
+func neighborWeights(w, dist []float64, byDistance bool) {
+	if !byDistance {
+		for i := range w {
+			w[i] = 1
+		}
+		return
+	}
+	zero := false
+	for _, d := range dist {
+		if d == 0 {
+			zero = true
+		}
+	}
+	for i, d := range dist {
+		switch {
+		case zero && d == 0:
+			w[i] = 1
+		case zero:
+			w[i] = 0
+		default:
+			w[i] = 1 / d
+		}
+	}
+}
+
+func resolveKNN(op string, k int, weights string, n int) (int, bool, error) {
+	if k == 0 {
+		k = 5
+	}
+	if k < 0 {
+		return 0, false, fmt.Errorf("experiments: %s: K %d must be positive", op, k)
+	}
+	var byDist bool
+	switch weights {
+	case "", "uniform":
+	case "distance":
+		byDist = true
+	default:
+		return 0, false, fmt.Errorf("experiments: %s: unknown Weights %q (want uniform or distance)", op, weights)
+	}
+	if n > 0 && k > n {
+		return 0, false, fmt.Errorf("experiments: %s: K=%d neighbors but only %d training rows", op, k, n)
+	}
+	return k, byDist, nil
+}
+
+// KNeighborsClassifier predicts the majority class among the K nearest
+// training rows (Euclidean distance, brute force over all rows in
+// parallel blocks).
+type KNeighborsClassifier struct {
+	K       int    // 0 means 5
+	Weights string // "uniform" (default) or "distance"
+	Workers int
+
+	st knnState
+}
+
+func (m *KNeighborsClassifier) state() any { return &m.st }
+
+// Fit stores the training set.
+func (m *KNeighborsClassifier) Fit(X *mat.Dense, y []float64) error {
+	const op = "fit k-neighbors classifier"
+	st, err := newKNNState(op, X, y, true)
+	if err != nil {
+		return err
+	}
+	if _, _, err := resolveKNN(op, m.K, m.Weights, st.N); err != nil {
+		return err
+	}
+	m.st = st
+	return nil
+}
+
+// PredictProba returns the (weighted) vote share of each class.
+func (m *KNeighborsClassifier) PredictProba(X *mat.Dense) (*mat.Dense, error) {
+	const op = "predict k-neighbors classifier"
+	if err := checkPredict(op, X, m.st.P); err != nil {
+		return nil, err
+	}
+	k, byDist, err := resolveKNN(op, m.K, m.Weights, m.st.N)
+	if err != nil {
+		return nil, err
+	}
+	idx, dist, err := m.st.neighbors(X, k, m.Workers)
+	if err != nil {
+		return nil, err
+	}
+	nq, _ := X.Dims()
+	K := len(m.st.Classes)
+	out := mat.NewDense(nq, K, nil)
+	w := make([]float64, k)
+	for i := 0; i < nq; i++ {
+		neighborWeights(w, dist[i*k:(i+1)*k], byDist)
+		row := out.RawRowView(i)
+		var s float64
+		for j, t := range idx[i*k : (i+1)*k] {
+			row[m.st.YK[t]] += w[j]
+			s += w[j]
+		}
+		floats.Scale(1/s, row)
+	}
+	return out, nil
+}
+
+// Predict returns the class with the most (weighted) votes; ties go to
+// the smaller label.
+func (m *KNeighborsClassifier) Predict(X *mat.Dense) ([]float64, error) {
+	pr, err := m.PredictProba(X)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := pr.Dims()
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = m.st.Classes[floats.MaxIdx(pr.RawRowView(i))]
+	}
+	return out, nil
+}
+
+// Classes returns the class labels, sorted.
+func (m *KNeighborsClassifier) Classes() []float64 { return slices.Clone(m.st.Classes) }
+
+// KNeighborsRegressor predicts the (weighted) mean target of the K
+// nearest training rows.
+type KNeighborsRegressor struct {
+	K       int
+	Weights string
+	Workers int
+
+	st knnState
+}
+
+func (m *KNeighborsRegressor) state() any { return &m.st }
+
+// Fit stores the training set.
+func (m *KNeighborsRegressor) Fit(X *mat.Dense, y []float64) error {
+	const op = "fit k-neighbors regressor"
+	st, err := newKNNState(op, X, y, false)
+	if err != nil {
+		return err
+	}
+	if _, _, err := resolveKNN(op, m.K, m.Weights, st.N); err != nil {
+		return err
+	}
+	m.st = st
+	return nil
+}
+
+// Predict returns the mean target of the neighbors.
+func (m *KNeighborsRegressor) Predict(X *mat.Dense) ([]float64, error) {
+	const op = "predict k-neighbors regressor"
+	if err := checkPredict(op, X, m.st.P); err != nil {
+		return nil, err
+	}
+	k, byDist, err := resolveKNN(op, m.K, m.Weights, m.st.N)
+	if err != nil {
+		return nil, err
+	}
+	idx, dist, err := m.st.neighbors(X, k, m.Workers)
+	if err != nil {
+		return nil, err
+	}
+	nq, _ := X.Dims()
+	out := make([]float64, nq)
+	w := make([]float64, k)
+	for i := range out {
+		neighborWeights(w, dist[i*k:(i+1)*k], byDist)
+		var s, ws float64
+		for j, t := range idx[i*k : (i+1)*k] {
+			s += w[j] * m.st.Y[t]
+			ws += w[j]
+		}
+		out[i] = s / ws
+	}
+	return out, nil
+}
+
+// GaussianNB is Gaussian naive Bayes: per class, independent normal
+// features. VarSmoothing (0 means 1e-9) adds that fraction of the largest
+// feature variance to every variance, as scikit-learn does.
+type GaussianNB struct {
+	VarSmoothing float64
+
+	st nbState
+}
+
+type nbState struct {
+	Classes  []float64
+	P        int
+	Theta    []float64 // K×P means
+	Var      []float64 // K×P variances
+	LogPrior []float64
+}
+
+func (m *GaussianNB) state() any { return &m.st }
+
+// Fit estimates per-class means and variances.
+func (m *GaussianNB) Fit(X *mat.Dense, y []float64) error {
+	const op = "fit gaussian naive bayes"
+	if err := checkFit(op, X, y); err != nil {
+		return err
+	}
+	vs := m.VarSmoothing
+	if vs == 0 {
+		vs = 1e-9
+	}
+	if vs < 0 {
+		return fmt.Errorf("experiments: %s: VarSmoothing %v must not be negative", op, m.VarSmoothing)
+	}
+	n, p := X.Dims()
+	classes, yi := encodeClasses(y)
+	K := len(classes)
+	theta := make([]float64, K*p)
+	vr := make([]float64, K*p)
+	cnt := make([]float64, K)
+	for i := 0; i < n; i++ {
+		floats.Add(theta[yi[i]*p:(yi[i]+1)*p], X.RawRowView(i))
+		cnt[yi[i]]++
+	}
+	for k := 0; k < K; k++ {
+		floats.Scale(1/cnt[k], theta[k*p:(k+1)*p])
+	}
+	for i := 0; i < n; i++ {
+		t := theta[yi[i]*p : (yi[i]+1)*p]
+		v := vr[yi[i]*p : (yi[i]+1)*p]
+		for j, x := range X.RawRowView(i) {
+			d := x - t[j]
+			v[j] += d * d
+		}
+	}
+	for k := 0; k < K; k++ {
+		floats.Scale(1/cnt[k], vr[k*p:(k+1)*p])
+	}
+	// Largest variance of any feature over all rows.
+	var maxVar float64
+	for j := 0; j < p; j++ {
+		var s, ss float64
+		for i := 0; i < n; i++ {
+			v := X.At(i, j)
+			s += v
+			ss += v * v
+		}
+		mean := s / float64(n)
+		maxVar = max(maxVar, ss/float64(n)-mean*mean)
+	}
+	add := vs * maxVar
+	if add == 0 {
+		add = vs
+	}
+	for i := range vr {
+		vr[i] += add
+	}
+	prior := make([]float64, K)
+	for k := range prior {
+		prior[k] = math.Log(cnt[k] / float64(n))
+	}
+	m.st = nbState{Classes: classes, P: p, Theta: theta, Var: vr, LogPrior: prior}
+	return nil
+}
+
+func (m *GaussianNB) jointLogLikelihood(X *mat.Dense) (*mat.Dense, error) {
+	if err := checkPredict("predict gaussian naive bayes", X, m.st.P); err != nil {
+		return nil, err
+	}
+	n, p := X.Dims()
+	K := len(m.st.Classes)
+	out := mat.NewDense(n, K, nil)
+	cst := make([]float64, K)
+	inv := make([]float64, K*p)
+	for k := 0; k < K; k++ {
+		var s float64
+		for j := 0; j < p; j++ {
+			v := m.st.Var[k*p+j]
+			s += math.Log(2 * math.Pi * v)
+			inv[k*p+j] = 1 / v
+		}
+		cst[k] = m.st.LogPrior[k] - 0.5*s
+	}
+	for i := 0; i < n; i++ {
+		row := X.RawRowView(i)
+		o := out.RawRowView(i)
+		for k := 0; k < K; k++ {
+			t := m.st.Theta[k*p : (k+1)*p]
+			iv := inv[k*p : (k+1)*p]
+			var s float64
+			for j, x := range row {
+				d := x - t[j]
+				s += d * d * iv[j]
+			}
+			o[k] = cst[k] - 0.5*s
+		}
+	}
+	return out, nil
+}
+
+// PredictProba returns the posterior probability of each class.
+func (m *GaussianNB) PredictProba(X *mat.Dense) (*mat.Dense, error) {
+	jll, err := m.jointLogLikelihood(X)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := jll.Dims()
+	for i := 0; i < n; i++ {
+		softmaxInPlace(jll.RawRowView(i))
+	}
+	return jll, nil
+}
+
+// Predict returns the most probable class.
+func (m *GaussianNB) Predict(X *mat.Dense) ([]float64, error) {
+	jll, err := m.jointLogLikelihood(X)
+	if err != nil {
+		return nil, err
+	}
+	return argmaxClasses(jll, m.st.Classes), nil
+}
+
+// Classes returns the class labels, sorted.
+func (m *GaussianNB) Classes() []float64 { return slices.Clone(m.st.Classes) }

@@ -1,0 +1,515 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Step is one named step of a Pipeline: a Transformer, a
+// DatasetTransformer, or (last) a Model.
+type Step struct {
+	Name      string
+	Estimator any
+}
+
+// SchemaColumn is one input column a fitted Pipeline expects.
+type SchemaColumn struct {
+	Name string
+	Kind Kind
+}
+
+// Pipeline chains transforms and a final model, like scikit-learn's
+// Pipeline: Fit fits each step on the output of the previous ones, and
+// Predict applies the fitted steps in order. Dataset steps (OneHotEncoder)
+// come first, then matrix steps (scalers, imputers), then the model.
+//
+// A fitted pipeline remembers its input schema (column names and types)
+// and checks it on prediction; Save writes the whole fitted pipeline and
+// Load reads it back with bit-identical predictions.
+type Pipeline struct {
+	Steps []Step
+
+	st pipelineState
+}
+
+type pipelineState struct {
+	Fitted       bool
+	Schema       []SchemaColumn
+	FromDataset  bool
+	Target       string
+	TargetLevels []string
+}
+
+// NewPipeline returns a pipeline of the given estimators, naming each step
+// after its type in lower case ("standardscaler", "logisticregression"),
+// like scikit-learn's make_pipeline.
+func NewPipeline(estimators ...any) *Pipeline {
+	p := &Pipeline{}
+	seen := map[string]int{}
+	for _, e := range estimators {
+		name := modelName(e)
+		seen[name]++
+		if seen[name] > 1 {
+			name += "-" + strconv.Itoa(seen[name])
+		}
+		p.Steps = append(p.Steps, Step{Name: name, Estimator: e})
+	}
+	return p
+}
+
+func (p *Pipeline) stepNames() []string {
+	out := make([]string, len(p.Steps))
+	for i, s := range p.Steps {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// validate checks the step layout and returns the number of leading
+// dataset steps.
+func (p *Pipeline) validate(op string) (int, Model, error) {
+	if len(p.Steps) == 0 {
+		return 0, nil, fmt.Errorf("experiments: %s: pipeline has no steps", op)
+	}
+	last := p.Steps[len(p.Steps)-1]
+	model, ok := last.Estimator.(Model)
+	if !ok {
+		return 0, nil, fmt.Errorf("experiments: %s: last step %q (%T) is not a model", op, last.Name, last.Estimator)
+	}
+	nds := 0
+	names := map[string]bool{}
+	for i, s := range p.Steps {
+		if names[s.Name] {
+			return 0, nil, fmt.Errorf("experiments: %s: two steps named %q", op, s.Name)
+		}
+		names[s.Name] = true
+		if i == len(p.Steps)-1 {
+			break
+		}
+		_, isDS := s.Estimator.(DatasetTransformer)
+		_, isM := s.Estimator.(Transformer)
+		switch {
+		case isDS && nds == i:
+			nds++
+		case isM:
+		case isDS:
+			return 0, nil, fmt.Errorf("experiments: %s: dataset step %q (%T) must come before matrix steps", op, s.Name, s.Estimator)
+		default:
+			return 0, nil, fmt.Errorf("experiments: %s: step %q (%T) is not a transformer", op, s.Name, s.Estimator)
+		}
+	}
+	return nds, model, nil
+}
+
+// transform runs the transform steps on ds (dataset input) or X. With fit
+// it fits each step first.
+func (p *Pipeline) transform(op string, ds *Dataset, X *mat.Dense, fit bool) (*mat.Dense, Model, error) {
+	nds, model, err := p.validate(op)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ds == nil && nds > 0 {
+		names := make([]string, len(p.st.Schema))
+		for i, c := range p.st.Schema {
+			names[i] = c.Name
+		}
+		if ds, err = FromMatrix(X, names); err != nil {
+			return nil, nil, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
+		}
+	}
+	if ds != nil {
+		for _, s := range p.Steps[:nds] {
+			t := s.Estimator.(DatasetTransformer)
+			if fit {
+				if err := t.FitDataset(ds); err != nil {
+					return nil, nil, fmt.Errorf("experiments: %s: step %q: %w", op, s.Name, unwrapPrefix(err))
+				}
+			}
+			if ds, err = t.TransformDataset(ds); err != nil {
+				return nil, nil, fmt.Errorf("experiments: %s: step %q: %w", op, s.Name, unwrapPrefix(err))
+			}
+		}
+		if X, err = ds.Matrix(); err != nil {
+			return nil, nil, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
+		}
+	}
+	for _, s := range p.Steps[nds : len(p.Steps)-1] {
+		t := s.Estimator.(Transformer)
+		if fit {
+			if err := t.Fit(X); err != nil {
+				return nil, nil, fmt.Errorf("experiments: %s: step %q: %w", op, s.Name, unwrapPrefix(err))
+			}
+		}
+		if X, err = t.Transform(X); err != nil {
+			return nil, nil, fmt.Errorf("experiments: %s: step %q: %w", op, s.Name, unwrapPrefix(err))
+		}
+	}
+	return X, model, nil
+}
+
+// Fit fits the pipeline on a feature matrix (columns named c0, c1, ...).
+func (p *Pipeline) Fit(X *mat.Dense, y []float64) error {
+	const op = "fit pipeline"
+	if X == nil || X.IsEmpty() {
+		return fmt.Errorf("experiments: %s: X is empty", op)
+	}
+	_, c := X.Dims()
+	p.st = pipelineState{}
+	for j := 0; j < c; j++ {
+		p.st.Schema = append(p.st.Schema, SchemaColumn{Name: "c" + strconv.Itoa(j), Kind: Numeric})
+	}
+	return p.fit(op, nil, X, y)
+}
+
+func (p *Pipeline) fit(op string, ds *Dataset, X *mat.Dense, y []float64) error {
+	return safe(op, func() error {
+		Xt, model, err := p.transform(op, ds, X, true)
+		if err != nil {
+			return err
+		}
+		if err := model.Fit(Xt, y); err != nil {
+			return fmt.Errorf("experiments: %s: step %q: %w", op, p.Steps[len(p.Steps)-1].Name, unwrapPrefix(err))
+		}
+		p.st.Fitted = true
+		return nil
+	})
+}
+
+// FitDataset fits the pipeline on a dataset: every column but target is
+// an input (its name and type become the pipeline's schema). An empty
+// target fits without labels (clustering).
+func (p *Pipeline) FitDataset(ds *Dataset, target string) error {
+	const op = "fit pipeline"
+	if ds == nil || ds.rows == 0 {
+		return fmt.Errorf("experiments: %s: dataset is empty", op)
+	}
+	var y []float64
+	feats := ds
+	st := pipelineState{FromDataset: true, Target: target}
+	if target != "" {
+		t, err := ds.col(target)
+		if err != nil {
+			return fmt.Errorf("experiments: %s: target: %w", op, unwrapPrefix(err))
+		}
+		if t.kind == Categorical {
+			st.TargetLevels = slices.Clone(t.levels)
+		}
+		y = make([]float64, ds.rows)
+		for i := range y {
+			if t.missing(i) {
+				return fmt.Errorf("experiments: %s: target %q is missing at row %d", op, target, i)
+			}
+			if t.kind == Numeric {
+				y[i] = t.nums[i]
+			} else {
+				y[i] = float64(t.codes[i])
+			}
+		}
+		if feats, err = ds.Drop(target); err != nil {
+			return err
+		}
+	}
+	for _, c := range feats.cols {
+		st.Schema = append(st.Schema, SchemaColumn{Name: c.name, Kind: c.kind})
+	}
+	p.st = st
+	return p.fit(op, feats, nil, y)
+}
+
+// checkSchema selects the schema's columns from ds, in order, or names
+// the first column that is missing or has another type.
+func (p *Pipeline) checkSchema(op string, ds *Dataset) (*Dataset, error) {
+	if !p.st.Fitted {
+		return nil, fmt.Errorf("experiments: %s: pipeline is not fitted (call Fit first)", op)
+	}
+	if ds == nil {
+		return nil, fmt.Errorf("experiments: %s: nil dataset", op)
+	}
+	names := make([]string, len(p.st.Schema))
+	for i, sc := range p.st.Schema {
+		c, err := ds.col(sc.Name)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: %s: column %q is missing (the pipeline was fitted on columns %v)", op, sc.Name, schemaNames(p.st.Schema))
+		}
+		if c.kind != sc.Kind {
+			return nil, fmt.Errorf("experiments: %s: column %q is %s, the pipeline was fitted with it %s", op, sc.Name, c.kind, sc.Kind)
+		}
+		names[i] = sc.Name
+	}
+	return ds.Select(names...)
+}
+
+func schemaNames(s []SchemaColumn) []string {
+	out := make([]string, len(s))
+	for i, c := range s {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func (p *Pipeline) checkMatrix(op string, X *mat.Dense) error {
+	if !p.st.Fitted {
+		return fmt.Errorf("experiments: %s: pipeline is not fitted (call Fit first)", op)
+	}
+	if X == nil || X.IsEmpty() {
+		return fmt.Errorf("experiments: %s: X is empty", op)
+	}
+	for _, c := range p.st.Schema {
+		if c.Kind != Numeric {
+			return fmt.Errorf("experiments: %s: the pipeline was fitted on a dataset with categorical column %q: use PredictDataset", op, c.Name)
+		}
+	}
+	if _, c := X.Dims(); c != len(p.st.Schema) {
+		return fmt.Errorf("experiments: %s: X has %d columns, the pipeline was fitted on %d (%v)", op, c, len(p.st.Schema), schemaNames(p.st.Schema))
+	}
+	return nil
+}
+
+func (p *Pipeline) predict(op string, ds *Dataset, X *mat.Dense, proba bool) (pred []float64, pr *mat.Dense, err error) {
+	err = safe(op, func() error {
+		Xt, model, err := p.transform(op, ds, X, false)
+		if err != nil {
+			return err
+		}
+		if proba {
+			c, ok := model.(Classifier)
+			if !ok {
+				return fmt.Errorf("experiments: %s: model %T has no class probabilities", op, model)
+			}
+			pr, err = c.PredictProba(Xt)
+		} else {
+			pred, err = model.Predict(Xt)
+		}
+		if err != nil {
+			return fmt.Errorf("experiments: %s: step %q: %w", op, p.Steps[len(p.Steps)-1].Name, unwrapPrefix(err))
+		}
+		return nil
+	})
+	return pred, pr, err
+}
+
+// Predict applies the fitted pipeline to a feature matrix.
+func (p *Pipeline) Predict(X *mat.Dense) ([]float64, error) {
+	const op = "predict pipeline"
+	if err := p.checkMatrix(op, X); err != nil {
+		return nil, err
+	}
+	pred, _, err := p.predict(op, nil, X, false)
+	return pred, err
+}
+
+// PredictProba returns the final classifier's class probabilities.
+func (p *Pipeline) PredictProba(X *mat.Dense) (*mat.Dense, error) {
+	const op = "predict pipeline"
+	if err := p.checkMatrix(op, X); err != nil {
+		return nil, err
+	}
+	_, pr, err := p.predict(op, nil, X, true)
+	return pr, err
+}
+
+// PredictDataset applies the fitted pipeline to a dataset, which must
+// have the columns (names and types) the pipeline was fitted on; other
+// columns, such as the target, are ignored.
+func (p *Pipeline) PredictDataset(ds *Dataset) ([]float64, error) {
+	const op = "predict pipeline"
+	sel, err := p.checkSchema(op, ds)
+	if err != nil {
+		return nil, err
+	}
+	pred, _, err := p.predict(op, sel, nil, false)
+	return pred, err
+}
+
+// PredictProbaDataset returns class probabilities for a dataset.
+func (p *Pipeline) PredictProbaDataset(ds *Dataset) (*mat.Dense, error) {
+	const op = "predict pipeline"
+	sel, err := p.checkSchema(op, ds)
+	if err != nil {
+		return nil, err
+	}
+	_, pr, err := p.predict(op, sel, nil, true)
+	return pr, err
+}
+
+// PredictLabels predicts a dataset and returns the predictions as the
+// target's levels when the target was categorical (else as numbers).
+func (p *Pipeline) PredictLabels(ds *Dataset) ([]string, error) {
+	pred, err := p.PredictDataset(ds)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(pred))
+	for i, v := range pred {
+		if k := int(v); p.st.TargetLevels != nil && float64(k) == v && k >= 0 && k < len(p.st.TargetLevels) {
+			out[i] = p.st.TargetLevels[k]
+		} else {
+			out[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+	}
+	return out, nil
+}
+
+// Classes returns the final classifier's classes (nil for a regressor).
+func (p *Pipeline) Classes() []float64 {
+	if len(p.Steps) == 0 {
+		return nil
+	}
+	if c, ok := p.Steps[len(p.Steps)-1].Estimator.(Classifier); ok {
+		return c.Classes()
+	}
+	return nil
+}
+
+// Schema returns the input columns the fitted pipeline expects.
+func (p *Pipeline) Schema() []SchemaColumn { return slices.Clone(p.st.Schema) }
+
+// TargetLevels returns the levels of a categorical target (nil if the
+// target was numeric): class k is TargetLevels()[k].
+func (p *Pipeline) TargetLevels() []string { return slices.Clone(p.st.TargetLevels) }
+
+// Step returns the estimator of the named step, to read its fitted state
+// (coefficients, importances...).
+func (p *Pipeline) Step(name string) (any, error) {
+	for _, s := range p.Steps {
+		if s.Name == name {
+			return s.Estimator, nil
+		}
+	}
+	return nil, fmt.Errorf("experiments: pipeline: no step %q (steps: %v)", name, p.stepNames())
+}
+
+// stateful is implemented by every estimator of this package: state
+// returns a pointer to its fitted state (a struct of exported fields).
+type stateful interface{ state() any }
+
+// estimatorTypes lists the estimators Load can rebuild.
+var estimatorTypes = map[string]func() stateful{}
+
+func init() {
+	for _, e := range []stateful{
+		&SimpleImputer{}, &StandardScaler{}, &MinMaxScaler{}, &OneHotEncoder{},
+		&LinearRegression{}, &Ridge{}, &LogisticRegression{},
+		&KNeighborsClassifier{}, &KNeighborsRegressor{}, &GaussianNB{},
+		&DecisionTreeClassifier{}, &DecisionTreeRegressor{},
+		&RandomForestClassifier{}, &RandomForestRegressor{}, &KMeans{},
+	} {
+		t := reflect.TypeOf(e).Elem()
+		estimatorTypes[t.Name()] = func() stateful { return reflect.New(t).Interface().(stateful) }
+	}
+}
+
+// pipelineFormat identifies saved pipelines; pipelineVersion changes when
+// the format does.
+const (
+	pipelineFormat  = "gopherlab/experiments.Pipeline"
+	pipelineVersion = 1
+)
+
+type savedPipeline struct {
+	Format  string
+	Version int
+	State   pipelineState
+	Steps   []savedStep
+}
+
+type savedStep struct {
+	Name   string
+	Type   string
+	Params []byte // gob of the estimator's exported fields
+	State  []byte // gob of its fitted state
+}
+
+// Save writes the fitted pipeline (parameters, fitted state and input
+// schema) to w in a versioned gob encoding.
+func (p *Pipeline) Save(w io.Writer) error {
+	if !p.st.Fitted {
+		return fmt.Errorf("experiments: save pipeline: pipeline is not fitted")
+	}
+	sp := savedPipeline{Format: pipelineFormat, Version: pipelineVersion, State: p.st}
+	for _, s := range p.Steps {
+		e, ok := s.Estimator.(stateful)
+		if !ok {
+			return fmt.Errorf("experiments: save pipeline: step %q: %T cannot be saved (only this package's estimators can)", s.Name, s.Estimator)
+		}
+		var params, state bytes.Buffer
+		if err := gob.NewEncoder(&params).Encode(e); err != nil {
+			return fmt.Errorf("experiments: save pipeline: step %q parameters: %w", s.Name, err)
+		}
+		if err := gob.NewEncoder(&state).Encode(e.state()); err != nil {
+			return fmt.Errorf("experiments: save pipeline: step %q state: %w", s.Name, err)
+		}
+		sp.Steps = append(sp.Steps, savedStep{Name: s.Name, Type: reflect.TypeOf(e).Elem().Name(), Params: params.Bytes(), State: state.Bytes()})
+	}
+	if err := gob.NewEncoder(w).Encode(sp); err != nil {
+		return fmt.Errorf("experiments: save pipeline: %w", err)
+	}
+	return nil
+}
+
+// SaveFile writes the fitted pipeline to a file.
+func (p *Pipeline) SaveFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("experiments: save pipeline: %w", err)
+	}
+	if err := p.Save(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("experiments: save pipeline: %w", err)
+	}
+	return nil
+}
+
+// Load reads a pipeline written by Save.
+func Load(r io.Reader) (*Pipeline, error) {
+	var sp savedPipeline
+	if err := gob.NewDecoder(r).Decode(&sp); err != nil {
+		return nil, fmt.Errorf("experiments: load pipeline: not a saved pipeline: %w", err)
+	}
+	if sp.Format != pipelineFormat {
+		return nil, fmt.Errorf("experiments: load pipeline: format %q, want %q", sp.Format, pipelineFormat)
+	}
+	if sp.Version != pipelineVersion {
+		return nil, fmt.Errorf("experiments: load pipeline: format version %d, this package reads version %d", sp.Version, pipelineVersion)
+	}
+	p := &Pipeline{st: sp.State}
+	for _, s := range sp.Steps {
+		mk, ok := estimatorTypes[s.Type]
+		if !ok {
+			return nil, fmt.Errorf("experiments: load pipeline: step %q has unknown type %q", s.Name, s.Type)
+		}
+		e := mk()
+		if err := gob.NewDecoder(bytes.NewReader(s.Params)).Decode(e); err != nil {
+			return nil, fmt.Errorf("experiments: load pipeline: step %q parameters: %w", s.Name, err)
+		}
+		if err := gob.NewDecoder(bytes.NewReader(s.State)).Decode(e.state()); err != nil {
+			return nil, fmt.Errorf("experiments: load pipeline: step %q state: %w", s.Name, err)
+		}
+		p.Steps = append(p.Steps, Step{Name: s.Name, Estimator: e})
+	}
+	if _, _, err := p.validate("load pipeline"); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// LoadFile reads a pipeline saved with SaveFile.
+func LoadFile(path string) (*Pipeline, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: load pipeline: %w", err)
+	}
+	defer f.Close()
+	return Load(f)
+}

@@ -1,0 +1,220 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Fold is one train/test split of row indexes.
+type Fold struct {
+	Train []int
+	Test  []int
+}
+
+// TrainTestSplit splits a dataset into train and test parts, testFrac of
+// the rows (rounded up, at least one) going to test. With a stratify column
+// each of its groups is split in the same proportion. Rows keep their
+// original order within each part.
+func TrainTestSplit(ds *Dataset, testFrac float64, seed int64, stratify string) (train, test *Dataset, err error) {
+	if ds == nil {
+		return nil, nil, fmt.Errorf("experiments: train test split: nil dataset")
+	}
+	var keys []float64
+	if stratify != "" {
+		if keys, err = ds.groupKeys(stratify); err != nil {
+			return nil, nil, fmt.Errorf("experiments: train test split: stratify: %w", unwrapPrefix(err))
+		}
+	}
+	tr, te, err := splitIndexes(ds.rows, testFrac, seed, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ds.take(tr), ds.take(te), nil
+}
+
+// SplitXY splits a feature matrix and its targets as TrainTestSplit does;
+// stratify keeps the class proportions of y in both parts.
+func SplitXY(X *mat.Dense, y []float64, testFrac float64, seed int64, stratify bool) (Xtrain, Xtest *mat.Dense, ytrain, ytest []float64, err error) {
+	if err := checkXY("split", X, y); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var keys []float64
+	if stratify {
+		keys = y
+	}
+	tr, te, err := splitIndexes(len(y), testFrac, seed, keys)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return takeRows(X, tr), takeRows(X, te), takeVals(y, tr), takeVals(y, te), nil
+}
+
+func splitIndexes(n int, testFrac float64, seed int64, keys []float64) (train, test []int, err error) {
+	if !(testFrac > 0 && testFrac < 1) {
+		return nil, nil, fmt.Errorf("experiments: train test split: test fraction %v must be in (0,1)", testFrac)
+	}
+	if n < 2 {
+		return nil, nil, fmt.Errorf("experiments: train test split: need at least 2 rows, have %d", n)
+	}
+	r := newRand(seed)
+	nTest := int(math.Ceil(testFrac * float64(n)))
+	nTest = min(max(nTest, 1), n-1)
+	if keys == nil {
+		perm := r.Perm(n)
+		test, train = perm[:nTest], perm[nTest:]
+	} else {
+		// Allocate test rows to groups by largest remainder so the total
+		// is exact and every group keeps its proportion.
+		gs := groups(keys)
+		want := make([]float64, len(gs))
+		take := make([]int, len(gs))
+		got := 0
+		for g, idx := range gs {
+			want[g] = float64(nTest) * float64(len(idx)) / float64(n)
+			take[g] = int(math.Floor(want[g]))
+			got += take[g]
+		}
+		for got < nTest {
+			best := -1
+			for g := range gs {
+				if take[g] < len(gs[g]) && (best < 0 || want[g]-float64(take[g]) > want[best]-float64(take[best])) {
+					best = g
+				}
+			}
+			take[best]++
+			got++
+		}
+		for g, idx := range gs {
+			idx = slices.Clone(idx)
+			r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+			test = append(test, idx[:take[g]]...)
+			train = append(train, idx[take[g]:]...)
+		}
+	}
+	slices.Sort(train)
+	slices.Sort(test)
+	return train, test, nil
+}
+
+// KFold splits n rows into K folds of consecutive (or, with Shuffle,
+// random) rows; each fold is the test part once. The zero value is 5
+// unshuffled folds.
+type KFold struct {
+	K       int // number of folds; 0 means 5
+	Shuffle bool
+	Seed    int64
+}
+
+// Split returns the K folds of n rows.
+func (k KFold) Split(n int) ([]Fold, error) {
+	K := k.K
+	if K == 0 {
+		K = 5
+	}
+	if K < 2 || K > n {
+		return nil, fmt.Errorf("experiments: kfold: K=%d folds for %d rows (want 2 <= K <= rows)", K, n)
+	}
+	order := rangeIdx(0, n)
+	if k.Shuffle {
+		order = newRand(k.Seed).Perm(n)
+	}
+	assign := make([]int, n)
+	start := 0
+	for f := 0; f < K; f++ {
+		size := n / K
+		if f < n%K {
+			size++
+		}
+		for _, i := range order[start : start+size] {
+			assign[i] = f
+		}
+		start += size
+	}
+	return foldsFromAssignment(assign, K), nil
+}
+
+// StratifiedKFold splits rows into K folds that each keep the class
+// proportions of y. The zero value is 5 unshuffled folds.
+type StratifiedKFold struct {
+	K       int // number of folds; 0 means 5
+	Shuffle bool
+	Seed    int64
+}
+
+// Split returns the K folds for the labels y.
+func (k StratifiedKFold) Split(y []float64) ([]Fold, error) {
+	K := k.K
+	if K == 0 {
+		K = 5
+	}
+	n := len(y)
+	if K < 2 || K > n {
+		return nil, fmt.Errorf("experiments: stratified kfold: K=%d folds for %d rows (want 2 <= K <= rows)", K, n)
+	}
+	r := newRand(k.Seed)
+	assign := make([]int, n)
+	// Deal each class's rows round-robin, continuing where the previous
+	// class stopped so fold sizes differ by at most one.
+	next := 0
+	for _, idx := range groups(y) {
+		if k.Shuffle {
+			idx = slices.Clone(idx)
+			r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		}
+		for _, i := range idx {
+			assign[i] = next
+			next = (next + 1) % K
+		}
+	}
+	return foldsFromAssignment(assign, K), nil
+}
+
+func foldsFromAssignment(assign []int, K int) []Fold {
+	folds := make([]Fold, K)
+	for i, f := range assign {
+		for g := range folds {
+			if g == f {
+				folds[g].Test = append(folds[g].Test, i)
+			} else {
+				folds[g].Train = append(folds[g].Train, i)
+			}
+		}
+	}
+	return folds
+}
+
+// takeRows copies the rows idx of X into a new matrix.
+func takeRows(X *mat.Dense, idx []int) *mat.Dense {
+	_, c := X.Dims()
+	data := make([]float64, len(idx)*c)
+	for k, i := range idx {
+		copy(data[k*c:(k+1)*c], X.RawRowView(i))
+	}
+	if len(idx) == 0 {
+		return &mat.Dense{}
+	}
+	return mat.NewDense(len(idx), c, data)
+}
+
+func takeVals(y []float64, idx []int) []float64 {
+	out := make([]float64, len(idx))
+	for k, i := range idx {
+		out[k] = y[i]
+	}
+	return out
+}
+
+// checkXY validates a feature matrix and its targets.
+func checkXY(op string, X *mat.Dense, y []float64) error {
+	if X == nil || X.IsEmpty() {
+		return fmt.Errorf("experiments: %s: X is empty", op)
+	}
+	r, _ := X.Dims()
+	if len(y) != r {
+		return fmt.Errorf("experiments: %s: X has %d rows but y has %d values", op, r, len(y))
+	}
+	return nil
+}
