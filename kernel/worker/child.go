@@ -1,0 +1,242 @@
+package worker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gopherlab/gopherlab/display"
+	"github.com/gopherlab/gopherlab/kernel/goeval"
+	"github.com/gopherlab/gopherlab/kernel/symbols"
+	"golang.org/x/sys/unix"
+)
+
+// maxStack bounds a cell's runaway recursion well below Go's 1 GB default,
+// so a stack overflow ends (and the session restarts) quickly.
+const maxStack = 256 << 20
+
+// Main runs the child: it reads requests on fd 3 and writes events on fd
+// 4 until fd 3 closes. It is meant to be started by Engine only.
+func Main() error {
+	reqR := os.NewFile(3, "requests")
+	evW := os.NewFile(4, "events")
+	if reqR == nil || evW == nil {
+		return errors.New("worker: fds 3 and 4 are not open: this command is started by the kernel, not by hand")
+	}
+	debug.SetMaxStack(maxStack)
+	c := &child{ev: evW, input: make(chan request, 1)}
+	display.SetPublisher(c)
+	sess, err := goeval.New(goeval.Options{
+		Symbols: symbols.Symbols,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+		Stdin:   &inputReader{c: c},
+	})
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	c.sess = sess
+
+	intr := make(chan os.Signal, 4)
+	signal.Notify(intr, syscall.SIGINT)
+	go func() {
+		for range intr {
+			c.interrupt()
+		}
+	}()
+
+	work := make(chan request, 16)
+	go func() {
+		defer close(work)
+		sc := bufio.NewScanner(reqR)
+		sc.Buffer(make([]byte, 64<<10), 64<<20)
+		for sc.Scan() {
+			var r request
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				fmt.Fprintf(os.Stderr, "gopherlab worker: bad request: %v\n", err)
+				continue
+			}
+			if r.Op == "input_reply" {
+				select {
+				case c.input <- r:
+				default:
+				}
+				continue
+			}
+			work <- r
+		}
+	}()
+	c.emit(event{Ev: "ready"})
+	for r := range work {
+		c.handle(r)
+	}
+	return nil
+}
+
+type child struct {
+	sess  *goeval.Session
+	input chan request
+
+	evMu sync.Mutex
+	ev   *os.File
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+}
+
+func (c *child) interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil {
+		c.cancel()
+	}
+}
+
+func (c *child) handle(r request) {
+	var reply any
+	defer func() {
+		// A bug in the evaluator must not cost the user the session.
+		if v := recover(); v != nil {
+			msg := fmt.Sprintf("gopherlab internal error: %v (please report it)", v)
+			fmt.Fprintf(os.Stderr, "%s\n%s", msg, debug.Stack())
+			b, _ := json.Marshal(executeReply{Status: "error", Ename: "InternalError", Evalue: msg, Traceback: []string{msg}})
+			c.emit(event{Ev: "reply", ID: r.ID, Reply: b})
+		}
+	}()
+	switch r.Op {
+	case "execute":
+		ctx, cancel := context.WithCancel(context.Background())
+		c.mu.Lock()
+		c.cancel = cancel
+		c.mu.Unlock()
+		reply = c.execute(ctx, r.Code)
+		c.mu.Lock()
+		c.cancel = nil
+		c.mu.Unlock()
+		cancel()
+	case "complete":
+		m, start, end, meta := c.sess.Complete(r.Code, r.Cursor)
+		if m == nil {
+			m = []string{}
+		}
+		reply = completeReply{Matches: m, CursorStart: start, CursorEnd: end, Metadata: meta}
+	case "inspect":
+		found, data := c.sess.Inspect(r.Code, r.Cursor, r.Detail)
+		reply = inspectReply{Found: found, Data: data}
+	case "is_complete":
+		st, indent := c.sess.IsComplete(r.Code)
+		reply = isCompleteReply{Status: st, Indent: indent}
+	default:
+		reply = map[string]string{"error": "unknown op " + r.Op}
+	}
+	b, err := json.Marshal(reply)
+	if err != nil {
+		b, _ = json.Marshal(executeReply{Status: "error", Ename: "EncodingError", Evalue: err.Error(), Traceback: []string{err.Error()}})
+	}
+	c.emit(event{Ev: "reply", ID: r.ID, Reply: b})
+}
+
+func (c *child) execute(ctx context.Context, code string) executeReply {
+	out, err := c.sess.Execute(ctx, code)
+	os.Stdout.Sync()
+	if err != nil {
+		var stuck *goeval.StuckError
+		if errors.As(err, &stuck) {
+			return executeReply{Status: "error", Stuck: true, Ename: "Interrupted", Evalue: err.Error()}
+		}
+		var ce *goeval.CellError
+		if errors.As(err, &ce) {
+			tb := ce.Traceback
+			if tb == nil {
+				tb = []string{ce.Name + ": " + ce.Value}
+			}
+			return executeReply{Status: "error", Ename: ce.Name, Evalue: ce.Value, Traceback: tb}
+		}
+		return executeReply{Status: "error", Ename: "Error", Evalue: err.Error(), Traceback: []string{err.Error()}}
+	}
+	rep := executeReply{Status: "ok", Payload: out.Payload}
+	if out.HasResult {
+		rep.Result = &bundle{Data: out.Result.Data, Metadata: out.Result.Metadata}
+	}
+	return rep
+}
+
+// emit sends an event once the child's stdout and stderr pipes have been
+// read by the supervisor, so that a display or a reply never overtakes
+// text printed before it.
+func (c *child) emit(ev event) {
+	waitDrained(1)
+	waitDrained(2)
+	b, err := json.Marshal(ev)
+	if err != nil {
+		b, _ = json.Marshal(event{Ev: ev.Ev, ID: ev.ID, Data: map[string]any{"text/plain": "unencodable output: " + err.Error()}})
+	}
+	c.evMu.Lock()
+	defer c.evMu.Unlock()
+	c.ev.Write(append(b, '\n'))
+}
+
+// waitDrained waits (briefly) until the pipe on fd holds no unread bytes.
+func waitDrained(fd int) {
+	deadline := time.Now().Add(100 * time.Millisecond)
+	for {
+		n, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
+		if err != nil || n == 0 || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+// Display implements display.Publisher.
+func (c *child) Display(b display.Bundle, id string) {
+	c.emit(event{Ev: "display", Data: b.Data, Metadata: b.Metadata, DisplayID: id})
+}
+
+// Update implements display.Publisher.
+func (c *child) Update(b display.Bundle, id string) {
+	c.emit(event{Ev: "update", Data: b.Data, Metadata: b.Metadata, DisplayID: id})
+}
+
+// Clear implements display.Publisher.
+func (c *child) Clear(wait bool) { c.emit(event{Ev: "clear", Wait: wait}) }
+
+// inputReader is the cells' standard input: each read that finds nothing
+// buffered asks the frontend for a line.
+type inputReader struct {
+	c   *child
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (r *inputReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.buf) == 0 {
+		select { // drop a stale reply
+		case <-r.c.input:
+		default:
+		}
+		r.c.emit(event{Ev: "input"})
+		rep := <-r.c.input
+		if rep.Err != "" {
+			return 0, fmt.Errorf("stdin: %s", rep.Err)
+		}
+		r.buf = append(r.buf, rep.Value...)
+		r.buf = append(r.buf, '\n')
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+var _ io.Reader = (*inputReader)(nil)

@@ -1,0 +1,236 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gopherlab/gopherlab/kernel"
+)
+
+// The test binary doubles as the worker child: the engine re-executes it
+// with GOPHERLAB_TEST_WORKER=1, so the tests drive real processes.
+func TestMain(m *testing.M) {
+	if os.Getenv("GOPHERLAB_TEST_WORKER") == "1" {
+		if err := Main(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// recorder is a kernel.Output that keeps what a cell showed.
+type recorder struct {
+	mu      sync.Mutex
+	events  []string
+	stdout  strings.Builder
+	stderr  strings.Builder
+	inputs  []string
+	times   []time.Time
+	answers []string
+}
+
+func (r *recorder) Stream(name, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name == "stdout" {
+		r.stdout.WriteString(text)
+	} else {
+		r.stderr.WriteString(text)
+	}
+	r.events = append(r.events, name+":"+text)
+	r.times = append(r.times, time.Now())
+}
+
+func (r *recorder) Display(b kernel.MIMEBundle, id string, update bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	kind := "display"
+	if update {
+		kind = "update"
+	}
+	r.events = append(r.events, fmt.Sprintf("%s:%v", kind, b.Data["text/plain"]))
+}
+
+func (r *recorder) Clear(wait bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, "clear")
+}
+
+func (r *recorder) Input(prompt string, password bool) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inputs = append(r.inputs, prompt)
+	if len(r.answers) == 0 {
+		return "", errors.New("no answer")
+	}
+	a := r.answers[0]
+	r.answers = r.answers[1:]
+	return a, nil
+}
+
+func newEngine(t *testing.T) *Engine {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Config{
+		Command:        []string{exe},
+		Env:            []string{"GOPHERLAB_TEST_WORKER=1"},
+		Log:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		InterruptGrace: 3 * time.Second,
+	})
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func run(t *testing.T, e *Engine, code string, out *recorder) kernel.ExecuteReply {
+	t.Helper()
+	if out == nil {
+		out = &recorder{}
+	}
+	return e.Execute(context.Background(), kernel.ExecuteRequest{Code: code, AllowStdin: true}, out)
+}
+
+func TestExecuteAndState(t *testing.T) {
+	e := newEngine(t)
+	out := &recorder{}
+	r := run(t, e, "import \"fmt\"\nx := 21\nfmt.Println(\"hello\")\nx * 2", out)
+	if r.Status != "ok" || r.Result == nil || r.Result.Data["text/plain"] != "42" {
+		t.Fatalf("reply %+v", r)
+	}
+	if out.stdout.String() != "hello\n" {
+		t.Fatalf("stdout %q", out.stdout.String())
+	}
+	r = run(t, e, "x + 1", nil)
+	if r.Result == nil || r.Result.Data["text/plain"] != "22" {
+		t.Fatalf("state lost: %+v", r)
+	}
+}
+
+func TestSurvivesCrashes(t *testing.T) {
+	e := newEngine(t)
+	cases := []struct {
+		name, code, want string
+	}{
+		{"goroutine panic", "import \"time\"\ngo func() { panic(\"boom\") }()\ntime.Sleep(2 * time.Second)", "boom"},
+		{"stack overflow", "func f(n int) int { return f(n+1) + 1 }\nf(0)", "stack overflow"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if r := run(t, e, "y := 5", nil); r.Status != "ok" {
+				t.Fatalf("setup: %+v", r)
+			}
+			r := run(t, e, c.code, nil)
+			if r.Status != "error" || r.Ename != "SessionRestarted" || !strings.Contains(r.Evalue, c.want) {
+				t.Fatalf("reply %+v", r)
+			}
+			r = run(t, e, "1 + 1", nil)
+			if r.Status != "ok" || r.Result == nil || r.Result.Data["text/plain"] != "2" {
+				t.Fatalf("after restart: %+v", r)
+			}
+			if r := run(t, e, "y", nil); r.Status != "error" {
+				t.Fatalf("state should be gone after a restart: %+v", r)
+			}
+		})
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	e := newEngine(t)
+	run(t, e, "z := 7", nil)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		e.Interrupt()
+	}()
+	r := run(t, e, "for {}", nil)
+	if r.Status != "error" || r.Ename == "SessionRestarted" {
+		t.Fatalf("interrupt of interpreted code: %+v", r)
+	}
+	if r := run(t, e, "z", nil); r.Result == nil || r.Result.Data["text/plain"] != "7" {
+		t.Fatalf("state lost after interrupt: %+v", r)
+	}
+
+	// Compiled code that ignores the interrupt: the session restarts.
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		e.Interrupt()
+	}()
+	start := time.Now()
+	r = run(t, e, "import \"time\"\ntime.Sleep(time.Minute)", nil)
+	if r.Status != "error" || time.Since(start) > 20*time.Second {
+		t.Fatalf("interrupt of compiled code: %+v after %v", r, time.Since(start))
+	}
+	if r := run(t, e, "3", nil); r.Result == nil || r.Result.Data["text/plain"] != "3" {
+		t.Fatalf("no session after a stuck interrupt: %+v", r)
+	}
+}
+
+func TestStreamingAndOrder(t *testing.T) {
+	e := newEngine(t)
+	out := &recorder{}
+	r := run(t, e, `import (
+	"fmt"
+	"os"
+	"time"
+	"github.com/gopherlab/gopherlab/display"
+)
+fmt.Println("a")
+time.Sleep(500 * time.Millisecond)
+fmt.Println("b")
+display.Text("shown")
+fmt.Fprintln(os.Stderr, "err")
+display.Clear()`, out)
+	if r.Status != "ok" {
+		t.Fatalf("reply %+v", r)
+	}
+	got := strings.Join(out.events, "|")
+	want := "stdout:a\n|stdout:b\n|display:shown|stderr:err\n|clear"
+	if got != want {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+	if gap := out.times[1].Sub(out.times[0]); gap < 300*time.Millisecond {
+		t.Fatalf("prints 0.5 s apart arrived %v apart", gap)
+	}
+}
+
+func TestInput(t *testing.T) {
+	e := newEngine(t)
+	out := &recorder{answers: []string{"hello"}}
+	r := run(t, e, "import \"fmt\"\nvar s string\nfmt.Scanln(&s)\nfmt.Println(\"got\", s)", out)
+	if r.Status != "ok" || out.stdout.String() != "got hello\n" || len(out.inputs) != 1 {
+		t.Fatalf("reply %+v stdout %q inputs %v", r, out.stdout.String(), out.inputs)
+	}
+}
+
+func TestQueries(t *testing.T) {
+	e := newEngine(t)
+	c, err := e.Complete(context.Background(), "strings.Rep", 11)
+	if err != nil || !contains(c.Matches, "strings.Repeat") && !contains(c.Matches, "Repeat") {
+		t.Fatalf("complete %+v %v", c, err)
+	}
+	ic, err := e.IsComplete(context.Background(), "func f() {")
+	if err != nil || ic.Status != "incomplete" {
+		t.Fatalf("is_complete %+v %v", ic, err)
+	}
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,79 @@
+// Package worker runs Go cells in a child process that the kernel
+// supervises, so that nothing a cell does (a panic in a goroutine, a stack
+// overflow, compiled code that ignores an interrupt) can take the Jupyter
+// connection down with it. Engine, the supervisor, implements kernel.Engine;
+// Main is the child's entry point (the hidden `gopherlab worker` command).
+//
+// The two processes speak JSON lines over two pipes (fd 3: requests to the
+// child, fd 4: events from it). The child's stdout and stderr are pipes of
+// their own that the supervisor streams to the cell, so output from
+// compiled code and the runtime's last words after a crash are kept.
+package worker
+
+import "encoding/json"
+
+// request is one message from the supervisor to the child.
+type request struct {
+	ID     int64  `json:"id"`
+	Op     string `json:"op"` // execute, complete, inspect, is_complete, input_reply
+	Code   string `json:"code,omitempty"`
+	Cursor int    `json:"cursor,omitempty"`
+	Detail int    `json:"detail,omitempty"`
+	Silent bool   `json:"silent,omitempty"`
+	// input_reply
+	Value string `json:"value,omitempty"`
+	Err   string `json:"err,omitempty"`
+}
+
+// event is one message from the child to the supervisor.
+type event struct {
+	ID int64  `json:"id,omitempty"`
+	Ev string `json:"ev"` // ready, reply, display, update, clear, input
+
+	// display, update
+	Data      map[string]any `json:"data,omitempty"`
+	Metadata  map[string]any `json:"metadata,omitempty"`
+	DisplayID string         `json:"display_id,omitempty"`
+	// clear
+	Wait bool `json:"wait,omitempty"`
+	// input
+	Prompt   string `json:"prompt,omitempty"`
+	Password bool   `json:"password,omitempty"`
+	// reply
+	Reply json.RawMessage `json:"reply,omitempty"`
+}
+
+// executeReply is the reply to an execute request.
+type executeReply struct {
+	Status    string           `json:"status"` // ok, error
+	Result    *bundle          `json:"result,omitempty"`
+	Ename     string           `json:"ename,omitempty"`
+	Evalue    string           `json:"evalue,omitempty"`
+	Traceback []string         `json:"traceback,omitempty"`
+	Payload   []map[string]any `json:"payload,omitempty"`
+	// Stuck means the cell's code did not stop when interrupted: the
+	// supervisor must kill the process.
+	Stuck bool `json:"stuck,omitempty"`
+}
+
+type bundle struct {
+	Data     map[string]any `json:"data"`
+	Metadata map[string]any `json:"metadata"`
+}
+
+type completeReply struct {
+	Matches     []string       `json:"matches"`
+	CursorStart int            `json:"cursor_start"`
+	CursorEnd   int            `json:"cursor_end"`
+	Metadata    map[string]any `json:"metadata"`
+}
+
+type inspectReply struct {
+	Found bool           `json:"found"`
+	Data  map[string]any `json:"data"`
+}
+
+type isCompleteReply struct {
+	Status string `json:"status"`
+	Indent string `json:"indent"`
+}

@@ -1,0 +1,175 @@
+// Command gopherlab is a Jupyter kernel for Go built for machine-learning
+// work. Run `gopherlab help` for its commands.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/gopherlab/gopherlab/install"
+	"github.com/gopherlab/gopherlab/kernel"
+	"github.com/gopherlab/gopherlab/kernel/wire"
+	"github.com/gopherlab/gopherlab/kernel/worker"
+)
+
+// Version is the gopherlab release; set with -ldflags "-X main.Version=...".
+var Version = "0.1.0-dev"
+
+type command struct {
+	name, usage, summary string
+	run                  func(args []string) error
+	hidden               bool
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{name: "kernel", usage: "gopherlab kernel [-log-level LEVEL] CONNECTION_FILE", summary: "run the Jupyter kernel (started by Jupyter from the kernelspec)", run: runKernel},
+		{name: "install", usage: "gopherlab install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name NAME]", summary: "install the gopherlab kernelspec so Jupyter finds it", run: func(args []string) error { return install.Run(args, os.Stdout) }},
+		{name: "version", usage: "gopherlab version", summary: "print the version", run: runVersion},
+		{name: "help", usage: "gopherlab help [COMMAND]", summary: "show help for gopherlab or one command", run: runHelp},
+		{name: "worker", usage: "gopherlab worker", summary: "the kernel's interpreter process (started by the kernel)", run: func([]string) error { return worker.Main() }, hidden: true},
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	switch name {
+	case "-h", "--help", "-help":
+		name = "help"
+	case "--version", "-version":
+		name = "version"
+	}
+	for _, c := range commands {
+		if c.name == name {
+			if err := c.run(os.Args[2:]); err != nil {
+				fmt.Fprintf(os.Stderr, "gopherlab %s: %v\n", name, err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "gopherlab: unknown command %q\n\n", name)
+	usage(os.Stderr)
+	os.Exit(2)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "gopherlab %s: a Jupyter kernel for Go, built for machine learning.\n\nUsage:\n", Version)
+	for _, c := range commands {
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		}
+	}
+	fmt.Fprintf(w, "\nRun 'gopherlab help COMMAND' for a command's usage.\n")
+}
+
+func runHelp(args []string) error {
+	if len(args) == 0 {
+		usage(os.Stdout)
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			fmt.Printf("usage: %s\n\n%s.\n", c.usage, strings.ToUpper(c.summary[:1])+c.summary[1:])
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func runVersion([]string) error {
+	fmt.Printf("gopherlab %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/traefik/yaegi" || d.Path == "github.com/go-zeromq/zmq4" {
+				fmt.Printf("  %s %s\n", d.Path, d.Version)
+			}
+		}
+	}
+	return nil
+}
+
+func runKernel(args []string) error {
+	fs := flag.NewFlagSet("kernel", flag.ContinueOnError)
+	level := fs.String("log-level", envOr("GOPHERLAB_LOG_LEVEL", "warn"), "log level: debug, info, warn or error (logs go to stderr)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: gopherlab kernel [-log-level LEVEL] CONNECTION_FILE")
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("bad -log-level %q: want debug, info, warn or error", *level)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("component", "gopherlab")
+	slog.SetDefault(log)
+	ci, err := wire.ReadConnectionFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	eng := worker.New(worker.Config{Log: log, Info: kernelInfo()})
+	return kernel.Serve(context.Background(), kernel.Config{Conn: ci, Engine: eng, Log: log, HistoryFile: historyFile()})
+}
+
+func kernelInfo() kernel.Info {
+	goVersion := strings.TrimPrefix(runtime.Version(), "go")
+	return kernel.Info{
+		Implementation:        "gopherlab",
+		ImplementationVersion: Version,
+		Language: kernel.LanguageInfo{
+			Name: "go", Version: goVersion, MIMEType: "text/x-go", FileExtension: ".go",
+			PygmentsLexer: "go", CodemirrorMode: "go", NBConvert: "script",
+		},
+		Banner: fmt.Sprintf("gopherlab %s: Go %s for machine learning (yaegi interpreter, gonum, gonum/plot).\n"+
+			"Type %%help for magics, name? for documentation.", Version, goVersion),
+		HelpLinks: []kernel.HelpLink{
+			{Text: "Go documentation", URL: "https://go.dev/doc/"},
+			{Text: "Go standard library", URL: "https://pkg.go.dev/std"},
+			{Text: "gonum", URL: "https://pkg.go.dev/gonum.org/v1/gonum"},
+			{Text: "gonum/plot", URL: "https://pkg.go.dev/gonum.org/v1/plot"},
+		},
+	}
+}
+
+// historyFile is where input history persists across sessions, like
+// IPython's history database; GOPHERLAB_HISTORY=off keeps it in memory.
+func historyFile() string {
+	switch v := os.Getenv("GOPHERLAB_HISTORY"); v {
+	case "off", "0", "false":
+		return ""
+	case "":
+	default:
+		return v
+	}
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "gopherlab", "history.jsonl")
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
