@@ -71,16 +71,17 @@ unit:
 # Every `func FuzzXxx` in a _test.go file gets a short fuzzing run, so new
 # targets are picked up without editing this file.
 fuzz:
-	@set -e; \
-	files=$$(grep -rlE --include='*_test.go' --exclude-dir=.git --exclude-dir=build '^func Fuzz[A-Za-z0-9_]*\(' . || true); \
+	@files=$$(grep -rlE --include='*_test.go' --exclude-dir=.git --exclude-dir=build '^func Fuzz[A-Za-z0-9_]*\(' . || true); \
 	if [ -z "$$files" ]; then echo "fuzz: no fuzz targets"; exit 0; fi; \
+	failed=""; \
 	for f in $$files; do \
 		dir=$$(dirname "$$f"); \
 		for name in $$(grep -oE '^func Fuzz[A-Za-z0-9_]*' "$$f" | sed 's/^func //'); do \
 			echo "fuzz: $$dir $$name ($(FUZZTIME))"; \
-			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$dir"; \
+			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$dir" || failed="$$failed $$dir.$$name"; \
 		done; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failing targets:$$failed (inputs saved under testdata/fuzz)"; exit 1; fi
 
 demo: install
 	@mkdir -p $(NOTEBOOK_OUT)

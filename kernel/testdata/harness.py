@@ -238,10 +238,11 @@ def expect(cond, what, res=None):
         raise AssertionError(what + ("\n" + describe(res) if res is not None else ""))
 
 
-def expect_ok(res):
+def expect_ok(res, what=""):
     content = res["reply"]["content"]
     if content.get("status") != "ok":
-        raise AssertionError(f"reply status {content.get('status')!r}, want 'ok'\n{describe(res)}")
+        prefix = what + ": " if what else ""
+        raise AssertionError(f"{prefix}reply status {content.get('status')!r}, want 'ok'\n{describe(res)}")
 
 
 class Runner:

@@ -143,7 +143,7 @@ def checks(run, k):
         survives(code["goroutine_panic"], "panic in a goroutine", ["boom", "restart"])
 
     def stack_overflow():
-        expect_ok(k.execute(code["recursion_def"]))
+        expect_ok(k.execute(code["recursion_def"]), "defining the recursive function")
         must = ["restart"] if k.lang == "go" else ["recursion"]
         survives(code["recursion_call"], "infinite recursion", must)
 
