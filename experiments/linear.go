@@ -14,6 +14,9 @@ import (
 	"gonum.org/v1/gonum/optimize"
 )
 
+// ftol is scipy's default relative function tolerance for L-BFGS-B.
+const ftol = 2.220446049250313e-09
+
 // linearState is the fitted state of the linear regressors.
 type linearState struct {
 	Coef      []float64
@@ -212,6 +215,20 @@ type LogisticRegression struct {
 	Workers     int // goroutines; 0 uses every core
 
 	st logisticState
+	// history, when non-nil, receives the weights after each iteration
+	// (for IterationCurve).
+	history *[][]float64
+}
+
+// iterRecorder keeps a copy of the point after each major iteration.
+type iterRecorder struct{ out *[][]float64 }
+
+func (r iterRecorder) Init() error { return nil }
+func (r iterRecorder) Record(loc *optimize.Location, op optimize.Operation, _ *optimize.Stats) error {
+	if op == optimize.MajorIteration {
+		*r.out = append(*r.out, slices.Clone(loc.X))
+	}
+	return nil
 }
 
 type logisticState struct {
@@ -269,7 +286,13 @@ func (m *LogisticRegression) Fit(X *mat.Dense, y []float64) error {
 	settings := &optimize.Settings{
 		GradientThreshold: tol,
 		MajorIterations:   maxIter,
-		Converger:         &optimize.FunctionConverge{Relative: 64 * eps, Iterations: 1},
+		// scipy's L-BFGS-B default ftol, which scikit-learn keeps: stop
+		// when an iteration improves the loss by less than 2.2e-9
+		// relative.
+		Converger: &optimize.FunctionConverge{Relative: ftol, Absolute: ftol, Iterations: 1},
+	}
+	if m.history != nil {
+		settings.Recorder = iterRecorder{m.history}
 	}
 	var res *optimize.Result
 	err := safe(op, func() error {
@@ -288,16 +311,21 @@ func (m *LogisticRegression) Fit(X *mat.Dense, y []float64) error {
 	if err != nil && !errors.Is(err, optimize.ErrLinesearcherFailure) && !isNoProgress(err) {
 		return fmt.Errorf("experiments: %s: %w", op, err)
 	}
-	w := res.X
-	st := logisticState{Classes: classes, NFeatures: p, Coef: make([]float64, K*p), Intercept: make([]float64, K),
-		NIter:     res.Stats.MajorIterations,
-		Converged: res.Status == optimize.GradientThreshold || res.Status == optimize.FunctionConvergence}
+	m.st = unpackLogistic(res.X, classes, K, p)
+	m.st.NIter = res.Stats.MajorIterations
+	m.st.Converged = res.Status == optimize.GradientThreshold || res.Status == optimize.FunctionConvergence
+	return nil
+}
+
+// unpackLogistic turns the optimizer's vector (K rows of p weights and an
+// intercept) into a fitted state.
+func unpackLogistic(w, classes []float64, K, p int) logisticState {
+	st := logisticState{Classes: classes, NFeatures: p, Coef: make([]float64, K*p), Intercept: make([]float64, K)}
 	for k := 0; k < K; k++ {
 		copy(st.Coef[k*p:(k+1)*p], w[k*(p+1):k*(p+1)+p])
 		st.Intercept[k] = w[k*(p+1)+p]
 	}
-	m.st = st
-	return nil
+	return st
 }
 
 func isNoProgress(err error) bool {

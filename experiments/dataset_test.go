@@ -1,0 +1,274 @@
+package experiments
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func sampleDataset(t *testing.T) *Dataset {
+	t.Helper()
+	nan := math.NaN()
+	ds, err := FromColumns([]string{"x", "color", "y"},
+		[]float64{1, 2, nan, 4, 4, 6},
+		[]string{"red", "blue", "", "red", "red", "green"},
+		[]int{0, 1, 0, 1, 1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func TestFromColumnsErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		names   []string
+		cols    []any
+		wantErr string
+	}{
+		{"count", []string{"a"}, []any{[]float64{1}, []float64{2}}, "1 names for 2 columns"},
+		{"type", []string{"a"}, []any{[]byte{1}}, "want []float64"},
+		{"length", []string{"a", "b"}, []any{[]float64{1}, []float64{1, 2}}, `"b": 2 rows, dataset has 1`},
+		{"duplicate", []string{"a", "a"}, []any{[]float64{1}, []float64{2}}, "exists"},
+		{"empty name", []string{""}, []any{[]float64{1}}, "empty name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromColumns(tt.names, tt.cols...)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDatasetBasics(t *testing.T) {
+	ds := sampleDataset(t)
+	if r, c := ds.Shape(); r != 6 || c != 3 {
+		t.Fatalf("shape %d×%d", r, c)
+	}
+	if h := ds.Head(2); h.Len() != 2 {
+		t.Errorf("head len %d", h.Len())
+	}
+	if h := ds.Head(100); h.Len() != 6 {
+		t.Errorf("head(100) len %d", h.Len())
+	}
+	tail := ds.Tail(1)
+	if s, _ := tail.Strings("color"); s[0] != "green" {
+		t.Errorf("tail = %v", s)
+	}
+	sel, err := ds.Select("y", "x")
+	if err != nil || strings.Join(sel.Columns(), ",") != "y,x" {
+		t.Errorf("select = %v, %v", sel.Columns(), err)
+	}
+	if _, err := ds.Select("nope"); err == nil || !strings.Contains(err.Error(), `no column "nope"`) {
+		t.Errorf("select err = %v", err)
+	}
+	dr, err := ds.Drop("color")
+	if err != nil || strings.Join(dr.Columns(), ",") != "x,y" {
+		t.Errorf("drop = %v, %v", dr.Columns(), err)
+	}
+	// Selections are copies.
+	x, _ := sel.Floats("x")
+	x[0] = 100
+	if orig, _ := ds.Floats("x"); orig[0] != 1 {
+		t.Error("select shares storage with the original")
+	}
+	if _, _, err := ds.XY("y"); err == nil || !strings.Contains(err.Error(), `column "color" is categorical`) {
+		t.Errorf("XY with categorical feature: %v", err)
+	}
+	num, _ := ds.Drop("color")
+	X, y, err := num.XY("y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, c := X.Dims(); r != 6 || c != 1 || y[1] != 1 || !math.IsNaN(X.At(2, 0)) {
+		t.Errorf("XY = %v, %v", mat.Formatted(X), y)
+	}
+}
+
+func TestXYCategoricalTarget(t *testing.T) {
+	ds, _ := FromColumns([]string{"x", "label"}, []float64{1, 2, 3}, []string{"b", "a", "c"})
+	_, y, err := ds.XY("label")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(y, []float64{1, 0, 2}) {
+		t.Errorf("y = %v", y)
+	}
+	ds2, _ := FromColumns([]string{"x", "label"}, []float64{1, 2}, []string{"a", ""})
+	if _, _, err := ds2.XY("label"); err == nil || !strings.Contains(err.Error(), "missing at row 1") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	ds := sampleDataset(t)
+	d := ds.Describe()
+	if r, _ := d.Shape(); r != 3 {
+		t.Fatalf("describe rows %d", r)
+	}
+	mean, _ := d.Floats("mean")
+	missing, _ := d.Floats("missing")
+	levels, _ := d.Floats("levels")
+	top, _ := d.Strings("top")
+	if mean[0] != 17.0/5 || missing[0] != 1 || missing[1] != 1 || levels[1] != 3 || top[1] != "red" {
+		t.Errorf("describe: mean %v missing %v levels %v top %v", mean, missing, levels, top)
+	}
+	std, _ := d.Floats("std")
+	// Sample std of 1,2,4,4,6.
+	want := math.Sqrt((2.4*2.4 + 1.4*1.4 + 0.6*0.6 + 0.6*0.6 + 2.6*2.6) / 4)
+	if math.Abs(std[0]-want) > 1e-12 {
+		t.Errorf("std = %v, want %v", std[0], want)
+	}
+	names, _ := d.Strings("column")
+	if strings.Join(names, ",") != "x,color,y" {
+		t.Errorf("column order %v", names)
+	}
+}
+
+func TestRender(t *testing.T) {
+	ds := sampleDataset(t)
+	h := ds.HTML()
+	for _, want := range []string{`class="dataframe"`, "<th>color</th>", "red", "NaN", "6 rows × 3 columns"} {
+		if !strings.Contains(h, want) && !strings.Contains(h, strings.Replace(want, "<th>", `<th title="categorical">`, 1)) {
+			t.Errorf("HTML lacks %q:\n%s", want, h)
+		}
+	}
+	s := ds.String()
+	if !strings.Contains(s, "green") || !strings.Contains(s, "[6 rows x 3 columns]") {
+		t.Errorf("String:\n%s", s)
+	}
+	b := ds.Render()
+	if b.Data["text/html"] != h || b.Data["text/plain"] != s {
+		t.Error("Render bundle does not match HTML/String")
+	}
+	// A long dataset elides its middle rows.
+	long, _ := FromColumns([]string{"i"}, make([]float64, 1000))
+	if txt := long.String(); !strings.Contains(txt, "...") || strings.Count(txt, "\n") > 30 {
+		t.Errorf("long dataset not elided:\n%s", txt)
+	}
+	if !strings.Contains(long.HTML(), "<th>999</th>") {
+		t.Error("last row index missing")
+	}
+	// Hostile names are escaped.
+	x, _ := FromColumns([]string{"<b>"}, []string{"<script>"})
+	if strings.Contains(x.HTML(), "<script>") {
+		t.Error("HTML not escaped")
+	}
+}
+
+func TestSampling(t *testing.T) {
+	n := 1000
+	vals := make([]float64, n)
+	cls := make([]string, n)
+	for i := range vals {
+		vals[i] = float64(i)
+		cls[i] = "a"
+		if i%10 == 0 {
+			cls[i] = "b"
+		}
+	}
+	ds, _ := FromColumns([]string{"v", "c"}, vals, cls)
+	s1, err := ds.Sample(50, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := ds.Sample(50, 7)
+	s3, _ := ds.Sample(50, 8)
+	a, _ := s1.Floats("v")
+	b, _ := s2.Floats("v")
+	c, _ := s3.Floats("v")
+	if !slices.Equal(a, b) || slices.Equal(a, c) {
+		t.Error("Sample not determined by seed")
+	}
+	sorted := slices.Clone(a)
+	slices.Sort(sorted)
+	if len(slices.Compact(sorted)) != 50 {
+		t.Error("Sample drew a row twice")
+	}
+	if _, err := ds.Sample(1001, 1); err == nil {
+		t.Error("oversized sample accepted")
+	}
+	f, _ := ds.SampleFrac(0.25, 1)
+	if f.Len() != 250 {
+		t.Errorf("SampleFrac len %d", f.Len())
+	}
+	st, err := ds.StratifiedSample("c", 0.2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := st.Strings("c")
+	nb := 0
+	for _, v := range sc {
+		if v == "b" {
+			nb++
+		}
+	}
+	if st.Len() != 200 || nb != 20 {
+		t.Errorf("stratified sample: %d rows, %d of class b", st.Len(), nb)
+	}
+}
+
+func TestCleaning(t *testing.T) {
+	ds := sampleDataset(t)
+	n, err := ds.DropMissing()
+	if err != nil || n != 1 || ds.Len() != 5 {
+		t.Errorf("DropMissing = %d, %v, len %d", n, err, ds.Len())
+	}
+	if d := ds.Dedup(); d != 1 || ds.Len() != 4 {
+		t.Errorf("Dedup = %d, len %d", d, ds.Len())
+	}
+
+	impute := func(strategy string) []float64 {
+		ds := sampleDataset(t)
+		if err := ds.Impute(strategy); err != nil {
+			t.Fatal(err)
+		}
+		x, _ := ds.Floats("x")
+		c, _ := ds.Strings("color")
+		if c[2] != "red" {
+			t.Errorf("categorical impute = %q", c[2])
+		}
+		return x
+	}
+	for _, tt := range []struct {
+		strategy string
+		want     float64
+	}{{"mean", 17.0 / 5}, {"median", 4}, {"most_frequent", 4}, {"", 17.0 / 5}} {
+		if x := impute(tt.strategy); x[2] != tt.want {
+			t.Errorf("impute %q = %v, want %v", tt.strategy, x[2], tt.want)
+		}
+	}
+	if err := sampleDataset(t).Impute("max"); err == nil {
+		t.Error("unknown strategy accepted")
+	}
+
+	c, _ := FromColumns([]string{"a", "k", "s", "m"}, []float64{1, 2, 3}, []float64{5, 5, 5}, []string{"z", "z", "z"}, []float64{math.NaN(), math.NaN(), math.NaN()})
+	dropped := c.DropConstant()
+	if strings.Join(dropped, ",") != "k,s,m" || strings.Join(c.Columns(), ",") != "a" {
+		t.Errorf("DropConstant dropped %v, left %v", dropped, c.Columns())
+	}
+	nanDup, _ := FromColumns([]string{"a"}, []float64{math.NaN(), math.NaN(), 0, math.Copysign(0, -1)})
+	if d := nanDup.Dedup(); d != 2 {
+		t.Errorf("Dedup with NaN and -0 removed %d, want 2", d)
+	}
+}
+
+func TestFromMatrix(t *testing.T) {
+	X := mat.NewDense(2, 2, []float64{1, 2, 3, 4})
+	ds, err := FromMatrix(X, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ds.Matrix()
+	if err != nil || !mat.Equal(back, X) {
+		t.Errorf("round trip: %v %v", back, err)
+	}
+	if _, err := FromMatrix(X, []string{"a"}); err == nil {
+		t.Error("wrong name count accepted")
+	}
+}

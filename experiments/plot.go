@@ -1,0 +1,453 @@
+package experiments
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"strconv"
+
+	"github.com/gopherlab/gopherlab/display"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/brewer"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Plot is a chart that shows inline in a notebook (PNG and SVG) and can be
+// written to a file. P is the underlying gonum/plot chart, to adjust
+// before rendering.
+type Plot struct {
+	P *plot.Plot
+	// Width and Height are the rendered size; 0 means 16cm × 10cm.
+	Width, Height vg.Length
+}
+
+func (p *Plot) size() (vg.Length, vg.Length) {
+	w, h := p.Width, p.Height
+	if w == 0 {
+		w = 16 * vg.Centimeter
+	}
+	if h == 0 {
+		h = 10 * vg.Centimeter
+	}
+	return w, h
+}
+
+func (p *Plot) encode(format string) ([]byte, error) {
+	if p == nil || p.P == nil {
+		return nil, fmt.Errorf("experiments: plot: empty plot")
+	}
+	w, h := p.size()
+	var out []byte
+	err := safe("plot", func() error {
+		wt, err := p.P.WriterTo(w, h, format)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if _, err := wt.WriteTo(&buf); err != nil {
+			return err
+		}
+		out = buf.Bytes()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("experiments: plot: encode %s: %w", format, unwrapPrefix(err))
+	}
+	return out, nil
+}
+
+// PNG returns the plot as a PNG image (nil if it cannot be drawn).
+func (p *Plot) PNG() []byte {
+	b, _ := p.encode("png")
+	return b
+}
+
+// SVG returns the plot as an SVG document ("" if it cannot be drawn).
+func (p *Plot) SVG() string {
+	b, _ := p.encode("svg")
+	return string(b)
+}
+
+// Render returns the plot's display bundle (PNG, with the title as
+// text).
+func (p *Plot) Render() display.Bundle {
+	b := display.Bundle{Data: map[string]any{}, Metadata: map[string]any{}}
+	title := "plot"
+	if p != nil && p.P != nil && p.P.Title.Text != "" {
+		title = p.P.Title.Text
+	}
+	png, err := p.encode("png")
+	if err != nil {
+		b.Data["text/plain"] = err.Error()
+		return b
+	}
+	b.Data["image/png"] = png
+	b.Data["text/plain"] = "[plot: " + title + "]"
+	return b
+}
+
+// Save writes the plot to a file; the extension picks the format (.png,
+// .svg, .pdf, .jpg, .eps, .tif).
+func (p *Plot) Save(path string) error {
+	if p == nil || p.P == nil {
+		return fmt.Errorf("experiments: plot: empty plot")
+	}
+	w, h := p.size()
+	if err := safe("plot", func() error { return p.P.Save(w, h, path) }); err != nil {
+		return fmt.Errorf("experiments: plot: save %s: %w", path, unwrapPrefix(err))
+	}
+	return nil
+}
+
+// Palette of the curves: train, validation, then more for ROC curves.
+var plotColors = []color.Color{
+	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255},
+	color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
+	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255},
+}
+
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// addBand draws a mean line with a ±std band and points.
+func addBand(p *plot.Plot, name string, xs, mean, std []float64, c color.Color) error {
+	line := make(plotter.XYs, len(xs))
+	var band plotter.XYs
+	for i := range xs {
+		line[i] = plotter.XY{X: xs[i], Y: mean[i]}
+	}
+	for i := range xs {
+		band = append(band, plotter.XY{X: xs[i], Y: mean[i] + std[i]})
+	}
+	for i := len(xs) - 1; i >= 0; i-- {
+		band = append(band, plotter.XY{X: xs[i], Y: mean[i] - std[i]})
+	}
+	if std != nil {
+		poly, err := plotter.NewPolygon(band)
+		if err != nil {
+			return err
+		}
+		r, g, b, _ := c.RGBA()
+		poly.Color = color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 50}
+		poly.LineStyle.Width = 0
+		p.Add(poly)
+	}
+	l, pts, err := plotter.NewLinePoints(line)
+	if err != nil {
+		return err
+	}
+	l.Color, pts.Color = c, c
+	l.Width = vg.Points(1.5)
+	pts.Shape = draw.CircleGlyph{}
+	pts.Radius = vg.Points(2.5)
+	p.Add(l, pts)
+	p.Legend.Add(name, l, pts)
+	return nil
+}
+
+// Plot draws the train and validation scores (mean ± std) against the
+// curve's x values: a validation curve (metric vs parameter), a learning
+// curve, or scores over iterations.
+func (c *Curve) Plot() (*Plot, error) {
+	p := newPlot(c.Metric+" vs "+c.XLabel, c.XLabel, c.Metric)
+	if err := addBand(p, "train", c.X, c.TrainMean, nilIfZero(c.TrainStd), plotColors[0]); err != nil {
+		return nil, fmt.Errorf("experiments: plot curve: %w", err)
+	}
+	if err := addBand(p, "validation", c.X, c.TestMean, nilIfZero(c.TestStd), plotColors[1]); err != nil {
+		return nil, fmt.Errorf("experiments: plot curve: %w", err)
+	}
+	if c.XNames != nil {
+		ticks := make([]plot.Tick, len(c.X))
+		for i := range ticks {
+			ticks[i] = plot.Tick{Value: c.X[i], Label: c.XNames[i]}
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	} else if logSpaced(c.X) {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	p.Legend.Top = true
+	return &Plot{P: p}, nil
+}
+
+func nilIfZero(v []float64) []float64 {
+	for _, x := range v {
+		if x != 0 {
+			return v
+		}
+	}
+	return nil
+}
+
+// logSpaced reports whether positive x values span two decades or more
+// (like C or Alpha grids), which read better on a log axis.
+func logSpaced(xs []float64) bool {
+	if len(xs) < 3 {
+		return false
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, x := range xs {
+		if x <= 0 {
+			return false
+		}
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return hi/lo >= 100
+}
+
+// Render shows the curve as a plot.
+func (c *Curve) Render() display.Bundle {
+	p, err := c.Plot()
+	if err != nil {
+		return display.Bundle{Data: map[string]any{"text/plain": err.Error()}, Metadata: map[string]any{}}
+	}
+	b := p.Render()
+	b.Data["text/plain"] = c.String()
+	return b
+}
+
+// PlotParam draws the mean validation score against one grid parameter,
+// one line per combination of the other parameters.
+func (g *GridSearch) PlotParam(param string) (*Plot, error) {
+	if len(g.st.results) == 0 {
+		return nil, fmt.Errorf("experiments: plot grid search: not fitted")
+	}
+	found := false
+	for _, k := range g.st.keys {
+		found = found || k == param
+	}
+	if !found {
+		return nil, fmt.Errorf("experiments: plot grid search: %q is not a grid parameter (have %v)", param, g.st.keys)
+	}
+	p := newPlot(g.st.metric+" vs "+param, param, g.st.metric)
+	type series struct {
+		xs, mean, std []float64
+	}
+	var order []string
+	lines := map[string]*series{}
+	var names []string
+	nonNumeric := false
+	for _, r := range g.st.results {
+		var label string
+		for _, k := range g.st.keys {
+			if k != param {
+				label += fmt.Sprintf("%s=%v ", k, r.Params[k])
+			}
+		}
+		s, ok := lines[label]
+		if !ok {
+			s = &series{}
+			lines[label] = s
+			order = append(order, label)
+		}
+		x, ok := toFloat(r.Params[param])
+		if !ok {
+			nonNumeric = true
+			x = float64(len(s.xs))
+			if len(order) == 1 {
+				names = append(names, fmt.Sprint(r.Params[param]))
+			}
+		}
+		s.xs = append(s.xs, x)
+		s.mean = append(s.mean, r.Mean)
+		s.std = append(s.std, r.Std)
+	}
+	var allX []float64
+	for i, label := range order {
+		s := lines[label]
+		name := label
+		if name == "" {
+			name = "validation"
+		}
+		if err := addBand(p, name, s.xs, s.mean, nilIfZero(s.std), plotColors[i%len(plotColors)]); err != nil {
+			return nil, fmt.Errorf("experiments: plot grid search: %w", err)
+		}
+		allX = append(allX, s.xs...)
+	}
+	if nonNumeric {
+		ticks := make([]plot.Tick, len(names))
+		for i, n := range names {
+			ticks[i] = plot.Tick{Value: float64(i), Label: n}
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	} else if logSpaced(allX) {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	p.Legend.Top = true
+	return &Plot{P: p}, nil
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+// PlotHistory draws train and validation scores over iterations (epochs,
+// trees, ...); validation may be nil.
+func PlotHistory(metric string, train, validation []float64) (*Plot, error) {
+	p := newPlot(metric+" over iterations", "iteration", metric)
+	for i, s := range [][]float64{train, validation} {
+		if s == nil {
+			continue
+		}
+		xs := make([]float64, len(s))
+		for k := range xs {
+			xs[k] = float64(k + 1)
+		}
+		name := []string{"train", "validation"}[i]
+		line := make(plotter.XYs, len(s))
+		for k := range s {
+			line[k] = plotter.XY{X: xs[k], Y: s[k]}
+		}
+		l, err := plotter.NewLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: plot history: %w", err)
+		}
+		l.Color = plotColors[i]
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(name, l)
+	}
+	p.Legend.Top = true
+	return &Plot{P: p}, nil
+}
+
+// confusionGrid adapts a confusion matrix to plotter.GridXYZ with the
+// first true class at the top.
+type confusionGrid struct{ c *Confusion }
+
+func (g confusionGrid) Dims() (int, int) { return len(g.c.Labels), len(g.c.Labels) }
+func (g confusionGrid) Z(c, r int) float64 {
+	k := len(g.c.Labels)
+	return float64(g.c.Counts[k-1-r][c])
+}
+func (g confusionGrid) X(c int) float64 { return float64(c) }
+func (g confusionGrid) Y(r int) float64 { return float64(r) }
+
+// Plot draws the confusion matrix as a heat map with counts (true classes
+// down, predicted across).
+func (c *Confusion) Plot() (*Plot, error) {
+	k := len(c.Labels)
+	if k == 0 {
+		return nil, fmt.Errorf("experiments: plot confusion matrix: empty matrix")
+	}
+	pal, err := brewer.GetPalette(brewer.TypeSequential, "Blues", 9)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: plot confusion matrix: %w", err)
+	}
+	p := plot.New()
+	p.Title.Text = "Confusion matrix"
+	p.X.Label.Text = "predicted"
+	p.Y.Label.Text = "true"
+	hm := plotter.NewHeatMap(confusionGrid{c}, pal)
+	maxCount := 0
+	for _, r := range c.Counts {
+		for _, v := range r {
+			maxCount = max(maxCount, v)
+		}
+	}
+	hm.Min, hm.Max = 0, math.Max(float64(maxCount), 1)
+	p.Add(hm)
+	var xys plotter.XYs
+	var labels []string
+	var styles []text.Style
+	base := text.Style{Font: plot.DefaultFont, Handler: plot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YCenter}
+	base.Font.Size = vg.Points(11)
+	for r := 0; r < k; r++ {
+		for col := 0; col < k; col++ {
+			v := c.Counts[r][col]
+			xys = append(xys, plotter.XY{X: float64(col), Y: float64(k - 1 - r)})
+			labels = append(labels, strconv.Itoa(v))
+			s := base
+			s.Color = color.Black
+			if float64(v) > 0.6*float64(maxCount) {
+				s.Color = color.White
+			}
+			styles = append(styles, s)
+		}
+	}
+	lab, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
+	if err != nil {
+		return nil, fmt.Errorf("experiments: plot confusion matrix: %w", err)
+	}
+	lab.TextStyle = styles
+	p.Add(lab)
+	xt := make([]plot.Tick, k)
+	yt := make([]plot.Tick, k)
+	for i := 0; i < k; i++ {
+		xt[i] = plot.Tick{Value: float64(i), Label: c.name(i)}
+		yt[i] = plot.Tick{Value: float64(k - 1 - i), Label: c.name(i)}
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(xt)
+	p.Y.Tick.Marker = plot.ConstantTicks(yt)
+	p.X.Min, p.X.Max = -0.5, float64(k)-0.5
+	p.Y.Min, p.Y.Max = -0.5, float64(k)-0.5
+	size := vg.Length(max(8, min(4+1.2*float64(k), 20))) * vg.Centimeter
+	return &Plot{P: p, Width: size, Height: size * 0.9}, nil
+}
+
+// PlotROC draws ROC curves (with their AUC in the legend) and the chance
+// diagonal.
+func PlotROC(curves ...*ROCCurve) (*Plot, error) {
+	if len(curves) == 0 {
+		return nil, fmt.Errorf("experiments: plot roc: no curves")
+	}
+	p := newPlot("ROC curve", "false positive rate", "true positive rate")
+	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+	if err != nil {
+		return nil, fmt.Errorf("experiments: plot roc: %w", err)
+	}
+	diag.Color = color.Gray{150}
+	diag.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Add(diag)
+	for i, c := range curves {
+		if c == nil {
+			return nil, fmt.Errorf("experiments: plot roc: curve %d is nil", i)
+		}
+		xys := make(plotter.XYs, len(c.FPR))
+		for k := range xys {
+			xys[k] = plotter.XY{X: c.FPR[k], Y: c.TPR[k]}
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: plot roc: %w", err)
+		}
+		l.Color = plotColors[i%len(plotColors)]
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		name := c.Name
+		if name == "" {
+			name = "curve " + strconv.Itoa(i+1)
+		}
+		p.Legend.Add(fmt.Sprintf("%s (AUC = %.3f)", name, c.AUC), l)
+	}
+	p.Legend.Left = false
+	p.Legend.Top = false
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1.02
+	return &Plot{P: p, Width: 13 * vg.Centimeter, Height: 11 * vg.Centimeter}, nil
+}
+
+// Plot draws this ROC curve.
+func (c *ROCCurve) Plot() (*Plot, error) { return PlotROC(c) }
