@@ -3,8 +3,9 @@
 Measures, for each kernelspec:
   start   time from start_kernel() to the first kernel_info_reply (median of --starts)
   p50/p99 client-side round trip of execute_request("1+1") -> execute_reply (after warm-up)
-  rss     resident memory of the idle kernel's process tree (gopherlab runs its
-          interpreter in a child worker), from /proc/<pid>/status VmRSS
+  rss     resident memory of the kernel's process tree (gopherlab runs its
+          interpreter in a child worker), from /proc/<pid>/status VmRSS: idle after
+          one cell, and again after all the measured executions
 
 and prints a table with gopherlab/ipykernel ratios and the project's goals:
   p50 <= 0.2x ipykernel, start <= 1.0x ipykernel, RSS <= 40 MB.
@@ -100,16 +101,27 @@ def rss_kb(pid):
     return 0
 
 
-def tree_rss_mb(pid):
-    total, todo, seen = 0, [pid], set()
+def cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().split(b"\0")
+    except OSError:
+        return "?"
+    return " ".join(os.path.basename(a.decode(errors="replace")) if i == 0 else a.decode(errors="replace")
+                    for i, a in enumerate(args[:3]) if a)
+
+
+def tree_rss(pid):
+    """RSS of pid and its descendants: (total MB, [(pid, MB, command), ...])."""
+    procs, todo, seen = [], [pid], set()
     while todo:
         p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
-        total += rss_kb(p)
+        procs.append((p, rss_kb(p) / 1024.0, cmdline(p)))
         todo.extend(children(p))
-    return total / 1024.0, len(seen)
+    return sum(mb for _, mb, _ in procs), procs
 
 
 def percentile(xs, q):
@@ -129,6 +141,13 @@ def bench(name, runs, starts, warmup):
 
     km, kc, _ = start(name)
     try:
+        # Idle memory of a fresh kernel that has run one cell (gopherlab may
+        # start its worker lazily).
+        wait_reply(kc, kc.execute("1+1"))
+        time.sleep(1.5)
+        drain_iopub(kc)
+        pid = km.provisioner.process.pid
+        fresh_rss, fresh_procs = tree_rss(pid)
         print(f"[{name}] execute 1+1: {warmup} warm-up, {runs} measured ...", file=sys.stderr, flush=True)
         for _ in range(warmup):
             reply = wait_reply(kc, kc.execute("1+1"))
@@ -142,10 +161,11 @@ def bench(name, runs, starts, warmup):
             wait_reply(kc, msg_id)
             rtts.append(time.perf_counter() - t0)
             drain_iopub(kc)
+        raw = raw_round_trips(km, runs)
+        drain_iopub(kc)
         time.sleep(2)  # let the kernel settle to idle
         drain_iopub(kc)
-        pid = km.provisioner.process.pid
-        rss, procs = tree_rss_mb(pid)
+        rss, procs = tree_rss(pid)
     finally:
         stop(km, kc)
     return {
@@ -155,10 +175,46 @@ def bench(name, runs, starts, warmup):
         "p50_ms": 1000 * percentile(rtts, 0.50),
         "p99_ms": 1000 * percentile(rtts, 0.99),
         "mean_ms": 1000 * statistics.fmean(rtts),
-        "rss_mb": rss,
-        "processes": procs,
+        "raw_p50_ms": 1000 * percentile(raw, 0.50),
+        "raw_p99_ms": 1000 * percentile(raw, 0.99),
+        "rss_mb": fresh_rss,
+        "processes": [{"pid": p, "rss_mb": mb, "command": c} for p, mb, c in fresh_procs],
+        "rss_after_mb": rss,
+        "processes_after": [{"pid": p, "rss_mb": mb, "command": c} for p, mb, c in procs],
         "runs": runs,
     }
+
+
+def raw_round_trips(km, runs):
+    """Execute round trips on a bare DEALER socket with jupyter_client's
+    Session, which leaves out most of the blocking client's own overhead."""
+    import zmq
+    from jupyter_client.session import Session
+
+    info = km.get_connection_info()
+    session = Session(key=km.session.key, signature_scheme=info["signature_scheme"], username="bench")
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.linger = 0
+    sock.connect(f"{info['transport']}://{info['ip']}:{info['shell_port']}")
+    content = {"code": "1+1", "silent": False, "store_history": True, "user_expressions": {},
+               "allow_stdin": False, "stop_on_error": True}
+    out = []
+    try:
+        for i in range(runs + 50):
+            t0 = time.perf_counter()
+            msg_id = session.send(sock, "execute_request", content)["header"]["msg_id"]
+            while True:
+                if not sock.poll(60000):
+                    raise TimeoutError("no execute_reply on the raw socket")
+                _, frames = session.feed_identities(sock.recv_multipart())
+                reply = session.deserialize(frames)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            if i >= 50:  # the first ones warm up the new connection
+                out.append(time.perf_counter() - t0)
+    finally:
+        sock.close()
+    return out
 
 
 def table(go, py):
@@ -166,7 +222,10 @@ def table(go, py):
         ("start (median)", "start_s", 1000, "ms", f"<= {GOAL_START_RATIO:.1f}x", lambda r, g: r is not None and r <= GOAL_START_RATIO),
         ("execute p50", "p50_ms", 1, "ms", f"<= {GOAL_P50_RATIO:.1f}x", lambda r, g: r is not None and r <= GOAL_P50_RATIO),
         ("execute p99", "p99_ms", 1, "ms", "", None),
+        ("raw zmq p50", "raw_p50_ms", 1, "ms", "", None),
+        ("raw zmq p99", "raw_p99_ms", 1, "ms", "", None),
         ("idle RSS (tree)", "rss_mb", 1, "MB", f"<= {GOAL_RSS_MB:.0f} MB", lambda r, g: g <= GOAL_RSS_MB),
+        ("RSS after runs", "rss_after_mb", 1, "MB", "", None),
     ]
     head = f"{'metric':<18}{'gopherlab':>14}{'ipykernel':>14}{'ratio':>9}  {'goal':<12}{'met':<4}"
     lines = [head, "-" * len(head)]
@@ -182,8 +241,12 @@ def table(go, py):
             met_all = met_all and good
         fmt = (lambda v: f"{v:10.2f} {unit}" if v is not None else f"{'-':>13}")
         lines.append(f"{label:<18}{fmt(g):>14}{fmt(p):>14}{(f'{ratio:.2f}x' if ratio is not None else '-'):>9}  {goal:<12}{met:<4}")
-    if go:
-        lines.append(f"(gopherlab process tree: {go['processes']} processes; {go['runs']} measured executions)")
+    lines.append("execute: jupyter_client BlockingKernelClient; raw zmq: bare DEALER socket, same messages")
+    for label, r in (("gopherlab", go), ("ipykernel", py)):
+        if r:
+            for when, key in (("idle", "processes"), ("after runs", "processes_after")):
+                procs = ", ".join(f"{p['command']} {p['rss_mb']:.1f} MB" for p in r[key])
+                lines.append(f"{label} process tree, {when}: {procs}")
     return "\n".join(lines), met_all
 
 
