@@ -1,0 +1,308 @@
+package tracking
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Dataset roles used by convention; any non-empty role is accepted.
+const (
+	RoleTrain = "train"
+	RoleEval  = "eval"
+	RoleTest  = "test"
+)
+
+// DatasetInfo describes a dataset given as raw bytes. For Format "csv"
+// with Rows and Cols left at 0, they are counted from the content (the
+// first record is taken as the header).
+type DatasetInfo struct {
+	Format  string // "csv", "json", "parquet", ...; "" means "bytes"
+	Rows    int
+	Cols    int
+	Columns []string
+}
+
+// Dataset is a stored dataset: its description and exact content.
+type Dataset struct {
+	SHA256  string
+	Format  string
+	Rows    int
+	Cols    int
+	Columns []string
+	Size    int64 // uncompressed bytes
+	Created time.Time
+	Content []byte // exactly the bytes that were logged
+}
+
+// DatasetInput is a dataset used by a run, in a role.
+type DatasetInput struct {
+	RunID   string
+	Role    string
+	Name    string
+	SHA256  string
+	Format  string
+	Rows    int
+	Cols    int
+	Columns []string
+	Size    int64
+}
+
+// Matrix is the part of gonum's mat.Matrix that LogDatasetMatrix needs;
+// any *mat.Dense satisfies it.
+type Matrix interface {
+	Dims() (r, c int)
+	At(i, j int) float64
+}
+
+// LogDataset records a numeric table as an input of the run in role
+// (train, eval, test, ...). rows[i][j] is the value of column j in row i;
+// columns may be nil (then c0, c1, ... are used). The table is stored once
+// per distinct content, as canonical CSV, and its SHA-256 is returned:
+// Store.Dataset restores it exactly.
+func (r *Run) LogDataset(role, name string, columns []string, rows [][]float64) (string, error) {
+	cols := len(columns)
+	if cols == 0 && len(rows) > 0 {
+		cols = len(rows[0])
+	}
+	for i, row := range rows {
+		if len(row) != cols {
+			return "", fmt.Errorf("tracking: run %s: dataset %q: row %d has %d values, want %d", r.id, name, i, len(row), cols)
+		}
+	}
+	return r.logTable(role, name, columns, len(rows), cols, func(i, j int) float64 { return rows[i][j] })
+}
+
+// LogDatasetMatrix records a matrix (for example a gonum *mat.Dense) like
+// LogDataset.
+func (r *Run) LogDatasetMatrix(role, name string, columns []string, m Matrix) (string, error) {
+	if m == nil {
+		return "", fmt.Errorf("tracking: run %s: dataset %q: nil matrix", r.id, name)
+	}
+	nr, nc := m.Dims()
+	if len(columns) != 0 && len(columns) != nc {
+		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names for %d columns", r.id, name, len(columns), nc)
+	}
+	return r.logTable(role, name, columns, nr, nc, m.At)
+}
+
+func (r *Run) logTable(role, name string, columns []string, nr, nc int, at func(i, j int) float64) (string, error) {
+	if len(columns) == 0 {
+		columns = make([]string, nc)
+		for j := range columns {
+			columns[j] = "c" + strconv.Itoa(j)
+		}
+	}
+	if len(columns) != nc {
+		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names for %d columns", r.id, name, len(columns), nc)
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(columns); err != nil {
+		return "", err
+	}
+	rec := make([]string, nc)
+	for i := 0; i < nr; i++ {
+		for j := 0; j < nc; j++ {
+			rec[j] = strconv.FormatFloat(at(i, j), 'g', -1, 64)
+		}
+		if err := w.Write(rec); err != nil {
+			return "", err
+		}
+	}
+	w.Flush()
+	return r.logDataset(role, name, buf.Bytes(), DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns})
+}
+
+// LogDatasetBytes records raw dataset content (a CSV file, a JSON
+// document, ...) as an input of the run in role, stored once by SHA-256.
+func (r *Run) LogDatasetBytes(role, name string, content []byte, info DatasetInfo) (string, error) {
+	if info.Format == "" {
+		info.Format = "bytes"
+	}
+	if info.Format == "csv" && info.Rows == 0 && info.Cols == 0 {
+		recs, err := csv.NewReader(bytes.NewReader(content)).ReadAll()
+		if err != nil {
+			return "", fmt.Errorf("tracking: run %s: dataset %q: %w", r.id, name, err)
+		}
+		if len(recs) > 0 {
+			info.Cols = len(recs[0])
+			info.Rows = len(recs) - 1
+			if info.Columns == nil {
+				info.Columns = recs[0]
+			}
+		}
+	}
+	return r.logDataset(role, name, content, info)
+}
+
+func (r *Run) logDataset(role, name string, content []byte, info DatasetInfo) (string, error) {
+	if role == "" {
+		return "", fmt.Errorf("tracking: run %s: dataset %q: empty role", r.id, name)
+	}
+	r.mu.Lock()
+	err := r.checkOpenLocked()
+	r.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(content)
+	sum := hex.EncodeToString(h[:])
+	columns := info.Columns
+	if columns == nil {
+		columns = []string{}
+	}
+	schema, err := json.Marshal(columns)
+	if err != nil {
+		return "", err
+	}
+	s := r.store
+	// Compress outside the write lock, and only if the content is new.
+	var exists int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM datasets WHERE sha256 = ?`, sum).Scan(&exists); err != nil {
+		return "", s.wrap("log dataset in", err)
+	}
+	var packed []byte
+	if exists == 0 {
+		var zb bytes.Buffer
+		zw := gzip.NewWriter(&zb)
+		if _, err := zw.Write(content); err != nil {
+			return "", err
+		}
+		if err := zw.Close(); err != nil {
+			return "", err
+		}
+		packed = zb.Bytes()
+	}
+	err = s.writeTx(func(tx *sql.Tx) error {
+		if packed != nil {
+			if _, err := tx.Exec(`INSERT INTO datasets (sha256, rows, cols, schema, format, size, content, created)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING`,
+				sum, info.Rows, info.Cols, string(schema), info.Format, len(content), packed, nowMillis()); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(`INSERT INTO run_inputs (run_id, dataset_sha256, role, name) VALUES (?, ?, ?, ?)
+			ON CONFLICT(run_id, role, name) DO UPDATE SET dataset_sha256 = excluded.dataset_sha256`,
+			r.id, sum, role, name)
+		return err
+	})
+	if err != nil {
+		return "", s.wrap("log dataset in", err)
+	}
+	return sum, nil
+}
+
+// Dataset returns a stored dataset with its exact content, found by its
+// SHA-256 or a unique prefix of it (at least 6 hex digits).
+func (s *Store) Dataset(sha string) (*Dataset, error) {
+	sha = strings.ToLower(strings.TrimSpace(sha))
+	if len(sha) < 6 {
+		return nil, fmt.Errorf("tracking: dataset %q: give at least 6 hex digits of the SHA-256", sha)
+	}
+	rows, err := s.db.Query(`SELECT sha256, rows, cols, schema, format, size, content, created FROM datasets
+		WHERE sha256 >= ? AND sha256 < ? LIMIT 2`, sha, sha+"g")
+	if err != nil {
+		return nil, s.wrap("read dataset in", err)
+	}
+	defer rows.Close()
+	var d *Dataset
+	var packed []byte
+	for rows.Next() {
+		if d != nil {
+			return nil, fmt.Errorf("tracking: dataset %q: prefix matches more than one dataset", sha)
+		}
+		d = &Dataset{}
+		var schema string
+		var created int64
+		if err := rows.Scan(&d.SHA256, &d.Rows, &d.Cols, &schema, &d.Format, &d.Size, &packed, &created); err != nil {
+			return nil, s.wrap("read dataset in", err)
+		}
+		d.Created = millisTime(created)
+		if err := json.Unmarshal([]byte(schema), &d.Columns); err != nil {
+			return nil, fmt.Errorf("tracking: dataset %s: schema: %w", d.SHA256, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("read dataset in", err)
+	}
+	if d == nil {
+		return nil, fmt.Errorf("tracking: dataset %s: %w", sha, ErrNotFound)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(packed))
+	if err != nil {
+		return nil, fmt.Errorf("tracking: dataset %s: %w: %v", d.SHA256, ErrCorrupt, err)
+	}
+	d.Content, err = io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("tracking: dataset %s: %w: %v", d.SHA256, ErrCorrupt, err)
+	}
+	if h := sha256.Sum256(d.Content); hex.EncodeToString(h[:]) != d.SHA256 {
+		return nil, fmt.Errorf("tracking: dataset %s: %w: content does not match its SHA-256", d.SHA256, ErrCorrupt)
+	}
+	return d, nil
+}
+
+// Float64s parses a dataset logged with LogDataset or LogDatasetMatrix
+// (or any numeric CSV with a header) back into rows of values.
+func (d *Dataset) Float64s() ([][]float64, error) {
+	if d.Format != "csv" {
+		return nil, fmt.Errorf("tracking: dataset %s is %q, not csv", d.SHA256, d.Format)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(d.Content)).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("tracking: dataset %s: %w", d.SHA256, err)
+	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	out := make([][]float64, len(recs)-1)
+	for i, rec := range recs[1:] {
+		row := make([]float64, len(rec))
+		for j, f := range rec {
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				return nil, fmt.Errorf("tracking: dataset %s: row %d column %d: %w", d.SHA256, i+1, j+1, err)
+			}
+			row[j] = v
+		}
+		out[i] = row
+	}
+	return out, nil
+}
+
+// Inputs lists the datasets a run used.
+func (s *Store) Inputs(runID string) ([]DatasetInput, error) {
+	rows, err := s.db.Query(`SELECT i.run_id, i.role, i.name, d.sha256, d.format, d.rows, d.cols, d.schema, d.size
+		FROM run_inputs i JOIN datasets d ON d.sha256 = i.dataset_sha256
+		WHERE i.run_id = ? ORDER BY i.role, i.name`, runID)
+	if err != nil {
+		return nil, s.wrap("list inputs in", err)
+	}
+	defer rows.Close()
+	var out []DatasetInput
+	for rows.Next() {
+		var in DatasetInput
+		var schema string
+		if err := rows.Scan(&in.RunID, &in.Role, &in.Name, &in.SHA256, &in.Format, &in.Rows, &in.Cols, &schema, &in.Size); err != nil {
+			return nil, s.wrap("list inputs in", err)
+		}
+		if err := json.Unmarshal([]byte(schema), &in.Columns); err != nil {
+			return nil, fmt.Errorf("tracking: dataset %s: schema: %w", in.SHA256, err)
+		}
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("list inputs in", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,440 @@
+package tracking
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// RunInfo is a recorded run as read back from the store.
+type RunInfo struct {
+	ID         string
+	Experiment string
+	Name       string
+	Status     string
+	ParentID   string
+	StartTime  time.Time
+	EndTime    time.Time // zero while the run is RUNNING
+	Error      string
+	Params     map[string]string
+	Metrics    map[string]float64 // latest value of each metric
+	Tags       map[string]string
+
+	Source         string // code that produced the run
+	Notebook       string
+	ExecutionCount int
+	GoVersion      string
+	Modules        map[string]string
+	Seed           int64
+	HasSeed        bool
+	OwnerPID       int
+	OwnerHost      string
+}
+
+// Duration is how long the run lasted, or has lasted so far.
+func (ri *RunInfo) Duration() time.Duration {
+	end := ri.EndTime
+	if end.IsZero() {
+		end = time.Now()
+	}
+	return end.Sub(ri.StartTime)
+}
+
+// ShortID is the first 8 characters of the run id, enough to name a run
+// on the command line.
+func (ri *RunInfo) ShortID() string {
+	if len(ri.ID) > 8 {
+		return ri.ID[:8]
+	}
+	return ri.ID
+}
+
+// Label is the run's name, or its short id if it has none.
+func (ri *RunInfo) Label() string {
+	if ri.Name != "" {
+		return ri.Name
+	}
+	return ri.ShortID()
+}
+
+// SearchQuery selects and orders runs.
+type SearchQuery struct {
+	Experiment string // only runs of this experiment; "" for all
+	Filter     string // filter expression (see ParseFilter); "" for all
+	OrderBy    string // e.g. "metrics.accuracy DESC, start_time"; default newest first
+	Limit      int    // at most this many runs; 0 for no limit
+}
+
+// SearchRuns returns the runs that match q, fully loaded.
+func (s *Store) SearchRuns(q SearchQuery) ([]RunInfo, error) {
+	ids, err := s.SearchRunIDs(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.loadRuns(ids)
+}
+
+// SearchRunIDs returns the ids of the runs that match q, in order.
+func (s *Store) SearchRunIDs(q SearchQuery) ([]string, error) {
+	f, err := ParseFilter(q.Filter)
+	if err != nil {
+		return nil, err
+	}
+	terms, err := parseOrder(q.OrderBy)
+	if err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			pe.Msg = "order: " + pe.Msg
+		}
+		return nil, err
+	}
+	where, args := f.where()
+	if q.Experiment != "" {
+		where = "e.name = ? AND " + where
+		args = append([]interface{}{q.Experiment}, args...)
+	}
+	order, oargs := orderSQL(terms)
+	args = append(args, oargs...)
+	query := "SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE " + where + " ORDER BY " + order
+	if q.Limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, q.Limit)
+	}
+	rows, err := s.db.Query(query, args...)
+	if err != nil {
+		return nil, s.wrap("search runs in", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.wrap("search runs in", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("search runs in", err)
+	}
+	return ids, nil
+}
+
+// ResolveRunID returns the full id of the run whose id is or starts with
+// prefix.
+func (s *Store) ResolveRunID(prefix string) (string, error) {
+	prefix = strings.ToLower(strings.TrimSpace(prefix))
+	if prefix == "" {
+		return "", fmt.Errorf("tracking: empty run id")
+	}
+	rows, err := s.db.Query(`SELECT id FROM runs WHERE id >= ? AND id < ? ORDER BY id LIMIT 2`, prefix, prefix+"\xff")
+	if err != nil {
+		return "", s.wrap("find run in", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", s.wrap("find run in", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return "", s.wrap("find run in", err)
+	}
+	switch len(ids) {
+	case 0:
+		return "", fmt.Errorf("tracking: run %s: %w", prefix, ErrNotFound)
+	case 1:
+		return ids[0], nil
+	}
+	return "", fmt.Errorf("tracking: run id %q is ambiguous: give more characters", prefix)
+}
+
+// GetRun returns a run by id or unique id prefix.
+func (s *Store) GetRun(id string) (*RunInfo, error) {
+	full, err := s.ResolveRunID(id)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := s.loadRuns([]string{full})
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("tracking: run %s: %w", id, ErrNotFound)
+	}
+	return &runs[0], nil
+}
+
+// Children returns the runs whose parent is runID, oldest first.
+func (s *Store) Children(runID string) ([]RunInfo, error) {
+	rows, err := s.db.Query(`SELECT id FROM runs WHERE parent_run_id = ? ORDER BY start_time, id`, runID)
+	if err != nil {
+		return nil, s.wrap("list child runs in", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, s.wrap("list child runs in", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("list child runs in", err)
+	}
+	return s.loadRuns(ids)
+}
+
+// loadRuns reads runs with their params, latest metrics and tags, in the
+// order of ids.
+func (s *Store) loadRuns(ids []string) ([]RunInfo, error) {
+	out := make([]RunInfo, 0, len(ids))
+	const chunk = 400
+	for len(ids) > 0 {
+		n := min(chunk, len(ids))
+		part, err := s.loadRunChunk(ids[:n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+func (s *Store) loadRunChunk(ids []string) ([]RunInfo, error) {
+	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
+	args := make([]interface{}, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	byID := make(map[string]*RunInfo, len(ids))
+	runs := make([]RunInfo, 0, len(ids))
+	rows, err := s.db.Query(`SELECT r.id, e.name, r.name, r.status, COALESCE(r.parent_run_id, ''), r.start_time, r.end_time,
+			r.error, r.source, r.notebook, r.execution_count, r.go_version, r.modules, r.seed, r.owner_pid, r.owner_host
+		FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id IN `+in, args...)
+	if err != nil {
+		return nil, s.wrap("load runs from", err)
+	}
+	for rows.Next() {
+		var ri RunInfo
+		var start int64
+		var end, seed sql.NullInt64
+		var modules string
+		if err := rows.Scan(&ri.ID, &ri.Experiment, &ri.Name, &ri.Status, &ri.ParentID, &start, &end,
+			&ri.Error, &ri.Source, &ri.Notebook, &ri.ExecutionCount, &ri.GoVersion, &modules, &seed, &ri.OwnerPID, &ri.OwnerHost); err != nil {
+			rows.Close()
+			return nil, s.wrap("load runs from", err)
+		}
+		ri.StartTime = millisTime(start)
+		if end.Valid {
+			ri.EndTime = millisTime(end.Int64)
+		}
+		ri.Seed, ri.HasSeed = seed.Int64, seed.Valid
+		ri.Modules = map[string]string{}
+		if modules != "" {
+			_ = json.Unmarshal([]byte(modules), &ri.Modules) // informational only
+		}
+		ri.Params = map[string]string{}
+		ri.Metrics = map[string]float64{}
+		ri.Tags = map[string]string{}
+		runs = append(runs, ri)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("load runs from", err)
+	}
+	for i := range runs {
+		byID[runs[i].ID] = &runs[i]
+	}
+	for _, t := range []struct {
+		table string
+		put   func(ri *RunInfo, k string, v sql.NullString, f sql.NullFloat64)
+	}{
+		{"params", func(ri *RunInfo, k string, v sql.NullString, _ sql.NullFloat64) { ri.Params[k] = v.String }},
+		{"tags", func(ri *RunInfo, k string, v sql.NullString, _ sql.NullFloat64) { ri.Tags[k] = v.String }},
+		{"latest_metrics", func(ri *RunInfo, k string, _ sql.NullString, f sql.NullFloat64) {
+			if f.Valid {
+				ri.Metrics[k] = f.Float64
+			} else {
+				ri.Metrics[k] = math.NaN()
+			}
+		}},
+	} {
+		rows, err := s.db.Query(`SELECT run_id, key, value FROM `+t.table+` WHERE run_id IN `+in, args...)
+		if err != nil {
+			return nil, s.wrap("load runs from", err)
+		}
+		for rows.Next() {
+			var id, k string
+			var sv sql.NullString
+			var fv sql.NullFloat64
+			var err error
+			if t.table == "latest_metrics" {
+				err = rows.Scan(&id, &k, &fv)
+			} else {
+				err = rows.Scan(&id, &k, &sv)
+			}
+			if err != nil {
+				rows.Close()
+				return nil, s.wrap("load runs from", err)
+			}
+			if ri := byID[id]; ri != nil {
+				t.put(ri, k, sv, fv)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, s.wrap("load runs from", err)
+		}
+	}
+	// Back in the order asked for.
+	ordered := make([]RunInfo, 0, len(runs))
+	for _, id := range ids {
+		if ri := byID[id]; ri != nil {
+			ordered = append(ordered, *ri)
+		}
+	}
+	return ordered, nil
+}
+
+// ExperimentInfo summarizes an experiment.
+type ExperimentInfo struct {
+	ID      int64
+	Name    string
+	Created time.Time
+	Runs    int
+}
+
+// Experiments lists the experiments by name.
+func (s *Store) Experiments() ([]ExperimentInfo, error) {
+	rows, err := s.db.Query(`SELECT e.id, e.name, e.created, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id)
+		FROM experiments e ORDER BY e.name`)
+	if err != nil {
+		return nil, s.wrap("list experiments in", err)
+	}
+	defer rows.Close()
+	var out []ExperimentInfo
+	for rows.Next() {
+		var e ExperimentInfo
+		var created int64
+		if err := rows.Scan(&e.ID, &e.Name, &created, &e.Runs); err != nil {
+			return nil, s.wrap("list experiments in", err)
+		}
+		e.Created = millisTime(created)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("list experiments in", err)
+	}
+	return out, nil
+}
+
+// MetricSeries is the history of one metric of one run, ordered by step
+// (then time). It implements gonum/plot's plotter.XYer (x = step,
+// y = value), so plotter.NewLine(series) draws it.
+type MetricSeries struct {
+	RunID  string
+	Key    string
+	Steps  []int
+	Values []float64
+	Times  []time.Time
+}
+
+// Len returns the number of points.
+func (m *MetricSeries) Len() int { return len(m.Values) }
+
+// XY returns the step and value of point i.
+func (m *MetricSeries) XY(i int) (x, y float64) { return float64(m.Steps[i]), m.Values[i] }
+
+// MetricHistory returns every logged point of a metric of a run. Points
+// still buffered in a live Run are not included until it flushes.
+func (s *Store) MetricHistory(runID, key string) (*MetricSeries, error) {
+	rows, err := s.db.Query(`SELECT value, step, timestamp FROM metrics WHERE run_id = ? AND key = ?
+		ORDER BY step, timestamp, rowid`, runID, key)
+	if err != nil {
+		return nil, s.wrap("read metric history from", err)
+	}
+	defer rows.Close()
+	m := &MetricSeries{RunID: runID, Key: key}
+	for rows.Next() {
+		var v sql.NullFloat64
+		var step, ts int64
+		if err := rows.Scan(&v, &step, &ts); err != nil {
+			return nil, s.wrap("read metric history from", err)
+		}
+		val := math.NaN()
+		if v.Valid {
+			val = v.Float64
+		}
+		m.Steps = append(m.Steps, int(step))
+		m.Values = append(m.Values, val)
+		m.Times = append(m.Times, millisTime(ts))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("read metric history from", err)
+	}
+	return m, nil
+}
+
+// MetricKeys returns the names of the metrics a run logged, sorted.
+func (s *Store) MetricKeys(runID string) ([]string, error) {
+	rows, err := s.db.Query(`SELECT key FROM latest_metrics WHERE run_id = ? ORDER BY key`, runID)
+	if err != nil {
+		return nil, s.wrap("list metrics in", err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, s.wrap("list metrics in", err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// MetricCount returns how many points of each metric a run has stored.
+func (s *Store) MetricCount(runID string) (map[string]int, error) {
+	rows, err := s.db.Query(`SELECT key, COUNT(*) FROM metrics WHERE run_id = ? GROUP BY key`, runID)
+	if err != nil {
+		return nil, s.wrap("count metrics in", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, s.wrap("count metrics in", err)
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
+// sortedKeys returns the keys of the maps, merged and sorted.
+func sortedKeys(maps ...map[string]string) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, m := range maps {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,475 @@
+package tracking
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+const (
+	// DefaultPath is the database used when Open is given no path and
+	// GOPHERLAB_DB is unset, relative to the working directory.
+	DefaultPath = "gopherlab.db"
+	// EnvDB names the environment variable that overrides DefaultPath.
+	EnvDB = "GOPHERLAB_DB"
+
+	// DefaultBatchSize is how many metric points a run buffers before
+	// writing them in one transaction.
+	DefaultBatchSize = 1000
+	// DefaultFlushInterval is the longest a logged metric point waits in
+	// memory before it is written.
+	DefaultFlushInterval = 100 * time.Millisecond
+)
+
+var (
+	// ErrNotDatabase is returned by Open for a file that is not a SQLite
+	// database, or a SQLite database that is not a gopherlab tracking
+	// database. Such files are never modified.
+	ErrNotDatabase = errors.New("not a gopherlab tracking database")
+	// ErrCorrupt is returned when SQLite reports the file as damaged.
+	ErrCorrupt = errors.New("database file is corrupt")
+	// ErrNotFound is returned when a run, artifact or dataset does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrRunEnded is returned when logging to a run that has ended.
+	ErrRunEnded = errors.New("run has ended")
+	// ErrClosed is returned by a Store that has been closed.
+	ErrClosed = errors.New("store is closed")
+)
+
+// busyTimeout is how long SQLite itself waits for a lock; lockWait is how
+// long writeTx keeps retrying after that. Together they turn contention
+// between many writer processes into waiting instead of errors.
+const (
+	busyTimeout = 5 * time.Second
+	lockWait    = 60 * time.Second
+)
+
+const driverName = "sqlite3_gopherlab"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			// gl_num(text) is the number a param or tag value spells, or
+			// NULL: it lets filters compare "0.1" with 0.1 numerically
+			// without treating "forest" as 0 the way CAST would.
+			return c.RegisterFunc("gl_num", sqlNum, true)
+		},
+	})
+}
+
+func sqlNum(v interface{}) interface{} {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case float64:
+		return x
+	case string:
+		return parseNum(x)
+	case []byte:
+		return parseNum(string(x))
+	}
+	return nil
+}
+
+func parseNum(s string) interface{} {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// Store is an open tracking database. It is safe for concurrent use by
+// many goroutines; many processes may open the same file at once.
+type Store struct {
+	db          *sql.DB
+	path        string
+	artifactDir string
+
+	// writeMu lets one goroutine of this process at a time contend for
+	// SQLite's write lock; the others queue here, cheaply, instead of
+	// sleeping in SQLite's busy handler.
+	writeMu sync.Mutex
+
+	mu            sync.Mutex
+	open          map[*Run]struct{}
+	closed        bool
+	batchSize     int
+	flushInterval time.Duration
+	reaped        int
+}
+
+// DefaultDBPath returns the database path Open uses when given "":
+// $GOPHERLAB_DB if set, else DefaultPath.
+func DefaultDBPath() string {
+	if p := os.Getenv(EnvDB); p != "" {
+		return p
+	}
+	return DefaultPath
+}
+
+// Open opens the tracking database at path, creating it if it does not
+// exist and migrating it to the current schema. An empty path means
+// DefaultDBPath(). Open refuses, without writing anything, a file that is
+// not a gopherlab database (ErrNotDatabase) or is damaged (ErrCorrupt).
+//
+// Runs on this host that are still RUNNING but whose process is gone are
+// marked KILLED.
+func Open(path string) (*Store, error) {
+	if path == "" {
+		path = DefaultDBPath()
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("tracking: open %s: %w", path, err)
+	}
+	if err := checkHeader(abs); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(driverName, dsn(abs))
+	if err != nil {
+		return nil, fmt.Errorf("tracking: open %s: %w", abs, err)
+	}
+	// Readers run concurrently in WAL mode; writers are serialized by
+	// writeMu anyway, so a small pool is enough.
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	s := &Store{
+		db:            db,
+		path:          abs,
+		artifactDir:   abs + ".artifacts",
+		open:          make(map[*Run]struct{}),
+		batchSize:     DefaultBatchSize,
+		flushInterval: DefaultFlushInterval,
+	}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	n, err := s.ReapOrphans()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.reaped = n
+	return s, nil
+}
+
+// dsn builds the connection string. Every connection gets a busy timeout,
+// synchronous=NORMAL (safe in WAL mode: a crash loses at most the last
+// commits, never consistency), foreign keys, case-sensitive LIKE, and
+// BEGIN IMMEDIATE for transactions so a writer takes the write lock up
+// front instead of failing to upgrade a read lock later, which busy
+// timeouts cannot fix.
+func dsn(path string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return "file:" + r.Replace(path) +
+		"?_busy_timeout=" + strconv.Itoa(int(busyTimeout/time.Millisecond)) +
+		"&_synchronous=NORMAL&_foreign_keys=1&_cslike=1&_txlock=immediate"
+}
+
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// checkHeader rejects an existing non-empty file that is not SQLite before
+// SQLite gets a chance to touch it.
+func checkHeader(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("tracking: open %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("tracking: open %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("tracking: open %s: is a directory", path)
+	}
+	if st.Size() == 0 {
+		return nil
+	}
+	head := make([]byte, 100)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("tracking: open %s: %w", path, err)
+	}
+	if n < 100 || !bytes.Equal(head[:16], sqliteMagic) {
+		return fmt.Errorf("tracking: open %s: %w: the file is not a SQLite database; it was left untouched (choose another path with -db or %s)", path, ErrNotDatabase, EnvDB)
+	}
+	return nil
+}
+
+// init checks that the database is ours (or empty), switches it to WAL
+// and applies pending migrations. Nothing is written before the checks pass.
+func (s *Store) init() error {
+	version, err := s.inspect()
+	if err != nil {
+		return err
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("tracking: open %s: schema version %d is newer than this gopherlab supports (%d); upgrade gopherlab", s.path, version, SchemaVersion)
+	}
+	if err := s.retryBusy(func() error {
+		var mode string
+		if err := s.db.QueryRow(`PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+			return err
+		}
+		if !strings.EqualFold(mode, "wal") {
+			return fmt.Errorf("journal mode is %q, want wal", mode)
+		}
+		return nil
+	}); err != nil {
+		return s.wrap("enable WAL", err)
+	}
+	if version == SchemaVersion {
+		return nil
+	}
+	return s.migrate(SchemaVersion)
+}
+
+// inspect returns the schema version of the database (0 for an empty
+// one) or an error if the file is damaged or belongs to something else.
+func (s *Store) inspect() (int, error) {
+	var appID int64
+	if err := s.db.QueryRow(`PRAGMA application_id`).Scan(&appID); err != nil {
+		return 0, s.wrap("read header", err)
+	}
+	rows, err := s.db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
+	if err != nil {
+		return 0, s.wrap("read schema", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return 0, s.wrap("read schema", err)
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, s.wrap("read schema", err)
+	}
+	if len(tables) == 0 && appID == 0 {
+		return 0, nil
+	}
+	hasVersion := false
+	for _, t := range tables {
+		if t == "schema_version" {
+			hasVersion = true
+		}
+	}
+	if appID != applicationID || !hasVersion {
+		shown := tables
+		if len(shown) > 5 {
+			shown = append(shown[:5:5], "...")
+		}
+		return 0, fmt.Errorf("tracking: open %s: %w: it is a SQLite database of another application (application_id %d, tables %s); it was left untouched (choose another path with -db or %s)",
+			s.path, ErrNotDatabase, appID, strings.Join(shown, ", "), EnvDB)
+	}
+	var v int
+	if err := s.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return 0, s.wrap("read schema version", err)
+	}
+	return v, nil
+}
+
+// migrate applies the migrations after the current version up to target,
+// each in one transaction. The version is re-read inside the transaction,
+// so processes opening a new database at the same time do not collide.
+func (s *Store) migrate(target int) error {
+	for _, m := range migrations {
+		if m.version > target {
+			break
+		}
+		err := s.writeTx(func(tx *sql.Tx) error {
+			if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_version (
+				version INTEGER PRIMARY KEY,
+				name    TEXT    NOT NULL,
+				applied INTEGER NOT NULL)`); err != nil {
+				return err
+			}
+			var cur int
+			if err := tx.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&cur); err != nil {
+				return err
+			}
+			if cur >= m.version {
+				return nil
+			}
+			if cur != m.version-1 {
+				return fmt.Errorf("schema version %d cannot be migrated to %d", cur, m.version)
+			}
+			for _, st := range m.stmts {
+				if _, err := tx.Exec(st); err != nil {
+					return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+				}
+			}
+			_, err := tx.Exec(`INSERT INTO schema_version (version, name, applied) VALUES (?, ?, ?)`,
+				m.version, m.name, nowMillis())
+			return err
+		})
+		if err != nil {
+			return s.wrap(fmt.Sprintf("migrate to schema %d", m.version), err)
+		}
+	}
+	return nil
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// ArtifactDir returns the directory that holds artifact files: the
+// database path followed by ".artifacts".
+func (s *Store) ArtifactDir() string { return s.artifactDir }
+
+// Reaped returns how many orphaned runs Open marked KILLED.
+func (s *Store) Reaped() int { return s.reaped }
+
+// SetBatching sets how many metric points a run buffers before writing
+// them (size, at least 1) and how long a point may wait in memory
+// (interval; 0 means only size and Flush/End write). It applies to runs
+// started afterwards.
+func (s *Store) SetBatching(size int, interval time.Duration) {
+	if size < 1 {
+		size = 1
+	}
+	if interval < 0 {
+		interval = 0
+	}
+	s.mu.Lock()
+	s.batchSize, s.flushInterval = size, interval
+	s.mu.Unlock()
+}
+
+// IntegrityCheck runs SQLite's full integrity check and returns an error
+// describing the first problems, if any.
+func (s *Store) IntegrityCheck() error {
+	rows, err := s.db.Query(`PRAGMA integrity_check`)
+	if err != nil {
+		return s.wrap("integrity check", err)
+	}
+	defer rows.Close()
+	var msgs []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return s.wrap("integrity check", err)
+		}
+		if m != "ok" {
+			msgs = append(msgs, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.wrap("integrity check", err)
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("tracking: %s: %w: %s", s.path, ErrCorrupt, strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// Close ends the runs of this store that are still open, marking them
+// KILLED after writing their buffered metrics, and closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	runs := make([]*Run, 0, len(s.open))
+	for r := range s.open {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	var first error
+	for _, r := range runs {
+		if err := r.end(StatusKilled, "the store was closed before the run ended"); err != nil && first == nil {
+			first = err
+		}
+	}
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	if err := s.db.Close(); err != nil && first == nil {
+		first = fmt.Errorf("tracking: close %s: %w", s.path, err)
+	}
+	return first
+}
+
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// writeTx runs fn in a write transaction (BEGIN IMMEDIATE), retrying the
+// whole transaction while the database is busy, up to lockWait. fn may run
+// more than once and must only touch the transaction.
+func (s *Store) writeTx(fn func(tx *sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.retryBusy(func() error {
+		tx, err := s.db.Begin()
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// retryBusy calls fn until it succeeds, fails with an error other than
+// SQLITE_BUSY/SQLITE_LOCKED, or lockWait has passed.
+func (s *Store) retryBusy(fn func() error) error {
+	deadline := time.Now().Add(lockWait)
+	backoff := time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(backoff/2 + rand.N(backoff))
+		if backoff < 50*time.Millisecond {
+			backoff *= 2
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+	}
+	return false
+}
+
+// wrap gives SQLite errors context and maps damage to ErrCorrupt.
+func (s *Store) wrap(what string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+		return fmt.Errorf("tracking: %s %s: %w (%v); the file was left untouched: restore it from a backup or choose another path", what, s.path, ErrCorrupt, err)
+	}
+	return fmt.Errorf("tracking: %s %s: %w", what, s.path, err)
+}
+
+func nowMillis() int64 { return time.Now().UnixMilli() }
+
+func millisTime(ms int64) time.Time { return time.UnixMilli(ms) }

@@ -1,0 +1,362 @@
+package tracking
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestOpenDefaultPath(t *testing.T) {
+	tests := []struct {
+		name string
+		env  string
+		want string // relative to the working directory
+	}{
+		{"default", "", DefaultPath},
+		{"env", "custom.db", "custom.db"},
+		{"env subdir", filepath.Join("sub", "x.db"), filepath.Join("sub", "x.db")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			os.Mkdir("sub", 0o755)
+			t.Setenv(EnvDB, tt.env)
+			s, err := Open("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			want, _ := filepath.Abs(tt.want)
+			if s.Path() != want {
+				t.Errorf("Path() = %s, want %s", s.Path(), want)
+			}
+			if _, err := os.Stat(want); err != nil {
+				t.Errorf("database not created: %v", err)
+			}
+		})
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	s := openTemp(t)
+	// Several connections: every one must carry the settings.
+	conns := make([]*sql.Conn, 3)
+	for i := range conns {
+		c, err := s.db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	for i, c := range conns {
+		for _, tt := range []struct {
+			pragma string
+			want   string
+		}{
+			{"journal_mode", "wal"},
+			{"synchronous", "1"}, // NORMAL
+			{"foreign_keys", "1"},
+			{"busy_timeout", "5000"},
+			{"application_id", "1196179778"},
+		} {
+			var got string
+			if err := c.QueryRowContext(t.Context(), "PRAGMA "+tt.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("conn %d: PRAGMA %s = %s, want %s", i, tt.pragma, got, tt.want)
+			}
+		}
+	}
+	var v int
+	if err := s.db.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != SchemaVersion || migrations[len(migrations)-1].version != SchemaVersion {
+		t.Errorf("schema version %d, SchemaVersion %d, last migration %d", v, SchemaVersion, migrations[len(migrations)-1].version)
+	}
+}
+
+func TestMigrationsOrdered(t *testing.T) {
+	for i, m := range migrations {
+		if m.version != i+1 {
+			t.Errorf("migration %d has version %d", i, m.version)
+		}
+	}
+}
+
+// createAtVersion makes a database with only the first n migrations.
+func createAtVersion(t *testing.T, path string, n int) {
+	t.Helper()
+	db, err := sql.Open(driverName, dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(n); err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	if err := db.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&v); err != nil || v != n {
+		t.Fatalf("created version %d (%v), want %d", v, err, n)
+	}
+	db.Close()
+}
+
+func TestMigrateFromV1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	createAtVersion(t, path, 1)
+	// Data written the v1 way: metric history only.
+	db, err := sql.Open(driverName, dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO experiments (id, name, created) VALUES (1, 'old', 0)`,
+		`INSERT INTO runs (id, experiment_id, name, status, start_time, end_time) VALUES ('r1', 1, 'first', 'FINISHED', 1000, 2000)`,
+		`INSERT INTO params (run_id, key, value) VALUES ('r1', 'lr', '0.1')`,
+		`INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES
+			('r1', 'loss', 0.9, 0, 10), ('r1', 'loss', 0.5, 2, 11), ('r1', 'loss', 0.7, 1, 12),
+			('r1', 'acc', 0.1, 5, 10), ('r1', 'acc', 0.2, 5, 20), ('r1', 'acc', 0.3, 5, 15)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	s.db.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&v)
+	if v != SchemaVersion {
+		t.Fatalf("version after migration = %d, want %d", v, SchemaVersion)
+	}
+	ri, err := s.GetRun("r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// loss: highest step wins (0.5 at step 2); acc: same step, newest timestamp wins (0.2).
+	if ri.Metrics["loss"] != 0.5 || ri.Metrics["acc"] != 0.2 || ri.Params["lr"] != "0.1" {
+		t.Errorf("after migration: metrics %v params %v", ri.Metrics, ri.Params)
+	}
+	// The v3 tables work.
+	run, err := s.StartRun("old", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.LogDataset(RoleTrain, "d", []string{"x"}, [][]float64{{1}}); err != nil {
+		t.Fatal(err)
+	}
+	run.Finish()
+	// Opening again is a no-op.
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+}
+
+func TestRefuseForeignFiles(t *testing.T) {
+	sqliteWith := func(stmts ...string) func(t *testing.T, path string) {
+		return func(t *testing.T, path string) {
+			db, err := sql.Open("sqlite3", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for _, q := range stmts {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	tests := []struct {
+		name    string
+		make    func(t *testing.T, path string)
+		wantErr error
+		wantMsg string
+	}{
+		{"text file", func(t *testing.T, p string) { os.WriteFile(p, []byte("hello, this is a notebook\n"), 0o644) },
+			ErrNotDatabase, "not a SQLite database"},
+		{"short binary", func(t *testing.T, p string) { os.WriteFile(p, []byte{0, 1, 2}, 0o644) },
+			ErrNotDatabase, "not a SQLite database"},
+		{"sqlite of another app", sqliteWith(`CREATE TABLE invoices (id INTEGER, total REAL)`, `INSERT INTO invoices VALUES (1, 9.5)`),
+			ErrNotDatabase, "another application"},
+		{"other app with our table names", sqliteWith(`CREATE TABLE runs (id TEXT)`, `CREATE TABLE schema_version (version INTEGER)`),
+			ErrNotDatabase, "another application"},
+		{"newer schema", func(t *testing.T, p string) {
+			createAtVersion(t, p, SchemaVersion)
+			sqliteWith(`INSERT INTO schema_version (version, name, applied) VALUES (99, 'future', 0)`)(t, p)
+		}, nil, "newer than this gopherlab"},
+		{"corrupt pages", func(t *testing.T, p string) {
+			createAtVersion(t, p, SchemaVersion)
+			// Keep the WAL content in the main file, then damage page 1
+			// after the header, where the schema lives.
+			sqliteWith(`PRAGMA wal_checkpoint(TRUNCATE)`, `PRAGMA journal_mode=DELETE`)(t, p)
+			b, _ := os.ReadFile(p)
+			for i := 100; i < 4096 && i < len(b); i++ {
+				b[i] = 0xA5
+			}
+			os.WriteFile(p, b, 0o644)
+		}, ErrCorrupt, "corrupt"},
+		{"directory", func(t *testing.T, p string) { os.Mkdir(p, 0o755) }, nil, "is a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.db")
+			tt.make(t, path)
+			before := snapshot(t, dir)
+			s, err := Open(path)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			t.Logf("error: %v", err)
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("error %v is not %v", err, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("error %q does not mention %q", err, tt.wantMsg)
+			}
+			if after := snapshot(t, dir); after != before {
+				t.Errorf("directory changed:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+// snapshot describes every file of dir by name and content hash.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var parts []string
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		parts = append(parts, filepath.Base(p)+":"+sha256sum(b)[:12])
+		return nil
+	})
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+func sha256sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func TestOpenConcurrentCreate(t *testing.T) {
+	// Several stores creating the same new database at once all succeed.
+	path := filepath.Join(t.TempDir(), "new.db")
+	errs := make(chan error, 6)
+	for i := 0; i < 6; i++ {
+		go func() {
+			s, err := Open(path)
+			if err == nil {
+				_, err = s.StartRun("e", nil)
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 6; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestReapOrphans(t *testing.T) {
+	s := openTemp(t)
+	me := self()
+	// A pid that certainly exited: a finished child process.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("cannot run true:", err)
+	}
+	deadPID := cmd.Process.Pid
+	tests := []struct {
+		name string
+		o    owner
+		want string
+	}{
+		{"dead pid", owner{pid: deadPID, start: 1, boot: me.boot, host: me.host}, StatusKilled},
+		{"pid reused by another process", owner{pid: me.pid, start: me.start + 1, boot: me.boot, host: me.host}, StatusKilled},
+		{"other boot", owner{pid: me.pid, start: me.start, boot: "another-boot", host: me.host}, StatusKilled},
+		{"alive (this process)", me, StatusRunning},
+		{"other host", owner{pid: deadPID, start: 1, host: me.host + ".elsewhere"}, StatusRunning},
+	}
+	if me.start == 0 || me.boot == "" {
+		t.Log("process start time or boot id unavailable: only pid liveness is checked")
+		tests = tests[:1]
+	}
+	ids := map[string]string{}
+	for _, tt := range tests {
+		r, err := s.StartRun("reap", &RunOptions{Name: tt.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetric("m", 1, 0)
+		r.Flush()
+		if _, err := s.db.Exec(`UPDATE runs SET owner_pid = ?, owner_start = ?, owner_boot = ?, owner_host = ? WHERE id = ?`,
+			tt.o.pid, tt.o.start, tt.o.boot, tt.o.host, r.ID()); err != nil {
+			t.Fatal(err)
+		}
+		ids[tt.name] = r.ID()
+		// Forget the run so Close does not end it.
+		s.mu.Lock()
+		delete(s.open, r)
+		s.mu.Unlock()
+	}
+	n, err := s.ReapOrphans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := 0
+	for _, tt := range tests {
+		ri, err := s.GetRun(ids[tt.name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ri.Status != tt.want {
+			t.Errorf("%s: status %s, want %s", tt.name, ri.Status, tt.want)
+		}
+		if tt.want == StatusKilled {
+			killed++
+			if ri.EndTime.IsZero() || !strings.Contains(ri.Error, "ended without ending the run") {
+				t.Errorf("%s: end time %v, error %q", tt.name, ri.EndTime, ri.Error)
+			}
+		}
+	}
+	if n != killed {
+		t.Errorf("ReapOrphans returned %d, want %d", n, killed)
+	}
+}
