@@ -126,13 +126,13 @@ func addBand(p *plot.Plot, name string, xs, mean, std []float64, c color.Color) 
 	for i := range xs {
 		line[i] = plotter.XY{X: xs[i], Y: mean[i]}
 	}
-	for i := range xs {
-		band = append(band, plotter.XY{X: xs[i], Y: mean[i] + std[i]})
-	}
-	for i := len(xs) - 1; i >= 0; i-- {
-		band = append(band, plotter.XY{X: xs[i], Y: mean[i] - std[i]})
-	}
 	if std != nil {
+		for i := range xs {
+			band = append(band, plotter.XY{X: xs[i], Y: mean[i] + std[i]})
+		}
+		for i := len(xs) - 1; i >= 0; i-- {
+			band = append(band, plotter.XY{X: xs[i], Y: mean[i] - std[i]})
+		}
 		poly, err := plotter.NewPolygon(band)
 		if err != nil {
 			return err
@@ -142,15 +142,25 @@ func addBand(p *plot.Plot, name string, xs, mean, std []float64, c color.Color) 
 		poly.LineStyle.Width = 0
 		p.Add(poly)
 	}
-	l, pts, err := plotter.NewLinePoints(line)
+	l, err := plotter.NewLine(line)
 	if err != nil {
 		return err
 	}
-	l.Color, pts.Color = c, c
+	l.Color = c
 	l.Width = vg.Points(1.5)
+	p.Add(l)
+	if len(xs) > 30 {
+		p.Legend.Add(name, l)
+		return nil // points would crowd a long curve
+	}
+	pts, err := plotter.NewScatter(line)
+	if err != nil {
+		return err
+	}
+	pts.Color = c
 	pts.Shape = draw.CircleGlyph{}
 	pts.Radius = vg.Points(2.5)
-	p.Add(l, pts)
+	p.Add(pts)
 	p.Legend.Add(name, l, pts)
 	return nil
 }
@@ -172,7 +182,7 @@ func (c *Curve) Plot() (*Plot, error) {
 			ticks[i] = plot.Tick{Value: c.X[i], Label: c.XNames[i]}
 		}
 		p.X.Tick.Marker = plot.ConstantTicks(ticks)
-	} else if logSpaced(c.X) {
+	} else if c.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}

@@ -655,6 +655,7 @@ type Curve struct {
 	Metric    string
 	X         []float64
 	XNames    []string // labels of non-numeric parameter values
+	LogX      bool     // plot x on a log scale (parameter grids spanning decades)
 	TrainMean []float64
 	TrainStd  []float64
 	TestMean  []float64
@@ -728,6 +729,7 @@ func ValidationCurve(model Model, X *mat.Dense, y []float64, param string, value
 	}
 	if numeric {
 		c.XNames = nil
+		c.LogX = logSpaced(c.X)
 	}
 	res, err := runCV(op, models, matrixData{X, y}, folds, specs, opts, "validation curve")
 	if err != nil {

@@ -67,13 +67,13 @@ func (m *SimpleImputer) Fit(X *mat.Dense) error {
 	}
 	_, c := X.Dims()
 	stats := make([]float64, c)
-	col := make([]float64, 0)
+	col := make([]float64, X.RawMatrix().Rows)
 	for j := range stats {
 		if m.Strategy == "constant" {
 			stats[j] = m.FillValue
 			continue
 		}
-		col = mat.Col(col[:0:0], j, X)
+		mat.Col(col, j, X)
 		v, ok := fillValue(col, m.Strategy)
 		if !ok {
 			return fmt.Errorf("experiments: fit simple imputer: column %q has no values (all NaN)", "c"+itoa(j))
@@ -253,7 +253,7 @@ func (m *MinMaxScaler) Fit(X *mat.Dense) error {
 			rng = 1
 		}
 		scale[j] = (hi - lo) / rng
-		off[j] = lo - dmin[j]*scale[j]
+		off[j] = lo // (v - DataMin)·Scale + lo maps DataMin exactly to lo
 	}
 	m.st = minMaxState{DataMin: dmin, DataMax: dmax, Scale: scale, Offset: off}
 	return nil
@@ -264,8 +264,8 @@ func (m *MinMaxScaler) Transform(X *mat.Dense) (*mat.Dense, error) {
 	if err := checkTransform("min-max scaler", X, len(m.st.Scale)); err != nil {
 		return nil, err
 	}
-	s, o := m.st.Scale, m.st.Offset
-	return mapColumns(X, func(j int, v float64) float64 { return v*s[j] + o[j] }), nil
+	s, lo, dmin := m.st.Scale, m.st.Offset, m.st.DataMin
+	return mapColumns(X, func(j int, v float64) float64 { return (v-dmin[j])*s[j] + lo[j] }), nil
 }
 
 // FitTransform fits and transforms X.

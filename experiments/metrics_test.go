@@ -1,0 +1,146 @@
+package experiments
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func TestRegressionMetrics(t *testing.T) {
+	y := []float64{3, -0.5, 2, 7}
+	p := []float64{2.5, 0.0, 2, 8}
+	for _, tt := range []struct {
+		name string
+		f    func(a, b []float64) (float64, error)
+		want float64
+	}{
+		// Values from scikit-learn's documentation examples.
+		{"mse", MSE, 0.375},
+		{"rmse", RMSE, math.Sqrt(0.375)},
+		{"mae", MAE, 0.5},
+		{"r2", R2, 0.9486081370449679},
+	} {
+		got, err := tt.f(y, p)
+		if err != nil || !near(got, tt.want, 1e-12) {
+			t.Errorf("%s = %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+		if _, err := tt.f(y, p[:2]); err == nil || !strings.Contains(err.Error(), "4 true values but 2 predictions") {
+			t.Errorf("%s length mismatch: %v", tt.name, err)
+		}
+		if _, err := tt.f(nil, nil); err == nil {
+			t.Errorf("%s of nothing accepted", tt.name)
+		}
+	}
+	if r, _ := R2([]float64{1, 1}, []float64{1, 1}); r != 1 {
+		t.Errorf("constant perfect R2 = %v", r)
+	}
+}
+
+func TestClassificationMetrics(t *testing.T) {
+	// scikit-learn's classification_report example.
+	yt := []float64{0, 1, 2, 2, 2}
+	yp := []float64{0, 0, 2, 2, 1}
+	r, err := Report(yt, yp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantP := []float64{0.5, 0, 1}
+	wantR := []float64{1, 0, 2.0 / 3}
+	wantF := []float64{2.0 / 3, 0, 0.8}
+	for k, c := range r.Classes {
+		if !near(c.Precision, wantP[k], 1e-12) || !near(c.Recall, wantR[k], 1e-12) || !near(c.F1, wantF[k], 1e-12) {
+			t.Errorf("class %d: %+v", k, c)
+		}
+	}
+	if !near(r.Macro.Precision, 0.5, 1e-12) || !near(r.Weighted.F1, 0.6133333333333334, 1e-12) || r.Accuracy != 0.6 {
+		t.Errorf("averages: macro %+v weighted %+v acc %v", r.Macro, r.Weighted, r.Accuracy)
+	}
+	for _, tt := range []struct {
+		f       func(a, b []float64, avg string) (float64, error)
+		avg     string
+		want    float64
+		wantErr bool
+	}{
+		{Precision, "macro", 0.5, false},
+		{Recall, "macro", 5.0 / 9, false},
+		{F1, "macro", (2.0/3 + 0.8) / 3, false},
+		{F1, "", (2.0/3 + 0.8) / 3, false},
+		{Precision, "weighted", 0.7, false},
+		{F1, "micro", 0.6, false},
+		{F1, "bogus", 0, true},
+	} {
+		got, err := tt.f(yt, yp, tt.avg)
+		if (err != nil) != tt.wantErr || !tt.wantErr && !near(got, tt.want, 1e-12) {
+			t.Errorf("%s = %v, %v; want %v", tt.avg, got, err, tt.want)
+		}
+	}
+	// Binary: the class labelled 1 is positive.
+	bt := []float64{0, 1, 1, 0, 1}
+	bp := []float64{0, 1, 0, 1, 1}
+	if p, _ := Precision(bt, bp, ""); !near(p, 2.0/3, 1e-12) {
+		t.Errorf("binary precision %v", p)
+	}
+	if a, _ := Accuracy(bt, bp); a != 0.6 {
+		t.Errorf("accuracy %v", a)
+	}
+	cm, err := ConfusionMatrix(yt, yp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]int{{1, 0, 0}, {1, 0, 0}, {0, 1, 2}}
+	for i := range want {
+		if !slices.Equal(cm.Counts[i], want[i]) {
+			t.Errorf("confusion row %d = %v", i, cm.Counts[i])
+		}
+	}
+	cm.Names = []string{"ant", "bird", "cat"}
+	if s := cm.String(); !strings.Contains(s, "cat") || !strings.Contains(cm.HTML(), "<td>2</td>") {
+		t.Errorf("confusion table:\n%s", s)
+	}
+	if s := r.String(); !strings.Contains(s, "weighted avg") {
+		t.Errorf("report table:\n%s", s)
+	}
+}
+
+func TestROC(t *testing.T) {
+	// scikit-learn's roc_curve example.
+	c, err := ROC([]float64{1, 1, 2, 2}, []float64{0.1, 0.4, 0.35, 0.8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.FPR, []float64{0, 0, 0.5, 0.5, 1}) || !slices.Equal(c.TPR, []float64{0, 0.5, 0.5, 1, 1}) {
+		t.Errorf("fpr %v tpr %v", c.FPR, c.TPR)
+	}
+	if !slices.Equal(c.Thresholds[1:], []float64{0.8, 0.4, 0.35, 0.1}) || !math.IsInf(c.Thresholds[0], 1) {
+		t.Errorf("thresholds %v", c.Thresholds)
+	}
+	if c.AUC != 0.75 {
+		t.Errorf("AUC %v", c.AUC)
+	}
+	// Ties count half.
+	if a, _ := AUC([]float64{0, 1}, []float64{0.5, 0.5}); a != 0.5 {
+		t.Errorf("tied AUC %v", a)
+	}
+	if _, err := ROC([]float64{1, 1}, []float64{0.1, 0.2}); err == nil || !strings.Contains(err.Error(), "exactly 2 classes") {
+		t.Errorf("one class: %v", err)
+	}
+}
+
+func TestLogLoss(t *testing.T) {
+	// scikit-learn's log_loss example: 0.21616187468057912.
+	y := []float64{0, 1, 1, 0} // spam, ham, ham, spam with ham=1
+	pr := mat.NewDense(4, 2, []float64{.9, .1, .1, .9, .2, .8, .65, .35})
+	got, err := LogLoss(y, pr, nil)
+	if err != nil || !near(got, 0.21616187468057912, 1e-12) {
+		t.Errorf("log loss %v %v", got, err)
+	}
+	if _, err := LogLoss([]float64{0, 5}, mat.NewDense(2, 2, nil), []float64{0, 1}); err == nil || !strings.Contains(err.Error(), "label 5") {
+		t.Errorf("unknown label: %v", err)
+	}
+	if _, err := LogLoss(y, mat.NewDense(4, 3, nil), nil); err == nil {
+		t.Error("column count mismatch accepted")
+	}
+}

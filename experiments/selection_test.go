@@ -1,0 +1,257 @@
+package experiments
+
+import (
+	"bytes"
+	"fmt"
+	"image/png"
+	"math"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+type countingProgress struct{ n atomic.Int64 }
+
+func (c *countingProgress) Add(n int) { c.n.Add(int64(n)) }
+
+func TestCrossValidate(t *testing.T) {
+	X, y := loadIris(t)
+	prog := &countingProgress{}
+	opts := CVOptions{K: 5, Metrics: []string{"accuracy", "f1_macro", "log_loss"}, TrainScores: true, Progress: prog}
+	res, err := CrossValidate(NewPipeline(&StandardScaler{}, &LogisticRegression{}), X, y, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Test["accuracy"]) != 5 || prog.n.Load() != 5 {
+		t.Fatalf("folds %d, progress %d", len(res.Test["accuracy"]), prog.n.Load())
+	}
+	if m := res.Mean("accuracy"); m < 0.93 {
+		t.Errorf("mean accuracy %v", m)
+	}
+	if res.Mean("log_loss") <= 0 || res.Train["accuracy"][0] < 0.9 {
+		t.Errorf("log loss %v train %v", res.Mean("log_loss"), res.Train["accuracy"])
+	}
+	s := res.String()
+	for _, want := range []string{"test_accuracy", "train_f1_macro", "mean", "std"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("table lacks %q:\n%s", want, s)
+		}
+	}
+	// Deterministic across runs and worker counts.
+	res2, _ := CrossValidate(&RandomForestClassifier{NTrees: 10, Seed: 3}, X, y, CVOptions{Workers: 1})
+	res3, _ := CrossValidate(&RandomForestClassifier{NTrees: 10, Seed: 3}, X, y, CVOptions{Workers: 4})
+	if fmt.Sprint(res2.Test) != fmt.Sprint(res3.Test) {
+		t.Error("cross-validation depends on Workers")
+	}
+	// Regressors default to R² over unstratified folds.
+	Xr, yr, _ := linearData(200, 3, 0.1, 1)
+	rr, err := CrossValidate(&Ridge{}, Xr, yr, CVOptions{K: 4, Metrics: []string{"r2", "rmse"}})
+	if err != nil || rr.Mean("r2") < 0.99 {
+		t.Errorf("ridge CV: %v %v", rr, err)
+	}
+	for _, tt := range []struct {
+		opts    CVOptions
+		wantErr string
+	}{
+		{CVOptions{Metrics: []string{"bogus"}}, `unknown metric "bogus"`},
+		{CVOptions{K: 1}, "K=1"},
+		{CVOptions{Folds: []Fold{{Train: []int{0}, Test: []int{999}}}}, "row 999 out of range"},
+		{CVOptions{Metrics: []string{"roc_auc"}}, "needs 2 classes"},
+	} {
+		if _, err := CrossValidate(&GaussianNB{}, X, y, tt.opts); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("err = %v, want %q", err, tt.wantErr)
+		}
+	}
+}
+
+// panicky is a model whose Fit panics, as user code might.
+type panicky struct{ Boom bool }
+
+func (p *panicky) Fit(X *mat.Dense, y []float64) error {
+	var s []int
+	_ = s[len(y)] // index out of range
+	return nil
+}
+func (p *panicky) Predict(X *mat.Dense) ([]float64, error) { return nil, nil }
+
+func TestCrossValidateRecoversPanics(t *testing.T) {
+	X, y := blobs(50, 2, 2, 1, 1)
+	_, err := CrossValidate(&panicky{}, X, y, CVOptions{})
+	if err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestCrossValidateDataset(t *testing.T) {
+	ds := irisDataset(t)
+	p := NewPipeline(&OneHotEncoder{}, &StandardScaler{}, &KNeighborsClassifier{})
+	res, err := CrossValidateDataset(p, ds, "species", CVOptions{K: 3, Shuffle: true, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mean("accuracy") < 0.9 {
+		t.Errorf("accuracy %v", res.Mean("accuracy"))
+	}
+}
+
+func TestGridSearch(t *testing.T) {
+	X, y := loadIris(t)
+	gs := &GridSearch{
+		Model: NewPipeline(&StandardScaler{}, &LogisticRegression{}),
+		Grid:  map[string][]any{"logisticregression.C": {0.001, 0.1, 10}, "logisticregression.MaxIter": {200}},
+		CV:    CVOptions{K: 5},
+	}
+	if err := gs.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	if len(gs.Results()) != 3 {
+		t.Fatalf("%d results", len(gs.Results()))
+	}
+	best := gs.BestParams()
+	if best["logisticregression.C"] == 0.001 {
+		t.Errorf("best C %v: heavy regularization cannot win on iris", best)
+	}
+	for _, r := range gs.Results() {
+		if r.Params["logisticregression.C"] == 0.001 && r.Rank != 3 {
+			t.Errorf("C=0.001 ranked %d", r.Rank)
+		}
+	}
+	pred, err := gs.Predict(X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := Accuracy(y, pred); a < 0.95 {
+		t.Errorf("refit accuracy %v", a)
+	}
+	if c := gs.BestModel().(*Pipeline).Steps[1].Estimator.(*LogisticRegression).C; fmt.Sprint(c) != fmt.Sprint(best["logisticregression.C"]) {
+		t.Errorf("refit model has C=%v, best %v", c, best)
+	}
+	if !strings.Contains(gs.String(), "mean_accuracy") {
+		t.Errorf("table:\n%s", gs.String())
+	}
+	p, err := gs.PlotParam("logisticregression.C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, p)
+	// Losses are minimized.
+	Xr, yr, _ := linearData(100, 3, 1, 2)
+	gr := &GridSearch{Model: &KNeighborsRegressor{}, Grid: map[string][]any{"K": {1, 5, 70}}, Metric: "rmse"}
+	if err := gr.Fit(Xr, yr); err != nil {
+		t.Fatal(err)
+	}
+	if gr.BestParams()["K"] == 70 {
+		t.Errorf("rmse picked K=70 (the worst)")
+	}
+	bad := &GridSearch{Model: &GaussianNB{}, Grid: map[string][]any{"Nope": {1}}}
+	if err := bad.Fit(X, y); err == nil || !strings.Contains(err.Error(), `no parameter field "Nope"`) {
+		t.Errorf("bad grid: %v", err)
+	}
+}
+
+func checkPNG(t *testing.T, p *Plot) {
+	t.Helper()
+	b := p.PNG()
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil || cfg.Width < 200 || cfg.Height < 150 {
+		t.Errorf("PNG: %v %+v", err, cfg)
+	}
+	if s := p.SVG(); !strings.Contains(s, "<svg") {
+		t.Errorf("SVG: %.100s", s)
+	}
+	bundle := p.Render()
+	if _, ok := bundle.Data["image/png"].([]byte); !ok {
+		t.Errorf("bundle: %v", bundle.Data["text/plain"])
+	}
+}
+
+func TestCurvesAndPlots(t *testing.T) {
+	X, y := loadIris(t)
+	vc, err := ValidationCurve(&KNeighborsClassifier{}, X, y, "K", []any{1, 5, 15, 50}, CVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vc.X) != 4 || vc.TrainMean[0] != 1 && vc.TrainMean[0] < 0.99 {
+		t.Errorf("validation curve %+v", vc)
+	}
+	p, err := vc.Plot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, p)
+
+	lc, err := LearningCurve(&GaussianNB{}, X, y, []float64{0.2, 0.6, 1}, CVOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc.X[0] >= lc.X[2] || lc.X[2] != 120 {
+		t.Errorf("learning curve sizes %v", lc.X)
+	}
+	if p, err = lc.Plot(); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, p)
+
+	Xtr, Xte, ytr, yte, _ := SplitXY(X, y, 0.3, 1, true)
+	for _, m := range []Model{&RandomForestClassifier{NTrees: 15}, &LogisticRegression{}} {
+		ic, err := IterationCurve(m, Xtr, ytr, Xte, yte, "accuracy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ic.X) == 0 || len(ic.TrainMean) != len(ic.TestMean) {
+			t.Fatalf("%T iteration curve %+v", m, ic)
+		}
+		last := ic.TestMean[len(ic.TestMean)-1]
+		full, _ := Clone(m)
+		full.(Model).Fit(Xtr, ytr)
+		if s, _ := Score(full.(Model), Xte, yte); math.Abs(s-last) > 1e-12 {
+			t.Errorf("%T: last iteration scores %v, the fitted model %v", m, last, s)
+		}
+		if p, err = ic.Plot(); err != nil {
+			t.Fatal(err)
+		}
+		checkPNG(t, p)
+	}
+	if _, err := IterationCurve(&GaussianNB{}, Xtr, ytr, Xte, yte, ""); err == nil {
+		t.Error("GaussianNB iteration curve accepted")
+	}
+	hp, err := PlotHistory("loss", []float64{3, 2, 1}, []float64{3, 2.5, 2.4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, hp)
+
+	lr := &LogisticRegression{}
+	yb := make([]float64, len(ytr))
+	for i, v := range ytr {
+		yb[i] = math.Min(v, 1)
+	}
+	lr.Fit(Xtr, yb)
+	pr, _ := lr.PredictProba(Xte)
+	ybt := make([]float64, len(yte))
+	for i, v := range yte {
+		ybt[i] = math.Min(v, 1)
+	}
+	roc, err := ROC(ybt, mat.Col(nil, 1, pr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roc.Name = "logistic"
+	rp, err := PlotROC(roc, &ROCCurve{Name: "chance", FPR: []float64{0, 1}, TPR: []float64{0, 1}, AUC: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, rp)
+	pred, _ := lr.Predict(Xte)
+	cm, _ := ConfusionMatrix(ybt, pred)
+	cp, err := cm.Plot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, cp)
+	if err := cp.Save(t.TempDir() + "/cm.svg"); err != nil {
+		t.Error(err)
+	}
+}
