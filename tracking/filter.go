@@ -1035,6 +1035,6 @@ func orderSQL(terms []orderTerm) (string, []interface{}) {
 			parts = append(parts, t.f.attr.col+dir)
 		}
 	}
-	parts = append(parts, "r.start_time DESC", "r.id")
+	parts = append(parts, "r.start_time DESC", "r.rowid DESC")
 	return strings.Join(parts, ", "), args
 }

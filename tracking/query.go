@@ -174,7 +174,7 @@ func (s *Store) GetRun(id string) (*RunInfo, error) {
 
 // Children returns the runs whose parent is runID, oldest first.
 func (s *Store) Children(runID string) ([]RunInfo, error) {
-	rows, err := s.db.Query(`SELECT id FROM runs WHERE parent_run_id = ? ORDER BY start_time, id`, runID)
+	rows, err := s.db.Query(`SELECT id FROM runs WHERE parent_run_id = ? ORDER BY start_time, rowid`, runID)
 	if err != nil {
 		return nil, s.wrap("list child runs in", err)
 	}

@@ -60,6 +60,13 @@ const driverName = "sqlite3_gopherlab"
 func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			// Checkpoints (copying the WAL into the database, with an
+			// fsync) run in the store's background goroutine instead of
+			// inside whichever commit crosses the threshold, so logging
+			// never waits for them.
+			if _, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil); err != nil {
+				return err
+			}
 			// gl_num(text) is the number a param or tag value spells, or
 			// NULL: it lets filters compare "0.1" with 0.1 numerically
 			// without treating "forest" as 0 the way CAST would.
@@ -108,7 +115,16 @@ type Store struct {
 	batchSize     int
 	flushInterval time.Duration
 	reaped        int
+
+	commits  int           // write transactions since the last checkpoint
+	kick     chan struct{} // wakes the checkpointer
+	done     chan struct{} // closed by Close
+	ckptDone chan struct{} // closed when the checkpointer has stopped
 }
+
+// checkpointEvery is how many commits wake the checkpointer early; it
+// also runs once a second after any write.
+const checkpointEvery = 32
 
 // DefaultDBPath returns the database path Open uses when given "":
 // $GOPHERLAB_DB if set, else DefaultPath.
@@ -152,6 +168,9 @@ func Open(path string) (*Store, error) {
 		open:          make(map[*Run]struct{}),
 		batchSize:     DefaultBatchSize,
 		flushInterval: DefaultFlushInterval,
+		kick:          make(chan struct{}, 1),
+		done:          make(chan struct{}),
+		ckptDone:      make(chan struct{}),
 	}
 	if err := s.init(); err != nil {
 		db.Close()
@@ -163,7 +182,46 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	s.reaped = n
+	go s.checkpointer()
 	return s, nil
+}
+
+// checkpointer copies committed WAL frames into the database file in the
+// background. PASSIVE never blocks writers or readers; frames still in use
+// by a reader are copied on a later round.
+func (s *Store) checkpointer() {
+	defer close(s.ckptDone)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.kick:
+		case <-tick.C:
+		}
+		s.mu.Lock()
+		dirty := s.commits > 0
+		s.commits = 0
+		s.mu.Unlock()
+		if dirty {
+			s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort; retried next round
+		}
+	}
+}
+
+// committed notes a write transaction for the checkpointer.
+func (s *Store) committed() {
+	s.mu.Lock()
+	s.commits++
+	wake := s.commits >= checkpointEvery
+	s.mu.Unlock()
+	if wake {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // dsn builds the connection string. Every connection gets a busy timeout,
@@ -405,6 +463,11 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	close(s.done)
+	<-s.ckptDone
+	// The last connection to close checkpoints and removes the WAL if no
+	// other process has the database open; otherwise copy what we can.
+	s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
 	if err := s.db.Close(); err != nil && first == nil {
 		first = fmt.Errorf("tracking: close %s: %w", s.path, err)
 	}
@@ -432,7 +495,13 @@ func (s *Store) writeTx(fn func(tx *sql.Tx) error) error {
 			tx.Rollback()
 			return err
 		}
-		return tx.Commit()
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		if s.kick != nil {
+			s.committed()
+		}
+		return nil
 	})
 }
 
