@@ -1,0 +1,329 @@
+package goeval
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/traefik/yaegi/interp"
+)
+
+// loc is a position in a cell: the cell's session number, its line and
+// byte column.
+type loc struct{ cell, line, col int }
+
+func red(s string) string { return "\x1b[0;31m" + s + "\x1b[0m" }
+
+// where names a location for a message: "line 3, column 6" in the current
+// cell, "cell 2, line 3, column 6" elsewhere.
+func where(at loc, here int) string {
+	if at.cell == here {
+		return fmt.Sprintf("line %d, column %d", at.line, at.col)
+	}
+	return fmt.Sprintf("cell %d, line %d, column %d", at.cell, at.line, at.col)
+}
+
+// excerpt shows line at.line of src with a caret under at.col.
+func excerpt(src string, at loc) []string {
+	lines := strings.Split(src, "\n")
+	if at.line < 1 || at.line > len(lines) {
+		return nil
+	}
+	text := strings.TrimRight(lines[at.line-1], "\r")
+	pad := []rune{}
+	for i, r := range text {
+		if i >= at.col-1 {
+			break
+		}
+		if r == '\t' {
+			pad = append(pad, '\t')
+		} else {
+			pad = append(pad, ' ')
+		}
+	}
+	num := strconv.Itoa(at.line)
+	gutter := strings.Repeat(" ", len(num))
+	return []string{
+		"  " + num + " | " + text,
+		"  " + gutter + " | " + string(pad) + "^",
+	}
+}
+
+// newCellError builds an error located at at (nil: no location); src is
+// the source of the cell at.cell, here the number of the running cell.
+func newCellError(name, msg string, at *loc, src string, here int, frames []string, err error) *CellError {
+	value := msg
+	tb := []string{red(name) + ": " + msg}
+	if at != nil {
+		value = msg + " (" + where(*at, here) + ")"
+		tb = append(tb, "  --> "+where(*at, here))
+		tb = append(tb, excerpt(src, *at)...)
+	}
+	tb = append(tb, frames...)
+	return &CellError{Name: name, Value: value, Traceback: tb, Err: err}
+}
+
+// errorAt builds an error at offset off of the running cell.
+func (s *Session) errorAt(c *cellCode, name, msg string, off int) *CellError {
+	line, col := c.pos(off)
+	return newCellError(name, msg, &loc{c.n, line, col}, c.src, c.n, nil, nil)
+}
+
+// errorLoc builds an error at a location that may be in another cell.
+func (s *Session) errorLoc(st *state, c *cellCode, name, msg string, at *loc, err error) *CellError {
+	here := 0
+	if c != nil {
+		here = c.n
+	}
+	return newCellError(name, msg, at, s.cellSource(st, c, at), here, nil, err)
+}
+
+// cellSource returns the source of the cell at refers to.
+func (s *Session) cellSource(st *state, c *cellCode, at *loc) string {
+	if at == nil {
+		return ""
+	}
+	if c != nil && at.cell == c.n {
+		return c.src
+	}
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	return st.cells[at.cell]
+}
+
+var (
+	leadPosRE  = regexp.MustCompile(`^(?:_\.go:)?(\d+):(\d+): `)
+	innerPosRE = regexp.MustCompile(`(?:_\.go:)?(\d{6,}):(\d+)`)
+	exitRE     = regexp.MustCompile(`^os\.Exit\(-?\d+\)$`)
+)
+
+// decode turns a yaegi line:col into a cell location; ok is false for
+// positions in code that was not placed in a cell.
+func decode(line, col int) (loc, bool) {
+	if line < lineStride {
+		return loc{}, false
+	}
+	return loc{cell: line / lineStride, line: line % lineStride, col: col}, true
+}
+
+// locate splits a yaegi message into its leading position and the rest,
+// rewriting positions inside the rest (such as "previous declaration at").
+func locate(msg string, here int) (*loc, string) {
+	var at *loc
+	if m := leadPosRE.FindStringSubmatch(msg); m != nil {
+		l, _ := strconv.Atoi(m[1])
+		c, _ := strconv.Atoi(m[2])
+		if p, ok := decode(l, c); ok {
+			at = &p
+		}
+		msg = msg[len(m[0]):]
+	}
+	msg = innerPosRE.ReplaceAllStringFunc(msg, func(s string) string {
+		m := innerPosRE.FindStringSubmatch(s)
+		l, _ := strconv.Atoi(m[1])
+		c, _ := strconv.Atoi(m[2])
+		if p, ok := decode(l, c); ok {
+			return where(p, here)
+		}
+		return s
+	})
+	return at, msg
+}
+
+// errorText is the message of an evaluation error, for notes.
+func errorText(err error) string {
+	var ce *CellError
+	if errors.As(err, &ce) {
+		return ce.Value
+	}
+	return err.Error()
+}
+
+// convert turns what compiling or running a unit returned into the error
+// Execute reports. c and pr are nil for code not from the running cell.
+func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, panicLines []string) error {
+	var ce *CellError
+	var stuck *StuckError
+	if errors.As(err, &stuck) || errors.As(err, &ce) {
+		return err
+	}
+	here := 0
+	if c != nil {
+		here = c.n
+	}
+	var p interp.Panic
+	if errors.As(err, &p) {
+		return s.panicError(st, c, p, panicLines)
+	}
+	var ie *internalError
+	if errors.As(err, &ie) {
+		if pr != nil {
+			if name, off, ok := s.undefinedName(st, pr); ok {
+				return s.errorAt(c, "CompileError", "undefined: "+name, off)
+			}
+			if msg := fmt.Sprint(ie.value); strings.Contains(msg, "nil type") {
+				if rs := firstRange(pr.file); rs != nil {
+					return s.errorAt(c, "Unsupported", "yaegi (Go <= 1.22 semantics) cannot range over this value (an int or a function?); use for i := 0; i < n; i++, or call an iterator function with a yield callback", pr.off(rs.X.Pos()))
+				}
+			}
+		}
+		at, msg := locate(fmt.Sprint(ie.value), here)
+		return s.errorLoc(st, c, "InternalError", "the interpreter failed on this code: "+msg, at, err)
+	}
+	at, msg := locate(err.Error(), here)
+	if strings.Contains(msg, "constant definition loop") && pr != nil {
+		// yaegi's message for a global defined from an undefined name.
+		if name, off, ok := s.undefinedName(st, pr); ok {
+			return s.errorAt(c, "CompileError", "undefined: "+name, off)
+		}
+	}
+	return s.errorLoc(st, c, "CompileError", msg, at, err)
+}
+
+var panicFrameRE = regexp.MustCompile(`^(?:_\.go:)?(\d+):(\d+): panic: (\S*?)(?:\(\.\.\.\))?\n?$`)
+
+// panicError reports a panic in cell code with the interpreted frames
+// yaegi printed while it unwound (innermost first).
+func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []string) *CellError {
+	v := p.Value
+	if rv, ok := v.(reflect.Value); ok {
+		v = nil
+		if rv.IsValid() && rv.CanInterface() {
+			v = rv.Interface()
+		}
+	}
+	v = unwrapInterpreted(v)
+	var msg string
+	switch x := v.(type) {
+	case error:
+		msg = x.Error()
+	case string:
+		msg = x
+	default:
+		msg = fmt.Sprint(x)
+	}
+	name := "panic"
+	if exitRE.MatchString(msg) {
+		name = "Exit"
+		msg += " was called; the session keeps running"
+	}
+	here := 0
+	if c != nil {
+		here = c.n
+	}
+	tb := []string{red(name) + ": " + msg}
+	type frame struct {
+		fn string
+		at loc
+	}
+	var frames []frame
+	for _, l := range lines {
+		m := panicFrameRE.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		ln, _ := strconv.Atoi(m[1])
+		col, _ := strconv.Atoi(m[2])
+		at, ok := decode(ln, col)
+		if !ok {
+			continue // in code the kernel added
+		}
+		fn := strings.TrimPrefix(m[3], "main.")
+		if strings.HasSuffix(fn, "func") {
+			fn = "function literal"
+		}
+		frames = append(frames, frame{fn, at})
+	}
+	var first *loc
+	for i, f := range frames {
+		if i == len(frames)-1 {
+			f.fn = "cell" // the outermost frame is the cell's own code
+		}
+		if first == nil {
+			first = &frames[i].at
+		}
+		tb = append(tb, "  in "+f.fn+", "+where(f.at, here)+":")
+		tb = append(tb, excerpt(s.cellSource(st, c, &f.at), f.at)...)
+	}
+	value := msg
+	if first != nil {
+		value += " (" + where(*first, here) + ")"
+	}
+	return &CellError{Name: name, Value: value, Traceback: tb, Err: p}
+}
+
+// firstRange returns the first range statement in f.
+func firstRange(f *ast.File) *ast.RangeStmt {
+	var rs *ast.RangeStmt
+	ast.Inspect(f, func(n ast.Node) bool {
+		if rs != nil {
+			return false
+		}
+		if r, ok := n.(*ast.RangeStmt); ok && r.X != nil {
+			rs = r
+		}
+		return true
+	})
+	return rs
+}
+
+// undefinedName finds a name used in pr that nothing defines: the parser
+// resolves names declared in the run itself, the rest must be the
+// session's or Go's. yaegi's own messages for those are sometimes
+// misleading ("constant definition loop") or a crash.
+func (s *Session) undefinedName(st *state, pr *parsedRun) (string, int, bool) {
+	keys := map[*ast.Ident]bool{}
+	ast.Inspect(pr.file, func(n ast.Node) bool {
+		if cl, ok := n.(*ast.CompositeLit); ok {
+			for _, e := range cl.Elts {
+				if kv, ok := e.(*ast.KeyValueExpr); ok {
+					if id, ok := kv.Key.(*ast.Ident); ok {
+						keys[id] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	globals := st.globals()
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	known := func(n string) bool {
+		if n == "_" || n == hookImport || types.Universe.Lookup(n) != nil {
+			return true
+		}
+		if st.imports[n] != "" || st.funcs[n] != nil || st.types[n] != nil || st.vars[n] != nil {
+			return true
+		}
+		if _, ok := globals[n]; ok {
+			return true
+		}
+		for _, p := range st.dots {
+			if _, ok := s.exported(p, n); ok {
+				return true
+			}
+		}
+		return false
+	}
+	un := append([]*ast.Ident(nil), pr.file.Unresolved...)
+	sort.Slice(un, func(i, j int) bool { return un[i].Pos() < un[j].Pos() })
+	for _, id := range un {
+		if !known(id.Name) && !keys[id] {
+			return id.Name, pr.off(id.Pos()), true
+		}
+	}
+	return "", 0, false
+}
+
+// parseDeclFile parses declarations as a file.
+func parseDeclFile(fset *token.FileSet, src string) (*ast.File, error) {
+	return parser.ParseFile(fset, "", "package main;"+src, parser.ParseComments)
+}

@@ -1,0 +1,587 @@
+package goeval
+
+import (
+	"context"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/gopherlab/gopherlab/display"
+)
+
+// lineStride encodes a cell number in the line numbers yaegi sees: line L
+// of cell N is line N*lineStride+L. yaegi keys the imports visible to a
+// file by the file's name, so every evaluation must use the same name
+// ("_.go"); the line number is left to say which cell code came from.
+const lineStride = 100000
+
+// cellCode is the Go code of one cell (magic lines blanked, so lines and
+// columns are the cell's own).
+type cellCode struct {
+	n          int
+	src        string
+	lineStarts []int
+}
+
+func newCellCode(n int, src string) *cellCode {
+	c := &cellCode{n: n, src: src, lineStarts: []int{0}}
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			c.lineStarts = append(c.lineStarts, i+1)
+		}
+	}
+	return c
+}
+
+// pos returns the 1-based line and byte column of offset off.
+func (c *cellCode) pos(off int) (line, col int) {
+	i := sort.Search(len(c.lineStarts), func(i int) bool { return c.lineStarts[i] > off }) - 1
+	if i < 0 {
+		i = 0
+	}
+	return i + 1, off - c.lineStarts[i] + 1
+}
+
+// directive places the code that follows at line, col of cell n for yaegi.
+func directive(n, line, col int) string {
+	return fmt.Sprintf("\n//line _.go:%d:%d\n", n*lineStride+line, col)
+}
+
+// parsedRun is a run parsed by go/parser with the cell's own positions.
+type parsedRun struct {
+	run
+	fset  *token.FileSet
+	file  *ast.File
+	hdr   int        // bytes of the parsed source before the run's text
+	stmts []ast.Stmt // a statement run's statements
+}
+
+// off returns the cell offset of pos.
+func (p *parsedRun) off(pos token.Pos) int {
+	return p.fset.PositionFor(pos, false).Offset - p.hdr + p.start
+}
+
+// parseRun parses a run the way yaegi will see it: declarations as a file,
+// statements as the body of a function.
+func parseRun(c *cellCode, r run) (*parsedRun, error) {
+	line, col := c.pos(r.start)
+	head := "package main;"
+	if !r.decl {
+		head += " func main() {;"
+	}
+	head += fmt.Sprintf("\n//line cell:%d:%d\n", line, col)
+	src := head + c.src[r.start:r.end]
+	if !r.decl {
+		src += "\n}"
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "cell", src, parser.ParseComments|parser.DeclarationErrors)
+	if err != nil {
+		return nil, syntaxError(c, err)
+	}
+	p := &parsedRun{run: r, fset: fset, file: f, hdr: len(head)}
+	if !r.decl {
+		if len(f.Decls) != 1 {
+			return nil, syntaxError(c, fmt.Errorf("cell:%d:%d: unexpected declaration", line, col))
+		}
+		fd, ok := f.Decls[0].(*ast.FuncDecl)
+		if !ok || fd.Body == nil {
+			return nil, syntaxError(c, fmt.Errorf("cell:%d:%d: unexpected declaration", line, col))
+		}
+		p.stmts = fd.Body.List
+	}
+	return p, nil
+}
+
+// syntaxError reports a go/parser error at the cell's position.
+func syntaxError(c *cellCode, err error) *CellError {
+	if list, ok := err.(scanner.ErrorList); ok && len(list) > 0 {
+		e := list[0]
+		at := loc{cell: c.n, line: e.Pos.Line, col: e.Pos.Column}
+		return newCellError("SyntaxError", e.Msg, &at, c.src, c.n, nil, err)
+	}
+	return newCellError("SyntaxError", err.Error(), nil, c.src, c.n, nil, err)
+}
+
+// runGo evaluates the Go code of a cell: its runs of declarations and
+// statements in order, then its final expression, if any.
+func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, error) {
+	var out Outcome
+	s.meta.Lock()
+	st.cells[c.n] = c.src
+	s.meta.Unlock()
+	runs := groupRuns(splitCell(c.src))
+	prs := make([]*parsedRun, len(runs))
+	for i, r := range runs {
+		pr, err := parseRun(c, r)
+		if err != nil {
+			return out, err
+		}
+		prs[i] = pr
+	}
+	if err := s.checkCell(st, c, prs); err != nil {
+		return out, err
+	}
+	for i, pr := range prs {
+		var err error
+		if pr.decl {
+			err = s.runDecls(ctx, st, c, pr)
+		} else {
+			out.HasResult, out.Result, err = s.runStmts(ctx, st, c, pr, i == len(prs)-1)
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+	}
+	return out, nil
+}
+
+// evalUnit compiles and runs one piece of yaegi source made from pr.
+func (s *Session) evalUnit(ctx context.Context, st *state, c *cellCode, pr *parsedRun, src string) error {
+	if ctx.Err() != nil {
+		return errStopped
+	}
+	st.tap.take()
+	prog, err := compileSafe(st.in, src)
+	if err == nil {
+		err = s.execute(ctx, st, prog)
+	}
+	if err != nil {
+		return s.convert(st, c, pr, err, st.tap.take())
+	}
+	return nil
+}
+
+// runDecls evaluates a run of declarations.
+func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *parsedRun) error {
+	blanks, err := s.prepareDecls(st, c, pr)
+	if err != nil {
+		return err
+	}
+	text := blankOut(c.src, pr.start, pr.end, blanks)
+	if !hasCode(text) {
+		return nil
+	}
+	defined, funcs := declaredNames(pr, blanks)
+	existed := s.existing(st, defined)
+	old := captureGlobals(st, existed)
+	line, col := c.pos(pr.start)
+	if err := s.evalUnit(ctx, st, c, pr, directive(c.n, line, col)+text); err != nil {
+		return err
+	}
+	s.trackDecls(st, c, pr, blanks)
+	s.afterRedefine(ctx, st, existed, funcs, old)
+	return nil
+}
+
+// runStmts evaluates a run of statements; when it is the cell's last run
+// and ends with an expression, it returns that expression's rendered value.
+func (s *Session) runStmts(ctx context.Context, st *state, c *cellCode, pr *parsedRun, last bool) (bool, display.Bundle, error) {
+	stmts := pr.stmts
+	var final *ast.ExprStmt
+	if last && len(stmts) > 0 {
+		final, _ = stmts[len(stmts)-1].(*ast.ExprStmt)
+	}
+	end := pr.end
+	if final != nil {
+		end = pr.off(final.Pos())
+		stmts = stmts[:len(stmts)-1]
+	}
+	if err := s.checkShadowing(st, c, pr, stmts); err != nil {
+		return false, display.Bundle{}, err
+	}
+	// yaegi declares the globals a unit defines before compiling it, so
+	// when x := ... redeclares an existing x, every use of x in the unit,
+	// before the statement and on its right side included, reads the new,
+	// zero x. Such a statement starts a new unit, and when it reads x
+	// itself it runs through temporaries.
+	from := pr.start
+	var seg []ast.Stmt
+	for _, stmt := range stmts {
+		as, ok := stmt.(*ast.AssignStmt)
+		if !ok || as.Tok != token.DEFINE {
+			seg = append(seg, stmt)
+			continue
+		}
+		redecl, self := s.redeclaration(st, as)
+		if !redecl {
+			seg = append(seg, stmt)
+			continue
+		}
+		if err := s.runSegment(ctx, st, c, pr, from, pr.off(as.Pos()), seg); err != nil {
+			return false, display.Bundle{}, err
+		}
+		from, seg = pr.off(as.Pos()), []ast.Stmt{stmt}
+		if self {
+			if err := s.runSelfRedefinition(ctx, st, c, pr, as); err != nil {
+				return false, display.Bundle{}, err
+			}
+			from, seg = pr.off(as.End()), nil
+		}
+	}
+	if err := s.runSegment(ctx, st, c, pr, from, end, seg); err != nil {
+		return false, display.Bundle{}, err
+	}
+	if final == nil {
+		return false, display.Bundle{}, nil
+	}
+	return s.runResult(ctx, st, c, pr, final)
+}
+
+// runSegment evaluates the statements in src[from:to] of a statement run.
+func (s *Session) runSegment(ctx context.Context, st *state, c *cellCode, pr *parsedRun, from, to int, stmts []ast.Stmt) error {
+	text := c.src[from:to]
+	if !hasCode(text) {
+		return nil
+	}
+	defined := definedByStmts(stmts)
+	existed := s.existing(st, defined)
+	old := captureGlobals(st, existed)
+	line, col := c.pos(from)
+	// The leading ';' keeps yaegi from taking a statement that starts
+	// with "func" (a function literal) for a declaration.
+	if err := s.evalUnit(ctx, st, c, pr, ";"+directive(c.n, line, col)+text); err != nil {
+		return err
+	}
+	s.trackStmts(st, c, pr, stmts)
+	s.afterRedefine(ctx, st, existed, nil, old)
+	return nil
+}
+
+// runSelfRedefinition evaluates x, y := ...x... as __glt0, __glt1 := ...x...
+// then x, y := __glt0, __glt1.
+func (s *Session) runSelfRedefinition(ctx context.Context, st *state, c *cellCode, pr *parsedRun, as *ast.AssignStmt) error {
+	var tmps, lhs []string
+	for i, l := range as.Lhs {
+		tmps = append(tmps, fmt.Sprintf("__glt%d", i))
+		lhs = append(lhs, l.(*ast.Ident).Name)
+	}
+	rs, re := pr.off(as.Rhs[0].Pos()), pr.off(as.Rhs[len(as.Rhs)-1].End())
+	line, col := c.pos(rs)
+	src := ";" + strings.Join(tmps, ", ") + " :=" + directive(c.n, line, col) + c.src[rs:re]
+	if err := s.evalUnit(ctx, st, c, pr, src); err != nil {
+		return err
+	}
+	defined := definedByStmts([]ast.Stmt{as})
+	existed := s.existing(st, defined)
+	old := captureGlobals(st, existed)
+	line, col = c.pos(pr.off(as.Pos()))
+	src = ";" + directive(c.n, line, col) + strings.Join(lhs, ", ") + " := " + strings.Join(tmps, ", ")
+	if err := s.evalUnit(ctx, st, c, pr, src); err != nil {
+		return err
+	}
+	g := st.globals()
+	for _, t := range tmps {
+		if v, ok := g[t]; ok && v.CanSet() {
+			v.Set(reflect.Zero(v.Type())) // the temporaries keep nothing alive
+		}
+	}
+	s.trackStmts(st, c, pr, []ast.Stmt{as})
+	s.afterRedefine(ctx, st, existed, nil, old)
+	return nil
+}
+
+// noValueBuiltins are builtins called for their effect.
+var noValueBuiltins = map[string]bool{
+	"copy": true, "print": true, "println": true, "panic": true,
+	"close": true, "delete": true, "clear": true,
+}
+
+// runResult evaluates the cell's final expression statement and renders
+// its value if it has one (see the package documentation for the rule).
+func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *parsedRun, final *ast.ExprStmt) (bool, display.Bundle, error) {
+	start, end := pr.off(final.X.Pos()), pr.off(final.X.End())
+	expr := c.src[start:end]
+	line, col := c.pos(start)
+	dir := directive(c.n, line, col)
+	plain := func() (bool, display.Bundle, error) {
+		return false, display.Bundle{}, s.evalUnit(ctx, st, c, pr, ";"+dir+expr)
+	}
+	x := ast.Unparen(final.X)
+	if id, ok := x.(*ast.Ident); ok && id.Name == "nil" {
+		return plain()
+	}
+	if call, ok := x.(*ast.CallExpr); ok {
+		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && noValueBuiltins[id.Name] && !s.sessionName(st, id.Name) {
+			return plain()
+		}
+		// Compiled, never run: it compiles only when the call has
+		// exactly one value.
+		if _, err := compileSafe(st.in, ";"+hookImport+".One("+dir+expr+",\n)"); err != nil {
+			return plain()
+		}
+	}
+	// The hooks must see the expression's static type for yaegi to pass
+	// interpreted methods (see result.go). A value of a concrete type goes
+	// through a temporary, inside a function literal so that it does not
+	// take a global slot for good (yaegi never frees a redeclared global).
+	// For an expression of interface type, yaegi mishandles such a
+	// temporary, so a type switch over the session's types that have
+	// display methods gives each case its concrete type. The type
+	// assertion compiles only for an expression of interface type.
+	var src string
+	if _, err := compileSafe(st.in, ";_ = ("+dir+expr+").(interface{})"); err != nil {
+		src = ";func() {\n__glv :=" + dir + expr + "\n" + resultHooks + "\n}()"
+	} else {
+		src = ";" + hookImport + ".Value(" + dir + expr + ",\n)"
+		if types := s.richTypes(st); len(types) > 0 {
+			var b strings.Builder
+			b.WriteString(";func() {\nswitch __glv := (" + dir + expr + ").(type) {\n")
+			for _, t := range types {
+				b.WriteString("case " + t + ": " + resultHooks + "\ncase *" + t + ": " + resultHooks + "\n")
+			}
+			b.WriteString("default: " + hookImport + ".Value(__glv)\n}\n}()")
+			if _, err := compileSafe(st.in, b.String()); err == nil {
+				src = b.String()
+			}
+		}
+	}
+	st.col.reset()
+	if err := s.evalUnit(ctx, st, c, pr, src); err != nil {
+		return false, display.Bundle{}, err
+	}
+	b, ok := st.col.bundle()
+	st.col.reset()
+	return ok, b, nil
+}
+
+// sessionName reports whether the session declared name at top level.
+func (s *Session) sessionName(st *state, name string) bool {
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	return st.funcs[name] != nil || st.vars[name] != nil || st.types[name] != nil || st.imports[name] != ""
+}
+
+// existing returns those of names the session already declared as
+// functions, variables or constants, with their kind.
+func (s *Session) existing(st *state, names map[string]string) map[string]string {
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	out := map[string]string{}
+	for n := range names {
+		if d := st.funcs[n]; d != nil {
+			out[n] = d.kind
+		} else if d := st.vars[n]; d != nil {
+			out[n] = d.kind
+		}
+	}
+	return out
+}
+
+// captureGlobals returns the storage of the session's current variables
+// among names, to release it once they are redeclared.
+func captureGlobals(st *state, names map[string]string) map[string]reflect.Value {
+	if len(names) == 0 {
+		return nil
+	}
+	g := st.globals()
+	out := map[string]reflect.Value{}
+	for n := range names {
+		if v, ok := g[n]; ok && v.IsValid() && v.CanSet() && v.CanAddr() {
+			out[n] = v
+		}
+	}
+	return out
+}
+
+// afterRedefine runs after a unit redeclared the names in changed. yaegi
+// binds a function's references when it compiles it (yaegi #1673), and a
+// redeclared variable gets new storage, so functions that use a changed
+// name (directly or through other functions) are compiled again from their
+// source. Methods cannot be redefined in yaegi: those are reported. The
+// old storage of redeclared variables is zeroed so that their values can
+// be collected.
+func (s *Session) afterRedefine(ctx context.Context, st *state, changed map[string]string, fresh map[string]bool, old map[string]reflect.Value) {
+	if len(changed) > 0 {
+		s.rebind(ctx, st, changed, fresh)
+	}
+	if len(old) == 0 {
+		return
+	}
+	now := st.globals()
+	for n, v := range old {
+		if nv, ok := now[n]; ok && nv.CanAddr() && nv.UnsafeAddr() == v.UnsafeAddr() {
+			continue // same storage
+		}
+		v.Set(reflect.Zero(v.Type()))
+	}
+}
+
+func (s *Session) rebind(ctx context.Context, st *state, changed map[string]string, fresh map[string]bool) {
+	s.meta.RLock()
+	affected := map[string]bool{}
+	uses := func(d *declInfo) bool {
+		for r := range d.refs {
+			if _, ok := changed[r]; ok || affected[r] {
+				return true
+			}
+		}
+		return false
+	}
+	for grew := true; grew; {
+		grew = false
+		for name, d := range st.funcs {
+			if !affected[name] && !fresh[name] && uses(d) {
+				affected[name] = true
+				grew = true
+			}
+		}
+	}
+	var stale []string
+	for key, d := range st.methods {
+		if uses(d) {
+			stale = append(stale, key)
+		}
+	}
+	var decls []*declInfo
+	for name := range affected {
+		decls = append(decls, st.funcs[name])
+	}
+	s.meta.RUnlock()
+
+	sort.Slice(decls, func(i, j int) bool { return decls[i].name < decls[j].name })
+	if len(decls) > 0 {
+		var b strings.Builder
+		for _, d := range decls {
+			b.WriteString(directive(d.cell, d.line, d.col))
+			b.WriteString(d.src)
+			b.WriteString("\n")
+		}
+		if err := s.evalUnit(ctx, st, nil, nil, b.String()); err != nil {
+			// One of them no longer compiles: update the others one by
+			// one and say which keeps the old definitions.
+			for _, d := range decls {
+				err := s.evalUnit(ctx, st, nil, nil, directive(d.cell, d.line, d.col)+d.src)
+				if err != nil {
+					fmt.Fprintf(s.opts.Stderr, "note: %s was not updated after %s changed, it still uses the previous definition: %s\n",
+						d.name, names(changed), errorText(err))
+				}
+			}
+		}
+	}
+	if len(stale) > 0 {
+		sort.Strings(stale)
+		fmt.Fprintf(s.opts.Stderr, "note: method %s still uses the previous %s (yaegi cannot redefine methods; %%reset and re-run the cells to update it)\n",
+			strings.Join(stale, ", "), names(changed))
+	}
+}
+
+func names(m map[string]string) string {
+	var l []string
+	for n := range m {
+		l = append(l, n)
+	}
+	sort.Strings(l)
+	return strings.Join(l, ", ")
+}
+
+// span is a byte range of the cell.
+type span struct{ start, end int }
+
+// blankOut returns src[start:end] with the spans replaced by spaces (line
+// breaks kept, so positions do not move).
+func blankOut(src string, start, end int, blanks []span) string {
+	b := []byte(src[start:end])
+	for _, sp := range blanks {
+		for i := sp.start; i < sp.end; i++ {
+			if j := i - start; j >= 0 && j < len(b) && b[j] != '\n' {
+				b[j] = ' '
+			}
+		}
+	}
+	return string(b)
+}
+
+// hasCode reports whether src holds any token (not only comments).
+func hasCode(src string) bool {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile("", fset.Base(), len(src)), []byte(src), func(token.Position, string) {}, 0)
+	for {
+		_, t, _ := s.Scan()
+		switch t {
+		case token.EOF:
+			return false
+		case token.SEMICOLON:
+			continue
+		}
+		return true
+	}
+}
+
+// normTokens is src's token sequence, to compare declarations regardless
+// of spacing and comments.
+func normTokens(src string) string {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile("", fset.Base(), len(src)), []byte(src), func(token.Position, string) {}, 0)
+	var b strings.Builder
+	for {
+		_, t, lit := s.Scan()
+		if t == token.EOF {
+			return strings.TrimRight(b.String(), "; ")
+		}
+		if t == token.SEMICOLON {
+			lit = ";"
+		}
+		if lit == "" {
+			lit = t.String()
+		}
+		b.WriteString(lit)
+		b.WriteByte(' ')
+	}
+}
+
+// richMethods are the methods the result hooks look for.
+var richMethods = map[string]bool{
+	"Render": true, "HTML": true, "Markdown": true, "SVG": true, "PNG": true,
+	"JPEG": true, "Latex": true, "JSON": true, "String": true, "Error": true,
+}
+
+// richTypes lists the session's non-generic types with display methods.
+func (s *Session) richTypes(st *state) []string {
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	set := map[string]bool{}
+	for key := range st.methods {
+		t, m, _ := strings.Cut(key, ".")
+		if d := st.types[t]; d != nil && !d.generic && richMethods[m] {
+			set[t] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+// redeclaration reports whether as redeclares an existing session
+// variable, and whether it also reads one on its right side.
+func (s *Session) redeclaration(st *state, as *ast.AssignStmt) (redecl, self bool) {
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	names := map[string]bool{}
+	for _, l := range as.Lhs {
+		id, ok := l.(*ast.Ident)
+		if !ok {
+			return false, false
+		}
+		if d := st.vars[id.Name]; d != nil && d.kind == "var" {
+			names[id.Name] = true
+		}
+	}
+	if len(names) == 0 {
+		return false, false
+	}
+	for _, r := range as.Rhs {
+		ast.Inspect(r, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && names[id.Name] {
+				self = true
+			}
+			return !self
+		})
+	}
+	return true, self
+}

@@ -1,0 +1,458 @@
+package goeval
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStateKeptBetweenCells(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"fmt\"\nvar a = 1\nconst b = 2\nc := 3")
+	s.run("import \"fmt\"\nfunc sum() int { return a + b + c }") // fmt again: harmless
+	if got := s.text("sum()"); got != "6" {
+		t.Fatalf("sum() = %q, want 6", got)
+	}
+	s.run(`fmt.Println("a", a, "c", c)`)
+	if got := s.out.String(); got != "a 1 c 3\n" {
+		t.Fatalf("output %q", got)
+	}
+}
+
+func TestResultRules(t *testing.T) {
+	s := newSession(t)
+	s.run(`import ("fmt"; "errors"; "strings"; "os")
+func none() {}
+func one() int { return 1 }
+func two() (int, error) { return 2, nil }
+func nilErr() error { return nil }
+func someErr() error { return errors.New("bad thing") }
+type T struct{ A int }
+func (T) Pair() (int, int) { return 1, 2 }
+func (t T) Get() int { return t.A }
+var e error
+var p *T
+xs := []int{1, 2, 3}
+`)
+	tests := []struct {
+		code, want string // want "" means no result
+	}{
+		{"6*7", "42"},
+		{"x := 5", ""},
+		{"x", "5"},
+		{"1.5 + 1", "2.5"},
+		{`"go"`, `"go"`},
+		{"xs", "[1 2 3]"},
+		{"len(xs)", "3"},
+		{"float64(x) / 2", "2.5"},
+		{"none()", ""},
+		{"one()", "1"},
+		{"two()", ""},
+		{`fmt.Println("printed")`, ""},
+		{`fmt.Sprint("s", 1)`, `"s1"`},
+		{`strings.Repeat("ab", 2)`, `"abab"`},
+		{"nilErr()", ""},
+		{"someErr()", "bad thing"},
+		{"e", ""},
+		{"nil", ""},
+		{"T{7}.Get()", "7"},
+		{"T{}.Pair()", ""},
+		{"copy(xs, []int{9})", ""},
+		{`os.Setenv("GOEVAL_TEST", "1")`, ""},
+		{"(6 * 7)", "42"},
+		{"x = 3", ""},
+		{"x > 2", "true"},
+		{"// only a comment", ""},
+		{"y := 1\ny + 1 // trailing comment", "2"},
+		{"func() int { return 8 }()", "8"},
+		{"func() {}()", ""},
+	}
+	for _, tc := range tests {
+		o := s.run(tc.code)
+		got := ""
+		if o.HasResult {
+			got, _ = o.Result.Data["text/plain"].(string)
+			if got == "" {
+				t.Errorf("%q: result without text/plain: %v", tc.code, o.Result.Data)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%q: result %q, want %q", tc.code, got, tc.want)
+		}
+	}
+	// A typed nil pointer is not a nil interface: it shows.
+	if got := s.text("p"); got == "" {
+		t.Errorf("p: no result for a typed nil pointer")
+	}
+}
+
+func TestInterpretedRichResult(t *testing.T) {
+	s := newSession(t)
+	s.run(`import "github.com/gopherlab/gopherlab/display"
+import "fmt"
+type Table struct{ N int }
+func (t Table) HTML() string { return fmt.Sprintf("<b>%d</b>", t.N) }
+func (t Table) String() string { return fmt.Sprintf("Table(%d)", t.N) }
+type Custom struct{}
+func (Custom) Render() display.Bundle {
+	return display.Bundle{Data: map[string]any{"text/markdown": "**custom**", "text/plain": "custom"}}
+}
+type MD struct{}
+func (*MD) Markdown() string { return "# title" }
+type Plain struct{ A, B int }
+`)
+	tests := []struct {
+		code string
+		want map[string]string
+	}{
+		{"Table{3}", map[string]string{"text/html": "<b>3</b>", "text/plain": "Table(3)"}},
+		{"&Table{4}", map[string]string{"text/html": "<b>4</b>", "text/plain": "Table(4)"}},
+		{"Custom{}", map[string]string{"text/markdown": "**custom**", "text/plain": "custom"}},
+		{"&MD{}", map[string]string{"text/markdown": "# title"}},
+		{"var v any = &Table{5}\nv", map[string]string{"text/html": "<b>5</b>", "text/plain": "Table(5)"}},
+		{"var w fmt.Stringer = &Table{6}\nw", map[string]string{"text/plain": "Table(6)"}},
+		{"var tv any = Table{8}\ntv", map[string]string{"text/html": "<b>8</b>", "text/plain": "Table(8)"}},
+		{"func mk() any { return &Table{7} }\nmk()", map[string]string{"text/plain": "7"}},
+		{"Plain{1, 2}", map[string]string{"text/plain": "{A:1 B:2}"}},
+	}
+	for _, tc := range tests {
+		o := s.run(tc.code)
+		if !o.HasResult {
+			t.Errorf("%q: no result", tc.code)
+			continue
+		}
+		if _, ok := o.Result.Data["text/plain"].(string); !ok {
+			t.Errorf("%q: no text/plain in %v", tc.code, o.Result.Data)
+		}
+		for mime, want := range tc.want {
+			if got, _ := o.Result.Data[mime].(string); !strings.Contains(got, want) {
+				t.Errorf("%q: %s = %q, want %q (bundle %v)", tc.code, mime, got, want, o.Result.Data)
+			}
+		}
+	}
+}
+
+func TestErrorPositions(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"fmt\"")
+	tests := []struct {
+		name, code string
+		ename      string
+		want       []string // in Value
+		tb         string   // in the traceback
+	}{
+		{"undefined in statement", "a := 1\nb := a\nc := b + undefinedName\n", "CompileError", []string{"undefined: undefinedName", "line 3, column 10"}, "c := b + undefinedName"},
+		{"undefined in function", "func g() int {\n\treturn 1\n}\nfunc h() int {\n\treturn nothing\n}", "CompileError", []string{"undefined: nothing", "line 5"}, "return nothing"},
+		{"undefined call in function", "\n\nfunc k() {\n\tmissing()\n}", "CompileError", []string{"undefined: missing", "line 4"}, "missing()"},
+		{"syntax error", "x := 1\ny := (2 +\nfmt.Println(x", "SyntaxError", []string{"line 3"}, ""},
+		{"type error after magics", "%env GOEVAL_POS=1\n\nvar z int = \"s\"", "CompileError", []string{"line 3"}, `var z int = "s"`},
+		{"unknown selector", "fmt.Nope()", "CompileError", []string{"Nope", "line 1"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ce := s.fail(tc.code)
+			if ce.Name != tc.ename {
+				t.Errorf("Name = %q, want %q (%v)", ce.Name, tc.ename, ce.Value)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(ce.Value, w) {
+					t.Errorf("Value %q does not contain %q", ce.Value, w)
+				}
+			}
+			if tb := strings.Join(ce.Traceback, "\n"); !strings.Contains(tb, tc.tb) {
+				t.Errorf("traceback %q does not show %q", tb, tc.tb)
+			}
+		})
+	}
+}
+
+func TestRebindCallers(t *testing.T) {
+	s := newSession(t)
+	s.run("func f() int { return 1 }\nfunc g() int { return f() * 10 }\nfunc h() int { return g() + 1 }")
+	if got := s.text("h()"); got != "11" {
+		t.Fatalf("h() = %s, want 11", got)
+	}
+	s.run("func f() int { return 2 }")
+	if got := s.text("g()"); got != "20" {
+		t.Errorf("after redefining f, g() = %s, want 20", got)
+	}
+	if got := s.text("h()"); got != "21" {
+		t.Errorf("after redefining f, h() = %s, want 21 (transitive)", got)
+	}
+	// A redeclared variable gets new storage: its users follow it.
+	s.run("x := 1\nfunc getX() int { return x }")
+	s.run("x := 5")
+	if got := s.text("getX()"); got != "5" {
+		t.Errorf("after x := 5, getX() = %s, want 5", got)
+	}
+	// A caller that no longer compiles keeps the old definition, with a note.
+	s.run("func f() string { return \"s\" }")
+	if !strings.Contains(s.err.String(), "g was not updated") {
+		t.Errorf("no note about g: %q", s.err.String())
+	}
+}
+
+func TestRedefinition(t *testing.T) {
+	s := newSession(t)
+	s.run("type P struct{ X int }\nfunc (p P) Double() int { return 2 * p.X }")
+	// Identical: harmless.
+	s.run("type P struct{ X int }\nfunc (p P) Double() int { return 2 * p.X }")
+	if got := s.text("P{4}.Double()"); got != "8" {
+		t.Fatalf("Double = %s", got)
+	}
+	ce := s.fail("type P struct{ X, Y int }")
+	if ce.Name != "RedefinitionError" || !strings.Contains(ce.Value, "%reset") {
+		t.Errorf("type redefinition: %v", ce)
+	}
+	ce = s.fail("func (p P) Double() int { return 3 * p.X }")
+	if ce.Name != "RedefinitionError" || !strings.Contains(ce.Value, "Double") {
+		t.Errorf("method redefinition: %v", ce)
+	}
+	// The session still works and kept the first definitions.
+	if got := s.text("P{4}.Double()"); got != "8" {
+		t.Fatalf("Double = %s", got)
+	}
+}
+
+func TestImports(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"strings\"")
+	s.run("import (\n\t\"strings\"\n\t\"math\"\n)") // duplicate skipped, new one added
+	if got := s.text("strings.ToUpper(\"a\") + strings.Repeat(\"b\", int(math.Sqrt(4)))"); got != `"Abb"` {
+		t.Fatalf("got %q", got)
+	}
+	ce := s.fail("import \"example.com/not/shipped\"")
+	if ce.Name != "ImportError" || !strings.Contains(ce.Value, `"example.com/not/shipped"`) {
+		t.Errorf("unknown import: %v", ce)
+	}
+	ce = s.fail("import \"crypto/rand\"\nimport \"math/rand\"")
+	if ce.Name != "ImportError" || !strings.Contains(ce.Value, "already imported") {
+		t.Errorf("second rand: %v", ce)
+	}
+	s.run("import mrand \"math/rand\"\nmrand.Intn(1)")
+	ce = s.fail("strings := 3")
+	if !strings.Contains(ce.Value, "imported package") {
+		t.Errorf("variable named like a package: %v", ce)
+	}
+	ce = s.fail("var math = 1")
+	if !strings.Contains(ce.Value, "imported package") {
+		t.Errorf("var named like a package: %v", ce)
+	}
+	s.run("sort := 1")
+	ce = s.fail("import \"sort\"")
+	if !strings.Contains(ce.Value, "variable named sort") {
+		t.Errorf("import over a variable: %v", ce)
+	}
+	s.run(`import _ "image/png"`)
+}
+
+func TestUnsupported(t *testing.T) {
+	s := newSession(t)
+	s.run("n := 3\nfunc seq(yield func(int) bool) {}")
+	tests := []struct{ code, want string }{
+		{"for i := range 10 { _ = i }", "cannot range over an int"},
+		{"for i := range n { _ = i }", "cannot range over an int"},
+		{"m := 4\nfor i := range m * 2 { _ = i }", "cannot range over an int"},
+		{"func count() { for range len(\"abc\") {} }", "cannot range over an int"},
+		{"for v := range seq { _ = v }", "cannot range over a function"},
+		{"defer println(1)", "defer at the top level"},
+		{"func main() {}", "func main"},
+	}
+	for _, tc := range tests {
+		ce := s.fail(tc.code)
+		if !strings.Contains(ce.Value, tc.want) {
+			t.Errorf("%q: %v, want %q", tc.code, ce, tc.want)
+		}
+	}
+	if got := s.text("n + 1"); got != "4" {
+		t.Fatalf("session broken after unsupported code: %q", got)
+	}
+}
+
+func TestHostPanicRecovered(t *testing.T) {
+	s := newSession(t)
+	s.run("func gen() func(func(int) bool) { return nil }")
+	// Not detectable statically: yaegi crashes (nil type); the cell fails.
+	ce := s.fail("for v := range gen() { _ = v }")
+	if ce.Name != "Unsupported" && ce.Name != "InternalError" {
+		t.Errorf("got %v", ce)
+	}
+	if got := s.text("1 + 1"); got != "2" {
+		t.Fatalf("session broken: %q", got)
+	}
+}
+
+func TestPanicInCell(t *testing.T) {
+	s := newSession(t)
+	s.run("x := 10\nfunc boom(n int) int {\n\tif n > 0 {\n\t\tpanic(\"boom at \" + string(rune('0'+n)))\n\t}\n\treturn 0\n}")
+	ce := s.fail("y := 1\nboom(y)")
+	if ce.Name != "panic" || !strings.HasPrefix(ce.Value, "boom at 1") {
+		t.Fatalf("got %#v", ce)
+	}
+	tb := strings.Join(ce.Traceback, "\n")
+	if !strings.Contains(tb, "in boom, cell 1, line 3") || !strings.Contains(tb, "in cell, line 2") || !strings.Contains(tb, "boom(y)") {
+		t.Errorf("traceback lacks the frames: %s", tb)
+	}
+	if strings.Contains(s.err.String(), "panic:") {
+		t.Errorf("yaegi's panic lines leaked to stderr: %q", s.err.String())
+	}
+	ce = s.fail("var a []int\na[3] = 1")
+	if !strings.Contains(ce.Value, "index out of range") {
+		t.Errorf("runtime error: %v", ce)
+	}
+	ce = s.fail("import \"os\"\nos.Exit(3)")
+	if ce.Name != "Exit" {
+		t.Errorf("os.Exit: %v", ce)
+	}
+	if got := s.text("x + y"); got != "11" {
+		t.Fatalf("state after panics: %q", got)
+	}
+}
+
+func TestInterruptKeepsState(t *testing.T) {
+	s := newSession(t)
+	s.run("x := 42\nch := make(chan int)")
+	for _, code := range []string{"for {}", "<-ch", "i := 0\nfor { i++ }"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		start := time.Now()
+		_, err := s.Execute(ctx, code)
+		cancel()
+		if !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("%q: err = %v, want interrupted", code, err)
+		}
+		var stuck *StuckError
+		if errors.As(err, &stuck) {
+			t.Fatalf("%q: interpreted code reported stuck", code)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%q: took %v to stop", code, d)
+		}
+		if got := s.text("x"); got != "42" {
+			t.Fatalf("after interrupting %q, x = %q", code, got)
+		}
+	}
+}
+
+func TestStuckCompiledCode(t *testing.T) {
+	s := newSession(t) // grace 300ms
+	s.run("import \"time\"\nx := 1")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := s.Execute(ctx, "time.Sleep(1500 * time.Millisecond)\nx = 2")
+	var stuck *StuckError
+	if !errors.As(err, &stuck) {
+		t.Fatalf("err = %v, want *StuckError", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("stuck detection took %v", d)
+	}
+	// The next cell waits for the stuck code to end instead of racing it.
+	if got := s.text("x"); got != "1" {
+		t.Errorf("x = %q after the stuck cell (its rest must not run)", got)
+	}
+	if d := time.Since(start); d < 1400*time.Millisecond {
+		t.Errorf("next cell ran after %v, before the stuck code ended", d)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	s := newSession(t, func(o *Options) {
+		o.Stdin = strings.NewReader("42\nhello world\nthird\n")
+	})
+	s.run(`import ("fmt"; "bufio"; "os")
+var n int
+fmt.Scanln(&n)
+r := bufio.NewReader(os.Stdin)
+line, _ := r.ReadString('\n')
+fmt.Fprintln(os.Stdout, "n:", n, "line:", line)
+fmt.Fprint(os.Stderr, "to stderr\n")
+println("builtin")
+`)
+	if got := s.out.String(); !strings.Contains(got, "n: 42 line: hello world") {
+		t.Errorf("stdout %q", got)
+	}
+	if got := s.err.String(); !strings.Contains(got, "to stderr") {
+		t.Errorf("stderr %q", got)
+	}
+}
+
+func TestReset(t *testing.T) {
+	s := newSession(t)
+	s.run("x := 1\ntype T int")
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	ce := s.fail("x")
+	if !strings.Contains(ce.Value, "undefined: x") {
+		t.Errorf("after Reset: %v", ce)
+	}
+	s.run("type T string") // a different T is fine now
+}
+
+func TestConcurrentQueries(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"strings\"\nfunc f() {}\nv := 3")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		s.Execute(ctx, "for { v++ }")
+	}()
+	for i := 0; i < 50; i++ {
+		s.Complete("strings.Re", 10)
+		s.Inspect("v", 1, 0)
+		s.IsComplete("for {")
+	}
+	<-done
+}
+
+func TestReleaseRedeclaredGlobals(t *testing.T) {
+	s := newSession(t)
+	s.run("big := make([]byte, 1<<20)")
+	old := s.current().globals()["big"]
+	s.run("big := make([]byte, 10)")
+	if old.Len() != 0 {
+		t.Errorf("old storage of big still holds %d bytes", old.Len())
+	}
+	if got := s.text("len(big)"); got != "10" {
+		t.Errorf("len(big) = %s", got)
+	}
+	s.run("big := append(big, 1)") // uses the old value while redeclaring
+	if got := s.text("len(big)"); got != "11" {
+		t.Errorf("len(big) = %s", got)
+	}
+}
+
+func TestSelfRedefinition(t *testing.T) {
+	s := newSession(t)
+	s.run("x := 5\nxs := []int{1, 2}")
+	s.run("x := x + 1\nxs := append(xs, 3)")
+	if got := s.text("x"); got != "6" {
+		t.Errorf("x := x + 1 gave %s, want 6", got)
+	}
+	if got := s.text("xs"); got != "[1 2 3]" {
+		t.Errorf("xs := append(xs, 3) gave %s", got)
+	}
+	s.run("y := x + 1\nx := 10\nz := x")
+	if got := s.text("[]int{x, y, z}"); got != "[10 7 10]" {
+		t.Errorf("x, y, z = %s, want [10 7 10]", got)
+	}
+	s.run("x := 6")
+	s.run("func getX() any { return x }")
+	s.run("x := float64(x) / 4")
+	if got := s.text("x"); got != "1.5" {
+		t.Errorf("x := float64(x) / 4 gave %s, want 1.5", got)
+	}
+	if got := s.text("getX()"); got != "1.5" {
+		t.Errorf("getX() = %s after x changed type, want 1.5", got)
+	}
+	s.run("import \"strconv\"\ns := \"12\"")
+	s.run("n, err := strconv.Atoi(s)\ns, err := strconv.Itoa(n+1), err")
+	if got := s.text("s"); got != `"13"` {
+		t.Errorf("s = %s", got)
+	}
+}

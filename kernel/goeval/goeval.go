@@ -1,0 +1,294 @@
+// Package goeval turns notebook cells into evaluations by the yaegi Go
+// interpreter, and answers the questions a notebook asks about them:
+// completion, inspection and whether a cell is complete. It owns the
+// session's interpreter and what the session has defined; it knows nothing
+// of Jupyter messages (kernel/worker runs it in a child process and
+// forwards its output and results).
+//
+// A cell is Go as written in a notebook: imports, declarations and
+// statements mixed. Execute cuts it into runs of declarations and runs of
+// statements (yaegi accepts one or the other per evaluation), evaluates
+// them in order and maps error positions back to the cell's own lines.
+// Names defined by a cell stay visible in later cells.
+//
+// The value of a final expression statement is the cell's result:
+//
+//   - a bare expression that is not a call shows its value (6*7 shows 42);
+//   - a call shows its value only when it returns exactly one value, so
+//     fmt.Println(x) (two results) and f() with no result show nothing;
+//   - copy, print, println, panic, close, delete and clear show nothing;
+//   - a nil interface value shows nothing (like None in IPython): a call
+//     returning a nil error is silent, a non-nil error shows its text.
+//
+// The result is rendered by display.Render; values of types declared in
+// cells that implement display.Renderer or HTML, Markdown, SVG, PNG, JPEG,
+// Latex, JSON, String or Error methods are rendered through those methods.
+//
+// Lines at the top of a cell that start with % or ! are magics and shell
+// commands (see %help). "name?" and "name??" show documentation in a pager.
+//
+// Known limits come from yaegi v0.16.1 (Go <= 1.22 semantics): see the
+// README of this package's tests and the messages it gives for range over
+// int or func, type and method redefinition.
+package goeval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gopherlab/gopherlab/display"
+	"github.com/traefik/yaegi/interp"
+)
+
+// Options configures a Session.
+type Options struct {
+	// Symbols are the compiled packages cells can import, in yaegi's
+	// "path/name" form (kernel/symbols.Symbols in the kernel).
+	Symbols interp.Exports
+	// Stdout and Stderr receive what cells print (fmt.Print*, println,
+	// log.*, os.Stdout and os.Stderr in cells, shell commands, magics).
+	// They default to the process's os.Stdout and os.Stderr.
+	Stdout, Stderr io.Writer
+	// Stdin is what cells read (fmt.Scan*, os.Stdin). Defaults to os.Stdin.
+	Stdin io.Reader
+	// Dir, when set, is the working directory New changes to. The working
+	// directory belongs to the process, as %cd does.
+	Dir string
+	// Grace is how long Execute waits for a cancelled cell to stop before
+	// giving up with a *StuckError (default 1s).
+	Grace time.Duration
+}
+
+// Outcome is what a successful Execute produced besides printed output.
+type Outcome struct {
+	// HasResult is true when the cell ended with an expression that has a
+	// value to show; Result is that value rendered (text/plain always set).
+	HasResult bool
+	Result    display.Bundle
+	// Payload holds Jupyter payloads, such as the pager page of "name?".
+	Payload []map[string]any
+	// Elapsed is the wall time Execute took.
+	Elapsed time.Duration
+}
+
+// ErrInterrupted is matched (errors.Is) by the error Execute returns when
+// its context was cancelled and the cell stopped.
+var ErrInterrupted = errors.New("interrupted")
+
+// CellError is a cell's failure as Jupyter shows it: compile and syntax
+// errors, panics (the session stays usable), unsupported code, magics'
+// usage errors, and interrupts (Name "Interrupted", matching
+// ErrInterrupted). Traceback is never nil.
+type CellError struct {
+	Name      string
+	Value     string
+	Traceback []string
+	Err       error // the underlying error, if any
+}
+
+func (e *CellError) Error() string { return e.Name + ": " + e.Value }
+func (e *CellError) Unwrap() error { return e.Err }
+
+// StuckError reports that a cancelled cell did not stop within the grace
+// period: compiled code (a long call into a compiled package) ignores
+// cancellation and is still running in the background. The session must
+// not be trusted any more; the process running it should be restarted.
+// A later Execute on the same session first waits for that code to end.
+type StuckError struct {
+	Grace time.Duration
+}
+
+func (e *StuckError) Error() string {
+	return fmt.Sprintf("the cell was interrupted but did not stop within %v (compiled code does not see interrupts); the kernel must restart", e.Grace)
+}
+
+func (e *StuckError) Unwrap() error { return ErrInterrupted }
+
+// MagicFunc implements a %name magic. args is the rest of the magic's
+// line. It runs inside Execute; it may call s.Execute with the ctx it was
+// given to evaluate Go code in the session, and print to s.Stdout().
+type MagicFunc func(ctx context.Context, s *Session, args string) error
+
+type magic struct {
+	help string
+	fn   MagicFunc
+}
+
+// Session is one notebook's interpreter and what its cells defined. Its
+// methods are safe for concurrent use; cells execute one at a time, and
+// Complete, Inspect and IsComplete answer while a cell runs.
+type Session struct {
+	opts  Options
+	pkgs  map[string]string // import path -> package name, of opts.Symbols
+	count int               // cells executed, numbering their sources
+
+	mu      sync.Mutex    // held by Execute and Reset
+	running chan struct{} // closed when a stuck evaluation finally ends
+
+	meta   sync.RWMutex // guards st (the pointer and its tracked names) and magics
+	st     *state
+	magics map[string]magic
+}
+
+type inCellKey struct{}
+
+// New starts a session: a fresh interpreter with opts.Symbols.
+func New(opts Options) (*Session, error) {
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = os.Stdin
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = time.Second
+	}
+	if opts.Dir != "" {
+		if err := os.Chdir(opts.Dir); err != nil {
+			return nil, fmt.Errorf("goeval: %w", err)
+		}
+	}
+	// Makes os.Stdin/Stdout/Stderr in cells the writers above even when
+	// they are not files. yaegi reads it in interp.New.
+	if err := os.Setenv("YAEGI_SPECIAL_STDIO", "1"); err != nil {
+		return nil, fmt.Errorf("goeval: %w", err)
+	}
+	s := &Session{opts: opts, pkgs: map[string]string{}, magics: map[string]magic{}}
+	for key := range opts.Symbols {
+		dir, name := splitKey(key)
+		if dir == "" || dir == hookPath || strings.HasPrefix(dir, "github.com/traefik/yaegi/") {
+			continue
+		}
+		s.pkgs[dir] = name
+	}
+	st, err := s.newState()
+	if err != nil {
+		return nil, err
+	}
+	s.st = st
+	return s, nil
+}
+
+// splitKey splits a symbol table key "import/path/name".
+func splitKey(key string) (path, name string) {
+	i := strings.LastIndex(key, "/")
+	if i <= 0 {
+		return "", ""
+	}
+	return key[:i], key[i+1:]
+}
+
+// Stdout is where the session's cells print.
+func (s *Session) Stdout() io.Writer { return s.opts.Stdout }
+
+// Stderr is where the session's cells print errors.
+func (s *Session) Stderr() io.Writer { return s.opts.Stderr }
+
+// RegisterMagic adds (or replaces) the magic %name, listed by %help with
+// its one-line help.
+func (s *Session) RegisterMagic(name, help string, fn MagicFunc) {
+	s.meta.Lock()
+	defer s.meta.Unlock()
+	s.magics[strings.TrimPrefix(name, "%")] = magic{help: help, fn: fn}
+}
+
+// Reset replaces the interpreter with a fresh one with the same options:
+// every name the session defined is gone.
+func (s *Session) Reset() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reset()
+}
+
+func (s *Session) reset() error {
+	st, err := s.newState()
+	if err != nil {
+		return err
+	}
+	s.meta.Lock()
+	s.st = st
+	s.meta.Unlock()
+	return nil
+}
+
+// Execute runs one cell. On success it returns the cell's result, if any;
+// on failure a *CellError (or a *StuckError, see there). Output goes to
+// the session's writers as it is produced.
+func (s *Session) Execute(ctx context.Context, code string) (Outcome, error) {
+	start := time.Now()
+	if ctx.Value(inCellKey{}) != s {
+		// Not called from a magic of this session's running cell.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := s.waitStuck(ctx); err != nil {
+			return Outcome{Elapsed: time.Since(start)}, err
+		}
+		ctx = context.WithValue(ctx, inCellKey{}, s)
+	}
+	s.count++
+	out, err := s.executeCell(ctx, s.count, code)
+	out.Elapsed = time.Since(start)
+	return out, err
+}
+
+// waitStuck waits for code left running by an earlier stuck cell, so that
+// two cells never run at once.
+func (s *Session) waitStuck(ctx context.Context) error {
+	if s.running == nil {
+		return nil
+	}
+	select {
+	case <-s.running:
+		s.running = nil
+		return nil
+	case <-ctx.Done():
+		return interruptedError()
+	}
+}
+
+func interruptedError() *CellError {
+	return &CellError{
+		Name:      "Interrupted",
+		Value:     "the cell was interrupted",
+		Traceback: []string{red("Interrupted") + ": the cell was interrupted"},
+		Err:       ErrInterrupted,
+	}
+}
+
+// current returns the session's state.
+func (s *Session) current() *state {
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	return s.st
+}
+
+// importable returns the import paths cells can import, sorted.
+func (s *Session) importable() []string {
+	paths := make([]string, 0, len(s.pkgs))
+	for p := range s.pkgs {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// exported returns the symbol table entry for path.name, if any.
+func (s *Session) exported(path, name string) (reflect.Value, bool) {
+	pkg, ok := s.pkgs[path]
+	if !ok {
+		return reflect.Value{}, false
+	}
+	v, ok := s.opts.Symbols[path+"/"+pkg][name]
+	return v, ok
+}

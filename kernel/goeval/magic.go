@@ -1,0 +1,457 @@
+package goeval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// executeCell runs a cell: "name?" help, then the magic and shell lines at
+// its top, then its Go code.
+func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome, error) {
+	st := s.current()
+	if target, detail, ok := helpQuery(code); ok {
+		return s.pageHelp(st, target, detail), nil
+	}
+	lines := strings.SplitAfter(code, "\n")
+	for i := 0; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		switch {
+		case t == "" || strings.HasPrefix(t, "//"):
+			continue
+		case strings.HasPrefix(t, "!"):
+			lines[i] = blankLine(lines[i])
+			if err := s.shell(ctx, strings.TrimSpace(t[1:])); err != nil {
+				return Outcome{}, err
+			}
+			continue
+		case strings.HasPrefix(t, "%"):
+			name, args := splitMagic(t)
+			if name == "time" || name == "timeit" {
+				// The code to time is the rest of this line and the
+				// lines below, at their own positions in the cell.
+				line := lines[i]
+				k := strings.Index(line, "%")
+				k += 1 + strings.Index(line[k+1:], name) + len(name)
+				lines[i] = strings.Repeat(" ", k) + line[k:]
+				for j := 0; j < i; j++ {
+					lines[j] = blankLine(lines[j])
+				}
+				body := strings.Join(lines, "")
+				if name == "time" {
+					return s.timeCell(ctx, st, n, body)
+				}
+				return Outcome{}, s.timeit(ctx, st, n, body, args)
+			}
+			lines[i] = blankLine(lines[i])
+			if err := s.lineMagic(ctx, name, args); err != nil {
+				return Outcome{}, err
+			}
+			st = s.current() // %reset replaces it
+			continue
+		}
+		break
+	}
+	return s.runGo(ctx, st, newCellCode(n, strings.Join(lines, "")))
+}
+
+// blankLine keeps only a line's line break.
+func blankLine(l string) string {
+	if strings.HasSuffix(l, "\n") {
+		return "\n"
+	}
+	return ""
+}
+
+// splitMagic splits "%name args" (or "%%name args").
+func splitMagic(t string) (name, args string) {
+	t = strings.TrimPrefix(strings.TrimPrefix(t, "%"), "%")
+	name, args, _ = strings.Cut(t, " ")
+	return name, strings.TrimSpace(args)
+}
+
+var helpQueryRE = regexp.MustCompile(`^\s*(\?{0,2})\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*(\?{0,2})\s*$`)
+
+// helpQuery recognizes IPython's "name?", "name??", "?name" and "??name".
+func helpQuery(code string) (target string, detail int, ok bool) {
+	m := helpQueryRE.FindStringSubmatch(code)
+	if m == nil || (m[1] == "") == (m[3] == "") {
+		return "", 0, false
+	}
+	q := m[1] + m[3]
+	return m[2], len(q) - 1, true
+}
+
+// pageHelp answers "name?" with a pager payload, as IPython does.
+func (s *Session) pageHelp(st *state, target string, detail int) Outcome {
+	found, data := s.inspectExpr(st, target, detail)
+	if !found {
+		fmt.Fprintf(s.opts.Stdout, "Object `%s` not found.\n", target)
+		return Outcome{}
+	}
+	return Outcome{Payload: []map[string]any{{
+		"source": "page",
+		"data":   map[string]any{"text/plain": data["text/plain"]},
+		"start":  0,
+	}}}
+}
+
+func usageError(msg string) *CellError {
+	return &CellError{Name: "UsageError", Value: msg, Traceback: []string{red("UsageError") + ": " + msg}}
+}
+
+const builtinMagicsHelp = `gopherlab cells are Go: imports, declarations and statements, in any mix.
+The value of a final expression is shown as the cell's result.
+
+Magics (at the top of a cell):
+  %help              this help
+  %reset             start a fresh interpreter (forget every name)
+  %time              on the first line: run the rest of the cell and print its CPU and wall time
+  %timeit [-n N] [-r R] code
+                     run code (the rest of the line and of the cell) repeatedly and print
+                     the mean and standard deviation of the time per loop, like IPython
+  %env               list environment variables; %env NAME shows one; %env NAME=value sets one
+  %cd DIR            change the working directory (no DIR: home) and print it
+  %pwd               print the working directory
+  !command           run a shell command line with /bin/sh, streaming its output
+  name? / name??     documentation (with ?? also the source) of a package, member or
+                     session name, in the pager; Shift-Tab in the notebook shows the same
+
+Limits of the interpreter (yaegi, Go <= 1.22 semantics): no range over int or functions,
+types and methods cannot be redefined (%reset instead), only the compiled packages the
+kernel ships can be imported.`
+
+// lineMagic runs a magic other than %time and %timeit.
+func (s *Session) lineMagic(ctx context.Context, name, args string) error {
+	out := s.opts.Stdout
+	switch name {
+	case "help", "magic", "lsmagic":
+		io.WriteString(out, builtinMagicsHelp+"\n")
+		s.meta.RLock()
+		names := sortedKeys(s.magics)
+		if len(names) > 0 {
+			fmt.Fprintln(out, "\nMore magics:")
+			for _, n := range names {
+				fmt.Fprintf(out, "  %%%-16s %s\n", n, s.magics[n].help)
+			}
+		}
+		s.meta.RUnlock()
+		return nil
+	case "reset":
+		if err := s.reset(); err != nil {
+			return usageError(err.Error())
+		}
+		return nil
+	case "env":
+		return s.envMagic(args)
+	case "cd":
+		dir := args
+		if dir == "" || dir == "~" {
+			h, err := os.UserHomeDir()
+			if err != nil {
+				return usageError(err.Error())
+			}
+			dir = h
+		} else if strings.HasPrefix(dir, "~/") {
+			if h, err := os.UserHomeDir(); err == nil {
+				dir = h + dir[1:]
+			}
+		}
+		dir = unquote(dir)
+		if err := os.Chdir(dir); err != nil {
+			return usageError(err.Error())
+		}
+		fallthrough
+	case "pwd":
+		wd, err := os.Getwd()
+		if err != nil {
+			return usageError(err.Error())
+		}
+		fmt.Fprintln(out, wd)
+		return nil
+	}
+	s.meta.RLock()
+	m, ok := s.magics[name]
+	s.meta.RUnlock()
+	if !ok {
+		return usageError(fmt.Sprintf("Line magic function `%%%s` not found (see %%help).", name))
+	}
+	if err := m.fn(ctx, s, args); err != nil {
+		var ce *CellError
+		var stuck *StuckError
+		if errors.As(err, &ce) || errors.As(err, &stuck) {
+			return err
+		}
+		return usageError(fmt.Sprintf("%%%s: %v", name, err))
+	}
+	return nil
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// envMagic implements %env like IPython.
+func (s *Session) envMagic(args string) error {
+	out := s.opts.Stdout
+	if args == "" {
+		env := os.Environ()
+		sort.Strings(env)
+		for _, e := range env {
+			fmt.Fprintln(out, e)
+		}
+		return nil
+	}
+	name, value, set := strings.Cut(args, "=")
+	if !set {
+		name, value, set = strings.Cut(args, " ")
+	}
+	name = strings.TrimSpace(name)
+	if !set {
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return usageError("Environment does not have key: " + name)
+		}
+		fmt.Fprintln(out, v)
+		return nil
+	}
+	value = unquote(strings.TrimSpace(value))
+	if err := os.Setenv(name, value); err != nil {
+		return usageError(err.Error())
+	}
+	fmt.Fprintf(out, "env: %s=%s\n", name, value)
+	return nil
+}
+
+// shell runs a command line with /bin/sh, its output going to the
+// session's writers as it comes. A failing command is reported on stderr;
+// it does not fail the cell (as in IPython).
+func (s *Session) shell(ctx context.Context, line string) error {
+	if line == "" {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return errStopped
+	}
+	cmd := exec.Command("/bin/sh", "-c", line)
+	cmd.Stdout, cmd.Stderr = s.opts.Stdout, s.opts.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // to stop its children too
+	cmd.WaitDelay = 500 * time.Millisecond                // a background child may hold the pipes
+	if err := cmd.Start(); err != nil {
+		return usageError("!" + line + ": " + err.Error())
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		return errStopped
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		fmt.Fprintf(s.opts.Stderr, "(%s)\n", ee.ProcessState)
+		return nil
+	}
+	if err != nil {
+		fmt.Fprintf(s.opts.Stderr, "!%s: %v\n", line, err)
+	}
+	return nil
+}
+
+func cpuTimes() (user, sys time.Duration) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0, 0
+	}
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
+}
+
+// timeCell implements %time: run the body, then print its times.
+func (s *Session) timeCell(ctx context.Context, st *state, n int, body string) (Outcome, error) {
+	u0, s0 := cpuTimes()
+	t0 := time.Now()
+	out, err := s.runGo(ctx, st, newCellCode(n, body))
+	wall := time.Since(t0)
+	u1, s1 := cpuTimes()
+	if err != nil {
+		return out, err
+	}
+	user, sys := u1-u0, s1-s0
+	fmt.Fprintf(s.opts.Stdout, "CPU times: user %s, sys: %s, total: %s\nWall time: %s\n",
+		formatTime(user.Seconds()), formatTime(sys.Seconds()), formatTime((user + sys).Seconds()), formatTime(wall.Seconds()))
+	return out, nil
+}
+
+// formatTime formats seconds like IPython's _format_time.
+func formatTime(t float64) string {
+	if t >= 60 {
+		var parts []string
+		left := t
+		for _, u := range []struct {
+			suffix string
+			length float64
+		}{{"d", 86400}, {"h", 3600}, {"min", 60}, {"s", 1}} {
+			if v := int(left / u.length); v > 0 {
+				left = math.Mod(left, u.length)
+				parts = append(parts, strconv.Itoa(v)+u.suffix)
+			}
+			if left < 1 {
+				break
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	units := []string{"s", "ms", "µs", "ns"}
+	scale := []float64{1, 1e3, 1e6, 1e9}
+	order := 3
+	if t > 0 {
+		order = min(-int(math.Floor(math.Floor(math.Log10(t))/3)), 3)
+		order = max(order, 0)
+	}
+	return strconv.FormatFloat(t*scale[order], 'g', 3, 64) + " " + units[order]
+}
+
+// timeit implements %timeit [-n N] [-r R]: it compiles the code once and
+// runs it in batches, choosing the batch size like IPython (the first of
+// 1, 2, 5, 10, 20, 50, ... loops that takes at least 0.2 s).
+func (s *Session) timeit(ctx context.Context, st *state, n int, body, args string) error {
+	number, repeat := 0, 7
+	// Options come first on the magic's line; they are blanked in body.
+	for {
+		f := strings.Fields(args)
+		if len(f) < 2 || (f[0] != "-n" && f[0] != "-r") {
+			break
+		}
+		v, err := strconv.Atoi(f[1])
+		if err != nil || v < 1 {
+			return usageError("%timeit: " + f[0] + " needs a positive number")
+		}
+		if f[0] == "-n" {
+			number = v
+		} else {
+			repeat = v
+		}
+		i := strings.Index(body, f[0])
+		j := i + strings.Index(body[i:], f[1]) + len(f[1])
+		body = body[:i] + strings.Repeat(" ", j-i) + body[j:]
+		args = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(args, f[0])), f[1]))
+	}
+	c := newCellCode(n, body)
+	runs := groupRuns(splitCell(body))
+	if len(runs) == 0 {
+		return usageError("%timeit needs code to time")
+	}
+	prs := make([]*parsedRun, len(runs))
+	for i, r := range runs {
+		if r.decl {
+			return usageError("%timeit times statements; declare functions and types in another cell")
+		}
+		pr, err := parseRun(c, r)
+		if err != nil {
+			return err
+		}
+		prs[i] = pr
+	}
+	if err := s.checkCell(st, c, prs); err != nil {
+		return err
+	}
+	s.meta.Lock()
+	st.cells[n] = body
+	s.meta.Unlock()
+	start, end := runs[0].start, runs[len(runs)-1].end
+	line, col := c.pos(start)
+	// In a function literal, so that := makes locals, not globals.
+	src := ";func() {" + directive(n, line, col) + body[start:end] + "\n}()"
+	st.tap.take()
+	prog, err := compileSafe(st.in, src)
+	if err != nil {
+		return s.convert(st, c, prs[0], err, st.tap.take())
+	}
+	batch := func(loops int) (time.Duration, error) {
+		var d time.Duration
+		err := s.executeFunc(ctx, st, func() error {
+			t0 := time.Now()
+			for i := 0; i < loops; i++ {
+				if _, err := st.in.Execute(prog); err != nil {
+					return err
+				}
+				if ctx.Err() != nil {
+					return nil // stopped: executeFunc reports it
+				}
+			}
+			d = time.Since(t0)
+			return nil
+		})
+		if err != nil {
+			return 0, s.convert(st, c, prs[0], err, st.tap.take())
+		}
+		return d, nil
+	}
+	if number == 0 {
+	autorange: // 1, 2, 5, 10, 20, 50, ... loops
+		for i := 1; i < 1e9; i *= 10 {
+			for _, j := range []int{1, 2, 5} {
+				number = i * j
+				d, err := batch(number)
+				if err != nil {
+					return err
+				}
+				if d >= 200*time.Millisecond {
+					break autorange
+				}
+			}
+		}
+	}
+	per := make([]float64, repeat)
+	for i := range per {
+		d, err := batch(number)
+		if err != nil {
+			return err
+		}
+		per[i] = d.Seconds() / float64(number)
+	}
+	var mean, dev float64
+	for _, v := range per {
+		mean += v
+	}
+	mean /= float64(repeat)
+	for _, v := range per {
+		dev += (v - mean) * (v - mean)
+	}
+	dev = math.Sqrt(dev / float64(repeat))
+	fmt.Fprintf(s.opts.Stdout, "%s ± %s per loop (mean ± std. dev. of %d run%s, %s loop%s each)\n",
+		formatTime(mean), formatTime(dev), repeat, plural(repeat), thousands(number), plural(number))
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// thousands formats n with comma separators, as Python's "{:,}".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

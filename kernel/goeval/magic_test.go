@@ -1,0 +1,240 @@
+package goeval
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMagics(t *testing.T) {
+	s := newSession(t)
+
+	s.run("%help")
+	if !strings.Contains(s.out.String(), "%timeit") || !strings.Contains(s.out.String(), "%env") {
+		t.Errorf("%%help: %q", s.out.String())
+	}
+
+	s.out.Reset()
+	s.run("%env GOEVAL_MAGIC=hello world")
+	s.run("%env GOEVAL_MAGIC")
+	if got := s.out.String(); got != "env: GOEVAL_MAGIC=hello world\nhello world\n" {
+		t.Errorf("%%env: %q", got)
+	}
+	if os.Getenv("GOEVAL_MAGIC") != "hello world" {
+		t.Errorf("env not set")
+	}
+	s.out.Reset()
+	s.run("%env")
+	if !strings.Contains(s.out.String(), "GOEVAL_MAGIC=hello world\n") {
+		t.Errorf("%%env list lacks the variable")
+	}
+	if ce := s.fail("%env GOEVAL_NOT_SET_ANYWHERE"); ce.Name != "UsageError" {
+		t.Errorf("unset variable: %v", ce)
+	}
+	// Cells see the real environment.
+	if got := s.text("import \"os\"\nos.Getenv(\"GOEVAL_MAGIC\")"); got != `"hello world"` {
+		t.Errorf("os.Getenv in a cell: %s", got)
+	}
+
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	dir := t.TempDir()
+	s.out.Reset()
+	s.run("%cd " + dir)
+	real, _ := filepath.EvalSymlinks(dir)
+	if got := strings.TrimSpace(s.out.String()); got != dir && got != real {
+		t.Errorf("%%cd printed %q, want %q", got, dir)
+	}
+	if got := s.text("os.Getwd()"); got != "" {
+		t.Errorf("two results shown: %q", got)
+	}
+	if ce := s.fail("%cd /does/not/exist"); ce.Name != "UsageError" {
+		t.Errorf("%%cd to nowhere: %v", ce)
+	}
+	if ce := s.fail("%nosuchmagic"); !strings.Contains(ce.Value, "not found") {
+		t.Errorf("unknown magic: %v", ce)
+	}
+
+	// %reset, then magic lines followed by Go code in the same cell.
+	s.run("x := 1")
+	s.out.Reset()
+	o := s.run("%reset\n%env GOEVAL_R=1\n\nx := 2\nx * 21")
+	if !o.HasResult || o.Result.Data["text/plain"] != "42" {
+		t.Errorf("magics then code: %v", o.Result.Data)
+	}
+}
+
+func TestTimeMagics(t *testing.T) {
+	s := newSession(t)
+	s.run("func work() int { n := 0; for i := 0; i < 1000; i++ { n += i }; return n }")
+	o := s.run("%time\nv := work()\nv")
+	if !o.HasResult || o.Result.Data["text/plain"] != "499500" {
+		t.Errorf("%%time result: %v", o.Result.Data)
+	}
+	if !regexp.MustCompile(`(?m)^CPU times: user .+, sys: .+, total: .+\nWall time: [0-9.]+ (s|ms|µs|ns)\n$`).MatchString(s.out.String()) {
+		t.Errorf("%%time output: %q", s.out.String())
+	}
+	if got := s.text("v"); got != "499500" {
+		t.Errorf("%%time body's variables are kept: %s", got)
+	}
+	s.out.Reset()
+	s.run("%time v2 := work()")
+	if !strings.Contains(s.out.String(), "Wall time:") || s.text("v2") != "499500" {
+		t.Errorf("%%time on one line: %q", s.out.String())
+	}
+
+	s.out.Reset()
+	s.run("%timeit -n 20 -r 3 work()")
+	re := regexp.MustCompile(`^[0-9.]+ (s|ms|µs|ns) ± [0-9.]+ (s|ms|µs|ns) per loop \(mean ± std\. dev\. of 3 runs, 20 loops each\)\n$`)
+	if !re.MatchString(s.out.String()) {
+		t.Errorf("%%timeit output: %q", s.out.String())
+	}
+	s.out.Reset()
+	start := time.Now()
+	s.run("%%timeit\nz := work()\n_ = z")
+	re = regexp.MustCompile(`per loop \(mean ± std\. dev\. of 7 runs, ([0-9,]+) loops? each\)\n$`)
+	m := re.FindStringSubmatch(s.out.String())
+	if m == nil {
+		t.Fatalf("%%timeit auto output: %q", s.out.String())
+	}
+	if n := strings.ReplaceAll(m[1], ",", ""); !regexp.MustCompile(`^(1|2|5)0*$`).MatchString(n) {
+		t.Errorf("loops %s not in the 1, 2, 5, 10, ... series", m[1])
+	}
+	if d := time.Since(start); d < 7*200*time.Millisecond {
+		t.Errorf("%%timeit took %v, less than 7 runs of 0.2 s", d)
+	}
+	if ce := s.fail("%timeit z"); ce == nil {
+		t.Errorf("%%timeit of an undefined name succeeded (z was local)")
+	}
+	if ce := s.fail("%timeit func f() {}"); ce.Name != "UsageError" {
+		t.Errorf("%%timeit of a declaration: %v", ce)
+	}
+	// Interrupting %timeit.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := s.Execute(ctx, "%timeit for {}"); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("interrupted %%timeit: %v", err)
+	}
+}
+
+func TestFormatTime(t *testing.T) {
+	tests := []struct {
+		s    float64
+		want string
+	}{
+		{0.0132, "13.2 ms"},
+		{2.5, "2.5 s"},
+		{0.000245, "245 µs"},
+		{3e-8, "30 ns"},
+		{0, "0 ns"},
+		{125, "2min 5s"},
+		{1e-12, "0.001 ns"},
+	}
+	for _, tc := range tests {
+		if got := formatTime(tc.s); got != tc.want {
+			t.Errorf("formatTime(%v) = %q, want %q", tc.s, got, tc.want)
+		}
+	}
+	if got := thousands(1234567); got != "1,234,567" {
+		t.Errorf("thousands = %q", got)
+	}
+}
+
+func TestShell(t *testing.T) {
+	s := newSession(t)
+	o := s.run("!echo out; echo err >&2\n!exit 3\nx := 1\nx")
+	if s.out.String() != "out\n" {
+		t.Errorf("stdout %q", s.out.String())
+	}
+	if got := s.err.String(); !strings.Contains(got, "err\n") || !strings.Contains(got, "exit status 3") {
+		t.Errorf("stderr %q", got)
+	}
+	if !o.HasResult || o.Result.Data["text/plain"] != "1" {
+		t.Errorf("Go after shell lines: %v", o.Result.Data)
+	}
+	// Output streams while the command runs.
+	w := &syncBuffer{}
+	s2 := newSession(t, func(o *Options) { o.Stdout = w })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s2.run("!echo first; sleep 1; echo second")
+	}()
+	deadline := time.Now().Add(900 * time.Millisecond)
+	for !strings.Contains(w.String(), "first") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(w.String(), "first") || strings.Contains(w.String(), "second") {
+		t.Errorf("output not streamed: %q", w.String())
+	}
+	<-done
+	// Interrupting a command kills it.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := s.Execute(ctx, "!sleep 30"); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("interrupted command: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("interrupt took %v", d)
+	}
+}
+
+func TestRegisterMagic(t *testing.T) {
+	s := newSession(t)
+	s.RegisterMagic("double", "print twice the value of a Go expression", func(ctx context.Context, s *Session, args string) error {
+		o, err := s.Execute(ctx, "("+args+") * 2")
+		if err != nil {
+			return err
+		}
+		_, err = s.Stdout().Write([]byte(o.Result.Data["text/plain"].(string) + "\n"))
+		return err
+	})
+	s.run("n := 4")
+	s.run("%double n + 1")
+	if got := s.out.String(); got != "10\n" {
+		t.Errorf("custom magic printed %q", got)
+	}
+	s.out.Reset()
+	s.run("%help")
+	if !strings.Contains(s.out.String(), "%double") {
+		t.Errorf("%%help does not list %%double")
+	}
+}
+
+func TestHelpQuery(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"strings\"\n// Add adds.\nfunc Add(a, b int) int { return a + b }")
+	tests := []struct {
+		code, want string
+	}{
+		{"strings.Repeat?", "func strings.Repeat(s string, count int) string"},
+		{"?strings.Repeat", "copies of the string s"},
+		{"Add?", "func Add(a, b int) int"},
+		{"Add??", "return a + b"},
+		{"strings?", "package strings"},
+		{"len?", "func len(v Type) int"},
+	}
+	for _, tc := range tests {
+		o := s.run(tc.code)
+		if len(o.Payload) != 1 {
+			t.Errorf("%q: payload %v", tc.code, o.Payload)
+			continue
+		}
+		p := o.Payload[0]
+		text, _ := p["data"].(map[string]any)["text/plain"].(string)
+		if p["source"] != "page" || p["start"] != 0 || !strings.Contains(text, tc.want) {
+			t.Errorf("%q: payload %v, want text with %q", tc.code, p, tc.want)
+		}
+	}
+	s.out.Reset()
+	o := s.run("nothingHere?")
+	if len(o.Payload) != 0 || !strings.Contains(s.out.String(), "Object `nothingHere` not found.") {
+		t.Errorf("unknown name: %v %q", o.Payload, s.out.String())
+	}
+}
