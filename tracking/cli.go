@@ -1,0 +1,741 @@
+package tracking
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const runsUsage = `usage: gopherlab runs <command> [flags] [args]
+
+Commands:
+  list                 list runs, newest first
+  show RUN             show one run: params, metrics, tags, artifacts, datasets, code
+  compare RUN RUN...   params and latest metrics side by side
+  export               write runs (or metric histories with -history) as CSV or JSON
+  experiments          list experiments
+
+RUN is a run id or a unique prefix of it (8 characters are shown by list).
+
+Flags:
+  -db PATH             tracking database (default $GOPHERLAB_DB or ./gopherlab.db)
+  -experiment NAME     only runs of this experiment
+  -filter EXPR         e.g. 'metrics.accuracy > 0.9 and (params.model = "forest" or params.model = "knn")'
+  -order EXPR          e.g. 'metrics.accuracy DESC, start_time'
+  -limit N             at most N runs (list: default 50; 0 for all)
+  -columns LIST        extra list columns, e.g. metrics.accuracy,params.model
+  -format FORMAT       table, json or csv (compare also: html)
+  -history             export: one row per metric point instead of one per run
+
+Filters compare metrics.X (latest value), params.X, tags.X and the attributes
+run_id, name, status, experiment, parent_run_id, start_time, end_time, duration,
+error, notebook, execution_count, source, go_version, seed with = != < <= > >=,
+LIKE, ILIKE, IN (...), IS [NOT] NULL, combined with AND, OR, NOT and parentheses.
+`
+
+type runsFlags struct {
+	db, experiment, filter, order, columns, format string
+	limit                                          int
+	history                                        bool
+}
+
+// RunsCommand implements "gopherlab runs list|show|compare|export|experiments".
+// args are the words after "runs"; output goes to stdout.
+func RunsCommand(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		io.WriteString(stdout, runsUsage)
+		if len(args) == 0 {
+			return errors.New("runs: missing command (list, show, compare, export, experiments)")
+		}
+		return nil
+	}
+	cmd := args[0]
+	var f runsFlags
+	fs := flag.NewFlagSet("runs "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&f.db, "db", DefaultDBPath(), "")
+	fs.StringVar(&f.experiment, "experiment", "", "")
+	fs.StringVar(&f.filter, "filter", "", "")
+	fs.StringVar(&f.order, "order", "", "")
+	fs.StringVar(&f.columns, "columns", "", "")
+	fs.StringVar(&f.format, "format", "", "")
+	fs.IntVar(&f.limit, "limit", -1, "")
+	fs.BoolVar(&f.history, "history", false, "")
+	pos, err := parseInterspersed(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		io.WriteString(stdout, runsUsage)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("runs %s: %v (see gopherlab runs help)", cmd, err)
+	}
+	run := map[string]func(*Store, runsFlags, []string, io.Writer) error{
+		"list":        runsList,
+		"ls":          runsList,
+		"show":        runsShow,
+		"compare":     runsCompare,
+		"export":      runsExport,
+		"experiments": runsExperiments,
+	}[cmd]
+	if run == nil {
+		return fmt.Errorf("runs: unknown command %q (want list, show, compare, export or experiments)", cmd)
+	}
+	s, err := openExisting(f.db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	// Buffer so a failure does not leave half a table behind.
+	var out bytes.Buffer
+	if err := run(s, f, pos, &out); err != nil {
+		return fmt.Errorf("runs %s: %w", cmd, explain(err))
+	}
+	_, err = stdout.Write(out.Bytes())
+	return err
+}
+
+// openExisting opens a database that must already exist: a command that
+// only reads should not create an empty database by accident.
+func openExisting(path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no tracking database at %s (use -db PATH or set %s)", path, EnvDB)
+	}
+	return Open(path)
+}
+
+// explain adds the caret line to filter errors.
+func explain(err error) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%w\n  %s", err, strings.ReplaceAll(pe.Context(), "\n", "\n  "))
+	}
+	return err
+}
+
+// parseInterspersed parses flags that may come before, between or after
+// positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func checkFormat(format string, allowed ...string) (string, error) {
+	if format == "" {
+		return allowed[0], nil
+	}
+	for _, a := range allowed {
+		if format == a {
+			return format, nil
+		}
+	}
+	return "", fmt.Errorf("-format %s: want %s", format, strings.Join(allowed, ", "))
+}
+
+func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected argument %q (filters go in -filter)", pos[0])
+	}
+	format, err := checkFormat(f.format, "table", "json", "csv")
+	if err != nil {
+		return err
+	}
+	limit := f.limit
+	if limit < 0 {
+		limit = 50
+	}
+	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
+	if err != nil {
+		return err
+	}
+	cols, err := listColumns(f, runs)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		return writeJSON(w, runsJSON(runs))
+	case "csv":
+		head := append([]string{"run_id", "experiment", "name", "status", "start_time", "end_time", "duration_seconds"}, colNames(cols)...)
+		rows := [][]string{head}
+		for i := range runs {
+			r := &runs[i]
+			row := []string{r.ID, r.Experiment, r.Name, r.Status, formatTime(r.StartTime), formatTime(r.EndTime),
+				strconv.FormatFloat(r.Duration().Seconds(), 'f', 3, 64)}
+			rows = append(rows, append(row, colValues(cols, r)...))
+		}
+		return writeCSV(w, rows)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(w, "no runs match")
+		return nil
+	}
+	head := append([]string{"RUN", "EXPERIMENT", "NAME", "STATUS", "STARTED", "DURATION"}, colNames(cols)...)
+	rows := [][]string{head}
+	for i := range runs {
+		r := &runs[i]
+		name := r.Name
+		if r.ParentID != "" {
+			name = "  " + name // children indented under their trial
+		}
+		row := []string{r.ShortID(), r.Experiment, name, r.Status, r.StartTime.Local().Format("2006-01-02 15:04:05"), formatDuration(r.Duration())}
+		rows = append(rows, append(row, colValues(cols, r)...))
+	}
+	var b strings.Builder
+	writeTextTable(&b, rows)
+	io.WriteString(w, b.String())
+	if limit > 0 && len(runs) == limit {
+		fmt.Fprintf(w, "(first %d runs; -limit 0 shows all)\n", limit)
+	}
+	return nil
+}
+
+// listColumns returns the extra columns of a list: -columns, or the
+// metrics of the listed runs (at most 6).
+func listColumns(f runsFlags, runs []RunInfo) ([]fieldRef, error) {
+	if f.columns != "" {
+		var cols []fieldRef
+		for _, c := range strings.Split(f.columns, ",") {
+			c = strings.TrimSpace(c)
+			if c == "" {
+				continue
+			}
+			terms, err := parseOrder(c)
+			if err != nil || len(terms) != 1 || terms[0].desc {
+				if err == nil {
+					err = fmt.Errorf("bad column %q", c)
+				}
+				return nil, fmt.Errorf("-columns: %w", err)
+			}
+			cols = append(cols, terms[0].f)
+		}
+		return cols, nil
+	}
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range runs {
+		for k := range r.Metrics {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	if len(keys) > 6 {
+		keys = keys[:6]
+	}
+	cols := make([]fieldRef, len(keys))
+	for i, k := range keys {
+		cols[i] = fieldRef{kind: fMetric, key: k}
+	}
+	return cols, nil
+}
+
+func colNames(cols []fieldRef) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name()
+	}
+	return out
+}
+
+func colValues(cols []fieldRef, r *RunInfo) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = fieldValue(c, r)
+	}
+	return out
+}
+
+// fieldValue is the text of a field of a run, "" if it has none.
+func fieldValue(c fieldRef, r *RunInfo) string {
+	switch c.kind {
+	case fMetric:
+		if v, ok := r.Metrics[c.key]; ok {
+			return FormatMetric(v)
+		}
+	case fParam:
+		return r.Params[c.key]
+	case fTag:
+		return r.Tags[c.key]
+	case fAttr:
+		switch c.key {
+		case "run_id":
+			return r.ID
+		case "name":
+			return r.Name
+		case "status":
+			return r.Status
+		case "experiment":
+			return r.Experiment
+		case "parent_run_id":
+			return r.ParentID
+		case "start_time":
+			return formatTime(r.StartTime)
+		case "end_time":
+			return formatTime(r.EndTime)
+		case "duration":
+			return formatDuration(r.Duration())
+		case "error":
+			return r.Error
+		case "notebook":
+			return r.Notebook
+		case "execution_count":
+			return strconv.Itoa(r.ExecutionCount)
+		case "source":
+			return firstLine(r.Source)
+		case "go_version":
+			return r.GoVersion
+		case "seed":
+			if r.HasSeed {
+				return strconv.FormatInt(r.Seed, 10)
+			}
+		}
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// jsonNumber keeps NaN and infinities, which JSON cannot represent, as
+// the strings "NaN", "+Inf" and "-Inf".
+func jsonNumber(v float64) interface{} {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return FormatMetric(v)
+	}
+	return v
+}
+
+type runJSON struct {
+	RunID          string                 `json:"run_id"`
+	Experiment     string                 `json:"experiment"`
+	Name           string                 `json:"name"`
+	Status         string                 `json:"status"`
+	ParentRunID    string                 `json:"parent_run_id,omitempty"`
+	StartTime      string                 `json:"start_time"`
+	EndTime        string                 `json:"end_time,omitempty"`
+	Duration       float64                `json:"duration_seconds"`
+	Error          string                 `json:"error,omitempty"`
+	Params         map[string]string      `json:"params"`
+	Metrics        map[string]interface{} `json:"metrics"`
+	Tags           map[string]string      `json:"tags"`
+	Source         string                 `json:"source,omitempty"`
+	Notebook       string                 `json:"notebook,omitempty"`
+	ExecutionCount int                    `json:"execution_count,omitempty"`
+	GoVersion      string                 `json:"go_version,omitempty"`
+	Modules        map[string]string      `json:"modules,omitempty"`
+	Seed           *int64                 `json:"seed,omitempty"`
+	Owner          string                 `json:"owner,omitempty"`
+
+	History   map[string][]pointJSON `json:"history,omitempty"`
+	Artifacts []artifactJSON         `json:"artifacts,omitempty"`
+	Inputs    []inputJSON            `json:"inputs,omitempty"`
+	Children  []string               `json:"children,omitempty"`
+}
+
+type pointJSON struct {
+	Step      int         `json:"step"`
+	Value     interface{} `json:"value"`
+	Timestamp string      `json:"timestamp"`
+}
+
+type artifactJSON struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Path   string `json:"path"`
+}
+
+type inputJSON struct {
+	Role    string   `json:"role"`
+	Name    string   `json:"name"`
+	SHA256  string   `json:"sha256"`
+	Format  string   `json:"format"`
+	Rows    int      `json:"rows"`
+	Cols    int      `json:"cols"`
+	Columns []string `json:"columns"`
+}
+
+func toJSON(r *RunInfo) runJSON {
+	j := runJSON{
+		RunID: r.ID, Experiment: r.Experiment, Name: r.Name, Status: r.Status, ParentRunID: r.ParentID,
+		StartTime: formatTime(r.StartTime), EndTime: formatTime(r.EndTime), Duration: r.Duration().Seconds(),
+		Error: r.Error, Params: r.Params, Metrics: map[string]interface{}{}, Tags: r.Tags,
+		Source: r.Source, Notebook: r.Notebook, ExecutionCount: r.ExecutionCount, GoVersion: r.GoVersion, Modules: r.Modules,
+	}
+	for k, v := range r.Metrics {
+		j.Metrics[k] = jsonNumber(v)
+	}
+	if r.HasSeed {
+		seed := r.Seed
+		j.Seed = &seed
+	}
+	if r.OwnerPID != 0 {
+		j.Owner = fmt.Sprintf("pid %d on %s", r.OwnerPID, r.OwnerHost)
+	}
+	return j
+}
+
+func runsJSON(runs []RunInfo) []runJSON {
+	out := make([]runJSON, len(runs))
+	for i := range runs {
+		out[i] = toJSON(&runs[i])
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v interface{}) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func writeCSV(w io.Writer, rows [][]string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.WriteAll(rows); err != nil {
+		return err
+	}
+	return cw.Error()
+}
+
+func runsShow(s *Store, f runsFlags, pos []string, w io.Writer) error {
+	if len(pos) != 1 {
+		return errors.New("want exactly one run id")
+	}
+	format, err := checkFormat(f.format, "table", "json")
+	if err != nil {
+		return err
+	}
+	r, err := s.GetRun(pos[0])
+	if err != nil {
+		return err
+	}
+	arts, err := s.Artifacts(r.ID)
+	if err != nil {
+		return err
+	}
+	ins, err := s.Inputs(r.ID)
+	if err != nil {
+		return err
+	}
+	kids, err := s.Children(r.ID)
+	if err != nil {
+		return err
+	}
+	counts, err := s.MetricCount(r.ID)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		j := toJSON(r)
+		for _, a := range arts {
+			j.Artifacts = append(j.Artifacts, artifactJSON{a.Name, a.Kind, a.SHA256, a.Size, a.Path})
+		}
+		for _, in := range ins {
+			j.Inputs = append(j.Inputs, inputJSON{in.Role, in.Name, in.SHA256, in.Format, in.Rows, in.Cols, in.Columns})
+		}
+		for _, k := range kids {
+			j.Children = append(j.Children, k.ID)
+		}
+		return writeJSON(w, j)
+	}
+	var b strings.Builder
+	rows := [][]string{
+		{"run", r.ID},
+		{"name", r.Name},
+		{"experiment", r.Experiment},
+		{"status", r.Status},
+		{"started", r.StartTime.Local().Format("2006-01-02 15:04:05.000 MST")},
+	}
+	if !r.EndTime.IsZero() {
+		rows = append(rows, []string{"ended", r.EndTime.Local().Format("2006-01-02 15:04:05.000 MST")})
+	}
+	rows = append(rows, []string{"duration", formatDuration(r.Duration())})
+	if r.ParentID != "" {
+		rows = append(rows, []string{"parent", r.ParentID})
+	}
+	if r.Error != "" {
+		rows = append(rows, []string{"error", r.Error})
+	}
+	if r.HasSeed {
+		rows = append(rows, []string{"seed", strconv.FormatInt(r.Seed, 10)})
+	}
+	if r.Notebook != "" || r.ExecutionCount != 0 {
+		rows = append(rows, []string{"notebook", fmt.Sprintf("%s [%d]", r.Notebook, r.ExecutionCount)})
+	}
+	rows = append(rows, []string{"go", r.GoVersion}, []string{"owner", fmt.Sprintf("pid %d on %s", r.OwnerPID, r.OwnerHost)})
+	writeTextTable(&b, rows)
+	section := func(title string, rows [][]string) {
+		if len(rows) == 0 {
+			return
+		}
+		b.WriteString("\n" + title + "\n")
+		for i := range rows {
+			rows[i][0] = "  " + rows[i][0]
+		}
+		writeTextTable(&b, rows)
+	}
+	var ps [][]string
+	for _, k := range sortedKeys(r.Params) {
+		ps = append(ps, []string{k, r.Params[k]})
+	}
+	section("params", ps)
+	var ms [][]string
+	mkeys := make([]string, 0, len(r.Metrics))
+	for k := range r.Metrics {
+		mkeys = append(mkeys, k)
+	}
+	sort.Strings(mkeys)
+	for _, k := range mkeys {
+		ms = append(ms, []string{k, FormatMetric(r.Metrics[k]), fmt.Sprintf("(%d points)", counts[k])})
+	}
+	section("metrics (latest value)", ms)
+	var ts [][]string
+	for _, k := range sortedKeys(r.Tags) {
+		ts = append(ts, []string{k, r.Tags[k]})
+	}
+	section("tags", ts)
+	var as [][]string
+	for _, a := range arts {
+		as = append(as, []string{a.Name, a.Kind, formatBytes(a.Size), a.SHA256[:12], a.Path})
+	}
+	section("artifacts (under "+s.ArtifactDir()+")", as)
+	var is [][]string
+	for _, in := range ins {
+		is = append(is, []string{in.Role, in.Name, fmt.Sprintf("%d rows x %d cols", in.Rows, in.Cols), in.SHA256[:12]})
+	}
+	section("datasets", is)
+	var cs [][]string
+	for _, k := range kids {
+		cs = append(cs, []string{k.ShortID(), k.Name, k.Status})
+	}
+	section("child runs", cs)
+	if r.Source != "" {
+		b.WriteString("\nsource\n")
+		for _, line := range strings.Split(strings.TrimRight(r.Source, "\n"), "\n") {
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	io.WriteString(w, b.String())
+	return nil
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func runsCompare(s *Store, f runsFlags, pos []string, w io.Writer) error {
+	if len(pos) == 0 {
+		return errors.New("want at least one run id")
+	}
+	format, err := checkFormat(f.format, "table", "json", "csv", "html")
+	if err != nil {
+		return err
+	}
+	c, err := s.Compare(pos)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		return writeJSON(w, struct {
+			Runs    []runJSON `json:"runs"`
+			Params  []string  `json:"params"`
+			Metrics []string  `json:"metrics"`
+		}{runsJSON(c.Runs), c.Params, c.Metrics})
+	case "csv":
+		rows := c.Rows()
+		rows[0][0] = "field"
+		return writeCSV(w, rows)
+	case "html":
+		_, err := io.WriteString(w, c.HTML()+"\n")
+		return err
+	}
+	_, err = io.WriteString(w, c.String())
+	return err
+}
+
+func runsExport(s *Store, f runsFlags, pos []string, w io.Writer) error {
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected argument %q", pos[0])
+	}
+	format, err := checkFormat(f.format, "csv", "json")
+	if err != nil {
+		return err
+	}
+	limit := max(f.limit, 0)
+	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
+	if err != nil {
+		return err
+	}
+	if f.history {
+		return exportHistory(s, runs, format, w)
+	}
+	if format == "json" {
+		return writeJSON(w, runsJSON(runs))
+	}
+	var params, tags []map[string]string
+	metrics := map[string]bool{}
+	for _, r := range runs {
+		params = append(params, r.Params)
+		tags = append(tags, r.Tags)
+		for k := range r.Metrics {
+			metrics[k] = true
+		}
+	}
+	var cols []fieldRef
+	for _, k := range sortedKeys(params...) {
+		cols = append(cols, fieldRef{kind: fParam, key: k})
+	}
+	mkeys := make([]string, 0, len(metrics))
+	for k := range metrics {
+		mkeys = append(mkeys, k)
+	}
+	sort.Strings(mkeys)
+	for _, k := range mkeys {
+		cols = append(cols, fieldRef{kind: fMetric, key: k})
+	}
+	for _, k := range sortedKeys(tags...) {
+		cols = append(cols, fieldRef{kind: fTag, key: k})
+	}
+	head := []string{"run_id", "experiment", "name", "status", "parent_run_id", "start_time", "end_time", "duration_seconds", "error"}
+	rows := [][]string{append(head, colNames(cols)...)}
+	for i := range runs {
+		r := &runs[i]
+		row := []string{r.ID, r.Experiment, r.Name, r.Status, r.ParentID, formatTime(r.StartTime), formatTime(r.EndTime),
+			strconv.FormatFloat(r.Duration().Seconds(), 'f', 3, 64), r.Error}
+		for _, c := range cols {
+			v := fieldValue(c, r)
+			if c.kind == fMetric && v != "" {
+				v = strconv.FormatFloat(r.Metrics[c.key], 'g', -1, 64) // full precision for export
+			}
+			row = append(row, v)
+		}
+		rows = append(rows, row)
+	}
+	return writeCSV(w, rows)
+}
+
+// exportHistory writes every metric point of the runs.
+func exportHistory(s *Store, runs []RunInfo, format string, w io.Writer) error {
+	if format == "json" {
+		out := runsJSON(runs)
+		for i := range runs {
+			out[i].History = map[string][]pointJSON{}
+			for k := range runs[i].Metrics {
+				h, err := s.MetricHistory(runs[i].ID, k)
+				if err != nil {
+					return err
+				}
+				pts := make([]pointJSON, h.Len())
+				for j := range pts {
+					pts[j] = pointJSON{h.Steps[j], jsonNumber(h.Values[j]), formatTime(h.Times[j])}
+				}
+				out[i].History[k] = pts
+			}
+		}
+		return writeJSON(w, out)
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"run_id", "run_name", "key", "step", "value", "timestamp"})
+	for _, r := range runs {
+		keys := make([]string, 0, len(r.Metrics))
+		for k := range r.Metrics {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			h, err := s.MetricHistory(r.ID, k)
+			if err != nil {
+				return err
+			}
+			for j := 0; j < h.Len(); j++ {
+				cw.Write([]string{r.ID, r.Name, k, strconv.Itoa(h.Steps[j]), strconv.FormatFloat(h.Values[j], 'g', -1, 64), formatTime(h.Times[j])})
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func runsExperiments(s *Store, f runsFlags, pos []string, w io.Writer) error {
+	format, err := checkFormat(f.format, "table", "json", "csv")
+	if err != nil {
+		return err
+	}
+	exps, err := s.Experiments()
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		type expJSON struct {
+			Name    string `json:"name"`
+			Created string `json:"created"`
+			Runs    int    `json:"runs"`
+		}
+		out := []expJSON{}
+		for _, e := range exps {
+			out = append(out, expJSON{e.Name, formatTime(e.Created), e.Runs})
+		}
+		return writeJSON(w, out)
+	case "csv":
+		rows := [][]string{{"name", "created", "runs"}}
+		for _, e := range exps {
+			rows = append(rows, []string{e.Name, formatTime(e.Created), strconv.Itoa(e.Runs)})
+		}
+		return writeCSV(w, rows)
+	}
+	rows := [][]string{{"EXPERIMENT", "RUNS", "CREATED"}}
+	for _, e := range exps {
+		rows = append(rows, []string{e.Name, strconv.Itoa(e.Runs), e.Created.Local().Format("2006-01-02 15:04")})
+	}
+	var b strings.Builder
+	writeTextTable(&b, rows)
+	_, err = io.WriteString(w, b.String())
+	return err
+}
