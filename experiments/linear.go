@@ -279,7 +279,7 @@ func (m *LogisticRegression) Fit(X *mat.Dense, y []float64) error {
 		K = 1
 	}
 	obj := &logObjective{X: X, y: yi, n: n, p: p, K: K, lambda: lambda, intercept: !m.NoIntercept}
-	obj.parts = chunks(n, workers(m.Workers), 2048)
+	obj.parts = chunks(n, workers(m.Workers), 512)
 	obj.nw = m.Workers
 	dim := K * (p + 1)
 	prob := optimize.Problem{Func: obj.fun, Grad: obj.grad}
@@ -433,7 +433,7 @@ func (o *logObjective) binaryChunk(x, g []float64, lo, hi int) float64 {
 
 func (o *logObjective) softmaxChunk(x, g []float64, lo, hi int) float64 {
 	p, K := o.p, o.K
-	const block = 256
+	const block = 1024
 	zb := make([]float64, block*K)
 	// W is K×(p+1) with the intercept in the last column.
 	W := blas64.General{Rows: K, Cols: p, Stride: p + 1, Data: x}
@@ -455,15 +455,18 @@ func (o *logObjective) softmaxChunk(x, g []float64, lo, hi int) float64 {
 				z[k] += x[k*(p+1)+p]
 				mx = max(mx, z[k])
 			}
+			yk := o.y[s+r]
+			zy := z[yk]
 			var sum float64
 			for k := range z {
-				sum += math.Exp(z[k] - mx)
+				e := math.Exp(z[k] - mx)
+				z[k] = e
+				sum += e
 			}
-			lse := mx + math.Log(sum)
-			yk := o.y[s+r]
-			loss += lse - z[yk]
+			loss += mx + math.Log(sum) - zy
+			inv := 1 / sum
 			for k := range z {
-				d := math.Exp(z[k] - lse)
+				d := z[k] * inv
 				if k == yk {
 					d--
 				}

@@ -1,0 +1,98 @@
+"""scikit-learn side of the gopherlab ML benchmark (see main.go).
+
+Reads manifest.json and the raw float64 files the Go program wrote, runs
+the same models on the same folds, and prints a JSON list of results
+(dataset, model, metric, score, seconds) on stdout. Times count fitting
+and predicting only. Usage: python3 sklearn_bench.py WORKDIR
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+
+def new_model(d, name):
+    """Mirror of newModel in main.go."""
+    large = d["n"] > 10000
+    clf = d["task"] == "classification"
+    if name == "logreg":
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    if name == "knn":
+        m = KNeighborsClassifier(n_jobs=-1) if clf else KNeighborsRegressor(n_jobs=-1)
+        return make_pipeline(StandardScaler(), m)
+    if name == "tree":
+        depth = 12 if large else None
+        return DecisionTreeClassifier(max_depth=depth, random_state=0) if clf else DecisionTreeRegressor(max_depth=depth, random_state=0)
+    if name == "forest":
+        trees, depth = (20, 16) if large else (100, None)
+        if clf:
+            return RandomForestClassifier(n_estimators=trees, max_depth=depth, n_jobs=-1, random_state=0)
+        feats = d["p"] // 3 if large else 1.0
+        return RandomForestRegressor(n_estimators=trees, max_depth=depth, max_features=feats, n_jobs=-1, random_state=0)
+    if name == "nb":
+        return GaussianNB()
+    if name == "linreg":
+        return LinearRegression()
+    if name == "ridge":
+        return Ridge(alpha=1.0)
+    if name == "kmeans":
+        return KMeans(n_clusters=8, n_init=1, random_state=0)
+    raise ValueError(name)
+
+
+def main():
+    work = sys.argv[1]
+    with open(os.path.join(work, "manifest.json")) as f:
+        manifest = json.load(f)
+    results = []
+    for d in manifest["datasets"]:
+        X = np.fromfile(os.path.join(work, d["x"]), dtype="<f8").reshape(d["n"], d["p"])
+        y = np.fromfile(os.path.join(work, d["y"]), dtype="<f8")
+        for name in d["models"]:
+            metric = "accuracy" if d["task"] == "classification" else "rmse"
+            if name == "kmeans":
+                metric = "inertia"
+            total, score, err = 0.0, 0.0, ""
+            try:
+                for test in d["folds"]:
+                    mask = np.ones(d["n"], dtype=bool)
+                    mask[test] = False
+                    Xtr, ytr = X[mask], y[mask]
+                    Xte, yte = X[test], y[test]
+                    if name == "knn" and len(test) > 2000:
+                        Xte, yte = Xte[:2000], yte[:2000]
+                    m = new_model(d, name)
+                    t0 = time.perf_counter()
+                    m.fit(Xtr, ytr)
+                    pred = m.predict(Xte) if name != "kmeans" else None
+                    total += time.perf_counter() - t0
+                    if metric == "accuracy":
+                        score += accuracy_score(yte, pred)
+                    elif metric == "rmse":
+                        score += mean_squared_error(yte, pred) ** 0.5
+                    else:
+                        score += m.inertia_
+                score /= len(d["folds"])
+            except Exception as e:  # report, keep going
+                err = repr(e)
+            print("sklearn %-15s %-8s %s=%.4f %.3fs %s" % (d["name"], name, metric, score, total, err), file=sys.stderr)
+            results.append({"dataset": d["name"], "model": name, "metric": metric,
+                            "score": score, "seconds": total, "error": err})
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    import warnings
+    warnings.filterwarnings("ignore")
+    main()

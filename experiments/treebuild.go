@@ -1,0 +1,539 @@
+package experiments
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// binnedData is a feature matrix turned into per-column integer codes and
+// each column's row order, computed once and shared by the trees of a
+// forest. In exact mode (MaxBins 0, or fewer distinct values than
+// MaxBins) each distinct value is its own code and the trees are CART on
+// raw values, as scikit-learn grows them; otherwise values fall into
+// MaxBins quantile bins.
+type binnedData struct {
+	n, p   int
+	codes  [][]uint32  // per feature, per row
+	order  [][]int32   // per feature, rows sorted by value
+	binMin [][]float64 // per feature, per code: smallest value
+	binMax [][]float64 // largest value
+}
+
+// sortedOrder returns the rows of col sorted by value (ties by row), by
+// LSD radix sort on order-preserving integer keys for long columns.
+func sortedOrder(col []float64) []int32 {
+	n := len(col)
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	if n < 2048 {
+		slices.SortStableFunc(idx, func(a, b int32) int {
+			switch x, y := col[a], col[b]; {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+			return 0
+		})
+		return idx
+	}
+	keys := make([]uint64, n)
+	for i, v := range col {
+		b := math.Float64bits(v + 0) // +0 folds -0 into 0
+		if b>>63 == 1 {
+			b = ^b
+		} else {
+			b |= 1 << 63
+		}
+		keys[i] = b
+	}
+	tmpIdx := make([]int32, n)
+	var count [1 << 16]int
+	for shift := uint(0); shift < 64; shift += 16 {
+		clear(count[:])
+		for _, i := range idx {
+			count[(keys[i]>>shift)&0xffff]++
+		}
+		// Skip a pass where every key has the same digit.
+		if count[(keys[idx[0]]>>shift)&0xffff] == n {
+			continue
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, i := range idx {
+			d := (keys[i] >> shift) & 0xffff
+			tmpIdx[count[d]] = i
+			count[d]++
+		}
+		idx, tmpIdx = tmpIdx, idx
+	}
+	return idx
+}
+
+func binData(X *mat.Dense, maxBins, nw int) (*binnedData, error) {
+	n, p := X.Dims()
+	b := &binnedData{n: n, p: p, codes: make([][]uint32, p), order: make([][]int32, p),
+		binMin: make([][]float64, p), binMax: make([][]float64, p)}
+	err := parallel(p, nw, func(f int) error {
+		col := mat.Col(nil, f, X)
+		order := sortedOrder(col)
+		codes := make([]uint32, n)
+		// Distinct values in order.
+		var uniq []float64
+		for _, i := range order {
+			if v := col[i]; len(uniq) == 0 || v != uniq[len(uniq)-1] {
+				uniq = append(uniq, v)
+			}
+		}
+		b.order[f] = order
+		if maxBins <= 0 || len(uniq) <= maxBins {
+			k := -1
+			var last float64
+			for _, i := range order {
+				if k < 0 || col[i] != last {
+					k++
+					last = col[i]
+				}
+				codes[i] = uint32(k)
+			}
+			b.codes[f], b.binMin[f], b.binMax[f] = codes, uniq, uniq
+			return nil
+		}
+		// Quantile bins: bin c holds values in (edges[c-1], edges[c]].
+		var edges []float64
+		for q := 1; q < maxBins; q++ {
+			e := col[order[q*n/maxBins]]
+			if len(edges) == 0 || e > edges[len(edges)-1] {
+				edges = append(edges, e)
+			}
+		}
+		if len(edges) > 0 && edges[len(edges)-1] == uniq[len(uniq)-1] {
+			edges = edges[:len(edges)-1]
+		}
+		nb := len(edges) + 1
+		bmin, bmax := make([]float64, nb), make([]float64, nb)
+		c := 0
+		for k, i := range order {
+			v := col[i]
+			for c < len(edges) && v > edges[c] {
+				c++
+			}
+			codes[i] = uint32(c)
+			if k == 0 || codes[order[k-1]] != uint32(c) {
+				bmin[c] = v // first value of the bin in sorted order
+			}
+			bmax[c] = v
+		}
+		b.codes[f], b.binMin[f], b.binMax[f] = codes, bmin, bmax
+		return nil
+	})
+	return b, err
+}
+
+// treeState is a fitted tree as flat node arrays (Feature -1 marks a
+// leaf). Value holds NOut numbers per node: class proportions or the mean
+// target.
+type treeState struct {
+	Feature     []int32
+	Threshold   []float64
+	Left, Right []int32
+	Value       []float64
+	NOut        int
+	Importance  []float64 // unnormalized impurity decrease per feature
+}
+
+func (t *treeState) leaf(row []float64) []float64 {
+	n := int32(0)
+	for t.Feature[n] >= 0 {
+		if row[t.Feature[n]] <= t.Threshold[n] {
+			n = t.Left[n]
+		} else {
+			n = t.Right[n]
+		}
+	}
+	return t.Value[int(n)*t.NOut : int(n+1)*t.NOut]
+}
+
+// treeConfig holds the resolved parameters of one tree.
+type treeConfig struct {
+	classes     int // 0 for regression
+	entropy     bool
+	maxDepth    int
+	minSplit    int
+	minLeaf     int
+	maxFeatures int
+}
+
+// treeTarget is what a tree learns: class indexes or real values, with
+// per-row weights (bootstrap counts; nil means 1).
+type treeTarget struct {
+	yk []int32
+	yv []float64
+	w  []float64
+}
+
+func (t *treeTarget) weight(r int32) float64 {
+	if t.w == nil {
+		return 1
+	}
+	return t.w[r]
+}
+
+// treeScratch is per-goroutine working memory, recycled across trees.
+type treeScratch struct {
+	// sorted holds, per feature, the tree's rows in value order, each
+	// packed with its code (code<<32 | row) so scans read sequentially.
+	sorted [][]uint64
+	tmp    []uint64
+	goLeft []bool
+	l, r   []float64
+	feats  []int
+}
+
+type nodeItem struct {
+	lo, hi, depth int
+	parent        int32
+	isLeft        bool
+	stats         nodeStats
+}
+
+type nodeStats struct {
+	W, impurity float64
+	value       []float64
+}
+
+type split struct {
+	feature   int
+	pos       int // rows of the node going left
+	threshold float64
+	proxy     float64
+	found     bool
+}
+
+type treeBuilder struct {
+	cfg  treeConfig
+	data *binnedData
+	tgt  *treeTarget
+	rng  *rand.Rand
+	s    *treeScratch
+	t    treeState
+}
+
+const leafEps = 2.220446049250313e-16
+
+// buildTree grows one tree depth first. Every node is a range [lo,hi) of
+// the per-feature sorted row lists: split search scans a feature's range
+// in value order (no sorting), and a split stably partitions every list,
+// so children stay sorted. in marks the rows the tree learns from
+// (bootstrap rows with weight > 0; nil means all).
+func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng *rand.Rand, s *treeScratch) treeState {
+	b := &treeBuilder{cfg: cfg, data: data, tgt: tgt, rng: rng, s: s}
+	nout := 1
+	if cfg.classes > 0 {
+		nout = cfg.classes
+	}
+	b.t.NOut = nout
+	b.t.Importance = make([]float64, data.p)
+	if len(s.l) < nout {
+		s.l, s.r = make([]float64, nout), make([]float64, nout)
+	}
+	// Reset the feature order: a recycled scratch must not carry another
+	// tree's permutation, or results would depend on scheduling.
+	s.feats = s.feats[:0]
+	for f := 0; f < data.p; f++ {
+		s.feats = append(s.feats, f)
+	}
+	if len(s.sorted) < data.p {
+		s.sorted = make([][]uint64, data.p)
+	}
+	m := 0
+	for f := 0; f < data.p; f++ {
+		dst := s.sorted[f][:0]
+		codes := data.codes[f]
+		for _, r := range data.order[f] {
+			if in == nil || in[r] {
+				dst = append(dst, uint64(codes[r])<<32|uint64(r))
+			}
+		}
+		s.sorted[f] = dst
+		m = len(dst)
+	}
+	if cap(s.tmp) < m {
+		s.tmp = make([]uint64, m)
+	}
+	if len(s.goLeft) < data.n {
+		s.goLeft = make([]bool, data.n)
+	}
+	stack := []nodeItem{{lo: 0, hi: m, parent: -1, stats: b.stats(s.sorted[0][:m])}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		id := int32(len(b.t.Feature))
+		b.t.Feature = append(b.t.Feature, -1)
+		b.t.Threshold = append(b.t.Threshold, 0)
+		b.t.Left = append(b.t.Left, -1)
+		b.t.Right = append(b.t.Right, -1)
+		b.t.Value = append(b.t.Value, it.stats.value...)
+		if it.parent >= 0 {
+			if it.isLeft {
+				b.t.Left[it.parent] = id
+			} else {
+				b.t.Right[it.parent] = id
+			}
+		}
+		n := it.hi - it.lo
+		if (cfg.maxDepth > 0 && it.depth >= cfg.maxDepth) || n < cfg.minSplit || n < 2*cfg.minLeaf || it.stats.impurity <= leafEps {
+			continue
+		}
+		sp := b.bestSplit(it.lo, it.hi, it.stats)
+		if !sp.found {
+			continue
+		}
+		b.partition(it.lo, it.hi, sp)
+		mid := it.lo + sp.pos
+		left := s.sorted[0][it.lo:mid]
+		right := s.sorted[0][mid:it.hi]
+		ls, rs := b.stats(left), b.stats(right)
+		b.t.Feature[id] = int32(sp.feature)
+		b.t.Threshold[id] = sp.threshold
+		b.t.Importance[sp.feature] += it.stats.W*it.stats.impurity - ls.W*ls.impurity - rs.W*rs.impurity
+		// Push right first so the left subtree is built (and numbered)
+		// first.
+		stack = append(stack,
+			nodeItem{lo: mid, hi: it.hi, depth: it.depth + 1, parent: id, stats: rs},
+			nodeItem{lo: it.lo, hi: mid, depth: it.depth + 1, parent: id, isLeft: true, stats: ls})
+	}
+	return b.t
+}
+
+// partition splits every feature's rows [lo,hi) stably into the rows
+// going left, then right.
+func (b *treeBuilder) partition(lo, hi int, sp split) {
+	s := b.s
+	best := s.sorted[sp.feature][lo:hi]
+	for i, key := range best {
+		s.goLeft[uint32(key)] = i < sp.pos
+	}
+	for f := range s.sorted {
+		if f == sp.feature || f >= b.data.p {
+			continue
+		}
+		rows := s.sorted[f][lo:hi]
+		j := 0
+		tmp := s.tmp[:0]
+		for _, key := range rows {
+			if s.goLeft[uint32(key)] {
+				rows[j] = key
+				j++
+			} else {
+				tmp = append(tmp, key)
+			}
+		}
+		copy(rows[j:], tmp)
+	}
+}
+
+func xlogx(x float64) float64 {
+	if x <= 0 {
+		return 0
+	}
+	return x * math.Log(x)
+}
+
+// stats computes a node's weight, impurity and value.
+func (b *treeBuilder) stats(rows []uint64) nodeStats {
+	tg := b.tgt
+	if K := b.cfg.classes; K > 0 {
+		v := make([]float64, K)
+		for _, key := range rows {
+			r := int32(uint32(key))
+			v[tg.yk[r]] += tg.weight(r)
+		}
+		var W float64
+		for _, c := range v {
+			W += c
+		}
+		imp := 0.0
+		if W > 0 {
+			if b.cfg.entropy {
+				for _, c := range v {
+					if c > 0 {
+						p := c / W
+						imp -= p * math.Log2(p)
+					}
+				}
+			} else {
+				var sq float64
+				for _, c := range v {
+					sq += c * c
+				}
+				imp = 1 - sq/(W*W)
+			}
+			for k := range v {
+				v[k] /= W
+			}
+		}
+		return nodeStats{W: W, impurity: imp, value: v}
+	}
+	var W, S, SS float64
+	for _, key := range rows {
+		r := int32(uint32(key))
+		w, y := tg.weight(r), tg.yv[r]
+		W += w
+		S += w * y
+		SS += w * y * y
+	}
+	mean, imp := 0.0, 0.0
+	if W > 0 {
+		mean = S / W
+		imp = max(SS/W-mean*mean, 0)
+	}
+	return nodeStats{W: W, impurity: imp, value: []float64{mean}}
+}
+
+// bestSplit examines features in random order until maxFeatures
+// non-constant ones were tried, as scikit-learn does.
+func (b *treeBuilder) bestSplit(lo, hi int, st nodeStats) split {
+	feats := b.s.feats
+	p := len(feats)
+	best := split{proxy: math.Inf(-1)}
+	tried := 0
+	for i := 0; i < p && tried < b.cfg.maxFeatures; i++ {
+		j := i + b.rng.IntN(p-i)
+		feats[i], feats[j] = feats[j], feats[i]
+		f := feats[i]
+		rows := b.s.sorted[f][lo:hi]
+		if rows[0]>>32 == rows[len(rows)-1]>>32 {
+			continue // constant in this node
+		}
+		tried++
+		var sp split
+		if b.cfg.classes > 0 {
+			sp = b.splitClass(f, rows, st)
+		} else {
+			sp = b.splitReg(f, rows, st)
+		}
+		if sp.found && sp.proxy > best.proxy {
+			best = sp
+		}
+	}
+	return best
+}
+
+func (b *treeBuilder) threshold(f int, lo, hi uint32) float64 {
+	a, c := b.data.binMax[f][lo], b.data.binMin[f][hi]
+	t := a/2 + c/2
+	if t >= c || math.IsInf(t, 0) || math.IsNaN(t) {
+		t = a
+	}
+	return t
+}
+
+// splitClass scans a feature's node rows in value order and returns the
+// best classification split. The Gini criterion keeps Σ l_k² and Σ r_k²
+// up to date in O(1) per row; entropy keeps Σ l_k ln l_k likewise.
+func (b *treeBuilder) splitClass(f int, rows []uint64, st nodeStats) split {
+	K := b.cfg.classes
+	l, r := b.s.l[:K], b.s.r[:K]
+	clear(l)
+	var lq, rq float64
+	entropy := b.cfg.entropy
+	for k := 0; k < K; k++ {
+		r[k] = st.value[k] * st.W
+		if entropy {
+			rq += xlogx(r[k])
+		} else {
+			rq += r[k] * r[k]
+		}
+	}
+	lW, rW := 0.0, st.W
+	yk, wts := b.tgt.yk, b.tgt.w
+	m := len(rows)
+	minLeaf := b.cfg.minLeaf
+	bestProxy, bestPos := math.Inf(-1), -1
+	var bestLo, bestHi uint32
+	prev := uint32(rows[0] >> 32)
+	for i, key := range rows {
+		c := uint32(key >> 32)
+		if c != prev {
+			if i >= minLeaf && m-i >= minLeaf {
+				var p float64
+				if entropy {
+					p = lq - xlogx(lW) + rq - xlogx(rW)
+				} else {
+					p = lq/lW + rq/rW
+				}
+				if p > bestProxy {
+					bestProxy, bestPos, bestLo, bestHi = p, i, prev, c
+				}
+			}
+			prev = c
+		}
+		row := uint32(key)
+		k := yk[row]
+		w := 1.0
+		if wts != nil {
+			w = wts[row]
+		}
+		lk, rk := l[k], r[k]
+		if entropy {
+			lq += xlogx(lk+w) - xlogx(lk)
+			rq += xlogx(rk-w) - xlogx(rk)
+		} else {
+			lq += (2*lk + w) * w
+			rq -= (2*rk - w) * w
+		}
+		l[k], r[k] = lk+w, rk-w
+		lW += w
+		rW -= w
+	}
+	if bestPos < 0 {
+		return split{}
+	}
+	return split{feature: f, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}
+}
+
+// splitReg returns the best squared-error split of a feature.
+func (b *treeBuilder) splitReg(f int, rows []uint64, st nodeStats) split {
+	yv, wts := b.tgt.yv, b.tgt.w
+	m := len(rows)
+	minLeaf := b.cfg.minLeaf
+	totW := st.W
+	totS := st.value[0] * st.W
+	var lW, lS float64
+	bestProxy, bestPos := math.Inf(-1), -1
+	var bestLo, bestHi uint32
+	prev := uint32(rows[0] >> 32)
+	for i, key := range rows {
+		c := uint32(key >> 32)
+		if c != prev {
+			rW := totW - lW
+			if i >= minLeaf && m-i >= minLeaf && lW > 0 && rW > 0 {
+				rS := totS - lS
+				if p := lS*lS/lW + rS*rS/rW; p > bestProxy {
+					bestProxy, bestPos, bestLo, bestHi = p, i, prev, c
+				}
+			}
+			prev = c
+		}
+		row := uint32(key)
+		w := 1.0
+		if wts != nil {
+			w = wts[row]
+		}
+		lW += w
+		lS += w * yv[row]
+	}
+	if bestPos < 0 {
+		return split{}
+	}
+	return split{feature: f, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}
+}
