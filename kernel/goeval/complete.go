@@ -80,6 +80,15 @@ type candidate struct {
 // start:end. meta holds IPython's "_jupyter_types_experimental" (text,
 // type and signature of each match).
 func (s *Session) Complete(code string, cursor int) (matches []string, start, end int, meta map[string]any) {
+	defer func() {
+		if recover() != nil {
+			matches, start, end, meta = []string{}, cursor, cursor, map[string]any{}
+		}
+	}()
+	return s.complete(code, cursor)
+}
+
+func (s *Session) complete(code string, cursor int) (matches []string, start, end int, meta map[string]any) {
 	off := runeToByte(code, cursor)
 	if off > len(code) {
 		off = len(code)

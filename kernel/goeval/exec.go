@@ -144,7 +144,7 @@ func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, e
 // evalUnit compiles and runs one piece of yaegi source made from pr.
 func (s *Session) evalUnit(ctx context.Context, st *state, c *cellCode, pr *parsedRun, src string) error {
 	if ctx.Err() != nil {
-		return errStopped
+		return errStopped()
 	}
 	st.tap.take()
 	prog, err := compileSafe(st.in, src)

@@ -3,6 +3,9 @@ package goeval
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -442,6 +445,9 @@ func TestSelfRedefinition(t *testing.T) {
 		t.Errorf("x, y, z = %s, want [10 7 10]", got)
 	}
 	s.run("x := 6")
+	if ce := s.fail("var x = x + 1"); ce.Name != "Unsupported" {
+		t.Errorf("var x = x + 1: %v", ce)
+	}
 	s.run("func getX() any { return x }")
 	s.run("x := float64(x) / 4")
 	if got := s.text("x"); got != "1.5" {
@@ -454,5 +460,20 @@ func TestSelfRedefinition(t *testing.T) {
 	s.run("n, err := strconv.Atoi(s)\ns, err := strconv.Itoa(n+1), err")
 	if got := s.text("s"); got != `"13"` {
 		t.Errorf("s = %s", got)
+	}
+}
+
+func TestOptionsDir(t *testing.T) {
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	dir := t.TempDir()
+	s := newSession(t, func(o *Options) { o.Dir = dir })
+	got := s.text("import \"os\"\nfunc cwd() string { d, _ := os.Getwd(); return d }\ncwd()")
+	real, _ := filepath.EvalSymlinks(dir)
+	if got != strconv.Quote(dir) && got != strconv.Quote(real) {
+		t.Errorf("cwd = %s, want %q", got, dir)
+	}
+	if _, err := New(Options{Dir: filepath.Join(dir, "missing")}); err == nil {
+		t.Errorf("New with a missing Dir succeeded")
 	}
 }

@@ -27,9 +27,30 @@
 // Lines at the top of a cell that start with % or ! are magics and shell
 // commands (see %help). "name?" and "name??" show documentation in a pager.
 //
-// Known limits come from yaegi v0.16.1 (Go <= 1.22 semantics): see the
-// README of this package's tests and the messages it gives for range over
-// int or func, type and method redefinition.
+// yaegi v0.16.1 (Go <= 1.22 semantics) has traps that Execute works around
+// or turns into clear errors:
+//
+//   - functions are bound to what they call when compiled: redefining f,
+//     or redeclaring a variable, compiles again the functions that use it
+//     (methods cannot be redefined, so they keep the old one: a note says
+//     so);
+//   - types and methods cannot be redefined: an identical redefinition is
+//     skipped, a different one is an error asking for %reset or a new name;
+//   - x := ...x... with an existing x would read a new, zero x: it runs
+//     through temporaries;
+//   - range over an int or a function crashes yaegi: it is an error
+//     (detected statically, or recovered);
+//   - a top-level defer or func main would run after every later cell: an
+//     error;
+//   - importing twice, or naming a variable like an imported package,
+//     breaks yaegi silently: duplicates are skipped, clashes are errors.
+//
+// Interrupting a cell (cancelling Execute's context) stops interpreted
+// code, and goroutines earlier cells started, and keeps the session's
+// state. Compiled code ignores it: if the cell has not stopped after the
+// grace period, Execute returns a *StuckError and the process should be
+// restarted. A panic in a goroutine started by a cell, or a stack
+// overflow, ends the process (Go offers no way to recover those).
 package goeval
 
 import (
@@ -237,9 +258,22 @@ func (s *Session) Execute(ctx context.Context, code string) (Outcome, error) {
 		ctx = context.WithValue(ctx, inCellKey{}, s)
 	}
 	s.count++
-	out, err := s.executeCell(ctx, s.count, code)
+	out, err := s.executeGuarded(ctx, s.count, code)
 	out.Elapsed = time.Since(start)
 	return out, err
+}
+
+// executeGuarded runs a cell; a panic of the kernel's own code (not the
+// cell's, which becomes a CellError where it happens) fails the cell
+// instead of the process.
+func (s *Session) executeGuarded(ctx context.Context, n int, code string) (out Outcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg := fmt.Sprintf("goeval failed on this cell: %v", r)
+			out, err = Outcome{}, &CellError{Name: "InternalError", Value: msg, Traceback: []string{red("InternalError") + ": " + msg}}
+		}
+	}()
+	return s.executeCell(ctx, n, code)
 }
 
 // waitStuck waits for code left running by an earlier stuck cell, so that

@@ -19,6 +19,15 @@ import (
 // data has text/plain and text/markdown. detail 1 (name?? in IPython)
 // adds the full source of session declarations.
 func (s *Session) Inspect(code string, cursor, detail int) (found bool, data map[string]any) {
+	defer func() {
+		if recover() != nil {
+			found, data = false, map[string]any{}
+		}
+	}()
+	return s.inspect(code, cursor, detail)
+}
+
+func (s *Session) inspect(code string, cursor, detail int) (found bool, data map[string]any) {
 	off := runeToByte(code, cursor)
 	if off > len(code) {
 		off = len(code)
@@ -222,6 +231,15 @@ func preview(v reflect.Value) (s string) {
 // needs more lines ("incomplete", with the indent for the next line) or
 // cannot be valid ("invalid").
 func (s *Session) IsComplete(code string) (status, indent string) {
+	defer func() {
+		if recover() != nil {
+			status, indent = "unknown", ""
+		}
+	}()
+	return s.isComplete(code)
+}
+
+func (s *Session) isComplete(code string) (status, indent string) {
 	if strings.TrimSpace(code) == "" {
 		return "complete", ""
 	}

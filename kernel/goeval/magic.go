@@ -244,7 +244,7 @@ func (s *Session) shell(ctx context.Context, line string) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return errStopped
+		return errStopped()
 	}
 	cmd := exec.Command("/bin/sh", "-c", line)
 	cmd.Stdout, cmd.Stderr = s.opts.Stdout, s.opts.Stderr
@@ -261,7 +261,7 @@ func (s *Session) shell(ctx context.Context, line string) error {
 	case <-ctx.Done():
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
-		return errStopped
+		return errStopped()
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // describe renders parts as "kind:text" with the text trimmed.
@@ -222,6 +223,30 @@ func FuzzSplit(f *testing.F) {
 		}
 		if len(parts) > 0 && joined.String() != src {
 			t.Fatalf("runs join to %q, want %q", joined.String(), src)
+		}
+	})
+}
+
+// FuzzQueries checks that completion, inspection and is_complete never
+// panic on arbitrary code and cursors (the exported methods recover; the
+// fuzz calls what they guard).
+func FuzzQueries(f *testing.F) {
+	for _, seed := range []string{"strings.Rep", "import \"gonum.org/v1/go", "x := 1\nx.", "é.ü", "%time\nfor {", "pt?"} {
+		f.Add(seed, 3)
+	}
+	s := newSession(f)
+	f.Fuzz(func(t *testing.T, code string, cursor int) {
+		n := utf8.RuneCountInString(code)
+		if cursor < 0 || cursor > n {
+			cursor = n
+		}
+		m, start, end, meta := s.complete(code, cursor)
+		if m == nil || meta == nil || start < 0 || start > end || end > n {
+			t.Fatalf("Complete(%q, %d) = %v, %d, %d, %v", code, cursor, m, start, end, meta)
+		}
+		s.inspect(code, cursor, 0)
+		if st, _ := s.isComplete(code); st != "complete" && st != "incomplete" && st != "invalid" {
+			t.Fatalf("IsComplete(%q) = %q", code, st)
 		}
 	})
 }

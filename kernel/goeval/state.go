@@ -119,10 +119,10 @@ func interpStop(*interp.Interpreter)
 
 // errStopped is returned by execute when the context was cancelled and the
 // code stopped within the grace period.
-var errStopped = interruptedError()
+func errStopped() error { return interruptedError() }
 
 // execute runs a compiled program, stopping it when ctx is cancelled. It
-// returns errStopped if it was stopped, a *StuckError if it did not stop
+// returns errStopped() if it was stopped, a *StuckError if it did not stop
 // within the grace period, or the program's own error.
 func (s *Session) execute(ctx context.Context, st *state, prog *interp.Program) error {
 	return s.executeFunc(ctx, st, func() error {
@@ -134,7 +134,7 @@ func (s *Session) execute(ctx context.Context, st *state, prog *interp.Program) 
 // executeFunc is execute for any function running interpreted code.
 func (s *Session) executeFunc(ctx context.Context, st *state, fn func() error) error {
 	if ctx.Err() != nil {
-		return errStopped
+		return errStopped()
 	}
 	if _, err := st.in.ExecuteWithContext(context.Background(), st.empty); err != nil {
 		return fmt.Errorf("arm interrupt: %w", err)
@@ -160,7 +160,7 @@ func (s *Session) executeFunc(ctx context.Context, st *state, fn func() error) e
 	defer t.Stop()
 	select {
 	case <-done:
-		return errStopped
+		return errStopped()
 	case <-t.C:
 		s.running = done
 		return &StuckError{Grace: s.opts.Grace}

@@ -198,10 +198,27 @@ func (s *Session) prepareDecls(st *state, c *cellCode, pr *parsedRun) ([]span, e
 					return nil, errAt("RedefinitionError", fmt.Sprintf("type %s is already defined as %s; yaegi cannot redefine a type: %%reset (then re-run the cells) or give the new type another name",
 						sp.Name.Name, oneLine(prev.src)), sp.Pos())
 				case *ast.ValueSpec:
+					redecl := map[string]bool{}
 					for _, id := range sp.Names {
 						if err := shadows(id); err != nil {
 							return nil, err
 						}
+						if st.vars[id.Name] != nil {
+							redecl[id.Name] = true
+						}
+					}
+					var self *ast.Ident
+					for _, v := range sp.Values {
+						ast.Inspect(v, func(n ast.Node) bool {
+							if id, ok := n.(*ast.Ident); ok && redecl[id.Name] && self == nil {
+								self = id
+							}
+							return self == nil
+						})
+					}
+					if self != nil {
+						n := self.Name
+						return nil, errAt("Unsupported", fmt.Sprintf("this declaration of %s reads %s itself: yaegi would read the new, zero %s; write %s = ... to update it, or %s := ...", n, n, n, n, n), self.Pos())
 					}
 				}
 			}
