@@ -1,0 +1,945 @@
+package tracking
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// ReportOptions select what a report shows.
+type ReportOptions struct {
+	Experiment string // required
+	Filter     string // only runs matching this filter
+	Metric     string // the metric runs are judged by; "" picks one
+	Goal       string // "max" or "min"; "" guesses from the metric name
+	Top        int    // runs drawn in the charts; 0 means 10
+	Title      string // "" means "Experiment report: NAME"
+}
+
+// lowerIsBetter guesses the direction of a metric from its name.
+func lowerIsBetter(metric string) bool {
+	m := strings.ToLower(metric)
+	for _, w := range []string{"loss", "error", "err", "rmse", "mse", "mae", "mape", "perplexity", "time", "latency", "duration", "cost", "regret"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// pickMetric chooses the metric to judge runs by: a usual score if
+// present, else the metric most runs have.
+func pickMetric(runs []RunInfo) string {
+	count := map[string]int{}
+	for _, r := range runs {
+		for k := range r.Metrics {
+			count[k]++
+		}
+	}
+	if len(count) == 0 {
+		return ""
+	}
+	for _, pref := range []string{"accuracy", "acc", "val_accuracy", "f1", "auc", "roc_auc", "r2", "score", "val_loss", "loss", "rmse", "mse"} {
+		if count[pref] > 0 {
+			return pref
+		}
+	}
+	keys := make([]string, 0, len(count))
+	for k := range count {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if count[keys[i]] != count[keys[j]] {
+			return count[keys[i]] > count[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys[0]
+}
+
+// ReportCommand implements "gopherlab report EXPERIMENT -o report.html":
+// one self-contained HTML file (no scripts, no network) with the runs of
+// an experiment, the best run, charts, the data used and the code.
+func ReportCommand(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	db := fs.String("db", DefaultDBPath(), "")
+	out := fs.String("o", "report.html", "")
+	var opts ReportOptions
+	fs.StringVar(&opts.Filter, "filter", "", "")
+	fs.StringVar(&opts.Metric, "metric", "", "")
+	fs.StringVar(&opts.Goal, "goal", "", "")
+	fs.IntVar(&opts.Top, "top", 10, "")
+	fs.StringVar(&opts.Title, "title", "", "")
+	usage := `usage: gopherlab report EXPERIMENT [-o report.html] [-db PATH] [-metric NAME] [-goal max|min] [-filter EXPR] [-top N] [-title TEXT]
+
+Writes one HTML file that opens in any browser without network access: a
+summary in plain words, the best run, charts, all runs, the data they used
+and the code that produced the best one. "-o -" writes to standard output.
+`
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		io.WriteString(stdout, usage)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("report: %v\n%s", err, usage)
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("report: want one experiment name\n%s", usage)
+	}
+	opts.Experiment = pos[0]
+	s, err := openExisting(*db)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer s.Close()
+	var buf bytes.Buffer
+	if err := s.WriteReport(&buf, opts); err != nil {
+		return fmt.Errorf("report: %w", explain(err))
+	}
+	if *out == "-" {
+		_, err := stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s (%s)\n", *out, formatBytes(int64(buf.Len())))
+	return nil
+}
+
+// report is what the template shows.
+type report struct {
+	Title, Experiment, DB, Generated string
+	Summary                          []string
+	Metric                           string
+	LowerBetter                      bool
+	Best                             *reportRun
+	Charts                           []reportChart
+	Columns                          []string
+	Rows                             []reportRow
+	Problems                         []reportRun
+	Datasets                         []reportDataset
+	DataNote                         string
+	Source                           string
+	SourceWhere                      string
+	GoVersion                        string
+	Modules                          [][2]string
+}
+
+type reportRun struct {
+	ID, Short, Name, Status, Error, Duration, Started string
+	Value                                             string
+	Params                                            [][2]string
+	Metrics                                           [][2]string
+	Inputs                                            []string
+}
+
+type reportChart struct {
+	Title, Caption string
+	SVG            template.HTML
+}
+
+type reportRow struct {
+	Best  bool
+	Cells []reportCell
+	Title string
+}
+
+type reportCell struct {
+	Text string
+	Num  bool
+}
+
+type reportDataset struct {
+	Role, Name, Size, Columns, SHA, UsedBy string
+}
+
+// WriteReport writes the HTML report of an experiment to w.
+func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
+	if opts.Experiment == "" {
+		return errors.New("tracking: report: no experiment given")
+	}
+	top := opts.Top
+	if top <= 0 {
+		top = 10
+	}
+	runs, err := s.SearchRuns(SearchQuery{Experiment: opts.Experiment, Filter: opts.Filter, OrderBy: "start_time"})
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		exps, _ := s.Experiments()
+		var names []string
+		for _, e := range exps {
+			names = append(names, e.Name)
+		}
+		if opts.Filter != "" {
+			return fmt.Errorf("experiment %q has no runs matching the filter", opts.Experiment)
+		}
+		return fmt.Errorf("experiment %q has no runs (experiments: %s)", opts.Experiment, strings.Join(names, ", "))
+	}
+	metric := opts.Metric
+	if metric == "" {
+		metric = pickMetric(runs)
+	}
+	lower := lowerIsBetter(metric)
+	switch opts.Goal {
+	case "":
+	case "min":
+		lower = true
+	case "max":
+		lower = false
+	default:
+		return fmt.Errorf("goal %q: want max or min", opts.Goal)
+	}
+	better := func(a, b float64) bool {
+		if math.IsNaN(b) {
+			return !math.IsNaN(a)
+		}
+		if lower {
+			return a < b
+		}
+		return a > b
+	}
+	// Ranked: runs with the metric, best first; then the others by time.
+	ranked := append([]RunInfo(nil), runs...)
+	sort.SliceStable(ranked, func(i, j int) bool {
+		vi, oki := ranked[i].Metrics[metric]
+		vj, okj := ranked[j].Metrics[metric]
+		if oki != okj {
+			return oki
+		}
+		if !oki {
+			return false
+		}
+		return better(vi, vj)
+	})
+	withMetric := 0
+	for _, r := range ranked {
+		if v, ok := r.Metrics[metric]; ok && !math.IsNaN(v) {
+			withMetric++
+		}
+	}
+	labels := runLabels(ranked)
+
+	rep := &report{
+		Title:       opts.Title,
+		Experiment:  opts.Experiment,
+		DB:          s.Path(),
+		Generated:   time.Now().Format("2006-01-02 15:04 MST"),
+		Metric:      metric,
+		LowerBetter: lower,
+	}
+	if rep.Title == "" {
+		rep.Title = "Experiment report: " + opts.Experiment
+	}
+	rep.Summary = summarize(runs, metric, lower, withMetric, opts.Filter)
+
+	inputs := map[string][]DatasetInput{}
+	for _, r := range runs {
+		ins, err := s.Inputs(r.ID)
+		if err != nil {
+			return err
+		}
+		inputs[r.ID] = ins
+	}
+
+	if withMetric > 0 {
+		b := ranked[0]
+		rep.Best = describeRun(&b, metric, inputs[b.ID])
+	}
+	for _, r := range runs {
+		if r.Status == StatusFailed || r.Status == StatusKilled {
+			rep.Problems = append(rep.Problems, *describeRun(&r, metric, nil))
+		}
+	}
+
+	// Charts: ranking, histories, what the params did.
+	if withMetric > 0 {
+		n := min(top, withMetric)
+		if svg, err := barChart(ranked[:n], labels[:n], metric); err == nil {
+			dir := "higher is better"
+			if lower {
+				dir = "lower is better"
+			}
+			rep.Charts = append(rep.Charts, reportChart{
+				Title:   fmt.Sprintf("Final %s of the %d best runs", metric, n),
+				Caption: fmt.Sprintf("Each bar is one run; the best is at the top (%s).", dir),
+				SVG:     svg,
+			})
+		}
+	}
+	metricKeys := []string{}
+	if metric != "" {
+		metricKeys = append(metricKeys, metric)
+	}
+	for _, k := range allMetricKeys(runs) {
+		if k != metric && len(metricKeys) < 4 {
+			metricKeys = append(metricKeys, k)
+		}
+	}
+	n := min(top, len(ranked))
+	for _, k := range metricKeys {
+		svg, ok, err := historyChart(s, ranked[:n], labels[:n], k)
+		if err != nil {
+			return err
+		}
+		if ok {
+			rep.Charts = append(rep.Charts, reportChart{
+				Title:   fmt.Sprintf("%s during training", k),
+				Caption: fmt.Sprintf("How %s changed step by step, one line per run (up to %d runs).", k, n),
+				SVG:     svg,
+			})
+		}
+	}
+	if withMetric > 1 {
+		rep.Charts = append(rep.Charts, paramCharts(ranked[:withMetric], metric)...)
+	}
+
+	// The table of all runs.
+	otherMetrics := []string{}
+	for _, k := range allMetricKeys(runs) {
+		if k != metric && len(otherMetrics) < 5 {
+			otherMetrics = append(otherMetrics, k)
+		}
+	}
+	varying := varyingParams(runs)
+	if len(varying) > 8 {
+		varying = varying[:8]
+	}
+	rep.Columns = []string{"#", "run", "status"}
+	if metric != "" {
+		rep.Columns = append(rep.Columns, metric)
+	}
+	for _, k := range otherMetrics {
+		rep.Columns = append(rep.Columns, k)
+	}
+	for _, k := range varying {
+		rep.Columns = append(rep.Columns, k)
+	}
+	rep.Columns = append(rep.Columns, "duration", "started")
+	for i, r := range ranked {
+		rank := ""
+		if _, ok := r.Metrics[metric]; ok {
+			rank = strconv.Itoa(i + 1)
+		}
+		row := reportRow{Best: i == 0 && withMetric > 0, Title: r.Error}
+		name := labels[i]
+		if r.ParentID != "" {
+			name = "↳ " + name
+		}
+		add := func(text string, num bool) { row.Cells = append(row.Cells, reportCell{text, num}) }
+		add(rank, true)
+		add(name, false)
+		add(strings.ToLower(r.Status), false)
+		if metric != "" {
+			add(metricCell(r, metric), true)
+		}
+		for _, k := range otherMetrics {
+			add(metricCell(r, k), true)
+		}
+		for _, k := range varying {
+			_, err := strconv.ParseFloat(r.Params[k], 64)
+			add(r.Params[k], err == nil)
+		}
+		add(formatDuration(r.Duration()), true)
+		add(r.StartTime.Local().Format("2006-01-02 15:04"), false)
+		rep.Rows = append(rep.Rows, row)
+	}
+
+	rep.Datasets, rep.DataNote = summarizeData(runs, inputs)
+
+	// The code of the best run (or the latest one).
+	src := ranked[0]
+	if withMetric == 0 {
+		src = runs[len(runs)-1]
+	}
+	rep.Source = src.Source
+	if src.Notebook != "" || src.ExecutionCount != 0 {
+		rep.SourceWhere = fmt.Sprintf("%s, cell [%d]", src.Notebook, src.ExecutionCount)
+	}
+	rep.GoVersion = src.GoVersion
+	for _, k := range sortedKeys(src.Modules) {
+		rep.Modules = append(rep.Modules, [2]string{k, src.Modules[k]})
+	}
+	return reportTemplate.Execute(w, rep)
+}
+
+func metricCell(r RunInfo, k string) string {
+	if v, ok := r.Metrics[k]; ok {
+		return FormatMetric(v)
+	}
+	return ""
+}
+
+// runLabels names runs for charts and tables: the name, with the short id
+// added when names repeat or are empty.
+func runLabels(runs []RunInfo) []string {
+	count := map[string]int{}
+	for _, r := range runs {
+		count[r.Name]++
+	}
+	out := make([]string, len(runs))
+	for i, r := range runs {
+		switch {
+		case r.Name == "":
+			out[i] = r.ShortID()
+		case count[r.Name] > 1:
+			out[i] = r.Name + " (" + r.ShortID() + ")"
+		default:
+			out[i] = r.Name
+		}
+	}
+	return out
+}
+
+func allMetricKeys(runs []RunInfo) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range runs {
+		for k := range r.Metrics {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// varyingParams returns the params whose value is not the same in every run.
+func varyingParams(runs []RunInfo) []string {
+	var maps []map[string]string
+	for _, r := range runs {
+		maps = append(maps, r.Params)
+	}
+	var out []string
+	for _, k := range sortedKeys(maps...) {
+		first, ok0 := runs[0].Params[k]
+		for _, r := range runs[1:] {
+			if v, ok := r.Params[k]; ok != ok0 || v != first {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter string) []string {
+	first, last := runs[0].StartTime, runs[0].StartTime
+	status := map[string]int{}
+	for _, r := range runs {
+		if r.StartTime.Before(first) {
+			first = r.StartTime
+		}
+		if r.StartTime.After(last) {
+			last = r.StartTime
+		}
+		status[r.Status]++
+	}
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	}
+	var parts []string
+	for _, st := range []string{StatusFinished, StatusFailed, StatusKilled, StatusRunning} {
+		if n := status[st]; n > 0 {
+			word := map[string]string{StatusFinished: "finished", StatusFailed: "failed", StatusKilled: "were interrupted", StatusRunning: "still running"}[st]
+			if st == StatusKilled && n == 1 {
+				word = "was interrupted"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, word))
+		}
+	}
+	when := first.Local().Format("2 January 2006, 15:04")
+	if last.Sub(first) > time.Minute {
+		when = "between " + when + " and " + last.Local().Format("2 January 2006, 15:04")
+	} else {
+		when = "on " + when
+	}
+	lines := []string{fmt.Sprintf("This experiment has %s, started %s: %s.", plural(len(runs), "run", "runs"), when, strings.Join(parts, ", "))}
+	if filter != "" {
+		lines = append(lines, fmt.Sprintf("Only runs matching the filter %s are included.", filter))
+	}
+	if metric == "" {
+		lines = append(lines, "No run recorded a metric, so runs are not ranked.")
+		return lines
+	}
+	dir := "higher is better"
+	if lower {
+		dir = "lower is better"
+	}
+	lines = append(lines, fmt.Sprintf("Runs are ranked by their final %s (%s); %s recorded it.", metric, dir, plural(withMetric, "run", "runs")))
+	return lines
+}
+
+func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
+	rr := &reportRun{
+		ID: r.ID, Short: r.ShortID(), Name: r.Label(), Status: strings.ToLower(r.Status), Error: r.Error,
+		Duration: formatDuration(r.Duration()), Started: r.StartTime.Local().Format("2 January 2006, 15:04:05"),
+	}
+	if v, ok := r.Metrics[metric]; ok {
+		rr.Value = FormatMetric(v)
+	}
+	for _, k := range sortedKeys(r.Params) {
+		rr.Params = append(rr.Params, [2]string{k, r.Params[k]})
+	}
+	for _, k := range allMetricKeys([]RunInfo{*r}) {
+		rr.Metrics = append(rr.Metrics, [2]string{k, FormatMetric(r.Metrics[k])})
+	}
+	for _, in := range inputs {
+		rr.Inputs = append(rr.Inputs, fmt.Sprintf("%s data %q: %d rows × %d columns (SHA-256 %s)", in.Role, in.Name, in.Rows, in.Cols, in.SHA256[:12]))
+	}
+	return rr
+}
+
+func summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) ([]reportDataset, string) {
+	type agg struct {
+		in    DatasetInput
+		names map[string]bool
+		runs  int
+	}
+	byKey := map[string]*agg{}
+	var order []string
+	roleVersions := map[string]map[string]bool{}
+	for _, r := range runs {
+		for _, in := range inputs[r.ID] {
+			key := in.Role + "\x00" + in.SHA256
+			a := byKey[key]
+			if a == nil {
+				a = &agg{in: in, names: map[string]bool{}}
+				byKey[key] = a
+				order = append(order, key)
+			}
+			a.names[in.Name] = true
+			a.runs++
+			if roleVersions[in.Role] == nil {
+				roleVersions[in.Role] = map[string]bool{}
+			}
+			roleVersions[in.Role][in.SHA256] = true
+		}
+	}
+	if len(order) == 0 {
+		return nil, "The runs did not record their datasets (use LogDataset to keep an exact copy of the data a run used)."
+	}
+	var out []reportDataset
+	for _, key := range order {
+		a := byKey[key]
+		var names []string
+		for n := range a.names {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		cols := strings.Join(a.in.Columns, ", ")
+		if len(a.in.Columns) > 12 {
+			cols = strings.Join(a.in.Columns[:12], ", ") + fmt.Sprintf(", … (%d more)", len(a.in.Columns)-12)
+		}
+		out = append(out, reportDataset{
+			Role: a.in.Role, Name: strings.Join(names, ", "),
+			Size:    fmt.Sprintf("%d rows × %d columns, %s", a.in.Rows, a.in.Cols, formatBytes(a.in.Size)),
+			Columns: cols, SHA: a.in.SHA256, UsedBy: strconv.Itoa(a.runs),
+		})
+	}
+	var notes []string
+	roles := make([]string, 0, len(roleVersions))
+	for r := range roleVersions {
+		roles = append(roles, r)
+	}
+	sort.Strings(roles)
+	for _, role := range roles {
+		if n := len(roleVersions[role]); n == 1 {
+			notes = append(notes, fmt.Sprintf("every run that recorded %s data used exactly the same %s data", role, role))
+		} else {
+			notes = append(notes, fmt.Sprintf("the %s data changed between runs (%d different versions), so compare those runs with care", role, n))
+		}
+	}
+	note := strings.Join(notes, "; ")
+	return out, strings.ToUpper(note[:1]) + note[1:] + ". Each version is stored in the database and can be restored exactly from its SHA-256."
+}
+
+// Charts. Each returns inline SVG markup.
+
+const chartW, chartH = 7 * vg.Inch, 3.6 * vg.Inch
+
+var (
+	barColor     = color.RGBA{R: 70, G: 130, B: 180, A: 255}
+	bestBarColor = color.RGBA{R: 60, G: 150, B: 60, A: 255}
+)
+
+// padRange sets an axis to [lo, hi] widened by frac of its span on both
+// sides, so marks at the extremes are not cut by the frame.
+func padRange(a *plot.Axis, lo, hi, frac float64) {
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return
+	}
+	span := hi - lo
+	if span == 0 {
+		span = math.Max(math.Abs(hi), 1)
+	}
+	a.Min, a.Max = lo-span*frac, hi+span*frac
+}
+
+func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
+	// A right margin keeps the last tick label inside the picture.
+	return svgDraw(w, h, func(dc draw.Canvas) { p.Draw(draw.Crop(dc, 0, -vg.Points(14), 0, 0)) })
+}
+
+// svgDraw renders whatever draw puts on a w x h canvas as inline SVG.
+func svgDraw(w, h vg.Length, drawFn func(dc draw.Canvas)) (template.HTML, error) {
+	c := vgsvg.New(w, h)
+	drawFn(draw.New(c))
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return "", err
+	}
+	out := b.String()
+	// Inline in HTML: drop the XML prolog, let the chart shrink on
+	// narrow screens and give the font usable fallbacks.
+	if i := strings.Index(out, "<svg"); i >= 0 {
+		out = out[i:]
+	}
+	out = strings.Replace(out, "<svg ", `<svg style="max-width:100%;height:auto" role="img" `, 1)
+	out = strings.ReplaceAll(out, "font-family:Liberation Serif;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
+	return template.HTML(out), nil // generated by vgsvg, which escapes all text
+}
+
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+func barChart(runs []RunInfo, labels []string, metric string) (template.HTML, error) {
+	// Best at the top: the first nominal value is drawn at the bottom.
+	n := len(runs)
+	vals := make(plotter.Values, n)
+	names := make([]string, n)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := range runs {
+		v := runs[i].Metrics[metric]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = 0
+		}
+		vals[n-1-i] = v
+		names[n-1-i] = labels[i]
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	p := newPlot("", metric, "")
+	p.Y.Tick.Label.Font.Size = vg.Points(11)
+	bars, err := plotter.NewBarChart(vals, vg.Points(14))
+	if err != nil {
+		return "", err
+	}
+	bars.Horizontal = true
+	bars.Color = barColor
+	bars.LineStyle.Width = 0
+	p.Add(bars)
+	// The best bar again, in green, over the others.
+	best, err := plotter.NewBarChart(plotter.Values{vals[n-1]}, vg.Points(14))
+	if err != nil {
+		return "", err
+	}
+	best.Horizontal = true
+	best.Color = bestBarColor
+	best.LineStyle.Width = 0
+	best.XMin = float64(n - 1)
+	p.Add(best)
+	// The value at the end of each bar.
+	xyl := plotter.XYLabels{XYs: make(plotter.XYs, n), Labels: make([]string, n)}
+	for i, v := range vals {
+		xyl.XYs[i] = plotter.XY{X: v, Y: float64(i)}
+		xyl.Labels[i] = " " + FormatMetric(v)
+	}
+	if lbl, err := plotter.NewLabels(xyl); err == nil {
+		for i := range lbl.TextStyle {
+			lbl.TextStyle[i].YAlign = -0.5
+			lbl.TextStyle[i].Font.Size = vg.Points(9)
+		}
+		p.Add(lbl)
+	}
+	p.NominalY(names...)
+	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
+	// Zoom on the differences when all values are far from zero;
+	// leave room on the right for the value labels.
+	start := math.Min(lo, 0)
+	if lo > 0 && hi > lo && (hi-lo) < lo/2 {
+		start = lo - (hi-lo)*0.5
+	}
+	p.X.Min, p.X.Max = start, hi+(hi-start)*0.15
+	h := vg.Length(n)*vg.Points(24) + vg.Inch
+	return svgOf(p, chartW, h)
+}
+
+// historyChart draws the history of metric key for runs with more than
+// one point; ok is false when no run has a history worth drawing.
+func historyChart(s *Store, runs []RunInfo, labels []string, key string) (template.HTML, bool, error) {
+	p := newPlot("", "step", key)
+	legend := plot.NewLegend()
+	legend.Top = true
+	legend.Left = false
+	legend.TextStyle.Font.Size = vg.Points(10)
+	drawn := 0
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, r := range runs {
+		if _, ok := r.Metrics[key]; !ok {
+			continue
+		}
+		h, err := s.MetricHistory(r.ID, key)
+		if err != nil {
+			return "", false, err
+		}
+		xy := make(plotter.XYs, 0, h.Len())
+		for j := 0; j < h.Len(); j++ {
+			x, y := h.XY(j)
+			if !math.IsNaN(y) && !math.IsInf(y, 0) {
+				xy = append(xy, plotter.XY{X: x, Y: y})
+				lo, hi = math.Min(lo, y), math.Max(hi, y)
+			}
+		}
+		if len(xy) < 2 {
+			continue
+		}
+		line, err := plotter.NewLine(xy)
+		if err != nil {
+			continue
+		}
+		line.Color = plotutil.Color(drawn)
+		line.Dashes = plotutil.Dashes(drawn / len(plotutil.DefaultColors))
+		line.Width = vg.Points(1.5)
+		p.Add(line)
+		legend.Add(labels[i], line)
+		drawn++
+	}
+	if drawn == 0 {
+		return "", false, nil
+	}
+	padRange(&p.Y, lo, hi, 0.05)
+	// The legend goes right of the plot, where it hides no line.
+	svg, err := svgDraw(chartW, chartH, func(dc draw.Canvas) {
+		r := legend.Rectangle(dc)
+		lw := r.Max.X - r.Min.X + vg.Points(8)
+		p.Draw(draw.Crop(dc, 0, -lw, 0, 0))
+		legend.YOffs = -p.Title.TextStyle.Font.Size
+		legend.Draw(dc)
+	})
+	return svg, err == nil, err
+}
+
+// paramCharts shows how the metric moved with each param that varied:
+// a scatter plot for numeric params, the average per value otherwise.
+func paramCharts(runs []RunInfo, metric string) []reportChart {
+	var charts []reportChart
+	for _, k := range varyingParams(runs) {
+		if len(charts) == 4 {
+			break
+		}
+		var xs plotter.XYs
+		numeric := true
+		byValue := map[string][]float64{}
+		for _, r := range runs {
+			v, ok := r.Params[k]
+			m := r.Metrics[metric]
+			if !ok || math.IsNaN(m) || math.IsInf(m, 0) {
+				continue
+			}
+			byValue[v] = append(byValue[v], m)
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				numeric = false
+				continue
+			}
+			xs = append(xs, plotter.XY{X: f, Y: m})
+		}
+		if len(byValue) < 2 {
+			continue
+		}
+		if numeric {
+			p := newPlot("", k, metric)
+			sc, err := plotter.NewScatter(xs)
+			if err != nil {
+				continue
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: barColor, Radius: vg.Points(4), Shape: draw.CircleGlyph{}}
+			p.Add(sc)
+			xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+			for _, q := range xs {
+				xlo, xhi = math.Min(xlo, q.X), math.Max(xhi, q.X)
+				ylo, yhi = math.Min(ylo, q.Y), math.Max(yhi, q.Y)
+			}
+			padRange(&p.X, xlo, xhi, 0.06)
+			padRange(&p.Y, ylo, yhi, 0.08)
+			if svg, err := svgOf(p, chartW, chartH); err == nil {
+				charts = append(charts, reportChart{
+					Title:   fmt.Sprintf("%s against %s", metric, k),
+					Caption: fmt.Sprintf("Each dot is one run: its %s setting and the %s it reached.", k, metric),
+					SVG:     svg,
+				})
+			}
+			continue
+		}
+		if len(byValue) > 15 {
+			continue
+		}
+		values := make([]string, 0, len(byValue))
+		for v := range byValue {
+			values = append(values, v)
+		}
+		sort.Strings(values)
+		means := make(plotter.Values, len(values))
+		for i, v := range values {
+			sum := 0.0
+			for _, m := range byValue[v] {
+				sum += m
+			}
+			means[i] = sum / float64(len(byValue[v]))
+		}
+		p := newPlot("", k, "average "+metric)
+		bars, err := plotter.NewBarChart(means, vg.Points(40))
+		if err != nil {
+			continue
+		}
+		bars.Color = barColor
+		bars.LineStyle.Width = 0
+		p.Add(bars)
+		xyl := plotter.XYLabels{XYs: make(plotter.XYs, len(means)), Labels: make([]string, len(means))}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for i, v := range means {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+			xyl.XYs[i] = plotter.XY{X: float64(i), Y: v}
+			xyl.Labels[i] = FormatMetric(v) + fmt.Sprintf(" (%d)", len(byValue[values[i]]))
+		}
+		if lbl, err := plotter.NewLabels(xyl); err == nil {
+			for i := range lbl.TextStyle {
+				lbl.TextStyle[i].XAlign = -0.5
+				lbl.TextStyle[i].Font.Size = vg.Points(9)
+			}
+			lbl.Offset = vg.Point{Y: vg.Points(3)}
+			p.Add(lbl)
+		}
+		p.NominalX(values...)
+		p.X.Min, p.X.Max = -0.6, float64(len(means))-0.4
+		start := math.Min(lo, 0)
+		if lo > 0 && hi > lo && (hi-lo) < lo/2 {
+			start = lo - (hi-lo)*0.5
+		}
+		p.Y.Min, p.Y.Max = start, hi+(hi-start)*0.12
+		if svg, err := svgOf(p, chartW, chartH); err == nil {
+			charts = append(charts, reportChart{
+				Title:   fmt.Sprintf("Average %s for each %s", metric, k),
+				Caption: fmt.Sprintf("Runs grouped by their %s setting; each bar is the average %s of its group (number of runs in brackets).", k, metric),
+				SVG:     svg,
+			})
+		}
+	}
+	return charts
+}
+
+var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="gopherlab">
+<title>{{.Title}}</title>
+<style>
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #222; max-width: 1000px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
+h1 { font-size: 1.7em; margin-bottom: .2em; }
+h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
+.meta { color: #666; font-size: .9em; }
+.card { background: #f3f8f1; border: 1px solid #b9d8ae; border-radius: 6px; padding: .8em 1.2em; }
+.big { font-size: 2em; font-weight: bold; color: #2a6e1a; }
+table { border-collapse: collapse; font-size: .9em; margin: .5em 0; }
+th, td { padding: .3em .7em; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
+th { background: #f6f6f6; }
+tr.best td { background: #eaf5e4; font-weight: bold; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.scroll { overflow-x: auto; }
+figure { margin: 1.5em 0; }
+figcaption { color: #555; font-size: .9em; }
+pre { background: #f6f6f6; border: 1px solid #e3e3e3; border-radius: 4px; padding: .8em; overflow-x: auto; font-size: .85em; }
+code { font-family: ui-monospace, Menlo, Consolas, monospace; }
+.problem { color: #9a2a10; }
+details summary { cursor: pointer; color: #444; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p class="meta">Generated {{.Generated}} by gopherlab from {{.DB}}</p>
+
+<h2>Summary</h2>
+{{range .Summary}}<p>{{.}}</p>
+{{end}}
+{{with .Best}}
+<h2>Best run</h2>
+<div class="card">
+<p>The best run is <strong>{{.Name}}</strong> (id {{.Short}}), with {{$.Metric}} <span class="big">{{.Value}}</span>
+{{if $.LowerBetter}}(lower is better){{else}}(higher is better){{end}}.
+It started {{.Started}} and took {{.Duration}}.</p>
+{{if .Params}}<p>Its settings:</p>
+<table>{{range .Params}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
+{{if .Metrics}}<p>Everything it measured (final values):</p>
+<table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td></tr>{{end}}</table>{{end}}
+{{if .Inputs}}<p>Data it used:</p><ul>{{range .Inputs}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<p class="meta">Full run id: {{.ID}}</p>
+</div>
+{{end}}
+{{if .Charts}}<h2>Charts</h2>{{end}}
+{{range .Charts}}<figure>
+<h3>{{.Title}}</h3>
+{{.SVG}}
+<figcaption>{{.Caption}}</figcaption>
+</figure>
+{{end}}
+<h2>All runs</h2>
+<div class="scroll"><table>
+<tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{end}}</table></div>
+{{if .Problems}}
+<h2>Runs that did not finish</h2>
+<ul>{{range .Problems}}<li class="problem"><strong>{{.Name}}</strong> ({{.Status}}, id {{.Short}}){{if .Error}}: {{.Error}}{{end}}</li>{{end}}</ul>
+{{end}}
+<h2>Data</h2>
+<p>{{.DataNote}}</p>
+{{if .Datasets}}<div class="scroll"><table>
+<tr><th>role</th><th>name</th><th>size</th><th>columns</th><th>used by runs</th><th>SHA-256</th></tr>
+{{range .Datasets}}<tr><td>{{.Role}}</td><td>{{.Name}}</td><td>{{.Size}}</td><td>{{.Columns}}</td><td class="num">{{.UsedBy}}</td><td><code>{{.SHA}}</code></td></tr>
+{{end}}</table></div>{{end}}
+
+<h2>Code</h2>
+{{if .Source}}<p>The code that produced {{if .Best}}the best run{{else}}the latest run{{end}}{{if .SourceWhere}} ({{.SourceWhere}}){{end}}:</p>
+<pre><code>{{.Source}}</code></pre>
+{{else}}<p>The runs did not record their code.</p>{{end}}
+<p class="meta">Go version: {{.GoVersion}}</p>
+{{if .Modules}}<details><summary>Module versions ({{len .Modules}})</summary>
+<table>{{range .Modules}}<tr><td><code>{{index . 0}}</code></td><td><code>{{index . 1}}</code></td></tr>{{end}}</table>
+</details>{{end}}
+</body>
+</html>
+`))
