@@ -281,8 +281,12 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			if lower {
 				dir = "lower is better"
 			}
+			title := fmt.Sprintf("Final %s of the %d best runs", metric, n)
+			if n == 1 {
+				title = fmt.Sprintf("Final %s of the best run", metric)
+			}
 			rep.Charts = append(rep.Charts, reportChart{
-				Title:   fmt.Sprintf("Final %s of the %d best runs", metric, n),
+				Title:   title,
 				Caption: fmt.Sprintf("Each bar is one run; the best is at the top (%s).", dir),
 				SVG:     svg,
 			})

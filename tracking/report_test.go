@@ -75,7 +75,7 @@ func TestWriteReport(t *testing.T) {
 		{name: "goal override", opts: ReportOptions{Experiment: "iris", Metric: "accuracy", Goal: "min"},
 			want: []string{"(lower is better)", "The best run is <strong>broken &lt;script&gt;</strong>"}},
 		{name: "filter and top", opts: ReportOptions{Experiment: "iris", Filter: `params.model = "forest"`, Top: 1, Title: "Forests"},
-			want:    []string{"<h1>Forests</h1>", "This experiment has 2 runs", "Only runs matching the filter", "Final accuracy of the 1 best runs"},
+			want:    []string{"<h1>Forests</h1>", "This experiment has 2 runs", "Only runs matching the filter", "Final accuracy of the best run"},
 			notWant: []string{">knn<"}},
 		{name: "unknown experiment", opts: ReportOptions{Experiment: "nope"}, wantErr: `experiment "nope" has no runs (experiments: iris)`},
 		{name: "bad goal", opts: ReportOptions{Experiment: "iris", Goal: "up"}, wantErr: "want max or min"},

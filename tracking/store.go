@@ -187,8 +187,13 @@ func Open(path string) (*Store, error) {
 }
 
 // checkpointer copies committed WAL frames into the database file in the
-// background. PASSIVE never blocks writers or readers; frames still in use
-// by a reader are copied on a later round.
+// background. PASSIVE never blocks writers or readers, but with a writer
+// that never pauses it also never catches up, and SQLite only rewinds the
+// WAL once every frame has been copied: so when the log has grown past
+// walRestartFrames, a RESTART checkpoint runs while this process's writers
+// wait on writeMu (writers of other processes are waited for by SQLite),
+// copying the few frames the passive round left and letting the next
+// commit start the WAL from the beginning again.
 func (s *Store) checkpointer() {
 	defer close(s.ckptDone)
 	tick := time.NewTicker(time.Second)
@@ -204,11 +209,23 @@ func (s *Store) checkpointer() {
 		dirty := s.commits > 0
 		s.commits = 0
 		s.mu.Unlock()
-		if dirty {
-			s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort; retried next round
+		if !dirty {
+			continue
+		}
+		var busy, frames, copied int
+		if err := s.db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+			continue // best effort; retried next round
+		}
+		if frames > walRestartFrames {
+			s.writeMu.Lock()
+			s.db.Exec(`PRAGMA wal_checkpoint(RESTART)`)
+			s.writeMu.Unlock()
 		}
 	}
 }
+
+// walRestartFrames bounds the WAL to about this many pages (4 KiB each).
+const walRestartFrames = 4096
 
 // committed notes a write transaction for the checkpointer.
 func (s *Store) committed() {

@@ -360,3 +360,33 @@ func TestReapOrphans(t *testing.T) {
 		t.Errorf("ReapOrphans returned %d, want %d", n, killed)
 	}
 }
+
+func TestWALStaysBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes about 60 MB")
+	}
+	s := openTemp(t)
+	r, err := s.StartRun("wal", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 4x the WAL bound in pages, written without pause.
+	const points = 500_000
+	var peak int64
+	for i := 0; i < points; i++ {
+		r.LogMetric("loss", float64(i), i)
+		if i%20000 == 0 {
+			if st, err := os.Stat(s.Path() + "-wal"); err == nil && st.Size() > peak {
+				peak = st.Size()
+			}
+		}
+	}
+	if err := r.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	const limit = 48 << 20 // three times the 16 MiB bound
+	t.Logf("WAL peak %.1f MiB (limit %.1f MiB)", float64(peak)/(1<<20), float64(limit)/(1<<20))
+	if peak > limit {
+		t.Errorf("WAL grew to %d bytes", peak)
+	}
+}
