@@ -85,3 +85,29 @@ func BenchmarkTreeLarge(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkForestDigits(b *testing.B) {
+	ds, err := loadDigitsXY(b)
+	if err != nil {
+		b.Fatal(err)
+	}
+	X, y, _ := ds.XY("c64")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := &RandomForestClassifier{}
+		if err := m.Fit(X, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkForestLarge(b *testing.B) {
+	X, y := synthClf(50000, 50)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := &RandomForestClassifier{NTrees: 10, MaxDepth: 16}
+		if err := m.Fit(X, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

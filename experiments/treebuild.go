@@ -193,6 +193,8 @@ type treeScratch struct {
 	// packed with its code (code<<32 | row) so scans read sequentially.
 	sorted [][]uint64
 	tmp    []uint64
+	keys   []uint64 // small-node mode: one feature's keys being sorted
+	best   []uint64 // small-node mode: the best split feature's keys
 	goLeft []bool
 	l, r   []float64
 	feats  []int
@@ -200,9 +202,13 @@ type treeScratch struct {
 
 type nodeItem struct {
 	lo, hi, depth int
-	parent        int32
-	isLeft        bool
-	stats         nodeStats
+	// small marks nodes grown by sorting their rows per feature tried,
+	// with only list 0 kept: in small nodes that beats partitioning
+	// every feature's list (see smallNode).
+	small  bool
+	parent int32
+	isLeft bool
+	stats  nodeStats
 }
 
 type nodeStats struct {
@@ -293,11 +299,21 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 		if (cfg.maxDepth > 0 && it.depth >= cfg.maxDepth) || n < cfg.minSplit || n < 2*cfg.minLeaf || it.stats.impurity <= leafEps {
 			continue
 		}
-		sp := b.bestSplit(it.lo, it.hi, it.stats)
+		small := it.small || b.smallNode(n)
+		var sp split
+		if small {
+			sp = b.bestSplitSorted(it.lo, it.hi, it.stats)
+		} else {
+			sp = b.bestSplit(it.lo, it.hi, it.stats)
+		}
 		if !sp.found {
 			continue
 		}
-		b.partition(it.lo, it.hi, sp)
+		if small {
+			b.partitionSmall(it.lo, it.hi, sp)
+		} else {
+			b.partition(it.lo, it.hi, sp)
+		}
 		mid := it.lo + sp.pos
 		left := s.sorted[0][it.lo:mid]
 		right := s.sorted[0][mid:it.hi]
@@ -308,8 +324,8 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 		// Push right first so the left subtree is built (and numbered)
 		// first.
 		stack = append(stack,
-			nodeItem{lo: mid, hi: it.hi, depth: it.depth + 1, parent: id, stats: rs},
-			nodeItem{lo: it.lo, hi: mid, depth: it.depth + 1, parent: id, isLeft: true, stats: ls})
+			nodeItem{lo: mid, hi: it.hi, depth: it.depth + 1, parent: id, stats: rs, small: small},
+			nodeItem{lo: it.lo, hi: mid, depth: it.depth + 1, parent: id, isLeft: true, stats: ls, small: small})
 	}
 	return b.t
 }
@@ -339,6 +355,74 @@ func (b *treeBuilder) partition(lo, hi int, sp split) {
 		}
 		copy(rows[j:], tmp)
 	}
+}
+
+// smallNode reports whether a node of m rows is cheaper to split by
+// sorting the maxFeatures features tried (m·log m each) than by
+// partitioning all p sorted lists (m each): forests trying √p features
+// switch once nodes are small, single trees never do.
+func (b *treeBuilder) smallNode(m int) bool {
+	return m > 0 && float64(b.cfg.maxFeatures)*math.Log2(float64(m))*1.5 < float64(b.data.p)
+}
+
+// bestSplitSorted is bestSplit for small nodes: the node's rows are in
+// list 0; each feature tried is sorted on the spot.
+func (b *treeBuilder) bestSplitSorted(lo, hi int, st nodeStats) split {
+	s := b.s
+	rows := s.sorted[0][lo:hi]
+	feats := s.feats
+	p := len(feats)
+	best := split{proxy: math.Inf(-1)}
+	tried := 0
+	for i := 0; i < p && tried < b.cfg.maxFeatures; i++ {
+		j := i + b.rng.IntN(p-i)
+		feats[i], feats[j] = feats[j], feats[i]
+		f := feats[i]
+		codes := b.data.codes[f]
+		keys := s.keys[:0]
+		for _, key := range rows {
+			r := uint32(key)
+			keys = append(keys, uint64(codes[r])<<32|uint64(r))
+		}
+		s.keys = keys
+		slices.Sort(keys)
+		if keys[0]>>32 == keys[len(keys)-1]>>32 {
+			continue
+		}
+		tried++
+		var sp split
+		if b.cfg.classes > 0 {
+			sp = b.splitClass(f, keys, st)
+		} else {
+			sp = b.splitReg(f, keys, st)
+		}
+		if sp.found && sp.proxy > best.proxy {
+			best = sp
+			s.best = append(s.best[:0], keys...)
+		}
+	}
+	return best
+}
+
+// partitionSmall splits list 0's rows [lo,hi) by the best split found by
+// bestSplitSorted.
+func (b *treeBuilder) partitionSmall(lo, hi int, sp split) {
+	s := b.s
+	for i, key := range s.best {
+		s.goLeft[uint32(key)] = i < sp.pos
+	}
+	rows := s.sorted[0][lo:hi]
+	j := 0
+	tmp := s.tmp[:0]
+	for _, key := range rows {
+		if s.goLeft[uint32(key)] {
+			rows[j] = key
+			j++
+		} else {
+			tmp = append(tmp, key)
+		}
+	}
+	copy(rows[j:], tmp)
 }
 
 func xlogx(x float64) float64 {
