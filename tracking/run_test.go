@@ -212,6 +212,10 @@ func TestLatestMetric(t *testing.T) {
 	if !math.IsNaN(ri.Metrics["nan"]) || !math.IsInf(ri.Metrics["inf"], -1) {
 		t.Errorf("nan/inf: %v %v", ri.Metrics["nan"], ri.Metrics["inf"])
 	}
+	keys, err := s.MetricKeys(r.ID())
+	if err != nil || strings.Join(keys, ",") != "increasing steps,inf,nan,out of order steps,same step, last logged" {
+		t.Errorf("MetricKeys = %q, %v", keys, err)
+	}
 	h, err := s.MetricHistory(r.ID(), "out of order steps")
 	if err != nil {
 		t.Fatal(err)
