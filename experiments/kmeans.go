@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sort"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -90,7 +88,7 @@ func (m *KMeans) Fit(X *mat.Dense, _ []float64) error {
 	for run := 0; run < nInit; run++ {
 		rng := newRand(m.Seed + int64(run))
 		centers := kmeansPlusPlus(X, norms, K, rng)
-		st, err := lloyd(X, norms, centers, K, maxIter, tol, m.Workers)
+		st, err := lloyd(X, centers, K, maxIter, tol, m.Workers)
 		if err != nil {
 			return fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
 		}
@@ -149,72 +147,121 @@ func kmeansPlusPlus(X *mat.Dense, norms []float64, K int, rng *rand.Rand) []floa
 	return centers
 }
 
-// assign labels each row with its nearest center (dot-product distances
-// over row blocks in parallel) and accumulates per-center sums.
-func assign(X *mat.Dense, norms, centers []float64, K, nw int, labels []int32, sums []float64, counts []float64, mind []float64) error {
-	n, p := X.Dims()
-	cn := make([]float64, K)
-	for k := 0; k < K; k++ {
-		c := centers[k*p : (k+1)*p]
-		cn[k] = floats.Dot(c, c)
-	}
-	parts := chunks(n, workers(nw), 1024)
-	psums := make([][]float64, len(parts))
-	pcounts := make([][]float64, len(parts))
-	C := blas64.General{Rows: K, Cols: p, Stride: p, Data: centers}
-	raw := X.RawMatrix()
-	err := parallel(len(parts), nw, func(c int) error {
-		s := make([]float64, K*p)
-		cnt := make([]float64, K)
-		const block = 256
-		G := make([]float64, block*K)
-		for lo := parts[c][0]; lo < parts[c][1]; lo += block {
-			hi := min(lo+block, parts[c][1])
-			b := hi - lo
-			Xb := blas64.General{Rows: b, Cols: p, Stride: raw.Stride, Data: raw.Data[lo*raw.Stride:]}
-			Gg := blas64.General{Rows: b, Cols: K, Stride: K, Data: G[:b*K]}
-			blas64.Gemm(blas.NoTrans, blas.Trans, 1, Xb, C, 0, Gg)
-			for i := 0; i < b; i++ {
-				g := G[i*K : (i+1)*K]
-				bk, bd := 0, math.Inf(1)
-				for k, gv := range g {
-					if d := cn[k] - 2*gv; d < bd {
-						bk, bd = k, d
-					}
-				}
-				labels[lo+i] = int32(bk)
-				mind[lo+i] = max(bd+norms[lo+i], 0)
-				floats.Add(s[bk*p:(bk+1)*p], X.RawRowView(lo+i))
-				cnt[bk]++
-			}
-		}
-		psums[c], pcounts[c] = s, cnt
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	clear(sums)
-	clear(counts)
-	for c := range parts {
-		floats.Add(sums, psums[c])
-		floats.Add(counts, pcounts[c])
-	}
-	return nil
-}
-
-func lloyd(X *mat.Dense, norms, centers []float64, K, maxIter int, tol float64, nw int) (kmeansState, error) {
+// lloyd runs Lloyd's iterations with Hamerly's bounds: each row keeps an
+// upper bound on the distance to its center and a lower bound on the
+// distance to any other, moved by how far centers move, so most rows skip
+// the distance computations once clusters settle. The assignments are
+// Lloyd's; only the work differs.
+func lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol float64, nw int) (kmeansState, error) {
 	n, p := X.Dims()
 	labels := make([]int32, n)
-	prev := make([]int32, n)
+	upper := make([]float64, n)
+	lower := make([]float64, n)
+	for i := range labels {
+		labels[i] = -1
+		upper[i] = math.Inf(1)
+	}
+	parts := chunks(n, workers(nw), 2048)
+	half := make([]float64, K)
+	move := make([]float64, K)
+	changes := make([]int, len(parts))
+	psums := make([][]float64, len(parts))
+	pcounts := make([][]float64, len(parts))
 	sums := make([]float64, K*p)
 	counts := make([]float64, K)
-	mind := make([]float64, n)
+
+	// step assigns every row to its nearest center and updates the sums
+	// of each cluster's rows by the rows that moved (recomputing them from
+	// scratch when rebuild is set, to stop rounding drift); it returns
+	// how many rows changed cluster.
+	step := func(rebuild bool) (int, error) {
+		for j := 0; j < K; j++ {
+			half[j] = math.Inf(1)
+			for jj := 0; jj < K; jj++ {
+				if jj != j {
+					half[j] = min(half[j], math.Sqrt(sqDist(centers[j*p:(j+1)*p], centers[jj*p:(jj+1)*p]))/2)
+				}
+			}
+		}
+		err := parallel(len(parts), nw, func(c int) error {
+			if psums[c] == nil {
+				psums[c], pcounts[c] = make([]float64, K*p), make([]float64, K)
+			}
+			s, cnt := psums[c], pcounts[c]
+			clear(s)
+			clear(cnt)
+			changed := 0
+			for i := parts[c][0]; i < parts[c][1]; i++ {
+				x := X.RawRowView(i)
+				a := labels[i]
+				full := true
+				if a >= 0 {
+					m := max(half[a], lower[i])
+					if upper[i] > m {
+						upper[i] = math.Sqrt(sqDist(x, centers[int(a)*p:int(a+1)*p]))
+						full = upper[i] > m
+					} else {
+						full = false
+					}
+				}
+				if full {
+					b1, d1, d2 := int32(-1), math.Inf(1), math.Inf(1)
+					for j := 0; j < K; j++ {
+						d := sqDist(x, centers[j*p:(j+1)*p])
+						if d < d1 {
+							b1, d1, d2 = int32(j), d, d1
+						} else if d < d2 {
+							d2 = d
+						}
+					}
+					upper[i], lower[i] = math.Sqrt(d1), math.Sqrt(d2)
+					if b1 != a {
+						changed++
+						labels[i] = b1
+						if !rebuild {
+							if a >= 0 {
+								floats.Sub(s[int(a)*p:int(a+1)*p], x)
+								cnt[a]--
+							}
+							floats.Add(s[int(b1)*p:int(b1+1)*p], x)
+							cnt[b1]++
+						}
+					}
+				}
+				if rebuild {
+					l := int(labels[i])
+					floats.Add(s[l*p:(l+1)*p], x)
+					cnt[l]++
+				}
+			}
+			changes[c] = changed
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		if rebuild {
+			clear(sums)
+			clear(counts)
+		}
+		total := 0
+		for c := range parts {
+			floats.Add(sums, psums[c])
+			floats.Add(counts, pcounts[c])
+			total += changes[c]
+		}
+		return total, nil
+	}
+
 	iter := 0
 	for iter < maxIter {
 		iter++
-		if err := assign(X, norms, centers, K, nw, labels, sums, counts, mind); err != nil {
+		changed, err := step(iter%20 == 0)
+		if err != nil {
 			return kmeansState{}, err
+		}
+		if changed == 0 {
+			break // same labels, same centers
 		}
 		newC := make([]float64, K*p)
 		used := map[int]bool{}
@@ -225,8 +272,8 @@ func lloyd(X *mat.Dense, norms, centers []float64, K, maxIter int, tol float64, 
 			}
 			// Empty cluster: move it to the row farthest from its center.
 			far := -1
-			for i, d := range mind {
-				if !used[i] && (far < 0 || d > mind[far]) {
+			for i, d := range upper {
+				if !used[i] && (far < 0 || d > upper[far]) {
 					far = i
 				}
 			}
@@ -234,18 +281,33 @@ func lloyd(X *mat.Dense, norms, centers []float64, K, maxIter int, tol float64, 
 			copy(newC[k*p:(k+1)*p], X.RawRowView(far))
 		}
 		var shift float64
-		for i := range newC {
-			d := newC[i] - centers[i]
-			shift += d * d
+		first, second := 0.0, 0.0
+		argFirst := -1
+		for k := 0; k < K; k++ {
+			d2 := sqDist(newC[k*p:(k+1)*p], centers[k*p:(k+1)*p])
+			shift += d2
+			move[k] = math.Sqrt(d2)
+			if move[k] > first {
+				first, second, argFirst = move[k], first, k
+			} else if move[k] > second {
+				second = move[k]
+			}
+		}
+		for i, l := range labels {
+			upper[i] += move[l]
+			if int(l) == argFirst {
+				lower[i] -= second
+			} else {
+				lower[i] -= first
+			}
 		}
 		centers = newC
-		if slices.Equal(labels, prev) || shift <= tol {
+		if shift <= tol {
 			break
 		}
-		copy(prev, labels)
 	}
 	// Final assignment so labels and inertia match the returned centers.
-	if err := assign(X, norms, centers, K, nw, labels, sums, counts, mind); err != nil {
+	if _, err := step(true); err != nil {
 		return kmeansState{}, err
 	}
 	st := kmeansState{K: K, P: p, Centers: centers, NIter: iter, Labels: make([]float64, n)}

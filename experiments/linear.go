@@ -416,13 +416,24 @@ func (o *logObjective) binaryChunk(x, g []float64, lo, hi int) float64 {
 	for i := lo; i < hi; i++ {
 		row := o.X.RawRowView(i)
 		z := floats.Dot(row, w) + b
-		var d float64
+		// With t = z for class 0 and -z for class 1, the loss is
+		// softplus(t) and the gradient factor ±σ(t); one exp serves both.
+		t := z
 		if o.y[i] == 1 {
-			loss += log1pExp(-z)
-			d = -1 / (1 + math.Exp(z)) // σ(z) - 1
+			t = -z
+		}
+		e := math.Exp(-math.Abs(t))
+		var sig float64
+		if t >= 0 {
+			loss += t + math.Log1p(e)
+			sig = 1 / (1 + e)
 		} else {
-			loss += log1pExp(z)
-			d = 1 / (1 + math.Exp(-z)) // σ(z)
+			loss += math.Log1p(e)
+			sig = e / (1 + e)
+		}
+		d := sig
+		if o.y[i] == 1 {
+			d = -sig
 		}
 		floats.AddScaled(gw, d, row)
 		gb += d

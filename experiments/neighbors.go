@@ -115,13 +115,27 @@ func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, erro
 	return idx, dist, err
 }
 
+// sqDist is the squared Euclidean distance, unrolled with four
+// accumulators so the additions do not wait on each other.
 func sqDist(a, b []float64) float64 {
-	var s float64
-	for i, v := range a {
-		d := v - b[i]
-		s += d * d
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		d0 := a[i] - b[i]
+		d1 := a[i+1] - b[i+1]
+		d2 := a[i+2] - b[i+2]
+		d3 := a[i+3] - b[i+3]
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
 	}
-	return s
+	for ; i < len(a); i++ {
+		d := a[i] - b[i]
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 func sortNeighbors(idx []int32, dist []float64) {
