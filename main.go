@@ -18,6 +18,7 @@ import (
 	"github.com/gopherlab/gopherlab/kernel"
 	"github.com/gopherlab/gopherlab/kernel/wire"
 	"github.com/gopherlab/gopherlab/kernel/worker"
+	"github.com/gopherlab/gopherlab/tracking"
 )
 
 // Version is the gopherlab release; set with -ldflags "-X main.Version=...".
@@ -34,7 +35,9 @@ var commands []command
 func init() {
 	commands = []command{
 		{name: "kernel", usage: "gopherlab kernel [-log-level LEVEL] CONNECTION_FILE", summary: "run the Jupyter kernel (started by Jupyter from the kernelspec)", run: runKernel},
-		{name: "install", usage: "gopherlab install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name NAME]", summary: "install the gopherlab kernelspec so Jupyter finds it", run: func(args []string) error { return install.Run(args, os.Stdout) }},
+		{name: "install", usage: "gopherlab install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name NAME] [--replace]", summary: "install the gopherlab kernelspec so Jupyter finds it", run: func(args []string) error { return install.Run(args, os.Stdout) }},
+		{name: "runs", usage: "gopherlab runs list|show|compare|export|experiments [-db FILE] [-experiment NAME] [-filter EXPR] [-order KEY] [-format table|json|csv]", summary: "list, search, compare and export tracked runs", run: func(args []string) error { return tracking.RunsCommand(args, os.Stdout) }},
+		{name: "report", usage: "gopherlab report EXPERIMENT -o report.html [-db FILE] [-metric NAME] [-goal max|min]", summary: "write a self-contained HTML report of an experiment for domain experts", run: func(args []string) error { return tracking.ReportCommand(args, os.Stdout) }},
 		{name: "version", usage: "gopherlab version", summary: "print the version", run: runVersion},
 		{name: "help", usage: "gopherlab help [COMMAND]", summary: "show help for gopherlab or one command", run: runHelp},
 		{name: "worker", usage: "gopherlab worker", summary: "the kernel's interpreter process (started by the kernel)", run: func([]string) error { return worker.Main() }, hidden: true},
@@ -56,7 +59,7 @@ func main() {
 	for _, c := range commands {
 		if c.name == name {
 			if err := c.run(os.Args[2:]); err != nil {
-				fmt.Fprintf(os.Stderr, "gopherlab %s: %v\n", name, err)
+				fmt.Fprintf(os.Stderr, "gopherlab: %v\n", err)
 				os.Exit(1)
 			}
 			return

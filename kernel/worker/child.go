@@ -33,7 +33,7 @@ func Main() error {
 		return errors.New("worker: fds 3 and 4 are not open: this command is started by the kernel, not by hand")
 	}
 	debug.SetMaxStack(maxStack)
-	c := &child{ev: evW, input: make(chan request, 1)}
+	c := &child{ev: evW, evFd: int(evW.Fd()), input: make(chan request, 1)}
 	display.SetPublisher(c)
 	sess, err := goeval.New(goeval.Options{
 		Symbols: symbols.Symbols,
@@ -88,6 +88,7 @@ type child struct {
 
 	evMu sync.Mutex
 	ev   *os.File
+	evFd int
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -183,6 +184,8 @@ func (c *child) emit(ev event) {
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
 	c.ev.Write(append(b, '\n'))
+	// And what the cell prints next must not overtake this event.
+	waitDrained(c.evFd)
 }
 
 // waitDrained waits (briefly) until the pipe on fd holds no unread bytes.

@@ -51,6 +51,13 @@ func (r *recorder) Stream(name, text string) {
 	r.times = append(r.times, time.Now())
 }
 
+// snapshot returns the events and stdout so far, safely.
+func (r *recorder) snapshot() (events []string, stdout string, times []time.Time, inputs []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.events...), r.stdout.String(), append([]time.Time(nil), r.times...), append([]string(nil), r.inputs...)
+}
+
 func (r *recorder) Display(b kernel.MIMEBundle, id string, update bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -110,8 +117,8 @@ func TestExecuteAndState(t *testing.T) {
 	if r.Status != "ok" || r.Result == nil || r.Result.Data["text/plain"] != "42" {
 		t.Fatalf("reply %+v", r)
 	}
-	if out.stdout.String() != "hello\n" {
-		t.Fatalf("stdout %q", out.stdout.String())
+	if _, stdout, _, _ := out.snapshot(); stdout != "hello\n" {
+		t.Fatalf("stdout %q", stdout)
 	}
 	r = run(t, e, "x + 1", nil)
 	if r.Result == nil || r.Result.Data["text/plain"] != "22" {
@@ -195,12 +202,13 @@ display.Clear()`, out)
 	if r.Status != "ok" {
 		t.Fatalf("reply %+v", r)
 	}
-	got := strings.Join(out.events, "|")
+	events, _, times, _ := out.snapshot()
+	got := strings.Join(events, "|")
 	want := "stdout:a\n|stdout:b\n|display:shown|stderr:err\n|clear"
 	if got != want {
 		t.Fatalf("events %q, want %q", got, want)
 	}
-	if gap := out.times[1].Sub(out.times[0]); gap < 300*time.Millisecond {
+	if gap := times[1].Sub(times[0]); gap < 300*time.Millisecond {
 		t.Fatalf("prints 0.5 s apart arrived %v apart", gap)
 	}
 }
@@ -209,8 +217,9 @@ func TestInput(t *testing.T) {
 	e := newEngine(t)
 	out := &recorder{answers: []string{"hello"}}
 	r := run(t, e, "import \"fmt\"\nvar s string\nfmt.Scanln(&s)\nfmt.Println(\"got\", s)", out)
-	if r.Status != "ok" || out.stdout.String() != "got hello\n" || len(out.inputs) != 1 {
-		t.Fatalf("reply %+v stdout %q inputs %v", r, out.stdout.String(), out.inputs)
+	_, stdout, _, inputs := out.snapshot()
+	if r.Status != "ok" || stdout != "got hello\n" || len(inputs) != 1 {
+		t.Fatalf("reply %+v stdout %q inputs %v", r, stdout, inputs)
 	}
 }
 
