@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"syscall"
@@ -184,19 +185,27 @@ func (c *child) emit(ev event) {
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
 	c.ev.Write(append(b, '\n'))
-	// And what the cell prints next must not overtake this event.
-	waitDrained(c.evFd)
+	if ev.Ev != "reply" && ev.Ev != "ready" {
+		// What the cell prints next must not overtake this event.
+		waitDrained(c.evFd)
+	}
 }
 
 // waitDrained waits (briefly) until the pipe on fd holds no unread bytes.
+// The supervisor reads within microseconds, so it yields before it sleeps:
+// a timer sleep costs far more than the wait itself.
 func waitDrained(fd int) {
 	deadline := time.Now().Add(100 * time.Millisecond)
-	for {
+	for i := 0; ; i++ {
 		n, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
 		if err != nil || n == 0 || time.Now().After(deadline) {
 			return
 		}
-		time.Sleep(50 * time.Microsecond)
+		if i < 1000 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
 	}
 }
 

@@ -86,7 +86,7 @@ func (r *recorder) Input(prompt string, password bool) (string, error) {
 	return a, nil
 }
 
-func newEngine(t *testing.T) *Engine {
+func newEngine(t testing.TB) *Engine {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
