@@ -7,53 +7,29 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// digits loads scikit-learn's digits data when present (benchmarks only).
-func digits(b *testing.B) ([]float64, int) {
-	_, err := os.Stat("/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz")
-	if err != nil {
+// The benchmarks below profile the hot loops; the comparison with
+// scikit-learn lives in bench/ml.
+
+const digitsPath = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
+
+// loadDigits reads scikit-learn's digits data, skipping when it is not
+// installed.
+func loadDigits(b *testing.B) (*mat.Dense, []float64) {
+	if _, err := os.Stat(digitsPath); err != nil {
 		b.Skip("scikit-learn digits data not installed")
 	}
-	return nil, 0
-}
-
-func loadDigitsXY(b *testing.B) (*Dataset, error) {
-	digits(b)
-	return ReadCSV("/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz", CSVOptions{NoHeader: true})
-}
-
-func BenchmarkLogisticDigits(b *testing.B) {
-	ds, err := loadDigitsXY(b)
+	ds, err := ReadCSV(digitsPath, CSVOptions{NoHeader: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	X, y, _ := ds.XY("c64")
-	Xs, _ := (&StandardScaler{}).FitTransform(X)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m := &LogisticRegression{MaxIter: 1000}
-		if err := m.Fit(Xs, y); err != nil {
-			b.Fatal(err)
-		}
-		it, _ := m.NIter()
-		b.ReportMetric(float64(it), "iters")
-	}
-}
-
-func BenchmarkTreeDigits(b *testing.B) {
-	ds, err := loadDigitsXY(b)
+	X, y, err := ds.XY("c64")
 	if err != nil {
 		b.Fatal(err)
 	}
-	X, y, _ := ds.XY("c64")
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m := &DecisionTreeClassifier{}
-		if err := m.Fit(X, y); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return X, y
 }
 
+// synthClf is a binary problem with linear and interaction structure.
 func synthClf(n, p int) (*mat.Dense, []float64) {
 	r := newRand(1)
 	X := mat.NewDense(n, p, nil)
@@ -75,39 +51,45 @@ func synthClf(n, p int) (*mat.Dense, []float64) {
 	return X, y
 }
 
-func BenchmarkTreeLarge(b *testing.B) {
-	X, y := synthClf(50000, 50)
+func BenchmarkLogisticDigits(b *testing.B) {
+	X, y := loadDigits(b)
+	Xs, _ := (&StandardScaler{}).FitTransform(X)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		m := &DecisionTreeClassifier{MaxDepth: 12}
-		if err := m.Fit(X, y); err != nil {
+		if err := (&LogisticRegression{MaxIter: 1000}).Fit(Xs, y); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func BenchmarkForestDigits(b *testing.B) {
-	ds, err := loadDigitsXY(b)
-	if err != nil {
-		b.Fatal(err)
-	}
-	X, y, _ := ds.XY("c64")
+	X, y := loadDigits(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		m := &RandomForestClassifier{}
-		if err := m.Fit(X, y); err != nil {
+		if err := (&RandomForestClassifier{}).Fit(X, y); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkForestLarge(b *testing.B) {
+func BenchmarkLarge(b *testing.B) {
 	X, y := synthClf(50000, 50)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m := &RandomForestClassifier{NTrees: 10, MaxDepth: 16}
-		if err := m.Fit(X, y); err != nil {
-			b.Fatal(err)
-		}
+	for _, bm := range []struct {
+		name string
+		m    Model
+	}{
+		{"tree", &DecisionTreeClassifier{MaxDepth: 12}},
+		{"forest", &RandomForestClassifier{NTrees: 10, MaxDepth: 16}},
+		{"logistic", &LogisticRegression{}},
+		{"ridge", &Ridge{}},
+		{"kmeans", &KMeans{K: 8, NInit: 1}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if err := bm.m.Fit(X, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

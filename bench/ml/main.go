@@ -108,25 +108,31 @@ func main() {
 	fmt.Printf("gopherlab experiments vs scikit-learn — %d cores, %s\n", runtime.GOMAXPROCS(0), runtime.Version())
 	fmt.Printf("work directory: %s\n\n", *work)
 
-	var goRes []result
+	// Each dataset runs on the Go side, then on the scikit-learn side, so
+	// both see similar load on a shared machine.
+	var goRes, skRes []result
 	for _, d := range sets {
 		for _, m := range d.Models {
 			r := runGo(d, m)
 			fmt.Fprintf(os.Stderr, "go      %-15s %-8s %s=%.4f %.3fs %s\n", d.Name, m, r.Metric, r.Score, r.Seconds, r.Error)
 			goRes = append(goRes, r)
 		}
-	}
-	var skRes []result
-	if *python != "" {
+		if *python == "" {
+			continue
+		}
 		script := filepath.Join(sourceDir(), "sklearn_bench.py")
-		cmd := exec.Command(*python, script, *work)
+		cmd := exec.Command(*python, script, *work, d.Name)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "scikit-learn side failed: %v\n", err)
-		} else if err := json.Unmarshal(out, &skRes); err != nil {
+			continue
+		}
+		var rs []result
+		if err := json.Unmarshal(out, &rs); err != nil {
 			fmt.Fprintf(os.Stderr, "scikit-learn output: %v\n", err)
 		}
+		skRes = append(skRes, rs...)
 	}
 	printTable(goRes, skRes)
 }
@@ -292,7 +298,7 @@ func writeDataset(dir string, d *dataset) error {
 // newModel returns the Go model for a name, with settings matching
 // sklearn_bench.py. Large datasets use the same settings, except fewer
 // trees and a depth limit (on both sides) to keep the run short.
-func newModel(d *dataset, name string) ex.Model {
+func newModel(d *dataset, name string, seed int64) ex.Model {
 	large := d.N > 10000
 	clf := d.Task == "classification"
 	switch name {
@@ -309,21 +315,21 @@ func newModel(d *dataset, name string) ex.Model {
 			depth = 12
 		}
 		if clf {
-			return &ex.DecisionTreeClassifier{MaxDepth: depth}
+			return &ex.DecisionTreeClassifier{MaxDepth: depth, Seed: seed}
 		}
-		return &ex.DecisionTreeRegressor{MaxDepth: depth}
+		return &ex.DecisionTreeRegressor{MaxDepth: depth, Seed: seed}
 	case "forest":
 		trees, depth, feats := 100, 0, 0
 		if large {
 			trees, depth = 20, 16
 		}
 		if clf {
-			return &ex.RandomForestClassifier{NTrees: trees, MaxDepth: depth, Seed: 0}
+			return &ex.RandomForestClassifier{NTrees: trees, MaxDepth: depth, Seed: seed}
 		}
 		if large {
 			feats = d.P / 3
 		}
-		return &ex.RandomForestRegressor{NTrees: trees, MaxDepth: depth, MaxFeatures: feats, Seed: 0}
+		return &ex.RandomForestRegressor{NTrees: trees, MaxDepth: depth, MaxFeatures: feats, Seed: seed}
 	case "nb":
 		return &ex.GaussianNB{}
 	case "linreg":
@@ -368,7 +374,8 @@ func vals(y []float64, idx []int) []float64 {
 }
 
 // runGo fits and scores one model over the dataset's folds; the time
-// counts fitting and predicting only.
+// counts fitting and predicting only. Runs shorter than 2 s are repeated
+// three times and the fastest kept, since the machine may be shared.
 func runGo(d *dataset, name string) result {
 	res := result{Dataset: d.Name, Model: name, Metric: "accuracy"}
 	if d.Task == "regression" {
@@ -377,41 +384,70 @@ func runGo(d *dataset, name string) result {
 	if name == "kmeans" {
 		res.Metric = "inertia"
 	}
-	var total time.Duration
-	var score float64
-	for _, test := range d.Folds {
-		train := complement(d.N, test)
-		Xtr, ytr := rows(d.X, train), vals(d.Y, train)
-		Xte, yte := rows(d.X, test), vals(d.Y, test)
-		if name == "knn" && len(test) > 2000 {
-			Xte, yte = rows(Xte, rangeN(2000)), yte[:2000] // brute-force queries are costly on both sides
-		}
-		m := newModel(d, name)
-		t0 := time.Now()
-		err := m.Fit(Xtr, ytr)
-		var pred []float64
-		if err == nil && name != "kmeans" {
-			pred, err = m.Predict(Xte)
-		}
-		total += time.Since(t0)
+	best := math.Inf(1)
+	for rep := 0; rep < 3; rep++ {
+		score, secs, err := runGoOnce(d, name, res.Metric)
 		if err != nil {
 			res.Error = err.Error()
 			return res
 		}
-		var s float64
-		switch res.Metric {
-		case "accuracy":
-			s, _ = ex.Accuracy(yte, pred)
-		case "rmse":
-			s, _ = ex.RMSE(yte, pred)
-		case "inertia":
-			s = m.(*ex.KMeans).Inertia()
+		res.Score = score
+		best = math.Min(best, secs)
+		if secs >= 2 {
+			break
 		}
-		score += s
 	}
-	res.Score = score / float64(len(d.Folds))
-	res.Seconds = total.Seconds()
+	res.Seconds = best
 	return res
+}
+
+func runGoOnce(d *dataset, name, metric string) (float64, float64, error) {
+	var total time.Duration
+	var score float64
+	runs := 0
+	for _, seed := range seeds(d, name) {
+		for _, test := range d.Folds {
+			train := complement(d.N, test)
+			Xtr, ytr := rows(d.X, train), vals(d.Y, train)
+			Xte, yte := rows(d.X, test), vals(d.Y, test)
+			if name == "knn" && len(test) > 2000 {
+				Xte, yte = rows(Xte, rangeN(2000)), yte[:2000] // brute-force queries are costly on both sides
+			}
+			m := newModel(d, name, seed)
+			t0 := time.Now()
+			err := m.Fit(Xtr, ytr)
+			var pred []float64
+			if err == nil && name != "kmeans" {
+				pred, err = m.Predict(Xte)
+			}
+			total += time.Since(t0)
+			if err != nil {
+				return 0, 0, err
+			}
+			var s float64
+			switch metric {
+			case "accuracy":
+				s, _ = ex.Accuracy(yte, pred)
+			case "rmse":
+				s, _ = ex.RMSE(yte, pred)
+			case "inertia":
+				s = m.(*ex.KMeans).Inertia()
+			}
+			score += s
+			runs++
+		}
+	}
+	return score / float64(runs), total.Seconds(), nil
+}
+
+// seeds lists the seeds a model runs with: randomized models on the small
+// real datasets average over 5 seeds (on both sides), since one tree's
+// score moves by a point or two with the random tie-breaking.
+func seeds(d *dataset, name string) []int64 {
+	if (name == "tree" || name == "forest") && d.N <= 10000 {
+		return []int64{0, 1, 2, 3, 4}
+	}
+	return []int64{0}
 }
 
 func rangeN(n int) []int {
