@@ -18,6 +18,7 @@ import (
 	"github.com/gopherlab/gopherlab/display"
 	"github.com/gopherlab/gopherlab/kernel/goeval"
 	"github.com/gopherlab/gopherlab/kernel/symbols"
+	"github.com/gopherlab/gopherlab/tracking"
 	"golang.org/x/sys/unix"
 )
 
@@ -120,6 +121,8 @@ func (c *child) handle(r request) {
 		c.mu.Lock()
 		c.cancel = cancel
 		c.mu.Unlock()
+		// Runs the cell starts are tracked with the code that made them.
+		tracking.SetCellInfo(r.Code, notebookPath(), r.Count)
 		reply = c.execute(ctx, r.Code)
 		c.mu.Lock()
 		c.cancel = nil
@@ -252,3 +255,9 @@ func (r *inputReader) Read(p []byte) (int, error) {
 }
 
 var _ io.Reader = (*inputReader)(nil)
+
+// notebookPath is the notebook the kernel serves, when the frontend says:
+// Jupyter Server passes it to kernels as JPY_SESSION_NAME.
+func notebookPath() string {
+	return os.Getenv("JPY_SESSION_NAME")
+}

@@ -450,7 +450,7 @@ func (e *Engine) Execute(ctx context.Context, req kernel.ExecuteRequest, out ker
 		e.out = nil
 		e.mu.Unlock()
 	}()
-	ch, err := p.call(request{Op: "execute", Code: req.Code, Silent: req.Silent})
+	ch, err := p.call(request{Op: "execute", Code: req.Code, Silent: req.Silent, Count: req.ExecutionCount})
 	if err != nil {
 		<-p.exited
 		return e.died(p)

@@ -20,6 +20,7 @@ type request struct {
 	Cursor int    `json:"cursor,omitempty"`
 	Detail int    `json:"detail,omitempty"`
 	Silent bool   `json:"silent,omitempty"`
+	Count  int    `json:"count,omitempty"` // execution count shown for the cell
 	// input_reply
 	Value string `json:"value,omitempty"`
 	Err   string `json:"err,omitempty"`
