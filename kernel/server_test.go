@@ -62,7 +62,7 @@ func (e *echoEngine) Interrupt() {
 }
 func (e *echoEngine) Close() error { return nil }
 
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	var ports []int
 	var ls []net.Listener
 	for i := 0; i < n; i++ {
@@ -80,7 +80,7 @@ func freePorts(t *testing.T, n int) []int {
 }
 
 type client struct {
-	t       *testing.T
+	t       testing.TB
 	signer  *wire.Signer
 	shell   zmq4.Socket
 	control zmq4.Socket
@@ -89,7 +89,7 @@ type client struct {
 	msgs    chan *wire.Message
 }
 
-func startTest(t *testing.T) (*Server, *client, wire.ConnectionInfo) {
+func startTest(t testing.TB) (*Server, *client, wire.ConnectionInfo) {
 	p := freePorts(t, 5)
 	ci := wire.ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], IOPubPort: p[1], StdinPort: p[2],
 		ControlPort: p[3], HBPort: p[4], Key: "k", SignatureScheme: "hmac-sha256"}
@@ -185,7 +185,7 @@ func types(ms []*wire.Message) string {
 	return strings.Join(s, ",")
 }
 
-func waitWelcome(t *testing.T, c *client) {
+func waitWelcome(t testing.TB, c *client) {
 	timeout := time.After(5 * time.Second)
 	for {
 		select {

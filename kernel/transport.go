@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"net"
@@ -76,7 +77,7 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 	subMu.Lock()
 	fn := subListeners[l.addr]
 	subMu.Unlock()
-	return &guardedConn{Conn: c, onSub: fn, greeting: greetingSize}, nil
+	return &guardedConn{Conn: c, onSub: fn, greeting: greetingSize, rd: bufio.NewReaderSize(c, 64<<10), out: outFramer{greeting: greetingSize}}, nil
 }
 
 // guardedConn parses the ZMTP 3 stream its peer sends (greeting, then
@@ -85,6 +86,13 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 type guardedConn struct {
 	net.Conn
 	onSub func(topic string)
+	// zmq4 reads a frame's header and body separately and writes each
+	// frame part by part: a syscall apiece. rd and out batch them, so a
+	// message costs about one read and one write.
+	rd   *bufio.Reader
+	wmu  sync.Mutex
+	out  outFramer
+	wbuf []byte
 
 	mu        sync.Mutex
 	greeting  int    // greeting bytes still to skip
@@ -99,7 +107,7 @@ type guardedConn struct {
 }
 
 func (c *guardedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+	n, err := c.rd.Read(p)
 	if n > 0 {
 		c.mu.Lock()
 		topics, handshakeDone := c.scan(p[:n])
@@ -116,7 +124,29 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write buffers what zmq4 writes until a message's last frame is
+// complete (or the buffer is large), then writes it at once. Until the
+// handshake has been sent, it writes through: the greeting is exchanged
+// in steps.
 func (c *guardedConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.out.ready {
+		c.out.scan(p)
+		return c.write(p)
+	}
+	c.wbuf = append(c.wbuf, p...)
+	if c.out.scan(p) || len(c.wbuf) >= 64<<10 {
+		b := c.wbuf
+		c.wbuf = c.wbuf[:0]
+		if _, err := c.write(b); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+func (c *guardedConn) write(p []byte) (int, error) {
 	c.Conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 	n, err := c.Conn.Write(p)
 	if err != nil {
@@ -125,6 +155,66 @@ func (c *guardedConn) Write(p []byte) (int, error) {
 		c.Conn.Close()
 	}
 	return n, err
+}
+
+// outFramer follows the frames the kernel writes: after the greeting and
+// the first command (READY), ready is set; scan reports whether a
+// message's last frame just completed.
+type outFramer struct {
+	greeting int
+	hdr      []byte
+	need     uint64
+	inBody   bool
+	more     bool
+	command  bool
+	ready    bool
+}
+
+func (f *outFramer) scan(b []byte) (msgEnd bool) {
+	for len(b) > 0 {
+		if f.greeting > 0 {
+			k := min(f.greeting, len(b))
+			f.greeting -= k
+			b = b[k:]
+			continue
+		}
+		if !f.inBody {
+			f.hdr = append(f.hdr, b[0])
+			b = b[1:]
+			want := 2
+			if f.hdr[0]&0x02 != 0 {
+				want = 9
+			}
+			if len(f.hdr) < want {
+				continue
+			}
+			if want == 9 {
+				f.need = binary.BigEndian.Uint64(f.hdr[1:9])
+			} else {
+				f.need = uint64(f.hdr[1])
+			}
+			f.more = f.hdr[0]&0x01 != 0
+			f.command = f.hdr[0]&0x04 != 0
+			f.hdr = f.hdr[:0]
+			f.inBody = true
+		}
+		k := uint64(len(b))
+		if k > f.need {
+			k = f.need
+		}
+		f.need -= k
+		b = b[k:]
+		if f.need == 0 {
+			f.inBody = false
+			if f.command {
+				f.ready = true
+			}
+			if !f.more {
+				msgEnd = true
+			}
+		}
+	}
+	return msgEnd
 }
 
 const greetingSize = 64
