@@ -39,7 +39,7 @@ var groups = []struct {
 		"interrupt", "interrupt_control", "interrupt_blocked", "goroutine_panic", "stack_overflow", "forged_signature",
 	}},
 	{"lifecycle.py", []string{"iopub_welcome", "shutdown_restart", "shutdown"}},
-	{"notebook.py", []string{"notebook"}},
+	{"notebook.py", []string{"notebook", "examples"}},
 }
 
 type result struct {

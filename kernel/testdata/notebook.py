@@ -25,8 +25,11 @@ def check_cell(cell):
     want = cell.metadata.get("gopherlab_test", {})
     outs = cell.get("outputs", [])
     errors = [o for o in outs if o.output_type == "error"]
-    if errors:
+    expect_error = "raises-exception" in cell.metadata.get("tags", [])
+    if errors and not expect_error:
         return f"cell raised {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    if expect_error and not errors:
+        return "cell tagged raises-exception did not fail"
     if not isinstance(cell.get("execution_count"), int):
         return f"execution_count {cell.get('execution_count')!r}, want an integer"
     if "stdout" in want:
@@ -37,6 +40,9 @@ def check_cell(cell):
         got = [o.data.get("text/plain") for o in outs if o.output_type == "execute_result"]
         if got != [want["result"]]:
             return f"results {got}, want [{want['result']!r}]"
+    if "png" in want:
+        if not any("image/png" in o.get("data", {}) for o in outs if o.output_type == "display_data"):
+            return "no image/png display_data"
     if "html" in want:
         got = [o.data.get("text/html") for o in outs if o.output_type == "display_data"]
         if want["html"] not in got:
@@ -70,5 +76,33 @@ def main():
     return 0
 
 
+def examples():
+    """Executes every notebook under notebooks/ (what `make demo` runs)."""
+    root = os.path.join(HERE, "..", "..", "notebooks")
+    names = sorted(n for n in os.listdir(root) if n.endswith(".ipynb")) if os.path.isdir(root) else []
+    problems = []
+    for name in names:
+        nb = nbformat.read(os.path.join(root, name), as_version=4)
+        try:
+            NotebookClient(nb, kernel_name=KERNEL, timeout=600, startup_timeout=int(TIMEOUT),
+                           resources={"metadata": {"path": root}}).execute()
+        except Exception:
+            problems.append(f"nbclient failed on {name}:\n{traceback.format_exc()}")
+            continue
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                p = check_cell(cell)
+                if p:
+                    problems.append(f"{name} cell {i} ({cell.source.splitlines()[0]!r}...): {p}\n  outputs: {outputs_text(cell)}")
+    if problems:
+        emit("examples", "fail", "\n".join(problems))
+        return 1
+    emit("examples", "pass", f"{len(names)} notebooks: {', '.join(names)}")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    rc = main()
+    if not KERNEL.startswith("python"):
+        rc |= examples()
+    sys.exit(rc)
