@@ -5,6 +5,7 @@ Run: /usr/bin/python3 survival.py   (GL_KERNEL=python3 to check against ipykerne
 """
 
 import os
+import signal
 import re
 import tempfile
 import time
@@ -111,6 +112,17 @@ def checks(run, k):
         interrupted(res, "control-channel interrupt")
         expect_ok(k.execute(code["after"]))
 
+    def interrupt_signal():
+        # SIGINT to the kernel process (interrupt_mode "signal", or Ctrl-C
+        # in a terminal) interrupts the running cell like the message does.
+        before = pid()
+        msg_id = start_cell(code["loop"])
+        os.kill(before, signal.SIGINT)
+        res = k._finish(msg_id, timeout=10)
+        interrupted(res, "SIGINT to the kernel")
+        expect(k.km.is_alive() and pid() == before, "SIGINT killed or replaced the kernel", res)
+        expect_ok(k.execute(code["after"]))
+
     def interrupt_blocked():
         # A cell blocked in a call the interpreter cannot preempt.
         msg_id = start_cell(code["sleep"])
@@ -202,6 +214,7 @@ def checks(run, k):
 
     run("interrupt", interrupt)
     run("interrupt_control", interrupt_control)
+    run("interrupt_signal", interrupt_signal)
     run("interrupt_blocked", interrupt_blocked)
     run("goroutine_panic", goroutine_panic, only=["go"])
     run("stack_overflow", stack_overflow)
