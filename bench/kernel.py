@@ -101,6 +101,19 @@ def rss_kb(pid):
     return 0
 
 
+def pss_kb(pid):
+    """Proportional set size: pages shared between processes (gopherlab's
+    kernel and worker map the same binary) count once across them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def cmdline(pid):
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -111,17 +124,27 @@ def cmdline(pid):
                     for i, a in enumerate(args[:3]) if a)
 
 
-def tree_rss(pid):
-    """RSS of pid and its descendants: (total MB, [(pid, MB, command), ...])."""
-    procs, todo, seen = [], [pid], set()
+def tree_pids(pid):
+    out, todo, seen = [], [pid], set()
     while todo:
         p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
-        procs.append((p, rss_kb(p) / 1024.0, cmdline(p)))
+        out.append(p)
         todo.extend(children(p))
+    return out
+
+
+def tree_rss(pid):
+    """RSS of pid and its descendants: (total MB, [(pid, MB, command), ...])."""
+    procs = [(p, rss_kb(p) / 1024.0, cmdline(p)) for p in tree_pids(pid)]
     return sum(mb for _, mb, _ in procs), procs
+
+
+def tree_pss(pid):
+    """PSS of pid and its descendants, in MB."""
+    return sum(pss_kb(p) for p in tree_pids(pid)) / 1024.0
 
 
 def percentile(xs, q):
@@ -148,6 +171,7 @@ def bench(name, runs, starts, warmup):
         drain_iopub(kc)
         pid = km.provisioner.process.pid
         fresh_rss, fresh_procs = tree_rss(pid)
+        fresh_pss = tree_pss(pid)
         print(f"[{name}] execute 1+1: {warmup} warm-up, {runs} measured ...", file=sys.stderr, flush=True)
         for _ in range(warmup):
             reply = wait_reply(kc, kc.execute("1+1"))
@@ -166,6 +190,7 @@ def bench(name, runs, starts, warmup):
         time.sleep(2)  # let the kernel settle to idle
         drain_iopub(kc)
         rss, procs = tree_rss(pid)
+        pss = tree_pss(pid)
     finally:
         stop(km, kc)
     return {
@@ -178,6 +203,8 @@ def bench(name, runs, starts, warmup):
         "raw_p50_ms": 1000 * percentile(raw, 0.50),
         "raw_p99_ms": 1000 * percentile(raw, 0.99),
         "rss_mb": fresh_rss,
+        "pss_mb": fresh_pss,
+        "pss_after_mb": pss,
         "processes": [{"pid": p, "rss_mb": mb, "command": c} for p, mb, c in fresh_procs],
         "rss_after_mb": rss,
         "processes_after": [{"pid": p, "rss_mb": mb, "command": c} for p, mb, c in procs],
@@ -225,7 +252,9 @@ def table(go, py):
         ("raw zmq p50", "raw_p50_ms", 1, "ms", "", None),
         ("raw zmq p99", "raw_p99_ms", 1, "ms", "", None),
         ("idle RSS (tree)", "rss_mb", 1, "MB", f"<= {GOAL_RSS_MB:.0f} MB", lambda r, g: g <= GOAL_RSS_MB),
+        ("idle PSS (tree)", "pss_mb", 1, "MB", "", None),
         ("RSS after runs", "rss_after_mb", 1, "MB", "", None),
+        ("PSS after runs", "pss_after_mb", 1, "MB", "", None),
     ]
     head = f"{'metric':<18}{'gopherlab':>14}{'ipykernel':>14}{'ratio':>9}  {'goal':<12}{'met':<4}"
     lines = [head, "-" * len(head)]
@@ -242,6 +271,8 @@ def table(go, py):
         fmt = (lambda v: f"{v:10.2f} {unit}" if v is not None else f"{'-':>13}")
         lines.append(f"{label:<18}{fmt(g):>14}{fmt(p):>14}{(f'{ratio:.2f}x' if ratio is not None else '-'):>9}  {goal:<12}{met:<4}")
     lines.append("execute: jupyter_client BlockingKernelClient; raw zmq: bare DEALER socket, same messages")
+    lines.append("RSS sums each process's resident pages, so pages of the one binary that gopherlab's kernel and worker")
+    lines.append("both map count twice; PSS splits shared pages between the processes that map them")
     for label, r in (("gopherlab", go), ("ipykernel", py)):
         if r:
             for when, key in (("idle", "processes"), ("after runs", "processes_after")):

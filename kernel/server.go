@@ -505,7 +505,7 @@ func (s *Server) execute(m *wire.Message) {
 	}, out)
 	cancel()
 	stopFlusher()
-	out.flush()
+	out.finish()
 
 	if r.Status == "" {
 		r.Status = "ok"
@@ -584,9 +584,19 @@ type execOutput struct {
 	allowStdin  bool
 	interrupted chan struct{}
 
-	mu      sync.Mutex
-	streams [2]strings.Builder // stdout, stderr
-	order   []int              // stream indexes in first-write order since the last flush
+	mu       sync.Mutex
+	streams  [2]strings.Builder // stdout, stderr
+	order    []int              // stream indexes in first-write order since the last flush
+	finished bool               // the request has been answered: nothing flushes later
+}
+
+// finish flushes what is buffered; text that goroutines of the cell print
+// afterwards is published at once, under the same parent (like ipykernel).
+func (o *execOutput) finish() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.flushLocked()
+	o.finished = true
 }
 
 const (
@@ -629,7 +639,7 @@ func (o *execOutput) Stream(name, text string) {
 		o.order = append(o.order, i)
 	}
 	o.streams[i].WriteString(text)
-	if o.streams[i].Len() >= streamMax {
+	if o.finished || o.streams[i].Len() >= streamMax {
 		o.flushLocked()
 	}
 }

@@ -314,3 +314,29 @@ func TestHandshakeStallDoesNotBlockOthers(t *testing.T) {
 		t.Fatal("a silent peer kept a well-behaved one out")
 	}
 }
+
+func TestLateOutputIsPublished(t *testing.T) {
+	s, c, _ := startTest(t)
+	waitWelcome(t, c)
+	o := &execOutput{s: s, req: &wire.Message{Header: wire.NewHeader("execute_request", "x")}}
+	o.Stream("stdout", "during")
+	o.finish()
+	o.Stream("stdout", "after")
+	var got []string
+	timeout := time.After(5 * time.Second)
+	for len(got) < 2 {
+		select {
+		case m := <-c.msgs:
+			if m.Header.MsgType == "stream" {
+				var st struct{ Text string }
+				json.Unmarshal(m.Content, &st)
+				got = append(got, st.Text)
+			}
+		case <-timeout:
+			t.Fatalf("got streams %q, want during and after", got)
+		}
+	}
+	if got[0] != "during" || got[1] != "after" {
+		t.Fatalf("streams %q", got)
+	}
+}
