@@ -50,7 +50,8 @@
 //	cm, _ := experiments.ConfusionMatrix(yTest, pred)
 //	plot, _ := cm.Plot()                        // heat map, shows inline
 //
-// Or work with matrices directly:
+// Or work with matrices directly (XY needs numeric features: encode or
+// drop categorical ones first):
 //
 //	X, y, err := train.XY("species")           // categorical target → level index
 //	rf := &experiments.RandomForestClassifier{NTrees: 200, Seed: 1}
@@ -66,6 +67,9 @@
 //		Grid: map[string][]any{"logisticregression.C": {0.01, 0.1, 1, 10}}}
 //	err = gs.Fit(X, y)
 //	gs.BestParams(); gs.BestScore(); gs.PlotParam("logisticregression.C")
+//
+// CrossValidate and GridSearch fit unfitted copies of the model (Clone),
+// so they take this package's estimators and pipelines of them.
 //
 // Save the fitted pipeline with its input schema, and load it elsewhere:
 //
