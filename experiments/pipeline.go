@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -385,6 +386,44 @@ func (p *Pipeline) Step(name string) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("experiments: pipeline: no step %q (steps: %v)", name, p.stepNames())
+}
+
+// String lists the steps and their non-default parameters, like
+// scikit-learn's repr: Pipeline(standardscaler, logisticregression{C: 10}).
+func (p *Pipeline) String() string {
+	var b strings.Builder
+	b.WriteString("Pipeline(")
+	for i, s := range p.Steps {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.Name)
+		b.WriteString(paramString(s.Estimator))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// paramString formats the non-zero exported fields of an estimator.
+func paramString(e any) string {
+	v := reflect.ValueOf(e)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	var parts []string
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		if f.IsExported() && !v.Field(i).IsZero() {
+			parts = append(parts, fmt.Sprintf("%s: %v", f.Name, v.Field(i).Interface()))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // stateful is implemented by every estimator of this package: state

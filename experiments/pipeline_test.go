@@ -130,6 +130,9 @@ func TestPipelineDataset(t *testing.T) {
 	if names := strings.Join(p.stepNames(), ","); names != "onehotencoder,simpleimputer,standardscaler,logisticregression" {
 		t.Errorf("step names %s", names)
 	}
+	if s := p.String(); s != "Pipeline(onehotencoder, simpleimputer, standardscaler, logisticregression{C: 10})" {
+		t.Errorf("String = %s", s)
+	}
 	if err := p.FitDataset(train, "species"); err != nil {
 		t.Fatal(err)
 	}

@@ -461,3 +461,14 @@ func PlotROC(curves ...*ROCCurve) (*Plot, error) {
 
 // Plot draws this ROC curve.
 func (c *ROCCurve) Plot() (*Plot, error) { return PlotROC(c) }
+
+// Render shows the ROC curve as a plot.
+func (c *ROCCurve) Render() display.Bundle {
+	p, err := c.Plot()
+	if err != nil {
+		return display.Bundle{Data: map[string]any{"text/plain": err.Error()}, Metadata: map[string]any{}}
+	}
+	b := p.Render()
+	b.Data["text/plain"] = fmt.Sprintf("ROC curve %s(AUC = %.4f, %d points)", c.Name+" ", c.AUC, len(c.FPR))
+	return b
+}
