@@ -78,16 +78,11 @@ func (m *KMeans) Fit(X *mat.Dense, _ []float64) error {
 		meanVar += ss/float64(n) - mu*mu
 	}
 	tol *= meanVar / float64(p)
-	norms := make([]float64, n)
-	for i := range norms {
-		r := X.RawRowView(i)
-		norms[i] = floats.Dot(r, r)
-	}
 	var best kmeansState
 	best.Inertia = math.Inf(1)
 	for run := 0; run < nInit; run++ {
 		rng := newRand(m.Seed + int64(run))
-		centers := kmeansPlusPlus(X, norms, K, rng)
+		centers := kmeansPlusPlus(X, K, rng)
 		st, err := lloyd(X, centers, K, maxIter, tol, m.Workers)
 		if err != nil {
 			return fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
@@ -104,7 +99,7 @@ func (m *KMeans) Fit(X *mat.Dense, _ []float64) error {
 // among 2+ln(K) candidates drawn with probability proportional to the
 // squared distance to the nearest center, keeping the candidate that
 // lowers the total most.
-func kmeansPlusPlus(X *mat.Dense, norms []float64, K int, rng *rand.Rand) []float64 {
+func kmeansPlusPlus(X *mat.Dense, K int, rng *rand.Rand) []float64 {
 	n, p := X.Dims()
 	centers := make([]float64, 0, K*p)
 	first := rng.IntN(n)
@@ -113,7 +108,6 @@ func kmeansPlusPlus(X *mat.Dense, norms []float64, K int, rng *rand.Rand) []floa
 	for i := range closest {
 		closest[i] = sqDist(X.RawRowView(i), X.RawRowView(first))
 	}
-	pot := floats.Sum(closest)
 	trials := 2 + int(math.Log(float64(K)))
 	cum := make([]float64, n)
 	cand := make([]float64, n)
@@ -141,9 +135,7 @@ func kmeansPlusPlus(X *mat.Dense, norms []float64, K int, rng *rand.Rand) []floa
 		}
 		centers = append(centers, X.RawRowView(bestIdx)...)
 		copy(closest, bestD)
-		pot = bestPot
 	}
-	_ = pot
 	return centers
 }
 

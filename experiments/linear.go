@@ -400,14 +400,6 @@ func (o *logObjective) eval(x []float64) {
 	o.lastF, o.lastG = f, g
 }
 
-// log1pExp computes log(1+e^t) without overflow.
-func log1pExp(t float64) float64 {
-	if t > 0 {
-		return t + math.Log1p(math.Exp(-t))
-	}
-	return math.Log1p(math.Exp(t))
-}
-
 func (o *logObjective) binaryChunk(x, g []float64, lo, hi int) float64 {
 	p := o.p
 	w, b := x[:p], x[p]

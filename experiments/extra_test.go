@@ -1,0 +1,162 @@
+package experiments
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gopherlab/gopherlab/display"
+)
+
+func TestSortedOrder(t *testing.T) {
+	r := newRand(4)
+	for _, n := range []int{0, 1, 5, 2047, 2048, 5000, 70000} {
+		col := make([]float64, n)
+		for i := range col {
+			switch r.IntN(10) {
+			case 0:
+				col[i] = math.Copysign(0, -1)
+			case 1:
+				col[i] = 0
+			case 2:
+				col[i] = math.Inf(1 - 2*r.IntN(2))
+			case 3:
+				col[i] = float64(r.IntN(5)) // repeats
+			default:
+				col[i] = r.NormFloat64() * math.Pow(10, float64(r.IntN(40)-20))
+			}
+		}
+		got := sortedOrder(col)
+		want := rangeIdx(0, n)
+		slices.SortStableFunc(want, func(a, b int) int {
+			switch {
+			case col[a] < col[b]:
+				return -1
+			case col[a] > col[b]:
+				return 1
+			}
+			return 0
+		})
+		for i := range want {
+			if int(got[i]) != want[i] {
+				t.Fatalf("n=%d: position %d has row %d (%v), want row %d (%v)", n, i, got[i], col[got[i]], want[i], col[want[i]])
+			}
+		}
+	}
+}
+
+func TestQuantileBins(t *testing.T) {
+	X, y := blobs(3000, 2, 3, 2, 8)
+	exact, _ := binData(X, 0, 2)
+	binned, _ := binData(X, 32, 2)
+	for f := 0; f < 3; f++ {
+		if len(exact.binMin[f]) != 3000 || len(binned.binMin[f]) > 32 || len(binned.binMin[f]) < 16 {
+			t.Errorf("feature %d: %d exact codes, %d bins", f, len(exact.binMin[f]), len(binned.binMin[f]))
+		}
+		// Codes keep the order of values, and bins do not overlap.
+		for i := 0; i < 3000; i++ {
+			c := binned.codes[f][i]
+			v := X.At(i, f)
+			if v < binned.binMin[f][c] || v > binned.binMax[f][c] {
+				t.Fatalf("value %v outside its bin [%v,%v]", v, binned.binMin[f][c], binned.binMax[f][c])
+			}
+		}
+		for c := 1; c < len(binned.binMin[f]); c++ {
+			if binned.binMin[f][c] <= binned.binMax[f][c-1] {
+				t.Fatalf("bins %d and %d overlap", c-1, c)
+			}
+		}
+	}
+	m := &RandomForestClassifier{NTrees: 10, MaxBins: 32}
+	if err := m.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := Score(m, X, y); s < 0.95 {
+		t.Errorf("binned forest accuracy %v", s)
+	}
+}
+
+func TestDatasetRowsCopy(t *testing.T) {
+	ds := sampleDataset(t)
+	r, err := ds.Rows([]int{5, 0, 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := r.Strings("color"); strings.Join(c, ",") != "green,red,green" {
+		t.Errorf("rows = %v", c)
+	}
+	if _, err := ds.Rows([]int{6}); err == nil {
+		t.Error("row out of range accepted")
+	}
+	cp := ds.Copy()
+	x, _ := cp.Floats("x")
+	x[0] = 99
+	if o, _ := ds.Floats("x"); o[0] != 1 {
+		t.Error("Copy shares storage")
+	}
+	var zero Dataset
+	if err := zero.AddFloats("a", []float64{1, 2}); err != nil || zero.Len() != 2 {
+		t.Errorf("zero Dataset: %v", err)
+	}
+	if NewDataset().Len() != 0 {
+		t.Error("NewDataset not empty")
+	}
+}
+
+func TestGridSearchDataset(t *testing.T) {
+	ds := irisDataset(t)
+	gs := &GridSearch{
+		Model: NewPipeline(&OneHotEncoder{}, &StandardScaler{}, &KNeighborsClassifier{}),
+		Grid:  map[string][]any{"kneighborsclassifier.K": {1, 7}, "kneighborsclassifier.Weights": {"uniform", "distance"}},
+		CV:    CVOptions{K: 3, Shuffle: true, Seed: 1},
+	}
+	if err := gs.FitDataset(ds, "species"); err != nil {
+		t.Fatal(err)
+	}
+	if len(gs.Results()) != 4 || gs.BestScore() < 0.9 {
+		t.Errorf("%d results, best %v", len(gs.Results()), gs.BestScore())
+	}
+	best := gs.BestModel().(*Pipeline)
+	pred, err := best.PredictDataset(ds)
+	if err != nil || len(pred) != 150 {
+		t.Errorf("refit pipeline: %v", err)
+	}
+	p, err := gs.PlotParam("kneighborsclassifier.Weights")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, p)
+	if err := (&GridSearch{Model: &GaussianNB{}, Grid: map[string][]any{"VarSmoothing": {1e-9}}}).FitDataset(ds, "species"); err == nil {
+		t.Error("FitDataset without a pipeline accepted")
+	}
+}
+
+func TestRenderBundles(t *testing.T) {
+	X, y := loadIris(t)
+	res, err := CrossValidate(&GaussianNB{}, X, y, CVOptions{K: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, _ := ValidationCurve(&KNeighborsClassifier{}, X, y, "Weights", []any{"uniform", "distance"}, CVOptions{K: 3})
+	gs := &GridSearch{Model: &GaussianNB{}, Grid: map[string][]any{"VarSmoothing": {1e-9, 1e-3}}, CV: CVOptions{K: 3}}
+	gs.Fit(X, y)
+	rep, _ := Report(y, y)
+	cm, _ := ConfusionMatrix(y, y)
+	roc, _ := ROC([]float64{0, 1, 0, 1}, []float64{0.1, 0.9, 0.4, 0.3})
+	for _, v := range []any{res, vc, gs, rep, cm, roc, sampleDataset(t)} {
+		b := display.Render(v)
+		text, _ := b.Data["text/plain"].(string)
+		if text == "" {
+			t.Errorf("%T: no text form", v)
+		}
+		_, html := b.Data["text/html"]
+		_, png := b.Data["image/png"]
+		if !html && !png {
+			t.Errorf("%T renders only as text: %v", v, b.Data)
+		}
+	}
+	if !strings.Contains(vc.String(), "distance") {
+		t.Errorf("curve table:\n%s", vc.String())
+	}
+}
