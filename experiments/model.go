@@ -71,7 +71,11 @@ func modelName(m any) string {
 
 // checkFinite returns an error naming the first NaN or infinite value of X
 // (column names c0, c1, ... as in FromMatrix).
-func checkFinite(op string, X *mat.Dense) error {
+func checkFinite(op string, X *mat.Dense) error { return checkFiniteNamed(op, X, nil) }
+
+// checkFiniteNamed is checkFinite with column names (nil, or too few,
+// means c0, c1, ...).
+func checkFiniteNamed(op string, X *mat.Dense, names []string) error {
 	r, c := X.Dims()
 	for i := 0; i < r; i++ {
 		row := X.RawRowView(i)
@@ -83,11 +87,15 @@ func checkFinite(op string, X *mat.Dense) error {
 			continue // every value finite (NaN*0 and Inf*0 are NaN)
 		}
 		for j := 0; j < c; j++ {
+			name := "c" + itoa(j)
+			if len(names) == c {
+				name = names[j]
+			}
 			if math.IsNaN(row[j]) {
-				return fmt.Errorf("experiments: %s: column %q has NaN at row %d (impute or drop missing values first)", op, "c"+itoa(j), i)
+				return fmt.Errorf("experiments: %s: column %q has NaN at row %d (impute or drop missing values first)", op, name, i)
 			}
 			if math.IsInf(row[j], 0) {
-				return fmt.Errorf("experiments: %s: column %q has %v at row %d", op, "c"+itoa(j), row[j], i)
+				return fmt.Errorf("experiments: %s: column %q has %v at row %d", op, name, row[j], i)
 			}
 		}
 	}

@@ -117,6 +117,7 @@ func (p *Pipeline) transform(op string, ds *Dataset, X *mat.Dense, fit bool) (*m
 	if err != nil {
 		return nil, nil, err
 	}
+	names := schemaNames(p.st.Schema)
 	if ds == nil && nds > 0 {
 		names := make([]string, len(p.st.Schema))
 		for i, c := range p.st.Schema {
@@ -141,6 +142,7 @@ func (p *Pipeline) transform(op string, ds *Dataset, X *mat.Dense, fit bool) (*m
 		if X, err = ds.Matrix(); err != nil {
 			return nil, nil, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
 		}
+		names = ds.Columns()
 	}
 	for _, s := range p.Steps[nds : len(p.Steps)-1] {
 		t := s.Estimator.(Transformer)
@@ -152,6 +154,11 @@ func (p *Pipeline) transform(op string, ds *Dataset, X *mat.Dense, fit bool) (*m
 		if X, err = t.Transform(X); err != nil {
 			return nil, nil, fmt.Errorf("experiments: %s: step %q: %w", op, s.Name, unwrapPrefix(err))
 		}
+	}
+	// Matrix steps keep columns in place, so a value the model cannot
+	// take is reported under the column name the user knows.
+	if err := checkFiniteNamed(op, X, names); err != nil {
+		return nil, nil, err
 	}
 	return X, model, nil
 }

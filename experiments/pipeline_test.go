@@ -254,6 +254,20 @@ func TestPipelineSaveLoadEveryModel(t *testing.T) {
 	}
 }
 
+func TestPipelineNamesBadValues(t *testing.T) {
+	ds, _ := FromColumns([]string{"age", "city", "y"},
+		[]float64{30, math.NaN(), 40, 50}, []string{"a", "b", "a", "b"}, []float64{0, 1, 0, 1})
+	p := NewPipeline(&OneHotEncoder{}, &StandardScaler{}, &LogisticRegression{})
+	err := p.FitDataset(ds, "y")
+	if err == nil || !strings.Contains(err.Error(), `column "age" has NaN at row 1`) {
+		t.Errorf("err = %v", err)
+	}
+	p = NewPipeline(&OneHotEncoder{}, &SimpleImputer{}, &LogisticRegression{})
+	if err := p.FitDataset(ds, "y"); err != nil {
+		t.Errorf("imputed pipeline: %v", err)
+	}
+}
+
 func TestPipelineValidation(t *testing.T) {
 	X, y := blobs(30, 2, 2, 1, 1)
 	for _, tt := range []struct {

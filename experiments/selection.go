@@ -42,6 +42,9 @@ type CVOptions struct {
 	Workers int
 	// Progress, if set, gets Add(1) after each fit.
 	Progress Progress
+	// OnProgress, if set, is called with the number of fits done and the
+	// total after each fit (one call at a time).
+	OnProgress func(done, total int)
 	// ShowProgress displays a progress bar (display.NewProgress).
 	ShowProgress bool
 }
@@ -335,6 +338,7 @@ func runCV(op string, models []Model, data cvData, folds []Fold, specs []metricS
 		results[i] = r
 	}
 	var progMu sync.Mutex
+	done := 0
 	y := data.labels()
 	err := parallel(total, opts.Workers, func(task int) error {
 		mi, fi := task/len(folds), task%len(folds)
@@ -377,11 +381,15 @@ func runCV(op string, models []Model, data cvData, folds []Fold, specs []metricS
 				return err
 			}
 		}
+		progMu.Lock()
+		done++
 		if prog != nil {
-			progMu.Lock()
 			prog.Add(1)
-			progMu.Unlock()
 		}
+		if opts.OnProgress != nil {
+			opts.OnProgress(done, total)
+		}
+		progMu.Unlock()
 		return nil
 	})
 	if err != nil {

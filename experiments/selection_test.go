@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,13 +20,20 @@ func (c *countingProgress) Add(n int) { c.n.Add(int64(n)) }
 func TestCrossValidate(t *testing.T) {
 	X, y := loadIris(t)
 	prog := &countingProgress{}
-	opts := CVOptions{K: 5, Metrics: []string{"accuracy", "f1_macro", "log_loss"}, TrainScores: true, Progress: prog}
+	var calls []int
+	opts := CVOptions{K: 5, Metrics: []string{"accuracy", "f1_macro", "log_loss"}, TrainScores: true, Progress: prog,
+		OnProgress: func(done, total int) {
+			if total != 5 {
+				t.Errorf("total %d", total)
+			}
+			calls = append(calls, done)
+		}}
 	res, err := CrossValidate(NewPipeline(&StandardScaler{}, &LogisticRegression{}), X, y, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Test["accuracy"]) != 5 || prog.n.Load() != 5 {
-		t.Fatalf("folds %d, progress %d", len(res.Test["accuracy"]), prog.n.Load())
+	if len(res.Test["accuracy"]) != 5 || prog.n.Load() != 5 || !slices.Equal(calls, []int{1, 2, 3, 4, 5}) {
+		t.Fatalf("folds %d, progress %d, callbacks %v", len(res.Test["accuracy"]), prog.n.Load(), calls)
 	}
 	if m := res.Mean("accuracy"); m < 0.93 {
 		t.Errorf("mean accuracy %v", m)
