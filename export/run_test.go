@@ -1,0 +1,103 @@
+package export
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestInjectParams(t *testing.T) {
+	nb := testNotebook(t,
+		cell("# t", "md"),
+		cell("n := 3\nrate := 0.5\nname := \"a\"\nok := false\nseed := int64(1)", "parameters"),
+		cell("old = 1", "injected-parameters"),
+		cell("println(n)", "train"),
+	)
+	tests := []struct {
+		values map[string]string
+		want   string // injected cell source; "" for none
+		err    string
+	}{
+		{values: nil, want: ""},
+		{values: map[string]string{"rate": "2", "n": "10", "name": "iris \"v2\".csv", "ok": "true", "seed": "-5"},
+			want: "// Parameters injected by gopherlab run\nn = 10\nname = \"iris \\\"v2\\\".csv\"\nok = true\nrate = 2.0\nseed = -5"},
+		{values: map[string]string{"rate": "1e-3"}, want: "// Parameters injected by gopherlab run\nrate = 0.001"},
+		{values: map[string]string{"n": "2.5"}, err: `parameter n: "2.5" is not an int`},
+		{values: map[string]string{"rate": "fast"}, err: `parameter rate: "fast" is not a finite float64`},
+		{values: map[string]string{"rate": "NaN"}, err: `is not a finite float64`},
+		{values: map[string]string{"ok": "yes"}, err: `parameter ok: "yes" is not a bool`},
+		{values: map[string]string{"depth": "3"}, err: `unknown parameter "depth" (the parameters cell has n, rate, name, ok, seed)`},
+	}
+	for _, tt := range tests {
+		out, err := InjectParams(nb, tt.values)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("InjectParams(%v) error = %v, want %q", tt.values, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var injected []*Cell
+		for _, c := range out.Cells {
+			if c.HasTag(TagInjected) {
+				injected = append(injected, c)
+			}
+		}
+		if tt.want == "" {
+			if len(injected) != 0 || len(out.Cells) != 3 {
+				t.Errorf("InjectParams(%v) kept or added an injected cell", tt.values)
+			}
+			continue
+		}
+		if len(injected) != 1 || out.Cells[2] != injected[0] {
+			t.Fatalf("InjectParams(%v): want one injected cell right after the parameters cell", tt.values)
+		}
+		if injected[0].Source != tt.want {
+			t.Errorf("InjectParams(%v) =\n%s\nwant\n%s", tt.values, injected[0].Source, tt.want)
+		}
+		// The injected cell is what Select reads back.
+		sel, err := Select(out, SelectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range tt.values {
+			p, _ := sel.Param(name)
+			want, _ := ParseParam(p.Type, v, false)
+			if p.Value != want {
+				t.Errorf("after injection %s = %s, want %s", name, p.Value, want)
+			}
+		}
+	}
+	if _, err := InjectParams(testNotebook(t, cell("x := 1", "train")), map[string]string{"x": "2"}); err == nil || !strings.Contains(err.Error(), "no cell tagged \"parameters\"") {
+		t.Errorf("no parameters cell: error = %v", err)
+	}
+}
+
+func TestParseInterspersed(t *testing.T) {
+	var p paramFlags = map[string]string{}
+	fs := newTestFlagSet(&p)
+	pos, err := parseInterspersed(fs, []string{"nb.ipynb", "-p", "a=1", "-p", "b= x=y ", "-o", "out.ipynb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pos) != 1 || pos[0] != "nb.ipynb" || p["a"] != "1" || p["b"] != " x=y " || fs.Lookup("o").Value.String() != "out.ipynb" {
+		t.Errorf("pos %v params %v o %v", pos, p, fs.Lookup("o").Value)
+	}
+	for _, bad := range [][]string{{"-p", "novalue"}, {"-p", "a=1", "-p", "a=2"}, {"-p", "=1"}} {
+		p = map[string]string{}
+		if _, err := parseInterspersed(newTestFlagSet(&p), bad); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+func newTestFlagSet(p *paramFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Var(*p, "p", "")
+	fs.String("o", "", "")
+	return fs
+}
