@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/gopherlab/gopherlab/export"
 	"github.com/gopherlab/gopherlab/install"
 	"github.com/gopherlab/gopherlab/kernel"
 	"github.com/gopherlab/gopherlab/kernel/wire"
@@ -36,6 +37,7 @@ func init() {
 	commands = []command{
 		{name: "kernel", usage: "gopherlab kernel [-log-level LEVEL] CONNECTION_FILE", summary: "run the Jupyter kernel (started by Jupyter from the kernelspec)", run: runKernel},
 		{name: "install", usage: "gopherlab install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name NAME] [--replace]", summary: "install the gopherlab kernelspec so Jupyter finds it", run: func(args []string) error { return install.Run(args, os.Stdout) }},
+		{name: "run", usage: "gopherlab run NOTEBOOK.ipynb [-p NAME=VALUE ...] [-o OUT.ipynb]", summary: "execute a notebook headless with injected parameters and write the executed notebook", run: func(args []string) error { return export.RunCommand(args, os.Stdout) }},
 		{name: "runs", usage: "gopherlab runs list|show|compare|export|experiments [-db FILE] [-experiment NAME] [-filter EXPR] [-order KEY] [-format table|json|csv]", summary: "list, search, compare and export tracked runs", run: func(args []string) error { return tracking.RunsCommand(args, os.Stdout) }},
 		{name: "report", usage: "gopherlab report EXPERIMENT -o report.html [-db FILE] [-metric NAME] [-goal max|min]", summary: "write a self-contained HTML report of an experiment for domain experts", run: func(args []string) error { return tracking.ReportCommand(args, os.Stdout) }},
 		{name: "version", usage: "gopherlab version", summary: "print the version", run: runVersion},
