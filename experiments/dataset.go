@@ -453,6 +453,11 @@ func (ds *Dataset) Matrix() (*mat.Dense, error) {
 // which must all be numeric) and the target values. A categorical target is
 // encoded as the index of each value's level (see Levels); a target with
 // missing values is an error.
+//
+// Level indexes are this dataset's own: a test set read from another file
+// may lack a level and number the others differently. Encode it with the
+// training levels instead: test.Codes("species", train.Levels("species")),
+// or pipeline.TargetLevels().
 func (ds *Dataset) XY(target string) (*mat.Dense, []float64, error) {
 	t, err := ds.col(target)
 	if err != nil {
@@ -478,6 +483,42 @@ func (ds *Dataset) XY(target string) (*mat.Dense, []float64, error) {
 		return nil, nil, fmt.Errorf("experiments: xy: %w", unwrapPrefix(err))
 	}
 	return X, y, nil
+}
+
+// Codes encodes a categorical column as indexes into the given levels
+// (for instance the training set's, or a pipeline's TargetLevels), so
+// labels read from different files compare as numbers. A value not in
+// levels, or missing, is an error.
+func (ds *Dataset) Codes(column string, levels []string) ([]float64, error) {
+	c, err := ds.col(column)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: codes: %w", unwrapPrefix(err))
+	}
+	if c.kind != Categorical {
+		return nil, fmt.Errorf("experiments: codes: column %q is numeric", column)
+	}
+	pos := make(map[string]int, len(levels))
+	for i, l := range levels {
+		pos[l] = i
+	}
+	mapped := make([]float64, len(c.levels))
+	for k, l := range c.levels {
+		i, ok := pos[l]
+		if !ok {
+			i = -1
+		}
+		mapped[k] = float64(i)
+	}
+	out := make([]float64, len(c.codes))
+	for i, k := range c.codes {
+		if k < 0 {
+			return nil, fmt.Errorf("experiments: codes: column %q is missing at row %d", column, i)
+		}
+		if out[i] = mapped[k]; out[i] < 0 {
+			return nil, fmt.Errorf("experiments: codes: column %q has level %q at row %d, not among %v", column, c.levels[k], i, levels)
+		}
+	}
+	return out, nil
 }
 
 // unwrapPrefix drops the "experiments: " prefix of an error made in this

@@ -105,6 +105,22 @@ func TestXYCategoricalTarget(t *testing.T) {
 	}
 }
 
+func TestCodes(t *testing.T) {
+	train, _ := FromColumns([]string{"y"}, []string{"a", "b", "c"})
+	test, _ := FromColumns([]string{"x", "y"}, []float64{1, 2, 3}, []string{"c", "a", "c"})
+	lv, _ := train.Levels("y")
+	got, err := test.Codes("y", lv)
+	if err != nil || !slices.Equal(got, []float64{2, 0, 2}) {
+		t.Errorf("codes = %v, %v", got, err)
+	}
+	if _, y, err := test.XY("y"); err != nil || !slices.Equal(y, []float64{1, 0, 1}) {
+		t.Errorf("test's own numbering = %v, %v", y, err)
+	}
+	if _, err := train.Codes("y", []string{"a"}); err == nil || !strings.Contains(err.Error(), `level "b" at row 1`) {
+		t.Errorf("unknown level: %v", err)
+	}
+}
+
 func TestDescribe(t *testing.T) {
 	ds := sampleDataset(t)
 	d := ds.Describe()
