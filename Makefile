@@ -10,9 +10,14 @@ GO     ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 PYTHON ?= /usr/bin/python3
 
 # Debian packages the tests, the demo and the benchmark use. gcc and libc6-dev
-# are for cgo (the race detector and SQLite).
+# are for cgo (the race detector and SQLite); tmux and chromium drive the
+# frontend tests (kernel/frontend_test.go). Those also need node and npm:
+# Debian's nodejs and npm are added when no npm is on PATH.
 DEB_PACKAGES := python3-jupyter-client python3-nbclient python3-nbconvert python3-nbformat \
-	python3-ipykernel python3-zmq jupyter-notebook jupyter-console python3-sklearn gcc libc6-dev
+	python3-ipykernel python3-zmq jupyter-notebook jupyter-console python3-sklearn gcc libc6-dev \
+	tmux chromium
+# npm packages of the frontend tests (playwright-core), installed by `deps`.
+NPM_DIR := kernel/testdata/frontends
 
 # Where `make install` puts the kernelspec (see `./gopherlab install --help`).
 INSTALL_FLAGS ?= --user --replace
@@ -35,6 +40,7 @@ deps:
 	for p in $(DEB_PACKAGES); do \
 		dpkg -s "$$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
 		echo "deps: missing Debian packages:$$missing"; \
@@ -45,6 +51,13 @@ deps:
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -q && \
 	apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $$missing
+	@if [ -f $(NPM_DIR)/node_modules/.package-lock.json ] && \
+		[ ! $(NPM_DIR)/package-lock.json -nt $(NPM_DIR)/node_modules/.package-lock.json ]; then \
+		echo "deps: $(NPM_DIR)/node_modules is up to date"; \
+	else \
+		echo "deps: npm ci in $(NPM_DIR)"; \
+		cd $(NPM_DIR) && npm ci --no-audit --no-fund; \
+	fi
 
 build:
 	$(GO) build -o gopherlab .
