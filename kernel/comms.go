@@ -81,7 +81,7 @@ func (r *Comms) open(m *wire.Message) {
 	comm := &Comm{ID: c.CommID, Target: c.TargetName, s: r.s, parent: m}
 	if t == nil {
 		// Like ipykernel: an unknown target closes the comm at once.
-		r.s.log.Warn("comm_open for unknown target", "target", c.TargetName)
+		r.s.log.Info("comm_open for unknown target", "target", c.TargetName)
 		r.s.publish(m, "comm_close", map[string]any{"comm_id": c.CommID, "data": map[string]any{}})
 		return
 	}

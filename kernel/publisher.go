@@ -3,8 +3,10 @@ package kernel
 import (
 	"encoding/json"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -19,31 +21,100 @@ type publisher struct {
 	session string
 	log     *slog.Logger
 
-	q      chan *wire.Message
+	q      chan item
 	mu     sync.Mutex
 	closed bool
 	wg     sync.WaitGroup
+
+	// handed counts messages given to the socket; subs holds, per
+	// subscriber connection, the count handed before its welcome: what
+	// it has to receive is everything handed after.
+	handed atomic.Int64
+	subMu  sync.Mutex
+	subs   map[*guardedConn]int64
+}
+
+// item is a message to publish, or a sync marker.
+type item struct {
+	m       *wire.Message
+	welcome *guardedConn  // m greets this new subscriber
+	synced  chan struct{} // closed when every earlier item is handed
 }
 
 func newPublisher(sock zmq4.Socket, signer *wire.Signer, session string, log *slog.Logger) *publisher {
-	p := &publisher{sock: sock, signer: signer, session: session, log: log, q: make(chan *wire.Message, 4096)}
+	p := &publisher{sock: sock, signer: signer, session: session, log: log, q: make(chan item, 4096), subs: map[*guardedConn]int64{}}
 	p.wg.Add(1)
 	go p.run()
 	return p
 }
 
-func (p *publisher) send(m *wire.Message) {
+func (p *publisher) send(m *wire.Message) { p.enqueue(item{m: m}) }
+
+func (p *publisher) enqueue(it item) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
+		return false
+	}
+	p.q <- it
+	return true
+}
+
+// sync waits, up to timeout, until everything published so far has been
+// written to every subscriber. The shell reply to a request goes after its
+// output, as clients expect (zmq4 queues sends on its own goroutine, so
+// without this a reply can overtake the iopub messages before it).
+func (p *publisher) sync(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	done := make(chan struct{})
+	if !p.enqueue(item{synced: done}) {
 		return
 	}
-	p.q <- m
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		return
+	}
+	want := p.handed.Load()
+	for i := 0; ; i++ {
+		behind := false
+		p.subMu.Lock()
+		for c, base := range p.subs {
+			if c.closed.Load() {
+				delete(p.subs, c)
+				continue
+			}
+			if c.written.Load() < want-base {
+				behind = true
+			}
+		}
+		p.subMu.Unlock()
+		if !behind || time.Now().After(deadline) {
+			return
+		}
+		if i < 200 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
 }
 
 func (p *publisher) run() {
 	defer p.wg.Done()
-	for m := range p.q {
+	for it := range p.q {
+		if it.synced != nil {
+			close(it.synced)
+			continue
+		}
+		if it.welcome != nil {
+			p.subMu.Lock()
+			// The welcome and what follows it are this subscriber's due;
+			// it has already written any command frames, not counted.
+			p.subs[it.welcome] = p.handed.Load() - it.welcome.written.Load()
+			p.subMu.Unlock()
+		}
+		m := it.m
 		topic := m.Header.MsgType
 		if len(m.Identities) == 0 {
 			m.Identities = [][]byte{[]byte("kernel." + p.session + "." + topic)}
@@ -56,6 +127,7 @@ func (p *publisher) run() {
 		if err := p.sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
 			p.log.Warn("iopub send", "type", topic, "err", err)
 		}
+		p.handed.Add(1)
 	}
 }
 
@@ -83,7 +155,7 @@ func (p *publisher) close(timeout time.Duration) {
 // welcome greets a new subscriber (JEP 65): it is called from the
 // transport as soon as a SUBSCRIBE frame is seen, before zmq4 has
 // registered it, so it waits for the subscription to take effect.
-func (p *publisher) welcome(topic string) {
+func (p *publisher) welcome(c *guardedConn, topic string) {
 	go func() {
 		tp, _ := p.sock.(zmq4.Topics)
 		deadline := time.Now().Add(200 * time.Millisecond)
@@ -99,6 +171,6 @@ func (p *publisher) welcome(topic string) {
 			Metadata:     json.RawMessage("{}"),
 			Content:      content,
 		}
-		p.send(m)
+		p.enqueue(item{m: m, welcome: c})
 	}()
 }

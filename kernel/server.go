@@ -228,6 +228,11 @@ func (s *Server) readLoop(sock zmq4.Socket, name string, handle func(*wire.Messa
 	}
 }
 
+// replySyncTimeout bounds how long a shell reply waits for the iopub
+// messages published before it to leave (a stalled subscriber must not
+// stall replies).
+const replySyncTimeout = 50 * time.Millisecond
+
 // reply sends a reply to req on sock.
 func (s *Server) reply(sock zmq4.Socket, mu *sync.Mutex, req *wire.Message, msgType string, content any) {
 	m, err := s.newMessage(req, msgType, content)
@@ -240,6 +245,9 @@ func (s *Server) reply(sock zmq4.Socket, mu *sync.Mutex, req *wire.Message, msgT
 	if err != nil {
 		s.log.Error("encode reply", "type", msgType, "err", err)
 		return
+	}
+	if sock == s.shell {
+		s.pub.sync(replySyncTimeout)
 	}
 	mu.Lock()
 	defer mu.Unlock()

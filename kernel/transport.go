@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -40,10 +41,10 @@ func registerTransports() {
 // each subscription seen on it.
 var (
 	subMu        sync.Mutex
-	subListeners = map[string]func(topic string){}
+	subListeners = map[string]func(c *guardedConn, topic string){}
 )
 
-func onSubscribe(addr string, fn func(topic string)) {
+func onSubscribe(addr string, fn func(c *guardedConn, topic string)) {
 	subMu.Lock()
 	defer subMu.Unlock()
 	if fn == nil {
@@ -85,14 +86,19 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 // subscription frames.
 type guardedConn struct {
 	net.Conn
-	onSub func(topic string)
+	onSub func(c *guardedConn, topic string)
+	// written counts the data messages fully written to the peer, so the
+	// kernel can tell when what it published has left (see publisher.sync).
+	written atomic.Int64
+	closed  atomic.Bool
 	// zmq4 reads a frame's header and body separately and writes each
 	// frame part by part: a syscall apiece. rd and out batch them, so a
 	// message costs about one read and one write.
-	rd   *bufio.Reader
-	wmu  sync.Mutex
-	out  outFramer
-	wbuf []byte
+	rd      *bufio.Reader
+	wmu     sync.Mutex
+	out     outFramer
+	wbuf    []byte
+	pending int // data messages in wbuf
 
 	mu        sync.Mutex
 	greeting  int    // greeting bytes still to skip
@@ -117,7 +123,7 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 		}
 		for _, t := range topics {
 			if c.onSub != nil {
-				c.onSub(t)
+				c.onSub(c, t)
 			}
 		}
 	}
@@ -136,14 +142,24 @@ func (c *guardedConn) Write(p []byte) (int, error) {
 		return c.write(p)
 	}
 	c.wbuf = append(c.wbuf, p...)
-	if c.out.scan(p) || len(c.wbuf) >= 64<<10 {
+	end, msgs := c.out.scan(p)
+	c.pending += msgs
+	if end || len(c.wbuf) >= 64<<10 {
 		b := c.wbuf
 		c.wbuf = c.wbuf[:0]
 		if _, err := c.write(b); err != nil {
 			return 0, err
 		}
+		c.written.Add(int64(c.pending))
+		c.pending = 0
 	}
 	return len(p), nil
+}
+
+// Close records that the peer is gone, so nobody waits for it.
+func (c *guardedConn) Close() error {
+	c.closed.Store(true)
+	return c.Conn.Close()
 }
 
 func (c *guardedConn) write(p []byte) (int, error) {
@@ -152,14 +168,15 @@ func (c *guardedConn) write(p []byte) (int, error) {
 	if err != nil {
 		// A peer that stopped reading must not hold every other send
 		// hostage: drop it. zmq4's reader then sees the close and forgets it.
-		c.Conn.Close()
+		c.Close()
 	}
 	return n, err
 }
 
 // outFramer follows the frames the kernel writes: after the greeting and
 // the first command (READY), ready is set; scan reports whether a
-// message's last frame just completed.
+// message's last frame just completed, and how many data (not command)
+// messages completed.
 type outFramer struct {
 	greeting int
 	hdr      []byte
@@ -170,7 +187,7 @@ type outFramer struct {
 	ready    bool
 }
 
-func (f *outFramer) scan(b []byte) (msgEnd bool) {
+func (f *outFramer) scan(b []byte) (msgEnd bool, dataMsgs int) {
 	for len(b) > 0 {
 		if f.greeting > 0 {
 			k := min(f.greeting, len(b))
@@ -211,10 +228,13 @@ func (f *outFramer) scan(b []byte) (msgEnd bool) {
 			}
 			if !f.more {
 				msgEnd = true
+				if !f.command {
+					dataMsgs++
+				}
 			}
 		}
 	}
-	return msgEnd
+	return msgEnd, dataMsgs
 }
 
 const greetingSize = 64
