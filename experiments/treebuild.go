@@ -20,6 +20,8 @@ type binnedData struct {
 	order  [][]int32   // per feature, rows sorted by value
 	binMin [][]float64 // per feature, per code: smallest value
 	binMax [][]float64 // largest value
+	// meanBins is the mean number of codes per feature.
+	meanBins float64
 }
 
 // sortedOrder returns the rows of col sorted by value (ties by row), by
@@ -135,6 +137,9 @@ func binData(X *mat.Dense, maxBins, nw int) (*binnedData, error) {
 		b.codes[f], b.binMin[f], b.binMax[f] = codes, bmin, bmax
 		return nil
 	})
+	for _, bm := range b.binMin {
+		b.meanBins += float64(len(bm)) / float64(max(p, 1))
+	}
 	return b, err
 }
 
@@ -193,8 +198,9 @@ type treeScratch struct {
 	// packed with its code (code<<32 | row) so scans read sequentially.
 	sorted [][]uint64
 	tmp    []uint64
-	keys   []uint64 // small-node mode: one feature's keys being sorted
-	best   []uint64 // small-node mode: the best split feature's keys
+	keys   []uint64  // small-node mode: one feature's keys being sorted
+	hist   []float64 // small-node mode: per-code class weights or sums
+	cnt    []int32   // small-node mode: rows per code
 	goLeft []bool
 	l, r   []float64
 	feats  []int
@@ -218,7 +224,8 @@ type nodeStats struct {
 
 type split struct {
 	feature   int
-	pos       int // rows of the node going left
+	code      uint32 // rows with code <= code go left
+	pos       int    // rows of the node going left
 	threshold float64
 	proxy     float64
 	found     bool
@@ -260,8 +267,28 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 	if len(s.sorted) < data.p {
 		s.sorted = make([][]uint64, data.p)
 	}
-	m := 0
+	m := data.n
+	if in != nil {
+		m = 0
+		for _, ok := range in {
+			if ok {
+				m++
+			}
+		}
+	}
+	rootSmall := b.smallNode(m)
 	for f := 0; f < data.p; f++ {
+		if rootSmall {
+			// Nodes worked on alone need only the rows, in list 0.
+			dst := s.sorted[0][:0]
+			for r := 0; r < data.n; r++ {
+				if in == nil || in[r] {
+					dst = append(dst, uint64(r))
+				}
+			}
+			s.sorted[0] = dst
+			break
+		}
 		dst := s.sorted[f][:0]
 		codes := data.codes[f]
 		for _, r := range data.order[f] {
@@ -270,7 +297,6 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 			}
 		}
 		s.sorted[f] = dst
-		m = len(dst)
 	}
 	if cap(s.tmp) < m {
 		s.tmp = make([]uint64, m)
@@ -278,7 +304,7 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 	if len(s.goLeft) < data.n {
 		s.goLeft = make([]bool, data.n)
 	}
-	stack := []nodeItem{{lo: 0, hi: m, parent: -1, stats: b.stats(s.sorted[0][:m])}}
+	stack := []nodeItem{{lo: 0, hi: m, parent: -1, small: rootSmall, stats: b.stats(s.sorted[0][:m])}}
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -357,65 +383,212 @@ func (b *treeBuilder) partition(lo, hi int, sp split) {
 	}
 }
 
-// smallNode reports whether a node of m rows is cheaper to split by
-// sorting the maxFeatures features tried (m·log m each) than by
-// partitioning all p sorted lists (m each): forests trying √p features
-// switch once nodes are small, single trees never do.
+// treeMode forces how nodes are split, for tests: 0 chooses by cost,
+// 1 always keeps sorted lists, 2 always works on the node's rows alone.
+var treeMode = 0
+
+// smallNode reports whether a node of m rows is cheaper to split working
+// on its rows alone — a histogram of codes, or sorting the rows, for each
+// of the maxFeatures features tried — than by keeping every feature's
+// sorted list (a partition of all p lists per split). Forests, which try
+// few features, and features with few distinct values favour the former.
 func (b *treeBuilder) smallNode(m int) bool {
-	return m > 0 && float64(b.cfg.maxFeatures)*math.Log2(float64(m))*1.5 < float64(b.data.p)
+	switch treeMode {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	if m <= 1 {
+		return true
+	}
+	fm := float64(m)
+	kk := float64(max(b.cfg.classes, 2))
+	perFeature := min(1.5*fm*math.Log2(fm), 3*fm+b.data.meanBins*kk)
+	small := float64(b.cfg.maxFeatures) * perFeature
+	lists := 2*float64(b.data.p)*fm + float64(b.cfg.maxFeatures)*fm
+	return small < lists
 }
 
-// bestSplitSorted is bestSplit for small nodes: the node's rows are in
-// list 0; each feature tried is sorted on the spot.
+// bestSplitSorted is bestSplit for nodes worked on alone: the node's rows
+// are in list 0; each feature tried is histogrammed by code when it has
+// few codes for the node's size, else sorted on the spot.
 func (b *treeBuilder) bestSplitSorted(lo, hi int, st nodeStats) split {
 	s := b.s
 	rows := s.sorted[0][lo:hi]
+	m := len(rows)
 	feats := s.feats
 	p := len(feats)
+	kk := max(b.cfg.classes, 2)
 	best := split{proxy: math.Inf(-1)}
 	tried := 0
 	for i := 0; i < p && tried < b.cfg.maxFeatures; i++ {
 		j := i + b.rng.IntN(p-i)
 		feats[i], feats[j] = feats[j], feats[i]
 		f := feats[i]
-		codes := b.data.codes[f]
-		keys := s.keys[:0]
-		for _, key := range rows {
-			r := uint32(key)
-			keys = append(keys, uint64(codes[r])<<32|uint64(r))
+		var sp split
+		var constant bool
+		if nb := len(b.data.binMin[f]); float64(nb*kk) < 1.5*float64(m)*math.Log2(float64(m)) {
+			sp, constant = b.splitHist(f, rows, st)
+		} else {
+			codes := b.data.codes[f]
+			keys := s.keys[:0]
+			for _, key := range rows {
+				r := uint32(key)
+				keys = append(keys, uint64(codes[r])<<32|uint64(r))
+			}
+			s.keys = keys
+			slices.Sort(keys)
+			if constant = keys[0]>>32 == keys[len(keys)-1]>>32; !constant {
+				if b.cfg.classes > 0 {
+					sp = b.splitClass(f, keys, st)
+				} else {
+					sp = b.splitReg(f, keys, st)
+				}
+			}
 		}
-		s.keys = keys
-		slices.Sort(keys)
-		if keys[0]>>32 == keys[len(keys)-1]>>32 {
+		if constant {
 			continue
 		}
 		tried++
-		var sp split
-		if b.cfg.classes > 0 {
-			sp = b.splitClass(f, keys, st)
-		} else {
-			sp = b.splitReg(f, keys, st)
-		}
 		if sp.found && sp.proxy > best.proxy {
 			best = sp
-			s.best = append(s.best[:0], keys...)
 		}
 	}
 	return best
 }
 
-// partitionSmall splits list 0's rows [lo,hi) by the best split found by
-// bestSplitSorted.
+// splitHist finds a feature's best split from a histogram of the node's
+// rows by code, scanning codes in order exactly as splitClass and
+// splitReg scan sorted rows. It also reports a feature constant in the
+// node.
+func (b *treeBuilder) splitHist(f int, rows []uint64, st nodeStats) (split, bool) {
+	s := b.s
+	codes := b.data.codes[f]
+	nb := len(b.data.binMin[f])
+	K := b.cfg.classes
+	width := K
+	if K == 0 {
+		width = 2 // weight, weighted sum
+	}
+	if len(s.hist) < nb*width {
+		s.hist = make([]float64, nb*width)
+	}
+	if len(s.cnt) < nb {
+		s.cnt = make([]int32, nb)
+	}
+	h, cnt := s.hist[:nb*width], s.cnt[:nb]
+	clear(h)
+	clear(cnt)
+	yk, yv, wts := b.tgt.yk, b.tgt.yv, b.tgt.w
+	for _, key := range rows {
+		r := uint32(key)
+		c := codes[r]
+		w := 1.0
+		if wts != nil {
+			w = wts[r]
+		}
+		if K > 0 {
+			h[int(c)*K+int(yk[r])] += w
+		} else {
+			h[2*c] += w
+			h[2*c+1] += w * yv[r]
+		}
+		cnt[c]++
+	}
+	m := len(rows)
+	minLeaf := b.cfg.minLeaf
+	bestProxy, bestPos := math.Inf(-1), -1
+	var bestLo, bestHi uint32
+	prev, pos, nonEmpty := -1, 0, 0
+	if K > 0 {
+		l, r := s.l[:K], s.r[:K]
+		clear(l)
+		var lq, rq float64
+		entropy := b.cfg.entropy
+		for k := 0; k < K; k++ {
+			r[k] = st.value[k] * st.W
+			if entropy {
+				rq += xlogx(r[k])
+			} else {
+				rq += r[k] * r[k]
+			}
+		}
+		lW, rW := 0.0, st.W
+		for c := 0; c < nb; c++ {
+			if cnt[c] == 0 {
+				continue
+			}
+			nonEmpty++
+			if prev >= 0 && pos >= minLeaf && m-pos >= minLeaf {
+				var p float64
+				if entropy {
+					p = lq - xlogx(lW) + rq - xlogx(rW)
+				} else {
+					p = lq/lW + rq/rW
+				}
+				if p > bestProxy {
+					bestProxy, bestPos, bestLo, bestHi = p, pos, uint32(prev), uint32(c)
+				}
+			}
+			for k := 0; k < K; k++ {
+				w := h[c*K+k]
+				if w == 0 {
+					continue
+				}
+				lk, rk := l[k], r[k]
+				if entropy {
+					lq += xlogx(lk+w) - xlogx(lk)
+					rq += xlogx(rk-w) - xlogx(rk)
+				} else {
+					lq += (2*lk + w) * w
+					rq -= (2*rk - w) * w
+				}
+				l[k], r[k] = lk+w, rk-w
+				lW += w
+				rW -= w
+			}
+			pos += int(cnt[c])
+			prev = c
+		}
+	} else {
+		totW, totS := st.W, st.value[0]*st.W
+		var lW, lS float64
+		for c := 0; c < nb; c++ {
+			if cnt[c] == 0 {
+				continue
+			}
+			nonEmpty++
+			if rW := totW - lW; prev >= 0 && pos >= minLeaf && m-pos >= minLeaf && lW > 0 && rW > 0 {
+				rS := totS - lS
+				if p := lS*lS/lW + rS*rS/rW; p > bestProxy {
+					bestProxy, bestPos, bestLo, bestHi = p, pos, uint32(prev), uint32(c)
+				}
+			}
+			lW += h[2*c]
+			lS += h[2*c+1]
+			pos += int(cnt[c])
+			prev = c
+		}
+	}
+	if nonEmpty <= 1 {
+		return split{}, true
+	}
+	if bestPos < 0 {
+		return split{}, false
+	}
+	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}, false
+}
+
+// partitionSmall splits list 0's rows [lo,hi) by the split's code.
 func (b *treeBuilder) partitionSmall(lo, hi int, sp split) {
 	s := b.s
-	for i, key := range s.best {
-		s.goLeft[uint32(key)] = i < sp.pos
-	}
+	codes := b.data.codes[sp.feature]
 	rows := s.sorted[0][lo:hi]
 	j := 0
 	tmp := s.tmp[:0]
 	for _, key := range rows {
-		if s.goLeft[uint32(key)] {
+		if codes[uint32(key)] <= sp.code {
 			rows[j] = key
 			j++
 		} else {
@@ -582,7 +755,7 @@ func (b *treeBuilder) splitClass(f int, rows []uint64, st nodeStats) split {
 	if bestPos < 0 {
 		return split{}
 	}
-	return split{feature: f, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}
+	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}
 }
 
 // splitReg returns the best squared-error split of a feature.
@@ -619,5 +792,5 @@ func (b *treeBuilder) splitReg(f int, rows []uint64, st nodeStats) split {
 	if bestPos < 0 {
 		return split{}
 	}
-	return split{feature: f, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}
+	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}
 }
