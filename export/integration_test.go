@@ -70,9 +70,20 @@ func glx(t *testing.T) string {
 			if glxErr = os.WriteFile(gen, buf.Bytes(), 0o644); glxErr != nil {
 				return
 			}
-			ov, _ := json.Marshal(map[string]any{"Replace": map[string]string{
-				filepath.Join(root, "export/internal/glx/zz_experiments_symbols.go"): gen,
-			}})
+			replace := map[string]string{filepath.Join(root, "export/internal/glx/zz_experiments_symbols.go"): gen}
+			// An overlay given in GOFLAGS (a checkout with work in progress
+			// hidden) is kept: the -overlay flag replaces it.
+			for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+				if p, ok := strings.CutPrefix(f, "-overlay="); ok {
+					var outer struct{ Replace map[string]string }
+					if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &outer) == nil {
+						for k, v := range outer.Replace {
+							replace[k] = v
+						}
+					}
+				}
+			}
+			ov, _ := json.Marshal(map[string]any{"Replace": replace})
 			ovPath := filepath.Join(glxDir, "overlay.json")
 			if glxErr = os.WriteFile(ovPath, ov, 0o644); glxErr != nil {
 				return
@@ -117,6 +128,8 @@ func runGLX(t *testing.T, dir string, args ...string) (string, string, error) {
 	t.Helper()
 	cmd := exec.Command(glx(t), args...)
 	cmd.Dir = dir
+	// The test command has no sources built in: export copies this checkout.
+	cmd.Env = append(os.Environ(), "GOPHERLAB_SRC="+repoRoot(t))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

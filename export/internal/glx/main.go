@@ -33,6 +33,8 @@ func main() {
 	switch os.Args[1] {
 	case "run":
 		err = export.RunCommand(os.Args[2:], os.Stdout)
+	case "export":
+		err = export.ExportCommand(os.Args[2:], os.Stdout)
 	case "worker":
 		err = worker.Main()
 	default:

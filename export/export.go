@@ -1,0 +1,382 @@
+package export
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/gopherlab/gopherlab/export/jobrt"
+	"github.com/gopherlab/gopherlab/tracking"
+)
+
+// ExportOptions controls Export.
+type ExportOptions struct {
+	// Out is the directory to write job/ and serve/ into.
+	Out string
+	// All exports untagged code cells too.
+	All bool
+	// Name names the job, the model and the modules (default: the
+	// notebook's file name).
+	Name string
+	// Model is the variable holding the fitted *experiments.Pipeline to
+	// serve (default: the only one, else the last one a train cell
+	// defines).
+	Model string
+	// RunID exports the pipeline of a tracked run: its parameters become
+	// the job's defaults and its metrics what the job must reproduce.
+	RunID string
+	// DB is the tracking database for RunID ("" means the default).
+	DB string
+	// Log, if set, gets a line per step.
+	Log io.Writer
+}
+
+// ExportResult says what Export wrote.
+type ExportResult struct {
+	JobDir   string
+	ServeDir string
+	Manifest jobrt.Manifest
+}
+
+// marker marks directories Export made, which it may replace.
+const marker = ".gopherlab-export"
+
+// Export turns the chosen cells of a notebook into a training job (a Go
+// module in Out/job) and a serving bundle (Out/serve); see the package
+// documentation.
+func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
+	logf := func(format string, args ...any) {
+		if opts.Log != nil {
+			fmt.Fprintf(opts.Log, format+"\n", args...)
+		}
+	}
+	if opts.Out == "" {
+		return nil, errors.New("export: no output directory (-o DIR)")
+	}
+	var tracked *jobrt.TrackedRun
+	if opts.RunID != "" {
+		tr, nb, err := trackedRun(opts.DB, opts.RunID)
+		if err != nil {
+			return nil, err
+		}
+		tracked = tr
+		if nbPath == "" {
+			if nb == "" {
+				return nil, fmt.Errorf("export: run %s records no notebook: name it", opts.RunID)
+			}
+			nbPath = nb
+		}
+	}
+	if nbPath == "" {
+		return nil, errors.New("export: no notebook")
+	}
+	absNB, err := filepath.Abs(nbPath)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	nb, err := ReadNotebook(absNB)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := Select(nb, SelectOptions{All: opts.All})
+	if err != nil {
+		return nil, err
+	}
+	if tracked != nil {
+		if err := applyRunParams(sel, tracked); err != nil {
+			return nil, err
+		}
+	}
+	name := opts.Name
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(absNB), filepath.Ext(absNB))
+	}
+	name = sanitizeName(name)
+	src, err := sourceFS()
+	if err != nil {
+		return nil, err
+	}
+	gomodData, err := fs.ReadFile(src, "go.mod")
+	if err != nil {
+		return nil, fmt.Errorf("export: gopherlab sources: %w", err)
+	}
+	gosum, err := fs.ReadFile(src, "go.sum")
+	if err != nil {
+		return nil, fmt.Errorf("export: gopherlab sources: %w", err)
+	}
+	gm, err := parseGoMod(gomodData)
+	if err != nil {
+		return nil, err
+	}
+
+	out, err := filepath.Abs(opts.Out)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	jobDir := filepath.Join(out, "job")
+	if err := freshDir(jobDir); err != nil {
+		return nil, err
+	}
+	module := name + "/job"
+	roots := []string{ModulePath + "/export/jobrt"}
+	for _, p := range sel.imports {
+		if p == ModulePath || strings.HasPrefix(p, ModulePath+"/") {
+			roots = append(roots, p)
+		}
+	}
+	copied, err := copyPackages(src, jobDir, module, roots)
+	if err != nil {
+		return nil, err
+	}
+	logf("job: copied %s", strings.Join(copied, ", "))
+	if err := writeFiles(jobDir, map[string][]byte{
+		"go.mod": gm.file(module),
+		"go.sum": gosum,
+		marker:   []byte("made by gopherlab export; the next export replaces this directory\n"),
+	}); err != nil {
+		return nil, err
+	}
+	logf("job: type-checking the cells (compiles the packages they import)")
+	g, mainGo, err := generateJob(sel, module, jobDir, absNB, opts.Model)
+	if err != nil {
+		return nil, err
+	}
+	m, err := buildManifest(sel, g, absNB, name, gm)
+	if err != nil {
+		return nil, err
+	}
+	m.TrackedRun = tracked
+	manifest, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("export: manifest: %w", err)
+	}
+	readme, err := render(jobReadme, map[string]any{"M": m, "Name": name})
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFiles(jobDir, map[string][]byte{
+		"main.go":       mainGo,
+		"manifest.json": append(manifest, '\n'),
+		"README.md":     readme,
+	}); err != nil {
+		return nil, err
+	}
+	logf("job: %s (%d cells, %d parameters, %d data files)", jobDir, len(m.Cells), len(m.Params), len(m.Data))
+	res := &ExportResult{JobDir: jobDir, Manifest: *m}
+	if m.Model == "" {
+		logf("serve: no *experiments.Pipeline variable in the exported cells: no serving bundle")
+		return res, nil
+	}
+	serveDir := filepath.Join(out, "serve")
+	if err := writeServe(src, serveDir, name, gm, gosum, m); err != nil {
+		return nil, err
+	}
+	res.ServeDir = serveDir
+	logf("serve: %s (model written by the job to %s)", serveDir, filepath.Join(serveDir, "model"))
+	return res, nil
+}
+
+// sanitizeName makes a name usable as a module path element and a model
+// name: lower case letters, digits, '-' and '_'.
+func sanitizeName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	n := strings.Trim(b.String(), "-_")
+	if n == "" {
+		n = "model"
+	}
+	return n
+}
+
+// freshDir makes dir empty: a directory an earlier export made is
+// replaced; any other existing, non-empty directory is an error.
+func freshDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("export: %w", err)
+	case len(entries) == 0:
+	default:
+		if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+			return fmt.Errorf("export: %s exists and was not made by gopherlab export: remove it or choose another -o", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+func writeFiles(dir string, files map[string][]byte) error {
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	return nil
+}
+
+// seedParams are the parameter names taken as the job's random seed.
+var seedParams = []string{"seed", "Seed", "random_state", "randomState", "rngSeed"}
+
+// buildManifest describes the job.
+func buildManifest(sel *Selection, g *generator, absNB, name string, gm *goMod) (*jobrt.Manifest, error) {
+	sum, _, err := jobrt.FileSHA256(absNB)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	m := &jobrt.Manifest{
+		Format: jobrt.Format, Name: name, Notebook: absNB, NotebookSHA256: sum,
+		WorkDir: filepath.Dir(absNB), ExportedAt: time.Now().UTC().Truncate(time.Second),
+		GoVersion: runtime.Version(), GoDirective: gm.Go, Modules: gm.Requires,
+		Gopherlab: gopherlabVersion(), Params: []jobrt.ManifestParam{}, Data: []jobrt.DataFile{},
+	}
+	for _, c := range sel.Cells {
+		m.Cells = append(m.Cells, jobrt.ManifestCell{Index: c.Index, Tag: c.Tag, ID: c.Cell.ID})
+	}
+	for _, p := range sel.Params {
+		m.Params = append(m.Params, jobrt.ManifestParam{Name: p.Name, Type: p.Type, Default: p.Value})
+		for _, s := range seedParams {
+			if p.Name == s && (p.Type == "int" || p.Type == "int64") && m.Seed == nil {
+				v, _ := strconv.ParseInt(p.Value, 10, 64)
+				m.Seed, m.SeedParam = &v, p.Name
+			}
+		}
+	}
+	for _, path := range g.dataSeq {
+		ref := g.data[path]
+		abs := path
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(m.WorkDir, path)
+		}
+		sum, size, err := jobrt.FileSHA256(abs)
+		if err != nil {
+			return nil, &CellError{Cell: ref.cells[0], Msg: fmt.Sprintf("reads the data file %s, which cannot be hashed for the manifest: %v", path, err)}
+		}
+		m.Data = append(m.Data, jobrt.DataFile{Path: path, Param: ref.param, SHA256: sum, Size: size, Cells: ref.cells})
+	}
+	if mv := g.modelVar(); mv != nil {
+		m.Model = mv.name
+	}
+	return m, nil
+}
+
+// gopherlabVersion is the version of the running gopherlab module.
+func gopherlabVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Path == ModulePath && bi.Main.Version != "" {
+			return bi.Main.Version
+		}
+		for _, d := range bi.Deps {
+			if d.Path == ModulePath {
+				return d.Version
+			}
+		}
+	}
+	return "(devel)"
+}
+
+// trackedRun reads a tracked run: its parameters, metrics and notebook.
+func trackedRun(db, id string) (*jobrt.TrackedRun, string, error) {
+	store, err := tracking.Open(db)
+	if err != nil {
+		return nil, "", fmt.Errorf("export: --run: %w", err)
+	}
+	defer store.Close()
+	ri, err := store.GetRun(id)
+	if err != nil {
+		return nil, "", fmt.Errorf("export: --run: %w", err)
+	}
+	return &jobrt.TrackedRun{ID: ri.ID, Experiment: ri.Experiment, Name: ri.Name, Params: ri.Params, Metrics: ri.Metrics}, ri.Notebook, nil
+}
+
+// applyRunParams sets the defaults of the parameters a tracked run
+// recorded.
+func applyRunParams(sel *Selection, tr *jobrt.TrackedRun) error {
+	for i := range sel.Params {
+		p := &sel.Params[i]
+		v, ok := tr.Params[p.Name]
+		if !ok {
+			continue
+		}
+		lit, err := ParseParam(p.Type, v, false)
+		if err != nil {
+			return fmt.Errorf("export: run %s parameter %s: %v", tr.ID, p.Name, err)
+		}
+		p.Value = lit
+	}
+	return nil
+}
+
+func render(t *template.Template, data any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("export: %s: %w", t.Name(), err)
+	}
+	return b.Bytes(), nil
+}
+
+// ExportCommand is `gopherlab export NOTEBOOK.ipynb -o DIR [--all]
+// [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR]`.
+func ExportCommand(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	out := fs.String("o", "", "directory to write job/ and serve/ into (required)")
+	all := fs.Bool("all", false, "export untagged code cells too (cells tagged skip stay out)")
+	runID := fs.String("run", "", "export the pipeline of this tracked run (its parameters become the defaults)")
+	db := fs.String("db", "", "tracking database for --run (default $GOPHERLAB_DB or ./gopherlab.db)")
+	name := fs.String("name", "", "name of the job and the served model (default: the notebook's name)")
+	model := fs.String("model", "", "variable holding the fitted *experiments.Pipeline to serve (default: the only one, or the last one a train cell defines)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 || (len(pos) == 0 && *runID == "") || *out == "" {
+		fs.Usage()
+		return errors.New("export: want a notebook (or --run RUN_ID) and -o DIR")
+	}
+	nb := ""
+	if len(pos) == 1 {
+		nb = pos[0]
+	}
+	res, err := Export(nb, ExportOptions{Out: *out, All: *all, Name: *name, Model: *model, RunID: *runID, DB: *db, Log: stdout})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\ntrain:  cd %s && go build -o job . && ./job   (flags: ./job -h)\n", res.JobDir)
+	if res.ServeDir != "" {
+		fmt.Fprintf(stdout, "serve:  cd %s && go build -o server . && ./server   (after the job wrote model/)\n", res.ServeDir)
+	}
+	return nil
+}

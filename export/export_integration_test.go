@@ -1,0 +1,371 @@
+package export
+
+import (
+	"bufio"
+	"bytes"
+	"debug/elf"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const irisCSV = "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
+
+// notebookOutput returns what the exported cells of an executed notebook
+// printed, in order, as the job prints it: stream text, displays' and
+// results' text/plain (one line each).
+func notebookOutput(t *testing.T, nb *Notebook, exported func(*Cell) bool) string {
+	t.Helper()
+	var b strings.Builder
+	for _, c := range nb.Cells {
+		if c.Type != "code" || !exported(c) {
+			continue
+		}
+		for _, raw := range c.Outputs {
+			var o struct {
+				OutputType string                     `json:"output_type"`
+				Text       json.RawMessage            `json:"text"`
+				Data       map[string]json.RawMessage `json:"data"`
+			}
+			json.Unmarshal(raw, &o)
+			switch o.OutputType {
+			case "stream":
+				s, _ := multiline(o.Text)
+				b.WriteString(s)
+			case "display_data", "execute_result":
+				s, _ := multiline(o.Data["text/plain"])
+				b.WriteString(s + "\n")
+			case "error":
+				t.Fatalf("the notebook failed: %s", raw)
+			}
+		}
+	}
+	return b.String()
+}
+
+func stageTagged(c *Cell) bool {
+	for _, t := range StageTags {
+		if c.HasTag(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// goBuild builds the module at dir.
+func goBuild(t *testing.T, dir, out string, env ...string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(goEnv(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build in %s: %v\n%s", dir, err, b)
+	}
+}
+
+// runIn runs a program in dir and returns stdout and stderr.
+func runIn(t *testing.T, dir, prog string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(prog, args...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+// copyIrisNotebook writes the iris notebook into dir reading iris.csv
+// from its own directory (a relative path), with a copy of the data.
+func copyIrisNotebook(t *testing.T, dir string) string {
+	t.Helper()
+	nb, err := ReadNotebook("testdata/iris.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range nb.Cells {
+		if c.HasTag(TagParameters) {
+			c.Source = strings.Replace(c.Source, strconv.Quote(irisCSV), `"iris.csv"`, 1)
+		}
+	}
+	data, err := os.ReadFile(irisCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "iris.csv"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "iris.ipynb")
+	if err := nb.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// lineAfter returns the rest of the first line of s that starts with prefix.
+func lineAfter(t *testing.T, s, prefix string) string {
+	t.Helper()
+	for _, l := range strings.Split(s, "\n") {
+		if rest, ok := strings.CutPrefix(l, prefix); ok {
+			return rest
+		}
+	}
+	t.Fatalf("no line %q in:\n%s", prefix, s)
+	return ""
+}
+
+func fields(s string) []string { return strings.Fields(strings.Trim(s, "[]")) }
+
+func floats(t *testing.T, s string) []float64 {
+	t.Helper()
+	var out []float64
+	for _, f := range fields(s) {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func postJSON(t *testing.T, url, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, b)
+	}
+	return resp.StatusCode, v
+}
+
+// TestExportIris is the whole story: run the notebook headless, export it,
+// build and run the job (its output must be the notebook's, to the last
+// digit, whatever the number of workers), refuse changed data, build the
+// server as a static binary, start it, and compare its predictions with
+// the notebook's.
+func TestExportIris(t *testing.T) {
+	glx(t)
+	tmp := t.TempDir()
+	nbPath := copyIrisNotebook(t, tmp)
+	executed := filepath.Join(tmp, "iris.out.ipynb")
+	if stdout, stderr, err := runGLX(t, tmp, "run", "-q", nbPath, "-o", executed); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, stdout, stderr)
+	}
+	nbOut, err := ReadNotebook(executed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := notebookOutput(t, nbOut, stageTagged)
+
+	out := filepath.Join(tmp, "out")
+	stdout, stderr, err := runGLX(t, tmp, "export", nbPath, "-o", out)
+	if err != nil {
+		t.Fatalf("export: %v\n%s%s", err, stdout, stderr)
+	}
+	jobDir, serveDir := filepath.Join(out, "job"), filepath.Join(out, "serve")
+	var m struct {
+		Seed  *int64 `json:"seed"`
+		Model string `json:"model"`
+		Data  []struct {
+			Path, Param, SHA256 string
+		} `json:"data"`
+		Params  []struct{ Name, Type, Default string } `json:"params"`
+		Modules map[string]string                      `json:"modules"`
+	}
+	mb, _ := os.ReadFile(filepath.Join(jobDir, "manifest.json"))
+	if err := json.Unmarshal(mb, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Seed == nil || *m.Seed != 3 || m.Model != "pipe" || len(m.Data) != 1 || m.Data[0].Path != "iris.csv" || m.Data[0].Param != "dataPath" || len(m.Params) != 5 || m.Modules["gonum.org/v1/gonum"] == "" {
+		t.Errorf("manifest: %s", mb)
+	}
+	main, _ := os.ReadFile(filepath.Join(jobDir, "main.go"))
+	if !bytes.Contains(main, []byte("LogisticRegression{Workers: gopherlabWorkers, C: c}")) || !bytes.Contains(main, []byte("CVOptions{Workers: gopherlabWorkers, K: folds")) {
+		t.Errorf("the estimators do not get -workers:\n%s", main)
+	}
+
+	// The job reproduces the notebook's output exactly, with any number of
+	// workers.
+	job := filepath.Join(jobDir, "job")
+	goBuild(t, jobDir, job)
+	for _, workers := range []string{"1", "2", "4"} {
+		stdout, stderr, err := runIn(t, jobDir, job, "-workers", workers)
+		if err != nil {
+			t.Fatalf("job -workers %s: %v\n%s", workers, err, stderr)
+		}
+		if stdout != want {
+			t.Fatalf("job -workers %s printed\n%s\nthe notebook printed\n%s", workers, stdout, want)
+		}
+		if !strings.Contains(stderr, "data iris.csv sha256 ") || !strings.Contains(stderr, "model: "+filepath.Join(serveDir, "model", "model.gob")) {
+			t.Errorf("job stderr:\n%s", stderr)
+		}
+	}
+	// A parameter flag changes the run.
+	if stdout, _, err := runIn(t, jobDir, job, "-c", "0.01", "-q", "-model-dir", filepath.Join(tmp, "other-model")); err != nil || stdout == want {
+		t.Errorf("-c 0.01: %v, same output: %v", err, stdout == want)
+	}
+	if _, stderr, err := runIn(t, jobDir, job, "-c", "high"); err == nil || !strings.Contains(stderr, `invalid value "high" for flag -c`) {
+		t.Errorf("-c high: %v %s", err, stderr)
+	}
+
+	// Changed data is refused unless allowed.
+	csv := filepath.Join(tmp, "iris.csv")
+	orig, _ := os.ReadFile(csv)
+	os.WriteFile(csv, append(append([]byte{}, orig...), []byte("5.0,3.0,1.5,0.2,0\n")...), 0o644)
+	if _, stderr, err := runIn(t, jobDir, job, "-q", "-model-dir", filepath.Join(tmp, "other-model")); err == nil || !strings.Contains(stderr, "data changed since the export") || !strings.Contains(stderr, "-allow-changed-data") {
+		t.Errorf("changed data: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := runIn(t, jobDir, job, "-q", "-allow-changed-data", "-model-dir", filepath.Join(tmp, "other-model")); err != nil {
+		t.Errorf("-allow-changed-data: %v\n%s", err, stderr)
+	}
+	os.WriteFile(csv, orig, 0o644)
+
+	// The server: a static binary that serves the notebook's predictions.
+	server := filepath.Join(serveDir, "server")
+	goBuild(t, serveDir, server, "CGO_ENABLED=0")
+	if ef, err := elf.Open(server); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, p := range ef.Progs {
+			if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+				t.Errorf("the server binary is dynamically linked")
+			}
+		}
+		ef.Close()
+	}
+	for _, f := range []string{"Dockerfile", "k8s/deployment.yaml", "k8s/service.yaml", "k8s/hpa.yaml", "README.md"} {
+		if _, err := os.Stat(filepath.Join(serveDir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	cmd := exec.Command(server, "-addr", "127.0.0.1:0")
+	cmd.Dir = serveDir
+	pipe, _ := cmd.StdoutPipe()
+	var serr bytes.Buffer
+	cmd.Stderr = &serr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(pipe).ReadString('\n')
+	if err != nil {
+		t.Fatalf("server: %v\n%s", err, serr.String())
+	}
+	addr := line[strings.LastIndex(line, "http://"):]
+	addr = strings.TrimSpace(addr)
+
+	cols := fields(lineAfter(t, want, "sample columns: "))
+	feats := floats(t, lineAfter(t, want, "sample features: "))
+	labels := fields(lineAfter(t, want, "sample predictions: "))
+	proba := floats(t, lineAfter(t, want, "sample probabilities: "))
+	n := len(labels)
+	var inputs []string
+	for j, c := range cols {
+		var col []string
+		for i := 0; i < n; i++ {
+			col = append(col, strconv.FormatFloat(feats[i*len(cols)+j], 'g', -1, 64))
+		}
+		inputs = append(inputs, fmt.Sprintf(`{"name": %q, "shape": [%d], "datatype": "FP64", "data": [%s]}`, c, n, strings.Join(col, ", ")))
+	}
+	check := func(how string, gotLabels []any, gotProba []any) {
+		t.Helper()
+		for i := range labels {
+			if gotLabels[i] != labels[i] {
+				t.Errorf("%s: row %d label %v, notebook %s", how, i, gotLabels[i], labels[i])
+			}
+		}
+		for k := range proba {
+			if gotProba[k].(float64) != proba[k] {
+				t.Errorf("%s: probability %d is %v, notebook %v", how, k, gotProba[k], proba[k])
+			}
+		}
+	}
+	code, v := postJSON(t, addr+"/v2/models/iris/infer", `{"id": "a", "inputs": [`+strings.Join(inputs, ", ")+`]}`)
+	if code != 200 {
+		t.Fatalf("infer: %d %v", code, v)
+	}
+	outs := v["outputs"].([]any)
+	check("v2 infer", outs[1].(map[string]any)["data"].([]any), outs[2].(map[string]any)["data"].([]any))
+
+	var flat []string
+	for _, f := range feats {
+		flat = append(flat, strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	code, v = postJSON(t, addr+"/v2/models/iris/infer", fmt.Sprintf(`{"inputs": [{"name": "x", "shape": [%d, %d], "datatype": "FP64", "data": [%s]}], "outputs": [{"name": "label"}, {"name": "proba"}]}`, n, len(cols), strings.Join(flat, ", ")))
+	if code != 200 {
+		t.Fatalf("infer [N, F]: %d %v", code, v)
+	}
+	outs = v["outputs"].([]any)
+	check("v2 infer [N, F]", outs[0].(map[string]any)["data"].([]any), outs[1].(map[string]any)["data"].([]any))
+
+	var insts []string
+	for i := 0; i < n; i++ {
+		var kv []string
+		for j, c := range cols {
+			kv = append(kv, fmt.Sprintf("%q: %s", c, flat[i*len(cols)+j]))
+		}
+		insts = append(insts, "{"+strings.Join(kv, ", ")+"}")
+	}
+	code, v = postJSON(t, addr+"/predict", `{"instances": [`+strings.Join(insts, ", ")+`]}`)
+	if code != 200 {
+		t.Fatalf("predict: %d %v", code, v)
+	}
+	var gotLabels, gotProba []any
+	for _, p := range v["predictions"].([]any) {
+		pm := p.(map[string]any)
+		gotLabels = append(gotLabels, pm["label"])
+		for _, c := range []string{"setosa", "versicolor", "virginica"} {
+			gotProba = append(gotProba, pm["proba"].(map[string]any)[c])
+		}
+	}
+	check("/predict", gotLabels, gotProba)
+
+	if code, v := postJSON(t, addr+"/predict", `{"petal_size": 1}`); code != 400 || !strings.Contains(v["error"].(string), `unknown feature "petal_size"`) {
+		t.Errorf("bad feature: %d %v", code, v)
+	}
+	resp, err := http.Get(addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(metrics, []byte(`gopherlab_requests_total{endpoint="infer",code="200"} 2`)) || !bytes.Contains(metrics, []byte(`gopherlab_requests_total{endpoint="predict",code="400"} 1`)) {
+		t.Errorf("metrics:\n%s", metrics)
+	}
+
+	// SIGTERM: a clean exit.
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server after SIGTERM: %v\n%s", err, serr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Error("server did not stop after SIGTERM")
+	}
+
+	// A model file that does not match its manifest is refused.
+	gob := filepath.Join(serveDir, "model", "model.gob")
+	b, _ := os.ReadFile(gob)
+	b[len(b)/2] ^= 1
+	os.WriteFile(gob, b, 0o644)
+	if _, stderr, err := runIn(t, serveDir, server, "-addr", "127.0.0.1:0"); err == nil || !strings.Contains(stderr, "refusing model") {
+		t.Errorf("tampered model: %v %s", err, stderr)
+	}
+}

@@ -1,0 +1,417 @@
+// Package jobrt is the runtime of the training jobs `gopherlab export`
+// generates: it reads the job's manifest, refuses data files whose SHA-256
+// changed since the export, reports progress, saves the fitted pipeline
+// for the serving bundle with a manifest of its hash, and prints the
+// summary. The exporter copies this package into each job's module.
+package jobrt
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gopherlab/gopherlab/display"
+	"github.com/gopherlab/gopherlab/experiments"
+)
+
+// Format identifies job manifests.
+const Format = "gopherlab.job/v1"
+
+// Manifest describes an exported job: where it came from, its parameters,
+// the data it reads with their hashes, and the versions it was built with.
+type Manifest struct {
+	Format         string `json:"format"`
+	Name           string `json:"name"`
+	Notebook       string `json:"notebook"`        // path at export
+	NotebookSHA256 string `json:"notebook_sha256"` // of the notebook file
+	// WorkDir is the notebook's directory at export: relative paths in
+	// the cells are resolved from it unless -dir says otherwise.
+	WorkDir    string          `json:"work_dir"`
+	ExportedAt time.Time       `json:"exported_at"`
+	Cells      []ManifestCell  `json:"cells"`
+	Params     []ManifestParam `json:"params"`
+	// Seed is the value of the parameter named seed (or Seed,
+	// random_state, randomState), if there is one.
+	Seed      *int64     `json:"seed,omitempty"`
+	SeedParam string     `json:"seed_param,omitempty"`
+	Data      []DataFile `json:"data"`
+	// GoVersion is the Go toolchain of the export; GoDirective the go
+	// line of go.mod; Modules the module requirements (identical to
+	// gopherlab's).
+	GoVersion   string            `json:"go_version"`
+	GoDirective string            `json:"go_directive"`
+	Modules     map[string]string `json:"modules"`
+	Gopherlab   string            `json:"gopherlab_version"`
+	// Model is the variable holding the fitted pipeline to serve.
+	Model string `json:"model,omitempty"`
+	// TrackedRun is the run the job was exported from (export --run).
+	TrackedRun *TrackedRun `json:"tracked_run,omitempty"`
+}
+
+// ManifestCell is one exported cell.
+type ManifestCell struct {
+	Index int    `json:"index"`
+	Tag   string `json:"tag"`
+	ID    string `json:"id,omitempty"`
+}
+
+// ManifestParam is one parameter (a flag of the job).
+type ManifestParam struct {
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	Default string `json:"default"` // Go literal
+}
+
+// DataFile is a file the cells read.
+type DataFile struct {
+	Path   string `json:"path"`            // as written in the notebook
+	Param  string `json:"param,omitempty"` // the parameter holding the path, if any
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Cells  []int  `json:"cells"`
+}
+
+// TrackedRun is the tracked notebook run a job reproduces.
+type TrackedRun struct {
+	ID         string             `json:"id"`
+	Experiment string             `json:"experiment"`
+	Name       string             `json:"name,omitempty"`
+	Params     map[string]string  `json:"params,omitempty"`
+	Metrics    map[string]float64 `json:"metrics"`
+}
+
+// ModelManifest sits beside a saved model (model.json): the serving
+// bundle refuses a model file whose hash differs.
+type ModelManifest struct {
+	Format       string            `json:"format"` // ModelFormat
+	Name         string            `json:"name"`
+	File         string            `json:"file"` // relative to the manifest
+	SHA256       string            `json:"sha256"`
+	Size         int64             `json:"size"`
+	Schema       []ModelColumn     `json:"schema"`
+	Target       string            `json:"target,omitempty"`
+	TargetLevels []string          `json:"target_levels,omitempty"`
+	Classes      []float64         `json:"classes,omitempty"`
+	Steps        []string          `json:"steps"`
+	Params       map[string]string `json:"params"`
+	Job          string            `json:"job"`          // the job's name
+	JobManifest  string            `json:"job_manifest"` // SHA-256 of the job manifest
+	Data         map[string]string `json:"data"`         // data file -> SHA-256
+	Created      time.Time         `json:"created"`
+	GoVersion    string            `json:"go_version"`
+}
+
+// ModelColumn is an input column of a served model.
+type ModelColumn struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"` // numeric or categorical
+}
+
+// ModelFormat identifies model manifests.
+const ModelFormat = "gopherlab.model/v1"
+
+// Job is a running job.
+type Job struct {
+	Manifest    Manifest
+	manifestSHA string
+
+	// Set by flags.
+	Dir              string
+	ModelDir         string
+	AllowChangedData bool
+	Workers          int
+	Quiet            bool
+
+	params  map[string]*flag.Flag
+	changed map[string]bool
+	out     io.Writer // progress and summary (stderr)
+	start   time.Time
+	cell    int // position of the running cell in Manifest.Cells
+	cellT   time.Time
+	timings map[int]time.Duration // by position in Manifest.Cells
+	model   string                // where the model went
+}
+
+// New reads the job's manifest.
+func New(manifestJSON []byte) (*Job, error) {
+	j := &Job{out: os.Stderr, cell: -1, timings: map[int]time.Duration{}}
+	if err := json.Unmarshal(manifestJSON, &j.Manifest); err != nil {
+		return nil, fmt.Errorf("job: manifest: %w", err)
+	}
+	if j.Manifest.Format != Format {
+		return nil, fmt.Errorf("job: manifest format %q, want %q", j.Manifest.Format, Format)
+	}
+	sum := sha256.Sum256(manifestJSON)
+	j.manifestSHA = hex.EncodeToString(sum[:])
+	return j, nil
+}
+
+// Flags registers the job's own flags (the parameters are registered by
+// the generated main).
+func (j *Job) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&j.Dir, "dir", j.Manifest.WorkDir, "directory the notebook's relative paths are resolved from (the notebook's directory at export)")
+	fs.StringVar(&j.ModelDir, "model-dir", filepath.Join("..", "serve", "model"), "directory to write the fitted model and its manifest to (the serving bundle's model directory when run from the job's directory)")
+	fs.BoolVar(&j.AllowChangedData, "allow-changed-data", false, "run even if a data file's SHA-256 differs from the export's")
+	fs.IntVar(&j.Workers, "workers", runtime.NumCPU(), "goroutines for the parallel work (cross-validation folds, trees, ...); results do not depend on it")
+	fs.BoolVar(&j.Quiet, "q", false, "no progress or summary on stderr")
+}
+
+// Start checks the data files and moves to the job's directory. fs is
+// the parsed flag set, to tell parameters set on the command line.
+func (j *Job) Start(fs *flag.FlagSet) error {
+	j.start = time.Now()
+	if j.Quiet {
+		j.out = io.Discard
+	}
+	j.changed = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { j.changed[f.Name] = true })
+	var err error
+	if j.ModelDir, err = filepath.Abs(j.ModelDir); err != nil {
+		return fmt.Errorf("job: %w", err)
+	}
+	if j.Dir != "" {
+		if err := os.Chdir(j.Dir); err != nil {
+			return fmt.Errorf("job: -dir: %w (the notebook's directory at export; set -dir to where its data is)", err)
+		}
+	}
+	m := &j.Manifest
+	fmt.Fprintf(j.out, "job %s: %d cells of %s, %d workers\n", m.Name, len(m.Cells), filepath.Base(m.Notebook), j.Workers)
+	for _, p := range m.Params {
+		v := fs.Lookup(p.Name).Value.String()
+		note := ""
+		if j.changed[p.Name] {
+			note = " (set; notebook: " + p.Default + ")"
+		}
+		fmt.Fprintf(j.out, "  param %s = %s%s\n", p.Name, v, note)
+	}
+	var bad []string
+	for _, d := range m.Data {
+		path := d.Path
+		if d.Param != "" {
+			path = fs.Lookup(d.Param).Value.String()
+			if j.changed[d.Param] {
+				sum, _, err := FileSHA256(path)
+				if err != nil {
+					return fmt.Errorf("job: data file %s (-%s): %w", path, d.Param, err)
+				}
+				fmt.Fprintf(j.out, "  data %s (from -%s, not the export's file: not checked) sha256 %s\n", path, d.Param, sum[:12])
+				continue
+			}
+		}
+		sum, size, err := FileSHA256(path)
+		if err != nil {
+			return fmt.Errorf("job: data file: %w", err)
+		}
+		if sum != d.SHA256 {
+			bad = append(bad, fmt.Sprintf("%s: sha256 %s, %d bytes; at export %s, %d bytes", path, sum, size, d.SHA256, d.Size))
+			continue
+		}
+		fmt.Fprintf(j.out, "  data %s sha256 %s ok\n", path, sum[:12])
+	}
+	if len(bad) > 0 {
+		msg := "data changed since the export:\n  " + strings.Join(bad, "\n  ")
+		if !j.AllowChangedData {
+			return fmt.Errorf("job: %s\nthe results would not reproduce the notebook's; run with -allow-changed-data to use the new data", msg)
+		}
+		fmt.Fprintf(j.out, "warning: %s\n", msg)
+	}
+	return nil
+}
+
+// FileSHA256 returns the hex SHA-256 and size of a file.
+func FileSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// Cell announces that the i-th exported cell starts.
+func (j *Job) Cell(i int) {
+	j.endCell()
+	j.cell, j.cellT = i, time.Now()
+	c := j.Manifest.Cells[i]
+	fmt.Fprintf(j.out, "[%d/%d] cell %d (%s)\n", i+1, len(j.Manifest.Cells), c.Index, c.Tag)
+}
+
+func (j *Job) endCell() {
+	if _, done := j.timings[j.cell]; j.cell >= 0 && !done {
+		j.timings[j.cell] = time.Since(j.cellT)
+	}
+}
+
+// Show prints a cell's result as the notebook shows it (its text/plain
+// form); a nil result shows nothing, as in the notebook.
+func Show(v any) {
+	if v == nil {
+		return
+	}
+	display.Show(v)
+}
+
+// SaveModel writes the fitted pipeline to ModelDir/model.gob with its
+// manifest, ModelDir/model.json.
+func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error {
+	if p == nil {
+		return errors.New("job: save model: the pipeline variable " + j.Manifest.Model + " is nil")
+	}
+	if err := os.MkdirAll(j.ModelDir, 0o755); err != nil {
+		return fmt.Errorf("job: save model: %w", err)
+	}
+	path := filepath.Join(j.ModelDir, "model.gob")
+	if err := p.SaveFile(path); err != nil {
+		return fmt.Errorf("job: save model: %w", err)
+	}
+	sum, size, err := FileSHA256(path)
+	if err != nil {
+		return fmt.Errorf("job: save model: %w", err)
+	}
+	mm := ModelManifest{
+		Format: ModelFormat, Name: j.Manifest.Name, File: "model.gob", SHA256: sum, Size: size,
+		TargetLevels: p.TargetLevels(), Classes: p.Classes(), Params: params,
+		Job: j.Manifest.Name, JobManifest: j.manifestSHA, Data: map[string]string{},
+		Created: time.Now().UTC(), GoVersion: runtime.Version(),
+	}
+	for _, c := range p.Schema() {
+		mm.Schema = append(mm.Schema, ModelColumn{Name: c.Name, Kind: c.Kind.String()})
+	}
+	for _, s := range p.Steps {
+		mm.Steps = append(mm.Steps, s.Name)
+	}
+	for _, d := range j.Manifest.Data {
+		mm.Data[d.Path] = d.SHA256
+	}
+	b, err := json.MarshalIndent(mm, "", "  ")
+	if err != nil {
+		return fmt.Errorf("job: save model: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(j.ModelDir, "model.json"), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("job: save model: %w", err)
+	}
+	j.model = path
+	return nil
+}
+
+// Finish prints the summary.
+func (j *Job) Finish() {
+	j.endCell()
+	m := &j.Manifest
+	fmt.Fprintf(j.out, "done in %v\n", time.Since(j.start).Round(time.Millisecond))
+	for i, c := range m.Cells {
+		if d, ok := j.timings[i]; ok {
+			fmt.Fprintf(j.out, "  cell %d (%s) %v\n", c.Index, c.Tag, d.Round(time.Millisecond))
+		}
+	}
+	if j.model != "" {
+		fmt.Fprintf(j.out, "model: %s (and model.json)\n", j.model)
+	}
+}
+
+// Fail reports a failure of the running cell and exits with status 1.
+func (j *Job) Fail(err error) {
+	where := ""
+	if j.cell >= 0 {
+		c := j.Manifest.Cells[j.cell]
+		where = fmt.Sprintf(" in cell %d (%s)", c.Index, c.Tag)
+	}
+	fmt.Fprintf(os.Stderr, "job failed%s: %v\n", where, err)
+	os.Exit(1)
+}
+
+// Recover turns a panic of a cell into a failure naming the cell; defer it
+// in main.
+func (j *Job) Recover() {
+	if r := recover(); r != nil {
+		where := ""
+		if j.cell >= 0 {
+			c := j.Manifest.Cells[j.cell]
+			where = fmt.Sprintf(" in cell %d (%s)", c.Index, c.Tag)
+		}
+		fmt.Fprintf(os.Stderr, "job failed%s: panic: %v\n\n%s", where, r, debug.Stack())
+		os.Exit(2)
+	}
+}
+
+// Param is a parameter of the job: a flag named Name setting the variable
+// Ptr points to (*int, *int64, *float64, *string or *bool).
+type Param struct {
+	Name string
+	Ptr  any
+}
+
+// Main runs a job: it reads the manifest, parses the flags (the job's own
+// and one per parameter), checks the data, runs the cells (run), saves
+// the pipeline model returns (if model is not nil) and prints the summary.
+// workers receives the -workers flag. Errors and panics end the process
+// with a message naming the cell.
+func Main(manifest []byte, workers *int, params []Param, run func(*Job), model func() *experiments.Pipeline) {
+	j, err := New(manifest)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fs := flag.CommandLine
+	j.Flags(fs)
+	for _, p := range params {
+		usage := "parameter " + p.Name
+		for _, mp := range j.Manifest.Params {
+			if mp.Name == p.Name {
+				usage += " (" + mp.Type + "; notebook: " + mp.Default + ")"
+			}
+		}
+		switch v := p.Ptr.(type) {
+		case *int:
+			fs.IntVar(v, p.Name, *v, usage)
+		case *int64:
+			fs.Int64Var(v, p.Name, *v, usage)
+		case *float64:
+			fs.Float64Var(v, p.Name, *v, usage)
+		case *string:
+			fs.StringVar(v, p.Name, *v, usage)
+		case *bool:
+			fs.BoolVar(v, p.Name, *v, usage)
+		default:
+			fmt.Fprintf(os.Stderr, "job: parameter %s has unsupported type %T\n", p.Name, p.Ptr)
+			os.Exit(1)
+		}
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "job: unexpected arguments %v (parameters are flags: -name=value)\n", flag.Args())
+		os.Exit(2)
+	}
+	*workers = j.Workers
+	if err := j.Start(fs); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer j.Recover()
+	run(j)
+	if model != nil {
+		values := map[string]string{}
+		for _, p := range params {
+			values[p.Name] = fs.Lookup(p.Name).Value.String()
+		}
+		if err := j.SaveModel(model(), values); err != nil {
+			j.Fail(err)
+		}
+	}
+	j.Finish()
+}

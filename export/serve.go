@@ -1,0 +1,188 @@
+package export
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+
+	"github.com/gopherlab/gopherlab/export/jobrt"
+)
+
+// servePort is the port the server listens on in its container.
+const servePort = 8080
+
+// writeServe writes the serving bundle: a Go module whose main serves the
+// model the job writes to dir/model, a Dockerfile, Kubernetes manifests
+// and a README.
+func writeServe(src fs.FS, dir, name string, gm *goMod, gosum []byte, m *jobrt.Manifest) error {
+	if err := freshDir(dir); err != nil {
+		return err
+	}
+	module := name + "/serve"
+	if _, err := copyPackages(src, dir, module, []string{ModulePath + "/export/serving"}); err != nil {
+		return err
+	}
+	k8s, err := k8sManifests(name)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Name": name, "M": m, "Port": servePort, "Image": name + "-serve"}
+	files := map[string][]byte{
+		"go.mod":        gm.file(module),
+		"go.sum":        gosum,
+		marker:          []byte("made by gopherlab export; the next export replaces this directory\n"),
+		"model/.keep":   []byte("The training job writes model.gob and model.json here.\n"),
+		".dockerignore": []byte("server\n*.test\n"),
+	}
+	for name, t := range map[string]*templateSpec{"main.go": {serveMain, true}, "Dockerfile": {dockerfile, false}, "README.md": {serveReadme, false}} {
+		b, err := render(t.t, data)
+		if err != nil {
+			return err
+		}
+		if t.gofmt {
+			if b, err = formatGo(b); err != nil {
+				return err
+			}
+		}
+		files[name] = b
+	}
+	for k, v := range k8s {
+		files["k8s/"+k] = v
+	}
+	if err := writeFiles(dir, files); err != nil {
+		return err
+	}
+	return os.Chmod(filepath.Join(dir, "model"), 0o755)
+}
+
+// k8sManifests returns a Deployment (readiness and liveness probes on the
+// v2 health endpoints, non-root, read-only root file system), a Service and
+// a HorizontalPodAutoscaler for the server, as YAML built from the
+// Kubernetes API types.
+func k8sManifests(name string) (map[string][]byte, error) {
+	app := name + "-serve"
+	labels := map[string]string{"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "gopherlab"}
+	meta := func(kind, apiVersion string) (metav1.TypeMeta, metav1.ObjectMeta) {
+		return metav1.TypeMeta{Kind: kind, APIVersion: apiVersion}, metav1.ObjectMeta{Name: app, Labels: labels}
+	}
+	replicas := int32(2)
+	nonRoot, noEscalation, readOnly := true, false, true
+	uid := int64(65532)
+	grace := int64(30)
+	probe := func(path string, delay, period int32) *corev1.Probe {
+		return &corev1.Probe{
+			ProbeHandler:        corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}},
+			InitialDelaySeconds: delay, PeriodSeconds: period, TimeoutSeconds: 2, FailureThreshold: 3,
+		}
+	}
+	tm, om := meta("Deployment", "apps/v1")
+	dep := &appsv1.Deployment{TypeMeta: tm, ObjectMeta: om, Spec: appsv1.DeploymentSpec{
+		Replicas: &replicas,
+		Selector: &metav1.LabelSelector{MatchLabels: labels},
+		Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{
+				"prometheus.io/scrape": "true", "prometheus.io/port": fmt.Sprint(servePort), "prometheus.io/path": "/metrics",
+			}},
+			Spec: corev1.PodSpec{
+				TerminationGracePeriodSeconds: &grace,
+				SecurityContext:               &corev1.PodSecurityContext{RunAsNonRoot: &nonRoot, RunAsUser: &uid, RunAsGroup: &uid},
+				Containers: []corev1.Container{{
+					Name:            "server",
+					Image:           app + ":latest",
+					ImagePullPolicy: corev1.PullIfNotPresent,
+					Args:            []string{"-model-dir", "/model", "-addr", fmt.Sprintf(":%d", servePort)},
+					Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: servePort, Protocol: corev1.ProtocolTCP}},
+					ReadinessProbe:  probe("/v2/health/ready", 1, 5),
+					LivenessProbe:   probe("/v2/health/live", 5, 10),
+					Resources: corev1.ResourceRequirements{
+						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+						Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},
+					},
+					SecurityContext: &corev1.SecurityContext{
+						AllowPrivilegeEscalation: &noEscalation, ReadOnlyRootFilesystem: &readOnly, RunAsNonRoot: &nonRoot,
+						Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+					},
+				}},
+			},
+		},
+	}}
+	tm, om = meta("Service", "v1")
+	svc := &corev1.Service{TypeMeta: tm, ObjectMeta: om, Spec: corev1.ServiceSpec{
+		Type:     corev1.ServiceTypeClusterIP,
+		Selector: labels,
+		Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
+	}}
+	minReplicas, cpu := int32(2), int32(70)
+	tm, om = meta("HorizontalPodAutoscaler", "autoscaling/v2")
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{TypeMeta: tm, ObjectMeta: om, Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+		ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: app},
+		MinReplicas:    &minReplicas,
+		MaxReplicas:    10,
+		Metrics: []autoscalingv2.MetricSpec{{
+			Type: autoscalingv2.ResourceMetricSourceType,
+			Resource: &autoscalingv2.ResourceMetricSource{
+				Name:   corev1.ResourceCPU,
+				Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &cpu},
+			},
+		}},
+	}}
+	out := map[string][]byte{}
+	for file, obj := range map[string]any{"deployment.yaml": dep, "service.yaml": svc, "hpa.yaml": hpa} {
+		b, err := cleanYAML(obj)
+		if err != nil {
+			return nil, fmt.Errorf("export: kubernetes %s: %w", file, err)
+		}
+		out[file] = append([]byte("# Generated by gopherlab export from the Kubernetes API types.\n"), b...)
+	}
+	return out, nil
+}
+
+// cleanYAML marshals a Kubernetes object without the empty status and
+// null creation timestamps the API types carry.
+func cleanYAML(obj any) ([]byte, error) {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	var clean func(v any)
+	clean = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if e == nil || (k == "strategy" || k == "resources") && isEmptyMap(e) {
+					delete(x, k)
+					continue
+				}
+				clean(e)
+			}
+		case []any:
+			for _, e := range x {
+				clean(e)
+			}
+		}
+	}
+	if m, ok := v.(map[string]any); ok {
+		delete(m, "status") // the cluster's to fill
+	}
+	clean(v)
+	return yaml.Marshal(v)
+}
+
+func isEmptyMap(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 0
+}

@@ -1,0 +1,306 @@
+package serving
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gopherlab/gopherlab/experiments"
+	"github.com/gopherlab/gopherlab/export/jobrt"
+)
+
+// fitModel fits a small pipeline with a numeric and a categorical feature
+// and saves it as the training job does.
+func fitModel(t testing.TB) (string, *experiments.Pipeline, *experiments.Dataset) {
+	t.Helper()
+	n := 60
+	x := make([]float64, n)
+	color := make([]string, n)
+	label := make([]string, n)
+	for i := range x {
+		x[i] = float64(i%10) + 0.25*float64(i%3)
+		color[i] = []string{"red", "green", "blue"}[i%3]
+		label[i] = "low"
+		if x[i] > 4.5 || color[i] == "blue" {
+			label[i] = "high"
+		}
+	}
+	ds, err := experiments.FromColumns([]string{"x", "color", "label"}, x, color, label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.StandardScaler{}, &experiments.LogisticRegression{})
+	if err := p.FitDataset(ds, "label"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	j := &jobrt.Job{ModelDir: dir, Manifest: jobrt.Manifest{Name: "toy"}}
+	if err := j.SaveModel(p, map[string]string{"C": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	return dir, p, ds
+}
+
+func newTestServer(t testing.TB, cfg Config) (*Server, *experiments.Pipeline, *experiments.Dataset) {
+	dir, p, ds := fitModel(t)
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewServer(m, cfg), p, ds
+}
+
+func do(t testing.TB, h http.Handler, method, path, body string) (int, map[string]any, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var v map[string]any
+	json.Unmarshal(rec.Body.Bytes(), &v)
+	return rec.Code, v, rec.Body.String()
+}
+
+func TestLoadRefusesChangedModel(t *testing.T) {
+	dir, _, _ := fitModel(t)
+	if _, err := Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "model.gob"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0})
+	f.Close()
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "refusing model") {
+		t.Errorf("changed model: %v", err)
+	}
+	if _, err := Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "run the training job first") {
+		t.Errorf("no model: %v", err)
+	}
+}
+
+func TestEndpoints(t *testing.T) {
+	s, p, ds := newTestServer(t, Config{MaxBody: 2048, MaxRows: 5})
+	rows, _ := ds.Rows([]int{0, 4, 5, 7})
+	wantLabels, err := p.PredictLabels(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProba, _ := p.PredictProbaDataset(rows)
+	xs, _ := rows.Floats("x")
+	colors, _ := rows.Strings("color")
+	xj, _ := json.Marshal(xs)
+	cj, _ := json.Marshal(colors)
+	v2 := fmt.Sprintf(`{"id": "r1", "inputs": [{"name": "x", "shape": [4], "datatype": "FP64", "data": %s}, {"name": "color", "shape": [4, 1], "datatype": "BYTES", "data": %s}]}`, xj, cj)
+
+	code, v, body := do(t, s, "POST", "/v2/models/toy/infer", v2)
+	if code != 200 {
+		t.Fatalf("infer: %d %s", code, body)
+	}
+	if v["id"] != "r1" || v["model_name"] != "toy" {
+		t.Errorf("infer response %s", body)
+	}
+	outs := v["outputs"].([]any)
+	if len(outs) != 3 {
+		t.Fatalf("outputs %s", body)
+	}
+	labels := outs[1].(map[string]any)["data"].([]any)
+	proba := outs[2].(map[string]any)["data"].([]any)
+	for i, l := range labels {
+		if l != wantLabels[i] {
+			t.Errorf("row %d: label %v, want %v", i, l, wantLabels[i])
+		}
+		for k := 0; k < 2; k++ {
+			if got := proba[i*2+k].(float64); got != wantProba.At(i, k) {
+				t.Errorf("row %d class %d: proba %v, want %v (bit for bit)", i, k, got, wantProba.At(i, k))
+			}
+		}
+	}
+	// The same rows again come from the cache, identical.
+	code, v2again, _ := do(t, s, "POST", "/v2/models/toy/infer", v2)
+	if code != 200 || fmt.Sprint(v2again["outputs"]) != fmt.Sprint(v["outputs"]) {
+		t.Errorf("cached answer differs: %v", v2again)
+	}
+	if h := s.metrics.hits.Load(); h != 4 {
+		t.Errorf("cache hits = %d, want 4", h)
+	}
+
+	// /predict with named features.
+	inst := fmt.Sprintf(`{"instances": [{"x": %v, "color": %q}, {"x": %v, "color": %q}]}`, xs[0], colors[0], xs[3], colors[3])
+	code, v, body = do(t, s, "POST", "/predict", inst)
+	if code != 200 {
+		t.Fatalf("predict: %d %s", code, body)
+	}
+	preds := v["predictions"].([]any)
+	if preds[0].(map[string]any)["label"] != wantLabels[0] || preds[1].(map[string]any)["label"] != wantLabels[3] {
+		t.Errorf("predict: %s, want %v %v", body, wantLabels[0], wantLabels[3])
+	}
+	if pr := preds[1].(map[string]any)["proba"].(map[string]any); pr[p.TargetLevels()[0]].(float64) != wantProba.At(3, 0) {
+		t.Errorf("predict proba %v", pr)
+	}
+	code, _, body = do(t, s, "POST", "/predict", fmt.Sprintf(`{"x": %v, "color": %q}`, xs[0], colors[0]))
+	if code != 200 || !strings.Contains(body, wantLabels[0]) {
+		t.Errorf("predict one object: %d %s", code, body)
+	}
+
+	errs := []struct {
+		method, path, body string
+		code               int
+		msg                string
+	}{
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "y", "shape": [1], "datatype": "FP64", "data": [1]}]}`, 400, `inputs[0]: unknown input "y" (the model takes x, color`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}]}`, 400, `input "color" is missing`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [1]}]}`, 400, `input "x": shape [2] means 2 values, data has 1`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [1, 2, 3], "datatype": "FP64", "data": [1]}]}`, 400, `input "x": shape [1 2 3], want [N] or [N, 1]`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["a"]}]}`, 400, `input "x": datatype "BYTES", but the column is numeric`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "color", "shape": [1], "datatype": "FP64", "data": [1]}]}`, 400, `input "color": datatype "FP64", but the column is categorical`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [1, "a"]}]}`, 400, `input "x": data[1] is "a", not a number`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "color", "shape": [2], "datatype": "BYTES", "data": ["a", "b"]}]}`, 400, `input "color": shape [2] has 2 rows, input "x" has 1`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "m", "shape": [1, 2], "datatype": "FP64", "data": [1, 2]}]}`, 400, `one [N, F] input needs numeric columns, but "color" is categorical`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [6], "datatype": "FP64", "data": [1,2,3,4,5,6]}]}`, 400, `6 rows, more than the 5`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": "x"}`, 400, `field "inputs": got a JSON string, want an array`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "color", "shape": [1], "datatype": "BYTES", "data": ["red"]}], "outputs": [{"name": "logits"}]}`, 400, `outputs: unknown output "logits" (the model has predict, label, proba)`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [`, 400, `body is not valid JSON`},
+		{"POST", "/v2/models/toy/infer", ``, 400, `empty body`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [` + strings.Repeat("1,", 2000) + `1]}]}`, 413, `request body larger than 2048 bytes`},
+		{"POST", "/v2/models/other/infer", `{}`, 404, `model "other" not found: this server serves "toy"`},
+		{"GET", "/v2/models/toy/versions/nope", ``, 404, `has no version "nope"`},
+		{"POST", "/predict", `{"instances": [{"x": 1, "color": "red", "size": 2}]}`, 400, `instance 0: unknown feature "size" (the model takes x, color)`},
+		{"POST", "/predict", `{"instances": [{"x": "big", "color": "red"}]}`, 400, `instance 0: feature "x" is numeric, got "big"`},
+		{"POST", "/predict", `{"instances": [{"x": 1, "color": 3}]}`, 400, `instance 0: feature "color" is categorical (a string), got 3`},
+		{"POST", "/predict", `{"instances": [{"x": 1}]}`, 400, `instance 0: feature "color" is missing`},
+		{"POST", "/predict", `{"instances": []}`, 400, `instances: empty`},
+		{"GET", "/nowhere", ``, 404, `no endpoint GET /nowhere`},
+	}
+	for _, e := range errs {
+		code, v, body := do(t, s, e.method, e.path, e.body)
+		msg, _ := v["error"].(string)
+		if code != e.code || !strings.Contains(msg, e.msg) {
+			t.Errorf("%s %s %.60s: %d %s, want %d %q", e.method, e.path, e.body, code, body, e.code, e.msg)
+		}
+	}
+
+	// Null is a missing value; this pipeline has no imputer, so the
+	// model refuses it, naming the column.
+	code, _, body = do(t, s, "POST", "/predict", `{"x": null, "color": "red"}`)
+	if code != 400 || !strings.Contains(body, "NaN") {
+		t.Errorf("null feature without an imputer: %d %s", code, body)
+	}
+
+	for _, path := range []string{"/v2/health/live", "/v2/health/ready", "/v2/models/toy", "/v2/models/toy/ready", "/v2"} {
+		if code, _, body := do(t, s, "GET", path, ""); code != 200 {
+			t.Errorf("GET %s: %d %s", path, code, body)
+		}
+	}
+	_, v, _ = do(t, s, "GET", "/v2/models/toy", "")
+	if ins := v["inputs"].([]any); len(ins) != 2 || ins[1].(map[string]any)["datatype"] != "BYTES" {
+		t.Errorf("model metadata inputs %v", ins)
+	}
+	s.SetReady(false)
+	if code, _, _ := do(t, s, "GET", "/v2/health/ready", ""); code != 503 {
+		t.Errorf("ready while shutting down: %d", code)
+	}
+	if code, _, _ := do(t, s, "GET", "/v2/health/live", ""); code != 200 {
+		t.Errorf("live while shutting down: %d", code)
+	}
+}
+
+func TestMetricsFormat(t *testing.T) {
+	s, _, _ := newTestServer(t, Config{})
+	do(t, s, "GET", "/v2/health/live", "")
+	do(t, s, "POST", "/predict", `{"x": 1, "color": "red"}`)
+	do(t, s, "POST", "/predict", `{"x": 1, "color": "red"}`)
+	do(t, s, "POST", "/predict", `{"x": "a", "color": "red"}`)
+	_, _, text := do(t, s, "GET", "/metrics", "")
+	for _, want := range []string{
+		`gopherlab_requests_total{endpoint="predict",code="200"} 2`,
+		`gopherlab_requests_total{endpoint="predict",code="400"} 1`,
+		`gopherlab_requests_total{endpoint="live",code="200"} 1`,
+		`gopherlab_request_duration_seconds_bucket{endpoint="predict",le="+Inf"} 3`,
+		`gopherlab_request_duration_seconds_count{endpoint="predict"} 3`,
+		"gopherlab_cache_hits_total 1",
+		"gopherlab_cache_misses_total 1",
+		"gopherlab_predictions_total 2",
+		`gopherlab_model_info{name="toy"`,
+		"# TYPE gopherlab_request_duration_seconds histogram",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q:\n%s", want, text)
+		}
+	}
+	// Every sample line is "name{labels} value" or "name value", and bucket
+	// counts never decrease.
+	var last float64
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		var v float64
+		if len(f) != 2 || func() error { _, err := fmt.Sscan(f[1], &v); return err }() != nil {
+			t.Errorf("bad sample line %q", line)
+		}
+		if strings.Contains(line, `_bucket{endpoint="predict"`) {
+			if v < last {
+				t.Errorf("bucket counts decrease at %q", line)
+			}
+			last = v
+		}
+	}
+}
+
+func TestLRU(t *testing.T) {
+	c := newLRU(2)
+	c.put("a", Result{Value: 1})
+	c.put("b", Result{Value: 2})
+	c.get("a")
+	c.put("c", Result{Value: 3}) // evicts b, the least recently used
+	if _, ok := c.get("b"); ok {
+		t.Error("b not evicted")
+	}
+	if r, ok := c.get("a"); !ok || r.Value != 1 {
+		t.Error("a lost")
+	}
+	if c.len() != 2 {
+		t.Errorf("len %d", c.len())
+	}
+	off := newLRU(0)
+	off.put("a", Result{})
+	if _, ok := off.get("a"); ok || off.len() != 0 {
+		t.Error("a zero-size cache keeps results")
+	}
+}
+
+func TestConcurrentRequests(t *testing.T) {
+	s, _, _ := newTestServer(t, Config{CacheSize: 8})
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				body := fmt.Sprintf(`{"x": %d, "color": "red"}`, (g*50+i)%20)
+				if code, _, b := do(t, s, "POST", "/predict", body); code != 200 {
+					t.Errorf("%d %s", code, b)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if n := s.metrics.predictions.Load(); n != 400 {
+		t.Errorf("predictions %d", n)
+	}
+	var b bytes.Buffer
+	s.metrics.write(&b, s.model, s.cache.len(), 8)
+	if s.cache.len() > 8 {
+		t.Errorf("cache holds %d > 8", s.cache.len())
+	}
+}
