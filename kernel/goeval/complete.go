@@ -441,23 +441,42 @@ func fieldsOf(t reflect.Type) []reflect.StructField {
 }
 
 // globalValue reads a session variable when no cell is running (the
-// interpreter's memory is not safe to read while one is).
+// interpreter's memory is not safe to read while one is). The value must
+// only be inspected for its type: its contents may change as soon as it
+// returns (see globalPreview).
 func (s *Session) globalValue(st *state, name string) (reflect.Value, bool) {
+	var v reflect.Value
+	ok := s.withGlobal(st, name, func(g reflect.Value) { v = g })
+	return v, ok
+}
+
+// globalPreview returns a session variable's type and a preview of its
+// value, read while no cell runs.
+func (s *Session) globalPreview(st *state, name string) (typ reflect.Type, text string, ok bool) {
+	ok = s.withGlobal(st, name, func(v reflect.Value) { typ, text = v.Type(), preview(v) })
+	return typ, text, ok
+}
+
+// withGlobal calls f with a session variable (the dynamic value of an
+// interface) when no cell is running, and keeps cells from starting until
+// f returns.
+func (s *Session) withGlobal(st *state, name string, f func(reflect.Value)) bool {
 	if !s.mu.TryLock() {
-		return reflect.Value{}, false
+		return false
 	}
 	defer s.mu.Unlock()
 	if s.running != nil {
-		return reflect.Value{}, false
+		return false
 	}
-	v, ok := st.globals()[name]
+	v, ok := st.global(name)
 	if !ok || !v.IsValid() {
-		return reflect.Value{}, false
+		return false
 	}
 	if v.Kind() == reflect.Interface && !v.IsNil() {
 		v = v.Elem()
 	}
-	return v, true
+	f(v)
+	return true
 }
 
 // varTypeName guesses the name of a session variable's type from its

@@ -236,6 +236,9 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		if !ok {
 			continue // in code the kernel added
 		}
+		if st.alias != 0 && at.cell == st.alias {
+			at.cell = here // a kept program of an identical cell
+		}
 		fn := strings.TrimPrefix(m[3], "main.")
 		if strings.HasSuffix(fn, "func") {
 			fn = "function literal"

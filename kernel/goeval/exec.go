@@ -2,6 +2,7 @@ package goeval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -9,9 +10,11 @@ import (
 	"go/token"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gopherlab/gopherlab/display"
+	"github.com/traefik/yaegi/interp"
 )
 
 // lineStride encodes a cell number in the line numbers yaegi sees: line L
@@ -112,9 +115,13 @@ func syntaxError(c *cellCode, err error) *CellError {
 // statements in order, then its final expression, if any.
 func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, error) {
 	var out Outcome
-	s.meta.Lock()
-	st.cells[c.n] = c.src
-	s.meta.Unlock()
+	if strings.Contains(c.src, "func") {
+		// Tracebacks of later cells may show code of this cell (its
+		// functions); code without any cannot run after the cell.
+		s.meta.Lock()
+		st.cells[c.n] = c.src
+		s.meta.Unlock()
+	}
 	runs := groupRuns(splitCell(c.src))
 	prs := make([]*parsedRun, len(runs))
 	for i, r := range runs {
@@ -141,20 +148,144 @@ func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, e
 	return out, nil
 }
 
-// evalUnit compiles and runs one piece of yaegi source made from pr.
-func (s *Session) evalUnit(ctx context.Context, st *state, c *cellCode, pr *parsedRun, src string) error {
+// unit is one piece of yaegi source made from a cell.
+type unit struct {
+	src string
+	// local runs the code in the body of a func init: its temporaries
+	// live in the function's frame, which is freed after the call, not
+	// in global slots, which yaegi keeps for the rest of the session
+	// (see frame.go). Only code that defines no global can be local.
+	local bool
+	// names are the globals the unit may define or redeclare.
+	names []string
+	// decl is set for declarations: functions may be rebound. A unit
+	// that declares or redeclares names drops the kept programs that
+	// refer to them; all drops them all (types, methods, imports).
+	decl, all bool
+	// key, when set, keeps the compiled program so that a later unit with
+	// the same key runs it again instead of compiling, as long as the
+	// session's globals stay the same (see state.units).
+	key string
+}
+
+// unitKey is the cache key of the unit of c at [from, to). It holds the
+// whole cell's source: a program compiled for an identical cell reports
+// the same positions.
+func unitKey(tag string, c *cellCode, from, to int) string {
+	return tag + strconv.Itoa(from) + ":" + strconv.Itoa(to) + ":" + c.src
+}
+
+// evalUnit compiles (or takes from the cache) and runs one unit. cached
+// reports that a kept program ran: the globals it defines kept their
+// storage, nothing was redeclared.
+func (s *Session) evalUnit(ctx context.Context, st *state, c *cellCode, pr *parsedRun, u unit) (cached bool, err error) {
 	if ctx.Err() != nil {
-		return errStopped()
+		return false, errStopped()
 	}
+	prog, cu, err := s.compileUnit(st, u)
+	if err != nil {
+		return false, s.convert(st, c, pr, err, st.tap.take())
+	}
+	return cu != nil, s.runUnit(ctx, st, c, pr, u, prog)
+}
+
+// compiledUnit is a unit's program, and whether it came from the cache.
+type compiledUnit struct {
+	prog   *interp.Program
+	cached *cachedUnit
+	slots  int           // global slots before it was compiled
+	files  []*token.File // its source in yaegi's file set
+}
+
+// disposable reports whether nothing of u's code can run after u ran
+// (it declares no function and makes no function literal), so its
+// positions are no longer needed.
+func (u unit) disposable() bool {
+	return !u.decl && !strings.Contains(u.src, "func")
+}
+
+// compileUnit returns u's program: a kept one or a new one.
+func (s *Session) compileUnit(st *state, u unit) (*compiledUnit, *cachedUnit, error) {
+	if u.key != "" {
+		if cu := st.units[u.key]; cu != nil {
+			return &compiledUnit{prog: cu.prog, cached: cu}, cu, nil
+		}
+	}
+	defines := len(u.names) > 0 || u.decl
+	switch {
+	case u.all || len(st.units) >= maxUnits:
+		st.dropUnits()
+	case len(u.names) > 0:
+		// Kept programs are bound to the globals and functions as they
+		// were compiled.
+		st.forget(u.names)
+	}
+	src := u.src
+	if u.local {
+		src = "func init() {" + src + "\n}"
+	}
+	cp := &compiledUnit{slots: st.keep.size()}
 	st.tap.take()
+	fset := st.in.FileSet()
+	base := fset.Base()
 	prog, err := compileSafe(st.in, src)
-	if err == nil {
-		err = s.execute(ctx, st, prog)
+	st.keep.compiled()
+	cp.files = filesFrom(fset, base)
+	if err != nil {
+		if !defines && u.disposable() {
+			st.dropFiles(cp.files)
+		}
+		return nil, nil, err
+	}
+	st.keep.prepare()
+	cp.prog = prog
+	return cp, nil, nil
+}
+
+// runUnit runs a unit's program and keeps it for an identical unit if it
+// can run again: its temporaries are in its own frame, or it has none.
+func (s *Session) runUnit(ctx context.Context, st *state, c *cellCode, pr *parsedRun, u unit, cp *compiledUnit) error {
+	st.tap.take()
+	err := s.execute(ctx, st, cp.prog)
+	var stuck *StuckError
+	switch {
+	case cp.cached != nil || errors.As(err, &stuck):
+	case err == nil && u.key != "" && c != nil && (u.local || s.onlyGlobals(st, u, cp.slots)):
+		cu := &cachedUnit{prog: cp.prog, cell: c.n, refs: identifiers(u.src)}
+		if u.disposable() {
+			cu.files = cp.files
+		}
+		st.units[u.key] = cu
+	case u.disposable():
+		st.dropFiles(cp.files)
 	}
 	if err != nil {
+		if cp.cached != nil && c != nil {
+			// The program's positions are those of the identical cell it
+			// was compiled for.
+			st.alias = cp.cached.cell
+			defer func() { st.alias = 0 }()
+		}
 		return s.convert(st, c, pr, err, st.tap.take())
 	}
 	return nil
+}
+
+// onlyGlobals reports whether the global slots added since there were
+// from are all u's globals: running the program again then only updates
+// them. A temporary slot could still be read by a value the previous run
+// made (see frame.go).
+func (s *Session) onlyGlobals(st *state, u unit, from int) bool {
+	if !st.keep.ok {
+		return false
+	}
+	added := st.keep.size() - from
+	for _, n := range u.names {
+		if i, ok := st.keep.index(n); ok && i >= from {
+			added--
+		}
+	}
+	return added == 0
 }
 
 // runDecls evaluates a run of declarations.
@@ -171,7 +302,8 @@ func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *pars
 	existed := s.existing(st, defined)
 	old := captureGlobals(st, existed)
 	line, col := c.pos(pr.start)
-	if err := s.evalUnit(ctx, st, c, pr, directive(c.n, line, col)+text); err != nil {
+	u := unit{src: directive(c.n, line, col) + text, names: sortedKeys(defined), decl: true, all: declaresTypes(pr, blanks)}
+	if _, err := s.evalUnit(ctx, st, c, pr, u); err != nil {
 		return err
 	}
 	s.trackDecls(st, c, pr, blanks)
@@ -240,16 +372,25 @@ func (s *Session) runSegment(ctx context.Context, st *state, c *cellCode, pr *pa
 		return nil
 	}
 	defined := definedByStmts(stmts)
-	existed := s.existing(st, defined)
-	old := captureGlobals(st, existed)
 	line, col := c.pos(from)
 	// The leading ';' keeps yaegi from taking a statement that starts
 	// with "func" (a function literal) for a declaration.
-	if err := s.evalUnit(ctx, st, c, pr, ";"+directive(c.n, line, col)+text); err != nil {
+	u := unit{src: ";" + directive(c.n, line, col) + text, names: sortedKeys(defined), key: unitKey("s", c, from, to)}
+	u.local = len(u.names) == 0
+	var existed map[string]string
+	var old map[string]reflect.Value
+	if !st.cached(u.key) {
+		existed = s.existing(st, defined)
+		old = captureGlobals(st, existed)
+	}
+	cached, err := s.evalUnit(ctx, st, c, pr, u)
+	if err != nil {
 		return err
 	}
 	s.trackStmts(st, c, pr, stmts)
-	s.afterRedefine(ctx, st, existed, nil, old)
+	if !cached {
+		s.afterRedefine(ctx, st, existed, nil, old)
+	}
 	return nil
 }
 
@@ -263,26 +404,40 @@ func (s *Session) runSelfRedefinition(ctx context.Context, st *state, c *cellCod
 	}
 	rs, re := pr.off(as.Rhs[0].Pos()), pr.off(as.Rhs[len(as.Rhs)-1].End())
 	line, col := c.pos(rs)
-	src := ";" + strings.Join(tmps, ", ") + " :=" + directive(c.n, line, col) + c.src[rs:re]
-	if err := s.evalUnit(ctx, st, c, pr, src); err != nil {
+	u := unit{
+		src:   ";" + strings.Join(tmps, ", ") + " :=" + directive(c.n, line, col) + c.src[rs:re],
+		names: tmps,
+		key:   unitKey("t", c, rs, re),
+	}
+	if _, err := s.evalUnit(ctx, st, c, pr, u); err != nil {
 		return err
 	}
 	defined := definedByStmts([]ast.Stmt{as})
-	existed := s.existing(st, defined)
-	old := captureGlobals(st, existed)
 	line, col = c.pos(pr.off(as.Pos()))
-	src = ";" + directive(c.n, line, col) + strings.Join(lhs, ", ") + " := " + strings.Join(tmps, ", ")
-	if err := s.evalUnit(ctx, st, c, pr, src); err != nil {
+	u = unit{
+		src:   ";" + directive(c.n, line, col) + strings.Join(lhs, ", ") + " := " + strings.Join(tmps, ", "),
+		names: lhs,
+		key:   unitKey("u", c, pr.off(as.Pos()), re),
+	}
+	var existed map[string]string
+	var old map[string]reflect.Value
+	if !st.cached(u.key) {
+		existed = s.existing(st, defined)
+		old = captureGlobals(st, existed)
+	}
+	cached, err := s.evalUnit(ctx, st, c, pr, u)
+	if err != nil {
 		return err
 	}
-	g := st.globals()
 	for _, t := range tmps {
-		if v, ok := g[t]; ok && v.CanSet() {
+		if v, ok := st.global(t); ok && v.CanSet() {
 			v.Set(reflect.Zero(v.Type())) // the temporaries keep nothing alive
 		}
 	}
 	s.trackStmts(st, c, pr, []ast.Stmt{as})
-	s.afterRedefine(ctx, st, existed, nil, old)
+	if !cached {
+		s.afterRedefine(ctx, st, existed, nil, old)
+	}
 	return nil
 }
 
@@ -300,54 +455,125 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 	line, col := c.pos(start)
 	dir := directive(c.n, line, col)
 	plain := func() (bool, display.Bundle, error) {
-		return false, display.Bundle{}, s.evalUnit(ctx, st, c, pr, ";"+dir+expr)
+		_, err := s.evalUnit(ctx, st, c, pr, unit{src: ";" + dir + expr, local: true, key: unitKey("p", c, start, end)})
+		return false, display.Bundle{}, err
 	}
 	x := ast.Unparen(final.X)
 	if id, ok := x.(*ast.Ident); ok && id.Name == "nil" {
 		return plain()
 	}
-	if call, ok := x.(*ast.CallExpr); ok {
+	call, isCall := x.(*ast.CallExpr)
+	if isCall {
 		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && noValueBuiltins[id.Name] && !s.sessionName(st, id.Name) {
 			return plain()
 		}
-		// Compiled, never run: it compiles only when the call has
-		// exactly one value.
-		if _, err := compileSafe(st.in, ";"+hookImport+".One("+dir+expr+",\n)"); err != nil {
+		if n, ok := s.resultCount(st, call); ok && n != 1 {
 			return plain()
 		}
 	}
-	// The hooks must see the expression's static type for yaegi to pass
-	// interpreted methods (see result.go). A value of a concrete type goes
-	// through a temporary, inside a function literal so that it does not
-	// take a global slot for good (yaegi never frees a redeclared global).
-	// For an expression of interface type, yaegi mishandles such a
-	// temporary, so a type switch over the session's types that have
-	// display methods gives each case its concrete type. The type
-	// assertion compiles only for an expression of interface type.
-	var src string
-	if _, err := compileSafe(st.in, ";_ = ("+dir+expr+").(interface{})"); err != nil {
-		src = ";func() {\n__glv :=" + dir + expr + "\n" + resultHooks + "\n}()"
-	} else {
-		src = ";" + hookImport + ".Value(" + dir + expr + ",\n)"
-		if types := s.richTypes(st); len(types) > 0 {
-			var b strings.Builder
-			b.WriteString(";func() {\nswitch __glv := (" + dir + expr + ").(type) {\n")
-			for _, t := range types {
-				b.WriteString("case " + t + ": " + resultHooks + "\ncase *" + t + ": " + resultHooks + "\n")
-			}
-			b.WriteString("default: " + hookImport + ".Value(__glv)\n}\n}()")
-			if _, err := compileSafe(st.in, b.String()); err == nil {
-				src = b.String()
-			}
+	if ctx.Err() != nil {
+		return false, display.Bundle{}, errStopped()
+	}
+	// One compilation (two when the expression's type is not known and
+	// the session has types with display methods). It fails for a call
+	// with no value or several, and for a wrong expression, which plain
+	// reports as well. The first //line places the start of the code,
+	// where yaegi reports the top-level frame of a panic, at the
+	// expression too.
+	u := unit{local: true, key: unitKey("r", c, start, end)}
+	if cu := st.units[u.key]; cu != nil && cu.prog == nil {
+		return plain() // as found before: a call without one value
+	}
+	src := ";" + dir + hookImport + ".Value(" + dir + expr + ",\n)"
+	iface := false
+	if s.declareShow(ctx, st) {
+		switch s.resultClass(st, x, dir+expr) {
+		case cellClass:
+			// The hooks see the value with its static type.
+			src = ";" + dir + "__glv :=" + dir + expr + "\n" + resultHooks
+		case ifaceClass:
+			// The dynamic type decides: showName switches over the
+			// session's types.
+			src = ";" + dir + showVar + " =" + dir + expr + "\n" + showName + "()"
+			iface = true
 		}
 	}
+	u.src = src
+	cp, _, err := s.compileUnit(st, u)
+	if err != nil {
+		if isCall {
+			st.units[u.key] = &cachedUnit{} // remembered until globals change
+			return plain()
+		}
+		return false, display.Bundle{}, s.convert(st, c, pr, err, st.tap.take())
+	}
 	st.col.reset()
-	if err := s.evalUnit(ctx, st, c, pr, src); err != nil {
+	err = s.runUnit(ctx, st, c, pr, u, cp)
+	if v, ok := st.global(showVar); iface && ok && v.CanSet() {
+		v.Set(reflect.Zero(v.Type())) // keeps nothing alive
+	}
+	if err != nil {
 		return false, display.Bundle{}, err
 	}
 	b, ok := st.col.bundle()
 	st.col.reset()
 	return ok, b, nil
+}
+
+// resultClass classifies a result expression (see static.go); when the
+// parse cannot tell, compiling code is the probe: a type assertion
+// compiles only on an interface.
+func (s *Session) resultClass(st *state, x ast.Expr, code string) class {
+	s.meta.RLock()
+	cls := s.exprClass(st, x, 0)
+	s.meta.RUnlock()
+	if cls != unknownClass {
+		return cls
+	}
+	fset := st.in.FileSet()
+	base := fset.Base()
+	_, err := compileSafe(st.in, "func init() {\n_ = ("+code+").(interface{})\n}")
+	st.keep.compiled()
+	st.dropFiles(filesFrom(fset, base)) // compiled only
+	if err == nil {
+		return ifaceClass
+	}
+	return cellClass
+}
+
+// showName and showVar hand a result to the hooks when the session has
+// types with display methods (see declareShow).
+const (
+	showName = "__glshow"
+	showVar  = "__glin"
+)
+
+// declareShow makes sure, when the session has types with display
+// methods, that showName is declared for them, and reports whether it is.
+// The hooks must see the value with its own static type for yaegi to pass
+// a value of a type declared in a cell with its methods (see result.go).
+// A result of a concrete type is handed to every hook in a block (not
+// a function literal: yaegi copies the whole global frame for each). A
+// result of an interface type is assigned to showVar (which keeps its
+// dynamic type) and showName hands it to every hook through a type switch
+// over those types. showName is declared again only when the types or
+// their methods change.
+func (s *Session) declareShow(ctx context.Context, st *state) bool {
+	types, key := s.richTypes(st)
+	if len(types) == 0 {
+		return false
+	}
+	if st.showKey != key {
+		var b strings.Builder
+		b.WriteString("var " + showVar + " any\nfunc " + showName + "() {\nswitch __glv := " + showVar + ".(type) {\n")
+		for _, t := range types {
+			b.WriteString("case " + t + ": " + resultHooks + "\ncase *" + t + ": " + resultHooks + "\n")
+		}
+		b.WriteString("default: " + hookImport + ".Value(__glv)\n}\n}")
+		_, err := s.evalUnit(ctx, st, nil, nil, unit{src: b.String(), names: []string{showVar}, decl: true, all: true})
+		st.showKey, st.showOK = key, err == nil
+	}
+	return st.showOK
 }
 
 // sessionName reports whether the session declared name at top level.
@@ -379,10 +605,9 @@ func captureGlobals(st *state, names map[string]string) map[string]reflect.Value
 	if len(names) == 0 {
 		return nil
 	}
-	g := st.globals()
 	out := map[string]reflect.Value{}
 	for n := range names {
-		if v, ok := g[n]; ok && v.IsValid() && v.CanSet() && v.CanAddr() {
+		if v, ok := st.global(n); ok && v.IsValid() && v.CanSet() && v.CanAddr() {
 			out[n] = v
 		}
 	}
@@ -403,9 +628,8 @@ func (s *Session) afterRedefine(ctx context.Context, st *state, changed map[stri
 	if len(old) == 0 {
 		return
 	}
-	now := st.globals()
 	for n, v := range old {
-		if nv, ok := now[n]; ok && nv.CanAddr() && nv.UnsafeAddr() == v.UnsafeAddr() {
+		if nv, ok := st.global(n); ok && nv.IsValid() && nv.CanAddr() && nv.UnsafeAddr() == v.UnsafeAddr() {
 			continue // same storage
 		}
 		v.Set(reflect.Zero(v.Type()))
@@ -452,11 +676,15 @@ func (s *Session) rebind(ctx context.Context, st *state, changed map[string]stri
 			b.WriteString(d.src)
 			b.WriteString("\n")
 		}
-		if err := s.evalUnit(ctx, st, nil, nil, b.String()); err != nil {
+		rebound := make([]string, len(decls))
+		for i, d := range decls {
+			rebound[i] = d.name
+		}
+		if _, err := s.evalUnit(ctx, st, nil, nil, unit{src: b.String(), names: rebound, decl: true}); err != nil {
 			// One of them no longer compiles: update the others one by
 			// one and say which keeps the old definitions.
 			for _, d := range decls {
-				err := s.evalUnit(ctx, st, nil, nil, directive(d.cell, d.line, d.col)+d.src)
+				_, err := s.evalUnit(ctx, st, nil, nil, unit{src: directive(d.cell, d.line, d.col) + d.src, names: []string{d.name}, decl: true})
 				if err != nil {
 					fmt.Fprintf(s.opts.Stderr, "note: %s was not updated after %s changed, it still uses the previous definition: %s\n",
 						d.name, names(changed), errorText(err))
@@ -543,18 +771,34 @@ var richMethods = map[string]bool{
 	"JPEG": true, "Latex": true, "JSON": true, "String": true, "Error": true,
 }
 
-// richTypes lists the session's non-generic types with display methods.
-func (s *Session) richTypes(st *state) []string {
-	s.meta.RLock()
-	defer s.meta.RUnlock()
+// richTypes lists the session's non-generic types whose values may have
+// display methods: those with such methods and structs with embedded
+// fields (which may promote them). key changes when the list or the
+// methods change.
+func (s *Session) richTypes(st *state) (types []string, key string) {
+	s.meta.Lock()
+	defer s.meta.Unlock()
+	if st.richGen == st.declGen {
+		return st.rich, st.richKey
+	}
 	set := map[string]bool{}
-	for key := range st.methods {
-		t, m, _ := strings.Cut(key, ".")
+	var keys []string
+	for k := range st.methods {
+		t, m, _ := strings.Cut(k, ".")
 		if d := st.types[t]; d != nil && !d.generic && richMethods[m] {
 			set[t] = true
+			keys = append(keys, k)
 		}
 	}
-	return sortedKeys(set)
+	for name, d := range st.types {
+		if d.embeds && !d.generic {
+			set[name] = true
+			keys = append(keys, name)
+		}
+	}
+	sort.Strings(keys)
+	st.rich, st.richKey, st.richGen = sortedKeys(set), strings.Join(keys, ","), st.declGen
+	return st.rich, st.richKey
 }
 
 // redeclaration reports whether as redeclares an existing session

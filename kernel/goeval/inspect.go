@@ -123,12 +123,12 @@ func (s *Session) inspectExpr(st *state, expr string, detail int) (bool, map[str
 	case len(parts) == 1 && vd != nil:
 		found, doc, src = true, vd.doc, vd.src
 		sig = stripDoc(vd.src)
-		if v, ok := s.globalValue(st, parts[0]); ok {
-			typ = v.Type().String()
+		if t, text, ok := s.globalPreview(st, parts[0]); ok {
+			typ = t.String()
 			if n := s.varTypeName(st, parts[0]); n != "" && !strings.Contains(typ, n) {
 				typ = n + " (" + typ + ")"
 			}
-			sig = sig + "\n\nType:  " + typ + "\nValue: " + preview(v)
+			sig = sig + "\n\nType:  " + typ + "\nValue: " + text
 		} else if vd.typ != "" {
 			sig = sig + "\n\nType:  " + vd.typ
 		}

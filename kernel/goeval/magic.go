@@ -371,18 +371,31 @@ func (s *Session) timeit(ctx context.Context, st *state, n int, body, args strin
 	if err := s.checkCell(st, c, prs); err != nil {
 		return err
 	}
-	s.meta.Lock()
-	st.cells[n] = body
-	s.meta.Unlock()
+	disposable := !strings.Contains(body, "func")
+	if !disposable {
+		s.meta.Lock()
+		st.cells[n] = body
+		s.meta.Unlock()
+	}
 	start, end := runs[0].start, runs[len(runs)-1].end
 	line, col := c.pos(start)
-	// In a function literal, so that := makes locals, not globals.
-	src := ";func() {" + directive(n, line, col) + body[start:end] + "\n}()"
+	// In a function, so that := makes locals, not globals. Each
+	// execution of the program runs its init in a fresh frame (a
+	// function literal would copy the whole global frame each time).
+	src := "func init() {" + directive(n, line, col) + body[start:end] + "\n}"
 	st.tap.take()
+	fset := st.in.FileSet()
+	base := fset.Base()
 	prog, err := compileSafe(st.in, src)
+	st.keep.compiled()
+	if disposable {
+		// Nothing of the code runs after %timeit.
+		defer st.dropFiles(filesFrom(fset, base))
+	}
 	if err != nil {
 		return s.convert(st, c, prs[0], err, st.tap.take())
 	}
+	st.keep.prepare()
 	batch := func(loops int) (time.Duration, error) {
 		var d time.Duration
 		err := s.executeFunc(ctx, st, func() error {

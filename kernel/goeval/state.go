@@ -3,6 +3,8 @@ package goeval
 import (
 	"context"
 	"fmt"
+	"go/scanner"
+	"go/token"
 	"io"
 	"reflect"
 	"regexp"
@@ -21,6 +23,24 @@ type state struct {
 	col   *collector
 	tap   *panicTap
 	empty *interp.Program // run before each evaluation to arm cancellation
+	keep  *frameKeeper    // trims the interpreter's global frame
+
+	// units keeps compiled units to run again for identical cells (the
+	// same "1+1" or "x := 1" each time): kept programs refer to the
+	// globals, functions and types as they were compiled, so any unit
+	// that may declare or redeclare something empties it.
+	units map[string]*cachedUnit
+	// alias is the cell a kept program running now was compiled for.
+	alias int
+	// showKey is the richTypes key showName was declared for; showOK
+	// says the declaration compiled.
+	showKey string
+	showOK  bool
+	// rich and richKey are richTypes' answer for declGen (declarations
+	// tracked so far).
+	rich             []string
+	richKey          string
+	richGen, declGen int
 
 	// Guarded by Session.meta (written by Execute, read by Complete and
 	// Inspect).
@@ -41,8 +61,16 @@ type declInfo struct {
 	norm string // its tokens, to tell an identical redefinition
 	doc  string
 	typ  string // declared type of a variable, when written
-	// generic is set for a type with type parameters.
-	generic bool
+	// generic is set for a type with type parameters; embeds for a
+	// struct type with embedded fields.
+	generic, embeds bool
+	// iface is set for an interface type.
+	iface bool
+	// results is the number of a function's results.
+	results int
+	// class is what a variable's or constant's type, or a function's
+	// single result, needs from the result hooks (see static.go).
+	class class
 	// refs are the identifiers a function's declaration mentions.
 	refs            map[string]bool
 	cell, line, col int // where src starts
@@ -58,6 +86,8 @@ func (s *Session) newState() (*state, error) {
 		types:   map[string]*declInfo{},
 		vars:    map[string]*declInfo{},
 		cells:   map[int]string{},
+		units:   map[string]*cachedUnit{},
+		declGen: 1,
 	}
 	in := interp.New(interp.Options{
 		Stdin:        s.opts.Stdin,
@@ -80,7 +110,101 @@ func (s *Session) newState() (*state, error) {
 		return nil, fmt.Errorf("goeval: start interpreter: %w", err)
 	}
 	st.in, st.empty = in, empty
+	st.keep = newFrameKeeper(in)
 	return st, nil
+}
+
+// cachedUnit is a compiled unit kept to run again.
+type cachedUnit struct {
+	prog *interp.Program
+	cell int // the cell it was compiled for, where its positions are
+	// files are the program's source files in yaegi's file set, to
+	// remove once the program is dropped (none to keep them).
+	files []*token.File
+	// refs are the identifiers of its source: the program is dropped when
+	// one of them is declared again.
+	refs map[string]bool
+}
+
+// dropUnits empties state.units.
+func (st *state) dropUnits() {
+	for _, cu := range st.units {
+		st.dropFiles(cu.files)
+	}
+	clear(st.units)
+}
+
+// forget drops the kept programs that refer to one of names (they are
+// bound to what the names were when they were compiled).
+func (st *state) forget(names []string) {
+	for key, cu := range st.units {
+		for _, n := range names {
+			if cu.refs[n] {
+				st.dropFiles(cu.files)
+				delete(st.units, key)
+				break
+			}
+		}
+	}
+}
+
+// identifiers returns the set of identifiers in Go source src.
+func identifiers(src string) map[string]bool {
+	ids := map[string]bool{}
+	var sc scanner.Scanner
+	fset := token.NewFileSet()
+	sc.Init(fset.AddFile("", fset.Base(), len(src)), []byte(src), nil, 0)
+	for {
+		_, tok, lit := sc.Scan()
+		switch tok {
+		case token.EOF:
+			return ids
+		case token.IDENT:
+			ids[lit] = true
+		}
+	}
+}
+
+// dropFiles removes source files from yaegi's file set, which otherwise
+// keeps every file it parsed for the session (line tables included).
+// Positions in them cannot be shown afterwards: only files of code that
+// cannot run again are dropped.
+func (st *state) dropFiles(files []*token.File) {
+	fset := st.in.FileSet()
+	for _, f := range files {
+		fset.RemoveFile(f)
+	}
+}
+
+// filesFrom returns the files yaegi parsed since fset.Base() was base
+// (it parses a source twice: for build constraints, then whole).
+func filesFrom(fset *token.FileSet, base int) []*token.File {
+	var files []*token.File
+	for {
+		f := fset.File(token.Pos(base))
+		if f == nil || f.Base() != base {
+			return files
+		}
+		files = append(files, f)
+		base += f.Size() + 1
+	}
+}
+
+// maxUnits bounds state.units.
+const maxUnits = 32
+
+// cached reports whether a program is kept for key.
+func (st *state) cached(key string) bool {
+	return key != "" && st.units[key] != nil
+}
+
+// global returns the storage of the global variable name.
+func (st *state) global(name string) (reflect.Value, bool) {
+	if st.keep.ok {
+		return st.keep.global(name)
+	}
+	v, ok := st.globals()[name]
+	return v, ok
 }
 
 // internalError is a panic of yaegi itself, caught while compiling.

@@ -46,6 +46,31 @@ func recvName(fd *ast.FuncDecl) string {
 	}
 }
 
+// declaresTypes reports whether a declaration run declares types or
+// methods or imports packages (not blanked out).
+func declaresTypes(pr *parsedRun, blanks []span) bool {
+	for _, d := range pr.file.Decls {
+		if blanked(pr, d.Pos(), blanks) {
+			continue
+		}
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			if d.Tok == token.TYPE || d.Tok == token.IMPORT {
+				for _, sp := range d.Specs {
+					if !blanked(pr, sp.Pos(), blanks) {
+						return true
+					}
+				}
+			}
+		case *ast.FuncDecl:
+			if d.Recv != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // declaredNames returns the functions, variables and constants a
 // declaration run declares (name -> kind) and the set of its functions.
 func declaredNames(pr *parsedRun, blanks []span) (map[string]string, map[string]bool) {
@@ -296,7 +321,14 @@ func (s *Session) checkShadowing(st *state, c *cellCode, pr *parsedRun, stmts []
 func (s *Session) trackDecls(st *state, c *cellCode, pr *parsedRun, blanks []span) {
 	s.meta.Lock()
 	defer s.meta.Unlock()
-	st.cells[c.n] = c.src
+	st.declGen++
+	// Classes are set once the run's types are all known.
+	var classify []func()
+	defer func() {
+		for _, f := range classify {
+			f()
+		}
+	}()
 	info := func(name, kind string, from, to token.Pos, doc *ast.CommentGroup) *declInfo {
 		start, end := pr.off(from), pr.off(to)
 		if start < pr.start {
@@ -342,6 +374,10 @@ func (s *Session) trackDecls(st *state, c *cellCode, pr *parsedRun, blanks []spa
 					di := info(sp.Name.Name, "type", from, sp.End(), doc)
 					di.norm = normTokens(c.src[pr.off(sp.Pos()):pr.off(sp.End())])
 					di.generic = sp.TypeParams != nil && len(sp.TypeParams.List) > 0
+					if str, ok := sp.Type.(*ast.StructType); ok {
+						di.embeds = embeds(str)
+					}
+					_, di.iface = sp.Type.(*ast.InterfaceType)
 					st.types[sp.Name.Name] = di
 				case *ast.ValueSpec:
 					doc := sp.Doc
@@ -352,7 +388,7 @@ func (s *Session) trackDecls(st *state, c *cellCode, pr *parsedRun, blanks []spa
 					if !d.Lparen.IsValid() {
 						from = d.Pos()
 					}
-					for _, id := range sp.Names {
+					for i, id := range sp.Names {
 						if id.Name == "_" {
 							continue
 						}
@@ -360,6 +396,14 @@ func (s *Session) trackDecls(st *state, c *cellCode, pr *parsedRun, blanks []spa
 						if sp.Type != nil {
 							di.typ = c.src[pr.off(sp.Type.Pos()):pr.off(sp.Type.End())]
 						}
+						classify = append(classify, func() {
+							switch {
+							case sp.Type != nil:
+								di.class = s.typeClass(st, sp.Type, 0)
+							case len(sp.Values) == len(sp.Names):
+								di.class = s.exprClass(st, sp.Values[i], 0)
+							}
+						})
 						st.vars[id.Name] = di
 						delete(st.funcs, id.Name)
 					}
@@ -379,6 +423,10 @@ func (s *Session) trackDecls(st *state, c *cellCode, pr *parsedRun, blanks []spa
 			}
 			di := info(d.Name.Name, kind, from, d.End(), d.Doc)
 			di.norm = normTokens(c.src[pr.off(d.Pos()):pr.off(d.End())])
+			di.results = fieldCount(d.Type.Results)
+			if d.Recv == nil && d.Type.TypeParams == nil {
+				classify = append(classify, func() { di.class = s.resultsClass(st, d.Type.Results, 0) })
+			}
 			di.refs = map[string]bool{}
 			ast.Inspect(d, func(n ast.Node) bool {
 				if id, ok := n.(*ast.Ident); ok {
@@ -400,7 +448,6 @@ func (s *Session) trackDecls(st *state, c *cellCode, pr *parsedRun, blanks []spa
 func (s *Session) trackStmts(st *state, c *cellCode, pr *parsedRun, stmts []ast.Stmt) {
 	s.meta.Lock()
 	defer s.meta.Unlock()
-	st.cells[c.n] = c.src
 	for _, stmt := range stmts {
 		as, ok := stmt.(*ast.AssignStmt)
 		if !ok || as.Tok != token.DEFINE {
@@ -408,9 +455,16 @@ func (s *Session) trackStmts(st *state, c *cellCode, pr *parsedRun, stmts []ast.
 		}
 		start, end := pr.off(as.Pos()), pr.off(as.End())
 		line, col := c.pos(start)
-		for _, l := range as.Lhs {
+		// Classified before any of them changes (x, y := y, x).
+		classes := make([]class, len(as.Lhs))
+		if len(as.Rhs) == len(as.Lhs) {
+			for i, r := range as.Rhs {
+				classes[i] = s.exprClass(st, r, 0)
+			}
+		}
+		for i, l := range as.Lhs {
 			if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
-				st.vars[id.Name] = &declInfo{name: id.Name, kind: "var", src: c.src[start:end], cell: c.n, line: line, col: col}
+				st.vars[id.Name] = &declInfo{name: id.Name, kind: "var", src: c.src[start:end], cell: c.n, line: line, col: col, class: classes[i]}
 				delete(st.funcs, id.Name)
 			}
 		}
