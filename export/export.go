@@ -135,6 +135,9 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 		if p == ModulePath || strings.HasPrefix(p, ModulePath+"/") {
 			roots = append(roots, p)
 		}
+		if p == ModulePath+"/tracking" {
+			roots = append(roots, trackcheckPath)
+		}
 	}
 	copied, err := copyPackages(src, jobDir, module, roots)
 	if err != nil {

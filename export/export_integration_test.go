@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gopherlab/gopherlab/tracking"
 )
 
 const irisCSV = "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
@@ -367,5 +369,78 @@ func TestExportIris(t *testing.T) {
 	os.WriteFile(gob, b, 0o644)
 	if _, stderr, err := runIn(t, serveDir, server, "-addr", "127.0.0.1:0"); err == nil || !strings.Contains(stderr, "refusing model") {
 		t.Errorf("tampered model: %v %s", err, stderr)
+	}
+}
+
+// TestExportTrackedRun exports the pipeline of a tracked notebook run
+// (--run): the job logs its own run and compares its metrics with the
+// notebook's, bit for bit, and fails when they differ.
+func TestExportTrackedRun(t *testing.T) {
+	glx(t)
+	tmp := t.TempDir()
+	nbPath := copyIrisNotebook(t, tmp)
+	nb, err := ReadNotebook(nbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	track := &Cell{Type: "code", ID: "track", Source: `import "github.com/gopherlab/gopherlab/tracking"
+
+store, err := tracking.Open("")
+if err != nil {
+	panic(err)
+}
+run, err := store.StartRun("iris", &tracking.RunOptions{Name: "logreg", Params: map[string]interface{}{"c": c, "seed": seed}})
+if err != nil {
+	panic(err)
+}
+run.LogMetric("accuracy", acc, 0)
+run.LogMetric("cv_accuracy", cv.Mean("accuracy"), 0)
+if err := run.Finish(); err != nil {
+	panic(err)
+}
+store.Close()`}
+	track.SetTags([]string{TagEvaluate})
+	nb.Cells = append(nb.Cells, track)
+	if err := nb.WriteFile(nbPath); err != nil {
+		t.Fatal(err)
+	}
+	if stdout, stderr, err := runGLX(t, tmp, "run", "-q", nbPath); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, stdout, stderr)
+	}
+	db := filepath.Join(tmp, "gopherlab.db")
+	store, err := tracking.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: "iris"})
+	store.Close()
+	if err != nil || len(runs) != 1 || runs[0].Notebook != nbPath {
+		t.Fatalf("tracked runs: %v %+v", err, runs)
+	}
+	id := runs[0].ID
+
+	out := filepath.Join(tmp, "out")
+	if stdout, stderr, err := runGLX(t, t.TempDir(), "export", "--run", id[:8], "--db", db, "-o", out); err != nil {
+		t.Fatalf("export --run: %v\n%s%s", err, stdout, stderr)
+	}
+	jobDir := filepath.Join(out, "job")
+	job := filepath.Join(jobDir, "job")
+	goBuild(t, jobDir, job)
+	_, stderr, err := runIn(t, jobDir, job)
+	if err != nil || !strings.Contains(stderr, "reproduces tracked run "+id[:8]+" bit for bit: accuracy=") {
+		t.Fatalf("job: %v\n%s", err, stderr)
+	}
+	_, stderr, err = runIn(t, jobDir, job, "-c", "0.01", "-model-dir", filepath.Join(tmp, "other"))
+	if err == nil || !strings.Contains(stderr, "does not reproduce tracked run "+id[:8]) || !strings.Contains(stderr, "accuracy: ") {
+		t.Errorf("job -c 0.01: %v\n%s", err, stderr)
+	}
+	store, err = tracking.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	runs, _ = store.SearchRuns(tracking.SearchQuery{Experiment: "iris"})
+	if len(runs) != 3 || !strings.HasPrefix(runs[0].Source, "gopherlab job iris: cell ") {
+		t.Errorf("runs after two jobs: %d, newest source %q", len(runs), runs[0].Source)
 	}
 }

@@ -76,7 +76,12 @@ type generator struct {
 	data     map[string]*dataRef // by path
 	dataSeq  []string
 	pipeVars []pipeVar // *experiments.Pipeline variables, in definition order
+	tracks   bool      // the cells use tracking: check the tracked run
 }
+
+// trackcheckPath is the package that compares a job's tracked runs with
+// the notebook's.
+const trackcheckPath = ModulePath + "/export/jobrt/trackcheck"
 
 type importSpec struct {
 	name string // explicit name, "" for none
@@ -901,6 +906,9 @@ func (g *generator) program(nbName string) ([]byte, error) {
 
 	b.WriteString("import (\n\t_ \"embed\"\n\n")
 	fmt.Fprintf(&b, "\tgopherlabjob %q\n", copiedPath(g.module, ModulePath+"/export/jobrt"))
+	if g.tracks {
+		fmt.Fprintf(&b, "\tgopherlabtrack %q\n", copiedPath(g.module, trackcheckPath))
+	}
 	for _, is := range g.imports {
 		if is.cell >= 0 && !used[is.path] && is.name != "_" && is.name != "." {
 			continue
@@ -923,17 +931,19 @@ func (g *generator) program(nbName string) ([]byte, error) {
 		b.WriteString(hoist.String())
 		b.WriteString(")\n\n")
 	}
-	b.WriteString("func main() {\n\tgopherlabjob.Main(gopherlabManifest, &gopherlabWorkers, []gopherlabjob.Param{\n")
+	b.WriteString("func main() {\n\tgopherlabjob.Main(gopherlabjob.Program{\n")
+	b.WriteString("\t\tManifest: gopherlabManifest,\n\t\tWorkers:  &gopherlabWorkers,\n\t\tParams: []gopherlabjob.Param{\n")
 	for _, p := range g.sel.Params {
-		fmt.Fprintf(&b, "\t\t{Name: %q, Ptr: &%s},\n", p.Name, p.Name)
+		fmt.Fprintf(&b, "\t\t\t{Name: %q, Ptr: &%s},\n", p.Name, p.Name)
 	}
-	b.WriteString("\t}, gopherlabRun, ")
+	b.WriteString("\t\t},\n\t\tRun: gopherlabRun,\n")
 	if model != "" {
-		b.WriteString(model)
-	} else {
-		b.WriteString("nil")
+		fmt.Fprintf(&b, "\t\tModel: %s,\n", model)
 	}
-	b.WriteString(")\n}\n\n")
+	if g.tracks {
+		b.WriteString("\t\tOnCell: gopherlabtrack.OnCell,\n\t\tCheck: gopherlabtrack.Check,\n")
+	}
+	b.WriteString("\t})\n}\n\n")
 	b.WriteString("// gopherlabRun runs the cells' statements in notebook order.\nfunc gopherlabRun(gopherlabJob *gopherlabjob.Job) {\n")
 	b.WriteString(body.String())
 	b.WriteString("}\n\n")
@@ -980,6 +990,9 @@ func (g *generator) modelVar() *pipeVar {
 // and returns the program.
 func generateJob(sel *Selection, module, dir, nbPath, model string) (*generator, []byte, error) {
 	g := &generator{sel: sel, module: module, workers: "gopherlabWorkers", model: model}
+	for _, p := range sel.imports {
+		g.tracks = g.tracks || p == ModulePath+"/tracking"
+	}
 	if err := g.writeDraft(); err != nil {
 		return nil, nil, err
 	}
@@ -991,6 +1004,9 @@ func generateJob(sel *Selection, module, dir, nbPath, model string) (*generator,
 		paths = append(paths, is.path)
 	}
 	paths = append(paths, copiedPath(module, ModulePath+"/export/jobrt"))
+	if g.tracks {
+		paths = append(paths, copiedPath(module, trackcheckPath))
+	}
 	imp, err := exportImporter(g.fset, dir, paths)
 	if err != nil {
 		return nil, nil, err

@@ -234,7 +234,7 @@ func TestSelectIrisNotebook(t *testing.T) {
 	if want := []string{"parameters", "load", "prepare", "train", "evaluate", "evaluate"}; !reflect.DeepEqual(tags, want) {
 		t.Errorf("tags = %v, want %v", tags, want)
 	}
-	if p, ok := sel.Param("seed"); !ok || p.Type != "int64" || p.Value != "7" {
+	if p, ok := sel.Param("seed"); !ok || p.Type != "int64" || p.Value != "3" {
 		t.Errorf("seed = %+v", p)
 	}
 }

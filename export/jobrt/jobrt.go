@@ -132,7 +132,6 @@ type Job struct {
 	Workers          int
 	Quiet            bool
 
-	params  map[string]*flag.Flag
 	changed map[string]bool
 	out     io.Writer // progress and summary (stderr)
 	start   time.Time
@@ -140,6 +139,7 @@ type Job struct {
 	cellT   time.Time
 	timings map[int]time.Duration // by position in Manifest.Cells
 	model   string                // where the model went
+	onCell  func(*Job, int)
 }
 
 // New reads the job's manifest.
@@ -249,6 +249,9 @@ func (j *Job) Cell(i int) {
 	j.cell, j.cellT = i, time.Now()
 	c := j.Manifest.Cells[i]
 	fmt.Fprintf(j.out, "[%d/%d] cell %d (%s)\n", i+1, len(j.Manifest.Cells), c.Index, c.Tag)
+	if j.onCell != nil {
+		j.onCell(j, i)
+	}
 }
 
 func (j *Job) endCell() {
@@ -356,20 +359,39 @@ type Param struct {
 	Ptr  any
 }
 
+// Program is what a generated job's main hands to Main.
+type Program struct {
+	Manifest []byte
+	// Workers receives the -workers flag.
+	Workers *int
+	Params  []Param
+	// Run runs the cells.
+	Run func(*Job)
+	// Model returns the pipeline to save for serving (nil: none).
+	Model func() *experiments.Pipeline
+	// OnCell, if set, is called as each cell starts (i indexes
+	// Manifest.Cells).
+	OnCell func(j *Job, i int)
+	// Check, if set, runs after the cells and the model: an error (such as
+	// metrics that differ from the tracked run the job was exported from)
+	// fails the job.
+	Check func(*Job) error
+}
+
 // Main runs a job: it reads the manifest, parses the flags (the job's own
-// and one per parameter), checks the data, runs the cells (run), saves
-// the pipeline model returns (if model is not nil) and prints the summary.
-// workers receives the -workers flag. Errors and panics end the process
-// with a message naming the cell.
-func Main(manifest []byte, workers *int, params []Param, run func(*Job), model func() *experiments.Pipeline) {
-	j, err := New(manifest)
+// and one per parameter), checks the data, runs the cells, saves the
+// pipeline, runs the check and prints the summary. Errors and panics end
+// the process with a message naming the cell.
+func Main(p Program) {
+	j, err := New(p.Manifest)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	j.onCell = p.OnCell
 	fs := flag.CommandLine
 	j.Flags(fs)
-	for _, p := range params {
+	for _, p := range p.Params {
 		usage := "parameter " + p.Name
 		for _, mp := range j.Manifest.Params {
 			if mp.Name == p.Name {
@@ -397,21 +419,37 @@ func Main(manifest []byte, workers *int, params []Param, run func(*Job), model f
 		fmt.Fprintf(os.Stderr, "job: unexpected arguments %v (parameters are flags: -name=value)\n", flag.Args())
 		os.Exit(2)
 	}
-	*workers = j.Workers
+	if p.Workers != nil {
+		*p.Workers = j.Workers
+	}
 	if err := j.Start(fs); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	defer j.Recover()
-	run(j)
-	if model != nil {
+	p.Run(j)
+	j.endCell()
+	j.cell = -1
+	if p.Model != nil {
 		values := map[string]string{}
-		for _, p := range params {
+		for _, p := range p.Params {
 			values[p.Name] = fs.Lookup(p.Name).Value.String()
 		}
-		if err := j.SaveModel(model(), values); err != nil {
+		if err := j.SaveModel(p.Model(), values); err != nil {
+			j.Fail(err)
+		}
+	}
+	if p.Check != nil {
+		if err := p.Check(j); err != nil {
 			j.Fail(err)
 		}
 	}
 	j.Finish()
 }
+
+// Started is when the job started.
+func (j *Job) Started() time.Time { return j.start }
+
+// Printf writes progress to the job's terminal output (stderr, nothing
+// with -q).
+func (j *Job) Printf(format string, args ...any) { fmt.Fprintf(j.out, format, args...) }

@@ -1,0 +1,70 @@
+package jobrt
+
+import (
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestStartChecksData(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.csv")
+	other := filepath.Join(dir, "other.csv")
+	os.WriteFile(data, []byte("a,b\n1,2\n"), 0o644)
+	os.WriteFile(other, []byte("a,b\n3,4\n"), 0o644)
+	sum, size, err := FileSHA256(data)
+	if err != nil || size != 8 || len(sum) != 64 {
+		t.Fatalf("FileSHA256: %v %d %q", err, size, sum)
+	}
+	m := Manifest{Format: Format, Name: "t", WorkDir: dir,
+		Params: []ManifestParam{{Name: "path", Type: "string", Default: `"data.csv"`}},
+		Data: []DataFile{{Path: "data.csv", Param: "path", SHA256: sum, Size: size}}}
+	b, _ := json.Marshal(m)
+	start := func(args ...string) error {
+		t.Helper()
+		j, err := New(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j.out = io.Discard
+		fs := flag.NewFlagSet("job", flag.ContinueOnError)
+		j.Flags(fs)
+		path := "data.csv"
+		fs.StringVar(&path, "path", path, "")
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		j.Quiet = true
+		return j.Start(fs)
+	}
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	if err := start(); err != nil {
+		t.Fatalf("unchanged data: %v", err)
+	}
+	os.WriteFile(data, []byte("a,b\n1,3\n"), 0o644)
+	if err := start(); err == nil || !strings.Contains(err.Error(), "data changed since the export") || !strings.Contains(err.Error(), "data.csv: sha256 ") {
+		t.Errorf("changed data: %v", err)
+	}
+	if err := start("-allow-changed-data"); err != nil {
+		t.Errorf("-allow-changed-data: %v", err)
+	}
+	// Another file given by the parameter's flag is the user's choice.
+	if err := start("-path", other); err != nil {
+		t.Errorf("-path other: %v", err)
+	}
+	os.Remove(data)
+	if err := start(); err == nil || !strings.Contains(err.Error(), "data file") {
+		t.Errorf("missing data: %v", err)
+	}
+	if err := start("-dir", filepath.Join(dir, "nowhere")); err == nil || !strings.Contains(err.Error(), "-dir") {
+		t.Errorf("bad -dir: %v", err)
+	}
+	if _, err := New([]byte(`{"format": "other"}`)); err == nil {
+		t.Error("a manifest of another format is accepted")
+	}
+}

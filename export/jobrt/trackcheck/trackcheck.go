@@ -1,0 +1,93 @@
+// Package trackcheck connects an exported job whose cells use tracking to
+// the tracking store: runs the job's cells start record the cell they came
+// from, and after the cells the job compares the metrics of the run it
+// logged with those of the notebook run it was exported from (export
+// --run), to the last bit. The exporter copies this package into jobs
+// whose cells import tracking.
+package trackcheck
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gopherlab/gopherlab/export/jobrt"
+	"github.com/gopherlab/gopherlab/tracking"
+)
+
+// OnCell records the running cell for the runs it starts.
+func OnCell(j *jobrt.Job, i int) {
+	c := j.Manifest.Cells[i]
+	tracking.SetCellInfo(fmt.Sprintf("gopherlab job %s: cell %d (%s)", j.Manifest.Name, c.Index, c.Tag), j.Manifest.Notebook, 0)
+}
+
+// Check compares the job's run with the tracked run of the manifest. It
+// returns an error when a metric differs; a store it cannot open, or no
+// run to compare, is reported but is no error.
+func Check(j *jobrt.Job) error {
+	tr := j.Manifest.TrackedRun
+	if tr == nil {
+		return nil
+	}
+	store, err := tracking.Open("")
+	if err != nil {
+		j.Printf("tracked run %s: not compared: %v\n", short(tr.ID), err)
+		return nil
+	}
+	defer store.Close()
+	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: tr.Experiment})
+	if err != nil {
+		j.Printf("tracked run %s: not compared: %v\n", short(tr.ID), err)
+		return nil
+	}
+	host, _ := os.Hostname()
+	var mine *tracking.RunInfo
+	for i := range runs {
+		r := &runs[i]
+		if r.OwnerPID != os.Getpid() || (host != "" && r.OwnerHost != host) || r.StartTime.Before(j.Started().Truncate(1e6)) || r.ParentID != "" {
+			continue
+		}
+		if mine == nil || r.Name == tr.Name {
+			mine = r // newest first; a run of the same name wins
+		}
+	}
+	if mine == nil {
+		j.Printf("tracked run %s: not compared: the job logged no run in experiment %q of %s\n", short(tr.ID), tr.Experiment, filepath.Base(store.Path()))
+		return nil
+	}
+	keys := make([]string, 0, len(tr.Metrics))
+	for k := range tr.Metrics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var diffs []string
+	for _, k := range keys {
+		want := tr.Metrics[k]
+		got, ok := mine.Metrics[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s: missing (notebook %s)", k, tracking.FormatMetric(want)))
+		case math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)):
+			diffs = append(diffs, fmt.Sprintf("%s: %s, notebook %s", k, tracking.FormatMetric(got), tracking.FormatMetric(want)))
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("run %s does not reproduce tracked run %s:\n  %s", short(mine.ID), short(tr.ID), strings.Join(diffs, "\n  "))
+	}
+	var same []string
+	for _, k := range keys {
+		same = append(same, k+"="+tracking.FormatMetric(tr.Metrics[k]))
+	}
+	j.Printf("run %s reproduces tracked run %s bit for bit: %s\n", short(mine.ID), short(tr.ID), strings.Join(same, " "))
+	return nil
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
