@@ -22,7 +22,7 @@ func TestStartChecksData(t *testing.T) {
 	}
 	m := Manifest{Format: Format, Name: "t", WorkDir: dir,
 		Params: []ManifestParam{{Name: "path", Type: "string", Default: `"data.csv"`}},
-		Data: []DataFile{{Path: "data.csv", Param: "path", SHA256: sum, Size: size}}}
+		Data:   []DataFile{{Path: "data.csv", Param: "path", SHA256: sum, Size: size}}}
 	b, _ := json.Marshal(m)
 	start := func(args ...string) error {
 		t.Helper()
