@@ -66,18 +66,7 @@ func (m *KMeans) Fit(X *mat.Dense, _ []float64) error {
 		return fmt.Errorf("experiments: %s: NInit, MaxIter and Tol must not be negative", op)
 	}
 	// Tolerance relative to the data's mean feature variance.
-	var meanVar float64
-	for j := 0; j < p; j++ {
-		var s, ss float64
-		for i := 0; i < n; i++ {
-			v := X.At(i, j)
-			s += v
-			ss += v * v
-		}
-		mu := s / float64(n)
-		meanVar += ss/float64(n) - mu*mu
-	}
-	tol *= meanVar / float64(p)
+	tol *= floats.Sum(columnVariances(X)) / float64(p)
 	var best kmeansState
 	best.Inertia = math.Inf(1)
 	for run := 0; run < nInit; run++ {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -74,10 +75,65 @@ func modelName(m any) string {
 func checkFinite(op string, X *mat.Dense) error { return checkFiniteNamed(op, X, nil) }
 
 // checkFiniteNamed is checkFinite with column names (nil, or too few,
-// means c0, c1, ...).
+// means c0, c1, ...). Large matrices are scanned in parallel; the error
+// names the first bad row in any case.
 func checkFiniteNamed(op string, X *mat.Dense, names []string) error {
 	r, c := X.Dims()
-	for i := 0; i < r; i++ {
+	parts := chunks(r, workers(0), max(1<<16/max(c, 1), 1))
+	errs := make([]error, len(parts))
+	parallel(len(parts), 0, func(k int) error {
+		errs[k] = checkFiniteRows(op, X, names, parts[k][0], parts[k][1])
+		return nil
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// columnVariances returns each column's population variance (two passes:
+// mean, then squared deviations), rows in parallel.
+func columnVariances(X *mat.Dense) []float64 {
+	r, c := X.Dims()
+	parts := chunks(r, workers(0), max(1<<16/max(c, 1), 1))
+	sums := make([][]float64, len(parts))
+	parallel(len(parts), 0, func(k int) error {
+		s := make([]float64, c)
+		for i := parts[k][0]; i < parts[k][1]; i++ {
+			floats.Add(s, X.RawRowView(i))
+		}
+		sums[k] = s
+		return nil
+	})
+	mean := make([]float64, c)
+	for _, s := range sums {
+		floats.Add(mean, s)
+	}
+	floats.Scale(1/float64(r), mean)
+	parallel(len(parts), 0, func(k int) error {
+		s := sums[k]
+		clear(s)
+		for i := parts[k][0]; i < parts[k][1]; i++ {
+			for j, v := range X.RawRowView(i) {
+				d := v - mean[j]
+				s[j] += d * d
+			}
+		}
+		return nil
+	})
+	out := make([]float64, c)
+	for _, s := range sums {
+		floats.Add(out, s)
+	}
+	floats.Scale(1/float64(r), out)
+	return out
+}
+
+func checkFiniteRows(op string, X *mat.Dense, names []string, lo, hi int) error {
+	_, c := X.Dims()
+	for i := lo; i < hi; i++ {
 		row := X.RawRowView(i)
 		var s float64
 		for _, v := range row {

@@ -383,18 +383,7 @@ func (m *GaussianNB) Fit(X *mat.Dense, y []float64) error {
 		floats.Scale(1/cnt[k], vr[k*p:(k+1)*p])
 	}
 	// Largest variance of any feature over all rows.
-	var maxVar float64
-	for j := 0; j < p; j++ {
-		var s, ss float64
-		for i := 0; i < n; i++ {
-			v := X.At(i, j)
-			s += v
-			ss += v * v
-		}
-		mean := s / float64(n)
-		maxVar = max(maxVar, ss/float64(n)-mean*mean)
-	}
-	add := vs * maxVar
+	add := vs * floats.Max(columnVariances(X))
 	if add == 0 {
 		add = vs
 	}

@@ -31,14 +31,26 @@ func mapColumns(X *mat.Dense, f func(j int, v float64) float64) *mat.Dense {
 	r, c := X.Dims()
 	out := mat.NewDense(r, c, nil)
 	raw := out.RawMatrix().Data
-	for i := 0; i < r; i++ {
-		src := X.RawRowView(i)
-		dst := raw[i*c : (i+1)*c]
-		for j, v := range src {
-			dst[j] = f(j, v)
+	forRows(r, c, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			src := X.RawRowView(i)
+			dst := raw[i*c : (i+1)*c]
+			for j, v := range src {
+				dst[j] = f(j, v)
+			}
 		}
-	}
+	})
 	return out
+}
+
+// forRows runs f over ranges of r rows (of c columns each), in parallel
+// when the matrix is large enough for it to pay.
+func forRows(r, c int, f func(lo, hi int)) {
+	parts := chunks(r, workers(0), max(1<<16/max(c, 1), 1))
+	parallel(len(parts), 0, func(k int) error {
+		f(parts[k][0], parts[k][1])
+		return nil
+	})
 }
 
 // SimpleImputer replaces missing values (NaN) with a per-column statistic
@@ -183,12 +195,14 @@ func (m *StandardScaler) Transform(X *mat.Dense) (*mat.Dense, error) {
 	r, c := X.Dims()
 	out := mat.NewDense(r, c, nil)
 	raw := out.RawMatrix().Data
-	for i := 0; i < r; i++ {
-		dst := raw[i*c : (i+1)*c]
-		for j, v := range X.RawRowView(i) {
-			dst[j] = (v - mean[j]) * inv[j]
+	forRows(r, c, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst := raw[i*c : (i+1)*c]
+			for j, v := range X.RawRowView(i) {
+				dst[j] = (v - mean[j]) * inv[j]
+			}
 		}
-	}
+	})
 	return out, nil
 }
 
