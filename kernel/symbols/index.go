@@ -6,7 +6,6 @@ import (
 	_ "embed"
 	"encoding/gob"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -66,33 +65,22 @@ func decodeIndex(data []byte) (map[string]*pkgIndex, error) {
 	return pkgs, nil
 }
 
-var importable struct {
-	once  sync.Once
-	paths []string
-}
-
-// docPackages lists the import paths of Symbols itself rather than of the
-// index, so that a table added without regenerating the index is still
-// offered.
+// docPackages lists the registered tables rather than the index, so that a
+// table added without regenerating the index is still offered. It builds
+// no table.
 func docPackages() []string {
-	importable.once.Do(func() {
-		seen := map[string]bool{}
-		for key := range Symbols {
-			p := path.Dir(key)
-			if p == "." || hiddenPath(p) || seen[p] {
-				continue
-			}
-			seen[p] = true
-			importable.paths = append(importable.paths, p)
+	var paths []string
+	for _, p := range registeredPaths() {
+		if !hiddenPath(p) {
+			paths = append(paths, p)
 		}
-		sort.Strings(importable.paths)
-	})
-	return append([]string(nil), importable.paths...)
+	}
+	return paths
 }
 
 // hiddenPath reports packages completion should not offer: internal and
 // vendored ones, which cells cannot import by Go's rules, and yaegi's own
-// plumbing (the stdlib package holding the tables themselves).
+// plumbing, should a table of it be registered.
 func hiddenPath(p string) bool {
 	if strings.HasPrefix(p, "github.com/traefik/yaegi/") {
 		return true

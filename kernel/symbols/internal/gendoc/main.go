@@ -1,6 +1,6 @@
 // Command gendoc writes the documentation index that package symbols embeds:
-// for every package in symbols.Symbols, its doc comment and the signature and
-// doc of each exported member the symbol table actually provides.
+// for every package that has a symbol table, its doc comment and the
+// signature and doc of each exported member the table actually provides.
 //
 // It is run by `go generate ./kernel/symbols` after the yaegi tables are
 // regenerated, from the kernel/symbols directory:
@@ -119,7 +119,7 @@ func tableNames() map[string]map[string]bool {
 	for _, p := range symbols.Packages() {
 		tables[p] = map[string]bool{}
 	}
-	for key, syms := range symbols.Symbols {
+	for key, syms := range symbols.All() {
 		names := tables[path.Dir(key)]
 		if names == nil {
 			continue
