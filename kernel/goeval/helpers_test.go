@@ -43,11 +43,12 @@ func (b *syncBuffer) Reset() {
 // package does not ship it yet.
 func testSymbols() interp.Exports {
 	const key = "github.com/gopherlab/gopherlab/display/display"
-	if _, ok := symbols.Symbols[key]; ok {
-		return symbols.Symbols
+	all := symbols.All()
+	if _, ok := all[key]; ok {
+		return all
 	}
 	ex := interp.Exports{}
-	for k, v := range symbols.Symbols {
+	for k, v := range all {
 		ex[k] = v
 	}
 	ex[key] = map[string]reflect.Value{

@@ -38,7 +38,7 @@ func Main() error {
 	c := &child{ev: evW, evFd: int(evW.Fd()), input: make(chan request, 1)}
 	display.SetPublisher(c)
 	sess, err := goeval.New(goeval.Options{
-		Symbols: symbols.Symbols,
+		Symbols: symbols.All(),
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
 		Stdin:   &inputReader{c: c},

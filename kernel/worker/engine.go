@@ -434,6 +434,11 @@ func (e *Engine) restart(old *process) {
 
 // Execute implements kernel.Engine.
 func (e *Engine) Execute(ctx context.Context, req kernel.ExecuteRequest, out kernel.Output) kernel.ExecuteReply {
+	switch strings.TrimSpace(req.Code) {
+	case "exit", "quit", "exit()", "quit()":
+		// As in IPython: ask the frontend to close (jupyter console exits).
+		return kernel.ExecuteReply{Status: "ok", Payload: []map[string]any{{"source": "ask_exit", "keepkernel": false}}}
+	}
 	p, err := e.current()
 	if err != nil {
 		return errorReply("WorkerError", "the Go session could not start: "+err.Error())
@@ -586,7 +591,9 @@ func (e *Engine) IsComplete(ctx context.Context, code string) (kernel.IsComplete
 	if err := e.query(ctx, request{Op: "is_complete", Code: code}, &r); err != nil {
 		return kernel.IsCompleteReply{Status: "unknown"}, err
 	}
-	return kernel.IsCompleteReply{Status: r.Status, Indent: r.Indent}, nil
+	// Frontends insert the indent literally, and a console shows a tab as
+	// ^I: indent with spaces, as IPython does.
+	return kernel.IsCompleteReply{Status: r.Status, Indent: strings.ReplaceAll(r.Indent, "\t", "    ")}, nil
 }
 
 // Close implements kernel.Engine: the child exits when its request pipe

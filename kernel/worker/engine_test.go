@@ -230,8 +230,16 @@ func TestQueries(t *testing.T) {
 		t.Fatalf("complete %+v %v", c, err)
 	}
 	ic, err := e.IsComplete(context.Background(), "func f() {")
-	if err != nil || ic.Status != "incomplete" {
+	if err != nil || ic.Status != "incomplete" || ic.Indent != "    " {
 		t.Fatalf("is_complete %+v %v", ic, err)
+	}
+}
+
+func TestExitAsksFrontendToClose(t *testing.T) {
+	e := newEngine(t)
+	r := run(t, e, "exit", nil)
+	if r.Status != "ok" || len(r.Payload) != 1 || r.Payload[0]["source"] != "ask_exit" {
+		t.Fatalf("exit: %+v", r)
 	}
 }
 

@@ -9,6 +9,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path"
 	"reflect"
 
 	"github.com/gopherlab/gopherlab/export"
@@ -25,8 +26,9 @@ func main() {
 		os.Exit(2)
 	}
 	for k, v := range Symbols {
-		if _, ok := symbols.Symbols[k]; !ok {
-			symbols.Symbols[k] = v
+		if !symbols.Has(path.Dir(k)) {
+			v := v
+			symbols.Register(k, func() map[string]reflect.Value { return v })
 		}
 	}
 	var err error
