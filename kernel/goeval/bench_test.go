@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
 )
 
 // benchCells are the cells the benchmarks run: the same cell again and
@@ -39,12 +41,7 @@ func BenchmarkExecute(b *testing.B) {
 	for _, c := range benchCells {
 		b.Run(c.name, func(b *testing.B) {
 			s := benchSession(b)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := s.Execute(context.Background(), c.code(i)); err != nil {
-					b.Fatal(err)
-				}
-			}
+			runCells(b, s, c.code)
 		})
 	}
 }
@@ -60,14 +57,26 @@ func BenchmarkExecuteLate(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := s.Execute(context.Background(), c.code(i)); err != nil {
-					b.Fatal(err)
-				}
-			}
+			runCells(b, s, c.code)
 		})
 	}
+}
+
+// runCells runs b.N cells and reports their median time (p50-ns) besides
+// the mean.
+func runCells(b *testing.B, s *Session, code func(int) string) {
+	times := make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, err := s.Execute(context.Background(), code(i)); err != nil {
+			b.Fatal(err)
+		}
+		times[i] = time.Since(t0)
+	}
+	b.StopTimer()
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Nanoseconds()), "p50-ns")
 }
 
 func heapInuse() uint64 {

@@ -122,14 +122,9 @@ func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, e
 		st.cells[c.n] = c.src
 		s.meta.Unlock()
 	}
-	runs := groupRuns(splitCell(c.src))
-	prs := make([]*parsedRun, len(runs))
-	for i, r := range runs {
-		pr, err := parseRun(c, r)
-		if err != nil {
-			return out, err
-		}
-		prs[i] = pr
+	prs, err := s.parseCell(c)
+	if err != nil {
+		return out, err
 	}
 	if err := s.checkCell(st, c, prs); err != nil {
 		return out, err
@@ -146,6 +141,29 @@ func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, e
 		}
 	}
 	return out, nil
+}
+
+// parseCell cuts a cell into runs and parses them. The parse of a cell
+// depends on its source only: an identical cell reuses it (the syntax
+// trees are only read).
+func (s *Session) parseCell(c *cellCode) ([]*parsedRun, error) {
+	if prs, ok := s.parsed[c.src]; ok {
+		return prs, nil
+	}
+	runs := groupRuns(splitCell(c.src))
+	prs := make([]*parsedRun, len(runs))
+	for i, r := range runs {
+		pr, err := parseRun(c, r)
+		if err != nil {
+			return nil, err
+		}
+		prs[i] = pr
+	}
+	if s.parsed == nil || len(s.parsed) >= maxUnits {
+		s.parsed = map[string][]*parsedRun{}
+	}
+	s.parsed[c.src] = prs
+	return prs, nil
 }
 
 // unit is one piece of yaegi source made from a cell.

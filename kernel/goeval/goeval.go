@@ -151,8 +151,9 @@ type Session struct {
 	pkgs  map[string]string // import path -> package name, of opts.Symbols
 	count int               // cells executed, numbering their sources
 
-	mu      sync.Mutex    // held by Execute and Reset
-	running chan struct{} // closed when a stuck evaluation finally ends
+	mu      sync.Mutex              // held by Execute and Reset
+	running chan struct{}           // closed when a stuck evaluation finally ends
+	parsed  map[string][]*parsedRun // parses of recent cells, by source
 
 	meta   sync.RWMutex // guards st (the pointer and its tracked names) and magics
 	st     *state

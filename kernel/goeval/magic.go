@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -397,6 +398,10 @@ func (s *Session) timeit(ctx context.Context, st *state, n int, body, args strin
 	}
 	st.keep.prepare()
 	batch := func(loops int) (time.Duration, error) {
+		// Each batch starts with the garbage of the previous ones
+		// collected, so that batches of the same size take the same time
+		// (and the one that sets the size is not slower than the rest).
+		runtime.GC()
 		var d time.Duration
 		err := s.executeFunc(ctx, st, func() error {
 			t0 := time.Now()

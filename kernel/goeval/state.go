@@ -22,7 +22,8 @@ type state struct {
 	in    *interp.Interpreter
 	col   *collector
 	tap   *panicTap
-	empty *interp.Program // run before each evaluation to arm cancellation
+	empty *interp.Program // run to arm cancellation
+	armed bool            // cancellation is armed (see executeFunc)
 	keep  *frameKeeper    // trims the interpreter's global frame
 
 	// units keeps compiled units to run again for identical cells (the
@@ -236,7 +237,8 @@ func evalSafe(in *interp.Interpreter, src string) (v reflect.Value, err error) {
 // Execute must know when the cell's code has really ended, so it runs the
 // program on its own goroutine and sends the stop signal itself with the
 // interpreter's (unexported) stop method. ExecuteWithContext on an empty
-// program arms the signal (a fresh channel) before each evaluation.
+// program arms the signal (a fresh channel), before the first evaluation
+// and after each stop (which closes the channel).
 //
 //go:linkname interpStop github.com/traefik/yaegi/interp.(*Interpreter).stop
 func interpStop(*interp.Interpreter)
@@ -260,8 +262,11 @@ func (s *Session) executeFunc(ctx context.Context, st *state, fn func() error) e
 	if ctx.Err() != nil {
 		return errStopped()
 	}
-	if _, err := st.in.ExecuteWithContext(context.Background(), st.empty); err != nil {
-		return fmt.Errorf("arm interrupt: %w", err)
+	if !st.armed {
+		if _, err := st.in.ExecuteWithContext(context.Background(), st.empty); err != nil {
+			return fmt.Errorf("arm interrupt: %w", err)
+		}
+		st.armed = true
 	}
 	done := make(chan struct{})
 	var err error
@@ -280,6 +285,7 @@ func (s *Session) executeFunc(ctx context.Context, st *state, fn func() error) e
 	case <-ctx.Done():
 	}
 	interpStop(st.in)
+	st.armed = false
 	t := time.NewTimer(s.opts.Grace)
 	defer t.Stop()
 	select {
