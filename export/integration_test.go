@@ -116,7 +116,7 @@ func kernelShips(root, path string) bool {
 	files, _ := filepath.Glob(filepath.Join(root, "kernel/symbols/*.go"))
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
-		if bytes.Contains(b, []byte(`Symbols["`+path+"/")) {
+		if bytes.Contains(b, []byte(`"`+path+"/"+filepath.Base(path)+`"`)) {
 			return true
 		}
 	}

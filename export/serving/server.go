@@ -249,6 +249,15 @@ func (s *Server) metricsz(w http.ResponseWriter, r *http.Request) {
 
 // run predicts a batch, answering rows seen recently from the cache.
 func (s *Server) run(b *batch) ([]Result, error) {
+	s.metrics.predictions.Add(uint64(b.n))
+	if s.cfg.CacheSize == 0 {
+		s.metrics.misses.Add(uint64(b.n))
+		res, err := s.model.predict(b)
+		if err != nil {
+			return nil, badRequest("%v", err)
+		}
+		return res, nil
+	}
 	out := make([]Result, b.n)
 	keys := make([]string, b.n)
 	var miss []int
@@ -260,7 +269,6 @@ func (s *Server) run(b *batch) ([]Result, error) {
 		}
 		miss = append(miss, r)
 	}
-	s.metrics.predictions.Add(uint64(b.n))
 	s.metrics.hits.Add(uint64(b.n - len(miss)))
 	s.metrics.misses.Add(uint64(len(miss)))
 	if len(miss) == 0 {
