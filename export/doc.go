@@ -1,7 +1,7 @@
 // Package export turns a notebook into programs that run without Jupyter:
 // it owns `gopherlab run` (execute a notebook headless with injected
-// parameters, like papermill) and `gopherlab export` (a training job and
-// a serving bundle made from the notebook's chosen cells).
+// parameters, like papermill) and `gopherlab export` (a training job and a
+// serving bundle made from the notebook's chosen cells).
 //
 // # Choosing the cells
 //
@@ -16,7 +16,68 @@
 //
 // Untagged code cells are left out unless --all is given. Select reports,
 // naming the cell (its index in the notebook, from 0) and the line: a
-// notebook without tagged cells, an unknown tag, a parameters cell with
-// anything but assignments, and a name an exported cell uses that no
-// exported cell defines.
+// notebook without tagged cells, an unknown tag (with the closest known
+// one), a parameters cell with anything but assignments, and a name an
+// exported cell uses that no exported cell defines (saying which skipped
+// or untagged cell defines it). Tags of other tools (hide-input,
+// remove-cell, ...) are accepted and ignored.
+//
+// # gopherlab run
+//
+//	gopherlab run NOTEBOOK.ipynb [-p name=value ...] [-o OUT.ipynb] [-cwd DIR] [-timeout D] [-allow-errors]
+//
+// checks each value against its parameter's Go type, inserts a cell tagged
+// injected-parameters after the parameters cell (replacing one an earlier
+// run left), executes every code cell in order through the kernel's engine
+// (package kernel/worker: an interpreter in a supervised child process,
+// started as `<this executable> worker`), and writes the notebook with
+// outputs (stream, display_data, execute_result, error with traceback) and
+// execution counts, by default to NOTEBOOK.out.ipynb. It stops at the first
+// failing cell, leaving the later ones unexecuted, and exits non-zero.
+//
+// # gopherlab export
+//
+//	gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID [--db FILE]] [--name NAME] [--model VAR]
+//
+// writes DIR/job and DIR/serve, two Go modules whose go.mod requires
+// exactly gopherlab's module versions (go.sum copied), with the gopherlab
+// packages they use copied under internal/gopherlab, so they build from
+// the module proxy alone, without a gopherlab checkout.
+//
+// DIR/job/main.go is the chosen cells as one compiled program. The cells'
+// top-level variables (x := ..., var x = ...) become package-level
+// variables whose types the exporter learns by type-checking the cells
+// (a redeclaration with another type gets a new name), their statements
+// run in cell order, functions, types and constants stay declarations, a
+// cell's final expression is printed as the notebook shows it, and display
+// calls print their text form. Line directives name the notebook cell and
+// line of every piece. The parameters become flags; -workers N (default:
+// every core) is set in every estimator and cross-validation of the cells
+// that has a Workers field the cells leave unset. manifest.json (embedded)
+// records the parameters, the seed, the Go and module versions, and the
+// SHA-256 of every data file the cells read (string constants or string
+// parameters passed to experiments.ReadCSV, experiments.LoadFile, os.Open,
+// os.ReadFile, os.OpenFile); the job refuses changed data unless
+// -allow-changed-data. It saves the fitted *experiments.Pipeline (the only
+// one, the last one a train cell defines, or --model) to -model-dir
+// (default ../serve/model) with model.json holding its SHA-256. With --run,
+// the tracked run's parameters become the defaults and, when the cells log
+// to tracking, the job compares the metrics of the run it logs with the
+// tracked run's, bit for bit, and fails when they differ.
+//
+// DIR/serve is a server for that model (package export/serving): KServe
+// Open Inference Protocol v2 (/v2/health/live, /v2/health/ready,
+// /v2/models/NAME, /v2/models/NAME/ready, /v2/models/NAME/infer) and
+// /predict with named features, Prometheus /metrics, a bounded cache of
+// recent results, a body size limit, graceful shutdown; a model file whose
+// hash differs from model.json is refused. With it: a multi-stage
+// Dockerfile (static binary on distroless, non-root), Kubernetes manifests
+// generated from the k8s.io/api types (Deployment with probes, Service,
+// HorizontalPodAutoscaler) and a README.
+//
+// The exporter needs the Go toolchain (it type-checks the cells against
+// the copied packages with go list -export) and gopherlab's sources: set
+// Sources to the files SourcePatterns names (the gopherlab command embeds
+// them), or export finds a checkout ($GOPHERLAB_SRC, or above the
+// executable or the working directory).
 package export

@@ -212,3 +212,13 @@ func rewriteImports(src []byte, module string) []byte {
 func copiedPath(module, pkg string) string {
 	return module + "/internal/gopherlab/" + strings.TrimPrefix(pkg, ModulePath+"/")
 }
+
+// SourcePatterns are the go:embed patterns of the files Sources must hold,
+// relative to the repository root: the gopherlab command embeds them with
+//
+//	//go:embed go.mod go.sum display/*.go experiments/*.go tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go
+//	var sources embed.FS
+//
+// and sets export.Sources = sources. A test checks that they cover every
+// package a job or a bundle copies.
+const SourcePatterns = "go.mod go.sum display/*.go experiments/*.go tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go"
