@@ -223,12 +223,12 @@ type nodeStats struct {
 }
 
 type split struct {
-	feature   int
-	code      uint32 // rows with code <= code go left
-	pos       int    // rows of the node going left
-	threshold float64
-	proxy     float64
-	found     bool
+	feature int
+	code    uint32 // rows with code <= code go left
+	hiCode  uint32 // the next code present in the node (threshold between)
+	pos     int    // rows of the node going left
+	proxy   float64
+	found   bool
 }
 
 type treeBuilder struct {
@@ -345,7 +345,7 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 		right := s.sorted[0][mid:it.hi]
 		ls, rs := b.stats(left), b.stats(right)
 		b.t.Feature[id] = int32(sp.feature)
-		b.t.Threshold[id] = sp.threshold
+		b.t.Threshold[id] = b.threshold(sp.feature, sp.code, sp.hiCode)
 		b.t.Importance[sp.feature] += it.stats.W*it.stats.impurity - ls.W*ls.impurity - rs.W*rs.impurity
 		// Push right first so the left subtree is built (and numbered)
 		// first.
@@ -399,6 +399,12 @@ func (b *treeBuilder) smallNode(m int) bool {
 	case 2:
 		return true
 	}
+	// The choice holds for the whole subtree, so it must also pay for the
+	// smaller nodes below (where a histogram of many codes does not).
+	return b.cheaperAlone(m) && b.cheaperAlone(max(m/64, 2))
+}
+
+func (b *treeBuilder) cheaperAlone(m int) bool {
 	if m <= 1 {
 		return true
 	}
@@ -577,7 +583,7 @@ func (b *treeBuilder) splitHist(f int, rows []uint64, st nodeStats) (split, bool
 	if bestPos < 0 {
 		return split{}, false
 	}
-	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}, false
+	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, hiCode: bestHi}, false
 }
 
 // partitionSmall splits list 0's rows [lo,hi) by the split's code.
@@ -755,7 +761,7 @@ func (b *treeBuilder) splitClass(f int, rows []uint64, st nodeStats) split {
 	if bestPos < 0 {
 		return split{}
 	}
-	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}
+	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, hiCode: bestHi}
 }
 
 // splitReg returns the best squared-error split of a feature.
@@ -792,5 +798,5 @@ func (b *treeBuilder) splitReg(f int, rows []uint64, st nodeStats) split {
 	if bestPos < 0 {
 		return split{}
 	}
-	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, threshold: b.threshold(f, bestLo, bestHi)}
+	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, hiCode: bestHi}
 }
