@@ -12,6 +12,10 @@
 // server cannot hide its queue. The Go server's result cache is off for
 // the comparison (every request computes), and measured on as well.
 //
+// It also exports export/testdata/digits.ipynb (a random forest,
+// cross-validated) and times its job with -workers 1 and -workers 2 (the
+// best of three runs each), checking that both print the same results.
+//
 //	go run ./bench/serve                 # about two minutes on 2 cores
 //	go run ./bench/serve -d 5s -rate 500
 //
@@ -55,8 +59,14 @@ func main() {
 	rate := flag.Int("rate", 1000, "requests per second of the fixed-rate measurement")
 	gunicornWorkers := flag.Int("gunicorn-workers", 2*runtime.NumCPU()+1, "gunicorn sync workers (its documentation's 2 x cores + 1)")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	trees := flag.Int("trees", 300, "trees of the digits job's forest (job speed-up)")
+	skipJob := flag.Bool("skip-job", false, "skip the job speed-up measurement")
 	flag.Parse()
-	if err := run(*dur, *conns, *rate, *gunicornWorkers, *keep); err != nil {
+	err := run(*dur, *conns, *rate, *gunicornWorkers, *keep)
+	if err == nil && !*skipJob {
+		err = jobSpeedup(*trees, *keep)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/serve:", err)
 		os.Exit(1)
 	}
@@ -335,4 +345,54 @@ func fixedRate(url string, rate int, dur time.Duration) (p50, p99 float64, errs,
 	wg.Wait()
 	sort.Float64s(lat)
 	return lat[n/2], lat[n*99/100], errs, n
+}
+
+// jobSpeedup exports the digits notebook and times its job with 1 and 2
+// workers.
+func jobSpeedup(trees int, keep bool) error {
+	work, err := os.MkdirTemp("", "gopherlab-bench-job-")
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(work)
+	}
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	fmt.Println("\nexporting export/testdata/digits.ipynb and building its job ...")
+	res, err := export.Export(filepath.Join(root, "export/testdata/digits.ipynb"), export.ExportOptions{Out: work})
+	if err != nil {
+		return err
+	}
+	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	if err := sh(res.JobDir, env, "go", "build", "-o", "job", "."); err != nil {
+		return err
+	}
+	best := map[int]time.Duration{}
+	outs := map[int]string{}
+	for rep := 0; rep < 3; rep++ {
+		for _, w := range []int{1, 2} {
+			cmd := exec.Command("./job", "-q", "-workers", strconv.Itoa(w), "-trees", strconv.Itoa(trees))
+			cmd.Dir = res.JobDir
+			start := time.Now()
+			out, err := cmd.Output()
+			if err != nil {
+				return fmt.Errorf("job -workers %d: %v", w, err)
+			}
+			d := time.Since(start)
+			if b, ok := best[w]; !ok || d < b {
+				best[w] = d
+			}
+			outs[w] = string(out)
+		}
+	}
+	if outs[1] != outs[2] {
+		return fmt.Errorf("the job's results depend on -workers:\n1: %s2: %s", outs[1], outs[2])
+	}
+	fmt.Printf("digits job (random forest, %d trees, 5-fold cross-validation): %s", trees, outs[1])
+	fmt.Printf("  -workers 1: %v   -workers 2: %v   speed-up %.2fx (goal: at least 1.8x); identical results\n",
+		best[1].Round(time.Millisecond), best[2].Round(time.Millisecond), best[1].Seconds()/best[2].Seconds())
+	return nil
 }
