@@ -121,7 +121,7 @@ import (
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -exclude ^(Lines|SplitSeq|SplitAfterSeq|FieldsSeq|FieldsFuncSeq|Preorder)$ bytes strings go/ast
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract gonum.org/v1/gonum/mat gonum.org/v1/gonum/floats gonum.org/v1/gonum/stat gonum.org/v1/gonum/stat/distuv gonum.org/v1/gonum/optimize
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract gonum.org/v1/plot gonum.org/v1/plot/plotter gonum.org/v1/plot/plotutil gonum.org/v1/plot/vg gonum.org/v1/plot/vg/draw gonum.org/v1/plot/vg/vgimg gonum.org/v1/plot/vg/vgsvg
-//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/gopherlab/gopherlab/display github.com/gopherlab/gopherlab/tracking
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/gopherlab/gopherlab/display github.com/gopherlab/gopherlab/tracking github.com/gopherlab/gopherlab/experiments
 //go:generate go run ./internal/lazify
 //go:generate go run ./internal/gendoc -o docindex.gob.gz
 

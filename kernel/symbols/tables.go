@@ -67,6 +67,7 @@ var generated = [...]entry{
 	{"flag", "flag/flag", table_flag},
 	{"fmt", "fmt/fmt", table_fmt},
 	{"github.com/gopherlab/gopherlab/display", "github.com/gopherlab/gopherlab/display/display", table_github_com_gopherlab_gopherlab_display},
+	{"github.com/gopherlab/gopherlab/experiments", "github.com/gopherlab/gopherlab/experiments/experiments", table_github_com_gopherlab_gopherlab_experiments},
 	{"github.com/gopherlab/gopherlab/tracking", "github.com/gopherlab/gopherlab/tracking/tracking", table_github_com_gopherlab_gopherlab_tracking},
 	{"go/ast", "go/ast/ast", table_go_ast},
 	{"go/build", "go/build/build", table_go_build},
