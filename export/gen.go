@@ -123,7 +123,7 @@ func (g *generator) writeDraft() error {
 	w := &g.draft
 	w.WriteString("package main\n\nimport (\n")
 	seen := map[string]importSpec{}
-	for ci, sc := range g.sel.Cells {
+	for _, sc := range g.sel.Cells {
 		for _, r := range sc.code.runs {
 			if r.kind != importRun {
 				continue
@@ -154,7 +154,6 @@ func (g *generator) writeDraft() error {
 				}
 			}
 		}
-		_ = ci
 	}
 	w.WriteString(")\n\n")
 	// Parameters are package-level variables with their defaults.
@@ -880,15 +879,14 @@ func (g *generator) program(nbName string) ([]byte, error) {
 	}
 	var body strings.Builder
 	ci := -1
-	k := -1
 	for _, s := range g.segs {
 		if s.kind == segDecl {
 			continue
 		}
 		if s.cell != ci {
+			// The manifest lists the selection's cells in order.
 			ci = s.cell
-			k++
-			fmt.Fprintf(&body, "\tgopherlabJob.Cell(%d)\n", g.manifestCell(s.cell))
+			fmt.Fprintf(&body, "\tgopherlabJob.Cell(%d)\n", s.cell)
 		}
 		body.WriteString(g.directive(s))
 		body.WriteString(g.applyEdits(s.start, s.end))
@@ -960,9 +958,6 @@ func (g *generator) directive(s *segment) string {
 	p := g.fset.Position(g.tokFile.Pos(s.start))
 	return fmt.Sprintf("/*line %s:%d:%d*/", p.Filename, p.Line, p.Column)
 }
-
-// manifestCell returns the position of a cell in the manifest's list.
-func (g *generator) manifestCell(ci int) int { return ci }
 
 // modelVar returns the variable holding the pipeline to save: --model,
 // else the only pipeline variable, else the last one a train cell defines.
