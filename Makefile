@@ -96,7 +96,7 @@ fuzz:
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: failing targets:$$failed (inputs saved under testdata/fuzz)"; exit 1; fi
 
-demo: install
+demo: deps install
 	@mkdir -p $(NOTEBOOK_OUT)
 	@shopt -s nullglob; nbs=(notebooks/*.ipynb); \
 	if [ $${#nbs[@]} -eq 0 ]; then echo "demo: no notebooks in notebooks/"; exit 0; fi; \
@@ -109,7 +109,7 @@ demo: install
 	echo "demo: executed notebooks are in $(CURDIR)/$(NOTEBOOK_OUT)/"; \
 	echo "demo: open them with: jupyter notebook $(CURDIR)/$(NOTEBOOK_OUT)"
 
-bench: install
+bench: deps install
 	$(PYTHON) bench/kernel.py
 
 generate:
