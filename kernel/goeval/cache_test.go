@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/parser"
 	"go/token"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,15 @@ func TestRepeatedCells(t *testing.T) {
 		{"y := 2\ny * 3", "6"},
 		{"y = 5", ""},
 		{"y := 2\ny * 3", "6"},
+		{"func getX() any { return x }", ""},
+		{"x := y", ""},
+		{"y = 7", ""},
+		{"x := y", ""},
+		{"getX()", "7"},
+		{"y = 8", ""},
+		{"x := y", ""},
+		{"getX()", "8"},
+		{"x", "8"},
 	}
 	for i, st := range steps {
 		if msg, ok := strings.CutPrefix(st.want, "!"); ok {
@@ -226,6 +236,55 @@ _ = fmt.Sprint(errors.New(""), io.EOF)`)
 		s.meta.RUnlock()
 		if got != tc.want {
 			t.Errorf("exprClass(%q) = %d, want %d", tc.expr, got, tc.want)
+		}
+	}
+}
+
+// Running a cell again must not keep the values of the previous run: a
+// cell loading a dataset is often run several times.
+func TestRerunKeepsNoOldValues(t *testing.T) {
+	s := newSession(t)
+	s.run("func load(n int) []byte { return make([]byte, n<<20) }\ntype M struct{ b []byte }\nfunc mk(n int) *M { return &M{load(n)} }")
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for _, code := range []string{"big := load(8)", "big := load(8)[1:]", "m := mk(8)", "big, n := load(8), 1", "for i := 0; i < 1; i++ { big = load(8) }"} {
+		base := heap()
+		for i := 0; i < 4; i++ {
+			s.run(code)
+		}
+		s.run("big, m := []byte(nil), (*M)(nil)")
+		if grew := int64(heap()) - int64(base); grew > 8<<20 {
+			t.Errorf("after running %q four times, the heap grew by %d MiB", code, grew>>20)
+		}
+	}
+}
+
+// Definitions run as assignments in a function: they must keep Go's
+// semantics.
+func TestDefinitions(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"errors\"\nfunc one() int { return 1 }\nfunc two() (int, string) { return 2, \"two\" }")
+	tests := []struct{ code, want string }{
+		{"a, err := 1, errors.New(\"q\")\na", "1"},
+		{"err", "q"},
+		{"c, d := one(), 10\nd", "10"},
+		{"e, f := two()\nf", `"two"`},
+		{"g := 1.5\ng", "1.5"},
+		{"var v any = 3\nh := v\nh", "3"},
+		{"k := one()\nk++\nk", "2"},
+		{"l := []int{1}\nl = append(l, 2)\nm := len(l)\nm", "2"},
+		{"p := func(x int) int { return x * k }\np(3)", "6"},
+		{"k = 5\np(3)", "15"},
+		{"q, r := one(), func() int { return 4 }()\nr * 10 + q", "41"},
+		{"s, t := \"a\" +\n\t\"b\", one() ; u := s + \"c\"\nu", `"abc"`},
+	}
+	for _, tc := range tests {
+		if got := s.text(tc.code); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.code, got, tc.want)
 		}
 	}
 }

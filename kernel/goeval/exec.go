@@ -176,6 +176,13 @@ type unit struct {
 	local bool
 	// names are the globals the unit may define or redeclare.
 	names []string
+	// declare, for a unit that defines globals (x := f()), is its code as
+	// written: it is compiled, never run, so that yaegi declares them
+	// with their types; src then sets them with = from a func init. Run
+	// at the top level, the code would keep every temporary value (such
+	// as f's result, the previous dataset when a cell loading one runs
+	// again) in global slots for the rest of the session.
+	declare string
 	// decl is set for declarations: functions may be rebound. A unit
 	// that declares or redeclares names drops the kept programs that
 	// refer to them; all drops them all (types, methods, imports).
@@ -211,6 +218,7 @@ func (s *Session) evalUnit(ctx context.Context, st *state, c *cellCode, pr *pars
 type compiledUnit struct {
 	prog   *interp.Program
 	cached *cachedUnit
+	local  bool          // it runs in a func init
 	slots  int           // global slots before it was compiled
 	files  []*token.File // its source in yaegi's file set
 }
@@ -219,7 +227,7 @@ type compiledUnit struct {
 // (it declares no function and makes no function literal), so its
 // positions are no longer needed.
 func (u unit) disposable() bool {
-	return !u.decl && !strings.Contains(u.src, "func")
+	return !u.decl && !strings.Contains(u.src, "func") && !strings.Contains(u.declare, "func")
 }
 
 // compileUnit returns u's program: a kept one or a new one.
@@ -238,22 +246,41 @@ func (s *Session) compileUnit(st *state, u unit) (*compiledUnit, *cachedUnit, er
 		// were compiled.
 		st.forget(u.names)
 	}
+	cp := &compiledUnit{slots: st.keep.size(), local: u.local}
+	st.tap.take()
+	fset := st.in.FileSet()
+	var declared *interp.Program
+	var declFiles []*token.File
+	if u.declare != "" {
+		base := fset.Base()
+		prog, err := compileSafe(st.in, u.declare)
+		st.keep.compiled()
+		declFiles = filesFrom(fset, base)
+		if err != nil {
+			return nil, nil, err
+		}
+		declared = prog
+	}
 	src := u.src
 	if u.local {
 		src = "func init() {" + src + "\n}"
 	}
-	cp := &compiledUnit{slots: st.keep.size()}
-	st.tap.take()
-	fset := st.in.FileSet()
 	base := fset.Base()
 	prog, err := compileSafe(st.in, src)
 	st.keep.compiled()
 	cp.files = filesFrom(fset, base)
-	if err != nil {
+	switch {
+	case err != nil && declared != nil:
+		// Not expected: run the code as written instead.
+		st.dropFiles(cp.files)
+		prog, cp.files, cp.local = declared, declFiles, false
+	case err != nil:
 		if !defines && u.disposable() {
 			st.dropFiles(cp.files)
 		}
 		return nil, nil, err
+	case u.disposable():
+		st.dropFiles(declFiles) // compiled only
 	}
 	st.keep.prepare()
 	cp.prog = prog
@@ -268,7 +295,7 @@ func (s *Session) runUnit(ctx context.Context, st *state, c *cellCode, pr *parse
 	var stuck *StuckError
 	switch {
 	case cp.cached != nil || errors.As(err, &stuck):
-	case err == nil && u.key != "" && c != nil && (u.local || s.onlyGlobals(st, u, cp.slots)):
+	case err == nil && u.key != "" && c != nil && (cp.local || s.onlyGlobals(st, u, cp.slots)):
 		cu := &cachedUnit{prog: cp.prog, cell: c.n, refs: identifiers(u.src)}
 		if u.disposable() {
 			cu.files = cp.files
@@ -393,8 +420,11 @@ func (s *Session) runSegment(ctx context.Context, st *state, c *cellCode, pr *pa
 	line, col := c.pos(from)
 	// The leading ';' keeps yaegi from taking a statement that starts
 	// with "func" (a function literal) for a declaration.
-	u := unit{src: ";" + directive(c.n, line, col) + text, names: sortedKeys(defined), key: unitKey("s", c, from, to)}
-	u.local = len(u.names) == 0
+	head := ";" + directive(c.n, line, col)
+	u := unit{src: head + text, local: true, names: sortedKeys(defined), key: unitKey("s", c, from, to)}
+	if len(u.names) > 0 {
+		u.declare, u.src = u.src, head+assignments(c, pr, from, to, stmts)
+	}
 	var existed map[string]string
 	var old map[string]reflect.Value
 	if !st.cached(u.key) {
@@ -423,19 +453,27 @@ func (s *Session) runSelfRedefinition(ctx context.Context, st *state, c *cellCod
 	rs, re := pr.off(as.Rhs[0].Pos()), pr.off(as.Rhs[len(as.Rhs)-1].End())
 	line, col := c.pos(rs)
 	u := unit{
-		src:   ";" + strings.Join(tmps, ", ") + " :=" + directive(c.n, line, col) + c.src[rs:re],
-		names: tmps,
-		key:   unitKey("t", c, rs, re),
+		declare: ";" + strings.Join(tmps, ", ") + " :=" + directive(c.n, line, col) + c.src[rs:re],
+		src:     ";" + assignment(c, pr, tmps, as.Rhs),
+		local:   true,
+		names:   tmps,
+		key:     unitKey("t", c, rs, re),
 	}
 	if _, err := s.evalUnit(ctx, st, c, pr, u); err != nil {
 		return err
 	}
 	defined := definedByStmts([]ast.Stmt{as})
 	line, col = c.pos(pr.off(as.Pos()))
+	var set strings.Builder
+	for i := range lhs {
+		set.WriteString(lhs[i] + " = " + tmps[i] + "\n")
+	}
 	u = unit{
-		src:   ";" + directive(c.n, line, col) + strings.Join(lhs, ", ") + " := " + strings.Join(tmps, ", "),
-		names: lhs,
-		key:   unitKey("u", c, pr.off(as.Pos()), re),
+		declare: ";" + directive(c.n, line, col) + strings.Join(lhs, ", ") + " := " + strings.Join(tmps, ", "),
+		src:     ";" + directive(c.n, line, col) + set.String(),
+		local:   true,
+		names:   lhs,
+		key:     unitKey("u", c, pr.off(as.Pos()), re),
 	}
 	var existed map[string]string
 	var old map[string]reflect.Value
@@ -457,6 +495,62 @@ func (s *Session) runSelfRedefinition(ctx context.Context, st *state, c *cellCod
 		s.afterRedefine(ctx, st, existed, nil, old)
 	}
 	return nil
+}
+
+// assignments returns c.src[from:to] with its top-level definitions
+// (x := f()) turned into assignments (x = f()), at the same positions.
+func assignments(c *cellCode, pr *parsedRun, from, to int, stmts []ast.Stmt) string {
+	text := c.src[from:to]
+	for i := len(stmts) - 1; i >= 0; i-- { // from the end: offsets stay valid
+		as, ok := stmts[i].(*ast.AssignStmt)
+		if !ok || as.Tok != token.DEFINE {
+			continue
+		}
+		if len(as.Rhs) == 1 {
+			// "= " keeps the columns.
+			if k := pr.off(as.TokPos) - from; k >= 0 && k+2 <= len(text) {
+				text = text[:k] + "= " + text[k+2:]
+			}
+			continue
+		}
+		lhs := make([]string, len(as.Lhs))
+		for j, l := range as.Lhs {
+			lhs[j] = c.src[pr.off(l.Pos()):pr.off(l.End())]
+		}
+		start, end := pr.off(as.Pos())-from, pr.off(as.End())-from
+		line, col := c.pos(pr.off(as.End()))
+		text = text[:start] + assignment(c, pr, lhs, as.Rhs) + lineComment(c.n, line, col) + text[end:]
+	}
+	return text
+}
+
+// assignment returns code setting lhs from rhs as lhs = rhs would, with
+// the expressions at their positions in the cell. yaegi v0.16.1 assigns
+// a, b = 1, f() wrongly (a gets f's value): several expressions are
+// assigned one after the other (a definition's expressions cannot read
+// the variables it defines, see runSelfRedefinition).
+func assignment(c *cellCode, pr *parsedRun, lhs []string, rhs []ast.Expr) string {
+	expr := func(x ast.Expr) string {
+		line, col := c.pos(pr.off(x.Pos()))
+		return lineComment(c.n, line, col) + c.src[pr.off(x.Pos()):pr.off(x.End())]
+	}
+	if len(rhs) == 1 {
+		return strings.Join(lhs, ", ") + " = " + expr(rhs[0])
+	}
+	var b strings.Builder
+	for i, l := range lhs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(l + " = " + expr(rhs[i]))
+	}
+	return b.String()
+}
+
+// lineComment places the code that follows at line, col of cell n, within
+// a line.
+func lineComment(n, line, col int) string {
+	return fmt.Sprintf("/*line _.go:%d:%d*/", n*lineStride+line, col)
 }
 
 // noValueBuiltins are builtins called for their effect.

@@ -193,7 +193,6 @@ func hookExports(c *collector) interp.Exports {
 			mt[v] = []reflect.Type{reflect.TypeOf(iface).Elem()}
 		}
 	}
-	add("One", func(any) {}, nil) // only compiled, to count an expression's values
 	add("Value", func(v any) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
