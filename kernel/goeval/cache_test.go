@@ -251,7 +251,11 @@ func TestRerunKeepsNoOldValues(t *testing.T) {
 		runtime.ReadMemStats(&m)
 		return m.HeapAlloc
 	}
-	for _, code := range []string{"big := load(8)", "big := load(8)[1:]", "m := mk(8)", "big, n := load(8), 1", "for i := 0; i < 1; i++ { big = load(8) }"} {
+	for _, code := range []string{
+		"big := load(8)", "big := load(8)[1:]", "m := mk(8)", "big, n := load(8), 1",
+		"for i := 0; i < 1; i++ { big = load(8) }", "var big = load(8)", "var big []byte = load(8)[1:]",
+		"var (\n\tbig = load(8)\n\tm = mk(1)\n)",
+	} {
 		base := heap()
 		for i := 0; i < 4; i++ {
 			s.run(code)
@@ -267,7 +271,7 @@ func TestRerunKeepsNoOldValues(t *testing.T) {
 // semantics.
 func TestDefinitions(t *testing.T) {
 	s := newSession(t)
-	s.run("import \"errors\"\nfunc one() int { return 1 }\nfunc two() (int, string) { return 2, \"two\" }")
+	s.run("import (\"errors\"; \"fmt\")\nfunc one() int { return 1 }\nfunc two() (int, string) { return 2, \"two\" }\ntype T struct{ N int }\nfunc (t T) String() string { return fmt.Sprint(\"T\", t.N) }\ncalls := 0\nfunc count() int { calls++; return calls }")
 	tests := []struct{ code, want string }{
 		{"a, err := 1, errors.New(\"q\")\na", "1"},
 		{"err", "q"},
@@ -281,6 +285,15 @@ func TestDefinitions(t *testing.T) {
 		{"k = 5\np(3)", "15"},
 		{"q, r := one(), func() int { return 4 }()\nr * 10 + q", "41"},
 		{"s, t := \"a\" +\n\t\"b\", one() ; u := s + \"c\"\nu", `"abc"`},
+		{"var (\n\tv1 = 1\n\tv2, v3 = one(), 10\n)\nv1 + v2 + v3", "12"},
+		{"var v4, v5 = two()\nv5", `"two"`},
+		{"var v6 float64 = 2\nv6 / 4", "0.5"},
+		{"var p1 = 2\nvar p2 = p1 * 3\np2", "6"},
+		{"var _ = count()\ncalls", "1"},
+		{"var w fmt.Stringer = T{6}\nvar ws = []fmt.Stringer{T{7}}", ""},
+		{"z := 0\nfor i := 0; i < 10; i++ { z += i }\nw.String() + ws[0].String()", `"T6T7"`},
+		{"var e1 error = errors.New(\"x\")\ne1", "x"},
+		{"var f1 = func() int { return k * 2 }\nf1()", "10"},
 	}
 	for _, tc := range tests {
 		if got := s.text(tc.code); got != tc.want {

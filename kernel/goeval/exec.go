@@ -348,6 +348,10 @@ func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *pars
 	old := captureGlobals(st, existed)
 	line, col := c.pos(pr.start)
 	u := unit{src: directive(c.n, line, col) + text, names: sortedKeys(defined), decl: true, all: declaresTypes(pr, blanks)}
+	if set, ok := varAssignments(c, pr, blanks); ok {
+		// As for x := f() (see unit.declare).
+		u.declare, u.src, u.local = u.src, ";"+set, true
+	}
 	if _, err := s.evalUnit(ctx, st, c, pr, u); err != nil {
 		return err
 	}
@@ -495,6 +499,62 @@ func (s *Session) runSelfRedefinition(ctx context.Context, st *state, c *cellCod
 		s.afterRedefine(ctx, st, existed, nil, old)
 	}
 	return nil
+}
+
+// varAssignments returns code that sets the variables a declaration run
+// declares with values, in order, when that is all the run does at run
+// time: it declares no function (yaegi makes functions ready when the
+// declaring code runs) and no value reads a variable of the run (Go
+// orders those by dependency).
+func varAssignments(c *cellCode, pr *parsedRun, blanks []span) (string, bool) {
+	declared := map[string]bool{}
+	var specs []*ast.ValueSpec
+	for _, d := range pr.file.Decls {
+		if blanked(pr, d.Pos(), blanks) {
+			continue
+		}
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			return "", false
+		case *ast.GenDecl:
+			if d.Tok != token.VAR {
+				continue
+			}
+			for _, sp := range d.Specs {
+				vs := sp.(*ast.ValueSpec)
+				for _, id := range vs.Names {
+					declared[id.Name] = true
+				}
+				if len(vs.Values) > 0 {
+					specs = append(specs, vs)
+				}
+			}
+		}
+	}
+	if len(specs) == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	for _, vs := range specs {
+		reads := false
+		for _, v := range vs.Values {
+			ast.Inspect(v, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok && declared[id.Name] {
+					reads = true
+				}
+				return !reads
+			})
+		}
+		if reads {
+			return "", false
+		}
+		names := make([]string, len(vs.Names))
+		for i, id := range vs.Names {
+			names[i] = id.Name
+		}
+		b.WriteString(assignment(c, pr, names, vs.Values) + "\n")
+	}
+	return b.String(), true
 }
 
 // assignments returns c.src[from:to] with its top-level definitions

@@ -45,6 +45,15 @@
 //   - importing twice, or naming a variable like an imported package,
 //     breaks yaegi silently: duplicates are skipped, clashes are errors.
 //
+// A cell keeps for the session what it declares, not what it computed on
+// the way: yaegi keeps the temporaries of code run at the top level in
+// global slots for good (and copies them all as the session grows), so
+// results and statements run in the body of a func init, and definitions
+// (x := f(), var x = f()) are compiled to declare the variables, then set
+// from a func init. A cell identical to a recent one runs its compiled
+// program again, until a cell redeclares something it uses (frame.go and
+// exec.go say more).
+//
 // Interrupting a cell (cancelling Execute's context) stops interpreted
 // code, and goroutines earlier cells started, and keeps the session's
 // state. Compiled code ignores it: if the cell has not stopped after the
