@@ -11,6 +11,8 @@ import (
 
 // benchCells are the cells the benchmarks run: the same cell again and
 // again, and cells that differ each time (so nothing can be reused).
+//
+//	go test -run '^$' -bench 'Execute|Retained' -benchtime 5000x ./kernel/goeval
 var benchCells = []struct {
 	name string
 	code func(i int) string

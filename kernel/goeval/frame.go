@@ -23,7 +23,7 @@ import (
 // the slot of the expression that made it each time a method is called,
 // so a temporary slot of top-level code may be read long after its unit
 // ran. The kernel instead keeps temporaries out of the global frame (see
-// unit.local).
+// unit.local and unit.declare).
 //
 // frameKeeper reaches into yaegi's unexported fields; newFrameKeeper
 // checks their layout and the keeper does nothing when it differs
