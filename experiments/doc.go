@@ -102,4 +102,9 @@
 // Plots (type Plot, with PNG, SVG, Render and Save): Curve.Plot (metric vs
 // parameter, learning curve, scores over iterations), GridSearch.PlotParam,
 // PlotHistory, Confusion.Plot, PlotROC.
+//
+// Tracking hook: SetTracker installs a Tracker that gets a TrackEvent
+// after each model or Pipeline Fit, CrossValidate and GridSearch
+// (tracking.Autologger records them; the kernel installs one);
+// EstimatorParams lists an estimator's parameters.
 package experiments

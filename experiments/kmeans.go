@@ -37,7 +37,9 @@ type kmeansState struct {
 func (m *KMeans) state() any { return &m.st }
 
 // Fit finds the clusters of X.
-func (m *KMeans) Fit(X *mat.Dense, _ []float64) error {
+func (m *KMeans) Fit(X *mat.Dense, y []float64) error { return trackFit(m, X, y, m.fitRaw) }
+
+func (m *KMeans) fitRaw(X *mat.Dense, _ []float64) error {
 	const op = "fit kmeans"
 	if X == nil || X.IsEmpty() {
 		return fmt.Errorf("experiments: %s: X is empty", op)

@@ -36,7 +36,9 @@ type LinearRegression struct {
 func (m *LinearRegression) state() any { return &m.st }
 
 // Fit learns the coefficients.
-func (m *LinearRegression) Fit(X *mat.Dense, y []float64) error {
+func (m *LinearRegression) Fit(X *mat.Dense, y []float64) error { return trackFit(m, X, y, m.fitRaw) }
+
+func (m *LinearRegression) fitRaw(X *mat.Dense, y []float64) error {
 	coef, b, err := fitLinear("fit linear regression", X, y, 0, !m.NoIntercept, m.Workers)
 	if err != nil {
 		return err
@@ -70,7 +72,9 @@ type Ridge struct {
 func (m *Ridge) state() any { return &m.st }
 
 // Fit learns the coefficients.
-func (m *Ridge) Fit(X *mat.Dense, y []float64) error {
+func (m *Ridge) Fit(X *mat.Dense, y []float64) error { return trackFit(m, X, y, m.fitRaw) }
+
+func (m *Ridge) fitRaw(X *mat.Dense, y []float64) error {
 	alpha := m.Alpha
 	if alpha == 0 {
 		alpha = 1
@@ -243,7 +247,9 @@ type logisticState struct {
 func (m *LogisticRegression) state() any { return &m.st }
 
 // Fit learns the weights.
-func (m *LogisticRegression) Fit(X *mat.Dense, y []float64) error {
+func (m *LogisticRegression) Fit(X *mat.Dense, y []float64) error { return trackFit(m, X, y, m.fitRaw) }
+
+func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 	const op = "fit logistic regression"
 	if err := checkFit(op, X, y); err != nil {
 		return err

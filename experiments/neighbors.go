@@ -210,6 +210,10 @@ func (m *KNeighborsClassifier) state() any { return &m.st }
 
 // Fit stores the training set.
 func (m *KNeighborsClassifier) Fit(X *mat.Dense, y []float64) error {
+	return trackFit(m, X, y, m.fitRaw)
+}
+
+func (m *KNeighborsClassifier) fitRaw(X *mat.Dense, y []float64) error {
 	const op = "fit k-neighbors classifier"
 	st, err := newKNNState(op, X, y, true)
 	if err != nil {
@@ -285,6 +289,10 @@ func (m *KNeighborsRegressor) state() any { return &m.st }
 
 // Fit stores the training set.
 func (m *KNeighborsRegressor) Fit(X *mat.Dense, y []float64) error {
+	return trackFit(m, X, y, m.fitRaw)
+}
+
+func (m *KNeighborsRegressor) fitRaw(X *mat.Dense, y []float64) error {
 	const op = "fit k-neighbors regressor"
 	st, err := newKNNState(op, X, y, false)
 	if err != nil {
@@ -346,7 +354,9 @@ type nbState struct {
 func (m *GaussianNB) state() any { return &m.st }
 
 // Fit estimates per-class means and variances.
-func (m *GaussianNB) Fit(X *mat.Dense, y []float64) error {
+func (m *GaussianNB) Fit(X *mat.Dense, y []float64) error { return trackFit(m, X, y, m.fitRaw) }
+
+func (m *GaussianNB) fitRaw(X *mat.Dense, y []float64) error {
 	const op = "fit gaussian naive bayes"
 	if err := checkFit(op, X, y); err != nil {
 		return err

@@ -164,7 +164,9 @@ func (p *Pipeline) transform(op string, ds *Dataset, X *mat.Dense, fit bool) (*m
 }
 
 // Fit fits the pipeline on a feature matrix (columns named c0, c1, ...).
-func (p *Pipeline) Fit(X *mat.Dense, y []float64) error {
+func (p *Pipeline) Fit(X *mat.Dense, y []float64) error { return trackFit(p, X, y, p.fitRaw) }
+
+func (p *Pipeline) fitRaw(X *mat.Dense, y []float64) error {
 	const op = "fit pipeline"
 	if X == nil || X.IsEmpty() {
 		return fmt.Errorf("experiments: %s: X is empty", op)
@@ -183,7 +185,7 @@ func (p *Pipeline) fit(op string, ds *Dataset, X *mat.Dense, y []float64) error 
 		if err != nil {
 			return err
 		}
-		if err := model.Fit(Xt, y); err != nil {
+		if err := fitModel(model, Xt, y); err != nil {
 			return fmt.Errorf("experiments: %s: step %q: %w", op, p.Steps[len(p.Steps)-1].Name, unwrapPrefix(err))
 		}
 		p.st.Fitted = true
@@ -195,6 +197,10 @@ func (p *Pipeline) fit(op string, ds *Dataset, X *mat.Dense, y []float64) error 
 // an input (its name and type become the pipeline's schema). An empty
 // target fits without labels (clustering).
 func (p *Pipeline) FitDataset(ds *Dataset, target string) error {
+	return trackFitDataset(p, ds, target)
+}
+
+func (p *Pipeline) fitDatasetRaw(ds *Dataset, target string) error {
 	const op = "fit pipeline"
 	if ds == nil || ds.rows == 0 {
 		return fmt.Errorf("experiments: %s: dataset is empty", op)

@@ -111,6 +111,8 @@ type cvData interface {
 	labels() []float64
 	fit(m Model, idx []int) error
 	predict(m Model, idx []int, proba bool) ([]float64, *mat.Dense, error)
+	// table is the data for a Tracker (see TrackEvent.Data).
+	table() (mat.Matrix, []string)
 }
 
 type matrixData struct {
@@ -121,7 +123,7 @@ type matrixData struct {
 func (d matrixData) n() int            { return len(d.y) }
 func (d matrixData) labels() []float64 { return d.y }
 func (d matrixData) fit(m Model, idx []int) error {
-	return m.Fit(takeRows(d.X, idx), takeVals(d.y, idx))
+	return fitModel(m, takeRows(d.X, idx), takeVals(d.y, idx))
 }
 func (d matrixData) predict(m Model, idx []int, proba bool) ([]float64, *mat.Dense, error) {
 	X := takeRows(d.X, idx)
@@ -146,7 +148,7 @@ type datasetData struct {
 func (d datasetData) n() int            { return d.ds.rows }
 func (d datasetData) labels() []float64 { return d.y }
 func (d datasetData) fit(m Model, idx []int) error {
-	return m.(*Pipeline).FitDataset(d.ds.take(idx), d.target)
+	return m.(*Pipeline).fitDatasetRaw(d.ds.take(idx), d.target)
 }
 func (d datasetData) predict(m Model, idx []int, proba bool) ([]float64, *mat.Dense, error) {
 	p := m.(*Pipeline)
@@ -401,6 +403,17 @@ func runCV(op string, models []Model, data cvData, folds []Fold, specs []metricS
 // CrossValidate fits an unfitted copy of model (see Clone) on each fold's
 // training rows and scores it on the fold's test rows, folds in parallel.
 func CrossValidate(model Model, X *mat.Dense, y []float64, opts CVOptions) (*CVResult, error) {
+	t := CurrentTracker()
+	if t == nil {
+		return crossValidate(model, X, y, opts)
+	}
+	start := time.Now()
+	res, err := crossValidate(model, X, y, opts)
+	trackCV(t, start, model, matrixData{X, y}, opts, res, err)
+	return res, err
+}
+
+func crossValidate(model Model, X *mat.Dense, y []float64, opts CVOptions) (*CVResult, error) {
 	const op = "cross validate"
 	if model == nil {
 		return nil, fmt.Errorf("experiments: %s: nil model", op)
@@ -422,6 +435,17 @@ func CrossValidate(model Model, X *mat.Dense, y []float64, opts CVOptions) (*CVR
 // CrossValidateDataset cross-validates a pipeline on a dataset (for
 // pipelines with dataset steps such as OneHotEncoder).
 func CrossValidateDataset(p *Pipeline, ds *Dataset, target string, opts CVOptions) (*CVResult, error) {
+	t := CurrentTracker()
+	if t == nil || p == nil {
+		return crossValidateDataset(p, ds, target, opts)
+	}
+	start := time.Now()
+	res, err := crossValidateDataset(p, ds, target, opts)
+	trackCV(t, start, p, datasetData{ds: ds, target: target}, opts, res, err)
+	return res, err
+}
+
+func crossValidateDataset(p *Pipeline, ds *Dataset, target string, opts CVOptions) (*CVResult, error) {
 	const op = "cross validate"
 	if p == nil {
 		return nil, fmt.Errorf("experiments: %s: nil pipeline", op)
@@ -509,14 +533,36 @@ func (g *GridSearch) candidates() ([]string, []map[string]any, error) {
 
 // Fit runs the search on a feature matrix.
 func (g *GridSearch) Fit(X *mat.Dense, y []float64) error {
+	t := CurrentTracker()
+	if t == nil {
+		return g.fitRaw(X, y)
+	}
+	start := time.Now()
+	err := g.fitRaw(X, y)
+	g.track(t, start, matrixData{X, y}, err)
+	return err
+}
+
+func (g *GridSearch) fitRaw(X *mat.Dense, y []float64) error {
 	if err := checkXY("grid search", X, y); err != nil {
 		return err
 	}
-	return g.fit(matrixData{X, y}, func(m Model) error { return m.Fit(X, y) })
+	return g.fit(matrixData{X, y}, func(m Model) error { return fitModel(m, X, y) })
 }
 
 // FitDataset runs the search on a dataset; Model must be a *Pipeline.
 func (g *GridSearch) FitDataset(ds *Dataset, target string) error {
+	t := CurrentTracker()
+	if t == nil {
+		return g.fitDatasetRaw(ds, target)
+	}
+	start := time.Now()
+	err := g.fitDatasetRaw(ds, target)
+	g.track(t, start, datasetData{ds: ds, target: target}, err)
+	return err
+}
+
+func (g *GridSearch) fitDatasetRaw(ds *Dataset, target string) error {
 	if _, ok := g.Model.(*Pipeline); !ok {
 		return fmt.Errorf("experiments: grid search: FitDataset needs a *Pipeline model, have %T", g.Model)
 	}
@@ -524,7 +570,7 @@ func (g *GridSearch) FitDataset(ds *Dataset, target string) error {
 	if err != nil {
 		return err
 	}
-	return g.fit(data, func(m Model) error { return m.(*Pipeline).FitDataset(ds, target) })
+	return g.fit(data, func(m Model) error { return m.(*Pipeline).fitDatasetRaw(ds, target) })
 }
 
 func (g *GridSearch) fit(data cvData, refit func(Model) error) error {

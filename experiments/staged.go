@@ -39,7 +39,7 @@ func IterationCurve(model Model, Xtrain *mat.Dense, ytrain []float64, Xval *mat.
 	switch mm := m.(type) {
 	case *RandomForestClassifier, *RandomForestRegressor:
 		c.XLabel = "trees"
-		if err := m.Fit(Xtrain, ytrain); err != nil {
+		if err := fitModel(m, Xtrain, ytrain); err != nil {
 			return nil, err
 		}
 		var tm *treeModel
@@ -53,7 +53,7 @@ func IterationCurve(model Model, Xtrain *mat.Dense, ytrain []float64, Xval *mat.
 		c.XLabel = "iterations"
 		var hist [][]float64
 		mm.history = &hist
-		if err := mm.Fit(Xtrain, ytrain); err != nil {
+		if err := mm.fitRaw(Xtrain, ytrain); err != nil {
 			return nil, err
 		}
 		mm.history = nil

@@ -225,6 +225,10 @@ func (m *DecisionTreeClassifier) params() treeParams {
 
 // Fit grows the tree.
 func (m *DecisionTreeClassifier) Fit(X *mat.Dense, y []float64) error {
+	return trackFit(m, X, y, m.fitRaw)
+}
+
+func (m *DecisionTreeClassifier) fitRaw(X *mat.Dense, y []float64) error {
 	tm, err := fitTrees("fit decision tree classifier", X, y, true, m.params(), 1, false, m.Seed, 1, allFeatures)
 	if err != nil {
 		return err
@@ -268,6 +272,10 @@ func (m *DecisionTreeRegressor) state() any { return &m.st }
 
 // Fit grows the tree.
 func (m *DecisionTreeRegressor) Fit(X *mat.Dense, y []float64) error {
+	return trackFit(m, X, y, m.fitRaw)
+}
+
+func (m *DecisionTreeRegressor) fitRaw(X *mat.Dense, y []float64) error {
 	tp := treeParams{"", m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, m.MaxBins}
 	tm, err := fitTrees("fit decision tree regressor", X, y, false, tp, 1, false, m.Seed, 1, allFeatures)
 	if err != nil {
@@ -319,6 +327,10 @@ func (m *RandomForestClassifier) state() any { return &m.st }
 
 // Fit grows the forest.
 func (m *RandomForestClassifier) Fit(X *mat.Dense, y []float64) error {
+	return trackFit(m, X, y, m.fitRaw)
+}
+
+func (m *RandomForestClassifier) fitRaw(X *mat.Dense, y []float64) error {
 	n := m.NTrees
 	if n == 0 {
 		n = 100
@@ -372,6 +384,10 @@ func (m *RandomForestRegressor) state() any { return &m.st }
 
 // Fit grows the forest.
 func (m *RandomForestRegressor) Fit(X *mat.Dense, y []float64) error {
+	return trackFit(m, X, y, m.fitRaw)
+}
+
+func (m *RandomForestRegressor) fitRaw(X *mat.Dense, y []float64) error {
 	n := m.NTrees
 	if n == 0 {
 		n = 100

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gopherlab/gopherlab/display"
+	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/kernel/goeval"
 	"github.com/gopherlab/gopherlab/kernel/symbols"
 	"github.com/gopherlab/gopherlab/tracking"
@@ -47,6 +48,20 @@ func Main() error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	c.sess = sess
+	// Every fit, cross-validation and grid search is logged to the
+	// tracking store unless GOPHERLAB_AUTOLOG=off or %autolog off.
+	autolog := tracking.NewAutologger("")
+	if os.Getenv("GOPHERLAB_AUTOLOG") != "off" {
+		experiments.SetTracker(autolog)
+	}
+	sess.RegisterMagic("autolog", "%autolog [on|off]: log every fit, cross-validation and grid search to the tracking store",
+		func(_ context.Context, s *goeval.Session, args string) error {
+			return autolog.AutologCommand(args, s.Stdout())
+		})
+	sess.RegisterMagic("tracking", "%tracking [PATH]: show or set the tracking store path",
+		func(_ context.Context, s *goeval.Session, args string) error {
+			return autolog.TrackingCommand(args, s.Stdout())
+		})
 
 	intr := make(chan os.Signal, 4)
 	signal.Notify(intr, syscall.SIGINT)

@@ -1,0 +1,387 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Tracker receives an event after each Fit of a model or Pipeline, each
+// CrossValidate and each GridSearch started from outside this package
+// (the fits CrossValidate and GridSearch make internally are part of
+// their own event). Track is called synchronously, after the work is
+// done, and must not keep ev.Data beyond the call: it may be the caller's
+// matrix. The tracking package's Autologger is one; SetTracker installs
+// it.
+type Tracker interface {
+	Track(ev *TrackEvent)
+}
+
+// Event kinds.
+const (
+	KindFit           = "fit"
+	KindCrossValidate = "cross_validate"
+	KindGridSearch    = "grid_search"
+)
+
+// TrackEvent describes one finished (or failed) fit, cross-validation or
+// grid search.
+type TrackEvent struct {
+	Kind string // KindFit, KindCrossValidate or KindGridSearch
+	// Estimator is the fitted model or *Pipeline (fit), the model that
+	// was cross-validated (its unfitted template), or the best model
+	// refitted on all the data (grid search; nil with NoRefit or on
+	// error).
+	Estimator any
+	// Name names the estimator: "pipeline", "logisticregression", ...
+	Name string
+	// Params are the estimator's parameters (see EstimatorParams), with
+	// the search or cross-validation settings under "cv.", "search.".
+	Params map[string]any
+	// Metrics are summary numbers: fit_time_s; mean_<metric> and
+	// std_<metric> (cross-validation); best_<metric> (grid search).
+	Metrics map[string]float64
+	// Folds holds the test (and train_) scores of each fold, in order
+	// (cross-validation).
+	Folds []map[string]float64
+	// Trials holds each grid-search candidate.
+	Trials []TrackTrial
+	// Data is the training data, features then the target column
+	// (categorical columns as level codes, missing as NaN); Columns
+	// names its columns. Nil when the input was empty.
+	Data    mat.Matrix
+	Columns []string
+	// Seed is the random seed used, when HasSeed.
+	Seed    int64
+	HasSeed bool
+	// Err is the error the fit returned, if any.
+	Err      error
+	Start    time.Time
+	Duration time.Duration
+}
+
+// TrackTrial is one grid-search candidate.
+type TrackTrial struct {
+	Params  map[string]any     // the candidate's grid values
+	Metrics map[string]float64 // mean_<metric>, std_<metric>, rank
+	Scores  []float64          // per fold
+}
+
+var tracker atomic.Pointer[trackerBox]
+
+// trackerBox lets an interface value sit in an atomic.Pointer.
+type trackerBox struct{ t Tracker }
+
+// SetTracker installs t as the tracker (nil turns tracking off) and
+// returns the previous one. With no tracker, fits cost one atomic load
+// more than without this hook.
+func SetTracker(t Tracker) Tracker {
+	var nb *trackerBox
+	if t != nil {
+		nb = &trackerBox{t}
+	}
+	old := tracker.Swap(nb)
+	if old == nil {
+		return nil
+	}
+	return old.t
+}
+
+// CurrentTracker returns the installed tracker, or nil.
+func CurrentTracker() Tracker {
+	if b := tracker.Load(); b != nil {
+		return b.t
+	}
+	return nil
+}
+
+// emit hands ev to t; a panicking tracker must not break the caller's
+// fit, so the panic is dropped.
+func emit(t Tracker, ev *TrackEvent) {
+	defer func() { _ = recover() }()
+	ev.Duration = time.Since(ev.Start)
+	if ev.Metrics == nil {
+		ev.Metrics = map[string]float64{}
+	}
+	if _, ok := ev.Metrics["fit_time_s"]; !ok && ev.Kind == KindFit {
+		ev.Metrics["fit_time_s"] = ev.Duration.Seconds()
+	}
+	t.Track(ev)
+}
+
+// rawFitter is implemented by this package's models: fitRaw fits without
+// emitting an event, for fits made inside a Pipeline, CrossValidate or
+// GridSearch.
+type rawFitter interface {
+	fitRaw(X *mat.Dense, y []float64) error
+}
+
+// fitModel fits m without emitting an event when m is one of ours.
+func fitModel(m Model, X *mat.Dense, y []float64) error {
+	if r, ok := m.(rawFitter); ok {
+		return r.fitRaw(X, y)
+	}
+	return m.Fit(X, y)
+}
+
+// trackFit runs fit and reports it to the tracker, if one is set.
+func trackFit(m Model, X *mat.Dense, y []float64, fit func(*mat.Dense, []float64) error) error {
+	t := CurrentTracker()
+	if t == nil {
+		return fit(X, y)
+	}
+	ev := &TrackEvent{Kind: KindFit, Start: time.Now()}
+	err := fit(X, y)
+	ev.Estimator, ev.Name, ev.Err = m, modelName(m), err
+	ev.Params = EstimatorParams(m)
+	ev.Seed, ev.HasSeed = seedOf(m)
+	ev.Data, ev.Columns = matrixData{X, y}.table()
+	emit(t, ev)
+	return err
+}
+
+func trackFitDataset(p *Pipeline, ds *Dataset, target string) error {
+	t := CurrentTracker()
+	if t == nil {
+		return p.fitDatasetRaw(ds, target)
+	}
+	ev := &TrackEvent{Kind: KindFit, Start: time.Now()}
+	err := p.fitDatasetRaw(ds, target)
+	ev.Estimator, ev.Name, ev.Err = p, modelName(p), err
+	ev.Params = EstimatorParams(p)
+	ev.Seed, ev.HasSeed = seedOf(p)
+	ev.Data, ev.Columns = datasetData{ds: ds, target: target}.table()
+	emit(t, ev)
+	return err
+}
+
+// trackCV reports a cross-validation.
+func trackCV(t Tracker, start time.Time, model Model, data cvData, opts CVOptions, res *CVResult, err error) {
+	ev := &TrackEvent{Kind: KindCrossValidate, Start: start, Estimator: model, Name: modelName(model), Err: err}
+	ev.Params = EstimatorParams(model)
+	addCVParams(ev.Params, opts)
+	ev.Seed, ev.HasSeed = seedOf(model)
+	if opts.Shuffle && opts.Folds == nil {
+		ev.Seed, ev.HasSeed = opts.Seed, true
+	}
+	ev.Data, ev.Columns = data.table()
+	if res != nil {
+		ev.Metrics = map[string]float64{}
+		for _, m := range res.Metrics {
+			ev.Metrics["mean_"+m] = res.Mean(m)
+			ev.Metrics["std_"+m] = res.Std(m)
+		}
+		ev.Folds = make([]map[string]float64, len(res.FitTime))
+		for i := range ev.Folds {
+			f := map[string]float64{"fit_time_s": res.FitTime[i]}
+			for _, m := range res.Metrics {
+				f[m] = res.Test[m][i]
+				if res.Train != nil {
+					f["train_"+m] = res.Train[m][i]
+				}
+			}
+			ev.Folds[i] = f
+		}
+	}
+	emit(t, ev)
+}
+
+// trackGrid reports a grid search.
+func (g *GridSearch) track(t Tracker, start time.Time, data cvData, err error) {
+	ev := &TrackEvent{Kind: KindGridSearch, Start: start, Name: "gridsearch", Err: err}
+	ev.Params = map[string]any{}
+	if g.Model != nil {
+		ev.Name = "gridsearch(" + modelName(g.Model) + ")"
+		ev.Params = EstimatorParams(g.Model)
+		ev.Seed, ev.HasSeed = seedOf(g.Model)
+	}
+	addCVParams(ev.Params, g.CV)
+	keys := make([]string, 0, len(g.Grid))
+	for k := range g.Grid {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ev.Params["search.grid."+k] = fmt.Sprint(g.Grid[k])
+		delete(ev.Params, k) // the swept value is the trials' business
+	}
+	ev.Params["search.metric"] = g.st.metric
+	ev.Params["search.refit"] = !g.NoRefit
+	if g.CV.Shuffle && g.CV.Folds == nil {
+		ev.Seed, ev.HasSeed = g.CV.Seed, true
+	}
+	if data != nil {
+		ev.Data, ev.Columns = data.table()
+	}
+	if err == nil && len(g.st.results) > 0 {
+		ev.Estimator = g.st.model
+		best := g.st.results[g.st.best]
+		ev.Metrics = map[string]float64{"best_" + g.st.metric: best.Mean, "best_std_" + g.st.metric: best.Std}
+		for k, v := range best.Params {
+			ev.Params["best."+k] = v
+		}
+		for _, r := range g.st.results {
+			ev.Trials = append(ev.Trials, TrackTrial{
+				Params:  r.Params,
+				Metrics: map[string]float64{"mean_" + g.st.metric: r.Mean, "std_" + g.st.metric: r.Std, "rank": float64(r.Rank)},
+				Scores:  r.Scores,
+			})
+		}
+	}
+	emit(t, ev)
+}
+
+func addCVParams(p map[string]any, o CVOptions) {
+	switch {
+	case o.Folds != nil:
+		p["cv.folds"] = len(o.Folds)
+	case o.K == 0:
+		p["cv.k"] = 5
+	default:
+		p["cv.k"] = o.K
+	}
+	if o.Folds == nil {
+		p["cv.shuffle"] = o.Shuffle
+		if o.Shuffle {
+			p["cv.seed"] = o.Seed
+		}
+	}
+}
+
+// EstimatorParams returns an estimator's parameters by reflection: every
+// exported field of a number, bool or string type (slices of them are
+// formatted with fmt), zero values (defaults) included. A Pipeline gives
+// "steps" (the step names) and each step's fields as "step.Field".
+func EstimatorParams(estimator any) map[string]any {
+	out := map[string]any{}
+	if p, ok := estimator.(*Pipeline); ok {
+		names := p.stepNames()
+		out["steps"] = fmt.Sprint(names)
+		for _, s := range p.Steps {
+			structParams(out, s.Name+".", s.Estimator)
+		}
+		return out
+	}
+	structParams(out, "", estimator)
+	return out
+}
+
+func structParams(out map[string]any, prefix string, estimator any) {
+	v := reflect.ValueOf(estimator)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		fv := v.Field(i)
+		switch k := fv.Kind(); {
+		case k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64):
+			out[prefix+f.Name] = fv.Interface()
+		case k == reflect.Slice || k == reflect.Array:
+			ek := fv.Type().Elem().Kind()
+			if ek == reflect.Bool || ek == reflect.String || (ek >= reflect.Int && ek <= reflect.Float64) {
+				out[prefix+f.Name] = fmt.Sprint(fv.Interface())
+			}
+		}
+	}
+}
+
+// seedOf finds a Seed field in the estimator (the last one in a
+// Pipeline's steps).
+func seedOf(estimator any) (int64, bool) {
+	if p, ok := estimator.(*Pipeline); ok {
+		for i := len(p.Steps) - 1; i >= 0; i-- {
+			if s, ok := seedOf(p.Steps[i].Estimator); ok {
+				return s, true
+			}
+		}
+		return 0, false
+	}
+	v := reflect.ValueOf(estimator)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return 0, false
+	}
+	f := v.Elem().FieldByName("Seed")
+	if !f.IsValid() {
+		return 0, false
+	}
+	switch {
+	case f.CanInt():
+		return f.Int(), true
+	case f.CanUint():
+		return int64(f.Uint()), true
+	}
+	return 0, false
+}
+
+// table returns X with y appended as column "y".
+func (d matrixData) table() (mat.Matrix, []string) {
+	if d.X == nil || d.X.IsEmpty() {
+		return nil, nil
+	}
+	r, c := d.X.Dims()
+	names := make([]string, c, c+1)
+	for j := range names {
+		names[j] = "c" + itoa(j)
+	}
+	if len(d.y) != r {
+		return d.X, names
+	}
+	out := mat.NewDense(r, c+1, nil)
+	out.Slice(0, r, 0, c).(*mat.Dense).Copy(d.X)
+	out.SetCol(c, d.y)
+	return out, append(names, "y")
+}
+
+// table returns the dataset's columns, features then the target, with
+// categorical columns as level codes.
+func (d datasetData) table() (mat.Matrix, []string) {
+	ds := d.ds
+	if ds == nil || ds.rows == 0 || len(ds.cols) == 0 {
+		return nil, nil
+	}
+	order := make([]*column, 0, len(ds.cols))
+	var tcol *column
+	for _, c := range ds.cols {
+		if c.name == d.target {
+			tcol = c
+			continue
+		}
+		order = append(order, c)
+	}
+	if tcol != nil {
+		order = append(order, tcol)
+	}
+	out := mat.NewDense(ds.rows, len(order), nil)
+	names := make([]string, len(order))
+	for j, c := range order {
+		names[j] = c.name
+		for i := 0; i < ds.rows; i++ {
+			v := math.NaN()
+			if !c.missing(i) {
+				if c.kind == Numeric {
+					v = c.nums[i]
+				} else {
+					v = float64(c.codes[i])
+				}
+			}
+			out.Set(i, j, v)
+		}
+	}
+	return out, names
+}
