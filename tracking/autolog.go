@@ -19,14 +19,16 @@ import (
 //
 // Each event becomes one run in the experiment named after the notebook
 // (the base name of the path given to SetCellInfo, without extension;
-// DefaultExperiment when there is none), tagged autolog=<kind> and
-// estimator=<name>, with:
+// DefaultExperiment when there is none), named after the estimator
+// ("pipeline", "cv pipeline", "gridsearch(pipeline)"), tagged
+// autolog=<kind> and estimator=<name>, with:
 //
 //   - the estimator's parameters (experiments.EstimatorParams) and the
 //     cross-validation or search settings;
-//   - its metrics (fit_time_s; mean_ and std_ per metric for a
-//     cross-validation, with each fold's scores as the fold_<metric>
-//     series, step = fold; best_<metric> for a grid search);
+//   - its metrics (fit_time_s for a fit, duration_s otherwise; mean_
+//     and std_ per metric for a cross-validation, with each fold's
+//     scores as the fold_<metric> series, step = fold; best_<metric>
+//     for a grid search);
 //   - a child run per fold (cross-validation) or per candidate (grid
 //     search: its grid values, mean_, std_ and rank);
 //   - the training data as the "train" dataset, features then target;
@@ -132,8 +134,12 @@ func (a *Autologger) track(ev *experiments.TrackEvent) error {
 		}
 		a.store = s
 	}
+	name := ev.Name
+	if ev.Kind == experiments.KindCrossValidate {
+		name = "cv " + name
+	}
 	run, err := a.store.StartRun(autologExperiment(), &RunOptions{
-		Name:   ev.Name,
+		Name:   name,
 		Tags:   map[string]string{"autolog": ev.Kind, "estimator": ev.Name},
 		Params: ev.Params,
 	})
@@ -161,7 +167,10 @@ func logEvent(run *Run, ev *experiments.TrackEvent) error {
 			return err
 		}
 	}
-	metrics := map[string]float64{"duration_s": ev.Duration.Seconds()}
+	metrics := map[string]float64{}
+	if ev.Kind != experiments.KindFit { // a fit has fit_time_s
+		metrics["duration_s"] = ev.Duration.Seconds()
+	}
 	for k, v := range ev.Metrics {
 		metrics[k] = v
 	}

@@ -208,7 +208,7 @@ func TestAutologCrossValidate(t *testing.T) {
 		t.Fatalf("%d top runs, want 1 (fold fits are not runs of their own)", len(runs))
 	}
 	r := runs[0]
-	if r.Tags["autolog"] != experiments.KindCrossValidate || r.Params["cv.k"] != "4" || r.Params["cv.seed"] != "3" || r.Seed != 3 {
+	if r.Name != "cv logisticregression" || r.Tags["autolog"] != experiments.KindCrossValidate || r.Params["cv.k"] != "4" || r.Params["cv.seed"] != "3" || r.Seed != 3 {
 		t.Errorf("cv run tags %v params %v seed %d", r.Tags, r.Params, r.Seed)
 	}
 	if r.Metrics["mean_accuracy"] != res.Mean("accuracy") || r.Metrics["std_f1_macro"] != res.Std("f1_macro") {
