@@ -31,7 +31,9 @@ import (
 //     for a grid search);
 //   - a child run per fold (cross-validation) or per candidate (grid
 //     search: its grid values, mean_, std_ and rank);
-//   - the training data as the "train" dataset, features then target;
+//   - the training data as the "train" dataset, features then target,
+//     and its shape as params data.rows and data.cols (see
+//     MaxDatasetCells);
 //   - the fitted pipeline as the artifact "model.gob" (Pipeline.Save;
 //     for a grid search, the refitted best pipeline);
 //   - the seed, if the estimator or the folds have one;
@@ -43,12 +45,22 @@ import (
 type Autologger struct {
 	// Errors receives a line per failure to log; nil means os.Stderr.
 	Errors io.Writer
+	// MaxDatasetCells bounds the training data stored per run (rows ×
+	// columns): storing costs about a second per million cells the first
+	// time and a tenth of that for data already stored. Larger data gets
+	// only its shape (params data.rows, data.cols) and the tag
+	// autolog.dataset saying why. 0 means DefaultMaxDatasetCells;
+	// negative stores none.
+	MaxDatasetCells int
 
 	mu    sync.Mutex
 	path  string
 	store *Store
 	err   error
 }
+
+// DefaultMaxDatasetCells is the default Autologger.MaxDatasetCells.
+const DefaultMaxDatasetCells = 1 << 20
 
 // NewAutologger returns an Autologger writing to the store at storePath
 // ("" means DefaultDBPath(), resolved when the store is opened).
@@ -146,7 +158,7 @@ func (a *Autologger) track(ev *experiments.TrackEvent) error {
 	if err != nil {
 		return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
 	}
-	if err := logEvent(run, ev); err != nil {
+	if err := a.logEvent(run, ev); err != nil {
 		run.Fail(err)
 		return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
 	}
@@ -161,7 +173,7 @@ func (a *Autologger) track(ev *experiments.TrackEvent) error {
 	return nil
 }
 
-func logEvent(run *Run, ev *experiments.TrackEvent) error {
+func (a *Autologger) logEvent(run *Run, ev *experiments.TrackEvent) error {
 	if ev.HasSeed {
 		if err := run.SetSeed(ev.Seed); err != nil {
 			return err
@@ -178,7 +190,19 @@ func logEvent(run *Run, ev *experiments.TrackEvent) error {
 		return err
 	}
 	if ev.Data != nil {
-		if _, err := run.LogDatasetMatrix("train", "train", ev.Columns, ev.Data); err != nil {
+		rows, cols := ev.Data.Dims()
+		if err := run.LogParams(map[string]interface{}{"data.rows": rows, "data.cols": cols}); err != nil {
+			return err
+		}
+		limit := a.MaxDatasetCells
+		if limit == 0 {
+			limit = DefaultMaxDatasetCells
+		}
+		if rows*cols <= limit {
+			if _, err := run.LogDatasetMatrix("train", "train", ev.Columns, ev.Data); err != nil {
+				return err
+			}
+		} else if err := run.SetTag("autolog.dataset", fmt.Sprintf("not stored: %d×%d cells over MaxDatasetCells %d", rows, cols, limit)); err != nil {
 			return err
 		}
 	}

@@ -118,6 +118,9 @@ func TestAutologPipelineFit(t *testing.T) {
 	if err != nil || len(in) != 1 {
 		t.Fatalf("inputs %v, %v", in, err)
 	}
+	if r.Params["data.rows"] != "40" || r.Params["data.cols"] != "3" {
+		t.Errorf("data shape params %v", r.Params)
+	}
 	if in[0].Role != "train" || in[0].Rows != 40 || strings.Join(in[0].Columns, ",") != "c0,c1,y" {
 		t.Errorf("dataset %+v", in[0])
 	}
@@ -378,5 +381,30 @@ func TestAutologCommands(t *testing.T) {
 	}
 	if os.Getenv(EnvDB) != other {
 		t.Errorf("$%s = %q after %%tracking, want %q", EnvDB, os.Getenv(EnvDB), other)
+	}
+}
+
+func TestAutologDatasetLimit(t *testing.T) {
+	path, al, _ := autologTo(t)
+	al.MaxDatasetCells = 50
+	X, y := blobs(10) // 20 rows × 3 columns
+	for _, n := range []int{20, 10} {
+		if err := (&experiments.GaussianNB{}).Fit(X.Slice(0, n, 0, 2).(*mat.Dense), y[:n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := reopen(t, path)
+	runs := topRuns(t, s)
+	if len(runs) != 2 {
+		t.Fatalf("%d runs", len(runs))
+	}
+	for i, want := range []int{0, 1} {
+		in, err := s.Inputs(runs[i].ID)
+		if err != nil || len(in) != want {
+			t.Errorf("run %d: %d datasets, want %d (%v)", i, len(in), want, err)
+		}
+	}
+	if runs[0].Tags["autolog.dataset"] == "" || runs[0].Params["data.rows"] != "20" {
+		t.Errorf("over the limit: tags %v params %v", runs[0].Tags, runs[0].Params)
 	}
 }
