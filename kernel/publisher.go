@@ -3,7 +3,6 @@ package kernel
 import (
 	"encoding/json"
 	"log/slog"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,6 +31,7 @@ type publisher struct {
 	handed atomic.Int64
 	subMu  sync.Mutex
 	subs   map[*guardedConn]int64
+	wrote  chan struct{} // a subscriber finished a write
 }
 
 // item is a message to publish, or a sync marker.
@@ -42,7 +42,7 @@ type item struct {
 }
 
 func newPublisher(sock zmq4.Socket, signer *wire.Signer, session string, log *slog.Logger) *publisher {
-	p := &publisher{sock: sock, signer: signer, session: session, log: log, q: make(chan item, 4096), subs: map[*guardedConn]int64{}}
+	p := &publisher{sock: sock, signer: signer, session: session, log: log, q: make(chan item, 4096), subs: map[*guardedConn]int64{}, wrote: make(chan struct{}, 1)}
 	p.wg.Add(1)
 	go p.run()
 	return p
@@ -76,7 +76,8 @@ func (p *publisher) sync(timeout time.Duration) {
 		return
 	}
 	want := p.handed.Load()
-	for i := 0; ; i++ {
+	var timer *time.Timer
+	for {
 		behind := false
 		p.subMu.Lock()
 		for c, base := range p.subs {
@@ -89,13 +90,17 @@ func (p *publisher) sync(timeout time.Duration) {
 			}
 		}
 		p.subMu.Unlock()
-		if !behind || time.Now().After(deadline) {
+		if !behind {
 			return
 		}
-		if i < 200 {
-			runtime.Gosched()
-		} else {
-			time.Sleep(50 * time.Microsecond)
+		if timer == nil {
+			timer = time.NewTimer(time.Until(deadline))
+			defer timer.Stop()
+		}
+		select {
+		case <-p.wrote:
+		case <-timer.C:
+			return
 		}
 	}
 }
@@ -113,6 +118,7 @@ func (p *publisher) run() {
 			// it has already written any command frames, not counted.
 			p.subs[it.welcome] = p.handed.Load() - it.welcome.written.Load()
 			p.subMu.Unlock()
+			it.welcome.notify.Store(&p.wrote)
 		}
 		m := it.m
 		topic := m.Header.MsgType

@@ -91,6 +91,7 @@ type guardedConn struct {
 	// kernel can tell when what it published has left (see publisher.sync).
 	written atomic.Int64
 	closed  atomic.Bool
+	notify  atomic.Pointer[chan struct{}] // told after each write, if set
 	// zmq4 reads a frame's header and body separately and writes each
 	// frame part by part: a syscall apiece. rd and out batch them, so a
 	// message costs about one read and one write.
@@ -152,6 +153,12 @@ func (c *guardedConn) Write(p []byte) (int, error) {
 		}
 		c.written.Add(int64(c.pending))
 		c.pending = 0
+		if n := c.notify.Load(); n != nil {
+			select {
+			case *n <- struct{}{}:
+			default:
+			}
+		}
 	}
 	return len(p), nil
 }

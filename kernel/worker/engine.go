@@ -238,7 +238,10 @@ func (e *Engine) readEvents(p *process, r *os.File) {
 // crashMarkers start the runtime's output when a Go program dies.
 var crashMarkers = []string{"panic: ", "fatal error: ", "runtime: goroutine stack exceeds", "fatal: morestack"}
 
-const crashHold = 300 * time.Millisecond
+const (
+	crashHold = 300 * time.Millisecond
+	maxHeld   = 256 << 10 // of a crash report, kept for the error message
+)
 
 // readStream forwards a child's stdout or stderr to the cell as it comes.
 // On stderr, text that looks like the runtime's crash report is held back
@@ -277,7 +280,12 @@ func (e *Engine) readStream(p *process, r *os.File, name string, watchCrash bool
 			}
 			switch {
 			case held != nil:
-				held = append(held, data...)
+				// A crash report can take a while to write (a deep stack):
+				// the hold lasts until the writing pauses.
+				if len(held) < maxHeld {
+					held = append(held, data[:min(len(data), maxHeld-len(held))]...)
+				}
+				heldAt = time.Now()
 			case watchCrash:
 				if i := crashStart(data); i >= 0 {
 					emit(data[:i])
