@@ -53,7 +53,8 @@ type TrackEvent struct {
 	Trials []TrackTrial
 	// Data is the training data, features then the target column
 	// (categorical columns as level codes, missing as NaN); Columns
-	// names its columns. Nil when the input was empty.
+	// names its columns. It is a view of the caller's data, valid
+	// during Track only. Nil when the input was empty.
 	Data    mat.Matrix
 	Columns []string
 	// Seed is the random seed used, when HasSeed.
@@ -329,7 +330,8 @@ func seedOf(estimator any) (int64, bool) {
 	return 0, false
 }
 
-// table returns X with y appended as column "y".
+// table returns X with y appended as column "y", as a view: a tracker
+// that stores nothing costs no copy.
 func (d matrixData) table() (mat.Matrix, []string) {
 	if d.X == nil || d.X.IsEmpty() {
 		return nil, nil
@@ -342,46 +344,71 @@ func (d matrixData) table() (mat.Matrix, []string) {
 	if len(d.y) != r {
 		return d.X, names
 	}
-	out := mat.NewDense(r, c+1, nil)
-	out.Slice(0, r, 0, c).(*mat.Dense).Copy(d.X)
-	out.SetCol(c, d.y)
-	return out, append(names, "y")
+	return xyView{d.X, d.y}, append(names, "y")
+}
+
+// xyView is X with y as one more column.
+type xyView struct {
+	X *mat.Dense
+	y []float64
+}
+
+func (v xyView) Dims() (int, int) { r, c := v.X.Dims(); return r, c + 1 }
+func (v xyView) T() mat.Matrix    { return mat.Transpose{Matrix: v} }
+func (v xyView) At(i, j int) float64 {
+	if _, c := v.X.Dims(); j == c {
+		if i < 0 || i >= len(v.y) {
+			panic(mat.ErrRowAccess)
+		}
+		return v.y[i]
+	}
+	return v.X.At(i, j)
 }
 
 // table returns the dataset's columns, features then the target, with
-// categorical columns as level codes.
+// categorical columns as level codes, as a view.
 func (d datasetData) table() (mat.Matrix, []string) {
 	ds := d.ds
 	if ds == nil || ds.rows == 0 || len(ds.cols) == 0 {
 		return nil, nil
 	}
-	order := make([]*column, 0, len(ds.cols))
+	v := columnsView{rows: ds.rows}
 	var tcol *column
 	for _, c := range ds.cols {
 		if c.name == d.target {
 			tcol = c
 			continue
 		}
-		order = append(order, c)
+		v.cols = append(v.cols, c)
 	}
 	if tcol != nil {
-		order = append(order, tcol)
+		v.cols = append(v.cols, tcol)
 	}
-	out := mat.NewDense(ds.rows, len(order), nil)
-	names := make([]string, len(order))
-	for j, c := range order {
+	names := make([]string, len(v.cols))
+	for j, c := range v.cols {
 		names[j] = c.name
-		for i := 0; i < ds.rows; i++ {
-			v := math.NaN()
-			if !c.missing(i) {
-				if c.kind == Numeric {
-					v = c.nums[i]
-				} else {
-					v = float64(c.codes[i])
-				}
-			}
-			out.Set(i, j, v)
-		}
 	}
-	return out, names
+	return v, names
+}
+
+// columnsView shows dataset columns as a matrix.
+type columnsView struct {
+	cols []*column
+	rows int
+}
+
+func (v columnsView) Dims() (int, int) { return v.rows, len(v.cols) }
+func (v columnsView) T() mat.Matrix    { return mat.Transpose{Matrix: v} }
+func (v columnsView) At(i, j int) float64 {
+	if i < 0 || i >= v.rows {
+		panic(mat.ErrRowAccess)
+	}
+	c := v.cols[j]
+	switch {
+	case c.missing(i):
+		return math.NaN()
+	case c.kind == Numeric:
+		return c.nums[i]
+	}
+	return float64(c.codes[i])
 }
