@@ -281,17 +281,39 @@ func TestAutologGridSearch(t *testing.T) {
 	}
 }
 
-func TestAutologFailedFit(t *testing.T) {
-	path, _, _ := autologTo(t)
+func TestAutologFailed(t *testing.T) {
 	X := mat.NewDense(3, 1, []float64{1, math.NaN(), 3})
-	fitErr := (&experiments.LinearRegression{}).Fit(X, []float64{1, 2, 3})
-	if fitErr == nil {
-		t.Fatal("fit with NaN succeeded")
+	y := []float64{1, 2, 3}
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"fit", func() error { return (&experiments.LinearRegression{}).Fit(X, y) }},
+		{"pipeline fit", func() error { return experiments.NewPipeline(&experiments.Ridge{}).Fit(X, y) }},
+		{"cross validate", func() error {
+			_, err := experiments.CrossValidate(&experiments.LinearRegression{}, X, y, experiments.CVOptions{K: 3})
+			return err
+		}},
+		{"grid search", func() error {
+			return (&experiments.GridSearch{Model: &experiments.Ridge{}, Grid: map[string][]any{"Alpha": {1, 2}}}).Fit(X, y)
+		}},
 	}
-	s := reopen(t, path)
-	runs := topRuns(t, s)
-	if len(runs) != 1 || runs[0].Status != StatusFailed || runs[0].Error != fitErr.Error() {
-		t.Fatalf("runs %+v, want one FAILED with %q", runs, fitErr)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path, _, _ := autologTo(t)
+			fitErr := tc.run()
+			if fitErr == nil {
+				t.Fatal("fit with NaN succeeded")
+			}
+			s := reopen(t, path)
+			runs := topRuns(t, s)
+			if len(runs) != 1 || runs[0].Status != StatusFailed || runs[0].Error != fitErr.Error() {
+				t.Fatalf("runs %+v, want one FAILED with %q", runs, fitErr)
+			}
+			if a, _ := s.Artifacts(runs[0].ID); len(a) != 0 {
+				t.Errorf("failed run has artifacts %v", a)
+			}
+		})
 	}
 }
 
