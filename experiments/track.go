@@ -2,9 +2,11 @@ package experiments
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +62,10 @@ type TrackEvent struct {
 	// Seed is the random seed used, when HasSeed.
 	Seed    int64
 	HasSeed bool
+	// Save, set after a successful fit or grid search, writes the fitted
+	// estimator (the refitted best one for a grid search) as a pipeline
+	// that Load reads; a bare model is saved as a one-step pipeline.
+	Save func(w io.Writer) error
 	// Err is the error the fit returned, if any.
 	Err      error
 	Start    time.Time
@@ -139,6 +145,10 @@ func trackFit(m Model, X *mat.Dense, y []float64, fit func(*mat.Dense, []float64
 	ev := &TrackEvent{Kind: KindFit, Start: time.Now()}
 	err := fit(X, y)
 	ev.Estimator, ev.Name, ev.Err = m, modelName(m), err
+	if err == nil && X != nil {
+		_, c := X.Dims()
+		ev.Save = saver(m, c)
+	}
 	ev.Params = EstimatorParams(m)
 	ev.Seed, ev.HasSeed = seedOf(m)
 	ev.Data, ev.Columns = matrixData{X, y}.table()
@@ -154,6 +164,9 @@ func trackFitDataset(p *Pipeline, ds *Dataset, target string) error {
 	ev := &TrackEvent{Kind: KindFit, Start: time.Now()}
 	err := p.fitDatasetRaw(ds, target)
 	ev.Estimator, ev.Name, ev.Err = p, modelName(p), err
+	if err == nil {
+		ev.Save = p.Save
+	}
 	ev.Params = EstimatorParams(p)
 	ev.Seed, ev.HasSeed = seedOf(p)
 	ev.Data, ev.Columns = datasetData{ds: ds, target: target}.table()
@@ -221,6 +234,13 @@ func (g *GridSearch) track(t Tracker, start time.Time, data cvData, err error) {
 	}
 	if err == nil && len(g.st.results) > 0 {
 		ev.Estimator = g.st.model
+		if g.st.model != nil {
+			nc := 0
+			if md, ok := data.(matrixData); ok && md.X != nil {
+				_, nc = md.X.Dims()
+			}
+			ev.Save = saver(g.st.model, nc)
+		}
 		best := g.st.results[g.st.best]
 		ev.Metrics = map[string]float64{"best_" + g.st.metric: best.Mean, "best_std_" + g.st.metric: best.Std}
 		for k, v := range best.Params {
@@ -235,6 +255,22 @@ func (g *GridSearch) track(t Tracker, start time.Time, data cvData, err error) {
 		}
 	}
 	emit(t, ev)
+}
+
+// saver returns a function saving a fitted model (fitted on nFeatures
+// matrix columns) as a pipeline, or nil if it cannot be saved.
+func saver(m any, nFeatures int) func(io.Writer) error {
+	if p, ok := m.(*Pipeline); ok {
+		return p.Save
+	}
+	if _, ok := m.(stateful); !ok {
+		return nil
+	}
+	p := &Pipeline{Steps: []Step{{Name: modelName(m), Estimator: m}}, st: pipelineState{Fitted: true}}
+	for j := 0; j < nFeatures; j++ {
+		p.st.Schema = append(p.st.Schema, SchemaColumn{Name: "c" + strconv.Itoa(j), Kind: Numeric})
+	}
+	return p.Save
 }
 
 func addCVParams(p map[string]any, o CVOptions) {

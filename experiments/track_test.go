@@ -66,6 +66,9 @@ func TestTrackerEvents(t *testing.T) {
 			if ev.HasSeed != (tc.seed != 0) || ev.Seed != tc.seed {
 				t.Errorf("seed %d %v, want %d", ev.Seed, ev.HasSeed, tc.seed)
 			}
+			if (ev.Save != nil) != (tc.kind != KindCrossValidate) {
+				t.Errorf("Save set %v for %s", ev.Save != nil, tc.kind)
+			}
 			if len(ev.Folds) != tc.folds || len(ev.Trials) != tc.trial {
 				t.Errorf("%d folds, %d trials", len(ev.Folds), len(ev.Trials))
 			}

@@ -34,8 +34,9 @@ import (
 //   - the training data as the "train" dataset, features then target,
 //     and its shape as params data.rows and data.cols (see
 //     MaxDatasetCells);
-//   - the fitted pipeline as the artifact "model.gob" (Pipeline.Save;
-//     for a grid search, the refitted best pipeline);
+//   - the fitted pipeline or model as the artifact "model.gob"
+//     (experiments.Load reads it; a bare model is saved as a one-step
+//     pipeline; for a grid search, the refitted best one);
 //   - the seed, if the estimator or the folds have one;
 //   - status FAILED with the error when the fit failed.
 //
@@ -242,9 +243,9 @@ func (a *Autologger) logEvent(run *Run, ev *experiments.TrackEvent) error {
 			return err
 		}
 	}
-	if p, ok := ev.Estimator.(*experiments.Pipeline); ok && ev.Err == nil && ev.Kind != experiments.KindCrossValidate {
+	if ev.Save != nil && ev.Err == nil {
 		var buf bytes.Buffer
-		if err := p.Save(&buf); err != nil {
+		if err := ev.Save(&buf); err != nil {
 			return err
 		}
 		if err := run.LogArtifact("model.gob", "model", buf.Bytes()); err != nil {

@@ -176,8 +176,17 @@ func TestAutologModelFitAndDataset(t *testing.T) {
 	if rfRun.Name != "randomforestclassifier" || rfRun.Params["NTrees"] != "5" || !rfRun.HasSeed || rfRun.Seed != 7 {
 		t.Errorf("forest run %s %v seed %v %d", rfRun.Name, rfRun.Params, rfRun.HasSeed, rfRun.Seed)
 	}
-	if a, _ := s.Artifacts(rfRun.ID); len(a) != 0 {
-		t.Errorf("a bare model has artifacts %v", a)
+	b, err := s.ReadArtifact(rfRun.ID, "model.gob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := experiments.Load(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := rf.Predict(X)
+	if got, err := p2.Predict(X); err != nil || !slicesEqual(got, want) {
+		t.Errorf("forest artifact predicts %v, %v; want %v", got, err, want)
 	}
 	in, err := s.Inputs(pRun.ID)
 	if err != nil || len(in) != 1 {
@@ -188,9 +197,9 @@ func TestAutologModelFitAndDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Levels are sorted: blue 0, red 1; the target comes last.
-	want := "size,color,label\n1,1,0\n2,0,1\n3,1,0\n4,NaN,1\n5,0,0\n6,1,1\n"
-	if string(d.Content) != want {
-		t.Errorf("dataset content\n%s\nwant\n%s", d.Content, want)
+	wantCSV := "size,color,label\n1,1,0\n2,0,1\n3,1,0\n4,NaN,1\n5,0,0\n6,1,1\n"
+	if string(d.Content) != wantCSV {
+		t.Errorf("dataset content\n%s\nwant\n%s", d.Content, wantCSV)
 	}
 }
 
@@ -278,6 +287,24 @@ func TestAutologGridSearch(t *testing.T) {
 	}
 	if _, err := s.ReadArtifact(r.ID, "model.gob"); err != nil {
 		t.Errorf("best model artifact: %v", err)
+	}
+	// A bare model's best is saved too, as a one-step pipeline.
+	gs2 := &experiments.GridSearch{Model: &experiments.KNeighborsClassifier{}, Grid: map[string][]any{"K": {1, 3}}, CV: experiments.CVOptions{K: 2}}
+	if err := gs2.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	runs = topRuns(t, s)
+	b, err := s.ReadArtifact(runs[len(runs)-1].ID, "model.gob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := experiments.Load(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := gs2.Predict(X)
+	if got, err := p2.Predict(X); err != nil || !slicesEqual(got, want) {
+		t.Errorf("best knn artifact predicts %v, %v; want %v", got, err, want)
 	}
 }
 
