@@ -4,6 +4,8 @@ package symbols
 
 import (
 	"github.com/gopherlab/gopherlab/experiments"
+	"go/constant"
+	"go/token"
 	"gonum.org/v1/gonum/mat"
 	"reflect"
 )
@@ -19,10 +21,15 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"ConfusionMatrix":      reflect.ValueOf(experiments.ConfusionMatrix),
 		"CrossValidate":        reflect.ValueOf(experiments.CrossValidate),
 		"CrossValidateDataset": reflect.ValueOf(experiments.CrossValidateDataset),
+		"CurrentTracker":       reflect.ValueOf(experiments.CurrentTracker),
+		"EstimatorParams":      reflect.ValueOf(experiments.EstimatorParams),
 		"F1":                   reflect.ValueOf(experiments.F1),
 		"FromColumns":          reflect.ValueOf(experiments.FromColumns),
 		"FromMatrix":           reflect.ValueOf(experiments.FromMatrix),
 		"IterationCurve":       reflect.ValueOf(experiments.IterationCurve),
+		"KindCrossValidate":    reflect.ValueOf(constant.MakeFromLiteral("\"cross_validate\"", token.STRING, 0)),
+		"KindFit":              reflect.ValueOf(constant.MakeFromLiteral("\"fit\"", token.STRING, 0)),
+		"KindGridSearch":       reflect.ValueOf(constant.MakeFromLiteral("\"grid_search\"", token.STRING, 0)),
 		"LearningCurve":        reflect.ValueOf(experiments.LearningCurve),
 		"Load":                 reflect.ValueOf(experiments.Load),
 		"LoadFile":             reflect.ValueOf(experiments.LoadFile),
@@ -44,6 +51,7 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"Report":               reflect.ValueOf(experiments.Report),
 		"Score":                reflect.ValueOf(experiments.Score),
 		"SetParam":             reflect.ValueOf(experiments.SetParam),
+		"SetTracker":           reflect.ValueOf(experiments.SetTracker),
 		"SplitXY":              reflect.ValueOf(experiments.SplitXY),
 		"TrainTestSplit":       reflect.ValueOf(experiments.TrainTestSplit),
 		"ValidationCurve":      reflect.ValueOf(experiments.ValidationCurve),
@@ -87,6 +95,9 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"StandardScaler":         reflect.ValueOf((*experiments.StandardScaler)(nil)),
 		"Step":                   reflect.ValueOf((*experiments.Step)(nil)),
 		"StratifiedKFold":        reflect.ValueOf((*experiments.StratifiedKFold)(nil)),
+		"TrackEvent":             reflect.ValueOf((*experiments.TrackEvent)(nil)),
+		"TrackTrial":             reflect.ValueOf((*experiments.TrackTrial)(nil)),
+		"Tracker":                reflect.ValueOf((*experiments.Tracker)(nil)),
 		"Transformer":            reflect.ValueOf((*experiments.Transformer)(nil)),
 
 		// interface wrapper definitions
@@ -94,6 +105,7 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"_DatasetTransformer": reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_DatasetTransformer)(nil)),
 		"_Model":              reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Model)(nil)),
 		"_Progress":           reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Progress)(nil)),
+		"_Tracker":            reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Tracker)(nil)),
 		"_Transformer":        reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Transformer)(nil)),
 	}
 }
@@ -156,6 +168,16 @@ type _github_com_gopherlab_gopherlab_experiments_Progress struct {
 
 func (W _github_com_gopherlab_gopherlab_experiments_Progress) Add(n int) {
 	W.WAdd(n)
+}
+
+// _github_com_gopherlab_gopherlab_experiments_Tracker is an interface wrapper for Tracker type
+type _github_com_gopherlab_gopherlab_experiments_Tracker struct {
+	IValue interface{}
+	WTrack func(ev *experiments.TrackEvent)
+}
+
+func (W _github_com_gopherlab_gopherlab_experiments_Tracker) Track(ev *experiments.TrackEvent) {
+	W.WTrack(ev)
 }
 
 // _github_com_gopherlab_gopherlab_experiments_Transformer is an interface wrapper for Transformer type
