@@ -28,6 +28,8 @@ FUZZTIME ?= 10s
 RACE_PKGS = $(shell $(GO) list ./kernel/... ./display/... 2>/dev/null | grep -v '/kernel/symbols$$')
 
 NOTEBOOK_OUT := build/notebooks
+# The tracking store the demo's notebooks log to (SQLite).
+DEMO_DB := build/gopherlab.db
 
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
@@ -102,12 +104,19 @@ demo: deps install
 	if [ $${#nbs[@]} -eq 0 ]; then echo "demo: no notebooks in notebooks/"; exit 0; fi; \
 	for nb in "$${nbs[@]}"; do \
 		echo "demo: executing $$nb"; \
+		GOPHERLAB_DB=$(CURDIR)/$(DEMO_DB) JPY_SESSION_NAME="$$nb" \
 		$(PYTHON) -m nbconvert --to notebook --execute \
 			--ExecutePreprocessor.kernel_name=gopherlab --ExecutePreprocessor.timeout=600 \
 			--output-dir $(NOTEBOOK_OUT) "$$nb" || exit 1; \
 	done; \
 	echo "demo: executed notebooks are in $(CURDIR)/$(NOTEBOOK_OUT)/"; \
-	echo "demo: open them with: jupyter notebook $(CURDIR)/$(NOTEBOOK_OUT)"
+	echo "demo: open them with: jupyter notebook $(CURDIR)/$(NOTEBOOK_OUT)"; \
+	if [ -f $(DEMO_DB) ]; then \
+		echo "demo: every fit was tracked in $(CURDIR)/$(DEMO_DB):"; \
+		./gopherlab runs list -db $(DEMO_DB) -experiment 02-breast-cancer -limit 10; \
+		./gopherlab report 02-breast-cancer -db $(DEMO_DB) -o build/report.html && \
+		echo "demo: report for domain experts: $(CURDIR)/build/report.html"; \
+	fi
 
 bench: deps install
 	$(PYTHON) bench/kernel.py
