@@ -56,14 +56,22 @@ func pickMetric(runs []RunInfo) string {
 	if len(count) == 0 {
 		return ""
 	}
-	for _, pref := range []string{"accuracy", "acc", "val_accuracy", "f1", "auc", "roc_auc", "r2", "score", "val_loss", "loss", "rmse", "mse"} {
+	for _, pref := range []string{"accuracy", "acc", "val_accuracy", "mean_accuracy", "best_accuracy",
+		"f1", "mean_f1_macro", "auc", "roc_auc", "r2", "mean_r2", "best_r2", "score",
+		"val_loss", "loss", "rmse", "mean_rmse", "mse"} {
 		if count[pref] > 0 {
 			return pref
 		}
 	}
 	keys := make([]string, 0, len(count))
 	for k := range count {
-		keys = append(keys, k)
+		// Timings describe a run; they do not rank models.
+		if !strings.HasSuffix(k, "time_s") && k != "duration_s" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if count[keys[i]] != count[keys[j]] {
@@ -196,6 +204,17 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			return fmt.Errorf("experiment %q has no runs matching the filter", opts.Experiment)
 		}
 		return fmt.Errorf("experiment %q has no runs (experiments: %s)", opts.Experiment, strings.Join(names, ", "))
+	}
+	// Child runs (cross-validation folds, search trials) are parts of
+	// their parent: a fold is not a model to pick, so rank top-level runs.
+	var topLevel []RunInfo
+	for _, r := range runs {
+		if r.ParentID == "" {
+			topLevel = append(topLevel, r)
+		}
+	}
+	if len(topLevel) > 0 {
+		runs = topLevel
 	}
 	metric := opts.Metric
 	if metric == "" {
