@@ -41,8 +41,8 @@ def check_cell(cell):
         if got != [want["result"]]:
             return f"results {got}, want [{want['result']!r}]"
     if "png" in want:
-        if not any("image/png" in o.get("data", {}) for o in outs if o.output_type == "display_data"):
-            return "no image/png display_data"
+        if not any("image/png" in o.get("data", {}) for o in outs if o.output_type in ("display_data", "execute_result")):
+            return "no image/png output"
     if "html" in want:
         got = [o.data.get("text/html") for o in outs if o.output_type == "display_data"]
         if want["html"] not in got:
