@@ -112,8 +112,9 @@ demo: deps install
 	echo "demo: executed notebooks are in $(CURDIR)/$(NOTEBOOK_OUT)/"; \
 	echo "demo: open them with: jupyter notebook $(CURDIR)/$(NOTEBOOK_OUT)"; \
 	if [ -f $(DEMO_DB) ]; then \
-		echo "demo: every fit was tracked in $(CURDIR)/$(DEMO_DB):"; \
-		./gopherlab runs list -db $(DEMO_DB) -experiment 02-breast-cancer -limit 10; \
+		echo "demo: every fit was tracked in $(CURDIR)/$(DEMO_DB) (folds and trials are child runs):"; \
+		./gopherlab runs list -db $(DEMO_DB) -experiment 02-breast-cancer -filter 'parent_run_id IS NULL' \
+			-columns 'metrics.mean_accuracy,metrics.best_accuracy,params.logisticregression.C'; \
 		./gopherlab report 02-breast-cancer -db $(DEMO_DB) -o build/report.html && \
 		echo "demo: report for domain experts: $(CURDIR)/build/report.html"; \
 	fi
