@@ -12,18 +12,19 @@ import (
 	"github.com/gopherlab/gopherlab/kernel/wire"
 )
 
-// publisher owns the iopub socket: one goroutine encodes and sends, so
-// publishing never blocks the shell or the executing cell.
+// publisher owns the iopub socket. Messages are encoded and handed to
+// zmq4 by the caller, in order under one lock: zmq4's PUB send only queues
+// (its own goroutine writes to the subscribers), so publishing never
+// blocks the shell or the executing cell, and no extra goroutine hop sits
+// on the path of every message.
 type publisher struct {
 	sock    zmq4.Socket
 	signer  *wire.Signer
 	session string
 	log     *slog.Logger
 
-	q      chan item
 	mu     sync.Mutex
 	closed bool
-	wg     sync.WaitGroup
 
 	// handed counts messages given to the socket; subs holds, per
 	// subscriber connection, the count handed before its welcome: what
@@ -34,30 +35,40 @@ type publisher struct {
 	wrote  chan struct{} // a subscriber finished a write
 }
 
-// item is a message to publish, or a sync marker.
-type item struct {
-	m       *wire.Message
-	welcome *guardedConn  // m greets this new subscriber
-	synced  chan struct{} // closed when every earlier item is handed
-}
-
 func newPublisher(sock zmq4.Socket, signer *wire.Signer, session string, log *slog.Logger) *publisher {
-	p := &publisher{sock: sock, signer: signer, session: session, log: log, q: make(chan item, 4096), subs: map[*guardedConn]int64{}, wrote: make(chan struct{}, 1)}
-	p.wg.Add(1)
-	go p.run()
-	return p
+	return &publisher{sock: sock, signer: signer, session: session, log: log, subs: map[*guardedConn]int64{}, wrote: make(chan struct{}, 1)}
 }
 
-func (p *publisher) send(m *wire.Message) { p.enqueue(item{m: m}) }
+func (p *publisher) send(m *wire.Message) { p.publish(m, nil) }
 
-func (p *publisher) enqueue(it item) bool {
+// publish hands m to the socket; welcome, if set, is the new subscriber m
+// greets.
+func (p *publisher) publish(m *wire.Message, welcome *guardedConn) {
+	topic := m.Header.MsgType
+	if len(m.Identities) == 0 {
+		m.Identities = [][]byte{[]byte("kernel." + p.session + "." + topic)}
+	}
+	frames, err := wire.Encode(m, p.signer)
+	if err != nil {
+		p.log.Error("encode iopub", "type", topic, "err", err)
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return false
+		return
 	}
-	p.q <- it
-	return true
+	if welcome != nil {
+		p.subMu.Lock()
+		// The welcome and what follows it are this subscriber's due.
+		p.subs[welcome] = p.handed.Load() - welcome.written.Load()
+		p.subMu.Unlock()
+		welcome.notify.Store(&p.wrote)
+	}
+	if err := p.sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+		p.log.Warn("iopub send", "type", topic, "err", err)
+	}
+	p.handed.Add(1)
 }
 
 // sync waits, up to timeout, until everything published so far has been
@@ -65,16 +76,6 @@ func (p *publisher) enqueue(it item) bool {
 // output, as clients expect (zmq4 queues sends on its own goroutine, so
 // without this a reply can overtake the iopub messages before it).
 func (p *publisher) sync(timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
-	done := make(chan struct{})
-	if !p.enqueue(item{synced: done}) {
-		return
-	}
-	select {
-	case <-done:
-	case <-time.After(timeout):
-		return
-	}
 	want := p.handed.Load()
 	var timer *time.Timer
 	for {
@@ -94,7 +95,7 @@ func (p *publisher) sync(timeout time.Duration) {
 			return
 		}
 		if timer == nil {
-			timer = time.NewTimer(time.Until(deadline))
+			timer = time.NewTimer(timeout)
 			defer timer.Stop()
 		}
 		select {
@@ -105,57 +106,13 @@ func (p *publisher) sync(timeout time.Duration) {
 	}
 }
 
-func (p *publisher) run() {
-	defer p.wg.Done()
-	for it := range p.q {
-		if it.synced != nil {
-			close(it.synced)
-			continue
-		}
-		if it.welcome != nil {
-			p.subMu.Lock()
-			// The welcome and what follows it are this subscriber's due;
-			// it has already written any command frames, not counted.
-			p.subs[it.welcome] = p.handed.Load() - it.welcome.written.Load()
-			p.subMu.Unlock()
-			it.welcome.notify.Store(&p.wrote)
-		}
-		m := it.m
-		topic := m.Header.MsgType
-		if len(m.Identities) == 0 {
-			m.Identities = [][]byte{[]byte("kernel." + p.session + "." + topic)}
-		}
-		frames, err := wire.Encode(m, p.signer)
-		if err != nil {
-			p.log.Error("encode iopub", "type", topic, "err", err)
-			continue
-		}
-		if err := p.sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
-			p.log.Warn("iopub send", "type", topic, "err", err)
-		}
-		p.handed.Add(1)
-	}
-}
-
-// close stops accepting messages and waits up to timeout for the queue to
-// drain onto the socket.
+// close stops publishing and waits, up to timeout, for what was published
+// to reach the subscribers.
 func (p *publisher) close(timeout time.Duration) {
+	p.sync(timeout)
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return
-	}
 	p.closed = true
-	close(p.q)
 	p.mu.Unlock()
-	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		// Give zmq4's writer a moment to put the last frames on the wire.
-		time.Sleep(20 * time.Millisecond)
-	case <-time.After(timeout):
-	}
 }
 
 // welcome greets a new subscriber (JEP 65): it is called from the
@@ -177,6 +134,6 @@ func (p *publisher) welcome(c *guardedConn, topic string) {
 			Metadata:     json.RawMessage("{}"),
 			Content:      content,
 		}
-		p.enqueue(item{m: m, welcome: c})
+		p.publish(m, c)
 	}()
 }
