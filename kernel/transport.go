@@ -78,12 +78,12 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 	subMu.Lock()
 	fn := subListeners[l.addr]
 	subMu.Unlock()
-	return &guardedConn{Conn: c, onSub: fn, greeting: greetingSize, rd: bufio.NewReaderSize(c, 64<<10), out: outFramer{greeting: greetingSize}}, nil
+	return &guardedConn{Conn: c, onSub: fn, in: newFramer(), out: newFramer(), rd: bufio.NewReaderSize(c, 64<<10)}, nil
 }
 
-// guardedConn parses the ZMTP 3 stream its peer sends (greeting, then
-// frames) just enough to know when the handshake is over and to spot
-// subscription frames.
+// guardedConn follows the ZMTP 3 stream in both directions: what its
+// peer sends, to know when the handshake is over and to spot
+// subscriptions; what the kernel writes, to batch it by message.
 type guardedConn struct {
 	net.Conn
 	onSub func(c *guardedConn, topic string)
@@ -93,31 +93,38 @@ type guardedConn struct {
 	closed  atomic.Bool
 	notify  atomic.Pointer[chan struct{}] // told after each write, if set
 	// zmq4 reads a frame's header and body separately and writes each
-	// frame part by part: a syscall apiece. rd and out batch them, so a
+	// frame part by part: a syscall apiece. rd and wbuf batch them, so a
 	// message costs about one read and one write.
-	rd      *bufio.Reader
+	rd *bufio.Reader
+
+	mu      sync.Mutex // guards in and ready
+	in      framer
+	ready   bool // the peer's handshake (READY) is done
 	wmu     sync.Mutex
-	out     outFramer
+	out     framer
+	outDone bool // the kernel's handshake is sent: batch from here on
 	wbuf    []byte
 	pending int // data messages in wbuf
-
-	mu        sync.Mutex
-	greeting  int    // greeting bytes still to skip
-	hdr       []byte // partial frame header
-	need      uint64 // body bytes of the current frame still to come
-	body      []byte // start of the current body, kept for short frames
-	keep      bool   // whether the current body is worth keeping
-	command   bool
-	more      bool
-	multipart bool // the current message has more than one frame
-	ready     bool // handshake done
 }
 
 func (c *guardedConn) Read(p []byte) (int, error) {
 	n, err := c.rd.Read(p)
 	if n > 0 {
+		var topics []string
+		handshakeDone := false
 		c.mu.Lock()
-		topics, handshakeDone := c.scan(p[:n])
+		c.in.scan(p[:n], func(f frame) {
+			name, data := f.commandName()
+			switch {
+			case f.command && name == "READY" && !c.ready:
+				c.ready, handshakeDone = true, true
+			case f.command && name == "SUBSCRIBE":
+				topics = append(topics, string(data))
+			case !f.command && !f.multipart && len(f.body) > 0 && f.body[0] == 1:
+				// ZMTP 3.0 subscription: a single-frame message starting with 1.
+				topics = append(topics, string(f.body[1:]))
+			}
+		})
 		c.mu.Unlock()
 		if handshakeDone {
 			c.Conn.SetReadDeadline(time.Time{})
@@ -138,14 +145,27 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 func (c *guardedConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if !c.out.ready {
-		c.out.scan(p)
+	msgEnd := false
+	scan := func() {
+		c.out.scan(p, func(f frame) {
+			if f.command {
+				c.outDone = true // READY: the kernel's side of the handshake
+			}
+			if !f.more {
+				msgEnd = true
+				if !f.command {
+					c.pending++
+				}
+			}
+		})
+	}
+	if !c.outDone {
+		scan()
 		return c.write(p)
 	}
 	c.wbuf = append(c.wbuf, p...)
-	end, msgs := c.out.scan(p)
-	c.pending += msgs
-	if end || len(c.wbuf) >= 64<<10 {
+	scan()
+	if msgEnd || len(c.wbuf) >= 64<<10 {
 		b := c.wbuf
 		c.wbuf = c.wbuf[:0]
 		if _, err := c.write(b); err != nil {
@@ -180,21 +200,45 @@ func (c *guardedConn) write(p []byte) (int, error) {
 	return n, err
 }
 
-// outFramer follows the frames the kernel writes: after the greeting and
-// the first command (READY), ready is set; scan reports whether a
-// message's last frame just completed, and how many data (not command)
-// messages completed.
-type outFramer struct {
-	greeting int
-	hdr      []byte
-	need     uint64
+const (
+	greetingSize = 64
+	maxKeptBody  = 256 // longer frame bodies are counted, not kept
+)
+
+// framer follows one direction of a ZMTP 3 stream: the greeting, then
+// frames (a flags byte, a 1- or 8-byte size, the body), however the bytes
+// are cut into reads or writes.
+type framer struct {
+	greeting int    // greeting bytes still to skip
+	hdr      []byte // partial frame header
 	inBody   bool
-	more     bool
-	command  bool
-	ready    bool
+	need     uint64 // body bytes of the current frame still to come
+	cur      frame
+	prevMore bool // the frame before the current one had MORE set
 }
 
-func (f *outFramer) scan(b []byte) (msgEnd bool, dataMsgs int) {
+// frame is one complete frame; body is nil when it was longer than
+// maxKeptBody.
+type frame struct {
+	command   bool
+	more      bool // more frames of this message follow
+	multipart bool // the frame's message has more than one frame
+	body      []byte
+}
+
+func newFramer() framer { return framer{greeting: greetingSize} }
+
+// commandName splits a command frame's body into its name and data.
+func (f frame) commandName() (name string, data []byte) {
+	if len(f.body) == 0 || int(f.body[0]) > len(f.body)-1 {
+		return "", nil
+	}
+	n := int(f.body[0])
+	return string(f.body[1 : 1+n]), f.body[1+n:]
+}
+
+// scan advances over b, calling done for each frame that completes.
+func (f *framer) scan(b []byte, done func(frame)) {
 	for len(b) > 0 {
 		if f.greeting > 0 {
 			k := min(f.greeting, len(b))
@@ -205,8 +249,9 @@ func (f *outFramer) scan(b []byte) (msgEnd bool, dataMsgs int) {
 		if !f.inBody {
 			f.hdr = append(f.hdr, b[0])
 			b = b[1:]
+			flags := f.hdr[0]
 			want := 2
-			if f.hdr[0]&0x02 != 0 {
+			if flags&0x02 != 0 {
 				want = 9
 			}
 			if len(f.hdr) < want {
@@ -217,112 +262,24 @@ func (f *outFramer) scan(b []byte) (msgEnd bool, dataMsgs int) {
 			} else {
 				f.need = uint64(f.hdr[1])
 			}
-			f.more = f.hdr[0]&0x01 != 0
-			f.command = f.hdr[0]&0x04 != 0
+			more := flags&0x01 != 0
+			f.cur = frame{command: flags&0x04 != 0, more: more, multipart: f.prevMore || more}
+			if f.need <= maxKeptBody {
+				f.cur.body = make([]byte, 0, f.need)
+			}
+			f.prevMore = more
 			f.hdr = f.hdr[:0]
 			f.inBody = true
 		}
-		k := uint64(len(b))
-		if k > f.need {
-			k = f.need
+		k := min(uint64(len(b)), f.need)
+		if f.cur.body != nil {
+			f.cur.body = append(f.cur.body, b[:k]...)
 		}
 		f.need -= k
 		b = b[k:]
-		if f.need == 0 {
+		if f.need == 0 { // an empty body completes with its header
 			f.inBody = false
-			if f.command {
-				f.ready = true
-			}
-			if !f.more {
-				msgEnd = true
-				if !f.command {
-					dataMsgs++
-				}
-			}
+			done(f.cur)
 		}
 	}
-	return msgEnd, dataMsgs
-}
-
-const greetingSize = 64
-
-// scan advances the frame parser over b and returns the subscription topics
-// whose frames completed, and whether the handshake just completed.
-func (c *guardedConn) scan(b []byte) (topics []string, handshakeDone bool) {
-	for len(b) > 0 {
-		if c.greeting > 0 {
-			k := min(c.greeting, len(b))
-			c.greeting -= k
-			b = b[k:]
-			continue
-		}
-		if c.need == 0 && c.body == nil {
-			c.hdr = append(c.hdr, b[0])
-			b = b[1:]
-			flags := c.hdr[0]
-			long := flags&0x02 != 0
-			want := 2
-			if long {
-				want = 9
-			}
-			if len(c.hdr) < want {
-				continue
-			}
-			var size uint64
-			if long {
-				size = binary.BigEndian.Uint64(c.hdr[1:9])
-			} else {
-				size = uint64(c.hdr[1])
-			}
-			c.command = flags&0x04 != 0
-			prevMore := c.more
-			c.more = flags&0x01 != 0
-			c.multipart = prevMore || c.more
-			c.hdr = nil
-			c.need = size
-			c.keep = size <= 256
-			c.body = []byte{}
-			if size == 0 {
-				t, hs := c.endFrame()
-				topics = append(topics, t...)
-				handshakeDone = handshakeDone || hs
-			}
-			continue
-		}
-		k := uint64(len(b))
-		if k > c.need {
-			k = c.need
-		}
-		if c.keep {
-			c.body = append(c.body, b[:k]...)
-		}
-		c.need -= k
-		b = b[k:]
-		if c.need == 0 {
-			t, hs := c.endFrame()
-			topics = append(topics, t...)
-			handshakeDone = handshakeDone || hs
-		}
-	}
-	return topics, handshakeDone
-}
-
-func (c *guardedConn) endFrame() (topics []string, handshakeDone bool) {
-	body := c.body
-	c.body = nil
-	if c.command {
-		if !c.ready && len(body) > 0 && int(body[0]) <= len(body)-1 && string(body[1:1+int(body[0])]) == "READY" {
-			c.ready = true
-			handshakeDone = true
-		}
-		if c.keep && len(body) > 0 && int(body[0]) <= len(body)-1 && string(body[1:1+int(body[0])]) == "SUBSCRIBE" {
-			topics = append(topics, string(body[1+int(body[0]):]))
-		}
-		return topics, handshakeDone
-	}
-	// ZMTP 3.0 subscription: a single-frame message starting with 1.
-	if c.keep && !c.multipart && len(body) > 0 && body[0] == 1 {
-		topics = append(topics, string(body[1:]))
-	}
-	return topics, handshakeDone
 }
