@@ -53,8 +53,9 @@ func NewProgress(total int, label string) *Progress {
 	return p
 }
 
-// Add advances the bar by n steps.
-func (p *Progress) Add(n int) {
+// update applies change to a live bar and schedules its redraw; a nil or
+// finished bar ignores it.
+func (p *Progress) update(change func()) {
 	if p == nil {
 		return
 	}
@@ -63,36 +64,23 @@ func (p *Progress) Add(n int) {
 	if p.done {
 		return
 	}
-	p.n += n
+	change()
 	p.changed()
+}
+
+// Add advances the bar by n steps.
+func (p *Progress) Add(n int) {
+	p.update(func() { p.n += n })
 }
 
 // Set sets the number of steps done to n.
 func (p *Progress) Set(n int) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.done {
-		return
-	}
-	p.n = n
-	p.changed()
+	p.update(func() { p.n = n })
 }
 
 // SetLabel changes the text shown before the bar.
 func (p *Progress) SetLabel(label string) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.done {
-		return
-	}
-	p.label = label
-	p.changed()
+	p.update(func() { p.label = label })
 }
 
 // Done publishes the final state at once and freezes the bar: later calls
