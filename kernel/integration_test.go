@@ -33,7 +33,7 @@ var groups = []struct {
 		"kernel_info", "execute_result", "mixed_cell", "state", "reimport", "execute_input_and_count",
 		"error", "stream_timing", "stdin", "stdin_not_allowed", "complete", "inspect", "is_complete",
 		"history", "comm_info", "comm_open_unknown", "display_html", "display_update", "display_clear",
-		"magic_help", "magic_shell", "magic_time", "busy_idle",
+		"magic_help", "magic_shell", "magic_time", "user_expressions", "busy_idle",
 	}},
 	{"survival.py", []string{
 		"interrupt", "interrupt_control", "interrupt_signal", "interrupt_blocked", "goroutine_panic", "stack_overflow", "forged_signature",

@@ -33,6 +33,7 @@ CODE = {
         "magic_help": ("%help", ["%time", "%reset", "%env"]),
         "magic_shell": "!echo hi",
         "magic_time": "%time 6*7",
+        "user_expr": ("ue := 6", {"ok": "ue * 7", "bad": "no_such_name + 1"}),
     },
     "python": {
         "result": "6*7",
@@ -54,6 +55,7 @@ CODE = {
         "magic_help": ("%lsmagic", ["%time", "%reset", "%env"]),
         "magic_shell": "!echo hi",
         "magic_time": "%time 6*7",
+        "user_expr": ("ue = 6", {"ok": "ue * 7", "bad": "no_such_name + 1"}),
     },
 }
 
@@ -319,6 +321,23 @@ def checks(run, k):
         expect_ok(res)
         expect("Wall time" in all_streams(res), "no 'Wall time' in the output", res)
 
+    def user_expressions():
+        cell, exprs = code["user_expr"]
+        res = k.execute(cell, user_expressions=exprs)
+        expect_ok(res)
+        ue = res["reply"]["content"].get("user_expressions")
+        expect(isinstance(ue, dict) and set(ue) == set(exprs), f"user_expressions = {ue!r}, want keys {set(exprs)}", res)
+        ok = ue["ok"]
+        expect(ok.get("status") == "ok" and ok.get("data", {}).get("text/plain") == "42"
+               and isinstance(ok.get("metadata"), dict), f"user_expressions['ok'] = {ok!r}, want 42", res)
+        bad = ue["bad"]
+        expect(bad.get("status") == "error" and bad.get("ename") and isinstance(bad.get("traceback"), list),
+               f"user_expressions['bad'] = {bad!r}, want an error entry", res)
+        # An expression is not a cell: the next execution count follows on.
+        before = res["reply"]["content"]["execution_count"]
+        nxt = k.execute(code["result"])
+        expect(nxt["reply"]["content"]["execution_count"] == before + 1, "user expressions took an execution count", nxt)
+
     def busy_idle_everywhere():
         # One request of each shell type, whatever the other checks managed
         # to send; then every shell request sent so far must have been wrapped.
@@ -369,6 +388,7 @@ def checks(run, k):
     run("magic_help", magic_help)
     run("magic_shell", magic_shell)
     run("magic_time", magic_time)
+    run("user_expressions", user_expressions)
     run("busy_idle", busy_idle_everywhere)
 
 

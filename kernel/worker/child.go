@@ -138,7 +138,11 @@ func (c *child) handle(r request) {
 		c.mu.Unlock()
 		// Runs the cell starts are tracked with the code that made them.
 		tracking.SetCellInfo(r.Code, notebookPath(), r.Count)
-		reply = c.execute(ctx, r.Code)
+		rep := c.execute(ctx, r.Code)
+		if rep.Status == "ok" && len(r.Exprs) > 0 {
+			rep.Exprs = c.evaluate(ctx, r.Exprs)
+		}
+		reply = rep
 		c.mu.Lock()
 		c.cancel = nil
 		c.mu.Unlock()
@@ -188,6 +192,34 @@ func (c *child) execute(ctx context.Context, code string) executeReply {
 		rep.Result = &bundle{Data: out.Result.Data, Metadata: out.Result.Metadata}
 	}
 	return rep
+}
+
+// evaluate evaluates user expressions as ipykernel does: each one on its
+// own, an error in one reported in its entry without failing the cell.
+func (c *child) evaluate(ctx context.Context, exprs map[string]string) map[string]any {
+	res := make(map[string]any, len(exprs))
+	for name, expr := range exprs {
+		b, err := c.sess.Evaluate(ctx, expr)
+		if err != nil {
+			ename, evalue, tb := "Error", err.Error(), []string(nil)
+			var ce *goeval.CellError
+			if errors.As(err, &ce) {
+				ename, evalue, tb = ce.Name, ce.Value, ce.Traceback
+			}
+			if tb == nil {
+				tb = []string{ename + ": " + evalue}
+			}
+			res[name] = map[string]any{"status": "error", "ename": ename, "evalue": evalue, "traceback": tb}
+			continue
+		}
+		meta := b.Metadata
+		if meta == nil {
+			meta = map[string]any{}
+		}
+		res[name] = map[string]any{"status": "ok", "data": b.Data, "metadata": meta}
+	}
+	os.Stdout.Sync()
+	return res
 }
 
 // emit sends an event once the child's stdout and stderr pipes have been

@@ -463,7 +463,7 @@ func (e *Engine) Execute(ctx context.Context, req kernel.ExecuteRequest, out ker
 		e.out = nil
 		e.mu.Unlock()
 	}()
-	ch, err := p.call(request{Op: "execute", Code: req.Code, Silent: req.Silent, Count: req.ExecutionCount})
+	ch, err := p.call(request{Op: "execute", Code: req.Code, Silent: req.Silent, Count: req.ExecutionCount, Exprs: req.UserExpressions})
 	if err != nil {
 		<-p.exited
 		return e.died(p)
@@ -485,7 +485,7 @@ func (e *Engine) Execute(ctx context.Context, req kernel.ExecuteRequest, out ker
 				<-p.exited
 				return e.died(p)
 			}
-			rep := kernel.ExecuteReply{Status: r.Status, Ename: r.Ename, Evalue: r.Evalue, Traceback: r.Traceback, Payload: r.Payload}
+			rep := kernel.ExecuteReply{Status: r.Status, Ename: r.Ename, Evalue: r.Evalue, Traceback: r.Traceback, Payload: r.Payload, UserExpressions: r.Exprs}
 			if r.Result != nil {
 				rep.Result = &kernel.MIMEBundle{Data: r.Result.Data, Metadata: r.Result.Metadata}
 			}

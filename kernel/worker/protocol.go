@@ -21,6 +21,9 @@ type request struct {
 	Detail int    `json:"detail,omitempty"`
 	Silent bool   `json:"silent,omitempty"`
 	Count  int    `json:"count,omitempty"` // execution count shown for the cell
+	// Exprs are execute_request's user_expressions, evaluated after a
+	// cell that succeeded.
+	Exprs map[string]string `json:"exprs,omitempty"`
 	// input_reply
 	Value string `json:"value,omitempty"`
 	Err   string `json:"err,omitempty"`
@@ -52,6 +55,9 @@ type executeReply struct {
 	Evalue    string           `json:"evalue,omitempty"`
 	Traceback []string         `json:"traceback,omitempty"`
 	Payload   []map[string]any `json:"payload,omitempty"`
+	// Exprs holds each user expression's outcome, shaped as
+	// execute_reply's user_expressions entries.
+	Exprs map[string]any `json:"exprs,omitempty"`
 	// Stuck means the cell's code did not stop when interrupted: the
 	// supervisor must kill the process.
 	Stuck bool `json:"stuck,omitempty"`
