@@ -1,0 +1,160 @@
+package tracking
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"github.com/gopherlab/gopherlab/experiments"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// PlotMetric draws the latest value of a metric for each run as a
+// horizontal bar labelled with the run's name (and short id when names
+// repeat) and the value, first run at the top. Runs without the metric,
+// or with a NaN or infinite value, are left out. The plot shows inline in
+// a notebook, like experiments' plots:
+//
+//	runs, _ := store.SearchRuns(tracking.SearchQuery{Experiment: "iris", OrderBy: "metrics.accuracy DESC"})
+//	p, err := tracking.PlotMetric(runs, "accuracy")
+func PlotMetric(runs []RunInfo, metric string) (*experiments.Plot, error) {
+	var kept []RunInfo
+	for _, r := range runs {
+		if v, ok := r.Metrics[metric]; ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("tracking: plot %s: none of the %d runs has the metric", metric, len(runs))
+	}
+	labels := runLabels(kept)
+	n := len(kept)
+	// The first nominal value is drawn at the bottom: reverse, so the
+	// first run is at the top.
+	vals := make(plotter.Values, n)
+	names := make([]string, n)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, r := range kept {
+		v := r.Metrics[metric]
+		vals[n-1-i], names[n-1-i] = v, labels[i]
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	p := plot.New()
+	p.Title.Text = metric + " by run"
+	p.X.Label.Text = metric
+	p.Add(plotter.NewGrid())
+	bars, err := plotter.NewBarChart(vals, vg.Points(14))
+	if err != nil {
+		return nil, fmt.Errorf("tracking: plot %s: %w", metric, err)
+	}
+	bars.Horizontal = true
+	bars.Color = color.RGBA{R: 70, G: 130, B: 180, A: 255}
+	bars.LineStyle.Width = 0
+	p.Add(bars)
+	xyl := plotter.XYLabels{XYs: make(plotter.XYs, n), Labels: make([]string, n)}
+	for i, v := range vals {
+		xyl.XYs[i] = plotter.XY{X: v, Y: float64(i)}
+		xyl.Labels[i] = " " + FormatMetric(v)
+	}
+	if lbl, err := plotter.NewLabels(xyl); err == nil {
+		for i := range lbl.TextStyle {
+			lbl.TextStyle[i].YAlign = -0.5
+			lbl.TextStyle[i].Font.Size = vg.Points(9)
+		}
+		p.Add(lbl)
+	}
+	p.NominalY(names...)
+	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
+	// Bars start at zero, unless all values sit far from it: then zoom
+	// on their differences. Leave room on the right for the labels.
+	start := math.Min(lo, 0)
+	if lo > 0 && hi > lo && hi-lo < lo/2 {
+		start = lo - (hi-lo)*0.5
+	}
+	end := math.Max(hi, 0)
+	if end == start {
+		end = start + 1
+	}
+	p.X.Min, p.X.Max = start, end+(end-start)*0.15
+	return &experiments.Plot{P: p, Height: vg.Length(n)*vg.Points(22) + 1.2*vg.Inch}, nil
+}
+
+// PlotMetricHistory draws the history of a metric for each run, one line
+// per run against the step (points alone for a run with one value), with
+// the runs named in the legend. Runs without the metric are left out.
+//
+//	p, err := store.PlotMetricHistory(runs, "loss")
+func (s *Store) PlotMetricHistory(runs []RunInfo, metric string) (*experiments.Plot, error) {
+	labels := runLabels(runs)
+	p := plot.New()
+	p.Title.Text = metric + " by step"
+	p.X.Label.Text = "step"
+	p.Y.Label.Text = metric
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	drawn := 0
+	lo, hi := math.Inf(1), math.Inf(-1)
+	xlo, xhi := math.Inf(1), math.Inf(-1)
+	for i, r := range runs {
+		h, err := s.MetricHistory(r.ID, metric)
+		if err != nil {
+			return nil, fmt.Errorf("tracking: plot %s history: %w", metric, err)
+		}
+		xy := make(plotter.XYs, 0, h.Len())
+		for j := 0; j < h.Len(); j++ {
+			x, y := h.XY(j)
+			if math.IsNaN(y) || math.IsInf(y, 0) {
+				continue
+			}
+			xy = append(xy, plotter.XY{X: x, Y: y})
+			lo, hi = math.Min(lo, y), math.Max(hi, y)
+			xlo, xhi = math.Min(xlo, x), math.Max(xhi, x)
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		c := plotutil.Color(drawn)
+		var thumbs []plot.Thumbnailer
+		if len(xy) > 1 {
+			line, err := plotter.NewLine(xy)
+			if err != nil {
+				return nil, fmt.Errorf("tracking: plot %s history: %w", metric, err)
+			}
+			line.Color = c
+			line.Dashes = plotutil.Dashes(drawn / len(plotutil.DefaultColors))
+			line.Width = vg.Points(1.5)
+			p.Add(line)
+			thumbs = append(thumbs, line)
+		}
+		if len(xy) <= 30 {
+			pts, err := plotter.NewScatter(xy)
+			if err != nil {
+				return nil, fmt.Errorf("tracking: plot %s history: %w", metric, err)
+			}
+			pts.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+			p.Add(pts)
+			thumbs = append(thumbs, pts)
+		}
+		p.Legend.Add(labels[i], thumbs...)
+		drawn++
+	}
+	if drawn == 0 {
+		return nil, fmt.Errorf("tracking: plot %s history: none of the %d runs has the metric", metric, len(runs))
+	}
+	// Room above the lines for the legend, so it hides none of them.
+	span := hi - lo
+	if span == 0 {
+		span = math.Max(math.Abs(hi), 1)
+	}
+	p.Y.Min = lo - span*0.05
+	p.Y.Max = hi + span*(0.05+0.09*float64(min(drawn, 10)))
+	if xlo == xhi {
+		p.X.Min, p.X.Max = xlo-1, xhi+1
+	}
+	return &experiments.Plot{P: p}, nil
+}

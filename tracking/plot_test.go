@@ -1,0 +1,133 @@
+package tracking
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"strings"
+	"testing"
+
+	"github.com/gopherlab/gopherlab/display"
+	"github.com/gopherlab/gopherlab/experiments"
+)
+
+// inked returns the fraction of pixels of a PNG that are not near white.
+func inked(t *testing.T, b []byte) (image.Image, float64) {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	r := img.Bounds()
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, ca := img.At(x, y).RGBA()
+			if ca > 0x8000 && (cr < 0xe000 || cg < 0xe000 || cb < 0xe000) {
+				n++
+			}
+		}
+	}
+	return img, float64(n) / float64(r.Dx()*r.Dy())
+}
+
+// checkPlot renders p both ways and checks the PNG has ink and the SVG
+// names every wanted text.
+func checkPlot(t *testing.T, p *experiments.Plot, want ...string) {
+	t.Helper()
+	img, ink := inked(t, p.PNG())
+	if b := img.Bounds(); b.Dx() < 300 || b.Dy() < 150 {
+		t.Errorf("PNG is %dx%d", b.Dx(), b.Dy())
+	}
+	if ink < 0.01 || ink > 0.6 {
+		t.Errorf("PNG has %.1f%% inked pixels", ink*100)
+	}
+	svg := p.SVG()
+	if !strings.Contains(svg, "<svg") {
+		t.Fatalf("SVG: %.80q", svg)
+	}
+	for _, w := range want {
+		if !strings.Contains(svg, ">"+w+"<") && !strings.Contains(svg, w) {
+			t.Errorf("SVG lacks %q", w)
+		}
+	}
+	b := display.Render(p)
+	if v, ok := b.Data["image/png"]; !ok || v == nil || v == "" {
+		t.Errorf("bundle %v has no PNG", b.Data["text/plain"])
+	}
+}
+
+func TestPlotMetric(t *testing.T) {
+	s := reportFixture(t)
+	runs, err := s.SearchRuns(SearchQuery{Experiment: "iris", OrderBy: "metrics.accuracy DESC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PlotMetric(runs, "accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlot(t, p, "forest-b", "forest-a", "knn", "broken &lt;script&gt;", "0.96", "0.88", "accuracy by run")
+	// The first run is at the top: the nominal axis counts from the bottom.
+	ticks := p.P.Y.Tick.Marker.Ticks(p.P.Y.Min, p.P.Y.Max)
+	if len(ticks) != 4 || ticks[3].Label != "forest-b" || ticks[0].Label != "broken <script>" {
+		t.Errorf("y ticks %v", ticks)
+	}
+
+	// Repeated names get their short id; runs without the metric are left out.
+	twins := []RunInfo{
+		{ID: "aaaaaaaa-1", Name: "same", Metrics: map[string]float64{"loss": 0.5}},
+		{ID: "bbbbbbbb-2", Name: "same", Metrics: map[string]float64{"loss": 0.25}},
+		{ID: "cccccccc-3", Name: "other", Metrics: map[string]float64{"accuracy": 1}},
+	}
+	p, err = PlotMetric(twins, "loss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlot(t, p, "same (aaaaaaaa)", "same (bbbbbbbb)")
+	if strings.Contains(p.SVG(), "other") {
+		t.Error("run without the metric drawn")
+	}
+
+	for _, tt := range []struct {
+		runs   []RunInfo
+		metric string
+		want   string
+	}{
+		{runs, "nope", "tracking: plot nope: none of the 4 runs has the metric"},
+		{nil, "accuracy", "none of the 0 runs"},
+	} {
+		if _, err := PlotMetric(tt.runs, tt.metric); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("PlotMetric(%d runs, %q): %v, want %q", len(tt.runs), tt.metric, err, tt.want)
+		}
+	}
+}
+
+func TestPlotMetricHistory(t *testing.T) {
+	s := reportFixture(t)
+	runs, err := s.SearchRuns(SearchQuery{Experiment: "iris", OrderBy: "start_time"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One more run with a single point: drawn as a point.
+	one, _ := s.StartRun("iris", &RunOptions{Name: "single"})
+	one.LogMetric("loss", 0.3, 4)
+	one.Finish()
+	info, err := s.GetRun(one.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs = append(runs, *info)
+	p, err := s.PlotMetricHistory(runs, "loss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlot(t, p, "forest-a", "forest-b", "knn", "single", "loss by step", "step")
+	if p.P.Y.Max <= 1-0.5*float64(6)/15 {
+		t.Errorf("y axis ends at %v, under the data", p.P.Y.Max)
+	}
+
+	if _, err := s.PlotMetricHistory(runs, "nope"); err == nil || !strings.Contains(err.Error(), "none of the 5 runs has the metric") {
+		t.Errorf("unknown metric: %v", err)
+	}
+}
