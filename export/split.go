@@ -8,6 +8,8 @@ import (
 	"go/token"
 	"strconv"
 	"strings"
+
+	"github.com/gopherlab/gopherlab/internal/gocell"
 )
 
 // A notebook cell mixes imports, declarations and statements, which Go
@@ -186,125 +188,25 @@ func stripMagics(src string) (string, *CellError) {
 }
 
 // cutRuns cuts Go source into runs of imports, declarations and
-// statements. The cut is lexical: a piece of the cell starts after a
-// semicolon (written or implied by a line end) outside brackets, and it is
-// a declaration when it starts with import, type, var, const, func Name
-// or a method's func (Recv) Name. The semicolons of an if or for header
-// never precede such a keyword, so they need no special case.
+// statements: the pieces gocell.Split finds, consecutive pieces of one
+// kind merged, so a statement run goes on until the next declaration.
 func cutRuns(src string) []*codeRun {
-	type tok struct {
-		off int
-		tok token.Token
-	}
-	var toks []tok
-	fset := token.NewFileSet()
-	file := fset.AddFile("", fset.Base(), len(src))
-	var s scanner.Scanner
-	s.Init(file, []byte(src), func(token.Position, string) {}, 0)
-	for {
-		pos, t, _ := s.Scan()
-		if t == token.EOF {
-			break
-		}
-		toks = append(toks, tok{off: file.Offset(pos), tok: t})
-	}
-	at := func(i int) token.Token {
-		if i < len(toks) {
-			return toks[i].tok
-		}
-		return token.EOF
-	}
-
 	var runs []*codeRun
-	prevEnd := 0
-	add := func(kind runKind, end int) {
-		if n := len(runs); n > 0 && runs[n-1].kind == kind && kind != importRun {
-			runs[n-1].end = end
-		} else if n > 0 && runs[n-1].kind == importRun && kind == importRun {
-			runs[n-1].end = end
-		} else {
-			runs = append(runs, &codeRun{kind: kind, start: prevEnd, end: end})
+	for _, p := range gocell.Split(src) {
+		kind := stmtRun
+		switch p.Kind {
+		case gocell.Import:
+			kind = importRun
+		case gocell.Decl:
+			kind = declRun
 		}
-		prevEnd = end
-	}
-	depth := 0
-	pieceStart := -1 // token index where the current piece started
-	var kind runKind
-	for i := 0; i < len(toks); i++ {
-		t := toks[i]
-		if pieceStart < 0 {
-			if t.tok == token.SEMICOLON {
-				continue
-			}
-			pieceStart = i
-			kind = classify(func(k int) token.Token { return at(i + k) })
+		if n := len(runs); n > 0 && runs[n-1].kind == kind {
+			runs[n-1].end = p.End
+			continue
 		}
-		switch t.tok {
-		case token.LPAREN, token.LBRACK, token.LBRACE:
-			depth++
-		case token.RPAREN, token.RBRACK, token.RBRACE:
-			if depth > 0 {
-				depth--
-			}
-		case token.SEMICOLON:
-			if depth == 0 {
-				// A statement piece runs on until the next declaration;
-				// a declaration ends here.
-				next := classify(func(k int) token.Token { return at(i + 1 + k) })
-				if kind != stmtRun || next != stmtRun || at(i+1) == token.EOF {
-					end := t.off
-					if t.off < len(src) && src[t.off] == ';' {
-						end++
-					}
-					add(kind, end)
-					pieceStart = -1
-				}
-			}
-		}
-	}
-	if pieceStart >= 0 {
-		add(kind, len(src))
-	}
-	if n := len(runs); n > 0 {
-		runs[n-1].end = len(src)
+		runs = append(runs, &codeRun{kind: kind, start: p.Start, end: p.End})
 	}
 	return runs
-}
-
-// classify tells the kind of the piece whose tokens at(0), at(1), ...
-// start it.
-func classify(at func(int) token.Token) runKind {
-	switch at(0) {
-	case token.IMPORT:
-		return importRun
-	case token.TYPE, token.VAR, token.CONST:
-		return declRun
-	case token.FUNC:
-		switch at(1) {
-		case token.IDENT:
-			return declRun
-		case token.LPAREN:
-			// func (r T) Name( is a method; func(x T) ... is a literal.
-			depth := 0
-			for i := 1; ; i++ {
-				switch at(i) {
-				case token.LPAREN, token.LBRACK, token.LBRACE:
-					depth++
-				case token.RPAREN, token.RBRACK, token.RBRACE:
-					depth--
-					if depth == 0 {
-						if at(i+1) == token.IDENT && (at(i+2) == token.LPAREN || at(i+2) == token.LBRACK) {
-							return declRun
-						}
-						return stmtRun
-					}
-				case token.EOF:
-					return stmtRun
-				}
-			}
-		}
-	}
-	return stmtRun
 }
 
 // importName is the name an import binds: its alias, or the package name

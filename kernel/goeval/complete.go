@@ -1,6 +1,7 @@
 package goeval
 
 import (
+	"github.com/gopherlab/gopherlab/internal/gocell"
 	"go/ast"
 	"go/constant"
 	"go/parser"
@@ -204,11 +205,11 @@ func selectorChain(code string, dot int) []string {
 func (s *Session) cellImports(code string) map[string]string {
 	out := map[string]string{}
 	fset := token.NewFileSet()
-	for _, p := range splitCell(code) {
-		if p.kind != importPart {
+	for _, p := range gocell.Split(code) {
+		if p.Kind != gocell.Import {
 			continue
 		}
-		f, err := parser.ParseFile(fset, "", "package main;"+code[p.start:p.end], parser.ImportsOnly)
+		f, err := parser.ParseFile(fset, "", "package main;"+code[p.Start:p.End], parser.ImportsOnly)
 		if err != nil || f == nil {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gopherlab/gopherlab/internal/gocell"
 	"go/ast"
 	"go/parser"
 	"go/scanner"
@@ -150,7 +151,7 @@ func (s *Session) parseCell(c *cellCode) ([]*parsedRun, error) {
 	if prs, ok := s.parsed[c.src]; ok {
 		return prs, nil
 	}
-	runs := groupRuns(splitCell(c.src))
+	runs := groupRuns(gocell.Split(c.src))
 	prs := make([]*parsedRun, len(runs))
 	for i, r := range runs {
 		pr, err := parseRun(c, r)

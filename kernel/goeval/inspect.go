@@ -2,6 +2,7 @@ package goeval
 
 import (
 	"fmt"
+	"github.com/gopherlab/gopherlab/internal/gocell"
 	"go/scanner"
 	"go/token"
 	"reflect"
@@ -315,7 +316,7 @@ func (s *Session) isComplete(code string) (status, indent string) {
 		return "incomplete", ""
 	}
 	c := newCellCode(0, code)
-	for _, r := range groupRuns(splitCell(code)) {
+	for _, r := range groupRuns(gocell.Split(code)) {
 		if _, err := parseRun(c, r); err != nil {
 			return "invalid", ""
 		}

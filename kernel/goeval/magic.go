@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gopherlab/gopherlab/internal/gocell"
 	"io"
 	"math"
 	"os"
@@ -354,7 +355,7 @@ func (s *Session) timeit(ctx context.Context, st *state, n int, body, args strin
 		args = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(args, f[0])), f[1]))
 	}
 	c := newCellCode(n, body)
-	runs := groupRuns(splitCell(body))
+	runs := groupRuns(gocell.Split(body))
 	if len(runs) == 0 {
 		return usageError("%timeit needs code to time")
 	}

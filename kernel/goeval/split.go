@@ -1,234 +1,33 @@
 package goeval
 
-import (
-	"go/scanner"
-	"go/token"
-)
-
-// partKind says how a top-level piece of a cell is evaluated.
-type partKind int
-
-const (
-	importPart partKind = iota + 1 // import declaration
-	declPart                       // func, method, type, var or const declaration
-	stmtPart                       // statement (x := 1, f(), for ..., an expression)
-)
-
-func (k partKind) String() string {
-	switch k {
-	case importPart:
-		return "import"
-	case declPart:
-		return "decl"
-	case stmtPart:
-		return "stmt"
-	}
-	return "?"
-}
-
-// part is one top-level declaration or statement of a cell. Parts tile the
-// cell: each starts where the previous one ended (so comments and blank
-// lines before a declaration belong to it, its doc comment included) and the
-// last one runs to the end of the cell. tokStart is the offset of the
-// part's first token.
-type part struct {
-	kind       partKind
-	start, end int
-	tokStart   int
-}
-
-// splitCell cuts Go source into its top-level declarations and statements,
-// in order. yaegi parses a snippet either as a file (declarations only) or
-// as the body of main (statements only), so a notebook cell that mixes both
-// has to be cut and evaluated piece by piece. The cut is lexical: a piece
-// ends at a semicolon (written or inserted at a line end) outside any
-// brackets. Syntax errors are left for the parser to report on each piece.
-func splitCell(src string) []part {
-	type tok struct {
-		off  int
-		tok  token.Token
-		auto bool // semicolon inserted by the scanner at a newline or EOF
-	}
-	var toks []tok
-	fset := token.NewFileSet()
-	file := fset.AddFile("", fset.Base(), len(src))
-	var s scanner.Scanner
-	s.Init(file, []byte(src), func(token.Position, string) {}, 0)
-	for {
-		pos, t, lit := s.Scan()
-		if t == token.EOF {
-			break
-		}
-		off := file.Offset(pos)
-		toks = append(toks, tok{off: off, tok: t, auto: t == token.SEMICOLON && lit != ";"})
-	}
-
-	var parts []part
-	depth := 0
-	first := -1 // index in toks of the current piece's first token
-	prevEnd := 0
-	flush := func(end, last int) {
-		k := classify(func(i int) token.Token {
-			if first+i > last || first+i >= len(toks) {
-				return token.EOF
-			}
-			return toks[first+i].tok
-		})
-		parts = append(parts, part{kind: k, start: prevEnd, end: end, tokStart: toks[first].off})
-		prevEnd = end
-		first = -1
-	}
-	// The header of an if, for or switch statement has semicolons of its
-	// own at depth 0 ("for i := 0; i < n; i++ {"): they do not end the
-	// statement. The header ends at the block's brace, which is told from
-	// the brace of a composite or function literal in the header ([]int{1},
-	// map[K]V{}, func() {...}) by the type tokens before it.
-	header, typeLit := false, false
-	prev := token.ILLEGAL
-	for i, t := range toks {
-		if depth == 0 {
-			switch t.tok {
-			case token.IF, token.FOR, token.SWITCH:
-				header, typeLit = true, false
-			case token.LBRACK:
-				if header && !endsOperand(prev) {
-					typeLit = true
-				}
-			case token.MAP, token.STRUCT, token.FUNC, token.CHAN:
-				if header {
-					typeLit = true
-				}
-			case token.LBRACE:
-				if header && !typeLit {
-					header = false
-				}
-				typeLit = false
-			case token.IDENT, token.PERIOD, token.RBRACK, token.MUL, token.RPAREN, token.LPAREN, token.ARROW:
-			default:
-				typeLit = false
-			}
-		}
-		prev = t.tok
-		switch t.tok {
-		case token.LPAREN, token.LBRACK, token.LBRACE:
-			depth++
-		case token.RPAREN, token.RBRACK, token.RBRACE:
-			if depth > 0 {
-				depth--
-			}
-		}
-		if t.tok == token.SEMICOLON && depth == 0 && header {
-			continue
-		}
-		if t.tok == token.SEMICOLON && depth == 0 {
-			header = false
-			if first < 0 {
-				// An empty statement: a written ';' joins the previous
-				// piece (a file cannot start with one).
-				if n := len(parts); n > 0 && !t.auto {
-					parts[n-1].end = t.off + 1
-					prevEnd = t.off + 1
-				}
-				continue
-			}
-			end := t.off
-			if !t.auto {
-				end++ // keep a written ';' with its piece
-			}
-			if end < prevEnd {
-				end = prevEnd
-			}
-			flush(end, i-1)
-			continue
-		}
-		if first < 0 {
-			first = i
-		}
-	}
-	if first >= 0 {
-		flush(len(src), len(toks)-1)
-	}
-	if len(parts) > 0 {
-		parts[len(parts)-1].end = len(src)
-	}
-	return parts
-}
-
-// classify decides a piece's kind from its first tokens; at(i) returns the
-// piece's i-th token, EOF past its end.
-func classify(at func(int) token.Token) partKind {
-	switch at(0) {
-	case token.IMPORT:
-		return importPart
-	case token.TYPE, token.VAR, token.CONST:
-		return declPart
-	case token.FUNC:
-		switch at(1) {
-		case token.IDENT:
-			return declPart // func Name(
-		case token.LPAREN:
-			// A method declaration has a receiver followed by a name and
-			// its parameters; a function literal has parameters followed
-			// by results or a body.
-			depth := 0
-			for i := 1; ; i++ {
-				switch at(i) {
-				case token.LPAREN, token.LBRACK, token.LBRACE:
-					depth++
-				case token.RPAREN, token.RBRACK, token.RBRACE:
-					depth--
-					if depth == 0 {
-						if at(i+1) == token.IDENT && (at(i+2) == token.LPAREN || at(i+2) == token.LBRACK) {
-							return declPart
-						}
-						return stmtPart
-					}
-				case token.EOF:
-					return stmtPart
-				}
-			}
-		}
-	}
-	return stmtPart
-}
+import "github.com/gopherlab/gopherlab/internal/gocell"
 
 // run is a sequence of consecutive parts evaluated together: declarations
 // (imports first, as in a Go file) or statements.
 type run struct {
 	decl       bool
 	start, end int
-	parts      []part
+	parts      []gocell.Piece
 }
 
 // groupRuns merges consecutive parts into runs. Declarations stay together
 // so that mutually recursive functions and types compile as one file; an
 // import after another declaration starts a new run, as Go files want
 // imports first.
-func groupRuns(parts []part) []run {
+func groupRuns(parts []gocell.Piece) []run {
 	var runs []run
 	for _, p := range parts {
-		decl := p.kind != stmtPart
+		decl := p.Kind != gocell.Stmt
 		if n := len(runs); n > 0 && runs[n-1].decl == decl {
 			r := &runs[n-1]
 			last := r.parts[len(r.parts)-1]
-			if !(p.kind == importPart && last.kind != importPart) {
+			if !(p.Kind == gocell.Import && last.Kind != gocell.Import) {
 				r.parts = append(r.parts, p)
-				r.end = p.end
+				r.end = p.End
 				continue
 			}
 		}
-		runs = append(runs, run{decl: decl, start: p.start, end: p.end, parts: []part{p}})
+		runs = append(runs, run{decl: decl, start: p.Start, end: p.End, parts: []gocell.Piece{p}})
 	}
 	return runs
-}
-
-// endsOperand reports whether a token can end an operand, so that a '['
-// after it indexes rather than starts a slice type.
-func endsOperand(t token.Token) bool {
-	switch t {
-	case token.IDENT, token.RPAREN, token.RBRACK, token.RBRACE, token.STRING, token.INT,
-		token.FLOAT, token.IMAG, token.CHAR:
-		return true
-	}
-	return false
 }
