@@ -320,10 +320,6 @@ func runCV(op string, models []Model, data cvData, folds []Fold, specs []metricS
 			prog = bar
 		}
 	}
-	needProba := false
-	for _, s := range specs {
-		needProba = needProba || s.proba
-	}
 	results := make([]*CVResult, len(models))
 	for i := range results {
 		r := &CVResult{Test: map[string][]float64{}, FitTime: make([]float64, len(folds)), ScoreTime: make([]float64, len(folds))}
@@ -341,48 +337,17 @@ func runCV(op string, models []Model, data cvData, folds []Fold, specs []metricS
 	}
 	var progMu sync.Mutex
 	done := 0
-	y := data.labels()
-	err := parallel(total, opts.Workers, func(task int) error {
-		mi, fi := task/len(folds), task%len(folds)
-		m, err := cloneModel(models[mi])
-		if err != nil {
-			return err
-		}
-		f := folds[fi]
-		t0 := time.Now()
-		if err := data.fit(m, f.Train); err != nil {
-			return fmt.Errorf("experiments: %s: fold %d: %w", op, fi, unwrapPrefix(err))
-		}
-		t1 := time.Now()
-		score := func(idx []int, into map[string][]float64) error {
-			pred, pr, err := data.predict(m, idx, needProba)
-			if err != nil {
-				return fmt.Errorf("experiments: %s: fold %d: %w", op, fi, unwrapPrefix(err))
-			}
-			var classes []float64
-			if c, ok := m.(Classifier); ok && needProba {
-				classes = c.Classes()
-			}
-			yt := takeVals(y, idx)
-			for _, s := range specs {
-				v, err := s.fn(yt, pred, pr, classes)
-				if err != nil {
-					return fmt.Errorf("experiments: %s: fold %d: %w", op, fi, unwrapPrefix(err))
-				}
-				into[s.name][fi] = v
-			}
-			return nil
-		}
-		if err := score(f.Test, results[mi].Test); err != nil {
-			return err
-		}
-		results[mi].FitTime[fi] = t1.Sub(t0).Seconds()
-		results[mi].ScoreTime[fi] = time.Since(t1).Seconds()
-		if opts.TrainScores {
-			if err := score(f.Train, results[mi].Train); err != nil {
-				return err
+	// The fits run on goroutines, or where a FitExecutor sends them
+	// (fitjob.go); each writes only its own fold's entries.
+	err := runFits(newFitJob(op, models, data, folds, specs, opts), func(t FitTask, s FitScores) {
+		r := results[t.Model]
+		for _, sp := range specs {
+			r.Test[sp.name][t.Fold] = s.Test[sp.name]
+			if r.Train != nil {
+				r.Train[sp.name][t.Fold] = s.Train[sp.name]
 			}
 		}
+		r.FitTime[t.Fold], r.ScoreTime[t.Fold] = s.FitTime, s.ScoreTime
 		progMu.Lock()
 		done++
 		if prog != nil {
@@ -392,7 +357,6 @@ func runCV(op string, models []Model, data cvData, folds []Fold, specs []metricS
 			opts.OnProgress(done, total)
 		}
 		progMu.Unlock()
-		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,202 @@
+package experiments
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// remoteExecutor runs each fit as another process would: it encodes the
+// job, decodes it afresh for every task and runs the task on the copy.
+type remoteExecutor struct {
+	mu   sync.Mutex
+	jobs []string // ops seen
+}
+
+func (e *remoteExecutor) RunFits(j *FitJob) ([]FitScores, error) {
+	e.mu.Lock()
+	e.jobs = append(e.jobs, j.Op)
+	e.mu.Unlock()
+	b, err := j.Encode()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FitScores, len(j.Tasks))
+	// Last task first: the order tasks run in must not matter.
+	for i := len(j.Tasks) - 1; i >= 0; i-- {
+		dj, err := DecodeFitJob(b)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = dj.Run(j.Tasks[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// withExecutor runs f with e installed.
+func withExecutor(t *testing.T, e FitExecutor, f func()) {
+	t.Helper()
+	prev := SetFitExecutor(e)
+	defer SetFitExecutor(prev)
+	f()
+}
+
+func sameBits(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestFitExecutorSameResults checks that fits run through an encoded job
+// in "another process" give the local results bit for bit, for every
+// model selection that has independent fits.
+func TestFitExecutorSameResults(t *testing.T) {
+	X, y := loadIris(t)
+	ds := irisDataset(t)
+	cases := []struct {
+		name string
+		run  func() (any, error)
+	}{
+		{"cross validate", func() (any, error) {
+			r, err := CrossValidate(NewPipeline(&StandardScaler{}, &LogisticRegression{C: 0.5}), X, y,
+				CVOptions{K: 4, Shuffle: true, Seed: 3, Metrics: []string{"accuracy", "f1_macro", "log_loss"}, TrainScores: true})
+			if err != nil {
+				return nil, err
+			}
+			return [][]float64{r.Test["accuracy"], r.Test["f1_macro"], r.Test["log_loss"], r.Train["accuracy"]}, nil
+		}},
+		{"cross validate bare forest", func() (any, error) {
+			r, err := CrossValidate(&RandomForestClassifier{NTrees: 5, Seed: 2}, X, y, CVOptions{K: 3})
+			if err != nil {
+				return nil, err
+			}
+			return [][]float64{r.Test["accuracy"]}, nil
+		}},
+		{"cross validate dataset", func() (any, error) {
+			r, err := CrossValidateDataset(NewPipeline(&OneHotEncoder{}, &StandardScaler{}, &KNeighborsClassifier{K: 3}), ds, "species", CVOptions{K: 3, Shuffle: true, Seed: 2})
+			if err != nil {
+				return nil, err
+			}
+			return [][]float64{r.Test["accuracy"]}, nil
+		}},
+		{"grid search dataset", func() (any, error) {
+			gs := &GridSearch{
+				Model: NewPipeline(&OneHotEncoder{}, &StandardScaler{}, &LogisticRegression{}),
+				Grid:  map[string][]any{"logisticregression.C": {0.01, 1.0, 100.0}},
+				CV:    CVOptions{K: 3, Shuffle: true, Seed: 1},
+			}
+			if err := gs.FitDataset(ds, "species"); err != nil {
+				return nil, err
+			}
+			pred, err := gs.BestModel().(*Pipeline).PredictDataset(ds)
+			if err != nil {
+				return nil, err
+			}
+			var out [][]float64
+			for _, r := range gs.Results() {
+				out = append(out, append([]float64{r.Mean, r.Std, float64(r.Rank)}, r.Scores...))
+			}
+			return append(out, pred), nil
+		}},
+		{"validation curve", func() (any, error) {
+			c, err := ValidationCurve(&DecisionTreeClassifier{}, X, y, "MaxDepth", []any{1, 2, 4}, CVOptions{K: 3})
+			if err != nil {
+				return nil, err
+			}
+			return [][]float64{c.TrainMean, c.TestMean, c.TestStd}, nil
+		}},
+		{"learning curve", func() (any, error) {
+			c, err := LearningCurve(&GaussianNB{}, X, y, []float64{0.3, 1}, CVOptions{K: 3, Seed: 4})
+			if err != nil {
+				return nil, err
+			}
+			return [][]float64{c.X, c.TrainMean, c.TestMean}, nil
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			local, err := tc.run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := &remoteExecutor{}
+			var remote any
+			withExecutor(t, e, func() { remote, err = tc.run() })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(e.jobs) == 0 {
+				t.Fatal("the executor ran no job")
+			}
+			l, r := local.([][]float64), remote.([][]float64)
+			if len(l) != len(r) {
+				t.Fatalf("%d result rows locally, %d through the executor", len(l), len(r))
+			}
+			for i := range l {
+				if !sameBits(l[i], r[i]) {
+					t.Errorf("row %d: local %v, executor %v", i, l[i], r[i])
+				}
+			}
+		})
+	}
+}
+
+func TestFitExecutorErrors(t *testing.T) {
+	X, y := loadIris(t)
+	fail := FitExecutorFunc(func(j *FitJob) ([]FitScores, error) { return nil, errors.New("cluster down") })
+	withExecutor(t, fail, func() {
+		if _, err := CrossValidate(&GaussianNB{}, X, y, CVOptions{K: 3}); err == nil || !strings.Contains(err.Error(), "cluster down") {
+			t.Errorf("executor error: %v", err)
+		}
+	})
+	short := FitExecutorFunc(func(j *FitJob) ([]FitScores, error) { return make([]FitScores, 1), nil })
+	withExecutor(t, short, func() {
+		if _, err := CrossValidate(&GaussianNB{}, X, y, CVOptions{K: 3}); err == nil || !strings.Contains(err.Error(), "returned 1 results for 3 fits") {
+			t.Errorf("short results: %v", err)
+		}
+	})
+	missing := FitExecutorFunc(func(j *FitJob) ([]FitScores, error) { return make([]FitScores, len(j.Tasks)), nil })
+	withExecutor(t, missing, func() {
+		if _, err := CrossValidate(&GaussianNB{}, X, y, CVOptions{K: 3}); err == nil || !strings.Contains(err.Error(), "no test score accuracy") {
+			t.Errorf("missing scores: %v", err)
+		}
+	})
+	// An estimator of another package cannot be sent.
+	type myModel struct{ GaussianNB }
+	var encErr error
+	withExecutor(t, FitExecutorFunc(func(j *FitJob) ([]FitScores, error) {
+		_, encErr = j.Encode()
+		return nil, encErr
+	}), func() {
+		CrossValidate(&myModel{}, X, y, CVOptions{K: 3})
+	})
+	if encErr == nil || !strings.Contains(encErr.Error(), "cannot be sent to another process") {
+		t.Errorf("encode of a foreign estimator: %v", encErr)
+	}
+	if _, err := DecodeFitJob([]byte("nonsense")); err == nil {
+		t.Error("decoded nonsense")
+	}
+	// Tasks out of range are refused.
+	withExecutor(t, FitExecutorFunc(func(j *FitJob) ([]FitScores, error) {
+		_, err := j.Run(FitTask{Model: 1, Fold: 0})
+		return nil, err
+	}), func() {
+		if _, err := CrossValidate(&GaussianNB{}, X, y, CVOptions{K: 3}); err == nil || !strings.Contains(err.Error(), "no task") {
+			t.Errorf("task out of range: %v", err)
+		}
+	})
+	if prev := SetFitExecutor(nil); prev != nil {
+		t.Errorf("executor left installed: %v", reflect.TypeOf(prev))
+	}
+}
