@@ -93,3 +93,21 @@ func BenchmarkLarge(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkKNNLarge is bench/ml's k-neighbors case: 160 000 training rows
+// of 50 features, 2000 queries.
+func BenchmarkKNNLarge(b *testing.B) {
+	X, y := synthClf(162000, 50)
+	Xtr := mat.DenseCopyOf(X.Slice(0, 160000, 0, 50))
+	Q := mat.DenseCopyOf(X.Slice(160000, 162000, 0, 50))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := &KNeighborsClassifier{}
+		if err := m.Fit(Xtr, y[:160000]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.Predict(Q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -144,7 +144,7 @@ func lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol float64, nw int)
 		labels[i] = -1
 		upper[i] = math.Inf(1)
 	}
-	parts := chunks(n, workers(nw), 2048)
+	parts := fixedChunks(n, 4096) // fixed, so sums do not depend on the worker count
 	half := make([]float64, K)
 	move := make([]float64, K)
 	changes := make([]int, len(parts))

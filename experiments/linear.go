@@ -113,55 +113,107 @@ func predictLinear(op string, X *mat.Dense, st linearState) ([]float64, error) {
 	return out, nil
 }
 
+// fixedChunks splits [0,n) into ranges of size rows (the last shorter).
+// Parallel sums over fixed ranges, added in range order, give the same
+// result on any number of workers; ranges sized by the worker count would
+// not.
+func fixedChunks(n, size int) [][2]int { return chunks(n, (n+size-1)/size, size) }
+
+// logisticChunkRows is the rows per partial loss and gradient.
+const logisticChunkRows = 2048
+
+// gramChunkRows is the number of rows of one partial Gram matrix. It is
+// fixed, not derived from the worker count, so the partial sums (added
+// in chunk order) and hence the coefficients are the same on any number
+// of cores.
+const gramChunkRows = 4096
+
 // fitLinear solves (XcᵀXc + αI)·w = Xcᵀyc on centered data (when
-// intercept), accumulating the Gram matrix over row blocks in parallel.
+// intercept). One pass over X builds the Gram matrix of [X−s, y−t, 1]
+// (s, t: means of the first rows, a shift that keeps the centering
+// correction below from cancelling), which holds XᵀX, Xᵀy and the column
+// sums at once; non-finite input shows up there and is then located by
+// checkFit.
 func fitLinear(op string, X *mat.Dense, y []float64, alpha float64, intercept bool, nw int) ([]float64, float64, error) {
-	if err := checkFit(op, X, y); err != nil {
+	if err := checkXY(op, X, y); err != nil {
 		return nil, 0, err
 	}
 	n, p := X.Dims()
-	xm := make([]float64, p)
-	var ym float64
+	xs := make([]float64, p)
+	var ys float64
 	if intercept {
-		for i := 0; i < n; i++ {
-			floats.Add(xm, X.RawRowView(i))
+		m := min(n, 256)
+		for i := 0; i < m; i++ {
+			floats.Add(xs, X.RawRowView(i))
+			ys += y[i]
 		}
-		floats.Scale(1/float64(n), xm)
-		ym = floats.Sum(y) / float64(n)
+		floats.Scale(1/float64(m), xs)
+		ys /= float64(m)
 	}
-	parts := chunks(n, workers(nw), 1024)
+	d := p + 2 // features, target, ones
+	strips := (d + kernMR - 1) / kernMR
+	wd := (d + kernNR - 1) / kernNR * kernNR // padded width (kernNR is a multiple of kernMR)
+	parts := fixedChunks(n, gramChunkRows)
 	grams := make([][]float64, len(parts))
-	xtys := make([][]float64, len(parts))
-	err := parallel(len(parts), nw, func(k int) error {
-		gram := make([]float64, p*p)
-		xty := make([]float64, p)
-		const block = 512
-		buf := make([]float64, block*p)
-		yc := make([]float64, block)
-		for lo := parts[k][0]; lo < parts[k][1]; lo += block {
-			hi := min(lo+block, parts[k][1])
-			b := hi - lo
+	err := parallel(len(parts), nw, func(c int) error {
+		gram := make([]float64, strips*kernMR*wd)
+		const block = 128
+		buf := make([]float64, block*wd)
+		for lo := parts[c][0]; lo < parts[c][1]; lo += block {
+			hi := min(lo+block, parts[c][1])
 			for i := lo; i < hi; i++ {
-				row := buf[(i-lo)*p : (i-lo+1)*p]
-				floats.SubTo(row, X.RawRowView(i), xm)
-				yc[i-lo] = y[i] - ym
+				row := buf[(i-lo)*wd : (i-lo+1)*wd]
+				floats.SubTo(row[:p], X.RawRowView(i), xs)
+				row[p] = y[i] - ys
+				row[p+1] = 1
 			}
-			c := blas64.General{Rows: b, Cols: p, Stride: p, Data: buf[:b*p]}
-			blas64.Syrk(blas.Trans, 1, c, 1, blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: gram})
-			blas64.Gemv(blas.Trans, 1, c, blas64.Vector{N: b, Inc: 1, Data: yc[:b]}, 1, blas64.Vector{N: p, Inc: 1, Data: xty})
+			// Upper triangle by strips of kernMR rows: panels from the
+			// one holding the diagonal onwards.
+			for st := 0; st < strips; st++ {
+				q0 := st * kernMR / kernNR
+				kernStrip(hi-lo, buf[st*kernMR:], wd, buf[q0*kernNR:], wd, kernNR, wd/kernNR-q0, gram[st*kernMR*wd+q0*kernNR:], wd, true)
+			}
 		}
-		grams[k], xtys[k] = gram, xty
+		grams[c] = gram
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
-	gram := grams[0]
-	xty := xtys[0]
-	for k := 1; k < len(parts); k++ {
-		floats.Add(gram, grams[k])
-		floats.Add(xty, xtys[k])
+	G := grams[0]
+	for c := 1; c < len(parts); c++ {
+		floats.Add(G, grams[c])
 	}
+	at := func(i, j int) float64 { return G[min(i, j)*wd+max(i, j)] }
+	for j := 0; j < d; j++ {
+		if v := at(j, j); math.IsNaN(v) || math.IsInf(v, 0) {
+			if err := checkFit(op, X, y); err != nil {
+				return nil, 0, err
+			}
+			return nil, 0, fmt.Errorf("experiments: %s: values too large (sums of squares overflow)", op)
+		}
+	}
+	// Centered (or raw, without intercept) normal equations.
+	nf := float64(n)
+	mx := make([]float64, p) // mean of X − s
+	var my float64
+	if intercept {
+		for j := range mx {
+			mx[j] = at(j, p+1) / nf
+		}
+		my = at(p, p+1) / nf
+	}
+	gram := make([]float64, p*p)
+	xty := make([]float64, p)
+	for i := 0; i < p; i++ {
+		for j := i; j < p; j++ {
+			gram[i*p+j] = at(i, j) - nf*mx[i]*mx[j]
+		}
+		xty[i] = at(i, p) - nf*mx[i]*my
+	}
+	xm := make([]float64, p)
+	floats.AddTo(xm, xs, mx)
+	ym := ys + my
 	for j := 0; j < p; j++ {
 		gram[j*p+j] += alpha
 	}
@@ -285,7 +337,7 @@ func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 		K = 1
 	}
 	obj := &logObjective{X: X, y: yi, n: n, p: p, K: K, lambda: lambda, intercept: !m.NoIntercept}
-	obj.parts = chunks(n, workers(m.Workers), 512)
+	obj.parts = fixedChunks(n, logisticChunkRows)
 	obj.nw = m.Workers
 	dim := K * (p + 1)
 	prob := optimize.Problem{Func: obj.fun, Grad: obj.grad}

@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -44,24 +42,125 @@ func newKNNState(op string, X *mat.Dense, y []float64, classify bool) (knnState,
 }
 
 // neighbors finds the k nearest training rows of each row of Q by
-// Euclidean distance, computing distances block by block with matrix
-// products (‖q‖² + ‖x‖² - 2q·x) in parallel over query blocks. Ties go to
-// the lower training index. It returns indexes and exact distances, k per
-// query, nearest first.
+// Euclidean distance. Distances come from matrix products
+// (‖q‖² + ‖x‖² - 2q·x, the product by kernStrip over packed panels of
+// the training rows), in parallel over blocks of queries; ties go to the
+// lower training index. It returns indexes and exact distances, k per
+// query, nearest first. Each query's result depends only on the query,
+// not on the blocking or the number of workers.
 func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, error) {
 	nq, p := Q.Dims()
 	idx := make([]int32, nq*k)
 	dist := make([]float64, nq*k)
-	const qb, tb = 64, 2048
-	nblocks := (nq + qb - 1) / qb
-	err := parallel(nblocks, nw, func(b int) error {
-		q0, q1 := b*qb, min((b+1)*qb, nq)
+	var err error
+	if nq < 2*kernMR {
+		// Too few queries to pay for packing the training set.
+		err = parallel(nq, nw, func(i int) error {
+			q := Q.RawRowView(i)
+			bd, bi := newTopK(k)
+			for t := 0; t < st.N; t++ {
+				pushTopK(bd, bi, sqDist(q, st.X[t*p:(t+1)*p]), int32(t))
+			}
+			copy(idx[i*k:(i+1)*k], bi)
+			return nil
+		})
+	} else {
+		err = st.neighborsBlocked(Q, k, nw, idx)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := 0; i < nq; i++ {
+		q := Q.RawRowView(i)
+		ix := idx[i*k : (i+1)*k]
+		d := dist[i*k : (i+1)*k]
+		for j, t := range ix {
+			d[j] = math.Sqrt(sqDist(q, st.X[int(t)*p:int(t+1)*p]))
+		}
+		// Exact distances can reorder near-ties of the product formula.
+		sortNeighbors(ix, d)
+	}
+	return idx, dist, nil
+}
+
+func newTopK(k int) ([]float64, []int32) {
+	bd := make([]float64, k)
+	bi := make([]int32, k)
+	for i := range bd {
+		bd[i] = math.Inf(1)
+		bi[i] = -1
+	}
+	return bd, bi
+}
+
+// pushTopK inserts (dv, t) into the ascending list d, ix if it beats the
+// worst entry; equal distances keep the earlier (lower) index first.
+func pushTopK(d []float64, ix []int32, dv float64, t int32) {
+	k := len(d)
+	if !(dv < d[k-1]) {
+		return
+	}
+	pos := k - 1
+	for pos > 0 && d[pos-1] > dv {
+		d[pos], ix[pos] = d[pos-1], ix[pos-1]
+		pos--
+	}
+	d[pos], ix[pos] = dv, int32(t)
+}
+
+// Blocking of the product: a block of knnTrainPanels panels of training
+// rows (kernNR rows each, about 230 KB for 50 features) stays in the
+// core's cache while every strip of kernMR queries of a block of
+// knnQueryBlock queries passes over it.
+const (
+	knnTrainPanels = 48
+	knnQueryBlock  = 64
+)
+
+// neighborsBlocked fills idx (k per query, unsorted by exact distance).
+func (st *knnState) neighborsBlocked(Q *mat.Dense, k, nw int, idx []int32) error {
+	nq, p := Q.Dims()
+	n := st.N
+	// Training rows packed k-major in panels of kernNR rows, the last
+	// panel padded with zero rows at infinite norm (never selected).
+	npan := (n + kernNR - 1) / kernNR
+	panSize := p * kernNR
+	packed := make([]float64, npan*panSize)
+	tnorm := make([]float64, npan*kernNR)
+	copy(tnorm, st.Norms)
+	for j := n; j < len(tnorm); j++ {
+		tnorm[j] = math.Inf(1)
+	}
+	pchunks := chunks(npan, 1, 256)
+	if err := parallel(len(pchunks), nw, func(c int) error {
+		for q := pchunks[c][0]; q < pchunks[c][1]; q++ {
+			dst := packed[q*panSize : (q+1)*panSize]
+			for j := 0; j < kernNR && q*kernNR+j < n; j++ {
+				row := st.X[(q*kernNR+j)*p : (q*kernNR+j+1)*p]
+				for kk, v := range row {
+					dst[kk*kernNR+j] = v
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	nblocks := (nq + knnQueryBlock - 1) / knnQueryBlock
+	return parallel(nblocks, nw, func(b int) error {
+		q0, q1 := b*knnQueryBlock, min((b+1)*knnQueryBlock, nq)
 		m := q1 - q0
-		qdata := make([]float64, m*p)
-		qn := make([]float64, m)
+		nstrips := (m + kernMR - 1) / kernMR
+		// Queries packed k-major in strips of kernMR, zero padded.
+		qa := make([]float64, nstrips*p*kernMR)
+		qn := make([]float64, nstrips*kernMR)
 		for i := 0; i < m; i++ {
-			row := qdata[i*p : (i+1)*p]
-			copy(row, Q.RawRowView(q0+i))
+			row := Q.RawRowView(q0 + i)
+			s, r := i/kernMR, i%kernMR
+			for kk, v := range row {
+				qa[s*p*kernMR+kk*kernMR+r] = v
+			}
 			qn[i] = floats.Dot(row, row)
 		}
 		bd := make([]float64, m*k) // best squared distances, ascending
@@ -70,49 +169,35 @@ func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, erro
 			bd[i] = math.Inf(1)
 			bi[i] = -1
 		}
-		G := make([]float64, m*tb)
-		Qg := blas64.General{Rows: m, Cols: p, Stride: p, Data: qdata}
-		for t0 := 0; t0 < st.N; t0 += tb {
-			t1 := min(t0+tb, st.N)
-			nt := t1 - t0
-			Tg := blas64.General{Rows: nt, Cols: p, Stride: p, Data: st.X[t0*p : t1*p]}
-			Gg := blas64.General{Rows: m, Cols: nt, Stride: nt, Data: G[:m*nt]}
-			blas64.Gemm(blas.NoTrans, blas.Trans, 1, Qg, Tg, 0, Gg)
-			for i := 0; i < m; i++ {
-				g := G[i*nt : (i+1)*nt]
-				d := bd[i*k : (i+1)*k]
-				ix := bi[i*k : (i+1)*k]
-				worst := d[k-1]
-				for j, gv := range g {
-					dv := qn[i] + st.Norms[t0+j] - 2*gv
-					if dv < worst {
-						// Insert, keeping ascending order (ties after
-						// existing entries: lower index wins).
-						pos := k - 1
-						for pos > 0 && d[pos-1] > dv {
-							d[pos], ix[pos] = d[pos-1], ix[pos-1]
-							pos--
+		ldc := knnTrainPanels * kernNR
+		G := make([]float64, kernMR*ldc)
+		for p0 := 0; p0 < npan; p0 += knnTrainPanels {
+			np := min(knnTrainPanels, npan-p0)
+			t0 := p0 * kernNR
+			tn := tnorm[t0 : t0+np*kernNR]
+			for s := 0; s < nstrips; s++ {
+				kernStrip(p, qa[s*p*kernMR:(s+1)*p*kernMR], kernMR, packed[p0*panSize:], kernNR, panSize, np, G, ldc, false)
+				for r := 0; r < kernMR && s*kernMR+r < m; r++ {
+					i := s*kernMR + r
+					d := bd[i*k : (i+1)*k]
+					ix := bi[i*k : (i+1)*k]
+					g := G[r*ldc : r*ldc+len(tn)]
+					// Compare ‖x‖² - 2q·x with the worst kept distance
+					// less ‖q‖²; most training rows stop here.
+					qi := qn[i]
+					limit := d[k-1] - qi
+					for j, gv := range g {
+						if v := tn[j] - 2*gv; v < limit {
+							pushTopK(d, ix, qi+v, int32(t0+j))
+							limit = d[k-1] - qi
 						}
-						d[pos], ix[pos] = dv, int32(t0+j)
-						worst = d[k-1]
 					}
 				}
 			}
 		}
-		for i := 0; i < m; i++ {
-			q := qdata[i*p : (i+1)*p]
-			for j := 0; j < k; j++ {
-				t := bi[i*k+j]
-				idx[(q0+i)*k+j] = t
-				dist[(q0+i)*k+j] = math.Sqrt(sqDist(q, st.X[int(t)*p:int(t+1)*p]))
-			}
-			// Exact distances can reorder near-ties computed by the
-			// product formula.
-			sortNeighbors(idx[(q0+i)*k:(q0+i+1)*k], dist[(q0+i)*k:(q0+i+1)*k])
-		}
+		copy(idx[q0*k:q1*k], bi)
 		return nil
 	})
-	return idx, dist, err
 }
 
 // sqDist is the squared Euclidean distance, unrolled with four

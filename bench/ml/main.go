@@ -66,6 +66,7 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python with scikit-learn; empty skips the comparison")
 	large := flag.Int("large", 200000, "rows of the large synthetic dataset (0 skips it)")
 	only := flag.String("only", "", "comma-separated dataset names to run (default all)")
+	models := flag.String("models", "", "comma-separated model names to run (default all)")
 	flag.Parse()
 
 	if *work == "" {
@@ -100,6 +101,21 @@ func main() {
 			}
 		}
 		sets = s
+	}
+	if *models != "" {
+		keep := map[string]bool{}
+		for _, n := range strings.Split(*models, ",") {
+			keep[n] = true
+		}
+		for _, d := range sets {
+			var ms []string
+			for _, m := range d.Models {
+				if keep[m] {
+					ms = append(ms, m)
+				}
+			}
+			d.Models = ms
+		}
 	}
 	for _, d := range sets {
 		check(writeDataset(*work, d))

@@ -1,0 +1,110 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func kern4x12(k int, a *float64, lda int, b *float64, ldb, bstep, nb int, c *float64, ldc int, acc int)
+//
+// For each of nb panels of B: twelve accumulators Y0-Y11 hold a 4×12
+// block of C (row i in Y(3i)..Y(3i+2)); each step over k loads twelve
+// values of B, broadcasts four of A and issues twelve FMAs.
+TEXT ·kern4x12(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), R8
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	SHLQ $3, R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R10
+	SHLQ $3, R10
+	MOVQ bstep+40(FP), R11
+	SHLQ $3, R11
+	MOVQ nb+48(FP), R12
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R13
+	SHLQ $3, R13
+
+panel:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R8, CX
+
+loop:
+	VMOVUPD (BX), Y12
+	VMOVUPD 32(BX), Y13
+	VMOVUPD 64(BX), Y14
+	VBROADCASTSD (AX), Y15
+	VFMADD231PD Y12, Y15, Y0
+	VFMADD231PD Y13, Y15, Y1
+	VFMADD231PD Y14, Y15, Y2
+	VBROADCASTSD 8(AX), Y15
+	VFMADD231PD Y12, Y15, Y3
+	VFMADD231PD Y13, Y15, Y4
+	VFMADD231PD Y14, Y15, Y5
+	VBROADCASTSD 16(AX), Y15
+	VFMADD231PD Y12, Y15, Y6
+	VFMADD231PD Y13, Y15, Y7
+	VFMADD231PD Y14, Y15, Y8
+	VBROADCASTSD 24(AX), Y15
+	VFMADD231PD Y12, Y15, Y9
+	VFMADD231PD Y13, Y15, Y10
+	VFMADD231PD Y14, Y15, Y11
+	ADDQ R9, AX
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  loop
+
+	MOVQ DX, AX
+	CMPQ acc+72(FP), $0
+	JEQ  store
+	VADDPD (AX), Y0, Y0
+	VADDPD 32(AX), Y1, Y1
+	VADDPD 64(AX), Y2, Y2
+	ADDQ   R13, AX
+	VADDPD (AX), Y3, Y3
+	VADDPD 32(AX), Y4, Y4
+	VADDPD 64(AX), Y5, Y5
+	ADDQ   R13, AX
+	VADDPD (AX), Y6, Y6
+	VADDPD 32(AX), Y7, Y7
+	VADDPD 64(AX), Y8, Y8
+	ADDQ   R13, AX
+	VADDPD (AX), Y9, Y9
+	VADDPD 32(AX), Y10, Y10
+	VADDPD 64(AX), Y11, Y11
+	MOVQ   DX, AX
+
+store:
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	ADDQ    R13, AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
+	VMOVUPD Y5, 64(AX)
+	ADDQ    R13, AX
+	VMOVUPD Y6, (AX)
+	VMOVUPD Y7, 32(AX)
+	VMOVUPD Y8, 64(AX)
+	ADDQ    R13, AX
+	VMOVUPD Y9, (AX)
+	VMOVUPD Y10, 32(AX)
+	VMOVUPD Y11, 64(AX)
+
+	ADDQ $96, DX
+	ADDQ R11, DI
+	DECQ R12
+	JNZ  panel
+
+	VZEROUPPER
+	RET

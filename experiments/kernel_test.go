@@ -1,0 +1,94 @@
+package experiments
+
+import (
+	"math"
+	"testing"
+)
+
+// naiveStrip is the definition kernStrip implements.
+func naiveStrip(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c []float64, ldc int, acc bool) {
+	for i := 0; i < kernMR; i++ {
+		for q := 0; q < nb; q++ {
+			for j := 0; j < kernNR; j++ {
+				var s float64
+				for kk := 0; kk < k; kk++ {
+					s += a[kk*lda+i] * b[q*bstep+kk*ldb+j]
+				}
+				if acc {
+					c[i*ldc+q*kernNR+j] += s
+				} else {
+					c[i*ldc+q*kernNR+j] = s
+				}
+			}
+		}
+	}
+}
+
+func TestKernStrip(t *testing.T) {
+	r := newRand(3)
+	fill := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = r.NormFloat64()
+		}
+		return v
+	}
+	cases := []struct {
+		name                 string
+		k, lda, ldb, nb, ldc int
+		bstep                int // 0 means packed panels (k·ldb)
+		acc                  bool
+	}{
+		{"packed", 50, kernMR, kernNR, 7, 7 * kernNR, 0, false},
+		{"packed accumulate", 33, kernMR, kernNR, 3, 40, 0, true},
+		{"one step", 1, kernMR, kernNR, 1, kernNR, 0, false},
+		{"empty k clears", 0, kernMR, kernNR, 2, 2 * kernNR, 0, false},
+		{"empty k accumulates nothing", 0, kernMR, kernNR, 2, 2 * kernNR, 0, true},
+		// Gram layout: A and B are column ranges of one row-major matrix.
+		{"strided", 129, 60, 60, 4, 60, kernNR, true},
+		{"odd stride", 17, 53, 61, 2, 30, 5, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			bstep := tc.bstep
+			if bstep == 0 {
+				bstep = tc.k * tc.ldb
+			}
+			a := fill(max(tc.k, 1)*tc.lda + kernMR)
+			b := fill((tc.nb-1)*bstep + max(tc.k, 1)*tc.ldb + kernNR)
+			c0 := fill(kernMR * tc.ldc)
+			want := append([]float64(nil), c0...)
+			naiveStrip(tc.k, a, tc.lda, b, tc.ldb, bstep, tc.nb, want, tc.ldc, tc.acc)
+			for _, impl := range []struct {
+				name string
+				f    func(int, []float64, int, []float64, int, int, int, []float64, int, bool)
+			}{{"kernStrip", kernStrip}, {"kernGo", kernGo}} {
+				got := append([]float64(nil), c0...)
+				impl.f(tc.k, a, tc.lda, b, tc.ldb, bstep, tc.nb, got, tc.ldc, tc.acc)
+				for i := range got {
+					if math.Abs(got[i]-want[i]) > 1e-9*(1+math.Abs(want[i])) {
+						t.Fatalf("%s: c[%d] = %v, want %v", impl.name, i, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+	t.Logf("assembly kernel: %v", haveAsmKernel)
+}
+
+func BenchmarkKernStrip(b *testing.B) {
+	const k, nb = 50, 64
+	a := make([]float64, k*kernMR)
+	bb := make([]float64, nb*k*kernNR)
+	c := make([]float64, kernMR*nb*kernNR)
+	for i := range bb {
+		bb[i] = float64(i%7) - 3
+	}
+	for i := range a {
+		a[i] = float64(i%5) - 2
+	}
+	b.SetBytes(int64(2 * k * kernMR * kernNR * nb)) // flops, as "bytes"
+	for i := 0; i < b.N; i++ {
+		kernStrip(k, a, kernMR, bb, kernNR, k*kernNR, nb, c, nb*kernNR, false)
+	}
+}
