@@ -1,6 +1,7 @@
 # gopherlab: a Jupyter kernel for Go.
 #
-#   make demo    build, install the kernelspec, execute notebooks/ headless
+#   make demo    build, install the kernelspec, execute notebooks/ headless, export the
+#                example's pipeline, run the job, serve the model and ask it a prediction
 #   make test    install Debian test dependencies, vet, unit, race, integration and fuzz tests
 #
 # Jupyter's Python side comes from Debian and runs under /usr/bin/python3.
@@ -10,12 +11,13 @@ GO     ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 PYTHON ?= /usr/bin/python3
 
 # Debian packages the tests, the demo and the benchmark use. gcc and libc6-dev
-# are for cgo (the race detector and SQLite); tmux and chromium drive the
-# frontend tests (kernel/frontend_test.go). Those also need node and npm:
-# Debian's nodejs and npm are added when no npm is on PATH.
+# are for cgo (the race detector and SQLite); curl sends the demo's
+# prediction; tmux and chromium drive the frontend tests
+# (kernel/frontend_test.go). Those also need node and npm: Debian's nodejs
+# and npm are added when no npm is on PATH.
 DEB_PACKAGES := python3-jupyter-client python3-nbclient python3-nbconvert python3-nbformat \
 	python3-ipykernel python3-zmq jupyter-notebook jupyter-console python3-sklearn gcc libc6-dev \
-	tmux chromium
+	tmux chromium curl
 # npm packages of the frontend tests (playwright-core), installed by `deps`.
 NPM_DIR := kernel/testdata/frontends
 
@@ -126,6 +128,7 @@ demo: deps install
 		./gopherlab report 02-breast-cancer -db $(DEMO_DB) -o build/report.html && \
 		echo "demo: report for domain experts: $(CURDIR)/build/report.html"; \
 	fi
+	@GO=$(GO) notebooks/demo.sh ./gopherlab $(CURDIR)/$(DEMO_DB) $(NOTEBOOK_OUT)
 
 bench: deps install
 	$(PYTHON) bench/kernel.py
