@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
@@ -630,15 +631,39 @@ func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	return svgDraw(w, h, func(dc draw.Canvas) { p.Draw(draw.Crop(dc, 0, -vg.Points(14), 0, 0)) })
 }
 
+// measuredCanvas records the width the layout gave each string, in
+// drawing order.
+type measuredCanvas struct {
+	*vgsvg.Canvas
+	widths []vg.Length
+}
+
+func (m *measuredCanvas) FillString(f font.Face, pt vg.Point, s string) {
+	m.widths = append(m.widths, f.Width(s))
+	m.Canvas.FillString(f, pt, s)
+}
+
 // svgDraw renders whatever draw puts on a w x h canvas as inline SVG.
 func svgDraw(w, h vg.Length, drawFn func(dc draw.Canvas)) (template.HTML, error) {
-	c := vgsvg.New(w, h)
+	c := &measuredCanvas{Canvas: vgsvg.New(w, h)}
 	drawFn(draw.New(c))
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
 		return "", err
 	}
 	out := b.String()
+	// The layout measured text in the font gonum embeds, which a browser
+	// may not have: its fallback is wider and run names would run into
+	// the bars. textLength fits each string to the measured width.
+	if parts := strings.Split(out, "<text "); len(parts) == len(c.widths)+1 {
+		var fitted strings.Builder
+		fitted.WriteString(parts[0])
+		for i, p := range parts[1:] {
+			fmt.Fprintf(&fitted, `<text textLength="%.2f" lengthAdjust="spacingAndGlyphs" `, c.widths[i].Points())
+			fitted.WriteString(p)
+		}
+		out = fitted.String()
+	}
 	// Inline in HTML: drop the XML prolog, let the chart shrink on
 	// narrow screens and give the font usable fallbacks.
 	if i := strings.Index(out, "<svg"); i >= 0 {
