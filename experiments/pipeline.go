@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -460,10 +462,13 @@ func init() {
 }
 
 // pipelineFormat identifies saved pipelines; pipelineVersion changes when
-// the format does.
+// the format does. Version 1 held every step in gob; version 2 (written
+// since) holds them in the binary encoding of encode.go, named by
+// savedStep.Enc. Load reads both; a reader of version 1 only refuses
+// version 2 with a message naming the version.
 const (
 	pipelineFormat  = "gopherlab/experiments.Pipeline"
-	pipelineVersion = 1
+	pipelineVersion = 2
 )
 
 type savedPipeline struct {
@@ -476,33 +481,102 @@ type savedPipeline struct {
 type savedStep struct {
 	Name   string
 	Type   string
-	Params []byte // gob of the estimator's exported fields
-	State  []byte // gob of its fitted state
+	Enc    string // "": gob (version 1, or a kind binary does not cover); encBinary
+	Params []byte // the estimator's exported fields
+	State  []byte // its fitted state
 }
 
 // Save writes the fitted pipeline (parameters, fitted state and input
-// schema) to w in a versioned gob encoding.
+// schema) to w in a versioned encoding: a gob envelope whose steps are in
+// a compact binary encoding, so that even a large forest is written at
+// about the speed of copying it.
 func (p *Pipeline) Save(w io.Writer) error {
 	if !p.st.Fitted {
 		return fmt.Errorf("experiments: save pipeline: pipeline is not fitted")
 	}
 	sp := savedPipeline{Format: pipelineFormat, Version: pipelineVersion, State: p.st}
+	// The steps are encoded into one scratch buffer, reused across saves
+	// (gob copies them out), so a large model costs no fresh memory here.
+	scratch := saveScratch.Get().(*[]byte)
+	defer saveScratch.Put(scratch)
+	buf := (*scratch)[:0]
 	for _, s := range p.Steps {
 		e, ok := s.Estimator.(stateful)
 		if !ok {
 			return fmt.Errorf("experiments: save pipeline: step %q: %T cannot be saved (only this package's estimators can)", s.Name, s.Estimator)
 		}
-		var params, state bytes.Buffer
-		if err := gob.NewEncoder(&params).Encode(e); err != nil {
-			return fmt.Errorf("experiments: save pipeline: step %q parameters: %w", s.Name, err)
+		var st savedStep
+		var err error
+		if st, buf, err = appendStep(buf, s.Name, e); err != nil {
+			return err
 		}
-		if err := gob.NewEncoder(&state).Encode(e.state()); err != nil {
-			return fmt.Errorf("experiments: save pipeline: step %q state: %w", s.Name, err)
-		}
-		sp.Steps = append(sp.Steps, savedStep{Name: s.Name, Type: reflect.TypeOf(e).Elem().Name(), Params: params.Bytes(), State: state.Bytes()})
+		sp.Steps = append(sp.Steps, st)
 	}
+	*scratch = buf
 	if err := gob.NewEncoder(w).Encode(sp); err != nil {
 		return fmt.Errorf("experiments: save pipeline: %w", err)
+	}
+	return nil
+}
+
+var saveScratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// saveStep encodes e's parameters and state.
+func saveStep(name string, e stateful) (savedStep, error) {
+	st, _, err := appendStep(nil, name, e)
+	return st, err
+}
+
+// appendStep encodes e's parameters and state, appending them to buf
+// when it can: the step's Params and State then alias buf.
+func appendStep(buf []byte, name string, e stateful) (savedStep, []byte, error) {
+	st := savedStep{Name: name, Type: reflect.TypeOf(e).Elem().Name(), Enc: encBinary}
+	start := len(buf)
+	buf, err := appendBinary(buf, e)
+	mid := len(buf)
+	if err == nil {
+		buf, err = appendBinary(buf, e.state())
+	}
+	if err == nil {
+		st.Params, st.State = buf[start:mid:mid], buf[mid:]
+		return st, buf, nil
+	}
+	buf = buf[:start]
+	if !errors.Is(err, errNotBinary) {
+		return st, buf, fmt.Errorf("experiments: save pipeline: step %q: %w", name, err)
+	}
+	// A field of a kind the binary encoding does not cover: gob it.
+	st.Enc = ""
+	var params, state bytes.Buffer
+	if err := gob.NewEncoder(&params).Encode(e); err != nil {
+		return st, buf, fmt.Errorf("experiments: save pipeline: step %q parameters: %w", name, err)
+	}
+	if err := gob.NewEncoder(&state).Encode(e.state()); err != nil {
+		return st, buf, fmt.Errorf("experiments: save pipeline: step %q state: %w", name, err)
+	}
+	st.Params, st.State = params.Bytes(), state.Bytes()
+	return st, buf, nil
+}
+
+// loadStep restores a step's parameters and state into e.
+func loadStep(s savedStep, e stateful) error {
+	switch s.Enc {
+	case "":
+		if err := gob.NewDecoder(bytes.NewReader(s.Params)).Decode(e); err != nil {
+			return fmt.Errorf("experiments: load pipeline: step %q parameters: %w", s.Name, err)
+		}
+		if err := gob.NewDecoder(bytes.NewReader(s.State)).Decode(e.state()); err != nil {
+			return fmt.Errorf("experiments: load pipeline: step %q state: %w", s.Name, err)
+		}
+	case encBinary:
+		if err := decodeBinary(s.Params, e); err != nil {
+			return fmt.Errorf("experiments: load pipeline: step %q parameters: %w", s.Name, err)
+		}
+		if err := decodeBinary(s.State, e.state()); err != nil {
+			return fmt.Errorf("experiments: load pipeline: step %q state: %w", s.Name, err)
+		}
+	default:
+		return fmt.Errorf("experiments: load pipeline: step %q has unknown encoding %q", s.Name, s.Enc)
 	}
 	return nil
 }
@@ -532,8 +606,13 @@ func Load(r io.Reader) (*Pipeline, error) {
 	if sp.Format != pipelineFormat {
 		return nil, fmt.Errorf("experiments: load pipeline: format %q, want %q", sp.Format, pipelineFormat)
 	}
-	if sp.Version != pipelineVersion {
-		return nil, fmt.Errorf("experiments: load pipeline: format version %d, this package reads version %d", sp.Version, pipelineVersion)
+	if sp.Version < 1 || sp.Version > pipelineVersion {
+		return nil, fmt.Errorf("experiments: load pipeline: format version %d, this package reads versions 1 to %d", sp.Version, pipelineVersion)
+	}
+	if sp.Version == 1 {
+		for i := range sp.Steps {
+			sp.Steps[i].Enc = "" // version 1 is gob throughout
+		}
 	}
 	p := &Pipeline{st: sp.State}
 	for _, s := range sp.Steps {
@@ -542,11 +621,8 @@ func Load(r io.Reader) (*Pipeline, error) {
 			return nil, fmt.Errorf("experiments: load pipeline: step %q has unknown type %q", s.Name, s.Type)
 		}
 		e := mk()
-		if err := gob.NewDecoder(bytes.NewReader(s.Params)).Decode(e); err != nil {
-			return nil, fmt.Errorf("experiments: load pipeline: step %q parameters: %w", s.Name, err)
-		}
-		if err := gob.NewDecoder(bytes.NewReader(s.State)).Decode(e.state()); err != nil {
-			return nil, fmt.Errorf("experiments: load pipeline: step %q state: %w", s.Name, err)
+		if err := loadStep(s, e); err != nil {
+			return nil, err
 		}
 		p.Steps = append(p.Steps, Step{Name: s.Name, Estimator: e})
 	}

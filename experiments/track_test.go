@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"math"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -99,6 +100,71 @@ func TestTrackerFailureAndPanic(t *testing.T) {
 	}
 	if CurrentTracker() != nil {
 		t.Error("tracker still set")
+	}
+}
+
+// copier copies the event's data during Track, as a tracker that
+// writes in the background does, and keeps At's view for comparison.
+type copier struct {
+	rows, cols int
+	copied     []float64
+	at         []float64
+}
+
+func (c *copier) Track(ev *TrackEvent) {
+	c.rows, c.cols, c.copied = ev.CopyData(nil)
+	c.at = nil
+	for i := 0; i < c.rows; i++ {
+		for j := 0; j < c.cols; j++ {
+			c.at = append(c.at, ev.Data.At(i, j))
+		}
+	}
+}
+
+// CopyData gives exactly what Data.At shows, for every kind of data an
+// event carries: X with y, X alone, a dataset with categorical and
+// missing values, a strided view of a matrix.
+func TestTrackEventCopyData(t *testing.T) {
+	X, y := trackData()
+	big := mat.NewDense(14, 3, nil)
+	for i := 0; i < 14; i++ {
+		big.Set(i, 0, float64(i))
+		big.Set(i, 1, -float64(i))
+	}
+	view := big.Slice(1, 13, 0, 1).(*mat.Dense) // stride 3, one column
+	ds, err := FromColumns([]string{"x", "city", "y"},
+		[]float64{1, math.NaN(), 3, 4, 5, 6}, []string{"a", "", "b", "a", "b", "a"}, []float64{0, 1, 0, 1, 1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		fit        func() error
+		rows, cols int
+	}{
+		{"X and y", func() error { return (&GaussianNB{}).Fit(X, y) }, 12, 2},
+		{"X alone", func() error { return (&KMeans{K: 2, Seed: 1}).Fit(X, nil) }, 12, 1},
+		{"strided view", func() error { return (&LinearRegression{}).Fit(view, y) }, 12, 2},
+		{"dataset", func() error {
+			return NewPipeline(&OneHotEncoder{}, &SimpleImputer{}, &LogisticRegression{}).FitDataset(ds, "y")
+		}, 6, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &copier{}
+			prev := SetTracker(c)
+			defer SetTracker(prev)
+			if err := tc.fit(); err != nil {
+				t.Fatal(err)
+			}
+			if c.rows != tc.rows || c.cols != tc.cols || len(c.copied) != len(c.at) {
+				t.Fatalf("copied %dx%d (%d values), At shows %d values", c.rows, c.cols, len(c.copied), len(c.at))
+			}
+			for i := range c.at {
+				if math.Float64bits(c.copied[i]) != math.Float64bits(c.at[i]) {
+					t.Errorf("value %d: copied %v, At %v", i, c.copied[i], c.at[i])
+				}
+			}
+		})
 	}
 }
 
