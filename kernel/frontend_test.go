@@ -59,7 +59,13 @@ func TestFrontends(t *testing.T) {
 	})
 	t.Run("notebook", func(t *testing.T) {
 		t.Parallel()
-		testNotebook(t, jupyterEnv(t, prefix), spec)
+		testNotebook(t, jupyterEnv(t, prefix), spec, filepath.Join(frontendDir, "frontend.ipynb"), checkFrontendNotebook)
+	})
+	// The example a user opens first: the whole ML walk-through, with its
+	// tables and plots, runs in the Notebook as it does under nbclient.
+	t.Run("example", func(t *testing.T) {
+		t.Parallel()
+		testNotebook(t, jupyterEnv(t, prefix), spec, filepath.Join("..", "notebooks", "02-breast-cancer.ipynb"), checkExampleNotebook)
 	})
 }
 
@@ -322,7 +328,15 @@ type renderedCell struct {
 
 const wantHTML = `<b id="gl-html">bold <i>HTML</i> from Go</b>`
 
-func testNotebook(t *testing.T, env []string, spec kernelSpec) {
+// notebookCheck checks what the page showed after Run All and the notebook
+// the server saved.
+type notebookCheck func(t *testing.T, rep notebookReport, spec kernelSpec, saved string, details func() string)
+
+// testNotebook opens the notebook at src in the classic Notebook, runs all
+// its cells in headless Chromium, saves it, takes a screenshot (kept as
+// <name>.png under GOPHERLAB_SCREENSHOT_DIR) and hands the page's report to
+// check.
+func testNotebook(t *testing.T, env []string, spec kernelSpec, src string, check notebookCheck) {
 	node := need(t, "node", "node (Debian's nodejs)")
 	chromium := need(t, "chromium", "Debian's chromium")
 	if _, err := os.Stat(filepath.Join(frontendDir, "node_modules", "playwright-core", "package.json")); err != nil {
@@ -334,12 +348,13 @@ func testNotebook(t *testing.T, env []string, spec kernelSpec) {
 	if err := os.MkdirAll(nbdir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	nbFile := filepath.Join(nbdir, "frontend.ipynb")
-	src, err := os.ReadFile(filepath.Join(frontendDir, "frontend.ipynb"))
+	name := filepath.Base(src)
+	nbFile := filepath.Join(nbdir, name)
+	content, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(nbFile, src, 0o644); err != nil {
+	if err := os.WriteFile(nbFile, content, 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -389,11 +404,11 @@ func testNotebook(t *testing.T, env []string, spec kernelSpec) {
 	waitHTTP(t, base+"/api/status", exited, 60*time.Second, logTail)
 	t.Logf("Notebook server up after %v", time.Since(start).Round(time.Millisecond))
 
-	shot := filepath.Join(dir, "notebook.png")
+	shot := filepath.Join(dir, strings.TrimSuffix(name, ".ipynb")+".png")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	driver := exec.CommandContext(ctx, node, "notebook.js",
-		"--url", base+"/notebooks/frontend.ipynb",
+		"--url", base+"/notebooks/"+name,
 		"--screenshot", shot,
 		"--profile", filepath.Join(dir, "chromium-profile"),
 		"--chromium", chromium,
@@ -410,7 +425,7 @@ func testNotebook(t *testing.T, env []string, spec kernelSpec) {
 		t.Fatalf("notebook.js printed no report (%v, exit %v)\nstderr:\n%s\nserver log:\n%s", err, runErr, tail(stderr.String(), 3000), logTail())
 	}
 	if rep.Screenshot != "" {
-		saveArtifact(t, "notebook.png", mustRead(t, rep.Screenshot))
+		saveArtifact(t, filepath.Base(shot), mustRead(t, rep.Screenshot))
 	}
 	kernels = kernelProcesses(envValue(env, "JUPYTER_RUNTIME_DIR"))
 	details := func() string {
@@ -424,8 +439,7 @@ func testNotebook(t *testing.T, env []string, spec kernelSpec) {
 		t.Logf("  %6d ms  %s", s.MS, s.Step)
 	}
 
-	checkNotebookPage(t, rep, spec, details)
-	checkSavedNotebook(t, nbFile)
+	check(t, rep, spec, nbFile, details)
 	if rep.Screenshot == "" {
 		t.Errorf("no screenshot: %s", rep.ScreenshotErr)
 	}
@@ -444,7 +458,32 @@ func testNotebook(t *testing.T, env []string, spec kernelSpec) {
 	t.Logf("notebook test took %v", time.Since(start).Round(time.Millisecond))
 }
 
-func checkNotebookPage(t *testing.T, rep notebookReport, spec kernelSpec, details func() string) {
+// checkFrontendNotebook checks testdata/frontends/frontend.ipynb: print,
+// result, HTML and a PNG plot, each rendered as a person sees it.
+func checkFrontendNotebook(t *testing.T, rep notebookReport, spec kernelSpec, saved string, details func() string) {
+	t.Helper()
+	checkSavedNotebook(t, saved)
+	code := checkKernelState(t, rep, spec, details)
+	if len(code) != 4 {
+		t.Fatalf("page has %d code cells, want 4%s", len(code), details())
+	}
+	for i, c := range code {
+		// A fresh kernel numbers the four cells 1..4 in order.
+		if n, ok := c.Prompt.(float64); !ok || int(n) != i+1 {
+			t.Errorf("code cell %d shows In [%v], want In [%d]", i+1, c.Prompt, i+1)
+		}
+		for _, o := range c.Outputs {
+			if o["output_type"] == "error" {
+				t.Errorf("code cell %d failed: %v: %v\n%s", i+1, o["ename"], o["evalue"], c.Text)
+			}
+		}
+	}
+	checkFrontendOutputs(t, code)
+	checkPageHealth(t, rep, details)
+}
+
+// checkKernelState checks the page's kernel and returns its code cells.
+func checkKernelState(t *testing.T, rep notebookReport, spec kernelSpec, details func() string) []renderedCell {
 	t.Helper()
 	st := rep.After
 	if st == nil || st.Kernel == nil {
@@ -468,21 +507,11 @@ func checkNotebookPage(t *testing.T, rep notebookReport, spec kernelSpec, detail
 			code = append(code, c)
 		}
 	}
-	if len(code) != 4 {
-		t.Fatalf("page has %d code cells, want 4%s", len(code), details())
-	}
-	for i, c := range code {
-		// A fresh kernel numbers the four cells 1..4 in order.
-		if n, ok := c.Prompt.(float64); !ok || int(n) != i+1 {
-			t.Errorf("code cell %d shows In [%v], want In [%d]", i+1, c.Prompt, i+1)
-		}
-		for _, o := range c.Outputs {
-			if o["output_type"] == "error" {
-				t.Errorf("code cell %d failed: %v: %v\n%s", i+1, o["ename"], o["evalue"], c.Text)
-			}
-		}
-	}
+	return code
+}
 
+func checkFrontendOutputs(t *testing.T, code []renderedCell) {
+	t.Helper()
 	// print
 	if got := outputText(code[0], "stream"); got != "hello from the notebook\n" || !strings.Contains(code[0].Text, "hello from the notebook") {
 		t.Errorf("print cell: stream %q, page text %q; want %q", got, code[0].Text, "hello from the notebook\n")
@@ -509,7 +538,12 @@ func checkNotebookPage(t *testing.T, rep notebookReport, spec kernelSpec, detail
 	} else if len(code[3].Imgs) != 1 || !code[3].Imgs[0].Complete || code[3].Imgs[0].Width != w || code[3].Imgs[0].Height != h {
 		t.Errorf("plot cell: page shows images %+v, want one loaded %dx%d <img>", code[3].Imgs, w, h)
 	}
+}
 
+// checkPageHealth fails on what the page's console and network say went
+// wrong.
+func checkPageHealth(t *testing.T, rep notebookReport, details func() string) {
+	t.Helper()
 	// The page's console: errors from the Notebook's kernel and output
 	// handling mean the kernel sent something it could not use.
 	for _, m := range rep.Console {
@@ -536,6 +570,10 @@ func checkNotebookPage(t *testing.T, rep notebookReport, spec kernelSpec, detail
 var pageNoise = []string{
 	"actions jupyter-notebook:find-and-replace does not exist",
 	"You are using the DEBUG version",
+	// The widgets nbextension asks every kernel for a Python widget
+	// backend (ipywidgets) and warns after a timeout when there is none,
+	// as it does with an ipykernel that lacks ipywidgets.
+	"Could not cross validate the widget frontend and backend versions",
 }
 
 // Messages the Notebook logs (console.log) when a kernel misbehaves.
@@ -846,4 +884,59 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// checkExampleNotebook checks notebooks/02-breast-cancer.ipynb after Run
+// All: every code cell ran in order without error, the tables (HTML) and
+// plots (PNG) are rendered on the page, and the saved notebook is valid.
+func checkExampleNotebook(t *testing.T, rep notebookReport, spec kernelSpec, saved string, details func() string) {
+	t.Helper()
+	out, err := exec.Command(python, "-c",
+		"import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))", saved).CombinedOutput()
+	if err != nil {
+		t.Errorf("the saved notebook is not valid nbformat: %v\n%s", err, out)
+	}
+	code := checkKernelState(t, rep, spec, details)
+	if len(code) < 5 {
+		t.Fatalf("page has %d code cells, want the example's%s", len(code), details())
+	}
+	plots, tables := 0, 0
+	for i, c := range code {
+		if n, ok := c.Prompt.(float64); !ok || int(n) != i+1 {
+			t.Errorf("code cell %d shows In [%v], want In [%d]", i+1, c.Prompt, i+1)
+		}
+		for _, o := range c.Outputs {
+			switch o["output_type"] {
+			case "error":
+				t.Errorf("code cell %d failed: %v: %v\n%s", i+1, o["ename"], o["evalue"], c.Text)
+			case "execute_result", "display_data":
+				if b64 := dataText(o, "image/png"); b64 != "" {
+					plots++
+					w, h, err := pngSize(b64)
+					if err != nil {
+						t.Errorf("code cell %d: image/png: %v", i+1, err)
+						continue
+					}
+					shown := false
+					for _, img := range c.Imgs {
+						shown = shown || img.Complete && img.Width == w && img.Height == h
+					}
+					if !shown {
+						t.Errorf("code cell %d: the page shows images %+v, want the %dx%d plot loaded", i+1, c.Imgs, w, h)
+					}
+				} else if html := dataText(o, "text/html"); strings.Contains(html, "<table") {
+					tables++
+					if !strings.Contains(c.HTML, "<table") {
+						t.Errorf("code cell %d: the table was not rendered as markup; output area:\n%s", i+1, tail(c.HTML, 1500))
+					}
+				}
+			}
+		}
+	}
+	// The confusion matrix and the accuracy-against-C plot; describe, the
+	// cross-validation and grid-search tables.
+	if plots < 2 || tables < 3 {
+		t.Errorf("the page shows %d plots and %d tables, want at least 2 and 3%s", plots, tables, details())
+	}
+	checkPageHealth(t, rep, details)
 }

@@ -217,7 +217,9 @@ async function main() {
 }
 
 main().then(
-  (code) => process.exit(code),
+  // process.exit would cut off a report larger than the pipe's buffer:
+  // exit once stdout has taken all of it.
+  (code) => process.stdout.write('', () => process.exit(code)),
   (e) => {
     process.stderr.write(`notebook.js: ${e && e.stack ? e.stack : e}\n`);
     process.exit(2);
