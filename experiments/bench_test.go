@@ -111,3 +111,35 @@ func BenchmarkKNNLarge(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKMeansLarge is bench/ml's k-means case: 160 000 rows of 50
+// features, 8 clusters, one initialization.
+func BenchmarkKMeansLarge(b *testing.B) {
+	X, _ := synthClf(160000, 50)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := &KMeans{K: 8, NInit: 1}
+		if err := m.Fit(X, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(m.NIter()), "iters")
+	}
+}
+
+// BenchmarkLogisticLarge is bench/ml's logistic regression case: a
+// scaled pipeline on 160 000 rows of 50 features, predicting 40 000.
+func BenchmarkLogisticLarge(b *testing.B) {
+	X, y := synthClf(200000, 50)
+	Xtr := mat.DenseCopyOf(X.Slice(0, 160000, 0, 50))
+	Q := mat.DenseCopyOf(X.Slice(160000, 200000, 0, 50))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := NewPipeline(&StandardScaler{}, &LogisticRegression{MaxIter: 1000})
+		if err := m.Fit(Xtr, y[:160000]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.Predict(Q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

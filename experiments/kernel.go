@@ -85,3 +85,87 @@ func kernGo(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c []fl
 		}
 	}
 }
+
+// packPanels copies the n rows of p values at data[i·stride:] into panels
+// of kernNR rows stored k-major (panel q, value k of its row j at
+// q·p·kernNR + k·kernNR + j), zero padding the last panel; this is the B
+// layout of kernStrip with ldb kernNR and bstep p·kernNR. It also returns
+// the squared norm of every row (0 for padding). Panels are packed in
+// parallel; the output does not depend on nw.
+func packPanels(data []float64, stride, n, p, nw int) (packed, norms []float64, err error) {
+	npan := (n + kernNR - 1) / kernNR
+	size := p * kernNR
+	packed = make([]float64, npan*size)
+	norms = make([]float64, npan*kernNR)
+	parts := chunks(npan, (npan+255)/256, 256)
+	err = parallel(len(parts), nw, func(c int) error {
+		for q := parts[c][0]; q < parts[c][1]; q++ {
+			dst := packed[q*size : (q+1)*size]
+			for j := 0; j < kernNR && q*kernNR+j < n; j++ {
+				i := q*kernNR + j
+				row := data[i*stride : i*stride+p]
+				var s float64
+				for k, v := range row {
+					dst[k*kernNR+j] = v
+					s += v * v
+				}
+				norms[i] = s
+			}
+		}
+		return nil
+	})
+	return packed, norms, err
+}
+
+// packStrips packs up to kernMR·nstrips rows (each p values, given by
+// row(i)) k-major in strips of kernMR: the A layout of kernStrip with lda
+// kernMR, strip s at s·p·kernMR. Missing rows are zero.
+func packStrips(dst []float64, m, p int, row func(i int) []float64) {
+	clear(dst)
+	for i := 0; i < m; i++ {
+		s, r := i/kernMR, i%kernMR
+		base := s * p * kernMR
+		for k, v := range row(i)[:p] {
+			dst[base+k*kernMR+r] = v
+		}
+	}
+}
+
+// dotRows4 sets out[r] to the dot product of w with the row
+// x[r·stride : r·stride+len(w)], for four rows.
+func dotRows4(x []float64, stride int, w []float64, out *[4]float64) {
+	n := len(w)
+	if n == 0 {
+		*out = [4]float64{}
+		return
+	}
+	_ = x[3*stride+n-1]
+	if dot4Fast(x, stride, w, out) {
+		return
+	}
+	x0, x1, x2, x3 := x[:n], x[stride:stride+n], x[2*stride:2*stride+n], x[3*stride:3*stride+n]
+	var s0, s1, s2, s3 float64
+	for k, v := range w {
+		s0 += x0[k] * v
+		s1 += x1[k] * v
+		s2 += x2[k] * v
+		s3 += x3[k] * v
+	}
+	*out = [4]float64{s0, s1, s2, s3}
+}
+
+// axpyRows4 adds Σ_r d[r]·x[r·stride : r·stride+len(g)] to g.
+func axpyRows4(x []float64, stride int, d *[4]float64, g []float64) {
+	n := len(g)
+	if n == 0 {
+		return
+	}
+	_ = x[3*stride+n-1]
+	if axpy4Fast(x, stride, d, g) {
+		return
+	}
+	x0, x1, x2, x3 := x[:n], x[stride:stride+n], x[2*stride:2*stride+n], x[3*stride:3*stride+n]
+	for k := range g {
+		g[k] += d[0]*x0[k] + d[1]*x1[k] + d[2]*x2[k] + d[3]*x3[k]
+	}
+}

@@ -24,3 +24,27 @@ func kernFast(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c []
 	kern4x12(k, &a[0], lda, &b[0], ldb, bstep, nb, &c[0], ldc, ac)
 	return true
 }
+
+//go:noescape
+func dot4(x *float64, stride int, w *float64, n int, out *[4]float64)
+
+//go:noescape
+func axpy4(x *float64, stride int, d *[4]float64, dst *float64, n int)
+
+// dot4Fast and axpy4Fast run the assembly versions of dotRows4 and
+// axpyRows4 when the CPU has them.
+func dot4Fast(x []float64, stride int, w []float64, out *[4]float64) bool {
+	if !haveAsmKernel {
+		return false
+	}
+	dot4(&x[0], stride, &w[0], len(w), out)
+	return true
+}
+
+func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool {
+	if !haveAsmKernel {
+		return false
+	}
+	axpy4(&x[0], stride, d, &g[0], len(g))
+	return true
+}

@@ -108,3 +108,125 @@ store:
 
 	VZEROUPPER
 	RET
+
+// func dot4(x *float64, stride int, w *float64, n int, out *[4]float64)
+//
+// out[r] = Σ_k x[r·stride+k]·w[k] for the four rows r: four lanes at a
+// time into one accumulator per row, then a scalar tail.
+TEXT ·dot4(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ stride+8(FP), R8
+	SHLQ $3, R8
+	MOVQ w+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	LEAQ (SI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-4, BX
+	JZ   dot4tail
+
+dot4loop:
+	VMOVUPD     (DI)(AX*8), Y4
+	VFMADD231PD (SI)(AX*8), Y4, Y0
+	VFMADD231PD (R9)(AX*8), Y4, Y1
+	VFMADD231PD (R10)(AX*8), Y4, Y2
+	VFMADD231PD (R11)(AX*8), Y4, Y3
+	ADDQ        $4, AX
+	CMPQ        AX, BX
+	JLT         dot4loop
+
+dot4tail:
+	// Lane sums: [a b c d] in Y0.
+	VHADDPD    Y1, Y0, Y0
+	VHADDPD    Y3, Y2, Y2
+	VPERM2F128 $0x20, Y2, Y0, Y5
+	VPERM2F128 $0x31, Y2, Y0, Y6
+	VADDPD     Y6, Y5, Y0
+	VXORPD     X8, X8, X8
+	VXORPD     X9, X9, X9
+	VXORPD     X10, X10, X10
+	VXORPD     X11, X11, X11
+	CMPQ       AX, CX
+	JGE        dot4done
+
+dot4scalar:
+	VMOVSD      (DI)(AX*8), X4
+	VFMADD231SD (SI)(AX*8), X4, X8
+	VFMADD231SD (R9)(AX*8), X4, X9
+	VFMADD231SD (R10)(AX*8), X4, X10
+	VFMADD231SD (R11)(AX*8), X4, X11
+	INCQ        AX
+	CMPQ        AX, CX
+	JLT         dot4scalar
+
+dot4done:
+	VMOVUPD Y0, (DX)
+	VADDSD  (DX), X8, X8
+	VMOVSD  X8, (DX)
+	VADDSD  8(DX), X9, X9
+	VMOVSD  X9, 8(DX)
+	VADDSD  16(DX), X10, X10
+	VMOVSD  X10, 16(DX)
+	VADDSD  24(DX), X11, X11
+	VMOVSD  X11, 24(DX)
+	VZEROUPPER
+	RET
+
+// func axpy4(x *float64, stride int, d *[4]float64, dst *float64, n int)
+//
+// dst[k] += d[0]·x[k] + d[1]·x[stride+k] + d[2]·x[2·stride+k] + d[3]·x[3·stride+k].
+TEXT ·axpy4(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), SI
+	MOVQ         stride+8(FP), R8
+	SHLQ         $3, R8
+	MOVQ         d+16(FP), DX
+	MOVQ         dst+24(FP), DI
+	MOVQ         n+32(FP), CX
+	LEAQ         (SI)(R8*1), R9
+	LEAQ         (R9)(R8*1), R10
+	LEAQ         (R10)(R8*1), R11
+	VBROADCASTSD (DX), Y0
+	VBROADCASTSD 8(DX), Y1
+	VBROADCASTSD 16(DX), Y2
+	VBROADCASTSD 24(DX), Y3
+	XORQ         AX, AX
+	MOVQ         CX, BX
+	ANDQ         $-4, BX
+	JZ           axpy4tail
+
+axpy4loop:
+	VMOVUPD     (DI)(AX*8), Y4
+	VFMADD231PD (SI)(AX*8), Y0, Y4
+	VFMADD231PD (R9)(AX*8), Y1, Y4
+	VFMADD231PD (R10)(AX*8), Y2, Y4
+	VFMADD231PD (R11)(AX*8), Y3, Y4
+	VMOVUPD     Y4, (DI)(AX*8)
+	ADDQ        $4, AX
+	CMPQ        AX, BX
+	JLT         axpy4loop
+
+axpy4tail:
+	CMPQ AX, CX
+	JGE  axpy4done
+
+axpy4scalar:
+	VMOVSD      (DI)(AX*8), X4
+	VFMADD231SD (SI)(AX*8), X0, X4
+	VFMADD231SD (R9)(AX*8), X1, X4
+	VFMADD231SD (R10)(AX*8), X2, X4
+	VFMADD231SD (R11)(AX*8), X3, X4
+	VMOVSD      X4, (DI)(AX*8)
+	INCQ        AX
+	CMPQ        AX, CX
+	JLT         axpy4scalar
+
+axpy4done:
+	VZEROUPPER
+	RET

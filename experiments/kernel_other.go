@@ -8,3 +8,7 @@ const haveAsmKernel = false
 func kernFast(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c []float64, ldc int, acc bool) bool {
 	return false
 }
+
+func dot4Fast(x []float64, stride int, w []float64, out *[4]float64) bool { return false }
+
+func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool { return false }

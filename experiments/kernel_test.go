@@ -92,3 +92,42 @@ func BenchmarkKernStrip(b *testing.B) {
 		kernStrip(k, a, kernMR, bb, kernNR, k*kernNR, nb, c, nb*kernNR, false)
 	}
 }
+
+func TestRows4(t *testing.T) {
+	r := newRand(5)
+	for _, n := range []int{1, 3, 4, 5, 8, 50, 63} {
+		stride := n + 3
+		x := make([]float64, 3*stride+n)
+		w := make([]float64, n)
+		for i := range x {
+			x[i] = r.NormFloat64()
+		}
+		for i := range w {
+			w[i] = r.NormFloat64()
+		}
+		var got [4]float64
+		dotRows4(x, stride, w, &got)
+		d := [4]float64{0.5, -1, 2, 0.25}
+		g := make([]float64, n)
+		for i := range g {
+			g[i] = float64(i)
+		}
+		want := append([]float64(nil), g...)
+		axpyRows4(x, stride, &d, g)
+		for row := 0; row < 4; row++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				s += x[row*stride+k] * w[k]
+				want[k] += d[row] * x[row*stride+k]
+			}
+			if math.Abs(got[row]-s) > 1e-12*(1+math.Abs(s)) {
+				t.Errorf("n=%d dot row %d = %v, want %v", n, row, got[row], s)
+			}
+		}
+		for k := range g {
+			if math.Abs(g[k]-want[k]) > 1e-12*(1+math.Abs(want[k])) {
+				t.Errorf("n=%d axpy [%d] = %v, want %v", n, k, g[k], want[k])
+			}
+		}
+	}
+}

@@ -60,21 +60,28 @@ func (m *KMeans) fitRaw(X *mat.Dense, _ []float64) error {
 	if tol == 0 {
 		tol = 1e-4
 	}
-	n, p := X.Dims()
+	n, _ := X.Dims()
 	if K < 1 || K > n {
 		return fmt.Errorf("experiments: %s: K=%d clusters for %d rows", op, K, n)
 	}
 	if nInit < 0 || maxIter < 0 || tol < 0 {
 		return fmt.Errorf("experiments: %s: NInit, MaxIter and Tol must not be negative", op)
 	}
+	data, err := newKMData(X, m.Workers)
+	if err != nil {
+		return fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
+	}
 	// Tolerance relative to the data's mean feature variance.
-	tol *= floats.Sum(columnVariances(X)) / float64(p)
+	tol *= data.meanVariance(X)
 	var best kmeansState
 	best.Inertia = math.Inf(1)
 	for run := 0; run < nInit; run++ {
 		rng := newRand(m.Seed + int64(run))
-		centers := kmeansPlusPlus(X, K, rng)
-		st, err := lloyd(X, centers, K, maxIter, tol, m.Workers)
+		centers, err := data.plusPlus(X, K, rng)
+		if err != nil {
+			return fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
+		}
+		st, err := data.lloyd(X, centers, K, maxIter, tol)
 		if err != nil {
 			return fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
 		}
@@ -86,141 +93,282 @@ func (m *KMeans) fitRaw(X *mat.Dense, _ []float64) error {
 	return nil
 }
 
-// kmeansPlusPlus picks K starting centers: the first uniformly, each next
-// among 2+ln(K) candidates drawn with probability proportional to the
-// squared distance to the nearest center, keeping the candidate that
-// lowers the total most.
-func kmeansPlusPlus(X *mat.Dense, K int, rng *rand.Rand) []float64 {
+// kmData is X prepared for k-means: rows packed in kernel panels, with
+// their squared norms, and a fixed split of the panels into ranges whose
+// partial sums are added in order (so results do not depend on the
+// number of workers).
+type kmData struct {
+	n, p   int
+	nw     int
+	packed []float64
+	norms  []float64
+	parts  [][2]int // panel ranges
+}
+
+// kmChunkPanels is the panels (of kernNR rows) per partial sum.
+const kmChunkPanels = 256
+
+func newKMData(X *mat.Dense, nw int) (*kmData, error) {
 	n, p := X.Dims()
+	raw := X.RawMatrix()
+	packed, norms, err := packPanels(raw.Data, raw.Stride, n, p, nw)
+	if err != nil {
+		return nil, err
+	}
+	npan := len(norms) / kernNR
+	return &kmData{n: n, p: p, nw: nw, packed: packed, norms: norms, parts: fixedChunks(npan, kmChunkPanels)}, nil
+}
+
+// meanVariance is the mean of the columns' population variances.
+func (d *kmData) meanVariance(X *mat.Dense) float64 {
+	p := d.p
+	sums := make([][]float64, len(d.parts))
+	sq := make([][]float64, len(d.parts))
+	d.each(func(c, lo, hi int) {
+		s, q := make([]float64, p), make([]float64, p)
+		for i := lo; i < hi; i++ {
+			for j, v := range X.RawRowView(i) {
+				s[j] += v
+				q[j] += v * v
+			}
+		}
+		sums[c], sq[c] = s, q
+	})
+	mean := make([]float64, p)
+	for _, s := range sums {
+		floats.Add(mean, s)
+	}
+	floats.Scale(1/float64(d.n), mean)
+	// Second pass on deviations: sums of squares minus n·mean² cancel.
+	d.each(func(c, lo, hi int) {
+		q := sq[c]
+		clear(q)
+		for i := lo; i < hi; i++ {
+			for j, v := range X.RawRowView(i) {
+				dv := v - mean[j]
+				q[j] += dv * dv
+			}
+		}
+	})
+	var total float64
+	for j := 0; j < p; j++ {
+		var v float64
+		for c := range sq {
+			v += sq[c][j]
+		}
+		total += v / float64(d.n)
+	}
+	return total / float64(p)
+}
+
+// each runs f on every chunk (index, first row, end row) in parallel.
+func (d *kmData) each(f func(c, lo, hi int)) error {
+	return parallel(len(d.parts), d.nw, func(c int) error {
+		f(c, d.parts[c][0]*kernNR, min(d.parts[c][1]*kernNR, d.n))
+		return nil
+	})
+}
+
+// products computes the dot products of the centers packed in cp (nc of
+// them, in strips) with the rows of panels [q0, q0+np), into G (one row
+// of np·kernNR values per center, row stride ldc).
+func (d *kmData) products(cp []float64, nc, q0, np int, G []float64, ldc int) {
+	p, size := d.p, d.p*kernNR
+	for s := 0; s*kernMR < nc; s++ {
+		kernStrip(p, cp[s*p*kernMR:], kernMR, d.packed[q0*size:], kernNR, size, np, G[s*kernMR*ldc:], ldc, false)
+	}
+}
+
+// kmBlockPanels is the panels whose products are computed at once.
+const kmBlockPanels = 16
+
+// sqDistances fills out[t][i] with the squared distance of row i to each
+// of the given rows (at most kernMR), ‖x‖² + ‖c‖² - 2x·c clamped at 0.
+func (d *kmData) sqDistances(cands [][]float64, out [][]float64) error {
+	p := d.p
+	cp := make([]float64, p*kernMR)
+	packStrips(cp, len(cands), p, func(i int) []float64 { return cands[i] })
+	cn := make([]float64, len(cands))
+	for t, c := range cands {
+		cn[t] = floats.Dot(c, c)
+	}
+	ldc := kmBlockPanels * kernNR
+	return d.each(func(c, lo, hi int) {
+		G := make([]float64, kernMR*ldc)
+		for q := d.parts[c][0]; q < d.parts[c][1]; q += kmBlockPanels {
+			np := min(kmBlockPanels, d.parts[c][1]-q)
+			d.products(cp, len(cands), q, np, G, ldc)
+			r0 := q * kernNR
+			r1 := min(r0+np*kernNR, d.n)
+			for t := range cands {
+				g := G[t*ldc:]
+				o := out[t]
+				for i := r0; i < r1; i++ {
+					o[i] = max(d.norms[i]+cn[t]-2*g[i-r0], 0)
+				}
+			}
+		}
+	})
+}
+
+// plusPlus picks K starting centers by greedy k-means++ (scikit-learn's):
+// the first uniformly, each next among 2+ln(K) candidates drawn with
+// probability proportional to the squared distance to the nearest center,
+// keeping the candidate that lowers the total most. Distances to the
+// candidates come from one kernel pass.
+func (d *kmData) plusPlus(X *mat.Dense, K int, rng *rand.Rand) ([]float64, error) {
+	n, p := d.n, d.p
 	centers := make([]float64, 0, K*p)
 	first := rng.IntN(n)
 	centers = append(centers, X.RawRowView(first)...)
 	closest := make([]float64, n)
-	for i := range closest {
-		closest[i] = sqDist(X.RawRowView(i), X.RawRowView(first))
+	if err := d.sqDistances([][]float64{X.RawRowView(first)}, [][]float64{closest}); err != nil {
+		return nil, err
 	}
-	trials := 2 + int(math.Log(float64(K)))
+	trials := min(2+int(math.Log(float64(K))), kernMR)
 	cum := make([]float64, n)
-	cand := make([]float64, n)
-	bestD := make([]float64, n)
+	cand := make([][]float64, trials)
+	for t := range cand {
+		cand[t] = make([]float64, n)
+	}
+	pots := make([][]float64, len(d.parts))
 	for c := 1; c < K; c++ {
 		floats.CumSum(cum, closest)
-		bestPot, bestIdx := math.Inf(1), -1
-		for t := 0; t < trials; t++ {
+		idx := make([]int, trials)
+		rows := make([][]float64, trials)
+		for t := range idx {
 			r := rng.Float64() * cum[n-1]
-			idx := min(sort.SearchFloat64s(cum, r), n-1)
+			idx[t] = min(sort.SearchFloat64s(cum, r), n-1)
 			if cum[n-1] == 0 {
-				idx = rng.IntN(n)
+				idx[t] = rng.IntN(n)
 			}
-			cr := X.RawRowView(idx)
+			rows[t] = X.RawRowView(idx[t])
+		}
+		if err := d.sqDistances(rows, cand); err != nil {
+			return nil, err
+		}
+		if err := d.each(func(ch, lo, hi int) {
+			pot := make([]float64, trials)
+			for t := range pot {
+				ct := cand[t]
+				for i := lo; i < hi; i++ {
+					ct[i] = min(ct[i], closest[i])
+					pot[t] += ct[i]
+				}
+			}
+			pots[ch] = pot
+		}); err != nil {
+			return nil, err
+		}
+		bestPot, best := math.Inf(1), 0
+		for t := 0; t < trials; t++ {
 			var s float64
-			for i := range cand {
-				d := min(closest[i], sqDist(X.RawRowView(i), cr))
-				cand[i] = d
-				s += d
+			for ch := range pots {
+				s += pots[ch][t]
 			}
 			if s < bestPot {
-				bestPot, bestIdx = s, idx
-				copy(bestD, cand)
+				bestPot, best = s, t
 			}
 		}
-		centers = append(centers, X.RawRowView(bestIdx)...)
-		copy(closest, bestD)
+		centers = append(centers, rows[best]...)
+		copy(closest, cand[best])
 	}
-	return centers
+	return centers, nil
 }
 
-// lloyd runs Lloyd's iterations with Hamerly's bounds: each row keeps an
-// upper bound on the distance to its center and a lower bound on the
-// distance to any other, moved by how far centers move, so most rows skip
-// the distance computations once clusters settle. The assignments are
-// Lloyd's; only the work differs.
-func lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol float64, nw int) (kmeansState, error) {
-	n, p := X.Dims()
-	labels := make([]int32, n)
-	upper := make([]float64, n)
-	lower := make([]float64, n)
-	for i := range labels {
-		labels[i] = -1
-		upper[i] = math.Inf(1)
-	}
-	parts := fixedChunks(n, 4096) // fixed, so sums do not depend on the worker count
-	half := make([]float64, K)
-	move := make([]float64, K)
-	changes := make([]int, len(parts))
-	psums := make([][]float64, len(parts))
-	pcounts := make([][]float64, len(parts))
-	sums := make([]float64, K*p)
-	counts := make([]float64, K)
+// assignment is one labelling pass: per chunk, the changed labels and the
+// change to the cluster sums and counts they cause.
+type kmPartial struct {
+	sums    []float64
+	counts  []float64
+	changed int
+}
 
-	// step assigns every row to its nearest center and updates the sums
-	// of each cluster's rows by the rows that moved (recomputing them from
-	// scratch when rebuild is set, to stop rounding drift); it returns
-	// how many rows changed cluster.
-	step := func(rebuild bool) (int, error) {
-		for j := 0; j < K; j++ {
-			half[j] = math.Inf(1)
-			for jj := 0; jj < K; jj++ {
-				if jj != j {
-					half[j] = min(half[j], math.Sqrt(sqDist(centers[j*p:(j+1)*p], centers[jj*p:(jj+1)*p]))/2)
-				}
+// assign labels every row with its nearest center (by ‖c‖² - 2x·c from
+// the kernel; ties to the lower index), recording each row's squared
+// distance in dist. With rebuild it returns per chunk the sums and counts
+// of the clusters from scratch, else the changes from the rows that moved
+// (parts nil: labels only).
+func (d *kmData) assign(X *mat.Dense, centers []float64, K int, labels []int32, dist []float64, rebuild bool, parts []kmPartial) error {
+	p := d.p
+	nstrips := (K + kernMR - 1) / kernMR
+	cp := make([]float64, nstrips*p*kernMR)
+	packStrips(cp, K, p, func(i int) []float64 { return centers[i*p : (i+1)*p] })
+	cn := make([]float64, K)
+	for k := range cn {
+		cn[k] = floats.Dot(centers[k*p:(k+1)*p], centers[k*p:(k+1)*p])
+	}
+	ldc := kmBlockPanels * kernNR
+	return d.each(func(c, lo, hi int) {
+		var pt *kmPartial
+		if parts != nil {
+			pt = &parts[c]
+			if pt.sums == nil {
+				pt.sums, pt.counts = make([]float64, K*p), make([]float64, K)
 			}
+			clear(pt.sums)
+			clear(pt.counts)
+			pt.changed = 0
 		}
-		err := parallel(len(parts), nw, func(c int) error {
-			if psums[c] == nil {
-				psums[c], pcounts[c] = make([]float64, K*p), make([]float64, K)
-			}
-			s, cnt := psums[c], pcounts[c]
-			clear(s)
-			clear(cnt)
-			changed := 0
-			for i := parts[c][0]; i < parts[c][1]; i++ {
-				x := X.RawRowView(i)
-				a := labels[i]
-				full := true
-				if a >= 0 {
-					m := max(half[a], lower[i])
-					if upper[i] > m {
-						upper[i] = math.Sqrt(sqDist(x, centers[int(a)*p:int(a+1)*p]))
-						full = upper[i] > m
-					} else {
-						full = false
+		G := make([]float64, nstrips*kernMR*ldc)
+		for q := d.parts[c][0]; q < d.parts[c][1]; q += kmBlockPanels {
+			np := min(kmBlockPanels, d.parts[c][1]-q)
+			d.products(cp, K, q, np, G, ldc)
+			r0 := q * kernNR
+			r1 := min(r0+np*kernNR, d.n)
+			for i := r0; i < r1; i++ {
+				j := i - r0
+				b, bd := int32(0), cn[0]-2*G[j]
+				for k := 1; k < K; k++ {
+					if v := cn[k] - 2*G[k*ldc+j]; v < bd {
+						b, bd = int32(k), v
 					}
 				}
-				if full {
-					b1, d1, d2 := int32(-1), math.Inf(1), math.Inf(1)
-					for j := 0; j < K; j++ {
-						d := sqDist(x, centers[j*p:(j+1)*p])
-						if d < d1 {
-							b1, d1, d2 = int32(j), d, d1
-						} else if d < d2 {
-							d2 = d
+				dist[i] = max(d.norms[i]+bd, 0)
+				a := labels[i]
+				if pt == nil {
+					labels[i] = b
+					continue
+				}
+				if b != a {
+					pt.changed++
+					labels[i] = b
+					if !rebuild {
+						x := X.RawRowView(i)
+						if a >= 0 {
+							floats.Sub(pt.sums[int(a)*p:int(a+1)*p], x)
+							pt.counts[a]--
 						}
-					}
-					upper[i], lower[i] = math.Sqrt(d1), math.Sqrt(d2)
-					if b1 != a {
-						changed++
-						labels[i] = b1
-						if !rebuild {
-							if a >= 0 {
-								floats.Sub(s[int(a)*p:int(a+1)*p], x)
-								cnt[a]--
-							}
-							floats.Add(s[int(b1)*p:int(b1+1)*p], x)
-							cnt[b1]++
-						}
+						floats.Add(pt.sums[int(b)*p:int(b+1)*p], x)
+						pt.counts[b]++
 					}
 				}
 				if rebuild {
-					l := int(labels[i])
-					floats.Add(s[l*p:(l+1)*p], x)
-					cnt[l]++
+					floats.Add(pt.sums[int(b)*p:int(b+1)*p], X.RawRowView(i))
+					pt.counts[b]++
 				}
 			}
-			changes[c] = changed
-			return nil
-		})
-		if err != nil {
+		}
+	})
+}
+
+// lloyd runs Lloyd's iterations as scikit-learn does: label every row by
+// its nearest center, move each center to the mean of its rows, stop when
+// no label changes or the centers move less than tol in total (squared).
+// Cluster sums are updated by the rows that changed cluster and rebuilt
+// from scratch every 20 iterations to stop rounding drift.
+func (d *kmData) lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol float64) (kmeansState, error) {
+	n, p := d.n, d.p
+	labels := make([]int32, n)
+	for i := range labels {
+		labels[i] = -1
+	}
+	dist := make([]float64, n)
+	parts := make([]kmPartial, len(d.parts))
+	sums := make([]float64, K*p)
+	counts := make([]float64, K)
+	step := func(rebuild bool) (int, error) {
+		if err := d.assign(X, centers, K, labels, dist, rebuild, parts); err != nil {
 			return 0, err
 		}
 		if rebuild {
@@ -229,17 +377,16 @@ func lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol float64, nw int)
 		}
 		total := 0
 		for c := range parts {
-			floats.Add(sums, psums[c])
-			floats.Add(counts, pcounts[c])
-			total += changes[c]
+			floats.Add(sums, parts[c].sums)
+			floats.Add(counts, parts[c].counts)
+			total += parts[c].changed
 		}
 		return total, nil
 	}
-
 	iter := 0
 	for iter < maxIter {
 		iter++
-		changed, err := step(iter%20 == 0)
+		changed, err := step(iter == 1 || iter%20 == 0)
 		if err != nil {
 			return kmeansState{}, err
 		}
@@ -255,8 +402,8 @@ func lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol float64, nw int)
 			}
 			// Empty cluster: move it to the row farthest from its center.
 			far := -1
-			for i, d := range upper {
-				if !used[i] && (far < 0 || d > upper[far]) {
+			for i, dv := range dist {
+				if !used[i] && (far < 0 || dv > dist[far]) {
 					far = i
 				}
 			}
@@ -264,25 +411,8 @@ func lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol float64, nw int)
 			copy(newC[k*p:(k+1)*p], X.RawRowView(far))
 		}
 		var shift float64
-		first, second := 0.0, 0.0
-		argFirst := -1
 		for k := 0; k < K; k++ {
-			d2 := sqDist(newC[k*p:(k+1)*p], centers[k*p:(k+1)*p])
-			shift += d2
-			move[k] = math.Sqrt(d2)
-			if move[k] > first {
-				first, second, argFirst = move[k], first, k
-			} else if move[k] > second {
-				second = move[k]
-			}
-		}
-		for i, l := range labels {
-			upper[i] += move[l]
-			if int(l) == argFirst {
-				lower[i] -= second
-			} else {
-				lower[i] -= first
-			}
+			shift += sqDist(newC[k*p:(k+1)*p], centers[k*p:(k+1)*p])
 		}
 		centers = newC
 		if shift <= tol {
@@ -294,29 +424,43 @@ func lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol float64, nw int)
 		return kmeansState{}, err
 	}
 	st := kmeansState{K: K, P: p, Centers: centers, NIter: iter, Labels: make([]float64, n)}
-	for i, l := range labels {
-		st.Labels[i] = float64(l)
-		st.Inertia += sqDist(X.RawRowView(i), centers[int(l)*p:int(l+1)*p])
+	inertia := make([]float64, len(d.parts))
+	err := d.each(func(c, lo, hi int) {
+		var s float64
+		for i := lo; i < hi; i++ {
+			l := int(labels[i])
+			st.Labels[i] = float64(l)
+			s += sqDist(X.RawRowView(i), centers[l*p:(l+1)*p])
+		}
+		inertia[c] = s
+	})
+	if err != nil {
+		return kmeansState{}, err
+	}
+	for _, s := range inertia {
+		st.Inertia += s
 	}
 	return st, nil
 }
 
-// Predict returns the index of the nearest center of each row.
+// Predict returns the index of the nearest center of each row, computed
+// as in Fit (so Predict on the training rows gives Labels).
 func (m *KMeans) Predict(X *mat.Dense) ([]float64, error) {
-	if err := checkPredict("predict kmeans", X, m.st.P); err != nil {
+	const op = "predict kmeans"
+	if err := checkPredict(op, X, m.st.P); err != nil {
 		return nil, err
 	}
-	n, p := X.Dims()
-	out := make([]float64, n)
-	for i := range out {
-		row := X.RawRowView(i)
-		bk, bd := 0, math.Inf(1)
-		for k := 0; k < m.st.K; k++ {
-			if d := sqDist(row, m.st.Centers[k*p:(k+1)*p]); d < bd {
-				bk, bd = k, d
-			}
-		}
-		out[i] = float64(bk)
+	data, err := newKMData(X, m.Workers)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
+	}
+	labels := make([]int32, data.n)
+	if err := data.assign(X, m.st.Centers, m.st.K, labels, make([]float64, data.n), false, nil); err != nil {
+		return nil, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
+	}
+	out := make([]float64, data.n)
+	for i, l := range labels {
+		out[i] = float64(l)
 	}
 	return out, nil
 }

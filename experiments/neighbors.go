@@ -123,29 +123,15 @@ func (st *knnState) neighborsBlocked(Q *mat.Dense, k, nw int, idx []int32) error
 	n := st.N
 	// Training rows packed k-major in panels of kernNR rows, the last
 	// panel padded with zero rows at infinite norm (never selected).
-	npan := (n + kernNR - 1) / kernNR
-	panSize := p * kernNR
-	packed := make([]float64, npan*panSize)
-	tnorm := make([]float64, npan*kernNR)
-	copy(tnorm, st.Norms)
+	packed, tnorm, err := packPanels(st.X, p, n, p, nw)
+	if err != nil {
+		return err
+	}
 	for j := n; j < len(tnorm); j++ {
 		tnorm[j] = math.Inf(1)
 	}
-	pchunks := chunks(npan, 1, 256)
-	if err := parallel(len(pchunks), nw, func(c int) error {
-		for q := pchunks[c][0]; q < pchunks[c][1]; q++ {
-			dst := packed[q*panSize : (q+1)*panSize]
-			for j := 0; j < kernNR && q*kernNR+j < n; j++ {
-				row := st.X[(q*kernNR+j)*p : (q*kernNR+j+1)*p]
-				for kk, v := range row {
-					dst[kk*kernNR+j] = v
-				}
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
+	npan := len(tnorm) / kernNR
+	panSize := p * kernNR
 
 	nblocks := (nq + knnQueryBlock - 1) / knnQueryBlock
 	return parallel(nblocks, nw, func(b int) error {
