@@ -493,18 +493,17 @@ func (o *logObjective) binaryChunk(x, g []float64, lo, hi int) float64 {
 // logisticTerm returns the log-loss of score z for a row with sign s (+1
 // for class 0, -1 for class 1) and its derivative with respect to z.
 // With t = s·z the loss is softplus(t) and the derivative s·σ(t); one exp
-// serves both, and the code has no branches on the data, which a
-// predictor could not guess.
+// serves both, and nothing branches on the data (see fastmath.go).
 func logisticTerm(z, s float64) (loss, d float64) {
 	t := s * z
 	a := math.Abs(t)
-	e := math.Exp(-a)
+	e := expNeg(a)
 	inv := 1 / (1 + e)
 	// σ(t) is 1/(1+e) for t ≥ 0 and e/(1+e) below: choose the numerator
 	// by the sign bit.
 	neg := uint64(int64(math.Float64bits(t)) >> 63)
 	num := math.Float64frombits(math.Float64bits(1)&^neg | math.Float64bits(e)&neg)
-	return (t+a)/2 + math.Log1p(e), s * num * inv
+	return (t+a)/2 + log1pUnit(e), s * num * inv
 }
 
 func (o *logObjective) softmaxChunk(x, g []float64, lo, hi int) float64 {

@@ -579,3 +579,165 @@ func TestCloneAndSetParam(t *testing.T) {
 		t.Error("clone of a non-pointer accepted")
 	}
 }
+
+// TestFitsDoNotDependOnWorkers checks that the parallel fits sum over
+// fixed row ranges: the fitted state is bit for bit the same on 1, 2 or
+// 3 workers. The data spans several ranges of every model.
+func TestFitsDoNotDependOnWorkers(t *testing.T) {
+	X, y := blobs(9000, 3, 7, 3, 21)
+	Xr, yr, _ := linearData(9000, 7, 1, 22)
+	Q, _ := blobs(300, 3, 7, 3, 23)
+	for _, tc := range []struct {
+		name string
+		new  func(w int) Model
+		X    *mat.Dense
+		y    []float64
+	}{
+		{"linear", func(w int) Model { return &LinearRegression{Workers: w} }, Xr, yr},
+		{"ridge", func(w int) Model { return &Ridge{Alpha: 3, Workers: w} }, Xr, yr},
+		{"logistic multinomial", func(w int) Model { return &LogisticRegression{Workers: w} }, X, y},
+		{"logistic binary", func(w int) Model { return &LogisticRegression{Workers: w} }, X, binarize(y)},
+		{"kmeans", func(w int) Model { return &KMeans{K: 5, NInit: 2, Workers: w} }, X, nil},
+		{"knn", func(w int) Model { return &KNeighborsRegressor{K: 4, Weights: "distance", Workers: w} }, Xr, yr},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var first []float64
+			for _, w := range []int{1, 2, 3} {
+				m := tc.new(w)
+				if err := m.Fit(tc.X, tc.y); err != nil {
+					t.Fatal(err)
+				}
+				pred, err := m.Predict(Q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				state := pred
+				switch m := m.(type) {
+				case *LinearRegression:
+					state = append(m.Coef(), m.Intercept())
+				case *Ridge:
+					state = append(m.Coef(), m.Intercept())
+				case *LogisticRegression:
+					state = append(m.Coef().RawMatrix().Data, m.Intercept()...)
+				case *KMeans:
+					state = append(m.Centers().RawMatrix().Data, m.Inertia())
+				}
+				if first == nil {
+					first = state
+					continue
+				}
+				for i := range first {
+					if math.Float64bits(first[i]) != math.Float64bits(state[i]) {
+						t.Fatalf("Workers %d: value %d is %v, with 1 worker %v", w, i, state[i], first[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func binarize(y []float64) []float64 {
+	out := make([]float64, len(y))
+	for i, v := range y {
+		if v > 0 {
+			out[i] = 1
+		}
+	}
+	return out
+}
+
+// TestRidgeFarFromOrigin checks the one-pass Gram matrix on features
+// whose mean is far larger than their spread, against a two-pass
+// solution on explicitly centered data.
+func TestRidgeFarFromOrigin(t *testing.T) {
+	X, y, _ := linearData(5000, 6, 0.3, 5)
+	n, p := X.Dims()
+	for i := 0; i < n; i++ {
+		for j := 0; j < p; j++ {
+			X.Set(i, j, X.At(i, j)+1e6*float64(j+1))
+		}
+		y[i] += 5e5
+	}
+	for _, alpha := range []float64{0.5, 100} {
+		m := &Ridge{Alpha: alpha}
+		if err := m.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		// Reference: center by the exact means, solve (XcᵀXc + αI)w = Xcᵀyc.
+		xm := make([]float64, p)
+		for j := range xm {
+			xm[j] = floats.Sum(mat.Col(nil, j, X)) / float64(n)
+		}
+		ym := floats.Sum(y) / float64(n)
+		Xc := mat.NewDense(n, p, nil)
+		yc := mat.NewVecDense(n, nil)
+		for i := 0; i < n; i++ {
+			for j := 0; j < p; j++ {
+				Xc.Set(i, j, X.At(i, j)-xm[j])
+			}
+			yc.SetVec(i, y[i]-ym)
+		}
+		var A mat.Dense
+		A.Mul(Xc.T(), Xc)
+		for j := 0; j < p; j++ {
+			A.Set(j, j, A.At(j, j)+alpha)
+		}
+		var b, w mat.VecDense
+		b.MulVec(Xc.T(), yc)
+		if err := w.SolveVec(&A, &b); err != nil {
+			t.Fatal(err)
+		}
+		coef := m.Coef()
+		for j := 0; j < p; j++ {
+			if !near(coef[j], w.AtVec(j), 1e-9) {
+				t.Errorf("alpha %v: coef %d = %v, want %v", alpha, j, coef[j], w.AtVec(j))
+			}
+		}
+		if want := ym - floats.Dot(xm, w.RawVector().Data); !near(m.Intercept(), want, 1e-9) {
+			t.Errorf("alpha %v: intercept %v, want %v", alpha, m.Intercept(), want)
+		}
+	}
+}
+
+// TestNeighborsAgainstBruteForce compares the kernel's neighbor search
+// (and the direct one for a few queries) with sorting exact distances.
+func TestNeighborsAgainstBruteForce(t *testing.T) {
+	X, y := blobs(3001, 4, 21, 6, 31)
+	Q, _ := blobs(141, 4, 21, 6, 32)
+	st, err := newKNNState("test", X, y, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const k = 6
+	for _, nq := range []int{1, 3, 8, 141} {
+		Qn := mat.DenseCopyOf(Q.Slice(0, nq, 0, 21))
+		idx, dist, err := st.neighbors(Qn, k, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < nq; i++ {
+			q := Qn.RawRowView(i)
+			order := rangeIdx(0, 3001)
+			d := make([]float64, 3001)
+			for j := range d {
+				d[j] = math.Sqrt(sqDist(q, X.RawRowView(j)))
+			}
+			slices.SortStableFunc(order, func(a, b int) int { return cmpFloat(d[a], d[b]) })
+			for j := 0; j < k; j++ {
+				if int(idx[i*k+j]) != order[j] || dist[i*k+j] != d[order[j]] {
+					t.Fatalf("%d queries, query %d: neighbor %d is %d at %v, want %d at %v", nq, i, j, idx[i*k+j], dist[i*k+j], order[j], d[order[j]])
+				}
+			}
+		}
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,67 @@
+package experiments
+
+import (
+	"math"
+	"testing"
+)
+
+// ulps is the distance between a and b in units in the last place.
+func ulps(a, b float64) float64 {
+	if a == b {
+		return 0
+	}
+	return math.Abs(a-b) / math.Abs(math.Nextafter(b, math.Inf(1))-b)
+}
+
+func TestExpNegLog1pUnit(t *testing.T) {
+	r := newRand(11)
+	var as []float64
+	for _, a := range []float64{0, 1e-300, 1e-20, 1e-9, 0.1, 0.34657359, 0.5, 0.88137359, 1, 2, 10, 36, 100, 699.9, 700} {
+		as = append(as, a)
+	}
+	for i := 0; i < 200000; i++ {
+		as = append(as, r.ExpFloat64()*float64(1+i%40))
+	}
+	worstExp, worstLog := 0.0, 0.0
+	for _, a := range as {
+		e := expNeg(a)
+		if u := ulps(e, math.Exp(-a)); u > worstExp {
+			worstExp = u
+		}
+		if u := ulps(log1pUnit(e), math.Log1p(e)); u > worstLog {
+			worstLog = u
+		}
+	}
+	if worstExp > 2 || worstLog > 2 {
+		t.Errorf("worst error: expNeg %.1f ulp, log1pUnit %.1f ulp (want ≤ 2)", worstExp, worstLog)
+	}
+	if e := expNeg(1e6); e != math.Exp(-700) {
+		t.Errorf("expNeg(1e6) = %v, want the e^-700 floor", e)
+	}
+	if !math.IsNaN(expNeg(math.NaN())) {
+		t.Error("expNeg(NaN) is not NaN")
+	}
+	for _, e := range []float64{0, 1, 0.41421356237309503, 0.41421356237309515, 1e-310} {
+		if u := ulps(log1pUnit(e), math.Log1p(e)); u > 2 {
+			t.Errorf("log1pUnit(%v) = %v, want %v", e, log1pUnit(e), math.Log1p(e))
+		}
+	}
+}
+
+var sinkF float64
+
+func BenchmarkLogisticTerm(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		l, d := logisticTerm(float64(i%200)/50-2, float64(1-2*(i%2)))
+		sinkF += l + d
+	}
+}
+
+func BenchmarkLogisticTermMath(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		z, s := float64(i%200)/50-2, float64(1-2*(i%2))
+		t := s * z
+		e := math.Exp(-math.Abs(t))
+		sinkF += max(t, 0) + math.Log1p(e) + s/(1+e)
+	}
+}
