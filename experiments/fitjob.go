@@ -1,11 +1,10 @@
 package experiments
 
 import (
-	"bytes"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -214,7 +213,7 @@ func (j *FitJob) checkScores(s FitScores) error {
 // fitJobFormat identifies encoded fit jobs.
 const fitJobFormat = "gopherlab/experiments.FitJob/v1"
 
-// wireFitJob is a FitJob as Encode writes it (gob).
+// wireFitJob is a FitJob as Encode writes it (fitjob_wire.go).
 type wireFitJob struct {
 	Format      string
 	Op          string
@@ -242,7 +241,7 @@ type wireModel struct {
 
 type wireStep struct {
 	Name, Type string
-	Params     []byte // the estimator's exported fields in gob (none: empty)
+	Params     []byte // the estimator's exported fields
 }
 
 type wireColumn struct {
@@ -284,19 +283,22 @@ func (j *FitJob) Encode() ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("experiments: %s: cannot encode data of type %T", j.Op, j.data)
 	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&w); err != nil {
+	b, err := wireMarshal(&w)
+	if err != nil {
 		return nil, fmt.Errorf("experiments: %s: encode: %w", j.Op, err)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 // DecodeFitJob rebuilds a FitJob from FitJob.Encode's bytes; its Run
 // computes what the original's does.
 func DecodeFitJob(b []byte) (*FitJob, error) {
 	var w wireFitJob
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&w); err != nil {
-		return nil, fmt.Errorf("experiments: decode fit job: %w", err)
+	if err := wireUnmarshal(b, &w); err != nil || w.Format != fitJobFormat {
+		if !strings.HasPrefix(string(b[min(len(b), 1):]), fitJobFormat) {
+			return nil, fmt.Errorf("experiments: decode fit job: not an encoded fit job (format %q)", fitJobFormat)
+		}
+		return nil, fmt.Errorf("experiments: decode fit job: %v", err)
 	}
 	if w.Format != fitJobFormat {
 		return nil, fmt.Errorf("experiments: decode fit job: format %q, want %q", w.Format, fitJobFormat)
@@ -369,12 +371,9 @@ func encodeModel(m Model) (wireModel, error) {
 		if !ok {
 			return wm, fmt.Errorf("step %q: %T cannot be sent to another process (only this package's estimators can)", s.Name, s.Estimator)
 		}
-		if hasExportedFields(e) {
-			var b bytes.Buffer
-			if err := gob.NewEncoder(&b).Encode(e); err != nil {
-				return wm, fmt.Errorf("step %q: %w", s.Name, err)
-			}
-			ws.Params = b.Bytes()
+		var err error
+		if ws.Params, err = wireMarshal(e); err != nil {
+			return wm, fmt.Errorf("step %q: %w", s.Name, err)
 		}
 		wm.Steps = append(wm.Steps, ws)
 	}
@@ -389,10 +388,8 @@ func decodeModel(wm wireModel) (Model, error) {
 			return nil, fmt.Errorf("step %q has unknown type %q", s.Name, s.Type)
 		}
 		e := mk()
-		if len(s.Params) > 0 {
-			if err := gob.NewDecoder(bytes.NewReader(s.Params)).Decode(e); err != nil {
-				return nil, fmt.Errorf("step %q: %w", s.Name, err)
-			}
+		if err := wireUnmarshal(s.Params, e); err != nil {
+			return nil, fmt.Errorf("step %q: %w", s.Name, err)
 		}
 		steps = append(steps, Step{Name: s.Name, Estimator: e})
 	}
@@ -407,16 +404,4 @@ func decodeModel(wm wireModel) (Model, error) {
 		return nil, fmt.Errorf("%T is not a model", steps[0].Estimator)
 	}
 	return m, nil
-}
-
-// hasExportedFields reports whether the struct e points to has an
-// exported field (gob refuses a struct without one).
-func hasExportedFields(e any) bool {
-	t := reflect.TypeOf(e).Elem()
-	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).IsExported() {
-			return true
-		}
-	}
-	return false
 }

@@ -200,3 +200,55 @@ func TestFitExecutorErrors(t *testing.T) {
 		t.Errorf("executor left installed: %v", reflect.TypeOf(prev))
 	}
 }
+
+func TestFitJobWire(t *testing.T) {
+	type inner struct {
+		A []int
+		M map[string]float64
+	}
+	type rec struct {
+		B      bool
+		I      int64
+		U      uint8
+		F      float64
+		S      string
+		Fs     []float64
+		Nil    []int32
+		Empty  []string
+		Arr    [2]int32
+		P      *inner
+		NilP   *inner
+		In     inner
+		Any    any
+		Fn     func()
+		hidden int
+	}
+	in := rec{B: true, I: -7, U: 200, F: math.NaN(), S: "héllo", Fs: []float64{1.5, math.Inf(-1), math.NaN()}, Empty: []string{},
+		Arr: [2]int32{-1, 2}, P: &inner{A: []int{3, -4}, M: map[string]float64{"b": 2, "a": 1}}, hidden: 5}
+	b, err := wireMarshal(&in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := wireMarshal(&in)
+	if string(b) != string(b2) {
+		t.Error("two encodings of one value differ")
+	}
+	var out rec
+	if err := wireUnmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !out.B || out.I != -7 || out.U != 200 || !math.IsNaN(out.F) || out.S != "héllo" || !sameBits(out.Fs, in.Fs) ||
+		out.Nil != nil || out.Empty == nil || len(out.Empty) != 0 || out.Arr != in.Arr || out.P == nil ||
+		!reflect.DeepEqual(out.P.A, in.P.A) || !reflect.DeepEqual(out.P.M, in.P.M) || out.NilP != nil || out.hidden != 0 {
+		t.Errorf("round trip: %+v", out)
+	}
+	for n := 0; n < len(b); n++ {
+		if err := wireUnmarshal(b[:n], &out); err == nil {
+			t.Errorf("a truncation to %d bytes decoded", n)
+		}
+	}
+	in.Any = 1
+	if _, err := wireMarshal(&in); err == nil || !strings.Contains(err.Error(), "rec.Any") {
+		t.Errorf("a non-nil interface field: %v", err)
+	}
+}
