@@ -7,7 +7,8 @@
 // large synthetic dataset, and writes every dataset and its folds to a
 // work directory (raw float64 files and a manifest.json). It then runs
 // the Go models, runs sklearn_bench.py (beside this file) under
-// /usr/bin/python3 on the same files, and prints both side by side.
+// /usr/bin/python3 on the same files, and prints both side by side,
+// followed by what each side ran (algorithm, settings, iterations, threads).
 //
 //	go run ./bench/ml                    # everything (a few minutes on 2 cores)
 //	go run ./bench/ml -large 0           # real datasets only
@@ -32,6 +33,7 @@ import (
 	"time"
 
 	ex "github.com/gopherlab/gopherlab/experiments"
+	"golang.org/x/sys/cpu"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -57,6 +59,7 @@ type result struct {
 	Score   float64 `json:"score"`
 	Seconds float64 `json:"seconds"`
 	CPU     float64 `json:"cpu"` // process CPU seconds (user+system), all threads
+	Notes   string  `json:"notes"` // what the model ran: algorithm, settings, iterations
 	Error   string  `json:"error,omitempty"`
 }
 
@@ -129,6 +132,7 @@ func main() {
 	// Each dataset runs on the Go side, then on the scikit-learn side, so
 	// both see similar load on a shared machine.
 	var goRes, skRes []result
+	var skEnv string
 	for _, d := range sets {
 		for _, m := range d.Models {
 			r := runGo(d, m)
@@ -146,11 +150,18 @@ func main() {
 			fmt.Fprintf(os.Stderr, "scikit-learn side failed: %v\n", err)
 			continue
 		}
-		var rs []result
+		var rs struct {
+			Env     string   `json:"env"`
+			Results []result `json:"results"`
+		}
 		if err := json.Unmarshal(out, &rs); err != nil {
 			fmt.Fprintf(os.Stderr, "scikit-learn output: %v\n", err)
 		}
-		skRes = append(skRes, rs...)
+		skEnv = rs.Env
+		skRes = append(skRes, rs.Results...)
+	}
+	if skEnv != "" {
+		fmt.Printf("scikit-learn side: %s\n\n", skEnv)
 	}
 	printTable(goRes, skRes)
 }
@@ -404,12 +415,13 @@ func runGo(d *dataset, name string) result {
 	}
 	best, bestCPU := math.Inf(1), math.Inf(1)
 	for rep := 0; rep < 3; rep++ {
-		score, secs, cpu, err := runGoOnce(d, name, res.Metric)
+		score, secs, cpu, m, err := runGoOnce(d, name, res.Metric)
 		if err != nil {
 			res.Error = err.Error()
 			return res
 		}
 		res.Score = score
+		res.Notes = describe(d, name, m)
 		best = math.Min(best, secs)
 		bestCPU = math.Min(bestCPU, cpu)
 		if secs >= 2 {
@@ -429,9 +441,10 @@ func cpuSeconds() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
-func runGoOnce(d *dataset, name, metric string) (float64, float64, float64, error) {
+func runGoOnce(d *dataset, name, metric string) (float64, float64, float64, ex.Model, error) {
 	var total time.Duration
 	var score, cpu float64
+	var last ex.Model
 	runs := 0
 	for _, seed := range seeds(d, name) {
 		for _, test := range d.Folds {
@@ -452,8 +465,9 @@ func runGoOnce(d *dataset, name, metric string) (float64, float64, float64, erro
 			total += time.Since(t0)
 			cpu += cpuSeconds() - c0
 			if err != nil {
-				return 0, 0, 0, err
+				return 0, 0, 0, nil, err
 			}
+			last = m
 			var s float64
 			switch metric {
 			case "accuracy":
@@ -467,7 +481,57 @@ func runGoOnce(d *dataset, name, metric string) (float64, float64, float64, erro
 			runs++
 		}
 	}
-	return score / float64(runs), total.Seconds(), cpu, nil
+	return score / float64(runs), total.Seconds(), cpu, last, nil
+}
+
+// describe says what a fitted Go model ran, for the table of settings
+// printed beside scikit-learn's.
+func describe(d *dataset, name string, m ex.Model) string {
+	if p, ok := m.(*ex.Pipeline); ok {
+		m = p.Steps[len(p.Steps)-1].Estimator.(ex.Model)
+		return "scaler+" + describe(d, name, m)
+	}
+	kernel := "portable Go kernel"
+	if runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		kernel = "AVX2/FMA kernel"
+	}
+	w := runtime.GOMAXPROCS(0)
+	depth := func(d int) string {
+		if d == 0 {
+			return "none"
+		}
+		return fmt.Sprint(d)
+	}
+	switch m := m.(type) {
+	case *ex.LogisticRegression:
+		it, _ := m.NIter()
+		return fmt.Sprintf("L-BFGS C=1 tol=1e-4, n_iter=%d, %d workers", it, w)
+	case *ex.KNeighborsClassifier:
+		return fmt.Sprintf("brute force k=5, %s, %d workers", kernel, w)
+	case *ex.KNeighborsRegressor:
+		return fmt.Sprintf("brute force k=5, %s, %d workers", kernel, w)
+	case *ex.DecisionTreeClassifier:
+		return fmt.Sprintf("exact CART gini, max_depth=%s, 1 worker", depth(m.MaxDepth))
+	case *ex.DecisionTreeRegressor:
+		return fmt.Sprintf("exact CART mse, max_depth=%s, 1 worker", depth(m.MaxDepth))
+	case *ex.RandomForestClassifier:
+		return fmt.Sprintf("%d trees, exact CART gini, max_depth=%s, max_features=sqrt, bootstrap, %d workers", m.NTrees, depth(m.MaxDepth), w)
+	case *ex.RandomForestRegressor:
+		feats := "all"
+		if m.MaxFeatures > 0 {
+			feats = fmt.Sprint(m.MaxFeatures)
+		}
+		return fmt.Sprintf("%d trees, exact CART mse, max_depth=%s, max_features=%s, bootstrap, %d workers", m.NTrees, depth(m.MaxDepth), feats, w)
+	case *ex.GaussianNB:
+		return "var_smoothing=1e-9"
+	case *ex.LinearRegression:
+		return fmt.Sprintf("Cholesky of the normal equations (one-pass Gram, %s), %d workers", kernel, w)
+	case *ex.Ridge:
+		return fmt.Sprintf("Cholesky of XᵀX+αI, alpha=1 (one-pass Gram, %s), %d workers", kernel, w)
+	case *ex.KMeans:
+		return fmt.Sprintf("greedy k-means++, Lloyd, n_init=1 max_iter=300 tol=1e-4, n_iter=%d, %s, %d workers", m.NIter(), kernel, w)
+	}
+	return ""
 }
 
 // seeds lists the seeds a model runs with: randomized models on the small
@@ -533,6 +597,13 @@ func printTable(goRes, skRes []result) {
 	}
 	if len(ratios) > 0 {
 		fmt.Printf("\ngeometric mean speedup (sklearn time / go time): %.2fx wall, %.2fx CPU, over %d runs\n", geo(ratios), geo(cpuRatios), len(ratios))
+	}
+	fmt.Println("\nwhat each side ran (same data, folds and parameters; times are fit + predict):")
+	for _, g := range goRes {
+		fmt.Printf("  %s/%s\n    go:      %s\n", g.Dataset, g.Model, g.Notes)
+		if s, ok := sk[g.Dataset+"/"+g.Model]; ok {
+			fmt.Printf("    sklearn: %s\n", s.Notes)
+		}
 	}
 	for _, g := range goRes {
 		if g.Error != "" {
