@@ -58,7 +58,7 @@ type result struct {
 	Metric  string  `json:"metric"`
 	Score   float64 `json:"score"`
 	Seconds float64 `json:"seconds"`
-	CPU     float64 `json:"cpu"` // process CPU seconds (user+system), all threads
+	CPU     float64 `json:"cpu"`   // process CPU seconds (user+system), all threads
 	Notes   string  `json:"notes"` // what the model ran: algorithm, settings, iterations
 	Error   string  `json:"error,omitempty"`
 }
