@@ -16,6 +16,7 @@ import (
 
 	"github.com/gopherlab/gopherlab/export"
 	"github.com/gopherlab/gopherlab/install"
+	"github.com/gopherlab/gopherlab/internal/memtrim"
 	"github.com/gopherlab/gopherlab/kernel"
 	"github.com/gopherlab/gopherlab/kernel/wire"
 	"github.com/gopherlab/gopherlab/kernel/worker"
@@ -129,7 +130,8 @@ func runKernel(args []string) error {
 		return err
 	}
 	eng := worker.New(worker.Config{Log: log, Info: kernelInfo()})
-	return kernel.Serve(context.Background(), kernel.Config{Conn: ci, Engine: eng, Log: log, HistoryFile: historyFile()})
+	trim := memtrim.New(memtrim.IdleDelay())
+	return kernel.Serve(context.Background(), kernel.Config{Conn: ci, Engine: eng, Log: log, HistoryFile: historyFile(), Activity: trim.Activity})
 }
 
 func kernelInfo() kernel.Info {

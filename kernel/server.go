@@ -24,6 +24,11 @@ type Config struct {
 	Log    *slog.Logger // defaults to slog.Default()
 	// HistoryFile keeps input history across sessions; "" keeps it in memory.
 	HistoryFile string
+	// Activity, when set, is told when the kernel starts (true) and ends
+	// (false) handling a shell or control request, for work that must wait
+	// for an idle kernel (gopherlab gives memory back then). Calls may
+	// nest: a control request can come while a shell request runs.
+	Activity func(busy bool)
 }
 
 // Server is a running kernel.
@@ -302,6 +307,8 @@ func (s *Server) shellLoop() {
 }
 
 func (s *Server) handleShell(m *wire.Message) {
+	s.activity(true)
+	defer s.activity(false)
 	s.status(m, "busy")
 	defer s.status(m, "idle")
 	reply := func(t string, c any) { s.reply(s.shell, &s.shellMu, m, t, c) }
@@ -397,6 +404,8 @@ func (s *Server) unknown(m *wire.Message, sock zmq4.Socket, mu *sync.Mutex) {
 }
 
 func (s *Server) handleControl(m *wire.Message) {
+	s.activity(true)
+	defer s.activity(false)
 	s.status(m, "busy")
 	defer s.status(m, "idle")
 	reply := func(t string, c any) { s.reply(s.control, &s.controlMu, m, t, c) }
@@ -410,6 +419,12 @@ func (s *Server) handleControl(m *wire.Message) {
 		s.handleShutdown(m, s.control, &s.controlMu)
 	default:
 		s.unknown(m, s.control, &s.controlMu)
+	}
+}
+
+func (s *Server) activity(busy bool) {
+	if s.cfg.Activity != nil {
+		s.cfg.Activity(busy)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gopherlab/gopherlab/internal/memtrim"
 	"io"
 	"os"
 	"os/signal"
@@ -93,8 +94,16 @@ func Main() error {
 		}
 	}()
 	c.emit(event{Ev: "ready"})
+	trim := memtrim.New(memtrim.IdleDelay())
 	for r := range work {
+		trim.Busy()
 		c.handle(r)
+		trim.Idle()
+	}
+	// The last cells' runs are written in the background: finish them
+	// before the process exits.
+	if err := autolog.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "gopherlab worker: %v\n", err)
 	}
 	return nil
 }
