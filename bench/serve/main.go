@@ -23,12 +23,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -36,18 +36,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/export"
 )
-
-const irisCSV = "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
 
 // body is one prediction request (a versicolor flower), the same for both
 // servers.
@@ -57,12 +54,23 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "duration of each measurement")
 	conns := flag.Int("c", 32, "wrk connections")
 	rate := flag.Int("rate", 1000, "requests per second of the fixed-rate measurement")
-	gunicornWorkers := flag.Int("gunicorn-workers", 2*runtime.NumCPU()+1, "gunicorn sync workers (its documentation's 2 x cores + 1)")
+	gunicornWorkers := flag.Int("gunicorn-workers", 2*runtime.NumCPU()+1, "gunicorn workers (its documentation's 2 x cores + 1)")
+	gunicornClass := flag.String("gunicorn-class", "sync", "gunicorn worker class (sync, its default; gthread keeps connections alive)")
+	pin := flag.Bool("pin", false, "pin the server to CPU 0 and the load generators to CPU 1 (taskset)")
 	keep := flag.Bool("keep", false, "keep the work directory")
 	trees := flag.Int("trees", 300, "trees of the digits job's forest (job speed-up)")
 	skipJob := flag.Bool("skip-job", false, "skip the job speed-up measurement")
+	skipServe := flag.Bool("skip-serve", false, "skip the serving measurements")
+	lg := flag.String("loadgen", "", "internal: run the open-loop generator against this URL (or null) and print its result")
 	flag.Parse()
-	err := run(*dur, *conns, *rate, *gunicornWorkers, *keep)
+	if *lg != "" {
+		loadgenMain(*lg, *rate, *dur)
+		return
+	}
+	var err error
+	if !*skipServe {
+		err = run(*dur, *conns, *rate, *gunicornWorkers, *gunicornClass, *pin, *keep)
+	}
 	if err == nil && !*skipJob {
 		err = jobSpeedup(*trees, *keep)
 	}
@@ -90,11 +98,31 @@ func (s *server) stop() {
 	}
 }
 
-func run(dur time.Duration, conns, rate, gworkers int, keep bool) error {
-	for _, tool := range []string{"wrk", "gunicorn"} {
+// pinned returns a command running args, on the given CPUs when cpus is
+// not "".
+func pinned(cpus string, args ...string) *exec.Cmd {
+	if cpus != "" {
+		args = append([]string{"taskset", "-c", cpus}, args...)
+	}
+	return exec.Command(args[0], args[1:]...)
+}
+
+func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin, keep bool) error {
+	tools := []string{"wrk", "gunicorn"}
+	if pin {
+		tools = append(tools, "taskset")
+	}
+	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("%s not found: apt-get install wrk gunicorn python3-flask python3-sklearn", tool)
+			return fmt.Errorf("%s not found: apt-get install wrk gunicorn python3-flask python3-sklearn util-linux", tool)
 		}
+	}
+	serverCPU, clientCPU := "", ""
+	if pin {
+		if runtime.NumCPU() < 2 {
+			return fmt.Errorf("-pin needs 2 CPUs")
+		}
+		serverCPU, clientCPU = "0", "1"
 	}
 	work, err := os.MkdirTemp("", "gopherlab-bench-serve-")
 	if err != nil {
@@ -114,7 +142,7 @@ func run(dur time.Duration, conns, rate, gworkers int, keep bool) error {
 	if err != nil {
 		return err
 	}
-	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	env := buildEnv()
 	if err := sh(res.JobDir, env, "go", "build", "-o", "job", "."); err != nil {
 		return err
 	}
@@ -122,6 +150,12 @@ func run(dur time.Duration, conns, rate, gworkers int, keep bool) error {
 		return err
 	}
 	if err := sh(res.ServeDir, append(env, "CGO_ENABLED=0"), "go", "build", "-o", "server", "."); err != nil {
+		return err
+	}
+	// scikit-learn serves the very model the job fitted: its scaler's
+	// and regression's fitted parameters, not a refit on other rows.
+	modelJSON := filepath.Join(work, "sklearn-model.json")
+	if err := writeSklearnModel(filepath.Join(res.ServeDir, "model"), modelJSON); err != nil {
 		return err
 	}
 
@@ -139,7 +173,7 @@ func run(dur time.Duration, conns, rate, gworkers int, keep bool) error {
 		for i, a := range args {
 			args[i] = strings.ReplaceAll(a, "PORT", strconv.Itoa(port))
 		}
-		cmd := exec.Command(args[0], args[1:]...)
+		cmd := pinned(serverCPU, args...)
 		cmd.Dir, cmd.Env = dir, env
 		var logs bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -171,19 +205,25 @@ func run(dur time.Duration, conns, rate, gworkers int, keep bool) error {
 	if err != nil {
 		return err
 	}
-	py, err := start(fmt.Sprintf("scikit-learn (Flask, gunicorn -w %d)", gworkers), filepath.Join(root, "bench/serve"), append(os.Environ(), "IRIS_CSV="+irisCSV), "/health",
-		"gunicorn", "-w", strconv.Itoa(gworkers), "-b", "127.0.0.1:PORT", "--log-level", "warning", "sklearn_app:app")
+	py, err := start(fmt.Sprintf("scikit-learn (Flask, gunicorn -w %d -k %s)", gworkers, gclass), filepath.Join(root, "bench/serve"),
+		append(os.Environ(), "MODEL_JSON="+modelJSON), "/health",
+		"gunicorn", "-w", strconv.Itoa(gworkers), "-k", gclass, "-b", "127.0.0.1:PORT", "--log-level", "warning", "sklearn_app:app")
 	if err != nil {
 		return err
 	}
 
 	// Both answer the same question the same way.
-	for _, s := range []*server{goOff, py} {
+	var answers [2]map[string]any
+	for i, s := range []*server{goOff, py} {
 		out, err := post(http.DefaultClient, s.url+"/predict")
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		fmt.Printf("%s: %s\n", s.name, strings.TrimSpace(out))
+		json.Unmarshal([]byte(out), &answers[i])
+	}
+	if err := samePrediction(answers[0], answers[1]); err != nil {
+		return fmt.Errorf("the servers disagree: %w", err)
 	}
 
 	script := filepath.Join(work, "post.lua")
@@ -192,33 +232,133 @@ func run(dur time.Duration, conns, rate, gworkers int, keep bool) error {
 		return err
 	}
 	type row struct {
-		name                 string
-		rps, p50, p99        float64
-		fixedP50, fixedP99   float64
-		fixedErrs, fixedSent int
+		name          string
+		rps, p50, p99 float64
+		cpu           cpuShare
+		fixed         *loadResult
 	}
 	var rows []row
+	threads := min(runtime.NumCPU(), conns)
+	if pin {
+		threads = 1
+	}
+	floor, err := runLoadgen("null", rate, dur, clientCPU)
+	if err != nil {
+		return err
+	}
 	for _, s := range []*server{goOff, goOn, py} {
 		fmt.Printf("measuring %s ...\n", s.name)
-		rps, p50, p99, err := runWrk(s.url+"/predict", script, conns, dur)
+		before := sampleCPU(s.cmd.Process.Pid)
+		rps, p50, p99, wrkCPU, err := runWrk(s.url+"/predict", script, threads, conns, dur, clientCPU)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
-		fp50, fp99, errs, sent := fixedRate(s.url+"/predict", rate, dur)
-		rows = append(rows, row{s.name, rps, p50, p99, fp50, fp99, errs, sent})
+		share := sampleCPU(s.cmd.Process.Pid).since(before, wrkCPU)
+		fixed, err := runLoadgen(s.url+"/predict", rate, dur, clientCPU)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		rows = append(rows, row{s.name, rps, p50, p99, share, fixed})
 	}
 
-	fmt.Printf("\nPOST /predict, one iris row, loopback, %d cores shared by client and server, %v per measurement\n", runtime.NumCPU(), dur)
+	where := fmt.Sprintf("%d cores shared by client, server and other work on the machine", runtime.NumCPU())
+	if pin {
+		where = "server on CPU 0, wrk and the generator on CPU 1 (other work on the machine not excluded)"
+	}
+	fmt.Printf("\nPOST /predict, one iris row, loopback, %s, %v per measurement\n", where, dur)
+	fmt.Printf("closed loop: wrk -t %d -c %d; CPU in cores busy during the wrk run (server: its process tree; others: the rest of the machine)\n", threads, conns)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "server\tmax req/s (wrk -c %d)\tp50\tp99\t\tp50 at %d/s\tp99 at %d/s\terrors\t\n", conns, rate, rate)
+	fmt.Fprintf(tw, "server\tmax req/s\tp50\tp99\tserver CPU\twrk CPU\tothers' CPU\treq per server CPU-s\t\n")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t\t%s\t%s\t%d/%d\t\n", r.name, r.rps, ms(r.p50), ms(r.p99), ms(r.fixedP50), ms(r.fixedP99), r.fixedErrs, r.fixedSent)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.0f\t\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.cpu.server, r.cpu.client, r.cpu.others, r.rps/max(r.cpu.server, 1e-9))
 	}
 	tw.Flush()
-	ratio := rows[0].rps / rows[2].rps
-	fmt.Printf("\nthroughput, Go (cache off) / scikit-learn: %.1fx (goal: at least 20x)\n", ratio)
-	fmt.Printf("Go (cache off) p99 at %d requests/s: %s (goal: at most 2 ms)\n", rate, ms(rows[0].fixedP99))
+	fmt.Printf("\nopen loop: %d requests/s from their scheduled times; send lag is the generator's own delay\n", rate)
+	tw = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "server\tp50\tp99\tmax\tservice p99\tsend lag p50\tsend lag p99\tgenerator CPU\tconnections\terrors\t\n")
+	frow := func(name string, f *loadResult) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f%%\t%d\t%d/%d\t\n", name, ms(f.P50), ms(f.P99), ms(f.Max), ms(f.ServiceP99),
+			ms(f.LagP50), ms(f.LagP99), 100*f.CPU/f.Wall, f.Conns, f.Errors, f.Sent)
+	}
+	frow("null responder (generator floor)", floor)
+	for _, r := range rows {
+		frow(r.name, r.fixed)
+	}
+	tw.Flush()
+	fmt.Printf("\nthroughput, Go (cache off) / scikit-learn: %.1fx (goal: at least 20x)\n", rows[0].rps/rows[2].rps)
+	fmt.Printf("requests per server CPU-second, Go (cache off) / scikit-learn: %.1fx\n", (rows[0].rps/rows[0].cpu.server)/(rows[2].rps/rows[2].cpu.server))
+	fmt.Printf("Go (cache off) p99 at %d requests/s: %s (goal: at most 2 ms)\n", rate, ms(rows[0].fixed.P99))
 	return nil
+}
+
+// samePrediction checks two /predict answers give the same label and
+// probabilities (to 1e-9: numpy and gonum sum in other orders).
+func samePrediction(a, b map[string]any) error {
+	pa, _ := a["predictions"].([]any)
+	pb, _ := b["predictions"].([]any)
+	if len(pa) != 1 || len(pb) != 1 {
+		return fmt.Errorf("want one prediction each: %v, %v", a, b)
+	}
+	x, y := pa[0].(map[string]any), pb[0].(map[string]any)
+	if x["label"] != y["label"] {
+		return fmt.Errorf("labels %v and %v", x["label"], y["label"])
+	}
+	px, _ := x["proba"].(map[string]any)
+	py, _ := y["proba"].(map[string]any)
+	if len(px) != len(py) || len(px) == 0 {
+		return fmt.Errorf("probabilities %v and %v", px, py)
+	}
+	for k, v := range px {
+		w, ok := py[k].(float64)
+		if !ok || math.Abs(v.(float64)-w) > 1e-9 {
+			return fmt.Errorf("probability of %s: %v and %v", k, v, py[k])
+		}
+	}
+	return nil
+}
+
+// writeSklearnModel writes the fitted parameters of the job's pipeline
+// (StandardScaler, LogisticRegression) for sklearn_app.py.
+func writeSklearnModel(modelDir, out string) error {
+	var mm struct{ File string }
+	b, err := os.ReadFile(filepath.Join(modelDir, "model.json"))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &mm); err != nil {
+		return err
+	}
+	p, err := experiments.LoadFile(filepath.Join(modelDir, mm.File))
+	if err != nil {
+		return err
+	}
+	if len(p.Steps) != 2 {
+		return fmt.Errorf("model %s: want scaler and logistic regression, got %v", mm.File, p)
+	}
+	sc, ok1 := p.Steps[0].Estimator.(*experiments.StandardScaler)
+	lr, ok2 := p.Steps[1].Estimator.(*experiments.LogisticRegression)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("model %s: want scaler and logistic regression, got %v", mm.File, p)
+	}
+	coef := lr.Coef()
+	k, f := coef.Dims()
+	rows := make([][]float64, k)
+	for i := range rows {
+		rows[i] = coef.RawRowView(i)[:f]
+	}
+	params := map[string]any{"mean": sc.Mean(), "scale": sc.Scale(), "coef": rows, "intercept": lr.Intercept(), "classes": lr.Classes(), "levels": p.TargetLevels()}
+	b, err = json.Marshal(params)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(out, b, 0o644)
+}
+
+// buildEnv is the environment of the exported modules' builds: outside
+// the repository's workspace, resolving their go.mod, keeping the caller's
+// GOFLAGS (for example -tags=purego).
+func buildEnv() []string {
+	return append(os.Environ(), "GOWORK=off", strings.TrimSpace("GOFLAGS=-mod=mod "+os.Getenv("GOFLAGS")))
 }
 
 func ms(s float64) string { return fmt.Sprintf("%.3f ms", s*1000) }
@@ -262,20 +402,21 @@ var (
 	pctRE = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$`)
 )
 
-// runWrk runs wrk and returns requests/s and the p50 and p99 latencies in
-// seconds.
-func runWrk(url, script string, conns int, dur time.Duration) (rps, p50, p99 float64, err error) {
-	threads := min(runtime.NumCPU(), conns)
-	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", int(dur.Seconds())), "--latency", "-s", script, url).CombinedOutput()
+// runWrk runs wrk and returns requests/s, the p50 and p99 latencies in
+// seconds and wrk's CPU seconds.
+func runWrk(url, script string, threads, conns int, dur time.Duration, cpus string) (rps, p50, p99, cpu float64, err error) {
+	cmd := pinned(cpus, "wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", int(dur.Seconds())), "--latency", "-s", script, url)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("wrk: %v\n%s", err, out)
+		return 0, 0, 0, 0, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
+	cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	if strings.Contains(string(out), "Non-2xx") {
-		return 0, 0, 0, fmt.Errorf("wrk saw errors:\n%s", out)
+		return 0, 0, 0, 0, fmt.Errorf("wrk saw errors:\n%s", out)
 	}
 	m := rpsRE.FindSubmatch(out)
 	if m == nil {
-		return 0, 0, 0, fmt.Errorf("wrk output:\n%s", out)
+		return 0, 0, 0, 0, fmt.Errorf("wrk output:\n%s", out)
 	}
 	rps, _ = strconv.ParseFloat(string(m[1]), 64)
 	for _, pm := range pctRE.FindAllSubmatch(out, -1) {
@@ -292,59 +433,7 @@ func runWrk(url, script string, conns int, dur time.Duration) (rps, p50, p99 flo
 			p99 = v
 		}
 	}
-	return rps, p50, p99, nil
-}
-
-// fixedRate sends rate requests per second for dur (open loop: each
-// request leaves at its scheduled time whatever the server's state) and
-// returns the p50 and p99 latencies measured from the scheduled times.
-func fixedRate(url string, rate int, dur time.Duration) (p50, p99 float64, errs, sent int) {
-	tr := &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0, DisableCompression: true}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	defer tr.CloseIdleConnections()
-	// Warm up the connections.
-	for i := 0; i < 16; i++ {
-		post(client, url)
-	}
-	n := int(dur.Seconds() * float64(rate))
-	interval := time.Second / time.Duration(rate)
-	lat := make([]float64, n)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	ctx, cancel := context.WithTimeout(context.Background(), dur+15*time.Second)
-	defer cancel()
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		at := start.Add(time.Duration(i) * interval)
-		if d := time.Until(at); d > 0 {
-			time.Sleep(d)
-		}
-		wg.Add(1)
-		go func(i int, at time.Time) {
-			defer wg.Done()
-			req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := client.Do(req)
-			if err == nil {
-				_, err = io.Copy(io.Discard, bufio.NewReader(resp.Body))
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					err = fmt.Errorf("status %d", resp.StatusCode)
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs++
-				lat[i] = dur.Seconds() // counts as slow
-				return
-			}
-			lat[i] = time.Since(at).Seconds()
-		}(i, at)
-	}
-	wg.Wait()
-	sort.Float64s(lat)
-	return lat[n/2], lat[n*99/100], errs, n
+	return rps, p50, p99, cpu, nil
 }
 
 // jobSpeedup exports the digits notebook and times its job with 1 and 2
@@ -366,7 +455,7 @@ func jobSpeedup(trees int, keep bool) error {
 	if err != nil {
 		return err
 	}
-	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	env := buildEnv()
 	if err := sh(res.JobDir, env, "go", "build", "-o", "job", "."); err != nil {
 		return err
 	}

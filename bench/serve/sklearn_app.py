@@ -1,12 +1,16 @@
 """scikit-learn behind Flask, the reference bench/serve compares gopherlab's
 exported server with: the same pipeline (StandardScaler, then
-LogisticRegression with C=10) on the same iris data, and the same /predict
-API (named features in, label, value and class probabilities out).
+LogisticRegression) with the very parameters the exported job fitted,
+and the same /predict API (named features in, label, value and class
+probabilities out).
 
 Run by bench/serve under gunicorn:
-    IRIS_CSV=.../iris.csv gunicorn -w 5 -b 127.0.0.1:8000 sklearn_app:app
+    MODEL_JSON=.../sklearn-model.json gunicorn -w 5 -b 127.0.0.1:8000 sklearn_app:app
+MODEL_JSON holds the fitted parameters (mean, scale, coef, intercept,
+classes, levels); without it, IRIS_CSV names iris.csv to fit on.
 """
 
+import json
 import os
 
 import numpy as np
@@ -18,9 +22,27 @@ from sklearn.preprocessing import StandardScaler
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 NAMES = ["setosa", "versicolor", "virginica"]
 
-data = np.loadtxt(os.environ["IRIS_CSV"], delimiter=",", skiprows=1)
-model = make_pipeline(StandardScaler(), LogisticRegression(C=10, max_iter=1000))
-model.fit(data[:, :4], data[:, 4].astype(int))
+if "MODEL_JSON" in os.environ:
+    with open(os.environ["MODEL_JSON"]) as f:
+        params = json.load(f)
+    scaler = StandardScaler()
+    scaler.mean_ = np.array(params["mean"])
+    scaler.scale_ = np.array(params["scale"])
+    scaler.var_ = scaler.scale_ ** 2
+    scaler.n_features_in_ = len(FEATURES)
+    scaler.n_samples_seen_ = 1
+    lr = LogisticRegression(multi_class="multinomial")
+    lr.coef_ = np.array(params["coef"])
+    lr.intercept_ = np.array(params["intercept"])
+    lr.classes_ = np.array(params["classes"])
+    lr.n_features_in_ = len(FEATURES)
+    if params.get("levels"):
+        NAMES = params["levels"]
+    model = make_pipeline(scaler, lr)
+else:
+    data = np.loadtxt(os.environ["IRIS_CSV"], delimiter=",", skiprows=1)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=10, max_iter=1000))
+    model.fit(data[:, :4], data[:, 4].astype(int))
 
 app = Flask(__name__)
 

@@ -23,13 +23,14 @@ func newLRU(size int) *lru {
 	return &lru{size: size, ll: list.New(), items: map[string]*list.Element{}}
 }
 
-func (c *lru) get(key string) (Result, bool) {
+// get looks key up; the []byte key costs no allocation.
+func (c *lru) get(key []byte) (Result, bool) {
 	if c.size <= 0 {
 		return Result{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.items[key]
+	e, ok := c.items[string(key)]
 	if !ok {
 		return Result{}, false
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 )
@@ -25,6 +26,13 @@ func Main() {
 	maxRows := flag.Int("max-rows", 10000, "largest batch a request may ask for")
 	grace := flag.Duration("shutdown-timeout", 10*time.Second, "how long requests in flight may take to finish at shutdown")
 	flag.Parse()
+	// The request path allocates little and the heap is small (the model
+	// and per-request buffers): collecting at 5x the live heap instead of
+	// 2x costs a few megabytes and saves most collections. GOGC, when
+	// set, wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := run(*modelDir, *addr, *name, *maxBody, *cache, *maxRows, *grace, log); err != nil {
 		log.Error(err.Error())

@@ -3,7 +3,6 @@ package serving
 import (
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strconv"
 	"sync"
@@ -23,28 +22,56 @@ var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.
 // client cannot blow up the series count with random paths.
 var endpoints = []string{"infer", "predict", "model", "model_ready", "live", "ready", "server", "metrics", "other"}
 
+// The endpoints' indexes.
+const (
+	epInfer = iota
+	epPredict
+	epModel
+	epModelReady
+	epLive
+	epReady
+	epServer
+	epMetrics
+	epOther
+	numEndpoints
+)
+
+// codes are the status codes the server answers with, counted without a
+// lock; any other code is counted in a locked map.
+var codes = []int{200, 400, 404, 405, 413, 500, 503}
+
+func codeIndex(code int) int {
+	for i, c := range codes {
+		if c == code {
+			return i
+		}
+	}
+	return -1
+}
+
 type histogram struct {
-	counts []atomic.Uint64 // per bucket, not cumulative; last is +Inf
-	sum    atomic.Uint64   // float64 bits
+	counts [16]atomic.Uint64 // per bucket (len(latencyBuckets)+1), not cumulative; last is +Inf
+	sumNs  atomic.Uint64     // nanoseconds
 	n      atomic.Uint64
 }
 
-func (h *histogram) observe(s float64) {
-	i := sort.SearchFloat64s(latencyBuckets, s)
+func (h *histogram) observe(d time.Duration) {
+	s := d.Seconds()
+	i := 0
+	for i < len(latencyBuckets) && s > latencyBuckets[i] {
+		i++
+	}
 	h.counts[i].Add(1)
 	h.n.Add(1)
-	for {
-		old := h.sum.Load()
-		if h.sum.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+s)) {
-			return
-		}
-	}
+	h.sumNs.Add(uint64(max(d, 0)))
 }
 
+// metrics are counted with atomic operations only, on the request path.
 type metrics struct {
-	hist        map[string]*histogram
+	hist        [numEndpoints]histogram
+	codes       [numEndpoints][8]atomic.Uint64 // by codeIndex
 	mu          sync.Mutex
-	codes       map[string]map[int]*atomic.Uint64 // endpoint -> code -> count
+	other       map[[2]int]uint64 // {endpoint, code} -> count, for codes not in codes
 	predictions atomic.Uint64
 	hits        atomic.Uint64
 	misses      atomic.Uint64
@@ -53,24 +80,18 @@ type metrics struct {
 }
 
 func newMetrics() *metrics {
-	m := &metrics{hist: map[string]*histogram{}, codes: map[string]map[int]*atomic.Uint64{}, started: time.Now()}
-	for _, e := range endpoints {
-		m.hist[e] = &histogram{counts: make([]atomic.Uint64, len(latencyBuckets)+1)}
-		m.codes[e] = map[int]*atomic.Uint64{}
-	}
-	return m
+	return &metrics{other: map[[2]int]uint64{}, started: time.Now()}
 }
 
-func (m *metrics) record(endpoint string, code int, d time.Duration) {
-	m.hist[endpoint].observe(d.Seconds())
-	m.mu.Lock()
-	c, ok := m.codes[endpoint][code]
-	if !ok {
-		c = &atomic.Uint64{}
-		m.codes[endpoint][code] = c
+func (m *metrics) record(endpoint, code int, d time.Duration) {
+	m.hist[endpoint].observe(d)
+	if i := codeIndex(code); i >= 0 {
+		m.codes[endpoint][i].Add(1)
+		return
 	}
+	m.mu.Lock()
+	m.other[[2]int{endpoint, code}]++
 	m.mu.Unlock()
-	c.Add(1)
 }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -80,21 +101,32 @@ func (m *metrics) write(w io.Writer, model *Model, cacheLen, cacheSize int) {
 	fmt.Fprintln(w, "# HELP gopherlab_requests_total HTTP requests by endpoint and status code.")
 	fmt.Fprintln(w, "# TYPE gopherlab_requests_total counter")
 	m.mu.Lock()
-	for _, e := range endpoints {
-		codes := make([]int, 0, len(m.codes[e]))
-		for c := range m.codes[e] {
-			codes = append(codes, c)
+	for e, name := range endpoints {
+		counts := map[int]uint64{}
+		for i, c := range codes {
+			if n := m.codes[e][i].Load(); n > 0 {
+				counts[c] = n
+			}
 		}
-		sort.Ints(codes)
-		for _, c := range codes {
-			fmt.Fprintf(w, "gopherlab_requests_total{endpoint=%q,code=\"%d\"} %d\n", e, c, m.codes[e][c].Load())
+		for k, n := range m.other {
+			if k[0] == e {
+				counts[k[1]] = n
+			}
+		}
+		keys := make([]int, 0, len(counts))
+		for c := range counts {
+			keys = append(keys, c)
+		}
+		sort.Ints(keys)
+		for _, c := range keys {
+			fmt.Fprintf(w, "gopherlab_requests_total{endpoint=%q,code=\"%d\"} %d\n", name, c, counts[c])
 		}
 	}
 	m.mu.Unlock()
 	fmt.Fprintln(w, "# HELP gopherlab_request_duration_seconds HTTP request latency by endpoint.")
 	fmt.Fprintln(w, "# TYPE gopherlab_request_duration_seconds histogram")
-	for _, e := range endpoints {
-		h := m.hist[e]
+	for e, name := range endpoints {
+		h := &m.hist[e]
 		n := h.n.Load()
 		if n == 0 {
 			continue
@@ -102,12 +134,12 @@ func (m *metrics) write(w io.Writer, model *Model, cacheLen, cacheSize int) {
 		var cum uint64
 		for i, b := range latencyBuckets {
 			cum += h.counts[i].Load()
-			fmt.Fprintf(w, "gopherlab_request_duration_seconds_bucket{endpoint=%q,le=%q} %d\n", e, fmtFloat(b), cum)
+			fmt.Fprintf(w, "gopherlab_request_duration_seconds_bucket{endpoint=%q,le=%q} %d\n", name, fmtFloat(b), cum)
 		}
 		cum += h.counts[len(latencyBuckets)].Load()
-		fmt.Fprintf(w, "gopherlab_request_duration_seconds_bucket{endpoint=%q,le=\"+Inf\"} %d\n", e, cum)
-		fmt.Fprintf(w, "gopherlab_request_duration_seconds_sum{endpoint=%q} %s\n", e, fmtFloat(math.Float64frombits(h.sum.Load())))
-		fmt.Fprintf(w, "gopherlab_request_duration_seconds_count{endpoint=%q} %d\n", e, cum)
+		fmt.Fprintf(w, "gopherlab_request_duration_seconds_bucket{endpoint=%q,le=\"+Inf\"} %d\n", name, cum)
+		fmt.Fprintf(w, "gopherlab_request_duration_seconds_sum{endpoint=%q} %s\n", name, fmtFloat(float64(h.sumNs.Load())/1e9))
+		fmt.Fprintf(w, "gopherlab_request_duration_seconds_count{endpoint=%q} %d\n", name, cum)
 	}
 	fmt.Fprintln(w, "# HELP gopherlab_predictions_total Rows predicted (cached results included).")
 	fmt.Fprintln(w, "# TYPE gopherlab_predictions_total counter")

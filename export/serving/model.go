@@ -13,8 +13,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/export/jobrt"
@@ -31,6 +34,7 @@ type Model struct {
 	classes []float64
 	levels  []string
 	proba   bool // the final step is a classifier
+	numeric bool // every input column is numeric
 	index   map[string]int
 }
 
@@ -66,8 +70,12 @@ func Load(dir string) (*Model, error) {
 	m := &Model{Manifest: mm, Pipeline: p, Name: mm.Name, Version: sum[:12], schema: p.Schema(),
 		classes: p.Classes(), levels: p.TargetLevels(), index: map[string]int{}}
 	m.proba = m.classes != nil
+	m.numeric = true
 	for i, c := range m.schema {
 		m.index[c.Name] = i
+		if c.Kind != experiments.Numeric {
+			m.numeric = false
+		}
 	}
 	return m, nil
 }
@@ -82,101 +90,175 @@ type Result struct {
 	Proba []float64 // class probabilities, for classifiers (Classes order)
 }
 
-// batch is a table of input rows, column by column in schema order.
+// batch is a table of input rows, row-major in schema order: nums holds
+// the numeric columns' values, strs (nil when every column is numeric)
+// the categorical ones'. A batch is reused from request to request.
 type batch struct {
-	n    int
-	nums [][]float64 // numeric columns (nil for categorical)
-	strs [][]string  // categorical columns (nil for numeric)
+	n, f int
+	nums []float64 // n×f
+	strs []string  // n×f, or nil
 }
 
-func (m *Model) newBatch(n int) *batch {
-	b := &batch{n: n, nums: make([][]float64, len(m.schema)), strs: make([][]string, len(m.schema))}
-	for i, c := range m.schema {
-		if c.Kind == experiments.Numeric {
-			b.nums[i] = make([]float64, n)
+// reset makes b a batch of n rows for m, reusing its memory.
+func (b *batch) reset(m *Model, n int) {
+	b.n, b.f = n, len(m.schema)
+	b.nums = grow(b.nums, n*b.f)
+	if m.numeric {
+		b.strs = nil
+		return
+	}
+	if cap(b.strs) < n*b.f || b.strs == nil {
+		b.strs = make([]string, n*b.f, max(n*b.f, b.f))
+	}
+	b.strs = b.strs[:n*b.f]
+	clear(b.strs)
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// addRow adds a row to b (zeros, and empty strings) and returns its
+// index.
+func (b *batch) addRow() int {
+	r := b.n
+	b.n++
+	b.nums = slices.Grow(b.nums, b.f)[:b.n*b.f]
+	clear(b.nums[r*b.f:])
+	if b.strs != nil {
+		b.strs = slices.Grow(b.strs, b.f)[:b.n*b.f]
+		clear(b.strs[r*b.f:])
+	}
+	return r
+}
+
+// key appends the cache key of row r (the column values, exactly) to dst.
+func (b *batch) key(dst []byte, m *Model, r int) []byte {
+	for c := 0; c < b.f; c++ {
+		if m.schema[c].Kind == experiments.Numeric {
+			dst = strconv.AppendUint(dst, math.Float64bits(b.nums[r*b.f+c]), 16)
+			dst = append(dst, ',')
 		} else {
-			b.strs[i] = make([]string, n)
+			v := b.strs[r*b.f+c]
+			dst = strconv.AppendInt(dst, int64(len(v)), 10)
+			dst = append(dst, ':')
+			dst = append(dst, v...)
 		}
 	}
-	return b
+	return dst
 }
 
-// key is the cache key of row r: the column values, exactly.
-func (b *batch) key(r int) string {
-	var s strings.Builder
-	for i := range b.nums {
-		if b.nums[i] != nil {
-			s.WriteString(strconv.FormatUint(math.Float64bits(b.nums[i][r]), 16))
-			s.WriteByte(',')
-		} else {
-			v := b.strs[i][r]
-			s.WriteString(strconv.Itoa(len(v)))
-			s.WriteByte(':')
-			s.WriteString(v)
+// rows copies the given rows of b into out.
+func (b *batch) rows(m *Model, idx []int, out *batch) {
+	out.reset(m, len(idx))
+	for k, r := range idx {
+		copy(out.nums[k*b.f:(k+1)*b.f], b.nums[r*b.f:(r+1)*b.f])
+		if len(b.strs) > 0 {
+			copy(out.strs[k*b.f:(k+1)*b.f], b.strs[r*b.f:(r+1)*b.f])
 		}
 	}
-	return s.String()
 }
 
-// rows returns a batch of the given rows of b.
-func (b *batch) rows(idx []int) *batch {
-	out := &batch{n: len(idx), nums: make([][]float64, len(b.nums)), strs: make([][]string, len(b.strs))}
-	for i := range b.nums {
-		if b.nums[i] != nil {
-			col := make([]float64, len(idx))
-			for k, r := range idx {
-				col[k] = b.nums[i][r]
+// results are the predictions of a batch: values, and for classifiers
+// the class probabilities, row-major (n×k). They are reused.
+type results struct {
+	n      int
+	values []float64
+	proba  []float64
+}
+
+// nonFinite returns the first NaN or infinity of res.
+func (res *results) nonFinite() float64 {
+	for _, v := range append(res.values[:res.n:res.n], res.proba...) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return v
+		}
+	}
+	return 0
+}
+
+func (res *results) reset(m *Model, n int) {
+	res.n = n
+	res.values = grow(res.values, n)
+	res.proba = grow(res.proba, n*len(m.classes))
+}
+
+// label returns the index of the target level a prediction stands for;
+// false when the target was numeric.
+func (m *Model) label(v float64) (int, bool) {
+	if k := int(v); m.levels != nil && float64(k) == v && k >= 0 && k < len(m.levels) {
+		return k, true
+	}
+	return 0, false
+}
+
+// predict runs the pipeline on a batch, writing into res. A batch of
+// numeric columns goes to the pipeline as a matrix over the batch's own
+// memory; categorical columns need a dataset.
+func (m *Model) predict(b *batch, res *results) error {
+	res.reset(m, b.n)
+	var pred []float64
+	var pr *mat.Dense
+	var err error
+	if m.numeric {
+		X := mat.NewDense(b.n, b.f, b.nums)
+		if pred, err = m.Pipeline.Predict(X); err != nil {
+			return err
+		}
+		if m.proba {
+			if pr, err = m.Pipeline.PredictProba(X); err != nil {
+				return err
 			}
-			out.nums[i] = col
-		} else {
-			col := make([]string, len(idx))
-			for k, r := range idx {
-				col[k] = b.strs[i][r]
+		}
+	} else {
+		names := make([]string, b.f)
+		cols := make([]any, b.f)
+		for c, sc := range m.schema {
+			names[c] = sc.Name
+			if sc.Kind == experiments.Numeric {
+				col := make([]float64, b.n)
+				for r := range col {
+					col[r] = b.nums[r*b.f+c]
+				}
+				cols[c] = col
+			} else {
+				col := make([]string, b.n)
+				for r := range col {
+					col[r] = b.strs[r*b.f+c]
+				}
+				cols[c] = col
 			}
-			out.strs[i] = col
 		}
-	}
-	return out
-}
-
-// predict runs the pipeline on a batch.
-func (m *Model) predict(b *batch) ([]Result, error) {
-	names := make([]string, len(m.schema))
-	cols := make([]any, len(m.schema))
-	for i, c := range m.schema {
-		names[i] = c.Name
-		if b.nums[i] != nil {
-			cols[i] = b.nums[i]
-		} else {
-			cols[i] = b.strs[i]
-		}
-	}
-	ds, err := experiments.FromColumns(names, cols...)
-	if err != nil {
-		return nil, err
-	}
-	pred, err := m.Pipeline.PredictDataset(ds)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Result, len(pred))
-	for i, v := range pred {
-		out[i].Value = v
-		if k := int(v); m.levels != nil && float64(k) == v && k >= 0 && k < len(m.levels) {
-			out[i].Label = m.levels[k]
-		}
-	}
-	if m.proba {
-		pr, err := m.Pipeline.PredictProbaDataset(ds)
+		ds, err := experiments.FromColumns(names, cols...)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		_, c := pr.Dims()
-		for i := range out {
-			out[i].Proba = append([]float64(nil), pr.RawRowView(i)[:c]...)
+		if pred, err = m.Pipeline.PredictDataset(ds); err != nil {
+			return err
+		}
+		if m.proba {
+			if pr, err = m.Pipeline.PredictProbaDataset(ds); err != nil {
+				return err
+			}
 		}
 	}
-	return out, nil
+	if len(pred) != b.n {
+		return fmt.Errorf("serving: the model predicted %d rows of %d", len(pred), b.n)
+	}
+	copy(res.values, pred)
+	if pr != nil {
+		k := len(m.classes)
+		if r, c := pr.Dims(); r != b.n || c != k {
+			return fmt.Errorf("serving: the model's probabilities are %d×%d, want %d×%d", r, c, b.n, k)
+		}
+		for i := 0; i < b.n; i++ {
+			copy(res.proba[i*k:(i+1)*k], pr.RawRowView(i))
+		}
+	}
+	return nil
 }
 
 // classNames are the names of the classes in probability order: target

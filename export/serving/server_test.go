@@ -260,12 +260,12 @@ func TestLRU(t *testing.T) {
 	c := newLRU(2)
 	c.put("a", Result{Value: 1})
 	c.put("b", Result{Value: 2})
-	c.get("a")
+	c.get([]byte("a"))
 	c.put("c", Result{Value: 3}) // evicts b, the least recently used
-	if _, ok := c.get("b"); ok {
+	if _, ok := c.get([]byte("b")); ok {
 		t.Error("b not evicted")
 	}
-	if r, ok := c.get("a"); !ok || r.Value != 1 {
+	if r, ok := c.get([]byte("a")); !ok || r.Value != 1 {
 		t.Error("a lost")
 	}
 	if c.len() != 2 {
@@ -273,7 +273,7 @@ func TestLRU(t *testing.T) {
 	}
 	off := newLRU(0)
 	off.put("a", Result{})
-	if _, ok := off.get("a"); ok || off.len() != 0 {
+	if _, ok := off.get([]byte("a")); ok || off.len() != 0 {
 		t.Error("a zero-size cache keeps results")
 	}
 }
