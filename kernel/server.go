@@ -521,13 +521,11 @@ func (s *Server) execute(m *wire.Message) {
 	intr := s.interrupted
 	s.execMu.Unlock()
 	out := &execOutput{s: s, req: m, allowStdin: allowStdin, interrupted: intr}
-	stopFlusher := out.startFlusher()
 	r := s.cfg.Engine.Execute(ctx, ExecuteRequest{
 		Code: c.Code, Silent: c.Silent, StoreHistory: store, AllowStdin: allowStdin,
 		ExecutionCount: count, UserExpressions: c.UserExpressions,
 	}, out)
 	cancel()
-	stopFlusher()
 	out.finish()
 
 	if r.Status == "" {
@@ -611,6 +609,11 @@ type execOutput struct {
 	streams  [2]strings.Builder // stdout, stderr
 	order    []int              // stream indexes in first-write order since the last flush
 	finished bool               // the request has been answered: nothing flushes later
+	// flusher publishes buffered text streamInterval after the first
+	// write since the last flush. A timer, not a goroutine: a cell that
+	// prints nothing costs nothing.
+	flusher *time.Timer
+	armed   bool // flusher will fire
 }
 
 // finish flushes what is buffered; text that goroutines of the cell print
@@ -618,6 +621,10 @@ type execOutput struct {
 func (o *execOutput) finish() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.flusher != nil {
+		o.flusher.Stop()
+		o.armed = false
+	}
 	o.flushLocked()
 	o.finished = true
 }
@@ -626,26 +633,6 @@ const (
 	streamInterval = 50 * time.Millisecond
 	streamMax      = 256 << 10
 )
-
-func (o *execOutput) startFlusher() (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(streamInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				o.flush()
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
-}
 
 func (o *execOutput) Stream(name, text string) {
 	i := 0
@@ -664,7 +651,24 @@ func (o *execOutput) Stream(name, text string) {
 	o.streams[i].WriteString(text)
 	if o.finished || o.streams[i].Len() >= streamMax {
 		o.flushLocked()
+		return
 	}
+	if !o.armed {
+		// Publish this text at most streamInterval from now.
+		o.armed = true
+		if o.flusher == nil {
+			o.flusher = time.AfterFunc(streamInterval, o.tick)
+		} else {
+			o.flusher.Reset(streamInterval)
+		}
+	}
+}
+
+func (o *execOutput) tick() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.armed = false
+	o.flushLocked()
 }
 
 func (o *execOutput) flush() {

@@ -180,7 +180,6 @@ func (c *child) handle(r request) {
 
 func (c *child) execute(ctx context.Context, code string) executeReply {
 	out, err := c.sess.Execute(ctx, code)
-	os.Stdout.Sync()
 	if err != nil {
 		var stuck *goeval.StuckError
 		if errors.As(err, &stuck) {
@@ -227,7 +226,6 @@ func (c *child) evaluate(ctx context.Context, exprs map[string]string) map[strin
 		}
 		res[name] = map[string]any{"status": "ok", "data": b.Data, "metadata": meta}
 	}
-	os.Stdout.Sync()
 	return res
 }
 
