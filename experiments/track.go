@@ -67,7 +67,12 @@ type TrackEvent struct {
 	HasSeed bool
 	// Save, set after a successful fit or grid search, writes the fitted
 	// estimator (the refitted best one for a grid search) as a pipeline
-	// that Load reads; a bare model is saved as a one-step pipeline.
+	// that Load reads; a bare model is saved as a one-step pipeline. It
+	// writes the estimator as it was when the event was made, and may be
+	// called after Track returns, from any goroutine, while the
+	// estimator is fitted again: it holds a copy of the estimator's
+	// parameters and shares the fitted state, which Fit replaces
+	// instead of changing.
 	Save func(w io.Writer) error
 	// Err is the error the fit returned, if any.
 	Err      error
@@ -232,7 +237,7 @@ func trackFitDataset(p *Pipeline, ds *Dataset, target string) error {
 	err := p.fitDatasetRaw(ds, target)
 	ev.Estimator, ev.Name, ev.Err = p, modelName(p), err
 	if err == nil {
-		ev.Save = p.Save
+		ev.Save = saver(p, 0)
 	}
 	ev.Params = EstimatorParams(p)
 	ev.Seed, ev.HasSeed = seedOf(p)
@@ -325,19 +330,39 @@ func (g *GridSearch) track(t Tracker, start time.Time, data cvData, err error) {
 }
 
 // saver returns a function saving a fitted model (fitted on nFeatures
-// matrix columns) as a pipeline, or nil if it cannot be saved.
+// matrix columns) as a pipeline, or nil if it cannot be saved. It saves
+// a snapshot taken now (see TrackEvent.Save), so that encoding, the
+// slow part, can happen after the fit has returned.
 func saver(m any, nFeatures int) func(io.Writer) error {
 	if p, ok := m.(*Pipeline); ok {
-		return p.Save
+		cp := &Pipeline{Steps: make([]Step, len(p.Steps)), st: p.st}
+		for i, s := range p.Steps {
+			cp.Steps[i] = Step{Name: s.Name, Estimator: shallowCopy(s.Estimator)}
+		}
+		return cp.Save
 	}
 	if _, ok := m.(stateful); !ok {
 		return nil
 	}
-	p := &Pipeline{Steps: []Step{{Name: modelName(m), Estimator: m}}, st: pipelineState{Fitted: true}}
+	p := &Pipeline{Steps: []Step{{Name: modelName(m), Estimator: shallowCopy(m)}}, st: pipelineState{Fitted: true}}
 	for j := 0; j < nFeatures; j++ {
 		p.st.Schema = append(p.st.Schema, SchemaColumn{Name: "c" + strconv.Itoa(j), Kind: Numeric})
 	}
 	return p.Save
+}
+
+// shallowCopy copies the struct e points to: its parameters, and its
+// fitted state's slices, which every Fit of this package replaces
+// wholesale (m.st = newState) and never writes into, so the copy keeps
+// this fit's state for good.
+func shallowCopy(e any) any {
+	v := reflect.ValueOf(e)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return e
+	}
+	c := reflect.New(v.Elem().Type())
+	c.Elem().Set(v.Elem())
+	return c.Interface()
 }
 
 func addCVParams(p map[string]any, o CVOptions) {

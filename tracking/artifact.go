@@ -29,8 +29,18 @@ type ArtifactInfo struct {
 // LogArtifact attaches data to the run under name (replacing an earlier
 // artifact of that name). Identical content is stored once.
 func (r *Run) LogArtifact(name, kind string, data []byte) error {
+	// Content in memory is hashed first: when the store has it already
+	// (the same model fitted again), nothing is written to disk.
+	sum := sha256.Sum256(data)
+	hexSum := hex.EncodeToString(sum[:])
+	rel := blobPath(hexSum)
+	if st, err := os.Stat(filepath.Join(r.store.artifactDir, filepath.FromSlash(rel))); err == nil && st.Size() == int64(len(data)) {
+		return r.recordArtifact(name, kind, hexSum, int64(len(data)), rel)
+	}
 	return r.logArtifact(name, kind, bytes.NewReader(data))
 }
+
+func blobPath(sum string) string { return "sha256/" + sum[:2] + "/" + sum[2:] }
 
 // LogArtifactFile attaches a copy of the file at path to the run.
 func (r *Run) LogArtifactFile(name, kind, path string) error {
@@ -55,6 +65,20 @@ func (r *Run) logArtifact(name, kind string, src io.Reader) error {
 	sum, size, rel, err := r.store.storeBlob(src)
 	if err != nil {
 		return fmt.Errorf("tracking: run %s: artifact %q: %w", r.id, name, err)
+	}
+	return r.recordArtifact(name, kind, sum, size, rel)
+}
+
+// recordArtifact records a stored blob as the run's artifact name.
+func (r *Run) recordArtifact(name, kind, sum string, size int64, rel string) error {
+	if name == "" {
+		return fmt.Errorf("tracking: run %s: empty artifact name", r.id)
+	}
+	r.mu.Lock()
+	err := r.checkOpenLocked()
+	r.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	err = r.store.writeTx(func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO artifacts (run_id, name, kind, sha256, size, path, created) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -94,7 +118,7 @@ func (s *Store) storeBlob(src io.Reader) (sum string, size int64, rel string, er
 		return "", 0, "", err
 	}
 	sum = hex.EncodeToString(h.Sum(nil))
-	rel = "sha256/" + sum[:2] + "/" + sum[2:]
+	rel = blobPath(sum)
 	final := filepath.Join(s.artifactDir, filepath.FromSlash(rel))
 	if st, err := os.Stat(final); err == nil && st.Size() == size {
 		return sum, size, rel, nil // already stored

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -37,8 +39,19 @@ import (
 //   - the fitted pipeline or model as the artifact "model.gob"
 //     (experiments.Load reads it; a bare model is saved as a one-step
 //     pipeline; for a grid search, the refitted best one);
+//   - the cell's source, notebook and execution count (SetCellInfo);
 //   - the seed, if the estimator or the folds have one;
 //   - status FAILED with the error when the fit failed.
+//
+// Logging costs the fit almost nothing: Track only takes a snapshot (the
+// training data copied, a copy of the model's parameters beside its
+// fitted state, which Fit replaces rather than changes, the cell's
+// source) and queues it; a background goroutine writes the run, in
+// order, and marks it FINISHED only once its data and model are stored. Nothing queued is
+// lost to a reader of this process: Open, SetCellInfo (the kernel calls
+// it before each cell), Flush, SetPath and Close wait for the queue to be
+// written first. A process killed before that leaves the run RUNNING, and
+// the next Open marks it KILLED.
 //
 // The store is opened on the first event, so a session that fits nothing
 // creates no file. Failures to log never fail the fit: they are written
@@ -47,10 +60,10 @@ type Autologger struct {
 	// Errors receives a line per failure to log; nil means os.Stderr.
 	Errors io.Writer
 	// MaxDatasetCells bounds the training data stored per run (rows ×
-	// columns): storing costs about a second per million cells the first
-	// time and a tenth of that for data already stored. Larger data gets
-	// only its shape (params data.rows, data.cols) and the tag
-	// autolog.dataset saying why. 0 means DefaultMaxDatasetCells;
+	// columns): data already stored (by content) costs a hash, new data
+	// about a tenth of a second per million cells, in the background.
+	// Larger data gets only its shape (params data.rows, data.cols) and
+	// the tag autolog.dataset saying why. 0 means DefaultMaxDatasetCells;
 	// negative stores none.
 	MaxDatasetCells int
 
@@ -58,15 +71,43 @@ type Autologger struct {
 	path  string
 	store *Store
 	err   error
+
+	queue   []*autologEntry
+	pending int64      // bytes held by the queue
+	writing bool       // the writer goroutine runs
+	done    *sync.Cond // on mu: the queue shrank or the writer stopped
 }
 
 // DefaultMaxDatasetCells is the default Autologger.MaxDatasetCells.
 const DefaultMaxDatasetCells = 1 << 20
 
+// The queue is bounded so a loop of fits faster than the store can take
+// them slows down to its pace instead of holding every model in memory.
+const (
+	maxQueuedEvents = 256
+	maxQueuedBytes  = 256 << 20
+)
+
 // NewAutologger returns an Autologger writing to the store at storePath
 // ("" means DefaultDBPath(), resolved when the store is opened).
 func NewAutologger(storePath string) *Autologger {
 	return &Autologger{path: storePath}
+}
+
+// cond returns a.done, creating it; a.mu must be held.
+func (a *Autologger) cond() *sync.Cond {
+	if a.done == nil {
+		a.done = sync.NewCond(&a.mu)
+	}
+	return a.done
+}
+
+// waitIdleLocked waits until every queued event is written; a.mu must be
+// held.
+func (a *Autologger) waitIdleLocked() {
+	for a.writing || len(a.queue) > 0 {
+		a.cond().Wait()
+	}
 }
 
 // Path returns the store path: the one given, or DefaultDBPath().
@@ -82,11 +123,14 @@ func (a *Autologger) Path() string {
 	return a.path
 }
 
-// SetPath switches to another store (closing the current one); the new
-// one is opened on the next event.
+// SetPath switches to another store (closing the current one, once the
+// events queued for it are written); the new one is opened on the next
+// event.
 func (a *Autologger) SetPath(path string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.waitIdleLocked()
+	old := a.path
 	a.path = path
 	if a.store == nil {
 		return nil
@@ -94,7 +138,7 @@ func (a *Autologger) SetPath(path string) error {
 	err := a.store.Close()
 	a.store = nil
 	if err != nil {
-		return fmt.Errorf("tracking: autolog: close %s: %w", a.path, err)
+		return fmt.Errorf("tracking: autolog: close %s: %w", old, err)
 	}
 	return nil
 }
@@ -106,10 +150,21 @@ func (a *Autologger) Err() error {
 	return a.err
 }
 
-// Close closes the store, if it was opened.
+// Flush waits until every event tracked so far is written (or has failed
+// to be: see Err).
+func (a *Autologger) Flush() {
+	a.mu.Lock()
+	a.waitIdleLocked()
+	a.mu.Unlock()
+}
+
+// Close writes the queued events, then closes the store if it was
+// opened. The Autologger stays usable: a later event opens the store
+// again.
 func (a *Autologger) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.waitIdleLocked()
 	if a.store == nil {
 		return nil
 	}
@@ -118,53 +173,229 @@ func (a *Autologger) Close() error {
 	return err
 }
 
-// Track records ev as a run. It implements experiments.Tracker.
+// busyAutologgers holds the autologgers with events not yet written, for
+// flushAutologgers.
+var busyAutologgers struct {
+	sync.Mutex
+	set map[*Autologger]struct{}
+}
+
+// flushAutologgers waits until the events every Autologger of this
+// process has queued are written, so that what a reader sees includes
+// the fits that came before it.
+func flushAutologgers() {
+	busyAutologgers.Lock()
+	if len(busyAutologgers.set) == 0 {
+		busyAutologgers.Unlock()
+		return
+	}
+	busy := make([]*Autologger, 0, len(busyAutologgers.set))
+	for a := range busyAutologgers.set {
+		busy = append(busy, a)
+	}
+	busyAutologgers.Unlock()
+	for _, a := range busy {
+		a.Flush()
+	}
+}
+
+// autologEntry is what Track keeps of an event: everything the run
+// needs, owned, so the caller's data and model may change right after.
+type autologEntry struct {
+	ev         *experiments.TrackEvent // Data, Estimator, Save and Err cleared
+	experiment string
+	source     string
+	notebook   string
+	count      int
+	failure    string // ev.Err's message
+
+	dataTag    string    // autolog.dataset, when the data is not stored
+	rows, cols int       // shape of the data, when there is data
+	data       []float64 // row-major copy, when it is stored
+	save       func(io.Writer) error
+	size       int64 // bytes held
+}
+
+// Buffers are reused: a session fitting the same data over and over
+// copies it into memory that is already mapped.
+var (
+	dataBufs  = sync.Pool{New: func() any { return new([]float64) }}
+	modelBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
+// Track queues ev to be recorded as a run, after taking what it needs of
+// it. It implements experiments.Tracker.
 func (a *Autologger) Track(ev *experiments.TrackEvent) {
 	if ev == nil {
 		return
 	}
-	// Events are written one at a time: they come from one notebook
-	// session, and a run's children must follow it.
+	e := a.snapshot(ev)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	err := a.track(ev)
-	if err == nil {
-		return
+	for len(a.queue) > 0 && (len(a.queue) >= maxQueuedEvents || a.pending+e.size > maxQueuedBytes) {
+		a.cond().Wait()
 	}
-	a.err = err
-	w := a.Errors
-	if w == nil {
-		w = os.Stderr
+	a.queue = append(a.queue, e)
+	a.pending += e.size
+	if !a.writing {
+		a.writing = true
+		busyAutologgers.Lock()
+		if busyAutologgers.set == nil {
+			busyAutologgers.set = map[*Autologger]struct{}{}
+		}
+		busyAutologgers.set[a] = struct{}{}
+		busyAutologgers.Unlock()
+		go a.writer()
 	}
-	fmt.Fprintf(w, "%v\n", err)
 }
 
-func (a *Autologger) track(ev *experiments.TrackEvent) error {
-	if a.store == nil {
-		s, err := Open(a.path)
+// snapshot copies what the run needs out of ev.
+func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
+	cellInfo.Lock()
+	e := &autologEntry{source: cellInfo.source, notebook: cellInfo.notebook, count: cellInfo.count}
+	cellInfo.Unlock()
+	e.experiment = experimentFor(e.notebook)
+	c := *ev
+	c.Params = maps.Clone(ev.Params)
+	c.Metrics = maps.Clone(ev.Metrics)
+	c.Columns = slices.Clone(ev.Columns)
+	c.Folds = make([]map[string]float64, len(ev.Folds))
+	for i, f := range ev.Folds {
+		c.Folds[i] = maps.Clone(f)
+	}
+	c.Trials = make([]experiments.TrackTrial, len(ev.Trials))
+	for i, tr := range ev.Trials {
+		c.Trials[i] = experiments.TrackTrial{Params: maps.Clone(tr.Params), Metrics: maps.Clone(tr.Metrics), Scores: slices.Clone(tr.Scores)}
+	}
+	if ev.Err != nil {
+		e.failure = ev.Err.Error()
+	}
+	if ev.Data != nil {
+		e.rows, e.cols = ev.Data.Dims()
+		limit := a.MaxDatasetCells
+		if limit == 0 {
+			limit = DefaultMaxDatasetCells
+		}
+		if e.rows*e.cols <= limit {
+			buf := dataBufs.Get().(*[]float64)
+			_, _, e.data = ev.CopyData(*buf)
+			e.size += int64(8 * len(e.data))
+		} else {
+			e.dataTag = fmt.Sprintf("not stored: %d×%d cells over MaxDatasetCells %d", e.rows, e.cols, limit)
+		}
+	}
+	if ev.Save != nil && ev.Err == nil {
+		// Save holds a snapshot of the fitted model (the model itself
+		// may be fitted again as soon as Track returns): encoding it, a
+		// few milliseconds for a large forest, is the writer's job.
+		e.save = ev.Save
+	}
+	c.Data, c.Estimator, c.Save, c.Err = nil, nil, nil, nil
+	e.ev = &c
+	return e
+}
+
+// release returns e's buffers to their pools.
+func (e *autologEntry) release() {
+	if e.data != nil {
+		d := e.data[:0]
+		dataBufs.Put(&d)
+		e.data = nil
+	}
+	e.save = nil
+}
+
+// writer writes the queued events in order, and stops when the queue is
+// empty.
+func (a *Autologger) writer() {
+	a.mu.Lock()
+	for len(a.queue) > 0 {
+		e := a.queue[0]
+		a.mu.Unlock()
+		err := a.write(e)
+		a.mu.Lock()
+		a.queue[0] = nil
+		a.queue = a.queue[1:]
+		a.pending -= e.size
+		e.release()
 		if err != nil {
+			a.err = err
+			w := a.Errors
+			if w == nil {
+				w = os.Stderr
+			}
+			fmt.Fprintf(w, "%v\n", err)
+		}
+		a.cond().Broadcast()
+	}
+	a.queue = nil
+	a.writing = false
+	busyAutologgers.Lock()
+	delete(busyAutologgers.set, a)
+	busyAutologgers.Unlock()
+	a.cond().Broadcast()
+	a.mu.Unlock()
+}
+
+// write records one event; a panic in it is an error, never a crash of
+// the process (it runs in its own goroutine).
+func (a *Autologger) write(e *autologEntry) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("tracking: autolog %s: internal error: %v", e.ev.Kind, v)
+		}
+	}()
+	// Only the writer uses the store while it runs; SetPath and Close
+	// wait for it to stop.
+	a.mu.Lock()
+	s, path := a.store, a.path
+	a.mu.Unlock()
+	if s == nil {
+		if s, err = open(path); err != nil {
 			return fmt.Errorf("tracking: autolog: %w", err)
 		}
+		a.mu.Lock()
 		a.store = s
+		a.mu.Unlock()
 	}
+	return a.track(s, e)
+}
+
+func (a *Autologger) track(s *Store, e *autologEntry) error {
+	ev := e.ev
 	name := ev.Name
 	if ev.Kind == experiments.KindCrossValidate {
 		name = "cv " + name
 	}
-	run, err := a.store.StartRun(autologExperiment(), &RunOptions{
-		Name:   name,
-		Tags:   map[string]string{"autolog": ev.Kind, "estimator": ev.Name},
-		Params: ev.Params,
+	params := ev.Params
+	if e.rows > 0 || e.cols > 0 {
+		params = maps.Clone(params)
+		if params == nil {
+			params = map[string]any{}
+		}
+		params["data.rows"], params["data.cols"] = e.rows, e.cols
+	}
+	tags := map[string]string{"autolog": ev.Kind, "estimator": ev.Name}
+	if e.dataTag != "" {
+		tags["autolog.dataset"] = e.dataTag
+	}
+	run, err := s.StartRun(e.experiment, &RunOptions{
+		Name:           name,
+		Tags:           tags,
+		Params:         params,
+		Source:         e.source,
+		Notebook:       e.notebook,
+		ExecutionCount: e.count,
 	})
 	if err != nil {
 		return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
 	}
-	if err := a.logEvent(run, ev); err != nil {
+	if err := a.logEvent(s, run, e); err != nil {
 		run.Fail(err)
 		return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
 	}
-	if ev.Err != nil {
-		err = run.Fail(ev.Err)
+	if e.failure != "" {
+		err = run.end(StatusFailed, e.failure)
 	} else {
 		err = run.Finish()
 	}
@@ -174,7 +405,8 @@ func (a *Autologger) track(ev *experiments.TrackEvent) error {
 	return nil
 }
 
-func (a *Autologger) logEvent(run *Run, ev *experiments.TrackEvent) error {
+func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
+	ev := e.ev
 	if ev.HasSeed {
 		if err := run.SetSeed(ev.Seed); err != nil {
 			return err
@@ -190,22 +422,14 @@ func (a *Autologger) logEvent(run *Run, ev *experiments.TrackEvent) error {
 	if err := run.LogMetrics(metrics, 0); err != nil {
 		return err
 	}
-	if ev.Data != nil {
-		rows, cols := ev.Data.Dims()
-		if err := run.LogParams(map[string]interface{}{"data.rows": rows, "data.cols": cols}); err != nil {
+	if e.data != nil {
+		if _, err := run.logDenseDataset("train", "train", ev.Columns, e.rows, e.cols, e.data); err != nil {
 			return err
 		}
-		limit := a.MaxDatasetCells
-		if limit == 0 {
-			limit = DefaultMaxDatasetCells
-		}
-		if rows*cols <= limit {
-			if _, err := run.LogDatasetMatrix("train", "train", ev.Columns, ev.Data); err != nil {
-				return err
-			}
-		} else if err := run.SetTag("autolog.dataset", fmt.Sprintf("not stored: %d×%d cells over MaxDatasetCells %d", rows, cols, limit)); err != nil {
-			return err
-		}
+	}
+	child := func(name string, params map[string]any) (*Run, error) {
+		return s.StartRun(run.experiment, &RunOptions{Name: name, ParentID: run.id, Params: params,
+			Source: e.source, Notebook: e.notebook, ExecutionCount: e.count})
 	}
 	for i, f := range ev.Folds {
 		for k, v := range f {
@@ -213,39 +437,41 @@ func (a *Autologger) logEvent(run *Run, ev *experiments.TrackEvent) error {
 				return err
 			}
 		}
-		child, err := run.StartChild(fmt.Sprintf("fold %d", i))
+		c, err := child(fmt.Sprintf("fold %d", i), map[string]any{"fold": i})
 		if err != nil {
 			return err
 		}
-		if err := endChild(child, map[string]interface{}{"fold": i}, f); err != nil {
+		if err := endChild(c, f); err != nil {
 			return err
 		}
 	}
 	metric, _ := ev.Params["search.metric"].(string)
 	for i, tr := range ev.Trials {
-		child, err := run.StartChild(fmt.Sprintf("trial %d", i))
+		c, err := child(fmt.Sprintf("trial %d", i), tr.Params)
 		if err != nil {
 			return err
 		}
-		params := make(map[string]interface{}, len(tr.Params))
-		for k, v := range tr.Params {
-			params[k] = v
-		}
 		if metric != "" {
-			for j, s := range tr.Scores {
-				if err := child.LogMetric("fold_"+metric, s, j); err != nil {
-					child.Fail(err)
+			for j, v := range tr.Scores {
+				if err := c.LogMetric("fold_"+metric, v, j); err != nil {
+					c.Fail(err)
 					return err
 				}
 			}
 		}
-		if err := endChild(child, params, tr.Metrics); err != nil {
+		if err := endChild(c, tr.Metrics); err != nil {
 			return err
 		}
 	}
-	if ev.Save != nil && ev.Err == nil {
-		var buf bytes.Buffer
-		if err := ev.Save(&buf); err != nil {
+	if e.save != nil {
+		buf := modelBufs.Get().(*bytes.Buffer)
+		buf.Reset()
+		defer func() {
+			if buf.Cap() <= 64<<20 {
+				modelBufs.Put(buf)
+			}
+		}()
+		if err := e.save(buf); err != nil {
 			return err
 		}
 		if err := run.LogArtifact("model.gob", "model", buf.Bytes()); err != nil {
@@ -255,11 +481,7 @@ func (a *Autologger) logEvent(run *Run, ev *experiments.TrackEvent) error {
 	return nil
 }
 
-func endChild(child *Run, params map[string]interface{}, metrics map[string]float64) error {
-	if err := child.LogParams(params); err != nil {
-		child.Fail(err)
-		return err
-	}
+func endChild(child *Run, metrics map[string]float64) error {
 	if err := child.LogMetrics(metrics, 0); err != nil {
 		child.Fail(err)
 		return err
@@ -267,11 +489,8 @@ func endChild(child *Run, params map[string]interface{}, metrics map[string]floa
 	return child.Finish()
 }
 
-// autologExperiment names the experiment after the notebook being run.
-func autologExperiment() string {
-	cellInfo.Lock()
-	nb := cellInfo.notebook
-	cellInfo.Unlock()
+// experimentFor names the experiment after the notebook being run.
+func experimentFor(nb string) string {
 	base := filepath.Base(nb)
 	base = strings.TrimSuffix(base, filepath.Ext(base))
 	if nb == "" || base == "" || base == "." || base == string(filepath.Separator) {

@@ -1,13 +1,18 @@
 package tracking
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gopherlab/gopherlab/experiments"
 	"gonum.org/v1/gonum/mat"
@@ -293,6 +298,9 @@ func TestAutologGridSearch(t *testing.T) {
 	if err := gs2.Fit(X, y); err != nil {
 		t.Fatal(err)
 	}
+	// A store opened before the fit sees it once written: opening one
+	// (as here) or starting a cell waits for that.
+	s = reopen(t, path)
 	runs = topRuns(t, s)
 	b, err := s.ReadArtifact(runs[len(runs)-1].ID, "model.gob")
 	if err != nil {
@@ -455,5 +463,351 @@ func TestAutologDatasetLimit(t *testing.T) {
 	}
 	if runs[0].Tags["autolog.dataset"] == "" || runs[0].Params["data.rows"] != "20" {
 		t.Errorf("over the limit: tags %v params %v", runs[0].Tags, runs[0].Params)
+	}
+}
+
+// digitsPath is scikit-learn's digits data, when installed.
+const digitsPath = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
+
+// recordOne runs fit with a tracker that keeps the event.
+func recordOne(tb testing.TB, fit func() error) *experiments.TrackEvent {
+	tb.Helper()
+	rec := &recorder{}
+	prev := experiments.SetTracker(rec)
+	err := fit()
+	experiments.SetTracker(prev)
+	if err != nil || rec.ev == nil {
+		tb.Fatalf("fit: %v (event %v)", err, rec.ev)
+	}
+	return rec.ev
+}
+
+type recorder struct{ ev *experiments.TrackEvent }
+
+func (r *recorder) Track(ev *experiments.TrackEvent) { r.ev = ev }
+
+func benchEvents(b *testing.B) map[string]*experiments.TrackEvent {
+	if _, err := os.Stat(digitsPath); err != nil {
+		b.Skip("scikit-learn digits data not installed")
+	}
+	ds, err := experiments.ReadCSV(digitsPath, experiments.CSVOptions{NoHeader: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	X, y, err := ds.XY("c64")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return map[string]*experiments.TrackEvent{
+		"forest": recordOne(b, func() error { return (&experiments.RandomForestClassifier{Seed: 1}).Fit(X, y) }),
+		"nb":     recordOne(b, func() error { return (&experiments.GaussianNB{}).Fit(X, y) }),
+		"cv": recordOne(b, func() error {
+			_, err := experiments.CrossValidate(&experiments.KNeighborsClassifier{}, X, y, experiments.CVOptions{K: 5})
+			return err
+		}),
+	}
+}
+
+// BenchmarkAutologTrack measures what a fit waits for: Track's snapshot
+// of the event (the background writing is waited for outside the timer).
+func BenchmarkAutologTrack(b *testing.B) {
+	for name, ev := range benchEvents(b) {
+		b.Run(name, func(b *testing.B) {
+			al := NewAutologger(filepath.Join(b.TempDir(), "b.db"))
+			defer al.Close()
+			for i := 0; i < b.N; i++ {
+				al.Track(ev)
+				b.StopTimer()
+				al.Flush()
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// BenchmarkAutologWrite measures the whole logging of an event, the
+// background writing included.
+func BenchmarkAutologWrite(b *testing.B) {
+	for name, ev := range benchEvents(b) {
+		b.Run(name, func(b *testing.B) {
+			al := NewAutologger(filepath.Join(b.TempDir(), "b.db"))
+			defer al.Close()
+			for i := 0; i < b.N; i++ {
+				al.Track(ev)
+				al.Flush()
+			}
+			if err := al.Err(); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// The next cell sees a fit's run, complete, whether it opens the store
+// or queries one it opened before: the kernel calls SetCellInfo before
+// each cell, and that waits for the runs of earlier cells.
+func TestAutologNextCellSeesRun(t *testing.T) {
+	path, al, warn := autologTo(t)
+	s := reopen(t, path) // a store a cell opened before the fits
+	X, y := blobs(300)
+	for cell := 1; cell <= 3; cell++ {
+		SetCellInfo("m.Fit(X, y)", "/nb/next.ipynb", cell)
+		if err := (&experiments.RandomForestClassifier{NTrees: 20, Seed: int64(cell)}).Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		SetCellInfo("runs", "/nb/next.ipynb", cell+1)
+		runs := topRuns(t, s)
+		if len(runs) != cell {
+			t.Fatalf("cell %d: %d runs", cell, len(runs))
+		}
+		r := runs[cell-1]
+		if r.Status != StatusFinished || r.ExecutionCount != cell || r.Source != "m.Fit(X, y)" || r.Experiment != "next" {
+			t.Errorf("cell %d: run %s count %d source %q experiment %q", cell, r.Status, r.ExecutionCount, r.Source, r.Experiment)
+		}
+		if _, err := s.ReadArtifact(r.ID, "model.gob"); err != nil {
+			t.Errorf("cell %d: %v", cell, err)
+		}
+		if in, err := s.Inputs(r.ID); err != nil || len(in) != 1 {
+			t.Errorf("cell %d: inputs %v %v", cell, in, err)
+		}
+	}
+	// In the same cell, opening the store waits too.
+	if err := (&experiments.GaussianNB{}).Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	if runs := topRuns(t, reopen(t, path)); len(runs) != 4 || runs[3].Status != StatusFinished {
+		t.Errorf("after Open: %d runs", len(runs))
+	}
+	if err := al.Err(); err != nil || warn.Len() > 0 {
+		t.Errorf("errors: %v %s", err, warn)
+	}
+}
+
+// Runs are written in the order of the fits, each one's children with
+// it, while the fits go on (run with -race).
+func TestAutologQueueOrder(t *testing.T) {
+	path, al, warn := autologTo(t)
+	X, y := blobs(50)
+	const n = 40
+	for i := 0; i < n; i++ {
+		m := &experiments.LogisticRegression{C: float64(i + 1)}
+		if i%10 == 9 {
+			if _, err := experiments.CrossValidate(m, X, y, experiments.CVOptions{K: 3}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := m.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	al.Flush()
+	s := reopen(t, path)
+	runs := topRuns(t, s)
+	if len(runs) != n {
+		t.Fatalf("%d runs, want %d", len(runs), n)
+	}
+	for i, r := range runs {
+		if r.Params["C"] != FormatValue(float64(i+1)) || r.Status != StatusFinished {
+			t.Errorf("run %d: C %s status %s", i, r.Params["C"], r.Status)
+		}
+		if kids := children(t, s, r.ID); len(kids) != map[bool]int{true: 3, false: 0}[i%10 == 9] {
+			t.Errorf("run %d: %d children", i, len(kids))
+		}
+	}
+	if warn.Len() > 0 {
+		t.Errorf("errors: %s", warn)
+	}
+}
+
+// The Autologger keeps working after Close, and Close writes what is
+// queued before closing the store.
+func TestAutologCloseFlushes(t *testing.T) {
+	path, al, _ := autologTo(t)
+	X, y := blobs(100)
+	for i := 0; i < 3; i++ {
+		if err := (&experiments.KNeighborsClassifier{K: i + 1}).Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		if err := al.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// Read the file without Open's wait: Close alone must have
+		// written the run.
+		s, err := open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs := topRuns(t, s)
+		s.Close()
+		if len(runs) != i+1 || runs[i].Status != StatusFinished {
+			t.Fatalf("after Close %d: %d runs", i, len(runs))
+		}
+	}
+}
+
+// autologHelperEnv makes TestAutologHelper act as a notebook process
+// that fits, for the crash and exit tests.
+const autologHelperEnv = "GOPHERLAB_AUTOLOG_HELPER"
+
+// TestAutologHelper is not a test: run by the tests below as a child
+// process, it autologs fits to $DB, printing "fitted" after the first,
+// then exits normally ("exit", through Close as the kernel's worker
+// does) or waits to be killed ("kill").
+func TestAutologHelper(t *testing.T) {
+	mode := os.Getenv(autologHelperEnv)
+	if mode == "" {
+		t.Skip("run as a child process by TestAutologKilled and TestAutologExit")
+	}
+	al := NewAutologger(os.Getenv("DB"))
+	experiments.SetTracker(al)
+	X, y := blobs(400)
+	for i := 0; i < 4; i++ {
+		if i == 2 {
+			if _, err := experiments.CrossValidate(&experiments.DecisionTreeClassifier{Seed: 1}, X, y, experiments.CVOptions{K: 4}); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := (&experiments.RandomForestClassifier{NTrees: 40, Seed: int64(i)}).Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			fmt.Println("fitted")
+		}
+	}
+	if mode == "exit" {
+		if err := al.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println("closed")
+		os.Exit(0)
+	}
+	select {}
+}
+
+func autologHelper(t *testing.T, mode, db string) (*exec.Cmd, *bufio.Reader) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^TestAutologHelper$")
+	cmd.Env = append(os.Environ(), autologHelperEnv+"="+mode, "DB="+db)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	if line, err := r.ReadString('\n'); strings.TrimSpace(line) != "fitted" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("helper: %q %v", line, err)
+	}
+	return cmd, r
+}
+
+// checkConsistent opens db after its writer is gone and checks every
+// run: FINISHED only when complete (a top-level run with its training
+// data and a model that loads, a cross-validation with its folds),
+// otherwise KILLED; nothing left RUNNING.
+func checkConsistent(t *testing.T, db string) (finished, killed int) {
+	t.Helper()
+	s := reopen(t, db)
+	all, err := s.SearchRuns(SearchQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
+		switch r.Status {
+		case StatusKilled:
+			killed++
+			continue
+		case StatusFinished:
+			finished++
+		default:
+			t.Errorf("run %s %q is %s", r.ID, r.Name, r.Status)
+			continue
+		}
+		if r.ParentID != "" {
+			continue
+		}
+		in, err := s.Inputs(r.ID)
+		if err != nil || len(in) != 1 {
+			t.Errorf("FINISHED run %s %q: inputs %v %v", r.ID, r.Name, in, err)
+		} else if _, err := s.Dataset(in[0].SHA256); err != nil {
+			t.Errorf("FINISHED run %s: dataset: %v", r.ID, err)
+		}
+		if r.Tags["autolog"] == experiments.KindCrossValidate {
+			if kids, err := s.Children(r.ID); err != nil || len(kids) != 4 {
+				t.Errorf("FINISHED cross-validation %s: %d folds, %v", r.ID, len(kids), err)
+			}
+			continue
+		}
+		b, err := s.ReadArtifact(r.ID, "model.gob")
+		if err != nil {
+			t.Errorf("FINISHED run %s %q: %v", r.ID, r.Name, err)
+			continue
+		}
+		if _, err := experiments.Load(bytes.NewReader(b)); err != nil {
+			t.Errorf("FINISHED run %s: model: %v", r.ID, err)
+		}
+	}
+	return finished, killed
+}
+
+// A notebook process killed (kill -9) right after a fit, while its runs
+// are being written, leaves a store where every run is complete and
+// FINISHED, or KILLED (marked so by the next Open); never a FINISHED
+// run missing its model or data.
+func TestAutologKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir := t.TempDir()
+	totalFinished, totalKilled := 0, 0
+	for i, delay := range []time.Duration{0, time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond,
+		40 * time.Millisecond, 60 * time.Millisecond, 80 * time.Millisecond, 100 * time.Millisecond,
+		150 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 500 * time.Millisecond} {
+		db := filepath.Join(dir, fmt.Sprintf("k%d.db", i))
+		cmd, _ := autologHelper(t, "kill", db)
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if _, err := os.Stat(db); err != nil {
+			t.Logf("killed %v after the first fit: no store yet", delay)
+			continue
+		}
+		finished, killed := checkConsistent(t, db)
+		totalFinished += finished
+		totalKilled += killed
+		t.Logf("killed %v after the first fit: %d runs FINISHED, %d KILLED", delay, finished, killed)
+	}
+	if totalFinished == 0 {
+		t.Error("no run was ever written: the kills came too early to test anything")
+	}
+	if totalKilled == 0 {
+		t.Log("no kill landed while a run was being written")
+	}
+}
+
+// A process that exits normally, closing the Autologger as the kernel's
+// worker does, has written every run.
+func TestAutologExit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	db := filepath.Join(t.TempDir(), "exit.db")
+	cmd, out := autologHelper(t, "exit", db)
+	line, _ := out.ReadString('\n')
+	if err := cmd.Wait(); err != nil || strings.TrimSpace(line) != "closed" {
+		t.Fatalf("helper: %v %q", err, line)
+	}
+	finished, killed := checkConsistent(t, db)
+	// 3 fits and a cross-validation with 4 folds.
+	if finished != 8 || killed != 0 {
+		t.Errorf("%d runs FINISHED, %d KILLED; want 8 and 0", finished, killed)
 	}
 }

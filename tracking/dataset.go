@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +13,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 )
 
 // Dataset roles used by convention; any non-empty role is accepted.
@@ -97,30 +100,125 @@ func (r *Run) LogDatasetMatrix(role, name string, columns []string, m Matrix) (s
 
 func (r *Run) logTable(role, name string, columns []string, nr, nc int, at func(i, j int) float64) (string, error) {
 	if len(columns) == 0 {
-		columns = make([]string, nc)
-		for j := range columns {
-			columns[j] = "c" + strconv.Itoa(j)
-		}
+		columns = defaultColumns(nc)
 	}
 	if len(columns) != nc {
 		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names for %d columns", r.id, name, len(columns), nc)
 	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.Write(columns); err != nil {
-		return "", err
-	}
-	rec := make([]string, nc)
+	content := appendCSVHeader(nil, columns)
 	for i := 0; i < nr; i++ {
 		for j := 0; j < nc; j++ {
-			rec[j] = strconv.FormatFloat(at(i, j), 'g', -1, 64)
+			if j > 0 {
+				content = append(content, ',')
+			}
+			content = strconv.AppendFloat(content, at(i, j), 'g', -1, 64)
 		}
-		if err := w.Write(rec); err != nil {
-			return "", err
-		}
+		content = append(content, '\n')
 	}
+	return r.logDataset(role, name, content, DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns})
+}
+
+func defaultColumns(nc int) []string {
+	columns := make([]string, nc)
+	for j := range columns {
+		columns[j] = "c" + strconv.Itoa(j)
+	}
+	return columns
+}
+
+// appendCSVHeader appends the header record as encoding/csv writes it
+// (names may need quoting; numbers never do, so the rows are formatted
+// directly, byte for byte what csv.Writer would write).
+func appendCSVHeader(b []byte, columns []string) []byte {
+	var hb bytes.Buffer
+	w := csv.NewWriter(&hb)
+	w.Write(columns) // a bytes.Buffer does not fail
 	w.Flush()
-	return r.logDataset(role, name, buf.Bytes(), DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns})
+	return append(b, hb.Bytes()...)
+}
+
+// denseCSV formats a row-major table as the canonical CSV of logTable.
+func denseCSV(columns []string, nr, nc int, data []float64) []byte {
+	// Most values print in under 20 bytes; one allocation is the rule.
+	b := appendCSVHeader(make([]byte, 0, 20*len(data)+64), columns)
+	for i := 0; i < nr; i++ {
+		for j, x := range data[i*nc : (i+1)*nc] {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendFloat(b, x, 'g', -1, 64)
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// csvDigests remembers, per process, the SHA-256 and size of the CSV a
+// table formats to, keyed by a SHA-256 of its raw values: a fit on data
+// already seen costs hashing 8 bytes a value, not formatting it all.
+var csvDigests struct {
+	sync.Mutex
+	m map[[sha256.Size]byte]csvDigest
+}
+
+type csvDigest struct {
+	sum  string
+	size int
+}
+
+// maxCSVDigests bounds the memo; it is emptied when full.
+const maxCSVDigests = 256
+
+// rawKey hashes a table's shape, column names and values exactly.
+func rawKey(columns []string, nr, nc int, data []float64) [sha256.Size]byte {
+	h := sha256.New()
+	var hdr [16]byte
+	binary.LittleEndian.PutUint64(hdr[:8], uint64(nr))
+	binary.LittleEndian.PutUint64(hdr[8:], uint64(nc))
+	h.Write(hdr[:])
+	for _, c := range columns {
+		binary.LittleEndian.PutUint64(hdr[:8], uint64(len(c)))
+		h.Write(hdr[:8])
+		io.WriteString(h, c)
+	}
+	if len(data) > 0 {
+		// The values' memory as bytes: this key never leaves the
+		// process, so the machine's byte order is fine.
+		h.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(data))), 8*len(data)))
+	}
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// logDenseDataset is LogDatasetMatrix for a row-major copy of a table.
+// The CSV is only formatted when this process has not seen the values
+// before or the store does not have them yet.
+func (r *Run) logDenseDataset(role, name string, columns []string, nr, nc int, data []float64) (string, error) {
+	if len(columns) == 0 {
+		columns = defaultColumns(nc)
+	}
+	if len(columns) != nc || len(data) != nr*nc {
+		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names and %d values for %d×%d", r.id, name, len(columns), len(data), nr, nc)
+	}
+	info := DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns}
+	key := rawKey(columns, nr, nc, data)
+	csvDigests.Lock()
+	d, ok := csvDigests.m[key]
+	csvDigests.Unlock()
+	if ok {
+		return r.logDatasetSum(role, name, d.sum, d.size, func() []byte { return denseCSV(columns, nr, nc, data) }, info)
+	}
+	content := denseCSV(columns, nr, nc, data)
+	h := sha256.Sum256(content)
+	d = csvDigest{hex.EncodeToString(h[:]), len(content)}
+	csvDigests.Lock()
+	if csvDigests.m == nil || len(csvDigests.m) >= maxCSVDigests {
+		csvDigests.m = map[[sha256.Size]byte]csvDigest{}
+	}
+	csvDigests.m[key] = d
+	csvDigests.Unlock()
+	return r.logDatasetSum(role, name, d.sum, d.size, func() []byte { return content }, info)
 }
 
 // LogDatasetBytes records raw dataset content (a CSV file, a JSON
@@ -146,6 +244,13 @@ func (r *Run) LogDatasetBytes(role, name string, content []byte, info DatasetInf
 }
 
 func (r *Run) logDataset(role, name string, content []byte, info DatasetInfo) (string, error) {
+	h := sha256.Sum256(content)
+	return r.logDatasetSum(role, name, hex.EncodeToString(h[:]), len(content), func() []byte { return content }, info)
+}
+
+// logDatasetSum records the dataset of the given SHA-256 and size as an
+// input; content is called for the bytes only when the store lacks them.
+func (r *Run) logDatasetSum(role, name, sum string, size int, content func() []byte, info DatasetInfo) (string, error) {
 	if role == "" {
 		return "", fmt.Errorf("tracking: run %s: dataset %q: empty role", r.id, name)
 	}
@@ -155,8 +260,6 @@ func (r *Run) logDataset(role, name string, content []byte, info DatasetInfo) (s
 	if err != nil {
 		return "", err
 	}
-	h := sha256.Sum256(content)
-	sum := hex.EncodeToString(h[:])
 	columns := info.Columns
 	if columns == nil {
 		columns = []string{}
@@ -173,9 +276,15 @@ func (r *Run) logDataset(role, name string, content []byte, info DatasetInfo) (s
 	}
 	var packed []byte
 	if exists == 0 {
+		c := content()
+		if len(c) != size {
+			return "", fmt.Errorf("tracking: run %s: dataset %q: content is %d bytes, want %d", r.id, name, len(c), size)
+		}
 		var zb bytes.Buffer
-		zw := gzip.NewWriter(&zb)
-		if _, err := zw.Write(content); err != nil {
+		// The fastest level: datasets are written while notebooks run,
+		// and CSV of numbers compresses well at any level.
+		zw, _ := gzip.NewWriterLevel(&zb, gzip.BestSpeed)
+		if _, err := zw.Write(c); err != nil {
 			return "", err
 		}
 		if err := zw.Close(); err != nil {
@@ -187,7 +296,7 @@ func (r *Run) logDataset(role, name string, content []byte, info DatasetInfo) (s
 		if packed != nil {
 			if _, err := tx.Exec(`INSERT INTO datasets (sha256, rows, cols, schema, format, size, content, created)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING`,
-				sum, info.Rows, info.Cols, string(schema), info.Format, len(content), packed, nowMillis()); err != nil {
+				sum, info.Rows, info.Cols, string(schema), info.Format, size, packed, nowMillis()); err != nil {
 				return err
 			}
 		}

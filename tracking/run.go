@@ -54,8 +54,11 @@ var cellInfo struct {
 }
 
 // SetCellInfo records the notebook cell being executed; runs started
-// without an explicit Source take it. The kernel calls it before each cell.
+// without an explicit Source take it. The kernel calls it before each
+// cell, so it first waits for the runs autologged by earlier cells to be
+// written: whatever the new cell reads from the store includes them.
 func SetCellInfo(source, notebook string, executionCount int) {
+	flushAutologgers()
 	cellInfo.Lock()
 	cellInfo.source, cellInfo.notebook, cellInfo.count = source, notebook, executionCount
 	cellInfo.Unlock()

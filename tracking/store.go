@@ -141,8 +141,14 @@ func DefaultDBPath() string {
 // not a gopherlab database (ErrNotDatabase) or is damaged (ErrCorrupt).
 //
 // Runs on this host that are still RUNNING but whose process is gone are
-// marked KILLED.
+// marked KILLED. Runs an Autologger of this process has queued are
+// written before Open returns.
 func Open(path string) (*Store, error) {
+	flushAutologgers()
+	return open(path)
+}
+
+func open(path string) (*Store, error) {
 	if path == "" {
 		path = DefaultDBPath()
 	}

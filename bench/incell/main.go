@@ -1,12 +1,30 @@
-// Command incell compares a model fit run from a notebook cell (through the
-// kernel's interpreter process) with the same fit in compiled Go, side by
-// side. Both time only the fit, inside the process that runs it.
+// Command incell measures what running a fit from a notebook cell costs:
+// the cell (run by the kernel's interpreter process) beside the same fit
+// in compiled Go, and the cell with automatic tracking off beside the
+// same cell with it on (the kernel's default).
 //
-//	go run ./bench/incell [-reps 5]
+//	go run ./bench/incell [-reps 15]
 //
-// It runs the cells twice: with automatic tracking off, which measures the
-// interpreter's cost alone, and on (the kernel's default), which adds what
-// logging the run, its data and its model costs.
+// Two workers run the same cells, one with autologging off and one with
+// it on, in pairs: each repetition runs the fit in both, alternating
+// which goes first, so load that drifts on the machine weighs on both
+// alike. After each fit cell, a worker runs an empty cell: with
+// autologging on, a cell starts only once the runs of earlier cells are
+// written, so the empty cell's round trip shows how long the background
+// writing outlasted the fit (and the next fit never competes with it).
+//
+// Cell times are measured inside the cell (time.Now around the fit). The
+// overhead is the median over the pairs of (on - off), in time and
+// relative to the median time off, and the fastest cell on against the
+// fastest off (the least disturbed by the machine's other load). CPU
+// time inside the cell (the worker's threads, from /proc; coarse for
+// fits under a few ms) is shown too, and the worker's CPU time over the
+// fit cell and the empty cell after it, which includes the background
+// writing: what logging costs in all.
+//
+// At the end the worker with autologging on exits normally, and the
+// store is checked: every fit it ran is a FINISHED run, with its model
+// artifact and training data.
 package main
 
 import (
@@ -16,6 +34,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,26 +44,63 @@ import (
 	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/kernel"
 	"github.com/gopherlab/gopherlab/kernel/worker"
+	"github.com/gopherlab/gopherlab/tracking"
 	"gonum.org/v1/gonum/mat"
 )
 
 const digits = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
 
-// The cell and the compiled code do the same work: load digits, fit.
+// The cells and the compiled code do the same work: load digits, fit.
+// cpuNanos is the CPU time the worker process has used (the sum over its
+// threads), which other processes' load on the machine hardly changes.
 const cellSetup = `import (
+	"os"
+	"strconv"
+	"strings"
 	"time"
 	"github.com/gopherlab/gopherlab/experiments"
 )
-ds, _ := experiments.ReadCSV(%q, experiments.CSVOptions{NoHeader: true})
-X, y, _ := ds.XY(ds.Columns()[len(ds.Columns())-1])`
 
-var cases = []struct {
-	name, model string
-	fit         func() experiments.Model
-}{
-	{"random forest (100 trees)", "&experiments.RandomForestClassifier{Seed: 1}", func() experiments.Model { return &experiments.RandomForestClassifier{Seed: 1} }},
-	{"logistic regression", "&experiments.LogisticRegression{}", func() experiments.Model { return &experiments.LogisticRegression{} }},
-	{"k-nearest neighbours (CV 5)", "", nil},
+func cpuNanos() int64 {
+	ts, _ := os.ReadDir("/proc/self/task")
+	var n int64
+	for _, t := range ts {
+		b, _ := os.ReadFile("/proc/self/task/" + t.Name() + "/schedstat")
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			v, _ := strconv.ParseInt(f[0], 10, 64)
+			n += v
+		}
+	}
+	return n
+}
+
+ds, _ := experiments.ReadCSV(%q, experiments.CSVOptions{NoHeader: true})
+X, y, _ := ds.XY(ds.Columns()[len(ds.Columns())-1])
+println(os.Getpid())`
+
+type fitCase struct {
+	name string
+	cell string // the statement the cell times; it sets err
+	fit  func(X *mat.Dense, y []float64) error
+	runs int // runs autologged per fit (children included)
+}
+
+var cases = []fitCase{
+	{"gaussian NB (small fit)", "err := (&experiments.GaussianNB{}).Fit(X, y)",
+		func(X *mat.Dense, y []float64) error { return (&experiments.GaussianNB{}).Fit(X, y) }, 1},
+	{"decision tree (depth 6)", "err := (&experiments.DecisionTreeClassifier{MaxDepth: 6, Seed: 1}).Fit(X, y)",
+		func(X *mat.Dense, y []float64) error {
+			return (&experiments.DecisionTreeClassifier{MaxDepth: 6, Seed: 1}).Fit(X, y)
+		}, 1},
+	{"random forest (100 trees)", "err := (&experiments.RandomForestClassifier{Seed: 1}).Fit(X, y)",
+		func(X *mat.Dense, y []float64) error { return (&experiments.RandomForestClassifier{Seed: 1}).Fit(X, y) }, 1},
+	{"logistic regression", "err := (&experiments.LogisticRegression{}).Fit(X, y)",
+		func(X *mat.Dense, y []float64) error { return (&experiments.LogisticRegression{}).Fit(X, y) }, 1},
+	{"k-nearest neighbours (CV 5)", "_, err := experiments.CrossValidate(&experiments.KNeighborsClassifier{}, X, y, experiments.CVOptions{K: 5})",
+		func(X *mat.Dense, y []float64) error {
+			_, err := experiments.CrossValidate(&experiments.KNeighborsClassifier{}, X, y, experiments.CVOptions{K: 5})
+			return err
+		}, 6},
 }
 
 func main() {
@@ -55,84 +111,243 @@ func main() {
 		}
 		return
 	}
-	reps := flag.Int("reps", 5, "timed repetitions of each fit (the median is shown)")
+	reps := flag.Int("reps", 15, "pairs of cells (autologging off, on) per fit")
 	flag.Parse()
-
-	ds, err := experiments.ReadCSV(digits, experiments.CSVOptions{NoHeader: true})
-	if err != nil {
+	if err := run(*reps); err != nil {
 		fmt.Fprintln(os.Stderr, "incell:", err)
 		os.Exit(1)
+	}
+}
+
+func run(reps int) error {
+	ds, err := experiments.ReadCSV(digits, experiments.CSVOptions{NoHeader: true})
+	if err != nil {
+		return err
 	}
 	cols := ds.Columns()
 	X, y, err := ds.XY(cols[len(cols)-1])
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "incell:", err)
-		os.Exit(1)
+		return err
 	}
-
 	// Autologging writes to a scratch store, not the working directory.
 	dir, err := os.MkdirTemp("", "incell-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "incell:", err)
-		os.Exit(1)
+		return err
 	}
 	defer os.RemoveAll(dir)
-	fmt.Printf("digits %dx%d, median of %d fits, each timed inside its own process\n", X.RawMatrix().Rows, X.RawMatrix().Cols, *reps)
-	for _, autolog := range []string{"off", "on"} {
-		fmt.Printf("\ncells with autologging %s\n", autolog)
-		bench(X, y, *reps, []string{"GOPHERLAB_AUTOLOG=" + autolog, "GOPHERLAB_DB=" + dir + "/runs.db"})
-	}
-}
+	db := filepath.Join(dir, "runs.db")
 
-func bench(X *mat.Dense, y []float64, reps int, env []string) {
-	exe, _ := os.Executable()
-	eng := worker.New(worker.Config{Command: []string{exe, "worker"}, Env: env, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	defer eng.Close()
-	out := &capture{}
-	if r := eng.Execute(context.Background(), kernel.ExecuteRequest{Code: fmt.Sprintf(cellSetup, digits)}, out); r.Status != "ok" {
-		fmt.Fprintln(os.Stderr, "incell: setup cell:", r.Evalue)
-		os.Exit(1)
+	off, err := newWorker("off", db)
+	if err != nil {
+		return err
 	}
-	var err error
-	fmt.Printf("%-28s %12s %12s %8s  %s\n", "fit", "compiled", "cell", "ratio", "goal <= 1.2x")
+	defer off.Close()
+	on, err := newWorker("on", db)
+	if err != nil {
+		return err
+	}
+	onOpen := true
+	defer func() {
+		if onOpen {
+			on.Close()
+		}
+	}()
+
+	fmt.Printf("digits %dx%d; %d pairs of cells (autolog off, on) per fit; medians\n", X.RawMatrix().Rows, X.RawMatrix().Cols, reps)
+	fmt.Printf("wall and CPU: inside the cell, around the fit; overhead: median over the pairs of on - off, and the fastest on against the fastest off\n")
+	fmt.Printf("logging CPU: the worker's CPU over the fit cell and the empty cell after it, on - off (background writing included)\n")
+	fmt.Printf("written after: how much longer the empty cell after the fit waited with autolog on (the run being written)\n\n")
+	fmt.Printf("%-27s %9s | %9s %9s %9s %7s %17s | %9s %9s %7s | %9s %9s | %s\n",
+		"fit", "compiled", "cell off", "cell on", "overhead", "", "min off -> on", "cpu off", "cpu on", "cpu +", "log cpu", "written", "cell/compiled (goal <= 1.2x)")
+	wantRuns := 0
 	for _, c := range cases {
-		var compiled, cell []time.Duration
+		var compiled []time.Duration
+		var offT, onT []cellTimes
+		var diff, cpuDiff, totDiff []time.Duration
 		for i := 0; i < reps; i++ {
 			t0 := time.Now()
-			if c.fit != nil {
-				err = c.fit().Fit(X, y)
-			} else {
-				_, err = experiments.CrossValidate(&experiments.KNeighborsClassifier{}, X, y, experiments.CVOptions{K: 5})
+			if err := c.fit(X, y); err != nil {
+				return err
 			}
 			compiled = append(compiled, time.Since(t0))
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "incell:", err)
-				os.Exit(1)
+			var tOff, tOn cellTimes
+			order := []*cellWorker{off, on}
+			if i%2 == 1 {
+				order = []*cellWorker{on, off}
 			}
-			work := "err := (" + c.model + ").Fit(X, y)"
-			if c.fit == nil {
-				work = "_, err := experiments.CrossValidate(&experiments.KNeighborsClassifier{}, X, y, experiments.CVOptions{K: 5})"
+			for _, w := range order {
+				t, err := fitCell(w, c.cell)
+				if err != nil {
+					return fmt.Errorf("%s: %w", c.name, err)
+				}
+				if w == on {
+					tOn = t
+				} else {
+					tOff = t
+				}
 			}
-			out.reset()
-			code := "t0 := time.Now()\n" + work + "\nif err != nil {\n\tpanic(err)\n}\nprintln(time.Since(t0).Nanoseconds())"
-			if r := eng.Execute(context.Background(), kernel.ExecuteRequest{Code: code}, out); r.Status != "ok" {
-				fmt.Fprintln(os.Stderr, "incell: cell:", r.Evalue, strings.Join(r.Traceback, "\n"))
-				os.Exit(1)
-			}
-			ns, err := strconv.ParseInt(strings.TrimSpace(out.text()), 10, 64)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "incell: cell printed %q\n", out.text())
-				os.Exit(1)
-			}
-			cell = append(cell, time.Duration(ns))
+			offT, onT = append(offT, tOff), append(onT, tOn)
+			diff = append(diff, tOn.wall-tOff.wall)
+			cpuDiff = append(cpuDiff, tOn.cpu-tOff.cpu)
+			totDiff = append(totDiff, tOn.total-tOff.total)
+			wantRuns += c.runs
 		}
-		mc, mi := median(compiled), median(cell)
-		ok := "met"
-		if float64(mi) > 1.2*float64(mc) {
-			ok = "NOT met"
+		pick := func(ts []cellTimes, f func(cellTimes) time.Duration) time.Duration {
+			out := make([]time.Duration, len(ts))
+			for i, t := range ts {
+				out[i] = f(t)
+			}
+			return median(out)
 		}
-		fmt.Printf("%-28s %12v %12v %7.2fx  %s\n", c.name, mc.Round(time.Microsecond), mi.Round(time.Microsecond), float64(mi)/float64(mc), ok)
+		wall := func(t cellTimes) time.Duration { return t.wall }
+		cpu := func(t cellTimes) time.Duration { return t.cpu }
+		empty := func(t cellTimes) time.Duration { return t.empty }
+		mini := func(ts []cellTimes, f func(cellTimes) time.Duration) time.Duration {
+			m := f(ts[0])
+			for _, t := range ts[1:] {
+				m = min(m, f(t))
+			}
+			return m
+		}
+		mc, mOff, mOn, md := median(compiled), pick(offT, wall), pick(onT, wall), median(diff)
+		cOff, cOn, cd := pick(offT, cpu), pick(onT, cpu), median(cpuDiff)
+		ratio := float64(mOff) / float64(mc)
+		goal := "met"
+		if ratio > 1.2 {
+			goal = "NOT met"
+		}
+		fmt.Printf("%-27s %9v | %9v %9v %9v %6.1f%% %17s | %9v %9v %6.1f%% | %9v %9v | %.2fx %s\n",
+			c.name, round(mc), round(mOff), round(mOn), round(md), 100*float64(md)/float64(mOff),
+			fmt.Sprintf("%+.1f%%", 100*(float64(mini(onT, wall))/float64(mini(offT, wall))-1)),
+			round(cOff), round(cOn), 100*float64(cd)/float64(cOff),
+			round(median(totDiff)), round(pick(onT, empty)-pick(offT, empty)), ratio, goal)
 	}
+
+	// The worker exits normally: every run must be in the store.
+	t0 := time.Now()
+	on.Close()
+	onOpen = false
+	closeTime := time.Since(t0)
+	s, err := tracking.Open(db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	all, err := s.SearchRuns(tracking.SearchQuery{})
+	if err != nil {
+		return err
+	}
+	finished, withModel, withData := 0, 0, 0
+	for _, r := range all {
+		if r.Status == tracking.StatusFinished {
+			finished++
+		}
+		if r.ParentID != "" {
+			continue
+		}
+		if arts, _ := s.Artifacts(r.ID); len(arts) > 0 {
+			withModel++
+		}
+		if ins, _ := s.Inputs(r.ID); len(ins) > 0 {
+			withData++
+		}
+	}
+	fmt.Printf("\nstore after the worker exited (in %v): %d runs of %d expected, %d FINISHED; %d top-level runs with the training data, %d with a model artifact\n",
+		round(closeTime), len(all), wantRuns, finished, withData, withModel)
+	if len(all) != wantRuns || finished != wantRuns {
+		return fmt.Errorf("runs were lost or not finished")
+	}
+	return nil
+}
+
+// cellWorker is a worker process and its pid.
+type cellWorker struct {
+	*worker.Engine
+	pid int
+}
+
+func newWorker(autolog, db string) (*cellWorker, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	eng := worker.New(worker.Config{Command: []string{exe, "worker"}, Env: []string{"GOPHERLAB_AUTOLOG=" + autolog, "GOPHERLAB_DB=" + db},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	c := &capture{}
+	if r := eng.Execute(context.Background(), kernel.ExecuteRequest{Code: fmt.Sprintf(cellSetup, digits)}, c); r.Status != "ok" {
+		eng.Close()
+		return nil, fmt.Errorf("setup cell: %s", r.Evalue)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(c.text()))
+	if err != nil {
+		eng.Close()
+		return nil, fmt.Errorf("setup cell printed %q", c.text())
+	}
+	return &cellWorker{eng, pid}, nil
+}
+
+// processCPU is the CPU time process pid has used, summed over its
+// threads.
+func processCPU(pid int) time.Duration {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	ts, _ := os.ReadDir(dir)
+	var n int64
+	for _, t := range ts {
+		b, _ := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			v, _ := strconv.ParseInt(f[0], 10, 64)
+			n += v
+		}
+	}
+	return time.Duration(n)
+}
+
+// cellTimes are one fit cell's wall and CPU times inside the cell, the
+// round trip of the empty cell after it, and the worker's CPU time over
+// both (the background writing of the run included).
+type cellTimes struct {
+	wall, cpu, empty, total time.Duration
+}
+
+// fitCell runs the fit in a cell, then an empty cell.
+func fitCell(w *cellWorker, work string) (cellTimes, error) {
+	var ct cellTimes
+	code := "c0 := cpuNanos()\nt0 := time.Now()\n" + work + "\nel := time.Since(t0)\nc1 := cpuNanos()\nif err != nil {\n\tpanic(err)\n}\nprintln(el.Nanoseconds(), c1-c0)"
+	c := &capture{}
+	cpu0 := processCPU(w.pid)
+	r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: code}, c)
+	if r.Status != "ok" {
+		return ct, fmt.Errorf("cell: %s %s", r.Evalue, strings.Join(r.Traceback, "\n"))
+	}
+	// The cell's output may reach us just after its reply.
+	f := strings.Fields(c.text())
+	for wait := 0; len(f) != 2 && wait < 50; wait++ {
+		time.Sleep(10 * time.Millisecond)
+		f = strings.Fields(c.text())
+	}
+	if len(f) != 2 {
+		return ct, fmt.Errorf("cell printed %q", c.text())
+	}
+	wall, err1 := strconv.ParseInt(f[0], 10, 64)
+	cpu, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return ct, fmt.Errorf("cell printed %q", c.text())
+	}
+	ct.wall, ct.cpu = time.Duration(wall), time.Duration(cpu)
+	t0 := time.Now()
+	if r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: "_ = 0"}, &capture{}); r.Status != "ok" {
+		return ct, fmt.Errorf("empty cell: %s", r.Evalue)
+	}
+	ct.empty = time.Since(t0)
+	ct.total = processCPU(w.pid) - cpu0
+	return ct, nil
+}
+
+func round(d time.Duration) time.Duration {
+	if d > -time.Millisecond && d < time.Millisecond {
+		return d.Round(time.Microsecond)
+	}
+	return d.Round(10 * time.Microsecond)
 }
 
 func median(d []time.Duration) time.Duration {
@@ -153,4 +368,3 @@ func (c *capture) Display(kernel.MIMEBundle, string, bool) {}
 func (c *capture) Clear(bool)                              {}
 func (c *capture) Input(string, bool) (string, error)      { return "", io.EOF }
 func (c *capture) text() string                            { c.mu.Lock(); defer c.mu.Unlock(); return c.b.String() }
-func (c *capture) reset()                                  { c.mu.Lock(); c.b.Reset(); c.mu.Unlock() }
