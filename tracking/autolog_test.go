@@ -3,12 +3,16 @@ package tracking
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -809,5 +813,74 @@ func TestAutologExit(t *testing.T) {
 	// 3 fits and a cross-validation with 4 folds.
 	if finished != 8 || killed != 0 {
 		t.Errorf("%d runs FINISHED, %d KILLED; want 8 and 0", finished, killed)
+	}
+}
+
+// csvWriterTable is how datasets were formatted before the direct
+// formatting: encoding/csv, value by value.
+func csvWriterTable(columns []string, nr, nc int, data []float64) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(columns)
+	rec := make([]string, nc)
+	for i := 0; i < nr; i++ {
+		for j := range rec {
+			rec[j] = strconv.FormatFloat(data[i*nc+j], 'g', -1, 64)
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// Datasets are the same bytes (so the same SHA-256) as encoding/csv
+// writes, through every path that stores them.
+func TestDatasetCSVIdentical(t *testing.T) {
+	columns := []string{"plain", "with,comma", `with "quote"`, " lead space", "", "é"}
+	data := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 1e-300,
+		123456789012345678, 0.1, -2.5e-7, 1, math.MaxFloat64, math.SmallestNonzeroFloat64}
+	const nr, nc = 2, 6
+	want := csvWriterTable(columns, nr, nc, data)
+	if got := denseCSV(columns, nr, nc, data); !bytes.Equal(got, want) {
+		t.Errorf("denseCSV:\n%s\nwant\n%s", got, want)
+	}
+	s, err := Open(filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, err := s.StartRun("d", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(want)
+	wantSum := hex.EncodeToString(h[:])
+	m := mat.NewDense(nr, nc, data)
+	for name, log := range map[string]func() (string, error){
+		"matrix": func() (string, error) { return r.LogDatasetMatrix("train", "m", columns, m) },
+		"dense":  func() (string, error) { return r.logDenseDataset("train", "d", columns, nr, nc, data) },
+		"again":  func() (string, error) { return r.logDenseDataset("train", "d2", columns, nr, nc, data) },
+	} {
+		sum, err := log()
+		if err != nil || sum != wantSum {
+			t.Errorf("%s: %s %v, want %s", name, sum, err, wantSum)
+		}
+	}
+	d, err := s.Dataset(wantSum)
+	if err != nil || !bytes.Equal(d.Content, want) {
+		t.Errorf("stored content differs: %v", err)
+	}
+	// A memo hit for a store that lacks the data formats it again.
+	s2, err := Open(filepath.Join(t.TempDir(), "d2.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	r2, _ := s2.StartRun("d", nil)
+	if sum, err := r2.logDenseDataset("train", "d", columns, nr, nc, data); err != nil || sum != wantSum {
+		t.Fatalf("second store: %s %v", sum, err)
+	}
+	if d, err := s2.Dataset(wantSum); err != nil || !bytes.Equal(d.Content, want) {
+		t.Errorf("second store content differs: %v", err)
 	}
 }
