@@ -2,7 +2,6 @@ package tracking
 
 import (
 	"fmt"
-	"image/color"
 	"math"
 
 	"github.com/gopherlab/gopherlab/experiments"
@@ -31,30 +30,57 @@ func PlotMetric(runs []RunInfo, metric string) (*experiments.Plot, error) {
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("tracking: plot %s: none of the %d runs has the metric", metric, len(runs))
 	}
-	labels := runLabels(kept)
-	n := len(kept)
+	p, h, err := runBars(kept, runLabels(kept), metric, false)
+	if err != nil {
+		return nil, err
+	}
+	p.Title.Text = metric + " by run"
+	return &experiments.Plot{P: p, Height: h}, nil
+}
+
+// runBars draws metric for each run as a horizontal bar labelled with the
+// run's label and the value, the first run at the top (in green when
+// highlightFirst: the report's best run). NaN and infinite values count
+// as zero. It returns the plot and the height it needs.
+func runBars(runs []RunInfo, labels []string, metric string, highlightFirst bool) (*plot.Plot, vg.Length, error) {
+	n := len(runs)
 	// The first nominal value is drawn at the bottom: reverse, so the
 	// first run is at the top.
 	vals := make(plotter.Values, n)
 	names := make([]string, n)
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for i, r := range kept {
+	for i, r := range runs {
 		v := r.Metrics[metric]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = 0
+		}
 		vals[n-1-i], names[n-1-i] = v, labels[i]
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
 	p := plot.New()
-	p.Title.Text = metric + " by run"
 	p.X.Label.Text = metric
 	p.Add(plotter.NewGrid())
 	bars, err := plotter.NewBarChart(vals, vg.Points(14))
 	if err != nil {
-		return nil, fmt.Errorf("tracking: plot %s: %w", metric, err)
+		return nil, 0, fmt.Errorf("tracking: plot %s: %w", metric, err)
 	}
 	bars.Horizontal = true
-	bars.Color = color.RGBA{R: 70, G: 130, B: 180, A: 255}
+	bars.Color = barColor
 	bars.LineStyle.Width = 0
 	p.Add(bars)
+	if highlightFirst {
+		// The first run's bar again, in green, over the others.
+		best, err := plotter.NewBarChart(plotter.Values{vals[n-1]}, vg.Points(14))
+		if err != nil {
+			return nil, 0, fmt.Errorf("tracking: plot %s: %w", metric, err)
+		}
+		best.Horizontal = true
+		best.Color = bestBarColor
+		best.LineStyle.Width = 0
+		best.XMin = float64(n - 1)
+		p.Add(best)
+	}
+	// The value at the end of each bar.
 	xyl := plotter.XYLabels{XYs: make(plotter.XYs, n), Labels: make([]string, n)}
 	for i, v := range vals {
 		xyl.XYs[i] = plotter.XY{X: v, Y: float64(i)}
@@ -80,7 +106,7 @@ func PlotMetric(runs []RunInfo, metric string) (*experiments.Plot, error) {
 		end = start + 1
 	}
 	p.X.Min, p.X.Max = start, end+(end-start)*0.15
-	return &experiments.Plot{P: p, Height: vg.Length(n)*vg.Points(22) + 1.2*vg.Inch}, nil
+	return p, vg.Length(n)*vg.Points(22) + 1.2*vg.Inch, nil
 }
 
 // PlotMetricHistory draws the history of a metric for each run, one line

@@ -684,63 +684,11 @@ func newPlot(title, x, y string) *plot.Plot {
 }
 
 func barChart(runs []RunInfo, labels []string, metric string) (template.HTML, error) {
-	// Best at the top: the first nominal value is drawn at the bottom.
-	n := len(runs)
-	vals := make(plotter.Values, n)
-	names := make([]string, n)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for i := range runs {
-		v := runs[i].Metrics[metric]
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			v = 0
-		}
-		vals[n-1-i] = v
-		names[n-1-i] = labels[i]
-		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	p, h, err := runBars(runs, labels, metric, true)
+	if err != nil {
+		return "", err
 	}
-	p := newPlot("", metric, "")
 	p.Y.Tick.Label.Font.Size = vg.Points(11)
-	bars, err := plotter.NewBarChart(vals, vg.Points(14))
-	if err != nil {
-		return "", err
-	}
-	bars.Horizontal = true
-	bars.Color = barColor
-	bars.LineStyle.Width = 0
-	p.Add(bars)
-	// The best bar again, in green, over the others.
-	best, err := plotter.NewBarChart(plotter.Values{vals[n-1]}, vg.Points(14))
-	if err != nil {
-		return "", err
-	}
-	best.Horizontal = true
-	best.Color = bestBarColor
-	best.LineStyle.Width = 0
-	best.XMin = float64(n - 1)
-	p.Add(best)
-	// The value at the end of each bar.
-	xyl := plotter.XYLabels{XYs: make(plotter.XYs, n), Labels: make([]string, n)}
-	for i, v := range vals {
-		xyl.XYs[i] = plotter.XY{X: v, Y: float64(i)}
-		xyl.Labels[i] = " " + FormatMetric(v)
-	}
-	if lbl, err := plotter.NewLabels(xyl); err == nil {
-		for i := range lbl.TextStyle {
-			lbl.TextStyle[i].YAlign = -0.5
-			lbl.TextStyle[i].Font.Size = vg.Points(9)
-		}
-		p.Add(lbl)
-	}
-	p.NominalY(names...)
-	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	// Zoom on the differences when all values are far from zero;
-	// leave room on the right for the value labels.
-	start := math.Min(lo, 0)
-	if lo > 0 && hi > lo && (hi-lo) < lo/2 {
-		start = lo - (hi-lo)*0.5
-	}
-	p.X.Min, p.X.Max = start, hi+(hi-start)*0.15
-	h := vg.Length(n)*vg.Points(24) + vg.Inch
 	return svgOf(p, chartW, h)
 }
 
