@@ -37,7 +37,7 @@
 //
 // # gopherlab export
 //
-//	gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID [--db FILE]] [--name NAME] [--model VAR]
+//	gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID [--db FILE]] [--name NAME] [--model VAR] [--beam]
 //
 // writes DIR/job and DIR/serve, two Go modules whose go.mod requires
 // exactly gopherlab's module versions (go.sum copied), with the gopherlab
@@ -64,6 +64,23 @@
 // the tracked run's parameters become the defaults and, when the cells log
 // to tracking, the job compares the metrics of the run it logs with the
 // tracked run's, bit for bit, and fails when they differ.
+//
+// With --beam the job also runs on Apache Beam (Go SDK
+// github.com/apache/beam/sdks/v2, version pinned in export/beamjob/beam.mod;
+// only such jobs require it): -runner prism or direct runs in-process,
+// -runner flink, spark or universal submits to the job service at
+// -endpoint, -runner dataflow uses Beam's -project, -region and
+// -staging_location flags. Every cross-validation, grid search, validation
+// or learning curve of the cells then becomes one Beam pipeline: one
+// element per (candidate, fold) fit, processed by a registered DoFn, whose
+// scores the job reads back and combines as the local run does, so the
+// best parameters, the refit model, the printed output and the tracked
+// metrics are identical to the last bit. The DoFn rebuilds what it needs
+// from the pipeline's input file (the candidates, the data, the folds and
+// the metrics: experiments.FitJob.Encode), written under -beam_temp (a
+// temporary directory for the in-process runners; a directory or URL the
+// job and every worker reach otherwise), so workers may be other processes
+// running the same binary. Without -runner the job runs as without --beam.
 //
 // DIR/serve is a server for that model (package export/serving): KServe
 // Open Inference Protocol v2 (/v2/health/live, /v2/health/ready,

@@ -39,6 +39,10 @@ type ExportOptions struct {
 	RunID string
 	// DB is the tracking database for RunID ("" means the default).
 	DB string
+	// Beam adds the Apache Beam mode to the job: with -runner it runs the
+	// cells' model-selection fits as a Beam pipeline (see beam.go). The
+	// job's module then requires the Beam Go SDK.
+	Beam bool
 	// Log, if set, gets a line per step.
 	Log io.Writer
 }
@@ -120,6 +124,13 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	jobMod, jobSum := gm, gosum
+	if opts.Beam {
+		if jobMod, err = withBeam(gm); err != nil {
+			return nil, err
+		}
+		jobSum = mergeSums(gosum, beamSum)
+	}
 
 	out, err := filepath.Abs(opts.Out)
 	if err != nil {
@@ -145,22 +156,36 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 	}
 	logf("job: copied %s", strings.Join(copied, ", "))
 	if err := writeFiles(jobDir, map[string][]byte{
-		"go.mod": gm.file(module),
-		"go.sum": gosum,
+		"go.mod": jobMod.file(module),
+		"go.sum": jobSum,
 		marker:   []byte("made by gopherlab export; the next export replaces this directory\n"),
 	}); err != nil {
 		return nil, err
 	}
 	logf("job: type-checking the cells (compiles the packages they import)")
-	g, mainGo, err := generateJob(sel, module, jobDir, absNB, opts.Model)
+	g, mainGo, err := generateJob(sel, module, jobDir, absNB, opts.Model, opts.Beam)
 	if err != nil {
 		return nil, err
 	}
-	m, err := buildManifest(sel, g, absNB, name, gm)
+	m, err := buildManifest(sel, g, absNB, name, jobMod)
 	if err != nil {
 		return nil, err
 	}
 	m.TrackedRun = tracked
+	if opts.Beam {
+		m.Beam = jobMod.Requires[beamModule]
+		src, err := beamjobFile(module)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeFiles(jobDir, map[string][]byte{
+			"internal/gopherlab/export/beamjob/beamjob.go": src,
+			"beam.go": fmt.Appendf(nil, beamGo, copiedPath(module, beamjobPath)),
+		}); err != nil {
+			return nil, err
+		}
+		logf("job: Apache Beam mode (Go SDK %s): -runner prism|direct|flink|spark|universal|dataflow", m.Beam)
+	}
 	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("export: manifest: %w", err)
@@ -347,7 +372,7 @@ func render(t *template.Template, data any) ([]byte, error) {
 }
 
 // ExportCommand is `gopherlab export NOTEBOOK.ipynb -o DIR [--all]
-// [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR]`.
+// [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR] [--beam]`.
 func ExportCommand(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -357,8 +382,9 @@ func ExportCommand(args []string, stdout io.Writer) error {
 	db := fs.String("db", "", "tracking database for --run (default $GOPHERLAB_DB or ./gopherlab.db)")
 	name := fs.String("name", "", "name of the job and the served model (default: the notebook's name)")
 	model := fs.String("model", "", "variable holding the fitted *experiments.Pipeline to serve (default: the only one, or the last one a train cell defines)")
+	beam := fs.Bool("beam", false, "give the job an Apache Beam mode: -runner prism|direct|flink|spark|universal|dataflow runs its cross-validation and grid-search fits as a Beam pipeline (the job's module then requires the Beam Go SDK)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR]")
+		fmt.Fprintln(fs.Output(), "usage: gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR] [--beam]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -373,11 +399,14 @@ func ExportCommand(args []string, stdout io.Writer) error {
 	if len(pos) == 1 {
 		nb = pos[0]
 	}
-	res, err := Export(nb, ExportOptions{Out: *out, All: *all, Name: *name, Model: *model, RunID: *runID, DB: *db, Log: stdout})
+	res, err := Export(nb, ExportOptions{Out: *out, All: *all, Name: *name, Model: *model, RunID: *runID, DB: *db, Beam: *beam, Log: stdout})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\ntrain:  cd %s && go build -o job . && ./job   (flags: ./job -h)\n", res.JobDir)
+	if *beam {
+		fmt.Fprintf(stdout, "        ./job -runner prism   (the fits as an Apache Beam pipeline; -runner flink -endpoint HOST:PORT -beam_temp DIR for a cluster)\n")
+	}
 	if res.ServeDir != "" {
 		fmt.Fprintf(stdout, "serve:  cd %s && go build -o server . && ./server   (after the job wrote model/)\n", res.ServeDir)
 	}

@@ -77,6 +77,7 @@ type generator struct {
 	dataSeq  []string
 	pipeVars []pipeVar // *experiments.Pipeline variables, in definition order
 	tracks   bool      // the cells use tracking: check the tracked run
+	beam     bool      // export --beam: beam.go sets gopherlabDistributed
 }
 
 // trackcheckPath is the package that compares a job's tracked runs with
@@ -917,6 +918,9 @@ func (g *generator) program(nbName string) ([]byte, error) {
 	b.WriteString("//go:embed manifest.json\nvar gopherlabManifest []byte\n\n")
 	b.WriteString("// gopherlabWorkers is the -workers flag, given to every estimator of the\n// cells that has a Workers setting the cells leave unset.\n")
 	fmt.Fprintf(&b, "var %s int\n\n", g.workers)
+	if g.beam {
+		b.WriteString("// gopherlabDistributed runs the cells' model-selection fits as an Apache\n// Beam pipeline when -runner is set; beam.go sets it.\nvar gopherlabDistributed gopherlabjob.Distributor\n\n")
+	}
 	if len(g.sel.Params) > 0 {
 		fmt.Fprintf(&b, "// Parameters (cell %d): the job's flags, with the notebook's values as defaults.\nvar (\n", g.sel.ParamsCell)
 		for _, p := range g.sel.Params {
@@ -940,6 +944,9 @@ func (g *generator) program(nbName string) ([]byte, error) {
 	}
 	if g.tracks {
 		b.WriteString("\t\tOnCell: gopherlabtrack.OnCell,\n\t\tCheck: gopherlabtrack.Check,\n")
+	}
+	if g.beam {
+		b.WriteString("\t\tDistributed: gopherlabDistributed,\n")
 	}
 	b.WriteString("\t})\n}\n\n")
 	b.WriteString("// gopherlabRun runs the cells' statements in notebook order.\nfunc gopherlabRun(gopherlabJob *gopherlabjob.Job) {\n")
@@ -983,8 +990,8 @@ func (g *generator) modelVar() *pipeVar {
 
 // generateJob writes the draft, type-checks it in the job's module at dir,
 // and returns the program.
-func generateJob(sel *Selection, module, dir, nbPath, model string) (*generator, []byte, error) {
-	g := &generator{sel: sel, module: module, workers: "gopherlabWorkers", model: model}
+func generateJob(sel *Selection, module, dir, nbPath, model string, beam bool) (*generator, []byte, error) {
+	g := &generator{sel: sel, module: module, workers: "gopherlabWorkers", model: model, beam: beam}
 	for _, p := range sel.imports {
 		g.tracks = g.tracks || p == ModulePath+"/tracking"
 	}

@@ -136,6 +136,26 @@ serving bundle loads. Progress and a summary go to stderr.
 - -workers N (default: every core) is given to every estimator and
   cross-validation of the cells that has a Workers setting; results do not depend
   on it.
+{{- if .M.Beam}}
+
+## Apache Beam
+
+Exported with --beam: the job can run the cells' cross-validation, grid-search,
+validation- and learning-curve fits as an Apache Beam pipeline (Go SDK {{.M.Beam}}),
+one element per (candidate, fold) fit. Results are identical to the local run's.
+
+    ./job -runner prism          # in-process Prism runner (or -runner direct)
+    ./job -runner flink -endpoint HOST:8099 -beam_temp /shared/dir -environment_type LOOPBACK
+    ./job -runner spark -endpoint HOST:4040 -beam_temp /shared/dir
+    ./job -runner dataflow -project P -region R -staging_location gs://B/staging -beam_temp gs://B/tmp
+
+Each pipeline's input (candidates, data, folds, metrics) and the scores go to
+-beam_temp, which the job and every worker must reach (default: a temporary
+directory for prism and direct, Beam's -temp_location otherwise). Remote workers
+run this same binary (Beam starts it with its worker flags). -beam_log_level
+(warn) sets Beam's logging; Beam's own flags (-endpoint, -environment_type,
+-environment_config, -job_name, Dataflow's) are listed by ./job -h.
+{{- end}}
 
 ## Cells
 {{range .M.Cells}}
@@ -155,5 +175,6 @@ serving bundle loads. Progress and a summary go to stderr.
   cells, so compiler errors and stack traces name cell and line)
 - manifest.json: what was exported (embedded in the binary)
 - internal/gopherlab/: gopherlab's packages the cells use, copied
-- go.mod, go.sum: gopherlab's own module versions
+- go.mod, go.sum: gopherlab's own module versions{{if .M.Beam}} and those of the Beam Go SDK
+- beam.go, internal/gopherlab/export/beamjob: the Beam mode{{end}}
 `))

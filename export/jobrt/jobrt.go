@@ -56,6 +56,9 @@ type Manifest struct {
 	Model string `json:"model,omitempty"`
 	// TrackedRun is the run the job was exported from (export --run).
 	TrackedRun *TrackedRun `json:"tracked_run,omitempty"`
+	// Beam is the version of the Apache Beam Go SDK of a job exported
+	// with --beam (its -runner flag runs the fits as a Beam pipeline).
+	Beam string `json:"beam,omitempty"`
 }
 
 // ManifestCell is one exported cell.
@@ -376,6 +379,24 @@ type Program struct {
 	// metrics that differ from the tracked run the job was exported from)
 	// fails the job.
 	Check func(*Job) error
+	// Distributed, if set, may run the cells' model-selection fits
+	// elsewhere (gopherlab export --beam).
+	Distributed Distributor
+}
+
+// Distributor runs a job's model-selection fits elsewhere, such as on the
+// workers of an Apache Beam pipeline, by installing an
+// experiments.FitExecutor in Start.
+type Distributor interface {
+	// Flags registers its flags beside the job's.
+	Flags(fs *flag.FlagSet)
+	// Init runs right after the flags are parsed, before anything else:
+	// in a worker process a runner started it may never return.
+	Init()
+	// Start runs after the data check, before the cells.
+	Start(j *Job) error
+	// Finish runs after the job succeeded.
+	Finish()
 }
 
 // Main runs a job: it reads the manifest, parses the flags (the job's own
@@ -391,7 +412,14 @@ func Main(p Program) {
 	j.onCell = p.OnCell
 	fs := flag.CommandLine
 	j.Flags(fs)
+	if p.Distributed != nil {
+		p.Distributed.Flags(fs)
+	}
 	for _, p := range p.Params {
+		if fs.Lookup(p.Name) != nil {
+			fmt.Fprintf(os.Stderr, "job: parameter %s has the name of one of the job's own flags (see -h): rename it in the notebook\n", p.Name)
+			os.Exit(2)
+		}
 		usage := "parameter " + p.Name
 		for _, mp := range j.Manifest.Params {
 			if mp.Name == p.Name {
@@ -415,6 +443,9 @@ func Main(p Program) {
 		}
 	}
 	flag.Parse()
+	if p.Distributed != nil {
+		p.Distributed.Init()
+	}
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "job: unexpected arguments %v (parameters are flags: -name=value)\n", flag.Args())
 		os.Exit(2)
@@ -425,6 +456,12 @@ func Main(p Program) {
 	if err := j.Start(fs); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if p.Distributed != nil {
+		if err := p.Distributed.Start(j); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	defer j.Recover()
 	p.Run(j)
@@ -443,6 +480,9 @@ func Main(p Program) {
 		if err := p.Check(j); err != nil {
 			j.Fail(err)
 		}
+	}
+	if p.Distributed != nil {
+		p.Distributed.Finish()
 	}
 	j.Finish()
 }

@@ -1,0 +1,214 @@
+package export
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopherlab/gopherlab/export/jobrt"
+	"github.com/gopherlab/gopherlab/tracking"
+)
+
+// beamTrainCell replaces the iris notebook's train cell: a cross-validation
+// and a grid search, whose best pipeline the evaluate cells use. The
+// scores are printed to the last digit, so comparing outputs compares
+// them bit for bit.
+const beamTrainCell = `train, test, err := experiments.TrainTestSplit(iris, testFrac, seed, "species")
+if err != nil {
+	panic(err)
+}
+pipe := experiments.NewPipeline(&experiments.StandardScaler{}, &experiments.LogisticRegression{C: c})
+cv, err := experiments.CrossValidateDataset(pipe, train, "species", experiments.CVOptions{K: folds, Shuffle: true, Seed: seed})
+if err != nil {
+	panic(err)
+}
+fmt.Printf("cv accuracy: %.17g ± %.17g\n", cv.Mean("accuracy"), cv.Std("accuracy"))
+gs := &experiments.GridSearch{Model: pipe, Grid: map[string][]any{"logisticregression.C": {0.01, 0.1, 1.0, 10.0, 100.0}},
+	CV: experiments.CVOptions{K: folds, Shuffle: true, Seed: seed}}
+if err := gs.FitDataset(train, "species"); err != nil {
+	panic(err)
+}
+for _, r := range gs.Results() {
+	fmt.Printf("C=%v mean=%.17g std=%.17g rank=%d scores=%.17g\n", r.Params["logisticregression.C"], r.Mean, r.Std, r.Rank, r.Scores)
+}
+fmt.Println("best", gs.BestParams())
+pipe = gs.BestModel().(*experiments.Pipeline)`
+
+const beamTrackCell = `import "github.com/gopherlab/gopherlab/tracking"
+
+store, err := tracking.Open("")
+if err != nil {
+	panic(err)
+}
+run, err := store.StartRun("iris", &tracking.RunOptions{Name: "grid", Params: map[string]interface{}{"c": c, "seed": seed, "folds": folds}})
+if err != nil {
+	panic(err)
+}
+run.LogMetric("accuracy", acc, 0)
+run.LogMetric("cv_accuracy", cv.Mean("accuracy"), 0)
+run.LogMetric("best_cv_accuracy", gs.BestScore(), 0)
+if err := run.Finish(); err != nil {
+	panic(err)
+}
+store.Close()`
+
+// TestExportBeam exports a notebook whose cells cross-validate and grid
+// search with --beam, builds the job, and runs it without Beam and on the
+// in-process Prism and direct runners: each run prints exactly what the
+// notebook printed, saves the same model file, and logs a run to tracking
+// whose metrics are those of the tracked notebook run, bit for bit. Flink,
+// Spark and Dataflow need a cluster: only their flag checks run here.
+func TestExportBeam(t *testing.T) {
+	glx(t)
+	t0 := time.Now()
+	tmp := t.TempDir()
+	nbPath := copyIrisNotebook(t, tmp)
+	nb, err := ReadNotebook(nbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := false
+	for _, c := range nb.Cells {
+		if c.HasTag(TagTrain) {
+			c.Source, replaced = beamTrainCell, true
+		}
+	}
+	if !replaced {
+		t.Fatal("the iris notebook has no train cell")
+	}
+	track := &Cell{Type: "code", ID: "track", Source: beamTrackCell}
+	track.SetTags([]string{TagEvaluate})
+	nb.Cells = append(nb.Cells, track)
+	if err := nb.WriteFile(nbPath); err != nil {
+		t.Fatal(err)
+	}
+	executed := filepath.Join(tmp, "iris.out.ipynb")
+	if stdout, stderr, err := runGLX(t, tmp, "run", "-q", nbPath, "-o", executed); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, stdout, stderr)
+	}
+	nbOut, err := ReadNotebook(executed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := notebookOutput(t, nbOut, stageTagged)
+	if !strings.Contains(want, "C=100 mean=") || !strings.Contains(want, "best map[logisticregression.C:") {
+		t.Fatalf("the notebook did not grid search:\n%s", want)
+	}
+	db := filepath.Join(tmp, "gopherlab.db")
+	store, err := tracking.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: "iris", Filter: `name = "grid"`})
+	store.Close()
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("tracked runs: %v %+v", err, runs)
+	}
+	id := runs[0].ID
+	tNotebook := time.Since(t0)
+
+	out := filepath.Join(tmp, "out")
+	stdout, stderr, err := runGLX(t, t.TempDir(), "export", "--run", id, "--db", db, "--beam", "-o", out)
+	if err != nil {
+		t.Fatalf("export --beam: %v\n%s%s", err, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "-runner prism") {
+		t.Errorf("export output does not say how to run on Beam:\n%s", stdout)
+	}
+	jobDir := filepath.Join(out, "job")
+	gomod, _ := os.ReadFile(filepath.Join(jobDir, "go.mod"))
+	if !strings.Contains(string(gomod), "\tgithub.com/apache/beam/sdks/v2 v2.") {
+		t.Errorf("go.mod does not require Beam:\n%s", gomod)
+	}
+	for _, f := range []string{"beam.go", "internal/gopherlab/export/beamjob/beamjob.go"} {
+		if _, err := os.Stat(filepath.Join(jobDir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	t1 := time.Now()
+	job := filepath.Join(jobDir, "job")
+	goBuild(t, jobDir, job)
+	tBuild := time.Since(t1)
+
+	// The same job without Beam, and on the in-process runners.
+	sums := map[string]string{}
+	timings := map[string]time.Duration{}
+	for _, runner := range []string{"", "prism", "direct"} {
+		name := runner
+		if name == "" {
+			name = "local"
+		}
+		modelDir := filepath.Join(tmp, "model-"+name)
+		args := []string{"-model-dir", modelDir}
+		if runner != "" {
+			args = append(args, "-runner", runner)
+		}
+		t2 := time.Now()
+		stdout, stderr, err := runIn(t, jobDir, job, args...)
+		timings[name] = time.Since(t2)
+		if err != nil {
+			t.Fatalf("job %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+		if stdout != want {
+			t.Errorf("job -runner %q printed\n%s\nthe notebook printed\n%s", runner, stdout, want)
+		}
+		if !strings.Contains(stderr, "reproduces tracked run "+id[:8]+" bit for bit: accuracy=") {
+			t.Errorf("job -runner %q: no bit-for-bit match with the tracked run:\n%s", runner, stderr)
+		}
+		if runner != "" {
+			for _, re := range []string{
+				`fits: Apache Beam, runner ` + runner,
+				`beam cross validate: 5 fits \(1 candidates x 5 folds\) on ` + runner,
+				`beam grid search: 25 fits \(5 candidates x 5 folds\) on ` + runner,
+			} {
+				if !regexp.MustCompile(re).MatchString(stderr) {
+					t.Errorf("job -runner %s: stderr has no %q:\n%s", runner, re, stderr)
+				}
+			}
+		} else if strings.Contains(stderr, "beam") {
+			t.Errorf("the job without -runner used Beam:\n%s", stderr)
+		}
+		sums[name], _, err = jobrt.FileSHA256(filepath.Join(modelDir, "model.gob"))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sums["prism"] != sums["local"] || sums["direct"] != sums["local"] {
+		t.Errorf("model.gob differs between runs: %v", sums)
+	}
+
+	// Every run logged its own run to tracking.
+	store, err = tracking.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err = store.SearchRuns(tracking.SearchQuery{Experiment: "iris", Filter: `name = "grid"`})
+	store.Close()
+	if err != nil || len(runs) != 4 {
+		t.Errorf("runs named grid after three jobs: %d (%v)", len(runs), err)
+	}
+
+	// The cluster runners are plumbed but cannot run here.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-runner", "flink"}, "-runner flink needs -beam_temp"},
+		{[]string{"-runner", "spark", "-beam_temp", tmp}, "-runner spark needs -endpoint HOST:PORT"},
+		{[]string{"-runner", "flink", "-beam_temp", tmp, "-endpoint", "127.0.0.1:1"}, "the job service at -endpoint 127.0.0.1:1 does not answer"},
+		{[]string{"-runner", "dataflow"}, "-runner dataflow needs -beam_temp"},
+		{[]string{"-runner", "storm"}, "unknown runner (want one of prism, direct, flink, spark, universal, dataflow"},
+		{[]string{"-runner", "prism", "-beam_log_level", "loud"}, "-beam_log_level loud"},
+	} {
+		_, stderr, err := runIn(t, jobDir, job, append(tt.args, "-model-dir", filepath.Join(tmp, "unused"))...)
+		if err == nil || !strings.Contains(stderr, tt.want) {
+			t.Errorf("job %v: %v, stderr:\n%s", tt.args, err, stderr)
+		}
+	}
+	t.Logf("notebook run %v, export + job build %v (Beam SDK compile, cached after the first), job local %v, prism %v, direct %v, total %v",
+		tNotebook.Round(time.Millisecond), tBuild.Round(time.Millisecond), timings["local"].Round(time.Millisecond),
+		timings["prism"].Round(time.Millisecond), timings["direct"].Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
+}
