@@ -71,11 +71,20 @@ type Autologger struct {
 	path  string
 	store *Store
 	err   error
+	// target is the absolute path the writer opens, resolved when an
+	// event is tracked: the working directory and $GOPHERLAB_DB may
+	// change before the writer gets to it.
+	target string
 
 	queue   []*autologEntry
 	pending int64      // bytes held by the queue
 	writing bool       // the writer goroutine runs
 	done    *sync.Cond // on mu: the queue shrank or the writer stopped
+	// spare is a data buffer the writer is done with. Kept here rather
+	// than in a sync.Pool, which every GC empties: a fit that allocates
+	// a lot would otherwise make the next copy allocate afresh, and pay
+	// for helping the GC it triggers (milliseconds, not microseconds).
+	spare []float64
 }
 
 // DefaultMaxDatasetCells is the default Autologger.MaxDatasetCells.
@@ -131,7 +140,7 @@ func (a *Autologger) SetPath(path string) error {
 	defer a.mu.Unlock()
 	a.waitIdleLocked()
 	old := a.path
-	a.path = path
+	a.path, a.target = path, ""
 	if a.store == nil {
 		return nil
 	}
@@ -165,6 +174,7 @@ func (a *Autologger) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.waitIdleLocked()
+	a.spare = nil
 	if a.store == nil {
 		return nil
 	}
@@ -216,12 +226,8 @@ type autologEntry struct {
 	size       int64 // bytes held
 }
 
-// Buffers are reused: a session fitting the same data over and over
-// copies it into memory that is already mapped.
-var (
-	dataBufs  = sync.Pool{New: func() any { return new([]float64) }}
-	modelBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-)
+// modelBufs holds buffers to encode models into, in the background.
+var modelBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Track queues ev to be recorded as a run, after taking what it needs of
 // it. It implements experiments.Tracker.
@@ -234,6 +240,15 @@ func (a *Autologger) Track(ev *experiments.TrackEvent) {
 	defer a.mu.Unlock()
 	for len(a.queue) > 0 && (len(a.queue) >= maxQueuedEvents || a.pending+e.size > maxQueuedBytes) {
 		a.cond().Wait()
+	}
+	if a.store == nil && a.target == "" {
+		a.target = a.path
+		if a.target == "" {
+			a.target = DefaultDBPath()
+		}
+		if abs, err := filepath.Abs(a.target); err == nil {
+			a.target = abs
+		}
 	}
 	a.queue = append(a.queue, e)
 	a.pending += e.size
@@ -277,8 +292,11 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 			limit = DefaultMaxDatasetCells
 		}
 		if e.rows*e.cols <= limit {
-			buf := dataBufs.Get().(*[]float64)
-			_, _, e.data = ev.CopyData(*buf)
+			a.mu.Lock()
+			buf := a.spare
+			a.spare = nil
+			a.mu.Unlock()
+			_, _, e.data = ev.CopyData(buf)
 			e.size += int64(8 * len(e.data))
 		} else {
 			e.dataTag = fmt.Sprintf("not stored: %d×%d cells over MaxDatasetCells %d", e.rows, e.cols, limit)
@@ -295,14 +313,13 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 	return e
 }
 
-// release returns e's buffers to their pools.
-func (e *autologEntry) release() {
-	if e.data != nil {
-		d := e.data[:0]
-		dataBufs.Put(&d)
-		e.data = nil
+// releaseLocked keeps e's data buffer for the next event, if it is the
+// largest; a.mu must be held.
+func (a *Autologger) releaseLocked(e *autologEntry) {
+	if e.data != nil && cap(e.data) > cap(a.spare) {
+		a.spare = e.data[:0]
 	}
-	e.save = nil
+	e.data, e.save = nil, nil
 }
 
 // writer writes the queued events in order, and stops when the queue is
@@ -317,7 +334,7 @@ func (a *Autologger) writer() {
 		a.queue[0] = nil
 		a.queue = a.queue[1:]
 		a.pending -= e.size
-		e.release()
+		a.releaseLocked(e)
 		if err != nil {
 			a.err = err
 			w := a.Errors
@@ -348,14 +365,14 @@ func (a *Autologger) write(e *autologEntry) (err error) {
 	// Only the writer uses the store while it runs; SetPath and Close
 	// wait for it to stop.
 	a.mu.Lock()
-	s, path := a.store, a.path
+	s, path := a.store, a.target
 	a.mu.Unlock()
 	if s == nil {
 		if s, err = open(path); err != nil {
 			return fmt.Errorf("tracking: autolog: %w", err)
 		}
 		a.mu.Lock()
-		a.store = s
+		a.store, a.target = s, ""
 		a.mu.Unlock()
 	}
 	return a.track(s, e)

@@ -22,6 +22,12 @@
 // fit cell and the empty cell after it, which includes the background
 // writing: what logging costs in all.
 //
+// The same fits then run compiled in the bench process, alternately with
+// an Autologger installed, and the time each spends inside the
+// autologger's Track is measured exactly: that is all autologging adds
+// to a fit, the rest being written in the background (whose duration,
+// Flush right after the fit, is shown too).
+//
 // At the end the worker with autologging on exits normally, and the
 // store is checked: every fit it ran is a FINISHED run, with its model
 // artifact and training data.
@@ -35,6 +41,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -223,6 +230,10 @@ func run(reps int) error {
 			round(median(totDiff)), round(pick(onT, empty)-pick(offT, empty)), ratio, goal)
 	}
 
+	if err := inProcess(X, y, reps, filepath.Join(dir, "compiled.db")); err != nil {
+		return err
+	}
+
 	// The worker exits normally: every run must be in the store.
 	t0 := time.Now()
 	on.Close()
@@ -256,6 +267,65 @@ func run(reps int) error {
 		round(closeTime), len(all), wantRuns, finished, withData, withModel)
 	if len(all) != wantRuns || finished != wantRuns {
 		return fmt.Errorf("runs were lost or not finished")
+	}
+	return nil
+}
+
+// timedTracker measures the time a fit spends in the tracker: all that
+// autologging adds to it, the rest of the work being done in the
+// background.
+type timedTracker struct {
+	t    experiments.Tracker
+	last time.Duration
+}
+
+func (tt *timedTracker) Track(ev *experiments.TrackEvent) {
+	t0 := time.Now()
+	tt.t.Track(ev)
+	tt.last = time.Since(t0)
+}
+
+// inProcess runs the compiled fits here, with an Autologger installed
+// every other time, and measures the time each fit spends in Track
+// precisely (cells cannot, and their times are noisier), then the time
+// the run takes to be written after that.
+func inProcess(X *mat.Dense, y []float64, reps int, db string) error {
+	al := tracking.NewAutologger(db)
+	defer al.Close()
+	tt := &timedTracker{t: al}
+	fmt.Printf("\ncompiled, in this process: %d fits with autolog off and on, alternating\n", reps)
+	fmt.Printf("in Track: the time the fit spends in the autologger (all it adds to the fit); written: Flush right after the fit\n\n")
+	fmt.Printf("%-27s %10s %10s | %10s %10s %8s | %10s\n", "fit", "fit off", "fit on", "in Track", "max", "of fit", "written")
+	for _, c := range cases {
+		var off, on, track, written []time.Duration
+		for i := 0; i < 2*reps; i++ {
+			autolog := i%2 == 1
+			if autolog {
+				experiments.SetTracker(tt)
+			}
+			t0 := time.Now()
+			err := c.fit(X, y)
+			d := time.Since(t0)
+			experiments.SetTracker(nil)
+			if err != nil {
+				return err
+			}
+			if !autolog {
+				off = append(off, d)
+				continue
+			}
+			on = append(on, d)
+			track = append(track, tt.last)
+			t0 = time.Now()
+			al.Flush()
+			written = append(written, time.Since(t0))
+		}
+		if err := al.Err(); err != nil {
+			return err
+		}
+		mt := median(track)
+		fmt.Printf("%-27s %10v %10v | %10v %10v %7.2f%% | %10v\n", c.name, round(median(off)), round(median(on)),
+			round(mt), round(slices.Max(track)), 100*float64(mt)/float64(median(off)), round(median(written)))
 	}
 	return nil
 }
