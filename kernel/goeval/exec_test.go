@@ -261,7 +261,6 @@ func TestUnsupported(t *testing.T) {
 		{"func count() { for range len(\"abc\") {} }", "cannot range over an int"},
 		{"for v := range seq { _ = v }", "cannot range over a function"},
 		{"defer println(1)", "defer at the top level"},
-		{"func main() {}", "func main"},
 	}
 	for _, tc := range tests {
 		ce := s.fail(tc.code)

@@ -56,6 +56,14 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome,
 				return Outcome{}, s.timeit(ctx, st, n, body, args)
 			}
 			lines[i] = blankLine(lines[i])
+			if name == "" {
+				// GoNB's "%%": the cell is the body of main, run now,
+				// with the line's words as its arguments.
+				if args != "" {
+					defer setArgs(st.in, strings.Fields(args))()
+				}
+				continue
+			}
 			if err := s.lineMagic(ctx, name, args); err != nil {
 				return Outcome{}, err
 			}
@@ -64,7 +72,11 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome,
 		}
 		break
 	}
-	return s.runGo(ctx, st, newCellCode(n, strings.Join(lines, "")))
+	src := strings.Join(lines, "")
+	if strings.Contains(src, "main") {
+		src, _ = rewriteMain(src)
+	}
+	return s.runGo(ctx, st, newCellCode(n, src))
 }
 
 // blankLine keeps only a line's line break.
@@ -126,6 +138,8 @@ Magics (at the top of a cell):
   %cd DIR            change the working directory (no DIR: home) and print it
   %pwd               print the working directory
   !command           run a shell command line with /bin/sh, streaming its output
+  %% [ARGS]          (GoNB) the cell is the body of main, run now, with os.Args[1:] = ARGS;
+                     a cell's func main also runs once, when the cell runs
   name? / name??     documentation (with ?? also the source) of a package, member or
                      session name, in the pager; Shift-Tab in the notebook shows the same
 
