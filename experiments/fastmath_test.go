@@ -65,3 +65,34 @@ func BenchmarkLogisticTermMath(b *testing.B) {
 		sinkF += max(t, 0) + math.Log1p(e) + s/(1+e)
 	}
 }
+
+func TestLogTermsRows4(t *testing.T) {
+	r := newRand(13)
+	var z, s, d [4]float64
+	worstL, worstD := 0.0, 0.0
+	for i := 0; i < 100000; i++ {
+		for l := range z {
+			z[l] = r.NormFloat64() * float64(1+i%30)
+			s[l] = float64(1 - 2*r.IntN(2))
+			if i%97 == 0 {
+				z[l] = []float64{0, math.Copysign(0, -1), 800, -800, 1e-300}[l%5]
+			}
+		}
+		loss := logTermsRows4(&z, &s, &d)
+		var want float64
+		for l := range z {
+			wl, wd := logisticTerm(z[l], s[l])
+			want += wl
+			if u := ulps(d[l], wd); u > worstD && math.Abs(wd) > 1e-300 {
+				worstD = u
+			}
+		}
+		if u := ulps(loss, want); u > worstL && want > 1e-300 {
+			worstL = u
+		}
+	}
+	t.Logf("worst: loss %.2f ulp, derivative %.2f ulp (assembly %v)", worstL, worstD, haveAsmKernel)
+	if worstL > 4 || worstD > 4 {
+		t.Errorf("worst error against logisticTerm: loss %.1f ulp, derivative %.1f ulp", worstL, worstD)
+	}
+}

@@ -169,3 +169,15 @@ func axpyRows4(x []float64, stride int, d *[4]float64, g []float64) {
 		g[k] += d[0]*x0[k] + d[1]*x1[k] + d[2]*x2[k] + d[3]*x3[k]
 	}
 }
+
+// logTermsRows4 is logisticTerm for four rows: d[r] gets the derivative
+// and the sum of the four losses is returned (lanes added in order).
+func logTermsRows4(z, s, d *[4]float64) float64 {
+	var loss [4]float64
+	if !logTerms4Fast(z, s, d, &loss) {
+		for r := range z {
+			loss[r], d[r] = logisticTerm(z[r], s[r])
+		}
+	}
+	return ((loss[0] + loss[1]) + loss[2]) + loss[3]
+}

@@ -48,3 +48,15 @@ func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool {
 	axpy4(&x[0], stride, d, &g[0], len(g))
 	return true
 }
+
+//go:noescape
+func logTerms4(z, s, d, loss *[4]float64)
+
+// logTerms4Fast runs the assembly logTerms4 when the CPU has it.
+func logTerms4Fast(z, s, d, loss *[4]float64) bool {
+	if !haveAsmKernel {
+		return false
+	}
+	logTerms4(z, s, d, loss)
+	return true
+}

@@ -230,3 +230,182 @@ axpy4scalar:
 axpy4done:
 	VZEROUPPER
 	RET
+
+// Four-lane logistic loss terms: the vector form of logisticTerm
+// (expNeg and log1pUnit, fastmath.go), one lane per row.
+DATA logc<>+0(SB)/8, $0x7fffffffffffffff
+DATA logc<>+8(SB)/8, $0x7fffffffffffffff
+DATA logc<>+16(SB)/8, $0x7fffffffffffffff
+DATA logc<>+24(SB)/8, $0x7fffffffffffffff
+DATA logc<>+32(SB)/8, $0x4085e00000000000
+DATA logc<>+40(SB)/8, $0x4085e00000000000
+DATA logc<>+48(SB)/8, $0x4085e00000000000
+DATA logc<>+56(SB)/8, $0x4085e00000000000
+DATA logc<>+64(SB)/8, $0x3ff71547652b82fe
+DATA logc<>+72(SB)/8, $0x3ff71547652b82fe
+DATA logc<>+80(SB)/8, $0x3ff71547652b82fe
+DATA logc<>+88(SB)/8, $0x3ff71547652b82fe
+DATA logc<>+96(SB)/8, $0x3fe62e42fee00000
+DATA logc<>+104(SB)/8, $0x3fe62e42fee00000
+DATA logc<>+112(SB)/8, $0x3fe62e42fee00000
+DATA logc<>+120(SB)/8, $0x3fe62e42fee00000
+DATA logc<>+128(SB)/8, $0x3dea39ef35793c76
+DATA logc<>+136(SB)/8, $0x3dea39ef35793c76
+DATA logc<>+144(SB)/8, $0x3dea39ef35793c76
+DATA logc<>+152(SB)/8, $0x3dea39ef35793c76
+DATA logc<>+160(SB)/8, $0x3fc5555555555555
+DATA logc<>+168(SB)/8, $0x3fc5555555555555
+DATA logc<>+176(SB)/8, $0x3fc5555555555555
+DATA logc<>+184(SB)/8, $0x3fc5555555555555
+DATA logc<>+192(SB)/8, $0xbf66c16c16bebd93
+DATA logc<>+200(SB)/8, $0xbf66c16c16bebd93
+DATA logc<>+208(SB)/8, $0xbf66c16c16bebd93
+DATA logc<>+216(SB)/8, $0xbf66c16c16bebd93
+DATA logc<>+224(SB)/8, $0x3f11566aaf25de2c
+DATA logc<>+232(SB)/8, $0x3f11566aaf25de2c
+DATA logc<>+240(SB)/8, $0x3f11566aaf25de2c
+DATA logc<>+248(SB)/8, $0x3f11566aaf25de2c
+DATA logc<>+256(SB)/8, $0xbebbbd41c5d26bf1
+DATA logc<>+264(SB)/8, $0xbebbbd41c5d26bf1
+DATA logc<>+272(SB)/8, $0xbebbbd41c5d26bf1
+DATA logc<>+280(SB)/8, $0xbebbbd41c5d26bf1
+DATA logc<>+288(SB)/8, $0x3e66376972bea4d0
+DATA logc<>+296(SB)/8, $0x3e66376972bea4d0
+DATA logc<>+304(SB)/8, $0x3e66376972bea4d0
+DATA logc<>+312(SB)/8, $0x3e66376972bea4d0
+DATA logc<>+320(SB)/8, $0x3ff0000000000000
+DATA logc<>+328(SB)/8, $0x3ff0000000000000
+DATA logc<>+336(SB)/8, $0x3ff0000000000000
+DATA logc<>+344(SB)/8, $0x3ff0000000000000
+DATA logc<>+352(SB)/8, $0x4000000000000000
+DATA logc<>+360(SB)/8, $0x4000000000000000
+DATA logc<>+368(SB)/8, $0x4000000000000000
+DATA logc<>+376(SB)/8, $0x4000000000000000
+DATA logc<>+384(SB)/8, $0x43300000000003ff
+DATA logc<>+392(SB)/8, $0x43300000000003ff
+DATA logc<>+400(SB)/8, $0x43300000000003ff
+DATA logc<>+408(SB)/8, $0x43300000000003ff
+DATA logc<>+416(SB)/8, $0x3fda827999fcef32
+DATA logc<>+424(SB)/8, $0x3fda827999fcef32
+DATA logc<>+432(SB)/8, $0x3fda827999fcef32
+DATA logc<>+440(SB)/8, $0x3fda827999fcef32
+DATA logc<>+448(SB)/8, $0x3fe0000000000000
+DATA logc<>+456(SB)/8, $0x3fe0000000000000
+DATA logc<>+464(SB)/8, $0x3fe0000000000000
+DATA logc<>+472(SB)/8, $0x3fe0000000000000
+DATA logc<>+480(SB)/8, $0x3fe5555555555593
+DATA logc<>+488(SB)/8, $0x3fe5555555555593
+DATA logc<>+496(SB)/8, $0x3fe5555555555593
+DATA logc<>+504(SB)/8, $0x3fe5555555555593
+DATA logc<>+512(SB)/8, $0x3fd999999997fa04
+DATA logc<>+520(SB)/8, $0x3fd999999997fa04
+DATA logc<>+528(SB)/8, $0x3fd999999997fa04
+DATA logc<>+536(SB)/8, $0x3fd999999997fa04
+DATA logc<>+544(SB)/8, $0x3fd2492494229359
+DATA logc<>+552(SB)/8, $0x3fd2492494229359
+DATA logc<>+560(SB)/8, $0x3fd2492494229359
+DATA logc<>+568(SB)/8, $0x3fd2492494229359
+DATA logc<>+576(SB)/8, $0x3fcc71c51d8e78af
+DATA logc<>+584(SB)/8, $0x3fcc71c51d8e78af
+DATA logc<>+592(SB)/8, $0x3fcc71c51d8e78af
+DATA logc<>+600(SB)/8, $0x3fcc71c51d8e78af
+DATA logc<>+608(SB)/8, $0x3fc7466496cb03de
+DATA logc<>+616(SB)/8, $0x3fc7466496cb03de
+DATA logc<>+624(SB)/8, $0x3fc7466496cb03de
+DATA logc<>+632(SB)/8, $0x3fc7466496cb03de
+DATA logc<>+640(SB)/8, $0x3fc39a09d078c69f
+DATA logc<>+648(SB)/8, $0x3fc39a09d078c69f
+DATA logc<>+656(SB)/8, $0x3fc39a09d078c69f
+DATA logc<>+664(SB)/8, $0x3fc39a09d078c69f
+DATA logc<>+672(SB)/8, $0x3fc2f112df3e5244
+DATA logc<>+680(SB)/8, $0x3fc2f112df3e5244
+DATA logc<>+688(SB)/8, $0x3fc2f112df3e5244
+DATA logc<>+696(SB)/8, $0x3fc2f112df3e5244
+GLOBL logc<>(SB), RODATA|NOPTR, $704
+
+// func logTerms4(z, s, d, loss *[4]float64)
+//
+// For each lane: t = s·z, a = |t|, e = e^-min(a,700), loss = (t+a)/2 +
+// log1p(e), d = s·σ(t) with σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) below.
+TEXT ·logTerms4(SB), NOSPLIT, $0-32
+	MOVQ z+0(FP), SI
+	MOVQ s+8(FP), DI
+	MOVQ d+16(FP), DX
+	MOVQ loss+24(FP), CX
+	VMOVUPD (SI), Y0
+	VMOVUPD (DI), Y1
+	VMULPD  Y0, Y1, Y2 // t
+	VANDPD  logc<>+0(SB), Y2, Y3 // a
+	VMINPD  logc<>+32(SB), Y3, Y4
+	VXORPD  Y5, Y5, Y5
+	VSUBPD  Y4, Y5, Y4 // x = -min(a, 700)
+
+	// e = 2^k·exp(r), k = round(x·log2e), r = x - k·ln2 in two parts.
+	VMULPD       logc<>+64(SB), Y4, Y5
+	VROUNDPD     $0, Y5, Y5 // k
+	VMOVAPD      Y4, Y6
+	VFNMADD231PD logc<>+96(SB), Y5, Y6 // hi = x - k·ln2Hi
+	VMULPD       logc<>+128(SB), Y5, Y7 // lo
+	VSUBPD       Y7, Y6, Y8 // r
+	VMULPD       Y8, Y8, Y9 // r²
+	VMOVUPD      logc<>+288(SB), Y10
+	VFMADD213PD  logc<>+256(SB), Y9, Y10
+	VFMADD213PD  logc<>+224(SB), Y9, Y10
+	VFMADD213PD  logc<>+192(SB), Y9, Y10
+	VFMADD213PD  logc<>+160(SB), Y9, Y10
+	VMOVAPD      Y8, Y11
+	VFNMADD231PD Y10, Y9, Y11 // c = r - r²·P(r²)
+	VMOVUPD      logc<>+352(SB), Y12
+	VSUBPD       Y11, Y12, Y12 // 2 - c
+	VMULPD       Y11, Y8, Y13 // r·c
+	VDIVPD       Y12, Y13, Y13
+	VSUBPD       Y13, Y7, Y13 // lo - r·c/(2-c)
+	VSUBPD       Y6, Y13, Y13 // ... - hi
+	VMOVUPD      logc<>+320(SB), Y14
+	VSUBPD       Y13, Y14, Y13 // y
+	VADDPD       logc<>+384(SB), Y5, Y14
+	VPSLLQ       $52, Y14, Y14 // 2^k
+	VMULPD       Y14, Y13, Y4 // e
+
+	// log1p(e): 1+e = 2^k'·(1+f), k' = 1 and f = (e-1)/2 above √2-1.
+	VCMPPD      $0x1e, logc<>+416(SB), Y4, Y15 // e > √2-1
+	VSUBPD      logc<>+320(SB), Y4, Y6
+	VMULPD      logc<>+448(SB), Y6, Y6
+	VBLENDVPD   Y15, Y6, Y4, Y7 // f
+	VANDPD      logc<>+320(SB), Y15, Y8 // k'
+	VADDPD      logc<>+352(SB), Y7, Y9
+	VDIVPD      Y9, Y7, Y10 // s = f/(2+f)
+	VMULPD      Y10, Y10, Y11 // s²
+	VMULPD      Y11, Y11, Y12 // s⁴
+	VMOVUPD     logc<>+672(SB), Y13
+	VFMADD213PD logc<>+608(SB), Y12, Y13
+	VFMADD213PD logc<>+544(SB), Y12, Y13
+	VFMADD213PD logc<>+480(SB), Y12, Y13
+	VMULPD      Y11, Y13, Y13 // t1
+	VMOVUPD     logc<>+640(SB), Y14
+	VFMADD213PD logc<>+576(SB), Y12, Y14
+	VFMADD213PD logc<>+512(SB), Y12, Y14
+	VFMADD213PD Y13, Y12, Y14 // R = t1 + s⁴·(...)
+	VMULPD      Y7, Y7, Y13
+	VMULPD      logc<>+448(SB), Y13, Y13 // hfsq
+	VADDPD      Y14, Y13, Y14 // hfsq + R
+	VMULPD      Y14, Y10, Y14 // s·(hfsq+R)
+	VFMADD231PD logc<>+128(SB), Y8, Y14 // + k'·ln2Lo
+	VSUBPD      Y14, Y13, Y14 // hfsq - (...)
+	VSUBPD      Y7, Y14, Y14 // ... - f
+	VMULPD      logc<>+96(SB), Y8, Y12
+	VSUBPD      Y14, Y12, Y12 // log1p(e)
+
+	VADDPD      Y3, Y2, Y9 // t + a
+	VFMADD132PD logc<>+448(SB), Y12, Y9 // (t+a)/2 + log1p(e)
+	VMOVUPD     Y9, (CX)
+
+	VMOVUPD   logc<>+320(SB), Y14
+	VADDPD    Y4, Y14, Y10 // 1 + e
+	VDIVPD    Y10, Y14, Y11 // 1/(1+e)
+	VBLENDVPD Y2, Y4, Y14, Y12 // e where t < 0, else 1
+	VMULPD    Y11, Y12, Y12
+	VMULPD    Y12, Y1, Y12
+	VMOVUPD   Y12, (DX)
+	VZEROUPPER
+	RET

@@ -12,3 +12,5 @@ func kernFast(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c []
 func dot4Fast(x []float64, stride int, w []float64, out *[4]float64) bool { return false }
 
 func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool { return false }
+
+func logTerms4Fast(z, s, d, loss *[4]float64) bool { return false }

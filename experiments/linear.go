@@ -466,17 +466,17 @@ func (o *logObjective) binaryChunk(x, g []float64, lo, hi int) float64 {
 	var loss, gb float64
 	// Four rows at a time: their scores in one pass over w, then their
 	// gradient terms in one pass over gw, while the rows are in cache.
-	var z, d [4]float64
+	var z, sg, d [4]float64
 	i := lo
 	for ; i+4 <= hi; i += 4 {
 		rows := raw.Data[i*raw.Stride:]
 		dotRows4(rows, raw.Stride, w, &z)
 		for r := range z {
-			var l float64
-			l, d[r] = logisticTerm(z[r]+b, float64(1-2*o.y[i+r]))
-			loss += l
-			gb += d[r]
+			z[r] += b
+			sg[r] = float64(1 - 2*o.y[i+r])
 		}
+		loss += logTermsRows4(&z, &sg, &d)
+		gb += ((d[0] + d[1]) + d[2]) + d[3]
 		axpyRows4(rows, raw.Stride, &d, gw)
 	}
 	for ; i < hi; i++ {
