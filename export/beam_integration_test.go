@@ -168,6 +168,13 @@ func TestExportBeam(t *testing.T) {
 					t.Errorf("job -runner %s: stderr has no %q:\n%s", runner, re, stderr)
 				}
 			}
+			// The in-process runners' temporary files are gone.
+			m := regexp.MustCompile(`files in (\S+)`).FindStringSubmatch(stderr)
+			if m == nil {
+				t.Errorf("job -runner %s: no temporary directory named:\n%s", runner, stderr)
+			} else if _, err := os.Stat(filepath.Dir(m[1])); !os.IsNotExist(err) {
+				t.Errorf("job -runner %s left %s: %v", runner, filepath.Dir(m[1]), err)
+			}
 		} else if strings.Contains(stderr, "beam") {
 			t.Errorf("the job without -runner used Beam:\n%s", stderr)
 		}

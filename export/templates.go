@@ -146,7 +146,7 @@ one element per (candidate, fold) fit. Results are identical to the local run's.
 
     ./job -runner prism          # in-process Prism runner (or -runner direct)
     ./job -runner flink -endpoint HOST:8099 -beam_temp /shared/dir -environment_type LOOPBACK
-    ./job -runner spark -endpoint HOST:4040 -beam_temp /shared/dir
+    ./job -runner spark -endpoint HOST:8099 -beam_temp /shared/dir
     ./job -runner dataflow -project P -region R -staging_location gs://B/staging -beam_temp gs://B/tmp
 
 Each pipeline's input (candidates, data, folds, metrics) and the scores go to

@@ -190,10 +190,11 @@ func (r *Runner) workerBinary() error {
 	return f.Value.Set(exe)
 }
 
-// Finish removes the temporary directory Start made.
+// Finish removes the temporary directory Start made, if it did.
 func (r *Runner) Finish() {
 	if r.ownsTemp {
 		os.RemoveAll(r.temp)
+		r.ownsTemp = false
 	}
 }
 
@@ -232,6 +233,7 @@ func (r *Runner) RunFits(job *experiments.FitJob) ([]experiments.FitScores, erro
 	if _, err := beam.Run(ctx, r.runner, p); err != nil {
 		return nil, fmt.Errorf("beam: %s: runner %s: %w", job.Op, r.runner, err)
 	}
+	jobs.Delete(base + "-job.bin") // the decoded job, if this process ran the DoFn
 	b, err := readFile(ctx, scoresPath)
 	if err != nil {
 		return nil, err

@@ -143,6 +143,7 @@ type Job struct {
 	timings map[int]time.Duration // by position in Manifest.Cells
 	model   string                // where the model went
 	onCell  func(*Job, int)
+	cleanup func() // Distributor.Finish, also on failure
 }
 
 // New reads the job's manifest.
@@ -338,6 +339,9 @@ func (j *Job) Fail(err error) {
 		where = fmt.Sprintf(" in cell %d (%s)", c.Index, c.Tag)
 	}
 	fmt.Fprintf(os.Stderr, "job failed%s: %v\n", where, err)
+	if j.cleanup != nil {
+		j.cleanup()
+	}
 	os.Exit(1)
 }
 
@@ -351,6 +355,9 @@ func (j *Job) Recover() {
 			where = fmt.Sprintf(" in cell %d (%s)", c.Index, c.Tag)
 		}
 		fmt.Fprintf(os.Stderr, "job failed%s: panic: %v\n\n%s", where, r, debug.Stack())
+		if j.cleanup != nil {
+			j.cleanup()
+		}
 		os.Exit(2)
 	}
 }
@@ -395,7 +402,7 @@ type Distributor interface {
 	Init()
 	// Start runs after the data check, before the cells.
 	Start(j *Job) error
-	// Finish runs after the job succeeded.
+	// Finish runs when the job ends, after Start, failed or not.
 	Finish()
 }
 
@@ -458,8 +465,10 @@ func Main(p Program) {
 		os.Exit(1)
 	}
 	if p.Distributed != nil {
+		j.cleanup = p.Distributed.Finish
 		if err := p.Distributed.Start(j); err != nil {
 			fmt.Fprintln(os.Stderr, err)
+			j.cleanup()
 			os.Exit(1)
 		}
 	}
@@ -481,8 +490,8 @@ func Main(p Program) {
 			j.Fail(err)
 		}
 	}
-	if p.Distributed != nil {
-		p.Distributed.Finish()
+	if j.cleanup != nil {
+		j.cleanup()
 	}
 	j.Finish()
 }
