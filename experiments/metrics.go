@@ -384,24 +384,100 @@ func AUC(yTrue, scores []float64) (float64, error) {
 	return c.AUC, nil
 }
 
-// LogLoss returns the mean negative log-likelihood of the true labels
-// under predicted probabilities. Column k of proba is the probability of
-// classes[k]; nil classes means the sorted labels of yTrue. Probabilities
-// are clipped to [1e-15, 1-1e-15] as scikit-learn does.
-func LogLoss(yTrue []float64, proba *mat.Dense, classes []float64) (float64, error) {
+// ROCOvR computes one ROC curve per class, one-vs-rest, from a matrix of
+// predicted probabilities (PredictProba's): curve k scores classes[k]
+// against all others with column k. nil classes means the sorted labels
+// of yTrue. Each curve is named after its class, for PlotROC.
+func ROCOvR(yTrue []float64, proba *mat.Dense, classes []float64) ([]*ROCCurve, error) {
+	classes, err := checkProba("roc ovr", yTrue, proba, classes)
+	if err != nil {
+		return nil, err
+	}
+	curves := make([]*ROCCurve, len(classes))
+	bin := make([]float64, len(yTrue))
+	for k, c := range classes {
+		for i, v := range yTrue {
+			bin[i] = 0
+			if v == c {
+				bin[i] = 1
+			}
+		}
+		curve, err := ROC(bin, mat.Col(nil, k, proba))
+		if err != nil {
+			return nil, fmt.Errorf("experiments: roc ovr: class %v: %w", c, unwrapPrefix(err))
+		}
+		curve.Name = fmt.Sprintf("class %v", c)
+		curves[k] = curve
+	}
+	return curves, nil
+}
+
+// AUCOvR returns the one-vs-rest area under the ROC curve of a
+// multiclass problem (scikit-learn's roc_auc_score with
+// multi_class="ovr"): the AUC of each class against the others, averaged
+// equally ("macro", the default for "") or weighted by the class's
+// frequency in yTrue ("weighted"). With two classes it is the binary AUC.
+func AUCOvR(yTrue []float64, proba *mat.Dense, classes []float64, average string) (float64, error) {
+	curves, err := ROCOvR(yTrue, proba, classes)
+	if err != nil {
+		return 0, fmt.Errorf("experiments: auc ovr: %w", unwrapPrefix(err))
+	}
+	if len(curves) == 2 {
+		return curves[1].AUC, nil
+	}
+	classes, _ = checkProba("auc ovr", yTrue, proba, classes)
+	switch average {
+	case "", "macro":
+		var s float64
+		for _, c := range curves {
+			s += c.AUC
+		}
+		return s / float64(len(curves)), nil
+	case "weighted":
+		var s float64
+		for k, c := range curves {
+			n := 0
+			for _, v := range yTrue {
+				if v == classes[k] {
+					n++
+				}
+			}
+			s += c.AUC * float64(n)
+		}
+		return s / float64(len(yTrue)), nil
+	}
+	return 0, fmt.Errorf("experiments: auc ovr: unknown average %q (want macro or weighted)", average)
+}
+
+// checkProba checks a probability matrix against the true labels and
+// returns the classes of its columns.
+func checkProba(op string, yTrue []float64, proba *mat.Dense, classes []float64) ([]float64, error) {
 	if proba == nil || proba.IsEmpty() {
-		return 0, fmt.Errorf("experiments: log loss: empty probabilities")
+		return nil, fmt.Errorf("experiments: %s: empty probabilities", op)
 	}
 	n, k := proba.Dims()
 	if n != len(yTrue) {
-		return 0, fmt.Errorf("experiments: log loss: %d true values but %d rows of probabilities", len(yTrue), n)
+		return nil, fmt.Errorf("experiments: %s: %d true values but %d rows of probabilities", op, len(yTrue), n)
 	}
 	if classes == nil {
 		classes, _ = encodeClasses(yTrue)
 	}
 	if len(classes) != k {
-		return 0, fmt.Errorf("experiments: log loss: %d classes but %d probability columns", len(classes), k)
+		return nil, fmt.Errorf("experiments: %s: %d classes but %d probability columns", op, len(classes), k)
 	}
+	return classes, nil
+}
+
+// LogLoss returns the mean negative log-likelihood of the true labels
+// under predicted probabilities. Column k of proba is the probability of
+// classes[k]; nil classes means the sorted labels of yTrue. Probabilities
+// are clipped to [1e-15, 1-1e-15] as scikit-learn does.
+func LogLoss(yTrue []float64, proba *mat.Dense, classes []float64) (float64, error) {
+	classes, err := checkProba("log loss", yTrue, proba, classes)
+	if err != nil {
+		return 0, err
+	}
+	n := len(yTrue)
 	const clip = 1e-15
 	var s float64
 	for i, v := range yTrue {
