@@ -303,7 +303,12 @@ func (m *LogisticRegression) Fit(X *mat.Dense, y []float64) error { return track
 
 func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 	const op = "fit logistic regression"
-	if err := checkFit(op, X, y); err != nil {
+	// X is checked for NaN and infinities by the first evaluation below
+	// (at w = 0 any such value makes the loss NaN), saving a pass.
+	if err := checkXY(op, X, y); err != nil {
+		return err
+	}
+	if err := checkTargets(op, y); err != nil {
 		return err
 	}
 	C, maxIter, tol := m.C, m.MaxIter, m.Tol
@@ -340,6 +345,15 @@ func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 	obj.parts = fixedChunks(n, logisticChunkRows)
 	obj.nw = m.Workers
 	dim := K * (p + 1)
+	x0 := make([]float64, dim)
+	if obj.eval(x0); obj.err != nil {
+		return obj.err
+	}
+	if math.IsNaN(obj.lastF) || math.IsInf(obj.lastF, 0) {
+		if err := checkFit(op, X, y); err != nil {
+			return err
+		}
+	}
 	prob := optimize.Problem{Func: obj.fun, Grad: obj.grad}
 	settings := &optimize.Settings{
 		GradientThreshold: tol,
@@ -355,7 +369,7 @@ func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 	var res *optimize.Result
 	err := safe(op, func() error {
 		var err error
-		res, err = optimize.Minimize(prob, make([]float64, dim), settings, &optimize.LBFGS{Store: 10})
+		res, err = optimize.Minimize(prob, x0, settings, &optimize.LBFGS{Store: 10})
 		return err
 	})
 	if obj.err != nil {

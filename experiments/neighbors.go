@@ -20,15 +20,33 @@ type knnState struct {
 }
 
 func newKNNState(op string, X *mat.Dense, y []float64, classify bool) (knnState, error) {
-	if err := checkFit(op, X, y); err != nil {
+	if err := checkXY(op, X, y); err != nil {
+		return knnState{}, err
+	}
+	if err := checkTargets(op, y); err != nil {
 		return knnState{}, err
 	}
 	n, p := X.Dims()
 	st := knnState{N: n, P: p, X: make([]float64, n*p), Norms: make([]float64, n), Y: slices.Clone(y)}
-	for i := 0; i < n; i++ {
-		row := st.X[i*p : (i+1)*p]
-		copy(row, X.RawRowView(i))
-		st.Norms[i] = floats.Dot(row, row)
+	// Copy in parallel; a NaN or infinity makes its row's norm non-finite,
+	// and only then does checkFit scan X to name it.
+	parts := fixedChunks(n, 4096)
+	bad := make([]bool, len(parts))
+	parallel(len(parts), 0, func(c int) error {
+		for i := parts[c][0]; i < parts[c][1]; i++ {
+			row := st.X[i*p : (i+1)*p]
+			copy(row, X.RawRowView(i))
+			st.Norms[i] = floats.Dot(row, row)
+			if math.IsNaN(st.Norms[i]) || math.IsInf(st.Norms[i], 0) {
+				bad[c] = true
+			}
+		}
+		return nil
+	})
+	if slices.Contains(bad, true) {
+		if err := checkFit(op, X, y); err != nil {
+			return knnState{}, err
+		}
 	}
 	if classify {
 		classes, idx := encodeClasses(y)
@@ -39,6 +57,16 @@ func newKNNState(op string, X *mat.Dense, y []float64, classify bool) (knnState,
 		}
 	}
 	return st, nil
+}
+
+// checkTargets reports a NaN or infinite target.
+func checkTargets(op string, y []float64) error {
+	for i, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("experiments: %s: target has %v at row %d", op, v, i)
+		}
+	}
+	return nil
 }
 
 // neighbors finds the k nearest training rows of each row of Q by
