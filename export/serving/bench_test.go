@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/export/jobrt"
 )
@@ -120,4 +122,20 @@ func BenchmarkInferIris(b *testing.B) {
 func BenchmarkPredictIrisBatch(b *testing.B) {
 	row := `{"sepal_length": 6.4, "sepal_width": 3.2, "petal_length": 4.5, "petal_width": 1.5}`
 	serveBench(b, fitIrisLike(b), "/predict", `{"instances": [`+strings.Repeat(row+",", 99)+row+`]}`)
+}
+
+// BenchmarkPipelineIris is the experiments package's share of
+// BenchmarkPredictIris: Predict and PredictProba of one 1×4 matrix.
+func BenchmarkPipelineIris(b *testing.B) {
+	s := fitIrisLike(b)
+	X := mat.NewDense(1, 4, []float64{6.4, 3.2, 4.5, 1.5})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.model.Pipeline.Predict(X); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.model.Pipeline.PredictProba(X); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

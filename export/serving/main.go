@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -25,6 +26,7 @@ func Main() {
 	cache := flag.Int("cache", 10000, "recent per-row results kept (0: no cache)")
 	maxRows := flag.Int("max-rows", 10000, "largest batch a request may ask for")
 	grace := flag.Duration("shutdown-timeout", 10*time.Second, "how long requests in flight may take to finish at shutdown")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file until the server stops")
 	flag.Parse()
 	// The request path allocates little and the heap is small (the model
 	// and per-request buffers): collecting at 5x the live heap instead of
@@ -34,8 +36,21 @@ func Main() {
 		debug.SetGCPercent(400)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			log.Error("serving: cpu profile: " + err.Error())
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*modelDir, *addr, *name, *maxBody, *cache, *maxRows, *grace, log); err != nil {
 		log.Error(err.Error())
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
