@@ -18,6 +18,11 @@ import (
 // the require block of a job module with Beam, tidied, and beam.sum its
 // go.sum. The job's go.mod requires, for each module, the higher of
 // gopherlab's version and beam.mod's; its go.sum is both go.sum files.
+//
+// To move to another Beam release: export a notebook with --beam; in
+// DIR/job run `go get github.com/apache/beam/sdks/v2@VERSION` and `go mod
+// tidy`; copy its require lines into beamjob/beam.mod and its go.sum to
+// beamjob/beam.sum; update beamFlags from the built job's -h.
 
 //go:embed beamjob/beamjob.go
 var beamjobSource []byte
@@ -151,6 +156,40 @@ func prereleaseLess(a, b string) bool {
 		return fa[i] < fb[i]
 	}
 	return len(fa) < len(fb)
+}
+
+// beamFlags are the flags a Beam job has beside the job's own (-dir,
+// -workers, ...): beamjob's and those the Beam packages it imports
+// register (what the job's -h lists). A parameter may not take one of
+// these names. The Beam integration test checks the list against a job's
+// -h.
+var beamFlags = strings.Fields(`async autoscaling_algorithm beam_log_level beam_strict beam_temp
+	control_endpoint cpu_profiling dataflow_endpoint dataflow_kms_key dataflow_service_options
+	disk_provisioned_iops disk_provisioned_throughput_mibps disk_size_gb disk_type dry_run
+	element_processing_timeout endpoint environment_config environment_type execute_async
+	experiments flexrs_goal id job_name labels logging_endpoint machine_type max_num_workers
+	min_cpu_platform network no_use_public_ips num_workers number_of_worker_harness_threads
+	options parallelism project region resource_hints retain_docker_containers runner
+	sdk_container_image sdk_harness_container_image_override semi_persist_dir
+	service_account_email staging_location subnetwork teardown_policy temp_location
+	template_location transform_name_mapping update use_public_ips worker worker_binary
+	worker_harness_container_image worker_machine_type worker_region worker_zone zone`)
+
+// BeamFlags returns the flags a job exported with --beam has beside the
+// job's own and its parameters.
+func BeamFlags() []string { return append([]string(nil), beamFlags...) }
+
+// checkBeamParams refuses parameters named like a flag of Beam jobs.
+func checkBeamParams(sel *Selection) error {
+	for _, p := range sel.Params {
+		for _, f := range beamFlags {
+			if p.Name == f {
+				return &CellError{Cell: sel.ParamsCell, Line: p.Line, Tag: TagParameters,
+					Msg: fmt.Sprintf("parameter %s has the name of a flag of Beam jobs (-%s): rename it to export with --beam", p.Name, f)}
+			}
+		}
+	}
+	return nil
 }
 
 // beamGo is the job's beam.go: it sets the Beam runtime as the job's

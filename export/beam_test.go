@@ -96,3 +96,20 @@ func TestBeamjobFile(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckBeamParams(t *testing.T) {
+	nb := &Notebook{Cells: []*Cell{{Type: "code", Source: "seed := int64(1)\nproject := \"p\""}}}
+	nb.Cells[0].SetTags([]string{TagParameters})
+	sel, err := Select(nb, SelectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = checkBeamParams(sel)
+	if ce, ok := err.(*CellError); !ok || ce.Cell != 0 || ce.Line != 2 || !strings.Contains(ce.Msg, "parameter project has the name of a flag of Beam jobs (-project)") {
+		t.Errorf("checkBeamParams = %v", err)
+	}
+	sel.Params = sel.Params[:1]
+	if err := checkBeamParams(sel); err != nil {
+		t.Error(err)
+	}
+}

@@ -103,6 +103,11 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 			return nil, err
 		}
 	}
+	if opts.Beam {
+		if err := checkBeamParams(sel); err != nil {
+			return nil, err
+		}
+	}
 	name := opts.Name
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(absNB), filepath.Ext(absNB))

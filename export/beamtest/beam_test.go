@@ -280,6 +280,24 @@ func TestExportBeam(t *testing.T) {
 	goBuild(t, jobDir, job, ".")
 	tBuild := time.Since(t1)
 
+	// The job's flags: its own, the parameters, and the Beam flags the
+	// exporter keeps parameters from taking.
+	_, help, _ := runIn(t, jobDir, job, "-h")
+	got := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+-([A-Za-z0-9_-]+)`).FindAllStringSubmatch(help, -1) {
+		got[m[1]] = true
+	}
+	wantFlags := append([]string{"dir", "model-dir", "allow-changed-data", "workers", "q", "dataPath", "testFrac", "seed", "c", "folds"}, export.BeamFlags()...)
+	for _, f := range wantFlags {
+		if !got[f] {
+			t.Errorf("job -h has no -%s", f)
+		}
+		delete(got, f)
+	}
+	if len(got) > 0 {
+		t.Errorf("job -h has flags export.BeamFlags does not list: %v", got)
+	}
+
 	// The same job without Beam, and on the in-process runners.
 	sums := map[string]string{}
 	timings := map[string]time.Duration{}
