@@ -3,6 +3,7 @@ package experiments
 import (
 	"errors"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"testing"
@@ -740,4 +741,21 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+func TestSortKeys(t *testing.T) {
+	r := newRand(17)
+	for _, tc := range []struct{ m, codes int }{{5, 3}, {95, 1000}, {96, 1}, {200, 7}, {1000, 300}, {5000, 1 << 17}, {3000, 1 << 24}} {
+		keys := make([]uint64, tc.m)
+		rows := r.Perm(tc.m * 3)
+		for i := range keys {
+			keys[i] = uint64(r.IntN(tc.codes))<<32 | uint64(rows[i])
+		}
+		want := slices.Clone(keys)
+		slices.Sort(want)
+		sortKeys(keys, make([]uint64, tc.m), bits.Len(uint(tc.codes-1)))
+		if !slices.Equal(keys, want) {
+			t.Errorf("%d keys, %d codes: not sorted as slices.Sort", tc.m, tc.codes)
+		}
+	}
 }

@@ -88,10 +88,24 @@ func fitTrees(op string, X *mat.Dense, y []float64, classify bool, tp treeParams
 	}
 	tm.NFeatures = p
 	tm.Trees = make([]treeState, n)
+	// Scratch (tens of MB on large data) passes from tree to tree through
+	// free, since sync.Pool drops what it holds at every garbage
+	// collection; the pool keeps it between fits.
+	free := make(chan *treeScratch, n)
+	defer func() {
+		for len(free) > 0 {
+			scratchPool.Put(<-free)
+		}
+	}()
 	err = parallel(n, nw, func(t int) error {
 		rng := newRand(seed + int64(t))
-		s := scratchPool.Get().(*treeScratch)
-		defer scratchPool.Put(s)
+		var s *treeScratch
+		select {
+		case s = <-free:
+		default:
+			s = scratchPool.Get().(*treeScratch)
+		}
+		defer func() { free <- s }()
 		tt := *tgt
 		var in []bool
 		if bootstrap {

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 
@@ -88,8 +89,15 @@ func binData(X *mat.Dense, maxBins, nw int) (*binnedData, error) {
 		col := mat.Col(nil, f, X)
 		order := sortedOrder(col)
 		codes := make([]uint32, n)
-		// Distinct values in order.
-		var uniq []float64
+		// Distinct values in order (counted first: appending to a slice
+		// grown by doubling copies and reallocates it many times).
+		nu := 0
+		for k, i := range order {
+			if k == 0 || col[i] != col[order[k-1]] {
+				nu++
+			}
+		}
+		uniq := make([]float64, 0, nu)
 		for _, i := range order {
 			if v := col[i]; len(uniq) == 0 || v != uniq[len(uniq)-1] {
 				uniq = append(uniq, v)
@@ -199,6 +207,7 @@ type treeScratch struct {
 	sorted [][]uint64
 	tmp    []uint64
 	keys   []uint64  // small-node mode: one feature's keys being sorted
+	keys2  []uint64  // small-node mode: radix sort buffer
 	hist   []float64 // small-node mode: per-code class weights or sums
 	cnt    []int32   // small-node mode: rows per code
 	goLeft []bool
@@ -278,6 +287,9 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 	}
 	rootSmall := b.smallNode(m)
 	for f := 0; f < data.p; f++ {
+		if cap(s.sorted[f]) < m {
+			s.sorted[f] = make([]uint64, 0, m)
+		}
 		if rootSmall {
 			// Nodes worked on alone need only the rows, in list 0.
 			dst := s.sorted[0][:0]
@@ -444,7 +456,10 @@ func (b *treeBuilder) bestSplitSorted(lo, hi int, st nodeStats) split {
 				keys = append(keys, uint64(codes[r])<<32|uint64(r))
 			}
 			s.keys = keys
-			slices.Sort(keys)
+			if cap(s.keys2) < len(keys) {
+				s.keys2 = make([]uint64, len(keys), cap(keys))
+			}
+			sortKeys(keys, s.keys2[:len(keys)], bits.Len(uint(len(b.data.binMin[f])-1)))
 			if constant = keys[0]>>32 == keys[len(keys)-1]>>32; !constant {
 				if b.cfg.classes > 0 {
 					sp = b.splitClass(f, keys, st)
@@ -584,6 +599,53 @@ func (b *treeBuilder) splitHist(f int, rows []uint64, st nodeStats) (split, bool
 		return split{}, false
 	}
 	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, hiCode: bestHi}, false
+}
+
+// sortKeys sorts keys (code<<32 | row, codes below 2^codeBits) in
+// increasing order, as slices.Sort would: an LSD radix sort on the code's
+// bytes (passes where every key has the same byte are skipped), then each
+// run of equal codes sorted by row. tmp is scratch of len(keys).
+func sortKeys(keys, tmp []uint64, codeBits int) {
+	m := len(keys)
+	if m < 96 {
+		slices.Sort(keys)
+		return
+	}
+	src, dst := keys, tmp[:m]
+	var cnt [256]int
+	for shift := 32; shift < 32+codeBits; shift += 8 {
+		clear(cnt[:])
+		for _, k := range src {
+			cnt[(k>>shift)&255]++
+		}
+		if cnt[(src[0]>>shift)&255] == m {
+			continue
+		}
+		sum := 0
+		for i, c := range cnt {
+			cnt[i] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (k >> shift) & 255
+			dst[cnt[d]] = k
+			cnt[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+	for i := 0; i < m; {
+		j := i + 1
+		for j < m && keys[j]>>32 == keys[i]>>32 {
+			j++
+		}
+		if j-i > 1 {
+			slices.Sort(keys[i:j])
+		}
+		i = j
+	}
 }
 
 // partitionSmall splits list 0's rows [lo,hi) by the split's code.
