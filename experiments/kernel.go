@@ -12,10 +12,16 @@ package experiments
 // Every element is one sum over k in increasing order, so results do not
 // depend on how callers split the work between goroutines.
 
-const (
-	kernMR = 4  // rows of a strip (columns of A)
-	kernNR = 12 // columns of a panel (columns of B)
-)
+// kernMR is the rows of a strip (columns of A).
+const kernMR = 4
+
+// kernNR is the columns of a panel (columns of B): 12, or 24 where the
+// AVX-512 kernel runs (set at init). Callers block by rows in multiples
+// of 24 (kernRowUnit), so their partial sums do not depend on it.
+var kernNR = 12
+
+// kernRowUnit is a multiple of every kernNR.
+const kernRowUnit = 24
 
 // kernStrip computes the strip into C[0:kernMR, 0:kernNR·nb] with row
 // stride ldc, after checking every index the kernel will touch.

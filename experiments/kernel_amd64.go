@@ -4,7 +4,19 @@ package experiments
 
 import "golang.org/x/sys/cpu"
 
-var haveAsmKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+var (
+	haveAsmKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	haveAVX512    = haveAsmKernel && cpu.X86.HasAVX512F
+)
+
+func init() {
+	if haveAVX512 {
+		kernNR = 24 // kern4x24: twice the lanes per instruction
+	}
+}
+
+//go:noescape
+func kern4x24(k int, a *float64, lda int, b *float64, ldb, bstep, nb int, c *float64, ldc int, acc int)
 
 // kern4x12 is kernStrip's body in AVX2/FMA assembly (kernel_amd64.s),
 // with element strides instead of slices.
@@ -21,7 +33,11 @@ func kernFast(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c []
 	if acc {
 		ac = 1
 	}
-	kern4x12(k, &a[0], lda, &b[0], ldb, bstep, nb, &c[0], ldc, ac)
+	if kernNR == 24 {
+		kern4x24(k, &a[0], lda, &b[0], ldb, bstep, nb, &c[0], ldc, ac)
+	} else {
+		kern4x12(k, &a[0], lda, &b[0], ldb, bstep, nb, &c[0], ldc, ac)
+	}
 	return true
 }
 

@@ -2,7 +2,10 @@
 
 package experiments
 
-const haveAsmKernel = false
+const (
+	haveAsmKernel = false
+	haveAVX512    = false
+)
 
 // kernFast reports that there is no assembly kernel on this platform.
 func kernFast(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c []float64, ldc int, acc bool) bool {

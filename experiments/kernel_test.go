@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -25,6 +26,19 @@ func naiveStrip(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c 
 }
 
 func TestKernStrip(t *testing.T) {
+	widths := []int{12}
+	if haveAVX512 {
+		widths = append(widths, 24)
+	}
+	saved := kernNR
+	defer func() { kernNR = saved }()
+	for _, nr := range widths {
+		kernNR = nr
+		t.Run(fmt.Sprintf("NR=%d", nr), testKernStrip)
+	}
+}
+
+func testKernStrip(t *testing.T) {
 	r := newRand(3)
 	fill := func(n int) []float64 {
 		v := make([]float64, n)
@@ -40,13 +54,13 @@ func TestKernStrip(t *testing.T) {
 		acc                  bool
 	}{
 		{"packed", 50, kernMR, kernNR, 7, 7 * kernNR, 0, false},
-		{"packed accumulate", 33, kernMR, kernNR, 3, 40, 0, true},
+		{"packed accumulate", 33, kernMR, kernNR, 3, 3*kernNR + 4, 0, true},
 		{"one step", 1, kernMR, kernNR, 1, kernNR, 0, false},
 		{"empty k clears", 0, kernMR, kernNR, 2, 2 * kernNR, 0, false},
 		{"empty k accumulates nothing", 0, kernMR, kernNR, 2, 2 * kernNR, 0, true},
 		// Gram layout: A and B are column ranges of one row-major matrix.
-		{"strided", 129, 60, 60, 4, 60, kernNR, true},
-		{"odd stride", 17, 53, 61, 2, 30, 5, false},
+		{"strided", 129, 60 + kernNR, 60 + kernNR, 4, 4 * kernNR, kernNR, true},
+		{"odd stride", 17, 53, 61, 2, 2*kernNR + 6, 5, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +87,7 @@ func TestKernStrip(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("assembly kernel: %v", haveAsmKernel)
+	t.Logf("assembly kernel: %v, AVX-512: %v", haveAsmKernel, haveAVX512)
 }
 
 func BenchmarkKernStrip(b *testing.B) {
@@ -128,6 +142,49 @@ func TestRows4(t *testing.T) {
 			if math.Abs(g[k]-want[k]) > 1e-12*(1+math.Abs(want[k])) {
 				t.Errorf("n=%d axpy [%d] = %v, want %v", n, k, g[k], want[k])
 			}
+		}
+	}
+}
+
+// TestKernelWidthsAgree checks that the AVX-512 kernel (panels of 24)
+// gives the same fits as the AVX2 one (panels of 12), bit for bit.
+func TestKernelWidthsAgree(t *testing.T) {
+	if !haveAVX512 {
+		t.Skip("no AVX-512 on this machine")
+	}
+	X, y := blobs(7000, 4, 9, 3, 41)
+	Q, _ := blobs(50, 4, 9, 3, 42)
+	fit := func() []float64 {
+		var out []float64
+		km := &KMeans{K: 6, NInit: 2}
+		if err := km.Fit(X, nil); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, km.Centers().RawMatrix().Data...)
+		r := &Ridge{Alpha: 2}
+		if err := r.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		out = append(append(out, r.Coef()...), r.Intercept())
+		kn := &KNeighborsRegressor{K: 5, Weights: "distance"}
+		if err := kn.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		pred, err := kn.Predict(Q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(out, pred...)
+	}
+	saved := kernNR
+	defer func() { kernNR = saved }()
+	kernNR = 12
+	a := fit()
+	kernNR = 24
+	b := fit()
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			t.Fatalf("value %d: %v with panels of 12, %v with 24", i, a[i], b[i])
 		}
 	}
 }

@@ -105,8 +105,9 @@ type kmData struct {
 	parts  [][2]int // panel ranges
 }
 
-// kmChunkPanels is the panels (of kernNR rows) per partial sum.
-const kmChunkPanels = 256
+// kmChunkRows is the rows per partial sum (a multiple of every kernNR, so
+// chunks do not depend on the kernel either).
+const kmChunkRows = 128 * kernRowUnit
 
 func newKMData(X *mat.Dense, nw int) (*kmData, error) {
 	n, p := X.Dims()
@@ -116,7 +117,7 @@ func newKMData(X *mat.Dense, nw int) (*kmData, error) {
 		return nil, err
 	}
 	npan := len(norms) / kernNR
-	return &kmData{n: n, p: p, nw: nw, packed: packed, norms: norms, parts: fixedChunks(npan, kmChunkPanels)}, nil
+	return &kmData{n: n, p: p, nw: nw, packed: packed, norms: norms, parts: fixedChunks(npan, kmChunkRows/kernNR)}, nil
 }
 
 // meanVariance is the mean of the columns' population variances.
@@ -179,8 +180,8 @@ func (d *kmData) products(cp []float64, nc, q0, np int, G []float64, ldc int) {
 	}
 }
 
-// kmBlockPanels is the panels whose products are computed at once.
-const kmBlockPanels = 16
+// kmBlockRows is the rows whose products are computed at once.
+const kmBlockRows = 8 * kernRowUnit
 
 // sqDistances fills out[t][i] with the squared distance of row i to each
 // of the given rows (at most kernMR), ‖x‖² + ‖c‖² - 2x·c clamped at 0.
@@ -192,11 +193,11 @@ func (d *kmData) sqDistances(cands [][]float64, out [][]float64) error {
 	for t, c := range cands {
 		cn[t] = floats.Dot(c, c)
 	}
-	ldc := kmBlockPanels * kernNR
+	ldc, bp := kmBlockRows, kmBlockRows/kernNR
 	return d.each(func(c, lo, hi int) {
 		G := make([]float64, kernMR*ldc)
-		for q := d.parts[c][0]; q < d.parts[c][1]; q += kmBlockPanels {
-			np := min(kmBlockPanels, d.parts[c][1]-q)
+		for q := d.parts[c][0]; q < d.parts[c][1]; q += bp {
+			np := min(bp, d.parts[c][1]-q)
 			d.products(cp, len(cands), q, np, G, ldc)
 			r0 := q * kernNR
 			r1 := min(r0+np*kernNR, d.n)
@@ -298,7 +299,7 @@ func (d *kmData) assign(X *mat.Dense, centers []float64, K int, labels []int32, 
 	for k := range cn {
 		cn[k] = floats.Dot(centers[k*p:(k+1)*p], centers[k*p:(k+1)*p])
 	}
-	ldc := kmBlockPanels * kernNR
+	ldc, bp := kmBlockRows, kmBlockRows/kernNR
 	return d.each(func(c, lo, hi int) {
 		var pt *kmPartial
 		if parts != nil {
@@ -311,8 +312,8 @@ func (d *kmData) assign(X *mat.Dense, centers []float64, K int, labels []int32, 
 			pt.changed = 0
 		}
 		G := make([]float64, nstrips*kernMR*ldc)
-		for q := d.parts[c][0]; q < d.parts[c][1]; q += kmBlockPanels {
-			np := min(kmBlockPanels, d.parts[c][1]-q)
+		for q := d.parts[c][0]; q < d.parts[c][1]; q += bp {
+			np := min(bp, d.parts[c][1]-q)
 			d.products(cp, K, q, np, G, ldc)
 			r0 := q * kernNR
 			r1 := min(r0+np*kernNR, d.n)

@@ -136,13 +136,12 @@ func pushTopK(d []float64, ix []int32, dv float64, t int32) {
 	d[pos], ix[pos] = dv, int32(t)
 }
 
-// Blocking of the product: a block of knnTrainPanels panels of training
-// rows (kernNR rows each, about 230 KB for 50 features) stays in the
-// core's cache while every strip of kernMR queries of a block of
-// knnQueryBlock queries passes over it.
+// Blocking of the product: a block of knnTrainRows training rows (about
+// 230 KB for 50 features) stays in the core's cache while every strip of
+// kernMR queries of a block of knnQueryBlock queries passes over it.
 const (
-	knnTrainPanels = 48
-	knnQueryBlock  = 64
+	knnTrainRows  = 24 * kernRowUnit
+	knnQueryBlock = 64
 )
 
 // neighborsBlocked fills idx (k per query, unsorted by exact distance).
@@ -183,10 +182,11 @@ func (st *knnState) neighborsBlocked(Q *mat.Dense, k, nw int, idx []int32) error
 			bd[i] = math.Inf(1)
 			bi[i] = -1
 		}
-		ldc := knnTrainPanels * kernNR
+		blockPanels := knnTrainRows / kernNR
+		ldc := knnTrainRows
 		G := make([]float64, kernMR*ldc)
-		for p0 := 0; p0 < npan; p0 += knnTrainPanels {
-			np := min(knnTrainPanels, npan-p0)
+		for p0 := 0; p0 < npan; p0 += blockPanels {
+			np := min(blockPanels, npan-p0)
 			t0 := p0 * kernNR
 			tn := tnorm[t0 : t0+np*kernNR]
 			for s := 0; s < nstrips; s++ {
