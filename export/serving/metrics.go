@@ -16,7 +16,7 @@ import (
 
 // latencyBuckets are the histogram's upper bounds in seconds; serving a
 // small model takes well under a millisecond, so the low end is fine.
-var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
+var latencyBuckets = [...]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
 
 // endpoints are the label values of the endpoint label: bounded, so a
 // client cannot blow up the series count with random paths.
@@ -50,8 +50,8 @@ func codeIndex(code int) int {
 }
 
 type histogram struct {
-	counts [16]atomic.Uint64 // per bucket (len(latencyBuckets)+1), not cumulative; last is +Inf
-	sumNs  atomic.Uint64     // nanoseconds
+	counts [len(latencyBuckets) + 1]atomic.Uint64 // per bucket, not cumulative; last is +Inf
+	sumNs  atomic.Uint64                          // nanoseconds
 	n      atomic.Uint64
 }
 

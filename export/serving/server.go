@@ -88,7 +88,7 @@ func NewServer(m *Model, cfg Config) *Server {
 	s.route("/", epOther, func(w *call, r *http.Request) {
 		s.fail(w, http.StatusNotFound, "no endpoint %s %s (see GET /v2/models/%s for the model, POST /v2/models/%s/infer or /predict to predict)", r.Method, r.URL.Path, m.Name, m.Name)
 	})
-	if m.Name != "" && url.PathEscape(m.Name) == m.Name {
+	if m.Name != "" && m.Name != "." && m.Name != ".." && url.PathEscape(m.Name) == m.Name {
 		s.inferPath = "/v2/models/" + m.Name + "/infer"
 	}
 	s.predictHead = fmt.Appendf(nil, `{"model_name":%s,"model_version":%s,"predictions":[`, quoteJSON(m.Name), quoteJSON(m.Version))
