@@ -151,8 +151,9 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 		if p == ModulePath || strings.HasPrefix(p, ModulePath+"/") {
 			roots = append(roots, p)
 		}
-		if p == ModulePath+"/tracking" {
-			roots = append(roots, trackcheckPath)
+		if p == ModulePath+"/tracking" || p == ModulePath+"/experiments" {
+			// The job logs its fits, as the kernel does.
+			roots = append(roots, ModulePath+"/tracking", trackcheckPath)
 		}
 	}
 	copied, err := copyPackages(src, jobDir, module, roots)

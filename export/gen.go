@@ -76,7 +76,7 @@ type generator struct {
 	data     map[string]*dataRef // by path
 	dataSeq  []string
 	pipeVars []pipeVar // *experiments.Pipeline variables, in definition order
-	tracks   bool      // the cells use tracking: check the tracked run
+	tracks   bool      // the cells use experiments or tracking: log fits, check the tracked run
 	beam     bool      // export --beam: beam.go sets gopherlabDistributed
 }
 
@@ -943,7 +943,7 @@ func (g *generator) program(nbName string) ([]byte, error) {
 		fmt.Fprintf(&b, "\t\tModel: %s,\n", model)
 	}
 	if g.tracks {
-		b.WriteString("\t\tOnCell: gopherlabtrack.OnCell,\n\t\tCheck: gopherlabtrack.Check,\n")
+		b.WriteString("\t\tOnCell: gopherlabtrack.OnCell,\n\t\tTrack: gopherlabtrack.Autolog,\n\t\tCheck: gopherlabtrack.Check,\n")
 	}
 	if g.beam {
 		b.WriteString("\t\tDistributed: gopherlabDistributed,\n")
@@ -993,7 +993,7 @@ func (g *generator) modelVar() *pipeVar {
 func generateJob(sel *Selection, module, dir, nbPath, model string, beam bool) (*generator, []byte, error) {
 	g := &generator{sel: sel, module: module, workers: "gopherlabWorkers", model: model, beam: beam}
 	for _, p := range sel.imports {
-		g.tracks = g.tracks || p == ModulePath+"/tracking"
+		g.tracks = g.tracks || p == ModulePath+"/tracking" || p == ModulePath+"/experiments"
 	}
 	if err := g.writeDraft(); err != nil {
 		return nil, nil, err

@@ -171,12 +171,23 @@ func copyPackages(src fs.FS, dst, module string, roots []string) ([]string, erro
 		n := 0
 		for _, e := range entries {
 			name := e.Name()
-			if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			if e.IsDir() || strings.HasSuffix(name, "_test.go") {
 				continue
 			}
 			b, err := fs.ReadFile(src, path.Join(rel, name))
 			if err != nil {
 				return nil, fmt.Errorf("export: copy %s: %w", pkg, err)
+			}
+			if strings.HasSuffix(name, ".s") {
+				// Assembly (the product kernels of experiments) needs
+				// no rewriting: it names no import paths.
+				if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
+					return nil, fmt.Errorf("export: %w", err)
+				}
+				continue
+			}
+			if !strings.HasSuffix(name, ".go") {
+				continue
 			}
 			f, err := parser.ParseFile(token.NewFileSet(), name, b, parser.ImportsOnly|parser.ParseComments)
 			if err != nil {
@@ -221,9 +232,9 @@ func copiedPath(module, pkg string) string {
 // SourcePatterns are the go:embed patterns of the files Sources must hold,
 // relative to the repository root: the gopherlab command embeds them with
 //
-//	//go:embed go.mod go.sum display/*.go experiments/*.go tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go
+//	//go:embed go.mod go.sum display/*.go experiments/*.go experiments/*.s tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go
 //	var sources embed.FS
 //
 // and sets export.Sources = sources. A test checks that they cover every
 // package a job or a bundle copies.
-const SourcePatterns = "go.mod go.sum display/*.go experiments/*.go tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go"
+const SourcePatterns = "go.mod go.sum display/*.go experiments/*.go experiments/*.s tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go"

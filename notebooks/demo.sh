@@ -16,8 +16,15 @@ csv=/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv
 say() { printf 'demo: %s\n' "$*"; }
 
 rm -rf "$out"
-say "exporting the cells of $nb tagged parameters/load/prepare/train/evaluate"
-"$bin" export "$nb" -o "$out"
+# The tracked run of the notebook's pipeline: the job must reproduce it.
+run=$("$bin" runs list -db "$db" -experiment 02-breast-cancer -format csv -limit 1 \
+	-filter 'name = "pipeline" and parent_run_id IS NULL' | awk -F, 'NR == 2 { print $1 }')
+if [ -z "$run" ]; then
+	say "no tracked run of the notebook's pipeline in $db" >&2
+	exit 1
+fi
+say "exporting the cells of $nb tagged parameters/load/prepare/train/evaluate (tracked run ${run:0:8})"
+"$bin" export "$nb" --run "$run" --db "$db" -o "$out"
 
 say "building the training job ($out/job): compiled Go, no interpreter"
 (cd "$out/job" && "$go" build -o job .)

@@ -382,6 +382,10 @@ type Program struct {
 	// OnCell, if set, is called as each cell starts (i indexes
 	// Manifest.Cells).
 	OnCell func(j *Job, i int)
+	// Track, if set, is called before the cells run and returns the
+	// function that ends tracking after them (before Check): the job
+	// logs its fits as the kernel does.
+	Track func(*Job) (stop func())
 	// Check, if set, runs after the cells and the model: an error (such as
 	// metrics that differ from the tracked run the job was exported from)
 	// fails the job.
@@ -472,6 +476,10 @@ func Main(p Program) {
 			os.Exit(1)
 		}
 	}
+	var stopTracking func()
+	if p.Track != nil {
+		stopTracking = p.Track(j)
+	}
 	defer j.Recover()
 	p.Run(j)
 	j.endCell()
@@ -484,6 +492,9 @@ func Main(p Program) {
 		if err := j.SaveModel(p.Model(), values); err != nil {
 			j.Fail(err)
 		}
+	}
+	if stopTracking != nil {
+		stopTracking()
 	}
 	if p.Check != nil {
 		if err := p.Check(j); err != nil {

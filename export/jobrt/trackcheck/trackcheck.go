@@ -1,9 +1,10 @@
-// Package trackcheck connects an exported job whose cells use tracking to
-// the tracking store: runs the job's cells start record the cell they came
-// from, and after the cells the job compares the metrics of the run it
-// logged with those of the notebook run it was exported from (export
-// --run), to the last bit. The exporter copies this package into jobs
-// whose cells import tracking.
+// Package trackcheck connects an exported job to the tracking store: its
+// fits are logged as the kernel logs a notebook's (GOPHERLAB_AUTOLOG=off
+// turns that off), runs record the cell they came from, and after the
+// cells the job compares the metrics of the run it logged with those of
+// the notebook run it was exported from (export --run), to the last bit;
+// timings, which no two runs share, are left out. The exporter copies this
+// package into jobs whose cells use experiments or tracking.
 package trackcheck
 
 import (
@@ -14,9 +15,33 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/export/jobrt"
 	"github.com/gopherlab/gopherlab/tracking"
 )
+
+// Autolog logs the job's fits, cross-validations and grid searches to the
+// tracking store ($GOPHERLAB_DB, else gopherlab.db in the job's -dir) and
+// returns the function that writes what is queued and closes it.
+func Autolog(j *jobrt.Job) (stop func()) {
+	if os.Getenv("GOPHERLAB_AUTOLOG") == "off" {
+		return func() {}
+	}
+	a := tracking.NewAutologger("")
+	prev := experiments.SetTracker(a)
+	return func() {
+		experiments.SetTracker(prev)
+		if err := a.Close(); err != nil {
+			j.Printf("tracking: %v\n", err)
+		}
+	}
+}
+
+// timing reports whether a metric measures time, which differs between
+// any two runs.
+func timing(key string) bool {
+	return strings.HasSuffix(key, "_time_s") || key == "duration_s" || strings.HasSuffix(key, "_duration_s")
+}
 
 // OnCell records the running cell for the runs it starts.
 func OnCell(j *jobrt.Job, i int) {
@@ -60,9 +85,15 @@ func Check(j *jobrt.Job) error {
 	}
 	keys := make([]string, 0, len(tr.Metrics))
 	for k := range tr.Metrics {
-		keys = append(keys, k)
+		if !timing(k) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
+	if len(keys) == 0 {
+		j.Printf("tracked run %s: not compared: it has only timings (log a metric, e.g. an accuracy on test data)\n", short(tr.ID))
+		return nil
+	}
 	var diffs []string
 	for _, k := range keys {
 		want := tr.Metrics[k]
