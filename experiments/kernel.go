@@ -187,3 +187,28 @@ func logTermsRows4(z, s, d *[4]float64) float64 {
 	}
 	return ((loss[0] + loss[1]) + loss[2]) + loss[3]
 }
+
+// argminCols sets, for each column j < len(bd) of the K = len(cn) rows of
+// g (row stride ldc), bd[j] = min_k cn[k] - 2·g[k·ldc+j] and bk[j] = the
+// first k reaching it. len(bd) must be a multiple of 4 (columns past the
+// caller's are computed and ignored).
+func argminCols(g []float64, ldc int, cn []float64, bd, bk []float64) {
+	n, K := len(bd), len(cn)
+	if n == 0 || K == 0 {
+		return
+	}
+	_ = g[(K-1)*ldc+n-1]
+	_ = bk[n-1]
+	if n%4 == 0 && argminFast(g, ldc, cn, bd, bk) {
+		return
+	}
+	for j := range bd {
+		b, d := 0, cn[0]-2*g[j]
+		for k := 1; k < K; k++ {
+			if v := cn[k] - 2*g[k*ldc+j]; v < d {
+				b, d = k, v
+			}
+		}
+		bd[j], bk[j] = d, float64(b)
+	}
+}

@@ -76,3 +76,14 @@ func logTerms4Fast(z, s, d, loss *[4]float64) bool {
 	logTerms4(z, s, d, loss)
 	return true
 }
+
+//go:noescape
+func argminRows(gm *float64, ldc int, cn *float64, K int, n int, bd, bk *float64)
+
+func argminFast(g []float64, ldc int, cn []float64, bd, bk []float64) bool {
+	if !haveAsmKernel {
+		return false
+	}
+	argminRows(&g[0], ldc, &cn[0], len(cn), len(bd), &bd[0], &bk[0])
+	return true
+}

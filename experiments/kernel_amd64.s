@@ -516,3 +516,54 @@ store24:
 
 	VZEROUPPER
 	RET
+
+// func argminRows(gm *float64, ldc int, cn *float64, K int, n int, bd, bk *float64)
+//
+// For each of n columns j (n a multiple of 4): bd[j] = min over k < K of
+// cn[k] - 2·gm[k·ldc+j] and bk[j] = the first k reaching it (as a float),
+// four columns at a time with compares and blends instead of branches.
+TEXT ·argminRows(SB), NOSPLIT, $0-56
+	MOVQ    gm+0(FP), SI
+	MOVQ    ldc+8(FP), R8
+	SHLQ    $3, R8
+	MOVQ    cn+16(FP), DI
+	MOVQ    K+24(FP), R9
+	MOVQ    n+32(FP), CX
+	MOVQ    bd+40(FP), DX
+	MOVQ    bk+48(FP), BX
+	VMOVUPD logc<>+320(SB), Y5 // 1.0 in every lane
+	XORQ    AX, AX
+
+argminj:
+	LEAQ         (SI)(AX*8), R11
+	VBROADCASTSD (DI), Y2
+	VMOVUPD      (R11), Y1
+	VADDPD       Y1, Y1, Y1
+	VSUBPD       Y1, Y2, Y0 // bd = cn[0] - 2g
+	VXORPD       Y3, Y3, Y3 // bk = 0
+	VXORPD       Y4, Y4, Y4 // k as a float
+	MOVQ         $1, R10
+
+argmink:
+	CMPQ         R10, R9
+	JGE          argmindone
+	ADDQ         R8, R11
+	VADDPD       Y5, Y4, Y4
+	VBROADCASTSD (DI)(R10*8), Y2
+	VMOVUPD      (R11), Y1
+	VADDPD       Y1, Y1, Y1
+	VSUBPD       Y1, Y2, Y1 // v
+	VCMPPD       $1, Y0, Y1, Y7 // v < bd
+	VBLENDVPD    Y7, Y1, Y0, Y0
+	VBLENDVPD    Y7, Y4, Y3, Y3
+	INCQ         R10
+	JMP          argmink
+
+argmindone:
+	VMOVUPD Y0, (DX)(AX*8)
+	VMOVUPD Y3, (BX)(AX*8)
+	ADDQ    $4, AX
+	CMPQ    AX, CX
+	JLT     argminj
+	VZEROUPPER
+	RET

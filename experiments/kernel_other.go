@@ -17,3 +17,5 @@ func dot4Fast(x []float64, stride int, w []float64, out *[4]float64) bool { retu
 func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool { return false }
 
 func logTerms4Fast(z, s, d, loss *[4]float64) bool { return false }
+
+func argminFast(g []float64, ldc int, cn []float64, bd, bk []float64) bool { return false }

@@ -188,3 +188,30 @@ func TestKernelWidthsAgree(t *testing.T) {
 		}
 	}
 }
+
+func TestArgminCols(t *testing.T) {
+	r := newRand(9)
+	for _, tc := range []struct{ K, n, ldc int }{{1, 4, 4}, {3, 8, 11}, {8, 192, 192}, {13, 36, 40}} {
+		g := make([]float64, tc.K*tc.ldc)
+		for i := range g {
+			g[i] = float64(r.IntN(7)) // many ties: the first k must win
+		}
+		cn := make([]float64, tc.K)
+		for k := range cn {
+			cn[k] = float64(r.IntN(5))
+		}
+		bd, bk := make([]float64, tc.n), make([]float64, tc.n)
+		argminCols(g, tc.ldc, cn, bd, bk)
+		for j := 0; j < tc.n; j++ {
+			wb, wd := 0, cn[0]-2*g[j]
+			for k := 1; k < tc.K; k++ {
+				if v := cn[k] - 2*g[k*tc.ldc+j]; v < wd {
+					wb, wd = k, v
+				}
+			}
+			if bd[j] != wd || bk[j] != float64(wb) {
+				t.Fatalf("K=%d column %d: (%v, %v), want (%v, %v)", tc.K, j, bd[j], bk[j], wd, wb)
+			}
+		}
+	}
+}

@@ -312,19 +312,16 @@ func (d *kmData) assign(X *mat.Dense, centers []float64, K int, labels []int32, 
 			pt.changed = 0
 		}
 		G := make([]float64, nstrips*kernMR*ldc)
+		best, bestK := make([]float64, ldc), make([]float64, ldc)
 		for q := d.parts[c][0]; q < d.parts[c][1]; q += bp {
 			np := min(bp, d.parts[c][1]-q)
 			d.products(cp, K, q, np, G, ldc)
+			argminCols(G, ldc, cn, best[:np*kernNR], bestK[:np*kernNR])
 			r0 := q * kernNR
 			r1 := min(r0+np*kernNR, d.n)
 			for i := r0; i < r1; i++ {
 				j := i - r0
-				b, bd := int32(0), cn[0]-2*G[j]
-				for k := 1; k < K; k++ {
-					if v := cn[k] - 2*G[k*ldc+j]; v < bd {
-						b, bd = int32(k), v
-					}
-				}
+				b, bd := int32(bestK[j]), best[j]
 				dist[i] = max(d.norms[i]+bd, 0)
 				a := labels[i]
 				if pt == nil {

@@ -494,6 +494,9 @@ func describe(d *dataset, name string, m ex.Model) string {
 	kernel := "portable Go kernel"
 	if runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		kernel = "AVX2/FMA kernel"
+		if cpu.X86.HasAVX512F {
+			kernel = "AVX-512 kernel"
+		}
 	}
 	w := runtime.GOMAXPROCS(0)
 	depth := func(d int) string {
@@ -505,7 +508,7 @@ func describe(d *dataset, name string, m ex.Model) string {
 	switch m := m.(type) {
 	case *ex.LogisticRegression:
 		it, _ := m.NIter()
-		return fmt.Sprintf("L-BFGS C=1 tol=1e-4, n_iter=%d, %d workers", it, w)
+		return fmt.Sprintf("L-BFGS C=1 tol=1e-4, n_iter=%d, AVX2 loss terms, %d workers", it, w)
 	case *ex.KNeighborsClassifier:
 		return fmt.Sprintf("brute force k=5, %s, %d workers", kernel, w)
 	case *ex.KNeighborsRegressor:
