@@ -3,7 +3,7 @@
 // in compiled Go, and the cell with automatic tracking off beside the
 // same cell with it on (the kernel's default).
 //
-//	go run ./bench/incell [-reps 15]
+//	go run ./bench/incell [-reps 15] [-fits forest]
 //
 // Two workers run the same cells, one with autologging off and one with
 // it on, in pairs: each repetition runs the fit in both, alternating
@@ -119,7 +119,9 @@ func main() {
 		return
 	}
 	reps := flag.Int("reps", 15, "pairs of cells (autologging off, on) per fit")
+	only := flag.String("fits", "", "run only the fits whose name contains this")
 	flag.Parse()
+	cases = slices.DeleteFunc(cases, func(c fitCase) bool { return !strings.Contains(c.name, *only) })
 	if err := run(*reps); err != nil {
 		fmt.Fprintln(os.Stderr, "incell:", err)
 		os.Exit(1)
