@@ -49,9 +49,9 @@ import (
 // source) and queues it; a background goroutine writes the run, in
 // order, and marks it FINISHED only once its data and model are stored. Nothing queued is
 // lost to a reader of this process: Open, SetCellInfo (the kernel calls
-// it before each cell), Flush, SetPath and Close wait for the queue to be
-// written first. A process killed before that leaves the run RUNNING, and
-// the next Open marks it KILLED.
+// it before each cell), FlushAutologgers, Flush, SetPath and Close wait
+// for the queue to be written first. A process killed before that
+// leaves the run RUNNING, and the next Open marks it KILLED.
 //
 // The store is opened on the first event, so a session that fits nothing
 // creates no file. Failures to log never fail the fit: they are written
@@ -189,6 +189,13 @@ var busyAutologgers struct {
 	sync.Mutex
 	set map[*Autologger]struct{}
 }
+
+// FlushAutologgers waits until the runs every Autologger of this
+// process has queued are written. Open and SetCellInfo call it, so a
+// store opened after a fit, or used in a later cell, shows its run
+// complete; a cell that fits and then queries a store it opened before,
+// in the same cell, calls it in between.
+func FlushAutologgers() { flushAutologgers() }
 
 // flushAutologgers waits until the events every Autologger of this
 // process has queued are written, so that what a reader sees includes

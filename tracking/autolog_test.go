@@ -302,9 +302,9 @@ func TestAutologGridSearch(t *testing.T) {
 	if err := gs2.Fit(X, y); err != nil {
 		t.Fatal(err)
 	}
-	// A store opened before the fit sees it once written: opening one
-	// (as here) or starting a cell waits for that.
-	s = reopen(t, path)
+	// A store opened before the fit sees it once written: opening one,
+	// starting a cell or FlushAutologgers waits for that.
+	FlushAutologgers()
 	runs = topRuns(t, s)
 	b, err := s.ReadArtifact(runs[len(runs)-1].ID, "model.gob")
 	if err != nil {
