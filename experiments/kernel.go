@@ -212,3 +212,27 @@ func argminCols(g []float64, ldc int, cn []float64, bd, bk []float64) {
 		bd[j], bk[j] = d, float64(b)
 	}
 }
+
+// filterCols writes to out, in increasing order, every j < len(tn) with
+// tn[j] - 2·g[j] < limit, and returns how many. out needs len(tn) room.
+func filterCols(g, tn []float64, limit float64, out []int32) int {
+	n := len(tn)
+	if n == 0 {
+		return 0
+	}
+	_ = g[n-1]
+	_ = out[n-1]
+	if n%4 == 0 {
+		if c, ok := filterFast(g, tn, limit, out); ok {
+			return c
+		}
+	}
+	c := 0
+	for j, t := range tn {
+		if t-2*g[j] < limit {
+			out[c] = int32(j)
+			c++
+		}
+	}
+	return c
+}

@@ -87,3 +87,13 @@ func argminFast(g []float64, ldc int, cn []float64, bd, bk []float64) bool {
 	argminRows(&g[0], ldc, &cn[0], len(cn), len(bd), &bd[0], &bk[0])
 	return true
 }
+
+//go:noescape
+func filterBelow(gm, tn *float64, n int, limit float64, out *int32) int
+
+func filterFast(g, tn []float64, limit float64, out []int32) (int, bool) {
+	if !haveAsmKernel {
+		return 0, false
+	}
+	return filterBelow(&g[0], &tn[0], len(tn), limit, &out[0]), true
+}

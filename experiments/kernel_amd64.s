@@ -567,3 +567,45 @@ argmindone:
 	JLT     argminj
 	VZEROUPPER
 	RET
+
+// func filterBelow(gm, tn *float64, n int, limit float64, out *int32) int
+//
+// Writes to out, in increasing order, every j < n (n a multiple of 4)
+// with tn[j] - 2·gm[j] < limit, and returns how many: the neighbor
+// search's first test, four columns per compare.
+TEXT ·filterBelow(SB), NOSPLIT, $0-48
+	MOVQ         gm+0(FP), SI
+	MOVQ         tn+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSD limit+24(FP), Y3
+	MOVQ         out+32(FP), DX
+	XORQ         AX, AX
+	XORQ         BX, BX
+
+filterloop:
+	VMOVUPD   (SI)(AX*8), Y0
+	VADDPD    Y0, Y0, Y0
+	VMOVUPD   (DI)(AX*8), Y1
+	VSUBPD    Y0, Y1, Y1 // tn - 2g
+	VCMPPD    $1, Y3, Y1, Y2 // < limit
+	VMOVMSKPD Y2, R8
+	TESTQ     R8, R8
+	JNZ       filterfound
+
+filternext:
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JLT  filterloop
+	MOVQ BX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+filterfound:
+	BSFQ R8, R9
+	LEAQ (AX)(R9*1), R10
+	MOVL R10, (DX)(BX*4)
+	INCQ BX
+	LEAQ -1(R8), R11
+	ANDQ R11, R8
+	JNZ  filterfound
+	JMP  filternext

@@ -19,3 +19,5 @@ func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool { retur
 func logTerms4Fast(z, s, d, loss *[4]float64) bool { return false }
 
 func argminFast(g []float64, ldc int, cn []float64, bd, bk []float64) bool { return false }
+
+func filterFast(g, tn []float64, limit float64, out []int32) (int, bool) { return 0, false }

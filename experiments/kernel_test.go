@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -211,6 +212,30 @@ func TestArgminCols(t *testing.T) {
 			}
 			if bd[j] != wd || bk[j] != float64(wb) {
 				t.Fatalf("K=%d column %d: (%v, %v), want (%v, %v)", tc.K, j, bd[j], bk[j], wd, wb)
+			}
+		}
+	}
+}
+
+func TestFilterCols(t *testing.T) {
+	r := newRand(19)
+	for _, n := range []int{4, 12, 576, 7} {
+		g, tn := make([]float64, n), make([]float64, n)
+		for j := range g {
+			g[j], tn[j] = r.NormFloat64(), r.NormFloat64()
+		}
+		tn[n-1] = math.Inf(1) // padding rows never pass
+		for _, limit := range []float64{-10, -1, 0, 3, math.Inf(1)} {
+			out := make([]int32, n)
+			c := filterCols(g, tn, limit, out)
+			var want []int32
+			for j := range tn {
+				if tn[j]-2*g[j] < limit {
+					want = append(want, int32(j))
+				}
+			}
+			if !slices.Equal(out[:c], want) {
+				t.Errorf("n=%d limit %v: %v, want %v", n, limit, out[:c], want)
 			}
 		}
 	}

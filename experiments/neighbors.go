@@ -185,6 +185,7 @@ func (st *knnState) neighborsBlocked(Q *mat.Dense, k, nw int, idx []int32) error
 		blockPanels := knnTrainRows / kernNR
 		ldc := knnTrainRows
 		G := make([]float64, kernMR*ldc)
+		cand := make([]int32, ldc)
 		for p0 := 0; p0 < npan; p0 += blockPanels {
 			np := min(blockPanels, npan-p0)
 			t0 := p0 * kernNR
@@ -197,12 +198,15 @@ func (st *knnState) neighborsBlocked(Q *mat.Dense, k, nw int, idx []int32) error
 					ix := bi[i*k : (i+1)*k]
 					g := G[r*ldc : r*ldc+len(tn)]
 					// Compare ‖x‖² - 2q·x with the worst kept distance
-					// less ‖q‖²; most training rows stop here.
+					// less ‖q‖²; most training rows stop at the vector
+					// filter, the few left are tested again against the
+					// limit as it tightens.
 					qi := qn[i]
 					limit := d[k-1] - qi
-					for j, gv := range g {
-						if v := tn[j] - 2*gv; v < limit {
-							pushTopK(d, ix, qi+v, int32(t0+j))
+					nc := filterCols(g, tn, limit, cand)
+					for _, j := range cand[:nc] {
+						if v := tn[j] - 2*g[j]; v < limit {
+							pushTopK(d, ix, qi+v, int32(t0)+j)
 							limit = d[k-1] - qi
 						}
 					}
