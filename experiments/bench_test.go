@@ -156,3 +156,21 @@ func BenchmarkForestLarge(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRidgeLarge is bench/ml's ridge case: fit on 160 000 rows of 50
+// features, predict 40 000.
+func BenchmarkRidgeLarge(b *testing.B) {
+	X, y := synthClf(200000, 50)
+	Xtr := mat.DenseCopyOf(X.Slice(0, 160000, 0, 50))
+	Q := mat.DenseCopyOf(X.Slice(160000, 200000, 0, 50))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := &Ridge{Alpha: 1}
+		if err := m.Fit(Xtr, y[:160000]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.Predict(Q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

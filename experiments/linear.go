@@ -152,7 +152,13 @@ func fitLinear(op string, X *mat.Dense, y []float64, alpha float64, intercept bo
 	}
 	d := p + 2 // features, target, ones
 	strips := (d + kernMR - 1) / kernMR
-	wd := (d + kernNR - 1) / kernNR * kernNR // padded width (kernNR is a multiple of kernMR)
+	// Strip s (rows 4s..4s+3 of the Gram matrix) needs columns 4s..d-1:
+	// panels starting at column 4s, the buffer padded to hold the widest.
+	panels := func(s int) int { return (d - s*kernMR + kernNR - 1) / kernNR }
+	wd := 0
+	for st := 0; st < strips; st++ {
+		wd = max(wd, st*kernMR+panels(st)*kernNR)
+	}
 	parts := fixedChunks(n, gramChunkRows)
 	grams := make([][]float64, len(parts))
 	err := parallel(len(parts), nw, func(c int) error {
@@ -167,11 +173,10 @@ func fitLinear(op string, X *mat.Dense, y []float64, alpha float64, intercept bo
 				row[p] = y[i] - ys
 				row[p+1] = 1
 			}
-			// Upper triangle by strips of kernMR rows: panels from the
-			// one holding the diagonal onwards.
+			// Upper triangle by strips of kernMR rows, from the diagonal.
 			for st := 0; st < strips; st++ {
-				q0 := st * kernMR / kernNR
-				kernStrip(hi-lo, buf[st*kernMR:], wd, buf[q0*kernNR:], wd, kernNR, wd/kernNR-q0, gram[st*kernMR*wd+q0*kernNR:], wd, true)
+				c0 := st * kernMR
+				kernStrip(hi-lo, buf[c0:], wd, buf[c0:], wd, kernNR, panels(st), gram[c0*wd+c0:], wd, true)
 			}
 		}
 		grams[c] = gram
