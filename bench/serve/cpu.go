@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -101,4 +103,40 @@ func machineBusy() float64 {
 		busy += x
 	}
 	return busy / clockTick
+}
+
+// reniceTree sets the nice value of every thread of pid and its
+// descendants (Linux's nice is per thread).
+func reniceTree(pid, nice int) error {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[string]string{}
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err == nil {
+			_, parent[e.Name()] = procCPU(e.Name())
+		}
+	}
+	root := strconv.Itoa(pid)
+	for p := range parent {
+		in := false
+		for q := p; q != "" && q != "0"; q = parent[q] {
+			if q == root {
+				in = true
+				break
+			}
+		}
+		if !in {
+			continue
+		}
+		tasks, _ := os.ReadDir(filepath.Join("/proc", p, "task"))
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil {
+				return fmt.Errorf("nice %d: %w", nice, err)
+			}
+		}
+	}
+	return nil
 }

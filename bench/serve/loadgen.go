@@ -70,6 +70,10 @@ func loadgen(target string, rate int, dur time.Duration) (*loadResult, error) {
 		return dial(u.Host)
 	}
 	put := func(c *hconn) {
+		if c.closing {
+			c.Close()
+			return
+		}
 		mu.Lock()
 		idle = append(idle, c)
 		mu.Unlock()
@@ -165,7 +169,8 @@ func loadgen(target string, rate int, dur time.Duration) (*loadResult, error) {
 // reads the whole response.
 type hconn struct {
 	net.Conn
-	r *bufio.Reader
+	r       *bufio.Reader
+	closing bool // the server closes the connection after this response
 }
 
 func dial(addr string) (*hconn, error) {
@@ -173,7 +178,7 @@ func dial(addr string) (*hconn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hconn{c, bufio.NewReaderSize(c, 16<<10)}, nil
+	return &hconn{Conn: c, r: bufio.NewReaderSize(c, 16<<10)}, nil
 }
 
 // do writes req and reads a response with a Content-Length (the servers
@@ -186,7 +191,8 @@ func (c *hconn) do(req []byte) error {
 	return c.read()
 }
 
-// read reads a response.
+// read reads a response; it closes the connection when the server
+// says it will (gunicorn's sync workers close every connection).
 func (c *hconn) read() error {
 	line, err := c.r.ReadSlice('\n')
 	if err != nil {
@@ -205,10 +211,18 @@ func (c *hconn) read() error {
 		if len(line) == 0 {
 			break
 		}
-		if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
-			if length, err = strconv.Atoi(string(bytes.TrimSpace(v))); err != nil {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		v = bytes.TrimSpace(v)
+		switch {
+		case bytes.EqualFold(k, []byte("Content-Length")):
+			if length, err = strconv.Atoi(string(v)); err != nil {
 				return fmt.Errorf("content-length %q", v)
 			}
+		case bytes.EqualFold(k, []byte("Connection")) && bytes.EqualFold(v, []byte("close")):
+			c.closing = true
 		}
 	}
 	if length < 0 {
@@ -283,13 +297,16 @@ func loadgenMain(target string, rate int, dur time.Duration) {
 }
 
 // runLoadgen runs the generator in a child process (pinned with taskset
-// when cpus is not "").
-func runLoadgen(target string, rate int, dur time.Duration, cpus string) (*loadResult, error) {
+// when cpus is not "", at the given nice value).
+func runLoadgen(target string, rate int, dur time.Duration, cpus string, nice int) (*loadResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	args := []string{exe, "-loadgen", target, "-rate", strconv.Itoa(rate), "-d", dur.String()}
+	if nice != 0 {
+		args = append([]string{"nice", "-n", strconv.Itoa(nice)}, args...)
+	}
 	out, err := pinned(cpus, args...).Output()
 	if err != nil {
 		var ee *exec.ExitError

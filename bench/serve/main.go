@@ -57,6 +57,7 @@ func main() {
 	gunicornWorkers := flag.Int("gunicorn-workers", 2*runtime.NumCPU()+1, "gunicorn workers (its documentation's 2 x cores + 1)")
 	gunicornClass := flag.String("gunicorn-class", "sync", "gunicorn worker class (sync, its default; gthread keeps connections alive)")
 	pin := flag.Bool("pin", false, "pin the server to CPU 0 and the load generators to CPU 1 (taskset)")
+	nice := flag.Int("nice", 0, "nice value of the servers and the generator during the fixed-rate measurement (negative: ahead of other work on a shared machine; needs root)")
 	keep := flag.Bool("keep", false, "keep the work directory")
 	trees := flag.Int("trees", 300, "trees of the digits job's forest (job speed-up)")
 	skipJob := flag.Bool("skip-job", false, "skip the job speed-up measurement")
@@ -69,7 +70,7 @@ func main() {
 	}
 	var err error
 	if !*skipServe {
-		err = run(*dur, *conns, *rate, *gunicornWorkers, *gunicornClass, *pin, *keep)
+		err = run(*dur, *conns, *rate, *gunicornWorkers, *gunicornClass, *pin, *nice, *keep)
 	}
 	if err == nil && !*skipJob {
 		err = jobSpeedup(*trees, *keep)
@@ -107,7 +108,7 @@ func pinned(cpus string, args ...string) *exec.Cmd {
 	return exec.Command(args[0], args[1:]...)
 }
 
-func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin, keep bool) error {
+func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin bool, nice int, keep bool) error {
 	tools := []string{"wrk", "gunicorn"}
 	if pin {
 		tools = append(tools, "taskset")
@@ -242,7 +243,7 @@ func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin, keep 
 	if pin {
 		threads = 1
 	}
-	floor, err := runLoadgen("null", rate, dur, clientCPU)
+	floor, err := runLoadgen("null", rate, dur, clientCPU, nice)
 	if err != nil {
 		return err
 	}
@@ -254,7 +255,11 @@ func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin, keep 
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		share := sampleCPU(s.cmd.Process.Pid).since(before, wrkCPU)
-		fixed, err := runLoadgen(s.url+"/predict", rate, dur, clientCPU)
+		if err := reniceTree(s.cmd.Process.Pid, nice); err != nil {
+			return err
+		}
+		fixed, err := runLoadgen(s.url+"/predict", rate, dur, clientCPU, nice)
+		reniceTree(s.cmd.Process.Pid, 0)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -273,7 +278,11 @@ func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin, keep 
 		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.0f\t\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.cpu.server, r.cpu.client, r.cpu.others, r.rps/max(r.cpu.server, 1e-9))
 	}
 	tw.Flush()
-	fmt.Printf("\nopen loop: %d requests/s from their scheduled times; send lag is the generator's own delay\n", rate)
+	fmt.Printf("\nopen loop: %d requests/s from their scheduled times; send lag is the generator's own delay", rate)
+	if nice != 0 {
+		fmt.Printf("; servers and generator at nice %d", nice)
+	}
+	fmt.Println()
 	tw = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "server\tp50\tp99\tmax\tservice p99\tsend lag p50\tsend lag p99\tgenerator CPU\tconnections\terrors\t\n")
 	frow := func(name string, f *loadResult) {
