@@ -1,0 +1,659 @@
+package serving
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gopherlab/gopherlab/experiments"
+)
+
+// The v2 request (KServe Open Inference Protocol, REST); infer writes the
+// response by hand.
+type inferInput struct {
+	Name       string          `json:"name"`
+	Shape      []int           `json:"shape"`
+	Datatype   string          `json:"datatype"`
+	Parameters json.RawMessage `json:"parameters,omitempty"`
+	Data       json.RawMessage `json:"data"`
+}
+
+type inferRequest struct {
+	ID         string          `json:"id,omitempty"`
+	Parameters json.RawMessage `json:"parameters,omitempty"`
+	Inputs     []inferInput    `json:"inputs"`
+	Outputs    []struct {
+		Name string `json:"name"`
+	} `json:"outputs,omitempty"`
+}
+
+// parseInfer reads a v2 request of the plain shape into req, reusing its
+// memory; false sends the body to encoding/json.
+func parseInfer(body []byte, req *inferRequest) bool {
+	req.ID, req.Parameters = "", nil
+	req.Inputs, req.Outputs = req.Inputs[:0], req.Outputs[:0]
+	sc := scanner{b: body}
+	if !sc.eat('{') || sc.eat('}') {
+		return false
+	}
+	var seen [4]bool
+	for {
+		k, ok := sc.str()
+		if !ok || !sc.eat(':') {
+			return false
+		}
+		f := slices.Index([]string{"id", "parameters", "inputs", "outputs"}, string(k))
+		if f < 0 || seen[f] {
+			return false
+		}
+		seen[f] = true
+		switch f {
+		case 0:
+			v, ok := sc.str()
+			if !ok {
+				return false
+			}
+			req.ID = string(v)
+		case 1:
+			v, ok := sc.skip(0)
+			if !ok {
+				return false
+			}
+			req.Parameters = v
+		case 2:
+			if !sc.eat('[') {
+				return false
+			}
+			if !sc.eat(']') {
+				for {
+					if len(req.Inputs) < cap(req.Inputs) {
+						req.Inputs = req.Inputs[:len(req.Inputs)+1]
+					} else {
+						req.Inputs = append(req.Inputs, inferInput{})
+					}
+					if !parseInput(&sc, &req.Inputs[len(req.Inputs)-1]) {
+						return false
+					}
+					if sc.eat(']') {
+						break
+					}
+					if !sc.eat(',') {
+						return false
+					}
+				}
+			}
+		case 3:
+			if !sc.eat('[') {
+				return false
+			}
+			if !sc.eat(']') {
+				for {
+					if !sc.eat('{') {
+						return false
+					}
+					k, ok := sc.str()
+					if !ok || string(k) != "name" || !sc.eat(':') {
+						return false
+					}
+					v, ok := sc.str()
+					if !ok || !sc.eat('}') {
+						return false
+					}
+					req.Outputs = append(req.Outputs, struct {
+						Name string `json:"name"`
+					}{string(v)})
+					if sc.eat(']') {
+						break
+					}
+					if !sc.eat(',') {
+						return false
+					}
+				}
+			}
+		}
+		if sc.eat('}') {
+			break
+		}
+		if !sc.eat(',') {
+			return false
+		}
+	}
+	return sc.end()
+}
+
+// parseInput reads one input tensor into in, keeping its Shape's memory.
+func parseInput(sc *scanner, in *inferInput) bool {
+	*in = inferInput{Shape: in.Shape[:0]}
+	if !sc.eat('{') || sc.eat('}') {
+		return false
+	}
+	var seen [5]bool
+	for {
+		k, ok := sc.str()
+		if !ok || !sc.eat(':') {
+			return false
+		}
+		f := slices.Index([]string{"name", "shape", "datatype", "parameters", "data"}, string(k))
+		if f < 0 || seen[f] {
+			return false
+		}
+		seen[f] = true
+		switch f {
+		case 0, 2:
+			v, ok := sc.str()
+			if !ok {
+				return false
+			}
+			if f == 0 {
+				in.Name = string(v)
+			} else {
+				in.Datatype = datatypeString(v)
+			}
+		case 1:
+			if !sc.eat('[') {
+				return false
+			}
+			if !sc.eat(']') {
+				for {
+					d, ok := sc.integer()
+					if !ok {
+						return false
+					}
+					in.Shape = append(in.Shape, d)
+					if sc.eat(']') {
+						break
+					}
+					if !sc.eat(',') {
+						return false
+					}
+				}
+			}
+		case 3, 4:
+			v, ok := sc.skip(0)
+			if !ok {
+				return false
+			}
+			if f == 3 {
+				in.Parameters = v
+			} else {
+				in.Data = v
+			}
+		}
+		if sc.eat('}') {
+			return true
+		}
+		if !sc.eat(',') {
+			return false
+		}
+	}
+}
+
+// datatypes are the v2 datatype names, so reading one allocates nothing.
+var datatypes = []string{"FP64", "FP32", "FP16", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "BOOL", "BYTES"}
+
+func datatypeString(b []byte) string {
+	for _, d := range datatypes {
+		if d == string(b) {
+			return d
+		}
+	}
+	return string(b)
+}
+
+var numericTypes = map[string]bool{"FP64": true, "FP32": true, "FP16": true, "INT8": true, "INT16": true, "INT32": true, "INT64": true, "UINT8": true, "UINT16": true, "UINT32": true, "UINT64": true, "BOOL": true}
+
+// inferRoute serves the infer endpoints the mux matched.
+func (s *Server) inferRoute(c *call, r *http.Request) {
+	s.infer(c, r, r.PathValue("name"), r.PathValue("version"))
+}
+
+// inferLatest serves POST /v2/models/NAME/infer, dispatched before the mux.
+func (s *Server) inferLatest(c *call, r *http.Request) { s.infer(c, r, s.model.Name, "") }
+
+func (s *Server) infer(c *call, r *http.Request, name, version string) {
+	if !s.checkModel(c, name, version) {
+		return
+	}
+	if err := s.readBody(c, r); err != nil {
+		s.failErr(c, err)
+		return
+	}
+	req := &c.req
+	if !parseInfer(c.body, req) {
+		*req = inferRequest{}
+		if err := decode(c.body, req); err != nil {
+			s.failErr(c, err)
+			return
+		}
+	}
+	b, err := s.inferBatch(c, req)
+	if err != nil {
+		s.failErr(c, err)
+		return
+	}
+	m := s.model
+	var wantPredict, wantLabel, wantProba bool
+	for _, o := range req.Outputs {
+		switch {
+		case o.Name == "predict":
+			wantPredict = true
+		case o.Name == "label" && m.levels != nil:
+			wantLabel = true
+		case o.Name == "proba" && m.proba:
+			wantProba = true
+		default:
+			s.fail(c, http.StatusBadRequest, "outputs: unknown output %q (the model has %s)", o.Name, strings.Join(s.outputNames(), ", "))
+			return
+		}
+	}
+	res, err := s.run(c, b)
+	if err != nil {
+		s.failErr(c, err)
+		return
+	}
+	all := len(req.Outputs) == 0
+	n, k := res.n, len(m.classes)
+	out := append(c.out[:0], s.inferHead...)
+	if req.ID != "" {
+		out = append(out, `,"id":`...)
+		out = appendQuoted(out, req.ID)
+	}
+	out = append(out, `,"outputs":[`...)
+	sep := ""
+	ok := true
+	if all || wantPredict {
+		out = fmt.Appendf(out, `{"name":"predict","shape":[%d],"datatype":"FP64","data":`, n)
+		out, ok = appendFloats(out, res.values[:n])
+		out = append(out, '}')
+		sep = ","
+	}
+	if m.levels != nil && (all || wantLabel) {
+		out = fmt.Appendf(out, `%s{"name":"label","shape":[%d],"datatype":"BYTES","data":[`, sep, n)
+		for i, v := range res.values[:n] {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			if l, ok := m.label(v); ok {
+				out = append(out, s.labelJSON[l]...)
+			} else {
+				out = append(out, `""`...)
+			}
+		}
+		out = append(out, "]}"...)
+		sep = ","
+	}
+	if m.proba && (all || wantProba) && ok {
+		out = fmt.Appendf(out, `%s{"name":"proba","shape":[%d,%d],"datatype":"FP64","data":`, sep, n, k)
+		out, ok = appendFloats(out, res.proba[:n*k])
+		out = append(out, '}')
+	}
+	out = append(out, "]}\n"...)
+	c.out = out
+	if !ok {
+		// A NaN or infinite prediction has no JSON form.
+		s.writeJSON(c, http.StatusOK, res.nonFinite())
+		return
+	}
+	s.writeBody(c, out)
+}
+
+// writeBody answers 200 with a JSON body.
+func (s *Server) writeBody(w *call, body []byte) {
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+var jsonContentType = []string{"application/json"}
+
+func (s *Server) outputNames() []string {
+	names := []string{"predict"}
+	if s.model.levels != nil {
+		names = append(names, "label")
+	}
+	if s.model.proba {
+		names = append(names, "proba")
+	}
+	return names
+}
+
+func (s *Server) columnNames() string {
+	names := make([]string, len(s.model.schema))
+	for i, c := range s.model.schema {
+		names[i] = c.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// inferBatch reads the inputs of a v2 request into c.b: either one input
+// per model column (shape [N] or [N, 1]), or one numeric input of shape
+// [N, F] whose columns are the model's, in order.
+func (s *Server) inferBatch(c *call, req *inferRequest) (*batch, error) {
+	m := s.model
+	if len(req.Inputs) == 0 {
+		return nil, badRequest("inputs: none given (the model takes %s)", s.columnNames())
+	}
+	if len(req.Inputs) == 1 {
+		in := &req.Inputs[0]
+		if _, isCol := m.index[in.Name]; !isCol && len(in.Shape) == 2 {
+			return s.matrixInput(c, in)
+		}
+	}
+	n := -1
+	b := &c.b
+	seen := c.seenColumns(len(m.schema))
+	for k := range req.Inputs {
+		in := &req.Inputs[k]
+		col, ok := m.index[in.Name]
+		if !ok {
+			return nil, badRequest("inputs[%d]: unknown input %q (the model takes %s, or one [N, %d] input of them all)", k, in.Name, s.columnNames(), len(m.schema))
+		}
+		if seen[col] {
+			return nil, badRequest("inputs[%d]: input %q given twice", k, in.Name)
+		}
+		seen[col] = true
+		rows, err := checkShape(in, 1)
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 {
+			n = rows
+			if n > s.cfg.MaxRows {
+				return nil, badRequest("input %q: %d rows, more than the %d a request may have", in.Name, n, s.cfg.MaxRows)
+			}
+			b.reset(m, n)
+		} else if rows != n {
+			return nil, badRequest("input %q: shape %v has %d rows, input %q has %d", in.Name, in.Shape, rows, req.Inputs[0].Name, n)
+		}
+		dst := strided{off: col, stride: b.f, n: n}
+		if m.schema[col].Kind == experiments.Numeric {
+			if !numericTypes[in.Datatype] {
+				return nil, badRequest("input %q: datatype %q, but the column is numeric: use FP64 (or another numeric type)", in.Name, in.Datatype)
+			}
+			if err := readNumbers(in, b.nums, dst); err != nil {
+				return nil, err
+			}
+		} else {
+			if in.Datatype != "BYTES" {
+				return nil, badRequest("input %q: datatype %q, but the column is categorical: use BYTES (strings)", in.Name, in.Datatype)
+			}
+			if err := readStrings(in, b.strs, dst); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, sc := range m.schema {
+		if !seen[i] {
+			return nil, badRequest("inputs: input %q is missing (the model takes %s)", sc.Name, s.columnNames())
+		}
+	}
+	return b, nil
+}
+
+// seenColumns returns c.seen as n falses.
+func (c *call) seenColumns(n int) []bool {
+	if cap(c.seen) < n {
+		c.seen = make([]bool, n)
+	}
+	c.seen = c.seen[:n]
+	clear(c.seen)
+	return c.seen
+}
+
+// matrixInput reads one [N, F] numeric input.
+func (s *Server) matrixInput(c *call, in *inferInput) (*batch, error) {
+	m := s.model
+	if in.Shape[1] != len(m.schema) {
+		return nil, badRequest("input %q: shape %v has %d columns, the model takes %d (%s)", in.Name, in.Shape, in.Shape[1], len(m.schema), s.columnNames())
+	}
+	for _, c := range m.schema {
+		if c.Kind != experiments.Numeric {
+			return nil, badRequest("input %q: one [N, F] input needs numeric columns, but %q is categorical: send one input per column", in.Name, c.Name)
+		}
+	}
+	if !numericTypes[in.Datatype] {
+		return nil, badRequest("input %q: datatype %q: use FP64 (or another numeric type)", in.Name, in.Datatype)
+	}
+	rows, err := checkShape(in, 2)
+	if err != nil {
+		return nil, err
+	}
+	if rows > s.cfg.MaxRows {
+		return nil, badRequest("input %q: %d rows, more than the %d a request may have", in.Name, rows, s.cfg.MaxRows)
+	}
+	// The batch is row-major: the [N, F] data is its layout.
+	c.b.reset(m, rows)
+	if err := readNumbers(in, c.b.nums, strided{stride: 1, n: rows * len(m.schema)}); err != nil {
+		return nil, err
+	}
+	return &c.b, nil
+}
+
+// checkShape checks an input's shape: [N] or [N, 1] for a column (dims 1),
+// [N, F] for a matrix (dims 2). It returns N.
+func checkShape(in *inferInput, dims int) (int, error) {
+	for _, d := range in.Shape {
+		if d < 0 {
+			return 0, badRequest("input %q: shape %v has a negative dimension", in.Name, in.Shape)
+		}
+	}
+	switch {
+	case dims == 1 && (len(in.Shape) == 1 || (len(in.Shape) == 2 && in.Shape[1] == 1)):
+	case dims == 2 && len(in.Shape) == 2:
+	default:
+		want := "[N] or [N, 1]"
+		if dims == 2 {
+			want = "[N, F]"
+		}
+		return 0, badRequest("input %q: shape %v, want %s", in.Name, in.Shape, want)
+	}
+	if in.Shape[0] == 0 {
+		return 0, badRequest("input %q: shape %v has no rows", in.Name, in.Shape)
+	}
+	return in.Shape[0], nil
+}
+
+// strided places an input's n values in a batch: value i goes to
+// off + i*stride.
+type strided struct{ off, stride, n int }
+
+func (d strided) at(i int) int { return d.off + i*d.stride }
+
+// flatten returns the elements of a (possibly nested) JSON array.
+func flatten(raw json.RawMessage) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, err
+	}
+	var out []json.RawMessage
+	for _, it := range items {
+		if t := bytes.TrimSpace(it); len(t) > 0 && t[0] == '[' {
+			sub, err := flatten(t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+			continue
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// scanNumbers reads a (possibly nested) array of numbers (null: a missing
+// value; true and false for BOOL) into dst; false when it is anything
+// else or has more values than dst takes.
+func (sc *scanner) numbers(dst []float64, d strided, k *int, isBool bool, depth int) bool {
+	if depth > 32 || !sc.eat('[') {
+		return false
+	}
+	if sc.eat(']') {
+		return true
+	}
+	for {
+		var v float64
+		switch sc.peek() {
+		case '[':
+			if !sc.numbers(dst, d, k, isBool, depth+1) {
+				return false
+			}
+			goto next
+		case 'n':
+			if !sc.lit("null") {
+				return false
+			}
+			v = math.NaN()
+		case 't', 'f':
+			switch {
+			case isBool && sc.lit("true"):
+				v = 1
+			case isBool && sc.lit("false"):
+				v = 0
+			default:
+				return false
+			}
+		default:
+			var ok bool
+			if v, ok = sc.number(); !ok {
+				return false
+			}
+		}
+		if *k >= d.n {
+			return false
+		}
+		dst[d.at(*k)] = v
+		*k++
+	next:
+		if sc.eat(']') {
+			return true
+		}
+		if !sc.eat(',') {
+			return false
+		}
+	}
+}
+
+// readNumbers reads an input's data into dst at d, whose length the shape
+// gave.
+func readNumbers(in *inferInput, dst []float64, d strided) error {
+	if len(in.Data) == 0 {
+		return badRequest("input %q: no data", in.Name)
+	}
+	sc := scanner{b: in.Data}
+	if k := 0; sc.numbers(dst, d, &k, in.Datatype == "BOOL", 0) && sc.end() && k == d.n {
+		return nil
+	}
+	// The slow path, for its errors: a flat array of numbers...
+	var flat []float64
+	if err := json.Unmarshal(in.Data, &flat); err == nil {
+		if len(flat) != d.n {
+			return badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(flat))
+		}
+		for i, v := range flat {
+			dst[d.at(i)] = v
+		}
+		return nil
+	}
+	// ... or nested arrays, nulls and booleans.
+	items, err := flatten(in.Data)
+	if err != nil {
+		return badRequest("input %q: data is not an array", in.Name)
+	}
+	if len(items) != d.n {
+		return badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(items))
+	}
+	for i, it := range items {
+		t := bytes.TrimSpace(it)
+		switch {
+		case string(t) == "null":
+			dst[d.at(i)] = math.NaN() // a missing value
+		case string(t) == "true" && in.Datatype == "BOOL":
+			dst[d.at(i)] = 1
+		case string(t) == "false" && in.Datatype == "BOOL":
+			dst[d.at(i)] = 0
+		default:
+			v, err := strconv.ParseFloat(string(t), 64)
+			if err != nil {
+				return badRequest("input %q: data[%d] is %s, not a number", in.Name, i, truncate(string(t)))
+			}
+			dst[d.at(i)] = v
+		}
+	}
+	return nil
+}
+
+// strs reads a (possibly nested) array of strings (null: a missing value)
+// into dst, as numbers does.
+func (sc *scanner) strs(dst []string, d strided, k *int, depth int) bool {
+	if depth > 32 || !sc.eat('[') {
+		return false
+	}
+	if sc.eat(']') {
+		return true
+	}
+	for {
+		switch sc.peek() {
+		case '[':
+			if !sc.strs(dst, d, k, depth+1) {
+				return false
+			}
+		default:
+			v := ""
+			if !sc.lit("null") {
+				b, ok := sc.str()
+				if !ok {
+					return false
+				}
+				v = string(b)
+			}
+			if *k >= d.n {
+				return false
+			}
+			dst[d.at(*k)] = v
+			*k++
+		}
+		if sc.eat(']') {
+			return true
+		}
+		if !sc.eat(',') {
+			return false
+		}
+	}
+}
+
+// readStrings reads a BYTES input's data into dst at d.
+func readStrings(in *inferInput, dst []string, d strided) error {
+	sc := scanner{b: in.Data}
+	if k := 0; sc.strs(dst, d, &k, 0) && sc.end() && k == d.n {
+		return nil
+	}
+	items, err := flatten(in.Data)
+	if err != nil {
+		return badRequest("input %q: data is not an array", in.Name)
+	}
+	if len(items) != d.n {
+		return badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(items))
+	}
+	for i, it := range items {
+		if string(bytes.TrimSpace(it)) == "null" {
+			dst[d.at(i)] = "" // a missing value
+			continue
+		}
+		if err := json.Unmarshal(it, &dst[d.at(i)]); err != nil {
+			return badRequest("input %q: data[%d] is %s, not a string", in.Name, i, truncate(string(it)))
+		}
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}

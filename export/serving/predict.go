@@ -1,0 +1,217 @@
+package serving
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"net/http"
+
+	"github.com/gopherlab/gopherlab/experiments"
+)
+
+// predict serves /predict: {"instances": [{"feature": value, ...}, ...]}
+// or one {"feature": value, ...} object in; {"model_name", "model_version",
+// "predictions": [{"value", "label", "proba": {class: p}}]} out, written as
+// encoding/json wrote it (proba's keys sorted, label omitted when empty).
+func (s *Server) predict(c *call, r *http.Request) {
+	if err := s.readBody(c, r); err != nil {
+		s.failErr(c, err)
+		return
+	}
+	if !s.parsePredict(c) {
+		if err := s.parsePredictSlow(c); err != nil {
+			s.failErr(c, err)
+			return
+		}
+	}
+	res, err := s.run(c, &c.b)
+	if err != nil {
+		s.failErr(c, err)
+		return
+	}
+	m := s.model
+	k := len(m.classes)
+	out := append(c.out[:0], s.predictHead...)
+	ok := true
+	for i := 0; i < res.n && ok; i++ {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		v := res.values[i]
+		out = append(out, `{"value":`...)
+		out, ok = appendFloat(out, v)
+		if l, isLevel := m.label(v); isLevel && m.levels[l] != "" {
+			out = append(out, `,"label":`...)
+			out = append(out, s.labelJSON[l]...)
+		}
+		if m.proba && len(s.probaKeys) > 0 {
+			out = append(out, `,"proba":{`...)
+			for j, pk := range s.probaKeys {
+				if j > 0 {
+					out = append(out, ',')
+				}
+				out = append(out, pk.key...)
+				if out, ok = appendFloat(out, res.proba[i*k+pk.class]); !ok {
+					break
+				}
+			}
+			out = append(out, '}')
+		}
+		out = append(out, '}')
+	}
+	out = append(out, "]}\n"...)
+	c.out = out
+	if !ok {
+		// A NaN or infinite prediction has no JSON form.
+		s.writeJSON(c, http.StatusOK, res.nonFinite())
+		return
+	}
+	s.writeBody(c, out)
+}
+
+// parsePredict reads a /predict body of the plain shape into c.b; false
+// sends it to parsePredictSlow.
+func (s *Server) parsePredict(c *call) bool {
+	m := s.model
+	c.b.reset(m, 0)
+	sc := scanner{b: c.body}
+	if sc.peek() != '{' {
+		return false
+	}
+	obj := sc.i
+	sc.i++
+	if k, ok := sc.str(); !ok || string(k) != "instances" {
+		// One instance.
+		sc.i = obj
+		return s.parseInstance(&sc, c) && sc.end()
+	}
+	if !sc.eat(':') || !sc.eat('[') || sc.eat(']') {
+		return false
+	}
+	for {
+		if c.b.n >= s.cfg.MaxRows || !s.parseInstance(&sc, c) {
+			return false
+		}
+		if sc.eat(']') {
+			break
+		}
+		if !sc.eat(',') {
+			return false
+		}
+	}
+	return sc.eat('}') && sc.end()
+}
+
+// parseInstance reads one {"feature": value, ...} object, every feature
+// given once, into a new row of c.b.
+func (s *Server) parseInstance(sc *scanner, c *call) bool {
+	m := s.model
+	if !sc.eat('{') || sc.eat('}') {
+		return false
+	}
+	r := c.b.addRow()
+	f := c.b.f
+	seen := c.seenColumns(f)
+	given := 0
+	for {
+		k, ok := sc.str()
+		if !ok || !sc.eat(':') {
+			return false
+		}
+		col, ok := m.index[string(k)]
+		if !ok || seen[col] {
+			return false
+		}
+		seen[col] = true
+		given++
+		sc.ws()
+		numeric := m.schema[col].Kind == experiments.Numeric
+		switch {
+		case sc.lit("null"):
+			if numeric {
+				c.b.nums[r*f+col] = math.NaN() // a missing value
+			}
+		case numeric:
+			v, ok := sc.number()
+			if !ok {
+				return false
+			}
+			c.b.nums[r*f+col] = v
+		default:
+			v, ok := sc.str()
+			if !ok {
+				return false
+			}
+			c.b.strs[r*f+col] = string(v)
+		}
+		if sc.eat('}') {
+			return given == f
+		}
+		if !sc.eat(',') {
+			return false
+		}
+	}
+}
+
+// parsePredictSlow decodes a /predict body with encoding/json, wording
+// each error.
+func (s *Server) parsePredictSlow(c *call) error {
+	var body map[string]json.RawMessage
+	if err := decode(c.body, &body); err != nil {
+		return err
+	}
+	var instances []map[string]json.RawMessage
+	if raw, ok := body["instances"]; ok {
+		if len(body) != 1 {
+			return badRequest("a body with \"instances\" has no other fields")
+		}
+		if err := json.Unmarshal(raw, &instances); err != nil {
+			return badRequest("instances: want an array of objects mapping feature names to values")
+		}
+	} else {
+		instances = []map[string]json.RawMessage{body}
+	}
+	if len(instances) == 0 {
+		return badRequest("instances: empty")
+	}
+	if len(instances) > s.cfg.MaxRows {
+		return badRequest("instances: %d rows, more than the %d a request may have", len(instances), s.cfg.MaxRows)
+	}
+	m := s.model
+	b := &c.b
+	b.reset(m, len(instances))
+	f := b.f
+	for i, inst := range instances {
+		for name, raw := range inst {
+			col, ok := m.index[name]
+			if !ok {
+				return badRequest("instance %d: unknown feature %q (the model takes %s)", i, name, s.columnNames())
+			}
+			t := bytes.TrimSpace(raw)
+			null := string(t) == "null"
+			if m.schema[col].Kind == experiments.Numeric {
+				if null {
+					b.nums[i*f+col] = math.NaN()
+					continue
+				}
+				if err := json.Unmarshal(t, &b.nums[i*f+col]); err != nil {
+					return badRequest("instance %d: feature %q is numeric, got %s", i, name, truncate(string(t)))
+				}
+			} else {
+				if null {
+					b.strs[i*f+col] = ""
+					continue
+				}
+				if err := json.Unmarshal(t, &b.strs[i*f+col]); err != nil {
+					return badRequest("instance %d: feature %q is categorical (a string), got %s", i, name, truncate(string(t)))
+				}
+			}
+		}
+		for _, sc := range m.schema {
+			if _, ok := inst[sc.Name]; !ok {
+				return badRequest("instance %d: feature %q is missing (send null for a missing value)", i, sc.Name)
+			}
+		}
+	}
+	return nil
+}
