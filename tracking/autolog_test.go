@@ -883,4 +883,55 @@ func TestDatasetCSVIdentical(t *testing.T) {
 	if d, err := s2.Dataset(wantSum); err != nil || !bytes.Equal(d.Content, want) {
 		t.Errorf("second store content differs: %v", err)
 	}
+	// Large tables of measured values and of codes (compressed at
+	// different gzip levels) come back exactly.
+	for _, codes := range []bool{false, true} {
+		const nr, nc = 20000, 10
+		data := make([]float64, nr*nc)
+		for i := range data {
+			data[i] = math.Sin(float64(i)) * 100
+			if codes {
+				data[i] = math.Floor(math.Abs(data[i]) / 10)
+			}
+		}
+		sum, err := r2.logDenseDataset("train", fmt.Sprint("big", codes), nil, nr, nc, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := s2.Dataset(sum)
+		if err != nil || !bytes.Equal(d.Content, denseCSV(defaultColumns(nc), nr, nc, data)) {
+			t.Errorf("large table (codes %v) differs: %v", codes, err)
+		}
+	}
+}
+
+// BenchmarkDatasetNew measures storing a million cells the store and the
+// process have not seen (formatting, hashing, compressing, writing), and
+// BenchmarkDatasetSeen the same data again.
+func BenchmarkDatasetNew(b *testing.B) { benchDataset(b, false) }
+
+func BenchmarkDatasetSeen(b *testing.B) { benchDataset(b, true) }
+
+func benchDataset(b *testing.B, seen bool) {
+	s, err := Open(filepath.Join(b.TempDir(), "d.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	r, _ := s.StartRun("d", nil)
+	const nr, nc = 10000, 100
+	data := make([]float64, nr*nc)
+	for i := range data {
+		data[i] = math.Sin(float64(i)) * 100
+	}
+	b.SetBytes(8 * nr * nc)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if !seen {
+			data[0] = float64(i) // new content every time
+		}
+		if _, err := r.logDenseDataset("train", "t", nil, nr, nc, data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
