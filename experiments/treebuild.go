@@ -210,7 +210,7 @@ type treeScratch struct {
 	keys2  []uint64  // small-node mode: radix sort buffer
 	hist   []float64 // small-node mode: per-code class weights or sums
 	cnt    []int32   // small-node mode: rows per code
-	goLeft []bool
+	goLeft []uint8 // 1 for rows going left, by row
 	l, r   []float64
 	feats  []int
 }
@@ -314,7 +314,7 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 		s.tmp = make([]uint64, m)
 	}
 	if len(s.goLeft) < data.n {
-		s.goLeft = make([]bool, data.n)
+		s.goLeft = make([]uint8, data.n)
 	}
 	stack := []nodeItem{{lo: 0, hi: m, parent: -1, small: rootSmall, stats: b.stats(s.sorted[0][:m])}}
 	for len(stack) > 0 {
@@ -369,29 +369,36 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 }
 
 // partition splits every feature's rows [lo,hi) stably into the rows
-// going left, then right.
+// going left, then right. Each row is written to both places and only
+// one position advances: whether a row goes left is a coin toss in
+// another feature's order, which a branch predictor would miss half the
+// time.
 func (b *treeBuilder) partition(lo, hi int, sp split) {
 	s := b.s
 	best := s.sorted[sp.feature][lo:hi]
 	for i, key := range best {
-		s.goLeft[uint32(key)] = i < sp.pos
+		var l uint8
+		if i < sp.pos {
+			l = 1
+		}
+		s.goLeft[uint32(key)] = l
 	}
+	gl := s.goLeft
+	tmp := s.tmp[:hi-lo]
 	for f := range s.sorted {
 		if f == sp.feature || f >= b.data.p {
 			continue
 		}
 		rows := s.sorted[f][lo:hi]
-		j := 0
-		tmp := s.tmp[:0]
+		j, k := 0, 0
 		for _, key := range rows {
-			if s.goLeft[uint32(key)] {
-				rows[j] = key
-				j++
-			} else {
-				tmp = append(tmp, key)
-			}
+			l := int(gl[uint32(key)])
+			rows[j] = key
+			tmp[k] = key
+			j += l
+			k += 1 - l
 		}
-		copy(rows[j:], tmp)
+		copy(rows[j:], tmp[:k])
 	}
 }
 
@@ -422,7 +429,7 @@ func (b *treeBuilder) cheaperAlone(m int) bool {
 	}
 	fm := float64(m)
 	kk := float64(max(b.cfg.classes, 2))
-	perFeature := min(1.5*fm*math.Log2(fm), 3*fm+b.data.meanBins*kk)
+	perFeature := min(sortCost(m), 3*fm+b.data.meanBins*kk)
 	small := float64(b.cfg.maxFeatures) * perFeature
 	lists := 2*float64(b.data.p)*fm + float64(b.cfg.maxFeatures)*fm
 	return small < lists
@@ -599,6 +606,17 @@ func (b *treeBuilder) splitHist(f int, rows []uint64, st nodeStats) (split, bool
 		return split{}, false
 	}
 	return split{feature: f, code: bestLo, pos: bestPos, proxy: bestProxy, found: true, hiCode: bestHi}, false
+}
+
+// sortCost estimates the work of sortKeys on m keys: a comparison sort
+// below its radix threshold, else a fixed number of passes over the keys
+// (building them, three radix passes, the run of ties).
+func sortCost(m int) float64 {
+	fm := float64(m)
+	if m < 96 {
+		return 1.5 * fm * math.Log2(fm)
+	}
+	return 12 * fm
 }
 
 // sortKeys sorts keys (code<<32 | row, codes below 2^codeBits) in
