@@ -210,7 +210,7 @@ type treeScratch struct {
 	keys2  []uint64  // small-node mode: radix sort buffer
 	hist   []float64 // small-node mode: per-code class weights or sums
 	cnt    []int32   // small-node mode: rows per code
-	goLeft []uint8 // 1 for rows going left, by row
+	goLeft []uint8   // 1 for rows going left, by row
 	l, r   []float64
 	feats  []int
 }
