@@ -5,10 +5,11 @@
 //
 //	go run ./bench/incell [-reps 15] [-fits forest]
 //
-// Two workers run the same cells, one with autologging off and one with
-// it on, in pairs: each repetition runs the fit in both, alternating
-// which goes first, so load that drifts on the machine weighs on both
-// alike. After each fit cell, a worker runs an empty cell: with
+// One worker runs the same cells with autologging off and on (switched
+// with the %autolog magic; -two uses a second worker started with
+// GOPHERLAB_AUTOLOG=off instead), in pairs: each repetition runs the fit
+// both ways, alternating which goes first, so load that drifts on the
+// machine weighs on both alike. After each fit cell, a worker runs an empty cell: with
 // autologging on, a cell starts only once the runs of earlier cells are
 // written, so the empty cell's round trip shows how long the background
 // writing outlasted the fit (and the next fit never competes with it).
@@ -120,6 +121,7 @@ func main() {
 	}
 	reps := flag.Int("reps", 15, "pairs of cells (autologging off, on) per fit")
 	only := flag.String("fits", "", "run only the fits whose name contains this")
+	flag.BoolVar(&twoWorkers, "two", false, "run the cells with autologging off in a second worker (started with GOPHERLAB_AUTOLOG=off) instead of switching one with %autolog")
 	flag.Parse()
 	cases = slices.DeleteFunc(cases, func(c fitCase) bool { return !strings.Contains(c.name, *only) })
 	if err := run(*reps); err != nil {
@@ -127,6 +129,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// twoWorkers runs the two sides in two processes.
+var twoWorkers bool
 
 func run(reps int) error {
 	ds, err := experiments.ReadCSV(digits, experiments.CSVOptions{NoHeader: true})
@@ -146,11 +151,10 @@ func run(reps int) error {
 	defer os.RemoveAll(dir)
 	db := filepath.Join(dir, "runs.db")
 
-	off, err := newWorker("off", db)
-	if err != nil {
-		return err
-	}
-	defer off.Close()
+	// One worker runs both sides, switching with the %autolog magic: two
+	// processes running the same cells can differ by tens of percent
+	// for reasons of their own (memory layout, where the GC happens to
+	// run), more than what is measured here.
 	on, err := newWorker("on", db)
 	if err != nil {
 		return err
@@ -161,6 +165,13 @@ func run(reps int) error {
 			on.Close()
 		}
 	}()
+	off := on
+	if twoWorkers {
+		if off, err = newWorker("off", db); err != nil {
+			return err
+		}
+		defer off.Close()
+	}
 
 	fmt.Printf("digits %dx%d; %d pairs of cells (autolog off, on) per fit; medians\n", X.RawMatrix().Rows, X.RawMatrix().Cols, reps)
 	fmt.Printf("wall and CPU: inside the cell, around the fit; overhead: median over the pairs of on - off, and the fastest on against the fastest off\n")
@@ -180,16 +191,26 @@ func run(reps int) error {
 			}
 			compiled = append(compiled, time.Since(t0))
 			var tOff, tOn cellTimes
-			order := []*cellWorker{off, on}
-			if i%2 == 1 {
-				order = []*cellWorker{on, off}
-			}
-			for _, w := range order {
+			for k := 0; k < 2; k++ {
+				autolog := (i+k)%2 == 1
+				w := off
+				if autolog {
+					w = on
+				}
+				if !twoWorkers {
+					magic := "%autolog off"
+					if autolog {
+						magic = "%autolog on"
+					}
+					if r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: magic}, &capture{}); r.Status != "ok" {
+						return fmt.Errorf("%s: %s", magic, r.Evalue)
+					}
+				}
 				t, err := fitCell(w, c.cell)
 				if err != nil {
 					return fmt.Errorf("%s: %w", c.name, err)
 				}
-				if w == on {
+				if autolog {
 					tOn = t
 				} else {
 					tOff = t
