@@ -412,11 +412,16 @@ func fitCell(w *cellWorker, work string) (cellTimes, error) {
 	if r.Status != "ok" {
 		return ct, fmt.Errorf("cell: %s %s", r.Evalue, strings.Join(r.Traceback, "\n"))
 	}
-	// The cell's output may reach us just after its reply.
-	f := strings.Fields(c.text())
+	// The cell's output may reach us just after its reply, and the
+	// %autolog magic's just before it: the times are the last line.
+	last := func() []string {
+		lines := strings.Split(strings.TrimSpace(c.text()), "\n")
+		return strings.Fields(lines[len(lines)-1])
+	}
+	f := last()
 	for wait := 0; len(f) != 2 && wait < 50; wait++ {
 		time.Sleep(10 * time.Millisecond)
-		f = strings.Fields(c.text())
+		f = last()
 	}
 	if len(f) != 2 {
 		return ct, fmt.Errorf("cell printed %q", c.text())
