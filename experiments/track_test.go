@@ -242,3 +242,16 @@ func BenchmarkFitUnhooked(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCopyData copies digits with its target, as an Autologger
+// does during a fit.
+func BenchmarkCopyData(b *testing.B) {
+	X, y := loadDigits(b)
+	ev := &TrackEvent{}
+	ev.Data, ev.Columns = matrixData{X, y}.table()
+	var buf []float64
+	b.SetBytes(int64(8 * len(y) * 65))
+	for i := 0; i < b.N; i++ {
+		_, _, buf = ev.CopyData(buf)
+	}
+}
