@@ -31,11 +31,21 @@ func Accuracy(yTrue, yPred []float64) (float64, error) {
 			n++
 		}
 	}
-	return float64(n) / float64(len(yTrue)), nil
+	acc := float64(n) / float64(len(yTrue))
+	noteMetric("accuracy", yTrue, yPred, acc)
+	return acc, nil
 }
 
 // MSE returns the mean squared error.
 func MSE(yTrue, yPred []float64) (float64, error) {
+	m, err := mse(yTrue, yPred)
+	if err == nil {
+		noteMetric("mse", yTrue, yPred, m)
+	}
+	return m, err
+}
+
+func mse(yTrue, yPred []float64) (float64, error) {
 	if err := checkPair("mse", yTrue, yPred); err != nil {
 		return 0, err
 	}
@@ -49,11 +59,13 @@ func MSE(yTrue, yPred []float64) (float64, error) {
 
 // RMSE returns the root mean squared error.
 func RMSE(yTrue, yPred []float64) (float64, error) {
-	m, err := MSE(yTrue, yPred)
+	m, err := mse(yTrue, yPred)
 	if err != nil {
 		return 0, fmt.Errorf("experiments: rmse: %w", unwrapPrefix(err))
 	}
-	return math.Sqrt(m), nil
+	r := math.Sqrt(m)
+	noteMetric("rmse", yTrue, yPred, r)
+	return r, nil
 }
 
 // MAE returns the mean absolute error.
@@ -65,7 +77,9 @@ func MAE(yTrue, yPred []float64) (float64, error) {
 	for i, v := range yTrue {
 		s += math.Abs(v - yPred[i])
 	}
-	return s / float64(len(yTrue)), nil
+	mae := s / float64(len(yTrue))
+	noteMetric("mae", yTrue, yPred, mae)
+	return mae, nil
 }
 
 // R2 returns the coefficient of determination, 1 - SSres/SStot (1 for a
@@ -85,13 +99,15 @@ func R2(yTrue, yPred []float64) (float64, error) {
 		res += (v - yPred[i]) * (v - yPred[i])
 		tot += (v - mean) * (v - mean)
 	}
+	r2 := 1 - res/tot
 	if tot == 0 {
+		r2 = 0
 		if res == 0 {
-			return 1, nil
+			r2 = 1
 		}
-		return 0, nil
 	}
-	return 1 - res/tot, nil
+	noteMetric("r2", yTrue, yPred, r2)
+	return r2, nil
 }
 
 // Confusion is a confusion matrix: Counts[i][j] is the number of rows of
@@ -263,9 +279,22 @@ func (r *ClassificationReport) Render() display.Bundle { return r.Table().Render
 // (the class labelled 1), "macro", "weighted" or "micro"; "" is binary
 // when the labels are a subset of {0, 1}, else macro.
 func averaged(op string, yTrue, yPred []float64, average string, pick func(ClassScore) float64) (float64, error) {
+	v, average, err := pickAverage(op, yTrue, yPred, average, pick)
+	if err == nil {
+		name := op
+		if average != "binary" {
+			name += "_" + average
+		}
+		noteMetric(name, yTrue, yPred, v)
+	}
+	return v, err
+}
+
+// pickAverage computes averaged's score and says which average it took.
+func pickAverage(op string, yTrue, yPred []float64, average string, pick func(ClassScore) float64) (float64, string, error) {
 	r, err := Report(yTrue, yPred)
 	if err != nil {
-		return 0, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
+		return 0, average, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
 	}
 	if average == "" {
 		average = "macro"
@@ -283,20 +312,20 @@ func averaged(op string, yTrue, yPred []float64, average string, pick func(Class
 	case "binary":
 		for _, c := range r.Classes {
 			if c.Label == 1 {
-				return pick(c), nil
+				return pick(c), average, nil
 			}
 		}
-		return 0, nil
+		return 0, average, nil
 	case "macro":
-		return pick(r.Macro), nil
+		return pick(r.Macro), average, nil
 	case "weighted":
-		return pick(r.Weighted), nil
+		return pick(r.Weighted), average, nil
 	case "micro":
 		// Every row is one true and one predicted label, so micro
 		// precision, recall and F1 all equal accuracy.
-		return r.Accuracy, nil
+		return r.Accuracy, average, nil
 	}
-	return 0, fmt.Errorf("experiments: %s: unknown average %q (want binary, macro, weighted or micro)", op, average)
+	return 0, average, fmt.Errorf("experiments: %s: unknown average %q (want binary, macro, weighted or micro)", op, average)
 }
 
 // Precision returns the precision for an average mode ("binary", "macro",
@@ -423,6 +452,7 @@ func AUCOvR(yTrue []float64, proba *mat.Dense, classes []float64, average string
 		return 0, fmt.Errorf("experiments: auc ovr: %w", unwrapPrefix(err))
 	}
 	if len(curves) == 2 {
+		noteMetricProba("roc_auc", yTrue, proba, curves[1].AUC)
 		return curves[1].AUC, nil
 	}
 	classes, _ = checkProba("auc ovr", yTrue, proba, classes)
@@ -432,7 +462,9 @@ func AUCOvR(yTrue []float64, proba *mat.Dense, classes []float64, average string
 		for _, c := range curves {
 			s += c.AUC
 		}
-		return s / float64(len(curves)), nil
+		auc := s / float64(len(curves))
+		noteMetricProba("roc_auc_ovr", yTrue, proba, auc)
+		return auc, nil
 	case "weighted":
 		var s float64
 		for k, c := range curves {
@@ -444,7 +476,9 @@ func AUCOvR(yTrue []float64, proba *mat.Dense, classes []float64, average string
 			}
 			s += c.AUC * float64(n)
 		}
-		return s / float64(len(yTrue)), nil
+		auc := s / float64(len(yTrue))
+		noteMetricProba("roc_auc_ovr_weighted", yTrue, proba, auc)
+		return auc, nil
 	}
 	return 0, fmt.Errorf("experiments: auc ovr: unknown average %q (want macro or weighted)", average)
 }
@@ -493,5 +527,7 @@ func LogLoss(yTrue []float64, proba *mat.Dense, classes []float64) (float64, err
 		p := min(max(row[c], clip), 1-clip) / sum
 		s -= math.Log(p)
 	}
-	return s / float64(n), nil
+	ll := s / float64(n)
+	noteMetricProba("log_loss", yTrue, proba, ll)
+	return ll, nil
 }

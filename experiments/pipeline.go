@@ -319,6 +319,9 @@ func (p *Pipeline) Predict(X *mat.Dense) ([]float64, error) {
 		return nil, err
 	}
 	pred, _, err := p.predict(op, nil, X, false)
+	if err == nil {
+		notePredict(p, X, pred)
+	}
 	return pred, err
 }
 
@@ -329,6 +332,9 @@ func (p *Pipeline) PredictProba(X *mat.Dense) (*mat.Dense, error) {
 		return nil, err
 	}
 	_, pr, err := p.predict(op, nil, X, true)
+	if err == nil {
+		notePredictProba(p, X, pr)
+	}
 	return pr, err
 }
 
@@ -342,6 +348,9 @@ func (p *Pipeline) PredictDataset(ds *Dataset) ([]float64, error) {
 		return nil, err
 	}
 	pred, _, err := p.predict(op, sel, nil, false)
+	if err == nil && len(pred) > 0 {
+		notePredictDataset(p, ds, p.st.Target, &pred[0], len(pred))
+	}
 	return pred, err
 }
 
@@ -353,6 +362,10 @@ func (p *Pipeline) PredictProbaDataset(ds *Dataset) (*mat.Dense, error) {
 		return nil, err
 	}
 	_, pr, err := p.predict(op, sel, nil, true)
+	if err == nil && pr != nil {
+		n, _ := pr.Dims()
+		notePredictDataset(p, ds, p.st.Target, pr, n)
+	}
 	return pr, err
 }
 

@@ -190,6 +190,9 @@ func emit(t Tracker, ev *TrackEvent) {
 	if _, ok := ev.Metrics["fit_time_s"]; !ok && ev.Kind == KindFit {
 		ev.Metrics["fit_time_s"] = ev.Duration.Seconds()
 	}
+	if ev.Err == nil && (ev.Kind == KindFit || ev.Kind == KindGridSearch) {
+		noteFitted(ev.Estimator) // its predictions' metrics are tracked
+	}
 	t.Track(ev)
 }
 

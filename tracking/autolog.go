@@ -82,6 +82,9 @@ type Autologger struct {
 	pending int64      // bytes held by the queue
 	writing bool       // the writer goroutine runs
 	done    *sync.Cond // on mu: the queue shrank or the writer stopped
+	// fits ties recently fitted estimators to their runs, for the
+	// metrics computed on their predictions (autolog_eval.go).
+	fits []fitRef
 	// spare is a data buffer the writer is done with. Kept here rather
 	// than in a sync.Pool, which every GC empties: a fit that allocates
 	// a lot would otherwise make the next copy allocate afresh, and pay
@@ -237,6 +240,10 @@ type autologEntry struct {
 	data       []float64 // row-major copy, when it is stored
 	save       func(io.Writer) error
 	size       int64 // bytes held
+
+	fit     *autologEntry // evaluate: the entry of the fit evaluated
+	runID   string        // the run written, once written
+	dataSum string        // SHA-256 of the training data stored
 }
 
 // modelBufs holds buffers to encode models into, in the background.
@@ -251,6 +258,14 @@ func (a *Autologger) Track(ev *experiments.TrackEvent) {
 	e := a.snapshot(ev)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	switch {
+	case ev.Kind == experiments.KindEvaluate:
+		if e.fit = a.fitOfLocked(ev.Estimator); e.fit == nil {
+			return // a model this Autologger did not log
+		}
+	case ev.Err == nil && (ev.Kind == experiments.KindFit || ev.Kind == experiments.KindGridSearch):
+		a.rememberFitLocked(ev.Estimator, e)
+	}
 	for len(a.queue) > 0 && (len(a.queue) >= maxQueuedEvents || a.pending+e.size > maxQueuedBytes) {
 		a.cond().Wait()
 	}
@@ -393,6 +408,9 @@ func (a *Autologger) write(e *autologEntry) (err error) {
 
 func (a *Autologger) track(s *Store, e *autologEntry) error {
 	ev := e.ev
+	if ev.Kind == experiments.KindEvaluate {
+		return a.evaluate(s, e)
+	}
 	name := ev.Name
 	if ev.Kind == experiments.KindCrossValidate {
 		name = "cv " + name
@@ -420,6 +438,7 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 	if err != nil {
 		return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
 	}
+	e.runID = run.ID()
 	if err := a.logEvent(s, run, e); err != nil {
 		run.Fail(err)
 		return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
@@ -453,9 +472,11 @@ func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
 		return err
 	}
 	if e.data != nil {
-		if _, err := run.logDenseDataset("train", "train", ev.Columns, e.rows, e.cols, e.data); err != nil {
+		sum, err := run.logDenseDataset("train", "train", ev.Columns, e.rows, e.cols, e.data)
+		if err != nil {
 			return err
 		}
+		e.dataSum = sum
 	}
 	child := func(name string, params map[string]any) (*Run, error) {
 		return s.StartRun(run.experiment, &RunOptions{Name: name, ParentID: run.id, Params: params,

@@ -202,23 +202,32 @@ func (r *Run) logDenseDataset(role, name string, columns []string, nr, nc int, d
 		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names and %d values for %d×%d", r.id, name, len(columns), len(data), nr, nc)
 	}
 	info := DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns}
+	sum, size, content := denseSum(columns, nr, nc, data)
+	return r.logDatasetSum(role, name, sum, size, content, info)
+}
+
+// denseSum returns the SHA-256 and size of a dense table's CSV form, and
+// a function that makes the CSV. Digests of recent tables are remembered
+// by their raw bytes, so a table logged again costs a hash of its
+// floats, not CSV formatting.
+func denseSum(columns []string, nr, nc int, data []float64) (sum string, size int, content func() []byte) {
 	key := rawKey(columns, nr, nc, data)
 	csvDigests.Lock()
 	d, ok := csvDigests.m[key]
 	csvDigests.Unlock()
 	if ok {
-		return r.logDatasetSum(role, name, d.sum, d.size, func() []byte { return denseCSV(columns, nr, nc, data) }, info)
+		return d.sum, d.size, func() []byte { return denseCSV(columns, nr, nc, data) }
 	}
-	content := denseCSV(columns, nr, nc, data)
-	h := sha256.Sum256(content)
-	d = csvDigest{hex.EncodeToString(h[:]), len(content)}
+	c := denseCSV(columns, nr, nc, data)
+	h := sha256.Sum256(c)
+	d = csvDigest{hex.EncodeToString(h[:]), len(c)}
 	csvDigests.Lock()
 	if csvDigests.m == nil || len(csvDigests.m) >= maxCSVDigests {
 		csvDigests.m = map[[sha256.Size]byte]csvDigest{}
 	}
 	csvDigests.m[key] = d
 	csvDigests.Unlock()
-	return r.logDatasetSum(role, name, d.sum, d.size, func() []byte { return content }, info)
+	return d.sum, d.size, func() []byte { return c }
 }
 
 // LogDatasetBytes records raw dataset content (a CSV file, a JSON
