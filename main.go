@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/gopherlab/gopherlab/export"
@@ -129,6 +130,15 @@ func runKernel(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The protocol process only moves messages: one P spares it the
+	// thread hand-offs (each a context switch, costly under
+	// virtualization) that more would make, and cuts the round trip
+	// (cells run in the worker, with every core).
+	procs := 1
+	if n, err := strconv.Atoi(os.Getenv("GOPHERLAB_KERNEL_PROCS")); err == nil && n > 0 {
+		procs = n
+	}
+	runtime.GOMAXPROCS(procs)
 	eng := worker.New(worker.Config{Log: log, Info: kernelInfo()})
 	trim := memtrim.New(memtrim.IdleDelay())
 	return kernel.Serve(context.Background(), kernel.Config{Conn: ci, Engine: eng, Log: log, HistoryFile: historyFile(), Activity: trim.Activity})
