@@ -98,3 +98,34 @@ func TestEvaluationOnDataset(t *testing.T) {
 		t.Errorf("evaluation data columns %v, want the target last", evs[0].Columns)
 	}
 }
+
+// Every model's Predict and PredictProba are tracked, not only pipelines'.
+func TestEvaluationOfModels(t *testing.T) {
+	X, y := trackData()
+	models := []Model{&LogisticRegression{}, &KNeighborsClassifier{K: 3}, &GaussianNB{}, &DecisionTreeClassifier{Seed: 1},
+		&RandomForestClassifier{NTrees: 5, Seed: 1}, &LinearRegression{}, &Ridge{}, &KNeighborsRegressor{K: 3},
+		&DecisionTreeRegressor{Seed: 1}, &RandomForestRegressor{NTrees: 5, Seed: 1}}
+	for _, m := range models {
+		rec := &recorder{}
+		prev := SetTracker(rec)
+		if err := m.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		pred, err := m.Predict(X)
+		if err != nil {
+			t.Fatal(err)
+		}
+		MAE(y, pred)
+		if pp, ok := m.(interface {
+			PredictProba(*mat.Dense) (*mat.Dense, error)
+		}); ok {
+			proba, _ := pp.PredictProba(X)
+			LogLoss(y, proba, nil)
+		}
+		SetTracker(prev)
+		evs := evaluations(rec)
+		if len(evs) == 0 || evs[0].Estimator != m || evs[0].Metrics["mae"] != func() float64 { v, _ := MAE(y, pred); return v }() {
+			t.Errorf("%s: evaluate events %+v, want mae on its predictions", modelName(m), evs)
+		}
+	}
+}

@@ -443,7 +443,12 @@ func (d *kmData) lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol floa
 
 // Predict returns the index of the nearest center of each row, computed
 // as in Fit (so Predict on the training rows gives Labels).
-func (m *KMeans) Predict(X *mat.Dense) ([]float64, error) {
+func (m *KMeans) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	const op = "predict kmeans"
 	if err := checkPredict(op, X, m.st.P); err != nil {
 		return nil, err

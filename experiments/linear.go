@@ -46,7 +46,12 @@ func (m *LinearRegression) fitRaw(X *mat.Dense, y []float64) error {
 }
 
 // Predict returns X·Coef + Intercept.
-func (m *LinearRegression) Predict(X *mat.Dense) ([]float64, error) {
+func (m *LinearRegression) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	return predictLinear("predict linear regression", X, m.st)
 }
 
@@ -89,7 +94,12 @@ func (m *Ridge) fitRaw(X *mat.Dense, y []float64) error {
 }
 
 // Predict returns X·Coef + Intercept.
-func (m *Ridge) Predict(X *mat.Dense) ([]float64, error) {
+func (m *Ridge) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	return predictLinear("predict ridge", X, m.st)
 }
 
@@ -644,7 +654,12 @@ func (m *LogisticRegression) DecisionFunction(X *mat.Dense) (*mat.Dense, error) 
 
 // PredictProba returns the probability of each class (columns in
 // Classes() order).
-func (m *LogisticRegression) PredictProba(X *mat.Dense) (*mat.Dense, error) {
+func (m *LogisticRegression) PredictProba(X *mat.Dense) (proba *mat.Dense, err error) {
+	defer func() {
+		if err == nil {
+			notePredictProba(m, X, proba) // for metrics computed on it (autolog)
+		}
+	}()
 	z, err := m.scores("predict logistic regression", X)
 	if err != nil {
 		return nil, err
@@ -676,7 +691,12 @@ func softmaxInPlace(z []float64) {
 }
 
 // Predict returns the most probable class of each row.
-func (m *LogisticRegression) Predict(X *mat.Dense) ([]float64, error) {
+func (m *LogisticRegression) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	z, err := m.scores("predict logistic regression", X)
 	if err != nil {
 		return nil, err

@@ -330,7 +330,12 @@ func (m *KNeighborsClassifier) fitRaw(X *mat.Dense, y []float64) error {
 }
 
 // PredictProba returns the (weighted) vote share of each class.
-func (m *KNeighborsClassifier) PredictProba(X *mat.Dense) (*mat.Dense, error) {
+func (m *KNeighborsClassifier) PredictProba(X *mat.Dense) (proba *mat.Dense, err error) {
+	defer func() {
+		if err == nil {
+			notePredictProba(m, X, proba) // for metrics computed on it (autolog)
+		}
+	}()
 	const op = "predict k-neighbors classifier"
 	if err := checkPredict(op, X, m.st.P); err != nil {
 		return nil, err
@@ -362,7 +367,12 @@ func (m *KNeighborsClassifier) PredictProba(X *mat.Dense) (*mat.Dense, error) {
 
 // Predict returns the class with the most (weighted) votes; ties go to
 // the smaller label.
-func (m *KNeighborsClassifier) Predict(X *mat.Dense) ([]float64, error) {
+func (m *KNeighborsClassifier) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	pr, err := m.PredictProba(X)
 	if err != nil {
 		return nil, err
@@ -409,7 +419,12 @@ func (m *KNeighborsRegressor) fitRaw(X *mat.Dense, y []float64) error {
 }
 
 // Predict returns the mean target of the neighbors.
-func (m *KNeighborsRegressor) Predict(X *mat.Dense) ([]float64, error) {
+func (m *KNeighborsRegressor) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	const op = "predict k-neighbors regressor"
 	if err := checkPredict(op, X, m.st.P); err != nil {
 		return nil, err
@@ -547,7 +562,12 @@ func (m *GaussianNB) jointLogLikelihood(X *mat.Dense) (*mat.Dense, error) {
 }
 
 // PredictProba returns the posterior probability of each class.
-func (m *GaussianNB) PredictProba(X *mat.Dense) (*mat.Dense, error) {
+func (m *GaussianNB) PredictProba(X *mat.Dense) (proba *mat.Dense, err error) {
+	defer func() {
+		if err == nil {
+			notePredictProba(m, X, proba) // for metrics computed on it (autolog)
+		}
+	}()
 	jll, err := m.jointLogLikelihood(X)
 	if err != nil {
 		return nil, err
@@ -560,7 +580,12 @@ func (m *GaussianNB) PredictProba(X *mat.Dense) (*mat.Dense, error) {
 }
 
 // Predict returns the most probable class.
-func (m *GaussianNB) Predict(X *mat.Dense) ([]float64, error) {
+func (m *GaussianNB) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	jll, err := m.jointLogLikelihood(X)
 	if err != nil {
 		return nil, err

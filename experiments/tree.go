@@ -252,12 +252,22 @@ func (m *DecisionTreeClassifier) fitRaw(X *mat.Dense, y []float64) error {
 }
 
 // Predict returns the majority class of each row's leaf.
-func (m *DecisionTreeClassifier) Predict(X *mat.Dense) ([]float64, error) {
+func (m *DecisionTreeClassifier) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	return m.st.predict("predict decision tree classifier", X, 1)
 }
 
 // PredictProba returns the class proportions of each row's leaf.
-func (m *DecisionTreeClassifier) PredictProba(X *mat.Dense) (*mat.Dense, error) {
+func (m *DecisionTreeClassifier) PredictProba(X *mat.Dense) (proba *mat.Dense, err error) {
+	defer func() {
+		if err == nil {
+			notePredictProba(m, X, proba) // for metrics computed on it (autolog)
+		}
+	}()
 	return m.st.predictTrees("predict decision tree classifier", X, 1)
 }
 
@@ -300,7 +310,12 @@ func (m *DecisionTreeRegressor) fitRaw(X *mat.Dense, y []float64) error {
 }
 
 // Predict returns the mean target of each row's leaf.
-func (m *DecisionTreeRegressor) Predict(X *mat.Dense) ([]float64, error) {
+func (m *DecisionTreeRegressor) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	return m.st.predict("predict decision tree regressor", X, 1)
 }
 
@@ -362,12 +377,22 @@ func (m *RandomForestClassifier) fitRaw(X *mat.Dense, y []float64) error {
 }
 
 // Predict returns the class with the highest mean proportion.
-func (m *RandomForestClassifier) Predict(X *mat.Dense) ([]float64, error) {
+func (m *RandomForestClassifier) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	return m.st.predict("predict random forest classifier", X, m.Workers)
 }
 
 // PredictProba returns the mean class proportions over the trees.
-func (m *RandomForestClassifier) PredictProba(X *mat.Dense) (*mat.Dense, error) {
+func (m *RandomForestClassifier) PredictProba(X *mat.Dense) (proba *mat.Dense, err error) {
+	defer func() {
+		if err == nil {
+			notePredictProba(m, X, proba) // for metrics computed on it (autolog)
+		}
+	}()
 	return m.st.predictTrees("predict random forest classifier", X, m.Workers)
 }
 
@@ -419,7 +444,12 @@ func (m *RandomForestRegressor) fitRaw(X *mat.Dense, y []float64) error {
 }
 
 // Predict returns the mean prediction of the trees.
-func (m *RandomForestRegressor) Predict(X *mat.Dense) ([]float64, error) {
+func (m *RandomForestRegressor) Predict(X *mat.Dense) (pred []float64, err error) {
+	defer func() {
+		if err == nil {
+			notePredict(m, X, pred) // for metrics computed on it (autolog)
+		}
+	}()
 	return m.st.predict("predict random forest regressor", X, m.Workers)
 }
 
