@@ -15,6 +15,7 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AUC":                  reflect.ValueOf(experiments.AUC),
+		"AUCOvR":               reflect.ValueOf(experiments.AUCOvR),
 		"Accuracy":             reflect.ValueOf(experiments.Accuracy),
 		"Categorical":          reflect.ValueOf(experiments.Categorical),
 		"Clone":                reflect.ValueOf(experiments.Clone),
@@ -22,12 +23,14 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"CrossValidate":        reflect.ValueOf(experiments.CrossValidate),
 		"CrossValidateDataset": reflect.ValueOf(experiments.CrossValidateDataset),
 		"CurrentTracker":       reflect.ValueOf(experiments.CurrentTracker),
+		"DecodeFitJob":         reflect.ValueOf(experiments.DecodeFitJob),
 		"EstimatorParams":      reflect.ValueOf(experiments.EstimatorParams),
 		"F1":                   reflect.ValueOf(experiments.F1),
 		"FromColumns":          reflect.ValueOf(experiments.FromColumns),
 		"FromMatrix":           reflect.ValueOf(experiments.FromMatrix),
 		"IterationCurve":       reflect.ValueOf(experiments.IterationCurve),
 		"KindCrossValidate":    reflect.ValueOf(constant.MakeFromLiteral("\"cross_validate\"", token.STRING, 0)),
+		"KindEvaluate":         reflect.ValueOf(constant.MakeFromLiteral("\"evaluate\"", token.STRING, 0)),
 		"KindFit":              reflect.ValueOf(constant.MakeFromLiteral("\"fit\"", token.STRING, 0)),
 		"KindGridSearch":       reflect.ValueOf(constant.MakeFromLiteral("\"grid_search\"", token.STRING, 0)),
 		"LearningCurve":        reflect.ValueOf(experiments.LearningCurve),
@@ -45,11 +48,13 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"R2":                   reflect.ValueOf(experiments.R2),
 		"RMSE":                 reflect.ValueOf(experiments.RMSE),
 		"ROC":                  reflect.ValueOf(experiments.ROC),
+		"ROCOvR":               reflect.ValueOf(experiments.ROCOvR),
 		"ReadCSV":              reflect.ValueOf(experiments.ReadCSV),
 		"ReadCSVFrom":          reflect.ValueOf(experiments.ReadCSVFrom),
 		"Recall":               reflect.ValueOf(experiments.Recall),
 		"Report":               reflect.ValueOf(experiments.Report),
 		"Score":                reflect.ValueOf(experiments.Score),
+		"SetFitExecutor":       reflect.ValueOf(experiments.SetFitExecutor),
 		"SetParam":             reflect.ValueOf(experiments.SetParam),
 		"SetTracker":           reflect.ValueOf(experiments.SetTracker),
 		"SplitXY":              reflect.ValueOf(experiments.SplitXY),
@@ -69,6 +74,11 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"DatasetTransformer":     reflect.ValueOf((*experiments.DatasetTransformer)(nil)),
 		"DecisionTreeClassifier": reflect.ValueOf((*experiments.DecisionTreeClassifier)(nil)),
 		"DecisionTreeRegressor":  reflect.ValueOf((*experiments.DecisionTreeRegressor)(nil)),
+		"FitExecutor":            reflect.ValueOf((*experiments.FitExecutor)(nil)),
+		"FitExecutorFunc":        reflect.ValueOf((*experiments.FitExecutorFunc)(nil)),
+		"FitJob":                 reflect.ValueOf((*experiments.FitJob)(nil)),
+		"FitScores":              reflect.ValueOf((*experiments.FitScores)(nil)),
+		"FitTask":                reflect.ValueOf((*experiments.FitTask)(nil)),
 		"Fold":                   reflect.ValueOf((*experiments.Fold)(nil)),
 		"GaussianNB":             reflect.ValueOf((*experiments.GaussianNB)(nil)),
 		"GridResult":             reflect.ValueOf((*experiments.GridResult)(nil)),
@@ -103,6 +113,7 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		// interface wrapper definitions
 		"_Classifier":         reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Classifier)(nil)),
 		"_DatasetTransformer": reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_DatasetTransformer)(nil)),
+		"_FitExecutor":        reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_FitExecutor)(nil)),
 		"_Model":              reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Model)(nil)),
 		"_Progress":           reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Progress)(nil)),
 		"_Tracker":            reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Tracker)(nil)),
@@ -144,6 +155,16 @@ func (W _github_com_gopherlab_gopherlab_experiments_DatasetTransformer) FitDatas
 }
 func (W _github_com_gopherlab_gopherlab_experiments_DatasetTransformer) TransformDataset(ds *experiments.Dataset) (*experiments.Dataset, error) {
 	return W.WTransformDataset(ds)
+}
+
+// _github_com_gopherlab_gopherlab_experiments_FitExecutor is an interface wrapper for FitExecutor type
+type _github_com_gopherlab_gopherlab_experiments_FitExecutor struct {
+	IValue   interface{}
+	WRunFits func(job *experiments.FitJob) ([]experiments.FitScores, error)
+}
+
+func (W _github_com_gopherlab_gopherlab_experiments_FitExecutor) RunFits(job *experiments.FitJob) ([]experiments.FitScores, error) {
+	return W.WRunFits(job)
 }
 
 // _github_com_gopherlab_gopherlab_experiments_Model is an interface wrapper for Model type
