@@ -223,20 +223,24 @@ func parallel(n, w int, f func(i int) error) error {
 		return nil
 	}
 	w = min(workers(w), n)
+	if w == 1 {
+		// One worker: no goroutine to start and wait for (a one-row
+		// prediction would otherwise cost more in scheduling than in
+		// arithmetic). Errors and panics are reported the same way.
+		for i := range n {
+			if err := runRecovered(f, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	var (
 		mu       sync.Mutex
 		firstErr error
 		next     int
 		wg       sync.WaitGroup
 	)
-	run := func(i int) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("experiments: internal error (panic): %v\n%s", r, debug.Stack())
-			}
-		}()
-		return f(i)
-	}
+	run := func(i int) error { return runRecovered(f, i) }
 	for range w {
 		wg.Add(1)
 		go func() {
@@ -262,6 +266,16 @@ func parallel(n, w int, f func(i int) error) error {
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// runRecovered runs f(i), turning a panic into an error.
+func runRecovered(f func(i int) error, i int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("experiments: internal error (panic): %v\n%s", r, debug.Stack())
+		}
+	}()
+	return f(i)
 }
 
 // chunks splits [0,n) into about k ranges of at least minSize.
