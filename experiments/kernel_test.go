@@ -240,3 +240,18 @@ func TestFilterCols(t *testing.T) {
 		}
 	}
 }
+
+func TestLabelCodes(t *testing.T) {
+	r := newRand(23)
+	for _, tc := range []struct{ n, levels int }{{0, 1}, {1, 1}, {100, 2}, {1000, 3}, {5000, 64}, {5000, 65}, {3000, 1000}} {
+		y := make([]float64, tc.n)
+		for i := range y {
+			y[i] = float64(r.IntN(tc.levels))*1.5 - 7
+		}
+		gc, gi := labelCodes(y)
+		wc, wi := encodeClasses(y)
+		if !slices.Equal(gc, wc) || !slices.Equal(gi, wi) {
+			t.Errorf("%d rows, %d levels: labelCodes differs from encodeClasses", tc.n, tc.levels)
+		}
+	}
+}

@@ -345,7 +345,7 @@ func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 	default:
 		return fmt.Errorf("experiments: %s: unknown Penalty %q (want l2 or none)", op, m.Penalty)
 	}
-	classes, yi := encodeClasses(y)
+	classes, yi := labelCodes(y)
 	if len(classes) < 2 {
 		return fmt.Errorf("experiments: %s: y has a single class %v; need at least 2", op, classes)
 	}

@@ -49,7 +49,7 @@ func newKNNState(op string, X *mat.Dense, y []float64, classify bool) (knnState,
 		}
 	}
 	if classify {
-		classes, idx := encodeClasses(y)
+		classes, idx := labelCodes(y)
 		st.Classes = classes
 		st.YK = make([]int32, n)
 		for i, k := range idx {
@@ -487,7 +487,7 @@ func (m *GaussianNB) fitRaw(X *mat.Dense, y []float64) error {
 		return fmt.Errorf("experiments: %s: VarSmoothing %v must not be negative", op, m.VarSmoothing)
 	}
 	n, p := X.Dims()
-	classes, yi := encodeClasses(y)
+	classes, yi := labelCodes(y)
 	K := len(classes)
 	theta := make([]float64, K*p)
 	vr := make([]float64, K*p)

@@ -68,7 +68,7 @@ func fitTrees(op string, X *mat.Dense, y []float64, classify bool, tp treeParams
 	tgt := &treeTarget{}
 	K := 0
 	if classify {
-		classes, idx := encodeClasses(y)
+		classes, idx := labelCodes(y)
 		tm.Classes = classes
 		K = len(classes)
 		tgt.yk = make([]int32, rows)
