@@ -27,7 +27,7 @@ INSTALL_FLAGS ?= --user --replace
 FUZZTIME ?= 10s
 # Packages with concurrent code, run under the race detector. The generated
 # symbol tables are data only and slow to instrument.
-RACE_PKGS = $(shell $(GO) list ./kernel/... ./display/... 2>/dev/null | grep -v '/kernel/symbols$$')
+RACE_PKGS = $(shell $(GO) list ./kernel/... ./display/... ./experiments/... ./tracking/... ./internal/... ./export/serving/... 2>/dev/null | grep -v '/kernel/symbols$$')
 
 NOTEBOOK_OUT := build/notebooks
 # The tracking store the demo's notebooks log to (SQLite).
