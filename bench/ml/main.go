@@ -13,6 +13,11 @@
 //	go run ./bench/ml                    # everything (a few minutes on 2 cores)
 //	go run ./bench/ml -large 0           # real datasets only
 //	go run ./bench/ml -python ""         # Go side only
+//	go run ./bench/ml -only synthetic-clf -models knn,kmeans
+//
+// Both sides use every core (sklearn n_jobs=-1, OpenMP and BLAS threads;
+// Go Workers 0). On a shared machine the wall-time ratio depends on how
+// many cores each side got at the time: compare the CPU columns too.
 package main
 
 import (
