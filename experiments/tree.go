@@ -61,7 +61,7 @@ func fitTrees(op string, X *mat.Dense, y []float64, classify bool, tp treeParams
 		return treeModel{}, err
 	}
 	rows, p := X.Dims()
-	if rows >= 1<<31 {
+	if int64(rows) >= 1<<31 {
 		return treeModel{}, fmt.Errorf("experiments: %s: too many rows (%d)", op, rows)
 	}
 	var tm treeModel
