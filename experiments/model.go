@@ -97,7 +97,9 @@ func checkFiniteNamed(op string, X *mat.Dense, names []string) error {
 // mean, then squared deviations), rows in parallel.
 func columnVariances(X *mat.Dense) []float64 {
 	r, c := X.Dims()
-	parts := chunks(r, workers(0), max(1<<16/max(c, 1), 1))
+	// Fixed row ranges: the partial sums, and so the last bit of the
+	// result, must not depend on the number of cores.
+	parts := fixedChunks(r, max(1<<16/max(c, 1), 1))
 	sums := make([][]float64, len(parts))
 	parallel(len(parts), 0, func(k int) error {
 		s := make([]float64, c)
