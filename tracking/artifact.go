@@ -53,13 +53,8 @@ func (r *Run) LogArtifactFile(name, kind, path string) error {
 }
 
 func (r *Run) logArtifact(name, kind string, src io.Reader) error {
-	if name == "" {
-		return fmt.Errorf("tracking: run %s: empty artifact name", r.id)
-	}
-	r.mu.Lock()
-	err := r.checkOpenLocked()
-	r.mu.Unlock()
-	if err != nil {
+	// Checked before the blob is stored, so an ended run stores nothing.
+	if err := r.checkArtifact(name); err != nil {
 		return err
 	}
 	sum, size, rel, err := r.store.storeBlob(src)
@@ -69,18 +64,22 @@ func (r *Run) logArtifact(name, kind string, src io.Reader) error {
 	return r.recordArtifact(name, kind, sum, size, rel)
 }
 
-// recordArtifact records a stored blob as the run's artifact name.
-func (r *Run) recordArtifact(name, kind, sum string, size int64, rel string) error {
+// checkArtifact checks that an artifact named name can be recorded.
+func (r *Run) checkArtifact(name string) error {
 	if name == "" {
 		return fmt.Errorf("tracking: run %s: empty artifact name", r.id)
 	}
 	r.mu.Lock()
-	err := r.checkOpenLocked()
-	r.mu.Unlock()
-	if err != nil {
+	defer r.mu.Unlock()
+	return r.checkOpenLocked()
+}
+
+// recordArtifact records a stored blob as the run's artifact name.
+func (r *Run) recordArtifact(name, kind, sum string, size int64, rel string) error {
+	if err := r.checkArtifact(name); err != nil {
 		return err
 	}
-	err = r.store.writeTx(func(tx *sql.Tx) error {
+	err := r.store.writeTx(func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO artifacts (run_id, name, kind, sha256, size, path, created) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(run_id, name) DO UPDATE SET kind = excluded.kind, sha256 = excluded.sha256,
 				size = excluded.size, path = excluded.path, created = excluded.created`,

@@ -325,11 +325,19 @@ func (s *Store) init() error {
 // inspect returns the schema version of the database (0 for an empty
 // one) or an error if the file is damaged or belongs to something else.
 func (s *Store) inspect() (int, error) {
-	var appID int64
-	if err := s.db.QueryRow(`PRAGMA application_id`).Scan(&appID); err != nil {
+	// One read transaction, so the header and the table list come from
+	// the same snapshot: another process creating the database between
+	// two separate reads would make it look like someone else's.
+	tx, err := s.db.Begin()
+	if err != nil {
 		return 0, s.wrap("read header", err)
 	}
-	rows, err := s.db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
+	defer tx.Rollback()
+	var appID int64
+	if err := tx.QueryRow(`PRAGMA application_id`).Scan(&appID); err != nil {
+		return 0, s.wrap("read header", err)
+	}
+	rows, err := tx.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
 	if err != nil {
 		return 0, s.wrap("read schema", err)
 	}
@@ -364,7 +372,7 @@ func (s *Store) inspect() (int, error) {
 			s.path, ErrNotDatabase, appID, strings.Join(shown, ", "), EnvDB)
 	}
 	var v int
-	if err := s.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+	if err := tx.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
 		return 0, s.wrap("read schema version", err)
 	}
 	return v, nil

@@ -293,9 +293,15 @@ func (s *Server) infer(c *call, r *http.Request, name, version string) {
 		out = append(out, '}')
 	}
 	out = append(out, "]}\n"...)
+	s.writeResult(c, out, ok, res)
+}
+
+// writeResult answers 200 with out, a response written by hand, or, when
+// a prediction was not finite (ok false: NaN and infinities have no JSON
+// form), with the response encoding/json writes for res.
+func (s *Server) writeResult(c *call, out []byte, ok bool, res *results) {
 	c.out = out
 	if !ok {
-		// A NaN or infinite prediction has no JSON form.
 		s.writeJSON(c, http.StatusOK, res.nonFinite())
 		return
 	}

@@ -60,13 +60,7 @@ func (s *Server) predict(c *call, r *http.Request) {
 		out = append(out, '}')
 	}
 	out = append(out, "]}\n"...)
-	c.out = out
-	if !ok {
-		// A NaN or infinite prediction has no JSON form.
-		s.writeJSON(c, http.StatusOK, res.nonFinite())
-		return
-	}
-	s.writeBody(c, out)
+	s.writeResult(c, out, ok, res)
 }
 
 // parsePredict reads a /predict body of the plain shape into c.b; false
