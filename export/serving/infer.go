@@ -566,12 +566,9 @@ func readNumbers(in *inferInput, dst []float64, d strided) error {
 		return nil
 	}
 	// ... or nested arrays, nulls and booleans.
-	items, err := flatten(in.Data)
+	items, err := inputItems(in, d)
 	if err != nil {
-		return badRequest("input %q: data is not an array", in.Name)
-	}
-	if len(items) != d.n {
-		return badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(items))
+		return err
 	}
 	for i, it := range items {
 		t := bytes.TrimSpace(it)
@@ -632,18 +629,27 @@ func (sc *scanner) strs(dst []string, d strided, k *int, depth int) bool {
 	}
 }
 
+// inputItems splits an input's data (nested arrays) into its d.n values.
+func inputItems(in *inferInput, d strided) ([]json.RawMessage, error) {
+	items, err := flatten(in.Data)
+	if err != nil {
+		return nil, badRequest("input %q: data is not an array", in.Name)
+	}
+	if len(items) != d.n {
+		return nil, badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(items))
+	}
+	return items, nil
+}
+
 // readStrings reads a BYTES input's data into dst at d.
 func readStrings(in *inferInput, dst []string, d strided) error {
 	sc := scanner{b: in.Data}
 	if k := 0; sc.strs(dst, d, &k, 0) && sc.end() && k == d.n {
 		return nil
 	}
-	items, err := flatten(in.Data)
+	items, err := inputItems(in, d)
 	if err != nil {
-		return badRequest("input %q: data is not an array", in.Name)
-	}
-	if len(items) != d.n {
-		return badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(items))
+		return err
 	}
 	for i, it := range items {
 		if string(bytes.TrimSpace(it)) == "null" {
