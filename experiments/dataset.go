@@ -218,6 +218,32 @@ func (ds *Dataset) AddStrings(name string, values []string) error {
 	return ds.add(categorical(name, values))
 }
 
+// AddLevels appends a categorical column whose levels are exactly
+// levels, which must be sorted and distinct, with no "" (as Levels
+// returns them): levels no row uses are kept, so the column encodes the
+// way the one it was taken from did. "" is missing; a value not among
+// levels is an error.
+func (ds *Dataset) AddLevels(name string, values, levels []string) error {
+	for i, l := range levels {
+		if l == "" || (i > 0 && levels[i-1] >= l) {
+			return fmt.Errorf("experiments: add column %q: levels must be sorted, distinct and not empty (level %d is %q)", name, i, l)
+		}
+	}
+	codes := make([]int32, len(values))
+	for i, v := range values {
+		if v == "" {
+			codes[i] = -1
+			continue
+		}
+		k, ok := slices.BinarySearch(levels, v)
+		if !ok {
+			return fmt.Errorf("experiments: add column %q: row %d has %q, which is not one of its %d levels", name, i, v, len(levels))
+		}
+		codes[i] = int32(k)
+	}
+	return ds.add(&column{name: name, kind: Categorical, codes: codes, levels: slices.Clone(levels)})
+}
+
 // categorical builds a categorical column with sorted levels.
 func categorical(name string, values []string) *column {
 	idx := map[string]int32{}

@@ -288,3 +288,44 @@ func TestFromMatrix(t *testing.T) {
 		t.Error("wrong name count accepted")
 	}
 }
+
+func TestAddLevels(t *testing.T) {
+	tests := []struct {
+		name    string
+		values  []string
+		levels  []string
+		wantErr string
+	}{
+		{"unused levels kept", []string{"b", "", "c", "b"}, []string{"a", "b", "c"}, ""},
+		{"no rows", nil, []string{"x"}, ""},
+		{"unknown value", []string{"a", "d"}, []string{"a", "b"}, `row 1 has "d"`},
+		{"unsorted", []string{"a"}, []string{"b", "a"}, "sorted, distinct"},
+		{"duplicate", []string{"a"}, []string{"a", "a"}, "sorted, distinct"},
+		{"empty level", []string{"a"}, []string{"", "a"}, "not empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := &Dataset{}
+			err := ds.AddLevels("c", tt.values, tt.levels)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if _, c := ds.Shape(); c != 0 {
+					t.Errorf("a failed AddLevels added a column")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ds.Levels("c")
+			if err != nil || !slices.Equal(got, tt.levels) {
+				t.Errorf("Levels = %v, %v; want %v", got, err, tt.levels)
+			}
+			if s, _ := ds.Strings("c"); len(s) != len(tt.values) || (len(s) > 0 && !slices.Equal(s, tt.values)) {
+				t.Errorf("Strings = %q, want %q", s, tt.values)
+			}
+		})
+	}
+}

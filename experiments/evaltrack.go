@@ -41,7 +41,7 @@ type prediction struct {
 	key  any // *float64 (the slice's first element) or *mat.Dense
 	n    int // the slice's length, or the matrix's rows
 	est  any
-	data func(y []float64) (mat.Matrix, []string) // evaluation table, given the true values
+	data func(y []float64) (mat.Matrix, []string, [][]string) // evaluation table, given the true values
 }
 
 // noteFitted records that est was reported fitted: its predictions are
@@ -78,11 +78,11 @@ func notePredict(est any, X mat.Matrix, pred []float64) {
 	if len(pred) == 0 || tracker.Load() == nil {
 		return
 	}
-	notePrediction(est, &pred[0], len(pred), func(y []float64) (mat.Matrix, []string) {
+	notePrediction(est, &pred[0], len(pred), func(y []float64) (mat.Matrix, []string, [][]string) {
 		if d, ok := X.(*mat.Dense); ok {
 			return matrixData{d, y}.table()
 		}
-		return nil, nil
+		return nil, nil, nil
 	})
 }
 
@@ -92,11 +92,11 @@ func notePredictProba(est any, X mat.Matrix, proba *mat.Dense) {
 		return
 	}
 	n, _ := proba.Dims()
-	notePrediction(est, proba, n, func(y []float64) (mat.Matrix, []string) {
+	notePrediction(est, proba, n, func(y []float64) (mat.Matrix, []string, [][]string) {
 		if d, ok := X.(*mat.Dense); ok {
 			return matrixData{d, y}.table()
 		}
-		return nil, nil
+		return nil, nil, nil
 	})
 }
 
@@ -106,15 +106,15 @@ func notePredictDataset(est any, ds *Dataset, target string, key any, n int) {
 	if n == 0 || tracker.Load() == nil {
 		return
 	}
-	notePrediction(est, key, n, func([]float64) (mat.Matrix, []string) {
+	notePrediction(est, key, n, func([]float64) (mat.Matrix, []string, [][]string) {
 		if ds == nil || target == "" || ds.index(target) < 0 {
-			return nil, nil
+			return nil, nil, nil
 		}
 		return datasetData{ds: ds, target: target}.table()
 	})
 }
 
-func notePrediction(est, key any, n int, data func([]float64) (mat.Matrix, []string)) {
+func notePrediction(est, key any, n int, data func([]float64) (mat.Matrix, []string, [][]string)) {
 	evalState.Lock()
 	defer evalState.Unlock()
 	if !isFitted(est) {
@@ -166,7 +166,7 @@ func noteMetricKey(metric string, yTrue []float64, key any, n int, value float64
 	ev := &TrackEvent{Kind: KindEvaluate, Start: time.Now(), Estimator: p.est, Name: modelName(p.est),
 		Metrics: map[string]float64{metric: value}}
 	if len(yTrue) == n {
-		ev.Data, ev.Columns = p.data(yTrue)
+		ev.Data, ev.Columns, ev.Levels = p.data(yTrue)
 	}
 	emit(t, ev)
 }

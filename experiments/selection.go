@@ -112,7 +112,7 @@ type cvData interface {
 	fit(m Model, idx []int) error
 	predict(m Model, idx []int, proba bool) ([]float64, *mat.Dense, error)
 	// table is the data for a Tracker (see TrackEvent.Data).
-	table() (mat.Matrix, []string)
+	table() (mat.Matrix, []string, [][]string)
 }
 
 type matrixData struct {

@@ -62,6 +62,11 @@ type TrackEvent struct {
 	// during Track only. Nil when the input was empty.
 	Data    mat.Matrix
 	Columns []string
+	// Levels[j] lists the levels of column j when it is categorical
+	// (its codes in Data index this list, which includes levels no row
+	// uses), nil for a numeric column. Levels is nil when every column
+	// is numeric. The lists are the dataset's own: do not modify them.
+	Levels [][]string
 	// Seed is the random seed used, when HasSeed.
 	Seed    int64
 	HasSeed bool
@@ -226,7 +231,7 @@ func trackFit(m Model, X *mat.Dense, y []float64, fit func(*mat.Dense, []float64
 	}
 	ev.Params = EstimatorParams(m)
 	ev.Seed, ev.HasSeed = seedOf(m)
-	ev.Data, ev.Columns = matrixData{X, y}.table()
+	ev.Data, ev.Columns, ev.Levels = matrixData{X, y}.table()
 	emit(t, ev)
 	return err
 }
@@ -244,7 +249,7 @@ func trackFitDataset(p *Pipeline, ds *Dataset, target string) error {
 	}
 	ev.Params = EstimatorParams(p)
 	ev.Seed, ev.HasSeed = seedOf(p)
-	ev.Data, ev.Columns = datasetData{ds: ds, target: target}.table()
+	ev.Data, ev.Columns, ev.Levels = datasetData{ds: ds, target: target}.table()
 	emit(t, ev)
 	return err
 }
@@ -258,7 +263,7 @@ func trackCV(t Tracker, start time.Time, model Model, data cvData, opts CVOption
 	if opts.Shuffle && opts.Folds == nil {
 		ev.Seed, ev.HasSeed = opts.Seed, true
 	}
-	ev.Data, ev.Columns = data.table()
+	ev.Data, ev.Columns, ev.Levels = data.table()
 	if res != nil {
 		ev.Metrics = map[string]float64{}
 		for _, m := range res.Metrics {
@@ -305,7 +310,7 @@ func (g *GridSearch) track(t Tracker, start time.Time, data cvData, err error) {
 		ev.Seed, ev.HasSeed = g.CV.Seed, true
 	}
 	if data != nil {
-		ev.Data, ev.Columns = data.table()
+		ev.Data, ev.Columns, ev.Levels = data.table()
 	}
 	if err == nil && len(g.st.results) > 0 {
 		ev.Estimator = g.st.model
@@ -463,9 +468,9 @@ func seedOf(estimator any) (int64, bool) {
 
 // table returns X with y appended as column "y", as a view: a tracker
 // that stores nothing costs no copy.
-func (d matrixData) table() (mat.Matrix, []string) {
+func (d matrixData) table() (mat.Matrix, []string, [][]string) {
 	if d.X == nil || d.X.IsEmpty() {
-		return nil, nil
+		return nil, nil, nil
 	}
 	r, c := d.X.Dims()
 	names := make([]string, c, c+1)
@@ -473,9 +478,9 @@ func (d matrixData) table() (mat.Matrix, []string) {
 		names[j] = "c" + itoa(j)
 	}
 	if len(d.y) != r {
-		return d.X, names
+		return d.X, names, nil
 	}
-	return xyView{d.X, d.y}, append(names, "y")
+	return xyView{d.X, d.y}, append(names, "y"), nil
 }
 
 // xyView is X with y as one more column.
@@ -497,11 +502,12 @@ func (v xyView) At(i, j int) float64 {
 }
 
 // table returns the dataset's columns, features then the target, with
-// categorical columns as level codes, as a view.
-func (d datasetData) table() (mat.Matrix, []string) {
+// categorical columns as level codes, as a view, and the levels of its
+// categorical columns.
+func (d datasetData) table() (mat.Matrix, []string, [][]string) {
 	ds := d.ds
 	if ds == nil || ds.rows == 0 || len(ds.cols) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	v := columnsView{rows: ds.rows}
 	var tcol *column
@@ -516,10 +522,20 @@ func (d datasetData) table() (mat.Matrix, []string) {
 		v.cols = append(v.cols, tcol)
 	}
 	names := make([]string, len(v.cols))
+	var levels [][]string
 	for j, c := range v.cols {
 		names[j] = c.name
+		if c.kind == Categorical {
+			if levels == nil {
+				levels = make([][]string, len(v.cols))
+			}
+			levels[j] = c.levels
+			if levels[j] == nil {
+				levels[j] = []string{} // categorical, though no row has a value
+			}
+		}
 	}
-	return v, names
+	return v, names, levels
 }
 
 // columnsView shows dataset columns as a matrix.

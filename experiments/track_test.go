@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -111,9 +112,11 @@ type copier struct {
 	rows, cols int
 	copied     []float64
 	at         []float64
+	levels     [][]string
 }
 
 func (c *copier) Track(ev *TrackEvent) {
+	c.levels = ev.Levels
 	c.rows, c.cols, c.copied = ev.CopyData(nil)
 	c.at = nil
 	for i := 0; i < c.rows; i++ {
@@ -139,17 +142,26 @@ func TestTrackEventCopyData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A subset keeps its parent's levels: "b" is used by no row of it.
+	sub, err := ds.Rows([]int{0, 1, 3, 5})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name       string
 		fit        func() error
 		rows, cols int
+		levels     [][]string
 	}{
-		{"X and y", func() error { return (&GaussianNB{}).Fit(X, y) }, 12, 2},
-		{"X alone", func() error { return (&KMeans{K: 2, Seed: 1}).Fit(X, nil) }, 12, 1},
-		{"strided view", func() error { return (&LinearRegression{}).Fit(view, y) }, 12, 2},
+		{"X and y", func() error { return (&GaussianNB{}).Fit(X, y) }, 12, 2, nil},
+		{"X alone", func() error { return (&KMeans{K: 2, Seed: 1}).Fit(X, nil) }, 12, 1, nil},
+		{"strided view", func() error { return (&LinearRegression{}).Fit(view, y) }, 12, 2, nil},
 		{"dataset", func() error {
 			return NewPipeline(&OneHotEncoder{}, &SimpleImputer{}, &LogisticRegression{}).FitDataset(ds, "y")
-		}, 6, 3},
+		}, 6, 3, [][]string{nil, {"a", "b"}, nil}},
+		{"subset with an unused level", func() error {
+			return NewPipeline(&OneHotEncoder{}, &SimpleImputer{}, &LogisticRegression{}).FitDataset(sub, "y")
+		}, 4, 3, [][]string{nil, {"a", "b"}, nil}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &copier{}
@@ -160,6 +172,9 @@ func TestTrackEventCopyData(t *testing.T) {
 			}
 			if c.rows != tc.rows || c.cols != tc.cols || len(c.copied) != len(c.at) {
 				t.Fatalf("copied %dx%d (%d values), At shows %d values", c.rows, c.cols, len(c.copied), len(c.at))
+			}
+			if !slices.EqualFunc(c.levels, tc.levels, slices.Equal) || (c.levels == nil) != (tc.levels == nil) {
+				t.Errorf("levels %q, want %q", c.levels, tc.levels)
 			}
 			for i := range c.at {
 				if math.Float64bits(c.copied[i]) != math.Float64bits(c.at[i]) {
@@ -248,7 +263,7 @@ func BenchmarkFitUnhooked(b *testing.B) {
 func BenchmarkCopyData(b *testing.B) {
 	X, y := loadDigits(b)
 	ev := &TrackEvent{}
-	ev.Data, ev.Columns = matrixData{X, y}.table()
+	ev.Data, ev.Columns, ev.Levels = matrixData{X, y}.table()
 	var buf []float64
 	b.SetBytes(int64(8 * len(y) * 65))
 	for i := 0; i < b.N; i++ {

@@ -302,6 +302,12 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 	c.Params = maps.Clone(ev.Params)
 	c.Metrics = maps.Clone(ev.Metrics)
 	c.Columns = slices.Clone(ev.Columns)
+	if ev.Levels != nil {
+		c.Levels = make([][]string, len(ev.Levels))
+		for j, l := range ev.Levels {
+			c.Levels[j] = slices.Clone(l)
+		}
+	}
 	c.Folds = make([]map[string]float64, len(ev.Folds))
 	for i, f := range ev.Folds {
 		c.Folds[i] = maps.Clone(f)
@@ -472,7 +478,7 @@ func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
 		return err
 	}
 	if e.data != nil {
-		sum, err := run.logDenseDataset("train", "train", ev.Columns, e.rows, e.cols, e.data)
+		sum, err := run.logDenseDataset("train", "train", ev.Columns, e.rows, e.cols, e.data, ev.Levels)
 		if err != nil {
 			return err
 		}

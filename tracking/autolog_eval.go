@@ -61,12 +61,12 @@ func (a *Autologger) evaluate(s *Store, e *autologEntry) error {
 		if len(cols) == 0 {
 			cols = defaultColumns(e.cols)
 		}
-		sum, size, content := denseSum(cols, e.rows, e.cols, e.data)
+		sum, size, content := denseSum(cols, e.rows, e.cols, e.data, e.ev.Levels)
 		if sum == fit.dataSum {
 			prefix = "train_" // the training data, stored already
 		} else {
 			info := DatasetInfo{Format: "csv", Rows: e.rows, Cols: e.cols, Columns: cols}
-			if _, err := r.logDatasetSum(RoleEval, "eval-"+sum[:8], sum, size, content, info); err != nil {
+			if _, err := r.logDatasetSum(RoleEval, "eval-"+sum[:8], sum, size, content, info, e.ev.Levels); err != nil {
 				return fmt.Errorf("tracking: autolog evaluate: %w", err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -205,10 +206,14 @@ func TestAutologModelFitAndDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Levels are sorted: blue 0, red 1; the target comes last.
-	wantCSV := "size,color,label\n1,1,0\n2,0,1\n3,1,0\n4,NaN,1\n5,0,0\n6,1,1\n"
+	// Categorical values as their text (missing empty), the target last;
+	// the input says which columns were categorical, with their levels.
+	wantCSV := "size,color,label\n1,red,a\n2,blue,b\n3,red,a\n4,,b\n5,blue,a\n6,red,b\n"
 	if string(d.Content) != wantCSV {
 		t.Errorf("dataset content\n%s\nwant\n%s", d.Content, wantCSV)
+	}
+	if l := in[0].Levels; len(l) != 3 || l[0] != nil || !slices.Equal(l[1], []string{"blue", "red"}) || !slices.Equal(l[2], []string{"a", "b"}) {
+		t.Errorf("input levels %q", l)
 	}
 }
 
@@ -833,6 +838,65 @@ func csvWriterTable(columns []string, nr, nc int, data []float64) []byte {
 	return buf.Bytes()
 }
 
+// Categorical columns are written as their levels' text, byte for byte
+// as encoding/csv writes it, and read back to the same codes; levels are
+// part of the memo's key, so the same codes under other levels are
+// another table.
+func TestDatasetCSVLevels(t *testing.T) {
+	nan := math.NaN()
+	levels := [][]string{nil, {" lead", "a,b", `q"uote`, `\.`, "é", "x"}, nil}
+	columns := []string{"n", "cat", "y"}
+	data := []float64{
+		1.5, 0, 0,
+		nan, 1, 1,
+		2, 2, 0,
+		3, nan, 1,
+		4, 3, 0,
+		5, 4, 1,
+	}
+	const nr, nc = 6, 3
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(columns)
+	for i := 0; i < nr; i++ {
+		rec := make([]string, nc)
+		for j := range rec {
+			x := data[i*nc+j]
+			switch {
+			case levels[j] == nil:
+				rec[j] = strconv.FormatFloat(x, 'g', -1, 64)
+			case x == x:
+				rec[j] = levels[j][int(x)]
+			}
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	want := buf.Bytes()
+	if got := denseCSV(columns, nr, nc, data, levels); !bytes.Equal(got, want) {
+		t.Errorf("denseCSV:\n%s\nwant\n%s", got, want)
+	}
+	sum, _, _ := denseSum(columns, nr, nc, data, levels)
+	h := sha256.Sum256(want)
+	if sum != hex.EncodeToString(h[:]) {
+		t.Errorf("denseSum %s, want the SHA-256 of the CSV", sum)
+	}
+	other := [][]string{nil, {"A", "B", "C", "D", "E", "F"}, nil}
+	if s2, _, _ := denseSum(columns, nr, nc, data, other); s2 == sum {
+		t.Errorf("the same codes under other levels hash the same")
+	}
+	if s3, _, _ := denseSum(columns, nr, nc, data, nil); s3 == sum {
+		t.Errorf("codes and levels hash the same")
+	}
+
+	// One categorical column: a missing value must still be a record.
+	one := denseCSV([]string{"c"}, 3, 1, []float64{0, nan, 1}, [][]string{{"a", "b"}})
+	recs, err := csv.NewReader(bytes.NewReader(one)).ReadAll()
+	if err != nil || len(recs) != 4 || recs[2][0] != "" {
+		t.Errorf("single column %q read back as %q, %v", one, recs, err)
+	}
+}
+
 // Datasets are the same bytes (so the same SHA-256) as encoding/csv
 // writes, through every path that stores them.
 func TestDatasetCSVIdentical(t *testing.T) {
@@ -841,7 +905,7 @@ func TestDatasetCSVIdentical(t *testing.T) {
 		123456789012345678, 0.1, -2.5e-7, 1, math.MaxFloat64, math.SmallestNonzeroFloat64}
 	const nr, nc = 2, 6
 	want := csvWriterTable(columns, nr, nc, data)
-	if got := denseCSV(columns, nr, nc, data); !bytes.Equal(got, want) {
+	if got := denseCSV(columns, nr, nc, data, nil); !bytes.Equal(got, want) {
 		t.Errorf("denseCSV:\n%s\nwant\n%s", got, want)
 	}
 	s, err := Open(filepath.Join(t.TempDir(), "d.db"))
@@ -858,8 +922,8 @@ func TestDatasetCSVIdentical(t *testing.T) {
 	m := mat.NewDense(nr, nc, data)
 	for name, log := range map[string]func() (string, error){
 		"matrix": func() (string, error) { return r.LogDatasetMatrix("train", "m", columns, m) },
-		"dense":  func() (string, error) { return r.logDenseDataset("train", "d", columns, nr, nc, data) },
-		"again":  func() (string, error) { return r.logDenseDataset("train", "d2", columns, nr, nc, data) },
+		"dense":  func() (string, error) { return r.logDenseDataset("train", "d", columns, nr, nc, data, nil) },
+		"again":  func() (string, error) { return r.logDenseDataset("train", "d2", columns, nr, nc, data, nil) },
 	} {
 		sum, err := log()
 		if err != nil || sum != wantSum {
@@ -877,7 +941,7 @@ func TestDatasetCSVIdentical(t *testing.T) {
 	}
 	defer s2.Close()
 	r2, _ := s2.StartRun("d", nil)
-	if sum, err := r2.logDenseDataset("train", "d", columns, nr, nc, data); err != nil || sum != wantSum {
+	if sum, err := r2.logDenseDataset("train", "d", columns, nr, nc, data, nil); err != nil || sum != wantSum {
 		t.Fatalf("second store: %s %v", sum, err)
 	}
 	if d, err := s2.Dataset(wantSum); err != nil || !bytes.Equal(d.Content, want) {
@@ -894,12 +958,12 @@ func TestDatasetCSVIdentical(t *testing.T) {
 				data[i] = math.Floor(math.Abs(data[i]) / 10)
 			}
 		}
-		sum, err := r2.logDenseDataset("train", fmt.Sprint("big", codes), nil, nr, nc, data)
+		sum, err := r2.logDenseDataset("train", fmt.Sprint("big", codes), nil, nr, nc, data, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d, err := s2.Dataset(sum)
-		if err != nil || !bytes.Equal(d.Content, denseCSV(defaultColumns(nc), nr, nc, data)) {
+		if err != nil || !bytes.Equal(d.Content, denseCSV(defaultColumns(nc), nr, nc, data, nil)) {
 			t.Errorf("large table (codes %v) differs: %v", codes, err)
 		}
 	}
@@ -930,7 +994,7 @@ func benchDataset(b *testing.B, seen bool) {
 		if !seen {
 			data[0] = float64(i) // new content every time
 		}
-		if _, err := r.logDenseDataset("train", "t", nil, nr, nc, data); err != nil {
+		if _, err := r.logDenseDataset("train", "t", nil, nr, nc, data, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

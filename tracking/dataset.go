@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -58,6 +60,11 @@ type DatasetInput struct {
 	Cols    int
 	Columns []string
 	Size    int64
+	// Levels[j] lists the levels of column j when the run used it as
+	// categorical (the snapshot has the levels' text), nil for a numeric
+	// column; Levels is nil when every column was numeric, and for inputs
+	// logged before schema version 4.
+	Levels [][]string
 }
 
 // Matrix is the part of gonum's mat.Matrix that LogDatasetMatrix needs;
@@ -138,7 +145,10 @@ func appendCSVHeader(b []byte, columns []string) []byte {
 }
 
 // denseCSV formats a row-major table as the canonical CSV of logTable.
-func denseCSV(columns []string, nr, nc int, data []float64) []byte {
+// A column with levels (see TrackEvent.Levels) holds level codes; it is
+// written as the levels' text, a missing value (NaN) as an empty field,
+// so the snapshot reads as the table the user saw.
+func denseCSV(columns []string, nr, nc int, data []float64, levels [][]string) []byte {
 	// Most values print in under 20 bytes; one allocation is the rule.
 	b := appendCSVHeader(make([]byte, 0, 20*len(data)+64), columns)
 	for i := 0; i < nr; i++ {
@@ -146,11 +156,56 @@ func denseCSV(columns []string, nr, nc int, data []float64) []byte {
 			if j > 0 {
 				b = append(b, ',')
 			}
+			if j < len(levels) && levels[j] != nil {
+				b = appendLevel(b, x, levels[j], nc == 1)
+				continue
+			}
 			b = strconv.AppendFloat(b, x, 'g', -1, 64)
 		}
 		b = append(b, '\n')
 	}
 	return b
+}
+
+// appendLevel appends the level a code stands for, quoted as csv.Writer
+// quotes it; a missing value is an empty field, written "" when it is
+// the whole record (a blank line is no record to a CSV reader). A code
+// out of range is written as the number, which the reader refuses.
+func appendLevel(b []byte, code float64, levels []string, alone bool) []byte {
+	k := int(code)
+	switch {
+	case code != code:
+		if alone {
+			b = append(b, '"', '"')
+		}
+		return b
+	case float64(k) != code || k < 0 || k >= len(levels):
+		return strconv.AppendFloat(b, code, 'g', -1, 64)
+	}
+	l := levels[k]
+	if !fieldNeedsQuotes(l) {
+		return append(b, l...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(l); i++ {
+		if l[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, l[i])
+	}
+	return append(b, '"')
+}
+
+// fieldNeedsQuotes is csv.Writer's rule for a comma separator.
+func fieldNeedsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` || strings.ContainsAny(f, "\",\r\n") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r)
 }
 
 // csvDigests remembers, per process, the SHA-256 and size of the CSV a
@@ -169,8 +224,9 @@ type csvDigest struct {
 // maxCSVDigests bounds the memo; it is emptied when full.
 const maxCSVDigests = 256
 
-// rawKey hashes a table's shape, column names and values exactly.
-func rawKey(columns []string, nr, nc int, data []float64) [sha256.Size]byte {
+// rawKey hashes a table's shape, column names, levels and values
+// exactly.
+func rawKey(columns []string, nr, nc int, data []float64, levels [][]string) [sha256.Size]byte {
 	h := sha256.New()
 	var hdr [16]byte
 	binary.LittleEndian.PutUint64(hdr[:8], uint64(nr))
@@ -180,6 +236,19 @@ func rawKey(columns []string, nr, nc int, data []float64) [sha256.Size]byte {
 		binary.LittleEndian.PutUint64(hdr[:8], uint64(len(c)))
 		h.Write(hdr[:8])
 		io.WriteString(h, c)
+	}
+	for j, ls := range levels {
+		if ls == nil {
+			continue
+		}
+		binary.LittleEndian.PutUint64(hdr[:8], uint64(j))
+		binary.LittleEndian.PutUint64(hdr[8:], uint64(len(ls)))
+		h.Write(hdr[:])
+		for _, l := range ls {
+			binary.LittleEndian.PutUint64(hdr[:8], uint64(len(l)))
+			h.Write(hdr[:8])
+			io.WriteString(h, l)
+		}
 	}
 	if len(data) > 0 {
 		// The values' memory as bytes: this key never leaves the
@@ -191,34 +260,35 @@ func rawKey(columns []string, nr, nc int, data []float64) [sha256.Size]byte {
 	return k
 }
 
-// logDenseDataset is LogDatasetMatrix for a row-major copy of a table.
-// The CSV is only formatted when this process has not seen the values
+// logDenseDataset is LogDatasetMatrix for a row-major copy of a table
+// whose categorical columns (levels[j] not nil) hold level codes. The
+// CSV is only formatted when this process has not seen the values
 // before or the store does not have them yet.
-func (r *Run) logDenseDataset(role, name string, columns []string, nr, nc int, data []float64) (string, error) {
+func (r *Run) logDenseDataset(role, name string, columns []string, nr, nc int, data []float64, levels [][]string) (string, error) {
 	if len(columns) == 0 {
 		columns = defaultColumns(nc)
 	}
-	if len(columns) != nc || len(data) != nr*nc {
-		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names and %d values for %d×%d", r.id, name, len(columns), len(data), nr, nc)
+	if len(columns) != nc || len(data) != nr*nc || (levels != nil && len(levels) != nc) {
+		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names, %d level lists and %d values for %d×%d", r.id, name, len(columns), len(levels), len(data), nr, nc)
 	}
 	info := DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns}
-	sum, size, content := denseSum(columns, nr, nc, data)
-	return r.logDatasetSum(role, name, sum, size, content, info)
+	sum, size, content := denseSum(columns, nr, nc, data, levels)
+	return r.logDatasetSum(role, name, sum, size, content, info, levels)
 }
 
 // denseSum returns the SHA-256 and size of a dense table's CSV form, and
 // a function that makes the CSV. Digests of recent tables are remembered
 // by their raw bytes, so a table logged again costs a hash of its
 // floats, not CSV formatting.
-func denseSum(columns []string, nr, nc int, data []float64) (sum string, size int, content func() []byte) {
-	key := rawKey(columns, nr, nc, data)
+func denseSum(columns []string, nr, nc int, data []float64, levels [][]string) (sum string, size int, content func() []byte) {
+	key := rawKey(columns, nr, nc, data, levels)
 	csvDigests.Lock()
 	d, ok := csvDigests.m[key]
 	csvDigests.Unlock()
 	if ok {
-		return d.sum, d.size, func() []byte { return denseCSV(columns, nr, nc, data) }
+		return d.sum, d.size, func() []byte { return denseCSV(columns, nr, nc, data, levels) }
 	}
-	c := denseCSV(columns, nr, nc, data)
+	c := denseCSV(columns, nr, nc, data, levels)
 	h := sha256.Sum256(c)
 	d = csvDigest{hex.EncodeToString(h[:]), len(c)}
 	csvDigests.Lock()
@@ -254,12 +324,15 @@ func (r *Run) LogDatasetBytes(role, name string, content []byte, info DatasetInf
 
 func (r *Run) logDataset(role, name string, content []byte, info DatasetInfo) (string, error) {
 	h := sha256.Sum256(content)
-	return r.logDatasetSum(role, name, hex.EncodeToString(h[:]), len(content), func() []byte { return content }, info)
+	return r.logDatasetSum(role, name, hex.EncodeToString(h[:]), len(content), func() []byte { return content }, info, nil)
 }
 
 // logDatasetSum records the dataset of the given SHA-256 and size as an
 // input; content is called for the bytes only when the store lacks them.
-func (r *Run) logDatasetSum(role, name, sum string, size int, content func() []byte, info DatasetInfo) (string, error) {
+// levels, when not nil, are the levels of its categorical columns, kept
+// with the input: the CSV has each value's text, the levels say which
+// columns were categorical and which levels no row used.
+func (r *Run) logDatasetSum(role, name, sum string, size int, content func() []byte, info DatasetInfo, levels [][]string) (string, error) {
 	if role == "" {
 		return "", fmt.Errorf("tracking: run %s: dataset %q: empty role", r.id, name)
 	}
@@ -276,6 +349,12 @@ func (r *Run) logDatasetSum(role, name, sum string, size int, content func() []b
 	schema, err := json.Marshal(columns)
 	if err != nil {
 		return "", err
+	}
+	var levelsJSON []byte
+	if levels != nil {
+		if levelsJSON, err = json.Marshal(levels); err != nil {
+			return "", err
+		}
 	}
 	s := r.store
 	// Compress outside the write lock, and only if the content is new.
@@ -301,9 +380,9 @@ func (r *Run) logDatasetSum(role, name, sum string, size int, content func() []b
 				return err
 			}
 		}
-		_, err := tx.Exec(`INSERT INTO run_inputs (run_id, dataset_sha256, role, name) VALUES (?, ?, ?, ?)
-			ON CONFLICT(run_id, role, name) DO UPDATE SET dataset_sha256 = excluded.dataset_sha256`,
-			r.id, sum, role, name)
+		_, err := tx.Exec(`INSERT INTO run_inputs (run_id, dataset_sha256, role, name, levels) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT(run_id, role, name) DO UPDATE SET dataset_sha256 = excluded.dataset_sha256, levels = excluded.levels`,
+			r.id, sum, role, name, string(levelsJSON))
 		return err
 	})
 	if err != nil {
@@ -431,7 +510,7 @@ func (d *Dataset) Float64s() ([][]float64, error) {
 
 // Inputs lists the datasets a run used.
 func (s *Store) Inputs(runID string) ([]DatasetInput, error) {
-	rows, err := s.db.Query(`SELECT i.run_id, i.role, i.name, d.sha256, d.format, d.rows, d.cols, d.schema, d.size
+	rows, err := s.db.Query(`SELECT i.run_id, i.role, i.name, d.sha256, d.format, d.rows, d.cols, d.schema, d.size, i.levels
 		FROM run_inputs i JOIN datasets d ON d.sha256 = i.dataset_sha256
 		WHERE i.run_id = ? ORDER BY i.role, i.name`, runID)
 	if err != nil {
@@ -441,12 +520,17 @@ func (s *Store) Inputs(runID string) ([]DatasetInput, error) {
 	var out []DatasetInput
 	for rows.Next() {
 		var in DatasetInput
-		var schema string
-		if err := rows.Scan(&in.RunID, &in.Role, &in.Name, &in.SHA256, &in.Format, &in.Rows, &in.Cols, &schema, &in.Size); err != nil {
+		var schema, levels string
+		if err := rows.Scan(&in.RunID, &in.Role, &in.Name, &in.SHA256, &in.Format, &in.Rows, &in.Cols, &schema, &in.Size, &levels); err != nil {
 			return nil, s.wrap("list inputs in", err)
 		}
 		if err := json.Unmarshal([]byte(schema), &in.Columns); err != nil {
 			return nil, fmt.Errorf("tracking: dataset %s: schema: %w", in.SHA256, err)
+		}
+		if levels != "" {
+			if err := json.Unmarshal([]byte(levels), &in.Levels); err != nil || len(in.Levels) != len(in.Columns) {
+				return nil, fmt.Errorf("tracking: run %s: input %s/%s: %w: levels %.40q", in.RunID, in.Role, in.Name, ErrCorrupt, levels)
+			}
 		}
 		out = append(out, in)
 	}

@@ -2,11 +2,14 @@ package tracking
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,8 +99,11 @@ func isTiming(key string) bool {
 // not autologged (its metrics came from code Reproduce cannot see), a run
 // that did not finish, a run without a data snapshot (too large, see
 // Autologger.MaxDatasetCells), a cross-validation on explicit folds
-// (folds are not recorded), or a pipeline that encoded categorical
-// columns (the snapshot holds their level codes, not their levels).
+// (folds are not recorded), or a run with categorical columns logged
+// before stores kept their levels (schema version 4): its snapshot holds
+// level codes. Categorical columns are restored with their levels,
+// including levels no row used, so encoders and class labels come out
+// the same.
 func (s *Store) Reproduce(id string) (*Reproduction, error) {
 	full, err := s.ResolveRunID(id)
 	if err != nil {
@@ -151,11 +157,11 @@ func (s *Store) Reproduce(id string) (*Reproduction, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracking: reproduce: %w", err)
 	}
-	table, err := snap.Float64s()
+	table, err := readSnapshot(snap, train.Levels)
 	if err != nil {
 		return nil, fmt.Errorf("tracking: reproduce: %w", err)
 	}
-	if len(table) == 0 || len(snap.Columns) == 0 {
+	if table.rows == 0 || len(table.cols) == 0 {
 		return nil, fail("its data snapshot %s is empty", shortID(snap.SHA256))
 	}
 
@@ -178,7 +184,7 @@ func (s *Store) Reproduce(id string) (*Reproduction, error) {
 	}
 	rep.Estimator = describeEstimator(est)
 
-	data, err := restoreData(table, snap.Columns, est, logged, kind)
+	data, err := restoreData(table, est, logged, kind)
 	if err != nil {
 		return nil, fail("%v", err)
 	}
@@ -425,18 +431,71 @@ type trainData struct {
 	target string
 }
 
+// snapshotTable is a data snapshot parsed: numeric columns as numbers,
+// categorical ones as their text.
+type snapshotTable struct {
+	cols   []string
+	levels [][]string // as DatasetInput.Levels
+	rows   int
+	nums   *mat.Dense // numeric columns; 0 in categorical ones
+	text   [][]string // text[j]: column j's values when categorical
+}
+
+// readSnapshot parses a data snapshot logged by the autologger: CSV with
+// a header, numbers in shortest exact form, categorical columns (levels
+// not nil) as level text with "" for missing.
+func readSnapshot(snap *Dataset, levels [][]string) (*snapshotTable, error) {
+	if snap.Format != "csv" {
+		return nil, fmt.Errorf("data snapshot %s is %q, not csv", shortID(snap.SHA256), snap.Format)
+	}
+	r := csv.NewReader(bytes.NewReader(snap.Content))
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err == io.EOF {
+		return &snapshotTable{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data snapshot %s: %w", shortID(snap.SHA256), err)
+	}
+	nc := len(header)
+	if levels != nil && len(levels) != nc {
+		return nil, fmt.Errorf("data snapshot %s has %d columns, its levels describe %d", shortID(snap.SHA256), nc, len(levels))
+	}
+	t := &snapshotTable{cols: slices.Clone(header), levels: levels, text: make([][]string, nc)}
+	var nums []float64
+	for i := 1; ; i++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("data snapshot %s: %w", shortID(snap.SHA256), err)
+		}
+		for j, f := range rec {
+			if levels != nil && levels[j] != nil {
+				t.text[j] = append(t.text[j], f)
+				nums = append(nums, 0)
+				continue
+			}
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				return nil, fmt.Errorf("data snapshot %s: row %d column %q: %q is not a number", shortID(snap.SHA256), i, header[j], f)
+			}
+			nums = append(nums, v)
+		}
+		t.rows++
+	}
+	if t.rows > 0 {
+		t.nums = mat.NewDense(t.rows, nc, nums)
+	}
+	return t, nil
+}
+
 // restoreData rebuilds what the run was fitted on. Matrix fits record
 // columns c0, c1, ..., y; dataset fits record the dataset's names, with
-// the target last.
-func restoreData(table [][]float64, cols []string, est any, logged *experiments.Pipeline, kind string) (*trainData, error) {
-	nr, nc := len(table), len(cols)
-	all := mat.NewDense(nr, nc, nil)
-	for i, row := range table {
-		if len(row) != nc {
-			return nil, fmt.Errorf("data snapshot row %d has %d values, want %d", i+1, len(row), nc)
-		}
-		all.SetRow(i, row)
-	}
+// the target last, and the levels of its categorical columns.
+func restoreData(t *snapshotTable, est any, logged *experiments.Pipeline, kind string) (*trainData, error) {
+	nr, nc, cols := t.rows, len(t.cols), t.cols
 	// Which columns are features: a fit's artifact knows; otherwise the
 	// target is the last column (cross-validation and search need one).
 	nFeat := nc - 1
@@ -449,7 +508,7 @@ func restoreData(table [][]float64, cols []string, est any, logged *experiments.
 	if nFeat < 1 {
 		return nil, fmt.Errorf("the data snapshot has no feature column")
 	}
-	matrix := true
+	matrix := t.levels == nil
 	for j := 0; j < nFeat; j++ {
 		matrix = matrix && cols[j] == "c"+strconv.Itoa(j)
 	}
@@ -458,9 +517,9 @@ func restoreData(table [][]float64, cols []string, est any, logged *experiments.
 	}
 	d := &trainData{}
 	if matrix {
-		d.X = mat.DenseCopyOf(all.Slice(0, nr, 0, nFeat))
+		d.X = mat.DenseCopyOf(t.nums.Slice(0, nr, 0, nFeat))
 		if nFeat < nc {
-			d.y = mat.Col(nil, nFeat, all)
+			d.y = mat.Col(nil, nFeat, t.nums)
 		}
 		return d, nil
 	}
@@ -468,24 +527,35 @@ func restoreData(table [][]float64, cols []string, est any, logged *experiments.
 	if !ok {
 		return nil, fmt.Errorf("the data snapshot has named columns but the estimator is not a pipeline")
 	}
-	// Categorical columns are recorded as level codes: a pipeline that
-	// one-hot encoded them would see numbers instead of levels.
-	if logged != nil {
-		for _, c := range logged.Schema() {
-			if c.Kind == experiments.Categorical {
-				return nil, fmt.Errorf("input column %q was categorical: the data snapshot holds its level codes, not its levels, so the pipeline cannot be refitted the same way", c.Name)
+	// Runs logged before level snapshots (schema version 4) hold level
+	// codes: a pipeline that one-hot encoded them would see numbers.
+	if t.levels == nil {
+		const old = "runs logged before gopherlab kept the levels of categorical columns hold level codes, not levels, so the pipeline cannot be refitted the same way"
+		if logged != nil {
+			for _, c := range logged.Schema() {
+				if c.Kind == experiments.Categorical {
+					return nil, fmt.Errorf("input column %q was categorical: %s", c.Name, old)
+				}
 			}
-		}
-	} else {
-		for _, st := range p.Steps {
-			if _, ok := st.Estimator.(*experiments.OneHotEncoder); ok {
-				return nil, fmt.Errorf("the pipeline one-hot encodes categorical columns, which the data snapshot holds as level codes, not levels")
+		} else {
+			for _, st := range p.Steps {
+				if _, ok := st.Estimator.(*experiments.OneHotEncoder); ok {
+					return nil, fmt.Errorf("the pipeline one-hot encodes categorical columns: %s", old)
+				}
 			}
 		}
 	}
-	ds, err := experiments.FromMatrix(all, cols)
-	if err != nil {
-		return nil, err
+	ds := &experiments.Dataset{}
+	for j, name := range cols {
+		var err error
+		if t.levels != nil && t.levels[j] != nil {
+			err = ds.AddLevels(name, t.text[j], t.levels[j])
+		} else {
+			err = ds.AddFloats(name, mat.Col(nil, j, t.nums))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("data snapshot column %q: %v", name, err)
+		}
 	}
 	d.ds = ds
 	if nFeat < nc {
@@ -562,7 +632,13 @@ func (s *Store) reproduceFit(r *Reproduction, est any, logged *experiments.Pipel
 	}
 	y := d.y
 	if d.ds != nil && d.target != "" {
-		if y, err = d.ds.Floats(d.target); err != nil {
+		// Predictions are level indexes when the target is categorical.
+		if k, _ := d.ds.Kind(d.target); k == experiments.Categorical {
+			y, err = d.ds.Codes(d.target, est.(*experiments.Pipeline).TargetLevels())
+		} else {
+			y, err = d.ds.Floats(d.target)
+		}
+		if err != nil {
 			return err
 		}
 	}

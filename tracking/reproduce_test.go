@@ -3,6 +3,7 @@ package tracking
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,6 +58,42 @@ func classes(t *testing.T, n int) *experiments.Dataset {
 	return ds
 }
 
+// shapes returns a dataset with categorical features and target: a
+// subset of a larger table, so each keeps a level none of its rows uses
+// ("green", "maybe"), and with a missing color.
+func shapes(t *testing.T, n int) *experiments.Dataset {
+	t.Helper()
+	size := make([]float64, 0, n+2)
+	color := make([]string, 0, n+2)
+	shape := make([]string, 0, n+2)
+	label := make([]string, 0, n+2)
+	for i := 0; i < n; i++ {
+		c := []string{"red", "blue", "light, \"pale\" blue", ""}[i%4]
+		l := []string{"no", "yes"}[(i/2+i/5)%2]
+		size = append(size, math.Sin(float64(i))+float64(len(l)))
+		color = append(color, c)
+		shape = append(shape, []string{"1", "2", "3"}[i%3]) // levels that look like numbers
+		label = append(label, l)
+	}
+	size = append(size, 0, 1)
+	color = append(color, "green", "red")
+	shape = append(shape, "1", "2")
+	label = append(label, "no", "maybe")
+	all, err := experiments.FromColumns([]string{"size", "color", "shape", "label"}, size, color, shape, label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	ds, err := all.Rows(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
 func TestReproduce(t *testing.T) {
 	tests := []struct {
 		name string
@@ -86,6 +123,19 @@ func TestReproduce(t *testing.T) {
 		{"pipeline fit on a dataset", experiments.KindFit, func(t *testing.T) error {
 			return experiments.NewPipeline(&experiments.MinMaxScaler{}, &experiments.KNeighborsClassifier{K: 3}).FitDataset(classes(t, 25), "label")
 		}, []string{"train_accuracy", "identical_predictions"}, "fit_time_s"},
+		{"pipeline one-hot encoding categorical columns", experiments.KindFit, func(t *testing.T) error {
+			return experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.StandardScaler{}, &experiments.LogisticRegression{C: 3}).FitDataset(shapes(t, 40), "label")
+		}, []string{"train_accuracy", "identical_predictions"}, "fit_time_s"},
+		{"cross-validation of a pipeline on categorical columns", experiments.KindCrossValidate, func(t *testing.T) error {
+			_, err := experiments.CrossValidateDataset(experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.GaussianNB{}),
+				shapes(t, 40), "label", experiments.CVOptions{K: 4, Shuffle: true, Seed: 3, Metrics: []string{"accuracy", "f1_macro"}})
+			return err
+		}, []string{"mean_accuracy", "fold_f1_macro"}, "duration_s"},
+		{"grid search on categorical columns", experiments.KindGridSearch, func(t *testing.T) error {
+			gs := &experiments.GridSearch{Model: experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.DecisionTreeClassifier{Seed: 1}),
+				Grid: map[string][]any{"decisiontreeclassifier.MaxDepth": {1, 3}}, CV: experiments.CVOptions{K: 3}}
+			return gs.FitDataset(shapes(t, 30), "label")
+		}, []string{"best_accuracy", "trial 1/mean_accuracy"}, "duration_s"},
 		{"shuffled cross-validation with train scores", experiments.KindCrossValidate, func(t *testing.T) error {
 			X, y := overlapping(30)
 			_, err := experiments.CrossValidate(&experiments.DecisionTreeClassifier{MaxDepth: 3, MaxFeatures: 1, Seed: 5}, X, y,
@@ -137,6 +187,12 @@ func TestReproduce(t *testing.T) {
 			}
 			if rep.RunID != runs[0].ID || rep.Kind != tt.kind || rep.Model == nil || rep.Data.Rows == 0 {
 				t.Errorf("reproduction %+v", rep)
+			}
+			if strings.Contains(tt.name, "categorical") {
+				// color's levels, with the one no row uses.
+				if l := rep.Data.Levels; len(l) != 4 || l[0] != nil || !slices.Contains(l[1], "green") || !slices.Contains(l[3], "maybe") {
+					t.Errorf("snapshot levels %q", l)
+				}
 			}
 			have := map[string]bool{}
 			for _, c := range rep.Checks {
@@ -229,6 +285,16 @@ func TestReproduceErrors(t *testing.T) {
 	if len(runs) != 4 {
 		t.Fatalf("%d runs, want 4", len(runs))
 	}
+	// Run 2 as a store before schema version 4 has it: a snapshot of
+	// level codes (size, color, label), no levels.
+	codes := []float64{1, 1, 0, 2, 0, 1, 3, 1, 0, 4, 0, 1, 5, 0, 0, 6, 1, 1}
+	old := s.attach(runs[2].ID, runs[2].Experiment)
+	if _, err := old.logDenseDataset(RoleTrain, "train", []string{"size", "color", "label"}, 6, 3, codes, nil); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := s.Inputs(runs[2].ID); err != nil || len(in) != 1 || in[0].Levels != nil {
+		t.Fatalf("inputs %+v, %v; want one without levels", in, err)
+	}
 	// 4: a run logged by hand.
 	hand, err := s.StartRun("manual", &RunOptions{Name: "by hand"})
 	if err != nil {
@@ -246,7 +312,7 @@ func TestReproduceErrors(t *testing.T) {
 		{"unknown run", "ffffffff", "ffffffff: not found", ErrNotFound},
 		{"no snapshot", runs[0].ID, "has no training data snapshot (not stored:", nil},
 		{"explicit folds", runs[1].ID, "explicit folds (CVOptions.Folds), which are not recorded", nil},
-		{"categorical input", runs[2].ID, `input column "color" was categorical`, nil},
+		{"categorical input logged before levels were kept", runs[2].ID, `input column "color" was categorical: runs logged before gopherlab kept the levels`, nil},
 		{"failed run", runs[3].ID, "its status is FAILED", nil},
 		{"hand-logged run", hand.ID(), "not recorded by the autologger", nil},
 		{"fold run", fold.ID, "it is a fold or trial of run " + runs[1].ShortID(), nil},

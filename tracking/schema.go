@@ -119,8 +119,13 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX run_inputs_dataset ON run_inputs(dataset_sha256)`,
 	}},
+	{4, "run_inputs.levels: the levels of categorical columns", []string{
+		// JSON array, one entry per column: the column's levels when it
+		// was categorical, null when numeric; '' when all were numeric.
+		`ALTER TABLE run_inputs ADD COLUMN levels TEXT NOT NULL DEFAULT ''`,
+	}},
 }
 
 // SchemaVersion is the schema version this package creates and expects:
 // the version of the last migration.
-const SchemaVersion = 3
+const SchemaVersion = 4

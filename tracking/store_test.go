@@ -181,6 +181,54 @@ func TestMigrateFromV1(t *testing.T) {
 	s2.Close()
 }
 
+// A version 3 store keeps its inputs, which read back without levels.
+func TestMigrateFromV3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v3.db")
+	createAtVersion(t, path, 3)
+	db, err := sql.Open(driverName, dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("x,y\n1,0\n")
+	h := sha256.Sum256(content)
+	sum := hex.EncodeToString(h[:])
+	packed, err := pack(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO experiments (id, name, created) VALUES (1, 'old', 0)`, nil},
+		{`INSERT INTO runs (id, experiment_id, status, start_time) VALUES ('r1', 1, 'FINISHED', 1000)`, nil},
+		{`INSERT INTO datasets (sha256, rows, cols, schema, format, size, content, created) VALUES (?, 1, 2, '["x","y"]', 'csv', ?, ?, 0)`,
+			[]any{sum, len(content), packed}},
+		{`INSERT INTO run_inputs (run_id, dataset_sha256, role, name) VALUES ('r1', ?, 'train', 'train')`, []any{sum}},
+	} {
+		if _, err := db.Exec(q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	in, err := s.Inputs("r1")
+	if err != nil || len(in) != 1 || in[0].SHA256 != sum || in[0].Levels != nil || len(in[0].Columns) != 2 {
+		t.Fatalf("inputs after migration: %+v, %v", in, err)
+	}
+	// A corrupt levels value is reported, not taken for "all numeric".
+	if _, err := s.db.Exec(`UPDATE run_inputs SET levels = '[["a"]' WHERE run_id = 'r1'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Inputs("r1"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "input train/train") {
+		t.Errorf("corrupt levels: %v", err)
+	}
+}
+
 func TestRefuseForeignFiles(t *testing.T) {
 	sqliteWith := func(stmts ...string) func(t *testing.T, path string) {
 		return func(t *testing.T, path string) {

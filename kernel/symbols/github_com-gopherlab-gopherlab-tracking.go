@@ -38,7 +38,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"RoleTest":               reflect.ValueOf(constant.MakeFromLiteral("\"test\"", token.STRING, 0)),
 		"RoleTrain":              reflect.ValueOf(constant.MakeFromLiteral("\"train\"", token.STRING, 0)),
 		"RunsCommand":            reflect.ValueOf(tracking.RunsCommand),
-		"SchemaVersion":          reflect.ValueOf(constant.MakeFromLiteral("3", token.INT, 0)),
+		"SchemaVersion":          reflect.ValueOf(constant.MakeFromLiteral("4", token.INT, 0)),
 		"SetCellInfo":            reflect.ValueOf(tracking.SetCellInfo),
 		"StatusFailed":           reflect.ValueOf(constant.MakeFromLiteral("\"FAILED\"", token.STRING, 0)),
 		"StatusFinished":         reflect.ValueOf(constant.MakeFromLiteral("\"FINISHED\"", token.STRING, 0)),
