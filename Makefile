@@ -14,10 +14,11 @@ PYTHON ?= /usr/bin/python3
 # are for cgo (the race detector and SQLite); curl sends the demo's
 # prediction; tmux and chromium drive the frontend tests
 # (kernel/frontend_test.go). Those also need node and npm: Debian's nodejs
-# and npm are added when no npm is on PATH.
+# and npm are added when no npm is on PATH. wrk, gunicorn and Flask are
+# bench/serve's load generator and its scikit-learn server.
 DEB_PACKAGES := python3-jupyter-client python3-nbclient python3-nbconvert python3-nbformat \
 	python3-ipykernel python3-zmq jupyter-notebook jupyter-console python3-sklearn gcc libc6-dev \
-	tmux chromium curl
+	tmux chromium curl wrk gunicorn python3-flask
 # npm packages of the frontend tests (playwright-core), installed by `deps`.
 NPM_DIR := kernel/testdata/frontends
 
