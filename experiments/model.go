@@ -81,7 +81,7 @@ func checkFiniteNamed(op string, X *mat.Dense, names []string) error {
 	r, c := X.Dims()
 	parts := chunks(r, workers(0), max(1<<16/max(c, 1), 1))
 	errs := make([]error, len(parts))
-	parallel(len(parts), 0, func(k int) error {
+	parallel(len(parts), smallWork(r*c), func(k int) error {
 		errs[k] = checkFiniteRows(op, X, names, parts[k][0], parts[k][1])
 		return nil
 	})
@@ -101,7 +101,8 @@ func columnVariances(X *mat.Dense) []float64 {
 	// result, must not depend on the number of cores.
 	parts := fixedChunks(r, max(1<<16/max(c, 1), 1))
 	sums := make([][]float64, len(parts))
-	parallel(len(parts), 0, func(k int) error {
+	w := smallWork(r * c)
+	parallel(len(parts), w, func(k int) error {
 		s := make([]float64, c)
 		for i := parts[k][0]; i < parts[k][1]; i++ {
 			floats.Add(s, X.RawRowView(i))
@@ -114,7 +115,7 @@ func columnVariances(X *mat.Dense) []float64 {
 		floats.Add(mean, s)
 	}
 	floats.Scale(1/float64(r), mean)
-	parallel(len(parts), 0, func(k int) error {
+	parallel(len(parts), w, func(k int) error {
 		s := sums[k]
 		clear(s)
 		for i := parts[k][0]; i < parts[k][1]; i++ {
@@ -242,32 +243,52 @@ func parallel(n, w int, f func(i int) error) error {
 		next     int
 		wg       sync.WaitGroup
 	)
-	run := func(i int) error { return runRecovered(f, i) }
-	for range w {
+	work := func() {
+		for {
+			mu.Lock()
+			if next >= n || firstErr != nil {
+				mu.Unlock()
+				return
+			}
+			i := next
+			next++
+			mu.Unlock()
+			if err := runRecovered(f, i); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}
+	}
+	// The caller is one of the workers: it would only wait otherwise, and
+	// the work starts without a goroutine switch.
+	for range w - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				mu.Lock()
-				if next >= n || firstErr != nil {
-					mu.Unlock()
-					return
-				}
-				i := next
-				next++
-				mu.Unlock()
-				if err := run(i); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
-			}
+			work()
 		}()
 	}
+	work()
 	wg.Wait()
 	return firstErr
+}
+
+// serialBelow is the number of values under which a pass over a matrix
+// (a sum, a scan) runs on the calling goroutine: about 0.1 ms of work,
+// less than waking an idle core costs on a busy or virtual machine.
+const serialBelow = 1 << 18
+
+// smallWork returns the workers for parallel for a pass over n values:
+// 1 (the caller alone) when the pass is short, else 0 (every core). The
+// chunks stay the same, so results do not change.
+func smallWork(n int) int {
+	if n < serialBelow {
+		return 1
+	}
+	return 0
 }
 
 // runRecovered runs f(i), turning a panic into an error.
