@@ -124,33 +124,46 @@ func createAtVersion(t *testing.T, path string, n int) {
 	db.Close()
 }
 
-func TestMigrateFromV1(t *testing.T) {
+// migrated makes a database at schema version n holding what stmts
+// write, then opens it with Open, which migrates it.
+func migrated(t *testing.T, n int, stmts ...sqlStmt) (*Store, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "old.db")
-	createAtVersion(t, path, 1)
-	// Data written the v1 way: metric history only.
+	createAtVersion(t, path, n)
 	db, err := sql.Open(driverName, dsn(path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		`INSERT INTO experiments (id, name, created) VALUES (1, 'old', 0)`,
-		`INSERT INTO runs (id, experiment_id, name, status, start_time, end_time) VALUES ('r1', 1, 'first', 'FINISHED', 1000, 2000)`,
-		`INSERT INTO params (run_id, key, value) VALUES ('r1', 'lr', '0.1')`,
-		`INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES
-			('r1', 'loss', 0.9, 0, 10), ('r1', 'loss', 0.5, 2, 11), ('r1', 'loss', 0.7, 1, 12),
-			('r1', 'acc', 0.1, 5, 10), ('r1', 'acc', 0.2, 5, 20), ('r1', 'acc', 0.3, 5, 15)`,
-	} {
-		if _, err := db.Exec(q); err != nil {
+	for _, q := range stmts {
+		if _, err := db.Exec(q.sql, q.args...); err != nil {
 			t.Fatal(err)
 		}
 	}
 	db.Close()
-
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// sqlStmt is a statement and its arguments.
+type sqlStmt struct {
+	sql  string
+	args []any
+}
+
+func TestMigrateFromV1(t *testing.T) {
+	// Data written the v1 way: metric history only.
+	s, path := migrated(t, 1,
+		sqlStmt{`INSERT INTO experiments (id, name, created) VALUES (1, 'old', 0)`, nil},
+		sqlStmt{`INSERT INTO runs (id, experiment_id, name, status, start_time, end_time) VALUES ('r1', 1, 'first', 'FINISHED', 1000, 2000)`, nil},
+		sqlStmt{`INSERT INTO params (run_id, key, value) VALUES ('r1', 'lr', '0.1')`, nil},
+		sqlStmt{`INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES
+			('r1', 'loss', 0.9, 0, 10), ('r1', 'loss', 0.5, 2, 11), ('r1', 'loss', 0.7, 1, 12),
+			('r1', 'acc', 0.1, 5, 10), ('r1', 'acc', 0.2, 5, 20), ('r1', 'acc', 0.3, 5, 15)`, nil},
+	)
 	var v int
 	s.db.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&v)
 	if v != SchemaVersion {
@@ -183,12 +196,6 @@ func TestMigrateFromV1(t *testing.T) {
 
 // A version 3 store keeps its inputs, which read back without levels.
 func TestMigrateFromV3(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v3.db")
-	createAtVersion(t, path, 3)
-	db, err := sql.Open(driverName, dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
 	content := []byte("x,y\n1,0\n")
 	h := sha256.Sum256(content)
 	sum := hex.EncodeToString(h[:])
@@ -196,26 +203,13 @@ func TestMigrateFromV3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{`INSERT INTO experiments (id, name, created) VALUES (1, 'old', 0)`, nil},
-		{`INSERT INTO runs (id, experiment_id, status, start_time) VALUES ('r1', 1, 'FINISHED', 1000)`, nil},
-		{`INSERT INTO datasets (sha256, rows, cols, schema, format, size, content, created) VALUES (?, 1, 2, '["x","y"]', 'csv', ?, ?, 0)`,
+	s, _ := migrated(t, 3,
+		sqlStmt{`INSERT INTO experiments (id, name, created) VALUES (1, 'old', 0)`, nil},
+		sqlStmt{`INSERT INTO runs (id, experiment_id, status, start_time) VALUES ('r1', 1, 'FINISHED', 1000)`, nil},
+		sqlStmt{`INSERT INTO datasets (sha256, rows, cols, schema, format, size, content, created) VALUES (?, 1, 2, '["x","y"]', 'csv', ?, ?, 0)`,
 			[]any{sum, len(content), packed}},
-		{`INSERT INTO run_inputs (run_id, dataset_sha256, role, name) VALUES ('r1', ?, 'train', 'train')`, []any{sum}},
-	} {
-		if _, err := db.Exec(q.sql, q.args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+		sqlStmt{`INSERT INTO run_inputs (run_id, dataset_sha256, role, name) VALUES ('r1', ?, 'train', 'train')`, []any{sum}},
+	)
 	in, err := s.Inputs("r1")
 	if err != nil || len(in) != 1 || in[0].SHA256 != sum || in[0].Levels != nil || len(in[0].Columns) != 2 {
 		t.Fatalf("inputs after migration: %+v, %v", in, err)
