@@ -17,10 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopherlab/gopherlab/export/internal/exporttest"
 	"github.com/gopherlab/gopherlab/tracking"
 )
-
-const irisCSV = "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
 
 // notebookOutput returns what the exported cells of an executed notebook
 // printed, in order, as the job prints it: stream text, displays' and
@@ -61,55 +60,6 @@ func stageTagged(c *Cell) bool {
 		}
 	}
 	return false
-}
-
-// goBuild builds the module at dir.
-func goBuild(t *testing.T, dir, out string, env ...string) {
-	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(goEnv(), env...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build in %s: %v\n%s", dir, err, b)
-	}
-}
-
-// runIn runs a program in dir and returns stdout and stderr.
-func runIn(t *testing.T, dir, prog string, args ...string) (string, string, error) {
-	t.Helper()
-	cmd := exec.Command(prog, args...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	return stdout.String(), stderr.String(), err
-}
-
-// copyIrisNotebook writes the iris notebook into dir reading iris.csv
-// from its own directory (a relative path), with a copy of the data.
-func copyIrisNotebook(t *testing.T, dir string) string {
-	t.Helper()
-	nb, err := ReadNotebook("testdata/iris.ipynb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range nb.Cells {
-		if c.HasTag(TagParameters) {
-			c.Source = strings.Replace(c.Source, strconv.Quote(irisCSV), `"iris.csv"`, 1)
-		}
-	}
-	data, err := os.ReadFile(irisCSV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "iris.csv"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "iris.ipynb")
-	if err := nb.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // lineAfter returns the rest of the first line of s that starts with prefix.
@@ -162,7 +112,7 @@ func postJSON(t *testing.T, url, body string) (int, map[string]any) {
 func TestExportIris(t *testing.T) {
 	glx(t)
 	tmp := t.TempDir()
-	nbPath := copyIrisNotebook(t, tmp)
+	nbPath := exporttest.CopyIrisNotebook(t, tmp)
 	executed := filepath.Join(tmp, "iris.out.ipynb")
 	if stdout, stderr, err := runGLX(t, tmp, "run", "-q", nbPath, "-o", executed); err != nil {
 		t.Fatalf("run: %v\n%s%s", err, stdout, stderr)
@@ -203,9 +153,9 @@ func TestExportIris(t *testing.T) {
 	// The job reproduces the notebook's output exactly, with any number of
 	// workers.
 	job := filepath.Join(jobDir, "job")
-	goBuild(t, jobDir, job)
+	exporttest.GoBuild(t, jobDir, job, ".")
 	for _, workers := range []string{"1", "2", "4"} {
-		stdout, stderr, err := runIn(t, jobDir, job, "-workers", workers)
+		stdout, stderr, err := exporttest.RunIn(t, jobDir, job, "-workers", workers)
 		if err != nil {
 			t.Fatalf("job -workers %s: %v\n%s", workers, err, stderr)
 		}
@@ -217,10 +167,10 @@ func TestExportIris(t *testing.T) {
 		}
 	}
 	// A parameter flag changes the run.
-	if stdout, _, err := runIn(t, jobDir, job, "-c", "0.01", "-q", "-model-dir", filepath.Join(tmp, "other-model")); err != nil || stdout == want {
+	if stdout, _, err := exporttest.RunIn(t, jobDir, job, "-c", "0.01", "-q", "-model-dir", filepath.Join(tmp, "other-model")); err != nil || stdout == want {
 		t.Errorf("-c 0.01: %v, same output: %v", err, stdout == want)
 	}
-	if _, stderr, err := runIn(t, jobDir, job, "-c", "high"); err == nil || !strings.Contains(stderr, `invalid value "high" for flag -c`) {
+	if _, stderr, err := exporttest.RunIn(t, jobDir, job, "-c", "high"); err == nil || !strings.Contains(stderr, `invalid value "high" for flag -c`) {
 		t.Errorf("-c high: %v %s", err, stderr)
 	}
 
@@ -228,17 +178,17 @@ func TestExportIris(t *testing.T) {
 	csv := filepath.Join(tmp, "iris.csv")
 	orig, _ := os.ReadFile(csv)
 	os.WriteFile(csv, append(append([]byte{}, orig...), []byte("5.0,3.0,1.5,0.2,0\n")...), 0o644)
-	if _, stderr, err := runIn(t, jobDir, job, "-q", "-model-dir", filepath.Join(tmp, "other-model")); err == nil || !strings.Contains(stderr, "data changed since the export") || !strings.Contains(stderr, "-allow-changed-data") {
+	if _, stderr, err := exporttest.RunIn(t, jobDir, job, "-q", "-model-dir", filepath.Join(tmp, "other-model")); err == nil || !strings.Contains(stderr, "data changed since the export") || !strings.Contains(stderr, "-allow-changed-data") {
 		t.Errorf("changed data: %v\n%s", err, stderr)
 	}
-	if _, stderr, err := runIn(t, jobDir, job, "-q", "-allow-changed-data", "-model-dir", filepath.Join(tmp, "other-model")); err != nil {
+	if _, stderr, err := exporttest.RunIn(t, jobDir, job, "-q", "-allow-changed-data", "-model-dir", filepath.Join(tmp, "other-model")); err != nil {
 		t.Errorf("-allow-changed-data: %v\n%s", err, stderr)
 	}
 	os.WriteFile(csv, orig, 0o644)
 
 	// The server: a static binary that serves the notebook's predictions.
 	server := filepath.Join(serveDir, "server")
-	goBuild(t, serveDir, server, "CGO_ENABLED=0")
+	exporttest.GoBuild(t, serveDir, server, ".", "CGO_ENABLED=0")
 	if ef, err := elf.Open(server); err != nil {
 		t.Fatal(err)
 	} else {
@@ -367,7 +317,7 @@ func TestExportIris(t *testing.T) {
 	b, _ := os.ReadFile(gob)
 	b[len(b)/2] ^= 1
 	os.WriteFile(gob, b, 0o644)
-	if _, stderr, err := runIn(t, serveDir, server, "-addr", "127.0.0.1:0"); err == nil || !strings.Contains(stderr, "refusing model") {
+	if _, stderr, err := exporttest.RunIn(t, serveDir, server, "-addr", "127.0.0.1:0"); err == nil || !strings.Contains(stderr, "refusing model") {
 		t.Errorf("tampered model: %v %s", err, stderr)
 	}
 }
@@ -378,7 +328,7 @@ func TestExportIris(t *testing.T) {
 func TestExportTrackedRun(t *testing.T) {
 	glx(t)
 	tmp := t.TempDir()
-	nbPath := copyIrisNotebook(t, tmp)
+	nbPath := exporttest.CopyIrisNotebook(t, tmp)
 	nb, err := ReadNotebook(nbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -426,12 +376,12 @@ store.Close()`}
 	}
 	jobDir := filepath.Join(out, "job")
 	job := filepath.Join(jobDir, "job")
-	goBuild(t, jobDir, job)
-	_, stderr, err := runIn(t, jobDir, job)
+	exporttest.GoBuild(t, jobDir, job, ".")
+	_, stderr, err := exporttest.RunIn(t, jobDir, job)
 	if err != nil || !strings.Contains(stderr, "reproduces tracked run "+id[:8]+" bit for bit: accuracy=") {
 		t.Fatalf("job: %v\n%s", err, stderr)
 	}
-	_, stderr, err = runIn(t, jobDir, job, "-c", "0.01", "-model-dir", filepath.Join(tmp, "other"))
+	_, stderr, err = exporttest.RunIn(t, jobDir, job, "-c", "0.01", "-model-dir", filepath.Join(tmp, "other"))
 	if err == nil || !strings.Contains(stderr, "does not reproduce tracked run "+id[:8]) || !strings.Contains(stderr, "accuracy: ") {
 		t.Errorf("job -c 0.01: %v\n%s", err, stderr)
 	}

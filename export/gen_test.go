@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gopherlab/gopherlab/export/internal/exporttest"
 )
 
 // TestJobMatchesNotebook exports a notebook that exercises what makes
@@ -103,8 +105,8 @@ add(40, 2)`, "evaluate"),
 		t.Error("a serving bundle without a pipeline")
 	}
 	job := filepath.Join(jobDir, "job")
-	goBuild(t, jobDir, job)
-	stdout, stderr, err := runIn(t, jobDir, job, "-q")
+	exporttest.GoBuild(t, jobDir, job, ".")
+	stdout, stderr, err := exporttest.RunIn(t, jobDir, job, "-q")
 	if err != nil {
 		t.Fatalf("job: %v\n%s", err, stderr)
 	}
@@ -113,7 +115,7 @@ add(40, 2)`, "evaluate"),
 		t.Fatalf("job printed\n%s\nnotebook printed\n%s\nmain.go:\n%s", stdout, want, main)
 	}
 	// Parameters are flags.
-	stdout, _, err = runIn(t, jobDir, job, "-q", "-n", "1", "-label", "flagged", "-verbose=false")
+	stdout, _, err = exporttest.RunIn(t, jobDir, job, "-q", "-n", "1", "-label", "flagged", "-verbose=false")
 	if err != nil || !strings.Contains(stdout, "x is 2 flagged 0.5 false") {
 		t.Errorf("job with flags: %v\n%s", err, stdout)
 	}

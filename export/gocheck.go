@@ -11,25 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-)
 
-// goEnv is the environment for go commands run on an exported module:
-// the module may fetch what its go.sum allows from the module proxy, and a
-// go.work above it is ignored.
-func goEnv() []string {
-	env := append(os.Environ(), "GOWORK=off")
-	flags := os.Getenv("GOFLAGS")
-	if !strings.Contains(flags, "-mod=") {
-		flags = strings.TrimSpace(flags + " -mod=mod")
-	}
-	return append(env, "GOFLAGS="+flags)
-}
+	"github.com/gopherlab/gopherlab/export/internal/gocmd"
+)
 
 // goCommand runs the go command in dir and returns its stdout.
 func goCommand(dir string, args ...string) ([]byte, error) {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = goEnv()
+	cmd.Env = gocmd.Env()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

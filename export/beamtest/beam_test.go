@@ -11,59 +11,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gopherlab/gopherlab/export"
+	"github.com/gopherlab/gopherlab/export/internal/exporttest"
 	"github.com/gopherlab/gopherlab/export/jobrt"
 	"github.com/gopherlab/gopherlab/tracking"
 )
-
-const irisCSV = "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
-
-// repoRoot is the gopherlab checkout this package is in.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// goEnv is the environment of the go command: the job module alone, its
-// missing go.sum lines fetched from the module proxy.
-func goEnv() []string {
-	env := append(os.Environ(), "GOWORK=off")
-	flags := os.Getenv("GOFLAGS")
-	if !strings.Contains(flags, "-mod=") {
-		flags = strings.TrimSpace(flags + " -mod=mod")
-	}
-	return append(env, "GOFLAGS="+flags)
-}
-
-func goBuild(t *testing.T, dir, out, pkg string) {
-	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = dir
-	cmd.Env = goEnv()
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build in %s: %v\n%s", dir, err, b)
-	}
-}
-
-// runIn runs a program in dir and returns stdout and stderr.
-func runIn(t *testing.T, dir, prog string, args ...string) (string, string, error) {
-	t.Helper()
-	cmd := exec.Command(prog, args...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	return stdout.String(), stderr.String(), err
-}
 
 var glxPath string
 
@@ -73,43 +29,16 @@ func runGLX(t *testing.T, dir string, args ...string) (string, string, error) {
 	t.Helper()
 	if glxPath == "" {
 		p := filepath.Join(t.TempDir(), "glx")
-		goBuild(t, repoRoot(t), p, "./export/internal/glx")
+		exporttest.GoBuild(t, exporttest.RepoRoot(t), p, "./export/internal/glx")
 		glxPath = p
 	}
 	cmd := exec.Command(glxPath, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPHERLAB_SRC="+repoRoot(t))
+	cmd.Env = append(os.Environ(), "GOPHERLAB_SRC="+exporttest.RepoRoot(t))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	return stdout.String(), stderr.String(), err
-}
-
-// copyIrisNotebook writes the export tests' iris notebook into dir,
-// reading iris.csv from its own directory, with a copy of the data.
-func copyIrisNotebook(t *testing.T, dir string) string {
-	t.Helper()
-	nb, err := export.ReadNotebook(filepath.Join(repoRoot(t), "export/testdata/iris.ipynb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range nb.Cells {
-		if c.HasTag(export.TagParameters) {
-			c.Source = strings.Replace(c.Source, strconv.Quote(irisCSV), `"iris.csv"`, 1)
-		}
-	}
-	data, err := os.ReadFile(irisCSV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "iris.csv"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "iris.ipynb")
-	if err := nb.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // text returns a notebook output's text: a string or a list of lines.
@@ -212,7 +141,7 @@ func TestExportBeam(t *testing.T) {
 	}
 	t0 := time.Now()
 	tmp := t.TempDir()
-	nbPath := copyIrisNotebook(t, tmp)
+	nbPath := exporttest.CopyIrisNotebook(t, tmp)
 	nb, err := export.ReadNotebook(nbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -277,12 +206,12 @@ func TestExportBeam(t *testing.T) {
 	}
 	t1 := time.Now()
 	job := filepath.Join(jobDir, "job")
-	goBuild(t, jobDir, job, ".")
+	exporttest.GoBuild(t, jobDir, job, ".")
 	tBuild := time.Since(t1)
 
 	// The job's flags: its own, the parameters, and the Beam flags the
 	// exporter keeps parameters from taking.
-	_, help, _ := runIn(t, jobDir, job, "-h")
+	_, help, _ := exporttest.RunIn(t, jobDir, job, "-h")
 	got := map[string]bool{}
 	for _, m := range regexp.MustCompile(`(?m)^\s+-([A-Za-z0-9_-]+)`).FindAllStringSubmatch(help, -1) {
 		got[m[1]] = true
@@ -312,7 +241,7 @@ func TestExportBeam(t *testing.T) {
 			args = append(args, "-runner", runner)
 		}
 		t2 := time.Now()
-		stdout, stderr, err := runIn(t, jobDir, job, args...)
+		stdout, stderr, err := exporttest.RunIn(t, jobDir, job, args...)
 		timings[name] = time.Since(t2)
 		if err != nil {
 			t.Fatalf("job %s: %v\n%s", strings.Join(args, " "), err, stderr)
@@ -375,7 +304,7 @@ func TestExportBeam(t *testing.T) {
 		{[]string{"-runner", "storm"}, "unknown runner (want one of prism, direct, flink, spark, universal, dataflow"},
 		{[]string{"-runner", "prism", "-beam_log_level", "loud"}, "-beam_log_level loud"},
 	} {
-		_, stderr, err := runIn(t, jobDir, job, append(tt.args, "-model-dir", filepath.Join(tmp, "unused"))...)
+		_, stderr, err := exporttest.RunIn(t, jobDir, job, append(tt.args, "-model-dir", filepath.Join(tmp, "unused"))...)
 		if err == nil || !strings.Contains(stderr, tt.want) {
 			t.Errorf("job %v: %v, stderr:\n%s", tt.args, err, stderr)
 		}
