@@ -253,6 +253,10 @@ func run(reps int) error {
 			round(median(totDiff)), round(pick(onT, empty)-pick(offT, empty)), ratio, goal)
 	}
 
+	if err := steadyState(off, cases, X, y, reps); err != nil {
+		return err
+	}
+
 	if err := inProcess(X, y, reps, filepath.Join(dir, "compiled.db")); err != nil {
 		return err
 	}
@@ -466,3 +470,43 @@ func (c *capture) Display(kernel.MIMEBundle, string, bool) {}
 func (c *capture) Clear(bool)                              {}
 func (c *capture) Input(string, bool) (string, error)      { return "", io.EOF }
 func (c *capture) text() string                            { c.mu.Lock(); defer c.mu.Unlock(); return c.b.String() }
+
+// steadyState runs each fit reps times in a loop inside one cell (autolog
+// off) and the same loop compiled, alternately, and prints the time per
+// fit: with the data and code hot in the caches on both sides, what is
+// left between them is what the interpreter adds to a fit. A single fit
+// per cell also pays for caches the message round trip cooled, which the
+// first table's compiled column (a fit between cells) pays only in part.
+func steadyState(w *cellWorker, cases []fitCase, X *mat.Dense, y []float64, reps int) error {
+	if !twoWorkers {
+		if r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: "%autolog off"}, &capture{}); r.Status != "ok" {
+			return fmt.Errorf("%%autolog off: %s", r.Evalue)
+		}
+	}
+	fmt.Printf("\nsteady state: %d fits in a loop inside one cell (autolog off) and the same loop compiled; time per fit, best of 3 loops each\n\n", reps)
+	fmt.Printf("%-27s %12s %12s | %s\n", "fit", "compiled", "cell loop", "cell/compiled")
+	for _, c := range cases {
+		work := fmt.Sprintf("var err error\nfor i := 0; i < %d && err == nil; i++ {\n\terr = func() error {\n\t\t%s\n\t\treturn err\n\t}()\n}", reps, c.cell)
+		var best, bestC time.Duration
+		for k := 0; k < 3; k++ {
+			t0 := time.Now()
+			for i := 0; i < reps; i++ {
+				if err := c.fit(X, y); err != nil {
+					return err
+				}
+			}
+			if d := time.Since(t0) / time.Duration(reps); bestC == 0 || d < bestC {
+				bestC = d
+			}
+			t, err := fitCell(w, work)
+			if err != nil {
+				return fmt.Errorf("%s loop: %w", c.name, err)
+			}
+			if d := t.wall / time.Duration(reps); best == 0 || d < best {
+				best = d
+			}
+		}
+		fmt.Printf("%-27s %12v %12v | %.2fx\n", c.name, round(bestC), round(best), float64(best)/float64(bestC))
+	}
+	return nil
+}
