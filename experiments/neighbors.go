@@ -316,17 +316,9 @@ func (m *KNeighborsClassifier) Fit(X *mat.Dense, y []float64) error {
 	return trackFit(m, X, y, m.fitRaw)
 }
 
-func (m *KNeighborsClassifier) fitRaw(X *mat.Dense, y []float64) error {
-	const op = "fit k-neighbors classifier"
-	st, err := newKNNState(op, X, y, true)
-	if err != nil {
-		return err
-	}
-	if _, _, err := resolveKNN(op, m.K, m.Weights, st.N); err != nil {
-		return err
-	}
-	m.st = st
-	return nil
+func (m *KNeighborsClassifier) fitRaw(X *mat.Dense, y []float64) (err error) {
+	m.st, err = fitKNN("fit k-neighbors classifier", X, y, true, m.K, m.Weights, m.st)
+	return err
 }
 
 // PredictProba returns the (weighted) vote share of each class.
@@ -405,17 +397,23 @@ func (m *KNeighborsRegressor) Fit(X *mat.Dense, y []float64) error {
 	return trackFit(m, X, y, m.fitRaw)
 }
 
-func (m *KNeighborsRegressor) fitRaw(X *mat.Dense, y []float64) error {
-	const op = "fit k-neighbors regressor"
-	st, err := newKNNState(op, X, y, false)
+func (m *KNeighborsRegressor) fitRaw(X *mat.Dense, y []float64) (err error) {
+	m.st, err = fitKNN("fit k-neighbors regressor", X, y, false, m.K, m.Weights, m.st)
+	return err
+}
+
+// fitKNN is the fit of both k-neighbors models: the training set, once
+// K and Weights are known to suit it; on error the previous state, old,
+// is kept.
+func fitKNN(op string, X *mat.Dense, y []float64, classify bool, k int, weights string, old knnState) (knnState, error) {
+	st, err := newKNNState(op, X, y, classify)
 	if err != nil {
-		return err
+		return old, err
 	}
-	if _, _, err := resolveKNN(op, m.K, m.Weights, st.N); err != nil {
-		return err
+	if _, _, err := resolveKNN(op, k, weights, st.N); err != nil {
+		return old, err
 	}
-	m.st = st
-	return nil
+	return st, nil
 }
 
 // Predict returns the mean target of the neighbors.
