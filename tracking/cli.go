@@ -390,6 +390,9 @@ type inputJSON struct {
 	Rows    int      `json:"rows"`
 	Cols    int      `json:"cols"`
 	Columns []string `json:"columns"`
+	// Levels are those of the categorical columns (null for a numeric
+	// one); absent when every column was numeric.
+	Levels [][]string `json:"levels,omitempty"`
 }
 
 func toJSON(r *RunInfo) runJSON {
@@ -468,7 +471,7 @@ func runsShow(s *Store, f runsFlags, pos []string, w io.Writer) error {
 			j.Artifacts = append(j.Artifacts, artifactJSON{a.Name, a.Kind, a.SHA256, a.Size, a.Path})
 		}
 		for _, in := range ins {
-			j.Inputs = append(j.Inputs, inputJSON{in.Role, in.Name, in.SHA256, in.Format, in.Rows, in.Cols, in.Columns})
+			j.Inputs = append(j.Inputs, inputJSON{in.Role, in.Name, in.SHA256, in.Format, in.Rows, in.Cols, in.Columns, in.Levels})
 		}
 		for _, k := range kids {
 			j.Children = append(j.Children, k.ID)
@@ -538,7 +541,11 @@ func runsShow(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	section("artifacts (under "+s.ArtifactDir()+")", as)
 	var is [][]string
 	for _, in := range ins {
-		is = append(is, []string{in.Role, in.Name, fmt.Sprintf("%d rows x %d cols", in.Rows, in.Cols), in.SHA256[:12]})
+		shape := fmt.Sprintf("%d rows x %d cols", in.Rows, in.Cols)
+		if n := categoricalColumns(in.Levels); n > 0 {
+			shape += fmt.Sprintf(" (%d categorical)", n)
+		}
+		is = append(is, []string{in.Role, in.Name, shape, in.SHA256[:12]})
 	}
 	section("datasets", is)
 	var cs [][]string
@@ -738,4 +745,15 @@ func runsExperiments(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	writeTextTable(&b, rows)
 	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+// categoricalColumns counts the columns an input used as categorical.
+func categoricalColumns(levels [][]string) int {
+	n := 0
+	for _, l := range levels {
+		if l != nil {
+			n++
+		}
+	}
+	return n
 }

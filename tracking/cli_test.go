@@ -17,6 +17,8 @@ func TestRunsCommand(t *testing.T) {
 	r, _ := s.StartRun("iris", &RunOptions{Name: "with-extras", ParentID: ids[0], Source: "x := 1\ny := 2"})
 	r.LogArtifact("model.bin", "model", []byte{1, 2, 3})
 	r.LogDataset(RoleTrain, "tiny", []string{"a"}, [][]float64{{1}, {2}})
+	r.logDenseDataset(RoleEval, "shapes", []string{"size", "color", "label"}, 2, 3,
+		[]float64{1, 0, 1, 2, 1, 0}, [][]string{nil, {"blue", "red"}, {"no", "yes"}})
 	r.LogMetric("acc", 0.5, 0)
 	r.LogMetric("acc", 0.75, 1)
 	r.Finish()
@@ -65,7 +67,7 @@ func TestRunsCommand(t *testing.T) {
 			}},
 		{name: "show by prefix, interspersed flags", args: []string{"show", r.ID()[:8], "-db", db},
 			want: []string{r.ID(), "with-extras", "metrics (latest value)", "acc", "0.75", "(2 points)",
-				"model.bin", "3 B", "tiny", "2 rows x 1 cols", "parent", ids[0], "source", "  x := 1", "  y := 2"}},
+				"model.bin", "3 B", "tiny", "2 rows x 1 cols", "shapes", "2 rows x 3 cols (2 categorical)", "parent", ids[0], "source", "  x := 1", "  y := 2"}},
 		{name: "show parent lists children", args: []string{"show", "-db", db, ids[0]}, want: []string{"child runs", "with-extras"}},
 		{name: "show json", args: []string{"show", "-db", db, "-format", "json", r.ID()},
 			check: func(t *testing.T, out string) {
@@ -73,8 +75,12 @@ func TestRunsCommand(t *testing.T) {
 				if err := json.Unmarshal([]byte(out), &j); err != nil {
 					t.Fatal(err)
 				}
-				if len(j.Artifacts) != 1 || len(j.Inputs) != 1 || j.Inputs[0].Rows != 2 || j.ParentRunID != ids[0] {
-					t.Errorf("show json: %+v", j)
+				if len(j.Artifacts) != 1 || len(j.Inputs) != 2 || j.Inputs[1].Rows != 2 || j.ParentRunID != ids[0] {
+					t.Fatalf("show json: %+v", j)
+				}
+				// Inputs are ordered by role: eval, then train.
+				if l := j.Inputs[0].Levels; len(l) != 3 || l[0] != nil || len(l[1]) != 2 || j.Inputs[1].Levels != nil {
+					t.Errorf("show json levels: %+v", j.Inputs)
 				}
 			}},
 		{name: "compare", args: []string{"compare", "-db", db, ids[0], ids[1][:8]},
