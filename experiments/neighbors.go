@@ -316,8 +316,11 @@ func (m *KNeighborsClassifier) Fit(X *mat.Dense, y []float64) error {
 	return trackFit(m, X, y, m.fitRaw)
 }
 
-func (m *KNeighborsClassifier) fitRaw(X *mat.Dense, y []float64) (err error) {
-	m.st, err = fitKNN("fit k-neighbors classifier", X, y, true, m.K, m.Weights, m.st)
+func (m *KNeighborsClassifier) fitRaw(X *mat.Dense, y []float64) error {
+	st, err := fitKNN("fit k-neighbors classifier", X, y, true, m.K, m.Weights)
+	if err == nil {
+		m.st = st
+	}
 	return err
 }
 
@@ -397,21 +400,23 @@ func (m *KNeighborsRegressor) Fit(X *mat.Dense, y []float64) error {
 	return trackFit(m, X, y, m.fitRaw)
 }
 
-func (m *KNeighborsRegressor) fitRaw(X *mat.Dense, y []float64) (err error) {
-	m.st, err = fitKNN("fit k-neighbors regressor", X, y, false, m.K, m.Weights, m.st)
+func (m *KNeighborsRegressor) fitRaw(X *mat.Dense, y []float64) error {
+	st, err := fitKNN("fit k-neighbors regressor", X, y, false, m.K, m.Weights)
+	if err == nil {
+		m.st = st
+	}
 	return err
 }
 
 // fitKNN is the fit of both k-neighbors models: the training set, once
-// K and Weights are known to suit it; on error the previous state, old,
-// is kept.
-func fitKNN(op string, X *mat.Dense, y []float64, classify bool, k int, weights string, old knnState) (knnState, error) {
+// K and Weights are known to suit it.
+func fitKNN(op string, X *mat.Dense, y []float64, classify bool, k int, weights string) (knnState, error) {
 	st, err := newKNNState(op, X, y, classify)
 	if err != nil {
-		return old, err
+		return knnState{}, err
 	}
 	if _, _, err := resolveKNN(op, k, weights, st.N); err != nil {
-		return old, err
+		return knnState{}, err
 	}
 	return st, nil
 }
