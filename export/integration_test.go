@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gopherlab/gopherlab/export/internal/exporttest"
 	"github.com/traefik/yaegi/extract"
 )
 
@@ -35,16 +36,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// repoRoot is the gopherlab checkout this package is in.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // glx builds the test command once. When the kernel does not ship the
 // experiments package's symbol table yet, one is generated and built in
 // with an overlay, so cells can import it.
@@ -58,7 +49,7 @@ func glx(t *testing.T) string {
 		if glxErr != nil {
 			return
 		}
-		root := repoRoot(t)
+		root := exporttest.RepoRoot(t)
 		args := []string{"build", "-o", filepath.Join(glxDir, "glx")}
 		if !kernelShips(root, "github.com/gopherlab/gopherlab/experiments") {
 			var buf bytes.Buffer
@@ -129,7 +120,7 @@ func runGLX(t *testing.T, dir string, args ...string) (string, string, error) {
 	cmd := exec.Command(glx(t), args...)
 	cmd.Dir = dir
 	// The test command has no sources built in: export copies this checkout.
-	cmd.Env = append(os.Environ(), "GOPHERLAB_SRC="+repoRoot(t))
+	cmd.Env = append(os.Environ(), "GOPHERLAB_SRC="+exporttest.RepoRoot(t))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

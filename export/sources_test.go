@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/gopherlab/gopherlab/export/internal/exporttest"
 )
 
 // TestSourcePatterns checks that an FS holding only the files matched by
 // SourcePatterns (what the gopherlab command embeds) has every package a
 // job or a serving bundle copies, and the module files.
 func TestSourcePatterns(t *testing.T) {
-	root := os.DirFS(repoRoot(t))
+	root := os.DirFS(exporttest.RepoRoot(t))
 	embedded := fstest.MapFS{}
 	for _, pat := range strings.Fields(SourcePatterns) {
 		matches, err := fs.Glob(root, pat)
