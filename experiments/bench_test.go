@@ -14,7 +14,7 @@ const digitsPath = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.
 
 // loadDigits reads scikit-learn's digits data, skipping when it is not
 // installed.
-func loadDigits(b *testing.B) (*mat.Dense, []float64) {
+func loadDigits(b testing.TB) (*mat.Dense, []float64) {
 	if _, err := os.Stat(digitsPath); err != nil {
 		b.Skip("scikit-learn digits data not installed")
 	}
