@@ -140,6 +140,7 @@ func (s *Store) storeBlob(src io.Reader) (sum string, size int64, rel string, er
 
 // Artifacts lists the artifacts of a run, by name.
 func (s *Store) Artifacts(runID string) ([]ArtifactInfo, error) {
+	s.catchUp()
 	rows, err := s.db.Query(`SELECT run_id, name, kind, sha256, size, path, created FROM artifacts WHERE run_id = ? ORDER BY name`, runID)
 	if err != nil {
 		return nil, s.wrap("list artifacts in", err)
@@ -164,6 +165,7 @@ func (s *Store) Artifacts(runID string) ([]ArtifactInfo, error) {
 // ArtifactFile returns the absolute path of a run's artifact file. Treat
 // the file as read-only: other runs may share it.
 func (s *Store) ArtifactFile(runID, name string) (string, error) {
+	s.catchUp()
 	var rel string
 	err := s.db.QueryRow(`SELECT path FROM artifacts WHERE run_id = ? AND name = ?`, runID, name).Scan(&rel)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -178,6 +180,7 @@ func (s *Store) ArtifactFile(runID, name string) (string, error) {
 // ReadArtifact returns the content of a run's artifact, checked against
 // its recorded SHA-256.
 func (s *Store) ReadArtifact(runID, name string) ([]byte, error) {
+	s.catchUp()
 	var rel, want string
 	err := s.db.QueryRow(`SELECT path, sha256 FROM artifacts WHERE run_id = ? AND name = ?`, runID, name).Scan(&rel, &want)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -47,10 +47,11 @@ import (
 // training data copied, a copy of the model's parameters beside its
 // fitted state, which Fit replaces rather than changes, the cell's
 // source) and queues it; a background goroutine writes the run, in
-// order, and marks it FINISHED only once its data and model are stored. Nothing queued is
-// lost to a reader of this process: Open, SetCellInfo (the kernel calls
-// it before each cell), FlushAutologgers, Flush, SetPath and Close wait
-// for the queue to be written first. A process killed before that
+// order, and marks it FINISHED only once its data and model are stored.
+// The next cell does not wait for it, but nothing queued is lost to a
+// reader of this process: Open, every read of a Store that Open
+// returned, FlushAutologgers, Flush, SetPath and Close wait for the
+// queue to be written first. A process killed before that
 // leaves the run RUNNING, and the next Open marks it KILLED.
 //
 // The store is opened on the first event, so a session that fits nothing
@@ -90,6 +91,9 @@ type Autologger struct {
 	// a lot would otherwise make the next copy allocate afresh, and pay
 	// for helping the GC it triggers (milliseconds, not microseconds).
 	spare []float64
+	// seen holds the tables the writer hashed last, most recent first
+	// (autolog_seen.go); only the writer uses it.
+	seen []*seenTable
 }
 
 // DefaultMaxDatasetCells is the default Autologger.MaxDatasetCells.
@@ -183,7 +187,7 @@ func (a *Autologger) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.waitIdleLocked()
-	a.spare = nil
+	a.spare, a.seen = nil, nil
 	if a.store == nil {
 		return nil
 	}
@@ -200,10 +204,11 @@ var busyAutologgers struct {
 }
 
 // FlushAutologgers waits until the runs every Autologger of this
-// process has queued are written. Open and SetCellInfo call it, so a
-// store opened after a fit, or used in a later cell, shows its run
-// complete; a cell that fits and then queries a store it opened before,
-// in the same cell, calls it in between.
+// process has queued are written. Open and the reads of a Store that
+// Open returned call it, so a store shows the runs of the fits before
+// the read complete, even one opened before the fit; a program that
+// reads the database some other way (another process, a SQL tool it
+// starts) calls it first.
 func FlushAutologgers() { flushAutologgers() }
 
 // flushAutologgers waits until the events every Autologger of this
@@ -478,7 +483,8 @@ func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
 		return err
 	}
 	if e.data != nil {
-		sum, err := run.logDenseDataset("train", "train", ev.Columns, e.rows, e.cols, e.data, ev.Levels)
+		digest := func(cols []string) (string, int, func() []byte) { return a.entryDigest(e, cols) }
+		sum, err := run.logDenseDataset("train", "train", ev.Columns, e.rows, e.cols, e.data, ev.Levels, digest)
 		if err != nil {
 			return err
 		}

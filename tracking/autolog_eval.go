@@ -61,7 +61,7 @@ func (a *Autologger) evaluate(s *Store, e *autologEntry) error {
 		if len(cols) == 0 {
 			cols = defaultColumns(e.cols)
 		}
-		sum, size, content := denseSum(cols, e.rows, e.cols, e.data, e.ev.Levels)
+		sum, size, content := a.entryDigest(e, cols)
 		if sum == fit.dataSum {
 			prefix = "train_" // the training data, stored already
 		} else {

@@ -76,3 +76,76 @@ func TestAutologEvaluation(t *testing.T) {
 		t.Errorf("inputs by role %v, want 1 train and the evaluation sets", roles)
 	}
 }
+
+// The writer recognizes the training and test tables it logged last by
+// their values, not by where they are: the same tables again give the
+// same snapshots, and a table changed in place gives a new snapshot
+// holding the new values.
+func TestAutologSeenTables(t *testing.T) {
+	path, al, warn := autologTo(t)
+	X, y := blobs(30)
+	Xtest, ytest := blobs(9)
+	for cell := 0; cell < 4; cell++ {
+		if cell == 2 {
+			X.Set(3, 1, 42.5)      // the caller's training data changes in place
+			Xtest.Set(0, 0, -7.25) // and so does the test data
+		}
+		m := &experiments.GaussianNB{}
+		if err := m.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		pred, _ := m.Predict(Xtest)
+		if _, err := experiments.Accuracy(ytest, pred); err != nil {
+			t.Fatal(err)
+		}
+		al.Flush() // each run written before the next fit, as between cells
+	}
+	if err := al.Err(); err != nil || warn.Len() != 0 {
+		t.Fatalf("autolog: %v %s", err, warn)
+	}
+	s := reopen(t, path)
+	runs := topRuns(t, s)
+	if len(runs) != 4 {
+		t.Fatalf("%d runs, want 4", len(runs))
+	}
+	train := make([]string, 4)
+	eval := make([]string, 4)
+	for i, r := range runs {
+		in, err := s.Inputs(r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range in {
+			switch d.Role {
+			case RoleTrain:
+				train[i] = d.SHA256
+			case RoleEval:
+				eval[i] = d.SHA256
+			}
+		}
+	}
+	if train[0] != train[1] || train[2] != train[3] || train[1] == train[2] {
+		t.Errorf("training snapshots %v: want the first two alike, the last two alike, and different from each other", train)
+	}
+	if eval[0] != eval[1] || eval[2] != eval[3] || eval[1] == eval[2] || eval[0] == "" {
+		t.Errorf("test snapshots %v: want the first two alike, the last two alike, and different from each other", eval)
+	}
+	for _, c := range []struct {
+		what, sum string
+		row, col  int
+		changedTo float64
+		changed   bool // the snapshot was taken after the change
+	}{{"first training", train[0], 3, 1, 42.5, false}, {"last training", train[3], 3, 1, 42.5, true}, {"last test", eval[3], 0, 0, -7.25, true}} {
+		d, err := s.Dataset(c.sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := d.Float64s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rows[c.row][c.col]; (got == c.changedTo) != c.changed {
+			t.Errorf("%s snapshot %.8s: value at (%d, %d) is %v (changed: %v)", c.what, c.sum, c.row, c.col, got, c.changed)
+		}
+	}
+}

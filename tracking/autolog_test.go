@@ -3,6 +3,7 @@ package tracking
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -553,8 +554,8 @@ func BenchmarkAutologWrite(b *testing.B) {
 }
 
 // The next cell sees a fit's run, complete, whether it opens the store
-// or queries one it opened before: the kernel calls SetCellInfo before
-// each cell, and that waits for the runs of earlier cells.
+// or queries one it opened before: Open and every read of a store it
+// returned wait for the runs queued before.
 func TestAutologNextCellSeesRun(t *testing.T) {
 	path, al, warn := autologTo(t)
 	s := reopen(t, path) // a store a cell opened before the fits
@@ -580,12 +581,66 @@ func TestAutologNextCellSeesRun(t *testing.T) {
 			t.Errorf("cell %d: inputs %v %v", cell, in, err)
 		}
 	}
-	// In the same cell, opening the store waits too.
+	// In the same cell, opening the store waits too, and so does a read
+	// of the store opened before.
 	if err := (&experiments.GaussianNB{}).Fit(X, y); err != nil {
 		t.Fatal(err)
 	}
 	if runs := topRuns(t, reopen(t, path)); len(runs) != 4 || runs[3].Status != StatusFinished {
 		t.Errorf("after Open: %d runs", len(runs))
+	}
+	if err := (&experiments.GaussianNB{VarSmoothing: 1e-3}).Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	if runs := topRuns(t, s); len(runs) != 5 || runs[4].Status != StatusFinished {
+		t.Errorf("read in the same cell: %d runs", len(runs))
+	}
+	if err := al.Err(); err != nil || warn.Len() > 0 {
+		t.Errorf("errors: %v %s", err, warn)
+	}
+}
+
+// A cell does not wait for the runs of the cells before it to be
+// written: here the writer is stuck behind another connection's write
+// lock while the next cell starts, and the run is complete once the lock
+// is released and a read waits for it.
+func TestAutologNextCellDoesNotWait(t *testing.T) {
+	path, al, warn := autologTo(t)
+	s := reopen(t, path)
+	ctx := context.Background()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	X, y := blobs(100)
+	if err := (&experiments.GaussianNB{}).Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	go func() {
+		SetCellInfo("next", "/nb/wait.ipynb", 2)
+		close(started)
+	}()
+	select {
+	case <-started:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the next cell waited for the run of the fit before it")
+	}
+	al.mu.Lock()
+	queued := len(al.queue)
+	al.mu.Unlock()
+	if queued != 1 {
+		t.Fatalf("%d events queued while the store is locked, want 1", queued)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if runs := topRuns(t, s); len(runs) != 1 || runs[0].Status != StatusFinished {
+		t.Fatalf("runs after the lock was released: %+v", runs)
 	}
 	if err := al.Err(); err != nil || warn.Len() > 0 {
 		t.Errorf("errors: %v %s", err, warn)
@@ -922,8 +977,8 @@ func TestDatasetCSVIdentical(t *testing.T) {
 	m := mat.NewDense(nr, nc, data)
 	for name, log := range map[string]func() (string, error){
 		"matrix": func() (string, error) { return r.LogDatasetMatrix("train", "m", columns, m) },
-		"dense":  func() (string, error) { return r.logDenseDataset("train", "d", columns, nr, nc, data, nil) },
-		"again":  func() (string, error) { return r.logDenseDataset("train", "d2", columns, nr, nc, data, nil) },
+		"dense":  func() (string, error) { return r.logDenseDataset("train", "d", columns, nr, nc, data, nil, nil) },
+		"again":  func() (string, error) { return r.logDenseDataset("train", "d2", columns, nr, nc, data, nil, nil) },
 	} {
 		sum, err := log()
 		if err != nil || sum != wantSum {
@@ -941,7 +996,7 @@ func TestDatasetCSVIdentical(t *testing.T) {
 	}
 	defer s2.Close()
 	r2, _ := s2.StartRun("d", nil)
-	if sum, err := r2.logDenseDataset("train", "d", columns, nr, nc, data, nil); err != nil || sum != wantSum {
+	if sum, err := r2.logDenseDataset("train", "d", columns, nr, nc, data, nil, nil); err != nil || sum != wantSum {
 		t.Fatalf("second store: %s %v", sum, err)
 	}
 	if d, err := s2.Dataset(wantSum); err != nil || !bytes.Equal(d.Content, want) {
@@ -958,7 +1013,7 @@ func TestDatasetCSVIdentical(t *testing.T) {
 				data[i] = math.Floor(math.Abs(data[i]) / 10)
 			}
 		}
-		sum, err := r2.logDenseDataset("train", fmt.Sprint("big", codes), nil, nr, nc, data, nil)
+		sum, err := r2.logDenseDataset("train", fmt.Sprint("big", codes), nil, nr, nc, data, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -994,7 +1049,7 @@ func benchDataset(b *testing.B, seen bool) {
 		if !seen {
 			data[0] = float64(i) // new content every time
 		}
-		if _, err := r.logDenseDataset("train", "t", nil, nr, nc, data, nil); err != nil {
+		if _, err := r.logDenseDataset("train", "t", nil, nr, nc, data, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -18,7 +18,7 @@ func TestRunsCommand(t *testing.T) {
 	r.LogArtifact("model.bin", "model", []byte{1, 2, 3})
 	r.LogDataset(RoleTrain, "tiny", []string{"a"}, [][]float64{{1}, {2}})
 	r.logDenseDataset(RoleEval, "shapes", []string{"size", "color", "label"}, 2, 3,
-		[]float64{1, 0, 1, 2, 1, 0}, [][]string{nil, {"blue", "red"}, {"no", "yes"}})
+		[]float64{1, 0, 1, 2, 1, 0}, [][]string{nil, {"blue", "red"}, {"no", "yes"}}, nil)
 	r.LogMetric("acc", 0.5, 0)
 	r.LogMetric("acc", 0.75, 1)
 	r.Finish()

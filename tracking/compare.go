@@ -22,6 +22,7 @@ type Comparison struct {
 
 // Compare loads the runs (ids or unique prefixes) and lines them up.
 func (s *Store) Compare(runIDs []string) (*Comparison, error) {
+	s.catchUp()
 	if len(runIDs) == 0 {
 		return nil, fmt.Errorf("tracking: compare: no runs given")
 	}

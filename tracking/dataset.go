@@ -263,8 +263,10 @@ func rawKey(columns []string, nr, nc int, data []float64, levels [][]string) [sh
 // logDenseDataset is LogDatasetMatrix for a row-major copy of a table
 // whose categorical columns (levels[j] not nil) hold level codes. The
 // CSV is only formatted when this process has not seen the values
-// before or the store does not have them yet.
-func (r *Run) logDenseDataset(role, name string, columns []string, nr, nc int, data []float64, levels [][]string) (string, error) {
+// before or the store does not have them yet. digest, if not nil,
+// replaces denseSum (the autologger's recognizes the tables it logged
+// last by their values).
+func (r *Run) logDenseDataset(role, name string, columns []string, nr, nc int, data []float64, levels [][]string, digest func(columns []string) (string, int, func() []byte)) (string, error) {
 	if len(columns) == 0 {
 		columns = defaultColumns(nc)
 	}
@@ -272,7 +274,14 @@ func (r *Run) logDenseDataset(role, name string, columns []string, nr, nc int, d
 		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names, %d level lists and %d values for %d×%d", r.id, name, len(columns), len(levels), len(data), nr, nc)
 	}
 	info := DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns}
-	sum, size, content := denseSum(columns, nr, nc, data, levels)
+	var sum string
+	var size int
+	var content func() []byte
+	if digest != nil {
+		sum, size, content = digest(columns)
+	} else {
+		sum, size, content = denseSum(columns, nr, nc, data, levels)
+	}
 	return r.logDatasetSum(role, name, sum, size, content, info, levels)
 }
 
@@ -433,6 +442,7 @@ func gzipLevel(dst, content []byte, level int) ([]byte, error) {
 // Dataset returns a stored dataset with its exact content, found by its
 // SHA-256 or a unique prefix of it (at least 6 hex digits).
 func (s *Store) Dataset(sha string) (*Dataset, error) {
+	s.catchUp()
 	sha = strings.ToLower(strings.TrimSpace(sha))
 	if len(sha) < 6 {
 		return nil, fmt.Errorf("tracking: dataset %q: give at least 6 hex digits of the SHA-256", sha)
@@ -510,6 +520,7 @@ func (d *Dataset) Float64s() ([][]float64, error) {
 
 // Inputs lists the datasets a run used.
 func (s *Store) Inputs(runID string) ([]DatasetInput, error) {
+	s.catchUp()
 	rows, err := s.db.Query(`SELECT i.run_id, i.role, i.name, d.sha256, d.format, d.rows, d.cols, d.schema, d.size, i.levels
 		FROM run_inputs i JOIN datasets d ON d.sha256 = i.dataset_sha256
 		WHERE i.run_id = ? ORDER BY i.role, i.name`, runID)

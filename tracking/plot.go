@@ -115,6 +115,7 @@ func runBars(runs []RunInfo, labels []string, metric string, highlightFirst bool
 //
 //	p, err := store.PlotMetricHistory(runs, "loss")
 func (s *Store) PlotMetricHistory(runs []RunInfo, metric string) (*experiments.Plot, error) {
+	s.catchUp()
 	labels := runLabels(runs)
 	p := plot.New()
 	p.Title.Text = metric + " by step"

@@ -72,6 +72,7 @@ type SearchQuery struct {
 
 // SearchRuns returns the runs that match q, fully loaded.
 func (s *Store) SearchRuns(q SearchQuery) ([]RunInfo, error) {
+	s.catchUp()
 	ids, err := s.SearchRunIDs(q)
 	if err != nil {
 		return nil, err
@@ -81,6 +82,7 @@ func (s *Store) SearchRuns(q SearchQuery) ([]RunInfo, error) {
 
 // SearchRunIDs returns the ids of the runs that match q, in order.
 func (s *Store) SearchRunIDs(q SearchQuery) ([]string, error) {
+	s.catchUp()
 	f, err := ParseFilter(q.Filter)
 	if err != nil {
 		return nil, err
@@ -127,6 +129,7 @@ func (s *Store) SearchRunIDs(q SearchQuery) ([]string, error) {
 // ResolveRunID returns the full id of the run whose id is or starts with
 // prefix.
 func (s *Store) ResolveRunID(prefix string) (string, error) {
+	s.catchUp()
 	prefix = strings.ToLower(strings.TrimSpace(prefix))
 	if prefix == "" {
 		return "", fmt.Errorf("tracking: empty run id")
@@ -158,6 +161,7 @@ func (s *Store) ResolveRunID(prefix string) (string, error) {
 
 // GetRun returns a run by id or unique id prefix.
 func (s *Store) GetRun(id string) (*RunInfo, error) {
+	s.catchUp()
 	full, err := s.ResolveRunID(id)
 	if err != nil {
 		return nil, err
@@ -174,6 +178,7 @@ func (s *Store) GetRun(id string) (*RunInfo, error) {
 
 // Children returns the runs whose parent is runID, oldest first.
 func (s *Store) Children(runID string) ([]RunInfo, error) {
+	s.catchUp()
 	rows, err := s.db.Query(`SELECT id FROM runs WHERE parent_run_id = ? ORDER BY start_time, rowid`, runID)
 	if err != nil {
 		return nil, s.wrap("list child runs in", err)
@@ -317,6 +322,7 @@ type ExperimentInfo struct {
 
 // Experiments lists the experiments by name.
 func (s *Store) Experiments() ([]ExperimentInfo, error) {
+	s.catchUp()
 	rows, err := s.db.Query(`SELECT e.id, e.name, e.created, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id)
 		FROM experiments e ORDER BY e.name`)
 	if err != nil {
@@ -359,6 +365,7 @@ func (m *MetricSeries) XY(i int) (x, y float64) { return float64(m.Steps[i]), m.
 // MetricHistory returns every logged point of a metric of a run. Points
 // still buffered in a live Run are not included until it flushes.
 func (s *Store) MetricHistory(runID, key string) (*MetricSeries, error) {
+	s.catchUp()
 	rows, err := s.db.Query(`SELECT value, step, timestamp FROM metrics WHERE run_id = ? AND key = ?
 		ORDER BY step, timestamp, rowid`, runID, key)
 	if err != nil {
@@ -388,6 +395,7 @@ func (s *Store) MetricHistory(runID, key string) (*MetricSeries, error) {
 
 // MetricKeys returns the names of the metrics a run logged, sorted.
 func (s *Store) MetricKeys(runID string) ([]string, error) {
+	s.catchUp()
 	rows, err := s.db.Query(`SELECT key FROM latest_metrics WHERE run_id = ? ORDER BY key`, runID)
 	if err != nil {
 		return nil, s.wrap("list metrics in", err)
@@ -406,6 +414,7 @@ func (s *Store) MetricKeys(runID string) ([]string, error) {
 
 // MetricCount returns how many points of each metric a run has stored.
 func (s *Store) MetricCount(runID string) (map[string]int, error) {
+	s.catchUp()
 	rows, err := s.db.Query(`SELECT key, COUNT(*) FROM metrics WHERE run_id = ? GROUP BY key`, runID)
 	if err != nil {
 		return nil, s.wrap("count metrics in", err)

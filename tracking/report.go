@@ -184,6 +184,7 @@ type reportDataset struct {
 
 // WriteReport writes the HTML report of an experiment to w.
 func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
+	s.catchUp()
 	if opts.Experiment == "" {
 		return errors.New("tracking: report: no experiment given")
 	}

@@ -105,6 +105,7 @@ func isTiming(key string) bool {
 // including levels no row used, so encoders and class labels come out
 // the same.
 func (s *Store) Reproduce(id string) (*Reproduction, error) {
+	s.catchUp()
 	full, err := s.ResolveRunID(id)
 	if err != nil {
 		return nil, fmt.Errorf("tracking: reproduce: %w", err)

@@ -289,7 +289,7 @@ func TestReproduceErrors(t *testing.T) {
 	// level codes (size, color, label), no levels.
 	codes := []float64{1, 1, 0, 2, 0, 1, 3, 1, 0, 4, 0, 1, 5, 0, 0, 6, 1, 1}
 	old := s.attach(runs[2].ID, runs[2].Experiment)
-	if _, err := old.logDenseDataset(RoleTrain, "train", []string{"size", "color", "label"}, 6, 3, codes, nil); err != nil {
+	if _, err := old.logDenseDataset(RoleTrain, "train", []string{"size", "color", "label"}, 6, 3, codes, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if in, err := s.Inputs(runs[2].ID); err != nil || len(in) != 1 || in[0].Levels != nil {

@@ -55,10 +55,10 @@ var cellInfo struct {
 
 // SetCellInfo records the notebook cell being executed; runs started
 // without an explicit Source take it. The kernel calls it before each
-// cell, so it first waits for the runs autologged by earlier cells to be
-// written: whatever the new cell reads from the store includes them.
+// cell. It does not wait for the runs of earlier cells to be written:
+// every read of a Store that Open returned does, so a cell that
+// does not read the store never waits for the one before it.
 func SetCellInfo(source, notebook string, executionCount int) {
-	flushAutologgers()
 	cellInfo.Lock()
 	cellInfo.source, cellInfo.notebook, cellInfo.count = source, notebook, executionCount
 	cellInfo.Unlock()

@@ -115,6 +115,9 @@ type Store struct {
 	batchSize     int
 	flushInterval time.Duration
 	reaped        int
+	// catchUpReads makes reads wait for this process's autologged runs
+	// (Open sets it; the autologger's own store writes them).
+	catchUpReads bool
 
 	commits  int           // write transactions since the last checkpoint
 	kick     chan struct{} // wakes the checkpointer
@@ -145,7 +148,22 @@ func DefaultDBPath() string {
 // written before Open returns.
 func Open(path string) (*Store, error) {
 	flushAutologgers()
-	return open(path)
+	s, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	s.catchUpReads = true
+	return s, nil
+}
+
+// catchUp waits, before a read, until the runs this process's
+// autologgers have queued are written, so that what the read sees
+// includes the fits that came before it: the next cell does not wait for
+// them, only a cell that reads the store does.
+func (s *Store) catchUp() {
+	if s.catchUpReads {
+		flushAutologgers()
+	}
 }
 
 func open(path string) (*Store, error) {
@@ -448,6 +466,7 @@ func (s *Store) SetBatching(size int, interval time.Duration) {
 // IntegrityCheck runs SQLite's full integrity check and returns an error
 // describing the first problems, if any.
 func (s *Store) IntegrityCheck() error {
+	s.catchUp()
 	rows, err := s.db.Query(`PRAGMA integrity_check`)
 	if err != nil {
 		return s.wrap("integrity check", err)
