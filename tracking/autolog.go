@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gopherlab/gopherlab/experiments"
 )
@@ -48,11 +50,13 @@ import (
 // fitted state, which Fit replaces rather than changes, the cell's
 // source) and queues it; a background goroutine writes the run, in
 // order, and marks it FINISHED only once its data and model are stored.
-// The next cell does not wait for it, but nothing queued is lost to a
-// reader of this process: Open, every read of a Store that Open
-// returned, FlushAutologgers, Flush, SetPath and Close wait for the
-// queue to be written first. A process killed before that
-// leaves the run RUNNING, and the next Open marks it KILLED.
+// In the kernel it starts once the cell has replied (SetCellRunning),
+// and the next cell does not wait for it, but nothing queued is lost to
+// a reader of this process: Open, every read of a Store that Open
+// returned, FlushAutologgers, Flush, SetPath and Close have the queue
+// written first. A process killed while it writes leaves the run
+// RUNNING, and the next Open marks it KILLED; fits queued but not yet
+// written (at most 100 ms old while a cell runs) are lost with it.
 //
 // The store is opened on the first event, so a session that fits nothing
 // creates no file. Failures to log never fail the fit: they are written
@@ -83,6 +87,10 @@ type Autologger struct {
 	pending int64      // bytes held by the queue
 	writing bool       // the writer goroutine runs
 	done    *sync.Cond // on mu: the queue shrank or the writer stopped
+	// urgent counts the callers waiting for the queue to be written
+	// (Flush, a full queue in Track): the writer does not hold back
+	// while there are any.
+	urgent int
 	// fits ties recently fitted estimators to their runs, for the
 	// metrics computed on their predictions (autolog_eval.go).
 	fits []fitRef
@@ -127,9 +135,12 @@ func (a *Autologger) cond() *sync.Cond {
 // waitIdleLocked waits until every queued event is written; a.mu must be
 // held.
 func (a *Autologger) waitIdleLocked() {
+	a.urgent++
+	a.cond().Broadcast() // a writer holding back
 	for a.writing || len(a.queue) > 0 {
 		a.cond().Wait()
 	}
+	a.urgent--
 }
 
 // Path returns the store path: the one given, or DefaultDBPath().
@@ -246,6 +257,7 @@ type autologEntry struct {
 	save       func(io.Writer) error
 	size       int64 // bytes held
 
+	queued  time.Time     // when Track queued it
 	fit     *autologEntry // evaluate: the entry of the fit evaluated
 	runID   string        // the run written, once written
 	dataSum string        // SHA-256 of the training data stored
@@ -271,9 +283,15 @@ func (a *Autologger) Track(ev *experiments.TrackEvent) {
 	case ev.Err == nil && (ev.Kind == experiments.KindFit || ev.Kind == experiments.KindGridSearch):
 		a.rememberFitLocked(ev.Estimator, e)
 	}
-	for len(a.queue) > 0 && (len(a.queue) >= maxQueuedEvents || a.pending+e.size > maxQueuedBytes) {
-		a.cond().Wait()
+	if len(a.queue) > 0 && (len(a.queue) >= maxQueuedEvents || a.pending+e.size > maxQueuedBytes) {
+		a.urgent++
+		a.cond().Broadcast()
+		for len(a.queue) > 0 && (len(a.queue) >= maxQueuedEvents || a.pending+e.size > maxQueuedBytes) {
+			a.cond().Wait()
+		}
+		a.urgent--
 	}
+	e.queued = time.Now()
 	if a.store == nil && a.target == "" {
 		a.target = a.path
 		if a.target == "" {
@@ -366,6 +384,16 @@ func (a *Autologger) releaseLocked(e *autologEntry) {
 func (a *Autologger) writer() {
 	a.mu.Lock()
 	for len(a.queue) > 0 {
+		if wait := a.holdLocked(); wait > 0 {
+			t := time.AfterFunc(wait, func() {
+				a.mu.Lock()
+				a.cond().Broadcast()
+				a.mu.Unlock()
+			})
+			a.cond().Wait()
+			t.Stop()
+			continue
+		}
 		e := a.queue[0]
 		a.mu.Unlock()
 		err := a.write(e)
@@ -391,6 +419,51 @@ func (a *Autologger) writer() {
 	busyAutologgers.Unlock()
 	a.cond().Broadcast()
 	a.mu.Unlock()
+}
+
+// holdLocked returns how long the writer should wait before writing the
+// next event, 0 to write it now; a.mu must be held. While a cell runs
+// (SetCellRunning), an event is written once the cell ends or holdFor
+// after it was queued, unless someone waits for the queue (Flush, a read
+// of the store, a fit in front of a full queue): writing in the
+// background during a short cell competes with the cell's own end (its
+// reply, its output) for the CPU.
+func (a *Autologger) holdLocked() time.Duration {
+	if a.urgent > 0 || !cellRunning.Load() {
+		return 0
+	}
+	return max(0, holdFor-time.Since(a.queue[0].queued))
+}
+
+// holdFor bounds how long a run waits to be written while its cell runs.
+var holdFor = 100 * time.Millisecond
+
+// cellRunning is true while the kernel runs a cell (SetCellRunning).
+var cellRunning atomic.Bool
+
+// SetCellRunning tells the autologgers whether a notebook cell is
+// running; the kernel sets it around each cell. While one runs, the runs
+// of its fits are written once it ends (or 100 ms after the fit in a
+// longer cell), so the writing does not compete for the CPU with the end
+// of a short cell. Anything that waits for them (Flush, Open, a read of
+// a Store from Open, a fit in front of a full queue) has them written at
+// once. Outside the kernel, runs are written as soon as they are queued.
+func SetCellRunning(running bool) {
+	cellRunning.Store(running)
+	if running {
+		return
+	}
+	busyAutologgers.Lock()
+	busy := make([]*Autologger, 0, len(busyAutologgers.set))
+	for a := range busyAutologgers.set {
+		busy = append(busy, a)
+	}
+	busyAutologgers.Unlock()
+	for _, a := range busy {
+		a.mu.Lock()
+		a.cond().Broadcast()
+		a.mu.Unlock()
+	}
 }
 
 // write records one event; a panic in it is an error, never a crash of

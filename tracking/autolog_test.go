@@ -647,6 +647,63 @@ func TestAutologNextCellDoesNotWait(t *testing.T) {
 	}
 }
 
+// While a cell runs, its fits' runs wait to be written until it ends, or
+// holdFor after the fit; a read of the store has them written at once.
+func TestAutologHoldsWhileCellRuns(t *testing.T) {
+	path, al, warn := autologTo(t)
+	queued := func() int {
+		al.mu.Lock()
+		defer al.mu.Unlock()
+		return len(al.queue)
+	}
+	waitWritten := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); queued() > 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the run was not written", what)
+			}
+		}
+	}
+	defer func(d time.Duration) { holdFor = d }(holdFor)
+	holdFor = time.Hour
+	X, y := blobs(50)
+	fit := func() {
+		t.Helper()
+		if err := (&experiments.GaussianNB{}).Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	SetCellRunning(true)
+	defer SetCellRunning(false)
+	fit()
+	time.Sleep(50 * time.Millisecond) // writing takes about a millisecond
+	if n := queued(); n != 1 {
+		t.Fatalf("%d events queued while the cell runs, want 1", n)
+	}
+	SetCellRunning(false)
+	waitWritten("after the cell ended")
+
+	// A read does not wait for the cell to end.
+	SetCellRunning(true)
+	fit()
+	if runs := topRuns(t, reopen(t, path)); len(runs) != 2 || runs[1].Status != StatusFinished {
+		t.Fatalf("a read while the cell runs: %d runs", len(runs))
+	}
+
+	// Nor does a long cell.
+	holdFor = 30 * time.Millisecond
+	start := time.Now()
+	fit()
+	waitWritten("in a long cell")
+	if el := time.Since(start); el < holdFor {
+		t.Errorf("written %v after the fit, before the %v hold", el, holdFor)
+	}
+	if err := al.Err(); err != nil || warn.Len() > 0 {
+		t.Errorf("errors: %v %s", err, warn)
+	}
+}
+
 // Runs are written in the order of the fits, each one's children with
 // it, while the fits go on (run with -race).
 func TestAutologQueueOrder(t *testing.T) {

@@ -40,6 +40,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"RunsCommand":            reflect.ValueOf(tracking.RunsCommand),
 		"SchemaVersion":          reflect.ValueOf(constant.MakeFromLiteral("4", token.INT, 0)),
 		"SetCellInfo":            reflect.ValueOf(tracking.SetCellInfo),
+		"SetCellRunning":         reflect.ValueOf(tracking.SetCellRunning),
 		"StatusFailed":           reflect.ValueOf(constant.MakeFromLiteral("\"FAILED\"", token.STRING, 0)),
 		"StatusFinished":         reflect.ValueOf(constant.MakeFromLiteral("\"FINISHED\"", token.STRING, 0)),
 		"StatusKilled":           reflect.ValueOf(constant.MakeFromLiteral("\"KILLED\"", token.STRING, 0)),

@@ -145,8 +145,11 @@ func (c *child) handle(r request) {
 		c.mu.Lock()
 		c.cancel = cancel
 		c.mu.Unlock()
-		// Runs the cell starts are tracked with the code that made them.
+		// Runs the cell starts are tracked with the code that made them;
+		// the runs of its fits are written once it has replied.
 		tracking.SetCellInfo(r.Code, notebookPath(), r.Count)
+		tracking.SetCellRunning(true)
+		defer tracking.SetCellRunning(false)
 		rep := c.execute(ctx, r.Code)
 		if rep.Status == "ok" && len(r.Exprs) > 0 {
 			rep.Exprs = c.evaluate(ctx, r.Exprs)
