@@ -46,18 +46,6 @@ func withExecutor(t *testing.T, e FitExecutor, f func()) {
 	f()
 }
 
-func sameBits(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestFitExecutorSameResults checks that fits run through an encoded job
 // in "another process" give the local results bit for bit, for every
 // model selection that has independent fits.

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -116,23 +118,10 @@ func copyMatrix(dst []float64, m mat.Matrix) {
 			copy(row, raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols])
 			row[c-1] = v.y[i]
 		}
-	case columnsView: // as its At does
-		for j, col := range v.cols {
-			if col.kind == Numeric {
-				for i, x := range col.nums[:r] {
-					if x != x {
-						x = math.NaN()
-					}
-					dst[i*c+j] = x
-				}
-				continue
-			}
-			for i, code := range col.codes[:r] {
-				x := float64(code)
-				if code < 0 {
-					x = math.NaN()
-				}
-				dst[i*c+j] = x
+	case columnsView:
+		for j := range v.cols {
+			for i := 0; i < r; i++ {
+				dst[i*c+j] = v.value(i, j)
 			}
 		}
 	case *mat.Dense:
@@ -147,6 +136,62 @@ func copyMatrix(dst []float64, m mat.Matrix) {
 			}
 		}
 	}
+}
+
+// DataEqual reports whether data holds exactly what CopyData would write
+// into it, bit for bit: a tracker that keeps recent copies compares
+// instead of copying again (reading memory, not writing it, and
+// allocating nothing).
+func (ev *TrackEvent) DataEqual(data []float64) bool {
+	if ev.Data == nil {
+		return len(data) == 0
+	}
+	r, c := ev.Data.Dims()
+	if len(data) != r*c {
+		return false
+	}
+	switch v := ev.Data.(type) {
+	case xyView:
+		raw := v.X.RawMatrix()
+		for i := 0; i < r; i++ {
+			row := data[i*c : (i+1)*c]
+			if !sameBits(row[:c-1], raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols]) || math.Float64bits(row[c-1]) != math.Float64bits(v.y[i]) {
+				return false
+			}
+		}
+		return true
+	case *mat.Dense:
+		raw := v.RawMatrix()
+		for i := 0; i < r; i++ {
+			if !sameBits(data[i*c:(i+1)*c], raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols]) {
+				return false
+			}
+		}
+		return true
+	}
+	// Other views (a dataset's columns) element by element, each value
+	// as CopyData writes it.
+	at := ev.Data.At
+	if v, ok := ev.Data.(columnsView); ok {
+		at = v.value
+	}
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			if math.Float64bits(data[i*c+j]) != math.Float64bits(at(i, j)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sameBits reports whether a and b hold the same float64 bit patterns.
+func sameBits(a, b []float64) bool {
+	return len(a) == len(b) && bytes.Equal(floatBytes(a), floatBytes(b))
+}
+
+func floatBytes(v []float64) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*len(v))
 }
 
 // TrackTrial is one grid-search candidate.
@@ -546,6 +591,23 @@ type columnsView struct {
 
 func (v columnsView) Dims() (int, int) { return v.rows, len(v.cols) }
 func (v columnsView) T() mat.Matrix    { return mat.Transpose{Matrix: v} }
+
+// value is At without the bounds check, as CopyData writes it: a
+// missing value is NaN (one bit pattern), a category its level's code.
+func (v columnsView) value(i, j int) float64 {
+	col := v.cols[j]
+	if col.kind == Numeric {
+		if x := col.nums[i]; x == x {
+			return x
+		}
+		return math.NaN()
+	}
+	if code := col.codes[i]; code >= 0 {
+		return float64(code)
+	}
+	return math.NaN()
+}
+
 func (v columnsView) At(i, j int) float64 {
 	if i < 0 || i >= v.rows {
 		panic(mat.ErrRowAccess)

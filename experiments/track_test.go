@@ -113,11 +113,23 @@ type copier struct {
 	copied     []float64
 	at         []float64
 	levels     [][]string
+	// DataEqual of the copy, and of copies one bit off (first and last
+	// value) or one value short.
+	equal, offEqual bool
 }
 
 func (c *copier) Track(ev *TrackEvent) {
 	c.levels = ev.Levels
 	c.rows, c.cols, c.copied = ev.CopyData(nil)
+	c.equal, c.offEqual = ev.DataEqual(c.copied), false
+	if n := len(c.copied); n > 0 {
+		for _, k := range []int{0, n - 1} {
+			off := slices.Clone(c.copied)
+			off[k] = math.Float64frombits(math.Float64bits(off[k]) ^ 1)
+			c.offEqual = c.offEqual || ev.DataEqual(off)
+		}
+		c.offEqual = c.offEqual || ev.DataEqual(c.copied[:n-1])
+	}
 	c.at = nil
 	for i := 0; i < c.rows; i++ {
 		for j := 0; j < c.cols; j++ {
@@ -126,9 +138,10 @@ func (c *copier) Track(ev *TrackEvent) {
 	}
 }
 
-// CopyData gives exactly what Data.At shows, for every kind of data an
-// event carries: X with y, X alone, a dataset with categorical and
-// missing values, a strided view of a matrix.
+// CopyData gives exactly what Data.At shows, and DataEqual recognizes
+// that copy and no other, for every kind of data an event carries: X
+// with y, X alone, a dataset with categorical and missing values, a
+// strided view of a matrix.
 func TestTrackEventCopyData(t *testing.T) {
 	X, y := trackData()
 	big := mat.NewDense(14, 3, nil)
@@ -180,6 +193,9 @@ func TestTrackEventCopyData(t *testing.T) {
 				if math.Float64bits(c.copied[i]) != math.Float64bits(c.at[i]) {
 					t.Errorf("value %d: copied %v, At %v", i, c.copied[i], c.at[i])
 				}
+			}
+			if !c.equal || c.offEqual {
+				t.Errorf("DataEqual: %v for the copy, %v for a copy one bit off or one value short", c.equal, c.offEqual)
 			}
 		})
 	}

@@ -251,9 +251,10 @@ type autologEntry struct {
 	count      int
 	failure    string // ev.Err's message
 
-	dataTag    string    // autolog.dataset, when the data is not stored
-	rows, cols int       // shape of the data, when there is data
-	data       []float64 // row-major copy, when it is stored
+	dataTag    string     // autolog.dataset, when the data is not stored
+	rows, cols int        // shape of the data, when there is data
+	data       []float64  // row-major copy, when it is stored
+	table      *seenTable // the table data belongs to, when shared (pinned)
 	save       func(io.Writer) error
 	size       int64 // bytes held
 
@@ -348,15 +349,22 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 		if limit == 0 {
 			limit = DefaultMaxDatasetCells
 		}
-		if e.rows*e.cols <= limit {
+		cols := c.Columns
+		if len(cols) == 0 {
+			cols = defaultColumns(e.cols)
+		}
+		if e.rows*e.cols > limit {
+			e.dataTag = fmt.Sprintf("not stored: %d×%d cells over MaxDatasetCells %d", e.rows, e.cols, limit)
+		} else if t := a.seenTableFor(ev, cols, e.rows, e.cols); t != nil {
+			// The values of a table logged lately: shared, not copied.
+			e.table, e.data = t, t.data
+		} else {
 			a.mu.Lock()
 			buf := a.spare
 			a.spare = nil
 			a.mu.Unlock()
 			_, _, e.data = ev.CopyData(buf)
 			e.size += int64(8 * len(e.data))
-		} else {
-			e.dataTag = fmt.Sprintf("not stored: %d×%d cells over MaxDatasetCells %d", e.rows, e.cols, limit)
 		}
 	}
 	if ev.Save != nil && ev.Err == nil {
@@ -373,10 +381,13 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 // releaseLocked keeps e's data buffer for the next event, if it is the
 // largest; a.mu must be held.
 func (a *Autologger) releaseLocked(e *autologEntry) {
-	if e.data != nil && cap(e.data) > cap(a.spare) {
+	switch {
+	case e.table != nil:
+		a.unpinLocked(e.table)
+	case e.data != nil && cap(e.data) > cap(a.spare):
 		a.spare = e.data[:0]
 	}
-	e.data, e.save = nil, nil
+	e.data, e.table, e.save = nil, nil, nil
 }
 
 // writer writes the queued events in order, and stops when the queue is

@@ -1,7 +1,11 @@
 package tracking
 
 import (
+	"path/filepath"
+	"runtime"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gopherlab/gopherlab/experiments"
 	"gonum.org/v1/gonum/mat"
@@ -147,5 +151,63 @@ func TestAutologSeenTables(t *testing.T) {
 		if got := rows[c.row][c.col]; (got == c.changedTo) != c.changed {
 			t.Errorf("%s snapshot %.8s: value at (%d, %d) is %v (changed: %v)", c.what, c.sum, c.row, c.col, got, c.changed)
 		}
+	}
+}
+
+// Fits on the values of a table logged lately share them: Track copies
+// nothing however many such fits wait to be written (here held by a
+// running cell), and their runs have the table's snapshot.
+func TestAutologSharesSeenData(t *testing.T) {
+	X, y := blobs(2000) // 4000×3 values, 96 KB
+	ev := recordOne(t, func() error { return (&experiments.GaussianNB{}).Fit(X, y) })
+	path := filepath.Join(t.TempDir(), "shared.db")
+	al := NewAutologger(path)
+	defer al.Close()
+	al.Track(ev)
+	al.Flush()
+	defer func(d time.Duration) { holdFor = d }(holdFor)
+	holdFor = time.Hour
+	SetCellRunning(true)
+	defer SetCellRunning(false)
+	const n = 10
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {
+		al.Track(ev)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8*4000*3 {
+		t.Errorf("%d Tracks of the same data allocated %d bytes: more than one copy of it", n, grew)
+	}
+	al.mu.Lock()
+	shared := 0
+	for _, e := range al.queue {
+		if e.table != nil {
+			shared++
+		}
+	}
+	al.mu.Unlock()
+	if shared != n {
+		t.Errorf("%d of %d queued events share the table", shared, n)
+	}
+	SetCellRunning(false)
+	if err := al.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := reopen(t, path)
+	runs := topRuns(t, s)
+	if len(runs) != n+1 {
+		t.Fatalf("%d runs, want %d", len(runs), n+1)
+	}
+	var sums []string
+	for _, r := range runs {
+		in, err := s.Inputs(r.ID)
+		if err != nil || len(in) != 1 {
+			t.Fatalf("run %s inputs %v %v", r.ID, in, err)
+		}
+		sums = append(sums, in[0].SHA256)
+	}
+	if len(slices.Compact(sums)) != 1 {
+		t.Errorf("snapshots %v, want one", sums)
 	}
 }

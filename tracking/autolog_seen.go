@@ -1,29 +1,34 @@
 package tracking
 
 import (
-	"bytes"
 	"slices"
-	"unsafe"
+
+	"github.com/gopherlab/gopherlab/experiments"
 )
 
 // seenTable is a table the autologger's writer has hashed, kept with its
-// values so that the same table logged again is recognized by comparing
-// the values (a memcmp, a tenth of the time hashing them takes): a
-// notebook fits and scores many models on the same training and test
-// data.
+// values: a notebook fits and scores many models on the same training
+// and test data, and an event whose data equals a seen table (compared
+// in Track, reading memory instead of copying it) shares the table's
+// values and digest instead of being copied and hashed again. Its fields
+// do not change once it is in Autologger.seen; refs and evicted are
+// guarded by the Autologger's mu.
 type seenTable struct {
 	rows, cols int
 	columns    []string
 	levels     [][]string
 	data       []float64 // owned: no event's buffer
 	digest     csvDigest
+
+	refs    int  // queued entries and Tracks using data
+	evicted bool // no longer in seen: data is free once refs is 0
 }
 
 // maxSeenTables is how many tables the writer remembers: two, for the
 // training and test data a cell alternates between.
 const maxSeenTables = 2
 
-func (t *seenTable) same(columns []string, nr, nc int, data []float64, levels [][]string) bool {
+func (t *seenTable) sameShape(columns []string, nr, nc int, levels [][]string) bool {
 	if t.rows != nr || t.cols != nc || !slices.Equal(t.columns, columns) || len(t.levels) != len(levels) {
 		return false
 	}
@@ -32,30 +37,75 @@ func (t *seenTable) same(columns []string, nr, nc int, data []float64, levels []
 			return false
 		}
 	}
-	// The values' bits, so NaN matches NaN and -0 differs from 0, as in
-	// the CSV.
-	return bytes.Equal(floatBytes(t.data), floatBytes(data))
+	return true
 }
 
-func floatBytes(v []float64) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*len(v))
+// seenTableFor returns the seen table whose values ev's data equals, bit
+// for bit, pinned (see unpinLocked), or nil. It compares without holding
+// a.mu: the candidates are pinned meanwhile, so none of their buffers
+// can become the spare that a copy writes into.
+func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, nr, nc int) *seenTable {
+	a.mu.Lock()
+	var cands [maxSeenTables]*seenTable
+	n := 0
+	for _, t := range a.seen {
+		if t.sameShape(columns, nr, nc, ev.Levels) {
+			t.refs++
+			cands[n] = t
+			n++
+		}
+	}
+	a.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	var hit *seenTable
+	for _, t := range cands[:n] {
+		if ev.DataEqual(t.data) {
+			hit = t
+			break
+		}
+	}
+	a.mu.Lock()
+	for _, t := range cands[:n] {
+		if t != hit {
+			a.unpinLocked(t)
+		}
+	}
+	a.mu.Unlock()
+	return hit
+}
+
+// unpinLocked releases a use of t's data; a.mu must be held.
+func (a *Autologger) unpinLocked(t *seenTable) {
+	t.refs--
+	a.reuseLocked(t)
+}
+
+// reuseLocked makes an evicted table's buffer, once unused, the spare
+// Track copies into; a.mu must be held.
+func (a *Autologger) reuseLocked(t *seenTable) {
+	if t.evicted && t.refs == 0 && cap(t.data) > cap(a.spare) {
+		a.spare = t.data[:0]
+	}
 }
 
 // entryDigest returns the SHA-256 and size of the CSV form of e's data
 // (columns named as given), and a function that makes the CSV. It runs
-// on the writer only. A table not seen recently is hashed and its
-// buffer, taken from e, is remembered; the table it evicts becomes the
-// spare buffer Track copies into.
+// on the writer only. The data of an entry that shares a seen table
+// has that table's digest; other data is hashed, and its buffer, taken
+// from e, is remembered as the most recent table.
 func (a *Autologger) entryDigest(e *autologEntry, columns []string) (sum string, size int, content func() []byte) {
 	levels := e.ev.Levels
 	data, nr, nc := e.data, e.rows, e.cols
-	content = func() []byte { return denseCSV(columns, nr, nc, data, levels) }
-	for i, t := range a.seen {
-		if t.same(columns, nr, nc, data, levels) {
+	if t := e.table; t != nil {
+		a.mu.Lock()
+		if i := slices.Index(a.seen, t); i > 0 {
 			copy(a.seen[1:i+1], a.seen[:i])
 			a.seen[0] = t
-			return t.digest.sum, t.digest.size, content
 		}
+		a.mu.Unlock()
+		return t.digest.sum, t.digest.size, func() []byte { return denseCSV(columns, nr, nc, data, levels) }
 	}
 	sum, size, content = denseSum(columns, nr, nc, data, levels)
 	t := &seenTable{rows: nr, cols: nc, columns: slices.Clone(columns), data: data, digest: csvDigest{sum, size}}
@@ -65,17 +115,15 @@ func (a *Autologger) entryDigest(e *autologEntry, columns []string) (sum string,
 			t.levels[j] = slices.Clone(l)
 		}
 	}
-	var evicted *seenTable
+	a.mu.Lock()
 	if len(a.seen) == maxSeenTables {
-		evicted = a.seen[maxSeenTables-1]
+		old := a.seen[maxSeenTables-1]
 		a.seen = a.seen[:maxSeenTables-1]
+		old.evicted = true
+		a.reuseLocked(old)
 	}
 	a.seen = slices.Insert(a.seen, 0, t)
-	a.mu.Lock()
 	e.data = nil // the table's now
-	if evicted != nil && cap(evicted.data) > cap(a.spare) {
-		a.spare = evicted.data[:0]
-	}
 	a.mu.Unlock()
 	return sum, size, content
 }
