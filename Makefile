@@ -15,10 +15,12 @@ PYTHON ?= /usr/bin/python3
 # prediction; tmux and chromium drive the frontend tests
 # (kernel/frontend_test.go). Those also need node and npm: Debian's nodejs
 # and npm are added when no npm is on PATH. wrk, gunicorn and Flask are
-# bench/serve's load generator and its scikit-learn server.
+# bench/serve's load generator and its scikit-learn server. buildah builds
+# and runs the serving bundle's Dockerfile without a container daemon
+# (export/image_test.go).
 DEB_PACKAGES := python3-jupyter-client python3-nbclient python3-nbconvert python3-nbformat \
 	python3-ipykernel python3-zmq jupyter-notebook jupyter-console python3-sklearn gcc libc6-dev \
-	tmux chromium curl wrk gunicorn python3-flask
+	tmux chromium curl wrk gunicorn python3-flask buildah
 # npm packages of the frontend tests (playwright-core), installed by `deps`.
 NPM_DIR := kernel/testdata/frontends
 
