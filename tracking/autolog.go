@@ -279,6 +279,7 @@ func (a *Autologger) Track(ev *experiments.TrackEvent) {
 	switch {
 	case ev.Kind == experiments.KindEvaluate:
 		if e.fit = a.fitOfLocked(ev.Estimator); e.fit == nil {
+			a.releaseLocked(e)
 			return // a model this Autologger did not log
 		}
 	case ev.Err == nil && (ev.Kind == experiments.KindFit || ev.Kind == experiments.KindGridSearch):
