@@ -91,6 +91,9 @@ type Autologger struct {
 	// (Flush, a full queue in Track): the writer does not hold back
 	// while there are any.
 	urgent int
+	// wake starts the writer when the first event queued while a cell
+	// runs has waited holdFor.
+	wake *time.Timer
 	// fits ties recently fitted estimators to their runs, for the
 	// metrics computed on their predictions (autolog_eval.go).
 	fits []fitRef
@@ -136,6 +139,7 @@ func (a *Autologger) cond() *sync.Cond {
 // held.
 func (a *Autologger) waitIdleLocked() {
 	a.urgent++
+	a.startWriterLocked()
 	a.cond().Broadcast() // a writer holding back
 	for a.writing || len(a.queue) > 0 {
 		a.cond().Wait()
@@ -287,6 +291,7 @@ func (a *Autologger) Track(ev *experiments.TrackEvent) {
 	}
 	if len(a.queue) > 0 && (len(a.queue) >= maxQueuedEvents || a.pending+e.size > maxQueuedBytes) {
 		a.urgent++
+		a.startWriterLocked()
 		a.cond().Broadcast()
 		for len(a.queue) > 0 && (len(a.queue) >= maxQueuedEvents || a.pending+e.size > maxQueuedBytes) {
 			a.cond().Wait()
@@ -305,16 +310,38 @@ func (a *Autologger) Track(ev *experiments.TrackEvent) {
 	}
 	a.queue = append(a.queue, e)
 	a.pending += e.size
-	if !a.writing {
-		a.writing = true
-		busyAutologgers.Lock()
-		if busyAutologgers.set == nil {
-			busyAutologgers.set = map[*Autologger]struct{}{}
-		}
-		busyAutologgers.set[a] = struct{}{}
-		busyAutologgers.Unlock()
-		go a.writer()
+	busyAutologgers.Lock()
+	if busyAutologgers.set == nil {
+		busyAutologgers.set = map[*Autologger]struct{}{}
 	}
+	busyAutologgers.set[a] = struct{}{}
+	busyAutologgers.Unlock()
+	// While a cell runs the writer is not even started (a goroutine
+	// started now would wake an idle core): SetCellRunning(false), a
+	// wait for the queue or the hold's timer starts it.
+	if wait := a.holdLocked(); wait == 0 {
+		a.startWriterLocked()
+	} else if !a.writing && a.wake == nil {
+		a.wake = time.AfterFunc(wait, func() {
+			a.mu.Lock()
+			a.startWriterLocked()
+			a.mu.Unlock()
+		})
+	}
+}
+
+// startWriterLocked starts the writer goroutine if events are queued and
+// it does not run; a.mu must be held.
+func (a *Autologger) startWriterLocked() {
+	if a.wake != nil {
+		a.wake.Stop()
+		a.wake = nil
+	}
+	if a.writing || len(a.queue) == 0 {
+		return
+	}
+	a.writing = true
+	go a.writer()
 }
 
 // snapshot copies what the run needs out of ev.
@@ -473,6 +500,7 @@ func SetCellRunning(running bool) {
 	busyAutologgers.Unlock()
 	for _, a := range busy {
 		a.mu.Lock()
+		a.startWriterLocked()
 		a.cond().Broadcast()
 		a.mu.Unlock()
 	}
