@@ -16,6 +16,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
 	"github.com/gopherlab/gopherlab/export/internal/exporttest"
 )
 
@@ -79,8 +83,9 @@ func copyInto(t *testing.T, root string, paths ...string) {
 
 // TestServingImage builds the serving bundle's Dockerfile into an image
 // and runs it: the build stage compiles the server, the final image holds
-// it and the model, runs it as the non-root user on the port it exposes,
-// and the server answers as the notebook predicts and stops gracefully
+// it and the model, runs it as the non-root user on the port it exposes
+// (the Kubernetes Deployment's port and user), the server answers the
+// Deployment's probes and as the notebook predicts, and stops gracefully
 // on SIGTERM.
 //
 // The registries the Dockerfile's base images come from are out of this
@@ -171,6 +176,22 @@ func TestServingImage(t *testing.T) {
 	if _, ok := conf.ExposedPorts[port+"/tcp"]; !ok {
 		t.Errorf("entrypoint listens on %s, the image exposes %v", conf.Entrypoint[addrAt], conf.ExposedPorts)
 	}
+	// The Deployment runs this image as it is built: on its port, as its
+	// user, probed on paths the server answers (checked below).
+	var dep appsv1.Deployment
+	if b, err := os.ReadFile(filepath.Join(res.ServeDir, "k8s", "deployment.yaml")); err != nil {
+		t.Fatal(err)
+	} else if err := yaml.UnmarshalStrict(b, &dep); err != nil {
+		t.Fatal(err)
+	}
+	pod := dep.Spec.Template.Spec
+	ctr := pod.Containers[0]
+	if got := strconv.Itoa(int(ctr.Ports[0].ContainerPort)); got != port {
+		t.Errorf("the Deployment's container port is %s, the server listens on %s", got, port)
+	}
+	if uid := strconv.FormatInt(*pod.SecurityContext.RunAsUser, 10); !strings.HasPrefix(conf.User, uid+":") {
+		t.Errorf("the Deployment runs as uid %s, the image as %s", uid, conf.User)
+	}
 	// The final image is the server, its model and the base's few files:
 	// no toolchain, no sources.
 	c := b.run("from", "--pull-never", "iris-serving")
@@ -221,6 +242,16 @@ func TestServingImage(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the server in the container is not ready\n%s", runOut.String())
+		}
+	}
+	for _, probe := range []*corev1.Probe{ctr.ReadinessProbe, ctr.LivenessProbe} {
+		resp, err := http.Get(base + probe.HTTPGet.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("probe GET %s: %s", probe.HTTPGet.Path, resp.Status)
 		}
 	}
 	server := serverProcess(t, argv)
