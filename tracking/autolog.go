@@ -103,7 +103,8 @@ type Autologger struct {
 	// for helping the GC it triggers (milliseconds, not microseconds).
 	spare []float64
 	// seen holds the tables the writer hashed last, most recent first
-	// (autolog_seen.go); only the writer uses it.
+	// (autolog_seen.go): the writer adds to it, Track compares events'
+	// data with it.
 	seen []*seenTable
 }
 
