@@ -378,13 +378,13 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 		if limit == 0 {
 			limit = DefaultMaxDatasetCells
 		}
-		cols := c.Columns
-		if len(cols) == 0 {
-			cols = defaultColumns(e.cols)
+		// Named once here, for the seen tables and the writer alike.
+		if len(c.Columns) == 0 {
+			c.Columns = defaultColumns(e.cols)
 		}
 		if e.rows*e.cols > limit {
 			e.dataTag = fmt.Sprintf("not stored: %d×%d cells over MaxDatasetCells %d", e.rows, e.cols, limit)
-		} else if t := a.seenTableFor(ev, cols, e.rows, e.cols); t != nil {
+		} else if t := a.seenTableFor(ev, c.Columns, e.rows, e.cols); t != nil {
 			// The values of a table logged lately: shared, not copied.
 			e.table, e.data = t, t.data
 		} else {

@@ -57,10 +57,7 @@ func (a *Autologger) evaluate(s *Store, e *autologEntry) error {
 	r := s.attach(fit.runID, fit.experiment)
 	prefix := "test_"
 	if e.data != nil {
-		cols := e.ev.Columns
-		if len(cols) == 0 {
-			cols = defaultColumns(e.cols)
-		}
+		cols := e.ev.Columns // named by snapshot
 		sum, size, content := a.entryDigest(e, cols)
 		if sum == fit.dataSum {
 			prefix = "train_" // the training data, stored already

@@ -108,13 +108,9 @@ func (a *Autologger) entryDigest(e *autologEntry, columns []string) (sum string,
 		return t.digest.sum, t.digest.size, func() []byte { return denseCSV(columns, nr, nc, data, levels) }
 	}
 	sum, size, content = denseSum(columns, nr, nc, data, levels)
-	t := &seenTable{rows: nr, cols: nc, columns: slices.Clone(columns), data: data, digest: csvDigest{sum, size}}
-	if levels != nil {
-		t.levels = make([][]string, len(levels))
-		for j, l := range levels {
-			t.levels[j] = slices.Clone(l)
-		}
-	}
+	// The names and levels are the entry's own copies (see snapshot),
+	// which nothing changes: the table keeps them as they are.
+	t := &seenTable{rows: nr, cols: nc, columns: columns, levels: levels, data: data, digest: csvDigest{sum, size}}
 	a.mu.Lock()
 	if len(a.seen) == maxSeenTables {
 		old := a.seen[maxSeenTables-1]

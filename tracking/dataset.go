@@ -273,15 +273,11 @@ func (r *Run) logDenseDataset(role, name string, columns []string, nr, nc int, d
 	if len(columns) != nc || len(data) != nr*nc || (levels != nil && len(levels) != nc) {
 		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names, %d level lists and %d values for %d×%d", r.id, name, len(columns), len(levels), len(data), nr, nc)
 	}
-	info := DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns}
-	var sum string
-	var size int
-	var content func() []byte
-	if digest != nil {
-		sum, size, content = digest(columns)
-	} else {
-		sum, size, content = denseSum(columns, nr, nc, data, levels)
+	if digest == nil {
+		digest = func(columns []string) (string, int, func() []byte) { return denseSum(columns, nr, nc, data, levels) }
 	}
+	sum, size, content := digest(columns)
+	info := DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns}
 	return r.logDatasetSum(role, name, sum, size, content, info, levels)
 }
 
