@@ -78,12 +78,7 @@ func notePredict(est any, X mat.Matrix, pred []float64) {
 	if len(pred) == 0 || tracker.Load() == nil {
 		return
 	}
-	notePrediction(est, &pred[0], len(pred), func(y []float64) (mat.Matrix, []string, [][]string) {
-		if d, ok := X.(*mat.Dense); ok {
-			return matrixData{d, y}.table()
-		}
-		return nil, nil, nil
-	})
+	notePrediction(est, &pred[0], len(pred), matrixTable(X))
 }
 
 // notePredictProba records a matrix of probabilities PredictProba made.
@@ -92,12 +87,7 @@ func notePredictProba(est any, X mat.Matrix, proba *mat.Dense) {
 		return
 	}
 	n, _ := proba.Dims()
-	notePrediction(est, proba, n, func(y []float64) (mat.Matrix, []string, [][]string) {
-		if d, ok := X.(*mat.Dense); ok {
-			return matrixData{d, y}.table()
-		}
-		return nil, nil, nil
-	})
+	notePrediction(est, proba, n, matrixTable(X))
 }
 
 // notePredictDataset records a prediction on a dataset's rows; the
@@ -112,6 +102,17 @@ func notePredictDataset(est any, ds *Dataset, target string, key any, n int) {
 		}
 		return datasetData{ds: ds, target: target}.table()
 	})
+}
+
+// matrixTable is the evaluation table of predictions made on X: X with
+// the true values appended, when X is a *mat.Dense.
+func matrixTable(X mat.Matrix) func(y []float64) (mat.Matrix, []string, [][]string) {
+	return func(y []float64) (mat.Matrix, []string, [][]string) {
+		if d, ok := X.(*mat.Dense); ok {
+			return matrixData{d, y}.table()
+		}
+		return nil, nil, nil
+	}
 }
 
 func notePrediction(est, key any, n int, data func([]float64) (mat.Matrix, []string, [][]string)) {
