@@ -36,10 +36,16 @@ func (b buildah) args(args ...string) []string {
 	return append([]string{"--root", filepath.Join(b.root, "storage"), "--runroot", filepath.Join(b.root, "run"), "--storage-driver", "vfs"}, args...)
 }
 
-func (b buildah) run(args ...string) string {
-	b.t.Helper()
+// command is buildah with args, on this storage.
+func (b buildah) command(args ...string) *exec.Cmd {
 	cmd := exec.Command("buildah", b.args(args...)...)
 	cmd.Env = append(os.Environ(), "BUILDAH_ISOLATION=chroot")
+	return cmd
+}
+
+func (b buildah) run(args ...string) string {
+	b.t.Helper()
+	cmd := b.command(args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -120,8 +126,8 @@ func TestServingImage(t *testing.T) {
 		// Containers' files belong to root and 65532: only buildah's own
 		// cleanup (or root) removes them; the temporary directory goes
 		// after.
-		exec.Command("buildah", b.args("rm", "--all")...).Run()
-		exec.Command("buildah", b.args("rmi", "--all", "--force")...).Run()
+		b.command("rm", "--all").Run()
+		b.command("rmi", "--all", "--force").Run()
 	})
 	goroot := strings.TrimSpace(string(mustOutput(t, "go", "env", "GOROOT")))
 	goEnv := mustOutput(t, "go", "env", "GOPROXY", "GOSUMDB")
@@ -217,8 +223,7 @@ func TestServingImage(t *testing.T) {
 	l.Close()
 	argv := slices.Clone(conf.Entrypoint)
 	argv[addrAt] = addr
-	run := exec.Command("buildah", b.args(append([]string{"run", c, "--"}, argv...)...)...)
-	run.Env = append(os.Environ(), "BUILDAH_ISOLATION=chroot")
+	run := b.command(append([]string{"run", c, "--"}, argv...)...)
 	var runOut bytes.Buffer
 	run.Stdout, run.Stderr = &runOut, &runOut
 	if err := run.Start(); err != nil {
