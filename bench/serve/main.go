@@ -6,18 +6,27 @@
 // static binary and starts it on loopback; it starts sklearn_app.py (beside
 // this file: the same pipeline on the same data, the same /predict API)
 // under gunicorn. Then, for each server, wrk measures the highest
-// throughput and its latency (closed loop, -c connections), and an
-// open-loop generator sends a fixed rate (1000 requests/s by default)
-// measuring latency from each request's scheduled time, so a stalled
-// server cannot hide its queue. The Go server's result cache is off for
-// the comparison (every request computes), and measured on as well.
+// throughput and its latency (closed loop, -c connections, the best of
+// -n runs, the servers taking turns), and an open-loop generator sends a
+// fixed rate (1000 requests/s by default) measuring latency from each
+// request's scheduled time, so a stalled server cannot hide its queue.
+// The Go server's result cache is off for the comparison (every request
+// computes), and measured on as well.
+//
+// Both are measured in two CPU layouts. In "split" the server has CPU 0
+// and the load generators CPU 1, as when they run on separate machines:
+// every server gets the same core. In "shared" all of them share every
+// CPU, and the generator's work comes out of the server's: wrk needs
+// about 0.7 of a core to drive the Go server and 0.1 to drive Flask, so
+// the faster server is left with less CPU. Each layout's figures are
+// printed, and the summary gives the ratios of both.
 //
 // It also exports export/testdata/digits.ipynb (a random forest,
 // cross-validated) and times its job with -workers 1 and -workers 2 (the
 // best of three runs each), checking that both print the same results.
 //
-//	go run ./bench/serve                 # about two minutes on 2 cores
-//	go run ./bench/serve -d 5s -rate 500
+//	go run ./bench/serve                 # about five minutes on 2 cores
+//	go run ./bench/serve -layouts split -n 1 -d 5s -rate 500
 //
 // Needs the Debian packages wrk, gunicorn, python3-flask, python3-sklearn.
 package main
@@ -51,12 +60,13 @@ import (
 const body = `{"sepal_length": 6.4, "sepal_width": 3.2, "petal_length": 4.5, "petal_width": 1.5}`
 
 func main() {
-	dur := flag.Duration("d", 10*time.Second, "duration of each measurement")
+	dur := flag.Duration("d", 6*time.Second, "duration of each measurement")
 	conns := flag.Int("c", 32, "wrk connections")
 	rate := flag.Int("rate", 1000, "requests per second of the fixed-rate measurement")
 	gunicornWorkers := flag.Int("gunicorn-workers", 2*runtime.NumCPU()+1, "gunicorn workers (its documentation's 2 x cores + 1)")
 	gunicornClass := flag.String("gunicorn-class", "sync", "gunicorn worker class (sync, its default; gthread keeps connections alive)")
-	pin := flag.Bool("pin", false, "pin the server to CPU 0 and the load generators to CPU 1 (taskset)")
+	lays := flag.String("layouts", "split,shared", "CPU layouts measured, in order: split (server on CPU 0, wrk and the generator on CPU 1, as on two machines), shared (all on every CPU)")
+	reps := flag.Int("n", 3, "wrk runs per server and layout (the best is kept)")
 	nice := flag.Int("nice", 0, "nice value of the servers and the generator during the fixed-rate measurement (negative: ahead of other work on a shared machine; needs root)")
 	keep := flag.Bool("keep", false, "keep the work directory")
 	trees := flag.Int("trees", 300, "trees of the digits job's forest (job speed-up)")
@@ -70,7 +80,7 @@ func main() {
 	}
 	var err error
 	if !*skipServe {
-		err = run(*dur, *conns, *rate, *gunicornWorkers, *gunicornClass, *pin, *nice, *keep)
+		err = run(*dur, *conns, *rate, max(*reps, 1), *gunicornWorkers, *gunicornClass, *lays, *nice, *keep)
 	}
 	if err == nil && !*skipJob {
 		err = jobSpeedup(*trees, *keep)
@@ -108,22 +118,67 @@ func pinned(cpus string, args ...string) *exec.Cmd {
 	return exec.Command(args[0], args[1:]...)
 }
 
-func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin bool, nice int, keep bool) error {
+// layout places the servers and the load generators on the machine's
+// CPUs ("" is every CPU).
+type layout struct {
+	name           string
+	server, client string
+	where          string
+}
+
+// layouts parses the -layouts flag.
+func layouts(spec string) ([]layout, error) {
+	var out []layout
+	for _, name := range strings.Split(spec, ",") {
+		switch strings.TrimSpace(name) {
+		case "split":
+			if runtime.NumCPU() < 2 {
+				return nil, fmt.Errorf("layout split needs 2 CPUs, have %d", runtime.NumCPU())
+			}
+			out = append(out, layout{"split", "0", "1", "server on CPU 0, wrk and the generator on CPU 1 (as on two machines; other work on the machine not excluded)"})
+		case "shared":
+			out = append(out, layout{"shared", "", "", fmt.Sprintf("server, wrk and the generator on all %d CPUs, shared", runtime.NumCPU())})
+		default:
+			return nil, fmt.Errorf("-layouts: unknown layout %q (want split, shared)", name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-layouts: none given")
+	}
+	return out, nil
+}
+
+// setup is what every layout's servers are started from.
+type setup struct {
+	root, serveDir, modelJSON string
+	gworkers                  int
+	gclass                    string
+}
+
+// measured is one server's figures in one layout.
+type measured struct {
+	name          string
+	rps, p50, p99 float64
+	cpu           cpuShare
+	fixed         *loadResult
+}
+
+func run(dur time.Duration, conns, rate, reps, gworkers int, gclass, layoutSpec string, nice int, keep bool) error {
+	lays, err := layouts(layoutSpec)
+	if err != nil {
+		return err
+	}
 	tools := []string{"wrk", "gunicorn"}
-	if pin {
-		tools = append(tools, "taskset")
+	for _, l := range lays {
+		if l.server != "" || l.client != "" {
+			tools = append(tools, "taskset")
+			break
+		}
 	}
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s not found: apt-get install wrk gunicorn python3-flask python3-sklearn util-linux", tool)
 		}
-	}
-	serverCPU, clientCPU := "", ""
-	if pin {
-		if runtime.NumCPU() < 2 {
-			return fmt.Errorf("-pin needs 2 CPUs")
-		}
-		serverCPU, clientCPU = "0", "1"
 	}
 	work, err := os.MkdirTemp("", "gopherlab-bench-serve-")
 	if err != nil {
@@ -159,7 +214,39 @@ func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin bool, 
 	if err := writeSklearnModel(filepath.Join(res.ServeDir, "model"), modelJSON); err != nil {
 		return err
 	}
+	script := filepath.Join(work, "post.lua")
+	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body)
+	if err := os.WriteFile(script, []byte(lua), 0o644); err != nil {
+		return err
+	}
+	st := setup{root: root, serveDir: res.ServeDir, modelJSON: modelJSON, gworkers: gworkers, gclass: gclass}
+	type result struct {
+		l     layout
+		rows  []measured
+		floor *loadResult
+	}
+	var results []result
+	for i, l := range lays {
+		rows, floor, err := measureLayout(st, l, script, dur, conns, rate, reps, nice, i == 0)
+		if err != nil {
+			return fmt.Errorf("layout %s: %w", l.name, err)
+		}
+		results = append(results, result{l, rows, floor})
+		printLayout(l, rows, floor, dur, conns, rate, reps, nice)
+	}
+	fmt.Println()
+	for _, r := range results {
+		goOff, py := r.rows[0], r.rows[2]
+		fmt.Printf("%s: throughput, Go (cache off) / scikit-learn: %.1fx (goal: at least 20x); per server CPU-second: %.1fx; Go p99 at %d requests/s: %s (goal: at most 2 ms)\n",
+			r.l.name, goOff.rps/py.rps, (goOff.rps/goOff.cpu.server)/(py.rps/py.cpu.server), rate, ms(goOff.fixed.P99))
+	}
+	return nil
+}
 
+// measureLayout starts the servers on l's CPUs and measures each: the
+// best of reps wrk runs (the servers taking turns, so drifting load on
+// the machine weighs on all alike), then the open-loop generator.
+func measureLayout(st setup, l layout, script string, dur time.Duration, conns, rate, reps, nice int, check bool) ([]measured, *loadResult, error) {
 	var servers []*server
 	defer func() {
 		for _, s := range servers {
@@ -174,7 +261,7 @@ func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin bool, 
 		for i, a := range args {
 			args[i] = strings.ReplaceAll(a, "PORT", strconv.Itoa(port))
 		}
-		cmd := pinned(serverCPU, args...)
+		cmd := pinned(l.server, args...)
 		cmd.Dir, cmd.Env = dir, env
 		var logs bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -198,80 +285,82 @@ func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin bool, 
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	goOff, err := start("gopherlab (Go, cache off)", res.ServeDir, os.Environ(), "/v2/health/ready", "./server", "-addr", "127.0.0.1:PORT", "-cache", "0")
+	goOff, err := start("gopherlab (Go, cache off)", st.serveDir, os.Environ(), "/v2/health/ready", "./server", "-addr", "127.0.0.1:PORT", "-cache", "0")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	goOn, err := start("gopherlab (Go, cache on)", res.ServeDir, os.Environ(), "/v2/health/ready", "./server", "-addr", "127.0.0.1:PORT")
+	if _, err := start("gopherlab (Go, cache on)", st.serveDir, os.Environ(), "/v2/health/ready", "./server", "-addr", "127.0.0.1:PORT"); err != nil {
+		return nil, nil, err
+	}
+	py, err := start(fmt.Sprintf("scikit-learn (Flask, gunicorn -w %d -k %s)", st.gworkers, st.gclass), filepath.Join(st.root, "bench/serve"),
+		append(os.Environ(), "MODEL_JSON="+st.modelJSON), "/health",
+		"gunicorn", "-w", strconv.Itoa(st.gworkers), "-k", st.gclass, "-b", "127.0.0.1:PORT", "--log-level", "warning", "sklearn_app:app")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	py, err := start(fmt.Sprintf("scikit-learn (Flask, gunicorn -w %d -k %s)", gworkers, gclass), filepath.Join(root, "bench/serve"),
-		append(os.Environ(), "MODEL_JSON="+modelJSON), "/health",
-		"gunicorn", "-w", strconv.Itoa(gworkers), "-k", gclass, "-b", "127.0.0.1:PORT", "--log-level", "warning", "sklearn_app:app")
-	if err != nil {
-		return err
-	}
-
-	// Both answer the same question the same way.
-	var answers [2]map[string]any
-	for i, s := range []*server{goOff, py} {
-		out, err := post(http.DefaultClient, s.url+"/predict")
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
+	if check {
+		// Both answer the same question the same way.
+		var answers [2]map[string]any
+		for i, s := range []*server{goOff, py} {
+			out, err := post(http.DefaultClient, s.url+"/predict")
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", s.name, err)
+			}
+			fmt.Printf("%s: %s\n", s.name, strings.TrimSpace(out))
+			json.Unmarshal([]byte(out), &answers[i])
 		}
-		fmt.Printf("%s: %s\n", s.name, strings.TrimSpace(out))
-		json.Unmarshal([]byte(out), &answers[i])
+		if err := samePrediction(answers[0], answers[1]); err != nil {
+			return nil, nil, fmt.Errorf("the servers disagree: %w", err)
+		}
 	}
-	if err := samePrediction(answers[0], answers[1]); err != nil {
-		return fmt.Errorf("the servers disagree: %w", err)
-	}
-
-	script := filepath.Join(work, "post.lua")
-	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body)
-	if err := os.WriteFile(script, []byte(lua), 0o644); err != nil {
-		return err
-	}
-	type row struct {
-		name          string
-		rps, p50, p99 float64
-		cpu           cpuShare
-		fixed         *loadResult
-	}
-	var rows []row
 	threads := min(runtime.NumCPU(), conns)
-	if pin {
+	if l.client != "" {
 		threads = 1
 	}
-	floor, err := runLoadgen("null", rate, dur, clientCPU, nice)
-	if err != nil {
-		return err
+	rows := make([]measured, len(servers))
+	for i, s := range servers {
+		rows[i].name = s.name
 	}
-	for _, s := range []*server{goOff, goOn, py} {
-		fmt.Printf("measuring %s ...\n", s.name)
-		before := sampleCPU(s.cmd.Process.Pid)
-		rps, p50, p99, wrkCPU, err := runWrk(s.url+"/predict", script, threads, conns, dur, clientCPU)
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
+	for rep := 0; rep < reps; rep++ {
+		for i, s := range servers {
+			fmt.Printf("%s layout, run %d of %d: %s ...\n", l.name, rep+1, reps, s.name)
+			before := sampleCPU(s.cmd.Process.Pid)
+			rps, p50, p99, wrkCPU, err := runWrk(s.url+"/predict", script, threads, conns, dur, l.client)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", s.name, err)
+			}
+			if rps > rows[i].rps {
+				rows[i].rps, rows[i].p50, rows[i].p99 = rps, p50, p99
+				rows[i].cpu = sampleCPU(s.cmd.Process.Pid).since(before, wrkCPU)
+			}
 		}
-		share := sampleCPU(s.cmd.Process.Pid).since(before, wrkCPU)
+	}
+	floor, err := runLoadgen("null", rate, dur, l.client, nice)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, s := range servers {
 		if err := reniceTree(s.cmd.Process.Pid, nice); err != nil {
-			return err
+			return nil, nil, err
 		}
-		fixed, err := runLoadgen(s.url+"/predict", rate, dur, clientCPU, nice)
+		fixed, err := runLoadgen(s.url+"/predict", rate, dur, l.client, nice)
 		reniceTree(s.cmd.Process.Pid, 0)
 		if err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
+			return nil, nil, fmt.Errorf("%s: %w", s.name, err)
 		}
-		rows = append(rows, row{s.name, rps, p50, p99, share, fixed})
+		rows[i].fixed = fixed
 	}
+	return rows, floor, nil
+}
 
-	where := fmt.Sprintf("%d cores shared by client, server and other work on the machine", runtime.NumCPU())
-	if pin {
-		where = "server on CPU 0, wrk and the generator on CPU 1 (other work on the machine not excluded)"
+// printLayout prints one layout's tables.
+func printLayout(l layout, rows []measured, floor *loadResult, dur time.Duration, conns, rate, reps, nice int) {
+	threads := min(runtime.NumCPU(), conns)
+	if l.client != "" {
+		threads = 1
 	}
-	fmt.Printf("\nPOST /predict, one iris row, loopback, %s, %v per measurement\n", where, dur)
-	fmt.Printf("closed loop: wrk -t %d -c %d; CPU in cores busy during the wrk run (server: its process tree; others: the rest of the machine)\n", threads, conns)
+	fmt.Printf("\n== layout %s: POST /predict, one iris row, loopback, %s, %v per measurement\n", l.name, l.where, dur)
+	fmt.Printf("closed loop: wrk -t %d -c %d, best of %d runs; CPU in cores busy during that run (server: its process tree; others: the rest of the machine)\n", threads, conns, reps)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "server\tmax req/s\tp50\tp99\tserver CPU\twrk CPU\tothers' CPU\treq per server CPU-s\t\n")
 	for _, r := range rows {
@@ -294,10 +383,6 @@ func run(dur time.Duration, conns, rate, gworkers int, gclass string, pin bool, 
 		frow(r.name, r.fixed)
 	}
 	tw.Flush()
-	fmt.Printf("\nthroughput, Go (cache off) / scikit-learn: %.1fx (goal: at least 20x)\n", rows[0].rps/rows[2].rps)
-	fmt.Printf("requests per server CPU-second, Go (cache off) / scikit-learn: %.1fx\n", (rows[0].rps/rows[0].cpu.server)/(rows[2].rps/rows[2].cpu.server))
-	fmt.Printf("Go (cache off) p99 at %d requests/s: %s (goal: at most 2 ms)\n", rate, ms(rows[0].fixed.P99))
-	return nil
 }
 
 // samePrediction checks two /predict answers give the same label and
