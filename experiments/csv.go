@@ -124,11 +124,16 @@ type csvReader struct {
 	line0   int // lines consumed before the CSV reader started
 	// maxMissing is the length of the longest missing-value token.
 	maxMissing int
+	// digitMissing is set when a missing-value token starts with a
+	// digit (a sentinel such as "999").
+	digitMissing bool
 }
 
 func (c *csvReader) isMissing(s string) bool {
-	if len(s) > c.maxMissing {
-		return false // the common case, without lowering the case
+	// The common cases, long values and short numbers, skip the case
+	// folding and the lookup.
+	if len(s) > c.maxMissing || len(s) > 0 && '0' <= s[0] && s[0] <= '9' && !c.digitMissing {
+		return false
 	}
 	return c.missing[strings.ToLower(s)]
 }
@@ -179,6 +184,7 @@ func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 	}
 	for m := range c.missing {
 		c.maxMissing = max(c.maxMissing, len(m))
+		c.digitMissing = c.digitMissing || len(m) > 0 && '0' <= m[0] && m[0] <= '9'
 	}
 	for i := 0; i < opts.SkipRows; i++ {
 		if _, err := br.ReadString('\n'); err != nil {

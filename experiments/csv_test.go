@@ -246,3 +246,31 @@ func FuzzReadCSV(f *testing.F) {
 		_ = ds.Describe()
 	})
 }
+
+// Missing-value tokens that look like numbers (sentinels) still mark
+// values missing, and numbers that merely start like them do not.
+func TestReadCSVNumericSentinel(t *testing.T) {
+	tests := []struct {
+		missing []string
+		want    []float64 // NaN for missing
+	}{
+		{nil, []float64{1, 999, 9990, -999}},
+		{[]string{"999"}, []float64{1, math.NaN(), 9990, -999}},
+		{[]string{"-999"}, []float64{1, 999, 9990, math.NaN()}},
+	}
+	for _, tt := range tests {
+		ds, err := ReadCSVFrom(strings.NewReader("a\n1\n999\n9990\n-999\n"), CSVOptions{Missing: tt.missing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ds.Floats("a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range tt.want {
+			if math.Float64bits(got[i]) != math.Float64bits(tt.want[i]) && !(math.IsNaN(got[i]) && math.IsNaN(tt.want[i])) {
+				t.Errorf("Missing %q: row %d = %v, want %v", tt.missing, i, got[i], tt.want[i])
+			}
+		}
+	}
+}
