@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,7 +119,7 @@ func (r *Run) logTable(role, name string, columns []string, nr, nc int, at func(
 			if j > 0 {
 				content = append(content, ',')
 			}
-			content = strconv.AppendFloat(content, at(i, j), 'g', -1, 64)
+			content = appendNumber(content, at(i, j))
 		}
 		content = append(content, '\n')
 	}
@@ -160,11 +161,22 @@ func denseCSV(columns []string, nr, nc int, data []float64, levels [][]string) [
 				b = appendLevel(b, x, levels[j], nc == 1)
 				continue
 			}
-			b = strconv.AppendFloat(b, x, 'g', -1, 64)
+			b = appendNumber(b, x)
 		}
 		b = append(b, '\n')
 	}
 	return b
+}
+
+// appendNumber appends x as strconv.AppendFloat(b, x, 'g', -1, 64) does.
+// Counts, codes, labels and pixels are whole numbers, which that formats
+// as the integer when under 1e6 (above, it writes an exponent): those
+// take the integer path, several times faster.
+func appendNumber(b []byte, x float64) []byte {
+	if k := int64(x); float64(k) == x && -1e6 < x && x < 1e6 && (k != 0 || !math.Signbit(x)) {
+		return strconv.AppendInt(b, k, 10)
+	}
+	return strconv.AppendFloat(b, x, 'g', -1, 64)
 }
 
 // appendLevel appends the level a code stands for, quoted as csv.Writer
@@ -180,7 +192,7 @@ func appendLevel(b []byte, code float64, levels []string, alone bool) []byte {
 		}
 		return b
 	case float64(k) != code || k < 0 || k >= len(levels):
-		return strconv.AppendFloat(b, code, 'g', -1, 64)
+		return appendNumber(b, code)
 	}
 	l := levels[k]
 	if !fieldNeedsQuotes(l) {
