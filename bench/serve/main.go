@@ -23,7 +23,10 @@
 //
 // It also exports export/testdata/digits.ipynb (a random forest,
 // cross-validated) and times its job with -workers 1 and -workers 2 (the
-// best of three runs each), checking that both print the same results.
+// best of three runs each), checking that both print the same results,
+// for two forest sizes (-trees): the job's fixed part (start-up, reading
+// the data, writing the run) weighs less in the larger one, and the two
+// sizes give its length.
 //
 //	go run ./bench/serve                 # about five minutes on 2 cores
 //	go run ./bench/serve -layouts split -n 1 -d 5s -rate 500
@@ -69,7 +72,7 @@ func main() {
 	reps := flag.Int("n", 3, "wrk runs per server and layout (the best is kept)")
 	nice := flag.Int("nice", 0, "nice value of the servers and the generator during the fixed-rate measurement (negative: ahead of other work on a shared machine; needs root)")
 	keep := flag.Bool("keep", false, "keep the work directory")
-	trees := flag.Int("trees", 300, "trees of the digits job's forest (job speed-up)")
+	trees := flag.String("trees", "300,1000", "trees of the digits job's forest, one speed-up measurement per size")
 	skipJob := flag.Bool("skip-job", false, "skip the job speed-up measurement")
 	skipServe := flag.Bool("skip-serve", false, "skip the serving measurements")
 	lg := flag.String("loadgen", "", "internal: run the open-loop generator against this URL (or null) and print its result")
@@ -83,7 +86,18 @@ func main() {
 		err = run(*dur, *conns, *rate, max(*reps, 1), *gunicornWorkers, *gunicornClass, *lays, *nice, *keep)
 	}
 	if err == nil && !*skipJob {
-		err = jobSpeedup(*trees, *keep)
+		var sizes []int
+		for _, f := range strings.Split(*trees, ",") {
+			n, perr := strconv.Atoi(strings.TrimSpace(f))
+			if perr != nil || n < 1 {
+				err = fmt.Errorf("-trees: %q is not a positive number of trees", f)
+				break
+			}
+			sizes = append(sizes, n)
+		}
+		if err == nil {
+			err = jobSpeedup(sizes, *keep)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/serve:", err)
@@ -531,8 +545,8 @@ func runWrk(url, script string, threads, conns int, dur time.Duration, cpus stri
 }
 
 // jobSpeedup exports the digits notebook and times its job with 1 and 2
-// workers.
-func jobSpeedup(trees int, keep bool) error {
+// workers, for each forest size in sizes.
+func jobSpeedup(sizes []int, keep bool) error {
 	work, err := os.MkdirTemp("", "gopherlab-bench-job-")
 	if err != nil {
 		return err
@@ -553,6 +567,31 @@ func jobSpeedup(trees int, keep bool) error {
 	if err := sh(res.JobDir, env, "go", "build", "-o", "job", "."); err != nil {
 		return err
 	}
+	walls := map[int]float64{} // -workers 1, by size
+	for _, trees := range sizes {
+		w, err := timeJob(res.JobDir, trees)
+		if err != nil {
+			return err
+		}
+		walls[trees] = w
+	}
+	if len(sizes) >= 2 {
+		// The time one worker takes grows with the trees; what is left at
+		// zero trees is the job's fixed part (start-up, reading the data,
+		// writing the run), which a second worker does not shorten.
+		a, b := sizes[0], sizes[len(sizes)-1]
+		if a != b {
+			perTree := (walls[b] - walls[a]) / float64(b-a)
+			fmt.Printf("\nfixed part of the job (-workers 1, extrapolated to 0 trees from %d and %d): %.0f ms; %.2f ms per tree\n",
+				a, b, 1000*(walls[a]-perTree*float64(a)), 1000*perTree)
+		}
+	}
+	return nil
+}
+
+// timeJob times the job with the given number of trees and returns the
+// best wall time with -workers 1.
+func timeJob(dir string, trees int) (float64, error) {
 	// Each setting's best of three: wall time, and the CPU seconds the job
 	// used and the cores it got (CPU/wall), with the cores the rest of the
 	// machine kept busy meanwhile: on a shared machine a job with two
@@ -575,12 +614,12 @@ func jobSpeedup(trees int, keep bool) error {
 	for rep := 0; rep < 3; rep++ {
 		for i, st := range settings {
 			cmd := exec.Command("./job", "-q", "-workers", strconv.Itoa(st.workers), "-trees", strconv.Itoa(trees))
-			cmd.Dir, cmd.Env = res.JobDir, append(os.Environ(), st.env...)
+			cmd.Dir, cmd.Env = dir, append(os.Environ(), st.env...)
 			m0 := machineBusy()
 			start := time.Now()
 			out, err := cmd.Output()
 			if err != nil {
-				return fmt.Errorf("job %s: %v", st.name, err)
+				return 0, fmt.Errorf("job %s: %v", st.name, err)
 			}
 			wall := time.Since(start).Seconds()
 			cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
@@ -593,10 +632,10 @@ func jobSpeedup(trees int, keep bool) error {
 	}
 	for i := range outs {
 		if outs[i] != outs[0] {
-			return fmt.Errorf("the job's results depend on the setting:\n%s: %s%s: %s", settings[0].name, outs[0], settings[i].name, outs[i])
+			return 0, fmt.Errorf("the job's results depend on the setting:\n%s: %s%s: %s", settings[0].name, outs[0], settings[i].name, outs[i])
 		}
 	}
-	fmt.Printf("digits job (random forest, %d trees, 5-fold cross-validation): %s", trees, outs[0])
+	fmt.Printf("\ndigits job (random forest, %d trees, 5-fold cross-validation): %s", trees, outs[0])
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "setting\twall (best of 3)\tCPU\tcores the job got\tcores others used\t\n")
 	for i, st := range settings {
@@ -604,8 +643,8 @@ func jobSpeedup(trees int, keep bool) error {
 		fmt.Fprintf(tw, "%s\t%.3fs\t%.3fs\t%.2f\t%.2f\t\n", st.name, b.wall, b.cpu, b.cpu/b.wall, b.others)
 	}
 	tw.Flush()
-	fmt.Printf("speed-up, -workers 2 over -workers 1: %.2fx (goal: at least 1.8x); over one core (GOMAXPROCS=1): %.2fx; identical results\n",
-		best[0].wall/best[2].wall, best[1].wall/best[2].wall)
-	fmt.Printf("upper bound on two idle cores (one core's CPU time over half of what two workers use): %.2fx\n", best[1].cpu/(best[2].cpu/2))
-	return nil
+	fmt.Printf("%d trees: speed-up, -workers 2 over -workers 1: %.2fx (goal: at least 1.8x); over one core (GOMAXPROCS=1): %.2fx; identical results\n",
+		trees, best[0].wall/best[2].wall, best[1].wall/best[2].wall)
+	fmt.Printf("%d trees: upper bound on two idle cores (one core's CPU time over half of what two workers use): %.2fx\n", trees, best[1].cpu/(best[2].cpu/2))
+	return best[0].wall, nil
 }
