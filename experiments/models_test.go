@@ -763,3 +763,47 @@ func TestSortKeys(t *testing.T) {
 		}
 	}
 }
+
+// Values large enough to overflow a squared distance (or the norms of the
+// product formula) give neighbors, never a panic: the exact distance where
+// it is finite, rows at infinite distance in row order, and those count
+// alike with distance weights.
+func TestNeighborsHugeValues(t *testing.T) {
+	tests := []struct {
+		name    string
+		X       []float64 // one feature
+		y       []float64
+		q       float64
+		nq      int // copies of the query (many take the blocked search)
+		k       int
+		weights string
+		want    float64
+	}{
+		{"all infinitely far", []float64{0, 1}, []float64{0, 1}, 1e200, 1, 1, "", 0},
+		{"all infinitely far, distance weights", []float64{0, 1, 2}, []float64{0, 1, 5}, 1e200, 1, 2, "distance", 0.5},
+		{"finite despite huge norms", []float64{0, 1e160, 1}, []float64{0, 7, 1}, 1e160, 1, 1, "", 7},
+		{"finite despite huge norms, blocked", []float64{0, 1e160, 1}, []float64{0, 7, 1}, 1e160, 100, 1, "", 7},
+		{"overflow beside finite", []float64{0, 1, 2e154}, []float64{1, 2, 3}, 1e200, 100, 3, "", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &KNeighborsRegressor{K: tt.k, Weights: tt.weights}
+			if err := m.Fit(mat.NewDense(len(tt.X), 1, tt.X), tt.y); err != nil {
+				t.Fatal(err)
+			}
+			q := make([]float64, tt.nq)
+			for i := range q {
+				q[i] = tt.q
+			}
+			pred, err := m.Predict(mat.NewDense(tt.nq, 1, q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range pred {
+				if p != tt.want {
+					t.Fatalf("prediction %d = %v, want %v", i, p, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -101,6 +101,19 @@ func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, erro
 	for i := 0; i < nq; i++ {
 		q := Q.RawRowView(i)
 		ix := idx[i*k : (i+1)*k]
+		if slices.Contains(ix, -1) {
+			// A distance overflowed (values beyond about 1e154 make the
+			// product formula's norms, or the squares themselves,
+			// infinite): search this query again with exact distances,
+			// and let rows at infinite distance fill what is left, in
+			// row order.
+			bd, bi := newTopK(k)
+			for t := 0; t < st.N; t++ {
+				pushTopK(bd, bi, sqDist(q, st.X[t*p:(t+1)*p]), int32(t))
+			}
+			fillTopK(bi, st.N)
+			copy(ix, bi)
+		}
 		d := dist[i*k : (i+1)*k]
 		for j, t := range ix {
 			d[j] = math.Sqrt(sqDist(q, st.X[int(t)*p:int(t+1)*p]))
@@ -119,6 +132,25 @@ func newTopK(k int) ([]float64, []int32) {
 		bi[i] = -1
 	}
 	return bd, bi
+}
+
+// fillTopK fills the empty (-1) places of ix with the first rows of the
+// n training rows not already in it.
+func fillTopK(ix []int32, n int) {
+	t := int32(0)
+	for j := range ix {
+		if ix[j] != -1 {
+			continue
+		}
+		for slices.Contains(ix, t) {
+			t++
+		}
+		if int(t) >= n {
+			return
+		}
+		ix[j] = t
+		t++
+	}
 }
 
 // pushTopK inserts (dv, t) into the ascending list d, ix if it beats the
@@ -265,6 +297,7 @@ func neighborWeights(w, dist []float64, byDistance bool) {
 			zero = true
 		}
 	}
+	all := 0.0
 	for i, d := range dist {
 		switch {
 		case zero && d == 0:
@@ -273,6 +306,13 @@ func neighborWeights(w, dist []float64, byDistance bool) {
 			w[i] = 0
 		default:
 			w[i] = 1 / d
+		}
+		all += w[i]
+	}
+	if all == 0 {
+		// Every neighbor is infinitely far: they count alike.
+		for i := range w {
+			w[i] = 1
 		}
 	}
 }
