@@ -468,6 +468,22 @@ func (m *KMeans) Predict(X *mat.Dense) (pred []float64, err error) {
 	return out, nil
 }
 
+// negInertia returns minus the sum of squared distances of X's rows to
+// their nearest centers.
+func (m *KMeans) negInertia(X *mat.Dense) (float64, error) {
+	labels, err := m.Predict(X)
+	if err != nil {
+		return 0, err
+	}
+	p := m.st.P
+	var s float64
+	for i, l := range labels {
+		k := int(l)
+		s += sqDist(X.RawRowView(i), m.st.Centers[k*p:(k+1)*p])
+	}
+	return -s, nil
+}
+
 // Transform returns each row's distance to every center.
 func (m *KMeans) Transform(X *mat.Dense) (*mat.Dense, error) {
 	if err := checkPredict("kmeans transform", X, m.st.P); err != nil {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/gopherlab/gopherlab/display"
 	"gonum.org/v1/gonum/mat"
@@ -115,9 +116,25 @@ func R2(yTrue, yPred []float64) (float64, error) {
 type Confusion struct {
 	Labels []float64
 	Counts [][]int
-	// Names optionally labels the classes in tables and plots (for
-	// instance a dataset's Levels).
+	// Names optionally labels the classes in tables and plots (see
+	// className): one name per label, in order, or a dataset's Levels.
 	Names []string
+}
+
+// className names the class of label, the i-th of labels, for display:
+// names[i] when there is one name per label (scikit-learn's
+// target_names), else names[label] when the label is a level code of
+// names (a dataset's Levels: a fold may lack some classes), else the
+// number.
+func className(names []string, labels []float64, i int) string {
+	label := labels[i]
+	switch k := int(label); {
+	case len(names) == len(labels):
+		return names[i]
+	case float64(k) == label && k >= 0 && k < len(names):
+		return names[k]
+	}
+	return formatNum(label)
 }
 
 // ConfusionMatrix counts true versus predicted labels over the union of
@@ -141,12 +158,7 @@ func ConfusionMatrix(yTrue, yPred []float64) (*Confusion, error) {
 	return &Confusion{Labels: labels, Counts: counts}, nil
 }
 
-func (c *Confusion) name(i int) string {
-	if i < len(c.Names) {
-		return c.Names[i]
-	}
-	return formatNum(c.Labels[i])
-}
+func (c *Confusion) name(i int) string { return className(c.Names, c.Labels, i) }
 
 // Table returns the matrix as a display table (rows: true, columns:
 // predicted).
@@ -195,7 +207,7 @@ type ClassificationReport struct {
 	Accuracy float64
 	Macro    ClassScore // averages over classes
 	Weighted ClassScore // averages weighted by support
-	Names    []string   // optional class names for display
+	Names    []string   // optional class names for display, as Confusion's
 }
 
 // Report computes the classification report of predictions. Undefined
@@ -251,12 +263,12 @@ func Report(yTrue, yPred []float64) (*ClassificationReport, error) {
 // Table returns the report as a display table.
 func (r *ClassificationReport) Table() *display.Table {
 	rows := [][]any{}
+	labels := make([]float64, len(r.Classes))
 	for i, s := range r.Classes {
-		name := formatNum(s.Label)
-		if i < len(r.Names) {
-			name = r.Names[i]
-		}
-		rows = append(rows, []any{name, s.Precision, s.Recall, s.F1, s.Support})
+		labels[i] = s.Label
+	}
+	for i, s := range r.Classes {
+		rows = append(rows, []any{className(r.Names, labels, i), s.Precision, s.Recall, s.F1, s.Support})
 	}
 	rows = append(rows, []any{"accuracy", nil, nil, r.Accuracy, r.Macro.Support})
 	rows = append(rows, []any{"macro avg", r.Macro.Precision, r.Macro.Recall, r.Macro.F1, r.Macro.Support})
@@ -310,10 +322,18 @@ func pickAverage(op string, yTrue, yPred []float64, average string, pick func(Cl
 	}
 	switch average {
 	case "binary":
+		// As scikit-learn: the positive class is the label 1, and more
+		// than two labels have no binary score.
+		if len(r.Classes) > 2 {
+			return 0, average, fmt.Errorf("experiments: %s: average binary needs two classes, the labels have %d (%s): use macro, weighted or micro", op, len(r.Classes), classList(r.Classes))
+		}
 		for _, c := range r.Classes {
 			if c.Label == 1 {
 				return pick(c), average, nil
 			}
+		}
+		if len(r.Classes) == 2 {
+			return 0, average, fmt.Errorf("experiments: %s: average binary takes the label 1 as the positive class, the labels are %s", op, classList(r.Classes))
 		}
 		return 0, average, nil
 	case "macro":
@@ -326,6 +346,18 @@ func pickAverage(op string, yTrue, yPred []float64, average string, pick func(Cl
 		return r.Accuracy, average, nil
 	}
 	return 0, average, fmt.Errorf("experiments: %s: unknown average %q (want binary, macro, weighted or micro)", op, average)
+}
+
+// classList lists the labels of a report's classes.
+func classList(cs []ClassScore) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(formatNum(c.Label))
+	}
+	return b.String()
 }
 
 // Precision returns the precision for an average mode ("binary", "macro",
@@ -505,14 +537,15 @@ func checkProba(op string, yTrue []float64, proba *mat.Dense, classes []float64)
 // LogLoss returns the mean negative log-likelihood of the true labels
 // under predicted probabilities. Column k of proba is the probability of
 // classes[k]; nil classes means the sorted labels of yTrue. Probabilities
-// are clipped to [1e-15, 1-1e-15] as scikit-learn does.
+// are clipped to [eps, 1-eps], eps the float64 machine epsilon, and each
+// row renormalized, as scikit-learn does (its eps="auto").
 func LogLoss(yTrue []float64, proba *mat.Dense, classes []float64) (float64, error) {
 	classes, err := checkProba("log loss", yTrue, proba, classes)
 	if err != nil {
 		return 0, err
 	}
 	n := len(yTrue)
-	const clip = 1e-15
+	const clip = 0x1p-52 // numpy's finfo(float64).eps
 	var s float64
 	for i, v := range yTrue {
 		c, ok := slices.BinarySearch(classes, v)

@@ -71,6 +71,8 @@ func TestClassificationMetrics(t *testing.T) {
 		{Precision, "weighted", 0.7, false},
 		{F1, "micro", 0.6, false},
 		{F1, "bogus", 0, true},
+		{Precision, "binary", 0, true}, // three classes, as scikit-learn
+
 	} {
 		got, err := tt.f(yt, yp, tt.avg)
 		if (err != nil) != tt.wantErr || !tt.wantErr && !near(got, tt.want, 1e-12) {
@@ -82,6 +84,12 @@ func TestClassificationMetrics(t *testing.T) {
 	bp := []float64{0, 1, 0, 1, 1}
 	if p, _ := Precision(bt, bp, ""); !near(p, 2.0/3, 1e-12) {
 		t.Errorf("binary precision %v", p)
+	}
+	if _, err := Recall([]float64{0, 2, 2}, []float64{0, 2, 0}, "binary"); err == nil || !strings.Contains(err.Error(), "label 1 as the positive class") {
+		t.Errorf("binary without the label 1: %v", err)
+	}
+	if r, err := Recall([]float64{0, 0}, []float64{0, 0}, "binary"); err != nil || r != 0 {
+		t.Errorf("binary with one class: %v, %v", r, err)
 	}
 	if a, _ := Accuracy(bt, bp); a != 0.6 {
 		t.Errorf("accuracy %v", a)
@@ -137,10 +145,38 @@ func TestLogLoss(t *testing.T) {
 	if err != nil || !near(got, 0.21616187468057912, 1e-12) {
 		t.Errorf("log loss %v %v", got, err)
 	}
+	// A zero probability for the true class is clipped at the machine
+	// epsilon: scikit-learn 1.2's log_loss([0], [[0, 1]], labels=[0, 1]).
+	if got, err := LogLoss([]float64{0}, mat.NewDense(1, 2, []float64{0, 1}), []float64{0, 1}); err != nil || !near(got, 36.04365338911715, 1e-12) {
+		t.Errorf("clipped log loss %v %v", got, err)
+	}
 	if _, err := LogLoss([]float64{0, 5}, mat.NewDense(2, 2, nil), []float64{0, 1}); err == nil || !strings.Contains(err.Error(), "label 5") {
 		t.Errorf("unknown label: %v", err)
 	}
 	if _, err := LogLoss(y, mat.NewDense(4, 3, nil), nil); err == nil {
 		t.Error("column count mismatch accepted")
+	}
+}
+
+// Class names are one per label in order (scikit-learn's target_names),
+// or a dataset's levels indexed by code (a fold may lack a class).
+func TestClassName(t *testing.T) {
+	tests := []struct {
+		names  []string
+		labels []float64
+		want   []string
+	}{
+		{[]string{"ant", "bird", "cat"}, []float64{0, 1, 2}, []string{"ant", "bird", "cat"}},
+		{[]string{"one", "two"}, []float64{1, 2}, []string{"one", "two"}},
+		{[]string{"ant", "bird", "cat"}, []float64{0, 2}, []string{"ant", "cat"}},
+		{[]string{"ant", "bird"}, []float64{0, 1, 5}, []string{"ant", "bird", "5.0"}},
+		{nil, []float64{0.5, 2}, []string{"0.5", "2.0"}},
+	}
+	for _, tt := range tests {
+		for i, want := range tt.want {
+			if got := className(tt.names, tt.labels, i); got != want {
+				t.Errorf("names %q, labels %v: class %d is %q, want %q", tt.names, tt.labels, i, got, want)
+			}
+		}
 	}
 }

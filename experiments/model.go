@@ -57,6 +57,19 @@ func isClassifier(m any) bool {
 	return ok
 }
 
+// isClusterer reports whether m (or a Pipeline's last step) assigns
+// clusters rather than predicting targets.
+func isClusterer(m any) bool {
+	if p, ok := m.(*Pipeline); ok {
+		if len(p.Steps) == 0 {
+			return false
+		}
+		return isClusterer(p.Steps[len(p.Steps)-1].Estimator)
+	}
+	_, ok := m.(*KMeans)
+	return ok
+}
+
 // modelName returns the short lower-case name of an estimator's type,
 // "logisticregression" for *LogisticRegression.
 func modelName(m any) string {
@@ -434,7 +447,7 @@ func SetParam(estimator any, name string, value any) error {
 		if f.Kind() <= reflect.Uint64 && val.Kind() >= reflect.Float32 {
 			x := val.Float()
 			if x != math.Trunc(x) {
-				return fmt.Errorf("experiments: set param %q: %v is not a whole number for %s field", name, x, f.Type())
+				return fmt.Errorf("experiments: set param %q: %v is not a whole number (the field is %s)", name, x, f.Type())
 			}
 		}
 		f.Set(val.Convert(f.Type()))
@@ -454,10 +467,19 @@ func paramNames(t reflect.Type) []string {
 }
 
 // Score returns the default score of a fitted model on X, y: accuracy
-// for classifiers, R² for regressors (scikit-learn's score).
+// for classifiers, R² for regressors, and for k-means the negative
+// inertia of X (the sum of squared distances of its rows to their
+// nearest centers; y is not used), as scikit-learn's score.
 func Score(m Model, X *mat.Dense, y []float64) (float64, error) {
 	if m == nil {
 		return 0, fmt.Errorf("experiments: score: nil model")
+	}
+	if isClusterer(m) {
+		km, ok := m.(*KMeans)
+		if !ok {
+			return 0, fmt.Errorf("experiments: score: a pipeline ending in k-means has no score; score its KMeans step on the transformed rows")
+		}
+		return km.negInertia(X)
 	}
 	pred, err := m.Predict(X)
 	if err != nil {

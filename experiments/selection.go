@@ -33,7 +33,9 @@ type CVOptions struct {
 	Shuffle bool
 	Seed    int64
 	// Metrics names the scores to compute: accuracy, precision, recall,
-	// f1 (with _macro, _weighted or _micro), roc_auc, log_loss for
+	// f1 (binary, the label 1 being the positive class, as in
+	// scikit-learn; add _macro, _weighted or _micro for more classes),
+	// roc_auc (binary), roc_auc_ovr, roc_auc_ovr_weighted, log_loss for
 	// classifiers; r2, rmse, mse, mae for regressors.
 	Metrics []string
 	// TrainScores also scores each fold's training rows.
@@ -51,10 +53,11 @@ type CVOptions struct {
 
 // metricSpec describes one score.
 type metricSpec struct {
-	name    string
-	greater bool // greater is better
-	proba   bool // needs class probabilities
-	fn      func(y, pred []float64, pr *mat.Dense, classes []float64) (float64, error)
+	name     string
+	greater  bool // greater is better
+	proba    bool // needs class probabilities
+	fn       func(y, pred []float64, pr *mat.Dense, classes []float64) (float64, error)
+	classify bool // scores a classifier's labels (else a regressor's values)
 }
 
 func lookupMetric(name string) (metricSpec, error) {
@@ -66,42 +69,57 @@ func lookupMetric(name string) (metricSpec, error) {
 	}
 	switch name {
 	case "accuracy":
-		return metricSpec{name, true, false, pred(Accuracy)}, nil
+		return metricSpec{name, true, false, pred(Accuracy), true}, nil
 	case "r2":
-		return metricSpec{name, true, false, pred(R2)}, nil
+		return metricSpec{name, true, false, pred(R2), false}, nil
 	case "rmse":
-		return metricSpec{name, false, false, pred(RMSE)}, nil
+		return metricSpec{name, false, false, pred(RMSE), false}, nil
 	case "mse":
-		return metricSpec{name, false, false, pred(MSE)}, nil
+		return metricSpec{name, false, false, pred(MSE), false}, nil
 	case "mae":
-		return metricSpec{name, false, false, pred(MAE)}, nil
+		return metricSpec{name, false, false, pred(MAE), false}, nil
 	case "log_loss":
 		return metricSpec{name, false, true, func(y, _ []float64, pr *mat.Dense, classes []float64) (float64, error) {
 			return LogLoss(y, pr, classes)
-		}}, nil
+		}, true}, nil
 	case "roc_auc":
 		return metricSpec{name, true, true, func(y, _ []float64, pr *mat.Dense, classes []float64) (float64, error) {
 			if len(classes) != 2 {
-				return 0, fmt.Errorf("experiments: roc_auc: needs 2 classes, model has %d", len(classes))
+				return 0, fmt.Errorf("experiments: roc_auc: needs 2 classes, model has %d (use roc_auc_ovr or roc_auc_ovr_weighted)", len(classes))
 			}
 			return AUC(y, mat.Col(nil, 1, pr))
-		}}, nil
+		}, true}, nil
+	case "roc_auc_ovr", "roc_auc_ovr_weighted":
+		average := strings.TrimPrefix(strings.TrimPrefix(name, "roc_auc_ovr"), "_")
+		return metricSpec{name, true, true, func(y, _ []float64, pr *mat.Dense, classes []float64) (float64, error) {
+			return AUCOvR(y, pr, classes, average)
+		}, true}, nil
 	}
 	for _, base := range []struct {
 		name string
 		f    func(y, p []float64, a string) (float64, error)
 	}{{"precision", Precision}, {"recall", Recall}, {"f1", F1}} {
 		if name == base.name {
-			return metricSpec{name, true, false, avg(base.f, "")}, nil
+			// The binary score, as scikit-learn's scoring names: a
+			// default that changed with the labels a fold happens to
+			// hold would mix averages across folds.
+			f := base.f
+			return metricSpec{name, true, false, func(y, p []float64, _ *mat.Dense, _ []float64) (float64, error) {
+				v, err := f(y, p, "binary")
+				if err != nil && strings.Contains(err.Error(), "needs two classes") {
+					return 0, fmt.Errorf("experiments: metric %s is the binary score (the label 1 positive); with more classes use %[1]s_macro, %[1]s_weighted or %[1]s_micro", name)
+				}
+				return v, err
+			}, true}, nil
 		}
 		if rest, ok := strings.CutPrefix(name, base.name+"_"); ok {
 			switch rest {
 			case "macro", "weighted", "micro", "binary":
-				return metricSpec{name, true, false, avg(base.f, rest)}, nil
+				return metricSpec{name, true, false, avg(base.f, rest), true}, nil
 			}
 		}
 	}
-	return metricSpec{}, fmt.Errorf("experiments: unknown metric %q (want accuracy, precision, recall, f1 (_macro, _weighted, _micro), roc_auc, log_loss, r2, rmse, mse or mae)", name)
+	return metricSpec{}, fmt.Errorf("experiments: unknown metric %q (want accuracy, precision, recall, f1 (_macro, _weighted, _micro), roc_auc, roc_auc_ovr, roc_auc_ovr_weighted, log_loss, r2, rmse, mse or mae)", name)
 }
 
 // cvData is what cross-validation fits on: a matrix with targets, or a
@@ -264,7 +282,11 @@ func (r *CVResult) String() string { return r.Table().String() }
 func (r *CVResult) Render() display.Bundle { return r.Table().Render() }
 
 // resolveCV returns the folds and metrics for options.
-func resolveCV(op string, opts CVOptions, classify bool, y []float64) ([]Fold, []metricSpec, error) {
+func resolveCV(op string, opts CVOptions, model any, y []float64) ([]Fold, []metricSpec, error) {
+	if isClusterer(model) {
+		return nil, nil, fmt.Errorf("experiments: %s: %s assigns clusters, with no targets to score its predictions against (Score gives its -inertia on rows, as scikit-learn's KMeans.score)", op, modelName(model))
+	}
+	classify := isClassifier(model)
 	folds := opts.Folds
 	if folds == nil {
 		var err error
@@ -301,6 +323,12 @@ func resolveCV(op string, opts CVOptions, classify bool, y []float64) ([]Fold, [
 		s, err := lookupMetric(n)
 		if err != nil {
 			return nil, nil, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
+		}
+		switch {
+		case s.classify && !classify:
+			return nil, nil, fmt.Errorf("experiments: %s: metric %s scores a classifier's labels, and %s is a regressor (use r2, rmse, mse or mae)", op, n, modelName(model))
+		case !s.classify && classify:
+			return nil, nil, fmt.Errorf("experiments: %s: metric %s scores a regressor's values, and %s is a classifier (use accuracy, precision, recall, f1, roc_auc or log_loss)", op, n, modelName(model))
 		}
 		specs = append(specs, s)
 	}
@@ -385,7 +413,7 @@ func crossValidate(model Model, X *mat.Dense, y []float64, opts CVOptions) (*CVR
 	if err := checkXY(op, X, y); err != nil {
 		return nil, err
 	}
-	folds, specs, err := resolveCV(op, opts, isClassifier(model), y)
+	folds, specs, err := resolveCV(op, opts, model, y)
 	if err != nil {
 		return nil, err
 	}
@@ -418,7 +446,7 @@ func crossValidateDataset(p *Pipeline, ds *Dataset, target string, opts CVOption
 	if err != nil {
 		return nil, err
 	}
-	folds, specs, err := resolveCV(op, opts, isClassifier(p), data.y)
+	folds, specs, err := resolveCV(op, opts, p, data.y)
 	if err != nil {
 		return nil, err
 	}
@@ -556,7 +584,7 @@ func (g *GridSearch) fit(data cvData, refit func(Model) error) error {
 	}
 	opts := g.CV
 	opts.Metrics = []string{metric}
-	folds, specs, err := resolveCV(op, opts, classify, data.labels())
+	folds, specs, err := resolveCV(op, opts, g.Model, data.labels())
 	if err != nil {
 		return err
 	}
@@ -715,7 +743,7 @@ func ValidationCurve(model Model, X *mat.Dense, y []float64, param string, value
 	if len(opts.Metrics) > 1 {
 		opts.Metrics = opts.Metrics[:1]
 	}
-	folds, specs, err := resolveCV(op, opts, isClassifier(model), y)
+	folds, specs, err := resolveCV(op, opts, model, y)
 	if err != nil {
 		return nil, err
 	}
@@ -787,7 +815,7 @@ func LearningCurve(model Model, X *mat.Dense, y []float64, sizes []float64, opts
 	if len(opts.Metrics) > 1 {
 		opts.Metrics = opts.Metrics[:1]
 	}
-	folds, specs, err := resolveCV(op, opts, isClassifier(model), y)
+	folds, specs, err := resolveCV(op, opts, model, y)
 	if err != nil {
 		return nil, err
 	}

@@ -67,10 +67,43 @@ func TestCrossValidate(t *testing.T) {
 		{CVOptions{K: 1}, "K=1"},
 		{CVOptions{Folds: []Fold{{Train: []int{0}, Test: []int{999}}}}, "row 999 out of range"},
 		{CVOptions{Metrics: []string{"roc_auc"}}, "needs 2 classes"},
+		{CVOptions{Metrics: []string{"f1"}}, "use f1_macro, f1_weighted or f1_micro"},
+		{CVOptions{Metrics: []string{"r2"}}, "metric r2 scores a regressor's values, and gaussiannb is a classifier"},
 	} {
 		if _, err := CrossValidate(&GaussianNB{}, X, y, tt.opts); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("err = %v, want %q", err, tt.wantErr)
 		}
+	}
+	// Classification metrics on a regressor, and any metric on k-means,
+	// are errors rather than scores of 0.
+	if _, err := CrossValidate(NewPipeline(&StandardScaler{}, &Ridge{}), Xr, yr, CVOptions{K: 3, Metrics: []string{"accuracy"}}); err == nil || !strings.Contains(err.Error(), "metric accuracy scores a classifier's labels, and pipeline is a regressor") {
+		t.Errorf("accuracy of a regressor: %v", err)
+	}
+	if _, err := CrossValidate(&KMeans{K: 3}, X, y, CVOptions{K: 3}); err == nil || !strings.Contains(err.Error(), "assigns clusters") {
+		t.Errorf("k-means: %v", err)
+	}
+	// One-vs-rest AUC over three classes, macro and weighted.
+	ovr, err := CrossValidate(&GaussianNB{}, X, y, CVOptions{K: 3, Metrics: []string{"roc_auc_ovr", "roc_auc_ovr_weighted", "f1_macro"}})
+	if err != nil || !(ovr.Mean("roc_auc_ovr") > 0.9 && ovr.Mean("roc_auc_ovr") <= 1) || !(ovr.Mean("roc_auc_ovr_weighted") > 0.9) {
+		t.Errorf("roc_auc_ovr: %v, %v", ovr, err)
+	}
+	// The binary F1 of two classes (the label 1 positive).
+	X2, y2 := mat.DenseCopyOf(X.Slice(0, 100, 0, 4)), y[:100]
+	if b, err := CrossValidate(&GaussianNB{}, X2, y2, CVOptions{K: 3, Metrics: []string{"f1"}}); err != nil || b.Mean("f1") < 0.9 {
+		t.Errorf("binary f1: %v, %v", b, err)
+	}
+}
+
+// Score is scikit-learn's: k-means scores minus the inertia of the rows.
+func TestScoreKMeans(t *testing.T) {
+	X, y := loadIris(t)
+	km := &KMeans{K: 3, Seed: 1}
+	if err := km.Fit(X, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Score(km, X, y)
+	if err != nil || !near(s, -km.Inertia(), 1e-9*km.Inertia()) {
+		t.Errorf("score %v, %v; inertia %v", s, err, km.Inertia())
 	}
 }
 
