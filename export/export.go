@@ -70,12 +70,14 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 		return nil, errors.New("export: no output directory (-o DIR)")
 	}
 	var tracked *jobrt.TrackedRun
+	var runInfo *tracking.RunInfo
 	if opts.RunID != "" {
-		tr, nb, err := trackedRun(opts.DB, opts.RunID)
+		tr, ri, err := trackedRun(opts.DB, opts.RunID)
 		if err != nil {
 			return nil, err
 		}
-		tracked = tr
+		tracked, runInfo = tr, ri
+		nb := ri.Notebook
 		if nbPath == "" {
 			if nb == "" {
 				return nil, fmt.Errorf("export: run %s records no notebook: name it", opts.RunID)
@@ -99,7 +101,10 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 		return nil, err
 	}
 	if tracked != nil {
-		if err := applyRunParams(sel, tracked); err != nil {
+		if err := checkRunCell(sel, runInfo, logf); err != nil {
+			return nil, err
+		}
+		if err := applyRunParams(sel, tracked, logf); err != nil {
 			return nil, err
 		}
 	}
@@ -338,26 +343,70 @@ func gopherlabVersion() string {
 }
 
 // trackedRun reads a tracked run: its parameters, metrics and notebook.
-func trackedRun(db, id string) (*jobrt.TrackedRun, string, error) {
+func trackedRun(db, id string) (*jobrt.TrackedRun, *tracking.RunInfo, error) {
 	store, err := tracking.Open(db)
 	if err != nil {
-		return nil, "", fmt.Errorf("export: --run: %w", err)
+		return nil, nil, fmt.Errorf("export: --run: %w", err)
 	}
 	defer store.Close()
 	ri, err := store.GetRun(id)
 	if err != nil {
-		return nil, "", fmt.Errorf("export: --run: %w", err)
+		return nil, nil, fmt.Errorf("export: --run: %w", err)
 	}
-	return &jobrt.TrackedRun{ID: ri.ID, Experiment: ri.Experiment, Name: ri.Name, Params: ri.Params, Metrics: ri.Metrics}, ri.Notebook, nil
+	return &jobrt.TrackedRun{ID: ri.ID, Experiment: ri.Experiment, Name: ri.Name, Params: ri.Params, Metrics: ri.Metrics}, ri, nil
 }
 
-// applyRunParams sets the defaults of the parameters a tracked run
-// recorded.
-func applyRunParams(sel *Selection, tr *jobrt.TrackedRun) error {
+// checkRunCell refuses a run that the exported cells did not make: a
+// fold or trial of another run, or a run of a cell left out (tagged
+// skip, or untagged), since the job could not reproduce it. A run of a
+// cell that is no longer in the notebook as it ran is only reported:
+// the job says whether it reproduces the run.
+func checkRunCell(sel *Selection, ri *tracking.RunInfo, logf func(string, ...any)) error {
+	if ri.ParentID != "" {
+		return fmt.Errorf("export: --run %s: %q is part of run %s (a fold or a trial): export that run", ri.ShortID(), ri.Name, shortID(ri.ParentID))
+	}
+	src := strings.TrimSpace(ri.Source)
+	if src == "" || strings.HasPrefix(src, "gopherlab job ") {
+		return nil // logged by hand, or by an exported job (its cells are exported ones)
+	}
+	for _, c := range sel.Cells {
+		if strings.TrimSpace(c.Cell.Source) == src {
+			return nil
+		}
+	}
+	for i, c := range sel.Notebook.Cells {
+		if c.Type == "code" && strings.TrimSpace(c.Source) == src {
+			why := "untagged (export with --all to include untagged cells)"
+			if c.HasTag(TagSkip) {
+				why = "tagged " + TagSkip
+			}
+			return fmt.Errorf("export: --run %s: the run was made by cell %d, which the export leaves out (%s): export a run of an exported cell", ri.ShortID(), i, why)
+		}
+	}
+	logf("export: run %s was made by a cell that is not in the notebook as it ran (edited since?); the job will say whether it reproduces the run", ri.ShortID())
+	return nil
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// applyRunParams sets the parameters to the values a tracked run
+// recorded (params notebook.NAME, see tracking.SetNotebookParams; a
+// param named as the parameter for runs that predate them).
+func applyRunParams(sel *Selection, tr *jobrt.TrackedRun, logf func(string, ...any)) error {
+	var set, kept []string
 	for i := range sel.Params {
 		p := &sel.Params[i]
-		v, ok := tr.Params[p.Name]
+		v, ok := tr.Params[tracking.NotebookParamPrefix+p.Name]
 		if !ok {
+			v, ok = tr.Params[p.Name]
+		}
+		if !ok {
+			kept = append(kept, p.Name+"="+p.Value)
 			continue
 		}
 		lit, err := ParseParam(p.Type, v, false)
@@ -365,6 +414,13 @@ func applyRunParams(sel *Selection, tr *jobrt.TrackedRun) error {
 			return fmt.Errorf("export: run %s parameter %s: %v", tr.ID, p.Name, err)
 		}
 		p.Value = lit
+		set = append(set, p.Name+"="+lit)
+	}
+	if len(set) > 0 {
+		logf("export: parameters from run %s: %s", shortID(tr.ID), strings.Join(set, ", "))
+	}
+	if len(kept) > 0 {
+		logf("export: run %s does not record %s: the notebook's values stay", shortID(tr.ID), strings.Join(kept, ", "))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -339,7 +340,7 @@ store, err := tracking.Open("")
 if err != nil {
 	panic(err)
 }
-run, err := store.StartRun("iris", &tracking.RunOptions{Name: "logreg", Params: map[string]interface{}{"c": c, "seed": seed}})
+run, err := store.StartRun("iris", &tracking.RunOptions{Name: "logreg", Params: map[string]interface{}{"model.c": c, "model.seed": seed}})
 if err != nil {
 	panic(err)
 }
@@ -354,7 +355,9 @@ store.Close()`}
 	if err := nb.WriteFile(nbPath); err != nil {
 		t.Fatal(err)
 	}
-	if stdout, stderr, err := runGLX(t, tmp, "run", "-q", nbPath); err != nil {
+	// Run with a parameter other than the notebook's: the runs record it
+	// (params notebook.c), and the export takes it from the run.
+	if stdout, stderr, err := runGLX(t, tmp, "run", "-q", nbPath, "-p", "c=0.5"); err != nil {
 		t.Fatalf("run: %v\n%s%s", err, stdout, stderr)
 	}
 	db := filepath.Join(tmp, "gopherlab.db")
@@ -364,20 +367,36 @@ store.Close()`}
 	}
 	// The hand-logged run; autologging adds the pipeline's fits beside it.
 	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: "iris", Filter: `name = "logreg"`})
+	folds, _ := store.SearchRuns(tracking.SearchQuery{Experiment: "iris", Filter: `name = "fold 0"`})
 	store.Close()
 	if err != nil || len(runs) != 1 || runs[0].Notebook != nbPath {
 		t.Fatalf("tracked runs: %v %+v", err, runs)
 	}
 	id := runs[0].ID
+	if runs[0].Params["notebook.c"] != "0.5" {
+		t.Fatalf("the run does not record the injected c: %v", runs[0].Params)
+	}
+
+	// A fold of the notebook's cross-validation is no pipeline to export.
+	if len(folds) == 0 {
+		t.Fatal("no fold runs")
+	}
+	if _, stderr, err := runGLX(t, t.TempDir(), "export", "--run", folds[0].ID[:8], "--db", db, "-o", filepath.Join(tmp, "fold")); err == nil || !strings.Contains(stderr, "is part of run") {
+		t.Errorf("export --run of a fold: %v\n%s", err, stderr)
+	}
 
 	out := filepath.Join(tmp, "out")
-	if stdout, stderr, err := runGLX(t, t.TempDir(), "export", "--run", id[:8], "--db", db, "-o", out); err != nil {
+	stdout, stderr, err := runGLX(t, t.TempDir(), "export", "--run", id[:8], "--db", db, "-o", out)
+	if err != nil {
 		t.Fatalf("export --run: %v\n%s%s", err, stdout, stderr)
+	}
+	if !regexp.MustCompile(`parameters from run ` + id[:8] + `: .*\bc=0\.5\b`).MatchString(stdout + stderr) {
+		t.Errorf("export does not say it took c from the run:\n%s%s", stdout, stderr)
 	}
 	jobDir := filepath.Join(out, "job")
 	job := filepath.Join(jobDir, "job")
 	exporttest.GoBuild(t, jobDir, job, ".")
-	_, stderr, err := exporttest.RunIn(t, jobDir, job)
+	_, stderr, err = exporttest.RunIn(t, jobDir, job)
 	if err != nil || !strings.Contains(stderr, "reproduces tracked run "+id[:8]+" bit for bit: accuracy=") {
 		t.Fatalf("job: %v\n%s", err, stderr)
 	}

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gopherlab/gopherlab/export/internal/exporttest"
+	"github.com/gopherlab/gopherlab/tracking"
 	"github.com/traefik/yaegi/extract"
 )
 
@@ -161,6 +163,7 @@ func outputText(t *testing.T, c *Cell, typ string) string {
 }
 
 func TestRunCommand(t *testing.T) {
+	start := time.Now()
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "iris.out.ipynb")
 	stdout, stderr, err := runGLX(t, "testdata", "run", "iris.ipynb", "-p", "c=2", "-o", out, "-p", "folds=3")
@@ -218,6 +221,26 @@ func TestRunCommand(t *testing.T) {
 	}
 	if err := json.Unmarshal(nb.Metadata["gopherlab_run"], &meta); err != nil || meta.Parameters["c"] != "2" || meta.Exception {
 		t.Errorf("metadata.gopherlab_run = %s (%v)", nb.Metadata["gopherlab_run"], err)
+	}
+	// Its runs record the parameters' values, the injected ones included,
+	// for export --run.
+	store, err := tracking.Open(filepath.Join("testdata", "gopherlab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: "iris"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range runs {
+		if r.ParentID == "" && !r.StartTime.Before(start.Truncate(time.Millisecond)) && r.Params["notebook.c"] == "2.0" && r.Params["notebook.folds"] == "3" && r.Params["notebook.seed"] != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Errorf("no run of this execution records the notebook's parameters: %d runs", len(runs))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/gopherlab/gopherlab/kernel"
 	"github.com/gopherlab/gopherlab/kernel/worker"
+	"github.com/gopherlab/gopherlab/tracking"
 )
 
 // RunOptions controls Run.
@@ -119,6 +121,59 @@ func InjectParams(nb *Notebook, values map[string]string) (*Notebook, error) {
 	return &out, nil
 }
 
+// ParamValues returns the values of nb's parameters, as text by name
+// (strings unquoted, as `gopherlab run -p` takes them): those of its cell
+// tagged parameters, replaced by those of a cell tagged
+// injected-parameters. It returns nil when nb has no parameters cell.
+func ParamValues(nb *Notebook) (map[string]string, error) {
+	var params, injected []Param
+	found := false
+	for i, c := range nb.Cells {
+		if c.Type != "code" {
+			continue
+		}
+		tag := ""
+		switch {
+		case c.HasTag(TagParameters) && !found:
+			tag, found = TagParameters, true
+		case c.HasTag(TagInjected):
+			tag = TagInjected
+		default:
+			continue
+		}
+		code, err := parseCell(i, c.Source, tag)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := readParams(code, tag)
+		if err != nil {
+			return nil, err
+		}
+		if tag == TagParameters {
+			params = ps
+		} else {
+			injected = append(injected, ps...)
+		}
+	}
+	if !found {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, p := range append(params, injected...) {
+		if !slices.ContainsFunc(params, func(q Param) bool { return q.Name == p.Name }) {
+			continue // InjectParams refuses these; keep to the notebook's
+		}
+		v := p.Value
+		if p.Type == "string" {
+			if s, err := strconv.Unquote(v); err == nil {
+				v = s
+			}
+		}
+		out[p.Name] = v
+	}
+	return out, nil
+}
+
 // Run executes every code cell of nb in order through the gopherlab
 // kernel's engine (an interpreter in a supervised worker process) and
 // records outputs and execution counts in nb, as Jupyter would. It stops at
@@ -128,6 +183,12 @@ func Run(ctx context.Context, nb *Notebook, opts RunOptions) (*RunResult, error)
 	var env []string
 	if opts.Notebook != "" {
 		env = append(env, "JPY_SESSION_NAME="+opts.Notebook)
+	}
+	// The runs the cells make record the parameters' values (a notebook
+	// whose parameters cell export would refuse records none).
+	if vals, err := ParamValues(nb); err == nil && len(vals) > 0 {
+		b, _ := json.Marshal(vals)
+		env = append(env, tracking.EnvNotebookParams+"="+string(b))
 	}
 	eng := worker.New(worker.Config{
 		Command: opts.WorkerCommand,

@@ -2,9 +2,14 @@ package export
 
 import (
 	"flag"
+	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"testing"
+
+	"github.com/gopherlab/gopherlab/export/jobrt"
+	"github.com/gopherlab/gopherlab/tracking"
 )
 
 func TestInjectParams(t *testing.T) {
@@ -100,4 +105,81 @@ func newTestFlagSet(p *paramFlags) *flag.FlagSet {
 	fs.Var(*p, "p", "")
 	fs.String("o", "", "")
 	return fs
+}
+
+// ParamValues reads the parameters' values as gopherlab run records them
+// on runs: the parameters cell's, replaced by the injected cell's, as
+// command-line text.
+func TestParamValues(t *testing.T) {
+	nb := testNotebook(t,
+		cell("n := 3\nrate := 0.5\nname := \"a b\"", "parameters"),
+		cell("println(n)", "train"),
+	)
+	got, err := ParamValues(nb)
+	if want := map[string]string{"n": "3", "rate": "0.5", "name": "a b"}; err != nil || !maps.Equal(got, want) {
+		t.Errorf("ParamValues = %v, %v; want %v", got, err, want)
+	}
+	inj, err := InjectParams(nb, map[string]string{"rate": "2", "name": `x"y`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = ParamValues(inj)
+	if want := map[string]string{"n": "3", "rate": "2.0", "name": `x"y`}; err != nil || !maps.Equal(got, want) {
+		t.Errorf("ParamValues after injection = %v, %v; want %v", got, err, want)
+	}
+	if got, err := ParamValues(testNotebook(t, cell("x := 1", "train"))); err != nil || got != nil {
+		t.Errorf("no parameters cell: %v, %v", got, err)
+	}
+}
+
+// export --run takes the run's recorded parameter values, and refuses a
+// run the exported cells did not make.
+func TestRunCellAndParams(t *testing.T) {
+	nb := testNotebook(t,
+		cell("c := 1.0\nfolds := 5", "parameters"),
+		cell("x := c * 2", "train"),
+		cell("y := 3", "skip"),
+		cell("z := 4"),
+	)
+	sel, err := Select(nb, SelectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nop := func(string, ...any) {}
+	for _, tt := range []struct {
+		ri   tracking.RunInfo
+		want string // error; "" for none
+	}{
+		{tracking.RunInfo{ID: "aaaaaaaa-1", Source: "x := c * 2"}, ""},
+		{tracking.RunInfo{ID: "aaaaaaaa-2", Source: ""}, ""},
+		{tracking.RunInfo{ID: "aaaaaaaa-3", Source: "gopherlab job nb: cell 1 (train)"}, ""},
+		{tracking.RunInfo{ID: "aaaaaaaa-4", Source: "edited since"}, ""},
+		{tracking.RunInfo{ID: "aaaaaaaa-5", Name: "fold 2", ParentID: "bbbbbbbb-1", Source: "x := c * 2"}, `"fold 2" is part of run bbbbbbbb`},
+		{tracking.RunInfo{ID: "aaaaaaaa-6", Source: "y := 3"}, "cell 2, which the export leaves out (tagged skip)"},
+		{tracking.RunInfo{ID: "aaaaaaaa-7", Source: "z := 4\n"}, "cell 3, which the export leaves out (untagged"},
+	} {
+		err := checkRunCell(sel, &tt.ri, nop)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("run %s: error %v, want %q", tt.ri.ID, err, tt.want)
+		}
+	}
+	var logged []string
+	logf := func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }
+	tr := &jobrt.TrackedRun{ID: "cccccccc-1", Params: map[string]string{"notebook.c": "0.5", "logisticregression.C": "0.5"}}
+	if err := applyRunParams(sel, tr, logf); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := sel.Param("c"); p.Value != "0.5" {
+		t.Errorf("c = %s, want the run's 0.5", p.Value)
+	}
+	if p, _ := sel.Param("folds"); p.Value != "5" {
+		t.Errorf("folds = %s, want the notebook's 5", p.Value)
+	}
+	if s := strings.Join(logged, "\n"); !strings.Contains(s, "parameters from run cccccccc: c=0.5") || !strings.Contains(s, "does not record folds=5") {
+		t.Errorf("export log:\n%s", s)
+	}
+	tr.Params["notebook.folds"] = "many"
+	if err := applyRunParams(sel, tr, nop); err == nil || !strings.Contains(err.Error(), `parameter folds: "many" is not an int`) {
+		t.Errorf("bad recorded value: %v", err)
+	}
 }

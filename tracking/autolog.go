@@ -254,7 +254,8 @@ type autologEntry struct {
 	source     string
 	notebook   string
 	count      int
-	failure    string // ev.Err's message
+	nbParams   map[string]any // the notebook's parameters (never changed: SetNotebookParams replaces the map)
+	failure    string         // ev.Err's message
 
 	dataTag    string     // autolog.dataset, when the data is not stored
 	rows, cols int        // shape of the data, when there is data
@@ -348,7 +349,7 @@ func (a *Autologger) startWriterLocked() {
 // snapshot copies what the run needs out of ev.
 func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 	cellInfo.Lock()
-	e := &autologEntry{source: cellInfo.source, notebook: cellInfo.notebook, count: cellInfo.count}
+	e := &autologEntry{source: cellInfo.source, notebook: cellInfo.notebook, count: cellInfo.count, nbParams: cellInfo.params}
 	cellInfo.Unlock()
 	e.experiment = experimentFor(e.notebook)
 	c := *ev
@@ -540,7 +541,7 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 	if ev.Kind == experiments.KindCrossValidate {
 		name = "cv " + name
 	}
-	params := ev.Params
+	params := withNotebookParams(ev.Params, e.nbParams)
 	if e.rows > 0 || e.cols > 0 {
 		params = maps.Clone(params)
 		if params == nil {

@@ -1111,3 +1111,43 @@ func benchDataset(b *testing.B, seen bool) {
 		}
 	}
 }
+
+// The notebook's parameters (SetNotebookParams) are params notebook.NAME
+// of the runs autologged or started by hand after, not of their children;
+// an explicit Source leaves them out, and nil forgets them.
+func TestNotebookParams(t *testing.T) {
+	path, al, _ := autologTo(t)
+	SetNotebookParams(map[string]string{"c": "0.5", "data": "iris v2.csv"})
+	t.Cleanup(func() { SetNotebookParams(nil) })
+	X, y := blobs(20)
+	if _, err := experiments.CrossValidate(&experiments.LogisticRegression{}, X, y, experiments.CVOptions{K: 3}); err != nil {
+		t.Fatal(err)
+	}
+	al.Flush()
+	s := reopen(t, path)
+	byHand, err := s.StartRun("hand", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byHand.Finish()
+	explicit, _ := s.StartRun("hand", &RunOptions{Source: "x := 1"})
+	explicit.Finish()
+	SetNotebookParams(nil)
+	after, _ := s.StartRun("hand", nil)
+	after.Finish()
+	runs := topRuns(t, s)
+	if len(runs) != 4 {
+		t.Fatalf("%d top runs, want 4", len(runs))
+	}
+	for i, want := range []bool{true, true, false, false} {
+		r := runs[i]
+		if has := r.Params["notebook.c"] == "0.5" && r.Params["notebook.data"] == "iris v2.csv"; has != want {
+			t.Errorf("run %d (%s): params %v, want the notebook's: %v", i, r.Name, r.Params, want)
+		}
+	}
+	for _, k := range children(t, s, runs[0].ID) {
+		if _, ok := k.Params["notebook.c"]; ok {
+			t.Errorf("fold run %s has the notebook's parameters: %v", k.Name, k.Params)
+		}
+	}
+}

@@ -51,6 +51,52 @@ var cellInfo struct {
 	sync.Mutex
 	source, notebook string
 	count            int
+	params           map[string]any // notebook.NAME: value, see SetNotebookParams
+}
+
+// EnvNotebookParams names the environment variable through which
+// gopherlab run gives the kernel's worker the notebook's parameters: a
+// JSON object of their values as text by name (see SetNotebookParams).
+const EnvNotebookParams = "GOPHERLAB_NOTEBOOK_PARAMS"
+
+// NotebookParamPrefix starts the names of the params that record a
+// notebook's parameters (SetNotebookParams).
+const NotebookParamPrefix = "notebook."
+
+// SetNotebookParams records the values of the notebook's parameters (the
+// variables of its cell tagged parameters, after any that gopherlab run
+// injected, as Go literals by name); every run started after it without
+// an explicit Source, the autologged ones included, carries them as
+// params notebook.NAME. gopherlab run and exported jobs call it, so that
+// `gopherlab export --run` rebuilds a job with the values the run had.
+// nil forgets them.
+func SetNotebookParams(params map[string]string) {
+	var m map[string]any
+	if len(params) > 0 {
+		m = make(map[string]any, len(params))
+		for k, v := range params {
+			m[NotebookParamPrefix+k] = v
+		}
+	}
+	cellInfo.Lock()
+	cellInfo.params = m
+	cellInfo.Unlock()
+}
+
+// withNotebookParams returns params with the notebook's parameters added
+// (params' own keys win), or params itself when there are none.
+func withNotebookParams(params, nb map[string]any) map[string]any {
+	if len(nb) == 0 {
+		return params
+	}
+	out := make(map[string]any, len(params)+len(nb))
+	for k, v := range nb {
+		out[k] = v
+	}
+	for k, v := range params {
+		out[k] = v
+	}
+	return out
 }
 
 // SetCellInfo records the notebook cell being executed; runs started
@@ -120,10 +166,15 @@ func (s *Store) StartRun(experiment string, opts *RunOptions) (*Run, error) {
 		experiment = DefaultExperiment
 	}
 	source, notebook, count := opts.Source, opts.Notebook, opts.ExecutionCount
+	runParams := opts.Params
 	if source == "" && notebook == "" {
 		cellInfo.Lock()
 		source, notebook, count = cellInfo.source, cellInfo.notebook, cellInfo.count
+		nb := cellInfo.params
 		cellInfo.Unlock()
+		if opts.ParentID == "" {
+			runParams = withNotebookParams(runParams, nb)
+		}
 	}
 	modules := opts.Modules
 	if modules == nil {
@@ -133,7 +184,7 @@ func (s *Store) StartRun(experiment string, opts *RunOptions) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracking: start run: modules: %w", err)
 	}
-	params, err := formatParams(opts.Params)
+	params, err := formatParams(runParams)
 	if err != nil {
 		return nil, fmt.Errorf("tracking: start run: %w", err)
 	}

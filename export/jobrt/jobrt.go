@@ -109,6 +109,10 @@ type ModelManifest struct {
 	Params       map[string]string `json:"params"`
 	Job          string            `json:"job"`          // the job's name
 	JobManifest  string            `json:"job_manifest"` // SHA-256 of the job manifest
+	// RunID and Experiment name the tracked run the job was exported
+	// from (export --run), so a served model leads back to it.
+	RunID      string `json:"run_id,omitempty"`
+	Experiment string `json:"experiment,omitempty"`
 	Data         map[string]string `json:"data"`         // data file -> SHA-256
 	Created      time.Time         `json:"created"`
 	GoVersion    string            `json:"go_version"`
@@ -134,6 +138,9 @@ type Job struct {
 	AllowChangedData bool
 	Workers          int
 	Quiet            bool
+	// Params are the notebook parameters' values, as text by name (set
+	// by Main once the flags are parsed).
+	Params map[string]string
 
 	changed map[string]bool
 	out     io.Writer // progress and summary (stderr)
@@ -295,6 +302,9 @@ func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error
 		TargetLevels: p.TargetLevels(), Classes: p.Classes(), Params: params,
 		Job: j.Manifest.Name, JobManifest: j.manifestSHA, Data: map[string]string{},
 		Created: time.Now().UTC(), GoVersion: runtime.Version(),
+	}
+	if tr := j.Manifest.TrackedRun; tr != nil {
+		mm.RunID, mm.Experiment = tr.ID, tr.Experiment
 	}
 	for _, c := range p.Schema() {
 		mm.Schema = append(mm.Schema, ModelColumn{Name: c.Name, Kind: c.Kind.String()})
@@ -464,6 +474,10 @@ func Main(p Program) {
 	if p.Workers != nil {
 		*p.Workers = j.Workers
 	}
+	j.Params = map[string]string{}
+	for _, p := range p.Params {
+		j.Params[p.Name] = fs.Lookup(p.Name).Value.String()
+	}
 	if err := j.Start(fs); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -485,11 +499,7 @@ func Main(p Program) {
 	j.endCell()
 	j.cell = -1
 	if p.Model != nil {
-		values := map[string]string{}
-		for _, p := range p.Params {
-			values[p.Name] = fs.Lookup(p.Name).Value.String()
-		}
-		if err := j.SaveModel(p.Model(), values); err != nil {
+		if err := j.SaveModel(p.Model(), j.Params); err != nil {
 			j.Fail(err)
 		}
 	}

@@ -51,6 +51,13 @@ func Main() error {
 	c.sess = sess
 	// Every fit, cross-validation and grid search is logged to the
 	// tracking store unless GOPHERLAB_AUTOLOG=off or %autolog off.
+	if v := os.Getenv(tracking.EnvNotebookParams); v != "" {
+		var params map[string]string
+		if err := json.Unmarshal([]byte(v), &params); err != nil {
+			fmt.Fprintf(os.Stderr, "gopherlab worker: $%s: %v\n", tracking.EnvNotebookParams, err)
+		}
+		tracking.SetNotebookParams(params)
+	}
 	autolog := tracking.NewAutologger("")
 	if os.Getenv("GOPHERLAB_AUTOLOG") != "off" {
 		experiments.SetTracker(autolog)

@@ -28,6 +28,9 @@ func Autolog(j *jobrt.Job) (stop func()) {
 		return func() {}
 	}
 	a := tracking.NewAutologger("")
+	// The job's runs record its parameters, as gopherlab run records a
+	// notebook's, so that export --run of a job's run takes its values.
+	tracking.SetNotebookParams(j.Params)
 	prev := experiments.SetTracker(a)
 	return func() {
 		experiments.SetTracker(prev)
