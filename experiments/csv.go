@@ -23,9 +23,10 @@ type CSVOptions struct {
 	NoHeader bool
 	// Names names the columns, replacing the header when there is one.
 	Names []string
-	// Comma is the field delimiter. 0 detects it from the first line
-	// (',', ';', '\t' or runs of white space); ' ' splits on runs of
-	// spaces and tabs (no quoting), like pandas' delim_whitespace.
+	// Comma is the field delimiter. 0 detects it from the first lines,
+	// skipping blank and comment lines (',', ';', '\t' or runs of white
+	// space); ' ' splits on runs of spaces and tabs (no quoting), like
+	// pandas' delim_whitespace.
 	Comma rune
 	// Comment, if not 0, starts comment lines, which are skipped.
 	Comment rune
@@ -150,13 +151,31 @@ func (c *csvReader) add(j int, field string) {
 		return
 	}
 	if b.numeric {
-		if v, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if v, ok := parseNumber(s); ok {
 			b.nums = append(b.nums, v)
 			return
 		}
 		b.toCategorical()
 	}
 	b.addLevel(s)
+}
+
+// parseNumber parses a field as a number the way CSV readers elsewhere
+// (pandas, numpy) do: strconv.ParseFloat also takes Go literal syntax,
+// digit separators ("2020_01", "1_000") and hex floats ("0x1p-2"), which
+// in a CSV file are text such as codes or periods. "inf", "infinity" and
+// their signed forms are numbers (±Inf); "nan" never gets here, being a
+// missing-value token. Out-of-range values become ±Inf or 0.
+func parseNumber(s string) (float64, bool) {
+	t := s
+	if len(t) > 0 && (t[0] == '+' || t[0] == '-') {
+		t = t[1:]
+	}
+	if len(t) > 1 && t[0] == '0' && t[1]|0x20 == 'x' || strings.IndexByte(t, '_') >= 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
@@ -197,7 +216,7 @@ func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 	}
 	comma := opts.Comma
 	if comma == 0 {
-		comma = sniffDelimiter(br)
+		comma = sniffDelimiter(br, opts.Comment)
 	}
 	var next func() ([]string, int, error) // record, its line, error
 	if comma == ' ' {
@@ -208,6 +227,7 @@ func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 
 	rows := 0
 	width := -1
+	line1 := 0 // the first record's line, which set width
 	for {
 		rec, line, err := next()
 		if err == io.EOF {
@@ -217,7 +237,7 @@ func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 			return nil, err
 		}
 		if width < 0 {
-			width = len(rec)
+			width, line1 = len(rec), line
 			if err := c.start(rec, line); err != nil {
 				return nil, err
 			}
@@ -226,7 +246,7 @@ func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 			}
 		}
 		if len(rec) != width {
-			return nil, fmt.Errorf("line %d: %d fields, expected %d like line %d (ragged rows)", line, len(rec), width, c.line0+1)
+			return nil, fmt.Errorf("line %d: %d fields, expected %d like line %d (ragged rows)", line, len(rec), width, line1)
 		}
 		for j, f := range rec {
 			c.add(j, f)
@@ -360,34 +380,97 @@ func checkText(br *bufio.Reader) error {
 	return nil
 }
 
-// sniffDelimiter picks the delimiter of the first line: the most frequent
-// of ',', ';' and '\t' outside quotes, else white space when the line has
-// inner blanks, else ','.
-func sniffDelimiter(br *bufio.Reader) rune {
-	head, _ := br.Peek(1 << 16)
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
-	}
-	counts := map[byte]int{}
-	quoted := false
-	for _, b := range head {
-		switch b {
-		case '"':
-			quoted = !quoted
-		case ',', ';', '\t':
-			if !quoted {
-				counts[b]++
+// sniffLines is how many data lines sniffDelimiter looks at.
+const sniffLines = 10
+
+// sniffDelimiter guesses the delimiter from the first data lines (up to
+// sniffLines, within what br can peek), skipping blank and comment lines:
+// of ',', '\t' and ';', the one that splits the first line into more than
+// one field (outside quotes) and the most other lines into as many, ties
+// going to more fields, then to that order; else white space if it splits
+// the first line; else ','. Several lines rather than the first alone
+// keep a title or a stray ';' in a header from deciding, and agreeing
+// with the first line (the header) is what reading needs.
+func sniffDelimiter(br *bufio.Reader, comment rune) rune {
+	head, err := br.Peek(br.Size())
+	// Without an error the buffer is full and its last line may be cut.
+	recs := sniffRecords(head, comment, true, err != nil)
+	best, bestN, bestAgree := rune(0), 0, 0
+	for _, d := range []byte{',', '\t', ';'} {
+		if len(recs) == 0 || rune(d) == comment {
+			continue
+		}
+		n := countFields(recs[0], d)
+		if n < 2 {
+			continue
+		}
+		agree := 0
+		for _, rec := range recs {
+			if countFields(rec, d) == n {
+				agree++
 			}
 		}
-	}
-	best, n := byte(','), 0
-	for _, d := range []byte{',', '\t', ';'} {
-		if counts[d] > n {
-			best, n = d, counts[d]
+		if agree > bestAgree || agree == bestAgree && n > bestN {
+			best, bestN, bestAgree = rune(d), n, agree
 		}
 	}
-	if n == 0 && strings.ContainsAny(strings.TrimSpace(string(head)), " ") {
+	if best != 0 {
+		return best
+	}
+	// White space splitting knows no quotes, so lines are physical lines.
+	if lines := sniffRecords(head, comment, false, err != nil); len(lines) > 0 && len(bytes.Fields(lines[0])) > 1 {
 		return ' '
 	}
-	return rune(best)
+	return ','
+}
+
+// sniffRecords returns the first sniffLines records of head that are not
+// blank or comments (comment first, after blanks). With quoted, newlines
+// inside double quotes do not end a record. Unless whole (head holds the
+// end of the input), a last record without its newline is cut and left
+// out, but for the first: a cut line is better than none.
+func sniffRecords(head []byte, comment rune, quoted, whole bool) [][]byte {
+	var recs [][]byte
+	for len(head) > 0 && len(recs) < sniffLines {
+		end, inQuotes := -1, false
+	scan:
+		for i, b := range head {
+			switch {
+			case b == '"' && quoted:
+				inQuotes = !inQuotes
+			case b == '\n' && !inQuotes:
+				end = i
+				break scan
+			}
+		}
+		var rec []byte
+		if end < 0 {
+			if !whole && len(recs) > 0 {
+				break
+			}
+			rec, head = head, nil
+		} else {
+			rec, head = head[:end], head[end+1:]
+		}
+		t := bytes.TrimSpace(rec)
+		if r, _ := utf8.DecodeRune(t); len(t) == 0 || comment != 0 && r == comment {
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// countFields counts the fields of rec split on d outside double quotes.
+func countFields(rec []byte, d byte) int {
+	n, inQuotes := 1, false
+	for _, b := range rec {
+		switch {
+		case b == '"':
+			inQuotes = !inQuotes
+		case b == d && !inQuotes:
+			n++
+		}
+	}
+	return n
 }

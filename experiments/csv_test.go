@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"math"
@@ -108,6 +109,29 @@ func TestReadCSV(t *testing.T) {
 			rows: 1, cols: []string{"a", "b"}, kinds: []Kind{Numeric, Numeric},
 		},
 		{
+			// The sniffer skips comments: the space (or a ';') in them
+			// once chose the delimiter.
+			name: "comment lines before header",
+			in:   "# comment\n# title; 2020\na,b\n1,2\n3,4\n", opts: CSVOptions{Comment: '#'},
+			rows: 2, cols: []string{"a", "b"}, kinds: []Kind{Numeric, Numeric},
+		},
+		{
+			name: "digit separators and hex floats are text",
+			in:   "period,n,h,x\n2020_01,1_000,0x1p-2,inf\n2020_02,5,-0X1P2,-Inf\n",
+			rows: 2, cols: []string{"period", "n", "h", "x"}, kinds: []Kind{Categorical, Categorical, Categorical, Numeric},
+			check: func(t *testing.T, ds *Dataset) {
+				p, _ := ds.Strings("period")
+				n, _ := ds.Strings("n")
+				if strings.Join(p, "|") != "2020_01|2020_02" || strings.Join(n, "|") != "1_000|5" {
+					t.Errorf("period = %q, n = %q", p, n)
+				}
+				x, _ := ds.Floats("x")
+				if !math.IsInf(x[0], 1) || !math.IsInf(x[1], -1) {
+					t.Errorf("x = %v", x)
+				}
+			},
+		},
+		{
 			name: "max rows",
 			in:   "a\n1\n2\n3\n", opts: CSVOptions{MaxRows: 2},
 			rows: 2, cols: []string{"a"}, kinds: []Kind{Numeric},
@@ -133,6 +157,14 @@ func TestReadCSV(t *testing.T) {
 		{name: "names count", in: "a,b\n1,2\n", opts: CSVOptions{Names: []string{"x"}}, wantErr: "Names has 1 names"},
 		{name: "unknown categorical", in: "a\n1\n", opts: CSVOptions{Categorical: []string{"z"}}, wantErr: `names column "z"`},
 		{name: "skip past end", in: "a\n", opts: CSVOptions{SkipRows: 3}, wantErr: "no data"},
+		// Line numbers are the file's, counting skipped, comment and
+		// blank lines.
+		{name: "ragged after comments", in: "# c\n# c2\na,b\n1,2\n1,2,3\n", opts: CSVOptions{Comment: '#'}, wantErr: "line 5: 3 fields, expected 2 like line 3"},
+		{name: "ragged after skipped and blank lines", in: "title\n\na,b\n\n1,2\n1\n", opts: CSVOptions{SkipRows: 1}, wantErr: "line 6: 1 fields, expected 2 like line 3"},
+		{name: "ragged no header after comment", in: "# c\n1,2\n3\n", opts: CSVOptions{Comment: '#', NoHeader: true}, wantErr: "line 3: 1 fields, expected 2 like line 2"},
+		{name: "whitespace ragged after comment", in: "skip\n# c\nx y\n1 2\n1\n", opts: CSVOptions{Comment: '#', SkipRows: 1}, wantErr: "line 5: 1 fields, expected 2 like line 3"},
+		{name: "bare quote after comment", in: "skip\n# c\na,b\n1,x\"y\n", opts: CSVOptions{Comment: '#', SkipRows: 1}, wantErr: "line 4, column 4"},
+		{name: "duplicate header after comment", in: "# c\na,a\n", opts: CSVOptions{Comment: '#'}, wantErr: "line 2, column 2: duplicate"},
 		{name: "whitespace ragged", in: "1 2 3\n4 5\n", opts: CSVOptions{Comma: ' ', NoHeader: true}, wantErr: "line 2: 2 fields, expected 3"},
 	}
 	for _, tt := range tests {
@@ -163,6 +195,49 @@ func TestReadCSV(t *testing.T) {
 				tt.check(t, ds)
 			}
 		})
+	}
+}
+
+func TestSniffDelimiter(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		comment rune
+		want    rune
+	}{
+		{"comma", "a,b\n1,2\n", 0, ','},
+		{"semicolon with decimal commas", "a;b\n1,5;2\n", 0, ';'},
+		{"tab with commas in text", "a\tb\nx, y\t2\n", 0, '\t'},
+		{"comment with spaces skipped", "# a note\na,b\n", '#', ','},
+		{"comment with semicolon skipped", "# title; 2020\na,b\n1,2\n", '#', ','},
+		{"indented comment skipped", "  # x; y\na,b\n", '#', ','},
+		{"blank lines skipped", "\n \r\na;b\n1;2\n", 0, ';'},
+		{"same count on every line wins", "a;b;c,d\n1,2\n3,4\n", 0, ','},
+		{"more fields break ties", "a;b;c,d\n", 0, ';'},
+		{"order breaks ties", "a,b;c\n1,2;3\n", 0, ','},
+		{"quotes respected", "\"a,b\";c\n\"1,2\";3\n", 0, ';'},
+		{"quoted newline", "a,b;c\n\"1,2,3\nx\";4\n", 0, ';'},
+		{"white space", "59 2  32.1\n48 1 21.6\n", 0, ' '},
+		{"white space after comment", "#c\nx y\n1 2\n", '#', ' '},
+		{"one column with spaces", "name\nJohn Smith\n", 0, ','},
+		{"one column", "v\n1\n", 0, ','},
+		{"only comments", "# a; b\n", '#', ','},
+		{"empty", "", 0, ','},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			br := bufio.NewReaderSize(strings.NewReader(tt.in), 1<<16)
+			if got := sniffDelimiter(br, tt.comment); got != tt.want {
+				t.Errorf("sniffDelimiter(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	// Only what br can peek at counts, and a line cut by the end of the
+	// buffer (16 bytes) is left out: "4;5x" would break the tie for ';'.
+	in := "a;b,c\n1;2,3\n4;5xxxxxx,6\n"
+	br := bufio.NewReaderSize(strings.NewReader(in), 16)
+	if got := sniffDelimiter(br, 0); got != ',' {
+		t.Errorf("small buffer: sniffDelimiter(%q) = %q, want ','", in, got)
 	}
 }
 
