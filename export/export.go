@@ -147,6 +147,7 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	jobDir := filepath.Join(out, "job")
+	noteReplaced(out, logf)
 	if err := freshDir(jobDir); err != nil {
 		return nil, err
 	}
@@ -267,6 +268,25 @@ func freshDir(dir string) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil
+}
+
+// noteReplaced says what an export into out removes that an earlier
+// export's job made: a trained model and built binaries are not rebuilt
+// by exporting again.
+func noteReplaced(out string, logf func(string, ...any)) {
+	var gone []string
+	for _, f := range []string{"job/job", "serve/server", "serve/model/model.json"} {
+		p := filepath.Join(out, filepath.FromSlash(f))
+		if _, err := os.Stat(filepath.Join(filepath.Dir(p), marker)); err != nil && f != "serve/model/model.json" {
+			continue // not a directory an export made
+		}
+		if fi, err := os.Stat(p); err == nil {
+			gone = append(gone, fmt.Sprintf("%s (%s)", f, fi.ModTime().Format("2006-01-02 15:04")))
+		}
+	}
+	if len(gone) > 0 {
+		logf("export: replacing the earlier export in %s, with what was made from it: %s; build and run the job again", out, strings.Join(gone, ", "))
+	}
 }
 
 func writeFiles(dir string, files map[string][]byte) error {
