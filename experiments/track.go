@@ -454,6 +454,9 @@ func EstimatorParams(estimator any) map[string]any {
 }
 
 func structParams(out map[string]any, prefix string, estimator any) {
+	if d, ok := estimator.(withDefaults); ok {
+		estimator = d.withDefaults()
+	}
 	v := reflect.ValueOf(estimator)
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {

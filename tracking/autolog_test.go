@@ -114,7 +114,7 @@ func TestAutologPipelineFit(t *testing.T) {
 		{"tag autolog", r.Tags["autolog"], experiments.KindFit},
 		{"steps", r.Params["steps"], "[standardscaler logisticregression]"},
 		{"C", r.Params["logisticregression.C"], "10"},
-		{"default MaxIter", r.Params["logisticregression.MaxIter"], "0"},
+		{"default MaxIter, as it applies", r.Params["logisticregression.MaxIter"], "100"},
 		{"source", r.Source, "pipe.Fit(X, y)"},
 	}
 	for _, c := range checks {

@@ -345,7 +345,7 @@ func TestReproduceUsesParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Match || rep.Estimator != "kneighborsclassifier{K: 9}" {
+	if rep.Match || rep.Estimator != "kneighborsclassifier{K: 9, Weights: uniform}" {
 		t.Fatalf("with K changed to 9:\n%s", rep)
 	}
 }
