@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -23,12 +24,21 @@ func TrainTestSplit(ds *Dataset, testFrac float64, seed int64, stratify string) 
 		return nil, nil, fmt.Errorf("experiments: train test split: nil dataset")
 	}
 	var keys []float64
+	name := formatNum
 	if stratify != "" {
 		if keys, err = ds.groupKeys(stratify); err != nil {
 			return nil, nil, fmt.Errorf("experiments: train test split: stratify: %w", unwrapPrefix(err))
 		}
+		if levels, err := ds.Levels(stratify); err == nil && levels != nil {
+			name = func(code float64) string {
+				if k := int(code); k >= 0 && k < len(levels) {
+					return strconv.Quote(levels[k])
+				}
+				return "(missing)"
+			}
+		}
 	}
-	tr, te, err := splitIndexes(ds.rows, testFrac, seed, keys)
+	tr, te, err := splitIndexes(ds.rows, testFrac, seed, keys, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -45,14 +55,16 @@ func SplitXY(X *mat.Dense, y []float64, testFrac float64, seed int64, stratify b
 	if stratify {
 		keys = y
 	}
-	tr, te, err := splitIndexes(len(y), testFrac, seed, keys)
+	tr, te, err := splitIndexes(len(y), testFrac, seed, keys, formatNum)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
 	return takeRows(X, tr), takeRows(X, te), takeVals(y, tr), takeVals(y, te), nil
 }
 
-func splitIndexes(n int, testFrac float64, seed int64, keys []float64) (train, test []int, err error) {
+// splitIndexes draws the test rows; with keys, in proportion within each
+// group of equal keys, which name names in errors.
+func splitIndexes(n int, testFrac float64, seed int64, keys []float64, name func(float64) string) (train, test []int, err error) {
 	if !(testFrac > 0 && testFrac < 1) {
 		return nil, nil, fmt.Errorf("experiments: train test split: test fraction %v must be in (0,1)", testFrac)
 	}
@@ -69,6 +81,16 @@ func splitIndexes(n int, testFrac float64, seed int64, keys []float64) (train, t
 		// Allocate test rows to groups by largest remainder so the total
 		// is exact and every group keeps its proportion.
 		gs := groups(keys)
+		// As scikit-learn: every class must be able to sit in both
+		// parts, or the proportions cannot be kept.
+		for _, idx := range gs {
+			if len(idx) < 2 {
+				return nil, nil, fmt.Errorf("experiments: train test split: stratify: class %s has only 1 row, too few to be in both parts (each class needs 2; a continuous column cannot stratify)", name(keys[idx[0]]))
+			}
+		}
+		if nTest < len(gs) || n-nTest < len(gs) {
+			return nil, nil, fmt.Errorf("experiments: train test split: stratify: %d test and %d training rows cannot each hold all %d classes (change the test fraction %v)", nTest, n-nTest, len(gs), testFrac)
+		}
 		want := make([]float64, len(gs))
 		take := make([]int, len(gs))
 		got := 0

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -41,7 +42,7 @@ func TestTrainTestSplit(t *testing.T) {
 		{0.1, true, 10, 2},
 		{0.333, true, 34, 7},
 	} {
-		tr, te, err := splitIndexes(100, tt.frac, 3, map[bool][]float64{true: y}[tt.stratify])
+		tr, te, err := splitIndexes(100, tt.frac, 3, map[bool][]float64{true: y}[tt.stratify], formatNum)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,14 +71,38 @@ func TestTrainTestSplit(t *testing.T) {
 		t.Errorf("SplitXY test %d", r)
 	}
 	for _, bad := range []float64{0, 1, -0.5, 2} {
-		if _, _, err := splitIndexes(10, bad, 1, nil); err == nil {
+		if _, _, err := splitIndexes(10, bad, 1, nil, formatNum); err == nil {
 			t.Errorf("test fraction %v accepted", bad)
 		}
 	}
 	ds := sampleDataset(t)
-	tr, te, err := TrainTestSplit(ds, 0.5, 1, "color")
+	tr, te, err := TrainTestSplit(ds, 0.5, 1, "y")
 	if err != nil || tr.Len()+te.Len() != 6 {
 		t.Errorf("TrainTestSplit: %v", err)
+	}
+	// Classes too small to be in both parts, or more classes than rows in
+	// a part, are errors, as in scikit-learn.
+	for _, tt := range []struct {
+		column string
+		frac   float64
+		want   string
+	}{
+		{"color", 0.5, `class (missing) has only 1 row`},
+		{"x", 0.5, "class 1.0 has only 1 row, too few to be in both parts (each class needs 2; a continuous column cannot stratify)"},
+	} {
+		if _, _, err := TrainTestSplit(ds, tt.frac, 1, tt.column); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("stratify on %s: %v, want %q", tt.column, err, tt.want)
+		}
+	}
+	ds2, err := FromColumns([]string{"color"}, []string{"red", "red", "blue", "green", "green", "red"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := TrainTestSplit(ds2, 0.5, 1, "color"); err == nil || !strings.Contains(err.Error(), `class "blue" has only 1 row`) {
+		t.Errorf("stratify with a single blue: %v", err)
+	}
+	if _, _, _, _, err := SplitXY(mat.NewDense(6, 1, nil), []float64{0, 0, 1, 1, 2, 2}, 0.2, 1, true); err == nil || !strings.Contains(err.Error(), "2 test and 4 training rows cannot each hold all 3 classes") {
+		t.Errorf("3 classes in 2 test rows: %v", err)
 	}
 	if _, _, err := TrainTestSplit(ds, 0.5, 1, "nope"); err == nil {
 		t.Error("unknown stratify column accepted")
