@@ -411,13 +411,21 @@ func rangeIdx(lo, hi int) []int {
 	return idx
 }
 
-// Head returns the first n rows (all if fewer).
+// Head returns the first n rows (all if fewer); a negative n returns all
+// but the last -n, as pandas does.
 func (ds *Dataset) Head(n int) *Dataset {
+	if n < 0 {
+		n += ds.rows
+	}
 	return ds.take(rangeIdx(0, min(max(n, 0), ds.rows)))
 }
 
-// Tail returns the last n rows (all if fewer).
+// Tail returns the last n rows (all if fewer); a negative n returns all
+// but the first -n, as pandas does.
 func (ds *Dataset) Tail(n int) *Dataset {
+	if n < 0 {
+		n += ds.rows
+	}
 	return ds.take(rangeIdx(max(ds.rows-max(n, 0), 0), ds.rows))
 }
 

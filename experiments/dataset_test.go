@@ -60,6 +60,16 @@ func TestDatasetBasics(t *testing.T) {
 	if s, _ := tail.Strings("color"); s[0] != "green" {
 		t.Errorf("tail = %v", s)
 	}
+	// Negative counts leave rows out at the other end, as pandas.
+	if s, _ := ds.Head(-4).Strings("color"); len(s) != 2 || s[1] != "blue" {
+		t.Errorf("head(-4) = %v", s)
+	}
+	if s, _ := ds.Tail(-5).Strings("color"); len(s) != 1 || s[0] != "green" {
+		t.Errorf("tail(-5) = %v", s)
+	}
+	if ds.Head(-10).Len() != 0 || ds.Tail(-10).Len() != 0 {
+		t.Errorf("head(-10), tail(-10) not empty")
+	}
 	sel, err := ds.Select("y", "x")
 	if err != nil || strings.Join(sel.Columns(), ",") != "y,x" {
 		t.Errorf("select = %v, %v", sel.Columns(), err)

@@ -399,6 +399,9 @@ func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 	m.st = unpackLogistic(res.X, classes, K, p)
 	m.st.NIter = res.Stats.MajorIterations
 	m.st.Converged = res.Status == optimize.GradientThreshold || res.Status == optimize.FunctionConvergence
+	if res.Status == optimize.IterationLimit {
+		warn(fmt.Sprintf("logistic regression: L-BFGS stopped at MaxIter=%d before converging: scale the features (StandardScaler) or raise MaxIter (NIter tells, after each fit)", maxIter))
+	}
 	return nil
 }
 

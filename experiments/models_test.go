@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/bits"
@@ -805,5 +806,26 @@ func TestNeighborsHugeValues(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A logistic regression that stops at MaxIter warns once (not once per
+// fold), as scikit-learn's ConvergenceWarning; a converged one does not.
+func TestConvergenceWarning(t *testing.T) {
+	var buf bytes.Buffer
+	prev := Warnings
+	Warnings = &buf
+	t.Cleanup(func() { Warnings = prev })
+	X, y := loadIris(t)
+	if _, err := CrossValidate(&LogisticRegression{MaxIter: 2}, X, y, CVOptions{K: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if s := buf.String(); strings.Count(s, "\n") != 1 || !strings.Contains(s, "experiments: warning: logistic regression: L-BFGS stopped at MaxIter=2 before converging") {
+		t.Errorf("warnings:\n%s", s)
+	}
+	buf.Reset()
+	Xs, _ := (&StandardScaler{}).FitTransform(X)
+	if err := (&LogisticRegression{}).Fit(Xs, y); err != nil || buf.Len() != 0 {
+		t.Errorf("converged fit: %v, warned %q", err, buf.String())
 	}
 }
