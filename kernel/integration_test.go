@@ -31,7 +31,7 @@ var groups = []struct {
 }{
 	{"core.py", []string{
 		"kernel_info", "execute_result", "mixed_cell", "state", "reimport", "execute_input_and_count",
-		"error", "stream_timing", "stdin", "stdin_not_allowed", "complete", "inspect", "is_complete",
+		"error", "stop_on_error", "stream_timing", "stdin", "stdin_not_allowed", "complete", "inspect", "is_complete",
 		"history", "comm_info", "comm_open_unknown", "display_html", "display_update", "display_clear",
 		"magic_help", "magic_shell", "magic_time", "user_expressions", "busy_idle",
 	}},

@@ -56,6 +56,12 @@ type Server struct {
 	execMu      sync.Mutex
 	execCancel  context.CancelFunc // cancels a pending input wait
 	interrupted chan struct{}
+
+	// abortBefore, set when a cell failed with stop_on_error, is the
+	// time of its reply: execute requests the client made before it
+	// (their header's date), which it queued behind the failed cell, are
+	// aborted however late they reach the shell loop. Shell loop only.
+	abortBefore time.Time
 }
 
 // Serve runs a kernel until a shutdown_request arrives or ctx ends.
@@ -503,6 +509,13 @@ func (s *Server) execute(m *wire.Message) {
 		s.reply(s.shell, &s.shellMu, m, "execute_reply", errorContent("BadRequest", err))
 		return
 	}
+	if !s.abortBefore.IsZero() {
+		if made, err := time.Parse(time.RFC3339Nano, m.Header.Date); err == nil && made.Before(s.abortBefore) {
+			s.reply(s.shell, &s.shellMu, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": s.count})
+			return
+		}
+		s.abortBefore = time.Time{} // the client has seen the error
+	}
 	store := !c.Silent && (c.StoreHistory == nil || *c.StoreHistory)
 	if store {
 		s.count++
@@ -561,12 +574,14 @@ func (s *Server) execute(m *wire.Message) {
 	}
 	s.reply(s.shell, &s.shellMu, m, "execute_reply", content)
 	if r.Status == "error" && (c.StopOnError == nil || *c.StopOnError) {
+		s.abortBefore = time.Now()
 		s.abortQueued()
 	}
 }
 
 // abortQueued answers execute requests already queued behind a failed one
 // with status "aborted", as ipykernel does; other requests run normally.
+// Those still on their way are aborted by their date (see abortBefore).
 func (s *Server) abortQueued() {
 	var keep []*wire.Message
 	for {

@@ -340,3 +340,46 @@ func TestLateOutputIsPublished(t *testing.T) {
 		t.Fatalf("streams %q", got)
 	}
 }
+
+// After a cell fails (stop_on_error), execute requests the client made
+// before the failure's reply are aborted even when they reach the kernel
+// after it, as ipykernel does; requests made after it run.
+func TestStopOnErrorAbortsRequestsMadeBefore(t *testing.T) {
+	_, c, _ := startTest(t)
+	waitWelcome(t, c)
+	exec := func(h wire.Header, code string) string {
+		b, _ := json.Marshal(map[string]any{"code": code, "silent": false})
+		m := &wire.Message{Header: h, ParentHeader: json.RawMessage("{}"), Metadata: json.RawMessage("{}"), Content: b}
+		frames, _ := wire.Encode(m, c.signer)
+		if err := c.shell.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+			t.Fatal(err)
+		}
+		var r map[string]any
+		json.Unmarshal(c.recv(c.shell).Content, &r)
+		c.iopubUntilIdle(m)
+		return fmt.Sprint(r["status"])
+	}
+	queued := wire.NewHeader("execute_request", "client") // made before the failure
+	time.Sleep(2 * time.Millisecond)
+	if got := exec(wire.NewHeader("execute_request", "client"), "fail"); got != "error" {
+		t.Fatalf("failing cell: %s", got)
+	}
+	if got := exec(queued, "abc"); got != "aborted" {
+		t.Errorf("request made before the failure: %s, want aborted", got)
+	}
+	if got := exec(wire.NewHeader("execute_request", "client"), "abc"); got != "ok" {
+		t.Errorf("request made after the failure: %s, want ok", got)
+	}
+	// stop_on_error false leaves later requests alone.
+	b, _ := json.Marshal(map[string]any{"code": "fail", "stop_on_error": false})
+	before := wire.NewHeader("execute_request", "client")
+	time.Sleep(2 * time.Millisecond)
+	m := &wire.Message{Header: wire.NewHeader("execute_request", "client"), ParentHeader: json.RawMessage("{}"), Metadata: json.RawMessage("{}"), Content: b}
+	frames, _ := wire.Encode(m, c.signer)
+	c.shell.Send(zmq4.NewMsgFrom(frames...))
+	c.recv(c.shell)
+	c.iopubUntilIdle(m)
+	if got := exec(before, "abc"); got != "ok" {
+		t.Errorf("after a failure with stop_on_error false: %s, want ok", got)
+	}
+}

@@ -19,6 +19,7 @@ CODE = {
         "state_use": "answer + 2",
         "reimport": 'import "fmt"\nfmt.Println("again")',
         "error": 'y := 1\nz := undefined_thing + 1\n_ = y',
+        "fail_fast": 'panic("first")',
         "timing": 'import (\n\t"fmt"\n\t"time"\n)\nfmt.Println("a")\ntime.Sleep(500 * time.Millisecond)\nfmt.Println("b")',
         "stdin": 'import "fmt"\nvar s string\nfmt.Scanln(&s)\nfmt.Println("got", s)',
         "complete": ('import "strings"', "strings.Rep", "strings.Repeat"),
@@ -42,6 +43,7 @@ CODE = {
         "state_use": "answer + 2",
         "reimport": "import sys\nprint('again')",
         "error": "y = 1\nz = undefined_thing + 1\ny",
+        "fail_fast": "raise RuntimeError('first')",
         "timing": 'import time\nprint("a", flush=True)\ntime.sleep(0.5)\nprint("b", flush=True)',
         "stdin": 's = input()\nprint("got", s)',
         "complete": ("import os", "os.getcw", "os.getcwd"),
@@ -163,6 +165,35 @@ def checks(run, k):
         expect(re.search(r"line 2\b|:2:\d|--+> ?2\b", text), f"traceback does not point at line 2:\n{text}", res)
         expect("undefined_thing" in text, f"traceback does not name undefined_thing:\n{text}", res)
         # The kernel keeps working.
+        expect_ok(k.execute(code["result"]))
+
+    def stop_on_error():
+        # Three cells sent at once, as a frontend's "Run All" does (the
+        # requests made together, then sent): the first fails at once, so
+        # the two queued behind it are aborted, every time, even when they
+        # reach the kernel after it replied (a race would let them run).
+        for _ in range(10):
+            msgs = [k.kc.session.msg("execute_request", {"code": src, "silent": False, "store_history": True,
+                                                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+                    for src in (code["fail_fast"], code["result"], code["result"])]
+            for m in msgs:
+                k.kc.shell_channel.send(m)
+                k.requests.append(("execute_request", m["header"]["msg_id"]))
+            ids = [m["header"]["msg_id"] for m in msgs]
+            # The replies and idles of all three, in whatever order.
+            status, idle = {}, set()
+            deadline = time.monotonic() + harness.TIMEOUT
+            while (len(status) < 3 or len(idle) < 3) and time.monotonic() < deadline:
+                m = k._recv("shell", 0.01)
+                if m and m["parent_header"].get("msg_id") in ids:
+                    status[m["parent_header"]["msg_id"]] = m["content"].get("status")
+                m = k._recv("iopub", 0.01)
+                if m and m["msg_type"] == "status" and m["content"].get("execution_state") == "idle":
+                    idle.add(m["parent_header"].get("msg_id"))
+            got = [status.get(i) for i in ids]
+            expect(got == ["error", "aborted", "aborted"], f"statuses {got}, want error, aborted, aborted")
+            expect(set(ids) <= idle, f"not every request ended idle:\n{k.recent()}")
+        # A cell sent after the error was seen runs.
         expect_ok(k.execute(code["result"]))
 
     def stream_timing():
@@ -373,6 +404,7 @@ def checks(run, k):
     run("reimport", reimport)
     run("execute_input_and_count", execute_input_and_count)
     run("error", error)
+    run("stop_on_error", stop_on_error)
     run("stream_timing", stream_timing)
     run("stdin", stdin)
     run("stdin_not_allowed", stdin_not_allowed)
