@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ import (
 const runsUsage = `usage: gopherlab runs <command> [flags] [args]
 
 Commands:
-  list                 list runs, newest first
+  list                 list runs, newest first, each with its child runs under it
   show RUN             show one run: params, metrics, tags, artifacts, datasets, code
   compare RUN RUN...   params and latest metrics side by side
   export               write runs (or metric histories with -history) as CSV or JSON
@@ -34,13 +35,16 @@ Flags:
   -order EXPR          e.g. 'metrics.accuracy DESC, start_time'
   -limit N             at most N runs (list: default 50; 0 for all)
   -columns LIST        extra list columns, e.g. metrics.accuracy,params.model
-  -format FORMAT       table, json or csv (compare also: html)
+  -format FORMAT       table, json or csv (compare also: html); json and csv
+                       keep full ids, every digit, every metric, seconds
   -history             export: one row per metric point instead of one per run
 
 Filters compare metrics.X (latest value), params.X, tags.X and the attributes
 run_id, name, status, experiment, parent_run_id, start_time, end_time, duration,
 error, notebook, execution_count, source, go_version, seed with = != < <= > >=,
 LIKE, ILIKE, IN (...), IS [NOT] NULL, combined with AND, OR, NOT and parentheses.
+
+A database in a directory you cannot write is read read-only.
 `
 
 type runsFlags struct {
@@ -76,8 +80,14 @@ func RunsCommand(args []string, stdout io.Writer) error {
 		io.WriteString(stdout, runsUsage)
 		return nil
 	}
+	if err == nil && f.limit < 0 && flagSet(fs, "limit") {
+		err = fmt.Errorf("-limit %d: want 0 (all runs) or more", f.limit)
+	}
 	if err != nil {
 		return fmt.Errorf("runs %s: %v (see gopherlab runs help)", cmd, err)
+	}
+	if err := checkOrder(f.order); err != nil {
+		return fmt.Errorf("runs %s: %w", cmd, explain(err))
 	}
 	run := map[string]func(*Store, runsFlags, []string, io.Writer) error{
 		"list":        runsList,
@@ -90,27 +100,121 @@ func RunsCommand(args []string, stdout io.Writer) error {
 	if run == nil {
 		return fmt.Errorf("runs: unknown command %q (want list, show, compare, export or experiments)", cmd)
 	}
-	s, err := openExisting(f.db)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
 	// Buffer so a failure does not leave half a table behind.
 	var out bytes.Buffer
-	if err := run(s, f, pos, &out); err != nil {
+	err = readStore(f.db, func(s *Store) error {
+		out.Reset()
+		return run(s, f, pos, &out)
+	})
+	var oe *openError
+	if errors.As(err, &oe) {
+		return oe.err
+	}
+	if err != nil {
 		return fmt.Errorf("runs %s: %w", cmd, explain(err))
 	}
 	_, err = stdout.Write(out.Bytes())
 	return err
 }
 
-// openExisting opens a database that must already exist: a command that
-// only reads should not create an empty database by accident.
-func openExisting(path string) (*Store, error) {
+// openError is a failure to open the database, which needs no command
+// name in front of it.
+type openError struct{ err error }
+
+func (e *openError) Error() string { return e.err.Error() }
+func (e *openError) Unwrap() error { return e.err }
+
+// readStore calls read with the database at path, which must already
+// exist: a command that only reads should not create an empty database
+// by accident. Where this process cannot write the database's directory
+// it is read read-only (see openForReading); if it was read without
+// locks and a writer changed it meanwhile, read runs again, since what
+// it saw may be inconsistent.
+func readStore(path string, read func(s *Store) error) error {
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no tracking database at %s (use -db PATH or set %s)", path, EnvDB)
+		return &openError{fmt.Errorf("no tracking database at %s (use -db PATH or set %s)", path, EnvDB)}
 	}
-	return Open(path)
+	for attempt := 1; ; attempt++ {
+		s, err := openForReading(path)
+		if err != nil {
+			return &openError{err}
+		}
+		err = read(s)
+		changed := s.changedSinceOpen()
+		s.Close()
+		if !changed {
+			return err
+		}
+		if attempt == 3 {
+			return fmt.Errorf("%s changed while it was read without locks (its directory is not writable, so this process cannot take SQLite's read locks): try again", s.Path())
+		}
+	}
+}
+
+// checkExperiment fails, naming the experiments there are, when the
+// store has no experiment called name.
+func checkExperiment(s *Store, name string) error {
+	exps, err := s.Experiments()
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(exps))
+	for _, e := range exps {
+		if e.Name == name {
+			return nil
+		}
+		names = append(names, e.Name)
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("no experiment %q: %s has no experiments yet", name, s.Path())
+	}
+	return fmt.Errorf("no experiment %q in %s (experiments: %s)", name, s.Path(), strings.Join(names, ", "))
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// flagError is a parse error in the value of a flag other than -filter,
+// named after the flag (a ParseError says "filter").
+type flagError struct {
+	flag string
+	*ParseError
+}
+
+func (e *flagError) Error() string {
+	return fmt.Sprintf("%s: column %d: %s", e.flag, e.Column(), e.Msg)
+}
+
+func (e *flagError) Unwrap() error { return e.ParseError }
+
+// checkOrder validates -order before the search does, so that its errors
+// are named after the flag; it also refuses the trailing comma that
+// parseOrder lets through, which usually means a term was lost.
+func checkOrder(order string) error {
+	if _, err := parseOrder(order); err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			return &flagError{"-order", pe}
+		}
+		return fmt.Errorf("-order: %w", err)
+	}
+	l := lexer{in: order}
+	var last token
+	for {
+		t, err := l.next()
+		if err != nil || t.kind == tEOF {
+			break
+		}
+		last = t
+	}
+	if last.kind == tComma {
+		return &flagError{"-order", &ParseError{Input: order, Offset: last.pos, Msg: `expected a field after ","`}}
+	}
+	return nil
 }
 
 // explain adds the caret line to filter errors.
@@ -166,11 +270,17 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if limit < 0 {
 		limit = 50
 	}
+	if f.experiment != "" {
+		if err := checkExperiment(s, f.experiment); err != nil {
+			return err
+		}
+	}
 	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
 	if err != nil {
 		return err
 	}
-	cols, err := listColumns(f, runs)
+	// A table shows a few metrics; data for programs has all of them.
+	cols, err := listColumns(f, runs, format == "table")
 	if err != nil {
 		return err
 	}
@@ -178,13 +288,15 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	case "json":
 		return writeJSON(w, runsJSON(runs))
 	case "csv":
-		head := append([]string{"run_id", "experiment", "name", "status", "start_time", "end_time", "duration_seconds"}, colNames(cols)...)
+		head := append([]string{"run_id", "experiment", "name", "status", "parent_run_id", "start_time", "end_time", "duration_seconds"}, colNames(cols)...)
 		rows := [][]string{head}
 		for i := range runs {
 			r := &runs[i]
-			row := []string{r.ID, r.Experiment, r.Name, r.Status, formatTime(r.StartTime), formatTime(r.EndTime),
-				strconv.FormatFloat(r.Duration().Seconds(), 'f', 3, 64)}
-			rows = append(rows, append(row, colValues(cols, r)...))
+			row := []string{r.ID, r.Experiment, r.Name, r.Status, r.ParentID, formatTime(r.StartTime), formatTime(r.EndTime), formatSeconds(r.Duration())}
+			for _, c := range cols {
+				row = append(row, fieldData(c, r))
+			}
+			rows = append(rows, row)
 		}
 		return writeCSV(w, rows)
 	}
@@ -194,12 +306,12 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	}
 	head := append([]string{"RUN", "EXPERIMENT", "NAME", "STATUS", "STARTED", "DURATION"}, colNames(cols)...)
 	rows := [][]string{head}
-	for i := range runs {
-		r := &runs[i]
-		name := r.Name
-		if r.ParentID != "" {
-			name = "  " + name // children indented under their trial
-		}
+	// Newest first would put a cross-validation's folds above it; the
+	// default order lists them as they ran, fold 0 first.
+	nested, depth := nestChildren(runs, f.order == "")
+	for i := range nested {
+		r := &nested[i]
+		name := strings.Repeat("  ", depth[i]) + r.Name
 		row := []string{r.ShortID(), r.Experiment, name, r.Status, r.StartTime.Local().Format("2006-01-02 15:04:05"), formatDuration(r.Duration())}
 		rows = append(rows, append(row, colValues(cols, r)...))
 	}
@@ -212,22 +324,82 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	return nil
 }
 
+// nestChildren orders runs so that each run's children follow it,
+// indented one level deeper (depth), with the top-level runs in the
+// list's order. Siblings keep the list's order too, or, with
+// chronological, the order they started in (the list is newest first).
+// A child whose parent is not listed stays where it is, indented.
+func nestChildren(runs []RunInfo, chronological bool) ([]RunInfo, []int) {
+	listed := make(map[string]bool, len(runs))
+	for _, r := range runs {
+		listed[r.ID] = true
+	}
+	kids := map[string][]int{}
+	var roots []int
+	for i, r := range runs {
+		if r.ParentID != "" && listed[r.ParentID] {
+			kids[r.ParentID] = append(kids[r.ParentID], i)
+		} else {
+			roots = append(roots, i)
+		}
+	}
+	if chronological {
+		for _, k := range kids {
+			slices.Reverse(k)
+		}
+	}
+	out := make([]RunInfo, 0, len(runs))
+	depth := make([]int, 0, len(runs))
+	done := make([]bool, len(runs))
+	var visit func(i, d int)
+	visit = func(i, d int) {
+		if done[i] {
+			return
+		}
+		done[i] = true
+		out = append(out, runs[i])
+		depth = append(depth, d)
+		for _, k := range kids[runs[i].ID] {
+			visit(k, d+1)
+		}
+	}
+	for _, i := range roots {
+		d := 0
+		if runs[i].ParentID != "" {
+			d = 1
+		}
+		visit(i, d)
+	}
+	for i := range runs { // runs whose parents form a cycle, which no store makes
+		visit(i, 1)
+	}
+	return out, depth
+}
+
 // listColumns returns the extra columns of a list: -columns, or the
-// metrics of the listed runs (at most 6).
-func listColumns(f runsFlags, runs []RunInfo) ([]fieldRef, error) {
+// metrics of the listed runs (at most 6 with few).
+func listColumns(f runsFlags, runs []RunInfo, few bool) ([]fieldRef, error) {
 	if f.columns != "" {
 		var cols []fieldRef
-		for _, c := range strings.Split(f.columns, ",") {
-			c = strings.TrimSpace(c)
+		off := 0
+		for _, part := range strings.Split(f.columns, ",") {
+			start := off
+			off += len(part) + 1
+			c := strings.TrimSpace(part)
 			if c == "" {
 				continue
 			}
-			terms, err := parseOrder(c)
-			if err != nil || len(terms) != 1 || terms[0].desc {
-				if err == nil {
-					err = fmt.Errorf("bad column %q", c)
-				}
+			terms, err := parseOrder(part)
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				// Point into the whole flag value, not the one column.
+				return nil, &flagError{"-columns", &ParseError{Input: f.columns, Offset: start + pe.Offset, Msg: pe.Msg}}
+			}
+			if err != nil {
 				return nil, fmt.Errorf("-columns: %w", err)
+			}
+			if len(terms) != 1 || terms[0].desc {
+				return nil, fmt.Errorf("-columns: bad column %q (ASC and DESC belong in -order)", c)
 			}
 			cols = append(cols, terms[0].f)
 		}
@@ -244,7 +416,7 @@ func listColumns(f runsFlags, runs []RunInfo) ([]fieldRef, error) {
 		}
 	}
 	sort.Strings(keys)
-	if len(keys) > 6 {
+	if few && len(keys) > 6 {
 		keys = keys[:6]
 	}
 	cols := make([]fieldRef, len(keys))
@@ -317,6 +489,30 @@ func fieldValue(c fieldRef, r *RunInfo) string {
 	}
 	return ""
 }
+
+// fieldData is fieldValue for programs to read: metrics at full
+// precision, durations in seconds, the whole source.
+func fieldData(c fieldRef, r *RunInfo) string {
+	switch {
+	case c.kind == fMetric:
+		if v, ok := r.Metrics[c.key]; ok {
+			return formatFull(v)
+		}
+		return ""
+	case c.kind == fAttr && c.key == "duration":
+		return formatSeconds(r.Duration())
+	case c.kind == fAttr && c.key == "source":
+		return r.Source
+	}
+	return fieldValue(c, r)
+}
+
+// formatFull writes a number so that it reads back exactly (NaN, +Inf
+// and -Inf spelled out).
+func formatFull(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// formatSeconds writes a duration as a number of seconds.
+func formatSeconds(d time.Duration) string { return formatFull(d.Seconds()) }
 
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -595,15 +791,49 @@ func runsCompare(s *Store, f runsFlags, pos []string, w io.Writer) error {
 			Metrics []string  `json:"metrics"`
 		}{runsJSON(c.Runs), c.Params, c.Metrics})
 	case "csv":
-		rows := c.Rows()
-		rows[0][0] = "field"
-		return writeCSV(w, rows)
+		return writeCSV(w, compareData(c))
 	case "html":
 		_, err := io.WriteString(w, c.HTML()+"\n")
 		return err
 	}
 	_, err = io.WriteString(w, c.String())
 	return err
+}
+
+// compareData is a comparison for programs to read: one column per run,
+// headed by its full id (names repeat), every value exact, durations in
+// seconds and missing values empty.
+func compareData(c *Comparison) [][]string {
+	rows := [][]string{{"run_id"}}
+	for _, r := range c.Runs {
+		rows[0] = append(rows[0], r.ID)
+	}
+	add := func(label string, cell func(r *RunInfo) string) {
+		row := []string{label}
+		for i := range c.Runs {
+			row = append(row, cell(&c.Runs[i]))
+		}
+		rows = append(rows, row)
+	}
+	add("name", func(r *RunInfo) string { return r.Name })
+	add("experiment", func(r *RunInfo) string { return r.Experiment })
+	add("status", func(r *RunInfo) string { return r.Status })
+	add("parent_run_id", func(r *RunInfo) string { return r.ParentID })
+	add("start_time", func(r *RunInfo) string { return formatTime(r.StartTime) })
+	add("end_time", func(r *RunInfo) string { return formatTime(r.EndTime) })
+	add("duration_seconds", func(r *RunInfo) string { return formatSeconds(r.Duration()) })
+	for _, k := range c.Params {
+		add("params."+k, func(r *RunInfo) string { return r.Params[k] })
+	}
+	for _, k := range c.Metrics {
+		add("metrics."+k, func(r *RunInfo) string {
+			if v, ok := r.Metrics[k]; ok {
+				return formatFull(v)
+			}
+			return ""
+		})
+	}
+	return rows
 }
 
 func runsExport(s *Store, f runsFlags, pos []string, w io.Writer) error {
@@ -615,6 +845,11 @@ func runsExport(s *Store, f runsFlags, pos []string, w io.Writer) error {
 		return err
 	}
 	limit := max(f.limit, 0)
+	if f.experiment != "" {
+		if err := checkExperiment(s, f.experiment); err != nil {
+			return err
+		}
+	}
 	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
 	if err != nil {
 		return err
@@ -654,13 +889,9 @@ func runsExport(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	for i := range runs {
 		r := &runs[i]
 		row := []string{r.ID, r.Experiment, r.Name, r.Status, r.ParentID, formatTime(r.StartTime), formatTime(r.EndTime),
-			strconv.FormatFloat(r.Duration().Seconds(), 'f', 3, 64), r.Error}
+			formatSeconds(r.Duration()), r.Error}
 		for _, c := range cols {
-			v := fieldValue(c, r)
-			if c.kind == fMetric && v != "" {
-				v = strconv.FormatFloat(r.Metrics[c.key], 'g', -1, 64) // full precision for export
-			}
-			row = append(row, v)
+			row = append(row, fieldData(c, r))
 		}
 		rows = append(rows, row)
 	}

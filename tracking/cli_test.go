@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -89,7 +92,7 @@ func TestRunsCommand(t *testing.T) {
 		{name: "compare json", args: []string{"compare", "-db", db, "-format", "json", ids[0], ids[1]},
 			want: []string{`"params": [`, `"depth"`}},
 		{name: "compare csv", args: []string{"compare", "-db", db, "-format", "csv", ids[0], ids[1]},
-			want: []string{"field,forest-1,forest-2", "params.depth,5,10"}},
+			want: []string{"run_id," + ids[0] + "," + ids[1] + "\n", "name,forest-1,forest-2\n", "params.depth,5,10\n", "params.lr,0.1,\n"}},
 		{name: "export csv", args: []string{"export", "-db", db, "-experiment", "iris"},
 			check: func(t *testing.T, out string) {
 				recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
@@ -121,6 +124,20 @@ func TestRunsCommand(t *testing.T) {
 		{name: "parse error with caret", args: []string{"list", "-db", db, "-filter", "metrics.a >"}, wantErr: "column 12: expected a value after >, found end of input\n  metrics.a >\n             ^"},
 		{name: "unknown run", args: []string{"show", "-db", db, "ffffffff"}, wantErr: "not found"},
 		{name: "missing db", args: []string{"list", "-db", filepath.Join(t.TempDir(), "none.db")}, wantErr: "no tracking database"},
+		{name: "unknown experiment", args: []string{"list", "-db", db, "-experiment", "nosuch"},
+			wantErr: `runs list: no experiment "nosuch" in ` + db + " (experiments: iris, wine)"},
+		{name: "export unknown experiment", args: []string{"export", "-db", db, "-experiment", "nosuch"},
+			wantErr: `runs export: no experiment "nosuch" in ` + db + " (experiments: iris, wine)"},
+		{name: "order error named after the flag", args: []string{"list", "-db", db, "-order", "name, bogus"},
+			wantErr: "runs list: -order: column 7: unknown field \"bogus\""},
+		{name: "order trailing comma", args: []string{"list", "-db", db, "-order", "name DESC,"},
+			wantErr: "runs list: -order: column 10: expected a field after \",\"\n  name DESC,\n           ^"},
+		{name: "export order trailing comma", args: []string{"export", "-db", db, "-order", "name,"}, wantErr: "-order: column 5"},
+		{name: "columns error points into the flag", args: []string{"list", "-db", db, "-columns", "name, metrics.a >"},
+			wantErr: "runs list: -columns: column 17: expected ASC, DESC, \",\" or end of order, found \">\"\n  name, metrics.a >\n                  ^"},
+		{name: "columns DESC", args: []string{"list", "-db", db, "-columns", "metrics.a DESC"}, wantErr: "-columns: bad column"},
+		{name: "negative limit", args: []string{"list", "-db", db, "-limit", "-5"}, wantErr: "-limit -5: want 0 (all runs) or more"},
+		{name: "export negative limit", args: []string{"export", "-db", db, "-limit", "-1"}, wantErr: "-limit -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,5 +172,164 @@ func TestRunsCommand(t *testing.T) {
 	RunsCommand([]string{"list", "-db", missing}, &bytes.Buffer{})
 	if _, err := os.Stat(missing); err == nil {
 		t.Error("list created a database")
+	}
+}
+
+// runsOut runs "gopherlab runs" and fails the test on an error.
+func runsOut(t *testing.T, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := RunsCommand(args, &out); err != nil {
+		t.Fatalf("runs %v: %v", args, err)
+	}
+	return out.String()
+}
+
+func TestRunsListNesting(t *testing.T) {
+	s := openTemp(t)
+	start := func(name, parent string) string {
+		r, err := s.StartRun("cv", &RunOptions{Name: name, ParentID: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetric("acc", 0.5, 0)
+		if err := r.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID()
+	}
+	// Children start after their parent, so newest first lists them above it.
+	cv := start("cv-run", "")
+	for _, n := range []string{"fold 0", "fold 1", "fold 2"} {
+		start(n, cv)
+	}
+	grid := start("grid-run", "")
+	start("trial 0", grid)
+	start("trial 1", grid)
+	start("single", "")
+	db := s.Path()
+
+	// names returns the NAME column of a table, indentation included.
+	names := func(out string) []string {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		from, to := strings.Index(lines[0], "NAME"), strings.Index(lines[0], "STATUS")
+		var got []string
+		for _, line := range lines[1:] {
+			got = append(got, strings.TrimRight(line[from:to], " "))
+		}
+		return got
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"newest first, children under their parent in the order they ran", nil,
+			[]string{"single", "grid-run", "  trial 0", "  trial 1", "cv-run", "  fold 0", "  fold 1", "  fold 2"}},
+		{"explicit order among siblings too", []string{"-order", "name DESC"},
+			[]string{"single", "grid-run", "  trial 1", "  trial 0", "cv-run", "  fold 2", "  fold 1", "  fold 0"}},
+		{"children without their parent stay in place", []string{"-filter", `name LIKE "fold%" OR name = "single"`},
+			[]string{"single", "  fold 2", "  fold 1", "  fold 0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := runsOut(t, append([]string{"list", "-db", db}, tt.args...)...)
+			if got := names(out); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("names %q, want %q\n%s", got, tt.want, out)
+			}
+		})
+	}
+	// Data for programs stays flat, in the query's order, with the parent.
+	recs, err := csv.NewReader(strings.NewReader(runsOut(t, "list", "-db", db, "-format", "csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[0][4] != "parent_run_id" || recs[1][2] != "single" || recs[2][2] != "trial 1" || recs[2][4] != grid || recs[4][2] != "grid-run" || recs[4][4] != "" {
+		t.Errorf("csv:\n%v", recs)
+	}
+}
+
+// Machine-readable output keeps every digit, full ids, durations as
+// seconds and every metric.
+func TestRunsMachineOutput(t *testing.T) {
+	s := openTemp(t)
+	var ids []string
+	for i, v := range []float64{0.123456789012345, 0.98765432109876} {
+		// Two runs with the same name: columns must not be told apart by it.
+		r, err := s.StartRun("prec", &RunOptions{Name: "pipeline", Params: map[string]any{"C": i}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < 8; j++ {
+			r.LogMetric(fmt.Sprintf("m%d", j), v+float64(j), 0)
+		}
+		if err := r.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID())
+	}
+	db := s.Path()
+	read := func(t *testing.T, out string) [][]string {
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatalf("csv: %v\n%s", err, out)
+		}
+		return recs
+	}
+	seconds := func(t *testing.T, v string) {
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			t.Errorf("duration %q is not a number of seconds", v)
+		}
+	}
+
+	t.Run("compare csv", func(t *testing.T) {
+		recs := read(t, runsOut(t, "compare", "-db", db, "-format", "csv", ids[0][:8], ids[1][:8]))
+		row := func(label string) []string {
+			for _, r := range recs {
+				if r[0] == label && len(r) == 3 {
+					return r[1:]
+				}
+			}
+			t.Fatalf("no row %s:\n%q", label, recs)
+			return nil
+		}
+		if got := recs[0]; got[0] != "run_id" || got[1] != ids[0] || got[2] != ids[1] {
+			t.Errorf("header %q, want full run ids", got)
+		}
+		if got := row("metrics.m0"); got[0] != "0.123456789012345" || got[1] != "0.98765432109876" {
+			t.Errorf("metrics.m0 %q", got)
+		}
+		if got := row("name"); got[0] != "pipeline" || got[1] != "pipeline" {
+			t.Errorf("name %q", got)
+		}
+		seconds(t, row("duration_seconds")[0])
+	})
+	t.Run("list csv", func(t *testing.T) {
+		recs := read(t, runsOut(t, "list", "-db", db, "-format", "csv"))
+		head := strings.Join(recs[0], ",")
+		if !strings.Contains(head, "metrics.m0") || !strings.Contains(head, "metrics.m7") {
+			t.Errorf("list csv lacks metrics: %s", head)
+		}
+		row := recs[2] // oldest last
+		if row[0] != ids[0] || !slices.Contains(row, "0.123456789012345") || !slices.Contains(row, "7.123456789012345") {
+			t.Errorf("list csv row %q", row)
+		}
+		seconds(t, row[slices.Index(recs[0], "duration_seconds")])
+	})
+	t.Run("list csv columns", func(t *testing.T) {
+		recs := read(t, runsOut(t, "list", "-db", db, "-format", "csv", "-columns", "metrics.m1,duration", "-order", "start_time"))
+		row := recs[1]
+		if !slices.Contains(row, "1.123456789012345") {
+			t.Errorf("metrics.m1 in %q", row)
+		}
+		seconds(t, row[len(row)-1])
+	})
+	t.Run("export csv", func(t *testing.T) {
+		recs := read(t, runsOut(t, "export", "-db", db, "-order", "start_time"))
+		seconds(t, recs[1][7])
+	})
+	// The table for people stays short.
+	if out := runsOut(t, "list", "-db", db); strings.Contains(out, "metrics.m7") || !strings.Contains(out, "0.123457") {
+		t.Errorf("table:\n%s", out)
 	}
 }

@@ -2,6 +2,8 @@ package tracking
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +33,7 @@ type ReportOptions struct {
 	Filter     string // only runs matching this filter
 	Metric     string // the metric runs are judged by; "" picks one
 	Goal       string // "max" or "min"; "" guesses from the metric name
-	Top        int    // runs drawn in the charts; 0 means 10
+	Top        int    // runs drawn in the charts; 0 means 10, negative is an error
 	Title      string // "" means "Experiment report: NAME"
 }
 
@@ -45,8 +48,62 @@ func lowerIsBetter(metric string) bool {
 	return false
 }
 
-// pickMetric chooses the metric to judge runs by: a usual score if
-// present, else the metric most runs have.
+// Kinds of metric, by what they say about a model, most telling first:
+// the names autologging writes (see Autologger and autolog_eval.go) and
+// the usual ones of hand-written logging.
+const (
+	metricTest       = iota // test_*: a score on held-out data
+	metricValidation        // val_*: a score on validation data
+	metricCVMean            // mean_*: a cross-validation's mean score
+	metricSearchBest        // best_*: a grid search's best mean score
+	metricOther             // accuracy, loss, ...: we cannot tell on what data
+	metricSpread            // std_*, best_std_*, train_*: spread, or a score on the training data
+	metricDetail            // fold_* (the last fold's score), rank, timings
+)
+
+var metricPrefixes = []struct {
+	prefix string
+	kind   int
+}{
+	{"best_std_", metricSpread}, {"std_", metricSpread}, {"train_", metricSpread},
+	{"test_", metricTest}, {"val_", metricValidation}, {"valid_", metricValidation}, {"validation_", metricValidation},
+	{"mean_", metricCVMean}, {"best_", metricSearchBest}, {"fold_", metricDetail},
+}
+
+// metricKind classifies a metric name and returns what it measures
+// (test_accuracy: accuracy).
+func metricKind(k string) (int, string) {
+	// Timings (isTiming) describe a run; they do not rank models.
+	if isTiming(k) || k == "rank" {
+		return metricDetail, k
+	}
+	for _, p := range metricPrefixes {
+		if base, ok := strings.CutPrefix(k, p.prefix); ok && base != "" {
+			return p.kind, base
+		}
+	}
+	return metricOther, k
+}
+
+// scoreKinds are the usual measures of a model, the one to rank by first.
+var scoreKinds = []string{"accuracy", "acc", "f1_macro", "f1", "f1_weighted", "roc_auc", "auc", "r2", "score",
+	"log_loss", "loss", "rmse", "mse", "mae"}
+
+// metricWhat says in words what a chosen metric of a kind is.
+var metricWhat = map[int]string{
+	metricTest:       "the score on held-out test data",
+	metricValidation: "the score on validation data",
+	metricCVMean:     "the mean score of a cross-validation",
+	metricSearchBest: "the best mean score of a grid search",
+}
+
+// pickMetric chooses the metric to judge runs by: held-out test scores
+// first (what autologging logs for a metric computed on a fitted model's
+// predictions), then validation scores, cross-validation means, grid
+// search bests and plain scores; within a kind accuracy before F1, R²
+// and losses. A score recorded by fewer than half as many runs as the
+// most common one is passed over, since it would rank few runs. Without
+// a score it is the metric most runs have, timings aside.
 func pickMetric(runs []RunInfo) string {
 	count := map[string]int{}
 	for _, r := range runs {
@@ -57,17 +114,12 @@ func pickMetric(runs []RunInfo) string {
 	if len(count) == 0 {
 		return ""
 	}
-	for _, pref := range []string{"accuracy", "acc", "val_accuracy", "mean_accuracy", "best_accuracy",
-		"f1", "mean_f1_macro", "auc", "roc_auc", "r2", "mean_r2", "best_r2", "score",
-		"val_loss", "loss", "rmse", "mean_rmse", "mse"} {
-		if count[pref] > 0 {
-			return pref
-		}
+	if c := scoreCandidates(count); len(c) > 0 {
+		return c[0]
 	}
 	keys := make([]string, 0, len(count))
 	for k := range count {
-		// Timings describe a run; they do not rank models.
-		if !strings.HasSuffix(k, "time_s") && k != "duration_s" {
+		if !isTiming(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -81,6 +133,49 @@ func pickMetric(runs []RunInfo) string {
 		return keys[i] < keys[j]
 	})
 	return keys[0]
+}
+
+// scoreCandidates returns the metrics that could rank runs, given how
+// many runs recorded each, best first (see pickMetric).
+func scoreCandidates(count map[string]int) []string {
+	type cand struct {
+		k           string
+		kind, score int
+	}
+	var cands []cand
+	most := 0
+	for k, n := range count {
+		kind, base := metricKind(k)
+		score := slices.Index(scoreKinds, base)
+		// test_precision is a score; a plain "epoch" is not.
+		if kind > metricOther || (score < 0 && kind == metricOther) {
+			continue
+		}
+		if score < 0 {
+			score = len(scoreKinds)
+		}
+		cands = append(cands, cand{k, kind, score})
+		most = max(most, n)
+	}
+	cands = slices.DeleteFunc(cands, func(c cand) bool { return 2*count[c.k] < most })
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if a.score != b.score {
+			return a.score < b.score
+		}
+		if count[a.k] != count[b.k] {
+			return count[a.k] > count[b.k]
+		}
+		return a.k < b.k
+	})
+	out := make([]string, len(cands))
+	for i, c := range cands {
+		out[i] = c.k
+	}
+	return out
 }
 
 // ReportCommand implements "gopherlab report EXPERIMENT -o report.html":
@@ -102,6 +197,8 @@ func ReportCommand(args []string, stdout io.Writer) error {
 Writes one HTML file that opens in any browser without network access: a
 summary in plain words, the best run, charts, all runs, the data they used
 and the code that produced the best one. "-o -" writes to standard output.
+Runs are ranked by -metric, by default a score on held-out test data
+(test_accuracy, ...), else a cross-validation mean (mean_accuracy, ...).
 `
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -114,14 +211,16 @@ and the code that produced the best one. "-o -" writes to standard output.
 	if len(pos) != 1 {
 		return fmt.Errorf("report: want one experiment name\n%s", usage)
 	}
-	opts.Experiment = pos[0]
-	s, err := openExisting(*db)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
+	if opts.Top < 1 {
+		return fmt.Errorf("report: -top %d: want 1 or more runs", opts.Top)
 	}
-	defer s.Close()
+	opts.Experiment = pos[0]
 	var buf bytes.Buffer
-	if err := s.WriteReport(&buf, opts); err != nil {
+	err = readStore(*db, func(s *Store) error {
+		buf.Reset()
+		return s.WriteReport(&buf, opts)
+	})
+	if err != nil {
 		return fmt.Errorf("report: %w", explain(err))
 	}
 	if *out == "-" {
@@ -189,23 +288,24 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		return errors.New("tracking: report: no experiment given")
 	}
 	top := opts.Top
-	if top <= 0 {
+	if top < 0 {
+		return fmt.Errorf("top %d: want the number of runs to chart (0 means 10)", top)
+	}
+	if top == 0 {
 		top = 10
+	}
+	if err := checkExperiment(s, opts.Experiment); err != nil {
+		return err
 	}
 	runs, err := s.SearchRuns(SearchQuery{Experiment: opts.Experiment, Filter: opts.Filter, OrderBy: "start_time"})
 	if err != nil {
 		return err
 	}
 	if len(runs) == 0 {
-		exps, _ := s.Experiments()
-		var names []string
-		for _, e := range exps {
-			names = append(names, e.Name)
-		}
 		if opts.Filter != "" {
 			return fmt.Errorf("experiment %q has no runs matching the filter", opts.Experiment)
 		}
-		return fmt.Errorf("experiment %q has no runs (experiments: %s)", opts.Experiment, strings.Join(names, ", "))
+		return fmt.Errorf("experiment %q has no runs", opts.Experiment)
 	}
 	// Child runs (cross-validation folds, search trials) are parts of
 	// their parent: a fold is not a model to pick, so rank top-level runs.
@@ -221,6 +321,16 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	metric := opts.Metric
 	if metric == "" {
 		metric = pickMetric(runs)
+	} else if !hasMetric(runs, metric) {
+		which := fmt.Sprintf("no run of experiment %q", opts.Experiment)
+		if opts.Filter != "" {
+			which += " that matches the filter"
+		}
+		have := "they have no metrics"
+		if keys := allMetricKeys(runs); len(keys) > 0 {
+			have = "metrics: " + strings.Join(keys, ", ")
+		}
+		return fmt.Errorf("metric %q: %s recorded it (%s)", metric, which, have)
 	}
 	lower := lowerIsBetter(metric)
 	switch opts.Goal {
@@ -274,6 +384,9 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		rep.Title = "Experiment report: " + opts.Experiment
 	}
 	rep.Summary = summarize(runs, metric, lower, withMetric, opts.Filter)
+	if opts.Metric == "" && metric != "" {
+		rep.Summary = append(rep.Summary, chosenNote(runs, metric))
+	}
 
 	inputs := map[string][]DatasetInput{}
 	for _, r := range runs {
@@ -340,14 +453,13 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		rep.Charts = append(rep.Charts, paramCharts(ranked[:withMetric], metric)...)
 	}
 
-	// The table of all runs.
-	otherMetrics := []string{}
-	for _, k := range allMetricKeys(runs) {
-		if k != metric && len(otherMetrics) < 5 {
-			otherMetrics = append(otherMetrics, k)
-		}
+	// The table of all runs: the columns that tell runs apart, within a
+	// width a page can show.
+	otherMetrics := metricColumns(runs, metric)
+	if len(otherMetrics) > 5 {
+		otherMetrics = otherMetrics[:5]
 	}
-	varying := varyingParams(runs)
+	varying := paramColumns(runs)
 	if len(varying) > 8 {
 		varying = varying[:8]
 	}
@@ -391,7 +503,10 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		rep.Rows = append(rep.Rows, row)
 	}
 
-	rep.Datasets, rep.DataNote = summarizeData(runs, inputs)
+	rep.Datasets, rep.DataNote, err = s.summarizeData(runs, inputs)
+	if err != nil {
+		return err
+	}
 
 	// The code of the best run (or the latest one).
 	src := ranked[0]
@@ -450,6 +565,100 @@ func allMetricKeys(runs []RunInfo) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func hasMetric(runs []RunInfo, k string) bool {
+	for _, r := range runs {
+		if _, ok := r.Metrics[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// metricColumns returns the metrics of runs other than the ranking one,
+// the most telling kinds first (see metricKind), then those most runs
+// have, then by name.
+func metricColumns(runs []RunInfo, metric string) []string {
+	count := map[string]int{}
+	for _, r := range runs {
+		for k := range r.Metrics {
+			count[k]++
+		}
+	}
+	keys := make([]string, 0, len(count))
+	for k := range count {
+		if k != metric {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		ki, _ := metricKind(keys[i])
+		kj, _ := metricKind(keys[j])
+		if ki != kj {
+			return ki < kj
+		}
+		if count[keys[i]] != count[keys[j]] {
+			return count[keys[i]] > count[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+// paramColumns returns the params whose value is not the same in every
+// run, the most telling first: those that differ between two runs of
+// the same estimator (autologging's estimator tag; runs logged by hand
+// count as one), which are settings that were tried; then those that
+// some runs of an estimator have and others not (a cross-validation's
+// cv.k beside plain fits). Params that differ only because the runs are
+// of different models (a random forest's MaxBins, which a logistic
+// regression has not) say no more than the run's name, and come only
+// when nothing else differs. Each group is sorted by name.
+func paramColumns(runs []RunInfo) []string {
+	const (
+		tried = iota
+		partly
+		byModel
+	)
+	tier := map[string]int{}
+	varying := varyingParams(runs)
+	for _, k := range varying {
+		tier[k] = byModel
+		value := map[string]string{} // estimator: a value of k
+		has := map[string]int{}      // estimator: runs with k
+		all := map[string]int{}      // estimator: runs
+		for _, r := range runs {
+			est := r.Tags["estimator"]
+			all[est]++
+			v, ok := r.Params[k]
+			if !ok {
+				continue
+			}
+			has[est]++
+			if first, ok := value[est]; !ok {
+				value[est] = v
+			} else if first != v {
+				tier[k] = tried
+			}
+		}
+		for est, n := range has {
+			if n < all[est] && tier[k] == byModel {
+				tier[k] = partly
+			}
+		}
+	}
+	sort.SliceStable(varying, func(i, j int) bool {
+		a, b := varying[i], varying[j]
+		if tier[a] != tier[b] {
+			return tier[a] < tier[b]
+		}
+		return strings.ToLower(a) < strings.ToLower(b)
+	})
+	if len(varying) > 0 && tier[varying[0]] != byModel {
+		varying = slices.DeleteFunc(varying, func(k string) bool { return tier[k] == byModel })
+	}
+	return varying
 }
 
 // varyingParams returns the params whose value is not the same in every run.
@@ -517,8 +726,38 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 	if lower {
 		dir = "lower is better"
 	}
-	lines = append(lines, fmt.Sprintf("Runs are ranked by their final %s (%s); %s recorded it.", metric, dir, plural(withMetric, "run", "runs")))
+	what := ""
+	if kind, _ := metricKind(metric); metricWhat[kind] != "" {
+		what = ", " + metricWhat[kind]
+	}
+	recorded := fmt.Sprintf("%d of the %d runs recorded it; the others are listed after them, unranked", withMetric, len(runs))
+	if withMetric == len(runs) {
+		recorded = "every run recorded it"
+	}
+	lines = append(lines, fmt.Sprintf("Runs are ranked by their final %s%s (%s); %s.", metric, what, dir, recorded))
 	return lines
+}
+
+// chosenNote says that the report chose the ranking metric, and which
+// others could rank the runs.
+func chosenNote(runs []RunInfo, metric string) string {
+	count := map[string]int{}
+	for _, r := range runs {
+		for k := range r.Metrics {
+			count[k]++
+		}
+	}
+	var others []string
+	for _, k := range scoreCandidates(count) {
+		if k != metric && len(others) < 4 {
+			others = append(others, k)
+		}
+	}
+	note := "The ranking metric was chosen automatically (held-out test scores first, then validation scores, cross-validation means and grid search bests)"
+	if len(others) == 0 {
+		return note + "; -metric NAME ranks by another."
+	}
+	return note + "; -metric NAME ranks by another, such as " + strings.Join(others, ", ") + "."
 }
 
 func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
@@ -541,7 +780,7 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 	return rr
 }
 
-func summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) ([]reportDataset, string) {
+func (s *Store) summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) ([]reportDataset, string, error) {
 	type agg struct {
 		in    DatasetInput
 		names map[string]bool
@@ -568,7 +807,7 @@ func summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) ([]reportDa
 		}
 	}
 	if len(order) == 0 {
-		return nil, "The runs did not record their datasets (use LogDataset to keep an exact copy of the data a run used)."
+		return nil, "The runs did not record their datasets (use LogDataset to keep an exact copy of the data a run used).", nil
 	}
 	var out []reportDataset
 	for _, key := range order {
@@ -595,14 +834,51 @@ func summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) ([]reportDa
 	}
 	sort.Strings(roles)
 	for _, role := range roles {
-		if n := len(roleVersions[role]); n == 1 {
+		n := len(roleVersions[role])
+		if n == 1 {
 			notes = append(notes, fmt.Sprintf("every run that recorded %s data used exactly the same %s data", role, role))
+			continue
+		}
+		// The same table is often logged under two sets of column names
+		// (a dataset's own, an X matrix's c0, c1, ...): only values that
+		// differ make the runs hard to compare.
+		values := map[string]bool{}
+		for sum := range roleVersions[role] {
+			in := byKey[role+"\x00"+sum].in
+			key, err := s.valuesKey(in)
+			if err != nil {
+				return nil, "", err
+			}
+			values[key] = true
+		}
+		if v := len(values); v == 1 {
+			notes = append(notes, fmt.Sprintf("every run that recorded %s data used the same %s values, logged under %d different sets of column names", role, role, n))
 		} else {
-			notes = append(notes, fmt.Sprintf("the %s data changed between runs (%d different versions), so compare those runs with care", role, n))
+			notes = append(notes, fmt.Sprintf("the %s data changed between runs (%d different versions of its values), so compare those runs with care", role, v))
 		}
 	}
 	note := strings.Join(notes, "; ")
-	return out, strings.ToUpper(note[:1]) + note[1:] + ". Each version is stored in the database and can be restored exactly from its SHA-256."
+	return out, strings.ToUpper(note[:1]) + note[1:] + ". Each version is stored in the database and can be restored exactly from its SHA-256.", nil
+}
+
+// valuesKey identifies a dataset by its shape and values, whatever its
+// column names: for a CSV snapshot, the SHA-256 of the records after the
+// header; for other formats, the SHA-256 of the content.
+func (s *Store) valuesKey(in DatasetInput) (string, error) {
+	if in.Format != "csv" {
+		return in.SHA256, nil
+	}
+	d, err := s.Dataset(in.SHA256)
+	if err != nil {
+		return "", err
+	}
+	r := csv.NewReader(bytes.NewReader(d.Content))
+	r.FieldsPerRecord = -1
+	if _, err := r.Read(); err != nil {
+		return d.SHA256, nil // no header to skip: compare it whole
+	}
+	h := sha256.Sum256(d.Content[r.InputOffset():])
+	return fmt.Sprintf("%dx%d:%x", in.Rows, in.Cols, h), nil
 }
 
 // Charts. Each returns inline SVG markup.
@@ -752,7 +1028,7 @@ func historyChart(s *Store, runs []RunInfo, labels []string, key string) (templa
 // a scatter plot for numeric params, the average per value otherwise.
 func paramCharts(runs []RunInfo, metric string) []reportChart {
 	var charts []reportChart
-	for _, k := range varyingParams(runs) {
+	for _, k := range paramColumns(runs) {
 		if len(charts) == 4 {
 			break
 		}

@@ -64,20 +64,27 @@ func TestWriteReport(t *testing.T) {
 	}{
 		{name: "default", opts: ReportOptions{Experiment: "iris"},
 			want: []string{"Experiment report: iris", "This experiment has 4 runs", "3 finished, 1 failed",
-				"ranked by their final accuracy (higher is better)", "The best run is <strong>forest-b</strong>",
+				"ranked by their final accuracy (higher is better); every run recorded it.", "The ranking metric was chosen automatically",
+				"The best run is <strong>forest-b</strong>",
 				"0.96", "Final accuracy of the 4 best runs", "accuracy during training", "loss during training",
 				"accuracy against depth", "Average accuracy for each model",
 				"Runs that did not finish", "broken &lt;script&gt;", "weights.bin",
 				"used exactly the same train data", "iris.ipynb, cell [2]", "// &lt;b&gt;not bold&lt;/b&gt;", "Go version"},
 			notWant: []string{"<script", "<b>not"}, svgs: 5},
 		{name: "minimize", opts: ReportOptions{Experiment: "iris", Metric: "loss"},
-			want: []string{"ranked by their final loss (lower is better)", "The best run is <strong>forest-b</strong>"}},
+			want:    []string{"ranked by their final loss (lower is better)", "The best run is <strong>forest-b</strong>"},
+			notWant: []string{"chosen automatically"}},
 		{name: "goal override", opts: ReportOptions{Experiment: "iris", Metric: "accuracy", Goal: "min"},
 			want: []string{"(lower is better)", "The best run is <strong>broken &lt;script&gt;</strong>"}},
 		{name: "filter and top", opts: ReportOptions{Experiment: "iris", Filter: `params.model = "forest"`, Top: 1, Title: "Forests"},
 			want:    []string{"<h1>Forests</h1>", "This experiment has 2 runs", "Only runs matching the filter", "Final accuracy of the best run"},
 			notWant: []string{">knn<"}},
-		{name: "unknown experiment", opts: ReportOptions{Experiment: "nope"}, wantErr: `experiment "nope" has no runs (experiments: iris)`},
+		{name: "unknown experiment", opts: ReportOptions{Experiment: "nope"}, wantErr: `no experiment "nope" in ` + s.Path() + " (experiments: iris)"},
+		{name: "unknown metric", opts: ReportOptions{Experiment: "iris", Metric: "nosuch"},
+			wantErr: `metric "nosuch": no run of experiment "iris" recorded it (metrics: accuracy, loss)`},
+		{name: "unknown metric in filtered runs", opts: ReportOptions{Experiment: "iris", Metric: "nosuch", Filter: `params.model = "knn"`},
+			wantErr: `metric "nosuch": no run of experiment "iris" that matches the filter recorded it (metrics: accuracy, loss)`},
+		{name: "negative top", opts: ReportOptions{Experiment: "iris", Top: -1}, wantErr: "top -1: want the number of runs to chart"},
 		{name: "bad goal", opts: ReportOptions{Experiment: "iris", Goal: "up"}, wantErr: "want max or min"},
 		{name: "bad filter", opts: ReportOptions{Experiment: "iris", Filter: "metrics.x >"}, wantErr: "expected a value"},
 	}
@@ -167,6 +174,7 @@ func TestReportCommand(t *testing.T) {
 	if !strings.HasPrefix(stdout.String(), "<!DOCTYPE html>") {
 		t.Errorf("-o - wrote %.40q", stdout.String())
 	}
+	out2 := filepath.Join(dir, "r2.html")
 	for _, tt := range []struct {
 		args    []string
 		wantErr string
@@ -176,9 +184,167 @@ func TestReportCommand(t *testing.T) {
 		{[]string{"iris", "-db", filepath.Join(dir, "missing.db")}, "no tracking database"},
 		{[]string{"iris", "-db", s.Path(), "-filter", "metrics.a >"}, "^"},
 		{[]string{"iris", "-bogus"}, "flag provided but not defined"},
+		{[]string{"nope", "-db", s.Path()}, `report: no experiment "nope" in ` + s.Path() + " (experiments: iris)"},
+		{[]string{"iris", "-db", s.Path(), "-metric", "nosuch"}, `report: metric "nosuch": no run of experiment "iris" recorded it (metrics: accuracy, loss)`},
+		{[]string{"iris", "-db", s.Path(), "-top", "-1"}, "report: -top -1: want 1 or more runs"},
+		{[]string{"iris", "-db", s.Path(), "-top", "0"}, "report: -top 0: want 1 or more runs"},
 	} {
-		if err := ReportCommand(tt.args, io.Discard); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+		if err := ReportCommand(append(tt.args, "-o", out2), io.Discard); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%v: error %v, want %q", tt.args, err, tt.wantErr)
 		}
+	}
+	if _, err := os.Stat(out2); err == nil {
+		t.Error("a failed report wrote its file")
+	}
+}
+
+func TestPickMetric(t *testing.T) {
+	// runs makes n runs with each of the metrics.
+	runs := func(groups ...any) []RunInfo {
+		var out []RunInfo
+		for i := 0; i < len(groups); i += 2 {
+			for j := 0; j < groups[i].(int); j++ {
+				m := map[string]float64{}
+				for _, k := range groups[i+1].([]string) {
+					m[k] = 1
+				}
+				out = append(out, RunInfo{Metrics: m})
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		runs []RunInfo
+		want string
+	}{
+		{"autologged fits, cross-validations and searches: the held-out score",
+			runs(8, []string{"fit_time_s", "test_accuracy"}, 4, []string{"duration_s", "fold_accuracy", "mean_accuracy", "std_accuracy"},
+				2, []string{"best_accuracy", "best_std_accuracy", "duration_s"}), "test_accuracy"},
+		{"cross-validations only: the mean", runs(3, []string{"duration_s", "fold_accuracy", "mean_accuracy", "mean_f1_macro", "std_accuracy"}), "mean_accuracy"},
+		{"a grid search", runs(1, []string{"best_accuracy", "best_std_accuracy", "duration_s"}), "best_accuracy"},
+		{"regression on test data: R² before RMSE", runs(2, []string{"test_rmse", "test_r2", "train_r2"}), "test_r2"},
+		{"validation before training scores", runs(3, []string{"accuracy", "loss", "val_accuracy", "val_loss"}), "val_accuracy"},
+		{"hand-written names", runs(3, []string{"accuracy", "loss"}), "accuracy"},
+		{"a test score few runs have ranks few runs", runs(1, []string{"accuracy", "test_accuracy"}, 9, []string{"accuracy"}), "accuracy"},
+		{"an unusual held-out score", runs(2, []string{"test_precision_macro", "epoch"}), "test_precision_macro"},
+		{"no score: the most common metric", runs(2, []string{"epoch", "fit_time_s"}, 1, []string{"lr"}), "epoch"},
+		{"timings only", runs(2, []string{"fit_time_s"}), ""},
+		{"no metrics", runs(2, []string{}), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := pickMetric(tt.runs); got != tt.want {
+				t.Errorf("pickMetric = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// allRunsHeader returns the column names of a report's table of runs.
+func allRunsHeader(t *testing.T, page string) []string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<h2>All runs</h2>.*?<tr>(.*?)</tr>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no table of runs")
+	}
+	var cols []string
+	for _, c := range regexp.MustCompile(`<th>(.*?)</th>`).FindAllStringSubmatch(m[1], -1) {
+		cols = append(cols, c[1])
+	}
+	return cols
+}
+
+// An experiment as autologging records a notebook: random forests with
+// capitalized params, pipelines of a logistic regression fitted with two
+// values of C and scored on test data, cross-validations.
+func TestReportAutologged(t *testing.T) {
+	s := openTemp(t)
+	forest := map[string]any{"Criterion": "", "MaxBins": 0, "MaxDepth": 0, "MaxFeatures": 0, "MinSamplesLeaf": 0,
+		"MinSamplesSplit": 0, "NTrees": 200, "NoBootstrap": false, "Seed": 42, "Workers": 0, "cv.k": 5, "data.rows": 426}
+	logreg := func(c float64, cv bool) map[string]any {
+		p := map[string]any{"logisticregression.C": c, "logisticregression.MaxIter": 0, "logisticregression.Tol": 0,
+			"logisticregression.Penalty": "", "standardscaler.WithoutMean": false, "steps": "[standardscaler logisticregression]", "data.rows": 426}
+		if cv {
+			p["cv.k"] = 5
+		}
+		return p
+	}
+	for _, spec := range []struct {
+		name, est string
+		params    map[string]any
+		metrics   map[string]float64
+	}{
+		{"cv randomforestclassifier", "randomforestclassifier", forest,
+			map[string]float64{"duration_s": 0.07, "fold_accuracy": 0.95, "fold_fit_time_s": 0.017, "mean_accuracy": 0.955, "std_accuracy": 0.009}},
+		{"cv pipeline", "pipeline", logreg(1, true),
+			map[string]float64{"duration_s": 0.006, "fold_accuracy": 0.988, "mean_accuracy": 0.974, "mean_f1_macro": 0.972, "std_accuracy": 0.017}},
+		{"pipeline", "pipeline", logreg(0.5, false), map[string]float64{"fit_time_s": 0.002, "test_accuracy": 0.972}},
+		{"pipeline", "pipeline", logreg(1, false), map[string]float64{"fit_time_s": 0.011, "test_accuracy": 0.979}},
+	} {
+		r, err := s.StartRun("bc", &RunOptions{Name: spec.name, Params: spec.params,
+			Tags: map[string]string{"autolog": "fit", "estimator": spec.est}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetrics(spec.metrics, 0)
+		r.Finish()
+	}
+	var b bytes.Buffer
+	if err := s.WriteReport(&b, ReportOptions{Experiment: "bc"}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, w := range []string{
+		"ranked by their final test_accuracy, the score on held-out test data (higher is better); 2 of the 4 runs recorded it; the others are listed after them, unranked.",
+		"such as mean_accuracy",
+	} {
+		if !strings.Contains(page, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	cols := allRunsHeader(t, page)
+	want := []string{"#", "run", "status", "test_accuracy", "mean_accuracy", "mean_f1_macro", "std_accuracy",
+		"duration_s", "fit_time_s", "logisticregression.C", "cv.k", "duration", "started"}
+	if strings.Join(cols, ",") != strings.Join(want, ",") {
+		t.Errorf("columns\n%q, want\n%q", cols, want)
+	}
+}
+
+// A table logged as a dataset (named columns) and as a matrix (c0, c1,
+// ...) is the same data; other values are another version.
+func TestReportDataVersions(t *testing.T) {
+	s := openTemp(t)
+	rows := [][]float64{{1, 2.5}, {3, 4}}
+	log := func(name string, columns []string, rows [][]float64) {
+		r, err := s.StartRun("data", &RunOptions{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.LogDataset(RoleTrain, "train", columns, rows); err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetric("accuracy", 0.9, 0)
+		r.Finish()
+	}
+	log("named", []string{"m01", "m02"}, rows)
+	log("matrix", nil, rows)
+	note := func() string {
+		var b bytes.Buffer
+		if err := s.WriteReport(&b, ReportOptions{Experiment: "data"}); err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?s)<h2>Data</h2>\s*<p>(.*?)</p>`).FindStringSubmatch(b.String())
+		if m == nil {
+			t.Fatal("no data note")
+		}
+		return m[1]
+	}
+	if got, want := note(), "Every run that recorded train data used the same train values, logged under 2 different sets of column names."; !strings.HasPrefix(got, want) {
+		t.Errorf("note %q, want %q", got, want)
+	}
+	log("other values", []string{"m01", "m02"}, [][]float64{{1, 2.5}, {3, 5}})
+	if got, want := note(), "The train data changed between runs (2 different versions of its values)"; !strings.HasPrefix(got, want) {
+		t.Errorf("note %q, want %q", got, want)
 	}
 }

@@ -115,6 +115,10 @@ type Store struct {
 	batchSize     int
 	flushInterval time.Duration
 	reaped        int
+	// mode is readWrite, readOnly or readImmutable; stamp is the
+	// database file as an immutable store found it.
+	mode  int
+	stamp os.FileInfo
 	// catchUpReads makes reads wait for this process's autologged runs
 	// (Open sets it; the autologger's own store writes them).
 	catchUpReads bool
@@ -167,6 +171,25 @@ func (s *Store) catchUp() {
 }
 
 func open(path string) (*Store, error) {
+	return openMode(path, readWrite)
+}
+
+// Access modes of openMode.
+const (
+	readWrite = iota
+	// readOnly reads a database whose directory this process cannot
+	// write, while a writer has it open: SQLite reads the write-ahead log
+	// through the -shm file that writer made.
+	readOnly
+	// readImmutable reads a database that nobody has open (no -wal file)
+	// from a directory this process cannot write: SQLite would need to
+	// create the -shm file to read it with locks, so it reads the file
+	// without any, which is only right while nobody writes (see
+	// changedSinceOpen).
+	readImmutable
+)
+
+func openMode(path string, mode int) (*Store, error) {
 	if path == "" {
 		path = DefaultDBPath()
 	}
@@ -177,7 +200,13 @@ func open(path string) (*Store, error) {
 	if err := checkHeader(abs); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open(driverName, dsn(abs))
+	var stamp os.FileInfo
+	if mode == readImmutable {
+		if stamp, err = os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("tracking: open %s: %w", abs, err)
+		}
+	}
+	db, err := sql.Open(driverName, dsnMode(abs, mode))
 	if err != nil {
 		return nil, fmt.Errorf("tracking: open %s: %w", abs, err)
 	}
@@ -195,19 +224,137 @@ func open(path string) (*Store, error) {
 		kick:          make(chan struct{}, 1),
 		done:          make(chan struct{}),
 		ckptDone:      make(chan struct{}),
+		mode:          mode,
+		stamp:         stamp,
 	}
 	if err := s.init(); err != nil {
 		db.Close()
-		return nil, err
+		return nil, s.diagnose(err)
 	}
-	n, err := s.ReapOrphans()
-	if err != nil {
-		db.Close()
-		return nil, err
+	if mode == readWrite {
+		n, err := s.ReapOrphans()
+		if err != nil {
+			db.Close()
+			return nil, s.diagnose(err)
+		}
+		s.reaped = n
 	}
-	s.reaped = n
 	go s.checkpointer()
 	return s, nil
+}
+
+// notWritableError is an Open that failed because this process cannot
+// write the database or its directory; openForReading then reads it
+// read-only.
+type notWritableError struct{ msg string }
+
+func (e *notWritableError) Error() string { return e.msg }
+
+func notWritable(format string, args ...any) error {
+	return &notWritableError{fmt.Sprintf(format, args...)}
+}
+
+// diagnose turns SQLite's account of a failure to open (which, for a
+// directory without write permission, is "unable to open database file:
+// no such file or directory" or "attempt to write a readonly database")
+// into what the user can fix: a directory or file they cannot write.
+func (s *Store) diagnose(err error) error {
+	var se sqlite3.Error
+	if s.mode != readWrite || !errors.As(err, &se) ||
+		(se.Code != sqlite3.ErrCantOpen && se.Code != sqlite3.ErrReadonly && se.Code != sqlite3.ErrPerm) {
+		return err
+	}
+	dir := filepath.Dir(s.path)
+	if _, serr := os.Stat(s.path); errors.Is(serr, os.ErrNotExist) {
+		if _, derr := os.Stat(dir); errors.Is(derr, os.ErrNotExist) {
+			return fmt.Errorf("tracking: create %s: the directory %s does not exist", s.path, dir)
+		}
+		if werr := probeDir(dir); werr != nil {
+			return notWritable("tracking: create %s: the directory %s is not writable (%s)", s.path, dir, permText(werr))
+		}
+		return err
+	}
+	// WAL mode keeps the log and its index in files beside the
+	// database, which even a reader must be able to create.
+	if werr := probeDir(dir); werr != nil {
+		return notWritable("tracking: open %s: the directory %s is not writable (%s), and SQLite keeps the database's write-ahead log (%s-wal, %s-shm) beside it",
+			s.path, dir, permText(werr), filepath.Base(s.path), filepath.Base(s.path))
+	}
+	for _, p := range []string{s.path, s.path + "-wal", s.path + "-shm"} {
+		f, ferr := os.OpenFile(p, os.O_WRONLY, 0)
+		if ferr == nil {
+			f.Close()
+			continue
+		}
+		if !errors.Is(ferr, os.ErrNotExist) {
+			return notWritable("tracking: open %s: %s is not writable (%s)", s.path, p, permText(ferr))
+		}
+	}
+	return err
+}
+
+// probeDir checks that a file can be created in dir.
+func probeDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".gopherlab-probe-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// permText is the reason of a failed file operation, without the path
+// the message already names.
+func permText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// openForReading opens an existing database for a command that only
+// reads it. Where this process cannot write (a shared database in
+// another user's directory, a read-only mount), it opens it read-only
+// instead of failing: with the writer's -shm file when a writer has the
+// database open, else immutable (see changedSinceOpen).
+func openForReading(path string) (*Store, error) {
+	s, err := Open(path)
+	var nw *notWritableError
+	if !errors.As(err, &nw) {
+		return s, err
+	}
+	abs, aerr := filepath.Abs(path)
+	if aerr != nil {
+		return nil, err
+	}
+	mode := readImmutable
+	if _, werr := os.Stat(abs + "-wal"); werr == nil {
+		mode = readOnly
+	}
+	s, rerr := openMode(abs, mode)
+	if rerr != nil {
+		return nil, fmt.Errorf("%w; reading it read-only failed too: %v", err, rerr)
+	}
+	return s, nil
+}
+
+// changedSinceOpen reports whether a database opened immutable may have
+// changed since: a writer opened it (its -wal file appeared) or the file
+// itself changed. What was read may then be a mix of old and new pages,
+// or miss the writer's runs, and should be read again (the next
+// openForReading uses the writer's -shm file). Other stores never change
+// under their reads.
+func (s *Store) changedSinceOpen() bool {
+	if s.mode != readImmutable {
+		return false
+	}
+	if _, err := os.Stat(s.path + "-wal"); err == nil {
+		return true
+	}
+	st, err := os.Stat(s.path)
+	return err != nil || st.Size() != s.stamp.Size() || !st.ModTime().Equal(s.stamp.ModTime())
 }
 
 // checkpointer copies committed WAL frames into the database file in the
@@ -272,10 +419,24 @@ func (s *Store) committed() {
 // front instead of failing to upgrade a read lock later, which busy
 // timeouts cannot fix.
 func dsn(path string) string {
+	return dsnMode(path, readWrite)
+}
+
+// dsnMode is dsn for an access mode. A read-only connection opens the
+// file with mode=ro and never asks for the write lock (BEGIN DEFERRED);
+// an immutable one also reads without locks or the write-ahead log.
+func dsnMode(path string, mode int) string {
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
-	return "file:" + r.Replace(path) +
+	d := "file:" + r.Replace(path) +
 		"?_busy_timeout=" + strconv.Itoa(int(busyTimeout/time.Millisecond)) +
-		"&_synchronous=NORMAL&_foreign_keys=1&_cslike=1&_txlock=immediate"
+		"&_synchronous=NORMAL&_foreign_keys=1&_cslike=1"
+	switch mode {
+	case readOnly:
+		return d + "&mode=ro&_txlock=deferred"
+	case readImmutable:
+		return d + "&mode=ro&immutable=1&_txlock=deferred"
+	}
+	return d + "&_txlock=immediate"
 }
 
 var sqliteMagic = []byte("SQLite format 3\x00")
@@ -321,6 +482,16 @@ func (s *Store) init() error {
 	}
 	if version > SchemaVersion {
 		return fmt.Errorf("tracking: open %s: schema version %d is newer than this gopherlab supports (%d); upgrade gopherlab", s.path, version, SchemaVersion)
+	}
+	if s.mode != readWrite {
+		// Nothing may be written: the database must be current already.
+		if version == 0 {
+			return fmt.Errorf("tracking: open %s read-only: the database is empty", s.path)
+		}
+		if version < SchemaVersion {
+			return fmt.Errorf("tracking: open %s read-only: schema version %d must first be migrated to %d, which needs write access: open it once with a gopherlab that can write its directory", s.path, version, SchemaVersion)
+		}
+		return nil
 	}
 	if err := s.retryBusy(func() error {
 		var mode string

@@ -1,13 +1,16 @@
 package tracking
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -430,5 +433,116 @@ func TestWALStaysBounded(t *testing.T) {
 	t.Logf("WAL peak %.1f MiB (limit %.1f MiB)", float64(peak)/(1<<20), float64(limit)/(1<<20))
 	if peak > limit {
 		t.Errorf("WAL grew to %d bytes", peak)
+	}
+}
+
+// A database in a directory this process cannot write is read
+// read-only: immutable while nobody has it open, else through the
+// writer's -shm file. (Root writes anywhere: TestReadOnlyDirectory
+// checks the choice itself as another user.)
+func TestOpenReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ro.db")
+	w, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := w.StartRun("e", &RunOptions{Name: "first"})
+	r.Finish()
+	w.Close() // checkpoints and removes the WAL: nobody has it open
+
+	before := snapshot(t, dir)
+	s, err := openMode(path, readImmutable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.SearchRuns(SearchQuery{})
+	if err != nil || len(runs) != 1 || runs[0].Name != "first" {
+		t.Fatalf("immutable read: %v, %v", runs, err)
+	}
+	if _, err := s.StartRun("e", nil); err == nil || !strings.Contains(err.Error(), "readonly") {
+		t.Errorf("write to a read-only store: %v", err)
+	}
+	if s.changedSinceOpen() {
+		t.Error("changed without a writer")
+	}
+	if after := snapshot(t, dir); after != before {
+		t.Errorf("an immutable read changed the directory:\nbefore %s\nafter  %s", before, after)
+	}
+
+	// A writer starts: what the immutable store reads may be stale or
+	// torn, and a store opened now reads the writer's log.
+	w, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r, _ = w.StartRun("e", &RunOptions{Name: "second"})
+	r.Flush()
+	if !s.changedSinceOpen() {
+		t.Error("a writer's -wal file went unnoticed")
+	}
+	s.Close()
+	ro, err := openMode(path, readOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if runs, err := ro.SearchRuns(SearchQuery{OrderBy: "name"}); err != nil || len(runs) != 2 || runs[1].Name != "second" {
+		t.Errorf("read-only read beside a writer: %v, %v", names(runs), err)
+	}
+	if ro.changedSinceOpen() {
+		t.Error("a locked read-only store cannot be torn")
+	}
+}
+
+// As a user who cannot write the directory: read-only commands work and
+// leave no file behind, writing says why it cannot. Run as root, it
+// checks nothing (root writes anywhere); as another user, for example
+//
+//	go test -c -o /tmp/tracking.test ./tracking
+//	runuser -u nobody -- /tmp/tracking.test -test.run TestReadOnlyDirectory -test.v
+func TestReadOnlyDirectory(t *testing.T) {
+	if os.Geteuid() == 0 || runtime.GOOS == "windows" {
+		t.Skip("needs a user that directory permissions apply to")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gopherlab.db")
+	w, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := w.StartRun("e", &RunOptions{Name: "first"})
+	r.LogMetric("accuracy", 0.9, 0)
+	r.Finish()
+	w.Close()
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	before := snapshot(t, dir)
+
+	var out bytes.Buffer
+	if err := RunsCommand([]string{"list", "-db", path}, &out); err != nil || !strings.Contains(out.String(), "first") {
+		t.Errorf("runs list: %v\n%s", err, out.String())
+	}
+	html := filepath.Join(t.TempDir(), "r.html")
+	if err := ReportCommand([]string{"e", "-db", path, "-o", html}, io.Discard); err != nil {
+		t.Errorf("report: %v", err)
+	}
+	if after := snapshot(t, dir); after != before {
+		t.Errorf("reading changed the directory:\nbefore %s\nafter  %s", before, after)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{path, "the directory " + dir + " is not writable (permission denied), and SQLite keeps the database's write-ahead log"},
+		{filepath.Join(dir, "new.db"), "tracking: create " + filepath.Join(dir, "new.db") + ": the directory " + dir + " is not writable (permission denied)"},
+	} {
+		s, err := Open(tt.path)
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%s) succeeded", tt.path)
+		} else if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Open(%s): %v, want %q", tt.path, err, tt.want)
+		}
 	}
 }
