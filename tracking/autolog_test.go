@@ -1125,26 +1125,31 @@ func TestNotebookParams(t *testing.T) {
 	}
 	al.Flush()
 	s := reopen(t, path)
-	byHand, err := s.StartRun("hand", nil)
+	byHand, err := s.StartRun("hand", &RunOptions{Name: "by hand"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	byHand.Finish()
-	explicit, _ := s.StartRun("hand", &RunOptions{Source: "x := 1"})
+	explicit, _ := s.StartRun("hand", &RunOptions{Name: "explicit source", Source: "x := 1"})
 	explicit.Finish()
 	SetNotebookParams(nil)
-	after, _ := s.StartRun("hand", nil)
+	after, _ := s.StartRun("hand", &RunOptions{Name: "after nil"})
 	after.Finish()
 	runs := topRuns(t, s)
 	if len(runs) != 4 {
 		t.Fatalf("%d top runs, want 4", len(runs))
 	}
-	for i, want := range []bool{true, true, false, false} {
-		r := runs[i]
-		if has := r.Params["notebook.c"] == "0.5" && r.Params["notebook.data"] == "iris v2.csv"; has != want {
-			t.Errorf("run %d (%s): params %v, want the notebook's: %v", i, r.Name, r.Params, want)
+	want := map[string]bool{"cv logisticregression": true, "by hand": true, "explicit source": false, "after nil": false}
+	for _, r := range runs {
+		if has := r.Params["notebook.c"] == "0.5" && r.Params["notebook.data"] == "iris v2.csv"; has != want[r.Name] {
+			t.Errorf("run %s: params %v, want the notebook's: %v", r.Name, r.Params, want[r.Name])
 		}
 	}
+	cv := slices.IndexFunc(runs, func(r RunInfo) bool { return r.Name == "cv logisticregression" })
+	if cv < 0 {
+		t.Fatal("no cv run")
+	}
+	runs = runs[cv:]
 	for _, k := range children(t, s, runs[0].ID) {
 		if _, ok := k.Params["notebook.c"]; ok {
 			t.Errorf("fold run %s has the notebook's parameters: %v", k.Name, k.Params)
