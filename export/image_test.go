@@ -213,16 +213,21 @@ func TestServingImage(t *testing.T) {
 		}
 	}
 
-	// Run the entrypoint as the image says, on a free loopback port (the
-	// container shares the host's network).
+	// Run the entrypoint as the Deployment does (its args after the
+	// image's entrypoint), on a free loopback port (the container shares
+	// the host's network).
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	l.Close()
-	argv := slices.Clone(conf.Entrypoint)
-	argv[addrAt] = addr
+	argv := append(slices.Clone(conf.Entrypoint), ctr.Args...)
+	for i := 1; i < len(argv); i++ {
+		if argv[i-1] == "-addr" {
+			argv[i] = addr
+		}
+	}
 	run := b.command(append([]string{"run", c, "--"}, argv...)...)
 	var runOut bytes.Buffer
 	run.Stdout, run.Stderr = &runOut, &runOut
@@ -269,11 +274,7 @@ func TestServingImage(t *testing.T) {
 	feats := floats(t, lineAfter(t, jobOut, "sample features: "))
 	labels := fields(lineAfter(t, jobOut, "sample predictions: "))
 	for i, want := range labels {
-		var row []string
-		for j, c := range cols {
-			row = append(row, fmt.Sprintf("%q: %s", c, strconv.FormatFloat(feats[i*len(cols)+j], 'g', -1, 64)))
-		}
-		code, v := postJSON(t, base+"/predict", "{"+strings.Join(row, ", ")+"}")
+		code, v := postJSON(t, base+"/predict", "{"+strings.Join(rowJSON(cols, feats, i), ", ")+"}")
 		preds, _ := v["predictions"].([]any)
 		if code != http.StatusOK || len(preds) != 1 {
 			t.Fatalf("POST /predict: %d %v", code, v)
@@ -283,18 +284,43 @@ func TestServingImage(t *testing.T) {
 		}
 	}
 
-	// SIGTERM: the server finishes and exits cleanly.
+	// SIGTERM: the server drains (not ready, still predicting), then
+	// finishes and exits cleanly, within the pod's grace period.
 	if err := syscall.Kill(server, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(base + ctr.ReadinessProbe.HTTPGet.Path)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readiness after SIGTERM: %v %v, want 503 during the drain (args %q)", resp, err, ctr.Args)
+		}
+	}
+	if code, v := postJSON(t, base+"/predict", "{"+strings.Join(rowJSON(cols, feats, 0), ", ")+"}"); code != http.StatusOK {
+		t.Errorf("POST /predict during the drain: %d %v", code, v)
 	}
 	select {
 	case err := <-exited:
 		if err != nil {
 			t.Errorf("after SIGTERM: %v\n%s", err, runOut.String())
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the server did not stop on SIGTERM\n%s", runOut.String())
+	case <-time.After(time.Duration(*pod.TerminationGracePeriodSeconds) * time.Second):
+		t.Fatalf("the server did not stop on SIGTERM within the grace period\n%s", runOut.String())
 	}
+}
+
+// rowJSON is row i of the job's sample as "feature": value pairs.
+func rowJSON(cols []string, feats []float64, i int) []string {
+	var row []string
+	for j, c := range cols {
+		row = append(row, fmt.Sprintf("%q: %s", c, strconv.FormatFloat(feats[i*len(cols)+j], 'g', -1, 64)))
+	}
+	return row
 }
 
 func mustOutput(t *testing.T, name string, args ...string) []byte {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -20,6 +21,17 @@ import (
 
 // servePort is the port the server listens on in its container.
 const servePort = 8080
+
+// In the cluster, a server told to stop (SIGTERM) keeps serving for
+// serveDrain, not ready, closing each connection after its response, while
+// the Service's endpoints and load balancers let go of the pod; then it
+// gives the requests in flight serveShutdown to finish. The pod's grace
+// period outlasts both, so the kubelet's SIGKILL never cuts them short.
+const (
+	serveDrain    = 5 * time.Second
+	serveShutdown = 10 * time.Second
+	serveGrace    = serveDrain + serveShutdown + 15*time.Second
+)
 
 // writeServe writes the serving bundle: a Go module whose main serves the
 // model the job writes to dir/model, a Dockerfile, Kubernetes manifests
@@ -36,7 +48,8 @@ func writeServe(src fs.FS, dir, name string, gm *goMod, gosum []byte, m *jobrt.M
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Name": name, "M": m, "Port": servePort, "Image": name + "-serve"}
+	data := map[string]any{"Name": name, "M": m, "Port": servePort, "Image": name + "-serve",
+		"Drain": serveDrain, "ShutdownTimeout": serveShutdown, "Grace": serveGrace}
 	files := map[string][]byte{
 		"go.mod":        gm.file(module),
 		"go.sum":        gosum,
@@ -66,9 +79,9 @@ func writeServe(src fs.FS, dir, name string, gm *goMod, gosum []byte, m *jobrt.M
 }
 
 // k8sManifests returns a Deployment (readiness and liveness probes on the
-// v2 health endpoints, non-root, read-only root file system), a Service and
-// a HorizontalPodAutoscaler for the server, as YAML built from the
-// Kubernetes API types.
+// v2 health endpoints, a drain at shutdown, non-root, read-only root file
+// system), a Service and a HorizontalPodAutoscaler for the server, as
+// YAML built from the Kubernetes API types.
 func k8sManifests(name string) (map[string][]byte, error) {
 	app := name + "-serve"
 	labels := map[string]string{"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "gopherlab"}
@@ -78,13 +91,17 @@ func k8sManifests(name string) (map[string][]byte, error) {
 	replicas := int32(2)
 	nonRoot, noEscalation, readOnly := true, false, true
 	uid := int64(65532)
-	grace := int64(30)
+	grace := int64(serveGrace / time.Second)
 	probe := func(path string, delay, period int32) *corev1.Probe {
 		return &corev1.Probe{
 			ProbeHandler:        corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}},
 			InitialDelaySeconds: delay, PeriodSeconds: period, TimeoutSeconds: 2, FailureThreshold: 3,
 		}
 	}
+	// The container's args follow the image's entrypoint (whose flags
+	// they repeat, the last of a flag winning): the drain is the cluster's.
+	args := []string{"-model-dir", "/model", "-addr", fmt.Sprintf(":%d", servePort),
+		"-drain=" + serveDrain.String(), "-shutdown-timeout=" + serveShutdown.String()}
 	tm, om := meta("Deployment", "apps/v1")
 	dep := &appsv1.Deployment{TypeMeta: tm, ObjectMeta: om, Spec: appsv1.DeploymentSpec{
 		Replicas: &replicas,
@@ -100,7 +117,7 @@ func k8sManifests(name string) (map[string][]byte, error) {
 					Name:            "server",
 					Image:           app + ":latest",
 					ImagePullPolicy: corev1.PullIfNotPresent,
-					Args:            []string{"-model-dir", "/model", "-addr", fmt.Sprintf(":%d", servePort)},
+					Args:            args,
 					Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: servePort, Protocol: corev1.ProtocolTCP}},
 					ReadinessProbe:  probe("/v2/health/ready", 1, 5),
 					LivenessProbe:   probe("/v2/health/live", 5, 10),

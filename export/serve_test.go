@@ -1,7 +1,9 @@
 package export
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -30,6 +32,21 @@ func TestK8sManifests(t *testing.T) {
 	}
 	if dep.Spec.Selector.MatchLabels["app.kubernetes.io/name"] != dep.Spec.Template.Labels["app.kubernetes.io/name"] {
 		t.Error("the deployment's selector does not select its pods")
+	}
+	// At SIGTERM the server drains, then lets requests finish: the pod's
+	// grace period outlasts both, with room to spare, before SIGKILL.
+	flags := map[string]time.Duration{}
+	for _, a := range c.Args {
+		if name, v, ok := strings.Cut(a, "="); ok {
+			if d, err := time.ParseDuration(v); err == nil {
+				flags[name] = d
+			}
+		}
+	}
+	drain, shutdown := flags["-drain"], flags["-shutdown-timeout"]
+	grace := time.Duration(*dep.Spec.Template.Spec.TerminationGracePeriodSeconds) * time.Second
+	if drain < time.Second || shutdown < time.Second || grace < drain+shutdown+10*time.Second {
+		t.Errorf("drain %v, shutdown timeout %v, termination grace period %v: want a drain, and a grace period well over both (args %q)", drain, shutdown, grace, c.Args)
 	}
 	var svc corev1.Service
 	if err := yaml.UnmarshalStrict(files["service.yaml"], &svc); err != nil {

@@ -67,10 +67,13 @@ model.json.
     (cd ../job && go build -o job . && ./job)   # writes model/
     go build -o server . && ./server -addr 127.0.0.1:{{.Port}}
 
-Flags: -model-dir (model), -addr (:{{.Port}}), -name, -max-body (1 MiB),
--cache (10000 recent results), -max-rows (10000), -shutdown-timeout (10s).
-SIGTERM or SIGINT: readiness turns false, requests in flight finish, the server
-exits.
+Flags: -model-dir (model), -addr (:{{.Port}}), -name, -max-rows (10000), -max-body
+(0: room for -max-rows rows of the model's features, at least 1 MiB; the value is
+logged at start), -cache (10000 recent results), -shutdown-timeout (10s), -drain (0).
+SIGTERM or SIGINT: readiness turns false; with -drain D the server keeps serving
+for D, closing each connection after its response (a second signal ends the
+drain early), so load balancers and keep-alive clients move elsewhere; then the
+requests in flight finish and the server exits.
 
 ## API
 
@@ -79,23 +82,29 @@ KServe Open Inference Protocol v2 (REST):
 - GET /v2/health/live, GET /v2/health/ready
 - GET /v2/models/{{.Name}}: inputs (one per feature column: FP64 for numeric,
   BYTES for categorical), outputs (predict; label for a categorical target;
-  proba for a classifier), classes, SHA-256
+  proba for a classifier); its "parameters" hold the classes, SHA-256, steps,
+  training parameters and, for a model exported with --run, the tracked run's
+  run_id and experiment (model.json has them too)
 - GET /v2/models/{{.Name}}/ready
 - POST /v2/models/{{.Name}}/infer with one input per feature column, shape [N]:
 
       {"inputs": [{"name": "FEATURE", "shape": [2], "datatype": "FP64", "data": [5.1, 6.3]}, ...]}
 
   or, when every feature is numeric, one input of shape [N, F] (features in the
-  order GET /v2/models/{{.Name}} lists them). "outputs": [{"name": "label"}]
-  selects outputs.
+  order GET /v2/models/{{.Name}} lists them). Each input needs name, shape,
+  datatype and data; integer datatypes (INT64, UINT8...) take whole numbers in
+  their range. "outputs": [{"name": "label"}] selects outputs.
 
 Simple JSON:
 
     POST /predict {"instances": [{"FEATURE": 5.1, ...}, ...]}   (or one {"FEATURE": ...} object)
     -> {"predictions": [{"value": 0, "label": "...", "proba": {"...": 0.97, ...}}]}
 
-null is a missing value. Errors are 4xx with {"error": "..."} naming the input,
-feature, shape or type at fault; bodies over -max-body get 413.
+null is a missing value, for the features the pipeline takes one in (it imputes
+them, or one-hot encodes a categorical feature); elsewhere null is refused with
+a 400 naming the feature. Errors are 4xx with {"error": "..."} naming the input,
+feature, shape or type at fault; bodies over -max-body get 413; a known path
+asked with another method gets 405 with an Allow header.
 
 GET /metrics: Prometheus text format: gopherlab_requests_total{endpoint,code},
 gopherlab_request_duration_seconds (histogram by endpoint), predictions, cache hits
@@ -105,6 +114,9 @@ and misses, requests in flight, model info.
 
     docker build -t {{.Image}} .      # multi-stage: static binary on distroless, non-root
     kubectl apply -f k8s/            # Deployment (probes on /v2/health/*), Service, HPA
+
+The Deployment runs the server with -drain={{.Drain}} -shutdown-timeout={{.ShutdownTimeout}} and
+gives the pod a termination grace period of {{.Grace}}, so a rollout loses no request.
 
 Push the image to your registry and set it in k8s/deployment.yaml
 (image: {{.Image}}:latest).

@@ -109,13 +109,13 @@ type ModelManifest struct {
 	Params       map[string]string `json:"params"`
 	Job          string            `json:"job"`          // the job's name
 	JobManifest  string            `json:"job_manifest"` // SHA-256 of the job manifest
+	Data         map[string]string `json:"data"`         // data file -> SHA-256
+	Created      time.Time         `json:"created"`
+	GoVersion    string            `json:"go_version"`
 	// RunID and Experiment name the tracked run the job was exported
 	// from (export --run), so a served model leads back to it.
 	RunID      string `json:"run_id,omitempty"`
 	Experiment string `json:"experiment,omitempty"`
-	Data         map[string]string `json:"data"`         // data file -> SHA-256
-	Created      time.Time         `json:"created"`
-	GoVersion    string            `json:"go_version"`
 }
 
 // ModelColumn is an input column of a served model.

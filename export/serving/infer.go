@@ -205,7 +205,61 @@ func datatypeString(b []byte) string {
 	return string(b)
 }
 
-var numericTypes = map[string]bool{"FP64": true, "FP32": true, "FP16": true, "INT8": true, "INT16": true, "INT32": true, "INT64": true, "UINT8": true, "UINT16": true, "UINT32": true, "UINT64": true, "BOOL": true}
+// numType is what the data of a numeric datatype may hold: numbers; true
+// and false too for BOOL; whole numbers in range for the integer types,
+// as the v2 protocol has data match its datatype.
+type numType struct {
+	name    string
+	isBool  bool
+	integer bool
+	lo, hi  float64 // integers: lo <= v < hi
+	span    string  // integers: the range, for errors
+}
+
+var numTypes = [...]numType{
+	{name: "FP64"}, {name: "FP32"}, {name: "FP16"}, {name: "BOOL", isBool: true},
+	intType("INT64", 64, true), intType("INT32", 32, true), intType("INT16", 16, true), intType("INT8", 8, true),
+	intType("UINT64", 64, false), intType("UINT32", 32, false), intType("UINT16", 16, false), intType("UINT8", 8, false),
+}
+
+func intType(name string, bits int, signed bool) numType {
+	t := numType{name: name, integer: true}
+	if signed {
+		t.lo, t.hi = -math.Ldexp(1, bits-1), math.Ldexp(1, bits-1)
+		t.span = fmt.Sprintf("%d to %d", int64(math.MinInt64)>>(64-bits), int64(math.MaxInt64)>>(64-bits))
+	} else {
+		t.hi = math.Ldexp(1, bits)
+		t.span = fmt.Sprintf("0 to %d", uint64(math.MaxUint64)>>(64-bits))
+	}
+	return t
+}
+
+// numericType returns the numeric datatype named dt; false when dt is not
+// one.
+func numericType(dt string) (*numType, bool) {
+	for i := range numTypes {
+		if numTypes[i].name == dt {
+			return &numTypes[i], true
+		}
+	}
+	return nil, false
+}
+
+// holds reports whether v is a value of the datatype.
+func (t *numType) holds(v float64) bool {
+	return !t.integer || v == math.Trunc(v) && v >= t.lo && v < t.hi
+}
+
+// check words why data[i], tok, is not a value of the datatype.
+func (t *numType) check(in *inferInput, i int, v float64, tok []byte) error {
+	switch {
+	case t.holds(v):
+		return nil
+	case v != math.Trunc(v):
+		return badRequest("input %q: data[%d] is %s, not an integer (datatype %s)", in.Name, i, truncate(string(tok)), t.name)
+	}
+	return badRequest("input %q: data[%d] is %s, out of the range of %s (%s)", in.Name, i, truncate(string(tok)), t.name, t.span)
+}
 
 // inferRoute serves the infer endpoints the mux matched.
 func (s *Server) inferRoute(c *call, r *http.Request) {
@@ -344,6 +398,11 @@ func (s *Server) inferBatch(c *call, req *inferRequest) (*batch, error) {
 	if len(req.Inputs) == 0 {
 		return nil, badRequest("inputs: none given (the model takes %s)", s.columnNames())
 	}
+	for k := range req.Inputs {
+		if err := s.checkInput(k, &req.Inputs[k]); err != nil {
+			return nil, err
+		}
+	}
 	if len(req.Inputs) == 1 {
 		in := &req.Inputs[0]
 		if _, isCol := m.index[in.Name]; !isCol && len(in.Shape) == 2 {
@@ -378,17 +437,18 @@ func (s *Server) inferBatch(c *call, req *inferRequest) (*batch, error) {
 		}
 		dst := strided{off: col, stride: b.f, n: n}
 		if m.schema[col].Kind == experiments.Numeric {
-			if !numericTypes[in.Datatype] {
+			t, ok := numericType(in.Datatype)
+			if !ok {
 				return nil, badRequest("input %q: datatype %q, but the column is numeric: use FP64 (or another numeric type)", in.Name, in.Datatype)
 			}
-			if err := readNumbers(in, b.nums, dst); err != nil {
+			if err := s.readNumbers(in, t, b.nums, dst); err != nil {
 				return nil, err
 			}
 		} else {
 			if in.Datatype != "BYTES" {
 				return nil, badRequest("input %q: datatype %q, but the column is categorical: use BYTES (strings)", in.Name, in.Datatype)
 			}
-			if err := readStrings(in, b.strs, dst); err != nil {
+			if err := s.readStrings(in, b.strs, dst); err != nil {
 				return nil, err
 			}
 		}
@@ -399,6 +459,22 @@ func (s *Server) inferBatch(c *call, req *inferRequest) (*batch, error) {
 		}
 	}
 	return b, nil
+}
+
+// checkInput checks that an input has the fields the v2 protocol
+// requires: name, shape, datatype and data.
+func (s *Server) checkInput(k int, in *inferInput) error {
+	switch {
+	case in.Name == "":
+		return badRequest(`inputs[%d]: no "name" (name a feature column, or any name for one [N, %d] input of them all)`, k, len(s.model.schema))
+	case len(in.Shape) == 0:
+		return badRequest(`input %q: no "shape" (want [N] or [N, 1] for a feature column, [N, %d] for one input of them all)`, in.Name, len(s.model.schema))
+	case in.Datatype == "":
+		return badRequest(`input %q: no "datatype" (FP64 for a numeric column, BYTES for a categorical one)`, in.Name)
+	case len(in.Data) == 0:
+		return badRequest(`input %q: no "data"`, in.Name)
+	}
+	return nil
 }
 
 // seenColumns returns c.seen as n falses.
@@ -422,7 +498,8 @@ func (s *Server) matrixInput(c *call, in *inferInput) (*batch, error) {
 			return nil, badRequest("input %q: one [N, F] input needs numeric columns, but %q is categorical: send one input per column", in.Name, c.Name)
 		}
 	}
-	if !numericTypes[in.Datatype] {
+	t, ok := numericType(in.Datatype)
+	if !ok {
 		return nil, badRequest("input %q: datatype %q: use FP64 (or another numeric type)", in.Name, in.Datatype)
 	}
 	rows, err := checkShape(in, 2)
@@ -434,7 +511,7 @@ func (s *Server) matrixInput(c *call, in *inferInput) (*batch, error) {
 	}
 	// The batch is row-major: the [N, F] data is its layout.
 	c.b.reset(m, rows)
-	if err := readNumbers(in, c.b.nums, strided{stride: 1, n: rows * len(m.schema)}); err != nil {
+	if err := s.readNumbers(in, t, c.b.nums, strided{stride: 1, n: rows * len(m.schema)}); err != nil {
 		return nil, err
 	}
 	return &c.b, nil
@@ -491,10 +568,11 @@ func flatten(raw json.RawMessage) ([]json.RawMessage, error) {
 	return out, nil
 }
 
-// scanNumbers reads a (possibly nested) array of numbers (null: a missing
-// value; true and false for BOOL) into dst; false when it is anything
-// else or has more values than dst takes.
-func (sc *scanner) numbers(dst []float64, d strided, k *int, isBool bool, depth int) bool {
+// numbers reads a (possibly nested) array of numbers of datatype t (null:
+// a missing value; true and false for BOOL) into dst; false when it is
+// anything else, has more values than dst takes, or has a null where
+// sc.needs refuses one.
+func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, depth int) bool {
 	if depth > 32 || !sc.eat('[') {
 		return false
 	}
@@ -505,27 +583,27 @@ func (sc *scanner) numbers(dst []float64, d strided, k *int, isBool bool, depth 
 		var v float64
 		switch sc.peek() {
 		case '[':
-			if !sc.numbers(dst, d, k, isBool, depth+1) {
+			if !sc.numbers(dst, d, k, t, depth+1) {
 				return false
 			}
 			goto next
 		case 'n':
-			if !sc.lit("null") {
+			if !sc.lit("null") || sc.refuses(d.at(*k)) {
 				return false
 			}
 			v = math.NaN()
 		case 't', 'f':
 			switch {
-			case isBool && sc.lit("true"):
+			case t.isBool && sc.lit("true"):
 				v = 1
-			case isBool && sc.lit("false"):
+			case t.isBool && sc.lit("false"):
 				v = 0
 			default:
 				return false
 			}
 		default:
 			var ok bool
-			if v, ok = sc.number(); !ok {
+			if v, ok = sc.number(); !ok || t.integer && !t.holds(v) {
 				return false
 			}
 		}
@@ -544,50 +622,57 @@ func (sc *scanner) numbers(dst []float64, d strided, k *int, isBool bool, depth 
 	}
 }
 
-// readNumbers reads an input's data into dst at d, whose length the shape
-// gave.
-func readNumbers(in *inferInput, dst []float64, d strided) error {
-	if len(in.Data) == 0 {
-		return badRequest("input %q: no data", in.Name)
-	}
-	sc := scanner{b: in.Data}
-	if k := 0; sc.numbers(dst, d, &k, in.Datatype == "BOOL", 0) && sc.end() && k == d.n {
+// readNumbers reads an input's data, of datatype t, into dst at d, whose
+// length the shape gave.
+func (s *Server) readNumbers(in *inferInput, t *numType, dst []float64, d strided) error {
+	sc := scanner{b: in.Data, needs: s.model.needsValue}
+	if k := 0; sc.numbers(dst, d, &k, t, 0) && sc.end() && k == d.n {
 		return nil
 	}
-	// The slow path, for its errors: a flat array of numbers...
-	var flat []float64
-	if err := json.Unmarshal(in.Data, &flat); err == nil {
-		if len(flat) != d.n {
-			return badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(flat))
-		}
-		for i, v := range flat {
-			dst[d.at(i)] = v
-		}
-		return nil
-	}
-	// ... or nested arrays, nulls and booleans.
+	// The slow path, for its errors. (Not json.Unmarshal into []float64:
+	// it reads null as 0.)
 	items, err := inputItems(in, d)
 	if err != nil {
 		return err
 	}
 	for i, it := range items {
-		t := bytes.TrimSpace(it)
+		tok := bytes.TrimSpace(it)
 		switch {
-		case string(t) == "null":
+		case string(tok) == "null":
+			if err := s.refuseNull(in, d, i); err != nil {
+				return err
+			}
 			dst[d.at(i)] = math.NaN() // a missing value
-		case string(t) == "true" && in.Datatype == "BOOL":
+		case string(tok) == "true" && t.isBool:
 			dst[d.at(i)] = 1
-		case string(t) == "false" && in.Datatype == "BOOL":
+		case string(tok) == "false" && t.isBool:
 			dst[d.at(i)] = 0
 		default:
-			v, err := strconv.ParseFloat(string(t), 64)
+			v, err := strconv.ParseFloat(string(tok), 64)
 			if err != nil {
-				return badRequest("input %q: data[%d] is %s, not a number", in.Name, i, truncate(string(t)))
+				return badRequest("input %q: data[%d] is %s, not a number", in.Name, i, truncate(string(tok)))
+			}
+			if err := t.check(in, i, v, tok); err != nil {
+				return err
 			}
 			dst[d.at(i)] = v
 		}
 	}
 	return nil
+}
+
+// refuseNull answers a null at data[i] of an input when its column needs
+// a value.
+func (s *Server) refuseNull(in *inferInput, d strided, i int) error {
+	m := s.model
+	col := d.at(i) % len(m.schema)
+	if !m.needs(col) {
+		return nil
+	}
+	if name := m.schema[col].Name; name != in.Name {
+		return badRequest("input %q: data[%d] (feature %q) is null, but the model needs a value for it: %s", in.Name, i, name, noImputer)
+	}
+	return badRequest("input %q: data[%d] is null, but the model needs a value for it: %s", in.Name, i, noImputer)
 }
 
 // strs reads a (possibly nested) array of strings (null: a missing value)
@@ -607,7 +692,11 @@ func (sc *scanner) strs(dst []string, d strided, k *int, depth int) bool {
 			}
 		default:
 			v := ""
-			if !sc.lit("null") {
+			if sc.lit("null") {
+				if sc.refuses(d.at(*k)) {
+					return false
+				}
+			} else {
 				b, ok := sc.str()
 				if !ok {
 					return false
@@ -642,8 +731,8 @@ func inputItems(in *inferInput, d strided) ([]json.RawMessage, error) {
 }
 
 // readStrings reads a BYTES input's data into dst at d.
-func readStrings(in *inferInput, dst []string, d strided) error {
-	sc := scanner{b: in.Data}
+func (s *Server) readStrings(in *inferInput, dst []string, d strided) error {
+	sc := scanner{b: in.Data, needs: s.model.needsValue}
 	if k := 0; sc.strs(dst, d, &k, 0) && sc.end() && k == d.n {
 		return nil
 	}
@@ -653,6 +742,9 @@ func readStrings(in *inferInput, dst []string, d strided) error {
 	}
 	for i, it := range items {
 		if string(bytes.TrimSpace(it)) == "null" {
+			if err := s.refuseNull(in, d, i); err != nil {
+				return err
+			}
 			dst[d.at(i)] = "" // a missing value
 			continue
 		}

@@ -17,6 +17,16 @@ import (
 type scanner struct {
 	b []byte
 	i int
+	// needs, when set, is Model.needsValue: the data readers give up on
+	// a null bound for a column that refuses one, for the slow path to
+	// word the error.
+	needs []bool
+}
+
+// refuses reports whether a null may not go to index i of a batch's
+// values (row-major: its column is i modulo the number of columns).
+func (s *scanner) refuses(i int) bool {
+	return s.needs != nil && s.needs[i%len(s.needs)]
 }
 
 func (s *scanner) ws() {

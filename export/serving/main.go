@@ -17,17 +17,10 @@ import (
 )
 
 // Main runs the server: it loads the model, listens, and on SIGTERM or
-// SIGINT stops being ready, finishes the requests in flight and exits.
+// SIGINT stops being ready, drains for -drain (a second signal ends the
+// drain), finishes the requests in flight and exits.
 func Main() {
-	modelDir := flag.String("model-dir", "model", "directory holding model.json and the model file it names")
-	addr := flag.String("addr", ":8080", "address to listen on (port 0 picks a free port)")
-	name := flag.String("name", "", "serve the model under this name (default: the name in model.json)")
-	maxBody := flag.Int64("max-body", 1<<20, "largest request body, in bytes")
-	cache := flag.Int("cache", 10000, "recent per-row results kept (0: no cache)")
-	maxRows := flag.Int("max-rows", 10000, "largest batch a request may ask for")
-	grace := flag.Duration("shutdown-timeout", 10*time.Second, "how long requests in flight may take to finish at shutdown")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file until the server stops")
-	flag.Parse()
+	o, cpuProfile := parseFlags(flag.CommandLine, os.Args[1:])
 	// The request path allocates little and the heap is small (the model
 	// and per-request buffers): collecting at 5x the live heap instead of
 	// 2x costs a few megabytes and saves most collections. GOGC, when
@@ -36,8 +29,8 @@ func Main() {
 		debug.SetGCPercent(400)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
@@ -48,29 +41,69 @@ func Main() {
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*modelDir, *addr, *name, *maxBody, *cache, *maxRows, *grace, log); err != nil {
+	if err := run(o, log); err != nil {
 		log.Error(err.Error())
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(modelDir, addr, name string, maxBody int64, cache, maxRows int, grace time.Duration, log *slog.Logger) error {
-	m, err := Load(modelDir)
+// options are the server's flags.
+type options struct {
+	modelDir, addr, name string
+	maxBody              int64
+	cache, maxRows       int
+	grace, drain         time.Duration
+}
+
+// parseFlags parses the server's flags from args into fs (exiting on an
+// error, as flag.CommandLine does).
+func parseFlags(fs *flag.FlagSet, args []string) (o options, cpuProfile string) {
+	fs.StringVar(&o.modelDir, "model-dir", "model", "directory holding model.json and the model file it names")
+	fs.StringVar(&o.addr, "addr", ":8080", "address to listen on (port 0 picks a free port)")
+	fs.StringVar(&o.name, "name", "", "serve the model under this name (default: the name in model.json)")
+	fs.Int64Var(&o.maxBody, "max-body", 0, "largest request body, in bytes (0: room for -max-rows rows of the model's features\nin /predict's JSON, numbers at full precision, twice over; at least 1 MiB; logged at start)")
+	fs.IntVar(&o.cache, "cache", 10000, "recent per-row results kept (0: no cache)")
+	fs.IntVar(&o.maxRows, "max-rows", 10000, "largest batch a request may ask for (the default -max-body grows with it)")
+	fs.DurationVar(&o.grace, "shutdown-timeout", 10*time.Second, "how long requests in flight may take to finish at shutdown")
+	fs.DurationVar(&o.drain, "drain", 0, "on SIGTERM, keep serving this long first, answering readiness probes with 503\n"+
+		"and closing each connection after its response, so load balancers and clients move\n"+
+		"elsewhere (a second signal ends it; 0: shut down at once)")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file until the server stops")
+	fs.Parse(args)
+	return o, cpuProfile
+}
+
+func run(o options, log *slog.Logger) error {
+	m, err := Load(o.modelDir)
 	if err != nil {
 		return err
 	}
-	if name != "" {
-		m.Name = name
+	if o.name != "" {
+		m.Name = o.name
 	}
-	if cache == 0 {
-		cache = -1
+	if o.cache == 0 {
+		o.cache = -1
 	}
-	s := NewServer(m, Config{MaxBody: maxBody, CacheSize: cache, MaxRows: maxRows})
-	ln, err := net.Listen("tcp", addr)
+	s := NewServer(m, Config{MaxBody: o.maxBody, CacheSize: o.cache, MaxRows: o.maxRows})
+	// Signals are caught before the server listens: one that comes as
+	// soon as it does is a shutdown, not the default exit.
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(stop)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("serving: %w", err)
 	}
+	log.Info("limits", "max_body", s.MaxBody(), "max_rows", s.cfg.MaxRows, "drain", o.drain, "shutdown_timeout", o.grace)
+	fmt.Printf("serving model %s version %s on http://%s\n", m.Name, m.Version, ln.Addr())
+	return serve(s, ln, stop, o.drain, o.grace, log)
+}
+
+// serve serves s on ln until a value comes on stop, then shuts down:
+// not ready, it drains for drain (until another value comes), then
+// finishes the requests in flight, waiting at most grace.
+func serve(s *Server, ln net.Listener, stop <-chan os.Signal, drain, grace time.Duration, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -79,21 +112,39 @@ func run(modelDir, addr, name string, maxBody int64, cache, maxRows int, grace t
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	fmt.Printf("serving model %s version %s on http://%s\n", m.Name, m.Version, ln.Addr())
 	select {
 	case err := <-done:
 		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
+	case <-stop:
 	}
-	log.Info("shutting down", "grace", grace)
+	if drain > 0 {
+		// A load balancer learns of a shutdown late (its next probe, an
+		// endpoint update): requests keep coming for a while. Serving
+		// them, each on a connection closed after its response, moves
+		// the clients to other servers without a reset connection.
+		// (Keep-alives go first: a probe told "not ready" is told so on
+		// a closing connection.)
+		log.Info("draining", "drain", drain)
+		srv.SetKeepAlivesEnabled(false)
+		s.SetReady(false)
+		t := time.NewTimer(drain)
+		select {
+		case <-t.C:
+		case <-stop:
+			t.Stop()
+			log.Info("drain ended by a second signal")
+		case err := <-done:
+			t.Stop()
+			return fmt.Errorf("serving: %w", err)
+		}
+	}
 	s.SetReady(false)
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	log.Info("shutting down", "grace", grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := srv.Shutdown(ctx); err != nil {
 		return fmt.Errorf("serving: shutdown: %w", err)
 	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {

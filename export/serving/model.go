@@ -36,6 +36,12 @@ type Model struct {
 	proba   bool // the final step is a classifier
 	numeric bool // every input column is numeric
 	index   map[string]int
+	// takesMissing[c] is true when the pipeline was seen to accept a
+	// missing value (null) in column c; needsValue (nil when no column
+	// was seen to refuse one) is true for the columns it refuses, so a
+	// request's null there is answered before the pipeline is run.
+	takesMissing []bool
+	needsValue   []bool
 }
 
 // Load reads dir/model.json, checks the SHA-256 of the model file it
@@ -77,8 +83,54 @@ func Load(dir string) (*Model, error) {
 			m.numeric = false
 		}
 	}
+	m.probeMissing()
 	return m, nil
 }
+
+// probeMissing finds which columns take a missing value by asking the
+// pipeline: the model file does not say, and whether a NaN gets through
+// depends on every step (an imputer fills it in, a scaler keeps it, a
+// model refuses it). A row of plain values (0, and "" for categorical
+// columns: a one-hot encoder takes it as all zeros) with one column
+// missing at a time answers for that column; a pipeline that refuses the
+// plain row leaves every column unknown: no null is suggested, none is
+// refused before the pipeline sees it.
+func (m *Model) probeMissing() {
+	f := len(m.schema)
+	m.takesMissing = make([]bool, f)
+	var b batch
+	var res results
+	row := func(missing int) error {
+		b.reset(m, 1) // clears the strings, not the numbers
+		for c, sc := range m.schema {
+			b.nums[c] = 0
+			if sc.Kind == experiments.Numeric && (missing < 0 || c == missing) {
+				b.nums[c] = math.NaN()
+			}
+		}
+		return m.predict(&b, &res)
+	}
+	if row(-1) == nil { // every column missing at once: an imputer
+		for c := range m.takesMissing {
+			m.takesMissing[c] = true
+		}
+		return
+	}
+	if row(f) != nil {
+		return
+	}
+	needs := make([]bool, f)
+	for c := range m.schema {
+		m.takesMissing[c] = row(c) == nil
+		needs[c] = !m.takesMissing[c]
+	}
+	if slices.Contains(needs, true) {
+		m.needsValue = needs
+	}
+}
+
+// needs reports whether column c was seen to refuse a missing value.
+func (m *Model) needs(c int) bool { return m.needsValue != nil && m.needsValue[c] }
 
 // Columns returns the model's input columns.
 func (m *Model) Columns() []experiments.SchemaColumn { return m.schema }

@@ -122,6 +122,9 @@ func (s *Server) parseInstance(sc *scanner, c *call) bool {
 		numeric := m.schema[col].Kind == experiments.Numeric
 		switch {
 		case sc.lit("null"):
+			if m.needs(col) {
+				return false // parsePredictSlow words the error
+			}
 			if numeric {
 				c.b.nums[r*f+col] = math.NaN() // a missing value
 			}
@@ -146,6 +149,9 @@ func (s *Server) parseInstance(sc *scanner, c *call) bool {
 		}
 	}
 }
+
+// noImputer says why a model refuses a missing value.
+const noImputer = "its pipeline does not fill in missing values (fit it with an imputer to take them)"
 
 // parsePredictSlow decodes a /predict body with encoding/json, wording
 // each error.
@@ -183,6 +189,9 @@ func (s *Server) parsePredictSlow(c *call) error {
 			}
 			t := bytes.TrimSpace(raw)
 			null := string(t) == "null"
+			if null && m.needs(col) {
+				return badRequest("instance %d: feature %q is null, but the model needs a value for it: %s", i, name, noImputer)
+			}
 			if m.schema[col].Kind == experiments.Numeric {
 				if null {
 					b.nums[i*f+col] = math.NaN()
@@ -201,9 +210,12 @@ func (s *Server) parsePredictSlow(c *call) error {
 				}
 			}
 		}
-		for _, sc := range m.schema {
+		for c, sc := range m.schema {
 			if _, ok := inst[sc.Name]; !ok {
-				return badRequest("instance %d: feature %q is missing (send null for a missing value)", i, sc.Name)
+				if m.takesMissing[c] {
+					return badRequest("instance %d: feature %q is missing (send null for a missing value)", i, sc.Name)
+				}
+				return badRequest("instance %d: feature %q is missing (the model needs a value for it)", i, sc.Name)
 			}
 		}
 	}

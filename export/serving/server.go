@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,10 +18,11 @@ import (
 	"github.com/gopherlab/gopherlab/experiments"
 )
 
-// Config configures a Server. The zero value works: 1 MiB bodies, a cache
-// of 10000 results.
+// Config configures a Server. The zero value works: batches of up to
+// 10000 rows, bodies large enough for them, a cache of 10000 results.
 type Config struct {
-	// MaxBody is the largest request body accepted, in bytes (0: 1 MiB).
+	// MaxBody is the largest request body accepted, in bytes (0:
+	// defaultMaxBody, room for MaxRows rows).
 	MaxBody int64
 	// CacheSize is how many recent per-row results are kept (0: 10000;
 	// negative: no cache).
@@ -38,6 +40,10 @@ type Server struct {
 	ready   atomic.Bool
 	mux     *http.ServeMux
 	calls   sync.Pool // *call
+	// allow maps the paths the routes serve, whatever the method, to
+	// their methods (an allowHandler), for 405's Allow header.
+	allow   *http.ServeMux
+	methods map[string][]string // path pattern -> methods, while routing
 
 	// The prediction endpoints are dispatched before the mux; inferPath is
 	// "" when the model's name would need escaping in a path.
@@ -56,9 +62,6 @@ type probaKey struct {
 
 // NewServer returns a server of m, ready.
 func NewServer(m *Model, cfg Config) *Server {
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 1 << 20
-	}
 	switch {
 	case cfg.CacheSize == 0:
 		cfg.CacheSize = 10000
@@ -68,7 +71,11 @@ func NewServer(m *Model, cfg Config) *Server {
 	if cfg.MaxRows <= 0 {
 		cfg.MaxRows = 10000
 	}
-	s := &Server{model: m, cfg: cfg, cache: newLRU(cfg.CacheSize), metrics: newMetrics(), mux: http.NewServeMux()}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = defaultMaxBody(m, cfg.MaxRows)
+	}
+	s := &Server{model: m, cfg: cfg, cache: newLRU(cfg.CacheSize), metrics: newMetrics(), mux: http.NewServeMux(),
+		allow: http.NewServeMux(), methods: map[string][]string{}}
 	s.calls.New = func() any { return &call{} }
 	s.ready.Store(true)
 	s.route("GET /v2/health/live", epLive, s.live)
@@ -82,9 +89,11 @@ func NewServer(m *Model, cfg Config) *Server {
 	s.route("POST /v2/models/{name}/versions/{version}/infer", epInfer, s.inferRoute)
 	s.route("POST /predict", epPredict, s.predict)
 	s.route("GET /metrics", epMetrics, s.metricsz)
-	s.route("/", epOther, func(w *call, r *http.Request) {
-		s.fail(w, http.StatusNotFound, "no endpoint %s %s (see GET /v2/models/%s for the model, POST /v2/models/%s/infer or /predict to predict)", r.Method, r.URL.Path, m.Name, m.Name)
-	})
+	for path, methods := range s.methods {
+		s.allow.Handle(path, allowHandler(strings.Join(methods, ", ")))
+	}
+	s.methods = nil
+	s.route("/", epOther, s.noRoute)
 	if m.Name != "" && m.Name != "." && m.Name != ".." && url.PathEscape(m.Name) == m.Name {
 		s.inferPath = "/v2/models/" + m.Name + "/infer"
 	}
@@ -104,6 +113,26 @@ func NewServer(m *Model, cfg Config) *Server {
 	}
 	return s
 }
+
+// defaultMaxBody is the body limit when none is set: room for maxRows
+// rows of m's features in /predict's form, the longest (every row names
+// every feature), with numbers at full precision (24 bytes) and
+// categorical values of 64 bytes, twice over for white space; at least 1
+// MiB. So a request of maxRows rows is refused for its rows, not its size.
+func defaultMaxBody(m *Model, maxRows int) int64 {
+	row := int64(len(`{}, `))
+	for _, c := range m.schema {
+		v := int64(len(`-1.2345678901234567e-308`))
+		if c.Kind != experiments.Numeric {
+			v = 64
+		}
+		row += int64(len(c.Name)+len(`"": , `)) + v
+	}
+	return max(1<<20, 2*row*int64(maxRows)+64<<10)
+}
+
+// MaxBody returns the body limit the server applies.
+func (s *Server) MaxBody() int64 { return s.cfg.MaxBody }
 
 // SetReady sets what the readiness endpoints answer; a shutting down
 // server is not ready, so load balancers stop sending it requests.
@@ -188,6 +217,32 @@ func (c *call) release() {
 
 func (s *Server) route(pattern string, endpoint int, h func(*call, *http.Request)) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(endpoint, h, w, r) })
+	if method, path, ok := strings.Cut(pattern, " "); ok {
+		s.methods[path] = append(s.methods[path], method)
+		if method == http.MethodGet { // the mux serves HEAD with GET's handler
+			s.methods[path] = append(s.methods[path], http.MethodHead)
+		}
+	}
+}
+
+// allowHandler holds the methods a path allows; it is looked up, never
+// served.
+type allowHandler string
+
+func (allowHandler) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+// noRoute answers a request no route took: 405 with the methods allowed
+// when the path is known, else 404.
+func (s *Server) noRoute(w *call, r *http.Request) {
+	if h, pattern := s.allow.Handler(r); pattern != "" {
+		if methods, ok := h.(allowHandler); ok {
+			w.Header().Set("Allow", string(methods))
+			s.fail(w, http.StatusMethodNotAllowed, "method %s not allowed on %s: use %s", r.Method, r.URL.Path, methods)
+			return
+		}
+	}
+	m := s.model
+	s.fail(w, http.StatusNotFound, "no endpoint %s %s (see GET /v2/models/%s for the model, POST /v2/models/%s/infer or /predict to predict)", r.Method, r.URL.Path, m.Name, m.Name)
 }
 
 // serve runs a handler, counting the request in the metrics.
@@ -354,12 +409,25 @@ func (s *Server) modelMeta(w *call, r *http.Request) {
 	meta := map[string]any{
 		"name": m.Name, "versions": []string{m.Version}, "platform": "gopherlab_go",
 		"inputs": inputs, "outputs": outputs,
-		"parameters": map[string]any{
-			"sha256": m.Manifest.SHA256, "steps": m.Manifest.Steps,
-			"classes": m.classNames(), "trained_with": m.Manifest.Params,
-		},
+		"parameters": s.modelParams(),
 	}
 	s.writeJSON(w, http.StatusOK, meta)
+}
+
+// modelParams are the metadata's parameters: the model's provenance.
+// run_id and experiment name the tracked run the model was exported from
+// (export --run), when there was one.
+func (s *Server) modelParams() map[string]any {
+	m := s.model
+	p := map[string]any{
+		"sha256": m.Manifest.SHA256, "steps": m.Manifest.Steps,
+		"classes": m.classNames(), "trained_with": m.Manifest.Params,
+	}
+	if m.Manifest.RunID != "" {
+		p["run_id"] = m.Manifest.RunID
+		p["experiment"] = m.Manifest.Experiment
+	}
+	return p
 }
 
 func (s *Server) modelReady(w *call, r *http.Request) {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,68 @@ import (
 // fitModel fits a small pipeline with a numeric and a categorical feature
 // and saves it as the training job does.
 func fitModel(t testing.TB) (string, *experiments.Pipeline, *experiments.Dataset) {
+	t.Helper()
+	ds := toyData(t)
+	p := experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.StandardScaler{}, &experiments.LogisticRegression{})
+	if err := p.FitDataset(ds, "label"); err != nil {
+		t.Fatal(err)
+	}
+	return saveModel(t, p, jobrt.Manifest{Name: "toy"}), p, ds
+}
+
+// saveModel saves a fitted pipeline as the training job with manifest m
+// does, and returns the model directory.
+func saveModel(t testing.TB, p *experiments.Pipeline, m jobrt.Manifest) string {
+	t.Helper()
+	dir := t.TempDir()
+	j := &jobrt.Job{ModelDir: dir, Manifest: m}
+	if err := j.SaveModel(p, map[string]string{"C": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// loadServer loads the model in dir and serves it.
+func loadServer(t testing.TB, dir string, cfg Config) *Server {
+	t.Helper()
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewServer(m, cfg)
+}
+
+// numericServer serves a two-class pipeline of the steps given, fitted on
+// 60 rows of numeric features with these names.
+func numericServer(t testing.TB, names []string, cfg Config, steps ...any) *Server {
+	t.Helper()
+	cols := make([]any, len(names)+1)
+	label := make([]string, 60)
+	for c := range names {
+		col := make([]float64, len(label))
+		for i := range col {
+			col[i] = math.Sin(float64(i*(c+1))) + float64(i%2)
+		}
+		cols[c] = col
+	}
+	for i := range label {
+		label[i] = []string{"even", "odd"}[i%2]
+	}
+	cols[len(names)] = label
+	ds, err := experiments.FromColumns(append(slices.Clone(names), "label"), cols...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := experiments.NewPipeline(steps...)
+	if err := p.FitDataset(ds, "label"); err != nil {
+		t.Fatal(err)
+	}
+	return loadServer(t, saveModel(t, p, jobrt.Manifest{Name: "num"}), cfg)
+}
+
+// toyData is fitModel's data: x (numeric) and color (categorical) to a
+// label.
+func toyData(t testing.TB) *experiments.Dataset {
 	t.Helper()
 	n := 60
 	x := make([]float64, n)
@@ -36,16 +100,7 @@ func fitModel(t testing.TB) (string, *experiments.Pipeline, *experiments.Dataset
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.StandardScaler{}, &experiments.LogisticRegression{})
-	if err := p.FitDataset(ds, "label"); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	j := &jobrt.Job{ModelDir: dir, Manifest: jobrt.Manifest{Name: "toy"}}
-	if err := j.SaveModel(p, map[string]string{"C": "1"}); err != nil {
-		t.Fatal(err)
-	}
-	return dir, p, ds
+	return ds
 }
 
 func newTestServer(t testing.TB, cfg Config) (*Server, *experiments.Pipeline, *experiments.Dataset) {
@@ -188,9 +243,9 @@ func TestEndpoints(t *testing.T) {
 	}
 
 	// Null is a missing value; this pipeline has no imputer, so the
-	// model refuses it, naming the column.
+	// server refuses it, naming the feature (TestMissingValues has more).
 	code, _, body = do(t, s, "POST", "/predict", `{"x": null, "color": "red"}`)
-	if code != 400 || !strings.Contains(body, "NaN") {
+	if code != 400 || !strings.Contains(body, `feature \"x\" is null, but the model needs a value for it`) {
 		t.Errorf("null feature without an imputer: %d %s", code, body)
 	}
 
@@ -302,5 +357,193 @@ func TestConcurrentRequests(t *testing.T) {
 	s.metrics.write(&b, s.model, s.cache.len(), 8)
 	if s.cache.len() > 8 {
 		t.Errorf("cache holds %d > 8", s.cache.len())
+	}
+}
+
+// TestMissingValues checks that null is offered, taken and refused as the
+// pipeline takes a missing value: the toy pipeline has no imputer, so x
+// needs a value (color, one-hot encoded, takes a missing one); with an
+// imputer every feature takes one.
+func TestMissingValues(t *testing.T) {
+	toy, _, _ := newTestServer(t, Config{})
+	imp := experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.SimpleImputer{}, &experiments.StandardScaler{}, &experiments.LogisticRegression{})
+	if err := imp.FitDataset(toyData(t), "label"); err != nil {
+		t.Fatal(err)
+	}
+	imputed := loadServer(t, saveModel(t, imp, jobrt.Manifest{Name: "toy"}), Config{})
+	num := numericServer(t, []string{"a", "b"}, Config{}, &experiments.StandardScaler{}, &experiments.LogisticRegression{})
+	infer := func(x, color string) string {
+		return `{"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": ` + x + `}, {"name": "color", "shape": [2], "datatype": "BYTES", "data": ` + color + `}]}`
+	}
+	for _, tc := range []struct {
+		s          *Server
+		path, body string
+		code       int
+		msg        string // in the error; "" for 200
+	}{
+		{toy, "/predict", `{"color": "red"}`, 400, `instance 0: feature "x" is missing (the model needs a value for it)`},
+		{toy, "/predict", `{"x": 1}`, 400, `instance 0: feature "color" is missing (send null for a missing value)`},
+		{toy, "/predict", `{"x": null, "color": "red"}`, 400, `instance 0: feature "x" is null, but the model needs a value for it: its pipeline does not fill in missing values`},
+		{toy, "/predict", `{"instances": [{"x": 1, "color": "red"}, {"color": "red", "x": null}]}`, 400, `instance 1: feature "x" is null, but the model needs a value for it`},
+		{toy, "/predict", `{"x": 1, "color": null}`, 200, ""},
+		{toy, "/v2/models/toy/infer", infer(`[1, null]`, `["red", "blue"]`), 400, `input "x": data[1] is null, but the model needs a value for it`},
+		{toy, "/v2/models/toy/infer", infer(`[[1], [null]]`, `["red", "blue"]`), 400, `input "x": data[1] is null, but the model needs a value for it`},
+		{toy, "/v2/models/toy/infer", infer(`[1, 2]`, `["red", null]`), 200, ""},
+		{imputed, "/predict", `{"color": "red"}`, 400, `instance 0: feature "x" is missing (send null for a missing value)`},
+		{imputed, "/predict", `{"x": null, "color": "red"}`, 200, ""},
+		{imputed, "/predict", `{"instances": [{"x": 1, "color": "red"}, {"x": null, "color": null}]}`, 200, ""},
+		{imputed, "/v2/models/toy/infer", infer(`[1, null]`, `["red", null]`), 200, ""},
+		{num, "/v2/models/num/infer", `{"inputs": [{"name": "m", "shape": [2, 2], "datatype": "FP64", "data": [1, 2, 3, null]}]}`, 400, `input "m": data[3] (feature "b") is null, but the model needs a value for it`},
+		{num, "/v2/models/num/infer", `{"inputs": [{"name": "m", "shape": [2, 2], "datatype": "FP64", "data": [[1, 2], [null, 4]]}]}`, 400, `input "m": data[2] (feature "a") is null`},
+		{num, "/predict", `{"a": 1}`, 400, `feature "b" is missing (the model needs a value for it)`},
+	} {
+		code, v, body := do(t, tc.s, "POST", tc.path, tc.body)
+		msg, _ := v["error"].(string)
+		if code != tc.code || tc.msg != "" && !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s %s: %d %s, want %d %q", tc.path, tc.body, code, body, tc.code, tc.msg)
+		}
+	}
+	if !slices.Equal(toy.model.takesMissing, []bool{false, true}) || !slices.Equal(imputed.model.takesMissing, []bool{true, true}) || imputed.model.needsValue != nil {
+		t.Errorf("takes missing values: toy %v, imputed %v (needs %v)", toy.model.takesMissing, imputed.model.takesMissing, imputed.model.needsValue)
+	}
+}
+
+// TestInferInputs checks the fields the v2 protocol requires of an input
+// (name, shape, datatype, data) and that integer datatypes hold integers.
+func TestInferInputs(t *testing.T) {
+	toy, _, _ := newTestServer(t, Config{})
+	num := numericServer(t, []string{"a", "b"}, Config{}, &experiments.StandardScaler{}, &experiments.LogisticRegression{})
+	color := `, {"name": "color", "shape": [2], "datatype": "BYTES", "data": ["red", "blue"]}]}`
+	x := func(dt, data string) string {
+		return `{"inputs": [{"name": "x", "shape": [2], "datatype": "` + dt + `", "data": ` + data + `}` + color
+	}
+	for _, tc := range []struct {
+		s    *Server
+		body string
+		code int
+		msg  string // in the error; "" for 200
+	}{
+		{num, `{"inputs": [{"name": "m", "datatype": "FP64", "data": [[1, 2]]}]}`, 400, `input "m": no "shape" (want [N] or [N, 1] for a feature column, [N, 2] for one input of them all)`},
+		{num, `{"inputs": [{"shape": [1, 2], "datatype": "FP64", "data": [1, 2]}]}`, 400, `inputs[0]: no "name"`},
+		{num, `{"inputs": [{"name": "", "shape": [1, 2], "datatype": "FP64", "data": [1, 2]}]}`, 400, `inputs[0]: no "name"`},
+		{toy, `{"inputs": [{"shape": [2], "datatype": "FP64", "data": [1, 2]}` + color, 400, `inputs[0]: no "name"`},
+		{toy, `{"inputs": [{"name": "x", "shape": [], "datatype": "FP64", "data": [1, 2]}` + color, 400, `input "x": no "shape"`},
+		{toy, `{"inputs": [{"name": "x", "shape": [2], "data": [1, 2]}` + color, 400, `input "x": no "datatype" (FP64 for a numeric column, BYTES for a categorical one)`},
+		{toy, `{"inputs": [{"name": "x", "shape": [2], "datatype": "FP64"}` + color, 400, `input "x": no "data"`},
+		{toy, x("INT64", `[1, 17.99]`), 400, `input "x": data[1] is 17.99, not an integer (datatype INT64)`},
+		{toy, x("INT32", `[[1], [2.5]]`), 400, `input "x": data[1] is 2.5, not an integer (datatype INT32)`},
+		{toy, x("UINT8", `[255, 256]`), 400, `input "x": data[1] is 256, out of the range of UINT8 (0 to 255)`},
+		{toy, x("UINT16", `[-1, 0]`), 400, `input "x": data[0] is -1, out of the range of UINT16 (0 to 65535)`},
+		{toy, x("INT8", `[-129, 0]`), 400, `out of the range of INT8 (-128 to 127)`},
+		{toy, x("INT64", `[1e19, 0]`), 400, `out of the range of INT64 (-9223372036854775808 to 9223372036854775807)`},
+		{num, `{"inputs": [{"name": "m", "shape": [2, 2], "datatype": "INT32", "data": [[1, 2], [3, 4.5]]}]}`, 400, `input "m": data[3] is 4.5, not an integer (datatype INT32)`},
+		{toy, x("INT64", `[17, 17.0]`), 200, ""},
+		{toy, x("INT8", `[-128, 1.27e2]`), 200, ""},
+		{toy, x("UINT64", `[0, 18446744073709549568]`), 200, ""},
+		{toy, x("BOOL", `[true, false]`), 200, ""},
+		{toy, x("FP32", `[17.99, -0.5]`), 200, ""},
+		{num, `{"inputs": [{"name": "m", "shape": [2, 2], "datatype": "INT64", "data": [[1, 2], [3, 4]]}]}`, 200, ""},
+	} {
+		code, v, body := do(t, tc.s, "POST", "/v2/models/"+tc.s.model.Name+"/infer", tc.body)
+		msg, _ := v["error"].(string)
+		if code != tc.code || tc.msg != "" && !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s: %d %s, want %d %q", tc.body, code, body, tc.code, tc.msg)
+		}
+	}
+}
+
+// TestMethodNotAllowed checks that a known path asked with another method
+// gets 405 with the methods it takes.
+func TestMethodNotAllowed(t *testing.T) {
+	s, _, _ := newTestServer(t, Config{})
+	for _, tc := range []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"GET", "/predict", 405, "POST"},
+		{"GET", "/v2/models/toy/infer", 405, "POST"},
+		{"PUT", "/v2/models/toy/versions/1/infer", 405, "POST"},
+		{"POST", "/v2/models/toy", 405, "GET, HEAD"},
+		{"POST", "/v2/health/ready", 405, "GET, HEAD"},
+		{"DELETE", "/metrics", 405, "GET, HEAD"},
+		{"GET", "/nowhere", 404, ""},
+		{"POST", "/v2/models/toy/nowhere", 404, ""},
+		{"HEAD", "/v2/health/live", 200, ""},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != tc.code || rec.Header().Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow %q, want %d %q (%s)", tc.method, tc.path, rec.Code, rec.Header().Get("Allow"), tc.code, tc.allow, rec.Body.String())
+		}
+		if tc.code == 405 && !strings.Contains(rec.Body.String(), "method "+tc.method+" not allowed on "+tc.path+": use "+tc.allow) {
+			t.Errorf("%s %s: %s", tc.method, tc.path, rec.Body.String())
+		}
+	}
+}
+
+// TestDefaultLimitsAgree sends the largest batch the default -max-rows
+// allows, 30 features at full precision, under the default body limit:
+// it is served, and one row more is refused for its rows, not its size.
+func TestDefaultLimitsAgree(t *testing.T) {
+	names := make([]string, 30)
+	for i := range names {
+		names[i] = fmt.Sprintf("m%02d", i+1)
+	}
+	s := numericServer(t, names, Config{CacheSize: -1}, &experiments.StandardScaler{}, &experiments.LogisticRegression{})
+	body := func(rows int) string {
+		var b strings.Builder
+		b.WriteString(`{"instances": [`)
+		for r := 0; r < rows; r++ {
+			if r > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("{")
+			for i, n := range names {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "%q: %v", n, -1.2345678901234567e-10*float64(r+i+1))
+			}
+			b.WriteString("}")
+		}
+		b.WriteString("]}")
+		return b.String()
+	}
+	full := body(10000)
+	code, v, resp := do(t, s, "POST", "/predict", full)
+	if preds, _ := v["predictions"].([]any); code != 200 || len(preds) != 10000 {
+		t.Errorf("10000 rows, %d bytes under a limit of %d: %d %.200s", len(full), s.MaxBody(), code, resp)
+	}
+	if code, _, resp := do(t, s, "POST", "/predict", body(10001)); code != 400 || !strings.Contains(resp, "10001 rows, more than the 10000") {
+		t.Errorf("10001 rows: %d %.200s", code, resp)
+	}
+	if s := NewServer(s.model, Config{MaxRows: 10}); s.MaxBody() != 1<<20 {
+		t.Errorf("10 rows: limit %d, want the 1 MiB floor", s.MaxBody())
+	}
+}
+
+// TestModelRunID checks that a model exported from a tracked run names
+// it in model.json and in the v2 metadata's parameters.
+func TestModelRunID(t *testing.T) {
+	ds := toyData(t)
+	p := experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.LogisticRegression{})
+	if err := p.FitDataset(ds, "label"); err != nil {
+		t.Fatal(err)
+	}
+	run := &jobrt.TrackedRun{ID: "0123abcd-4567-89ef-0123-456789abcdef", Experiment: "iris"}
+	dir := saveModel(t, p, jobrt.Manifest{Name: "toy", TrackedRun: run})
+	var mm map[string]any
+	if b, err := os.ReadFile(filepath.Join(dir, "model.json")); err != nil || json.Unmarshal(b, &mm) != nil || mm["run_id"] != run.ID || mm["experiment"] != "iris" {
+		t.Errorf("model.json: %v %v", err, mm)
+	}
+	_, v, body := do(t, loadServer(t, dir, Config{}), "GET", "/v2/models/toy", "")
+	if params, _ := v["parameters"].(map[string]any); params["run_id"] != run.ID || params["experiment"] != "iris" {
+		t.Errorf("metadata: %s", body)
+	}
+	_, v, body = do(t, loadServer(t, saveModel(t, p, jobrt.Manifest{Name: "toy"}), Config{}), "GET", "/v2/models/toy", "")
+	if params, _ := v["parameters"].(map[string]any); params == nil || params["run_id"] != nil {
+		t.Errorf("metadata without a tracked run: %s", body)
 	}
 }
