@@ -14,6 +14,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/gopherlab/gopherlab/export"
 	"github.com/gopherlab/gopherlab/install"
@@ -141,7 +143,37 @@ func runKernel(args []string) error {
 	runtime.GOMAXPROCS(procs)
 	eng := worker.New(worker.Config{Log: log, Info: kernelInfo()})
 	trim := memtrim.New(memtrim.IdleDelay())
-	return kernel.Serve(context.Background(), kernel.Config{Conn: ci, Engine: eng, Log: log, HistoryFile: historyFile(), Activity: trim.Activity})
+	ctx, parentGone := watchParent(log)
+	err = kernel.Serve(ctx, kernel.Config{Conn: ci, Engine: eng, Log: log, HistoryFile: historyFile(), Activity: trim.Activity})
+	if parentGone() {
+		return nil // shut down as if asked to
+	}
+	return err
+}
+
+// watchParent returns a context that ends when the process that started
+// the kernel exits, when Jupyter started it (it sets JPY_PARENT_PID): a
+// kernel whose Jupyter server died without stopping it would otherwise
+// run, with its worker, for ever. Like ipykernel, it polls every second
+// for the kernel being given another parent.
+func watchParent(log *slog.Logger) (ctx context.Context, gone func() bool) {
+	var exited atomic.Bool
+	parent := os.Getppid()
+	if os.Getenv("JPY_PARENT_PID") == "" || parent <= 1 {
+		return context.Background(), exited.Load // not Jupyter's, or orphaned already
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for range time.Tick(time.Second) {
+			if os.Getppid() != parent {
+				log.Warn("the process that started the kernel exited: shutting down", "parent", parent)
+				exited.Store(true)
+				cancel()
+				return
+			}
+		}
+	}()
+	return ctx, exited.Load
 }
 
 func kernelInfo() kernel.Info {

@@ -38,7 +38,7 @@ var groups = []struct {
 	{"survival.py", []string{
 		"interrupt", "interrupt_control", "interrupt_signal", "interrupt_blocked", "goroutine_panic", "stack_overflow", "forged_signature",
 	}},
-	{"lifecycle.py", []string{"iopub_welcome", "shutdown_restart", "shutdown"}},
+	{"lifecycle.py", []string{"iopub_welcome", "parent_death", "shutdown_restart", "shutdown"}},
 	{"notebook.py", []string{"notebook", "examples"}},
 }
 

@@ -4,6 +4,10 @@ shutdown_request(restart=True), and final shutdown.
 Run: /usr/bin/python3 lifecycle.py   (GL_KERNEL=python3 to check against ipykernel)
 """
 
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import zmq
@@ -16,6 +20,31 @@ CODE = {
     "go": {"set": "restartProbe := 5", "use": "restartProbe", "after": "1+1"},
     "python": {"set": "restartProbe = 5", "use": "restartProbe", "after": "1+1"},
 }
+
+
+def children(pid):
+    """The pids of a process's children (Linux /proc)."""
+    kids = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return kids  # gone already
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def alive(pid):
+    """Whether pid runs (a zombie does not: its parent has not reaped it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def checks(run, k):
@@ -105,7 +134,39 @@ def checks(run, k):
         expect(rc == 0, f"kernel exit status {rc}, want 0")
         expect(not k.km.is_alive(), "the kernel manager still sees the kernel alive")
 
+    def parent_death():
+        # A process starts a kernel through Jupyter's KernelManager, has a
+        # cell run (so the worker is up), then dies without stopping it:
+        # the kernel and its worker must go too, as ipykernel does. (The
+        # kernel must not hold the launcher's output pipe, or run() would
+        # wait for it.)
+        script = (
+            "import os, sys\n"
+            "from jupyter_client import KernelManager\n"
+            "km = KernelManager(kernel_name=sys.argv[1])\n"
+            "import subprocess\n"
+            "km.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+            "kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)\n"
+            "kc.execute_interactive(sys.argv[2], timeout=60)\n"
+            "print('\\npid=%d' % km.provisioner.process.pid, flush=True)\n"
+            "os._exit(0)\n"
+        )
+        out = subprocess.run([sys.executable, "-c", script, k.name, CODE[k.lang]["after"]],
+                             capture_output=True, text=True, timeout=120)
+        last = out.stdout.strip().splitlines()[-1:]  # the cell's output comes first
+        expect(out.returncode == 0 and last and last[0].startswith("pid="), f"launcher failed: {out.returncode}\n{out.stdout}{out.stderr}")
+        pid = int(last[0][4:])
+        family = [pid] + children(pid)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(p) for p in family):
+            time.sleep(0.1)
+        left = [p for p in family if alive(p)]
+        for p in left:
+            os.kill(p, signal.SIGKILL)
+        expect(not left, f"processes {left} of the orphaned kernel {pid} still run 10s after its parent died")
+
     run("iopub_welcome", iopub_welcome, only=["go"])
+    run("parent_death", parent_death)
     run("shutdown_restart", shutdown_restart)
     run("shutdown", shutdown)
 
