@@ -36,7 +36,7 @@ var groups = []struct {
 		"magic_help", "magic_shell", "magic_time", "user_expressions", "busy_idle",
 	}},
 	{"survival.py", []string{
-		"interrupt", "interrupt_control", "interrupt_signal", "interrupt_blocked", "goroutine_panic", "stack_overflow", "forged_signature",
+		"interrupt", "interrupt_control", "interrupt_signal", "interrupt_blocked", "interrupt_input", "goroutine_panic", "stack_overflow", "forged_signature",
 	}},
 	{"lifecycle.py", []string{"iopub_welcome", "parent_death", "shutdown_restart", "shutdown"}},
 	{"notebook.py", []string{"notebook", "examples"}},

@@ -161,6 +161,9 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 	}
 	var p interp.Panic
 	if errors.As(err, &p) {
+		if isInterrupt(p.Value) {
+			return interruptedError() // a read of stdin interrupted
+		}
 		return s.panicError(st, c, p, panicLines)
 	}
 	var ie *internalError
@@ -186,6 +189,17 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 		}
 	}
 	return s.errorLoc(st, c, "CompileError", msg, at, err)
+}
+
+// isInterrupt reports whether a panic's value is ErrInterrupted, which
+// the host panics with to stop a cell inside compiled code (a read of
+// stdin whose input request was interrupted).
+func isInterrupt(v any) bool {
+	if rv, ok := v.(reflect.Value); ok && rv.IsValid() && rv.CanInterface() {
+		v = rv.Interface()
+	}
+	err, ok := v.(error)
+	return ok && errors.Is(err, ErrInterrupted)
 }
 
 var panicFrameRE = regexp.MustCompile(`^(?:_\.go:)?(\d+):(\d+): panic: (\S*?)(?:\(\.\.\.\))?\n?$`)

@@ -14,7 +14,7 @@ import zmq
 from jupyter_client.session import Session
 
 import harness
-from harness import TIMEOUT, describe, expect, expect_ok, of_type
+from harness import TIMEOUT, describe, expect, expect_ok, of_type, stdout
 
 CODE = {
     "go": {
@@ -27,6 +27,7 @@ CODE = {
         "recursion_call": "f(0)",
         "after": "1+1",
         "touch": 'import "os"\nos.WriteFile({path!r}, []byte("forged"), 0o644)',
+        "input_then_print": 'import "fmt"\nvar answer string\nfmt.Scanln(&answer)\nfmt.Println("after the read", answer)',
     },
     "python": {
         "keep": "keep = 7",
@@ -37,6 +38,7 @@ CODE = {
         "recursion_call": "f(0)",
         "after": "1+1",
         "touch": "open({path!r}, 'w').close()",
+        "input_then_print": "answer = input()\nprint('after the read', answer)",
     },
 }
 
@@ -136,6 +138,27 @@ def checks(run, k):
         expect_ok(res)
         expect(result_text(res) == ["2"], f"next cell gave {result_text(res)}", res)
 
+    def interrupt_input():
+        # Interrupted while it waits for input, a cell stops at the read
+        # (Python's input() raises KeyboardInterrupt): what follows the
+        # read does not run, and the session keeps its state.
+        expect_ok(k.execute(code["keep"]))
+        msg_id = k.kc.execute(code["input_then_print"], allow_stdin=True)
+        k.requests.append(("execute_request", msg_id))
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            req = k._recv("stdin", 0.1)
+            if req and req["msg_type"] == "input_request":
+                break
+        else:
+            raise AssertionError(f"no input_request:\n{k.recent()}")
+        k.km.interrupt_kernel()
+        res = k._finish(msg_id, timeout=15)
+        interrupted(res, "interrupt during input")
+        expect("after the read" not in stdout(res), f"the cell ran on past the interrupted read: {stdout(res)!r}", res)
+        res = k.execute(code["keep_use"])
+        expect(result_text(res) == ["7"], f"state after the interrupt: {result_text(res)}", res)
+
     def survives(cell, what, must_mention):
         before = pid()
         res = k.execute(cell, timeout=90)
@@ -216,6 +239,7 @@ def checks(run, k):
     run("interrupt_control", interrupt_control)
     run("interrupt_signal", interrupt_signal)
     run("interrupt_blocked", interrupt_blocked)
+    run("interrupt_input", interrupt_input)
     run("goroutine_panic", goroutine_panic, only=["go"])
     run("stack_overflow", stack_overflow)
     run("forged_signature", forged_signature)

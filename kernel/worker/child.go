@@ -307,6 +307,12 @@ func (r *inputReader) Read(p []byte) (int, error) {
 		}
 		r.c.emit(event{Ev: "input"})
 		rep := <-r.c.input
+		if rep.Interrupted {
+			// Stop the cell here, not at the interpreter's next check
+			// after the code that reads has run on with empty input:
+			// goeval reports this panic as the interrupt it is.
+			panic(goeval.ErrInterrupted)
+		}
 		if rep.Err != "" {
 			return 0, fmt.Errorf("stdin: %s", rep.Err)
 		}

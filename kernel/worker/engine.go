@@ -226,6 +226,7 @@ func (e *Engine) readEvents(p *process, r *os.File) {
 					rep.Err = "no execution is waiting for input"
 				} else if v, err := out.Input(ev.Prompt, ev.Password); err != nil {
 					rep.Err = err.Error()
+					rep.Interrupted = errors.Is(err, kernel.ErrInterrupted)
 				} else {
 					rep.Value = v
 				}

@@ -27,6 +27,9 @@ type request struct {
 	// input_reply
 	Value string `json:"value,omitempty"`
 	Err   string `json:"err,omitempty"`
+	// Interrupted says the wait for input was interrupted: the cell
+	// stops at the read (as Python's input() raises KeyboardInterrupt).
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // event is one message from the child to the supervisor.
