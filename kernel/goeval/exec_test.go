@@ -339,11 +339,12 @@ func TestInterruptKeepsState(t *testing.T) {
 
 func TestStuckCompiledCode(t *testing.T) {
 	s := newSession(t) // grace 300ms
-	s.run("import \"time\"\nx := 1")
+	// A read of a pipe blocks in compiled code (its deadline ends it).
+	s.run("import (\n\t\"os\"\n\t\"time\"\n)\nr, w, _ := os.Pipe()\n_ = w\nx := 1")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := s.Execute(ctx, "time.Sleep(1500 * time.Millisecond)\nx = 2")
+	_, err := s.Execute(ctx, "r.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))\nr.Read(make([]byte, 1))\nx = 2")
 	var stuck *StuckError
 	if !errors.As(err, &stuck) {
 		t.Fatalf("err = %v, want *StuckError", err)
@@ -357,6 +358,27 @@ func TestStuckCompiledCode(t *testing.T) {
 	}
 	if d := time.Since(start); d < 1400*time.Millisecond {
 		t.Errorf("next cell ran after %v, before the stuck code ended", d)
+	}
+}
+
+// time.Sleep in a cell ends when the cell is interrupted: the session
+// keeps its state, and the statement after the sleep does not run.
+func TestInterruptSleep(t *testing.T) {
+	s := newSession(t) // grace 300ms
+	s.run("import \"time\"\nx := 1\ntime.Sleep(time.Millisecond)")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := s.Execute(ctx, "time.Sleep(10 * time.Second)\nx = 2")
+	var stuck *StuckError
+	if !errors.Is(err, ErrInterrupted) || errors.As(err, &stuck) {
+		t.Fatalf("err = %v, want interrupted, not stuck", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("interrupting the sleep took %v", d)
+	}
+	if got := s.text("x"); got != "1" {
+		t.Errorf("x = %q after the interrupted sleep", got)
 	}
 }
 

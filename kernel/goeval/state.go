@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "unsafe" // for go:linkname
 
@@ -20,6 +21,7 @@ import (
 // Reset replaces it whole.
 type state struct {
 	in    *interp.Interpreter
+	stop  atomic.Pointer[chan struct{}] // closed when the running cell is interrupted (see sleep)
 	col   *collector
 	tap   *panicTap
 	empty *interp.Program // run to arm cancellation
@@ -106,6 +108,16 @@ func (s *Session) newState() (*state, error) {
 	if _, err := evalSafe(in, "import "+hookImport+" "+strconv.Quote(hookPath)); err != nil {
 		return nil, fmt.Errorf("goeval: import hooks: %w", err)
 	}
+	if _, ok := s.opts.Symbols["time/time"]; ok {
+		// time.Sleep in a cell ends when the cell is interrupted: the
+		// compiled Sleep would not, and a cell sleeping past the grace
+		// period would cost the session.
+		if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(st.sleep)}}); err != nil {
+			return nil, fmt.Errorf("goeval: load symbols: %w", err)
+		}
+	}
+	never := make(chan struct{})
+	st.stop.Store(&never)
 	empty, err := compileSafe(in, "")
 	if err != nil {
 		return nil, fmt.Errorf("goeval: start interpreter: %w", err)
@@ -257,6 +269,22 @@ func (s *Session) execute(ctx context.Context, st *state, prog *interp.Program) 
 	})
 }
 
+// sleep is time.Sleep for cells: it returns early when the cell running
+// is interrupted (and the interpreter, stopped, then ends the cell), as
+// it does for the goroutines of earlier cells: yaegi's stop is
+// interpreter-wide too.
+func (st *state) sleep(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-*st.stop.Load():
+	}
+}
+
 // executeFunc is execute for any function running interpreted code.
 func (s *Session) executeFunc(ctx context.Context, st *state, fn func() error) error {
 	if ctx.Err() != nil {
@@ -269,6 +297,8 @@ func (s *Session) executeFunc(ctx context.Context, st *state, fn func() error) e
 		st.armed = true
 	}
 	done := make(chan struct{})
+	stop := make(chan struct{})
+	st.stop.Store(&stop)
 	var err error
 	go func() {
 		defer close(done)
@@ -285,6 +315,7 @@ func (s *Session) executeFunc(ctx context.Context, st *state, fn func() error) e
 	case <-ctx.Done():
 	}
 	interpStop(st.in)
+	close(stop)
 	st.armed = false
 	t := time.NewTimer(s.opts.Grace)
 	defer t.Stop()

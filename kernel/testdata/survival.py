@@ -21,7 +21,9 @@ CODE = {
         "keep": "keep := 7",
         "keep_use": "keep",
         "loop": "for {\n}",
-        "sleep": 'import "time"\ntime.Sleep(20 * time.Second)',
+        # A read that blocks in compiled code (time.Sleep itself is
+        # interruptible in cells).
+        "sleep": 'import (\n\t"os"\n\t"time"\n)\nr, _, _ := os.Pipe()\nr.SetReadDeadline(time.Now().Add(20 * time.Second))\nr.Read(make([]byte, 1))',
         "goroutine_panic": 'import "time"\ngo func() { panic("boom") }()\ntime.Sleep(2 * time.Second)',
         "recursion_def": "func f(n int) int { return f(n+1) + 1 }",
         "recursion_call": "f(0)",
