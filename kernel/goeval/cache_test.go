@@ -59,7 +59,7 @@ func TestRepeatedCells(t *testing.T) {
 				t.Errorf("step %d %q: %v, want %q", i, st.code, ce, msg)
 			}
 			// A kept program reports positions in the running cell.
-			if tb := strings.Join(ce.Traceback, "\n"); !strings.Contains(tb, "in check, cell 1") || !strings.Contains(tb, "in cell, line 1") {
+			if tb := strings.Join(ce.Traceback, "\n"); !strings.Contains(tb, "in check, at or after cell 1") || !strings.Contains(tb, "in cell, line 1") {
 				t.Errorf("step %d %q: traceback %s", i, st.code, tb)
 			}
 			continue

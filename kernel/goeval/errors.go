@@ -9,6 +9,7 @@ import (
 	"go/types"
 	"reflect"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -202,6 +203,20 @@ func isInterrupt(v any) bool {
 	return ok && errors.Is(err, ErrInterrupted)
 }
 
+// isRuntimeError reports whether a panic value comes from the runtime
+// (or from reflect, which yaegi runs much of the code through) rather
+// than from a call of panic.
+func isRuntimeError(v any) bool {
+	if _, ok := v.(runtime.Error); ok {
+		return true
+	}
+	msg, ok := v.(string)
+	if e, isErr := v.(error); isErr {
+		msg, ok = e.Error(), true
+	}
+	return ok && strings.HasPrefix(msg, "reflect: ") && strings.Contains(msg, "out of range")
+}
+
 var panicFrameRE = regexp.MustCompile(`^(?:_\.go:)?(\d+):(\d+): panic: (\S*?)(?:\(\.\.\.\))?\n?$`)
 
 // panicError reports a panic in cell code with the interpreted frames
@@ -259,6 +274,12 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		}
 		frames = append(frames, frame{fn, at})
 	}
+	// yaegi places a runtime error (a division by zero, an index out of
+	// range, a nil map write) at the start of the code it happened in,
+	// and any panic inside a function at the function's first statement:
+	// only an explicit panic in the cell's own statements is placed
+	// right.
+	approx := isRuntimeError(v) || len(frames) > 1
 	var first *loc
 	for i, f := range frames {
 		if i == len(frames)-1 {
@@ -267,12 +288,20 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		if first == nil {
 			first = &frames[i].at
 		}
-		tb = append(tb, "  in "+f.fn+", "+where(f.at, here)+":")
+		if i == 0 && approx {
+			tb = append(tb, "  in "+f.fn+", at or after "+where(f.at, here)+" (the interpreter places this panic at the start of the code it happened in):")
+		} else {
+			tb = append(tb, "  in "+f.fn+", "+where(f.at, here)+":")
+		}
 		tb = append(tb, excerpt(s.cellSource(st, c, &f.at), f.at)...)
 	}
 	value := msg
 	if first != nil {
-		value += " (" + where(*first, here) + ")"
+		if approx {
+			value += " (at or after " + where(*first, here) + ")"
+		} else {
+			value += " (" + where(*first, here) + ")"
+		}
 	}
 	return &CellError{Name: name, Value: value, Traceback: tb, Err: p}
 }

@@ -294,7 +294,7 @@ func TestPanicInCell(t *testing.T) {
 		t.Fatalf("got %#v", ce)
 	}
 	tb := strings.Join(ce.Traceback, "\n")
-	if !strings.Contains(tb, "in boom, cell 1, line 3") || !strings.Contains(tb, "in cell, line 2") || !strings.Contains(tb, "boom(y)") {
+	if !strings.Contains(tb, "in boom, at or after cell 1, line 3") || !strings.Contains(tb, "in cell, line 2") || !strings.Contains(tb, "boom(y)") {
 		t.Errorf("traceback lacks the frames: %s", tb)
 	}
 	if strings.Contains(s.err.String(), "panic:") {
@@ -496,5 +496,27 @@ func TestOptionsDir(t *testing.T) {
 	}
 	if _, err := New(Options{Dir: filepath.Join(dir, "missing")}); err == nil {
 		t.Errorf("New with a missing Dir succeeded")
+	}
+}
+
+// A panic says its position is where the interpreter put it: "at or
+// after" the start of the code it happened in (yaegi places runtime
+// errors there, and any panic inside a function at its first statement),
+// exactly for an explicit panic in the cell's own statements.
+func TestPanicPosition(t *testing.T) {
+	s := newSession(t)
+	for _, tt := range []struct{ code, want string }{
+		{"func k3(n int) int {\n\tz := 0\n\treturn n / z\n}\nk3(1)", "divide by zero (at or after line 2"},
+		{"func k4() {\n\tx := 1\n\tpanic(x)\n}\nk4()", "1 (at or after line 2"},
+		{"var a []int\nb := 2\n_ = b\n_ = a[5]", "out of range (at or after line 2"},
+		{"x := 1\ny := 2\npanic(x + y)", "3 (line 3, column 7)"},
+	} {
+		ce := s.fail(tt.code)
+		if !strings.Contains(ce.Value, tt.want) {
+			t.Errorf("%q: %q, want %q", tt.code, ce.Value, tt.want)
+		}
+		if strings.Contains(tt.want, "at or after") && !strings.Contains(strings.Join(ce.Traceback, "\n"), "places this panic at the start of the code") {
+			t.Errorf("%q: traceback does not say the position is approximate:\n%s", tt.code, strings.Join(ce.Traceback, "\n"))
+		}
 	}
 }
