@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -57,6 +58,14 @@ func Main() error {
 			fmt.Fprintf(os.Stderr, "gopherlab worker: $%s: %v\n", tracking.EnvNotebookParams, err)
 		}
 		tracking.SetNotebookParams(params)
+	}
+	// The store is the one in the notebook's folder (where the worker
+	// starts) for the whole session: a %cd must not move it, for the
+	// autologger or for tracking.Open("") in cells.
+	if os.Getenv(tracking.EnvDB) == "" {
+		if abs, err := filepath.Abs(tracking.DefaultPath); err == nil {
+			os.Setenv(tracking.EnvDB, abs)
+		}
 	}
 	autolog := tracking.NewAutologger("")
 	if os.Getenv("GOPHERLAB_AUTOLOG") != "off" {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -250,4 +252,32 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// The tracking store is the one of the folder the worker started in for
+// the whole session: a %cd does not move it.
+func TestStoreStaysAfterCd(t *testing.T) {
+	dir := t.TempDir()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Config{
+		Command: []string{exe},
+		Dir:     dir,
+		Env:     []string{"GOPHERLAB_TEST_WORKER=1", "GOPHERLAB_DB="},
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	t.Cleanup(func() { e.Close() })
+	if r := run(t, e, "import \"os\"\nos.Mkdir(\"sub\", 0o755)", nil); r.Status != "ok" {
+		t.Fatalf("mkdir: %+v", r)
+	}
+	if r := run(t, e, "%cd sub", nil); r.Status != "ok" {
+		t.Fatalf("%%cd: %+v", r)
+	}
+	r := run(t, e, "import \"github.com/gopherlab/gopherlab/tracking\"\ntracking.DefaultDBPath()", nil)
+	want := strconv.Quote(filepath.Join(dir, "gopherlab.db"))
+	if r.Status != "ok" || r.Result == nil || r.Result.Data["text/plain"] != want {
+		t.Fatalf("store after %%cd: %+v, want %s", r, want)
+	}
 }
