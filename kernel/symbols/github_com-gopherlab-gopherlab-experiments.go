@@ -60,6 +60,7 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"SplitXY":              reflect.ValueOf(experiments.SplitXY),
 		"TrainTestSplit":       reflect.ValueOf(experiments.TrainTestSplit),
 		"ValidationCurve":      reflect.ValueOf(experiments.ValidationCurve),
+		"Warnings":             reflect.ValueOf(&experiments.Warnings).Elem(),
 
 		// type definitions
 		"CSVOptions":             reflect.ValueOf((*experiments.CSVOptions)(nil)),
