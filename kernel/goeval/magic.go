@@ -208,7 +208,11 @@ func (s *Session) lineMagic(ctx context.Context, name, args string) error {
 		if errors.As(err, &ce) || errors.As(err, &stuck) {
 			return err
 		}
-		return usageError(fmt.Sprintf("%%%s: %v", name, err))
+		msg := err.Error()
+		if !strings.Contains(msg, "%"+name+":") { // the error may name the magic itself
+			msg = "%" + name + ": " + msg
+		}
+		return usageError(msg)
 	}
 	return nil
 }

@@ -205,6 +205,19 @@ func TestRegisterMagic(t *testing.T) {
 	if !strings.Contains(s.out.String(), "%double") {
 		t.Errorf("%%help does not list %%double")
 	}
+	// A magic's error is prefixed with its name once, even when the
+	// error names it already.
+	s.RegisterMagic("picky", "fails", func(ctx context.Context, s *Session, args string) error {
+		if args == "self" {
+			return errors.New("tracking: %picky: want on or off")
+		}
+		return errors.New("want on or off")
+	})
+	for arg, want := range map[string]string{"self": "tracking: %picky: want on or off", "x": "%picky: want on or off"} {
+		if ce := s.fail("%picky " + arg); ce.Value != want {
+			t.Errorf("%%picky %s: %q, want %q", arg, ce.Value, want)
+		}
+	}
 }
 
 func TestHelpQuery(t *testing.T) {
