@@ -318,7 +318,13 @@ func TestRunsMachineOutput(t *testing.T) {
 	})
 	t.Run("list csv columns", func(t *testing.T) {
 		recs := read(t, runsOut(t, "list", "-db", db, "-format", "csv", "-columns", "metrics.m1,duration", "-order", "start_time"))
-		row := recs[1]
+		// The two runs may start in the same millisecond: find the first
+		// by its id.
+		i := slices.IndexFunc(recs, func(r []string) bool { return len(r) > 0 && r[0] == ids[0] })
+		if i < 0 {
+			t.Fatalf("no row for run %s:\n%q", ids[0], recs)
+		}
+		row := recs[i]
 		if !slices.Contains(row, "1.123456789012345") {
 			t.Errorf("metrics.m1 in %q", row)
 		}
