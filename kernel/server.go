@@ -567,13 +567,14 @@ func (s *Server) execute(m *wire.Message) {
 		if tb == nil {
 			tb = []string{}
 		}
-		if !c.Silent {
-			s.publish(m, "error", map[string]any{"ename": r.Ename, "evalue": r.Evalue, "traceback": tb})
-		}
+		// Published even when silent, as ipykernel does (its stdout is
+		// too): a silent request that fails must not fail unseen.
+		s.publish(m, "error", map[string]any{"ename": r.Ename, "evalue": r.Evalue, "traceback": tb})
 		content["ename"], content["evalue"], content["traceback"] = r.Ename, r.Evalue, tb
 	}
 	s.reply(s.shell, &s.shellMu, m, "execute_reply", content)
-	if r.Status == "error" && (c.StopOnError == nil || *c.StopOnError) {
+	if r.Status == "error" && !c.Silent && (c.StopOnError == nil || *c.StopOnError) {
+		// A silent request's failure aborts nothing, as in ipykernel.
 		s.abortBefore = time.Now()
 		s.abortQueued()
 	}

@@ -233,6 +233,19 @@ func TestProtocol(t *testing.T) {
 		}
 	}
 
+	// A silent request shows no input or result, but its output and its
+	// error, as ipykernel.
+	for _, tc := range []struct{ code, iopub string }{
+		{"abc", "status,stream,display_data,status"},
+		{"fail", "status,error,status"},
+	} {
+		req := c.send(c.shell, c.signer, "execute_request", map[string]any{"code": tc.code, "silent": true})
+		c.recv(c.shell)
+		if got := types(c.iopubUntilIdle(req)); got != tc.iopub {
+			t.Errorf("silent %s: iopub %s, want %s", tc.code, got, tc.iopub)
+		}
+	}
+
 	// Every request gets a reply, even one the kernel does not know.
 	for _, rt := range []string{"complete_request", "inspect_request", "is_complete_request", "history_request", "comm_info_request", "bogus_request"} {
 		c.send(c.shell, c.signer, rt, map[string]any{"code": "x", "cursor_pos": 1, "hist_access_type": "tail", "n": 5})
