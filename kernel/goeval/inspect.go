@@ -312,7 +312,11 @@ func (s *Session) isComplete(code string) (status, indent string) {
 		token.SHL, token.SHR, token.AND_NOT, token.LAND, token.LOR, token.EQL, token.LSS, token.GTR,
 		token.NEQ, token.LEQ, token.GEQ, token.ASSIGN, token.DEFINE, token.COMMA, token.PERIOD,
 		token.ADD_ASSIGN, token.SUB_ASSIGN, token.MUL_ASSIGN, token.QUO_ASSIGN, token.REM_ASSIGN,
-		token.ARROW, token.COLON:
+		token.ARROW, token.COLON,
+		// Keywords that cannot end a statement: the rest is to come.
+		token.ELSE, token.IF, token.FOR, token.SWITCH, token.SELECT, token.GO, token.DEFER,
+		token.FUNC, token.IMPORT, token.VAR, token.CONST, token.TYPE, token.STRUCT,
+		token.INTERFACE, token.MAP, token.CHAN, token.RANGE, token.GOTO:
 		return "incomplete", ""
 	}
 	c := newCellCode(0, code)
