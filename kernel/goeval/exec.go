@@ -641,6 +641,9 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 			return plain()
 		}
 		if n, ok := s.resultCount(st, call); ok && n != 1 {
+			if n >= 2 {
+				return s.runErrorResult(ctx, st, c, pr, dir, expr, n, start, end, plain)
+			}
 			return plain()
 		}
 	}
@@ -686,6 +689,37 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 		v.Set(reflect.Zero(v.Type())) // keeps nothing alive
 	}
 	if err != nil {
+		return false, display.Bundle{}, err
+	}
+	b, ok := st.col.bundle()
+	st.col.reset()
+	return ok, b, nil
+}
+
+// runErrorResult runs a final call with n results: when the last is an
+// error and not nil, the error is the cell's result (a strconv.Atoi("x")
+// must not fail unseen); otherwise, as for fmt.Println's (n, nil), the
+// cell shows nothing.
+func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr *parsedRun, dir, expr string, n, start, end int, plain func() (bool, display.Bundle, error)) (bool, display.Bundle, error) {
+	u := unit{local: true, key: unitKey("e", c, start, end)}
+	if cu := st.units[u.key]; cu != nil && cu.prog == nil {
+		return plain() // the last result is no error: found before
+	}
+	lhs := make([]string, n)
+	for i := range lhs {
+		lhs[i] = "_"
+	}
+	lhs[n-1] = "__glerr"
+	// The assignment to an error variable compiles only when the last
+	// result is one.
+	u.src = ";" + dir + strings.Join(lhs, ", ") + " :=" + dir + expr + "\nvar __gle error = __glerr\n" + hookImport + ".Value(__gle)"
+	cp, _, err := s.compileUnit(st, u)
+	if err != nil {
+		st.units[u.key] = &cachedUnit{} // remembered until globals change
+		return plain()
+	}
+	st.col.reset()
+	if err := s.runUnit(ctx, st, c, pr, u, cp); err != nil {
 		return false, display.Bundle{}, err
 	}
 	b, ok := st.col.bundle()

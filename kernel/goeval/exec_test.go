@@ -30,6 +30,7 @@ func TestResultRules(t *testing.T) {
 func none() {}
 func one() int { return 1 }
 func two() (int, error) { return 2, nil }
+func twoBad() (int, error) { return 0, errors.New("two failed") }
 func nilErr() error { return nil }
 func someErr() error { return errors.New("bad thing") }
 type T struct{ A int }
@@ -53,7 +54,9 @@ xs := []int{1, 2, 3}
 		{"none()", ""},
 		{"one()", "1"},
 		{"two()", ""},
+		{"twoBad()", "two failed"}, // several results: a non-nil error shows
 		{`fmt.Println("printed")`, ""},
+		{`os.Getwd()`, ""},
 		{`fmt.Sprint("s", 1)`, `"s1"`},
 		{`strings.Repeat("ab", 2)`, `"abab"`},
 		{"nilErr()", ""},

@@ -14,8 +14,10 @@
 // The value of a final expression statement is the cell's result:
 //
 //   - a bare expression that is not a call shows its value (6*7 shows 42);
-//   - a call shows its value only when it returns exactly one value, so
-//     fmt.Println(x) (two results) and f() with no result show nothing;
+//   - a call shows its value when it returns exactly one value; a call
+//     with several shows its last one only when that is a non-nil error
+//     (strconv.Atoi("x") shows the error; fmt.Println(x) and os.Getwd()
+//     show nothing), and f() with no result shows nothing;
 //   - copy, print, println, panic, close, delete and clear show nothing;
 //   - a nil interface value shows nothing (like None in IPython): a call
 //     returning a nil error is silent, a non-nil error shows its text.
