@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,7 +42,7 @@ func init() {
 	commands = []command{
 		{name: "kernel", usage: "gopherlab kernel [-log-level LEVEL] CONNECTION_FILE", summary: "run the Jupyter kernel (started by Jupyter from the kernelspec)", run: runKernel},
 		{name: "install", usage: "gopherlab install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name NAME] [--replace]", summary: "install the gopherlab kernelspec so Jupyter finds it", run: func(args []string) error { return install.Run(args, os.Stdout) }},
-		{name: "export", usage: "gopherlab export NOTEBOOK.ipynb -o DIR [--run RUN_ID] [--all]", summary: "turn a notebook's tagged pipeline into a reproducible training job and a serving bundle", run: func(args []string) error { return export.ExportCommand(args, os.Stdout) }},
+		{name: "export", usage: "gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR] [--beam]", summary: "turn a notebook's tagged pipeline into a reproducible training job and a serving bundle", run: func(args []string) error { return export.ExportCommand(args, os.Stdout) }},
 		{name: "run", usage: "gopherlab run NOTEBOOK.ipynb [-p NAME=VALUE ...] [-o OUT.ipynb]", summary: "execute a notebook headless with injected parameters and write the executed notebook", run: func(args []string) error { return export.RunCommand(args, os.Stdout) }},
 		{name: "runs", usage: "gopherlab runs list|show|compare|export|experiments [-db FILE] [-experiment NAME] [-filter EXPR] [-order KEY] [-format table|json|csv]", summary: "list, search, compare and export tracked runs", run: func(args []string) error { return tracking.RunsCommand(args, os.Stdout) }},
 		{name: "report", usage: "gopherlab report EXPERIMENT -o report.html [-db FILE] [-metric NAME] [-goal max|min]", summary: "write a self-contained HTML report of an experiment for domain experts", run: func(args []string) error { return tracking.ReportCommand(args, os.Stdout) }},
@@ -66,6 +67,9 @@ func main() {
 	for _, c := range commands {
 		if c.name == name {
 			if err := c.run(os.Args[2:]); err != nil {
+				if errors.Is(err, flag.ErrHelp) {
+					return // -h printed the usage
+				}
 				fmt.Fprintf(os.Stderr, "gopherlab: %v\n", err)
 				os.Exit(1)
 			}
@@ -93,10 +97,19 @@ func runHelp(args []string) error {
 		return nil
 	}
 	for _, c := range commands {
-		if c.name == args[0] {
-			fmt.Printf("usage: %s\n\n%s.\n", c.usage, strings.ToUpper(c.summary[:1])+c.summary[1:])
-			return nil
+		if c.name != args[0] {
+			continue
 		}
+		switch c.name {
+		case "export", "run", "runs", "report", "install", "kernel":
+			// The command's own -h lists every flag.
+			if err := c.run([]string{"-h"}); err != nil && !errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+		default:
+			fmt.Printf("usage: %s\n\n%s.\n", c.usage, strings.ToUpper(c.summary[:1])+c.summary[1:])
+		}
+		return nil
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"io"
+	"os"
+	"strings"
+	"testing"
+)
+
+// stdout runs f and returns what it printed on standard output.
+func stdout(t *testing.T, f func() error) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	ferr := f()
+	os.Stdout = old
+	w.Close()
+	return <-done, ferr
+}
+
+// gopherlab help COMMAND shows every flag of the command, as its -h does.
+func TestHelpListsFlags(t *testing.T) {
+	for _, tt := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"export", []string{"-beam", "-db", "-model", "-name", "-run", "-all"}},
+		{"run", []string{"-timeout", "-allow-errors"}},
+		{"report", []string{"-metric", "-top"}},
+		{"version", []string{"usage: gopherlab version"}},
+	} {
+		out, err := stdout(t, func() error { return runHelp([]string{tt.cmd}) })
+		if err != nil {
+			t.Errorf("help %s: %v", tt.cmd, err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("help %s lacks %q:\n%s", tt.cmd, w, out)
+			}
+		}
+	}
+	if _, err := stdout(t, func() error { return runHelp([]string{"nosuch"}) }); err == nil {
+		t.Error("help of an unknown command: no error")
+	}
+}
