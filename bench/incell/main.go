@@ -54,6 +54,7 @@ import (
 	"github.com/gopherlab/gopherlab/kernel"
 	"github.com/gopherlab/gopherlab/kernel/worker"
 	"github.com/gopherlab/gopherlab/tracking"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -274,6 +275,9 @@ func run(reps int) error {
 	}
 
 	if err := steadyState(off, cases, X, y, reps); err != nil {
+		return err
+	}
+	if err := coldStart(off, cases, X, y, reps); err != nil {
 		return err
 	}
 
@@ -499,6 +503,51 @@ func (c *capture) Display(kernel.MIMEBundle, string, bool) {}
 func (c *capture) Clear(bool)                              {}
 func (c *capture) Input(string, bool) (string, error)      { return "", io.EOF }
 func (c *capture) text() string                            { c.mu.Lock(); defer c.mu.Unlock(); return c.b.String() }
+
+// evictBytes is the buffer both sides write through before a cold fit:
+// larger than the last-level cache, so the fit starts with neither its
+// data nor its code cached, whatever ran before it.
+const evictBytes = 64 << 20
+
+// coldStart runs each fit once per cell (autolog off) and once compiled,
+// alternately, both right after writing through an evictBytes buffer
+// (compiled code, gonum's floats.Scale, on both sides) and prints the
+// median time per fit. A fit between cells otherwise starts with whatever
+// the two processes last did in the caches, which differs: the worker
+// compiled and ran other cells, the bench process only sent messages.
+func coldStart(w *cellWorker, cases []fitCase, X *mat.Dense, y []float64, reps int) error {
+	if !twoWorkers {
+		if r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: "%autolog off"}, &capture{}); r.Status != "ok" {
+			return fmt.Errorf("%%autolog off: %s", r.Evalue)
+		}
+	}
+	setup := fmt.Sprintf("import \"gonum.org/v1/gonum/floats\"\nevict := make([]float64, %d)", evictBytes/8)
+	if r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: setup}, &capture{}); r.Status != "ok" {
+		return fmt.Errorf("cold setup: %s", r.Evalue)
+	}
+	evict := make([]float64, evictBytes/8)
+	fmt.Printf("\ncold start: one fit per cell (autolog off) and the same fit compiled, each right after writing %d MB (both sides' caches cold); medians of %d\n\n", evictBytes>>20, reps)
+	fmt.Printf("%-27s %12s %12s | %s\n", "fit", "compiled", "cell", "cell/compiled")
+	for _, c := range cases {
+		var comp, cell []time.Duration
+		for i := 0; i < reps; i++ {
+			floats.Scale(1, evict)
+			t0 := time.Now()
+			if err := c.fit(X, y); err != nil {
+				return err
+			}
+			comp = append(comp, time.Since(t0))
+			t, err := fitCell(w, "floats.Scale(1, evict)\nt0 = time.Now()\n"+c.cell)
+			if err != nil {
+				return fmt.Errorf("%s cold: %w", c.name, err)
+			}
+			cell = append(cell, t.wall)
+		}
+		mc, ml := median(comp), median(cell)
+		fmt.Printf("%-27s %12v %12v | %.2fx\n", c.name, round(mc), round(ml), float64(ml)/float64(mc))
+	}
+	return nil
+}
 
 // steadyState runs each fit reps times in a loop inside one cell (autolog
 // off) and the same loop compiled, alternately, and prints the time per
