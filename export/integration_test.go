@@ -286,16 +286,19 @@ func TestRunCommandErrors(t *testing.T) {
 	if s := outputText(t, got.Cells[2], "stream"); s != "after\n" {
 		t.Errorf("-allow-errors: next cell printed %q", s)
 	}
-	for _, tt := range []struct{ args []string }{
-		{[]string{"run", in, "-p", "n=two"}},
-		{[]string{"run", in, "-p", "m=1"}},
-		{[]string{"run"}},
-		{[]string{"run", filepath.Join(tmp, "missing.ipynb")}},
+	// Errors say they are run's, whatever code found them.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", in, "-p", "n=two"}, `: run: parameter n: "two" is not an int`},
+		{[]string{"run", in, "-p", "m=1"}, `: run: unknown parameter "m"`},
+		{[]string{"run"}, ": run: want one notebook"},
+		{[]string{"run", filepath.Join(tmp, "missing.ipynb")}, ": run: read notebook: "},
 	} {
 		_, stderr, err := runGLX(t, tmp, tt.args...)
-		if err == nil {
-			t.Errorf("%v: no error", tt.args)
+		if err == nil || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: %v, stderr %q, want %q", tt.args, err, stderr, tt.want)
 		}
-		t.Logf("%v: %s", tt.args, strings.TrimSpace(stderr))
 	}
 }

@@ -459,13 +459,18 @@ func RunCommand(args []string, stdout io.Writer) error {
 		return fmt.Errorf("run: want one notebook, got %d arguments", len(pos))
 	}
 	in := pos[0]
+	// The notebook's and the parameters' errors come from code export
+	// shares: the command says it is run's.
+	asRun := func(err error) error {
+		return errors.New("run: " + strings.TrimPrefix(err.Error(), "export: "))
+	}
 	nb, err := ReadNotebook(in)
 	if err != nil {
-		return err
+		return asRun(err)
 	}
 	nb, err = InjectParams(nb, params)
 	if err != nil {
-		return err
+		return asRun(err)
 	}
 	if *out == "" {
 		*out = strings.TrimSuffix(in, filepath.Ext(in)) + ".out.ipynb"
