@@ -510,7 +510,11 @@ func (s *Server) execute(m *wire.Message) {
 		return
 	}
 	if !s.abortBefore.IsZero() {
-		if made, err := time.Parse(time.RFC3339Nano, m.Header.Date); err == nil && made.Before(s.abortBefore) {
+		// Only requests that arrive soon after the failure: the dates are
+		// the client's clock, which may lag the kernel's (a remote
+		// kernel), and a lagging clock must not abort cells for long.
+		made, err := time.Parse(time.RFC3339Nano, m.Header.Date)
+		if err == nil && made.Before(s.abortBefore) && time.Since(s.abortBefore) < abortWindow {
 			s.reply(s.shell, &s.shellMu, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": s.count})
 			return
 		}
@@ -579,6 +583,11 @@ func (s *Server) execute(m *wire.Message) {
 		s.abortQueued()
 	}
 }
+
+// abortWindow bounds how long after a failure requests made before it
+// are aborted (see abortBefore): those a frontend queued behind the
+// failing cell arrive within it.
+var abortWindow = 2 * time.Second
 
 // abortQueued answers execute requests already queued behind a failed one
 // with status "aborted", as ipykernel does; other requests run normally.

@@ -396,3 +396,30 @@ func TestStopOnErrorAbortsRequestsMadeBefore(t *testing.T) {
 		t.Errorf("after a failure with stop_on_error false: %s, want ok", got)
 	}
 }
+
+// A request dated before a failure but arriving after abortWindow runs:
+// a client clock that lags the kernel's must not abort cells for long.
+func TestStopOnErrorWindow(t *testing.T) {
+	prev := abortWindow
+	abortWindow = 50 * time.Millisecond
+	t.Cleanup(func() { abortWindow = prev })
+	_, c, _ := startTest(t)
+	waitWelcome(t, c)
+	lagging := wire.NewHeader("execute_request", "client")
+	lagging.Date = time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z")
+	req := c.send(c.shell, c.signer, "execute_request", map[string]any{"code": "fail"})
+	c.recv(c.shell)
+	c.iopubUntilIdle(req)
+	time.Sleep(100 * time.Millisecond)
+	b, _ := json.Marshal(map[string]any{"code": "abc"})
+	m := &wire.Message{Header: lagging, ParentHeader: json.RawMessage("{}"), Metadata: json.RawMessage("{}"), Content: b}
+	frames, _ := wire.Encode(m, c.signer)
+	if err := c.shell.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+		t.Fatal(err)
+	}
+	var r map[string]any
+	json.Unmarshal(c.recv(c.shell).Content, &r)
+	if r["status"] != "ok" {
+		t.Errorf("request from a lagging clock after the window: %v, want ok", r["status"])
+	}
+}
