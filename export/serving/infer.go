@@ -603,8 +603,8 @@ func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, depth i
 			}
 		default:
 			var ok bool
-			if v, ok = sc.number(); !ok || t.integer && !t.holds(v) {
-				return false
+			if v, ok = sc.number(); !ok || t.isBool || t.integer && !t.holds(v) {
+				return false // the slow path says what is wrong
 			}
 		}
 		if *k >= d.n {
@@ -647,6 +647,8 @@ func (s *Server) readNumbers(in *inferInput, t *numType, dst []float64, d stride
 			dst[d.at(i)] = 1
 		case string(tok) == "false" && t.isBool:
 			dst[d.at(i)] = 0
+		case t.isBool:
+			return badRequest("input %q: data[%d] is %s, not true or false (datatype BOOL)", in.Name, i, truncate(string(tok)))
 		default:
 			v, err := strconv.ParseFloat(string(tok), 64)
 			if err != nil {

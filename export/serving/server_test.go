@@ -441,6 +441,8 @@ func TestInferInputs(t *testing.T) {
 		{toy, x("INT8", `[-128, 1.27e2]`), 200, ""},
 		{toy, x("UINT64", `[0, 18446744073709549568]`), 200, ""},
 		{toy, x("BOOL", `[true, false]`), 200, ""},
+		{toy, x("BOOL", `[true, 1]`), 400, `input "x": data[1] is 1, not true or false (datatype BOOL)`},
+		{toy, x("BOOL", `[[0], [true]]`), 400, `input "x": data[0] is 0, not true or false (datatype BOOL)`},
 		{toy, x("FP32", `[17.99, -0.5]`), 200, ""},
 		{num, `{"inputs": [{"name": "m", "shape": [2, 2], "datatype": "INT64", "data": [[1, 2], [3, 4]]}]}`, 200, ""},
 	} {
