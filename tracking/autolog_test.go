@@ -64,13 +64,17 @@ func reopen(t *testing.T, path string) *Store {
 	return s
 }
 
-// topRuns returns the runs without a parent, oldest first.
+// topRuns returns the runs without a parent, oldest first: in the order
+// they were written when they started in the same millisecond (the
+// store breaks ties of start_time newest first, so the list is read
+// newest first and reversed).
 func topRuns(t *testing.T, s *Store) []RunInfo {
 	t.Helper()
-	all, err := s.SearchRuns(SearchQuery{OrderBy: "start_time"})
+	all, err := s.SearchRuns(SearchQuery{OrderBy: "start_time DESC"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	slices.Reverse(all)
 	var out []RunInfo
 	for _, r := range all {
 		if r.ParentID == "" {
