@@ -683,16 +683,23 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 		}
 		return false, display.Bundle{}, s.convert(st, c, pr, err, st.tap.take())
 	}
-	st.col.reset()
-	err = s.runUnit(ctx, st, c, pr, u, cp)
+	shown, b, err := s.runShowing(ctx, st, c, pr, u, cp)
 	if v, ok := st.global(showVar); iface && ok && v.CanSet() {
 		v.Set(reflect.Zero(v.Type())) // keeps nothing alive
 	}
+	return shown, b, err
+}
+
+// runShowing runs u, a unit whose hooks show the cell's result, and
+// returns what they showed.
+func (s *Session) runShowing(ctx context.Context, st *state, c *cellCode, pr *parsedRun, u unit, cp *compiledUnit) (bool, display.Bundle, error) {
+	st.col.reset()
+	err := s.runUnit(ctx, st, c, pr, u, cp)
+	b, ok := st.col.bundle()
+	st.col.reset()
 	if err != nil {
 		return false, display.Bundle{}, err
 	}
-	b, ok := st.col.bundle()
-	st.col.reset()
 	return ok, b, nil
 }
 
@@ -718,13 +725,7 @@ func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr
 		st.units[u.key] = &cachedUnit{} // remembered until globals change
 		return plain()
 	}
-	st.col.reset()
-	if err := s.runUnit(ctx, st, c, pr, u, cp); err != nil {
-		return false, display.Bundle{}, err
-	}
-	b, ok := st.col.bundle()
-	st.col.reset()
-	return ok, b, nil
+	return s.runShowing(ctx, st, c, pr, u, cp)
 }
 
 // resultClass classifies a result expression (see static.go); when the
