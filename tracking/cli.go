@@ -496,7 +496,7 @@ func fieldData(c fieldRef, r *RunInfo) string {
 	switch {
 	case c.kind == fMetric:
 		if v, ok := r.Metrics[c.key]; ok {
-			return formatFull(v)
+			return exact(v)
 		}
 		return ""
 	case c.kind == fAttr && c.key == "duration":
@@ -507,12 +507,8 @@ func fieldData(c fieldRef, r *RunInfo) string {
 	return fieldValue(c, r)
 }
 
-// formatFull writes a number so that it reads back exactly (NaN, +Inf
-// and -Inf spelled out).
-func formatFull(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
 // formatSeconds writes a duration as a number of seconds.
-func formatSeconds(d time.Duration) string { return formatFull(d.Seconds()) }
+func formatSeconds(d time.Duration) string { return exact(d.Seconds()) }
 
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -828,7 +824,7 @@ func compareData(c *Comparison) [][]string {
 	for _, k := range c.Metrics {
 		add("metrics."+k, func(r *RunInfo) string {
 			if v, ok := r.Metrics[k]; ok {
-				return formatFull(v)
+				return exact(v)
 			}
 			return ""
 		})
@@ -932,7 +928,7 @@ func exportHistory(s *Store, runs []RunInfo, format string, w io.Writer) error {
 				return err
 			}
 			for j := 0; j < h.Len(); j++ {
-				cw.Write([]string{r.ID, r.Name, k, strconv.Itoa(h.Steps[j]), strconv.FormatFloat(h.Values[j], 'g', -1, 64), formatTime(h.Times[j])})
+				cw.Write([]string{r.ID, r.Name, k, strconv.Itoa(h.Steps[j]), exact(h.Values[j]), formatTime(h.Times[j])})
 			}
 		}
 	}

@@ -926,6 +926,8 @@ func (r *Reproduction) verdict() string {
 	return fmt.Sprintf("NOT reproduced: %d of %d values differ", len(r.Mismatches()), len(r.Checks))
 }
 
+// exact writes a number so that it reads back exactly (NaN, +Inf and
+// -Inf spelled out).
 func exact(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // rows returns the comparison table as text cells, header first.
