@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -53,7 +54,7 @@ func ReadCSV(path string, opts ...CSVOptions) (*Dataset, error) {
 		return nil, fmt.Errorf("experiments: read csv: %w", err)
 	}
 	defer f.Close()
-	ds, err := readCSV(f, firstOpts(opts))
+	ds, err := readCSV(f, firstOpts(opts), fileSize(f))
 	if err != nil {
 		return nil, fmt.Errorf("experiments: read csv %s: %w", path, err)
 	}
@@ -65,7 +66,11 @@ func ReadCSVFrom(r io.Reader, opts ...CSVOptions) (*Dataset, error) {
 	if r == nil {
 		return nil, fmt.Errorf("experiments: read csv: nil reader")
 	}
-	ds, err := readCSV(r, firstOpts(opts))
+	var size int64 = -1
+	if l, ok := r.(interface{ Len() int }); ok {
+		size = int64(l.Len())
+	}
+	ds, err := readCSV(r, firstOpts(opts), size)
 	if err != nil {
 		return nil, fmt.Errorf("experiments: read csv: %w", err)
 	}
@@ -79,6 +84,43 @@ func firstOpts(opts []CSVOptions) CSVOptions {
 	return CSVOptions{}
 }
 
+// fileSize is f's size, or for a gzip file the size of its content as
+// its trailer states it (modulo 4 GiB), or -1. It only sizes the columns
+// up front: a wrong figure costs memory or copies, never values.
+func fileSize(f *os.File) int64 {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return -1
+	}
+	var magic [2]byte
+	if _, err := f.ReadAt(magic[:], 0); err != nil || magic != [2]byte{0x1f, 0x8b} || st.Size() < 18 {
+		return st.Size()
+	}
+	var trailer [4]byte
+	if _, err := f.ReadAt(trailer[:], st.Size()-4); err != nil {
+		return -1
+	}
+	return int64(binary.LittleEndian.Uint32(trailer[:]))
+}
+
+// estimateRows guesses the data rows of an input of size bytes (-1:
+// unknown) from the lines in head, its first bytes; whole says head is
+// all of it. The guess errs a little high: one allocation per column
+// then holds them all, where growing chunk by chunk allocates about three
+// times as much, which a fresh process pays for in page faults.
+func estimateRows(head []byte, whole bool, size int64) int {
+	lines := bytes.Count(head, []byte{'\n'})
+	switch {
+	case whole:
+		return lines + 1
+	case size <= int64(len(head)) || lines == 0:
+		return 0
+	}
+	est := size / int64(len(head)) * int64(lines) // whole lines in head per byte, scaled
+	est += est/32 + 16
+	return int(min(est, 1<<31))
+}
+
 var defaultMissing = []string{"", "na", "n/a", "nan", "-nan", "null", "none", "#n/a"}
 
 // colBuilder accumulates one column while reading, numeric until a value
@@ -86,8 +128,9 @@ var defaultMissing = []string{"", "na", "n/a", "nan", "-nan", "null", "none", "#
 type colBuilder struct {
 	name     string
 	numeric  bool
-	nums     []float64
-	codes    []int32
+	rows     int // the rows expected, to size the values up front
+	nums     growing[float64]
+	codes    growing[int32]
 	levelIdx map[string]int32
 	levels   []string
 }
@@ -99,7 +142,7 @@ func (b *colBuilder) addLevel(s string) {
 		b.levelIdx[s] = k
 		b.levels = append(b.levels, s)
 	}
-	b.codes = append(b.codes, k)
+	b.codes.add(k)
 }
 
 // toCategorical turns the numbers read so far into levels (in Go's
@@ -107,15 +150,78 @@ func (b *colBuilder) addLevel(s string) {
 func (b *colBuilder) toCategorical() {
 	b.numeric = false
 	b.levelIdx = map[string]int32{}
-	b.codes = make([]int32, 0, cap(b.nums))
-	for _, v := range b.nums {
+	b.codes.reserve(b.rows)
+	b.nums.each(func(v float64) {
 		if math.IsNaN(v) {
-			b.codes = append(b.codes, -1)
-			continue
+			b.codes.add(-1)
+			return
 		}
 		b.addLevel(strconv.FormatFloat(v, 'g', -1, 64))
+	})
+	b.nums = growing[float64]{}
+}
+
+// growing collects a column's values in chunks of growing size: appending
+// to one slice would allocate about five times the column (Go grows large
+// slices by a quarter) and copy it four times over.
+type growing[T any] struct {
+	full [][]T // filled chunks
+	cur  []T   // the chunk being filled
+	n    int   // values in full
+}
+
+// Chunk sizes: small for small files, bounded so that the last chunk
+// wastes little.
+const (
+	minChunk = 256
+	maxChunk = 1 << 16
+)
+
+// reserve makes room for n values before the first is added.
+func (g *growing[T]) reserve(n int) {
+	if g.cur == nil && n > 0 {
+		g.cur = make([]T, 0, n)
 	}
-	b.nums = nil
+}
+
+func (g *growing[T]) add(v T) {
+	if len(g.cur) == cap(g.cur) {
+		g.grow()
+	}
+	g.cur = append(g.cur, v)
+}
+
+func (g *growing[T]) grow() {
+	if g.cur != nil {
+		g.full = append(g.full, g.cur)
+		g.n += len(g.cur)
+	}
+	g.cur = make([]T, 0, min(max(2*cap(g.cur), minChunk), maxChunk))
+}
+
+// slice returns the values in one slice: the chunk itself while there is
+// only one and it is not much larger than they need (a size estimate
+// that was far too high), else a copy of exactly their number.
+func (g *growing[T]) slice() []T {
+	if len(g.full) == 0 && cap(g.cur) <= len(g.cur)+len(g.cur)/8+minChunk {
+		return g.cur
+	}
+	out := make([]T, 0, g.n+len(g.cur))
+	for _, c := range g.full {
+		out = append(out, c...)
+	}
+	return append(out, g.cur...)
+}
+
+func (g *growing[T]) each(f func(T)) {
+	for _, c := range g.full {
+		for _, v := range c {
+			f(v)
+		}
+	}
+	for _, v := range g.cur {
+		f(v)
+	}
 }
 
 type csvReader struct {
@@ -123,6 +229,7 @@ type csvReader struct {
 	missing map[string]bool
 	cols    []*colBuilder
 	line0   int // lines consumed before the CSV reader started
+	rows    int // estimated data rows (0: unknown)
 	// maxMissing is the length of the longest missing-value token.
 	maxMissing int
 	// digitMissing is set when a missing-value token starts with a
@@ -144,15 +251,15 @@ func (c *csvReader) add(j int, field string) {
 	s := strings.TrimSpace(field)
 	if c.isMissing(s) {
 		if b.numeric {
-			b.nums = append(b.nums, math.NaN())
+			b.nums.add(math.NaN())
 		} else {
-			b.codes = append(b.codes, -1)
+			b.codes.add(-1)
 		}
 		return
 	}
 	if b.numeric {
 		if v, ok := parseNumber(s); ok {
-			b.nums = append(b.nums, v)
+			b.nums.add(v)
 			return
 		}
 		b.toCategorical()
@@ -167,6 +274,9 @@ func (c *csvReader) add(j int, field string) {
 // their signed forms are numbers (±Inf); "nan" never gets here, being a
 // missing-value token. Out-of-range values become ±Inf or 0.
 func parseNumber(s string) (float64, bool) {
+	if v, ok := parseShortDecimal(s); ok {
+		return v, true
+	}
 	t := s
 	if len(t) > 0 && (t[0] == '+' || t[0] == '-') {
 		t = t[1:]
@@ -178,7 +288,49 @@ func parseNumber(s string) (float64, bool) {
 	return v, err == nil || errors.Is(err, strconv.ErrRange)
 }
 
-func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
+// exactPow10 holds the powers of ten that float64 represents exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseShortDecimal parses the common field, an optionally signed
+// decimal of at most 15 digits without exponent ("3", "-0.25", "5."),
+// several times faster than strconv.ParseFloat and to the same bit: the
+// digits make an integer below 2^53 and the power of ten is exact, so
+// one correctly rounded division gives the correctly rounded value
+// (strconv's own exact path). Anything else is left to ParseFloat.
+func parseShortDecimal(s string) (float64, bool) {
+	i, neg := 0, false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, i = s[0] == '-', 1
+	}
+	var m uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	v := float64(m) / exactPow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+func readCSV(r io.Reader, opts CSVOptions, size int64) (*Dataset, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -188,13 +340,18 @@ func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 1<<16)
 	}
+	head, err := br.Peek(br.Size())
+	rows := estimateRows(head, err != nil, size)
+	if opts.MaxRows > 0 {
+		rows = min(rows, opts.MaxRows+1)
+	}
 	if err := checkText(br); err != nil {
 		return nil, err
 	}
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xef, 0xbb, 0xbf}) {
 		br.Discard(3)
 	}
-	c := &csvReader{opts: opts, missing: map[string]bool{}}
+	c := &csvReader{opts: opts, missing: map[string]bool{}, rows: rows}
 	for _, m := range defaultMissing {
 		c.missing[m] = true
 	}
@@ -225,7 +382,7 @@ func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 		next = c.csvRecords(br, comma)
 	}
 
-	rows := 0
+	rows = 0
 	width := -1
 	line1 := 0 // the first record's line, which set width
 	for {
@@ -271,9 +428,9 @@ func readCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 				b.toCategorical()
 			}
 		}
-		col := &column{name: b.name, kind: Numeric, nums: b.nums}
+		col := &column{name: b.name, kind: Numeric, nums: b.nums.slice()}
 		if !b.numeric {
-			col = &column{name: b.name, kind: Categorical, codes: b.codes, levels: b.levels}
+			col = &column{name: b.name, kind: Categorical, codes: b.codes.slice(), levels: b.levels}
 			col.sortLevels()
 		}
 		ds.cols = append(ds.cols, col)
@@ -309,7 +466,9 @@ func (c *csvReader) start(rec []string, line int) error {
 			return fmt.Errorf("line %d, column %d: duplicate column name %q (also column %d)", line, j+1, name, k+1)
 		}
 		seen[name] = j
-		c.cols = append(c.cols, &colBuilder{name: name, numeric: true})
+		b := &colBuilder{name: name, numeric: true, rows: c.rows}
+		b.nums.reserve(c.rows)
+		c.cols = append(c.cols, b)
 	}
 	return nil
 }

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -346,6 +348,152 @@ func TestReadCSVNumericSentinel(t *testing.T) {
 			if math.Float64bits(got[i]) != math.Float64bits(tt.want[i]) && !(math.IsNaN(got[i]) && math.IsNaN(tt.want[i])) {
 				t.Errorf("Missing %q: row %d = %v, want %v", tt.missing, i, got[i], tt.want[i])
 			}
+		}
+	}
+}
+
+// The short-decimal fast path gives ParseFloat's value to the bit, and
+// leaves everything it cannot do exactly to ParseFloat.
+func TestParseShortDecimal(t *testing.T) {
+	tests := []struct {
+		in   string
+		fast bool
+	}{
+		{"0", true}, {"16", true}, {"-0", true}, {"+7", true}, {"5.1", true}, {"-0.25", true},
+		{"5.", true}, {".5", true}, {"0.1", true}, {"123456789012345", true}, {"1234567.89012345", true},
+		{"0.00000000000001", true}, {"0.000000000000001", false},
+		{"1234567890123456", false}, {"1e3", false}, {".", false}, {"-", false}, {"", false},
+		{"1.2.3", false}, {"1_000", false}, {"0x10", false}, {"inf", false}, {" 1", false},
+	}
+	for _, tt := range tests {
+		v, ok := parseShortDecimal(tt.in)
+		if ok != tt.fast {
+			t.Errorf("parseShortDecimal(%q) ok = %v, want %v", tt.in, ok, tt.fast)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		want, err := strconv.ParseFloat(tt.in, 64)
+		if err != nil || math.Float64bits(v) != math.Float64bits(want) {
+			t.Errorf("parseShortDecimal(%q) = %v (%#x), ParseFloat %v (%#x), %v", tt.in, v, math.Float64bits(v), want, math.Float64bits(want), err)
+		}
+	}
+}
+
+// FuzzParseShortDecimal checks the fast path against ParseFloat on
+// arbitrary input.
+func FuzzParseShortDecimal(f *testing.F) {
+	for _, s := range []string{"0", "-12.5", "999999999999999", "0.123456789012345", "1."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, ok := parseShortDecimal(s)
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.Float64bits(v) != math.Float64bits(want) {
+			t.Fatalf("parseShortDecimal(%q) = %v, ParseFloat %v, %v", s, v, want, err)
+		}
+	})
+}
+
+// Columns longer than one chunk come back whole and in order, also when a
+// late text value turns a numeric column categorical.
+func TestReadCSVLongColumns(t *testing.T) {
+	for _, rows := range []int{1, minChunk, minChunk + 1, 3*minChunk + 7, 70000} {
+		var b strings.Builder
+		b.WriteString("n,c\n")
+		for i := range rows {
+			c := strconv.Itoa(i % 5)
+			if i == rows-1 {
+				c = "last"
+			}
+			fmt.Fprintf(&b, "%d,%s\n", i, c)
+		}
+		ds, err := ReadCSVFrom(strings.NewReader(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := ds.Shape(); n != rows {
+			t.Fatalf("%d rows read as %d", rows, n)
+		}
+		nums, err := ds.Floats("n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range nums {
+			if v != float64(i) {
+				t.Fatalf("%d rows: n[%d] = %v", rows, i, v)
+			}
+		}
+		col, _ := ds.col("c")
+		if col.kind != Categorical || len(col.codes) != rows || cap(col.codes) > rows+rows/8+minChunk {
+			t.Fatalf("%d rows: column c is %v with %d codes (cap %d)", rows, col.kind, len(col.codes), cap(col.codes))
+		}
+		for i, k := range col.codes {
+			want := strconv.Itoa(i % 5)
+			if i == rows-1 {
+				want = "last"
+			}
+			if col.levels[k] != want {
+				t.Fatalf("%d rows: c[%d] = %q, want %q", rows, i, col.levels[k], want)
+			}
+		}
+	}
+}
+
+func TestEstimateRows(t *testing.T) {
+	head := []byte("a,b\n1,2\n3,4\n5,")
+	tests := []struct {
+		name  string
+		head  []byte
+		whole bool
+		size  int64
+		want  int
+	}{
+		{"whole input", head, true, -1, 4},
+		{"unknown size", head, false, -1, 0},
+		{"size within head", head, false, int64(len(head)), 0},
+		{"no newline", []byte("abc"), false, 1000, 0},
+		{"scaled", head, false, 14000, 3000 + 3000/32 + 16},
+	}
+	for _, tt := range tests {
+		if got := estimateRows(tt.head, tt.whole, tt.size); got != tt.want {
+			t.Errorf("%s: estimateRows = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A gzip file's size hint is its content's size, from the trailer.
+func TestFileSizeGzip(t *testing.T) {
+	dir := t.TempDir()
+	content := strings.Repeat("1,2,3\n", 5000)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(content))
+	zw.Close()
+	for name, data := range map[string][]byte{"plain.csv": []byte(content), "z.csv.gz": buf.Bytes()} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fileSize(f)
+		f.Close()
+		if got != int64(len(content)) {
+			t.Errorf("%s: fileSize = %d, want %d", name, got, len(content))
+		}
+		ds, err := ReadCSV(p, CSVOptions{NoHeader: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := ds.Shape(); n != 5000 {
+			t.Errorf("%s: %d rows", name, n)
 		}
 	}
 }

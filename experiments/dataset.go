@@ -467,20 +467,37 @@ func (ds *Dataset) Drop(names ...string) (*Dataset, error) {
 // numeric (encode categorical ones with OneHotEncoder first); missing
 // values stay NaN.
 func (ds *Dataset) Matrix() (*mat.Dense, error) {
-	if ds.rows == 0 || len(ds.cols) == 0 {
-		return nil, fmt.Errorf("experiments: matrix: dataset is empty (%d rows, %d columns)", ds.rows, len(ds.cols))
+	X, err := matrixOf(ds.rows, ds.cols)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: matrix: %w", err)
 	}
-	data := make([]float64, ds.rows*len(ds.cols))
-	p := len(ds.cols)
-	for j, c := range ds.cols {
+	return X, nil
+}
+
+// matrixOf lays the columns out as a row-major matrix of rows rows.
+func matrixOf(rows int, cols []*column) (*mat.Dense, error) {
+	if rows == 0 || len(cols) == 0 {
+		return nil, fmt.Errorf("dataset is empty (%d rows, %d columns)", rows, len(cols))
+	}
+	for _, c := range cols {
 		if c.kind != Numeric {
-			return nil, fmt.Errorf("experiments: matrix: column %q is categorical: encode it with OneHotEncoder or drop it", c.name)
-		}
-		for i, v := range c.nums {
-			data[i*p+j] = v
+			return nil, fmt.Errorf("column %q is categorical: encode it with OneHotEncoder or drop it", c.name)
 		}
 	}
-	return mat.NewDense(ds.rows, p, data), nil
+	p := len(cols)
+	data := make([]float64, rows*p)
+	// A block of rows at a time, every column in turn: the block's rows
+	// stay in cache while each column's stretch is read in order.
+	const block = 256
+	for lo := 0; lo < rows; lo += block {
+		hi := min(lo+block, rows)
+		for j, c := range cols {
+			for i, v := range c.nums[lo:hi] {
+				data[(lo+i)*p+j] = v
+			}
+		}
+	}
+	return mat.NewDense(rows, p, data), nil
 }
 
 // XY splits the dataset into a feature matrix (every column but target,
@@ -508,11 +525,15 @@ func (ds *Dataset) XY(target string) (*mat.Dense, []float64, error) {
 			y[i] = float64(t.codes[i])
 		}
 	}
-	feats, err := ds.Drop(target)
-	if err != nil {
-		return nil, nil, err
+	// The features straight from the columns: a copy of the dataset
+	// without the target first would double what is written.
+	feats := make([]*column, 0, len(ds.cols))
+	for _, c := range ds.cols {
+		if c != t {
+			feats = append(feats, c)
+		}
 	}
-	X, err := feats.Matrix()
+	X, err := matrixOf(ds.rows, feats)
 	if err != nil {
 		return nil, nil, fmt.Errorf("experiments: xy: %w", unwrapPrefix(err))
 	}
