@@ -447,10 +447,24 @@ func fitCell(w *cellWorker, work string) (cellTimes, error) {
 		return ct, fmt.Errorf("cell: %s %s", r.Evalue, strings.Join(r.Traceback, "\n"))
 	}
 	// The cell's output may reach us just after its reply, and the
-	// %autolog magic's just before it: the times are the last line.
+	// %autolog magic's just before it; a fit may warn (logistic
+	// regression stopping at MaxIter) on the same stream: the times are
+	// the last line of two integers.
 	last := func() []string {
 		lines := strings.Split(strings.TrimSpace(c.text()), "\n")
-		return strings.Fields(lines[len(lines)-1])
+		for i := len(lines) - 1; i >= 0; i-- {
+			f := strings.Fields(lines[i])
+			if len(f) != 2 {
+				continue
+			}
+			if _, err := strconv.ParseInt(f[0], 10, 64); err != nil {
+				continue
+			}
+			if _, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				return f
+			}
+		}
+		return nil
 	}
 	f := last()
 	for wait := 0; len(f) != 2 && wait < 50; wait++ {
