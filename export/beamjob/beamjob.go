@@ -79,8 +79,13 @@ type Runner struct {
 
 	dir      string // this run's directory under temp
 	ownsTemp bool
-	n        int // pipelines run
-	out      func(format string, args ...any)
+	// scratch is TMPDIR while an in-process runner runs a pipeline:
+	// Beam's loopback environment leaves an empty temporary file behind
+	// per pipeline (apache/beam issue 27569), which Finish removes with
+	// the directory.
+	scratch string
+	n       int // pipelines run
+	out     func(format string, args ...any)
 }
 
 // Flags registers -runner, -beam_temp and -beam_log_level. Beam's own
@@ -190,12 +195,39 @@ func (r *Runner) workerBinary() error {
 	return f.Value.Set(exe)
 }
 
-// Finish removes the temporary directory Start made, if it did.
+// Finish removes the temporary directories Start and RunFits made.
 func (r *Runner) Finish() {
 	if r.ownsTemp {
 		os.RemoveAll(r.temp)
 		r.ownsTemp = false
 	}
+	if r.scratch != "" {
+		os.RemoveAll(r.scratch)
+		r.scratch = ""
+	}
+}
+
+// withScratchTemp runs f with the process's temporary directory
+// (os.TempDir, from $TMPDIR) set to r.scratch, made on first use, and
+// puts $TMPDIR back after.
+func (r *Runner) withScratchTemp(f func() error) error {
+	if r.scratch == "" {
+		d, err := os.MkdirTemp("", "gopherlab-beam-tmp-")
+		if err != nil {
+			return fmt.Errorf("beam: temporary directory: %w", err)
+		}
+		r.scratch = d
+	}
+	old, had := os.LookupEnv("TMPDIR")
+	os.Setenv("TMPDIR", r.scratch)
+	defer func() {
+		if had {
+			os.Setenv("TMPDIR", old)
+		} else {
+			os.Unsetenv("TMPDIR")
+		}
+	}()
+	return f()
 }
 
 func joinPath(dir, name string) string {
@@ -230,7 +262,16 @@ func (r *Runner) RunFits(job *experiments.FitJob) ([]experiments.FitScores, erro
 	scores := beam.ParDo(s, &fitFn{Job: base + "-job.bin"}, tasks)
 	textio.Write(s, scoresPath, scores)
 	start := time.Now()
-	if _, err := beam.Run(ctx, r.runner, p); err != nil {
+	run := func() error {
+		_, err := beam.Run(ctx, r.runner, p)
+		return err
+	}
+	if inProcess[r.runner] {
+		err = r.withScratchTemp(run)
+	} else {
+		err = run()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("beam: %s: runner %s: %w", job.Op, r.runner, err)
 	}
 	jobs.Delete(base + "-job.bin") // the decoded job, if this process ran the DoFn

@@ -240,8 +240,13 @@ func TestExportBeam(t *testing.T) {
 		if runner != "" {
 			args = append(args, "-runner", runner)
 		}
+		// The job's own temporary directory, to see what it leaves.
+		jobTmp := filepath.Join(tmp, "tmp-"+name)
+		if err := os.Mkdir(jobTmp, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		t2 := time.Now()
-		stdout, stderr, err := exporttest.RunIn(t, jobDir, job, args...)
+		stdout, stderr, err := exporttest.RunInEnv(t, jobDir, []string{"TMPDIR=" + jobTmp}, job, args...)
 		timings[name] = time.Since(t2)
 		if err != nil {
 			t.Fatalf("job %s: %v\n%s", strings.Join(args, " "), err, stderr)
@@ -268,6 +273,15 @@ func TestExportBeam(t *testing.T) {
 				t.Errorf("job -runner %s: no temporary directory named:\n%s", runner, stderr)
 			} else if _, err := os.Stat(filepath.Dir(m[1])); !os.IsNotExist(err) {
 				t.Errorf("job -runner %s left %s: %v", runner, filepath.Dir(m[1]), err)
+			}
+			// Beam's loopback environment leaves a file per pipeline in
+			// the temporary directory, unless the job clears it up.
+			if left, _ := os.ReadDir(jobTmp); len(left) > 0 {
+				var names []string
+				for _, e := range left {
+					names = append(names, e.Name())
+				}
+				t.Errorf("job -runner %s left %v in its temporary directory", runner, names)
 			}
 		} else if strings.Contains(stderr, "beam") {
 			t.Errorf("the job without -runner used Beam:\n%s", stderr)

@@ -46,8 +46,17 @@ func GoBuild(t testing.TB, dir, out, pkg string, env ...string) {
 // RunIn runs a program in dir and returns its stdout and stderr.
 func RunIn(t testing.TB, dir, prog string, args ...string) (string, string, error) {
 	t.Helper()
+	return RunInEnv(t, dir, nil, prog, args...)
+}
+
+// RunInEnv is RunIn with env (KEY=value) added to the environment.
+func RunInEnv(t testing.TB, dir string, env []string, prog string, args ...string) (string, string, error) {
+	t.Helper()
 	cmd := exec.Command(prog, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
