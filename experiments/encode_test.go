@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"reflect"
@@ -238,12 +239,12 @@ func TestLoadVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(p, q) {
-		t.Error("version 1 pipeline saved again as version 2 differs")
+		t.Error("version 1 pipeline saved again differs")
 	}
 	a, _ := p.PredictProbaDataset(ds)
 	b, _ := q.PredictProbaDataset(ds)
 	if !bitEqual(a.RawMatrix().Data, b.RawMatrix().Data) {
-		t.Error("probabilities differ after a version 2 round trip")
+		t.Error("probabilities differ after a round trip")
 	}
 
 	// A version this package does not know is refused by number.
@@ -252,7 +253,7 @@ func TestLoadVersion1(t *testing.T) {
 	if err := gob.NewEncoder(&buf).Encode(sp); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(&buf); err == nil || !strings.Contains(err.Error(), "format version 3") {
+	if _, err := Load(&buf); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("format version %d,", pipelineVersion+1)) {
 		t.Errorf("future version: %v", err)
 	}
 }
@@ -308,4 +309,107 @@ func BenchmarkEncodeForestState(b *testing.B) {
 		}
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// treeFixturePipelines are the pipelines testdata/*-v2.gob hold, fitted
+// on testdata/iris.csv to predict species, saved in format version 2
+// (every tree node with a value).
+func treeFixturePipelines() map[string]*Pipeline {
+	return map[string]*Pipeline{
+		"forest":     NewPipeline(&RandomForestClassifier{NTrees: 7, Seed: 3}),
+		"tree":       NewPipeline(&StandardScaler{}, &DecisionTreeClassifier{MaxDepth: 4, Seed: 1}),
+		"forest-reg": NewPipeline(&RandomForestRegressor{NTrees: 5, Seed: 2, MaxDepth: 5}),
+	}
+}
+
+// Trees saved in format version 2 (a value per node) load into the
+// current layout (values for leaves only): the loaded pipeline predicts
+// bit for bit as the same pipeline fitted today, and saves to the same
+// bytes.
+func TestLoadVersion2Trees(t *testing.T) {
+	ds, err := ReadCSV("testdata/iris.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fresh := range treeFixturePipelines() {
+		old, err := LoadFile("testdata/" + name + "-v2.gob")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := fresh.FitDataset(ds, "species"); err != nil {
+			t.Fatal(err)
+		}
+		a, err := old.PredictDataset(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := fresh.PredictDataset(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bitEqual(a, b) {
+			t.Errorf("%s: version 2 predictions differ from a fresh fit's", name)
+		}
+		if _, ok := old.Steps[len(old.Steps)-1].Estimator.(Classifier); ok {
+			pa, _ := old.PredictProbaDataset(ds)
+			pb, _ := fresh.PredictProbaDataset(ds)
+			if !bitEqual(pa.RawMatrix().Data, pb.RawMatrix().Data) {
+				t.Errorf("%s: version 2 probabilities differ from a fresh fit's", name)
+			}
+		}
+		var ob, fb bytes.Buffer
+		if err := old.Save(&ob); err != nil {
+			t.Fatal(err)
+		}
+		if err := fresh.Save(&fb); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ob.Bytes(), fb.Bytes()) {
+			t.Errorf("%s: the upgraded pipeline saves to %d bytes, a fresh fit to %d different ones", name, ob.Len(), fb.Len())
+		}
+	}
+}
+
+// A saved tree that does not hold together is refused at load with the
+// step, tree and node named, instead of panicking or looping at predict.
+func TestLoadCorruptTree(t *testing.T) {
+	ds, err := ReadCSV("testdata/iris.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		spoil func(tr *treeState)
+		want  string
+	}{
+		{"cycle", func(tr *treeState) { tr.Left[0] = 0 }, "tree 1: tree node 0 splits feature"},
+		{"child out of range", func(tr *treeState) { tr.Right[0] = int32(len(tr.Feature)) }, "into nodes"},
+		{"feature out of range", func(tr *treeState) { tr.Feature[0] = 9 }, "splits feature 9 (of 4)"},
+		{"values short", func(tr *treeState) { tr.Value = tr.Value[:len(tr.Value)-1] }, "values, want"},
+		{"leaf row out of range", func(tr *treeState) {
+			for i, f := range tr.Feature {
+				if f < 0 {
+					tr.Left[i] = 1000
+					return
+				}
+			}
+		}, "has value row 1000"},
+		{"arrays disagree", func(tr *treeState) { tr.Threshold = tr.Threshold[:1] }, "1 thresholds"},
+	}
+	for _, tt := range tests {
+		m := &RandomForestClassifier{NTrees: 3, Seed: 1}
+		p := NewPipeline(m)
+		if err := p.FitDataset(ds, "species"); err != nil {
+			t.Fatal(err)
+		}
+		tt.spoil(&m.st.Trees[1])
+		var buf bytes.Buffer
+		if err := p.Save(&buf); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(&buf)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "load pipeline: step") {
+			t.Errorf("%s: Load error %v, want one saying %q", tt.name, err, tt.want)
+		}
+	}
 }

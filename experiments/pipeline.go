@@ -475,13 +475,14 @@ func init() {
 }
 
 // pipelineFormat identifies saved pipelines; pipelineVersion changes when
-// the format does. Version 1 held every step in gob; version 2 (written
-// since) holds them in the binary encoding of encode.go, named by
-// savedStep.Enc. Load reads both; a reader of version 1 only refuses
-// version 2 with a message naming the version.
+// the format does. Version 1 held every step in gob; version 2 holds them
+// in the binary encoding of encode.go, named by savedStep.Enc; version 3
+// (written since) keeps trees' values for their leaves only (treeState).
+// Load reads all three; an older reader refuses a newer version with a
+// message naming it.
 const (
 	pipelineFormat  = "gopherlab/experiments.Pipeline"
-	pipelineVersion = 2
+	pipelineVersion = 3
 )
 
 type savedPipeline struct {
@@ -591,8 +592,18 @@ func loadStep(s savedStep, e stateful) error {
 	default:
 		return fmt.Errorf("experiments: load pipeline: step %q has unknown encoding %q", s.Name, s.Enc)
 	}
+	if u, ok := e.state().(upgrader); ok {
+		if err := u.upgrade(); err != nil {
+			return fmt.Errorf("experiments: load pipeline: step %q: %w", s.Name, err)
+		}
+	}
 	return nil
 }
+
+// upgrader is fitted state that older format versions laid out
+// differently, or that can be checked once loaded: upgrade brings it up
+// to date, or says what does not hold together.
+type upgrader interface{ upgrade() error }
 
 // SaveFile writes the fitted pipeline to a file.
 func (p *Pipeline) SaveFile(path string) error {

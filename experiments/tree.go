@@ -54,6 +54,22 @@ type treeModel struct {
 	Trees     []treeState
 }
 
+// upgrade checks and brings up to date the trees of a loaded model.
+func (tm *treeModel) upgrade() error {
+	if len(tm.Trees) > 0 && tm.NFeatures < 1 {
+		return fmt.Errorf("fitted trees on %d features", tm.NFeatures)
+	}
+	for i := range tm.Trees {
+		if err := tm.Trees[i].upgrade(tm.NFeatures); err != nil {
+			return fmt.Errorf("tree %d: %w", i, err)
+		}
+		if tm.Trees[i].NOut != tm.Trees[0].NOut || tm.Classes != nil && tm.Trees[i].NOut != len(tm.Classes) {
+			return fmt.Errorf("tree %d has %d outputs, tree 0 %d, for %d classes", i, tm.Trees[i].NOut, tm.Trees[0].NOut, len(tm.Classes))
+		}
+	}
+	return nil
+}
+
 // fitTrees grows n trees on X, y. Tree t draws its randomness from
 // Seed+t, so the result does not depend on the number of workers.
 func fitTrees(op string, X *mat.Dense, y []float64, classify bool, tp treeParams, n int, bootstrap bool, seed int64, nw int, defaultFeatures func(p int) int) (treeModel, error) {

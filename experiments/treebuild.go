@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -151,9 +152,13 @@ func binData(X *mat.Dense, maxBins, nw int) (*binnedData, error) {
 	return b, err
 }
 
-// treeState is a fitted tree as flat node arrays (Feature -1 marks a
-// leaf). Value holds NOut numbers per node: class proportions or the mean
-// target.
+// treeState is a fitted tree as flat node arrays, nodes numbered depth
+// first (children after their parent). Feature -1 marks a leaf, whose
+// Left is its row in Value and Right -1. Value holds NOut numbers per
+// leaf: class proportions or the mean target. Internal nodes keep no
+// value (pipeline format versions 1 and 2 kept one per node, which
+// upgrade drops): prediction never reads them, and for a classifier
+// they were about half of a forest's memory.
 type treeState struct {
 	Feature     []int32
 	Threshold   []float64
@@ -172,7 +177,52 @@ func (t *treeState) leaf(row []float64) []float64 {
 			n = t.Right[n]
 		}
 	}
-	return t.Value[int(n)*t.NOut : int(n+1)*t.NOut]
+	k := int(t.Left[n])
+	return t.Value[k*t.NOut : (k+1)*t.NOut]
+}
+
+// upgrade checks a decoded tree for nfeat features and turns the layout
+// of pipeline format versions 1 and 2 (a value per node, leaves' Left
+// -1) into the current one. A tree that does not hold together is an
+// error, not a panic or an endless walk at prediction: every child comes
+// after its parent and within the arrays, every leaf's row within Value.
+func (t *treeState) upgrade(nfeat int) error {
+	n := len(t.Feature)
+	if n == 0 || len(t.Threshold) != n || len(t.Left) != n || len(t.Right) != n || t.NOut < 1 {
+		return fmt.Errorf("tree of %d nodes has %d thresholds, %d left and %d right children, %d outputs", n, len(t.Threshold), len(t.Left), len(t.Right), t.NOut)
+	}
+	leaves, old := 0, false
+	for i, f := range t.Feature {
+		if f < 0 {
+			leaves++
+			old = old || t.Left[i] < 0
+		}
+	}
+	if old {
+		if len(t.Value) != n*t.NOut {
+			return fmt.Errorf("tree of %d nodes (format version 2) has %d values, want %d", n, len(t.Value), n*t.NOut)
+		}
+		v := make([]float64, 0, leaves*t.NOut)
+		for i, f := range t.Feature {
+			if f < 0 {
+				t.Left[i], t.Right[i] = int32(len(v)/t.NOut), -1
+				v = append(v, t.Value[i*t.NOut:(i+1)*t.NOut]...)
+			}
+		}
+		t.Value = v
+	}
+	if len(t.Value) != leaves*t.NOut {
+		return fmt.Errorf("tree of %d leaves has %d values, want %d", leaves, len(t.Value), leaves*t.NOut)
+	}
+	for i, f := range t.Feature {
+		switch l, r := int(t.Left[i]), int(t.Right[i]); {
+		case f < 0 && (l >= leaves || r != -1):
+			return fmt.Errorf("tree leaf %d has value row %d of %d", i, l, leaves)
+		case f >= 0 && (int(f) >= nfeat || l <= i || r <= i || l >= n || r >= n):
+			return fmt.Errorf("tree node %d splits feature %d (of %d) into nodes %d and %d (of %d)", i, f, nfeat, l, r, n)
+		}
+	}
+	return nil
 }
 
 // treeConfig holds the resolved parameters of one tree.
@@ -340,7 +390,8 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 		id := int32(len(b.t.Feature))
 		b.t.Feature = append(b.t.Feature, -1)
 		b.t.Threshold = append(b.t.Threshold, 0)
-		b.t.Left = append(b.t.Left, -1)
+		// A leaf until split: Left is its row in Value.
+		b.t.Left = append(b.t.Left, int32(len(b.t.Value)/nout))
 		b.t.Right = append(b.t.Right, -1)
 		b.t.Value = append(b.t.Value, it.stats.value...)
 		// The node's value now lives in the tree: its place on top of
@@ -382,6 +433,9 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 		ls := b.stats(left)
 		b.t.Feature[id] = int32(sp.feature)
 		b.t.Threshold[id] = b.threshold(sp.feature, sp.code, sp.hiCode)
+		// Not a leaf: its value, the last in Value, goes (its children
+		// set Left and Right when they are made).
+		b.t.Value = b.t.Value[:len(b.t.Value)-nout]
 		importance[sp.feature] += it.stats.W*it.stats.impurity - ls.W*ls.impurity - rs.W*rs.impurity
 		// Push right first so the left subtree is built (and numbered)
 		// first.
