@@ -10,7 +10,7 @@ import (
 	"slices"
 )
 
-// Estimators' parameters and fitted state are saved (format version 2)
+// Estimators' parameters and fitted state are saved (format versions 2 and 3)
 // in a compact binary encoding: gob spends most of its time on numeric
 // slices through reflection element by element (about 40-70 ms for a
 // 100-tree forest), while here a []float64 or []int32 is a length and a
