@@ -295,7 +295,7 @@ func rebuildEstimator(ri *RunInfo, logged *experiments.Pipeline) (any, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if k == "steps" || strings.HasPrefix(k, "data.") || strings.HasPrefix(k, "cv.") ||
+		if k == "steps" || strings.HasPrefix(k, "data.") || strings.HasPrefix(k, "cv.") || strings.HasPrefix(k, NotebookParamPrefix) ||
 			strings.HasPrefix(k, "search.") || strings.HasPrefix(k, "best.") {
 			continue
 		}

@@ -349,3 +349,35 @@ func TestReproduceUsesParams(t *testing.T) {
 		t.Fatalf("with K changed to 9:\n%s", rep)
 	}
 }
+
+// Runs of a parameterized notebook (gopherlab run -p, an exported job)
+// record notebook.NAME params, which are the notebook's, not the
+// estimator's: Reproduce leaves them out.
+func TestReproduceNotebookParams(t *testing.T) {
+	SetNotebookParams(map[string]string{"C": "0.5", "seed": "7"})
+	defer SetNotebookParams(nil)
+	s, runs := autologged(t, func(t *testing.T) {
+		X, y := overlapping(30)
+		if err := experiments.NewPipeline(&experiments.StandardScaler{}, &experiments.LogisticRegression{C: 0.5}).Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := experiments.CrossValidate(&experiments.GaussianNB{}, X, y, experiments.CVOptions{K: 3}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(runs) != 2 {
+		t.Fatalf("%d runs", len(runs))
+	}
+	for _, r := range runs {
+		if r.Params["notebook.C"] != "0.5" {
+			t.Fatalf("run %s params %v: no notebook.C", r.Name, r.Params)
+		}
+		rep, err := s.Reproduce(r.ID)
+		if err != nil {
+			t.Fatalf("run %s: %v", r.Name, err)
+		}
+		if !rep.Match {
+			t.Errorf("run %s does not reproduce:\n%s", r.Name, rep)
+		}
+	}
+}
