@@ -385,6 +385,15 @@ store.Close()`}
 		t.Errorf("export --run of a fold: %v\n%s", err, stderr)
 	}
 
+	// A database that is not there is an error, and stays not there.
+	missing := filepath.Join(tmp, "missing.db")
+	if _, stderr, err := runGLX(t, t.TempDir(), "export", "--run", id[:8], "--db", missing, "-o", filepath.Join(tmp, "none")); err == nil || !strings.Contains(stderr, "no tracking database at "+missing) {
+		t.Errorf("export --run with a missing --db: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("export --run created the missing --db: %v", err)
+	}
+
 	out := filepath.Join(tmp, "out")
 	stdout, stderr, err := runGLX(t, t.TempDir(), "export", "--run", id[:8], "--db", db, "-o", out)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -131,11 +130,8 @@ func (e *openError) Unwrap() error { return e.err }
 // locks and a writer changed it meanwhile, read runs again, since what
 // it saw may be inconsistent.
 func readStore(path string, read func(s *Store) error) error {
-	if _, err := os.Stat(path); err != nil {
-		return &openError{fmt.Errorf("no tracking database at %s (use -db PATH or set %s)", path, EnvDB)}
-	}
 	for attempt := 1; ; attempt++ {
-		s, err := openForReading(path)
+		s, err := OpenExisting(path)
 		if err != nil {
 			return &openError{err}
 		}

@@ -314,6 +314,22 @@ func permText(err error) string {
 	return err.Error()
 }
 
+// OpenExisting opens the database at path for a program that only reads
+// it: unlike Open, it does not create one. A missing or empty file is an
+// error naming the path; where this process cannot write the database
+// or its directory, the database is opened read-only.
+func OpenExisting(path string) (*Store, error) {
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().IsRegular() && st.Size() == 0 {
+		why := "no tracking database"
+		if err == nil {
+			why = "empty file, not a tracking database,"
+		}
+		return nil, fmt.Errorf("%s at %s (use -db PATH or set %s)", why, path, EnvDB)
+	}
+	return openForReading(path)
+}
+
 // openForReading opens an existing database for a command that only
 // reads it. Where this process cannot write (a shared database in
 // another user's directory, a read-only mount), it opens it read-only

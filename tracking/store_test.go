@@ -546,3 +546,37 @@ func TestReadOnlyDirectory(t *testing.T) {
 		}
 	}
 }
+
+// OpenExisting never makes a database: a missing or empty file is an
+// error naming it, and stays as it was.
+func TestOpenExisting(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.db")
+	if _, err := OpenExisting(missing); err == nil || !strings.Contains(err.Error(), "no tracking database at "+missing) {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("missing file created: %v", err)
+	}
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenExisting(empty); err == nil || !strings.Contains(err.Error(), "empty file, not a tracking database, at "+empty) {
+		t.Errorf("empty: %v", err)
+	}
+	if st, err := os.Stat(empty); err != nil || st.Size() != 0 {
+		t.Errorf("empty file changed: %v %v", st, err)
+	}
+	real := filepath.Join(dir, "runs.db")
+	s, err := Open(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = OpenExisting(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
