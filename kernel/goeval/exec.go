@@ -642,7 +642,7 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 		}
 		if n, ok := s.resultCount(st, call); ok && n != 1 {
 			if n >= 2 {
-				return s.runErrorResult(ctx, st, c, pr, dir, expr, n, start, end, plain)
+				return s.runErrorResult(ctx, st, c, pr, dir, expr, n, start, end, byteCount(call), plain)
 			}
 			return plain()
 		}
@@ -679,7 +679,9 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 	if err != nil {
 		if isCall {
 			st.units[u.key] = &cachedUnit{} // remembered until globals change
-			return plain()
+			// A method call, whose result count the parse cannot
+			// tell, may be a (value, error) one.
+			return s.runErrorResult(ctx, st, c, pr, dir, expr, 2, start, end, byteCount(call), plain)
 		}
 		return false, display.Bundle{}, s.convert(st, c, pr, err, st.tap.take())
 	}
@@ -703,12 +705,14 @@ func (s *Session) runShowing(ctx context.Context, st *state, c *cellCode, pr *pa
 	return ok, b, nil
 }
 
-// runErrorResult runs a final call with n results: when the last is an
-// error and not nil, the error is the cell's result (a strconv.Atoi("x")
-// must not fail unseen); otherwise, as for fmt.Println's (n, nil), the
-// cell shows nothing.
-func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr *parsedRun, dir, expr string, n, start, end int, plain func() (bool, display.Bundle, error)) (bool, display.Bundle, error) {
-	u := unit{local: true, key: unitKey("e", c, start, end)}
+// runErrorResult runs a final call with n results, the last an error:
+// when it is not nil, it is the cell's result (a strconv.Atoi("x") must
+// not fail unseen); when it is nil and the call has two results, the
+// first is the result (cm.Plot() shows the plot, strconv.Atoi("42")
+// 42), unless quiet (fmt.Println's byte count); otherwise the cell shows
+// nothing. A call whose last result is no error shows nothing either.
+func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr *parsedRun, dir, expr string, n, start, end int, quiet bool, plain func() (bool, display.Bundle, error)) (bool, display.Bundle, error) {
+	u := unit{local: true, key: unitKey(fmt.Sprintf("e%d", n), c, start, end)}
 	if cu := st.units[u.key]; cu != nil && cu.prog == nil {
 		return plain() // the last result is no error: found before
 	}
@@ -717,15 +721,46 @@ func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr
 		lhs[i] = "_"
 	}
 	lhs[n-1] = "__glerr"
+	show := hookImport + ".Value(__gle)"
+	if n == 2 && !quiet {
+		// The value keeps its static type for the hooks, as a
+		// single result does (its display methods, if declared in
+		// a cell).
+		lhs[0] = "__glv"
+		show = "if __gle != nil {\n" + show + "\n} else {\n" + resultHooks + "\n}"
+	}
 	// The assignment to an error variable compiles only when the last
 	// result is one.
-	u.src = ";" + dir + strings.Join(lhs, ", ") + " :=" + dir + expr + "\nvar __gle error = __glerr\n" + hookImport + ".Value(__gle)"
+	u.src = ";" + dir + strings.Join(lhs, ", ") + " :=" + dir + expr + "\nvar __gle error = __glerr\n" + show
 	cp, _, err := s.compileUnit(st, u)
 	if err != nil {
 		st.units[u.key] = &cachedUnit{} // remembered until globals change
 		return plain()
 	}
 	return s.runShowing(ctx, st, c, pr, u, cp)
+}
+
+// byteCounts are the functions and methods whose (n, err) results count
+// bytes or items read or written: a cell ending in fmt.Println(x) shows
+// what it printed, not how long it was.
+var byteCounts = map[string]bool{
+	"Print": true, "Println": true, "Printf": true, "Fprint": true, "Fprintln": true, "Fprintf": true,
+	"Scan": true, "Scanln": true, "Scanf": true, "Sscan": true, "Sscanln": true, "Sscanf": true,
+	"Fscan": true, "Fscanln": true, "Fscanf": true,
+	"Write": true, "WriteString": true, "WriteRune": true, "WriteAt": true, "WriteTo": true,
+	"Read": true, "ReadAt": true, "ReadFrom": true, "ReadFull": true, "ReadAtLeast": true,
+	"Copy": true, "CopyN": true, "CopyBuffer": true, "Discard": true,
+}
+
+// byteCount reports whether call is to one of byteCounts.
+func byteCount(call *ast.CallExpr) bool {
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		return byteCounts[f.Name]
+	case *ast.SelectorExpr:
+		return byteCounts[f.Sel.Name]
+	}
+	return false
 }
 
 // resultClass classifies a result expression (see static.go); when the

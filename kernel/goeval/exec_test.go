@@ -26,16 +26,24 @@ func TestStateKeptBetweenCells(t *testing.T) {
 
 func TestResultRules(t *testing.T) {
 	s := newSession(t)
-	s.run(`import ("fmt"; "errors"; "strings"; "os")
+	s.run(`import ("fmt"; "errors"; "strings"; "os"; "strconv")
 func none() {}
 func one() int { return 1 }
 func two() (int, error) { return 2, nil }
 func twoBad() (int, error) { return 0, errors.New("two failed") }
+func three() (int, int, error) { return 1, 2, nil }
 func nilErr() error { return nil }
 func someErr() error { return errors.New("bad thing") }
 type T struct{ A int }
 func (T) Pair() (int, int) { return 1, 2 }
 func (t T) Get() int { return t.A }
+func (t T) Checked() (T, error) {
+	if t.A == 0 {
+		return t, errors.New("zero T")
+	}
+	return t, nil
+}
+func (t *T) Maybe() (*T, error) { return t, nil }
 var e error
 var p *T
 xs := []int{1, 2, 3}
@@ -53,10 +61,18 @@ xs := []int{1, 2, 3}
 		{"float64(x) / 2", "2.5"},
 		{"none()", ""},
 		{"one()", "1"},
-		{"two()", ""},
-		{"twoBad()", "two failed"}, // several results: a non-nil error shows
+		{"two()", "2"},             // (value, nil error): the value shows
+		{"twoBad()", "two failed"}, // a non-nil error shows
+		{"three()", ""},            // more than two: only an error would show
 		{`fmt.Println("printed")`, ""},
-		{`os.Getwd()`, ""},
+		{`fmt.Fprintln(os.Stdout, "printed")`, ""},
+		{`strings.NewReader("ab").Read(make([]byte, 2))`, ""},
+		{`strconv.Atoi("42")`, "42"},
+		{`strconv.Atoi("x")`, `strconv.Atoi: parsing "x": invalid syntax`},
+		{"T{3}.Checked()", "{A:3}"}, // a method: its result count is found by compiling
+		{"T{}.Checked()", "zero T"},
+		{`errors.New("e").Error()`, `"e"`},
+		{"p.Maybe()", "<nil>"},
 		{`fmt.Sprint("s", 1)`, `"s1"`},
 		{`strings.Repeat("ab", 2)`, `"abab"`},
 		{"nilErr()", ""},

@@ -15,9 +15,12 @@
 //
 //   - a bare expression that is not a call shows its value (6*7 shows 42);
 //   - a call shows its value when it returns exactly one value; a call
-//     with several shows its last one only when that is a non-nil error
-//     (strconv.Atoi("x") shows the error; fmt.Println(x) and os.Getwd()
-//     show nothing), and f() with no result shows nothing;
+//     whose last result is an error shows the error when it is not nil
+//     (strconv.Atoi("x") shows the error), else, with two results, the
+//     first (strconv.Atoi("42") shows 42, cm.Plot() the plot), except
+//     for the byte counts of printing, scanning, reading and writing
+//     (fmt.Println(x), w.Write(b), io.Copy(w, r) show nothing); other
+//     calls with several results, and f() with no result, show nothing;
 //   - copy, print, println, panic, close, delete and clear show nothing;
 //   - a nil interface value shows nothing (like None in IPython): a call
 //     returning a nil error is silent, a non-nil error shows its text.

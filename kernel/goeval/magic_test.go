@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,8 +51,8 @@ func TestMagics(t *testing.T) {
 	if got := strings.TrimSpace(s.out.String()); got != dir && got != real {
 		t.Errorf("%%cd printed %q, want %q", got, dir)
 	}
-	if got := s.text("os.Getwd()"); got != "" {
-		t.Errorf("two results shown: %q", got)
+	if got := s.text("os.Getwd()"); got != strconv.Quote(dir) && got != strconv.Quote(real) {
+		t.Errorf("os.Getwd() after %%cd shows %s, want %q", got, dir)
 	}
 	if ce := s.fail("%cd /does/not/exist"); ce.Name != "UsageError" {
 		t.Errorf("%%cd to nowhere: %v", ce)
