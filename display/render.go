@@ -2,6 +2,7 @@ package display
 
 import (
 	"fmt"
+	"reflect"
 	"image"
 )
 
@@ -64,6 +65,12 @@ type JSONer interface {
 func Render(v any) (b Bundle) {
 	defer func() {
 		if r := recover(); r != nil {
+			// A nil pointer whose methods do not take nil (a result
+			// left nil by a failed call) is just nil.
+			if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+				b = textBundle(MIMEText, "<nil>", "<nil>")
+				return
+			}
 			msg := fmt.Sprintf("%%!v(PANIC=render %T: %v)", v, r)
 			b = textBundle(MIMEText, msg, msg)
 		}

@@ -116,6 +116,8 @@ func TestRender(t *testing.T) {
 		{"Table", Table{Columns: []string{"a"}, Rows: [][]any{{1}}}, []string{MIMEHTML, MIMEText}, "   a\n0  1"},
 		{"*Table", NewTable([]string{"a"}, [][]any{{"x"}}), []string{MIMEHTML, MIMEText}, "   a\n0  x"},
 		{"panic", panicky{}, []string{MIMEText}, "%!v(PANIC=render display.panicky: boom)"},
+		{"nil pointer with methods that need one", (*htmlByField)(nil), []string{MIMEText}, "<nil>"},
+		{"*Table nil", (*Table)(nil), []string{MIMEText}, "<nil>"},
 		{"slice", []int{1, 2}, []string{MIMEText}, "[1 2]"},
 	}
 	for _, tt := range tests {
@@ -280,3 +282,8 @@ func TestRenderCustomImage(t *testing.T) {
 	}
 	decodeBase64(t, b, MIMEPNG)
 }
+
+// htmlByField reads its receiver: a nil one panics.
+type htmlByField struct{ s string }
+
+func (h *htmlByField) HTML() string { return h.s }

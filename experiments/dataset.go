@@ -507,8 +507,9 @@ func matrixOf(rows int, cols []*column) (*mat.Dense, error) {
 //
 // Level indexes are this dataset's own: a test set read from another file
 // may lack a level and number the others differently. Encode it with the
-// training levels instead: test.Codes("species", train.Levels("species")),
-// or pipeline.TargetLevels().
+// training set's levels instead (levels, _ := train.Levels("species"),
+// then test.Codes("species", levels)), or with a fitted pipeline's:
+// test.Codes("species", pipe.TargetLevels()).
 func (ds *Dataset) XY(target string) (*mat.Dense, []float64, error) {
 	t, err := ds.col(target)
 	if err != nil {

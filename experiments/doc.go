@@ -44,7 +44,7 @@
 //		&experiments.LogisticRegression{C: 10})
 //	err = pipe.FitDataset(train, "species")
 //	pred, err := pipe.PredictDataset(test)
-//	_, yTest, _ := test.XY("species")
+//	yTest, _ := test.Codes("species", pipe.TargetLevels()) // labels numbered as pred
 //	acc, _ := experiments.Accuracy(yTest, pred)
 //	rep, _ := experiments.Report(yTest, pred)   // precision, recall, F1 per class
 //	cm, _ := experiments.ConfusionMatrix(yTest, pred)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	pngpkg "image/png"
 	"math"
 	"strconv"
 
@@ -16,8 +17,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Plot is a chart that shows inline in a notebook (PNG and SVG) and can be
-// written to a file. P is the underlying gonum/plot chart, to adjust
+// Plot is a chart that shows inline in a notebook (as PNG; SVG gives it
+// as SVG) and can be written to a file. P is the underlying gonum/plot chart, to adjust
 // before rendering.
 type Plot struct {
 	P *plot.Plot
@@ -72,8 +73,8 @@ func (p *Plot) SVG() string {
 	return string(b)
 }
 
-// Render returns the plot's display bundle (PNG, with the title as
-// text).
+// Render returns the plot's display bundle: PNG, with its size as
+// metadata, and the title as text.
 func (p *Plot) Render() display.Bundle {
 	b := display.Bundle{Data: map[string]any{}, Metadata: map[string]any{}}
 	title := "plot"
@@ -86,6 +87,9 @@ func (p *Plot) Render() display.Bundle {
 		return b
 	}
 	b.Data["image/png"] = png
+	if c, err := pngpkg.DecodeConfig(bytes.NewReader(png)); err == nil {
+		b.Metadata["image/png"] = map[string]any{"width": c.Width, "height": c.Height}
+	}
 	b.Data["text/plain"] = "[plot: " + title + "]"
 	return b
 }

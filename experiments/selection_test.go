@@ -206,6 +206,9 @@ func checkPNG(t *testing.T, p *Plot) {
 	if _, ok := bundle.Data["image/png"].([]byte); !ok {
 		t.Errorf("bundle: %v", bundle.Data["text/plain"])
 	}
+	if md, _ := bundle.Metadata["image/png"].(map[string]any); md["width"] != cfg.Width || md["height"] != cfg.Height {
+		t.Errorf("bundle metadata %v, want the PNG's size %dx%d", bundle.Metadata, cfg.Width, cfg.Height)
+	}
 }
 
 func TestCurvesAndPlots(t *testing.T) {
