@@ -295,6 +295,9 @@ func TestRunCommandErrors(t *testing.T) {
 		{[]string{"run", in, "-p", "m=1"}, `: run: unknown parameter "m"`},
 		{[]string{"run"}, ": run: want one notebook"},
 		{[]string{"run", filepath.Join(tmp, "missing.ipynb")}, ": run: read notebook: "},
+		{[]string{"run", in, "-cwd", filepath.Join(tmp, "nowhere")}, ": run: -cwd " + filepath.Join(tmp, "nowhere") + ": no such directory"},
+		{[]string{"run", in, "-o", filepath.Join(tmp, "nowhere", "x.ipynb")}, ": run: -o " + filepath.Join(tmp, "nowhere", "x.ipynb") + ": no directory"},
+		{[]string{"run", in, "-o", tmp}, ": run: -o " + tmp + ": is a directory"},
 	} {
 		_, stderr, err := runGLX(t, tmp, tt.args...)
 		if err == nil || !strings.Contains(stderr, tt.want) {

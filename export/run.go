@@ -475,6 +475,15 @@ func RunCommand(args []string, stdout io.Writer) error {
 	if *out == "" {
 		*out = strings.TrimSuffix(in, filepath.Ext(in)) + ".out.ipynb"
 	}
+	// Where the results go and where the cells run are checked before
+	// any cell does: a run that cannot be written is time lost, and runs
+	// it tracked meanwhile would have no notebook to go with.
+	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
+		return fmt.Errorf("run: -o %s: no directory %s to write it in", *out, filepath.Dir(*out))
+	}
+	if st, err := os.Stat(*out); err == nil && st.IsDir() {
+		return fmt.Errorf("run: -o %s: is a directory, not a notebook file", *out)
+	}
 	abs, err := filepath.Abs(in)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
@@ -482,6 +491,8 @@ func RunCommand(args []string, stdout io.Writer) error {
 	dir := *cwd
 	if dir == "" {
 		dir = filepath.Dir(abs)
+	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("run: -cwd %s: no such directory", dir)
 	}
 	opts := RunOptions{Params: params, Dir: dir, CellTimeout: *timeout, AllowErrors: *allowErrors, Notebook: abs}
 	if !*quiet {
@@ -493,7 +504,7 @@ func RunCommand(args []string, stdout io.Writer) error {
 	res, runErr := Run(ctx, nb, opts)
 	recordRun(nb, in, *out, params, started, res)
 	if err := nb.WriteFile(*out); err != nil {
-		return err
+		return asRun(err)
 	}
 	fmt.Fprintf(stdout, "executed %d cells in %v; wrote %s\n", res.Executed, res.Duration.Round(time.Millisecond), *out)
 	if runErr != nil {
