@@ -97,7 +97,7 @@ func runHelp(args []string) error {
 		return nil
 	}
 	for _, c := range commands {
-		if c.name != args[0] {
+		if c.name != args[0] || c.hidden {
 			continue
 		}
 		switch c.name {
@@ -128,12 +128,22 @@ func runVersion([]string) error {
 
 func runKernel(args []string) error {
 	fs := flag.NewFlagSet("kernel", flag.ContinueOnError)
+	fs.SetOutput(os.Stdout)
 	level := fs.String("log-level", envOr("GOPHERLAB_LOG_LEVEL", "warn"), "log level: debug, info, warn or error (logs go to stderr)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: gopherlab kernel [-log-level LEVEL] CONNECTION_FILE\n\n"+
+			"Runs the Jupyter kernel on the ports and key of CONNECTION_FILE (Jupyter starts it\n"+
+			"so, from the kernelspec that gopherlab install writes).\n\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("kernel: %w", err)
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: gopherlab kernel [-log-level LEVEL] CONNECTION_FILE")
+		return fmt.Errorf("kernel: want one connection file (usage: gopherlab kernel [-log-level LEVEL] CONNECTION_FILE)")
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {

@@ -37,6 +37,7 @@ func TestHelpListsFlags(t *testing.T) {
 		{"run", []string{"-timeout", "-allow-errors"}},
 		{"report", []string{"-metric", "-top"}},
 		{"version", []string{"usage: gopherlab version"}},
+		{"kernel", []string{"usage: gopherlab kernel", "CONNECTION_FILE", "-log-level"}},
 	} {
 		out, err := stdout(t, func() error { return runHelp([]string{tt.cmd}) })
 		if err != nil {
@@ -48,7 +49,12 @@ func TestHelpListsFlags(t *testing.T) {
 			}
 		}
 	}
-	if _, err := stdout(t, func() error { return runHelp([]string{"nosuch"}) }); err == nil {
-		t.Error("help of an unknown command: no error")
+	for _, name := range []string{"nosuch", "worker"} { // worker is the kernel's own
+		if _, err := stdout(t, func() error { return runHelp([]string{name}) }); err == nil {
+			t.Errorf("help %s: no error", name)
+		}
+	}
+	if _, err := stdout(t, func() error { return runKernel(nil) }); err == nil || !strings.HasPrefix(err.Error(), "kernel: want one connection file") {
+		t.Errorf("kernel without a connection file: %v", err)
 	}
 }

@@ -474,7 +474,10 @@ func ExportCommand(args []string, stdout io.Writer) error {
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("export: %w", err)
 	}
 	if len(pos) > 1 || (len(pos) == 0 && *runID == "") || *out == "" {
 		fs.Usage()

@@ -452,7 +452,10 @@ func RunCommand(args []string, stdout io.Writer) error {
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("run: %w", err)
 	}
 	if len(pos) != 1 {
 		fs.Usage()

@@ -21,7 +21,7 @@ const runsUsage = `usage: gopherlab runs <command> [flags] [args]
 Commands:
   list                 list runs, newest first, each with its child runs under it
   show RUN             show one run: params, metrics, tags, artifacts, datasets, code
-  compare RUN RUN...   params and latest metrics side by side
+  compare RUN...       params and latest metrics of the runs side by side
   export               write runs (or metric histories with -history) as CSV or JSON
   experiments          list experiments
 
@@ -933,6 +933,9 @@ func exportHistory(s *Store, runs []RunInfo, format string, w io.Writer) error {
 }
 
 func runsExperiments(s *Store, f runsFlags, pos []string, w io.Writer) error {
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected argument %q (experiments takes none)", pos[0])
+	}
 	format, err := checkFormat(f.format, "table", "json", "csv")
 	if err != nil {
 		return err

@@ -65,6 +65,15 @@ func ReadConnectionFile(path string) (ConnectionInfo, error) {
 	if _, err := NewSigner(ci.SignatureScheme, ci.Key); err != nil {
 		return ci, fmt.Errorf("wire: connection file %s: %w", path, err)
 	}
+	// A kernel on ports nobody was told of could never be reached.
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"shell_port", ci.ShellPort}, {"iopub_port", ci.IOPubPort}, {"stdin_port", ci.StdinPort}, {"control_port", ci.ControlPort}, {"hb_port", ci.HBPort}} {
+		if p.port <= 0 || p.port > 65535 {
+			return ci, fmt.Errorf("wire: connection file %s: %s is %d, want a port number (1 to 65535)", path, p.name, p.port)
+		}
+	}
 	return ci, nil
 }
 

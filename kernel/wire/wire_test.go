@@ -106,17 +106,21 @@ func TestDecodeBadJSON(t *testing.T) {
 
 func TestConnectionFile(t *testing.T) {
 	dir := t.TempDir()
+	const ports = `"shell_port":5000,"iopub_port":5001,"stdin_port":5002,"control_port":5003,"hb_port":5004`
 	cases := []struct {
 		name, body string
 		ok         bool
 		endpoint   string
 	}{
-		{"tcp", `{"transport":"tcp","ip":"127.0.0.1","shell_port":5000,"key":"k","signature_scheme":"hmac-sha256"}`, true, "tcp://127.0.0.1:5000"},
-		{"ipc", `{"transport":"ipc","ip":"/tmp/kernel","shell_port":5000,"key":"k"}`, true, "ipc:///tmp/kernel-5000"},
-		{"defaults", `{"shell_port":5000}`, true, "tcp://127.0.0.1:5000"},
-		{"bad transport", `{"transport":"udp","shell_port":1}`, false, ""},
-		{"bad scheme", `{"signature_scheme":"hmac-md5","shell_port":1}`, false, ""},
+		{"tcp", `{"transport":"tcp","ip":"127.0.0.1",` + ports + `,"key":"k","signature_scheme":"hmac-sha256"}`, true, "tcp://127.0.0.1:5000"},
+		{"ipc", `{"transport":"ipc","ip":"/tmp/kernel",` + ports + `,"key":"k"}`, true, "ipc:///tmp/kernel-5000"},
+		{"defaults", `{` + ports + `}`, true, "tcp://127.0.0.1:5000"},
+		{"bad transport", `{"transport":"udp",` + ports + `}`, false, ""},
+		{"bad scheme", `{"signature_scheme":"hmac-md5",` + ports + `}`, false, ""},
 		{"not json", `shell_port=1`, false, ""},
+		{"no ports", `{}`, false, ""},
+		{"a port missing", `{"shell_port":5000,"iopub_port":5001,"stdin_port":5002,"control_port":5003}`, false, ""},
+		{"port out of range", `{"shell_port":5000,"iopub_port":5001,"stdin_port":5002,"control_port":5003,"hb_port":70000}`, false, ""},
 	}
 	for _, c := range cases {
 		p := filepath.Join(dir, c.name+".json")
