@@ -2,8 +2,8 @@ package display
 
 import (
 	"fmt"
-	"reflect"
 	"image"
+	"reflect"
 )
 
 // Renderer is implemented by values that build their own MIME bundle.
