@@ -258,6 +258,9 @@ func (c *child) emit(ev event) {
 	if err != nil {
 		b, _ = json.Marshal(event{Ev: ev.Ev, ID: ev.ID, Data: map[string]any{"text/plain": "unencodable output: " + err.Error()}})
 	}
+	if len(b) > maxEventBytes {
+		b = shrinkEvent(ev, len(b))
+	}
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
 	c.ev.Write(append(b, '\n'))
@@ -339,4 +342,45 @@ var _ io.Reader = (*inputReader)(nil)
 // Jupyter Server passes it to kernels as JPY_SESSION_NAME.
 func notebookPath() string {
 	return os.Getenv("JPY_SESSION_NAME")
+}
+
+// maxEventBytes bounds one output (a display, an update, a cell's result)
+// as the worker sends it. Larger ones are replaced by a note saying so:
+// the supervisor reads events a line at a time up to maxEventLine, and
+// Jupyter's server and browsers choke on messages far smaller.
+const (
+	maxEventBytes = 100 << 20
+	maxEventLine  = maxEventBytes + 16<<20
+)
+
+// shrinkEvent re-encodes ev, n bytes encoded, with its output replaced by
+// a note of its size, so the cell ends normally and says what happened.
+func shrinkEvent(ev event, n int) []byte {
+	note := fmt.Sprintf("[output of %.1f MB not shown: one output is limited to %d MB; write large data to a file instead]", float64(n)/(1<<20), maxEventBytes>>20)
+	bundle := map[string]any{"text/plain": note}
+	switch ev.Ev {
+	case "reply":
+		var r map[string]any
+		if json.Unmarshal(ev.Reply, &r) == nil {
+			if _, ok := r["result"]; ok {
+				r["result"] = map[string]any{"data": bundle}
+			}
+			if v, err := json.Marshal(r["evalue"]); err == nil && len(v) > maxEventBytes/4 {
+				r["evalue"] = note
+			}
+			if v, err := json.Marshal(r["traceback"]); err == nil && len(v) > maxEventBytes/4 {
+				r["traceback"] = []string{note}
+			}
+			if raw, err := json.Marshal(r); err == nil && len(raw) <= maxEventBytes {
+				ev.Reply = raw
+			}
+		}
+	default:
+		ev.Data, ev.Metadata = bundle, nil
+	}
+	b, err := json.Marshal(ev)
+	if err != nil || len(b) > maxEventBytes {
+		b, _ = json.Marshal(event{Ev: ev.Ev, ID: ev.ID, DisplayID: ev.DisplayID, Data: bundle})
+	}
+	return b
 }

@@ -192,7 +192,7 @@ func firstLine(s string) string {
 func (e *Engine) readEvents(p *process, r *os.File) {
 	defer r.Close()
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 256<<20)
+	sc.Buffer(make([]byte, 64<<10), maxEventLine)
 	for sc.Scan() {
 		var ev event
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {

@@ -281,3 +281,25 @@ func TestStoreStaysAfterCd(t *testing.T) {
 		t.Fatalf("store after %%cd: %+v, want %s", r, want)
 	}
 }
+
+// An output over the size limit arrives as a note of its size, and the
+// session goes on: before, an event longer than the supervisor's line
+// limit stopped it reading, and the cell never ended.
+func TestOversizedOutput(t *testing.T) {
+	e := newEngine(t)
+	out := &recorder{}
+	r := run(t, e, "import (\"strings\"; \"github.com/gopherlab/gopherlab/display\")\nbig := strings.Repeat(\"x\", 101<<20)\ndisplay.Text(big)\nbig", out)
+	if r.Status != "ok" {
+		t.Fatalf("reply %+v", r)
+	}
+	events, _, _, _ := out.snapshot()
+	if len(events) != 1 || !strings.Contains(events[0], "display:[output of 101.0 MB not shown: one output is limited to 100 MB") {
+		t.Errorf("events %.300q", events)
+	}
+	if r.Result == nil || !strings.Contains(fmt.Sprint(r.Result.Data["text/plain"]), "not shown: one output is limited to 100 MB") {
+		t.Errorf("result %.300v", r.Result)
+	}
+	if r := run(t, e, "len(big)", nil); r.Result == nil || r.Result.Data["text/plain"] != "105906176" {
+		t.Fatalf("the session did not go on: %+v", r)
+	}
+}
