@@ -15,8 +15,9 @@ func HTML(s string) { Publish(htmlBundle(s)) }
 // Markdown displays s as text/markdown.
 func Markdown(s string) { Publish(textBundle(MIMEMarkdown, s, s)) }
 
-// Latex displays s as text/latex. Without delimiters of its own ($, $$,
-// \[, \( or \begin{...}) s is wrapped in $$ so it renders as display math.
+// Latex displays s as text/latex. Without math delimiters of its own
+// anywhere ($, $$, \[, \( or \begin{...}) s is wrapped in $$ so it renders
+// as display math; text with inline math is left as it is.
 func Latex(s string) { Publish(textBundle(MIMELatex, latexMath(s), s)) }
 
 // SVG displays s as image/svg+xml.
@@ -100,12 +101,17 @@ func imageBundleOf(img image.Image) (b Bundle, err error) {
 	return imageBundle(MIMEPNG, buf.Bytes()), nil
 }
 
-// latexMath wraps s in $$ unless it already carries math delimiters or is
-// a LaTeX environment.
+// latexMath wraps s in $$ unless it carries math delimiters of its own
+// anywhere (text with inline math, "the formula $x^2$ ...", or a LaTeX
+// environment), as IPython's Latex leaves such text alone; empty stays
+// empty.
 func latexMath(s string) string {
 	t := strings.TrimSpace(s)
+	if t == "" {
+		return ""
+	}
 	for _, p := range []string{"$", `\[`, `\(`, `\begin{`} {
-		if strings.HasPrefix(t, p) {
+		if strings.Contains(t, p) {
 			return s
 		}
 	}

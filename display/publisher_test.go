@@ -186,6 +186,17 @@ func TestPublishFunctions(t *testing.T) {
 			},
 		},
 		{
+			name:  "Latex text with inline math",
+			call:  func() error { Latex(`The formula $x^2 + y^2$ is inline`); return nil },
+			mimes: []string{MIMELatex, MIMEText},
+			text:  `The formula $x^2 + y^2$ is inline`,
+			check: func(t *testing.T, b Bundle) {
+				if b.Data[MIMELatex] != `The formula $x^2 + y^2$ is inline` {
+					t.Errorf("latex = %q", b.Data[MIMELatex])
+				}
+			},
+		},
+		{
 			name:  "Latex environment",
 			call:  func() error { Latex(`\begin{align}a&=b\end{align}`); return nil },
 			mimes: []string{MIMELatex, MIMEText},
