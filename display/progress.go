@@ -26,17 +26,19 @@ const progressInterval = 100 * time.Millisecond
 //
 // The zero value is a bar with an unknown total, shown at its first change.
 type Progress struct {
-	mu    sync.Mutex
-	h     Handle
-	total int
-	n     int
-	label string
-	start time.Time
-	last  time.Time // when the last update was published
-	shown bool
-	dirty bool // changed since the last publish
-	done  bool
-	stop  func() // cancels the pending trailing update, if any
+	mu     sync.Mutex
+	h      Handle
+	total  int
+	n      int
+	label  string
+	start  time.Time
+	last   time.Time // when the last update was published
+	shown  bool
+	dirty  bool // changed since the last publish
+	done   bool
+	failed bool   // stopped by a failing cell
+	full   bool   // the last publish showed the total reached
+	stop   func() // cancels the pending trailing update, if any
 
 	// Test hooks; nil means time.Now and time.AfterFunc.
 	now   func() time.Time
@@ -84,7 +86,8 @@ func (p *Progress) SetLabel(label string) {
 }
 
 // Done publishes the final state at once and freezes the bar: later calls
-// change nothing. Calling Done again does nothing.
+// change nothing. Calling Done again does nothing. A bar done before its
+// total turns red, as tqdm's does when closed early.
 func (p *Progress) Done() {
 	if p == nil {
 		return
@@ -119,13 +122,14 @@ func (p *Progress) clock() time.Time {
 	return time.Now()
 }
 
-// changed publishes the new state now if the last update is old enough,
-// else makes sure a trailing update will publish it. Called with p.mu held.
+// changed publishes the new state now if the last update is old enough
+// or the bar just reached its total, else makes sure a trailing update
+// will publish it. Called with p.mu held.
 func (p *Progress) changed() {
 	p.dirty = true
 	now := p.clock()
 	wait := progressInterval - now.Sub(p.last)
-	if !p.shown || wait <= 0 {
+	if !p.shown || wait <= 0 || p.total > 0 && p.n >= p.total && !p.full {
 		p.publish(now)
 		return
 	}
@@ -176,6 +180,67 @@ func (p *Progress) publish(now time.Time) {
 	b.Data[MIMEText] = s.text()
 	p.h.Update(b)
 	p.last, p.shown, p.dirty = now, true, false
+	p.full = p.total > 0 && p.n >= p.total
+	if !p.done {
+		live.add(p)
+	}
+}
+
+// live holds the bars published since the last EndCell that were not
+// done then, for EndCell to settle.
+var live liveBars
+
+type liveBars struct {
+	mu   sync.Mutex
+	bars map[*Progress]struct{}
+}
+
+func (l *liveBars) add(p *Progress) {
+	l.mu.Lock()
+	if l.bars == nil {
+		l.bars = map[*Progress]struct{}{}
+	}
+	l.bars[p] = struct{}{}
+	l.mu.Unlock()
+}
+
+func (l *liveBars) take() map[*Progress]struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bars
+	l.bars = nil
+	return b
+}
+
+// EndCell settles the progress bars changed while a cell ran; the kernel
+// calls it as the cell ends, before its reply. A change still waiting for
+// its redraw (at most a tenth of a second) is published now, so that a
+// notebook saved right after the cell (nbclient, nbconvert, papermill)
+// holds each bar's last state. With failed (the cell raised an error or
+// was interrupted) every bar not yet Done stops there and turns red, as
+// tqdm's does on an exception. A bar that outlives a successful cell
+// (updated from a goroutine) goes on as before.
+func EndCell(failed bool) {
+	for p := range live.take() {
+		p.mu.Lock()
+		switch {
+		case p.done:
+		case failed:
+			p.done, p.failed = true, true
+			if p.stop != nil {
+				p.stop()
+				p.stop = nil
+			}
+			p.publish(p.clock())
+		case p.dirty:
+			if p.stop != nil {
+				p.stop()
+				p.stop = nil
+			}
+			p.publish(p.clock())
+		}
+		p.mu.Unlock()
+	}
 }
 
 func (p *Progress) state(now time.Time) progressState {
@@ -183,7 +248,7 @@ func (p *Progress) state(now time.Time) progressState {
 	if !p.start.IsZero() {
 		elapsed = now.Sub(p.start)
 	}
-	return progressState{n: p.n, total: p.total, label: p.label, elapsed: elapsed, done: p.done}
+	return progressState{n: p.n, total: p.total, label: p.label, elapsed: elapsed, done: p.done, failed: p.failed}
 }
 
 // progressState is one rendering of a Progress.
@@ -192,6 +257,7 @@ type progressState struct {
 	label    string
 	elapsed  time.Duration
 	done     bool
+	failed   bool
 }
 
 // fraction is the part done, in [0, 1]; only meaningful with a total.
@@ -270,9 +336,12 @@ func (s progressState) html() string {
 		b.WriteString("<span>" + html.EscapeString(s.label) + "</span>")
 	}
 	if s.total > 0 {
-		color := "#2f80ed"
-		if s.done && s.n >= s.total {
-			color = "#27ae60"
+		color := "#2f80ed" // running
+		switch {
+		case s.done && s.n >= s.total && !s.failed:
+			color = "#27ae60" // complete
+		case s.done:
+			color = "#d9534f" // stopped early or by a failing cell
 		}
 		fmt.Fprintf(&b, `<span style="min-width:3em;text-align:right">%d%%</span>`, s.percent())
 		fmt.Fprintf(&b, `<div style="flex:none;width:20em;height:1em;background:#e0e0e0;border-radius:3px;overflow:hidden">`+

@@ -134,9 +134,13 @@ func TestProgressRateLimit(t *testing.T) {
 		t.Fatalf("rescheduled trailing update: %q", texts(ev))
 	}
 
-	// Done publishes the final state at once even inside the interval and
-	// cancels the pending trailing update.
+	// Reaching the total publishes at once, even inside the interval;
+	// Done publishes the final state at once too and cancels the
+	// pending trailing update.
 	p.Add(488)
+	if ev = r.all(); len(ev) != 5 || !strings.Contains(texts(ev)[4], "work: 100%|██████████| 1000/1000") {
+		t.Fatalf("reaching the total: %q", texts(ev))
+	}
 	p.SetLabel("finished")
 	p.Done()
 	if n := ft.fire(); n != 0 {
@@ -144,7 +148,7 @@ func TestProgressRateLimit(t *testing.T) {
 	}
 	ev = r.all()
 	last := ev[len(ev)-1]
-	if len(ev) != 5 || last.kind != "update" || last.id != ev[0].id {
+	if len(ev) != 6 || last.kind != "update" || last.id != ev[0].id {
 		t.Fatalf("final events: %+v", ev)
 	}
 	if want := "finished: 100%|██████████| 1000/1000 [00:00<00:00, 3125.00it/s]"; last.b.Data[MIMEText] != want {
@@ -161,8 +165,8 @@ func TestProgressRateLimit(t *testing.T) {
 	p.Done()
 	ft.advance(time.Second)
 	ft.fire()
-	if got := len(r.all()); got != 5 {
-		t.Errorf("%d events after Done, want 5", got)
+	if got := len(r.all()); got != 6 {
+		t.Errorf("%d events after Done, want 6", got)
 	}
 	if s := p.String(); !strings.Contains(s, "1000/1000") || !strings.HasPrefix(s, "finished:") {
 		t.Errorf("String after Done = %q", s)
@@ -297,7 +301,19 @@ func TestProgressRendering(t *testing.T) {
 			name: "done early",
 			s:    progressState{n: 5, total: 10, elapsed: time.Second, done: true},
 			text: " 50%|█████     | 5/10 [00:01<00:01, 5.00it/s]",
+			html: []string{"#d9534f"},
+		},
+		{
+			name: "running",
+			s:    progressState{n: 5, total: 10, elapsed: time.Second},
+			text: " 50%|█████     | 5/10 [00:01<00:01, 5.00it/s]",
 			html: []string{"#2f80ed"},
+		},
+		{
+			name: "complete but stopped by a failing cell",
+			s:    progressState{n: 10, total: 10, elapsed: time.Second, done: true, failed: true},
+			text: "100%|██████████| 10/10 [00:01<00:00, 10.00it/s]",
+			html: []string{"#d9534f"},
 		},
 		{
 			name: "unknown total",
@@ -326,5 +342,57 @@ func TestProgressRendering(t *testing.T) {
 				t.Errorf("bar drawn without a total: %s", h)
 			}
 		})
+	}
+}
+
+// EndCell publishes the change a bar still holds back, so a notebook
+// saved right after the cell shows it; a failing cell stops its bars in
+// red; finished bars and bars of earlier cells are left alone.
+func TestProgressEndCell(t *testing.T) {
+	r := record(t)
+	live.take() // bars of other tests
+	a, fa := fakeProgress(30, "a")
+	fa.advance(200 * time.Millisecond)
+	a.Add(1)
+	fa.advance(10 * time.Millisecond)
+	a.Add(28) // held back: inside the interval
+	if got := texts(r.all()); len(got) != 2 || !strings.Contains(got[1], "1/30") {
+		t.Fatalf("before EndCell: %q", got)
+	}
+	done, _ := fakeProgress(5, "done")
+	done.Add(5)
+	done.Done()
+	n := len(r.all())
+	EndCell(false)
+	ev := r.all()
+	if len(ev) != n+1 || !strings.Contains(texts(ev)[n], "a:  96%") || ev[n].kind != "update" {
+		t.Fatalf("EndCell(false) published %q", texts(ev[n:]))
+	}
+	if fa.fire() != 0 || len(r.all()) != n+1 {
+		t.Error("the trailing update still ran after EndCell published it")
+	}
+	// The bar goes on after a successful cell.
+	fa.advance(time.Second)
+	a.Add(1)
+	if got := texts(r.all()); len(got) != n+2 || !strings.Contains(got[n+1], "30/30") {
+		t.Fatalf("after EndCell(false) the bar stopped: %q", got)
+	}
+	a.Done()
+
+	b, _ := fakeProgress(10, "b")
+	b.Add(3)
+	n = len(r.all())
+	EndCell(true)
+	ev = r.all()
+	if len(ev) != n+1 || !strings.Contains(ev[n].b.Data[MIMEHTML].(string), "#d9534f") || !strings.Contains(texts(ev)[n], "3/10") {
+		t.Fatalf("EndCell(true) published %q", texts(ev[n:]))
+	}
+	b.Add(1)
+	if len(r.all()) != n+1 {
+		t.Error("a bar stopped by a failing cell still changes")
+	}
+	EndCell(true) // nothing live: nothing published
+	if len(r.all()) != n+1 {
+		t.Error("EndCell published bars of an earlier cell")
 	}
 }

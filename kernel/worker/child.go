@@ -199,6 +199,8 @@ func (c *child) handle(r request) {
 
 func (c *child) execute(ctx context.Context, code string) executeReply {
 	out, err := c.sess.Execute(ctx, code)
+	// The cell's progress bars show their last state before its reply.
+	display.EndCell(err != nil)
 	if err != nil {
 		var stuck *goeval.StuckError
 		if errors.As(err, &stuck) {

@@ -303,3 +303,27 @@ func TestOversizedOutput(t *testing.T) {
 		t.Fatalf("the session did not go on: %+v", r)
 	}
 }
+
+// A progress bar's last change reaches the client before the cell's
+// reply, though the bar holds changes back for a tenth of a second; a
+// failing cell's bar stops in red.
+func TestProgressSettledBeforeReply(t *testing.T) {
+	e := newEngine(t)
+	out := &recorder{}
+	r := run(t, e, "import \"github.com/gopherlab/gopherlab/display\"\nbar := display.NewProgress(30, \"slow\")\nfor i := 0; i < 29; i++ {\n\tbar.Add(1)\n}", out)
+	if r.Status != "ok" {
+		t.Fatalf("reply %+v", r)
+	}
+	events, _, _, _ := out.snapshot()
+	if len(events) < 2 || !strings.Contains(events[len(events)-1], "29/30") {
+		t.Fatalf("the bar's last state did not come before the reply: %q", events)
+	}
+	out = &recorder{}
+	r = run(t, e, "bar2 := display.NewProgress(10, \"failing\")\nbar2.Add(3)\nvar xs []int\nxs[3] = 1", out)
+	if r.Status != "error" {
+		t.Fatalf("reply %+v", r)
+	}
+	if events, _, _, _ = out.snapshot(); len(events) < 2 || !strings.Contains(events[len(events)-1], "3/10") {
+		t.Fatalf("failing cell's bar: %q", events)
+	}
+}
