@@ -103,6 +103,15 @@ func (p *Progress) Done() {
 		p.stop = nil
 	}
 	p.publish(p.clock())
+	p.finish()
+}
+
+// finish tells a publisher that holds output back that the bar is final.
+// Called with p.mu held.
+func (p *Progress) finish() {
+	if f, ok := publisher().(finisher); ok && p.h.id != "" {
+		f.Finish(p.h.id)
+	}
 }
 
 // String returns the bar as text, like tqdm's line.
@@ -128,7 +137,7 @@ func (p *Progress) clock() time.Time {
 func (p *Progress) changed() {
 	p.dirty = true
 	now := p.clock()
-	wait := progressInterval - now.Sub(p.last)
+	wait := p.interval() - now.Sub(p.last)
 	if !p.shown || wait <= 0 || p.total > 0 && p.n >= p.total && !p.full {
 		p.publish(now)
 		return
@@ -136,6 +145,15 @@ func (p *Progress) changed() {
 	if p.stop == nil {
 		p.schedule(wait)
 	}
+}
+
+// interval is the least time between two published updates: a tenth of
+// a second, or longer where the publisher writes updates as lines.
+func (p *Progress) interval() time.Duration {
+	if pc, ok := publisher().(paced); ok {
+		return pc.progressInterval()
+	}
+	return progressInterval
 }
 
 // schedule arranges a trailing update after d. Called with p.mu held.
@@ -161,7 +179,7 @@ func (p *Progress) flush() {
 		return
 	}
 	now := p.clock()
-	if wait := progressInterval - now.Sub(p.last); wait > 0 {
+	if wait := p.interval() - now.Sub(p.last); wait > 0 {
 		p.schedule(wait)
 		return
 	}
@@ -221,6 +239,11 @@ func (l *liveBars) take() map[*Progress]struct{} {
 // tqdm's does on an exception. A bar that outlives a successful cell
 // (updated from a goroutine) goes on as before.
 func EndCell(failed bool) {
+	defer func() {
+		if f, ok := publisher().(flusher); ok {
+			f.Flush()
+		}
+	}()
 	for p := range live.take() {
 		p.mu.Lock()
 		switch {
@@ -232,6 +255,7 @@ func EndCell(failed bool) {
 				p.stop = nil
 			}
 			p.publish(p.clock())
+			p.finish()
 		case p.dirty:
 			if p.stop != nil {
 				p.stop()

@@ -396,3 +396,43 @@ func TestProgressEndCell(t *testing.T) {
 		t.Error("EndCell published bars of an earlier cell")
 	}
 }
+
+// Written as text, a bar redraws its line in place on a terminal and
+// ends it when done; elsewhere each update is a line, every two seconds
+// at most, and the final state is always written.
+func TestProgressAsText(t *testing.T) {
+	for _, term := range []bool{true, false} {
+		var buf strings.Builder
+		tp := &textPublisher{w: &buf, term: term}
+		old := SetPublisher(tp)
+		ft := &fakeTime{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		p := &Progress{total: 100, label: "fit", now: ft.now, after: ft.after}
+		p.mu.Lock()
+		p.publish(p.clock())
+		p.mu.Unlock()
+		for i := range 50 {
+			ft.advance(150 * time.Millisecond)
+			p.Add(1)
+			if i%10 == 0 {
+				ft.fire()
+			}
+		}
+		p.Add(10)
+		p.Done()
+		Text("after")
+		SetPublisher(old)
+		out := buf.String()
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if term {
+			// One line redrawn in place, ended by Done, then "after".
+			if len(lines) != 2 || lines[1] != "after" || !strings.Contains(lines[0], "\r") || !strings.HasSuffix(lines[0], "60/100 [00:07<00:05, 8.00it/s]\x1b[K") {
+				t.Errorf("terminal: %q", out)
+			}
+			continue
+		}
+		// 7.5 s of updates: the first, then one per 2 s, then Done's.
+		if len(lines) < 5 || len(lines) > 7 || !strings.Contains(lines[len(lines)-2], "60/100") || lines[len(lines)-1] != "after" || strings.Contains(out, "\r") {
+			t.Errorf("not a terminal: %d lines %q", len(lines), out)
+		}
+	}
+}

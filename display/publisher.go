@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Bundle is a MIME bundle: Data maps MIME types to content (strings for
@@ -57,37 +58,124 @@ func publisher() Publisher {
 }
 
 // NewTextPublisher returns a Publisher that writes the text/plain form of
-// every displayed or updated bundle to w, one per line, and ignores clears.
-// It is what plain Go programs get by default (with w = os.Stdout), and is
-// useful to log a notebook's displays to a file. A nil w means os.Stdout as
-// it is at each call.
+// every display and update to w, and ignores clears. It is what plain Go
+// programs (and exported jobs) get by default, with w = os.Stdout, and is
+// useful to log a notebook's displays to a file. A nil w means os.Stdout
+// as it is at each call.
+//
+// When w is a terminal, the updates of a one-line display (a progress
+// bar) redraw its line in place, like tqdm's. Elsewhere (a log file, a
+// pipe) each update is a line, and progress bars update every
+// textProgressInterval instead of ten times a second.
 func NewTextPublisher(w io.Writer) Publisher {
 	return &textPublisher{w: w}
 }
 
+// textProgressInterval is the least time between two updates of a
+// progress bar written as lines.
+const textProgressInterval = 2 * time.Second
+
 type textPublisher struct {
-	mu sync.Mutex
-	w  io.Writer // nil: os.Stdout, looked up at each write so redirection works
+	mu   sync.Mutex
+	w    io.Writer // nil: os.Stdout, looked up at each write so redirection works
+	open string    // display whose line a terminal shows unfinished ("": none)
+	term bool      // test hook: w is a terminal
 }
 
-func (t *textPublisher) Display(b Bundle, _ string) { t.write(b) }
-func (t *textPublisher) Update(b Bundle, _ string)  { t.write(b) }
-func (t *textPublisher) Clear(bool)                 {}
-
-func (t *textPublisher) write(b Bundle) {
-	s := plainText(b)
-	if !strings.HasSuffix(s, "\n") {
-		s += "\n"
-	}
+func (t *textPublisher) Display(b Bundle, id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	w, term := t.out()
+	t.endLineLocked(w)
+	s := strings.TrimSuffix(plainText(b), "\n")
+	if id != "" && term && !strings.Contains(s, "\n") {
+		io.WriteString(w, s) // left open for its updates
+		t.open = id
+		return
+	}
+	io.WriteString(w, s+"\n")
+}
+
+func (t *textPublisher) Update(b Bundle, id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w, term := t.out()
+	s := strings.TrimSuffix(plainText(b), "\n")
+	if term && !strings.Contains(s, "\n") {
+		if t.open == id {
+			io.WriteString(w, "\r"+s+"\x1b[K")
+			return
+		}
+		t.endLineLocked(w)
+		io.WriteString(w, s)
+		t.open = id
+		return
+	}
+	t.endLineLocked(w)
+	io.WriteString(w, s+"\n")
+}
+
+func (t *textPublisher) Clear(bool) {}
+
+// Finish ends the line of display id if a terminal shows it unfinished.
+// Progress.Done calls it.
+func (t *textPublisher) Finish(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.open == id {
+		w, _ := t.out()
+		t.endLineLocked(w)
+	}
+}
+
+// Flush ends a line a terminal shows unfinished. EndCell calls it.
+func (t *textPublisher) Flush() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w, _ := t.out()
+	t.endLineLocked(w)
+}
+
+// progressInterval is how often progress bars should update.
+func (t *textPublisher) progressInterval() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, term := t.out(); term {
+		return progressInterval
+	}
+	return textProgressInterval
+}
+
+func (t *textPublisher) endLineLocked(w io.Writer) {
+	if t.open != "" {
+		io.WriteString(w, "\n")
+		t.open = ""
+	}
+}
+
+// out returns the writer and whether it is a terminal (a character
+// device; /dev/null is one too, and takes anything). Failed writes to it
+// have nowhere better to be reported.
+func (t *textPublisher) out() (io.Writer, bool) {
 	w := t.w
 	if w == nil {
 		w = os.Stdout
 	}
-	// A failed write to stdout has nowhere better to be reported.
-	_, _ = io.WriteString(w, s)
+	f, ok := w.(*os.File)
+	if !ok {
+		return w, t.term
+	}
+	st, err := f.Stat()
+	return w, err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// finisher, flusher and paced are what Progress.Done, EndCell and
+// Progress's pacing ask of a publisher that writes text.
+type (
+	finisher interface{ Finish(displayID string) }
+	flusher  interface{ Flush() }
+	paced    interface{ progressInterval() time.Duration }
+)
 
 // Publish displays b as display_data with the current publisher. A missing
 // text/plain form is derived from the other MIME types, so every published

@@ -268,6 +268,9 @@ func (j *Job) Cell(i int) {
 func (j *Job) endCell() {
 	if _, done := j.timings[j.cell]; j.cell >= 0 && !done {
 		j.timings[j.cell] = time.Since(j.cellT)
+		// The cell's progress bars show their last state, as the
+		// kernel shows them when a cell ends.
+		display.EndCell(false)
 	}
 }
 
