@@ -49,6 +49,15 @@ func normalize(b Bundle) Bundle {
 				v = string(raw)
 			}
 		}
+		// nbformat holds every form but JSON ones as a string: a
+		// number given as text/html would make the saved notebook
+		// invalid (and nbclient stop), so it becomes its text.
+		if _, isString := v.(string); !isString && !isJSONMIME(k) {
+			if v == nil {
+				continue
+			}
+			v = fmt.Sprint(v)
+		}
 		out.Data[k] = v
 	}
 	for k, v := range b.Metadata {
@@ -59,6 +68,9 @@ func normalize(b Bundle) Bundle {
 	}
 	return out
 }
+
+// isJSONMIME reports whether MIME type m carries a JSON value.
+func isJSONMIME(m string) bool { return m == MIMEJSON || strings.HasSuffix(m, "+json") }
 
 // isBinaryMIME reports whether Jupyter carries content of MIME type m as
 // base64 (images other than SVG, audio, video, PDF, ...).

@@ -287,3 +287,39 @@ func TestRenderCustomImage(t *testing.T) {
 type htmlByField struct{ s string }
 
 func (h *htmlByField) HTML() string { return h.s }
+
+// Every form but JSON ones reaches the notebook as a string, as nbformat
+// requires: a number or a struct given as text becomes its text, a nil
+// one is dropped, JSON forms keep their value.
+func TestNormalizeKeepsNotebooksValid(t *testing.T) {
+	b := normalize(Bundle{Data: map[string]any{
+		MIMEHTML:                   42,
+		MIMEMarkdown:               nil,
+		MIMELatex:                  struct{ A int }{1},
+		MIMEJSON:                   map[string]any{"a": 1},
+		"application/vnd.foo+json": []int{1, 2},
+		MIMEPNG:                    []byte{1, 2, 3},
+	}})
+	want := map[string]any{
+		MIMEHTML:  "42",
+		MIMELatex: "{1}",
+		MIMEPNG:   "AQID",
+	}
+	for k, v := range want {
+		if b.Data[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, b.Data[k], v)
+		}
+	}
+	if _, ok := b.Data[MIMEMarkdown]; ok {
+		t.Error("a nil form was kept")
+	}
+	if _, ok := b.Data[MIMEJSON].(map[string]any); !ok {
+		t.Errorf("JSON form %#v", b.Data[MIMEJSON])
+	}
+	if _, ok := b.Data["application/vnd.foo+json"].([]int); !ok {
+		t.Errorf("+json form %#v", b.Data["application/vnd.foo+json"])
+	}
+	if s, ok := b.Data[MIMEText].(string); !ok || s == "" {
+		t.Errorf("text/plain %#v", b.Data[MIMEText])
+	}
+}
