@@ -10,8 +10,13 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultMaxRows is the number of rows a Table shows when its MaxRows is 0.
-const DefaultMaxRows = 20
+// DefaultMaxRows and DefaultMaxColumns are the rows and columns a Table
+// shows when its MaxRows or MaxColumns is 0 (pandas' display.max_rows in
+// a notebook is 60, max_columns 20).
+const (
+	DefaultMaxRows    = 20
+	DefaultMaxColumns = 20
+)
 
 // textMaxColWidth caps a cell's width in Table.String, like pandas'
 // display.max_colwidth; the HTML form is not cut, browsers wrap it.
@@ -33,6 +38,10 @@ type Table struct {
 	// last rows around a "..." row and a "N rows × M columns" note. Zero
 	// means DefaultMaxRows, negative means every row.
 	MaxRows int
+	// MaxColumns is the most columns shown, likewise: a wider table shows
+	// its first and last columns around a "..." column. Zero means
+	// DefaultMaxColumns, negative means every column.
+	MaxColumns int
 	// NoIndex hides the row-number column.
 	NoIndex bool
 }
@@ -55,12 +64,12 @@ func (t Table) Render() Bundle {
 	return b
 }
 
-// tableView is what a Table shows: row indexes (-1 for the elision row)
-// and the formatted cells.
+// tableView is what a Table shows: row and column indexes, -1 for the
+// "..." row or column that stands for those left out.
 type tableView struct {
-	ncols  int
-	rows   []int
-	elided bool
+	ncols      int // columns in the table
+	rows, cols []int
+	elided     bool // rows or columns left out
 }
 
 func (t Table) view() tableView {
@@ -68,38 +77,53 @@ func (t Table) view() tableView {
 	for _, r := range t.Rows {
 		v.ncols = max(v.ncols, len(r))
 	}
-	limit := t.MaxRows
-	if limit == 0 {
-		limit = DefaultMaxRows
-	}
-	n := len(t.Rows)
-	if limit < 0 || n <= limit {
-		for i := range n {
-			v.rows = append(v.rows, i)
-		}
-		return v
-	}
-	head, tail := (limit+1)/2, limit/2
-	for i := range head {
-		v.rows = append(v.rows, i)
-	}
-	v.rows = append(v.rows, -1)
-	for i := n - tail; i < n; i++ {
-		v.rows = append(v.rows, i)
-	}
-	v.elided = true
+	var re, ce bool
+	v.rows, re = shown(len(t.Rows), t.MaxRows, DefaultMaxRows)
+	v.cols, ce = shown(v.ncols, t.MaxColumns, DefaultMaxColumns)
+	v.elided = re || ce
 	return v
 }
 
+// shown returns the indexes of n items to show at most limit of (0 means
+// def, negative all): the first and last ones around -1 when some are
+// left out, which it reports.
+func shown(n, limit, def int) ([]int, bool) {
+	if limit == 0 {
+		limit = def
+	}
+	idx := make([]int, 0, min(n, max(limit, 0)+1))
+	if limit < 0 || n <= limit {
+		for i := range n {
+			idx = append(idx, i)
+		}
+		return idx, false
+	}
+	head, tail := (limit+1)/2, limit/2
+	for i := range head {
+		idx = append(idx, i)
+	}
+	idx = append(idx, -1)
+	for i := n - tail; i < n; i++ {
+		idx = append(idx, i)
+	}
+	return idx, true
+}
+
 func (t Table) cell(row, col int) string {
-	if col >= len(t.Rows[row]) {
+	switch {
+	case col < 0:
+		return "..."
+	case col >= len(t.Rows[row]):
 		return ""
 	}
 	return formatCell(t.Rows[row][col])
 }
 
 func (t Table) column(col int) string {
-	if col < len(t.Columns) {
+	switch {
+	case col < 0:
+		return "..."
+	case col < len(t.Columns):
 		return t.Columns[col]
 	}
 	return ""
@@ -136,7 +160,7 @@ func (t Table) HTML() string {
 	if !t.NoIndex {
 		b.WriteString("      <th></th>\n")
 	}
-	for c := range v.ncols {
+	for _, c := range v.cols {
 		b.WriteString("      <th>" + html.EscapeString(t.column(c)) + "</th>\n")
 	}
 	b.WriteString("    </tr>\n  </thead>\n  <tbody>\n")
@@ -149,7 +173,7 @@ func (t Table) HTML() string {
 			}
 			b.WriteString("      <th>" + idx + "</th>\n")
 		}
-		for c := range v.ncols {
+		for _, c := range v.cols {
 			s := "..."
 			if r >= 0 {
 				s = html.EscapeString(t.cell(r, c))
@@ -159,7 +183,7 @@ func (t Table) HTML() string {
 		b.WriteString("    </tr>\n")
 	}
 	b.WriteString("  </tbody>\n</table>\n")
-	if v.elided {
+	if v.elided || len(t.Rows) == 0 {
 		fmt.Fprintf(&b, "<p>%d rows × %d columns</p>\n", len(t.Rows), v.ncols)
 	}
 	b.WriteString("</div>")
@@ -181,11 +205,11 @@ func (t Table) String() string {
 	withIndex := !t.NoIndex && len(v.rows) > 0
 	var grid [][]string
 	line := func(index string, cell func(c int) string) []string {
-		row := make([]string, 0, v.ncols+1)
+		row := make([]string, 0, len(v.cols)+1)
 		if withIndex {
 			row = append(row, index)
 		}
-		for c := range v.ncols {
+		for _, c := range v.cols {
 			row = append(row, textCell(cell(c)))
 		}
 		return row
@@ -226,7 +250,7 @@ func (t Table) String() string {
 		}
 		b.WriteString(strings.TrimRight(ln.String(), " "))
 	}
-	if v.elided {
+	if v.elided || len(t.Rows) == 0 {
 		fmt.Fprintf(&b, "\n\n[%d rows x %d columns]", len(t.Rows), v.ncols)
 	}
 	return b.String()

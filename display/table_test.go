@@ -68,7 +68,7 @@ func TestTableString(t *testing.T) {
 		{
 			name:  "columns only",
 			table: Table{Columns: []string{"a", "bb"}},
-			want:  "a  bb",
+			want:  "a  bb\n\n[0 rows x 2 columns]",
 		},
 	}
 	for _, tt := range tests {
@@ -198,5 +198,37 @@ func TestFormatCell(t *testing.T) {
 		if got := formatCell(tt.v); got != tt.want {
 			t.Errorf("formatCell(%#v) = %q, want %q", tt.v, got, tt.want)
 		}
+	}
+}
+
+// A wide table shows its first and last columns around a "..." column,
+// as pandas does past display.max_columns; a table without rows says so.
+func TestTableWide(t *testing.T) {
+	cols := make([]string, 60)
+	row := make([]any, 60)
+	for i := range cols {
+		cols[i] = fmt.Sprintf("c%d", i)
+		row[i] = i
+	}
+	tb := Table{Columns: cols, Rows: [][]any{row, row}}
+	text := tb.String()
+	lines := strings.Split(text, "\n")
+	if !strings.HasPrefix(strings.TrimSpace(lines[0]), "c0  c1") || !strings.Contains(lines[0], "c9  ...  c50") || !strings.HasSuffix(lines[0], "c59") {
+		t.Errorf("header %q", lines[0])
+	}
+	if f := strings.Fields(lines[1]); len(f) != 22 || f[10] != "9" || f[11] != "..." || f[12] != "50" || !strings.HasSuffix(text, "[2 rows x 60 columns]") {
+		t.Errorf("text:\n%s", text)
+	}
+	h := tb.HTML()
+	if strings.Count(h, "<th>") != 1+20+1+2 || !strings.Contains(h, "<th>...</th>") || !strings.Contains(h, "2 rows × 60 columns") {
+		t.Errorf("html: %d <th>:\n%s", strings.Count(h, "<th>"), h)
+	}
+	tb.MaxColumns = -1
+	if s := tb.String(); strings.Contains(s, "...") || strings.Contains(s, "columns]") {
+		t.Errorf("MaxColumns -1:\n%s", s)
+	}
+	empty := NewTable([]string{"a", "b"}, nil)
+	if s := empty.String(); s != "a  b\n\n[0 rows x 2 columns]" {
+		t.Errorf("empty table %q", s)
 	}
 }

@@ -117,6 +117,21 @@ func (ds *Dataset) shownRows() []int {
 	return append(idx, rangeIdx(ds.rows-maxShownRows/2, ds.rows)...)
 }
 
+// maxShownColumns is how many columns a dataset shows, the first and
+// last half around a "..." column, as pandas' display.max_columns.
+const maxShownColumns = 20
+
+// shownCols returns the columns a dataset shows, nil standing for those
+// left out.
+func (ds *Dataset) shownCols() []*column {
+	if len(ds.cols) <= maxShownColumns {
+		return ds.cols
+	}
+	out := slices.Clone(ds.cols[:maxShownColumns/2])
+	out = append(out, nil)
+	return append(out, ds.cols[len(ds.cols)-maxShownColumns/2:]...)
+}
+
 func (c *column) format(i int) string {
 	switch v := c.value(i).(type) {
 	case nil:
@@ -156,20 +171,28 @@ func (ds *Dataset) HTML() string {
 	var b strings.Builder
 	b.WriteString(`<div><style scoped>.dataframe tbody tr th{vertical-align:top}.dataframe thead th{text-align:right}.dataframe td.cat{text-align:left}</style>` + "\n")
 	b.WriteString(`<table border="1" class="dataframe">` + "\n<thead>\n<tr style=\"text-align: right;\"><th></th>")
-	for _, c := range ds.cols {
+	cols := ds.shownCols()
+	for _, c := range cols {
+		if c == nil {
+			b.WriteString("<th>...</th>")
+			continue
+		}
 		fmt.Fprintf(&b, `<th title="%s">%s</th>`, c.kind, html.EscapeString(c.name))
 	}
 	b.WriteString("</tr>\n</thead>\n<tbody>\n")
 	for _, i := range ds.shownRows() {
 		if i < 0 {
-			b.WriteString("<tr><th>...</th>" + strings.Repeat("<td>...</td>", len(ds.cols)) + "</tr>\n")
+			b.WriteString("<tr><th>...</th>" + strings.Repeat("<td>...</td>", len(cols)) + "</tr>\n")
 			continue
 		}
 		fmt.Fprintf(&b, "<tr><th>%d</th>", i)
-		for _, c := range ds.cols {
-			if c.kind == Categorical {
+		for _, c := range cols {
+			switch {
+			case c == nil:
+				b.WriteString("<td>...</td>")
+			case c.kind == Categorical:
 				b.WriteString(`<td class="cat">` + html.EscapeString(c.format(i)) + "</td>")
-			} else {
+			default:
 				b.WriteString("<td>" + c.format(i) + "</td>")
 			}
 		}
@@ -186,20 +209,29 @@ func (ds *Dataset) String() string {
 	shown := ds.shownRows()
 	grid := make([][]string, 0, len(shown)+1)
 	head := []string{""}
-	for _, c := range ds.cols {
+	cols := ds.shownCols()
+	for _, c := range cols {
+		if c == nil {
+			head = append(head, "...")
+			continue
+		}
 		head = append(head, textCell(c.name))
 	}
 	grid = append(grid, head)
 	for _, i := range shown {
-		row := make([]string, 0, len(ds.cols)+1)
+		row := make([]string, 0, len(cols)+1)
 		if i < 0 {
 			row = append(row, "..")
-			for range ds.cols {
+			for range cols {
 				row = append(row, "...")
 			}
 		} else {
 			row = append(row, strconv.Itoa(i))
-			for _, c := range ds.cols {
+			for _, c := range cols {
+				if c == nil {
+					row = append(row, "...")
+					continue
+				}
 				row = append(row, textCell(c.format(i)))
 			}
 		}

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -337,5 +338,29 @@ func TestAddLevels(t *testing.T) {
 				t.Errorf("Strings = %q, want %q", s, tt.values)
 			}
 		})
+	}
+}
+
+// A wide dataset shows its first and last ten columns around "...", as
+// pandas does past display.max_columns.
+func TestDatasetWideDisplay(t *testing.T) {
+	names := make([]string, 64)
+	cols := make([]any, 64)
+	for j := range names {
+		names[j] = fmt.Sprintf("f%d", j)
+		cols[j] = []float64{float64(j), float64(j) + 0.5}
+	}
+	ds, err := FromColumns(names, cols...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := ds.String()
+	head := strings.Fields(strings.SplitN(text, "\n", 2)[0])
+	if len(head) != 21 || head[9] != "f9" || head[10] != "..." || head[11] != "f54" || !strings.HasSuffix(text, "[2 rows x 64 columns]") {
+		t.Errorf("text:\n%s", text)
+	}
+	h := ds.HTML()
+	if strings.Count(h, "<th title=") != 20 || strings.Count(h, "<td>...</td>") != 2 || !strings.Contains(h, "2 rows × 64 columns") {
+		t.Errorf("html:\n%s", h)
 	}
 }
