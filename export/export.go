@@ -321,7 +321,7 @@ func buildManifest(sel *Selection, g *generator, absNB, name string, gm *goMod) 
 		m.Cells = append(m.Cells, jobrt.ManifestCell{Index: c.Index, Tag: c.Tag, ID: c.Cell.ID})
 	}
 	for _, p := range sel.Params {
-		m.Params = append(m.Params, jobrt.ManifestParam{Name: p.Name, Type: p.Type, Default: p.Value})
+		m.Params = append(m.Params, jobrt.ManifestParam{Name: p.Name, Type: p.Type, Default: p.Value, From: p.From})
 		for _, s := range seedParams {
 			if p.Name == s && (p.Type == "int" || p.Type == "int64") && m.Seed == nil {
 				v, _ := strconv.ParseInt(p.Value, 10, 64)
@@ -436,7 +436,7 @@ func applyRunParams(sel *Selection, tr *jobrt.TrackedRun, logf func(string, ...a
 		if err != nil {
 			return fmt.Errorf("export: run %s parameter %s: %v", tr.ID, p.Name, err)
 		}
-		p.Value = lit
+		p.Value, p.From = lit, "run "+shortID(tr.ID)
 		set = append(set, p.Name+"="+lit)
 	}
 	if len(set) > 0 {
@@ -469,7 +469,7 @@ func ExportCommand(args []string, stdout io.Writer) error {
 	model := fs.String("model", "", "variable holding the fitted *experiments.Pipeline to serve (default: the only one, or the last one a train cell defines)")
 	beam := fs.Bool("beam", false, "give the job an Apache Beam mode: -runner prism|direct|flink|spark|universal|dataflow runs its cross-validation and grid-search fits as a Beam pipeline (the job's module then requires the Beam Go SDK)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR] [--beam]")
+		fmt.Fprintln(fs.Output(), "usage: gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR] [--beam]\n       gopherlab export --run RUN_ID -o DIR [...]   (the run's own notebook)")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)

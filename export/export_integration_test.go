@@ -413,6 +413,15 @@ store.Close()`}
 	if err == nil || !strings.Contains(stderr, "does not reproduce tracked run "+id[:8]) || !strings.Contains(stderr, "accuracy: ") {
 		t.Errorf("job -c 0.01: %v\n%s", err, stderr)
 	}
+	// The run's value is the run's, not the notebook's (which is 1.0).
+	if !strings.Contains(stderr, "param c = 0.01 (set; run "+id[:8]+": 0.5)") {
+		t.Errorf("job -c 0.01 does not say c's default is the run's:\n%s", stderr)
+	}
+	if help, _, _ := exporttest.RunIn(t, jobDir, job, "-h"); !strings.Contains(help, "(float64; run "+id[:8]+": 0.5)") {
+		if _, herr, _ := exporttest.RunIn(t, jobDir, job, "-h"); !strings.Contains(herr, "(float64; run "+id[:8]+": 0.5)") {
+			t.Errorf("job -h does not say c's default is the run's:\n%s", herr)
+		}
+	}
 	store, err = tracking.Open(db)
 	if err != nil {
 		t.Fatal(err)

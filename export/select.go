@@ -76,6 +76,9 @@ type Param struct {
 	// Value is the default as a Go literal ("100", "0.5", `"iris.csv"`).
 	Value string
 	Line  int // in the parameters cell
+	// From says where Value comes from when not the notebook: "run
+	// 1a2b3c4d" for export --run.
+	From string
 }
 
 // ParamTypes are the Go types a parameter may have.

@@ -63,9 +63,9 @@ func TestSelect(t *testing.T) {
 			},
 			cells_: []int{1, 2, 4, 6},
 			params: []Param{
-				{"n", "int", "3", 1}, {"rate", "float64", "0.5", 2}, {"name", "string", `"iris"`, 3},
-				{"verbose", "bool", "false", 4}, {"seed", "int64", "-7", 5}, {"depth", "int", "4", 6},
-				{"lr", "float64", "1.0", 8}, {"path", "string", `"a.csv"`, 9},
+				{"n", "int", "3", 1, ""}, {"rate", "float64", "0.5", 2, ""}, {"name", "string", `"iris"`, 3, ""},
+				{"verbose", "bool", "false", 4, ""}, {"seed", "int64", "-7", 5, ""}, {"depth", "int", "4", 6, ""},
+				{"lr", "float64", "1.0", 8, ""}, {"path", "string", `"a.csv"`, 9, ""},
 			},
 		},
 		{
@@ -180,7 +180,7 @@ func TestSelect(t *testing.T) {
 				cell("println(n, rate)", "train"),
 			},
 			cells_: []int{0, 2},
-			params: []Param{{"n", "int", "3", 1}, {"rate", "float64", "2.0", 2}},
+			params: []Param{{"n", "int", "3", 1, ""}, {"rate", "float64", "2.0", 2, ""}},
 		},
 		{
 			name: "injected parameter that does not exist",

@@ -133,7 +133,7 @@ the module proxy (or a module cache holding the versions in go.mod).
     ./job                  # the notebook's parameters as defaults
     ./job -h               # every flag
 {{- range .M.Params}}
-    ./job -{{.Name}}=...   # {{.Type}}, notebook: {{.Default}}
+    ./job -{{.Name}}=...   # {{.Type}}, {{.Origin}}: {{.Default}}
 {{- end}}
 
 What it does, in order: checks the SHA-256 of every data file against the

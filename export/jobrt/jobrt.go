@@ -72,7 +72,16 @@ type ManifestCell struct {
 type ManifestParam struct {
 	Name    string `json:"name"`
 	Type    string `json:"type"`
-	Default string `json:"default"` // Go literal
+	Default string `json:"default"`        // Go literal
+	From    string `json:"from,omitempty"` // where Default comes from if not the notebook ("run 1a2b3c4d")
+}
+
+// Origin names where the default comes from: "notebook", or From.
+func (p ManifestParam) Origin() string {
+	if p.From != "" {
+		return p.From
+	}
+	return "notebook"
 }
 
 // DataFile is a file the cells read.
@@ -201,7 +210,7 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 		v := fs.Lookup(p.Name).Value.String()
 		note := ""
 		if j.changed[p.Name] {
-			note = " (set; notebook: " + p.Default + ")"
+			note = " (set; " + p.Origin() + ": " + p.Default + ")"
 		}
 		fmt.Fprintf(j.out, "  param %s = %s%s\n", p.Name, v, note)
 	}
@@ -447,7 +456,7 @@ func Main(p Program) {
 		usage := "parameter " + p.Name
 		for _, mp := range j.Manifest.Params {
 			if mp.Name == p.Name {
-				usage += " (" + mp.Type + "; notebook: " + mp.Default + ")"
+				usage += " (" + mp.Type + "; " + mp.Origin() + ": " + mp.Default + ")"
 			}
 		}
 		switch v := p.Ptr.(type) {
