@@ -23,18 +23,18 @@ import (
 // FitTask is one fit of a model selection: candidate Model (an index into
 // the candidates, in grid order; 0 for a cross-validation) on fold Fold.
 type FitTask struct {
-	Model int
-	Fold  int
+	Model int // index into the job's candidates
+	Fold  int // index into the job's folds
 }
 
 // FitScores is what one FitTask computed: test (and, when asked for,
 // training) scores by metric name, and the fit and score times in
 // seconds.
 type FitScores struct {
-	Test      map[string]float64
-	Train     map[string]float64
-	FitTime   float64
-	ScoreTime float64
+	Test      map[string]float64 // metric → score on the fold's test rows
+	Train     map[string]float64 // metric → score on its training rows; nil unless asked for
+	FitTime   float64            // seconds in Fit
+	ScoreTime float64            // seconds predicting and scoring the test rows (not the training rows)
 }
 
 // FitJob is the work of one cross-validation, grid search, validation

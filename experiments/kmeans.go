@@ -20,8 +20,8 @@ type KMeans struct {
 	NInit   int     // 0 means 10
 	MaxIter int     // 0 means 300
 	Tol     float64 // relative center movement; 0 means 1e-4
-	Seed    int64
-	Workers int
+	Seed    int64   // run r of NInit starts from seed Seed+r
+	Workers int     // goroutines; 0 uses every core
 
 	st kmeansState
 }

@@ -65,9 +65,9 @@ func (m *LinearRegression) Intercept() float64 { return m.st.Intercept }
 // is not penalized). Alpha 0 means scikit-learn's default 1.0; for no
 // penalty use LinearRegression.
 type Ridge struct {
-	Alpha       float64
-	NoIntercept bool
-	Workers     int
+	Alpha       float64 // L2 penalty strength; 0 means 1, as in scikit-learn's Ridge
+	NoIntercept bool    // fit without an intercept term
+	Workers     int     // goroutines; 0 uses every core
 
 	st linearState
 }
@@ -280,8 +280,8 @@ type LogisticRegression struct {
 	MaxIter     int     // 0 means 100
 	Tol         float64 // gradient tolerance; 0 means 1e-4
 	Penalty     string  // "l2" (default) or "none"
-	NoIntercept bool
-	Workers     int // goroutines; 0 uses every core
+	NoIntercept bool    // fit without an intercept term
+	Workers     int     // goroutines; 0 uses every core
 
 	st logisticState
 	// history, when non-nil, receives the weights after each iteration

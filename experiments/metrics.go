@@ -114,7 +114,9 @@ func R2(yTrue, yPred []float64) (float64, error) {
 // Confusion is a confusion matrix: Counts[i][j] is the number of rows of
 // class Labels[i] predicted as Labels[j].
 type Confusion struct {
+	// Labels are the classes found in yTrue or yPred, sorted.
 	Labels []float64
+	// Counts is len(Labels)×len(Labels): rows true, columns predicted.
 	Counts [][]int
 	// Names optionally labels the classes in tables and plots (see
 	// className): one name per label, in order, or a dataset's Levels.
@@ -192,19 +194,20 @@ func (c *Confusion) Render() display.Bundle { return c.Table().Render() }
 
 // ClassScore holds the per-class scores of a classification report.
 type ClassScore struct {
-	Label     float64
-	Precision float64
-	Recall    float64
-	F1        float64
-	Support   int
+	Label     float64 // the class; 0 in a report's Macro and Weighted
+	Precision float64 // right / predicted as the class; 0 when none are predicted
+	Recall    float64 // right / true rows of the class; 0 when it has none
+	F1        float64 // 2·Precision·Recall / (Precision+Recall); 0 when both are 0
+	Support   int     // true rows of the class; every row in the averages
 }
 
 // ClassificationReport holds precision, recall, F1 and support per class
 // with their macro and weighted averages, as scikit-learn's
 // classification_report.
 type ClassificationReport struct {
+	// Classes has one score per class, in label order.
 	Classes  []ClassScore
-	Accuracy float64
+	Accuracy float64    // share of rows predicted right
 	Macro    ClassScore // averages over classes
 	Weighted ClassScore // averages weighted by support
 	Names    []string   // optional class names for display, as Confusion's
@@ -378,10 +381,10 @@ func F1(yTrue, yPred []float64, average string) (float64, error) {
 
 // ROCCurve is a receiver operating characteristic curve.
 type ROCCurve struct {
-	Name       string // legend label in plots
-	FPR, TPR   []float64
-	Thresholds []float64
-	AUC        float64
+	Name       string    // legend label in plots
+	FPR, TPR   []float64 // false and true positive rates, from (0,0) to (1,1)
+	Thresholds []float64 // decreasing; point k counts scores >= Thresholds[k], the first is +Inf
+	AUC        float64   // area under the curve (trapezoidal rule)
 }
 
 // ROC computes the ROC curve of scores (higher means more likely

@@ -415,6 +415,18 @@ func TestDecisionTree(t *testing.T) {
 	if err := (&DecisionTreeClassifier{Criterion: "chaos"}).Fit(X, y); err == nil {
 		t.Error("unknown criterion accepted")
 	}
+	// A regression criterion on a classifier is an error, as in
+	// scikit-learn, not gini in disguise.
+	for _, c := range []string{"squared_error", "mse"} {
+		if err := (&RandomForestClassifier{NTrees: 2, Criterion: c}).Fit(X, y); err == nil || !strings.Contains(err.Error(), "is for regression") {
+			t.Errorf("classifier Criterion %q: %v", c, err)
+		}
+	}
+	for _, c := range []string{"gini", "entropy", "log_loss"} {
+		if err := (&DecisionTreeClassifier{Criterion: c}).Fit(X, y); err != nil {
+			t.Errorf("Criterion %q: %v", c, err)
+		}
+	}
 }
 
 func TestRandomForestDeterministicAcrossWorkers(t *testing.T) {

@@ -344,7 +344,7 @@ func resolveKNN(op string, k int, weights string, n int) (int, bool, error) {
 type KNeighborsClassifier struct {
 	K       int    // 0 means 5
 	Weights string // "uniform" (default) or "distance"
-	Workers int
+	Workers int    // goroutines for the neighbor search; 0 uses every core
 
 	st knnState
 }
@@ -426,9 +426,9 @@ func (m *KNeighborsClassifier) Classes() []float64 { return slices.Clone(m.st.Cl
 // KNeighborsRegressor predicts the (weighted) mean target of the K
 // nearest training rows.
 type KNeighborsRegressor struct {
-	K       int
-	Weights string
-	Workers int
+	K       int    // 0 means 5
+	Weights string // "uniform" (default) or "distance" (weights 1/distance)
+	Workers int    // goroutines for the neighbor search; 0 uses every core
 
 	st knnState
 }
@@ -499,7 +499,7 @@ func (m *KNeighborsRegressor) Predict(X *mat.Dense) (pred []float64, err error) 
 // features. VarSmoothing (0 means 1e-9) adds that fraction of the largest
 // feature variance to every variance, as scikit-learn does.
 type GaussianNB struct {
-	VarSmoothing float64
+	VarSmoothing float64 // fraction of the largest feature variance; 0 means 1e-9
 
 	st nbState
 }

@@ -19,14 +19,14 @@ import (
 // Step is one named step of a Pipeline: a Transformer, a
 // DatasetTransformer, or (last) a Model.
 type Step struct {
-	Name      string
-	Estimator any
+	Name      string // unique in the pipeline; the "step" of "step.Field" parameter names
+	Estimator any    // the transformer or model, such as &StandardScaler{}
 }
 
 // SchemaColumn is one input column a fitted Pipeline expects.
 type SchemaColumn struct {
-	Name string
-	Kind Kind
+	Name string // column name; "c0", "c1"... for a pipeline fitted on a matrix
+	Kind Kind   // column type; a dataset column of another Kind is an error
 }
 
 // Pipeline chains transforms and a final model, like scikit-learn's
@@ -38,7 +38,7 @@ type SchemaColumn struct {
 // and checks it on prediction; Save writes the whole fitted pipeline and
 // Load reads it back with bit-identical predictions.
 type Pipeline struct {
-	Steps []Step
+	Steps []Step // in order, the model last; NewPipeline names them
 
 	st pipelineState
 }

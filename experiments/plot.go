@@ -18,9 +18,10 @@ import (
 )
 
 // Plot is a chart that shows inline in a notebook (as PNG; SVG gives it
-// as SVG) and can be written to a file. P is the underlying gonum/plot chart, to adjust
-// before rendering.
+// as SVG) and can be written to a file.
 type Plot struct {
+	// P is the gonum/plot chart drawn; set titles, axes and legends on it
+	// before rendering.
 	P *plot.Plot
 	// Width and Height are the rendered size; 0 means 16cm × 10cm.
 	Width, Height vg.Length

@@ -30,8 +30,8 @@ type CVOptions struct {
 	Folds []Fold
 	// K is the number of folds; 0 means 5.
 	K       int
-	Shuffle bool
-	Seed    int64
+	Shuffle bool  // shuffle rows before splitting (KFold, StratifiedKFold)
+	Seed    int64 // seeds Shuffle, and LearningCurve's draw of training rows
 	// Metrics names the scores to compute: accuracy, precision, recall,
 	// f1 (binary, the label 1 being the positive class, as in
 	// scikit-learn; add _macro, _weighted or _micro for more classes),
@@ -203,11 +203,11 @@ func newDatasetData(op string, ds *Dataset, target string) (datasetData, error) 
 
 // CVResult holds cross-validation scores per fold.
 type CVResult struct {
-	Metrics   []string
+	Metrics   []string             // metric names, as in CVOptions.Metrics (default accuracy or r2)
 	Test      map[string][]float64 // metric → score per fold
 	Train     map[string][]float64 // with TrainScores
 	FitTime   []float64            // seconds per fold
-	ScoreTime []float64
+	ScoreTime []float64            // seconds per fold predicting and scoring the test rows
 }
 
 // Mean returns the mean test score of a metric over the folds.
@@ -462,8 +462,8 @@ func crossValidateDataset(p *Pipeline, ds *Dataset, target string, opts CVOption
 // scikit-learn's GridSearchCV. Grid maps parameter names (fields of Model;
 // "step.Field" in a Pipeline) to the values to try.
 type GridSearch struct {
-	Model Model
-	Grid  map[string][]any
+	Model Model            // the estimator to tune; it is cloned, never fitted itself (see BestModel)
+	Grid  map[string][]any // parameter name → values to try; every combination is a candidate
 	// Metric selects the best candidate; "" means accuracy or r2. Losses
 	// (rmse, mse, mae, log_loss) are minimized.
 	Metric string
@@ -477,9 +477,10 @@ type GridSearch struct {
 
 // GridResult is one candidate of a grid search.
 type GridResult struct {
+	// Params holds the candidate's value of each Grid parameter.
 	Params map[string]any
-	Mean   float64
-	Std    float64
+	Mean   float64   // mean test score over the folds
+	Std    float64   // standard deviation of the test scores (population, as numpy's)
 	Scores []float64 // per fold
 	Rank   int       // 1 is best
 }
@@ -697,15 +698,15 @@ func (g *GridSearch) Render() display.Bundle { return g.Table().Render() }
 // Curve is a score curve: train and validation scores (mean and std over
 // folds) against a parameter value, a training size or an iteration.
 type Curve struct {
-	XLabel    string
-	Metric    string
-	X         []float64
-	XNames    []string // labels of non-numeric parameter values
-	LogX      bool     // plot x on a log scale (parameter grids spanning decades)
-	TrainMean []float64
-	TrainStd  []float64
-	TestMean  []float64
-	TestStd   []float64
+	XLabel    string    // what X is: the parameter's name, "training rows", "trees" or "iterations"
+	Metric    string    // the score's metric name
+	X         []float64 // parameter value (index when non-numeric), mean training rows per fold, or iteration from 1
+	XNames    []string  // labels of non-numeric parameter values
+	LogX      bool      // plot x on a log scale (parameter grids spanning decades)
+	TrainMean []float64 // mean score on the training rows, per point
+	TrainStd  []float64 // its standard deviation over folds (0 for an IterationCurve)
+	TestMean  []float64 // mean score on the validation rows, per point
+	TestStd   []float64 // its standard deviation over folds (0 for an IterationCurve)
 }
 
 // Table returns the curve's points.

@@ -11,8 +11,8 @@ import (
 
 // Fold is one train/test split of row indexes.
 type Fold struct {
-	Train []int
-	Test  []int
+	Train []int // rows to fit on
+	Test  []int // rows to score on
 }
 
 // TrainTestSplit splits a dataset into train and test parts, testFrac of
@@ -125,9 +125,9 @@ func splitIndexes(n int, testFrac float64, seed int64, keys []float64, name func
 // random) rows; each fold is the test part once. The zero value is 5
 // unshuffled folds.
 type KFold struct {
-	K       int // number of folds; 0 means 5
-	Shuffle bool
-	Seed    int64
+	K       int   // number of folds; 0 means 5
+	Shuffle bool  // permute the rows before cutting the folds
+	Seed    int64 // seed of the permutation; unused without Shuffle
 }
 
 // Split returns the K folds of n rows.
@@ -161,9 +161,9 @@ func (k KFold) Split(n int) ([]Fold, error) {
 // StratifiedKFold splits rows into K folds that each keep the class
 // proportions of y. The zero value is 5 unshuffled folds.
 type StratifiedKFold struct {
-	K       int // number of folds; 0 means 5
-	Shuffle bool
-	Seed    int64
+	K       int   // number of folds; 0 means 5
+	Shuffle bool  // shuffle each class's rows before dealing them to folds
+	Seed    int64 // seed of the shuffle; unused without Shuffle
 }
 
 // Split returns the K folds for the labels y.

@@ -39,7 +39,7 @@ const (
 // TrackEvent describes one finished (or failed) fit, cross-validation or
 // grid search.
 type TrackEvent struct {
-	Kind string // KindFit, KindCrossValidate or KindGridSearch
+	Kind string // KindFit, KindCrossValidate, KindGridSearch or KindEvaluate
 	// Estimator is the fitted model or *Pipeline (fit), the model that
 	// was cross-validated (its unfitted template), or the best model
 	// refitted on all the data (grid search; nil with NoRefit or on
@@ -63,7 +63,7 @@ type TrackEvent struct {
 	// names its columns. It is a view of the caller's data, valid
 	// during Track only. Nil when the input was empty.
 	Data    mat.Matrix
-	Columns []string
+	Columns []string // "c0", "c1"..., "y" for a matrix; the dataset's names for a dataset
 	// Levels[j] lists the levels of column j when it is categorical
 	// (its codes in Data index this list, which includes levels no row
 	// uses), nil for a numeric column. Levels is nil when every column
@@ -71,7 +71,7 @@ type TrackEvent struct {
 	Levels [][]string
 	// Seed is the random seed used, when HasSeed.
 	Seed    int64
-	HasSeed bool
+	HasSeed bool // the estimator (or a pipeline step) has a Seed field, or the folds were shuffled
 	// Save, set after a successful fit or grid search, writes the fitted
 	// estimator (the refitted best one for a grid search) as a pipeline
 	// that Load reads; a bare model is saved as a one-step pipeline. It
@@ -83,8 +83,8 @@ type TrackEvent struct {
 	Save func(w io.Writer) error
 	// Err is the error the fit returned, if any.
 	Err      error
-	Start    time.Time
-	Duration time.Duration
+	Start    time.Time     // when the work began
+	Duration time.Duration // from Start until the event was sent
 }
 
 // CopyData copies Data, features then target, row-major, into dst

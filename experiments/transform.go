@@ -57,7 +57,7 @@ func forRows(r, c int, f func(lo, hi int)) {
 // learned in Fit: "mean" (default), "median", "most_frequent" or
 // "constant" (FillValue).
 type SimpleImputer struct {
-	Strategy  string
+	Strategy  string  // "mean", "median", "most_frequent" or "constant"; "" means "mean"
 	FillValue float64 // for Strategy "constant"
 
 	st imputerState
@@ -224,7 +224,7 @@ func (m *StandardScaler) Scale() []float64 { return slices.Clone(m.st.Scale) }
 // MinMaxScaler scales each column linearly to [Min, Max], [0, 1] by
 // default (Min and Max both zero). NaN values are ignored in Fit and kept.
 type MinMaxScaler struct {
-	Min, Max float64
+	Min, Max float64 // the target range; both 0 means [0, 1], and Min must be below Max
 
 	st minMaxState
 }

@@ -19,14 +19,18 @@ type treeParams struct {
 func resolveTree(op string, tp treeParams, classes, p int, defaultFeatures int) (treeConfig, error) {
 	cfg := treeConfig{classes: classes, maxDepth: tp.maxDepth, minSplit: tp.minSplit, minLeaf: tp.minLf, maxFeatures: tp.maxFeatures}
 	switch tp.criterion {
-	case "", "gini", "squared_error", "mse":
-	case "entropy", "log_loss":
-		cfg.entropy = true
+	case "":
+	case "gini", "entropy", "log_loss":
+		if classes == 0 {
+			return cfg, fmt.Errorf("experiments: %s: Criterion %q is for classification", op, tp.criterion)
+		}
+		cfg.entropy = tp.criterion != "gini"
+	case "squared_error", "mse":
+		if classes > 0 {
+			return cfg, fmt.Errorf("experiments: %s: Criterion %q is for regression (want gini or entropy)", op, tp.criterion)
+		}
 	default:
 		return cfg, fmt.Errorf("experiments: %s: unknown Criterion %q (want gini or entropy)", op, tp.criterion)
-	}
-	if cfg.entropy && classes == 0 {
-		return cfg, fmt.Errorf("experiments: %s: Criterion %q is for classification", op, tp.criterion)
 	}
 	if cfg.maxDepth < 0 || cfg.minSplit < 0 || cfg.minLeaf < 0 || cfg.maxFeatures < 0 || tp.maxBins < 0 {
 		return cfg, fmt.Errorf("experiments: %s: MaxDepth, MinSamplesSplit, MinSamplesLeaf, MaxFeatures and MaxBins must not be negative", op)
@@ -242,7 +246,7 @@ type DecisionTreeClassifier struct {
 	MinSamplesLeaf  int    // 0 means 1
 	MaxFeatures     int    // features tried per split; 0: all
 	MaxBins         int    // 0: exact
-	Seed            int64  // breaks ties between equally good splits
+	Seed            int64  // breaks ties between equally good splits; picks the MaxFeatures tried
 
 	st treeModel
 }
@@ -298,12 +302,12 @@ func (m *DecisionTreeClassifier) NodeCount() int { return nodeCount(&m.st) }
 
 // DecisionTreeRegressor is a CART regression tree (squared error).
 type DecisionTreeRegressor struct {
-	MaxDepth        int
-	MinSamplesSplit int
-	MinSamplesLeaf  int
-	MaxFeatures     int
-	MaxBins         int
-	Seed            int64
+	MaxDepth        int   // 0: unlimited
+	MinSamplesSplit int   // 0 means 2
+	MinSamplesLeaf  int   // 0 means 1
+	MaxFeatures     int   // features tried per split; 0: all
+	MaxBins         int   // 0: exact
+	Seed            int64 // breaks ties between equally good splits; picks the MaxFeatures tried
 
 	st treeModel
 }
@@ -356,14 +360,14 @@ func nodeCount(tm *treeModel) int {
 type RandomForestClassifier struct {
 	NTrees          int    // 0 means 100
 	Criterion       string // "gini" (default) or "entropy"
-	MaxDepth        int
-	MinSamplesSplit int
-	MinSamplesLeaf  int
-	MaxFeatures     int // 0 means √p
-	MaxBins         int // 0: exact splits
-	NoBootstrap     bool
-	Seed            int64
-	Workers         int // 0 uses every core
+	MaxDepth        int    // 0: unlimited
+	MinSamplesSplit int    // 0 means 2
+	MinSamplesLeaf  int    // 0 means 1
+	MaxFeatures     int    // 0 means √p
+	MaxBins         int    // 0: exact splits
+	NoBootstrap     bool   // grow every tree on all the rows
+	Seed            int64  // tree t draws its sample and feature order from Seed+t
+	Workers         int    // 0 uses every core
 
 	st treeModel
 }
@@ -422,15 +426,15 @@ func (m *RandomForestClassifier) FeatureImportances() []float64 { return m.st.im
 // RandomForestRegressor averages NTrees regression trees grown on
 // bootstrap samples (MaxFeatures 0 tries every feature, as scikit-learn).
 type RandomForestRegressor struct {
-	NTrees          int
-	MaxDepth        int
-	MinSamplesSplit int
-	MinSamplesLeaf  int
-	MaxFeatures     int
-	MaxBins         int
-	NoBootstrap     bool
-	Seed            int64
-	Workers         int
+	NTrees          int   // 0 means 100
+	MaxDepth        int   // 0: unlimited
+	MinSamplesSplit int   // 0 means 2
+	MinSamplesLeaf  int   // 0 means 1
+	MaxFeatures     int   // features tried per split; 0: all, as scikit-learn
+	MaxBins         int   // 0: exact splits
+	NoBootstrap     bool  // grow every tree on all the rows
+	Seed            int64 // tree t draws its sample and feature order from Seed+t
+	Workers         int   // 0 uses every core
 
 	st treeModel
 }
