@@ -49,9 +49,9 @@ type ExportOptions struct {
 
 // ExportResult says what Export wrote.
 type ExportResult struct {
-	JobDir   string
-	ServeDir string
-	Manifest jobrt.Manifest
+	JobDir   string         // absolute path of the job's module (Out/job)
+	ServeDir string         // absolute path of the serving bundle (Out/serve); "" if none was written
+	Manifest jobrt.Manifest // the job's manifest, as written to JobDir/manifest.json
 }
 
 // marker marks directories Export made, which it may replace.

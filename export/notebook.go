@@ -13,20 +13,20 @@ import (
 // not use are kept as they were read, so a notebook written back differs
 // only in what was changed.
 type Notebook struct {
-	Cells         []*Cell
-	Metadata      map[string]json.RawMessage
-	Nbformat      int
-	NbformatMinor int
+	Cells         []*Cell                    // in notebook order
+	Metadata      map[string]json.RawMessage // notebook metadata, raw by key
+	Nbformat      int                        // major version: 4, the only one read
+	NbformatMinor int                        // minor format version, kept as read
 
 	extra map[string]json.RawMessage // unknown top-level keys
 }
 
 // Cell is one notebook cell.
 type Cell struct {
-	ID       string
-	Type     string // "code", "markdown" or "raw"
-	Source   string
-	Metadata map[string]json.RawMessage
+	ID       string                     // nbformat cell id; "" if none (then not written)
+	Type     string                     // "code", "markdown" or "raw"
+	Source   string                     // the cell's text, its lines joined
+	Metadata map[string]json.RawMessage // cell metadata, raw by key (tags under "tags")
 	// ExecutionCount is nil for a code cell that has not run.
 	ExecutionCount *int
 	// Outputs are the code cell's outputs, as nbformat JSON objects.

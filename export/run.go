@@ -51,17 +51,18 @@ type RunResult struct {
 	Executed int // code cells executed
 	// Failed is the index of the first failing cell, or -1.
 	Failed   int
-	Ename    string
-	Evalue   string
-	Duration time.Duration
+	Ename    string        // error name of the failing cell
+	Evalue   string        // error message of the failing cell
+	Duration time.Duration // wall time of the whole run
 }
 
 // ExecutionError is returned by Run when a cell failed.
 type ExecutionError struct {
-	Cell          int
-	Ename, Evalue string
+	Cell          int    // index in the notebook's cells, from 0
+	Ename, Evalue string // the cell's error name and message
 }
 
+// Error returns "cell N failed: Ename: Evalue".
 func (e *ExecutionError) Error() string {
 	return fmt.Sprintf("cell %d failed: %s: %s", e.Cell, e.Ename, e.Evalue)
 }

@@ -48,8 +48,8 @@ type SelectOptions struct {
 // Selection is the pipeline chosen from a notebook: its cells in notebook
 // order and its parameters.
 type Selection struct {
-	Notebook *Notebook
-	Cells    []*SelectedCell
+	Notebook *Notebook       // the notebook the cells were chosen from
+	Cells    []*SelectedCell // the exported cells, in notebook order
 	// Params are the parameters cell's variables, in order, with the
 	// values of an injected-parameters cell applied.
 	Params []Param
@@ -63,14 +63,14 @@ type Selection struct {
 type SelectedCell struct {
 	Index int    // in the notebook's cells
 	Tag   string // its stage tag; "" for an untagged cell exported with All
-	Cell  *Cell
+	Cell  *Cell  // the notebook's cell
 	code  *cellCode
 	defs  map[string]defKind
 }
 
 // Param is a variable of the parameters cell.
 type Param struct {
-	Name string
+	Name string // the variable's name, also the job's flag
 	// Type is the Go type: int, int64, float64, string or bool.
 	Type string
 	// Value is the default as a Go literal ("100", "0.5", `"iris.csv"`).

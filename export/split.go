@@ -74,9 +74,11 @@ type CellError struct {
 	Cell int    // index in the notebook's cells, from 0
 	Line int    // 1-based line in the cell; 0 if not known
 	Tag  string // the cell's pipeline tag, if any
-	Msg  string
+	Msg  string // what is wrong
 }
 
+// Error returns Msg after the cell, with its tag and line when known:
+// "cell 3 (train) line 2: ...".
 func (e *CellError) Error() string {
 	where := "cell " + strconv.Itoa(e.Cell)
 	if e.Tag != "" {

@@ -18,8 +18,8 @@ type CommTarget interface {
 
 // Comm is one open comm between the kernel and a frontend.
 type Comm struct {
-	ID     string
-	Target string
+	ID     string // comm_id, chosen by the frontend
+	Target string // the target_name it was opened with
 	s      *Server
 	parent *wire.Message
 }

@@ -19,9 +19,9 @@ import (
 
 // Config configures a Server.
 type Config struct {
-	Conn   wire.ConnectionInfo
-	Engine Engine
-	Log    *slog.Logger // defaults to slog.Default()
+	Conn   wire.ConnectionInfo // the connection file: channels and signing key
+	Engine Engine              // runs the code; closed when the server shuts down
+	Log    *slog.Logger        // defaults to slog.Default()
 	// HistoryFile keeps input history across sessions; "" keeps it in memory.
 	HistoryFile string
 	// Activity, when set, is told when the kernel starts (true) and ends

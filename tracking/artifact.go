@@ -17,13 +17,13 @@ import (
 // per distinct SHA-256 under the store's ArtifactDir, at Path (relative,
 // slash-separated: sha256/ab/cdef...).
 type ArtifactInfo struct {
-	RunID   string
-	Name    string
-	Kind    string // free text: "model", "plot", "predictions", ...
-	SHA256  string
-	Size    int64
-	Path    string
-	Created time.Time
+	RunID   string    // run the artifact belongs to
+	Name    string    // unique per run; logging the name again replaces it
+	Kind    string    // free text: "model", "plot", "predictions", ...
+	SHA256  string    // hex SHA-256 of the content
+	Size    int64     // bytes
+	Path    string    // relative to ArtifactDir: sha256/ab/cdef...
+	Created time.Time // when it was logged under this name (ms precision)
 }
 
 // LogArtifact attaches data to the run under name (replacing an earlier

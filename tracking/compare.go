@@ -15,9 +15,9 @@ import (
 // param and per metric (its latest value). In a notebook it renders as an
 // HTML table; String gives aligned text.
 type Comparison struct {
-	Runs    []RunInfo
-	Params  []string // param keys, sorted
-	Metrics []string // metric keys, sorted
+	Runs    []RunInfo // one per column, in the order given
+	Params  []string  // param keys, sorted
+	Metrics []string  // metric keys, sorted
 }
 
 // Compare loads the runs (ids or unique prefixes) and lines them up.

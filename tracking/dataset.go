@@ -32,35 +32,35 @@ const (
 // with Rows and Cols left at 0, they are counted from the content (the
 // first record is taken as the header).
 type DatasetInfo struct {
-	Format  string // "csv", "json", "parquet", ...; "" means "bytes"
-	Rows    int
-	Cols    int
-	Columns []string
+	Format  string   // "csv", "json", "parquet", ...; "" means "bytes"
+	Rows    int      // records, a CSV header not counted
+	Cols    int      // fields per record
+	Columns []string // column names; for counted CSV, nil means the header's
 }
 
 // Dataset is a stored dataset: its description and exact content.
 type Dataset struct {
-	SHA256  string
-	Format  string
-	Rows    int
-	Cols    int
-	Columns []string
-	Size    int64 // uncompressed bytes
-	Created time.Time
-	Content []byte // exactly the bytes that were logged
+	SHA256  string    // hex SHA-256 of the content
+	Format  string    // "csv" for logged tables; as given to LogDatasetBytes
+	Rows    int       // records, a CSV header not counted; 0 if not given
+	Cols    int       // fields per record; 0 if not given
+	Columns []string  // column names; empty if none were given
+	Size    int64     // uncompressed bytes
+	Created time.Time // when the content was first stored (ms precision)
+	Content []byte    // exactly the bytes that were logged
 }
 
 // DatasetInput is a dataset used by a run, in a role.
 type DatasetInput struct {
-	RunID   string
-	Role    string
-	Name    string
-	SHA256  string
-	Format  string
-	Rows    int
-	Cols    int
-	Columns []string
-	Size    int64
+	RunID   string   // run that used the dataset
+	Role    string   // RoleTrain, RoleEval, RoleTest or another non-empty role
+	Name    string   // the name the run gave the dataset
+	SHA256  string   // hex SHA-256 of the dataset's content
+	Format  string   // as in Dataset
+	Rows    int      // as in Dataset
+	Cols    int      // as in Dataset
+	Columns []string // column names, as in Dataset
+	Size    int64    // uncompressed bytes
 	// Levels[j] lists the levels of column j when the run used it as
 	// categorical (the snapshot has the levels' text), nil for a numeric
 	// column; Levels is nil when every column was numeric, and for inputs

@@ -31,9 +31,9 @@ import (
 
 // ParseError is a syntax or type error in a filter or order expression.
 type ParseError struct {
-	Input  string
-	Offset int // byte offset of the problem in Input
-	Msg    string
+	Input  string // the expression as given
+	Offset int    // byte offset of the problem in Input
+	Msg    string // what is wrong, without position
 }
 
 // Column returns the 1-based column (in characters) of the problem.
@@ -45,6 +45,7 @@ func (e *ParseError) Column() int {
 	return utf8.RuneCountInString(e.Input[:off]) + 1
 }
 
+// Error returns "filter: column N: " followed by Msg.
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("filter: column %d: %s", e.Column(), e.Msg)
 }

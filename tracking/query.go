@@ -13,27 +13,27 @@ import (
 
 // RunInfo is a recorded run as read back from the store.
 type RunInfo struct {
-	ID         string
-	Experiment string
-	Name       string
-	Status     string
-	ParentID   string
-	StartTime  time.Time
-	EndTime    time.Time // zero while the run is RUNNING
-	Error      string
-	Params     map[string]string
+	ID         string             // random UUID (version 4)
+	Experiment string             // experiment name
+	Name       string             // display name; may be empty, need not be unique
+	Status     string             // StatusRunning, StatusFinished, StatusFailed or StatusKilled
+	ParentID   string             // parent run (CV fold, grid-search trial); "" for none
+	StartTime  time.Time          // millisecond precision
+	EndTime    time.Time          // zero while the run is RUNNING
+	Error      string             // message of Fail, or why the store failed or killed the run
+	Params     map[string]string  // param values as stored (text), by key
 	Metrics    map[string]float64 // latest value of each metric
-	Tags       map[string]string
+	Tags       map[string]string  // tag values by key
 
-	Source         string // code that produced the run
-	Notebook       string
-	ExecutionCount int
-	GoVersion      string
-	Modules        map[string]string
-	Seed           int64
-	HasSeed        bool
-	OwnerPID       int
-	OwnerHost      string
+	Source         string            // code that produced the run
+	Notebook       string            // notebook path; "" if not known
+	ExecutionCount int               // execution count of the cell that ran Source
+	GoVersion      string            // runtime.Version() of the process that ran it
+	Modules        map[string]string // module path -> version, from the build info or RunOptions.Modules
+	Seed           int64             // random seed recorded with SetSeed; valid if HasSeed
+	HasSeed        bool              // whether a seed was recorded
+	OwnerPID       int               // process that ran it, for crash detection
+	OwnerHost      string            // host name of that process
 }
 
 // Duration is how long the run lasted, or has lasted so far.
@@ -314,10 +314,10 @@ func (s *Store) loadRunChunk(ids []string) ([]RunInfo, error) {
 
 // ExperimentInfo summarizes an experiment.
 type ExperimentInfo struct {
-	ID      int64
-	Name    string
-	Created time.Time
-	Runs    int
+	ID      int64     // database id
+	Name    string    // unique name
+	Created time.Time // when its first run was started (ms precision)
+	Runs    int       // number of runs, children included
 }
 
 // Experiments lists the experiments by name.
@@ -349,11 +349,11 @@ func (s *Store) Experiments() ([]ExperimentInfo, error) {
 // (then time). It implements gonum/plot's plotter.XYer (x = step,
 // y = value), so plotter.NewLine(series) draws it.
 type MetricSeries struct {
-	RunID  string
-	Key    string
-	Steps  []int
-	Values []float64
-	Times  []time.Time
+	RunID  string      // run the metric belongs to
+	Key    string      // metric name
+	Steps  []int       // step of each point
+	Values []float64   // value of each point; NaN where NaN was logged
+	Times  []time.Time // when each point was logged (ms precision)
 }
 
 // Len returns the number of points.

@@ -24,16 +24,16 @@ import (
 // parameters and seed. In a notebook it shows as an HTML table; String
 // gives text.
 type Reproduction struct {
-	RunID      string
-	Name       string
-	Experiment string
+	RunID      string // full id of the reproduced run
+	Name       string // the run's display name
+	Experiment string // the run's experiment
 	Kind       string // experiments.KindFit, KindCrossValidate or KindGridSearch
 	// Estimator describes the rebuilt estimator, as Pipeline.String does.
 	Estimator string
 	// Data is the restored training data (role "train").
 	Data    DatasetInput
-	Seed    int64
-	HasSeed bool
+	Seed    int64 // the run's recorded seed; valid if HasSeed
+	HasSeed bool  // whether the run recorded a seed
 	// Checks holds one line per compared value, in a stable order.
 	Checks []MetricCheck
 	// Skipped names the logged metrics that are not compared, with why
@@ -54,13 +54,13 @@ type MetricCheck struct {
 	// "fold_accuracy"), prefixed by the child run's name for values of a
 	// fold or trial ("trial 2/mean_accuracy").
 	Metric string
-	Step   int
+	Step   int // step of the logged point; 0 for "model.gob" values
 	// Source is where the logged value comes from: "metric" (the run's
 	// metrics) or "model.gob" (computed with the run's model artifact, for
 	// fits, whose only logged metric is a timing).
 	Source     string
-	Logged     float64
-	Reproduced float64
+	Logged     float64 // value as logged (or computed with the model artifact)
+	Reproduced float64 // value recomputed from the data snapshot
 	// Match is true when both values have the same bits (any NaN matches
 	// NaN).
 	Match bool

@@ -319,6 +319,7 @@ func (r *Run) Status() string {
 	return r.status
 }
 
+// String describes the run: its id, its name if it has one, and its status.
 func (r *Run) String() string {
 	if r.name != "" {
 		return fmt.Sprintf("run %s (%s, %s)", r.id, r.name, r.Status())

@@ -30,28 +30,28 @@ const Format = "gopherlab.job/v1"
 // Manifest describes an exported job: where it came from, its parameters,
 // the data it reads with their hashes, and the versions it was built with.
 type Manifest struct {
-	Format         string `json:"format"`
-	Name           string `json:"name"`
+	Format         string `json:"format"`          // Format
+	Name           string `json:"name"`            // ExportOptions.Name or the notebook's file name, sanitized
 	Notebook       string `json:"notebook"`        // path at export
 	NotebookSHA256 string `json:"notebook_sha256"` // of the notebook file
 	// WorkDir is the notebook's directory at export: relative paths in
 	// the cells are resolved from it unless -dir says otherwise.
 	WorkDir    string          `json:"work_dir"`
-	ExportedAt time.Time       `json:"exported_at"`
-	Cells      []ManifestCell  `json:"cells"`
-	Params     []ManifestParam `json:"params"`
+	ExportedAt time.Time       `json:"exported_at"` // UTC, whole seconds
+	Cells      []ManifestCell  `json:"cells"`       // the exported cells, in notebook order
+	Params     []ManifestParam `json:"params"`      // the parameters cell's variables, in order
 	// Seed is the value of the parameter named seed (or Seed,
 	// random_state, randomState), if there is one.
 	Seed      *int64     `json:"seed,omitempty"`
-	SeedParam string     `json:"seed_param,omitempty"`
-	Data      []DataFile `json:"data"`
+	SeedParam string     `json:"seed_param,omitempty"` // name of the parameter holding Seed
+	Data      []DataFile `json:"data"`                 // the data files the cells read
 	// GoVersion is the Go toolchain of the export; GoDirective the go
 	// line of go.mod; Modules the module requirements (identical to
 	// gopherlab's).
 	GoVersion   string            `json:"go_version"`
 	GoDirective string            `json:"go_directive"`
 	Modules     map[string]string `json:"modules"`
-	Gopherlab   string            `json:"gopherlab_version"`
+	Gopherlab   string            `json:"gopherlab_version"` // gopherlab's module version, or "(devel)"
 	// Model is the variable holding the fitted pipeline to serve.
 	Model string `json:"model,omitempty"`
 	// TrackedRun is the run the job was exported from (export --run).
@@ -63,15 +63,15 @@ type Manifest struct {
 
 // ManifestCell is one exported cell.
 type ManifestCell struct {
-	Index int    `json:"index"`
-	Tag   string `json:"tag"`
-	ID    string `json:"id,omitempty"`
+	Index int    `json:"index"`        // in the notebook's cells, from 0
+	Tag   string `json:"tag"`          // stage tag; "" for an untagged cell exported with --all
+	ID    string `json:"id,omitempty"` // nbformat cell id, if any
 }
 
 // ManifestParam is one parameter (a flag of the job).
 type ManifestParam struct {
-	Name    string `json:"name"`
-	Type    string `json:"type"`
+	Name    string `json:"name"`           // the variable's name, also the job's flag
+	Type    string `json:"type"`           // Go type: int, int64, float64, string or bool
 	Default string `json:"default"`        // Go literal
 	From    string `json:"from,omitempty"` // where Default comes from if not the notebook ("run 1a2b3c4d")
 }
@@ -88,39 +88,39 @@ func (p ManifestParam) Origin() string {
 type DataFile struct {
 	Path   string `json:"path"`            // as written in the notebook
 	Param  string `json:"param,omitempty"` // the parameter holding the path, if any
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
-	Cells  []int  `json:"cells"`
+	SHA256 string `json:"sha256"`          // hex SHA-256 at export
+	Size   int64  `json:"size"`            // bytes at export
+	Cells  []int  `json:"cells"`           // notebook indexes of the cells that read it
 }
 
 // TrackedRun is the tracked notebook run a job reproduces.
 type TrackedRun struct {
-	ID         string             `json:"id"`
-	Experiment string             `json:"experiment"`
-	Name       string             `json:"name,omitempty"`
-	Params     map[string]string  `json:"params,omitempty"`
-	Metrics    map[string]float64 `json:"metrics"`
+	ID         string             `json:"id"`               // full run id
+	Experiment string             `json:"experiment"`       // experiment name
+	Name       string             `json:"name,omitempty"`   // display name, if any
+	Params     map[string]string  `json:"params,omitempty"` // param values as text, by key
+	Metrics    map[string]float64 `json:"metrics"`          // latest value of each metric
 }
 
 // ModelManifest sits beside a saved model (model.json): the serving
 // bundle refuses a model file whose hash differs.
 type ModelManifest struct {
-	Format       string            `json:"format"` // ModelFormat
-	Name         string            `json:"name"`
-	File         string            `json:"file"` // relative to the manifest
-	SHA256       string            `json:"sha256"`
-	Size         int64             `json:"size"`
-	Schema       []ModelColumn     `json:"schema"`
-	Target       string            `json:"target,omitempty"`
-	TargetLevels []string          `json:"target_levels,omitempty"`
-	Classes      []float64         `json:"classes,omitempty"`
-	Steps        []string          `json:"steps"`
-	Params       map[string]string `json:"params"`
-	Job          string            `json:"job"`          // the job's name
-	JobManifest  string            `json:"job_manifest"` // SHA-256 of the job manifest
-	Data         map[string]string `json:"data"`         // data file -> SHA-256
-	Created      time.Time         `json:"created"`
-	GoVersion    string            `json:"go_version"`
+	Format       string            `json:"format"`                  // ModelFormat
+	Name         string            `json:"name"`                    // the job's name
+	File         string            `json:"file"`                    // relative to the manifest
+	SHA256       string            `json:"sha256"`                  // hex SHA-256 of File
+	Size         int64             `json:"size"`                    // bytes of File
+	Schema       []ModelColumn     `json:"schema"`                  // the input columns the pipeline expects
+	Target       string            `json:"target,omitempty"`        // empty: SaveModel does not set it
+	TargetLevels []string          `json:"target_levels,omitempty"` // levels of a categorical target (class k is level k); nil if numeric
+	Classes      []float64         `json:"classes,omitempty"`       // the final classifier's classes; nil for a regressor
+	Steps        []string          `json:"steps"`                   // names of the pipeline's steps, in order
+	Params       map[string]string `json:"params"`                  // the job's parameter values, as text by name
+	Job          string            `json:"job"`                     // the job's name
+	JobManifest  string            `json:"job_manifest"`            // SHA-256 of the job manifest
+	Data         map[string]string `json:"data"`                    // data file -> SHA-256
+	Created      time.Time         `json:"created"`                 // when the job saved the model (UTC)
+	GoVersion    string            `json:"go_version"`              // runtime.Version() of the job
 	// RunID and Experiment name the tracked run the job was exported
 	// from (export --run), so a served model leads back to it.
 	RunID      string `json:"run_id,omitempty"`
@@ -129,7 +129,7 @@ type ModelManifest struct {
 
 // ModelColumn is an input column of a served model.
 type ModelColumn struct {
-	Name string `json:"name"`
+	Name string `json:"name"` // column name
 	Kind string `json:"kind"` // numeric or categorical
 }
 
@@ -138,15 +138,15 @@ const ModelFormat = "gopherlab.model/v1"
 
 // Job is a running job.
 type Job struct {
-	Manifest    Manifest
+	Manifest    Manifest // the job's manifest, decoded by New
 	manifestSHA string
 
 	// Set by flags.
-	Dir              string
-	ModelDir         string
-	AllowChangedData bool
-	Workers          int
-	Quiet            bool
+	Dir              string // -dir; default Manifest.WorkDir
+	ModelDir         string // -model-dir; made absolute by Start
+	AllowChangedData bool   // -allow-changed-data
+	Workers          int    // -workers; default runtime.NumCPU()
+	Quiet            bool   // -q: no progress or summary
 	// Params are the notebook parameters' values, as text by name (set
 	// by Main once the flags are parsed).
 	Params map[string]string
@@ -387,16 +387,16 @@ func (j *Job) Recover() {
 // Param is a parameter of the job: a flag named Name setting the variable
 // Ptr points to (*int, *int64, *float64, *string or *bool).
 type Param struct {
-	Name string
-	Ptr  any
+	Name string // flag name: the notebook variable's name
+	Ptr  any    // *int, *int64, *float64, *string or *bool
 }
 
 // Program is what a generated job's main hands to Main.
 type Program struct {
-	Manifest []byte
+	Manifest []byte // the job's manifest.json (embedded in the job)
 	// Workers receives the -workers flag.
 	Workers *int
-	Params  []Param
+	Params  []Param // one flag per notebook parameter
 	// Run runs the cells.
 	Run func(*Job)
 	// Model returns the pipeline to save for serving (nil: none).

@@ -19,6 +19,7 @@ const (
 	Stmt                   // statement (x := 1, f(), for ..., an expression)
 )
 
+// String returns "import", "decl" or "stmt" ("?" for any other value).
 func (k Kind) String() string {
 	switch k {
 	case Import:
@@ -37,9 +38,9 @@ func (k Kind) String() string {
 // last one runs to the end of the cell. TokStart is the offset of the
 // part's first token.
 type Piece struct {
-	Kind       Kind
-	Start, End int
-	TokStart   int
+	Kind       Kind // what the piece is
+	Start, End int  // byte offsets in the source: the piece is src[Start:End]
+	TokStart   int  // byte offset of the piece's first token
 }
 
 // Split cuts Go source into its top-level declarations and statements,

@@ -123,13 +123,16 @@ var ErrInterrupted = errors.New("interrupted")
 // usage errors, and interrupts (Name "Interrupted", matching
 // ErrInterrupted). Traceback is never nil.
 type CellError struct {
-	Name      string
-	Value     string
-	Traceback []string
-	Err       error // the underlying error, if any
+	Name      string   // Jupyter's ename: "SyntaxError", "TypeError", "Interrupted", ...
+	Value     string   // Jupyter's evalue: the message, with its location if known
+	Traceback []string // the lines Jupyter shows, with ANSI colors
+	Err       error    // the underlying error, if any
 }
 
+// Error returns "Name: Value".
 func (e *CellError) Error() string { return e.Name + ": " + e.Value }
+
+// Unwrap returns Err.
 func (e *CellError) Unwrap() error { return e.Err }
 
 // StuckError reports that a cancelled cell did not stop within the grace
@@ -138,13 +141,16 @@ func (e *CellError) Unwrap() error { return e.Err }
 // not be trusted any more; the process running it should be restarted.
 // A later Execute on the same session first waits for that code to end.
 type StuckError struct {
-	Grace time.Duration
+	Grace time.Duration // how long Execute waited for the cell to stop
 }
 
+// Error says that the cell did not stop within Grace and that the kernel
+// must restart.
 func (e *StuckError) Error() string {
 	return fmt.Sprintf("the cell was interrupted but did not stop within %v (compiled code does not see interrupts); the kernel must restart", e.Grace)
 }
 
+// Unwrap returns ErrInterrupted, so that errors.Is matches it.
 func (e *StuckError) Unwrap() error { return ErrInterrupted }
 
 // MagicFunc implements a %name magic. args is the rest of the magic's

@@ -28,16 +28,16 @@ const Delimiter = "<IDS|MSG>"
 
 // ConnectionInfo is the content of a Jupyter connection file.
 type ConnectionInfo struct {
-	Transport       string `json:"transport"`
-	IP              string `json:"ip"`
-	ShellPort       int    `json:"shell_port"`
-	IOPubPort       int    `json:"iopub_port"`
-	StdinPort       int    `json:"stdin_port"`
-	ControlPort     int    `json:"control_port"`
-	HBPort          int    `json:"hb_port"`
-	Key             string `json:"key"`
-	SignatureScheme string `json:"signature_scheme"`
-	KernelName      string `json:"kernel_name"`
+	Transport       string `json:"transport"`        // "tcp" (default) or "ipc"
+	IP              string `json:"ip"`               // address to bind (default 127.0.0.1); for ipc, the socket files' prefix
+	ShellPort       int    `json:"shell_port"`       // shell channel (requests)
+	IOPubPort       int    `json:"iopub_port"`       // iopub channel (output and status)
+	StdinPort       int    `json:"stdin_port"`       // stdin channel (input requests)
+	ControlPort     int    `json:"control_port"`     // control channel (shutdown, interrupt)
+	HBPort          int    `json:"hb_port"`          // heartbeat channel
+	Key             string `json:"key"`              // HMAC key; "" disables signing
+	SignatureScheme string `json:"signature_scheme"` // "hmac-sha256" (default), "hmac-sha512" or "hmac-sha1"
+	KernelName      string `json:"kernel_name"`      // kernel spec name; informational
 }
 
 // ReadConnectionFile parses and checks a connection file.
@@ -138,23 +138,23 @@ func (s *Signer) Verify(sig []byte, parts [4][]byte) bool {
 
 // Header is a message header.
 type Header struct {
-	MsgID    string `json:"msg_id"`
-	Username string `json:"username"`
-	Session  string `json:"session"`
-	Date     string `json:"date"`
-	MsgType  string `json:"msg_type"`
-	Version  string `json:"version"`
+	MsgID    string `json:"msg_id"`   // unique id (a UUID in NewHeader)
+	Username string `json:"username"` // sender's user name ("kernel" in NewHeader)
+	Session  string `json:"session"`  // sender's session id
+	Date     string `json:"date"`     // ISO 8601 creation time (UTC, microseconds in NewHeader)
+	MsgType  string `json:"msg_type"` // such as "execute_request"; never empty after Decode
+	Version  string `json:"version"`  // messaging protocol version
 }
 
 // Message is one Jupyter message. Content and Metadata stay raw on decode
 // so that handlers unmarshal into their own types.
 type Message struct {
-	Identities   [][]byte
-	Header       Header
+	Identities   [][]byte        // ZeroMQ routing identities, the frames before the delimiter
+	Header       Header          // this message's header
 	ParentHeader json.RawMessage // "{}" when there is no parent
-	Metadata     json.RawMessage
-	Content      json.RawMessage
-	Buffers      [][]byte
+	Metadata     json.RawMessage // a JSON object; empty is sent as "{}"
+	Content      json.RawMessage // a JSON object; empty is sent as "{}"
+	Buffers      [][]byte        // extra binary frames after the content
 }
 
 // Errors returned by Decode.

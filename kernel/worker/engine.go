@@ -23,10 +23,10 @@ import (
 type Config struct {
 	// Command starts a child: argv, default: this executable with "worker".
 	Command []string
-	Dir     string   // working directory of the child; default: the kernel's
-	Env     []string // extra environment for the child
-	Log     *slog.Logger
-	Info    kernel.Info
+	Dir     string       // working directory of the child; default: the kernel's
+	Env     []string     // extra environment for the child
+	Log     *slog.Logger // defaults to slog.Default()
+	Info    kernel.Info  // what Engine.Info returns
 	// InterruptGrace is how long an interrupted cell may take to stop
 	// before the child is killed and restarted (default 5s).
 	InterruptGrace time.Duration
