@@ -405,6 +405,10 @@ func (p *Pipeline) Schema() []SchemaColumn { return slices.Clone(p.st.Schema) }
 // target was numeric): class k is TargetLevels()[k].
 func (p *Pipeline) TargetLevels() []string { return slices.Clone(p.st.TargetLevels) }
 
+// Target is the name of the column a pipeline fitted on a dataset
+// learned to predict ("" if it was fitted on a matrix, or not fitted).
+func (p *Pipeline) Target() string { return p.st.Target }
+
 // Step returns the estimator of the named step, to read its fitted state
 // (coefficients, importances...).
 func (p *Pipeline) Step(name string) (any, error) {

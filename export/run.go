@@ -236,12 +236,13 @@ func Run(ctx context.Context, nb *Notebook, opts RunOptions) (*RunResult, error)
 			fmt.Fprintf(opts.Progress, "cell %d [%d] %s in %v\n", i, count, rep.Status, time.Since(t0).Round(time.Millisecond))
 		}
 		if rep.Status == "error" || rep.Status == "aborted" {
-			if firstErr == nil {
-				firstErr = &ExecutionError{Cell: i, Ename: rep.Ename, Evalue: rep.Evalue}
-				res.Failed, res.Ename, res.Evalue = i, rep.Ename, rep.Evalue
-			}
+			evalue := rep.Evalue
 			if cctx.Err() == context.DeadlineExceeded {
-				firstErr.Evalue += fmt.Sprintf(" (the cell ran past the %v timeout)", opts.CellTimeout)
+				evalue += fmt.Sprintf(" (the cell ran past the %v timeout)", opts.CellTimeout)
+			}
+			if firstErr == nil {
+				firstErr = &ExecutionError{Cell: i, Ename: rep.Ename, Evalue: evalue}
+				res.Failed, res.Ename, res.Evalue = i, rep.Ename, evalue
 			}
 			if !opts.AllowErrors {
 				break

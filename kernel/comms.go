@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gopherlab/gopherlab/kernel/wire"
 )
@@ -21,18 +22,21 @@ type Comm struct {
 	ID     string // comm_id, chosen by the frontend
 	Target string // the target_name it was opened with
 	s      *Server
-	parent *wire.Message
+	// parent is the frontend message the comm last heard from, which
+	// the kernel's messages on it answer; set as a comm_msg arrives,
+	// read by Send and Close from any goroutine.
+	parent atomic.Pointer[wire.Message]
 }
 
 // Send publishes a comm_msg to the frontend.
 func (c *Comm) Send(data map[string]any) {
-	c.s.publish(c.parent, "comm_msg", map[string]any{"comm_id": c.ID, "data": nonNil(data)})
+	c.s.publish(c.parent.Load(), "comm_msg", map[string]any{"comm_id": c.ID, "data": nonNil(data)})
 }
 
 // Close closes the comm from the kernel side.
 func (c *Comm) Close(data map[string]any) {
 	c.s.comms.remove(c.ID)
-	c.s.publish(c.parent, "comm_close", map[string]any{"comm_id": c.ID, "data": nonNil(data)})
+	c.s.publish(c.parent.Load(), "comm_close", map[string]any{"comm_id": c.ID, "data": nonNil(data)})
 }
 
 // Comms is the kernel's registry of comm targets and open comms.
@@ -78,7 +82,8 @@ func (r *Comms) open(m *wire.Message) {
 	r.mu.Lock()
 	t := r.targets[c.TargetName]
 	r.mu.Unlock()
-	comm := &Comm{ID: c.CommID, Target: c.TargetName, s: r.s, parent: m}
+	comm := &Comm{ID: c.CommID, Target: c.TargetName, s: r.s}
+	comm.parent.Store(m)
 	if t == nil {
 		// Like ipykernel: an unknown target closes the comm at once.
 		r.s.log.Info("comm_open for unknown target", "target", c.TargetName)
@@ -104,7 +109,7 @@ func (r *Comms) lookup(m *wire.Message) (*Comm, CommTarget, commContent, error) 
 	if comm == nil {
 		return nil, nil, c, fmt.Errorf("no open comm %q", c.CommID)
 	}
-	comm.parent = m
+	comm.parent.Store(m)
 	return comm, r.targets[comm.Target], c, nil
 }
 

@@ -37,8 +37,8 @@ type RunOptions struct {
 	// Params logged at start; values are formatted like LogParam does.
 	Params map[string]interface{}
 	// Source is the code that produced the run (the notebook cell).
-	// Notebook and ExecutionCount locate it. When empty, the values
-	// given to SetCellInfo are used.
+	// Notebook and ExecutionCount locate it. When Source and Notebook
+	// are both empty, the three values given to SetCellInfo are used.
 	Source         string
 	Notebook       string
 	ExecutionCount int

@@ -13,10 +13,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,11 +97,61 @@ type DataFile struct {
 
 // TrackedRun is the tracked notebook run a job reproduces.
 type TrackedRun struct {
-	ID         string             `json:"id"`               // full run id
-	Experiment string             `json:"experiment"`       // experiment name
-	Name       string             `json:"name,omitempty"`   // display name, if any
-	Params     map[string]string  `json:"params,omitempty"` // param values as text, by key
-	Metrics    map[string]float64 `json:"metrics"`          // latest value of each metric
+	ID         string            `json:"id"`               // full run id
+	Experiment string            `json:"experiment"`       // experiment name
+	Name       string            `json:"name,omitempty"`   // display name, if any
+	Params     map[string]string `json:"params,omitempty"` // param values as text, by key
+	Metrics    Metrics           `json:"metrics"`          // latest value of each metric
+}
+
+// Metrics are metric values by key. In JSON a value that is not finite
+// (an undefined AUC is NaN, which the tracking store keeps) is the string
+// "NaN", "+Inf" or "-Inf", which plain JSON numbers cannot be.
+type Metrics map[string]float64
+
+// MarshalJSON writes the metrics, non-finite values as strings.
+func (m Metrics) MarshalJSON() ([]byte, error) {
+	if m == nil {
+		return []byte("null"), nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			out[k] = strconv.FormatFloat(v, 'g', -1, 64)
+			continue
+		}
+		out[k] = v
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (m *Metrics) UnmarshalJSON(b []byte) error {
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*m = nil
+		return nil
+	}
+	out := make(Metrics, len(raw))
+	for k, v := range raw {
+		switch x := v.(type) {
+		case float64:
+			out[k] = x
+		case string:
+			f, err := strconv.ParseFloat(x, 64)
+			if err != nil || !(math.IsNaN(f) || math.IsInf(f, 0)) {
+				return fmt.Errorf("metric %s: %q is not a number", k, x)
+			}
+			out[k] = f
+		default:
+			return fmt.Errorf("metric %s: %v is not a number", k, v)
+		}
+	}
+	*m = out
+	return nil
 }
 
 // ModelManifest sits beside a saved model (model.json): the serving
@@ -111,7 +163,7 @@ type ModelManifest struct {
 	SHA256       string            `json:"sha256"`                  // hex SHA-256 of File
 	Size         int64             `json:"size"`                    // bytes of File
 	Schema       []ModelColumn     `json:"schema"`                  // the input columns the pipeline expects
-	Target       string            `json:"target,omitempty"`        // empty: SaveModel does not set it
+	Target       string            `json:"target,omitempty"`        // the column the pipeline predicts; empty if it was fitted on a matrix
 	TargetLevels []string          `json:"target_levels,omitempty"` // levels of a categorical target (class k is level k); nil if numeric
 	Classes      []float64         `json:"classes,omitempty"`       // the final classifier's classes; nil for a regressor
 	Steps        []string          `json:"steps"`                   // names of the pipeline's steps, in order
@@ -311,7 +363,7 @@ func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error
 	}
 	mm := ModelManifest{
 		Format: ModelFormat, Name: j.Manifest.Name, File: "model.gob", SHA256: sum, Size: size,
-		TargetLevels: p.TargetLevels(), Classes: p.Classes(), Params: params,
+		Target: p.Target(), TargetLevels: p.TargetLevels(), Classes: p.Classes(), Params: params,
 		Job: j.Manifest.Name, JobManifest: j.manifestSHA, Data: map[string]string{},
 		Created: time.Now().UTC(), GoVersion: runtime.Version(),
 	}

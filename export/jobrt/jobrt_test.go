@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,5 +67,29 @@ func TestStartChecksData(t *testing.T) {
 	}
 	if _, err := New([]byte(`{"format": "other"}`)); err == nil {
 		t.Error("a manifest of another format is accepted")
+	}
+}
+
+// A tracked run's metrics go through the manifest's JSON whole: NaN and
+// infinities (an undefined AUC) as strings, numbers to the bit.
+func TestMetricsJSON(t *testing.T) {
+	in := Metrics{"acc": 0.1 + 0.2, "auc": math.NaN(), "up": math.Inf(1), "down": math.Inf(-1), "zero": 0}
+	b, err := json.Marshal(TrackedRun{ID: "r", Experiment: "e", Metrics: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out TrackedRun
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	for k, v := range in {
+		if got, ok := out.Metrics[k]; !ok || math.Float64bits(got) != math.Float64bits(v) && !(math.IsNaN(got) && math.IsNaN(v)) {
+			t.Errorf("%s: %v after a round trip, want %v (%s)", k, got, v, b)
+		}
+	}
+	for _, bad := range []string{`{"metrics":{"a":"fast"}}`, `{"metrics":{"a":"1.5"}}`, `{"metrics":{"a":true}}`} {
+		if err := json.Unmarshal([]byte(bad), &out); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
 	}
 }

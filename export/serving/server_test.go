@@ -537,7 +537,7 @@ func TestModelRunID(t *testing.T) {
 	run := &jobrt.TrackedRun{ID: "0123abcd-4567-89ef-0123-456789abcdef", Experiment: "iris"}
 	dir := saveModel(t, p, jobrt.Manifest{Name: "toy", TrackedRun: run})
 	var mm map[string]any
-	if b, err := os.ReadFile(filepath.Join(dir, "model.json")); err != nil || json.Unmarshal(b, &mm) != nil || mm["run_id"] != run.ID || mm["experiment"] != "iris" {
+	if b, err := os.ReadFile(filepath.Join(dir, "model.json")); err != nil || json.Unmarshal(b, &mm) != nil || mm["run_id"] != run.ID || mm["experiment"] != "iris" || mm["target"] != "label" {
 		t.Errorf("model.json: %v %v", err, mm)
 	}
 	_, v, body := do(t, loadServer(t, dir, Config{}), "GET", "/v2/models/toy", "")
