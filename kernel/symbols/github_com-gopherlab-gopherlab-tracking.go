@@ -33,6 +33,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"NewComparison":          reflect.ValueOf(tracking.NewComparison),
 		"NotebookParamPrefix":    reflect.ValueOf(constant.MakeFromLiteral("\"notebook.\"", token.STRING, 0)),
 		"Open":                   reflect.ValueOf(tracking.Open),
+		"OpenExisting":           reflect.ValueOf(tracking.OpenExisting),
 		"ParseFilter":            reflect.ValueOf(tracking.ParseFilter),
 		"PlotMetric":             reflect.ValueOf(tracking.PlotMetric),
 		"ReportCommand":          reflect.ValueOf(tracking.ReportCommand),
