@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gopherlab/gopherlab/export/internal/exporttest"
+	"github.com/gopherlab/gopherlab/export/jobrt"
 	"github.com/gopherlab/gopherlab/tracking"
 )
 
@@ -184,6 +185,17 @@ func TestExportIris(t *testing.T) {
 	}
 	if _, stderr, err := exporttest.RunIn(t, jobDir, job, "-q", "-allow-changed-data", "-model-dir", filepath.Join(tmp, "other-model")); err != nil {
 		t.Errorf("-allow-changed-data: %v\n%s", err, stderr)
+	}
+	// The model says which data it learned from: the changed file.
+	changedSum, _, _ := jobrt.FileSHA256(csv)
+	var mm jobrt.ModelManifest
+	if b, err := os.ReadFile(filepath.Join(tmp, "other-model", "model.json")); err != nil || json.Unmarshal(b, &mm) != nil || len(mm.Data) != 1 {
+		t.Errorf("model.json after -allow-changed-data: %v %+v", err, mm.Data)
+	}
+	for path, sum := range mm.Data {
+		if sum != changedSum {
+			t.Errorf("model.json records %s as %s, the data read was %s", path, sum, changedSum)
+		}
 	}
 	os.WriteFile(csv, orig, 0o644)
 

@@ -192,6 +192,9 @@ const ModelFormat = "gopherlab.model/v1"
 type Job struct {
 	Manifest    Manifest // the job's manifest, decoded by New
 	manifestSHA string
+	// dataSums are the SHA-256 of the data files the job read, by path
+	// as read (set by Start).
+	dataSums map[string]string
 
 	// Set by flags.
 	Dir              string // -dir; default Manifest.WorkDir
@@ -267,6 +270,7 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 		fmt.Fprintf(j.out, "  param %s = %s%s\n", p.Name, v, note)
 	}
 	var bad []string
+	j.dataSums = map[string]string{}
 	for _, d := range m.Data {
 		path := d.Path
 		if d.Param != "" {
@@ -277,6 +281,7 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 					return fmt.Errorf("job: data file %s (-%s): %w", path, d.Param, err)
 				}
 				fmt.Fprintf(j.out, "  data %s (from -%s, not the export's file: not checked) sha256 %s\n", path, d.Param, sum[:12])
+				j.dataSums[path] = sum
 				continue
 			}
 		}
@@ -284,6 +289,7 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 		if err != nil {
 			return fmt.Errorf("job: data file: %w", err)
 		}
+		j.dataSums[path] = sum
 		if sum != d.SHA256 {
 			bad = append(bad, fmt.Sprintf("%s: sha256 %s, %d bytes; at export %s, %d bytes", path, sum, size, d.SHA256, d.Size))
 			continue
@@ -376,8 +382,14 @@ func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error
 	for _, s := range p.Steps {
 		mm.Steps = append(mm.Steps, s.Name)
 	}
+	// The data the job read: another file named by a parameter, or
+	// changed data run with -allow-changed-data, is what the model
+	// learned from, not the export's.
 	for _, d := range j.Manifest.Data {
 		mm.Data[d.Path] = d.SHA256
+	}
+	if j.dataSums != nil {
+		mm.Data = j.dataSums
 	}
 	b, err := json.MarshalIndent(mm, "", "  ")
 	if err != nil {
