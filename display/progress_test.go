@@ -1,6 +1,7 @@
 package display
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -435,4 +436,21 @@ func TestProgressAsText(t *testing.T) {
 			t.Errorf("not a terminal: %d lines %q", len(lines), out)
 		}
 	}
+}
+
+// BenchmarkProgressAddText is a tight loop of Add with the default text
+// publisher: pacing must not cost a system call per Add.
+func BenchmarkProgressAddText(b *testing.B) {
+	f, err := os.CreateTemp(b.TempDir(), "log")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	old := SetPublisher(NewTextPublisher(f)) // a file, as a job's log
+	defer SetPublisher(old)
+	p := NewProgress(b.N, "")
+	for b.Loop() {
+		p.Add(1)
+	}
+	p.Done()
 }

@@ -80,6 +80,11 @@ type textPublisher struct {
 	w    io.Writer // nil: os.Stdout, looked up at each write so redirection works
 	open string    // display whose line a terminal shows unfinished ("": none)
 	term bool      // test hook: w is a terminal
+	// statted and isTerm cache whether the last file written to is a
+	// terminal: progress bars ask at every change, which must not cost a
+	// system call in a loop calling Add.
+	statted *os.File
+	isTerm  bool
 }
 
 func (t *textPublisher) Display(b Bundle, id string) {
@@ -165,8 +170,11 @@ func (t *textPublisher) out() (io.Writer, bool) {
 	if !ok {
 		return w, t.term
 	}
-	st, err := f.Stat()
-	return w, err == nil && st.Mode()&os.ModeCharDevice != 0
+	if f != t.statted {
+		st, err := f.Stat()
+		t.statted, t.isTerm = f, err == nil && st.Mode()&os.ModeCharDevice != 0
+	}
+	return w, t.isTerm
 }
 
 // finisher, flusher and paced are what Progress.Done, EndCell and
