@@ -438,6 +438,28 @@ type logObjective struct {
 	// row-major to pw columns.
 	xpack, xpad []float64
 	pw          int
+	// scratch holds each part's buffers from one evaluation to the next
+	// (a fit evaluates the loss a hundred times or more; allocating them
+	// afresh made a digits fit allocate 77 MB and collect it), and
+	// gsum the summed gradient.
+	scratch []chunkScratch
+	gsum    []float64
+}
+
+// chunkScratch is one part's buffers: its gradient, and for the
+// multinomial loss the packed weights, scores, derivatives and weight
+// gradient.
+type chunkScratch struct {
+	g, wp, Z, D, z, Gc []float64
+}
+
+// buf returns b resized to n, reallocated only when it is too small.
+// The caller overwrites or clears what it reads.
+func buf(b []float64, n int) []float64 {
+	if cap(b) < n {
+		return make([]float64, n)
+	}
+	return b[:n]
 }
 
 func (o *logObjective) fun(x []float64) float64 {
@@ -465,27 +487,35 @@ func (o *logObjective) eval(x []float64) {
 		}
 	}
 	losses := make([]float64, len(o.parts))
-	grads := make([][]float64, len(o.parts))
+	if len(o.scratch) != len(o.parts) {
+		o.scratch = make([]chunkScratch, len(o.parts))
+	}
+	done := make([]bool, len(o.parts))
 	err := parallel(len(o.parts), o.nw, func(c int) error {
-		g := make([]float64, dim)
+		s := &o.scratch[c]
+		s.g = buf(s.g, dim)
+		clear(s.g)
 		lo, hi := o.parts[c][0], o.parts[c][1]
 		if K == 1 {
-			losses[c] = o.binaryChunk(x, g, lo, hi)
+			losses[c] = o.binaryChunk(x, s.g, lo, hi)
 		} else {
-			losses[c] = o.softmaxChunk(x, g, lo, hi)
+			losses[c] = o.softmaxChunk(x, s, lo, hi)
 		}
-		grads[c] = g
+		done[c] = true
 		return nil
 	})
 	if err != nil && o.err == nil {
 		o.err = err
 	}
 	f := 0.0
-	g := make([]float64, dim)
+	// lastG is handed out by copy only (grad), so its buffer is reused.
+	g := buf(o.gsum, dim)
+	clear(g)
+	o.gsum = g
 	for c := range o.parts {
 		f += losses[c]
-		if grads[c] != nil {
-			floats.Add(g, grads[c])
+		if done[c] {
+			floats.Add(g, o.scratch[c].g)
 		}
 	}
 	for k := 0; k < K; k++ {
@@ -573,20 +603,30 @@ func (o *logObjective) softmaxPrep() error {
 // softmaxChunk adds the multinomial loss and gradient of rows [lo,hi),
 // with the two products by the kernel: scores for whole panels of rows
 // (16 at a time), then the gradient of the chunk's rows.
-func (o *logObjective) softmaxChunk(x, g []float64, lo, hi int) float64 {
+func (o *logObjective) softmaxChunk(x []float64, s *chunkScratch, lo, hi int) float64 {
 	p, K, pw := o.p, o.K, o.pw
+	g := s.g
 	nr := kernNR
 	ks := (K + kernMR - 1) / kernMR // strips of classes
 	kp := ks * kernMR
 	// W (K rows of p weights and an intercept) packed k-major by strips.
-	wp := make([]float64, ks*p*kernMR)
+	s.wp = buf(s.wp, ks*p*kernMR)
+	wp := s.wp
 	packStrips(wp, K, p, func(c int) []float64 { return x[c*(p+1) : c*(p+1)+p] })
 	const blockPanels = 16
 	ldc := blockPanels * nr
-	Z := make([]float64, kp*ldc)
-	D := make([]float64, (hi-lo)*kp) // per row, the derivative per class
+	s.Z = buf(s.Z, kp*ldc)
+	Z := s.Z
+	// Per row, the derivative per class. Every row's first K are written
+	// below; the padding classes' must read zero.
+	s.D = buf(s.D, (hi-lo)*kp)
+	D := s.D
+	if kp > K {
+		clear(D)
+	}
 	var loss float64
-	z := make([]float64, K)
+	s.z = buf(s.z, K)
+	z := s.z
 	for q0 := lo / nr; q0*nr < hi; q0 += blockPanels {
 		np := min(blockPanels, (hi+nr-1)/nr-q0)
 		for st := 0; st < ks; st++ {
@@ -623,7 +663,8 @@ func (o *logObjective) softmaxChunk(x, g []float64, lo, hi int) float64 {
 	}
 	// Gradient of the weights: DᵀX for the chunk's rows, by strips of
 	// classes over the padded rows.
-	Gc := make([]float64, kp*pw)
+	s.Gc = buf(s.Gc, kp*pw)
+	Gc := s.Gc
 	for st := 0; st < ks; st++ {
 		kernStrip(hi-lo, D[st*kernMR:], kp, o.xpad[lo*pw:], pw, nr, pw/nr, Gc[st*kernMR*pw:], pw, false)
 	}
