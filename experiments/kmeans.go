@@ -103,7 +103,14 @@ type kmData struct {
 	packed []float64
 	norms  []float64
 	parts  [][2]int // panel ranges
+	// bufs are each part's products and nearest centers, kept from one
+	// assignment to the next: Lloyd's iterations assign every row
+	// a hundred times or more, and allocating them each time made a fit
+	// collect and fault in megabytes per iteration.
+	bufs []kmBuf
 }
+
+type kmBuf struct{ G, best, bestK []float64 }
 
 // kmChunkRows is the rows per partial sum (a multiple of every kernNR, so
 // chunks do not depend on the kernel either).
@@ -194,6 +201,9 @@ func (d *kmData) sqDistances(cands [][]float64, out [][]float64) error {
 		cn[t] = floats.Dot(c, c)
 	}
 	ldc, bp := kmBlockRows, kmBlockRows/kernNR
+	if len(d.bufs) != len(d.parts) {
+		d.bufs = make([]kmBuf, len(d.parts))
+	}
 	return d.each(func(c, lo, hi int) {
 		G := make([]float64, kernMR*ldc)
 		for q := d.parts[c][0]; q < d.parts[c][1]; q += bp {
@@ -300,6 +310,9 @@ func (d *kmData) assign(X *mat.Dense, centers []float64, K int, labels []int32, 
 		cn[k] = floats.Dot(centers[k*p:(k+1)*p], centers[k*p:(k+1)*p])
 	}
 	ldc, bp := kmBlockRows, kmBlockRows/kernNR
+	if len(d.bufs) != len(d.parts) {
+		d.bufs = make([]kmBuf, len(d.parts))
+	}
 	return d.each(func(c, lo, hi int) {
 		var pt *kmPartial
 		if parts != nil {
@@ -311,8 +324,9 @@ func (d *kmData) assign(X *mat.Dense, centers []float64, K int, labels []int32, 
 			clear(pt.counts)
 			pt.changed = 0
 		}
-		G := make([]float64, nstrips*kernMR*ldc)
-		best, bestK := make([]float64, ldc), make([]float64, ldc)
+		bf := &d.bufs[c]
+		bf.G, bf.best, bf.bestK = buf(bf.G, nstrips*kernMR*ldc), buf(bf.best, ldc), buf(bf.bestK, ldc)
+		G, best, bestK := bf.G, bf.best, bf.bestK
 		for q := d.parts[c][0]; q < d.parts[c][1]; q += bp {
 			np := min(bp, d.parts[c][1]-q)
 			d.products(cp, K, q, np, G, ldc)
