@@ -129,12 +129,20 @@ func fitTrees(op string, X *mat.Dense, y []float64, classify bool, tp treeParams
 		tt := *tgt
 		var in []bool
 		if bootstrap {
-			counts := make([]float64, rows)
+			// The sample's weights and membership live in the scratch:
+			// the tree keeps neither, and a forest of a few hundred
+			// trees would otherwise allocate them a few hundred times.
+			s.counts = buf(s.counts, rows)
+			counts := s.counts
+			clear(counts)
 			for range rows {
 				counts[rng.IntN(rows)]++
 			}
 			tt.w = counts
-			in = make([]bool, rows)
+			if cap(s.in) < rows {
+				s.in = make([]bool, rows)
+			}
+			in = s.in[:rows]
 			for i, c := range counts {
 				in[i] = c > 0
 			}

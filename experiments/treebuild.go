@@ -262,6 +262,10 @@ type treeScratch struct {
 	cnt    []int32   // small-node mode: rows per code
 	goLeft []uint8   // 1 for rows going left, by row
 	l, r   []float64
+	// counts and in are a forest tree's bootstrap sample: each row's
+	// weight, and whether it is drawn.
+	counts []float64
+	in     []bool
 	feats  []int
 	// The tree is grown in these and copied out at the end, so a forest
 	// allocates each tree's arrays once, at their final size: growing
