@@ -27,24 +27,16 @@ type binnedData struct {
 }
 
 // sortedOrder returns the rows of col sorted by value (ties by row), by
-// LSD radix sort on order-preserving integer keys for long columns.
+// LSD radix sort on order-preserving integer keys: digits of 16 bits for
+// long columns, of 8 bits for short ones (whose count table is cheap to
+// clear). A pass where every key has the same digit is skipped, so
+// columns of small integers (pixel values, counts, codes) take two or
+// three passes. Stable, like the comparison sort it replaces.
 func sortedOrder(col []float64) []int32 {
 	n := len(col)
 	idx := make([]int32, n)
 	for i := range idx {
 		idx[i] = int32(i)
-	}
-	if n < 2048 {
-		slices.SortStableFunc(idx, func(a, b int32) int {
-			switch x, y := col[a], col[b]; {
-			case x < y:
-				return -1
-			case x > y:
-				return 1
-			}
-			return 0
-		})
-		return idx
 	}
 	keys := make([]uint64, n)
 	for i, v := range col {
@@ -57,6 +49,9 @@ func sortedOrder(col []float64) []int32 {
 		keys[i] = b
 	}
 	tmpIdx := make([]int32, n)
+	if n < 2048 {
+		return radix8(keys, idx, tmpIdx)
+	}
 	var count [1 << 16]int
 	for shift := uint(0); shift < 64; shift += 16 {
 		clear(count[:])
@@ -78,6 +73,37 @@ func sortedOrder(col []float64) []int32 {
 			count[d]++
 		}
 		idx, tmpIdx = tmpIdx, idx
+	}
+	return idx
+}
+
+// radix8 sorts idx stably by keys[idx[i]], a byte at a time from the
+// lowest, using tmp (as long as idx) as the other buffer.
+func radix8(keys []uint64, idx, tmp []int32) []int32 {
+	n := len(idx)
+	if n == 0 {
+		return idx
+	}
+	var count [256]int
+	for shift := uint(0); shift < 64; shift += 8 {
+		clear(count[:])
+		for _, i := range idx {
+			count[(keys[i]>>shift)&0xff]++
+		}
+		if count[(keys[idx[0]]>>shift)&0xff] == n {
+			continue
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, i := range idx {
+			d := (keys[i] >> shift) & 0xff
+			tmp[count[d]] = i
+			count[d]++
+		}
+		idx, tmp = tmp, idx
 	}
 	return idx
 }
