@@ -186,9 +186,18 @@ func (p *Progress) flush() {
 	p.publish(now)
 }
 
-// publish shows the state at now. Called with p.mu held, which keeps
-// updates in order.
+// publish shows the state at now and, unless the bar is done, counts it
+// among the bars the running cell changed (see EndCell). Called with
+// p.mu held, which keeps updates in order.
 func (p *Progress) publish(now time.Time) {
+	p.render(now)
+	if !p.done {
+		live.add(p)
+	}
+}
+
+// render shows the state at now. Called with p.mu held.
+func (p *Progress) render(now time.Time) {
 	if p.start.IsZero() {
 		p.start = now
 	}
@@ -199,9 +208,6 @@ func (p *Progress) publish(now time.Time) {
 	p.h.Update(b)
 	p.last, p.shown, p.dirty = now, true, false
 	p.full = p.total > 0 && p.n >= p.total
-	if !p.done {
-		live.add(p)
-	}
 }
 
 // live holds the bars published since the last EndCell that were not
@@ -261,7 +267,9 @@ func EndCell(failed bool) {
 				p.stop()
 				p.stop = nil
 			}
-			p.publish(p.clock())
+			// Rendered, not published: settling the bar is not a change
+			// of the next cell's, which a failure of it would stop.
+			p.render(p.clock())
 		}
 		p.mu.Unlock()
 	}

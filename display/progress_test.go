@@ -454,3 +454,31 @@ func BenchmarkProgressAddText(b *testing.B) {
 	}
 	p.Done()
 }
+
+// A bar settled as one cell ends belongs to that cell: a later cell that
+// fails does not stop it.
+func TestProgressEndCellSettledBarStaysOut(t *testing.T) {
+	r := record(t)
+	live.take()
+	c, fc := fakeProgress(30, "c")
+	fc.advance(200 * time.Millisecond)
+	c.Add(1)
+	fc.advance(10 * time.Millisecond)
+	c.Add(5) // held back
+	EndCell(false)
+	n := len(r.all())
+	if !strings.Contains(texts(r.all())[n-1], "6/30") {
+		t.Fatalf("EndCell(false) did not publish the held change: %q", texts(r.all()))
+	}
+	EndCell(true)
+	if got := r.all(); len(got) != n {
+		t.Errorf("a failing later cell changed the settled bar: %q", texts(got[n:]))
+	}
+	c.Add(1) // still live: a goroutine may go on with it
+	if fc.advance(time.Second); len(r.all()) == n {
+		fc.fire()
+	}
+	if got := texts(r.all()); !strings.Contains(got[len(got)-1], "7/30") {
+		t.Errorf("the bar stopped after EndCell(false): %q", got)
+	}
+}

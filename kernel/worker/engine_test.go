@@ -326,4 +326,10 @@ func TestProgressSettledBeforeReply(t *testing.T) {
 	if events, _, _, _ = out.snapshot(); len(events) < 2 || !strings.Contains(events[len(events)-1], "3/10") {
 		t.Fatalf("failing cell's bar: %q", events)
 	}
+	// The earlier cell's bar is that cell's: this failure leaves it be.
+	for _, ev := range events {
+		if strings.Contains(ev, "slow") {
+			t.Errorf("the failing cell changed the earlier cell's bar: %q", events)
+		}
+	}
 }
