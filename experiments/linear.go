@@ -455,9 +455,9 @@ type chunkScratch struct {
 
 // buf returns b resized to n, reallocated only when it is too small.
 // The caller overwrites or clears what it reads.
-func buf(b []float64, n int) []float64 {
+func buf[T any](b []T, n int) []T {
 	if cap(b) < n {
-		return make([]float64, n)
+		return make([]T, n)
 	}
 	return b[:n]
 }

@@ -139,10 +139,8 @@ func fitTrees(op string, X *mat.Dense, y []float64, classify bool, tp treeParams
 				counts[rng.IntN(rows)]++
 			}
 			tt.w = counts
-			if cap(s.in) < rows {
-				s.in = make([]bool, rows)
-			}
-			in = s.in[:rows]
+			s.in = buf(s.in, rows)
+			in = s.in
 			for i, c := range counts {
 				in[i] = c > 0
 			}

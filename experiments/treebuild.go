@@ -48,49 +48,31 @@ func sortedOrder(col []float64) []int32 {
 		}
 		keys[i] = b
 	}
-	tmpIdx := make([]int32, n)
+	// 16-bit digits take half the passes; 8-bit ones a count table that
+	// is cheap to clear, which is what short columns need.
+	bits := uint(16)
 	if n < 2048 {
-		return radix8(keys, idx, tmpIdx)
+		bits = 8
 	}
-	var count [1 << 16]int
-	for shift := uint(0); shift < 64; shift += 16 {
-		clear(count[:])
-		for _, i := range idx {
-			count[(keys[i]>>shift)&0xffff]++
-		}
-		// Skip a pass where every key has the same digit.
-		if count[(keys[idx[0]]>>shift)&0xffff] == n {
-			continue
-		}
-		sum := 0
-		for d, c := range count {
-			count[d] = sum
-			sum += c
-		}
-		for _, i := range idx {
-			d := (keys[i] >> shift) & 0xffff
-			tmpIdx[count[d]] = i
-			count[d]++
-		}
-		idx, tmpIdx = tmpIdx, idx
-	}
-	return idx
+	return radixSort(keys, idx, make([]int32, n), bits)
 }
 
-// radix8 sorts idx stably by keys[idx[i]], a byte at a time from the
-// lowest, using tmp (as long as idx) as the other buffer.
-func radix8(keys []uint64, idx, tmp []int32) []int32 {
+// radixSort sorts idx stably by keys[idx[i]], bits at a time from the
+// lowest, using tmp (as long as idx) as the other buffer, and skips a
+// pass where every key has the same digit.
+func radixSort(keys []uint64, idx, tmp []int32, bits uint) []int32 {
 	n := len(idx)
 	if n == 0 {
 		return idx
 	}
-	var count [256]int
-	for shift := uint(0); shift < 64; shift += 8 {
-		clear(count[:])
+	mask := uint64(1)<<bits - 1
+	count := make([]int, 1<<bits)
+	for shift := uint(0); shift < 64; shift += bits {
+		clear(count)
 		for _, i := range idx {
-			count[(keys[i]>>shift)&0xff]++
+			count[(keys[i]>>shift)&mask]++
 		}
-		if count[(keys[idx[0]]>>shift)&0xff] == n {
+		if count[(keys[idx[0]]>>shift)&mask] == n {
 			continue
 		}
 		sum := 0
@@ -99,7 +81,7 @@ func radix8(keys []uint64, idx, tmp []int32) []int32 {
 			sum += c
 		}
 		for _, i := range idx {
-			d := (keys[i] >> shift) & 0xff
+			d := (keys[i] >> shift) & mask
 			tmp[count[d]] = i
 			count[d]++
 		}
