@@ -364,9 +364,6 @@ func gopherlabVersion() string {
 
 // trackedRun reads a tracked run: its parameters, metrics and notebook.
 func trackedRun(db, id string) (*jobrt.TrackedRun, *tracking.RunInfo, error) {
-	if db == "" {
-		db = tracking.DefaultDBPath()
-	}
 	store, err := tracking.OpenExisting(db)
 	if err != nil {
 		return nil, nil, fmt.Errorf("export: --run: %w", err)

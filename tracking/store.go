@@ -315,10 +315,14 @@ func permText(err error) string {
 }
 
 // OpenExisting opens the database at path for a program that only reads
-// it: unlike Open, it does not create one. A missing or empty file is an
-// error naming the path; where this process cannot write the database
-// or its directory, the database is opened read-only.
+// it: unlike Open, it does not create one. An empty path means
+// DefaultDBPath(), as for Open. A missing or empty file is an error
+// naming the path; where this process cannot write the database or its
+// directory, the database is opened read-only.
 func OpenExisting(path string) (*Store, error) {
+	if path == "" {
+		path = DefaultDBPath()
+	}
 	st, err := os.Stat(path)
 	if err != nil || st.Mode().IsRegular() && st.Size() == 0 {
 		why := "no tracking database"

@@ -580,3 +580,26 @@ func TestOpenExisting(t *testing.T) {
 	}
 	s.Close()
 }
+
+// OpenExisting("") is the default store, as Open("") is, and a missing
+// default store is an error naming its path.
+func TestOpenExistingDefault(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(EnvDB, filepath.Join(dir, "runs.db"))
+	if _, err := OpenExisting(""); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "runs.db")) {
+		t.Errorf("missing default: %v", err)
+	}
+	s, err := Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = OpenExisting("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Path() != filepath.Join(dir, "runs.db") {
+		t.Errorf("opened %s", s.Path())
+	}
+	s.Close()
+}
