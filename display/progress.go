@@ -98,10 +98,7 @@ func (p *Progress) Done() {
 		return
 	}
 	p.done = true
-	if p.stop != nil {
-		p.stop()
-		p.stop = nil
-	}
+	p.cancelTrailing()
 	p.publish(p.clock())
 	p.finish()
 }
@@ -154,6 +151,15 @@ func (p *Progress) interval() time.Duration {
 		return pc.progressInterval()
 	}
 	return progressInterval
+}
+
+// cancelTrailing cancels the pending trailing update, if any. Called
+// with p.mu held.
+func (p *Progress) cancelTrailing() {
+	if p.stop != nil {
+		p.stop()
+		p.stop = nil
+	}
 }
 
 // schedule arranges a trailing update after d. Called with p.mu held.
@@ -256,17 +262,11 @@ func EndCell(failed bool) {
 		case p.done:
 		case failed:
 			p.done, p.failed = true, true
-			if p.stop != nil {
-				p.stop()
-				p.stop = nil
-			}
+			p.cancelTrailing()
 			p.publish(p.clock())
 			p.finish()
 		case p.dirty:
-			if p.stop != nil {
-				p.stop()
-				p.stop = nil
-			}
+			p.cancelTrailing()
 			// Rendered, not published: settling the bar is not a change
 			// of the next cell's, which a failure of it would stop.
 			p.render(p.clock())
