@@ -184,10 +184,12 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 	}
 	at, msg := locate(err.Error(), here)
 	if strings.Contains(msg, "constant definition loop") && pr != nil {
-		// yaegi's message for a global defined from an undefined name.
+		// yaegi's message for a global defined from an undefined name,
+		// or whose type it cannot work out.
 		if name, off, ok := s.undefinedName(st, pr); ok {
 			return s.errorAt(c, "CompileError", "undefined: "+name, off)
 		}
+		msg = strings.Replace(msg, "constant definition loop", "the interpreter cannot work out the type of a variable defined here: declare it with its type (var x T = ...)", 1)
 	}
 	return s.errorLoc(st, c, "CompileError", msg, at, err)
 }

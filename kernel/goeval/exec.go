@@ -184,6 +184,9 @@ type unit struct {
 	// as f's result, the previous dataset when a cell loading one runs
 	// again) in global slots for the rest of the session.
 	declare string
+	// retype, when set, returns another declare for when yaegi fails to
+	// compile declare (see typedDeclare).
+	retype func() (string, bool)
 	// decl is set for declarations: functions may be rebound. A unit
 	// that declares or redeclares names drops the kept programs that
 	// refer to them; all drops them all (types, methods, imports).
@@ -231,6 +234,14 @@ func (u unit) disposable() bool {
 	return !u.decl && !strings.Contains(u.src, "func") && !strings.Contains(u.declare, "func")
 }
 
+// untypedDeclare reports whether err is how yaegi fails to declare
+// globals whose types it cannot work out: a "constant definition loop",
+// or a panic (after a redefinition through temporaries).
+func untypedDeclare(err error) bool {
+	var ie *internalError
+	return strings.Contains(err.Error(), "constant definition loop") || errors.As(err, &ie)
+}
+
 // compileUnit returns u's program: a kept one or a new one.
 func (s *Session) compileUnit(st *state, u unit) (*compiledUnit, *cachedUnit, error) {
 	if u.key != "" {
@@ -257,10 +268,24 @@ func (s *Session) compileUnit(st *state, u unit) (*compiledUnit, *cachedUnit, er
 		prog, err := compileSafe(st.in, u.declare)
 		st.keep.compiled()
 		declFiles = filesFrom(fset, base)
+		if err != nil && u.retype != nil && untypedDeclare(err) {
+			if typed, ok := u.retype(); ok {
+				st.dropFiles(declFiles)
+				base = fset.Base()
+				if prog, err2 := compileSafe(st.in, typed); err2 == nil {
+					err = nil
+					declared = prog
+				}
+				st.keep.compiled()
+				declFiles = filesFrom(fset, base)
+			}
+		}
 		if err != nil {
 			return nil, nil, err
 		}
-		declared = prog
+		if declared == nil {
+			declared = prog
+		}
 	}
 	src := u.src
 	if u.local {
@@ -429,6 +454,7 @@ func (s *Session) runSegment(ctx context.Context, st *state, c *cellCode, pr *pa
 	u := unit{src: head + text, local: true, names: sortedKeys(defined), key: unitKey("s", c, from, to)}
 	if len(u.names) > 0 {
 		u.declare, u.src = u.src, head+assignments(c, pr, from, to, stmts)
+		u.retype = func() (string, bool) { return s.typedDeclare(st, c, pr, head, from, to, stmts) }
 	}
 	var existed map[string]string
 	var old map[string]reflect.Value
@@ -463,6 +489,9 @@ func (s *Session) runSelfRedefinition(ctx context.Context, st *state, c *cellCod
 		local:   true,
 		names:   tmps,
 		key:     unitKey("t", c, rs, re),
+	}
+	if hasIndex(as.Rhs) {
+		u.retype = func() (string, bool) { return s.typedVars(st, ";"+directive(c.n, line, col), tmps, as) }
 	}
 	if _, err := s.evalUnit(ctx, st, c, pr, u); err != nil {
 		return err

@@ -539,3 +539,31 @@ func TestPanicPosition(t *testing.T) {
 		}
 	}
 }
+
+// Globals defined from an index into a value of a compiled type: yaegi
+// cannot type those on its own (it reports a "constant definition loop").
+func TestIndexIntoCompiledValue(t *testing.T) {
+	s := newSession(t)
+	s.run("import (\n\t\"strings\"\n\t\"gonum.org/v1/gonum/mat\"\n\t\"github.com/gopherlab/gopherlab/experiments\"\n)\nX := mat.NewDense(2, 2, []float64{1, 2, 3, 4})\nrow := X.RawRowView(1)")
+	tests := []struct {
+		cell, expr, want string
+	}{
+		{"v := row[0]", "v", "3"},                                              // a global from an earlier cell
+		{"v := X.RawRowView(0)[1]", "v", "2"},                                  // a method's result
+		{"f := strings.Fields(\"a b c\")\nlast := f[len(f)-1]", "last", `"c"`}, // a global of the same cell
+		{"a, b := row[0], row[1]+1", "a + b", "8"},
+		{"ms := []*mat.Dense{X}\nm := ms[0]\nr, _ := m.Dims()", "r", "2"}, // a named type of an imported package
+		{"cv := map[string][]float64{\"acc\": row}\nacc := cv[\"acc\"][1]", "acc", "4"},
+		{"ds, _ := experiments.FromColumns([]string{\"x\", \"y\"}, []float64{1, 2}, []string{\"a\", \"b\"})\ncols := ds.Columns()\ntarget := cols[len(cols)-1]", "target", `"y"`},
+		{"row := row[:1]\nfirst := row[0] * 10", "first", "30"}, // a redefinition, then an index of it
+		{"s := \"hey\"\nch := s[1]", "ch", "101"},
+		{"row := row[0]", "row * 2", "6"}, // a redefinition reading itself
+
+	}
+	for _, tc := range tests {
+		s.run(tc.cell)
+		if got := s.text(tc.expr); got != tc.want {
+			t.Errorf("after %q, %s = %s, want %s", tc.cell, tc.expr, got, tc.want)
+		}
+	}
+}
