@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/gopherlab/gopherlab/display"
 	"gonum.org/v1/gonum/mat"
@@ -399,9 +398,10 @@ func CrossValidate(model Model, X *mat.Dense, y []float64, opts CVOptions) (*CVR
 	if t == nil {
 		return crossValidate(model, X, y, opts)
 	}
-	start := time.Now()
+	tr := startTracking(t, KindCrossValidate, modelName(model), matrixData{X, y})
+	defer tr.abandon()
 	res, err := crossValidate(model, X, y, opts)
-	trackCV(t, start, model, matrixData{X, y}, opts, res, err)
+	trackCV(tr, model, opts, res, err)
 	return res, err
 }
 
@@ -431,9 +431,10 @@ func CrossValidateDataset(p *Pipeline, ds *Dataset, target string, opts CVOption
 	if t == nil || p == nil {
 		return crossValidateDataset(p, ds, target, opts)
 	}
-	start := time.Now()
+	tr := startTracking(t, KindCrossValidate, modelName(p), datasetData{ds: ds, target: target})
+	defer tr.abandon()
 	res, err := crossValidateDataset(p, ds, target, opts)
-	trackCV(t, start, p, datasetData{ds: ds, target: target}, opts, res, err)
+	trackCV(tr, p, opts, res, err)
 	return res, err
 }
 
@@ -530,9 +531,11 @@ func (g *GridSearch) Fit(X *mat.Dense, y []float64) error {
 	if t == nil {
 		return g.fitRaw(X, y)
 	}
-	start := time.Now()
+	data := matrixData{X, y}
+	tr := startTracking(t, KindGridSearch, g.gridName(), data)
+	defer tr.abandon()
 	err := g.fitRaw(X, y)
-	g.track(t, start, matrixData{X, y}, err)
+	g.track(tr, data, err)
 	return err
 }
 
@@ -549,9 +552,11 @@ func (g *GridSearch) FitDataset(ds *Dataset, target string) error {
 	if t == nil {
 		return g.fitDatasetRaw(ds, target)
 	}
-	start := time.Now()
+	data := datasetData{ds: ds, target: target}
+	tr := startTracking(t, KindGridSearch, g.gridName(), data)
+	defer tr.abandon()
 	err := g.fitDatasetRaw(ds, target)
-	g.track(t, start, datasetData{ds: ds, target: target}, err)
+	g.track(tr, data, err)
 	return err
 }
 

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -21,12 +22,28 @@ import (
 // their own event). Track is called synchronously, after the work is
 // done, and its time adds to the caller's: a tracker that writes
 // anything slow should take what it needs (ev.CopyData, the bytes
-// ev.Save writes) and write in the background. It must not keep ev.Data
+// ev.Save writes) and write in the background, and may start taking the
+// data before the work by being a Preparer too. It must not keep ev.Data
 // or ev.Estimator beyond the call: the first may be the caller's matrix,
 // the second may be fitted again. The tracking package's Autologger is
 // one; SetTracker installs it.
 type Tracker interface {
 	Track(ev *TrackEvent)
+}
+
+// A Preparer is a Tracker that is shown the data of a fit, a
+// cross-validation or a grid search before the work starts, so that
+// copying or comparing it, which a tracker keeping the data must do
+// before the caller may change it, overlaps the work instead of adding
+// to it. Prepare gets the event with Kind, Start, Name, Data, Columns and
+// Levels set. The same event, completed, then goes to Track, whether the
+// work succeeds, fails or panics (Err says so). Until then the data does
+// not change: the work only reads its input, and the caller's goroutine
+// runs nothing else. Prepare must return at once; the tracker reads the
+// data in a goroutine of its own, and Track waits for that reading.
+type Preparer interface {
+	Tracker
+	Prepare(ev *TrackEvent)
 }
 
 // Event kinds.
@@ -119,11 +136,7 @@ func copyMatrix(dst []float64, m mat.Matrix) {
 			row[c-1] = v.y[i]
 		}
 	case columnsView:
-		for j := range v.cols {
-			for i := 0; i < r; i++ {
-				dst[i*c+j] = v.value(i, j)
-			}
-		}
+		v.rowMajor(dst, false)
 	case *mat.Dense:
 		raw := v.RawMatrix()
 		for i := 0; i < r; i++ {
@@ -168,13 +181,11 @@ func (ev *TrackEvent) DataEqual(data []float64) bool {
 			}
 		}
 		return true
+	case columnsView:
+		return v.rowMajor(data, true)
 	}
-	// Other views (a dataset's columns) element by element, each value
-	// as CopyData writes it.
+	// Other views element by element.
 	at := ev.Data.At
-	if v, ok := ev.Data.(columnsView); ok {
-		at = v.value
-	}
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
 			if math.Float64bits(data[i*c+j]) != math.Float64bits(at(i, j)) {
@@ -261,23 +272,67 @@ func fitModel(m Model, X *mat.Dense, y []float64) error {
 	return m.Fit(X, y)
 }
 
+// tracked is a piece of work being tracked: its event is made, with the
+// data, before the work starts, so that a Preparer sees the data first.
+type tracked struct {
+	t    Tracker
+	ev   *TrackEvent
+	sent bool
+}
+
+// errPanicked is the Err of the event of work that panicked.
+var errPanicked = errors.New("experiments: the work panicked")
+
+// startTracking makes the event of work of the given kind on data (nil:
+// none) and shows it to t if t is a Preparer. The caller defers
+// abandon and calls send when the work is done.
+func startTracking(t Tracker, kind, name string, data cvData) *tracked {
+	tr := &tracked{t: t, ev: &TrackEvent{Kind: kind, Name: name, Start: time.Now()}}
+	if data != nil {
+		tr.ev.Data, tr.ev.Columns, tr.ev.Levels = data.table()
+	}
+	if p, ok := t.(Preparer); ok && tr.ev.Data != nil {
+		func() {
+			defer func() { _ = recover() }()
+			p.Prepare(tr.ev)
+		}()
+	}
+	return tr
+}
+
+// send hands the completed event to the tracker.
+func (tr *tracked) send() {
+	tr.sent = true
+	emit(tr.t, tr.ev)
+}
+
+// abandon sends the event of work that panicked, as failed, so that a
+// Preparer is not left holding what it took; the panic goes on.
+func (tr *tracked) abandon() {
+	if !tr.sent {
+		tr.ev.Err = errPanicked
+		tr.send()
+	}
+}
+
 // trackFit runs fit and reports it to the tracker, if one is set.
 func trackFit(m Model, X *mat.Dense, y []float64, fit func(*mat.Dense, []float64) error) error {
 	t := CurrentTracker()
 	if t == nil {
 		return fit(X, y)
 	}
-	ev := &TrackEvent{Kind: KindFit, Start: time.Now()}
+	tr := startTracking(t, KindFit, modelName(m), matrixData{X, y})
+	defer tr.abandon()
 	err := fit(X, y)
-	ev.Estimator, ev.Name, ev.Err = m, modelName(m), err
+	ev := tr.ev
+	ev.Estimator, ev.Err = m, err
 	if err == nil && X != nil {
 		_, c := X.Dims()
 		ev.Save = saver(m, c)
 	}
 	ev.Params = EstimatorParams(m)
 	ev.Seed, ev.HasSeed = seedOf(m)
-	ev.Data, ev.Columns, ev.Levels = matrixData{X, y}.table()
-	emit(t, ev)
+	tr.send()
 	return err
 }
 
@@ -286,29 +341,30 @@ func trackFitDataset(p *Pipeline, ds *Dataset, target string) error {
 	if t == nil {
 		return p.fitDatasetRaw(ds, target)
 	}
-	ev := &TrackEvent{Kind: KindFit, Start: time.Now()}
+	tr := startTracking(t, KindFit, modelName(p), datasetData{ds: ds, target: target})
+	defer tr.abandon()
 	err := p.fitDatasetRaw(ds, target)
-	ev.Estimator, ev.Name, ev.Err = p, modelName(p), err
+	ev := tr.ev
+	ev.Estimator, ev.Err = p, err
 	if err == nil {
 		ev.Save = saver(p, 0)
 	}
 	ev.Params = EstimatorParams(p)
 	ev.Seed, ev.HasSeed = seedOf(p)
-	ev.Data, ev.Columns, ev.Levels = datasetData{ds: ds, target: target}.table()
-	emit(t, ev)
+	tr.send()
 	return err
 }
 
-// trackCV reports a cross-validation.
-func trackCV(t Tracker, start time.Time, model Model, data cvData, opts CVOptions, res *CVResult, err error) {
-	ev := &TrackEvent{Kind: KindCrossValidate, Start: start, Estimator: model, Name: modelName(model), Err: err}
+// trackCV reports a cross-validation (tr is from startTracking).
+func trackCV(tr *tracked, model Model, opts CVOptions, res *CVResult, err error) {
+	ev := tr.ev
+	ev.Estimator, ev.Err = model, err
 	ev.Params = EstimatorParams(model)
 	addCVParams(ev.Params, opts)
 	ev.Seed, ev.HasSeed = seedOf(model)
 	if opts.Shuffle && opts.Folds == nil {
 		ev.Seed, ev.HasSeed = opts.Seed, true
 	}
-	ev.Data, ev.Columns, ev.Levels = data.table()
 	if res != nil {
 		ev.Metrics = map[string]float64{}
 		for _, m := range res.Metrics {
@@ -327,15 +383,23 @@ func trackCV(t Tracker, start time.Time, model Model, data cvData, opts CVOption
 			ev.Folds[i] = f
 		}
 	}
-	emit(t, ev)
+	tr.send()
 }
 
-// trackGrid reports a grid search.
-func (g *GridSearch) track(t Tracker, start time.Time, data cvData, err error) {
-	ev := &TrackEvent{Kind: KindGridSearch, Start: start, Name: "gridsearch", Err: err}
+// gridName names a grid search's event.
+func (g *GridSearch) gridName() string {
+	if g.Model == nil {
+		return "gridsearch"
+	}
+	return "gridsearch(" + modelName(g.Model) + ")"
+}
+
+// track reports a grid search (tr is from startTracking).
+func (g *GridSearch) track(tr *tracked, data cvData, err error) {
+	ev := tr.ev
+	ev.Err = err
 	ev.Params = map[string]any{}
 	if g.Model != nil {
-		ev.Name = "gridsearch(" + modelName(g.Model) + ")"
 		ev.Params = EstimatorParams(g.Model)
 		ev.Seed, ev.HasSeed = seedOf(g.Model)
 	}
@@ -353,9 +417,6 @@ func (g *GridSearch) track(t Tracker, start time.Time, data cvData, err error) {
 	ev.Params["search.refit"] = !g.NoRefit
 	if g.CV.Shuffle && g.CV.Folds == nil {
 		ev.Seed, ev.HasSeed = g.CV.Seed, true
-	}
-	if data != nil {
-		ev.Data, ev.Columns, ev.Levels = data.table()
 	}
 	if err == nil && len(g.st.results) > 0 {
 		ev.Estimator = g.st.model
@@ -379,7 +440,7 @@ func (g *GridSearch) track(t Tracker, start time.Time, data cvData, err error) {
 			})
 		}
 	}
-	emit(t, ev)
+	tr.send()
 }
 
 // saver returns a function saving a fitted model (fitted on nFeatures
@@ -595,20 +656,45 @@ type columnsView struct {
 func (v columnsView) Dims() (int, int) { return v.rows, len(v.cols) }
 func (v columnsView) T() mat.Matrix    { return mat.Transpose{Matrix: v} }
 
-// value is At without the bounds check, as CopyData writes it: a
-// missing value is NaN (one bit pattern), a category its level's code.
-func (v columnsView) value(i, j int) float64 {
-	col := v.cols[j]
-	if col.kind == Numeric {
-		if x := col.nums[i]; x == x {
-			return x
+// rowMajor writes the view into data, row-major, each value as At gives
+// it but with a single bit pattern (math.NaN()) for a missing one, or,
+// with compare, reports whether data holds those values already. It goes
+// column by column, in a typed loop over the column's slice.
+func (v columnsView) rowMajor(data []float64, compare bool) bool {
+	c := len(v.cols)
+	nan := math.NaN()
+	for j, col := range v.cols {
+		d := data[j:]
+		var diff uint64 // the bits in which data differs, when comparing
+		if col.kind == Numeric {
+			for i, x := range col.nums[:v.rows] {
+				if x != x {
+					x = nan
+				}
+				if compare {
+					diff |= math.Float64bits(d[i*c]) ^ math.Float64bits(x)
+				} else {
+					d[i*c] = x
+				}
+			}
+		} else {
+			for i, code := range col.codes[:v.rows] {
+				x := nan
+				if code >= 0 {
+					x = float64(code)
+				}
+				if compare {
+					diff |= math.Float64bits(d[i*c]) ^ math.Float64bits(x)
+				} else {
+					d[i*c] = x
+				}
+			}
 		}
-		return math.NaN()
+		if diff != 0 {
+			return false
+		}
 	}
-	if code := col.codes[i]; code >= 0 {
-		return float64(code)
-	}
-	return math.NaN()
+	return true
 }
 
 func (v columnsView) At(i, j int) float64 {

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -276,13 +277,130 @@ func BenchmarkFitUnhooked(b *testing.B) {
 
 // BenchmarkCopyData copies digits with its target, as an Autologger
 // does during a fit.
+// BenchmarkCopyData measures what a tracker keeping the training data
+// pays during a fit on digits, as a matrix and as a dataset (columns):
+// copying it, or comparing it with a copy.
 func BenchmarkCopyData(b *testing.B) {
 	X, y := loadDigits(b)
-	ev := &TrackEvent{}
-	ev.Data, ev.Columns, ev.Levels = matrixData{X, y}.table()
-	var buf []float64
-	b.SetBytes(int64(8 * len(y) * 65))
-	for i := 0; i < b.N; i++ {
-		_, _, buf = ev.CopyData(buf)
+	names := make([]string, 65)
+	cols := make([]any, 65)
+	for j := range 64 {
+		names[j], cols[j] = fmt.Sprint("c", j), mat.Col(nil, j, X)
+	}
+	names[64], cols[64] = "y", y
+	ds, err := FromColumns(names, cols...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, data := range []struct {
+		name string
+		d    cvData
+	}{{"matrix", matrixData{X, y}}, {"dataset", datasetData{ds: ds, target: "y"}}} {
+		ev := &TrackEvent{}
+		ev.Data, ev.Columns, ev.Levels = data.d.table()
+		_, _, buf := ev.CopyData(nil)
+		b.Run(data.name+"/copy", func(b *testing.B) {
+			b.SetBytes(int64(8 * len(buf)))
+			for i := 0; i < b.N; i++ {
+				_, _, buf = ev.CopyData(buf)
+			}
+		})
+		b.Run(data.name+"/equal", func(b *testing.B) {
+			b.SetBytes(int64(8 * len(buf)))
+			for i := 0; i < b.N; i++ {
+				if !ev.DataEqual(buf) {
+					b.Fatal("data differs from its copy")
+				}
+			}
+		})
+	}
+}
+
+// preparer records the events Prepare and Track get, and a copy of the
+// data Prepare saw.
+type preparer struct {
+	recorder
+	prepared []*TrackEvent
+	copies   [][]float64
+}
+
+func (p *preparer) Prepare(ev *TrackEvent) {
+	if len(p.prepared) != len(p.events) {
+		panic("Prepare before the previous Track")
+	}
+	p.prepared = append(p.prepared, ev)
+	_, _, d := ev.CopyData(nil)
+	p.copies = append(p.copies, d)
+}
+
+// panicStep is a model whose Fit panics.
+type panicStep struct{}
+
+func (panicStep) Fit(*mat.Dense, []float64) error       { panic("step bug") }
+func (panicStep) Predict(*mat.Dense) ([]float64, error) { return nil, nil }
+
+func TestPreparer(t *testing.T) {
+	X, y := trackData()
+	ds, err := FromColumns([]string{"x", "y"}, X.RawMatrix().Data, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		kind string
+		run  func() error
+	}{
+		{"model fit", KindFit, func() error { return (&GaussianNB{}).Fit(X, y) }},
+		{"dataset fit", KindFit, func() error { return NewPipeline(&StandardScaler{}, &GaussianNB{}).FitDataset(ds, "y") }},
+		{"failed fit", KindFit, func() error { return (&LogisticRegression{C: -1}).Fit(X, y) }},
+		{"cross validate", KindCrossValidate, func() error {
+			_, err := CrossValidate(&GaussianNB{}, X, y, CVOptions{K: 3})
+			return err
+		}},
+		{"grid search", KindGridSearch, func() error {
+			return (&GridSearch{Model: &KNeighborsClassifier{}, Grid: map[string][]any{"K": {1, 3}}, CV: CVOptions{K: 2}}).FitDataset(ds, "y")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &preparer{}
+			prev := SetTracker(p)
+			defer SetTracker(prev)
+			err := tc.run()
+			if len(p.prepared) != 1 || len(p.events) != 1 || p.prepared[0] != p.events[0] {
+				t.Fatalf("prepared %d events, tracked %d, the same one: %v", len(p.prepared), len(p.events), len(p.events) == 1 && p.prepared[0] == p.events[0])
+			}
+			ev := p.events[0]
+			if ev.Kind != tc.kind || ev.Name == "" || (ev.Err == nil) != (err == nil) {
+				t.Errorf("event %s %q err %v, fit returned %v", ev.Kind, ev.Name, ev.Err, err)
+			}
+			// What Prepare saw is what Track sees.
+			if !ev.DataEqual(p.copies[0]) || len(p.copies[0]) != 24 {
+				t.Errorf("data at Prepare %v differs from the data at Track", p.copies[0])
+			}
+		})
+	}
+
+	// A step that panics fails the fit (see safe); work that panics
+	// past that still sends its event, failed, and the panic goes on.
+	p := &preparer{}
+	prev := SetTracker(p)
+	defer SetTracker(prev)
+	if err := NewPipeline(&StandardScaler{}, panicStep{}).Fit(X, y); err == nil || len(p.events) != 1 || p.events[0].Err != err {
+		t.Fatalf("fit with a panicking step: %v, events %v", err, p.events)
+	}
+	p = &preparer{}
+	func() {
+		defer func() {
+			if r := recover(); r != "work bug" {
+				t.Errorf("recovered %v, want the work's panic", r)
+			}
+		}()
+		tr := startTracking(p, KindFit, "work", matrixData{X, y})
+		defer tr.abandon()
+		panic("work bug")
+	}()
+	if len(p.prepared) != 1 || len(p.events) != 1 || p.events[0] != p.prepared[0] || p.events[0].Err != errPanicked {
+		t.Fatalf("after a panic: prepared %d, tracked %+v", len(p.prepared), p.events)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -219,6 +220,94 @@ func TestAutologModelFitAndDataset(t *testing.T) {
 	}
 	if l := in[0].Levels; len(l) != 3 || l[0] != nil || !slices.Equal(l[1], []string{"blue", "red"}) || !slices.Equal(l[2], []string{"a", "b"}) {
 		t.Errorf("input levels %q", l)
+	}
+}
+
+// Data large enough for Prepare to take it while the fit runs is
+// recorded as it was at the fit: shared with the table logged before
+// when it is the same, copied when it changed in between.
+func TestAutologPreparedData(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	const n, p = 1000, 9 // 10,000 cells with the target: over minPreparedCells
+	X, y := blobs(n / 2)
+	X = mat.NewDense(n, p, nil)
+	for i := range n {
+		for j := range p {
+			X.Set(i, j, float64(i*p+j)/7)
+		}
+	}
+	names := make([]string, p+1)
+	cols := make([]any, p+1)
+	for j := range p {
+		names[j] = fmt.Sprint("x", j)
+	}
+	tests := []struct {
+		name string
+		fit  func() error
+		set  func(v float64) // changes the first row's first feature
+	}{
+		{"matrix", func() error { return (&experiments.GaussianNB{}).Fit(X, y) }, func(v float64) { X.Set(0, 0, v) }},
+		{"dataset", nil, nil},
+	}
+	for j := range p {
+		cols[j] = mat.Col(nil, j, X)
+	}
+	names[p], cols[p] = "y", y
+	ds, err := experiments.FromColumns(names, cols...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x0, err := ds.Floats("x0") // the dataset's own storage
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests[1].fit = func() error { return experiments.NewPipeline(&experiments.GaussianNB{}).FitDataset(ds, "y") }
+	tests[1].set = func(v float64) { x0[0] = v }
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path, al, _ := autologTo(t)
+			// Fit, fit the same data, change one value and fit again.
+			for i := range 3 {
+				if i == 2 {
+					tc.set(1e6)
+				}
+				if err := tc.fit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tc.set(0)
+			al.Flush()
+			al.mu.Lock()
+			left := len(al.prepared)
+			al.mu.Unlock()
+			if left != 0 {
+				t.Errorf("%d events prepared and never tracked", left)
+			}
+			s := reopen(t, path)
+			runs := topRuns(t, s)
+			if len(runs) != 3 {
+				t.Fatalf("%d runs, want 3", len(runs))
+			}
+			var sums []string
+			for _, r := range runs {
+				in, err := s.Inputs(r.ID)
+				if err != nil || len(in) != 1 {
+					t.Fatalf("run %s inputs %v, %v", r.ID, in, err)
+				}
+				sums = append(sums, in[0].SHA256)
+			}
+			if sums[0] != sums[1] || sums[1] == sums[2] {
+				t.Fatalf("data sums %v: want the first two equal, the third different", sums)
+			}
+			d, err := s.Dataset(sums[2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := strings.SplitN(string(d.Content), "\n", 3)[1]
+			if !strings.HasPrefix(line, "1e+06,") {
+				t.Errorf("changed data stored as %q, want its first value 1e+06", line)
+			}
+		})
 	}
 }
 
@@ -536,6 +625,61 @@ func BenchmarkAutologTrack(b *testing.B) {
 				b.StartTimer()
 			}
 		})
+	}
+}
+
+// BenchmarkAutologFit measures a whole fit on digits with autologging
+// off and on (the background writing is waited for outside the timer):
+// what logging adds to a fit, Prepare's overlap included.
+func BenchmarkAutologFit(b *testing.B) {
+	if _, err := os.Stat(digitsPath); err != nil {
+		b.Skip("scikit-learn digits data not installed")
+	}
+	ds, err := experiments.ReadCSV(digitsPath, experiments.CSVOptions{NoHeader: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	X, y, err := ds.XY("c64")
+	if err != nil {
+		b.Fatal(err)
+	}
+	fits := []struct {
+		name string
+		fit  func() error
+	}{
+		{"nb", func() error { return (&experiments.GaussianNB{}).Fit(X, y) }},
+		{"tree", func() error { return (&experiments.DecisionTreeClassifier{MaxDepth: 6, Seed: 1}).Fit(X, y) }},
+		{"pipeline-dataset", func() error {
+			return experiments.NewPipeline(&experiments.StandardScaler{}, &experiments.GaussianNB{}).FitDataset(ds, "c64")
+		}},
+	}
+	for _, f := range fits {
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/autolog=%v", f.name, on), func(b *testing.B) {
+				al := NewAutologger(filepath.Join(b.TempDir(), "b.db"))
+				defer al.Close()
+				if on {
+					prev := experiments.SetTracker(al)
+					defer experiments.SetTracker(prev)
+				}
+				for i := 0; i < b.N; i++ {
+					if err := f.fit(); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					if on {
+						al.Flush()
+					}
+					if os.Getenv("SLEEPB") != "" {
+						time.Sleep(time.Millisecond)
+					}
+					b.StartTimer()
+				}
+				if err := al.Err(); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
 	}
 }
 

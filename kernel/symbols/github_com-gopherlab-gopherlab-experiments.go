@@ -96,6 +96,7 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"OneHotEncoder":          reflect.ValueOf((*experiments.OneHotEncoder)(nil)),
 		"Pipeline":               reflect.ValueOf((*experiments.Pipeline)(nil)),
 		"Plot":                   reflect.ValueOf((*experiments.Plot)(nil)),
+		"Preparer":               reflect.ValueOf((*experiments.Preparer)(nil)),
 		"Progress":               reflect.ValueOf((*experiments.Progress)(nil)),
 		"ROCCurve":               reflect.ValueOf((*experiments.ROCCurve)(nil)),
 		"RandomForestClassifier": reflect.ValueOf((*experiments.RandomForestClassifier)(nil)),
@@ -116,6 +117,7 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"_DatasetTransformer": reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_DatasetTransformer)(nil)),
 		"_FitExecutor":        reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_FitExecutor)(nil)),
 		"_Model":              reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Model)(nil)),
+		"_Preparer":           reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Preparer)(nil)),
 		"_Progress":           reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Progress)(nil)),
 		"_Tracker":            reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Tracker)(nil)),
 		"_Transformer":        reflect.ValueOf((*_github_com_gopherlab_gopherlab_experiments_Transformer)(nil)),
@@ -180,6 +182,20 @@ func (W _github_com_gopherlab_gopherlab_experiments_Model) Fit(X *mat.Dense, y [
 }
 func (W _github_com_gopherlab_gopherlab_experiments_Model) Predict(X *mat.Dense) ([]float64, error) {
 	return W.WPredict(X)
+}
+
+// _github_com_gopherlab_gopherlab_experiments_Preparer is an interface wrapper for Preparer type
+type _github_com_gopherlab_gopherlab_experiments_Preparer struct {
+	IValue   interface{}
+	WPrepare func(ev *experiments.TrackEvent)
+	WTrack   func(ev *experiments.TrackEvent)
+}
+
+func (W _github_com_gopherlab_gopherlab_experiments_Preparer) Prepare(ev *experiments.TrackEvent) {
+	W.WPrepare(ev)
+}
+func (W _github_com_gopherlab_gopherlab_experiments_Preparer) Track(ev *experiments.TrackEvent) {
+	W.WTrack(ev)
 }
 
 // _github_com_gopherlab_gopherlab_experiments_Progress is an interface wrapper for Progress type
