@@ -589,7 +589,10 @@ type recorder struct{ ev *experiments.TrackEvent }
 
 func (r *recorder) Track(ev *experiments.TrackEvent) { r.ev = ev }
 
-func benchEvents(b *testing.B) map[string]*experiments.TrackEvent {
+// benchDigits loads scikit-learn's digits, as a dataset and as a matrix
+// and labels, or skips the benchmark.
+func benchDigits(b *testing.B) (*experiments.Dataset, *mat.Dense, []float64) {
+	b.Helper()
 	if _, err := os.Stat(digitsPath); err != nil {
 		b.Skip("scikit-learn digits data not installed")
 	}
@@ -601,6 +604,11 @@ func benchEvents(b *testing.B) map[string]*experiments.TrackEvent {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return ds, X, y
+}
+
+func benchEvents(b *testing.B) map[string]*experiments.TrackEvent {
+	_, X, y := benchDigits(b)
 	return map[string]*experiments.TrackEvent{
 		"forest": recordOne(b, func() error { return (&experiments.RandomForestClassifier{Seed: 1}).Fit(X, y) }),
 		"nb":     recordOne(b, func() error { return (&experiments.GaussianNB{}).Fit(X, y) }),
@@ -632,17 +640,7 @@ func BenchmarkAutologTrack(b *testing.B) {
 // off and on (the background writing is waited for outside the timer):
 // what logging adds to a fit, Prepare's overlap included.
 func BenchmarkAutologFit(b *testing.B) {
-	if _, err := os.Stat(digitsPath); err != nil {
-		b.Skip("scikit-learn digits data not installed")
-	}
-	ds, err := experiments.ReadCSV(digitsPath, experiments.CSVOptions{NoHeader: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	X, y, err := ds.XY("c64")
-	if err != nil {
-		b.Fatal(err)
-	}
+	ds, X, y := benchDigits(b)
 	fits := []struct {
 		name string
 		fit  func() error
@@ -666,14 +664,11 @@ func BenchmarkAutologFit(b *testing.B) {
 					if err := f.fit(); err != nil {
 						b.Fatal(err)
 					}
-					b.StopTimer()
 					if on {
+						b.StopTimer()
 						al.Flush()
+						b.StartTimer()
 					}
-					if os.Getenv("SLEEPB") != "" {
-						time.Sleep(time.Millisecond)
-					}
-					b.StartTimer()
 				}
 				if err := al.Err(); err != nil {
 					b.Fatal(err)
