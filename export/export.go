@@ -383,7 +383,7 @@ func trackedRun(db, id string) (*jobrt.TrackedRun, *tracking.RunInfo, error) {
 // the job says whether it reproduces the run.
 func checkRunCell(sel *Selection, ri *tracking.RunInfo, logf func(string, ...any)) error {
 	if ri.ParentID != "" {
-		return fmt.Errorf("export: --run %s: %q is part of run %s (a fold or a trial): export that run", ri.ShortID(), ri.Name, shortID(ri.ParentID))
+		return fmt.Errorf("export: --run %s: %q is part of run %s (a fold or a trial): export that run", ri.ShortID(), ri.Name, tracking.ShortID(ri.ParentID))
 	}
 	src := strings.TrimSpace(ri.Source)
 	if src == "" || strings.HasPrefix(src, "gopherlab job ") {
@@ -407,13 +407,6 @@ func checkRunCell(sel *Selection, ri *tracking.RunInfo, logf func(string, ...any
 	return nil
 }
 
-func shortID(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
-}
-
 // applyRunParams sets the parameters to the values a tracked run
 // recorded (params notebook.NAME, see tracking.SetNotebookParams; a
 // param named as the parameter for runs that predate them).
@@ -433,14 +426,14 @@ func applyRunParams(sel *Selection, tr *jobrt.TrackedRun, logf func(string, ...a
 		if err != nil {
 			return fmt.Errorf("export: run %s parameter %s: %v", tr.ID, p.Name, err)
 		}
-		p.Value, p.From = lit, "run "+shortID(tr.ID)
+		p.Value, p.From = lit, "run "+tracking.ShortID(tr.ID)
 		set = append(set, p.Name+"="+lit)
 	}
 	if len(set) > 0 {
-		logf("export: parameters from run %s: %s", shortID(tr.ID), strings.Join(set, ", "))
+		logf("export: parameters from run %s: %s", tracking.ShortID(tr.ID), strings.Join(set, ", "))
 	}
 	if len(kept) > 0 {
-		logf("export: run %s does not record %s: the notebook's values stay", shortID(tr.ID), strings.Join(kept, ", "))
+		logf("export: run %s does not record %s: the notebook's values stay", tracking.ShortID(tr.ID), strings.Join(kept, ", "))
 	}
 	return nil
 }

@@ -47,11 +47,15 @@ func (ri *RunInfo) Duration() time.Duration {
 
 // ShortID is the first 8 characters of the run id, enough to name a run
 // on the command line.
-func (ri *RunInfo) ShortID() string {
-	if len(ri.ID) > 8 {
-		return ri.ID[:8]
+func (ri *RunInfo) ShortID() string { return ShortID(ri.ID) }
+
+// ShortID returns the first 8 characters of a run id or a data
+// snapshot's SHA-256, as lists, reports and messages show them.
+func ShortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
 	}
-	return ri.ID
+	return id
 }
 
 // Label is the run's name, or its short id if it has none.

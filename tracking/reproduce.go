@@ -122,7 +122,7 @@ func (s *Store) Reproduce(id string) (*Reproduction, error) {
 	case experiments.KindFit, experiments.KindCrossValidate, experiments.KindGridSearch:
 	case "":
 		if ri.ParentID != "" {
-			return nil, fail("it is a fold or trial of run %s: reproduce that run", shortID(ri.ParentID))
+			return nil, fail("it is a fold or trial of run %s: reproduce that run", ShortID(ri.ParentID))
 		}
 		return nil, fail("it was not recorded by the autologger, so how its metrics were computed is not known; only autologged fits, cross-validations and grid searches can be reproduced")
 	default:
@@ -163,7 +163,7 @@ func (s *Store) Reproduce(id string) (*Reproduction, error) {
 		return nil, fmt.Errorf("tracking: reproduce: %w", err)
 	}
 	if table.rows == 0 || len(table.cols) == 0 {
-		return nil, fail("its data snapshot %s is empty", shortID(snap.SHA256))
+		return nil, fail("its data snapshot %s is empty", ShortID(snap.SHA256))
 	}
 
 	// The estimator: structure from the artifact when there is one,
@@ -215,13 +215,6 @@ func (s *Store) Reproduce(id string) (*Reproduction, error) {
 		rep.Match = rep.Match && c.Match
 	}
 	return rep, nil
-}
-
-func shortID(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
 }
 
 // estimatorFactories builds unfitted estimators by the lower-case type
@@ -447,7 +440,7 @@ type snapshotTable struct {
 // not nil) as level text with "" for missing.
 func readSnapshot(snap *Dataset, levels [][]string) (*snapshotTable, error) {
 	if snap.Format != "csv" {
-		return nil, fmt.Errorf("data snapshot %s is %q, not csv", shortID(snap.SHA256), snap.Format)
+		return nil, fmt.Errorf("data snapshot %s is %q, not csv", ShortID(snap.SHA256), snap.Format)
 	}
 	r := csv.NewReader(bytes.NewReader(snap.Content))
 	r.ReuseRecord = true
@@ -456,11 +449,11 @@ func readSnapshot(snap *Dataset, levels [][]string) (*snapshotTable, error) {
 		return &snapshotTable{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("data snapshot %s: %w", shortID(snap.SHA256), err)
+		return nil, fmt.Errorf("data snapshot %s: %w", ShortID(snap.SHA256), err)
 	}
 	nc := len(header)
 	if levels != nil && len(levels) != nc {
-		return nil, fmt.Errorf("data snapshot %s has %d columns, its levels describe %d", shortID(snap.SHA256), nc, len(levels))
+		return nil, fmt.Errorf("data snapshot %s has %d columns, its levels describe %d", ShortID(snap.SHA256), nc, len(levels))
 	}
 	t := &snapshotTable{cols: slices.Clone(header), levels: levels, text: make([][]string, nc)}
 	var nums []float64
@@ -470,7 +463,7 @@ func readSnapshot(snap *Dataset, levels [][]string) (*snapshotTable, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("data snapshot %s: %w", shortID(snap.SHA256), err)
+			return nil, fmt.Errorf("data snapshot %s: %w", ShortID(snap.SHA256), err)
 		}
 		for j, f := range rec {
 			if levels != nil && levels[j] != nil {
@@ -480,7 +473,7 @@ func readSnapshot(snap *Dataset, levels [][]string) (*snapshotTable, error) {
 			}
 			v, err := strconv.ParseFloat(f, 64)
 			if err != nil {
-				return nil, fmt.Errorf("data snapshot %s: row %d column %q: %q is not a number", shortID(snap.SHA256), i, header[j], f)
+				return nil, fmt.Errorf("data snapshot %s: row %d column %q: %q is not a number", ShortID(snap.SHA256), i, header[j], f)
 			}
 			nums = append(nums, v)
 		}
@@ -949,7 +942,7 @@ func (r *Reproduction) rows() [][]string {
 
 func (r *Reproduction) header() []string {
 	lines := []string{
-		fmt.Sprintf("Run %s (%s, %s, experiment %s): %s.", r.Name, shortID(r.RunID), r.Kind, r.Experiment, r.verdict()),
+		fmt.Sprintf("Run %s (%s, %s, experiment %s): %s.", r.Name, ShortID(r.RunID), r.Kind, r.Experiment, r.verdict()),
 		fmt.Sprintf("Estimator: %s", r.Estimator),
 		fmt.Sprintf("Data: %s, %d rows × %d columns, SHA-256 %s", r.Data.Name, r.Data.Rows, r.Data.Cols, r.Data.SHA256),
 	}

@@ -45,6 +45,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"SetCellInfo":            reflect.ValueOf(tracking.SetCellInfo),
 		"SetCellRunning":         reflect.ValueOf(tracking.SetCellRunning),
 		"SetNotebookParams":      reflect.ValueOf(tracking.SetNotebookParams),
+		"ShortID":                reflect.ValueOf(tracking.ShortID),
 		"StatusFailed":           reflect.ValueOf(constant.MakeFromLiteral("\"FAILED\"", token.STRING, 0)),
 		"StatusFinished":         reflect.ValueOf(constant.MakeFromLiteral("\"FINISHED\"", token.STRING, 0)),
 		"StatusKilled":           reflect.ValueOf(constant.MakeFromLiteral("\"KILLED\"", token.STRING, 0)),
