@@ -5,8 +5,10 @@
 package beamtest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -306,7 +308,39 @@ func TestExportBeam(t *testing.T) {
 		t.Errorf("runs named grid after three jobs: %d (%v)", len(runs), err)
 	}
 
-	// The cluster runners are plumbed but cannot run here.
+	// The cluster runners submit the pipeline to a portable job service,
+	// as a Flink or Spark job server is: Beam's Prism, built from the
+	// job's module and run as a job server on 127.0.0.1, is one. The job
+	// hosts the SDK worker itself (LOOPBACK), as it would on a cluster
+	// whose workers reach back to it.
+	endpoint := startPrism(t, jobDir, filepath.Join(tmp, "prism"))
+	for _, runner := range []string{"flink", "spark", "universal"} {
+		modelDir := filepath.Join(tmp, "model-"+runner)
+		args := []string{"-model-dir", modelDir, "-runner", runner, "-endpoint", endpoint, "-beam_temp", t.TempDir(), "-environment_type", "LOOPBACK"}
+		t2 := time.Now()
+		stdout, stderr, err := exporttest.RunIn(t, jobDir, job, args...)
+		timings[runner] = time.Since(t2)
+		if err != nil {
+			t.Fatalf("job %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+		if stdout != want {
+			t.Errorf("job -runner %s printed\n%s\nthe notebook printed\n%s", runner, stdout, want)
+		}
+		for _, re := range []string{
+			`reproduces tracked run ` + id[:8] + ` bit for bit: accuracy=`,
+			`fits: Apache Beam, runner ` + runner,
+			`beam grid search: 25 fits \(5 candidates x 5 folds\) on ` + runner,
+		} {
+			if !regexp.MustCompile(re).MatchString(stderr) {
+				t.Errorf("job -runner %s: stderr has no %q:\n%s", runner, re, stderr)
+			}
+		}
+		if sum, _, err := jobrt.FileSHA256(filepath.Join(modelDir, "model.gob")); err != nil || sum != sums["local"] {
+			t.Errorf("job -runner %s: model.gob %s (%v), the local run's %s", runner, sum, err, sums["local"])
+		}
+	}
+
+	// The cluster runners' settings are checked before anything runs.
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -323,7 +357,49 @@ func TestExportBeam(t *testing.T) {
 			t.Errorf("job %v: %v, stderr:\n%s", tt.args, err, stderr)
 		}
 	}
-	t.Logf("gopherlab build + notebook run %v, export + job build %v (Beam SDK compile, cached after the first), job local %v, prism %v, direct %v, total %v",
+	t.Logf("gopherlab build + notebook run %v, export + job build %v (Beam SDK compile, cached after the first), job local %v, prism %v, direct %v, on a Prism job server: flink %v, spark %v, universal %v; total %v",
 		tNotebook.Round(time.Millisecond), tBuild.Round(time.Millisecond), timings["local"].Round(time.Millisecond),
-		timings["prism"].Round(time.Millisecond), timings["direct"].Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
+		timings["prism"].Round(time.Millisecond), timings["direct"].Round(time.Millisecond),
+		timings["flink"].Round(time.Millisecond), timings["spark"].Round(time.Millisecond), timings["universal"].Round(time.Millisecond),
+		time.Since(t0).Round(time.Millisecond))
+}
+
+// startPrism builds Beam's Prism runner from the job's module into bin,
+// starts it as a job server on a free port of 127.0.0.1, and returns its
+// endpoint; it is stopped when the test ends.
+func startPrism(t *testing.T, jobDir, bin string) string {
+	t.Helper()
+	exporttest.GoBuild(t, jobDir, bin, "github.com/apache/beam/sdks/v2/go/cmd/prism")
+	cmd := exec.Command(bin, "-job_port", "0", "-serve_http=false", "-log_kind", "text")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	// It logs the endpoint it serves once it listens.
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		re := regexp.MustCompile(`Serving JobManagement.*endpoint=\S*:(\d+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- "127.0.0.1:" + m[1]
+				break
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case ep := <-found:
+		return ep
+	case <-time.After(30 * time.Second):
+		t.Fatal("prism did not say which port it serves within 30 s")
+	}
+	return ""
 }

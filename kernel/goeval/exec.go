@@ -185,7 +185,7 @@ type unit struct {
 	// again) in global slots for the rest of the session.
 	declare string
 	// retype, when set, returns another declare for when yaegi fails to
-	// compile declare (see typedDeclare).
+	// compile declare (see fallbackDeclare).
 	retype func() (string, bool)
 	// decl is set for declarations: functions may be rebound. A unit
 	// that declares or redeclares names drops the kept programs that
@@ -234,14 +234,6 @@ func (u unit) disposable() bool {
 	return !u.decl && !strings.Contains(u.src, "func") && !strings.Contains(u.declare, "func")
 }
 
-// untypedDeclare reports whether err is how yaegi fails to declare
-// globals whose types it cannot work out: a "constant definition loop",
-// or a panic (after a redefinition through temporaries).
-func untypedDeclare(err error) bool {
-	var ie *internalError
-	return strings.Contains(err.Error(), "constant definition loop") || errors.As(err, &ie)
-}
-
 // compileUnit returns u's program: a kept one or a new one.
 func (s *Session) compileUnit(st *state, u unit) (*compiledUnit, *cachedUnit, error) {
 	if u.key != "" {
@@ -263,29 +255,31 @@ func (s *Session) compileUnit(st *state, u unit) (*compiledUnit, *cachedUnit, er
 	fset := st.in.FileSet()
 	var declared *interp.Program
 	var declFiles []*token.File
+	fallback := false // declared is not the code as written
 	if u.declare != "" {
 		base := fset.Base()
 		prog, err := compileSafe(st.in, u.declare)
 		st.keep.compiled()
 		declFiles = filesFrom(fset, base)
-		if err != nil && u.retype != nil && untypedDeclare(err) {
+		if err != nil && u.retype != nil {
+			// An error the code has is found again when src compiles.
 			if typed, ok := u.retype(); ok {
-				st.dropFiles(declFiles)
-				base = fset.Base()
-				if prog, err2 := compileSafe(st.in, typed); err2 == nil {
-					err = nil
-					declared = prog
-				}
+				base := fset.Base()
+				prog2, err2 := compileSafe(st.in, typed)
 				st.keep.compiled()
-				declFiles = filesFrom(fset, base)
+				files := filesFrom(fset, base)
+				if err2 == nil {
+					st.dropFiles(declFiles)
+					prog, err, declFiles, fallback = prog2, nil, files, true
+				} else {
+					st.dropFiles(files)
+				}
 			}
 		}
 		if err != nil {
 			return nil, nil, err
 		}
-		if declared == nil {
-			declared = prog
-		}
+		declared = prog
 	}
 	src := u.src
 	if u.local {
@@ -296,7 +290,7 @@ func (s *Session) compileUnit(st *state, u unit) (*compiledUnit, *cachedUnit, er
 	st.keep.compiled()
 	cp.files = filesFrom(fset, base)
 	switch {
-	case err != nil && declared != nil:
+	case err != nil && declared != nil && !fallback:
 		// Not expected: run the code as written instead.
 		st.dropFiles(cp.files)
 		prog, cp.files, cp.local = declared, declFiles, false
@@ -454,7 +448,7 @@ func (s *Session) runSegment(ctx context.Context, st *state, c *cellCode, pr *pa
 	u := unit{src: head + text, local: true, names: sortedKeys(defined), key: unitKey("s", c, from, to)}
 	if len(u.names) > 0 {
 		u.declare, u.src = u.src, head+assignments(c, pr, from, to, stmts)
-		u.retype = func() (string, bool) { return s.typedDeclare(st, c, pr, head, from, to, stmts) }
+		u.retype = func() (string, bool) { return s.fallbackDeclare(st, c, pr, stmts) }
 	}
 	var existed map[string]string
 	var old map[string]reflect.Value
@@ -490,9 +484,7 @@ func (s *Session) runSelfRedefinition(ctx context.Context, st *state, c *cellCod
 		names:   tmps,
 		key:     unitKey("t", c, rs, re),
 	}
-	if hasIndex(as.Rhs) {
-		u.retype = func() (string, bool) { return s.typedVars(st, ";"+directive(c.n, line, col), tmps, as) }
-	}
+	u.retype = func() (string, bool) { return s.typedVars(st, c, pr, ";"+directive(c.n, line, col), tmps, as) }
 	if _, err := s.evalUnit(ctx, st, c, pr, u); err != nil {
 		return err
 	}

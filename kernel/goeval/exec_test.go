@@ -1,8 +1,10 @@
 package goeval
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -166,6 +168,8 @@ func TestErrorPositions(t *testing.T) {
 		tb         string   // in the traceback
 	}{
 		{"undefined in statement", "a := 1\nb := a\nc := b + undefinedName\n", "CompileError", []string{"undefined: undefinedName", "line 3, column 10"}, "c := b + undefinedName"},
+		{"undefined in a loop of a run that defines globals", "n := 2\nfor i := 0; i < n; i++ {\n\tv, err := fmt.Println()\n\t_, _ = v, err\n\tgone(i)\n}", "CompileError", []string{"undefined: gone", "line 5, column 2"}, "gone(i)"},
+		{"wrong type of a comma-ok global", "var q any = 1\nw, ok := q.(int)\nvar s string = w", "CompileError", []string{"line 3"}, ""},
 		{"undefined in function", "func g() int {\n\treturn 1\n}\nfunc h() int {\n\treturn nothing\n}", "CompileError", []string{"undefined: nothing", "line 5"}, "return nothing"},
 		{"undefined call in function", "\n\nfunc k() {\n\tmissing()\n}", "CompileError", []string{"undefined: missing", "line 4"}, "missing()"},
 		{"syntax error", "x := 1\ny := (2 +\nfmt.Println(x", "SyntaxError", []string{"line 3"}, ""},
@@ -540,11 +544,17 @@ func TestPanicPosition(t *testing.T) {
 	}
 }
 
-// Globals defined from an index into a value of a compiled type: yaegi
-// cannot type those on its own (it reports a "constant definition loop").
-func TestIndexIntoCompiledValue(t *testing.T) {
+// Globals yaegi fails to declare from the code as written (see
+// fallbackDeclare): an index into a value of a compiled type ("constant
+// definition loop"), comma-ok forms ("nil type"), a multi-value
+// definition inside a block of a run that defines globals ("undefined").
+func TestGlobalsYaegiCannotDeclare(t *testing.T) {
+	// yaegi prints some of its failures through the standard logger.
+	var logged bytes.Buffer
+	defer log.SetOutput(log.Writer())
+	log.SetOutput(&logged)
 	s := newSession(t)
-	s.run("import (\n\t\"strings\"\n\t\"gonum.org/v1/gonum/mat\"\n\t\"github.com/gopherlab/gopherlab/experiments\"\n)\nX := mat.NewDense(2, 2, []float64{1, 2, 3, 4})\nrow := X.RawRowView(1)")
+	s.run("import (\n\t\"strconv\"\n\t\"strings\"\n\t\"gonum.org/v1/gonum/mat\"\n\t\"github.com/gopherlab/gopherlab/experiments\"\n)\nX := mat.NewDense(2, 2, []float64{1, 2, 3, 4})\nrow := X.RawRowView(1)")
 	tests := []struct {
 		cell, expr, want string
 	}{
@@ -558,12 +568,23 @@ func TestIndexIntoCompiledValue(t *testing.T) {
 		{"row := row[:1]\nfirst := row[0] * 10", "first", "30"}, // a redefinition, then an index of it
 		{"s := \"hey\"\nch := s[1]", "ch", "101"},
 		{"row := row[0]", "row * 2", "6"}, // a redefinition reading itself
-
+		{"total := 0.0\nfor _, s := range []string{\"1.5\", \"2\"} {\n\tv, err := strconv.ParseFloat(s, 64)\n\tif err == nil {\n\t\ttotal += v\n\t}\n}", "total", "3.5"},
+		{"var a any = 3.5\nf, ok := a.(float64)", "f * 2", "7"},
+		{"g, isInt := a.(int)", "[]any{g, isInt}", "[0 false]"},
+		{"m := map[string]int{\"a\": 1}\nmv, found := m[\"a\"]", "[]any{mv, found}", "[1 true]"},
+		{"ch := make(chan int, 1)\nch <- 4\nr, open := <-ch", "[]any{r, open}", "[4 true]"},
+		{"m2 := map[string]int{\"b\": 2}\nhit := 0\nif v, ok := m2[\"b\"]; ok {\n\thit = v\n}", "hit", "2"},
+		{"knn := &experiments.KNeighborsClassifier{K: 1}\nerr := knn.Fit(X, []float64{0, 1})\npred, _ := knn.Predict(X)\nlast := pred[1]", "last", "1"},
+		{"opts := experiments.CVOptions{Metrics: []string{\"accuracy\"}}\nm0 := opts.Metrics[0]", "m0", `"accuracy"`},
+		{"d := new(mat.Dense)\nd2 := *d\nempty := d2.IsEmpty()", "empty", "true"},
 	}
 	for _, tc := range tests {
 		s.run(tc.cell)
 		if got := s.text(tc.expr); got != tc.want {
 			t.Errorf("after %q, %s = %s, want %s", tc.cell, tc.expr, got, tc.want)
 		}
+	}
+	if logged.Len() > 0 {
+		t.Errorf("yaegi's log reached the cell's stderr:\n%s", logged.String())
 	}
 }

@@ -1,14 +1,17 @@
 package goeval
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"go/scanner"
 	"go/token"
 	"io"
+	"log"
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -226,12 +229,35 @@ type internalError struct{ value any }
 func (e *internalError) Error() string { return fmt.Sprint(e.value) }
 
 func compileSafe(in *interp.Interpreter, src string) (prog *interp.Program, err error) {
+	// yaegi reports some failures with log.Panic, which prints its message
+	// through the standard logger (the cell's stderr) before panicking:
+	// while compiling, the logger writes to a buffer, passed on afterwards
+	// without the panic's message.
+	var logged bytes.Buffer
+	out := log.Writer()
+	log.SetOutput(&logged)
 	defer func() {
-		if r := recover(); r != nil {
+		r := recover()
+		log.SetOutput(out)
+		text := logged.String()
+		if r != nil {
 			prog, err = nil, &internalError{r}
+			text = dropLines(text, fmt.Sprint(r))
 		}
+		io.WriteString(out, text)
 	}()
 	return in.Compile(src)
+}
+
+// dropLines returns text without its lines that end with msg.
+func dropLines(text, msg string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if !strings.HasSuffix(strings.TrimSuffix(l, "\n"), msg) {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }
 
 func evalSafe(in *interp.Interpreter, src string) (v reflect.Value, err error) {

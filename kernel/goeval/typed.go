@@ -8,78 +8,88 @@ import (
 	"strings"
 )
 
-// yaegi declares a cell's globals (x := ...) from their right sides' types
-// before running anything, and it cannot work out the type of an index
-// into a value of a compiled type: after row := X.RawRowView(0), the
-// declaration of v := row[1] fails with "constant definition loop", as
-// does v := X.RawRowView(0)[1]. When that happens the statements are
-// declared again with the types of those globals written out, worked out
-// here from the reflect types of the session's globals and of the
-// compiled packages' functions, methods, fields and variables.
+// yaegi declares the globals a run of statements defines (x := ...)
+// from a compile of the run as written (see unit.declare), and that
+// compile fails on valid code in ways the declarations alone do not:
+//
+//   - it cannot work out the type of an index into a value of a compiled
+//     type: after row := X.RawRowView(0), v := row[1] fails with
+//     "constant definition loop", as does v := X.RawRowView(0)[1];
+//   - a comma-ok definition (v, ok := m[k], x.(T), <-ch) panics ("nil
+//     type");
+//   - a multi-value definition inside a block (v, err := f() in a for
+//     loop's body) is reported undefined when the run defines globals.
+//
+// When that compile fails, the globals are declared again from the
+// run's top-level definitions alone, with the types of those yaegi cannot
+// work out written out: worked out here from the reflect types of the
+// session's globals and of the compiled packages' functions, methods,
+// fields, variables and types, or taken from the cell's text (x.(T)).
 
-// typedDeclare returns the declaration of the globals stmts define (the
-// statements of a run, from c's source) with written types where the
-// right side is an index, and the other statements as they are; ok is
-// false when a type cannot be worked out or written with the session's
-// imports.
-func (s *Session) typedDeclare(st *state, c *cellCode, pr *parsedRun, head string, from, to int, stmts []ast.Stmt) (string, bool) {
+// fallbackDeclare returns the declaration of the globals stmts (the
+// statements of a run, from c's source) define: their top-level
+// definitions alone, each at its position in the cell, those of indexes,
+// comma-ok forms and values of compiled types with their types written
+// out. ok is false when there is nothing to declare.
+func (s *Session) fallbackDeclare(st *state, c *cellCode, pr *parsedRun, stmts []ast.Stmt) (string, bool) {
 	s.meta.RLock()
 	defer s.meta.RUnlock()
-	ty := &typer{s: s, st: st, local: map[string]reflect.Type{}}
+	ty := newTyper(s, st, c, pr)
 	var b strings.Builder
-	b.WriteString(head)
-	at := from
-	changed := false
+	b.WriteString(";")
 	for _, stmt := range stmts {
 		as, ok := stmt.(*ast.AssignStmt)
 		if !ok || as.Tok != token.DEFINE {
 			continue
 		}
-		types, ok := ty.assigned(as)
+		types, typed := ty.assigned(as)
 		for i, l := range as.Lhs {
 			if id, isID := l.(*ast.Ident); isID && id.Name != "_" {
 				ty.local[id.Name] = nil // unknown, not the global of that name
-				if ok {
-					ty.local[id.Name] = types[i]
+				if typed {
+					ty.local[id.Name] = types[i].rt
 				}
 			}
 		}
-		if !hasIndex(as.Rhs) {
+		line, col := c.pos(pr.off(as.Pos()))
+		b.WriteString(directive(c.n, line, col))
+		if decl, ok := ty.varDecls(as, types, typed); ok {
+			b.WriteString(decl)
 			continue
 		}
+		b.WriteString(c.src[pr.off(as.Pos()):pr.off(as.End())] + "\n")
+	}
+	return b.String(), b.Len() > 1
+}
+
+// varDecls returns var declarations of as's names with the given types,
+// when they can all be written.
+func (ty *typer) varDecls(as *ast.AssignStmt, types []wtype, typed bool) (string, bool) {
+	if !typed {
+		return "", false
+	}
+	var b strings.Builder
+	for i, l := range as.Lhs {
+		id := l.(*ast.Ident)
+		if id.Name == "_" {
+			continue
+		}
+		name, ok := ty.write(types[i])
 		if !ok {
 			return "", false
 		}
-		// var a T1; var b T2 in place of a, b := ...
-		start, end := pr.off(as.Pos()), pr.off(as.End())
-		b.WriteString(c.src[at:start])
-		for i, l := range as.Lhs {
-			id := l.(*ast.Ident)
-			if id.Name == "_" {
-				continue
-			}
-			name, ok := ty.typeName(types[i])
-			if !ok {
-				return "", false
-			}
-			b.WriteString("var " + id.Name + " " + name + "; ")
-		}
-		at, changed = end, true
+		b.WriteString("var " + id.Name + " " + name + "\n")
 	}
-	if !changed {
-		return "", false
-	}
-	b.WriteString(c.src[at:to])
 	return b.String(), true
 }
 
 // typedVars returns the declaration of names as variables of the types
 // of the values as assigns, for the temporaries of a redefinition (see
 // runSelfRedefinition).
-func (s *Session) typedVars(st *state, head string, names []string, as *ast.AssignStmt) (string, bool) {
+func (s *Session) typedVars(st *state, c *cellCode, pr *parsedRun, head string, names []string, as *ast.AssignStmt) (string, bool) {
 	s.meta.RLock()
 	defer s.meta.RUnlock()
-	ty := &typer{s: s, st: st, local: map[string]reflect.Type{}}
+	ty := newTyper(s, st, c, pr)
 	types, ok := ty.assigned(as)
 	if !ok || len(types) != len(names) {
 		return "", false
@@ -87,7 +97,7 @@ func (s *Session) typedVars(st *state, head string, names []string, as *ast.Assi
 	var b strings.Builder
 	b.WriteString(head)
 	for i, n := range names {
-		name, ok := ty.typeName(types[i])
+		name, ok := ty.write(types[i])
 		if !ok {
 			return "", false
 		}
@@ -96,18 +106,11 @@ func (s *Session) typedVars(st *state, head string, names []string, as *ast.Assi
 	return b.String(), true
 }
 
-// hasIndex reports whether an index expression appears in xs.
-func hasIndex(xs []ast.Expr) bool {
-	found := false
-	for _, x := range xs {
-		ast.Inspect(x, func(n ast.Node) bool {
-			if _, ok := n.(*ast.IndexExpr); ok {
-				found = true
-			}
-			return !found
-		})
-	}
-	return found
+// wtype is a value's type as the typer knows it: its reflect type, or the
+// text the cell wrote it with (a type assertion's), or both.
+type wtype struct {
+	rt  reflect.Type
+	src string
 }
 
 // typer works out the static types of expressions over the session's
@@ -119,37 +122,120 @@ type typer struct {
 	// local holds the names defined earlier in the run: nil when their
 	// type is not known.
 	local map[string]reflect.Type
+	// text returns the cell's text of a node (type assertions' types).
+	text func(ast.Node) string
+}
+
+func newTyper(s *Session, st *state, c *cellCode, pr *parsedRun) *typer {
+	return &typer{s: s, st: st, local: map[string]reflect.Type{},
+		text: func(n ast.Node) string { return c.src[pr.off(n.Pos()):pr.off(n.End())] }}
 }
 
 // assigned returns the types of the values as assigns to its left side.
-func (ty *typer) assigned(as *ast.AssignStmt) ([]reflect.Type, bool) {
+func (ty *typer) assigned(as *ast.AssignStmt) ([]wtype, bool) {
 	if len(as.Rhs) == 1 && len(as.Lhs) > 1 {
-		call, ok := as.Rhs[0].(*ast.CallExpr)
-		if !ok {
-			return nil, false // v, ok := m[k], x.(T), <-ch
+		okBool := wtype{rt: reflect.TypeFor[bool]()}
+		switch x := ast.Unparen(as.Rhs[0]).(type) {
+		case *ast.CallExpr:
+			ft, ok := ty.funcOf(x)
+			if !ok || ft.NumOut() != len(as.Lhs) {
+				return nil, false
+			}
+			out := make([]wtype, ft.NumOut())
+			for i := range out {
+				if out[i].rt, ok = compiledType(ft.Out(i)); !ok {
+					return nil, false
+				}
+			}
+			return out, true
+		case *ast.IndexExpr: // v, ok := m[k]
+			t, ok := ty.typeOf(x.X)
+			if !ok || t.Kind() != reflect.Map || len(as.Lhs) != 2 {
+				return nil, false
+			}
+			return []wtype{{rt: t.Elem()}, okBool}, true
+		case *ast.UnaryExpr: // v, ok := <-ch
+			t, ok := ty.typeOf(x.X)
+			if !ok || x.Op != token.ARROW || t.Kind() != reflect.Chan || len(as.Lhs) != 2 {
+				return nil, false
+			}
+			return []wtype{{rt: t.Elem()}, okBool}, true
+		case *ast.TypeAssertExpr: // v, ok := x.(T)
+			if x.Type == nil || len(as.Lhs) != 2 || ty.text == nil {
+				return nil, false
+			}
+			rt, _ := ty.typeExpr(x.Type)
+			return []wtype{{rt: rt, src: ty.text(x.Type)}, okBool}, true
 		}
-		ft, ok := ty.funcOf(call)
-		if !ok || ft.NumOut() != len(as.Lhs) {
-			return nil, false
-		}
-		out := make([]reflect.Type, ft.NumOut())
-		for i := range out {
-			out[i] = ft.Out(i)
-		}
-		return out, true
+		return nil, false
 	}
 	if len(as.Rhs) != len(as.Lhs) {
 		return nil, false
 	}
-	out := make([]reflect.Type, len(as.Rhs))
+	out := make([]wtype, len(as.Rhs))
 	for i, x := range as.Rhs {
 		t, ok := ty.typeOf(x)
 		if !ok {
 			return nil, false
 		}
-		out[i] = t
+		out[i].rt = t
 	}
 	return out, true
+}
+
+// typeExpr returns the reflect type a type expression means, when it is
+// made of Go's predeclared types and the compiled packages' types.
+func (ty *typer) typeExpr(x ast.Expr) (reflect.Type, bool) {
+	switch x := x.(type) {
+	case *ast.ParenExpr:
+		return ty.typeExpr(x.X)
+	case *ast.Ident:
+		if ty.isBuiltin(x.Name) {
+			t, ok := predeclared[x.Name]
+			return t, ok
+		}
+	case *ast.SelectorExpr:
+		v, ok := ty.s.pkgMemberLocked(ty.st, x)
+		// A package's type is in its table as a nil pointer to it.
+		if ok && v.Kind() == reflect.Pointer && v.IsNil() {
+			return compiledType(v.Type().Elem())
+		}
+	case *ast.StarExpr:
+		if t, ok := ty.typeExpr(x.X); ok {
+			return reflect.PointerTo(t), true
+		}
+	case *ast.ArrayType:
+		e, ok := ty.typeExpr(x.Elt)
+		if !ok {
+			return nil, false
+		}
+		if x.Len == nil {
+			return reflect.SliceOf(e), true
+		}
+		if lit, isLit := x.Len.(*ast.BasicLit); isLit && lit.Kind == token.INT {
+			if n, err := strconv.Atoi(lit.Value); err == nil {
+				return reflect.ArrayOf(n, e), true
+			}
+		}
+	case *ast.MapType:
+		k, ok1 := ty.typeExpr(x.Key)
+		v, ok2 := ty.typeExpr(x.Value)
+		if ok1 && ok2 && k.Comparable() {
+			return reflect.MapOf(k, v), true
+		}
+	}
+	return nil, false
+}
+
+// predeclared are Go's predeclared types.
+var predeclared = map[string]reflect.Type{
+	"bool": reflect.TypeFor[bool](), "string": reflect.TypeFor[string](), "error": reflect.TypeFor[error](),
+	"int": reflect.TypeFor[int](), "int8": reflect.TypeFor[int8](), "int16": reflect.TypeFor[int16](),
+	"int32": reflect.TypeFor[int32](), "int64": reflect.TypeFor[int64](), "rune": reflect.TypeFor[rune](),
+	"uint": reflect.TypeFor[uint](), "uint8": reflect.TypeFor[uint8](), "uint16": reflect.TypeFor[uint16](),
+	"uint32": reflect.TypeFor[uint32](), "uint64": reflect.TypeFor[uint64](), "uintptr": reflect.TypeFor[uintptr](),
+	"byte": reflect.TypeFor[byte](), "float32": reflect.TypeFor[float32](), "float64": reflect.TypeFor[float64](),
+	"complex64": reflect.TypeFor[complex64](), "complex128": reflect.TypeFor[complex128](), "any": reflect.TypeFor[any](),
 }
 
 // typeOf returns the static type of x (the default type of an untyped
@@ -205,9 +291,26 @@ func (ty *typer) typeOf(x ast.Expr) (reflect.Type, bool) {
 		if m, ok := t.MethodByName(x.Sel.Name); ok {
 			return methodValue(t, m), true
 		}
+	case *ast.CompositeLit:
+		if x.Type != nil {
+			return ty.typeExpr(x.Type)
+		}
 	case *ast.CallExpr:
-		if id, ok := x.Fun.(*ast.Ident); ok && (id.Name == "len" || id.Name == "cap") && ty.isBuiltin(id.Name) {
-			return reflect.TypeFor[int](), true
+		if id, ok := x.Fun.(*ast.Ident); ok && ty.isBuiltin(id.Name) {
+			switch id.Name {
+			case "len", "cap":
+				return reflect.TypeFor[int](), true
+			case "new":
+				if len(x.Args) == 1 {
+					if t, ok := ty.typeExpr(x.Args[0]); ok {
+						return reflect.PointerTo(t), true
+					}
+				}
+				return nil, false
+			}
+		}
+		if t, ok := ty.typeExpr(x.Fun); ok && len(x.Args) == 1 {
+			return t, true // a conversion
 		}
 		ft, ok := ty.funcOf(x)
 		if !ok || ft.NumOut() != 1 {
@@ -252,6 +355,8 @@ func (ty *typer) typeOf(x ast.Expr) (reflect.Type, bool) {
 		t, ok := ty.typeOf(x.X)
 		switch {
 		case !ok:
+		case x.Op == token.ARROW && t.Kind() == reflect.Chan:
+			return compiledType(t.Elem())
 		case x.Op == token.AND:
 			return reflect.PointerTo(t), true
 		case x.Op == token.NOT:
@@ -334,6 +439,18 @@ func compiledType(t reflect.Type) (reflect.Type, bool) {
 		return nil, false
 	}
 	return t, true
+}
+
+// write writes w in Go syntax: as the cell wrote it, or from its reflect
+// type (see typeName).
+func (ty *typer) write(w wtype) (string, bool) {
+	if w.src != "" {
+		return w.src, true
+	}
+	if w.rt == nil {
+		return "", false
+	}
+	return ty.typeName(w.rt)
 }
 
 // typeName writes t in Go syntax with the session's import names; ok is
