@@ -75,7 +75,7 @@ func newCellError(name, msg string, at *loc, src string, here int, frames []stri
 // errorAt builds an error at offset off of the running cell.
 func (s *Session) errorAt(c *cellCode, name, msg string, off int) *CellError {
 	line, col := c.pos(off)
-	return newCellError(name, msg, &loc{c.n, line, col}, c.src, c.n, nil, nil)
+	return newCellError(name, msg, &loc{c.n, line, col}, c.orig, c.n, nil, nil)
 }
 
 // errorLoc builds an error at a location that may be in another cell.
@@ -93,7 +93,7 @@ func (s *Session) cellSource(st *state, c *cellCode, at *loc) string {
 		return ""
 	}
 	if c != nil && at.cell == c.n {
-		return c.src
+		return c.orig
 	}
 	s.meta.RLock()
 	defer s.meta.RUnlock()
@@ -171,7 +171,7 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 	if errors.As(err, &ie) {
 		if pr != nil {
 			if name, off, ok := s.undefinedName(st, pr); ok {
-				return s.errorAt(c, "CompileError", "undefined: "+name, off)
+				return s.errorAt(c, "CompileError", undefinedMsg(name), off)
 			}
 			if msg := fmt.Sprint(ie.value); strings.Contains(msg, "nil type") {
 				if rs := firstRange(pr.file); rs != nil {
@@ -187,11 +187,31 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 		// yaegi's message for a global defined from an undefined name,
 		// or whose type it cannot work out.
 		if name, off, ok := s.undefinedName(st, pr); ok {
-			return s.errorAt(c, "CompileError", "undefined: "+name, off)
+			return s.errorAt(c, "CompileError", undefinedMsg(name), off)
 		}
 		msg = strings.Replace(msg, "constant definition loop", "the interpreter cannot work out the type of a variable defined here: declare it with its type (var x T = ...)", 1)
 	}
+	if name, ok := strings.CutPrefix(msg, "undefined: "); ok {
+		msg = undefinedMsg(name)
+	}
 	return s.errorLoc(st, c, "CompileError", msg, at, err)
+}
+
+// missingBuiltins are Go's builtins yaegi v0.16.1 lacks, with what to
+// use instead.
+var missingBuiltins = map[string]string{
+	"min":   "use math.Min, floats.Min for a slice, or compare",
+	"max":   "use math.Max, floats.Max for a slice, or compare",
+	"clear": "delete a map's keys in a loop, or set the slice's elements to zero",
+}
+
+// undefinedMsg says that name is undefined, and what to use instead of a
+// builtin the interpreter lacks.
+func undefinedMsg(name string) string {
+	if alt, ok := missingBuiltins[name]; ok {
+		return "undefined: " + name + " (Go 1.21's builtin " + name + " is not in the interpreter: " + alt + ")"
+	}
+	return "undefined: " + name
 }
 
 // isInterrupt reports whether a panic's value is ErrInterrupted, which
@@ -345,10 +365,13 @@ func (s *Session) undefinedName(st *state, pr *parsedRun) (string, int, bool) {
 	s.meta.RLock()
 	defer s.meta.RUnlock()
 	known := func(n string) bool {
-		if n == "_" || n == hookImport || types.Universe.Lookup(n) != nil {
+		if st.imports[n] != "" || st.funcs[n] != nil || st.types[n] != nil || st.vars[n] != nil {
 			return true
 		}
-		if st.imports[n] != "" || st.funcs[n] != nil || st.types[n] != nil || st.vars[n] != nil {
+		if _, missing := missingBuiltins[n]; missing {
+			return false
+		}
+		if n == "_" || n == hookImport || types.Universe.Lookup(n) != nil {
 			return true
 		}
 		if _, ok := globals[n]; ok {

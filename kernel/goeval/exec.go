@@ -27,13 +27,20 @@ const lineStride = 100000
 // cellCode is the Go code of one cell (magic lines blanked, so lines and
 // columns are the cell's own).
 type cellCode struct {
-	n          int
-	src        string
+	n   int
+	src string
+	// orig is the cell's code as written, which tracebacks show: src
+	// gives loop bodies their own loop variables, at added (see
+	// perIteration).
+	orig       string
+	added      []span
 	lineStarts []int
 }
 
 func newCellCode(n int, src string) *cellCode {
-	c := &cellCode{n: n, src: src, lineStarts: []int{0}}
+	orig := src
+	src, added := perIteration(n, src)
+	c := &cellCode{n: n, src: src, orig: orig, added: added, lineStarts: []int{0}}
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
 			c.lineStarts = append(c.lineStarts, i+1)
@@ -107,9 +114,9 @@ func syntaxError(c *cellCode, err error) *CellError {
 	if list, ok := err.(scanner.ErrorList); ok && len(list) > 0 {
 		e := list[0]
 		at := loc{cell: c.n, line: e.Pos.Line, col: e.Pos.Column}
-		return newCellError("SyntaxError", e.Msg, &at, c.src, c.n, nil, err)
+		return newCellError("SyntaxError", e.Msg, &at, c.orig, c.n, nil, err)
 	}
-	return newCellError("SyntaxError", err.Error(), nil, c.src, c.n, nil, err)
+	return newCellError("SyntaxError", err.Error(), nil, c.orig, c.n, nil, err)
 }
 
 // runGo evaluates the Go code of a cell: its runs of declarations and
@@ -120,7 +127,7 @@ func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, e
 		// Tracebacks of later cells may show code of this cell (its
 		// functions); code without any cannot run after the cell.
 		s.meta.Lock()
-		st.cells[c.n] = c.src
+		st.cells[c.n] = c.orig
 		s.meta.Unlock()
 	}
 	prs, err := s.parseCell(c)

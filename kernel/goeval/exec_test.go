@@ -174,6 +174,8 @@ func TestErrorPositions(t *testing.T) {
 		{"undefined call in function", "\n\nfunc k() {\n\tmissing()\n}", "CompileError", []string{"undefined: missing", "line 4"}, "missing()"},
 		{"syntax error", "x := 1\ny := (2 +\nfmt.Println(x", "SyntaxError", []string{"line 3"}, ""},
 		{"type error after magics", "%env GOEVAL_POS=1\n\nvar z int = \"s\"", "CompileError", []string{"line 3"}, `var z int = "s"`},
+		{"a builtin the interpreter lacks", "lo := 2\nhi := max(lo, 3)", "CompileError", []string{"undefined: max (Go 1.21's builtin max is not in the interpreter: use math.Max", "line 2, column 7"}, "hi := max(lo, 3)"},
+		{"a builtin the interpreter lacks, in an expression", "min(3, 1)", "CompileError", []string{"undefined: min (Go 1.21's builtin"}, ""},
 		{"unknown selector", "fmt.Nope()", "CompileError", []string{"Nope", "line 1"}, ""},
 	}
 	for _, tc := range tests {

@@ -335,7 +335,7 @@ func (s *Session) trackDecls(st *state, c *cellCode, pr *parsedRun, blanks []spa
 			start = pr.start // the doc comment was our //line directive
 		}
 		line, col := c.pos(start)
-		d := &declInfo{name: name, kind: kind, src: c.src[start:end], cell: c.n, line: line, col: col}
+		d := &declInfo{name: name, kind: kind, src: c.written(start, end), cell: c.n, line: line, col: col}
 		if doc != nil {
 			d.doc = doc.Text()
 		}
@@ -464,7 +464,7 @@ func (s *Session) trackStmts(st *state, c *cellCode, pr *parsedRun, stmts []ast.
 		}
 		for i, l := range as.Lhs {
 			if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
-				st.vars[id.Name] = &declInfo{name: id.Name, kind: "var", src: c.src[start:end], cell: c.n, line: line, col: col, class: classes[i]}
+				st.vars[id.Name] = &declInfo{name: id.Name, kind: "var", src: c.written(start, end), cell: c.n, line: line, col: col, class: classes[i]}
 				delete(st.funcs, id.Name)
 			}
 		}
