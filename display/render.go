@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"reflect"
+	"sync"
 )
 
 // Renderer is implemented by values that build their own MIME bundle.
@@ -54,6 +55,7 @@ type JSONer interface {
 //
 //   - a Renderer renders itself;
 //   - a Bundle or *Bundle is used as is;
+//   - a value of a type given to RegisterType is rendered by its function;
 //   - values implementing HTMLer, Markdowner, SVGer, PNGer, JPEGer, Latexer
 //     or JSONer get each of those MIME types;
 //   - an image.Image becomes image/png;
@@ -87,6 +89,9 @@ func Render(v any) (b Bundle) {
 		return normalize(*x)
 	case Renderer:
 		return normalize(x.Render())
+	}
+	if f := registered(v); f != nil {
+		return normalize(f(v))
 	}
 
 	b = newBundle()
@@ -146,4 +151,34 @@ func mergeImage(b, img Bundle) {
 	for k, v := range img.Metadata {
 		b.Metadata[k] = v
 	}
+}
+
+// renderers holds the functions RegisterType registered, by type.
+var renderers sync.Map // reflect.Type -> func(any) Bundle
+
+// RegisterType makes Render show values of the type of example with f, for
+// types whose package cannot implement Renderer for them: a package that
+// renders another's type (experiments registers *plot.Plot from
+// gonum/plot) registers it in its init. f gets values of that type only.
+// A later registration for the same type replaces the earlier one; a nil
+// f removes it.
+func RegisterType(example any, f func(v any) Bundle) {
+	t := reflect.TypeOf(example)
+	if t == nil {
+		return
+	}
+	if f == nil {
+		renderers.Delete(t)
+		return
+	}
+	renderers.Store(t, f)
+}
+
+// registered returns the function registered for v's type, or nil.
+func registered(v any) func(any) Bundle {
+	f, ok := renderers.Load(reflect.TypeOf(v))
+	if !ok {
+		return nil
+	}
+	return f.(func(any) Bundle)
 }

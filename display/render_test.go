@@ -323,3 +323,28 @@ func TestNormalizeKeepsNotebooksValid(t *testing.T) {
 		t.Errorf("text/plain %#v", b.Data[MIMEText])
 	}
 }
+
+type regTemp float64
+
+func TestRegisterType(t *testing.T) {
+	if got := Render(regTemp(21.5)).Data[MIMEText]; got != "21.5" {
+		t.Fatalf("unregistered: %v", got)
+	}
+	RegisterType(regTemp(0), func(v any) Bundle {
+		return Bundle{Data: map[string]any{MIMEText: fmt.Sprintf("%.1f °C", float64(v.(regTemp)))}}
+	})
+	defer RegisterType(regTemp(0), nil)
+	if got := Render(regTemp(21.5)).Data[MIMEText]; got != "21.5 °C" {
+		t.Errorf("registered: %v", got)
+	}
+	// Only that exact type: a pointer to it is not.
+	c := regTemp(3)
+	if got := Render(&c).Data[MIMEText]; strings.Contains(fmt.Sprint(got), "°C") {
+		t.Errorf("*regTemp rendered by regTemp's function: %v", got)
+	}
+	RegisterType(regTemp(0), nil)
+	if got := Render(regTemp(21.5)).Data[MIMEText]; got != "21.5" {
+		t.Errorf("after removal: %v", got)
+	}
+	RegisterType(nil, func(any) Bundle { return Bundle{} }) // ignored
+}

@@ -750,12 +750,17 @@ func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr
 	}
 	lhs[n-1] = "__glerr"
 	show := hookImport + ".Value(__gle)"
-	if n == 2 && !quiet {
+	switch {
+	case n == 2 && !quiet:
 		// The value keeps its static type for the hooks, as a
 		// single result does (its display methods, if declared in
 		// a cell).
 		lhs[0] = "__glv"
 		show = "if __gle != nil {\n" + show + "\n} else {\n" + resultHooks + "\n}"
+	case !quiet:
+		names := tupleNames(n - 1)
+		copy(lhs, names)
+		show = "if __gle != nil {\n" + show + "\n} else {\n" + hookImport + ".Tuple(" + strings.Join(names, ", ") + ")\n}"
 	}
 	// The assignment to an error variable compiles only when the last
 	// result is one.
@@ -763,9 +768,38 @@ func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr
 	cp, _, err := s.compileUnit(st, u)
 	if err != nil {
 		st.units[u.key] = &cachedUnit{} // remembered until globals change
+		if quiet {
+			return plain()
+		}
+		return s.runTuple(ctx, st, c, pr, dir, expr, n, start, end, plain)
+	}
+	return s.runShowing(ctx, st, c, pr, u, cp)
+}
+
+// runTuple runs a final call with n results, the last no error, and
+// shows them as a tuple: (r, c) for X.Dims().
+func (s *Session) runTuple(ctx context.Context, st *state, c *cellCode, pr *parsedRun, dir, expr string, n, start, end int, plain func() (bool, display.Bundle, error)) (bool, display.Bundle, error) {
+	u := unit{local: true, key: unitKey(fmt.Sprintf("t%d", n), c, start, end)}
+	if cu := st.units[u.key]; cu != nil && cu.prog == nil {
+		return plain()
+	}
+	names := tupleNames(n)
+	u.src = ";" + dir + strings.Join(names, ", ") + " :=" + dir + expr + "\n" + hookImport + ".Tuple(" + strings.Join(names, ", ") + ")"
+	cp, _, err := s.compileUnit(st, u)
+	if err != nil {
+		st.units[u.key] = &cachedUnit{} // remembered until globals change
 		return plain()
 	}
 	return s.runShowing(ctx, st, c, pr, u, cp)
+}
+
+// tupleNames names the n values of a tuple result.
+func tupleNames(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("__glt%d", i)
+	}
+	return names
 }
 
 // byteCounts are the functions and methods whose (n, err) results count

@@ -34,6 +34,8 @@ func one() int { return 1 }
 func two() (int, error) { return 2, nil }
 func twoBad() (int, error) { return 0, errors.New("two failed") }
 func three() (int, int, error) { return 1, 2, nil }
+func threeBad() (int, string, error) { return 0, "", errors.New("three failed") }
+func divmod(a, b int) (int, int) { return a / b, a % b }
 func nilErr() error { return nil }
 func someErr() error { return errors.New("bad thing") }
 type T struct{ A int }
@@ -65,7 +67,8 @@ xs := []int{1, 2, 3}
 		{"one()", "1"},
 		{"two()", "2"},             // (value, nil error): the value shows
 		{"twoBad()", "two failed"}, // a non-nil error shows
-		{"three()", ""},            // more than two: only an error would show
+		{"three()", "(1, 2)"},      // more than two, with a nil error: the values show
+		{"threeBad()", "three failed"},
 		{`fmt.Println("printed")`, ""},
 		{`fmt.Fprintln(os.Stdout, "printed")`, ""},
 		{`strings.NewReader("ab").Read(make([]byte, 2))`, ""},
@@ -82,7 +85,9 @@ xs := []int{1, 2, 3}
 		{"e", ""},
 		{"nil", ""},
 		{"T{7}.Get()", "7"},
-		{"T{}.Pair()", ""},
+		{"T{}.Pair()", "(1, 2)"}, // several values, no error: a tuple
+		{"divmod(7, 2)", "(3, 1)"},
+		{`strings.Cut("a=b", "=")`, `("a", "b", true)`},
 		{"copy(xs, []int{9})", ""},
 		{`os.Setenv("GOEVAL_TEST", "1")`, ""},
 		{"(6 * 7)", "42"},

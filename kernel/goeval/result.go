@@ -199,6 +199,15 @@ func hookExports(c *collector) interp.Exports {
 		c.value = unwrapInterpreted(v)
 		c.has = c.value != nil
 	}, nil)
+	add("Tuple", func(vs ...any) {
+		t := make(tuple, len(vs))
+		for i, v := range vs {
+			t[i] = unwrapInterpreted(v)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.value, c.has = t, true
+	}, nil)
 	add("Render", func(v any) {
 		if w, ok := v.(_renderer); ok && w.WRender != nil {
 			b := w.WRender()
@@ -273,6 +282,19 @@ func hookExports(c *collector) interp.Exports {
 		hookPath + "/goeval": syms,
 		".":                  {"MapTypes": reflect.ValueOf(mt)},
 	}
+}
+
+// tuple is the result of a final call with several values: shown as
+// (a, b), each value in its text form.
+type tuple []any
+
+func (t tuple) Render() display.Bundle {
+	parts := make([]string, len(t))
+	for i, v := range t {
+		parts[i] = display.RenderText(v)
+	}
+	text := "(" + strings.Join(parts, ", ") + ")"
+	return display.Bundle{Data: map[string]any{display.MIMEText: text}}
 }
 
 // resultHookNames are the hooks a result is handed to, in order (Error

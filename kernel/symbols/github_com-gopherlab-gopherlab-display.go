@@ -40,6 +40,7 @@ func table_github_com_gopherlab_gopherlab_display() map[string]reflect.Value {
 		"NewTextPublisher":  reflect.ValueOf(display.NewTextPublisher),
 		"PNG":               reflect.ValueOf(display.PNG),
 		"Publish":           reflect.ValueOf(display.Publish),
+		"RegisterType":      reflect.ValueOf(display.RegisterType),
 		"Render":            reflect.ValueOf(display.Render),
 		"RenderText":        reflect.ValueOf(display.RenderText),
 		"SVG":               reflect.ValueOf(display.SVG),
