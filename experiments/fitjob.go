@@ -123,10 +123,13 @@ func (j *FitJob) Run(t FitTask) (FitScores, error) {
 	for _, s := range j.specs {
 		needProba = needProba || s.proba
 	}
-	m, err := cloneModel(j.models[t.Model])
-	if err != nil {
-		return FitScores{}, err
-	}
+	m := j.models[t.Model]
+	var err error
+	if copyable(m) {
+		if m, err = cloneModel(m); err != nil {
+			return FitScores{}, err
+		}
+	} // else fitted in turn (see runFits)
 	f := j.folds[fi]
 	t0 := time.Now()
 	if err := j.data.fit(m, f.Train); err != nil {
@@ -171,7 +174,14 @@ func (j *FitJob) Run(t FitTask) (FitScores, error) {
 // runFits runs the job's tasks, with the installed FitExecutor or on
 // goroutines, calling done once per task (concurrently on goroutines).
 func runFits(j *FitJob, done func(t FitTask, s FitScores)) error {
-	if e := currentFitExecutor(); e != nil {
+	workers, shared := j.Workers, false
+	for _, m := range j.models {
+		if !copyable(m) {
+			// One value for every fold: fitted and scored in turn, here.
+			workers, shared = 1, true
+		}
+	}
+	if e := currentFitExecutor(); e != nil && !shared {
 		scores, err := e.RunFits(j)
 		if err != nil {
 			return err
@@ -187,7 +197,7 @@ func runFits(j *FitJob, done func(t FitTask, s FitScores)) error {
 		}
 		return nil
 	}
-	return parallel(len(j.Tasks), j.Workers, func(i int) error {
+	return parallel(len(j.Tasks), workers, func(i int) error {
 		s, err := j.Run(j.Tasks[i])
 		if err != nil {
 			return err

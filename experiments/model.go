@@ -77,8 +77,14 @@ func modelName(m any) string {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == nil {
+	switch {
+	case t == nil:
 		return "nil"
+	case t.Name() == "":
+		return "step" // a type a notebook cell declared
+	case interpWrapper(t):
+		// Named after the interface (_github_com_..._experiments_Model).
+		return strings.ToLower(t.Name()[strings.LastIndex(t.Name(), "_")+1:])
 	}
 	return strings.ToLower(t.Name())
 }
@@ -343,12 +349,92 @@ func safe(op string, f func() error) (err error) {
 // are copied, nested estimators (Pipeline steps) are cloned too, and the
 // fitted state is left out. Like scikit-learn's clone.
 func Clone(estimator any) (any, error) {
+	if !copyable(estimator) {
+		return nil, fmt.Errorf("experiments: clone: %T is not a pointer to an estimator struct%s", estimator, cellTypeHint(estimator))
+	}
+	return cloneValue(reflect.ValueOf(estimator)).Interface(), nil
+}
+
+// copyable reports whether Clone can copy estimator: a pointer to a
+// struct, and for a Pipeline every step too. A model declared in a
+// notebook cell is not (it reaches compiled code through the
+// interpreter's wrapper, a struct of functions bound to the one value):
+// cross-validation fits it in turn on each fold instead of copies.
+func copyable(estimator any) bool {
 	v := reflect.ValueOf(estimator)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
-		return nil, fmt.Errorf("experiments: clone: %T is not a pointer to an estimator struct", estimator)
+		return false
 	}
-	return cloneValue(v).Interface(), nil
+	if p, ok := estimator.(*Pipeline); ok {
+		for _, s := range p.Steps {
+			if !copyable(s.Estimator) {
+				return false
+			}
+		}
+	}
+	return true
 }
+
+// cellTypeHint explains, for a value whose type was declared in a
+// notebook cell (the interpreter gives such types no name: a pointer to
+// a struct type without a name, or its wrapper for an interface, a
+// struct type without a package path), what to do; "" otherwise.
+func cellTypeHint(v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return ""
+	}
+	cell := t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && t.Elem().Name() == ""
+	switch {
+	case interpWrapper(t):
+		return " (a type declared in a notebook cell cannot be copied: CrossValidate fits it in turn on each fold, GridSearch and validation curves cannot set its parameters)"
+	case cell:
+		return " (a type declared in a notebook cell: pass it as experiments.AsModel(m) or experiments.AsTransformer(t) so that compiled code sees its methods)"
+	}
+	return ""
+}
+
+// interpWrapper reports whether t is the interpreter's wrapper of a
+// cell's value for a compiled interface: a struct named _path_Interface
+// whose first field, IValue, holds the value and whose others are the
+// methods as functions.
+func interpWrapper(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && strings.HasPrefix(t.Name(), "_") && t.NumField() > 0 && t.Field(0).Name == "IValue"
+}
+
+// AsModel returns m. Called from a notebook cell with a model whose type
+// the cell declared, it returns the value compiled code sees with its
+// Fit and Predict methods: the interpreter hands such a value to a
+// Model parameter with its methods, but to an any one (a Pipeline's
+// steps) as a plain struct without them. Such a model is fitted in turn
+// on each fold of a cross-validation, and cannot be saved.
+func AsModel(m Model) Model { return m }
+
+// AsClassifier returns c: AsModel for a classifier whose type a notebook
+// cell declared (with PredictProba and Classes), so that
+// cross-validation stratifies its folds and can score probabilities.
+func AsClassifier(c Classifier) Model { return c }
+
+// ownEstimator reports whether m, or a Pipeline's last step, is one of
+// this package's estimators, whose kind (classifier or regressor) is
+// known.
+func ownEstimator(m any) bool {
+	if p, ok := m.(*Pipeline); ok {
+		if len(p.Steps) == 0 {
+			return true
+		}
+		return ownEstimator(p.Steps[len(p.Steps)-1].Estimator)
+	}
+	t := reflect.TypeOf(m)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && t.PkgPath() == reflect.TypeFor[Pipeline]().PkgPath()
+}
+
+// AsTransformer returns t: AsModel for a transformer whose type a
+// notebook cell declared, to use as a Pipeline step.
+func AsTransformer(t Transformer) Transformer { return t }
 
 func cloneModel(m Model) (Model, error) {
 	c, err := Clone(m)

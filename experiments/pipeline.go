@@ -85,7 +85,7 @@ func (p *Pipeline) validate(op string) (int, Model, error) {
 	last := p.Steps[len(p.Steps)-1]
 	model, ok := last.Estimator.(Model)
 	if !ok {
-		return 0, nil, fmt.Errorf("experiments: %s: last step %q (%T) is not a model", op, last.Name, last.Estimator)
+		return 0, nil, fmt.Errorf("experiments: %s: last step %q (%T) is not a model%s", op, last.Name, last.Estimator, cellTypeHint(last.Estimator))
 	}
 	nds := 0
 	names := map[string]bool{}
@@ -106,7 +106,7 @@ func (p *Pipeline) validate(op string) (int, Model, error) {
 		case isDS:
 			return 0, nil, fmt.Errorf("experiments: %s: dataset step %q (%T) must come before matrix steps", op, s.Name, s.Estimator)
 		default:
-			return 0, nil, fmt.Errorf("experiments: %s: step %q (%T) is not a transformer", op, s.Name, s.Estimator)
+			return 0, nil, fmt.Errorf("experiments: %s: step %q (%T) is not a transformer%s", op, s.Name, s.Estimator, cellTypeHint(s.Estimator))
 		}
 	}
 	return nds, model, nil

@@ -324,7 +324,9 @@ func resolveCV(op string, opts CVOptions, model any, y []float64) ([]Fold, []met
 			return nil, nil, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
 		}
 		switch {
-		case s.classify && !classify:
+		case s.classify && !classify && ownEstimator(model):
+			// Another package's model that is no Classifier may still
+			// predict labels.
 			return nil, nil, fmt.Errorf("experiments: %s: metric %s scores a classifier's labels, and %s is a regressor (use r2, rmse, mse or mae)", op, n, modelName(model))
 		case !s.classify && classify:
 			return nil, nil, fmt.Errorf("experiments: %s: metric %s scores a regressor's values, and %s is a classifier (use accuracy, precision, recall, f1, roc_auc or log_loss)", op, n, modelName(model))

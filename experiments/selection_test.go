@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -297,5 +298,62 @@ func TestCurvesAndPlots(t *testing.T) {
 	checkPNG(t, cp)
 	if err := cp.Save(t.TempDir() + "/cm.svg"); err != nil {
 		t.Error(err)
+	}
+}
+
+// meanModel predicts the training mean; a value, not a pointer, so Clone
+// cannot copy it (as a model declared in a notebook cell reaches compiled
+// code): cross-validation fits the one value in turn on each fold.
+type meanModel struct{ mean *float64 }
+
+func (m meanModel) Fit(X *mat.Dense, y []float64) error {
+	*m.mean = floats.Sum(y) / float64(len(y))
+	return nil
+}
+
+func (m meanModel) Predict(X *mat.Dense) ([]float64, error) {
+	r, _ := X.Dims()
+	out := make([]float64, r)
+	for i := range out {
+		out[i] = *m.mean
+	}
+	return out, nil
+}
+
+func TestCrossValidateUncopyableModel(t *testing.T) {
+	X := mat.NewDense(8, 1, []float64{1, 2, 3, 4, 5, 6, 7, 8})
+	y := []float64{1, 2, 3, 4, 5, 6, 7, 8}
+	opts := CVOptions{K: 4, Metrics: []string{"mae"}, Workers: 4}
+	m := meanModel{mean: new(float64)}
+	if _, err := Clone(m); err == nil {
+		t.Fatal("Clone copied a model that is no pointer")
+	}
+	got, err := CrossValidate(m, X, y, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same folds with a copy per fold: what a copyable model gives.
+	for i, f := range got.Test["mae"] {
+		test := []int{2 * i, 2*i + 1}
+		var sum float64
+		for j := range y {
+			if j != test[0] && j != test[1] {
+				sum += y[j]
+			}
+		}
+		mean := sum / 6
+		want := (math.Abs(y[test[0]]-mean) + math.Abs(y[test[1]]-mean)) / 2
+		if math.Abs(f-want) > 1e-12 {
+			t.Errorf("fold %d: mae %v, want %v", i, f, want)
+		}
+	}
+	// In a pipeline too.
+	if _, err := CrossValidate(NewPipeline(&StandardScaler{}, m), X, y, opts); err != nil {
+		t.Fatal(err)
+	}
+	// A grid search must set parameters on copies: it says why it cannot.
+	g := &GridSearch{Model: m, Grid: map[string][]any{"x": {1}}, CV: CVOptions{K: 2}}
+	if err := g.Fit(X, y); err == nil || !strings.Contains(err.Error(), "not a pointer") {
+		t.Errorf("grid search over an uncopyable model: %v", err)
 	}
 }

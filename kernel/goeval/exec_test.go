@@ -595,3 +595,61 @@ func TestGlobalsYaegiCannotDeclare(t *testing.T) {
 		t.Errorf("yaegi's log reached the cell's stderr:\n%s", logged.String())
 	}
 }
+
+// Models and transformers declared in cells work with experiments:
+// through AsModel and AsTransformer in a Pipeline, and fitted in turn on
+// each fold of a cross-validation.
+func TestCellDeclaredEstimators(t *testing.T) {
+	s := newSession(t)
+	s.run(`import (
+	"gonum.org/v1/gonum/mat"
+	"github.com/gopherlab/gopherlab/experiments"
+)
+type Majority struct{ class float64 }
+func (m *Majority) Fit(X *mat.Dense, y []float64) error {
+	count := map[float64]int{}
+	for _, v := range y {
+		count[v]++
+		if count[v] > count[m.class] {
+			m.class = v
+		}
+	}
+	return nil
+}
+func (m *Majority) Predict(X *mat.Dense) ([]float64, error) {
+	r, _ := X.Dims()
+	out := make([]float64, r)
+	for i := range out {
+		out[i] = m.class
+	}
+	return out, nil
+}
+type Doubler struct{}
+func (Doubler) Fit(X *mat.Dense) error { return nil }
+func (Doubler) Transform(X *mat.Dense) (*mat.Dense, error) {
+	var out mat.Dense
+	out.Scale(2, X)
+	return &out, nil
+}
+X := mat.NewDense(6, 1, []float64{1, 2, 3, 4, 5, 6})
+y := []float64{1, 1, 1, 1, 0, 0}`)
+	if got := s.text("p := experiments.NewPipeline(experiments.AsTransformer(Doubler{}), experiments.AsModel(&Majority{}))\nerr := p.Fit(X, y)\npred, _ := p.Predict(X)\npred"); got != "[1 1 1 1 1 1]" {
+		t.Errorf("pipeline of cell types predicts %s", got)
+	}
+	if got := s.text("cv, err := experiments.CrossValidate(&Majority{}, X, y, experiments.CVOptions{K: 3, Metrics: []string{\"accuracy\"}})\nerr"); got != "" {
+		t.Errorf("cross-validating a cell model: %s", got)
+	}
+	if got := s.text("cv.Mean(\"accuracy\")"); got != "0.6666666666666666" {
+		t.Errorf("accuracy %s", got)
+	}
+	if got := s.text("cvp, err := experiments.CrossValidate(p, X, y, experiments.CVOptions{K: 3})\nerr"); got != "" {
+		t.Errorf("cross-validating a pipeline of cell types: %s", got)
+	}
+	if got := s.text("import \"bytes\"\nvar buf bytes.Buffer\np.Save(&buf)"); !strings.Contains(got, "save") {
+		t.Errorf("saving a pipeline of cell types: %q", got)
+	}
+	// Without AsModel the pipeline says what to do.
+	if got := s.text("experiments.NewPipeline(&Majority{}).Fit(X, y)"); !strings.Contains(got, "experiments.AsModel(m)") {
+		t.Errorf("a cell model given as is: %s", got)
+	}
+}
