@@ -236,7 +236,28 @@ func isRuntimeError(v any) bool {
 	if e, isErr := v.(error); isErr {
 		msg, ok = e.Error(), true
 	}
-	return ok && strings.HasPrefix(msg, "reflect: ") && strings.Contains(msg, "out of range")
+	return ok && goRuntimeMessage(msg) != msg
+}
+
+// goRuntimeMessage returns Go's own message for the runtime errors yaegi
+// reports as the reflect package's panics (it indexes and dereferences
+// through reflect): an index out of range is "reflect: slice index out
+// of range", a slice past the end "reflect.Value.Slice: slice index out
+// of bounds", a nil pointer's field "reflect: call of
+// reflect.Value.Field on zero Value". Other messages are returned as
+// they are.
+func goRuntimeMessage(msg string) string {
+	switch {
+	case !strings.HasPrefix(msg, "reflect: ") && !strings.HasPrefix(msg, "reflect.Value."):
+		return msg
+	case strings.Contains(msg, "index out of range"):
+		return "runtime error: index out of range"
+	case strings.Contains(msg, "out of bounds") || strings.Contains(msg, "bounds out of range"):
+		return "runtime error: slice bounds out of range"
+	case strings.HasSuffix(msg, "on zero Value"):
+		return "runtime error: invalid memory address or nil pointer dereference"
+	}
+	return msg
 }
 
 var panicFrameRE = regexp.MustCompile(`^(?:_\.go:)?(\d+):(\d+): panic: (\S*?)(?:\(\.\.\.\))?\n?$`)
@@ -261,6 +282,7 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 	default:
 		msg = fmt.Sprint(x)
 	}
+	msg = goRuntimeMessage(msg)
 	name := "panic"
 	if exitRE.MatchString(msg) {
 		name = "Exit"

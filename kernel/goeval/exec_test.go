@@ -538,7 +538,10 @@ func TestPanicPosition(t *testing.T) {
 	for _, tt := range []struct{ code, want string }{
 		{"func k3(n int) int {\n\tz := 0\n\treturn n / z\n}\nk3(1)", "divide by zero (at or after line 2"},
 		{"func k4() {\n\tx := 1\n\tpanic(x)\n}\nk4()", "1 (at or after line 2"},
-		{"var a []int\nb := 2\n_ = b\n_ = a[5]", "out of range (at or after line 2"},
+		{"var a []int\nb := 2\n_ = b\n_ = a[5]", "runtime error: index out of range (at or after line 2"},
+		// Go's messages, not those of the reflect calls yaegi makes.
+		{"type pt struct{ X int }\nvar pp *pt\n_ = pp.X", "runtime error: invalid memory address or nil pointer dereference (at or after"},
+		{"sl := []int{1, 2}\n_ = sl[1:5]", "runtime error: slice bounds out of range"},
 		{"x := 1\ny := 2\npanic(x + y)", "3 (line 3, column 7)"},
 	} {
 		ce := s.fail(tt.code)
