@@ -990,10 +990,20 @@ func (s *Session) rebind(ctx context.Context, st *state, changed map[string]stri
 			// one and say which keeps the old definitions.
 			for _, d := range decls {
 				_, err := s.evalUnit(ctx, st, nil, nil, unit{src: directive(d.cell, d.line, d.col) + d.src, names: []string{d.name}, decl: true})
-				if err != nil {
-					fmt.Fprintf(s.opts.Stderr, "note: %s was not updated after %s changed, it still uses the previous definition: %s\n",
-						d.name, names(changed), errorText(err))
+				if err == nil {
+					continue
 				}
+				// Its old definition is gone with the old variables: a
+				// call would fail inside the interpreter. It is replaced
+				// by one that says why.
+				why := fmt.Sprintf("%s no longer compiles after %s changed (%s): define it again", d.name, names(changed), errorText(err))
+				if stub, ok := failingFunc(d.src, why); ok {
+					if _, err := s.evalUnit(ctx, st, nil, nil, unit{src: directive(d.cell, d.line, d.col) + stub, names: []string{d.name}, decl: true}); err == nil {
+						fmt.Fprintf(s.opts.Stderr, "note: %s; until then a call to it panics\n", why)
+						continue
+					}
+				}
+				fmt.Fprintf(s.opts.Stderr, "note: %s\n", why)
 			}
 		}
 	}
@@ -1002,6 +1012,22 @@ func (s *Session) rebind(ctx context.Context, st *state, changed map[string]stri
 		fmt.Fprintf(s.opts.Stderr, "note: method %s still uses the previous %s (yaegi cannot redefine methods; %%reset and re-run the cells to update it)\n",
 			strings.Join(stale, ", "), names(changed))
 	}
+}
+
+// failingFunc returns the function declared by src (a declaration as
+// written) with a body that panics with msg, and whether src is one.
+func failingFunc(src, msg string) (string, bool) {
+	const head = "package p\n"
+	f, err := parser.ParseFile(token.NewFileSet(), "", head+src, parser.SkipObjectResolution)
+	if err != nil || len(f.Decls) != 1 {
+		return "", false
+	}
+	fd, ok := f.Decls[0].(*ast.FuncDecl)
+	if !ok || fd.Recv != nil || fd.Body == nil {
+		return "", false
+	}
+	sig := src[:int(fd.Body.Lbrace)-1-len(head)]
+	return sig + "{ panic(" + strconv.Quote(msg) + ") }", true
 }
 
 func names(m map[string]string) string {

@@ -220,10 +220,19 @@ func TestRebindCallers(t *testing.T) {
 	if got := s.text("getX()"); got != "5" {
 		t.Errorf("after x := 5, getX() = %s, want 5", got)
 	}
-	// A caller that no longer compiles keeps the old definition, with a note.
+	// A caller that no longer compiles says so, in a note and when it is
+	// called (its old definition went with the old f).
 	s.run("func f() string { return \"s\" }")
-	if !strings.Contains(s.err.String(), "g was not updated") {
+	if !strings.Contains(s.err.String(), "note: g no longer compiles after f changed (invalid operation") {
 		t.Errorf("no note about g: %q", s.err.String())
+	}
+	if ce := s.fail("g()"); !strings.Contains(ce.Value, "g no longer compiles after f changed") {
+		t.Errorf("calling g: %v", ce.Value)
+	}
+	// Changed back, it is rebound from its source.
+	s.run("func f() int { return 3 }")
+	if got := s.text("g()"); got != "30" {
+		t.Errorf("g() = %s after f changed back, want 30", got)
 	}
 }
 
