@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,20 +41,7 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome,
 		case strings.HasPrefix(t, "%"):
 			name, args := splitMagic(t)
 			if name == "time" || name == "timeit" {
-				// The code to time is the rest of this line and the
-				// lines below, at their own positions in the cell.
-				line := lines[i]
-				k := strings.Index(line, "%")
-				k += 1 + strings.Index(line[k+1:], name) + len(name)
-				lines[i] = strings.Repeat(" ", k) + line[k:]
-				for j := 0; j < i; j++ {
-					lines[j] = blankLine(lines[j])
-				}
-				body := strings.Join(lines, "")
-				if name == "time" {
-					return s.timeCell(ctx, st, n, body)
-				}
-				return Outcome{}, s.timeit(ctx, st, n, body, args)
+				return s.timeFrom(ctx, st, n, lines, i, name, args)
 			}
 			lines[i] = blankLine(lines[i])
 			if name == "" {
@@ -70,6 +58,20 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome,
 			st = s.current() // %reset replaces it
 			continue
 		}
+		// The Go code starts here. A %time or %timeit line further down
+		// times the code from there on, once the code above it has run.
+		for j := i + 1; j < len(lines); j++ {
+			if name, args := splitMagic(strings.TrimSpace(lines[j])); strings.HasPrefix(strings.TrimSpace(lines[j]), "%") && (name == "time" || name == "timeit") {
+				above := slices.Clone(lines)
+				for k := j; k < len(above); k++ {
+					above[k] = blankLine(above[k])
+				}
+				if _, err := s.runGo(ctx, st, newCellCode(n, strings.Join(above, ""))); err != nil {
+					return Outcome{}, err
+				}
+				return s.timeFrom(ctx, st, n, lines, j, name, args)
+			}
+		}
 		break
 	}
 	src := strings.Join(lines, "")
@@ -77,6 +79,25 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome,
 		src, _ = rewriteMain(src)
 	}
 	return s.runGo(ctx, st, newCellCode(n, src))
+}
+
+// timeFrom runs %time or %timeit (name, with args) on line i of a cell:
+// the code timed is the rest of that line and the lines below, at their
+// own positions in the cell.
+func (s *Session) timeFrom(ctx context.Context, st *state, n int, lines []string, i int, name, args string) (Outcome, error) {
+	lines = slices.Clone(lines)
+	line := lines[i]
+	k := strings.Index(line, "%")
+	k += 1 + strings.Index(line[k+1:], name) + len(name)
+	lines[i] = strings.Repeat(" ", k) + line[k:]
+	for j := 0; j < i; j++ {
+		lines[j] = blankLine(lines[j])
+	}
+	body := strings.Join(lines, "")
+	if name == "time" {
+		return s.timeCell(ctx, st, n, body)
+	}
+	return Outcome{}, s.timeit(ctx, st, n, body, args)
 }
 
 // blankLine keeps only a line's line break.

@@ -89,6 +89,23 @@ func TestTimeMagics(t *testing.T) {
 		t.Errorf("%%time on one line: %q", s.out.String())
 	}
 
+	// Below code: the code above runs first, then the rest is timed.
+	s.out.Reset()
+	o = s.run("import \"sort\"\nxs := []int{3, 1, 2}\nfor i := range xs {\n\txs[i] *= 10\n}\n%time sort.Ints(xs)\nxs")
+	if !strings.Contains(s.out.String(), "Wall time:") || !o.HasResult || o.Result.Data["text/plain"] != "[10 20 30]" {
+		t.Errorf("%%time below code: %q, result %v", s.out.String(), o.Result.Data)
+	}
+	s.out.Reset()
+	s.run("k := 5\n%timeit -n 2 -r 1 k++")
+	if !strings.Contains(s.out.String(), "per loop") || s.text("k") != "7" {
+		t.Errorf("%%timeit below code: %q, k = %s", s.out.String(), s.text("k"))
+	}
+	// A failing line above stops the cell before the timing.
+	s.out.Reset()
+	if ce := s.fail("nope()\n%time work()"); !strings.Contains(ce.Value, "undefined: nope") || strings.Contains(s.out.String(), "Wall time") {
+		t.Errorf("failing code above %%time: %v, output %q", ce.Value, s.out.String())
+	}
+
 	s.out.Reset()
 	s.run("%timeit -n 20 -r 3 work()")
 	re := regexp.MustCompile(`^[0-9.]+ (s|ms|µs|ns) ± [0-9.]+ (s|ms|µs|ns) per loop \(mean ± std\. dev\. of 3 runs, 20 loops each\)\n$`)
