@@ -38,8 +38,12 @@ type cellCode struct {
 }
 
 func newCellCode(n int, src string) *cellCode {
-	orig := src
-	src, added := perIteration(n, src)
+	out, added, _ := perIteration(n, src)
+	return cellFrom(n, src, out, added)
+}
+
+// cellFrom returns the cellCode of cell n, written as orig, run as src.
+func cellFrom(n int, orig, src string, added []span) *cellCode {
 	c := &cellCode{n: n, src: src, orig: orig, added: added, lineStarts: []int{0}}
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
@@ -167,11 +171,16 @@ func (s *Session) parseCell(c *cellCode) ([]*parsedRun, error) {
 		}
 		prs[i] = pr
 	}
+	s.keepParse(c.src, prs)
+	return prs, nil
+}
+
+// keepParse keeps the parse of a cell's code for a cell run again.
+func (s *Session) keepParse(src string, prs []*parsedRun) {
 	if s.parsed == nil || len(s.parsed) >= maxUnits {
 		s.parsed = map[string][]*parsedRun{}
 	}
-	s.parsed[c.src] = prs
-	return prs, nil
+	s.parsed[src] = prs
 }
 
 // unit is one piece of yaegi source made from a cell.

@@ -171,9 +171,10 @@ type Session struct {
 	pkgs  map[string]string // import path -> package name, of opts.Symbols
 	count int               // cells executed, numbering their sources
 
-	mu      sync.Mutex              // held by Execute and Reset
-	running chan struct{}           // closed when a stuck evaluation finally ends
-	parsed  map[string][]*parsedRun // parses of recent cells, by source
+	mu       sync.Mutex              // held by Execute and Reset
+	running  chan struct{}           // closed when a stuck evaluation finally ends
+	parsed   map[string][]*parsedRun // parses of recent cells, by source
+	rewrites map[string]rewrite      // loop rewrites of recent cells, by source as written
 
 	meta   sync.RWMutex // guards st (the pointer and its tracked names) and magics
 	st     *state

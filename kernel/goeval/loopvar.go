@@ -31,10 +31,11 @@ import (
 // perIteration returns src with `x := x` at the start of the bodies of
 // the loops described above, and where in the result it put them. The
 // copies go right after the body's opening brace, on its line, so no
-// line moves (columns after the brace on that line do).
-func perIteration(n int, src string) (string, []span) {
+// line moves (columns after the brace on that line do). When it changes
+// nothing and src parses, prs is src's parse, as parseCell makes it.
+func perIteration(n int, src string) (out string, added []span, prs []*parsedRun) {
 	if !strings.Contains(src, "for") {
-		return src, nil
+		return src, nil, nil
 	}
 	c := &cellCode{n: n, src: src, lineStarts: []int{0}}
 	for i := 0; i < len(src); i++ {
@@ -50,8 +51,9 @@ func perIteration(n int, src string) (string, []span) {
 	for _, r := range groupRuns(gocell.Split(src)) {
 		pr, err := parseRun(c, r)
 		if err != nil {
-			return src, nil // reported when the cell runs
+			return src, nil, nil // reported when the cell runs
 		}
+		prs = append(prs, pr)
 		ast.Inspect(pr.file, func(node ast.Node) bool {
 			var names []string
 			var body *ast.BlockStmt
@@ -92,7 +94,7 @@ func perIteration(n int, src string) (string, []span) {
 		})
 	}
 	if len(ins) == 0 {
-		return src, nil
+		return src, nil, prs
 	}
 	sort.Slice(ins, func(i, j int) bool { return ins[i].at < ins[j].at })
 	var b strings.Builder
@@ -106,7 +108,32 @@ func perIteration(n int, src string) (string, []span) {
 		last = in.at
 	}
 	b.WriteString(src[last:])
-	return b.String(), spans
+	return b.String(), spans, nil
+}
+
+// rewrite is what perIteration made of a cell's code.
+type rewrite struct {
+	src   string
+	added []span
+}
+
+// cell returns the cellCode of cell n's code src, with the loops
+// rewritten (see perIteration); the rewrite and the parse it made are
+// kept for a cell run again.
+func (s *Session) cell(n int, src string) *cellCode {
+	r, ok := s.rewrites[src]
+	if !ok {
+		var prs []*parsedRun
+		r.src, r.added, prs = perIteration(n, src)
+		if s.rewrites == nil || len(s.rewrites) >= maxUnits {
+			s.rewrites = map[string]rewrite{}
+		}
+		s.rewrites[src] = r
+		if prs != nil {
+			s.keepParse(src, prs)
+		}
+	}
+	return cellFrom(n, src, r.src, r.added)
 }
 
 // written returns src[start:end] without the copies perIteration put in

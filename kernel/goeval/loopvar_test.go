@@ -23,13 +23,17 @@ func TestPerIterationRewrite(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, added := perIteration(1, tc.src)
+			got, added, prs := perIteration(1, tc.src)
 			want := tc.want
 			if want == "" {
 				want = tc.src
 			}
 			if got != want {
 				t.Errorf("perIteration(%q) =\n%q\nwant\n%q", tc.src, got, want)
+			}
+			// Unchanged code that parses comes with its parse.
+			if unchanged := tc.want == "" && tc.name != "syntax error"; unchanged != (prs != nil) {
+				t.Errorf("parse returned: %v, want %v", prs != nil, unchanged)
 			}
 			c := &cellCode{src: got, added: added}
 			if w := c.written(0, len(got)); w != tc.src {

@@ -66,7 +66,7 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome,
 				for k := j; k < len(above); k++ {
 					above[k] = blankLine(above[k])
 				}
-				if _, err := s.runGo(ctx, st, newCellCode(n, strings.Join(above, ""))); err != nil {
+				if _, err := s.runGo(ctx, st, s.cell(n, strings.Join(above, ""))); err != nil {
 					return Outcome{}, err
 				}
 				return s.timeFrom(ctx, st, n, lines, j, name, args)
@@ -78,7 +78,7 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome,
 	if strings.Contains(src, "main") {
 		src, _ = rewriteMain(src)
 	}
-	return s.runGo(ctx, st, newCellCode(n, src))
+	return s.runGo(ctx, st, s.cell(n, src))
 }
 
 // timeFrom runs %time or %timeit (name, with args) on line i of a cell:
@@ -327,7 +327,7 @@ func cpuTimes() (user, sys time.Duration) {
 func (s *Session) timeCell(ctx context.Context, st *state, n int, body string) (Outcome, error) {
 	u0, s0 := cpuTimes()
 	t0 := time.Now()
-	out, err := s.runGo(ctx, st, newCellCode(n, body))
+	out, err := s.runGo(ctx, st, s.cell(n, body))
 	wall := time.Since(t0)
 	u1, s1 := cpuTimes()
 	if err != nil {
@@ -393,7 +393,7 @@ func (s *Session) timeit(ctx context.Context, st *state, n int, body, args strin
 		body = body[:i] + strings.Repeat(" ", j-i) + body[j:]
 		args = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(args, f[0])), f[1]))
 	}
-	c := newCellCode(n, body)
+	c := s.cell(n, body)
 	runs := groupRuns(gocell.Split(body))
 	if len(runs) == 0 {
 		return usageError("%timeit needs code to time")

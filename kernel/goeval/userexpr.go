@@ -59,7 +59,7 @@ func (s *Session) evaluateGuarded(ctx context.Context, expr string) (out Outcome
 		}
 	}()
 	start := time.Now()
-	out, err = s.runGo(ctx, s.current(), newCellCode(0, expr))
+	out, err = s.runGo(ctx, s.current(), s.cell(0, expr))
 	out.Elapsed = time.Since(start)
 	return out, err
 }
