@@ -68,8 +68,11 @@
 //	err = gs.Fit(X, y)
 //	gs.BestParams(); gs.BestScore(); gs.PlotParam("logisticregression.C")
 //
-// CrossValidate and GridSearch fit unfitted copies of the model (Clone),
-// so they take this package's estimators and pipelines of them.
+// CrossValidate and GridSearch fit unfitted copies of the model (Clone):
+// this package's estimators, pipelines of them, or any pointer to a
+// struct whose exported fields are its parameters. A model Clone cannot
+// copy (one whose type a notebook cell declared, given as AsModel(m)) is
+// fitted in turn on each fold by CrossValidate; GridSearch needs copies.
 //
 // Save the fitted pipeline with its input schema, and load it elsewhere:
 //
@@ -99,12 +102,19 @@
 // Model selection: CrossValidate, CrossValidateDataset, GridSearch,
 // ValidationCurve, LearningCurve, IterationCurve, Clone, SetParam.
 //
+// Estimators declared in notebook cells: AsModel, AsClassifier,
+// AsTransformer (the interpreter shows compiled code their methods through
+// these).
+//
 // Plots (type Plot, with PNG, SVG, Render and Save): Curve.Plot (metric vs
 // parameter, learning curve, scores over iterations), GridSearch.PlotParam,
-// PlotHistory, Confusion.Plot, PlotROC.
+// PlotHistory, Confusion.Plot, PlotROC. Importing the package also makes
+// display show gonum's *plot.Plot as a picture and its matrices in
+// gonum's layout (display.RegisterType).
 //
 // Tracking hook: SetTracker installs a Tracker that gets a TrackEvent
 // after each model or Pipeline Fit, CrossValidate and GridSearch
-// (tracking.Autologger records them; the kernel installs one);
+// (tracking.Autologger records them; the kernel installs one); a tracker
+// that is a Preparer also sees the data before the work starts.
 // EstimatorParams lists an estimator's parameters.
 package experiments
