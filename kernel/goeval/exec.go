@@ -9,7 +9,9 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -141,7 +143,8 @@ func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, e
 	if err := s.checkCell(st, c, prs); err != nil {
 		return out, err
 	}
-	for i, pr := range prs {
+	for _, i := range s.runOrder(st, prs) {
+		pr := prs[i]
 		var err error
 		if pr.decl {
 			err = s.runDecls(ctx, st, c, pr)
@@ -153,6 +156,103 @@ func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, e
 		}
 	}
 	return out, nil
+}
+
+// runOrder returns the order to run a cell's runs in: as written, except
+// that declarations of new functions, types and constants further down
+// run before the first statements, so that statements can call a
+// function declared below them, as Go's package scope allows. A run
+// stays in place when it declares a variable or imports, redefines
+// something the session has (a call above a redefinition keeps the old
+// one, as the cell reads), mentions a name the cell's statements define,
+// or comes after an import below the first statements.
+func (s *Session) runOrder(st *state, prs []*parsedRun) []int {
+	order := make([]int, len(prs))
+	for i := range order {
+		order[i] = i
+	}
+	first := slices.IndexFunc(prs, func(pr *parsedRun) bool { return !pr.decl })
+	if first < 0 {
+		return order
+	}
+	defined := map[string]string{}
+	for _, pr := range prs {
+		if !pr.decl {
+			maps.Copy(defined, definedByStmts(pr.stmts))
+		}
+	}
+	var hoisted []int
+	for i := first + 1; i < len(prs); i++ {
+		pr := prs[i]
+		if !pr.decl {
+			continue
+		}
+		if imports(pr) {
+			break
+		}
+		names, ok := newDecls(pr)
+		if !ok || len(s.existing(st, names)) > 0 {
+			continue
+		}
+		uses := false
+		for _, id := range pr.file.Unresolved { // names from outside the run
+			if _, d := defined[id.Name]; d {
+				uses = true
+			}
+		}
+		if !uses {
+			hoisted = append(hoisted, i)
+		}
+	}
+	if len(hoisted) == 0 {
+		return order
+	}
+	order = append(order[:first:first], hoisted...)
+	for i := first; i < len(prs); i++ {
+		if !slices.Contains(hoisted, i) {
+			order = append(order, i)
+		}
+	}
+	return order
+}
+
+// imports reports whether a declaration run imports.
+func imports(pr *parsedRun) bool {
+	for _, d := range pr.file.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
+			return true
+		}
+	}
+	return false
+}
+
+// newDecls returns the names a declaration run declares when it declares
+// only functions, methods, types and constants.
+func newDecls(pr *parsedRun) (map[string]string, bool) {
+	names := map[string]string{}
+	for _, d := range pr.file.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				names[d.Name.Name] = "func"
+			}
+		case *ast.GenDecl:
+			if d.Tok != token.TYPE && d.Tok != token.CONST {
+				return nil, false
+			}
+			for _, sp := range d.Specs {
+				switch sp := sp.(type) {
+				case *ast.TypeSpec:
+					names[sp.Name.Name] = "type"
+				case *ast.ValueSpec:
+					for _, n := range sp.Names {
+						names[n.Name] = "const"
+					}
+				}
+			}
+		}
+	}
+	return names, true
 }
 
 // parseCell cuts a cell into runs and parses them. The parse of a cell

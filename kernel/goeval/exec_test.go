@@ -665,3 +665,31 @@ y := []float64{1, 1, 1, 1, 0, 0}`)
 		t.Errorf("a cell model given as is: %s", got)
 	}
 }
+
+// Statements can use functions, types and constants declared below them
+// in the same cell, as in a Go package; a redefinition below a use keeps
+// the old definition for that use, as the cell reads.
+func TestDeclarationsBelowUse(t *testing.T) {
+	s := newSession(t)
+	tests := []struct {
+		cell, expr, want string
+	}{
+		{"res := helper(3)\nfunc helper(n int) int { return n * scale }\nconst scale = 2", "res", "6"},
+		{"p := pt{1, 2}\nq := p.Sum()\ntype pt struct{ X, Y int }\nfunc (p pt) Sum() int { return p.X + p.Y }", "q", "3"},
+		{"func f() int { return 1 }", "f()", "1"},
+		{"a := f()\nfunc f() int { return 2 }", "a", "1"},
+		{"a2 := f()", "a2", "2"},
+		{"import \"strings\"\nup := shout(\"hi\")\nfunc shout(s string) string { return strings.ToUpper(s) }", "up", `"HI"`},
+	}
+	for _, tc := range tests {
+		s.run(tc.cell)
+		if got := s.text(tc.expr); got != tc.want {
+			t.Errorf("after\n%s\n%s = %s, want %s", tc.cell, tc.expr, got, tc.want)
+		}
+	}
+	// A function that uses what the statements define cannot move above
+	// them: its use above it stays an error.
+	if ce := s.fail("k := 3\nv := g()\nfunc g() int { return k }"); !strings.Contains(ce.Value, "undefined: g") {
+		t.Errorf("use of a function that needs the cell's variables: %v", ce.Value)
+	}
+}
