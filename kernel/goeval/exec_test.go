@@ -693,3 +693,33 @@ func TestDeclarationsBelowUse(t *testing.T) {
 		t.Errorf("use of a function that needs the cell's variables: %v", ce.Value)
 	}
 }
+
+// gonum's statistics, sampling, interpolation, integration and special
+// functions are there for cells.
+func TestMoreGonumPackages(t *testing.T) {
+	s := newSession(t)
+	s.run(`import (
+	"math"
+	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/integrate"
+	"gonum.org/v1/gonum/interp"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/mathext"
+	"gonum.org/v1/gonum/stat/combin"
+	"gonum.org/v1/gonum/stat/distmv"
+	"gonum.org/v1/gonum/stat/sampleuv"
+)`)
+	tests := []struct{ expr, want string }{
+		{"combin.Binomial(5, 2)", "10"},
+		{"math.Round(mathext.Beta(2, 3)*1e6) / 1e6", "0.083333"},
+		{"integrate.Trapezoidal([]float64{0, 1, 2}, []float64{0, 1, 4})", "3"},
+		{"fd.Derivative(func(x float64) float64 { return x * x }, 3, nil) > 5.99", "true"},
+		{"func() float64 { var pl interp.PiecewiseLinear; pl.Fit([]float64{0, 1}, []float64{0, 10}); return pl.Predict(0.5) }()", "5"},
+		{"func() int { n, _ := distmv.NewNormal([]float64{0, 0}, mat.NewSymDense(2, []float64{1, 0, 0, 1}), nil); return n.Dim() }()", "2"},
+	}
+	for _, tc := range tests {
+		if got := s.text(tc.expr); got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
+		}
+	}
+}
