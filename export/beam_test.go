@@ -113,3 +113,21 @@ func TestCheckBeamParams(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestCheckJobParams(t *testing.T) {
+	for _, tt := range []struct {
+		param, want string
+	}{
+		{"workers", "parameter workers has the name of one of the job's own flags (-workers)"},
+		{"q", "parameter q has the name"},
+		{"dir", "parameter dir has the name"},
+		{"h", "parameter h has the name"},
+		{"trees", ""},
+	} {
+		sel := &Selection{Params: []Param{{Name: tt.param, Line: 2}}}
+		err := checkJobParams(sel)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("parameter %s: %v, want %q", tt.param, err, tt.want)
+		}
+	}
+}

@@ -101,12 +101,15 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 		return nil, err
 	}
 	if tracked != nil {
-		if err := checkRunCell(sel, runInfo, logf); err != nil {
+		if err := checkRunCell(sel, absNB, runInfo, logf); err != nil {
 			return nil, err
 		}
 		if err := applyRunParams(sel, tracked, logf); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkJobParams(sel); err != nil {
+		return nil, err
 	}
 	if opts.Beam {
 		if err := checkBeamParams(sel); err != nil {
@@ -376,12 +379,32 @@ func trackedRun(db, id string) (*jobrt.TrackedRun, *tracking.RunInfo, error) {
 	return &jobrt.TrackedRun{ID: ri.ID, Experiment: ri.Experiment, Name: ri.Name, Params: ri.Params, Metrics: ri.Metrics}, ri, nil
 }
 
-// checkRunCell refuses a run that the exported cells did not make: a
-// fold or trial of another run, or a run of a cell left out (tagged
-// skip, or untagged), since the job could not reproduce it. A run of a
-// cell that is no longer in the notebook as it ran is only reported:
-// the job says whether it reproduces the run.
-func checkRunCell(sel *Selection, ri *tracking.RunInfo, logf func(string, ...any)) error {
+// checkJobParams refuses parameters named like one of the job's own flags
+// (-workers, -dir, ...), which the job could not take.
+func checkJobParams(sel *Selection) error {
+	fs := flag.NewFlagSet("job", flag.ContinueOnError)
+	new(jobrt.Job).Flags(fs)
+	for _, p := range sel.Params {
+		if fs.Lookup(p.Name) != nil || p.Name == "h" || p.Name == "help" {
+			return &CellError{Cell: sel.ParamsCell, Line: p.Line, Tag: TagParameters,
+				Msg: fmt.Sprintf("parameter %s has the name of one of the job's own flags (-%s): rename it", p.Name, p.Name)}
+		}
+	}
+	return nil
+}
+
+// checkRunCell refuses a run that the exported cells of notebook nbPath
+// did not make: a run of another notebook, a fold or trial of another
+// run, or a run of a cell left out (tagged skip, or untagged), since the
+// job could not reproduce it. A run of a cell that is no longer in the
+// notebook as it ran is only reported: the job says whether it
+// reproduces the run.
+func checkRunCell(sel *Selection, nbPath string, ri *tracking.RunInfo, logf func(string, ...any)) error {
+	// Notebooks are told apart by name: a notebook moved to another
+	// folder is the same one.
+	if ri.Notebook != "" && filepath.Base(ri.Notebook) != filepath.Base(nbPath) {
+		return fmt.Errorf("export: --run %s: the run was made by notebook %s, not %s: export that notebook", ri.ShortID(), ri.Notebook, filepath.Base(nbPath))
+	}
 	if ri.ParentID != "" {
 		return fmt.Errorf("export: --run %s: %q is part of run %s (a fold or a trial): export that run", ri.ShortID(), ri.Name, tracking.ShortID(ri.ParentID))
 	}

@@ -421,9 +421,14 @@ store.Close()`}
 	if err != nil || !strings.Contains(stderr, "reproduces tracked run "+id[:8]+" bit for bit: accuracy=") {
 		t.Fatalf("job: %v\n%s", err, stderr)
 	}
+	// Other inputs are no reproduction: the job says so, and its model
+	// is not labelled with the run.
 	_, stderr, err = exporttest.RunIn(t, jobDir, job, "-c", "0.01", "-model-dir", filepath.Join(tmp, "other"))
-	if err == nil || !strings.Contains(stderr, "does not reproduce tracked run "+id[:8]) || !strings.Contains(stderr, "accuracy: ") {
+	if err != nil || !strings.Contains(stderr, "tracked run "+id[:8]+": not compared: the job ran on other inputs than the run: -c=0.01 (run "+id[:8]+": 0.5)") {
 		t.Errorf("job -c 0.01: %v\n%s", err, stderr)
+	}
+	if mj, _ := os.ReadFile(filepath.Join(tmp, "other", "model.json")); len(mj) == 0 || strings.Contains(string(mj), id) {
+		t.Errorf("the model of a job run on other inputs is labelled with the run:\n%s", mj)
 	}
 	// The run's value is the run's, not the notebook's (which is 1.0).
 	if !strings.Contains(stderr, "param c = 0.01 (set; run "+id[:8]+": 0.5)") {
@@ -434,13 +439,36 @@ store.Close()`}
 			t.Errorf("job -h does not say c's default is the run's:\n%s", herr)
 		}
 	}
+	// The same inputs and other metrics: the job fails. The run's
+	// metrics are in the job's manifest; one of them is changed there.
+	manifest := filepath.Join(jobDir, "manifest.json")
+	mb, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mf map[string]any
+	if err := json.Unmarshal(mb, &mf); err != nil {
+		t.Fatal(err)
+	}
+	mf["tracked_run"].(map[string]any)["metrics"].(map[string]any)["accuracy"] = 0.123
+	if mb, err = json.Marshal(mf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manifest, mb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exporttest.GoBuild(t, jobDir, job, ".")
+	_, stderr, err = exporttest.RunIn(t, jobDir, job, "-model-dir", filepath.Join(tmp, "tampered"))
+	if err == nil || !strings.Contains(stderr, "does not reproduce tracked run "+id[:8]) || !strings.Contains(stderr, "accuracy: ") {
+		t.Errorf("job whose run's metrics differ: %v\n%s", err, stderr)
+	}
 	store, err = tracking.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
 	runs, _ = store.SearchRuns(tracking.SearchQuery{Experiment: "iris", Filter: `name = "logreg"`})
-	if len(runs) != 3 || !strings.HasPrefix(runs[0].Source, "gopherlab job iris: cell ") {
-		t.Errorf("runs after two jobs: %d, newest source %q", len(runs), runs[0].Source)
+	if len(runs) != 4 || !strings.HasPrefix(runs[0].Source, "gopherlab job iris: cell ") {
+		t.Errorf("runs after three jobs: %d, newest source %q", len(runs), runs[0].Source)
 	}
 }

@@ -157,8 +157,10 @@ func TestRunCellAndParams(t *testing.T) {
 		{tracking.RunInfo{ID: "aaaaaaaa-5", Name: "fold 2", ParentID: "bbbbbbbb-1", Source: "x := c * 2"}, `"fold 2" is part of run bbbbbbbb`},
 		{tracking.RunInfo{ID: "aaaaaaaa-6", Source: "y := 3"}, "cell 2, which the export leaves out (tagged skip)"},
 		{tracking.RunInfo{ID: "aaaaaaaa-7", Source: "z := 4\n"}, "cell 3, which the export leaves out (untagged"},
+		{tracking.RunInfo{ID: "aaaaaaaa-8", Source: "x := c * 2", Notebook: "/elsewhere/nb.ipynb"}, ""}, // moved
+		{tracking.RunInfo{ID: "aaaaaaaa-9", Source: "x := c * 2", Notebook: "/work/other.ipynb"}, "the run was made by notebook /work/other.ipynb, not nb.ipynb"},
 	} {
-		err := checkRunCell(sel, &tt.ri, nop)
+		err := checkRunCell(sel, "/work/nb.ipynb", &tt.ri, nop)
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("run %s: error %v, want %q", tt.ri.ID, err, tt.want)
 		}

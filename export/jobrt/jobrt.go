@@ -207,6 +207,9 @@ type Job struct {
 	Params map[string]string
 
 	changed map[string]bool
+	// differs says how the job's inputs differ from the export's:
+	// parameters set to other values, data that is not the export's.
+	differs []string
 	out     io.Writer // progress and summary (stderr)
 	start   time.Time
 	cell    int // position of the running cell in Manifest.Cells
@@ -262,10 +265,14 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 	m := &j.Manifest
 	fmt.Fprintf(j.out, "job %s: %d cells of %s, %d workers\n", m.Name, len(m.Cells), filepath.Base(m.Notebook), j.Workers)
 	for _, p := range m.Params {
-		v := fs.Lookup(p.Name).Value.String()
+		f := fs.Lookup(p.Name)
+		v := f.Value.String()
 		note := ""
 		if j.changed[p.Name] {
 			note = " (set; " + p.Origin() + ": " + p.Default + ")"
+			if v != f.DefValue {
+				j.differs = append(j.differs, fmt.Sprintf("-%s=%s (%s: %s)", p.Name, v, p.Origin(), p.Default))
+			}
 		}
 		fmt.Fprintf(j.out, "  param %s = %s%s\n", p.Name, v, note)
 	}
@@ -282,6 +289,9 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 				}
 				fmt.Fprintf(j.out, "  data %s (from -%s, not the export's file: not checked) sha256 %s\n", path, d.Param, sum[:12])
 				j.dataSums[path] = sum
+				if sum != d.SHA256 {
+					j.differs = append(j.differs, fmt.Sprintf("data %s (sha256 %s, the export's %s)", path, sum[:12], d.SHA256[:min(12, len(d.SHA256))]))
+				}
 				continue
 			}
 		}
@@ -292,6 +302,7 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 		j.dataSums[path] = sum
 		if sum != d.SHA256 {
 			bad = append(bad, fmt.Sprintf("%s: sha256 %s, %d bytes; at export %s, %d bytes", path, sum, size, d.SHA256, d.Size))
+			j.differs = append(j.differs, fmt.Sprintf("data %s (changed since the export)", path))
 			continue
 		}
 		fmt.Fprintf(j.out, "  data %s sha256 %s ok\n", path, sum[:12])
@@ -373,7 +384,8 @@ func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error
 		Job: j.Manifest.Name, JobManifest: j.manifestSHA, Data: map[string]string{},
 		Created: time.Now().UTC(), GoVersion: runtime.Version(),
 	}
-	if tr := j.Manifest.TrackedRun; tr != nil {
+	if tr := j.Manifest.TrackedRun; tr != nil && len(j.differs) == 0 {
+		// Only a model of the same inputs is that run's.
 		mm.RunID, mm.Experiment = tr.ID, tr.Experiment
 	}
 	for _, c := range p.Schema() {
@@ -592,6 +604,12 @@ func Main(p Program) {
 	}
 	j.Finish()
 }
+
+// Differences says how the job's inputs differ from the export's, one
+// item per parameter set to another value and per data file that is not
+// the export's; nil when they are the same. A job with other inputs does
+// not reproduce the tracked run it was exported from.
+func (j *Job) Differences() []string { return j.differs }
 
 // Started is when the job started.
 func (j *Job) Started() time.Time { return j.start }

@@ -53,22 +53,27 @@ func OnCell(j *jobrt.Job, i int) {
 }
 
 // Check compares the job's run with the tracked run of the manifest. It
-// returns an error when a metric differs; a store it cannot open, or no
-// run to compare, is reported but is no error.
+// returns an error when a metric differs; a store it cannot open, no run
+// to compare, or a job run on other inputs (Job.Differences) is reported
+// but is no error.
 func Check(j *jobrt.Job) error {
 	tr := j.Manifest.TrackedRun
 	if tr == nil {
 		return nil
 	}
+	if d := j.Differences(); len(d) > 0 {
+		j.Printf("tracked run %s: not compared: the job ran on other inputs than the run: %s\n", tracking.ShortID(tr.ID), strings.Join(d, ", "))
+		return nil
+	}
 	store, err := tracking.Open("")
 	if err != nil {
-		j.Printf("tracked run %s: not compared: %v\n", short(tr.ID), err)
+		j.Printf("tracked run %s: not compared: %v\n", tracking.ShortID(tr.ID), err)
 		return nil
 	}
 	defer store.Close()
 	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: tr.Experiment})
 	if err != nil {
-		j.Printf("tracked run %s: not compared: %v\n", short(tr.ID), err)
+		j.Printf("tracked run %s: not compared: %v\n", tracking.ShortID(tr.ID), err)
 		return nil
 	}
 	host, _ := os.Hostname()
@@ -83,7 +88,7 @@ func Check(j *jobrt.Job) error {
 		}
 	}
 	if mine == nil {
-		j.Printf("tracked run %s: not compared: the job logged no run in experiment %q of %s\n", short(tr.ID), tr.Experiment, filepath.Base(store.Path()))
+		j.Printf("tracked run %s: not compared: the job logged no run in experiment %q of %s\n", tracking.ShortID(tr.ID), tr.Experiment, filepath.Base(store.Path()))
 		return nil
 	}
 	keys := make([]string, 0, len(tr.Metrics))
@@ -94,7 +99,7 @@ func Check(j *jobrt.Job) error {
 	}
 	sort.Strings(keys)
 	if len(keys) == 0 {
-		j.Printf("tracked run %s: not compared: it has only timings (log a metric, e.g. an accuracy on test data)\n", short(tr.ID))
+		j.Printf("tracked run %s: not compared: it has only timings (log a metric, e.g. an accuracy on test data)\n", tracking.ShortID(tr.ID))
 		return nil
 	}
 	var diffs []string
@@ -109,19 +114,12 @@ func Check(j *jobrt.Job) error {
 		}
 	}
 	if len(diffs) > 0 {
-		return fmt.Errorf("run %s does not reproduce tracked run %s:\n  %s", short(mine.ID), short(tr.ID), strings.Join(diffs, "\n  "))
+		return fmt.Errorf("run %s does not reproduce tracked run %s:\n  %s", tracking.ShortID(mine.ID), tracking.ShortID(tr.ID), strings.Join(diffs, "\n  "))
 	}
 	var same []string
 	for _, k := range keys {
 		same = append(same, k+"="+tracking.FormatMetric(tr.Metrics[k]))
 	}
-	j.Printf("run %s reproduces tracked run %s bit for bit: %s\n", short(mine.ID), short(tr.ID), strings.Join(same, " "))
+	j.Printf("run %s reproduces tracked run %s bit for bit: %s\n", tracking.ShortID(mine.ID), tracking.ShortID(tr.ID), strings.Join(same, " "))
 	return nil
-}
-
-func short(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
 }
