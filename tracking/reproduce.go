@@ -36,8 +36,10 @@ type Reproduction struct {
 	HasSeed bool  // whether the run recorded a seed
 	// Checks holds one line per compared value, in a stable order.
 	Checks []MetricCheck
-	// Skipped names the logged metrics that are not compared, with why
-	// (timings differ from one run to the next).
+	// Skipped names the logged metrics that are not compared, each with
+	// why in parentheses: timings differ from one run to the next, and a
+	// fit's metrics scored on other data after it are stood for by the
+	// refit's identical predictions.
 	Skipped []string
 	// Match is true when every check matched bit for bit.
 	Match bool
@@ -574,7 +576,7 @@ func (s *Store) compareMetrics(r *Reproduction, runID, prefix string, want func(
 	}
 	for _, k := range keys {
 		if isTiming(k) {
-			r.Skipped = append(r.Skipped, prefix+k)
+			r.Skipped = append(r.Skipped, prefix+k+" (a timing)")
 			continue
 		}
 		h, err := s.MetricHistory(runID, k)
@@ -660,8 +662,14 @@ func (s *Store) reproduceFit(r *Reproduction, est any, logged *experiments.Pipel
 		return err
 	}
 	for _, k := range keys {
-		if isTiming(k) {
-			r.Skipped = append(r.Skipped, k)
+		switch {
+		case isTiming(k):
+			r.Skipped = append(r.Skipped, k+" (a timing)")
+		case k != "identical_predictions":
+			// Logged when the model's predictions were scored, on
+			// other data than the training data restored here: the
+			// refit's predictions, compared above, stand for it.
+			r.Skipped = append(r.Skipped, k+" (scored after the fit, on other data: the refit's identical_predictions stand for it)")
 		}
 	}
 	return nil
@@ -950,7 +958,7 @@ func (r *Reproduction) header() []string {
 		lines = append(lines, fmt.Sprintf("Seed: %d", r.Seed))
 	}
 	if len(r.Skipped) > 0 {
-		lines = append(lines, "Not compared (timings): "+strings.Join(r.Skipped, ", "))
+		lines = append(lines, "Not compared: "+strings.Join(r.Skipped, ", "))
 	}
 	return lines
 }

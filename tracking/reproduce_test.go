@@ -381,3 +381,38 @@ func TestReproduceNotebookParams(t *testing.T) {
 		}
 	}
 }
+
+// A fit's metrics scored afterwards on other data are not compared, and
+// the reproduction says so: the refit's identical predictions stand for
+// them.
+func TestReproduceListsScoredMetrics(t *testing.T) {
+	s, runs := autologged(t, func(t *testing.T) {
+		X, y := overlapping(20)
+		Xtest, ytest := overlapping(5)
+		pipe := experiments.NewPipeline(&experiments.StandardScaler{}, &experiments.LogisticRegression{})
+		if err := pipe.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		pred, err := pipe.Predict(Xtest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := experiments.Accuracy(ytest, pred); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(runs) != 1 || runs[0].Metrics["test_accuracy"] == 0 {
+		t.Fatalf("runs %+v, want one with test_accuracy", runs)
+	}
+	rep, err := s.Reproduce(runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := strings.Join(rep.Skipped, ", ")
+	if !rep.Match || !strings.Contains(skipped, "test_accuracy (scored after the fit, on other data") || !strings.Contains(skipped, "fit_time_s (a timing)") {
+		t.Errorf("skipped %q; reproduction\n%s", skipped, rep)
+	}
+	if !strings.Contains(rep.String(), "Not compared: ") {
+		t.Errorf("the text does not list what was not compared:\n%s", rep)
+	}
+}
