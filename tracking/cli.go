@@ -276,7 +276,7 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 		return err
 	}
 	// A table shows a few metrics; data for programs has all of them.
-	cols, err := listColumns(f, runs, format == "table")
+	cols, hidden, err := listColumns(f, runs, format == "table")
 	if err != nil {
 		return err
 	}
@@ -316,6 +316,9 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	io.WriteString(w, b.String())
 	if limit > 0 && len(runs) == limit {
 		fmt.Fprintf(w, "(first %d runs; -limit 0 shows all)\n", limit)
+	}
+	if len(hidden) > 0 {
+		fmt.Fprintf(w, "(metrics not shown: %s; -columns picks them, -format csv has all)\n", strings.Join(hidden, ", "))
 	}
 	return nil
 }
@@ -374,7 +377,7 @@ func nestChildren(runs []RunInfo, chronological bool) ([]RunInfo, []int) {
 
 // listColumns returns the extra columns of a list: -columns, or the
 // metrics of the listed runs (at most 6 with few).
-func listColumns(f runsFlags, runs []RunInfo, few bool) ([]fieldRef, error) {
+func listColumns(f runsFlags, runs []RunInfo, few bool) (cols []fieldRef, hidden []string, err error) {
 	if f.columns != "" {
 		var cols []fieldRef
 		off := 0
@@ -389,17 +392,17 @@ func listColumns(f runsFlags, runs []RunInfo, few bool) ([]fieldRef, error) {
 			var pe *ParseError
 			if errors.As(err, &pe) {
 				// Point into the whole flag value, not the one column.
-				return nil, &flagError{"-columns", &ParseError{Input: f.columns, Offset: start + pe.Offset, Msg: pe.Msg}}
+				return nil, nil, &flagError{"-columns", &ParseError{Input: f.columns, Offset: start + pe.Offset, Msg: pe.Msg}}
 			}
 			if err != nil {
-				return nil, fmt.Errorf("-columns: %w", err)
+				return nil, nil, fmt.Errorf("-columns: %w", err)
 			}
 			if len(terms) != 1 || terms[0].desc {
-				return nil, fmt.Errorf("-columns: bad column %q (ASC and DESC belong in -order)", c)
+				return nil, nil, fmt.Errorf("-columns: bad column %q (ASC and DESC belong in -order)", c)
 			}
 			cols = append(cols, terms[0].f)
 		}
-		return cols, nil
+		return cols, nil, nil
 	}
 	seen := map[string]bool{}
 	var keys []string
@@ -411,16 +414,34 @@ func listColumns(f runsFlags, runs []RunInfo, few bool) ([]fieldRef, error) {
 			}
 		}
 	}
-	sort.Strings(keys)
-	if few && len(keys) > 6 {
-		keys = keys[:6]
+	// Scores on held-out data first, timings last.
+	rank := func(k string) int {
+		switch {
+		case strings.HasPrefix(k, "test_") || strings.HasPrefix(k, "mean_") || strings.HasPrefix(k, "best_"):
+			return 0
+		case isTiming(k):
+			return 2
+		}
+		return 1
 	}
-	cols := make([]fieldRef, len(keys))
+	sort.Slice(keys, func(i, j int) bool {
+		if ri, rj := rank(keys[i]), rank(keys[j]); ri != rj {
+			return ri < rj
+		}
+		return keys[i] < keys[j]
+	})
+	if few && len(keys) > maxListMetrics {
+		keys, hidden = keys[:maxListMetrics], keys[maxListMetrics:]
+	}
+	cols = make([]fieldRef, len(keys))
 	for i, k := range keys {
 		cols[i] = fieldRef{kind: fMetric, key: k}
 	}
-	return cols, nil
+	return cols, hidden, nil
 }
+
+// maxListMetrics is how many metric columns runs list shows in a table.
+const maxListMetrics = 6
 
 func colNames(cols []fieldRef) []string {
 	out := make([]string, len(cols))

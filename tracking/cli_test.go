@@ -339,3 +339,52 @@ func TestRunsMachineOutput(t *testing.T) {
 		t.Errorf("table:\n%s", out)
 	}
 }
+
+// A table shows the held-out scores first, timings last, and names the
+// metrics it leaves out.
+func TestRunsListMetricColumns(t *testing.T) {
+	s := openTemp(t)
+	r, err := s.StartRun("e", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range []string{"a_loss", "b_score", "c_score", "fit_time_s", "precision", "recall", "test_accuracy", "train_accuracy"} {
+		r.LogMetric(k, float64(i), 0)
+	}
+	if err := r.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	out := runsOut(t, "list", "-db", s.Path())
+	head := strings.Fields(strings.SplitN(out, "\n", 2)[0])
+	if want := []string{"metrics.test_accuracy", "metrics.a_loss", "metrics.b_score", "metrics.c_score", "metrics.precision", "metrics.recall"}; strings.Join(head[6:], " ") != strings.Join(want, " ") {
+		t.Errorf("metric columns %v, want %v\n%s", head[6:], want, out)
+	}
+	if !strings.Contains(out, "(metrics not shown: train_accuracy, fit_time_s; -columns picks them") {
+		t.Errorf("no note of the metrics left out:\n%s", out)
+	}
+}
+
+// A prefix that several runs share names them.
+func TestAmbiguousRunPrefix(t *testing.T) {
+	s := openTemp(t)
+	byFirst := map[byte][]string{}
+	for range 40 {
+		r, err := s.StartRun("e", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Finish()
+		byFirst[r.ID()[0]] = append(byFirst[r.ID()[0]], r.ID())
+	}
+	for c, ids := range byFirst {
+		if len(ids) < 2 {
+			continue
+		}
+		_, err := s.GetRun(string(c))
+		if err == nil || !strings.Contains(err.Error(), "is ambiguous: runs "+ids[0][:1]) || !strings.Contains(err.Error(), ids[1]) && !strings.Contains(err.Error(), "more") {
+			t.Errorf("prefix %c of %v: %v", c, ids, err)
+		}
+		return
+	}
+	t.Skip("no two of 40 runs share a first character")
+}

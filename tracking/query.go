@@ -160,7 +160,12 @@ func (s *Store) ResolveRunID(prefix string) (string, error) {
 	case 1:
 		return ids[0], nil
 	}
-	return "", fmt.Errorf("tracking: run id %q is ambiguous: give more characters", prefix)
+	shown := ids[:min(len(ids), 5)]
+	more := ""
+	if len(ids) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(ids)-len(shown))
+	}
+	return "", fmt.Errorf("tracking: run id %q is ambiguous: runs %s%s start with it; give more characters", prefix, strings.Join(shown, ", "), more)
 }
 
 // GetRun returns a run by id or unique id prefix.

@@ -253,6 +253,9 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 	}
 	j.changed = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { j.changed[f.Name] = true })
+	if j.Workers < 1 {
+		return fmt.Errorf("job: -workers %d: want at least 1", j.Workers)
+	}
 	var err error
 	if j.ModelDir, err = filepath.Abs(j.ModelDir); err != nil {
 		return fmt.Errorf("job: %w", err)

@@ -25,6 +25,7 @@ func TestStartChecksData(t *testing.T) {
 		Params: []ManifestParam{{Name: "path", Type: "string", Default: `"data.csv"`}},
 		Data:   []DataFile{{Path: "data.csv", Param: "path", SHA256: sum, Size: size}}}
 	b, _ := json.Marshal(m)
+	var last *Job
 	start := func(args ...string) error {
 		t.Helper()
 		j, err := New(b)
@@ -40,23 +41,32 @@ func TestStartChecksData(t *testing.T) {
 			t.Fatal(err)
 		}
 		j.Quiet = true
+		last = j
 		return j.Start(fs)
 	}
 	wd, _ := os.Getwd()
 	defer os.Chdir(wd)
-	if err := start(); err != nil {
-		t.Fatalf("unchanged data: %v", err)
+	if err := start(); err != nil || last.Differences() != nil {
+		t.Fatalf("unchanged data: %v, differences %v", err, last.Differences())
+	}
+	// The same file named again is no other input.
+	if err := start("-path", "data.csv"); err != nil || last.Differences() != nil {
+		t.Errorf("-path data.csv: %v, differences %v", err, last.Differences())
+	}
+	if err := start("-workers", "0"); err == nil || !strings.Contains(err.Error(), "-workers 0: want at least 1") {
+		t.Errorf("-workers 0: %v", err)
 	}
 	os.WriteFile(data, []byte("a,b\n1,3\n"), 0o644)
 	if err := start(); err == nil || !strings.Contains(err.Error(), "data changed since the export") || !strings.Contains(err.Error(), "data.csv: sha256 ") {
 		t.Errorf("changed data: %v", err)
 	}
-	if err := start("-allow-changed-data"); err != nil {
-		t.Errorf("-allow-changed-data: %v", err)
+	if err := start("-allow-changed-data"); err != nil || len(last.Differences()) != 1 || !strings.Contains(last.Differences()[0], "data data.csv (changed since the export)") {
+		t.Errorf("-allow-changed-data: %v, differences %v", err, last.Differences())
 	}
-	// Another file given by the parameter's flag is the user's choice.
-	if err := start("-path", other); err != nil {
-		t.Errorf("-path other: %v", err)
+	// Another file given by the parameter's flag is the user's choice,
+	// and another input.
+	if err := start("-path", other); err != nil || len(last.Differences()) != 2 {
+		t.Errorf("-path other: %v, differences %v", err, last.Differences())
 	}
 	os.Remove(data)
 	if err := start(); err == nil || !strings.Contains(err.Error(), "data file") {
