@@ -156,6 +156,9 @@ const noImputer = "its pipeline does not fill in missing values (fit it with an 
 // parsePredictSlow decodes a /predict body with encoding/json, wording
 // each error.
 func (s *Server) parsePredictSlow(c *call) error {
+	if t := bytes.TrimSpace(c.body); len(t) > 0 && t[0] == '[' {
+		return badRequest("the body is an array: send an object of feature names to values, or several as {\"instances\": [...]}")
+	}
 	var body map[string]json.RawMessage
 	if err := decode(c.body, &body); err != nil {
 		return err

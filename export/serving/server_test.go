@@ -232,6 +232,7 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/predict", `{"instances": [{"x": 1, "color": 3}]}`, 400, `instance 0: feature "color" is categorical (a string), got 3`},
 		{"POST", "/predict", `{"instances": [{"x": 1}]}`, 400, `instance 0: feature "color" is missing`},
 		{"POST", "/predict", `{"instances": []}`, 400, `instances: empty`},
+		{"POST", "/predict", ` [{"x": 1, "color": "red"}]`, 400, `the body is an array: send an object of feature names to values, or several as {"instances": [...]}`},
 		{"GET", "/nowhere", ``, 404, `no endpoint GET /nowhere`},
 	}
 	for _, e := range errs {
