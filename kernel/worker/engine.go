@@ -77,7 +77,12 @@ type process struct {
 	nextID  int64
 	pending map[int64]chan json.RawMessage
 	crash   string // the runtime's last words, if it crashed
-	killed  string // why the supervisor killed it, if it did
+	// released is crash-like text forwarded as output because the child
+	// lived on past the hold (crashHold), and when: a child slowed down
+	// (a loaded machine, the race detector) may still be dying of it.
+	released   string
+	releasedAt time.Time
+	killed     string // why the supervisor killed it, if it did
 }
 
 func (e *Engine) command() []string {
@@ -241,7 +246,10 @@ var crashMarkers = []string{"panic: ", "fatal error: ", "runtime: goroutine stac
 
 const (
 	crashHold = 300 * time.Millisecond
-	maxHeld   = 256 << 10 // of a crash report, kept for the error message
+	// crashLinger is how long after crash-like output was released the
+	// child's death is still taken to be that crash.
+	crashLinger = 10 * time.Second
+	maxHeld     = 256 << 10 // of a crash report, kept for the error message
 )
 
 // readStream forwards a child's stdout or stderr to the cell as it comes.
@@ -301,8 +309,12 @@ func (e *Engine) readStream(p *process, r *os.File, name string, watchCrash bool
 		}
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				// The child lived on: it was ordinary output after all.
+				// The child lived on: it was ordinary output after all,
+				// unless the child is only slow to die (see died).
 				emit(held)
+				p.mu.Lock()
+				p.released, p.releasedAt = string(held), time.Now()
+				p.mu.Unlock()
 				held = nil
 				continue
 			}
@@ -512,6 +524,9 @@ func (e *Engine) died(p *process) kernel.ExecuteReply {
 	e.restart(p)
 	p.mu.Lock()
 	crash, killed := p.crash, p.killed
+	if crash == "" && p.released != "" && time.Since(p.releasedAt) < crashLinger {
+		crash = p.released
+	}
 	p.mu.Unlock()
 	var why string
 	switch {
