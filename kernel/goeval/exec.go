@@ -844,15 +844,13 @@ func (s *Session) runShowing(ctx context.Context, st *state, c *cellCode, pr *pa
 
 // runErrorResult runs a final call with n results, the last an error:
 // when it is not nil, it is the cell's result (a strconv.Atoi("x") must
-// not fail unseen); when it is nil and the call has two results, the
-// first is the result (cm.Plot() shows the plot, strconv.Atoi("42")
-// 42), unless quiet (fmt.Println's byte count); otherwise the cell shows
-// nothing. A call whose last result is no error shows nothing either.
+// not fail unseen); when it is nil, the other results are: the first as
+// a single result is when there are two (cm.Plot() shows the plot,
+// strconv.Atoi("42") 42), a tuple of them when there are more. quiet
+// calls (fmt.Println's byte count) show only a non-nil error. A call
+// whose last result is no error shows its results as a tuple (see
+// runTuple), unless quiet.
 func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr *parsedRun, dir, expr string, n, start, end int, quiet bool, plain func() (bool, display.Bundle, error)) (bool, display.Bundle, error) {
-	u := unit{local: true, key: unitKey(fmt.Sprintf("e%d", n), c, start, end)}
-	if cu := st.units[u.key]; cu != nil && cu.prog == nil {
-		return plain() // the last result is no error: found before
-	}
 	lhs := make([]string, n)
 	for i := range lhs {
 		lhs[i] = "_"
@@ -873,33 +871,42 @@ func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr
 	}
 	// The assignment to an error variable compiles only when the last
 	// result is one.
-	u.src = ";" + dir + strings.Join(lhs, ", ") + " :=" + dir + expr + "\nvar __gle error = __glerr\n" + show
-	cp, _, err := s.compileUnit(st, u)
-	if err != nil {
-		st.units[u.key] = &cachedUnit{} // remembered until globals change
-		if quiet {
-			return plain()
-		}
-		return s.runTuple(ctx, st, c, pr, dir, expr, n, start, end, plain)
+	u := unit{local: true, key: unitKey(fmt.Sprintf("e%d", n), c, start, end),
+		src: ";" + dir + strings.Join(lhs, ", ") + " :=" + dir + expr + "\nvar __gle error = __glerr\n" + show}
+	if cp := s.compileProbe(st, u); cp != nil {
+		return s.runShowing(ctx, st, c, pr, u, cp)
 	}
-	return s.runShowing(ctx, st, c, pr, u, cp)
+	if quiet {
+		return plain()
+	}
+	return s.runTuple(ctx, st, c, pr, dir, expr, n, start, end, plain)
 }
 
 // runTuple runs a final call with n results, the last no error, and
 // shows them as a tuple: (r, c) for X.Dims().
 func (s *Session) runTuple(ctx context.Context, st *state, c *cellCode, pr *parsedRun, dir, expr string, n, start, end int, plain func() (bool, display.Bundle, error)) (bool, display.Bundle, error) {
-	u := unit{local: true, key: unitKey(fmt.Sprintf("t%d", n), c, start, end)}
-	if cu := st.units[u.key]; cu != nil && cu.prog == nil {
-		return plain()
-	}
 	names := tupleNames(n)
-	u.src = ";" + dir + strings.Join(names, ", ") + " :=" + dir + expr + "\n" + hookImport + ".Tuple(" + strings.Join(names, ", ") + ")"
+	u := unit{local: true, key: unitKey(fmt.Sprintf("t%d", n), c, start, end),
+		src: ";" + dir + strings.Join(names, ", ") + " :=" + dir + expr + "\n" + hookImport + ".Tuple(" + strings.Join(names, ", ") + ")"}
+	if cp := s.compileProbe(st, u); cp != nil {
+		return s.runShowing(ctx, st, c, pr, u, cp)
+	}
+	return plain()
+}
+
+// compileProbe compiles a unit that tries one form of a result, or
+// returns nil when it does not compile. A failure is remembered, so an
+// identical cell does not compile it again until the globals change.
+func (s *Session) compileProbe(st *state, u unit) *compiledUnit {
+	if cu := st.units[u.key]; cu != nil && cu.prog == nil {
+		return nil
+	}
 	cp, _, err := s.compileUnit(st, u)
 	if err != nil {
-		st.units[u.key] = &cachedUnit{} // remembered until globals change
-		return plain()
+		st.units[u.key] = &cachedUnit{}
+		return nil
 	}
-	return s.runShowing(ctx, st, c, pr, u, cp)
+	return cp
 }
 
 // tupleNames names the n values of a tuple result.
