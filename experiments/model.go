@@ -376,9 +376,9 @@ func copyable(estimator any) bool {
 }
 
 // cellTypeHint explains, for a value whose type was declared in a
-// notebook cell (the interpreter gives such types no name: a pointer to
-// a struct type without a name, or its wrapper for an interface, a
-// struct type without a package path), what to do; "" otherwise.
+// notebook cell, what to do; "" otherwise. The interpreter gives such a
+// type no name: the value arrives as a pointer to a struct type without
+// a name, or in its wrapper for an interface (see interpWrapper).
 func cellTypeHint(v any) string {
 	t := reflect.TypeOf(v)
 	if t == nil {

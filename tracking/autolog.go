@@ -381,9 +381,7 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 	if ev.Data != nil {
 		e.rows, e.cols = ev.Data.Dims()
 		// Named once here, for the seen tables and the writer alike.
-		if len(c.Columns) == 0 {
-			c.Columns = defaultColumns(e.cols)
-		}
+		c.Columns = columnsOr(c.Columns, e.cols)
 		if p := a.takePrepared(ev); p != nil {
 			<-p.done
 			e.table, e.data, e.dataTag = p.table, p.data, p.tag
@@ -444,9 +442,9 @@ const minPreparedCells = 1 << 13
 
 // Prepare starts taking what the run needs of ev's data (comparing it with
 // the tables logged lately, or copying it) in a goroutine, while the fit
-// runs, so that Track only waits for what is left of it: on two cores or
-// more, a small fit on data seen before pays a few microseconds for its
-// run instead of a pass over its data. It implements experiments.Preparer.
+// runs, so that Track only waits for what is left of it. That helps when
+// another core is free to take it at once (an idle one may take longer
+// to wake than a small fit lasts). It implements experiments.Preparer.
 func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 	if ev == nil || ev.Data == nil || runtime.GOMAXPROCS(0) < 2 {
 		return
@@ -455,10 +453,7 @@ func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 	if rows*cols < minPreparedCells {
 		return
 	}
-	columns := ev.Columns
-	if len(columns) == 0 {
-		columns = defaultColumns(cols)
-	}
+	columns := columnsOr(ev.Columns, cols)
 	p := &preparedData{done: make(chan struct{})}
 	a.mu.Lock()
 	if a.prepared == nil {

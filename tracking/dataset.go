@@ -107,9 +107,7 @@ func (r *Run) LogDatasetMatrix(role, name string, columns []string, m Matrix) (s
 }
 
 func (r *Run) logTable(role, name string, columns []string, nr, nc int, at func(i, j int) float64) (string, error) {
-	if len(columns) == 0 {
-		columns = defaultColumns(nc)
-	}
+	columns = columnsOr(columns, nc)
 	if len(columns) != nc {
 		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names for %d columns", r.id, name, len(columns), nc)
 	}
@@ -126,8 +124,13 @@ func (r *Run) logTable(role, name string, columns []string, nr, nc int, at func(
 	return r.logDataset(role, name, content, DatasetInfo{Format: "csv", Rows: nr, Cols: nc, Columns: columns})
 }
 
-func defaultColumns(nc int) []string {
-	columns := make([]string, nc)
+// columnsOr returns columns, or when there are none the default names of
+// nc columns: c0, c1, ... (as experiments names a matrix's).
+func columnsOr(columns []string, nc int) []string {
+	if len(columns) > 0 {
+		return columns
+	}
+	columns = make([]string, nc)
 	for j := range columns {
 		columns[j] = "c" + strconv.Itoa(j)
 	}
@@ -279,9 +282,7 @@ func rawKey(columns []string, nr, nc int, data []float64, levels [][]string) [sh
 // replaces denseSum (the autologger's recognizes the tables it logged
 // last by their values).
 func (r *Run) logDenseDataset(role, name string, columns []string, nr, nc int, data []float64, levels [][]string, digest func(columns []string) (string, int, func() []byte)) (string, error) {
-	if len(columns) == 0 {
-		columns = defaultColumns(nc)
-	}
+	columns = columnsOr(columns, nc)
 	if len(columns) != nc || len(data) != nr*nc || (levels != nil && len(levels) != nc) {
 		return "", fmt.Errorf("tracking: run %s: dataset %q: %d column names, %d level lists and %d values for %d×%d", r.id, name, len(columns), len(levels), len(data), nr, nc)
 	}

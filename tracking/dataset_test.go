@@ -37,7 +37,7 @@ func BenchmarkDenseCSV(b *testing.B) {
 					data[i] = math.Sin(float64(i)) * 100
 				}
 			}
-			cols := defaultColumns(nc)
+			cols := columnsOr(nil, nc)
 			b.SetBytes(8 * nr * nc)
 			for b.Loop() {
 				denseCSV(cols, nr, nc, data, nil)

@@ -229,26 +229,18 @@ func imports(pr *parsedRun) bool {
 // newDecls returns the names a declaration run declares when it declares
 // only functions, methods, types and constants.
 func newDecls(pr *parsedRun) (map[string]string, bool) {
-	names := map[string]string{}
+	names, _ := declaredNames(pr, nil)
 	for _, d := range pr.file.Decls {
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			if d.Recv == nil {
-				names[d.Name.Name] = "func"
-			}
-		case *ast.GenDecl:
-			if d.Tok != token.TYPE && d.Tok != token.CONST {
-				return nil, false
-			}
-			for _, sp := range d.Specs {
-				switch sp := sp.(type) {
-				case *ast.TypeSpec:
-					names[sp.Name.Name] = "type"
-				case *ast.ValueSpec:
-					for _, n := range sp.Names {
-						names[n.Name] = "const"
-					}
-				}
+		g, ok := d.(*ast.GenDecl)
+		if !ok {
+			continue
+		}
+		switch g.Tok {
+		case token.VAR, token.IMPORT:
+			return nil, false
+		case token.TYPE:
+			for _, sp := range g.Specs {
+				names[sp.(*ast.TypeSpec).Name.Name] = "type"
 			}
 		}
 	}

@@ -37,12 +37,7 @@ func perIteration(n int, src string) (out string, added []span, prs []*parsedRun
 	if !strings.Contains(src, "for") {
 		return src, nil, nil
 	}
-	c := &cellCode{n: n, src: src, lineStarts: []int{0}}
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
-			c.lineStarts = append(c.lineStarts, i+1)
-		}
-	}
+	c := cellFrom(n, src, src, nil)
 	type insertion struct {
 		at   int
 		text string

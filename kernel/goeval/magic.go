@@ -61,7 +61,11 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome,
 		// The Go code starts here. A %time or %timeit line further down
 		// times the code from there on, once the code above it has run.
 		for j := i + 1; j < len(lines); j++ {
-			if name, args := splitMagic(strings.TrimSpace(lines[j])); strings.HasPrefix(strings.TrimSpace(lines[j]), "%") && (name == "time" || name == "timeit") {
+			t := strings.TrimSpace(lines[j])
+			if !strings.HasPrefix(t, "%") {
+				continue
+			}
+			if name, args := splitMagic(t); name == "time" || name == "timeit" {
 				above := slices.Clone(lines)
 				for k := j; k < len(above); k++ {
 					above[k] = blankLine(above[k])

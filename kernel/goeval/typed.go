@@ -43,42 +43,42 @@ func (s *Session) fallbackDeclare(st *state, c *cellCode, pr *parsedRun, stmts [
 			continue
 		}
 		types, typed := ty.assigned(as)
+		names := make([]string, len(as.Lhs))
 		for i, l := range as.Lhs {
-			if id, isID := l.(*ast.Ident); isID && id.Name != "_" {
-				ty.local[id.Name] = nil // unknown, not the global of that name
+			names[i] = l.(*ast.Ident).Name // := defines names only
+			if names[i] != "_" {
+				ty.local[names[i]] = nil // unknown, not the global of that name
 				if typed {
-					ty.local[id.Name] = types[i].rt
+					ty.local[names[i]] = types[i].rt
 				}
 			}
 		}
 		line, col := c.pos(pr.off(as.Pos()))
 		b.WriteString(directive(c.n, line, col))
-		if decl, ok := ty.varDecls(as, types, typed); ok {
-			b.WriteString(decl)
-			continue
+		if typed {
+			if decl, ok := ty.varDecls(names, types); ok {
+				b.WriteString(decl)
+				continue
+			}
 		}
 		b.WriteString(c.src[pr.off(as.Pos()):pr.off(as.End())] + "\n")
 	}
 	return b.String(), b.Len() > 1
 }
 
-// varDecls returns var declarations of as's names with the given types,
-// when they can all be written.
-func (ty *typer) varDecls(as *ast.AssignStmt, types []wtype, typed bool) (string, bool) {
-	if !typed {
-		return "", false
-	}
+// varDecls returns var declarations of names (blank ones left out) with
+// the given types, when every type can be written.
+func (ty *typer) varDecls(names []string, types []wtype) (string, bool) {
 	var b strings.Builder
-	for i, l := range as.Lhs {
-		id := l.(*ast.Ident)
-		if id.Name == "_" {
+	for i, n := range names {
+		if n == "_" {
 			continue
 		}
-		name, ok := ty.write(types[i])
+		t, ok := ty.write(types[i])
 		if !ok {
 			return "", false
 		}
-		b.WriteString("var " + id.Name + " " + name + "\n")
+		b.WriteString("var " + n + " " + t + "\n")
 	}
 	return b.String(), true
 }
@@ -94,16 +94,8 @@ func (s *Session) typedVars(st *state, c *cellCode, pr *parsedRun, head string, 
 	if !ok || len(types) != len(names) {
 		return "", false
 	}
-	var b strings.Builder
-	b.WriteString(head)
-	for i, n := range names {
-		name, ok := ty.write(types[i])
-		if !ok {
-			return "", false
-		}
-		b.WriteString("var " + n + " " + name + "; ")
-	}
-	return b.String(), true
+	decl, ok := ty.varDecls(names, types)
+	return head + decl, ok
 }
 
 // wtype is a value's type as the typer knows it: its reflect type, or the
