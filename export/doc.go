@@ -58,7 +58,9 @@
 // SHA-256 of every data file the cells read (string constants or string
 // parameters passed to experiments.ReadCSV, experiments.LoadFile, os.Open,
 // os.ReadFile, os.OpenFile); the job refuses changed data unless
-// -allow-changed-data. It saves the fitted *experiments.Pipeline (the only
+// -allow-changed-data. A read of a file named by another expression
+// (filepath.Join(dir, name)) is listed as unpinned, with a warning; the
+// job then compares the datasets its run used with the tracked run's. It saves the fitted *experiments.Pipeline (the only
 // one, the last one a train cell defines, or --model) to -model-dir
 // (default ../serve/model) with model.json holding its SHA-256. With --run,
 // the tracked run's parameters become the defaults and, when the cells log

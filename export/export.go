@@ -187,6 +187,9 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 		return nil, err
 	}
 	m.TrackedRun = tracked
+	for _, u := range m.Unpinned {
+		logf("warning: cell %d reads a file with %s: its name is computed, so the manifest cannot pin its content (write the path as a string or a parameter); the job compares the data its run uses with the tracked run's", u.Cell, u.Call)
+	}
 	if opts.Beam {
 		m.Beam = jobMod.Requires[beamModule]
 		src, err := beamjobFile(module)
@@ -344,6 +347,7 @@ func buildManifest(sel *Selection, g *generator, absNB, name string, gm *goMod) 
 		}
 		m.Data = append(m.Data, jobrt.DataFile{Path: path, Param: ref.param, SHA256: sum, Size: size, Cells: ref.cells})
 	}
+	m.Unpinned = g.unpinned
 	if mv := g.modelVar(); mv != nil {
 		m.Model = mv.name
 	}

@@ -472,3 +472,81 @@ store.Close()`}
 		t.Errorf("runs after three jobs: %d, newest source %q", len(runs), runs[0].Source)
 	}
 }
+
+// TestExportComputedDataPath: a file named by an expression cannot be
+// pinned by the manifest. The export warns, and the job compares the
+// data its run trained on with the tracked run's instead: the same data
+// reproduces, changed data is no reproduction and no model of the run.
+func TestExportComputedDataPath(t *testing.T) {
+	glx(t)
+	tmp := t.TempDir()
+	nbPath := exporttest.CopyIrisNotebook(t, tmp)
+	nb, err := ReadNotebook(nbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := nb.Cells[2]
+	src := strings.Replace(load.Source, "import (\n\t\"fmt\"\n", "import (\n\t\"fmt\"\n\t\"path/filepath\"\n", 1)
+	src = strings.Replace(src, "experiments.ReadCSV(dataPath,", "experiments.ReadCSV(filepath.Join(\".\", dataPath),", 1)
+	if src == load.Source || !strings.Contains(src, "filepath.Join") {
+		t.Fatalf("cell 2 is not the load cell:\n%s", load.Source)
+	}
+	load.Source = src
+	if err := nb.WriteFile(nbPath); err != nil {
+		t.Fatal(err)
+	}
+	if stdout, stderr, err := runGLX(t, tmp, "run", "-q", nbPath); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, stdout, stderr)
+	}
+	db := filepath.Join(tmp, "gopherlab.db")
+	store, err := tracking.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: "iris", Filter: `name = "pipeline" and parent_run_id IS NULL`})
+	store.Close()
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("pipeline runs: %v %d", err, len(runs))
+	}
+	id := runs[0].ID
+	out := filepath.Join(tmp, "out")
+	stdout, stderr, err := runGLX(t, t.TempDir(), "export", "--run", id[:8], "--db", db, "-o", out)
+	if err != nil {
+		t.Fatalf("export: %v\n%s%s", err, stdout, stderr)
+	}
+	if !strings.Contains(stdout+stderr, `warning: cell 2 reads a file with experiments.ReadCSV(filepath.Join(".", dataPath)): its name is computed`) {
+		t.Errorf("export does not warn of the computed path:\n%s%s", stdout, stderr)
+	}
+	jobDir := filepath.Join(out, "job")
+	job := filepath.Join(jobDir, "job")
+	exporttest.GoBuild(t, jobDir, job, ".")
+	env := []string{"GOPHERLAB_DB=" + db}
+	_, stderr, err = exporttest.RunInEnv(t, jobDir, env, job, "-dir", tmp)
+	if err != nil || !strings.Contains(stderr, "reproduces tracked run "+id[:8]+" bit for bit") ||
+		!strings.Contains(stderr, "data read by cell 2 with experiments.ReadCSV(filepath.Join(\".\", dataPath)): not pinned by the export") {
+		t.Fatalf("job on the same data: %v\n%s", err, stderr)
+	}
+	// One measurement changed: the manifest cannot see it, the data
+	// comparison does.
+	csv := filepath.Join(tmp, "iris.csv")
+	data, err := os.ReadFile(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(data), "\n", 3)
+	if !strings.HasPrefix(lines[1], "5.1,") {
+		t.Fatalf("iris.csv line 2 = %q", lines[1])
+	}
+	lines[1] = "5.2," + strings.TrimPrefix(lines[1], "5.1,")
+	if err := os.WriteFile(csv, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	models := filepath.Join(tmp, "changed")
+	_, stderr, err = exporttest.RunInEnv(t, jobDir, env, job, "-dir", tmp, "-model-dir", models)
+	if err != nil || !regexp.MustCompile(`tracked run `+id[:8]+`: not compared: the job ran on other inputs than the run: train data \S+ \(\d+×5, sha256 [0-9a-f]{12}; the run's \d+×5, sha256 [0-9a-f]{12}\)`).MatchString(stderr) {
+		t.Errorf("job on changed data: %v\n%s", err, stderr)
+	}
+	if mj, _ := os.ReadFile(filepath.Join(models, "model.json")); len(mj) == 0 || strings.Contains(string(mj), id) {
+		t.Errorf("the model of a job on other data is labelled with the run:\n%s", mj)
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gopherlab/gopherlab/export/jobrt"
 )
 
 // The job's main.go is the chosen cells as one Go program. In a notebook
@@ -75,9 +77,10 @@ type generator struct {
 	renames  map[types.Object]string
 	data     map[string]*dataRef // by path
 	dataSeq  []string
-	pipeVars []pipeVar // *experiments.Pipeline variables, in definition order
-	tracks   bool      // the cells use experiments or tracking: log fits, check the tracked run
-	beam     bool      // export --beam: beam.go sets gopherlabDistributed
+	unpinned []jobrt.UnpinnedRead // reads of files named by other expressions
+	pipeVars []pipeVar            // *experiments.Pipeline variables, in definition order
+	tracks   bool                 // the cells use experiments or tracking: log fits, check the tracked run
+	beam     bool                 // export --beam: beam.go sets gopherlabDistributed
 }
 
 // trackcheckPath is the package that compares a job's tracked runs with
@@ -772,23 +775,31 @@ func (g *generator) noteData(call *ast.CallExpr) {
 	}
 	arg := call.Args[0]
 	ref := &dataRef{}
+	cell := g.cellAt(call.Pos())
+	unpinned := func() {
+		if sel.Sel.Name == "OpenFile" {
+			return // often opens a file to write
+		}
+		g.unpinned = append(g.unpinned, jobrt.UnpinnedRead{Cell: cell, Call: types.ExprString(call.Fun) + "(" + types.ExprString(arg) + ")"})
+	}
 	if tv := g.info.Types[arg]; tv.Value != nil && tv.Value.Kind() == constant.String {
 		ref.path = constant.StringVal(tv.Value)
 	} else if id, ok := ast.Unparen(arg).(*ast.Ident); ok {
 		p, isParam := g.sel.Param(id.Name)
 		obj := g.info.Uses[id]
 		if !isParam || p.Type != "string" || obj == nil || obj.Parent() != obj.Pkg().Scope() {
+			unpinned()
 			return
 		}
 		ref.path, _ = strconv.Unquote(p.Value)
 		ref.param = p.Name
 	} else {
+		unpinned()
 		return
 	}
 	if g.data == nil {
 		g.data = map[string]*dataRef{}
 	}
-	cell := g.cellAt(call.Pos())
 	if prev, ok := g.data[ref.path]; ok {
 		if !slices.Contains(prev.cells, cell) {
 			prev.cells = append(prev.cells, cell)

@@ -165,8 +165,9 @@ func outputText(t *testing.T, c *Cell, typ string) string {
 func TestRunCommand(t *testing.T) {
 	start := time.Now()
 	tmp := t.TempDir()
+	exporttest.CopyIrisNotebook(t, tmp) // its runs go to a database beside it
 	out := filepath.Join(tmp, "iris.out.ipynb")
-	stdout, stderr, err := runGLX(t, "testdata", "run", "iris.ipynb", "-p", "c=2", "-o", out, "-p", "folds=3")
+	stdout, stderr, err := runGLX(t, tmp, "run", "iris.ipynb", "-p", "c=2", "-o", out, "-p", "folds=3")
 	if err != nil {
 		t.Fatalf("run: %v\n%s%s", err, stdout, stderr)
 	}
@@ -224,7 +225,7 @@ func TestRunCommand(t *testing.T) {
 	}
 	// Its runs record the parameters' values, the injected ones included,
 	// for export --run.
-	store, err := tracking.Open(filepath.Join("testdata", "gopherlab.db"))
+	store, err := tracking.Open(filepath.Join(tmp, "gopherlab.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

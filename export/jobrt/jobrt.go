@@ -47,6 +47,9 @@ type Manifest struct {
 	Seed      *int64     `json:"seed,omitempty"`
 	SeedParam string     `json:"seed_param,omitempty"` // name of the parameter holding Seed
 	Data      []DataFile `json:"data"`                 // the data files the cells read
+	// Unpinned lists the reads of files named by an expression the
+	// export could not evaluate: their content is not in the manifest.
+	Unpinned []UnpinnedRead `json:"unpinned_data,omitempty"`
 	// GoVersion is the Go toolchain of the export; GoDirective the go
 	// line of go.mod; Modules the module requirements (identical to
 	// gopherlab's).
@@ -93,6 +96,14 @@ type DataFile struct {
 	SHA256 string `json:"sha256"`          // hex SHA-256 at export
 	Size   int64  `json:"size"`            // bytes at export
 	Cells  []int  `json:"cells"`           // notebook indexes of the cells that read it
+}
+
+// UnpinnedRead is a cell's read of a file whose name is computed
+// (filepath.Join(dir, name)): the export cannot hash it, so the job
+// compares the data its run used with the tracked run's instead.
+type UnpinnedRead struct {
+	Cell int    `json:"cell"` // notebook index
+	Call string `json:"call"` // the call, as written
 }
 
 // TrackedRun is the tracked notebook run a job reproduces.
@@ -310,6 +321,9 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 		}
 		fmt.Fprintf(j.out, "  data %s sha256 %s ok\n", path, sum[:12])
 	}
+	for _, u := range m.Unpinned {
+		fmt.Fprintf(j.out, "  data read by cell %d with %s: not pinned by the export\n", u.Cell, u.Call)
+	}
 	if len(bad) > 0 {
 		msg := "data changed since the export:\n  " + strings.Join(bad, "\n  ")
 		if !j.AllowChangedData {
@@ -484,8 +498,8 @@ type Program struct {
 	// Manifest.Cells).
 	OnCell func(j *Job, i int)
 	// Track, if set, is called before the cells run and returns the
-	// function that ends tracking after them (before Check): the job
-	// logs its fits as the kernel does.
+	// function that ends tracking after them (before the model is saved
+	// and Check runs): the job logs its fits as the kernel does.
 	Track func(*Job) (stop func())
 	// Check, if set, runs after the cells and the model: an error (such as
 	// metrics that differ from the tracked run the job was exported from)
@@ -589,13 +603,15 @@ func Main(p Program) {
 	p.Run(j)
 	j.endCell()
 	j.cell = -1
+	// Tracking ends first: what it finds out about the inputs (the data
+	// the job's run trained on) decides whether the model is the run's.
+	if stopTracking != nil {
+		stopTracking()
+	}
 	if p.Model != nil {
 		if err := j.SaveModel(p.Model(), j.Params); err != nil {
 			j.Fail(err)
 		}
-	}
-	if stopTracking != nil {
-		stopTracking()
 	}
 	if p.Check != nil {
 		if err := p.Check(j); err != nil {
@@ -613,6 +629,11 @@ func Main(p Program) {
 // the export's; nil when they are the same. A job with other inputs does
 // not reproduce the tracked run it was exported from.
 func (j *Job) Differences() []string { return j.differs }
+
+// AddDifference records another way the job's inputs differ from the
+// export's, found while it ran (such as data read from a file whose name
+// the export could not pin).
+func (j *Job) AddDifference(what string) { j.differs = append(j.differs, what) }
 
 // Started is when the job started.
 func (j *Job) Started() time.Time { return j.start }

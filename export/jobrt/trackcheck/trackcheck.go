@@ -3,7 +3,9 @@
 // turns that off), runs record the cell they came from, and after the
 // cells the job compares the metrics of the run it logged with those of
 // the notebook run it was exported from (export --run), to the last bit;
-// timings, which no two runs share, are left out. The exporter copies this
+// timings, which no two runs share, are left out. A run that trained or
+// evaluated on other data than the tracked run (by content hash) is no
+// reproduction and is not compared. The exporter copies this
 // package into jobs whose cells use experiments or tracking.
 package trackcheck
 
@@ -36,8 +38,96 @@ func Autolog(j *jobrt.Job) (stop func()) {
 		experiments.SetTracker(prev)
 		if err := a.Close(); err != nil {
 			j.Printf("tracking: %v\n", err)
+			return
+		}
+		checkInputs(j)
+	}
+}
+
+// checkInputs compares the datasets the job's run trained and evaluated
+// on with the tracked run's, by content hash, and records a difference
+// in the job's inputs when they are not the same. The manifest pins the
+// files whose names the export could read; this also catches data read
+// from a computed path, or made differently by the cells. Roles that
+// only one of the runs recorded are not compared.
+func checkInputs(j *jobrt.Job) {
+	tr := j.Manifest.TrackedRun
+	if tr == nil {
+		return
+	}
+	store, err := tracking.OpenExisting("")
+	if err != nil {
+		return // Check says why it cannot compare
+	}
+	defer store.Close()
+	mine, err := jobRun(store, j)
+	if err != nil || mine == nil {
+		return
+	}
+	want, err1 := store.Inputs(tr.ID)
+	got, err2 := store.Inputs(mine.ID)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	for _, d := range inputDifferences(want, got) {
+		j.AddDifference(d)
+	}
+}
+
+// inputDifferences lists, per role that both runs recorded, the datasets
+// of got whose content is not want's.
+func inputDifferences(want, got []tracking.DatasetInput) []string {
+	byRole := map[string][]tracking.DatasetInput{}
+	for _, in := range want {
+		byRole[in.Role] = append(byRole[in.Role], in)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, in := range got {
+		ws, ok := byRole[in.Role]
+		if !ok || seen[in.Role+"\x00"+in.SHA256] {
+			continue
+		}
+		seen[in.Role+"\x00"+in.SHA256] = true
+		same := false
+		for _, w := range ws {
+			same = same || w.SHA256 == in.SHA256
+		}
+		if !same {
+			out = append(out, fmt.Sprintf("%s data %s (%d×%d, sha256 %s; the run's %s)", in.Role, in.Name, in.Rows, in.Cols, in.SHA256[:12], describeInputs(ws)))
 		}
 	}
+	return out
+}
+
+func describeInputs(ins []tracking.DatasetInput) string {
+	var s []string
+	for _, in := range ins {
+		s = append(s, fmt.Sprintf("%d×%d, sha256 %s", in.Rows, in.Cols, in.SHA256[:12]))
+	}
+	return strings.Join(s, "; ")
+}
+
+// jobRun finds the top-level run this job process logged, preferring
+// one named like the tracked run; nil if there is none.
+func jobRun(store *tracking.Store, j *jobrt.Job) (*tracking.RunInfo, error) {
+	tr := j.Manifest.TrackedRun
+	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: tr.Experiment})
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	var mine *tracking.RunInfo
+	for i := range runs {
+		r := &runs[i]
+		if r.OwnerPID != os.Getpid() || (host != "" && r.OwnerHost != host) || r.StartTime.Before(j.Started().Truncate(1e6)) || r.ParentID != "" {
+			continue
+		}
+		if mine == nil || r.Name == tr.Name {
+			mine = r // newest first; a run of the same name wins
+		}
+	}
+	return mine, nil
 }
 
 // timing reports whether a metric measures time, which differs between
@@ -71,21 +161,10 @@ func Check(j *jobrt.Job) error {
 		return nil
 	}
 	defer store.Close()
-	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: tr.Experiment})
+	mine, err := jobRun(store, j)
 	if err != nil {
 		j.Printf("tracked run %s: not compared: %v\n", tracking.ShortID(tr.ID), err)
 		return nil
-	}
-	host, _ := os.Hostname()
-	var mine *tracking.RunInfo
-	for i := range runs {
-		r := &runs[i]
-		if r.OwnerPID != os.Getpid() || (host != "" && r.OwnerHost != host) || r.StartTime.Before(j.Started().Truncate(1e6)) || r.ParentID != "" {
-			continue
-		}
-		if mine == nil || r.Name == tr.Name {
-			mine = r // newest first; a run of the same name wins
-		}
 	}
 	if mine == nil {
 		j.Printf("tracked run %s: not compared: the job logged no run in experiment %q of %s\n", tracking.ShortID(tr.ID), tr.Experiment, filepath.Base(store.Path()))
