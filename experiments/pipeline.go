@@ -437,6 +437,8 @@ func (p *Pipeline) String() string {
 }
 
 // paramString formats the non-zero exported fields of an estimator.
+// Workers is left out: it says how a fit runs, not what it computes (the
+// results are the same for any value), and an exported job sets it.
 func paramString(e any) string {
 	v := reflect.ValueOf(e)
 	for v.Kind() == reflect.Pointer && !v.IsNil() {
@@ -448,7 +450,7 @@ func paramString(e any) string {
 	var parts []string
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Type().Field(i)
-		if f.IsExported() && !v.Field(i).IsZero() {
+		if f.IsExported() && !v.Field(i).IsZero() && f.Name != "Workers" {
 			parts = append(parts, fmt.Sprintf("%s: %v", f.Name, v.Field(i).Interface()))
 		}
 	}

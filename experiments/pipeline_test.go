@@ -126,7 +126,9 @@ func TestPipelineDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPipeline(&OneHotEncoder{}, &SimpleImputer{}, &StandardScaler{}, &LogisticRegression{C: 10})
+	// Workers (how, not what) is not shown: a job that sets it prints
+	// the pipeline as the notebook did.
+	p := NewPipeline(&OneHotEncoder{}, &SimpleImputer{}, &StandardScaler{}, &LogisticRegression{C: 10, Workers: 2})
 	if names := strings.Join(p.stepNames(), ","); names != "onehotencoder,simpleimputer,standardscaler,logisticregression" {
 		t.Errorf("step names %s", names)
 	}

@@ -149,11 +149,12 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	jobDir := filepath.Join(out, "job")
-	noteReplaced(out, logf)
-	if err := freshDir(jobDir); err != nil {
+	st, err := newStaging(out)
+	if err != nil {
 		return nil, err
 	}
+	defer st.abort()
+	jobDir := st.dir("job")
 	module := name + "/job"
 	roots := []string{ModulePath + "/export/jobrt"}
 	for _, p := range sel.imports {
@@ -219,20 +220,95 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 	}); err != nil {
 		return nil, err
 	}
-	logf("job: %s (%d cells, %d parameters, %d data files)", jobDir, len(m.Cells), len(m.Params), len(m.Data))
-	res := &ExportResult{JobDir: jobDir, Manifest: *m}
-	if m.Model == "" {
-		logf("serve: no *experiments.Pipeline variable in the exported cells: no serving bundle")
-		return res, nil
+	res := &ExportResult{JobDir: filepath.Join(out, "job"), Manifest: *m}
+	if m.Model != "" {
+		if err := writeServe(src, st.dir("serve"), name, gm, gosum, m); err != nil {
+			return nil, err
+		}
+		res.ServeDir = filepath.Join(out, "serve")
 	}
-	serveDir := filepath.Join(out, "serve")
-	if err := writeServe(src, serveDir, name, gm, gosum, m); err != nil {
+	noteReplaced(out, logf)
+	if err := st.commit(); err != nil {
 		return nil, err
 	}
-	res.ServeDir = serveDir
-	logf("serve: %s (model written by the job to %s)", serveDir, filepath.Join(serveDir, "model"))
+	logf("job: %s (%d cells, %d parameters, %d data files)", res.JobDir, len(m.Cells), len(m.Params), len(m.Data))
+	if m.Model == "" {
+		logf("serve: no *experiments.Pipeline variable in the exported cells: no serving bundle")
+	} else {
+		logf("serve: %s (model written by the job to %s)", res.ServeDir, filepath.Join(res.ServeDir, "model"))
+	}
 	return res, nil
 }
+
+// staging is where an export is written: a directory beside its
+// destination, moved into place only when the export is whole, so that
+// an export that fails (an error in a cell) or is interrupted leaves the
+// earlier export, its built job and trained model as they were.
+type staging struct {
+	out, tmp string
+}
+
+// stagingPrefix names staging directories; one older than staleStaging
+// was left by an interrupted export and is removed by the next.
+const (
+	stagingPrefix = ".export-"
+	staleStaging  = time.Hour
+)
+
+func newStaging(out string) (*staging, error) {
+	for _, d := range []string{"job", "serve"} {
+		if err := replaceable(filepath.Join(out, d)); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if entries, err := os.ReadDir(out); err == nil {
+		for _, e := range entries {
+			if !e.IsDir() || !strings.HasPrefix(e.Name(), stagingPrefix) {
+				continue
+			}
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleStaging {
+				os.RemoveAll(filepath.Join(out, e.Name()))
+			}
+		}
+	}
+	tmp, err := os.MkdirTemp(out, stagingPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return &staging{out: out, tmp: tmp}, nil
+}
+
+// dir returns the staging directory of one part of the export (job,
+// serve), empty.
+func (s *staging) dir(name string) string { return filepath.Join(s.tmp, name) }
+
+// commit replaces the earlier export's parts with the staged ones. A
+// part the new export does not have (serve, when no pipeline is
+// exported) is removed, so what is left is this export's alone.
+func (s *staging) commit() error {
+	for _, name := range []string{"job", "serve"} {
+		dst := filepath.Join(s.out, name)
+		if err := replaceable(dst); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(dst); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if _, err := os.Stat(s.dir(name)); err != nil {
+			continue
+		}
+		if err := os.Rename(s.dir(name), dst); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	return os.RemoveAll(s.tmp)
+}
+
+// abort removes what was staged; after commit there is nothing left.
+func (s *staging) abort() { os.RemoveAll(s.tmp) }
 
 // sanitizeName makes a name usable as a module path element and a model
 // name: lower case letters, digits, '-' and '_'.
@@ -253,25 +329,18 @@ func sanitizeName(s string) string {
 	return n
 }
 
-// freshDir makes dir empty: a directory an earlier export made is
-// replaced; any other existing, non-empty directory is an error.
-func freshDir(dir string) error {
+// replaceable reports an error unless dir is missing, empty, or made by
+// an earlier export (it has the marker file).
+func replaceable(dir string) error {
 	entries, err := os.ReadDir(dir)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist), err == nil && len(entries) == 0:
+		return nil
 	case err != nil:
 		return fmt.Errorf("export: %w", err)
-	case len(entries) == 0:
-	default:
-		if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
-			return fmt.Errorf("export: %s exists and was not made by gopherlab export: remove it or choose another -o", dir)
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("export: %w", err)
+	if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+		return fmt.Errorf("export: %s exists and was not made by gopherlab export: remove it or choose another -o", dir)
 	}
 	return nil
 }

@@ -152,9 +152,30 @@ func TestExportErrors(t *testing.T) {
 			if err := testNotebook(t, tt.cells...).WriteFile(path); err != nil {
 				t.Fatal(err)
 			}
-			_, stderr, err := runGLX(t, tmp, "export", path, "-o", filepath.Join(tmp, "out"))
+			// An earlier export, its job built and run: a failed export
+			// leaves it as it was.
+			out := filepath.Join(tmp, "out")
+			earlier := map[string]string{"job/" + marker: "", "job/job": "built", "job/main.go": "earlier", "serve/" + marker: "", "serve/model/model.json": "trained"}
+			for name, content := range earlier {
+				p := filepath.Join(out, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, stderr, err := runGLX(t, tmp, "export", path, "-o", out)
 			if err == nil || !strings.Contains(stderr, tt.err) {
 				t.Errorf("export: %v\n%s\nwant %q", err, stderr, tt.err)
+			}
+			for name, content := range earlier {
+				if b, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name))); err != nil || string(b) != content {
+					t.Errorf("the failed export changed the earlier export's %s: %q %v", name, b, err)
+				}
+			}
+			if left, _ := filepath.Glob(filepath.Join(out, stagingPrefix+"*")); len(left) > 0 {
+				t.Errorf("the failed export left %v", left)
 			}
 		})
 	}

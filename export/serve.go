@@ -37,8 +37,8 @@ const (
 // model the job writes to dir/model, a Dockerfile, Kubernetes manifests
 // and a README.
 func writeServe(src fs.FS, dir, name string, gm *goMod, gosum []byte, m *jobrt.Manifest) error {
-	if err := freshDir(dir); err != nil {
-		return err
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("export: %w", err)
 	}
 	module := name + "/serve"
 	if _, err := copyPackages(src, dir, module, []string{ModulePath + "/export/serving"}); err != nil {
