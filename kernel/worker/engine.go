@@ -44,6 +44,12 @@ type Engine struct {
 	lastOut kernel.Output // where late output from background goroutines goes
 	intr    chan struct{}
 	closed  bool
+	// lost is a child that died between cells (a goroutine a cell started
+	// panicked after it ended) with a session worth telling about: the
+	// next cell reports it instead of running in a session that has
+	// silently lost its variables.
+	lost      *process
+	lastCount int // execution count of the last cell sent to a child
 }
 
 // New returns an Engine and starts its first child in the background.
@@ -83,6 +89,8 @@ type process struct {
 	released   string
 	releasedAt time.Time
 	killed     string // why the supervisor killed it, if it did
+	ran        bool   // it was sent a cell: it held a session
+	reported   bool   // its death was reported to a cell
 }
 
 func (e *Engine) command() []string {
@@ -429,6 +437,11 @@ func (e *Engine) current() (*process, error) {
 	p := e.proc
 	select {
 	case <-p.exited:
+		p.mu.Lock()
+		if p.ran && !p.reported {
+			e.lost = p
+		}
+		p.mu.Unlock()
 		p = e.spawn()
 		e.proc = p
 	default:
@@ -465,6 +478,19 @@ func (e *Engine) Execute(ctx context.Context, req kernel.ExecuteRequest, out ker
 		return errorReply("WorkerError", "the Go session could not start: "+err.Error())
 	}
 	e.mu.Lock()
+	lost, lastCount := e.lost, e.lastCount
+	e.lost = nil
+	e.mu.Unlock()
+	if lost != nil {
+		// The cell is not run: it would see none of the earlier cells'
+		// variables, and fail (or worse, succeed) for a reason it does
+		// not show.
+		rep := e.lostSession(lost, fmt.Sprintf("after cell [%d] ended", lastCount))
+		rep.Traceback = append(rep.Traceback, "This cell did not run: run it again once the cells it needs have run.")
+		return rep
+	}
+	e.mu.Lock()
+	e.lastCount = req.ExecutionCount
 	e.out, e.lastOut = out, out
 	select { // forget an interrupt that came between cells
 	case <-e.intr:
@@ -476,6 +502,9 @@ func (e *Engine) Execute(ctx context.Context, req kernel.ExecuteRequest, out ker
 		e.out = nil
 		e.mu.Unlock()
 	}()
+	p.mu.Lock()
+	p.ran = true
+	p.mu.Unlock()
 	ch, err := p.call(request{Op: "execute", Code: req.Code, Silent: req.Silent, Count: req.ExecutionCount, Exprs: req.UserExpressions})
 	if err != nil {
 		<-p.exited
@@ -522,7 +551,14 @@ func (e *Engine) Execute(ctx context.Context, req kernel.ExecuteRequest, out ker
 // a fresh one.
 func (e *Engine) died(p *process) kernel.ExecuteReply {
 	e.restart(p)
+	return e.lostSession(p, "")
+}
+
+// lostSession builds the reply that tells a cell its session is gone:
+// when says when the child died if not during the cell itself.
+func (e *Engine) lostSession(p *process, when string) kernel.ExecuteReply {
 	p.mu.Lock()
+	p.reported = true
 	crash, killed := p.crash, p.killed
 	if crash == "" && p.released != "" && time.Since(p.releasedAt) < crashLinger {
 		crash = p.released
@@ -538,6 +574,13 @@ func (e *Engine) died(p *process) kernel.ExecuteReply {
 		why = "its process exited"
 		if p.cmd != nil && p.cmd.ProcessState != nil {
 			why += " (" + p.cmd.ProcessState.String() + ")"
+		}
+	}
+	if when != "" {
+		// A goroutine that outlived its cell is the usual culprit.
+		why = strings.Replace(why, "it crashed: ", "it crashed "+when+": ", 1)
+		if !strings.Contains(why, when) {
+			why += ", " + when
 		}
 	}
 	tb := []string{

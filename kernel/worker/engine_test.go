@@ -156,6 +156,39 @@ func TestSurvivesCrashes(t *testing.T) {
 	}
 }
 
+// A goroutine that panics after its cell ended takes the session with
+// it: the next cell says so, and what killed it, instead of running in a
+// fresh session where earlier names are silently undefined.
+func TestCrashBetweenCells(t *testing.T) {
+	e := newEngine(t)
+	exec := func(code string, count int) kernel.ExecuteReply {
+		return e.Execute(context.Background(), kernel.ExecuteRequest{Code: code, ExecutionCount: count}, &recorder{})
+	}
+	if r := exec("import \"time\"\nx := 42", 1); r.Status != "ok" {
+		t.Fatalf("setup: %+v", r)
+	}
+	if r := exec("go func() { time.Sleep(200 * time.Millisecond); var m map[string]int; m[\"a\"] = 1 }()", 2); r.Status != "ok" {
+		t.Fatalf("cell starting the goroutine: %+v", r)
+	}
+	e.mu.Lock()
+	p := e.proc
+	e.mu.Unlock()
+	select {
+	case <-p.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the child did not die of the goroutine's panic")
+	}
+	r := exec("x", 3)
+	tb := strings.Join(r.Traceback, "\n")
+	if r.Status != "error" || r.Ename != "SessionRestarted" || !strings.Contains(r.Evalue, "it crashed after cell [2] ended: panic: assignment to entry in nil map") || !strings.Contains(tb, "This cell did not run") {
+		t.Fatalf("the cell after the crash: %+v", r)
+	}
+	// Told once; the fresh session then runs cells.
+	if r := exec("1 + 1", 4); r.Status != "ok" || r.Result == nil || r.Result.Data["text/plain"] != "2" {
+		t.Fatalf("after the report: %+v", r)
+	}
+}
+
 func TestInterrupt(t *testing.T) {
 	e := newEngine(t)
 	run(t, e, "z := 7", nil)
