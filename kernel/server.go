@@ -49,7 +49,7 @@ type Server struct {
 	comms    *Comms
 	count    int // execution count
 	stdinIn  chan *wire.Message
-	shellIn  chan *wire.Message
+	shellIn  chan inbound
 	done     chan struct{}
 	doneOnce sync.Once
 
@@ -58,10 +58,14 @@ type Server struct {
 	interrupted chan struct{}
 
 	// abortBefore, set when a cell failed with stop_on_error, is the
-	// time of its reply: execute requests the client made before it
-	// (their header's date), which it queued behind the failed cell, are
-	// aborted however late they reach the shell loop. Shell loop only.
-	abortBefore time.Time
+	// time of its reply: execute requests the client made before it,
+	// which it queued behind the failed cell, are aborted (see
+	// madeBeforeFailure). abortSkew is how far the kernel's clock is
+	// ahead of the client's, measured on the failed request. Shell loop
+	// only.
+	abortBefore    time.Time
+	abortSkew      time.Duration
+	abortSkewKnown bool
 }
 
 // Serve runs a kernel until a shutdown_request arrives or ctx ends.
@@ -90,7 +94,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		session: wire.NewID(),
 		history: newHistory(cfg.HistoryFile),
 		stdinIn: make(chan *wire.Message, 16),
-		shellIn: make(chan *wire.Message, 256),
+		shellIn: make(chan inbound, 256),
 		done:    make(chan struct{}),
 	}
 	s.comms = newComms(s)
@@ -98,7 +102,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.closeSockets()
 		return nil, err
 	}
-	go s.readLoop(s.shell, "shell", func(m *wire.Message) { s.shellIn <- m })
+	go s.readLoop(s.shell, "shell", func(m *wire.Message) { s.shellIn <- inbound{m, time.Now()} })
 	go s.readLoop(s.control, "control", s.handleControl)
 	go s.readLoop(s.stdin, "stdin", func(m *wire.Message) {
 		select {
@@ -306,13 +310,14 @@ func (s *Server) shellLoop() {
 		select {
 		case <-s.done:
 			return
-		case m := <-s.shellIn:
-			s.handleShell(m)
+		case in := <-s.shellIn:
+			s.handleShell(in)
 		}
 	}
 }
 
-func (s *Server) handleShell(m *wire.Message) {
+func (s *Server) handleShell(in inbound) {
+	m := in.m
 	s.activity(true)
 	defer s.activity(false)
 	s.status(m, "busy")
@@ -323,7 +328,7 @@ func (s *Server) handleShell(m *wire.Message) {
 	case "kernel_info_request":
 		reply("kernel_info_reply", s.kernelInfo())
 	case "execute_request":
-		s.execute(m)
+		s.execute(in)
 	case "complete_request":
 		var c struct {
 			Code      string `json:"code"`
@@ -446,7 +451,7 @@ func (s *Server) handleShutdown(m *wire.Message, sock zmq4.Socket, mu *sync.Mute
 	// The kernel manager restarts a kernel by starting a new process, as
 	// with ipykernel: this one exits either way. Let the replies go first.
 	go func() {
-		s.status(m, "idle")
+		// The caller publishes idle, before this wakes.
 		time.Sleep(50 * time.Millisecond)
 		s.shutdown()
 	}()
@@ -496,7 +501,8 @@ func errorContent(ename string, err error) map[string]any {
 }
 
 // execute runs one execute_request.
-func (s *Server) execute(m *wire.Message) {
+func (s *Server) execute(in inbound) {
+	m := in.m
 	var c struct {
 		Code            string            `json:"code"`
 		Silent          bool              `json:"silent"`
@@ -510,23 +516,25 @@ func (s *Server) execute(m *wire.Message) {
 		return
 	}
 	if !s.abortBefore.IsZero() {
-		// Only requests that arrive soon after the failure: the dates are
-		// the client's clock, which may lag the kernel's (a remote
-		// kernel), and a lagging clock must not abort cells for long.
-		made, err := time.Parse(time.RFC3339Nano, m.Header.Date)
-		if err == nil && made.Before(s.abortBefore) && time.Since(s.abortBefore) < abortWindow {
+		if s.madeBeforeFailure(in) {
 			s.reply(s.shell, &s.shellMu, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": s.count})
 			return
 		}
 		s.abortBefore = time.Time{} // the client has seen the error
 	}
-	store := !c.Silent && (c.StoreHistory == nil || *c.StoreHistory)
+	// As in IPython, an empty cell takes no count, and a cell that is not
+	// stored shows the next count (execute_input, Out) without taking it;
+	// the reply carries the last count taken.
+	store := !c.Silent && (c.StoreHistory == nil || *c.StoreHistory) && strings.TrimSpace(c.Code) != ""
 	if store {
 		s.count++
 	}
-	count := s.count
+	count, shown := s.count, s.count
+	if !store && !c.Silent {
+		shown++
+	}
 	if !c.Silent {
-		s.publish(m, "execute_input", map[string]any{"code": c.Code, "execution_count": count})
+		s.publish(m, "execute_input", map[string]any{"code": c.Code, "execution_count": shown})
 	}
 	if store {
 		s.history.add(count, c.Code)
@@ -540,7 +548,7 @@ func (s *Server) execute(m *wire.Message) {
 	out := &execOutput{s: s, req: m, allowStdin: allowStdin, interrupted: intr}
 	r := s.cfg.Engine.Execute(ctx, ExecuteRequest{
 		Code: c.Code, Silent: c.Silent, StoreHistory: store, AllowStdin: allowStdin,
-		ExecutionCount: count, UserExpressions: c.UserExpressions,
+		ExecutionCount: shown, UserExpressions: c.UserExpressions,
 	}, out)
 	cancel()
 	out.finish()
@@ -553,7 +561,7 @@ func (s *Server) execute(m *wire.Message) {
 	case "ok":
 		if r.Result != nil && !c.Silent {
 			s.publish(m, "execute_result", map[string]any{
-				"execution_count": count, "data": r.Result.Data, "metadata": nonNil(r.Result.Metadata),
+				"execution_count": shown, "data": r.Result.Data, "metadata": nonNil(r.Result.Metadata),
 			})
 		}
 		payload := r.Payload
@@ -580,37 +588,41 @@ func (s *Server) execute(m *wire.Message) {
 	if r.Status == "error" && !c.Silent && (c.StopOnError == nil || *c.StopOnError) {
 		// A silent request's failure aborts nothing, as in ipykernel.
 		s.abortBefore = time.Now()
-		s.abortQueued()
+		s.abortSkew, s.abortSkewKnown = 0, false
+		if made, err := time.Parse(time.RFC3339Nano, m.Header.Date); err == nil {
+			s.abortSkew, s.abortSkewKnown = in.at.Sub(made), true
+		}
 	}
 }
 
-// abortWindow bounds how long after a failure requests made before it
-// are aborted (see abortBefore): those a frontend queued behind the
-// failing cell arrive within it.
+// madeBeforeFailure reports whether an execute request was made before the
+// client could have seen the last failure (abortBefore): such a request
+// was queued behind the failed cell and is aborted, as ipykernel does.
+// One that reached the kernel before the failure's reply certainly was.
+// Later ones are judged by their header's date, which is the client's
+// clock: it is moved onto the kernel's by the failed request's own offset
+// (its date against when it arrived), so a client clock that lags or
+// leads the kernel's does not abort a cell run after the error was shown.
+func (s *Server) madeBeforeFailure(in inbound) bool {
+	if in.at.Before(s.abortBefore) {
+		return true
+	}
+	if !s.abortSkewKnown || time.Since(s.abortBefore) >= abortWindow {
+		return false
+	}
+	made, err := time.Parse(time.RFC3339Nano, in.m.Header.Date)
+	return err == nil && made.Add(s.abortSkew).Before(s.abortBefore)
+}
+
+// abortWindow bounds how long after a failure requests that arrive later
+// may be aborted by their date (see madeBeforeFailure): those a frontend
+// sent before it saw the error arrive within it.
 var abortWindow = 2 * time.Second
 
-// abortQueued answers execute requests already queued behind a failed one
-// with status "aborted", as ipykernel does; other requests run normally.
-// Those still on their way are aborted by their date (see abortBefore).
-func (s *Server) abortQueued() {
-	var keep []*wire.Message
-	for {
-		select {
-		case q := <-s.shellIn:
-			if q.Header.MsgType == "execute_request" {
-				s.status(q, "busy")
-				s.reply(s.shell, &s.shellMu, q, "execute_reply", map[string]any{"status": "aborted", "execution_count": s.count})
-				s.status(q, "idle")
-				continue
-			}
-			keep = append(keep, q)
-		default:
-			for _, q := range keep {
-				s.handleShell(q)
-			}
-			return
-		}
-	}
+// inbound is a shell request and when the kernel received it.
+type inbound struct {
+	m  *wire.Message
+	at time.Time
 }
 
 func nonNil(m map[string]any) map[string]any {

@@ -26,6 +26,9 @@ func (e *echoEngine) Execute(ctx context.Context, r ExecuteRequest, out Output) 
 	switch {
 	case r.Code == "fail":
 		return ExecuteReply{Status: "error", Ename: "E", Evalue: "failed", Traceback: []string{"line 1"}}
+	case r.Code == "slowfail":
+		time.Sleep(300 * time.Millisecond)
+		return ExecuteReply{Status: "error", Ename: "E", Evalue: "failed", Traceback: []string{"line 1"}}
 	case r.Code == "input":
 		v, err := out.Input("? ", false)
 		if err != nil {
@@ -397,6 +400,71 @@ func TestStopOnErrorAbortsRequestsMadeBefore(t *testing.T) {
 	}
 }
 
+// A client whose clock lags the kernel's: what it queued behind a failing
+// cell is aborted, each request in its own busy/idle after the failed
+// cell's idle (as ipykernel), and a cell it runs after seeing the error
+// runs, although its date is before the failure by the kernel's clock.
+func TestStopOnErrorClientClockLags(t *testing.T) {
+	_, c, _ := startTest(t)
+	waitWelcome(t, c)
+	send := func(msgType string, content map[string]any) *wire.Message {
+		h := wire.NewHeader(msgType, "client")
+		h.Date = time.Now().Add(-time.Second).UTC().Format("2006-01-02T15:04:05.000000Z")
+		b, _ := json.Marshal(content)
+		m := &wire.Message{Header: h, ParentHeader: json.RawMessage("{}"), Metadata: json.RawMessage("{}"), Content: b}
+		frames, _ := wire.Encode(m, c.signer)
+		if err := c.shell.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a := send("execute_request", map[string]any{"code": "slowfail"})
+	b := send("execute_request", map[string]any{"code": "abc"})
+	k := send("kernel_info_request", map[string]any{})
+	want := map[string]string{a.Header.MsgID: "error", b.Header.MsgID: "aborted", k.Header.MsgID: "ok"}
+	for range want {
+		r := c.recv(c.shell)
+		var rc map[string]any
+		json.Unmarshal(r.Content, &rc)
+		var ph wire.Header
+		json.Unmarshal(r.ParentHeader, &ph)
+		if got := fmt.Sprint(rc["status"]); got != want[ph.MsgID] {
+			t.Errorf("%s reply: %s, want %s", ph.MsgType, got, want[ph.MsgID])
+		}
+	}
+	// Status messages in order: each request's busy comes after the
+	// previous one's idle.
+	names := map[string]string{a.Header.MsgID: "a", b.Header.MsgID: "b", k.Header.MsgID: "k"}
+	var seq []string
+	timeout := time.After(5 * time.Second)
+	for len(seq) < 6 {
+		select {
+		case m := <-c.msgs:
+			var ph wire.Header
+			json.Unmarshal(m.ParentHeader, &ph)
+			var st struct{ ExecutionState string `json:"execution_state"` }
+			json.Unmarshal(m.Content, &st)
+			if n := names[ph.MsgID]; n != "" && m.Header.MsgType == "status" {
+				seq = append(seq, n+":"+st.ExecutionState)
+			}
+		case <-timeout:
+			t.Fatalf("status messages %v", seq)
+		}
+	}
+	if got := strings.Join(seq, " "); got != "a:busy a:idle b:busy b:idle k:busy k:idle" {
+		t.Errorf("status order %s", got)
+	}
+	// Run after the error was seen: the client's date is a second behind.
+	if r := send("execute_request", map[string]any{"code": "abc"}); true {
+		var rc map[string]any
+		json.Unmarshal(c.recv(c.shell).Content, &rc)
+		if rc["status"] != "ok" {
+			t.Errorf("cell run after the error, from a lagging clock: %v, want ok", rc["status"])
+		}
+		c.iopubUntilIdle(r)
+	}
+}
+
 // A request dated before a failure but arriving after abortWindow runs:
 // a client clock that lags the kernel's must not abort cells for long.
 func TestStopOnErrorWindow(t *testing.T) {
@@ -421,5 +489,46 @@ func TestStopOnErrorWindow(t *testing.T) {
 	json.Unmarshal(c.recv(c.shell).Content, &r)
 	if r["status"] != "ok" {
 		t.Errorf("request from a lagging clock after the window: %v, want ok", r["status"])
+	}
+}
+
+// Execution counts as IPython keeps them: a cell run with store_history
+// false shows the next count without taking it, and an empty cell takes
+// none; the reply carries the last count taken.
+func TestExecutionCounts(t *testing.T) {
+	_, c, _ := startTest(t)
+	waitWelcome(t, c)
+	run := func(code string, store bool) (reply float64, input, result any) {
+		req := c.send(c.shell, c.signer, "execute_request", map[string]any{"code": code, "store_history": store})
+		var r map[string]any
+		json.Unmarshal(c.recv(c.shell).Content, &r)
+		for _, m := range c.iopubUntilIdle(req) {
+			var ct map[string]any
+			json.Unmarshal(m.Content, &ct)
+			switch m.Header.MsgType {
+			case "execute_input":
+				input = ct["execution_count"]
+			case "execute_result":
+				result = ct["execution_count"]
+			}
+		}
+		return r["execution_count"].(float64), input, result
+	}
+	tests := []struct {
+		code          string
+		store         bool
+		reply         float64
+		input, result any
+	}{
+		{"abc", true, 1, 1.0, 1.0},
+		{"abc", false, 1, 2.0, 2.0},
+		{"  \n", true, 1, 2.0, nil},
+		{"abc", true, 2, 2.0, 2.0},
+	}
+	for i, tt := range tests {
+		reply, input, result := run(tt.code, tt.store)
+		if reply != tt.reply || input != tt.input || (tt.result != nil && result != tt.result) {
+			t.Errorf("%d: %q store %v: reply %v, execute_input %v, execute_result %v; want %v, %v, %v", i, tt.code, tt.store, reply, input, result, tt.reply, tt.input, tt.result)
+		}
 	}
 }
