@@ -264,12 +264,26 @@ type rawFitter interface {
 	fitRaw(X *mat.Dense, y []float64) error
 }
 
-// fitModel fits m without emitting an event when m is one of ours.
+// fitModel fits m without emitting an event when m is one of ours. A
+// type of another package that embeds one of ours has fitRaw too, by
+// promotion, but its own Fit must run.
 func fitModel(m Model, X *mat.Dense, y []float64) error {
-	if r, ok := m.(rawFitter); ok {
+	if r, ok := m.(rawFitter); ok && ownType(m) {
 		return r.fitRaw(X, y)
 	}
 	return m.Fit(X, y)
+}
+
+var pkgPath = reflect.TypeOf(Pipeline{}).PkgPath()
+
+// ownType reports whether v's type (or the type it points to) is
+// declared in this package.
+func ownType(v any) bool {
+	t := reflect.TypeOf(v)
+	if t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && t.PkgPath() == pkgPath
 }
 
 // tracked is a piece of work being tracked: its event is made, with the
@@ -280,6 +294,13 @@ type tracked struct {
 	sent bool
 }
 
+// inTracked counts the tracked pieces of work in progress. A fit made
+// while one runs is part of it and is not tracked on its own: a model of
+// another package whose Fit calls one of ours, cross-validated, would
+// otherwise log a run per fold. (A fit on another goroutine at the same
+// time, unrelated, goes untracked too: cells run one at a time.)
+var inTracked atomic.Int32
+
 // errPanicked is the Err of the event of work that panicked.
 var errPanicked = errors.New("experiments: the work panicked")
 
@@ -288,6 +309,7 @@ var errPanicked = errors.New("experiments: the work panicked")
 // abandon and calls send when the work is done.
 func startTracking(t Tracker, kind, name string, data cvData) *tracked {
 	tr := &tracked{t: t, ev: &TrackEvent{Kind: kind, Name: name, Start: time.Now()}}
+	inTracked.Add(1)
 	if data != nil {
 		tr.ev.Data, tr.ev.Columns, tr.ev.Levels = data.table()
 	}
@@ -302,7 +324,11 @@ func startTracking(t Tracker, kind, name string, data cvData) *tracked {
 
 // send hands the completed event to the tracker.
 func (tr *tracked) send() {
+	if tr.sent {
+		return
+	}
 	tr.sent = true
+	inTracked.Add(-1)
 	emit(tr.t, tr.ev)
 }
 
@@ -318,7 +344,7 @@ func (tr *tracked) abandon() {
 // trackFit runs fit and reports it to the tracker, if one is set.
 func trackFit(m Model, X *mat.Dense, y []float64, fit func(*mat.Dense, []float64) error) error {
 	t := CurrentTracker()
-	if t == nil {
+	if t == nil || inTracked.Load() > 0 {
 		return fit(X, y)
 	}
 	tr := startTracking(t, KindFit, modelName(m), matrixData{X, y})
@@ -338,7 +364,7 @@ func trackFit(m Model, X *mat.Dense, y []float64, fit func(*mat.Dense, []float64
 
 func trackFitDataset(p *Pipeline, ds *Dataset, target string) error {
 	t := CurrentTracker()
-	if t == nil {
+	if t == nil || inTracked.Load() > 0 {
 		return p.fitDatasetRaw(ds, target)
 	}
 	tr := startTracking(t, KindFit, modelName(p), datasetData{ds: ds, target: target})

@@ -138,9 +138,14 @@ func (s *Store) storeBlob(src io.Reader) (sum string, size int64, rel string, er
 	return sum, size, rel, nil
 }
 
-// Artifacts lists the artifacts of a run, by name.
+// Artifacts lists the artifacts of a run (an id or unique id prefix), by
+// name.
 func (s *Store) Artifacts(runID string) ([]ArtifactInfo, error) {
 	s.catchUp()
+	runID, err := s.runID(runID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.db.Query(`SELECT run_id, name, kind, sha256, size, path, created FROM artifacts WHERE run_id = ? ORDER BY name`, runID)
 	if err != nil {
 		return nil, s.wrap("list artifacts in", err)
@@ -162,12 +167,17 @@ func (s *Store) Artifacts(runID string) ([]ArtifactInfo, error) {
 	return out, nil
 }
 
-// ArtifactFile returns the absolute path of a run's artifact file. Treat
-// the file as read-only: other runs may share it.
+// ArtifactFile returns the absolute path of a run's artifact file; runID
+// may be a unique id prefix. Treat the file as read-only: other runs may
+// share it.
 func (s *Store) ArtifactFile(runID, name string) (string, error) {
 	s.catchUp()
+	runID, err := s.runID(runID)
+	if err != nil {
+		return "", err
+	}
 	var rel string
-	err := s.db.QueryRow(`SELECT path FROM artifacts WHERE run_id = ? AND name = ?`, runID, name).Scan(&rel)
+	err = s.db.QueryRow(`SELECT path FROM artifacts WHERE run_id = ? AND name = ?`, runID, name).Scan(&rel)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("tracking: artifact %q of run %s: %w", name, runID, ErrNotFound)
 	}
@@ -181,8 +191,12 @@ func (s *Store) ArtifactFile(runID, name string) (string, error) {
 // its recorded SHA-256.
 func (s *Store) ReadArtifact(runID, name string) ([]byte, error) {
 	s.catchUp()
+	runID, err := s.runID(runID)
+	if err != nil {
+		return nil, err
+	}
 	var rel, want string
-	err := s.db.QueryRow(`SELECT path, sha256 FROM artifacts WHERE run_id = ? AND name = ?`, runID, name).Scan(&rel, &want)
+	err = s.db.QueryRow(`SELECT path, sha256 FROM artifacts WHERE run_id = ? AND name = ?`, runID, name).Scan(&rel, &want)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("tracking: artifact %q of run %s: %w", name, runID, ErrNotFound)
 	}

@@ -628,6 +628,7 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 		Source:         e.source,
 		Notebook:       e.notebook,
 		ExecutionCount: e.count,
+		times:          e.times(),
 	})
 	if err != nil {
 		return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
@@ -675,7 +676,7 @@ func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
 	}
 	child := func(name string, params map[string]any) (*Run, error) {
 		return s.StartRun(run.experiment, &RunOptions{Name: name, ParentID: run.id, Params: params,
-			Source: e.source, Notebook: e.notebook, ExecutionCount: e.count})
+			Source: e.source, Notebook: e.notebook, ExecutionCount: e.count, times: e.times()})
 	}
 	for i, f := range ev.Folds {
 		for k, v := range f {
@@ -725,6 +726,16 @@ func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
 		}
 	}
 	return nil
+}
+
+// times are when the work an entry reports ran: it was queued as it
+// ended, and its event says how long it took. Its runs, written later in
+// the background, record these times.
+func (e *autologEntry) times() runTimes {
+	if e.queued.IsZero() {
+		return runTimes{}
+	}
+	return runTimes{start: e.queued.Add(-e.ev.Duration), end: e.queued}
 }
 
 func endChild(child *Run, metrics map[string]float64) error {

@@ -1299,3 +1299,47 @@ func TestNotebookParams(t *testing.T) {
 		}
 	}
 }
+
+// slowModel is a classifier whose Fit takes a while.
+type slowModel struct{ experiments.GaussianNB }
+
+func (m *slowModel) Fit(X *mat.Dense, y []float64) error {
+	time.Sleep(60 * time.Millisecond)
+	return m.GaussianNB.Fit(X, y)
+}
+
+// An autologged run says when the work ran, not when it was written:
+// its start is the cross-validation's start, its duration the
+// cross-validation's, and so are its folds'.
+func TestAutologRunTimes(t *testing.T) {
+	path, al, _ := autologTo(t)
+	X, y := blobs(20)
+	before := time.Now()
+	if _, err := experiments.CrossValidate(&slowModel{}, X, y, experiments.CVOptions{K: 3, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	time.Sleep(150 * time.Millisecond) // the run is written later, in the background
+	al.Flush()
+	if err := al.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := reopen(t, path)
+	runs := topRuns(t, s)
+	if len(runs) != 1 {
+		t.Fatalf("%d runs", len(runs))
+	}
+	r := runs[0]
+	took := r.EndTime.Sub(r.StartTime)
+	if r.StartTime.Before(before.Truncate(time.Millisecond)) || r.EndTime.After(after.Add(time.Millisecond)) || took < 170*time.Millisecond {
+		t.Errorf("run from %v to %v (%v); the cross-validation ran from %v to %v", r.StartTime, r.EndTime, took, before, after)
+	}
+	if d := time.Duration(r.Metrics["duration_s"] * float64(time.Second)); (took - d).Abs() > 5*time.Millisecond {
+		t.Errorf("run took %v, its duration_s says %v", took, d)
+	}
+	for _, k := range children(t, s, r.ID) {
+		if !k.StartTime.Equal(r.StartTime) || !k.EndTime.Equal(r.EndTime) {
+			t.Errorf("fold %s from %v to %v, its cross-validation from %v to %v", k.Name, k.StartTime, k.EndTime, r.StartTime, r.EndTime)
+		}
+	}
+}

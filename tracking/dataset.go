@@ -527,9 +527,13 @@ func (d *Dataset) Float64s() ([][]float64, error) {
 	return out, nil
 }
 
-// Inputs lists the datasets a run used.
+// Inputs lists the datasets a run (an id or unique id prefix) used.
 func (s *Store) Inputs(runID string) ([]DatasetInput, error) {
 	s.catchUp()
+	runID, err := s.runID(runID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.db.Query(`SELECT i.run_id, i.role, i.name, d.sha256, d.format, d.rows, d.cols, d.schema, d.size, i.levels
 		FROM run_inputs i JOIN datasets d ON d.sha256 = i.dataset_sha256
 		WHERE i.run_id = ? ORDER BY i.role, i.name`, runID)

@@ -168,6 +168,16 @@ func (s *Store) ResolveRunID(prefix string) (string, error) {
 	return "", fmt.Errorf("tracking: run id %q is ambiguous: runs %s%s start with it; give more characters", prefix, strings.Join(shown, ", "), more)
 }
 
+// runID returns the full id of the run id names, which may be a unique
+// prefix as the CLI shows ids. A full-length id is taken as it is,
+// without a query: loops over known runs pay nothing.
+func (s *Store) runID(id string) (string, error) {
+	if len(id) == len("00000000-0000-4000-8000-000000000000") {
+		return strings.ToLower(id), nil
+	}
+	return s.ResolveRunID(id)
+}
+
 // GetRun returns a run by id or unique id prefix.
 func (s *Store) GetRun(id string) (*RunInfo, error) {
 	s.catchUp()
@@ -185,9 +195,14 @@ func (s *Store) GetRun(id string) (*RunInfo, error) {
 	return &runs[0], nil
 }
 
-// Children returns the runs whose parent is runID, oldest first.
+// Children returns the runs whose parent is runID (an id or unique id
+// prefix), oldest first.
 func (s *Store) Children(runID string) ([]RunInfo, error) {
 	s.catchUp()
+	runID, err := s.runID(runID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.db.Query(`SELECT id FROM runs WHERE parent_run_id = ? ORDER BY start_time, rowid`, runID)
 	if err != nil {
 		return nil, s.wrap("list child runs in", err)
@@ -371,10 +386,15 @@ func (m *MetricSeries) Len() int { return len(m.Values) }
 // XY returns the step and value of point i.
 func (m *MetricSeries) XY(i int) (x, y float64) { return float64(m.Steps[i]), m.Values[i] }
 
-// MetricHistory returns every logged point of a metric of a run. Points
-// still buffered in a live Run are not included until it flushes.
+// MetricHistory returns every logged point of a metric of a run (an id or
+// unique id prefix). Points still buffered in a live Run are not included
+// until it flushes.
 func (s *Store) MetricHistory(runID, key string) (*MetricSeries, error) {
 	s.catchUp()
+	runID, err := s.runID(runID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.db.Query(`SELECT value, step, timestamp FROM metrics WHERE run_id = ? AND key = ?
 		ORDER BY step, timestamp, rowid`, runID, key)
 	if err != nil {
@@ -402,9 +422,14 @@ func (s *Store) MetricHistory(runID, key string) (*MetricSeries, error) {
 	return m, nil
 }
 
-// MetricKeys returns the names of the metrics a run logged, sorted.
+// MetricKeys returns the names of the metrics a run (an id or unique id
+// prefix) logged, sorted.
 func (s *Store) MetricKeys(runID string) ([]string, error) {
 	s.catchUp()
+	runID, err := s.runID(runID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.db.Query(`SELECT key FROM latest_metrics WHERE run_id = ? ORDER BY key`, runID)
 	if err != nil {
 		return nil, s.wrap("list metrics in", err)
@@ -421,9 +446,14 @@ func (s *Store) MetricKeys(runID string) ([]string, error) {
 	return keys, rows.Err()
 }
 
-// MetricCount returns how many points of each metric a run has stored.
+// MetricCount returns how many points of each metric a run (an id or
+// unique id prefix) has stored.
 func (s *Store) MetricCount(runID string) (map[string]int, error) {
 	s.catchUp()
+	runID, err := s.runID(runID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.db.Query(`SELECT key, COUNT(*) FROM metrics WHERE run_id = ? GROUP BY key`, runID)
 	if err != nil {
 		return nil, s.wrap("count metrics in", err)

@@ -45,7 +45,14 @@ type RunOptions struct {
 	// Modules maps module paths to versions. When nil, the modules the
 	// running binary was built with are recorded.
 	Modules map[string]string
+
+	// times, when set, are the run's start and end instead of the
+	// clock's: the autologger writes a fit's run after the fit, and the
+	// run must say when the fit ran.
+	times runTimes
 }
+
+type runTimes struct{ start, end time.Time }
 
 var cellInfo struct {
 	sync.Mutex
@@ -120,6 +127,7 @@ type Run struct {
 	name       string
 	parentID   string
 	start      time.Time
+	endTime    time.Time // when set, the end time recorded (see RunOptions.times)
 	batchSize  int
 	interval   time.Duration
 
@@ -195,6 +203,9 @@ func (s *Store) StartRun(experiment string, opts *RunOptions) (*Run, error) {
 	}
 	me := self()
 	start := time.Now()
+	if !opts.times.start.IsZero() {
+		start = opts.times.start
+	}
 	s.mu.Lock()
 	r := &Run{
 		store:      s,
@@ -206,6 +217,7 @@ func (s *Store) StartRun(experiment string, opts *RunOptions) (*Run, error) {
 		batchSize:  s.batchSize,
 		interval:   s.flushInterval,
 		status:     StatusRunning,
+		endTime:    opts.times.end,
 	}
 	s.mu.Unlock()
 	var parent interface{}
@@ -712,9 +724,13 @@ func (r *Run) end(status, msg string) error {
 	if flushErr != nil && status == StatusFinished {
 		status, msg = StatusFailed, "metrics could not be written: "+flushErr.Error()
 	}
+	end := nowMillis()
+	if !r.endTime.IsZero() {
+		end = r.endTime.UnixMilli()
+	}
 	err := r.store.writeTx(func(tx *sql.Tx) error {
 		_, err := tx.Exec(`UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ? AND status = 'RUNNING'`,
-			status, nowMillis(), msg, r.id)
+			status, end, msg, r.id)
 		return err
 	})
 	r.mu.Lock()

@@ -603,3 +603,59 @@ func TestOpenExistingDefault(t *testing.T) {
 	}
 	s.Close()
 }
+
+// Every method that takes a run id takes the short ids the CLI and
+// notebooks show, as GetRun does, and says when one is unknown or
+// ambiguous rather than answer with nothing.
+func TestShortRunIDs(t *testing.T) {
+	s := openTemp(t)
+	run, err := s.StartRun("e", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step, v := range []float64{0.5, 0.7} {
+		run.LogMetric("acc", v, step)
+	}
+	if err := run.LogArtifact("notes.txt", "text", []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.LogDataset(RoleTrain, "train", []string{"a"}, [][]float64{{1}, {2}}); err != nil {
+		t.Fatal(err)
+	}
+	child, err := run.StartChild("fold 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	child.Finish()
+	if err := run.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	short := ShortID(run.ID())
+	if h, err := s.MetricHistory(short, "acc"); err != nil || len(h.Values) != 2 {
+		t.Errorf("MetricHistory(%s): %v %+v", short, err, h)
+	}
+	if k, err := s.MetricKeys(short); err != nil || len(k) != 1 {
+		t.Errorf("MetricKeys: %v %v", err, k)
+	}
+	if n, err := s.MetricCount(short); err != nil || n["acc"] != 2 {
+		t.Errorf("MetricCount: %v %v", err, n)
+	}
+	if c, err := s.Children(short); err != nil || len(c) != 1 {
+		t.Errorf("Children: %v %d", err, len(c))
+	}
+	if a, err := s.Artifacts(short); err != nil || len(a) != 1 {
+		t.Errorf("Artifacts: %v %d", err, len(a))
+	}
+	if _, err := s.ArtifactFile(short, "notes.txt"); err != nil {
+		t.Errorf("ArtifactFile: %v", err)
+	}
+	if b, err := s.ReadArtifact(short, "notes.txt"); err != nil || string(b) != "hi" {
+		t.Errorf("ReadArtifact: %v %q", err, b)
+	}
+	if in, err := s.Inputs(short); err != nil || len(in) != 1 {
+		t.Errorf("Inputs: %v %d", err, len(in))
+	}
+	if _, err := s.Artifacts("ffffffff"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown prefix: %v, want ErrNotFound", err)
+	}
+}
