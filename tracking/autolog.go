@@ -629,6 +629,7 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 		Notebook:       e.notebook,
 		ExecutionCount: e.count,
 		times:          e.times(),
+		autolog:        true,
 	})
 	if err != nil {
 		return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
@@ -676,7 +677,7 @@ func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
 	}
 	child := func(name string, params map[string]any) (*Run, error) {
 		return s.StartRun(run.experiment, &RunOptions{Name: name, ParentID: run.id, Params: params,
-			Source: e.source, Notebook: e.notebook, ExecutionCount: e.count, times: e.times()})
+			Source: e.source, Notebook: e.notebook, ExecutionCount: e.count, times: e.times(), autolog: true})
 	}
 	for i, f := range ev.Folds {
 		for k, v := range f {

@@ -50,6 +50,8 @@ type RunOptions struct {
 	// clock's: the autologger writes a fit's run after the fit, and the
 	// run must say when the fit ran.
 	times runTimes
+	// autolog marks the autologger's runs, which it ends itself.
+	autolog bool
 }
 
 type runTimes struct{ start, end time.Time }
@@ -162,16 +164,16 @@ func newRunID() string {
 }
 
 // StartRun starts a run in the named experiment, creating the experiment
-// if needed ("" means DefaultExperiment). opts may be nil.
+// if needed. "" means the notebook's experiment (its file name, as for
+// autologged runs) in a notebook cell, else DefaultExperiment. opts may
+// be nil. In a notebook, a run the cell leaves running when it fails ends
+// FAILED with the cell's error (EndCell).
 func (s *Store) StartRun(experiment string, opts *RunOptions) (*Run, error) {
 	if opts == nil {
 		opts = &RunOptions{}
 	}
 	if s.isClosed() {
 		return nil, fmt.Errorf("tracking: start run: %w", ErrClosed)
-	}
-	if experiment == "" {
-		experiment = DefaultExperiment
 	}
 	source, notebook, count := opts.Source, opts.Notebook, opts.ExecutionCount
 	runParams := opts.Params
@@ -183,6 +185,10 @@ func (s *Store) StartRun(experiment string, opts *RunOptions) (*Run, error) {
 		if opts.ParentID == "" {
 			runParams = withNotebookParams(runParams, nb)
 		}
+	}
+	if experiment == "" {
+		// In a notebook, its runs go where its fits' runs go.
+		experiment = experimentFor(notebook)
 	}
 	modules := opts.Modules
 	if modules == nil {
@@ -261,7 +267,39 @@ func (s *Store) StartRun(experiment string, opts *RunOptions) (*Run, error) {
 	}
 	s.open[r] = struct{}{}
 	s.mu.Unlock()
+	if !opts.autolog && cellRunning.Load() {
+		cellRuns.Lock()
+		cellRuns.runs = append(cellRuns.runs, r)
+		cellRuns.Unlock()
+	}
 	return r, nil
+}
+
+// cellRuns are the runs started by the running notebook cell (see
+// EndCell), the autologger's aside.
+var cellRuns struct {
+	sync.Mutex
+	runs []*Run
+}
+
+// EndCell is called by the kernel when a cell ends: if it failed, the
+// runs it started and left running end FAILED with failure (the cell's
+// error), as a crashed process's runs end KILLED. Runs started by
+// earlier cells, which a notebook may keep open across cells, are left
+// alone.
+func EndCell(failure string) {
+	cellRuns.Lock()
+	runs := cellRuns.runs
+	cellRuns.runs = nil
+	cellRuns.Unlock()
+	if failure == "" {
+		return
+	}
+	for _, r := range runs {
+		if r.Status() == StatusRunning {
+			r.end(StatusFailed, "the cell failed: "+failure)
+		}
+	}
 }
 
 // StartChild starts a run in the same experiment whose parent is r, for

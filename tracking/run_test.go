@@ -474,3 +474,56 @@ func TestCloseEndsOpenRuns(t *testing.T) {
 		t.Errorf("status %s, %d points", ri.Status, counts["m"])
 	}
 }
+
+// In a notebook, StartRun("") goes to the notebook's experiment, and a
+// cell that fails ends the runs it left running FAILED with its error;
+// runs of earlier cells, and runs the cell ended, are left as they are.
+func TestEndCell(t *testing.T) {
+	s := openTemp(t)
+	t.Cleanup(func() { SetCellInfo("", "", 0); SetCellRunning(false); EndCell("") })
+	SetCellInfo("earlier cell", "/nb/iris.ipynb", 1)
+	earlier, err := s.StartRun("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if earlier.Experiment() != "iris" {
+		t.Errorf("StartRun(\"\") in a notebook: experiment %q, want iris", earlier.Experiment())
+	}
+	SetCellInfo("failing cell", "/nb/iris.ipynb", 2)
+	SetCellRunning(true)
+	left, err := s.StartRun("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended, err := s.StartRun("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended.Finish()
+	EndCell("ValueError: bad input")
+	SetCellRunning(false)
+	for _, c := range []struct {
+		run          *Run
+		status, fail string
+	}{
+		{left, StatusFailed, "the cell failed: ValueError: bad input"},
+		{ended, StatusFinished, ""},
+		{earlier, StatusRunning, ""},
+	} {
+		ri, err := s.GetRun(c.run.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ri.Status != c.status || ri.Error != c.fail {
+			t.Errorf("run of %s: %s %q, want %s %q", ri.Source, ri.Status, ri.Error, c.status, c.fail)
+		}
+	}
+	// A cell that succeeds leaves its runs running.
+	SetCellRunning(true)
+	open, _ := s.StartRun("", nil)
+	EndCell("")
+	SetCellRunning(false)
+	if open.Status() != StatusRunning {
+		t.Errorf("a run of a cell that succeeded: %s", open.Status())
+	}
+}

@@ -167,6 +167,11 @@ func (c *child) handle(r request) {
 		tracking.SetCellRunning(true)
 		defer tracking.SetCellRunning(false)
 		rep := c.execute(ctx, r.Code)
+		failure := ""
+		if rep.Status == "error" {
+			failure = rep.Ename + ": " + rep.Evalue
+		}
+		tracking.EndCell(failure) // a failed cell's runs end FAILED
 		if rep.Status == "ok" && len(r.Exprs) > 0 {
 			rep.Exprs = c.evaluate(ctx, r.Exprs)
 		}
