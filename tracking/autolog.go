@@ -59,7 +59,12 @@ import (
 // returned, FlushAutologgers, Flush, SetPath and Close have the queue
 // written first. A process killed while it writes leaves the run
 // RUNNING, and the next Open marks it KILLED; fits queued but not yet
-// written (at most 100 ms old while a cell runs) are lost with it.
+// written (at most 100 ms old while a cell runs) are lost with it. Work
+// that runs longer than a second has its run started while it runs
+// (RUNNING, named and tagged, with its start time), which its end then
+// completes: it shows in the store meanwhile, and a process killed
+// during it leaves the run, which the next Open marks KILLED. A run's
+// start and end are the work's, not the writing's.
 //
 // The store is opened on the first event, so a session that fits nothing
 // creates no file. Failures to log never fail the fit: they are written
@@ -111,6 +116,9 @@ type Autologger struct {
 	seen []*seenTable
 	// prepared holds the data Prepare is taking, until Track.
 	prepared map[*experiments.TrackEvent]*preparedData
+	// long holds the work Prepare saw start, until Track: work that
+	// runs longer than longWorkAfter gets its run started while it runs.
+	long map[*experiments.TrackEvent]*longWork
 }
 
 // DefaultMaxDatasetCells is the default Autologger.MaxDatasetCells.
@@ -207,6 +215,11 @@ func (a *Autologger) Flush() {
 func (a *Autologger) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	for ev, lw := range a.long {
+		lw.timer.Stop()
+		lw.tracked = true
+		delete(a.long, ev)
+	}
 	a.waitIdleLocked()
 	a.spare, a.seen = nil, nil
 	if a.store == nil {
@@ -269,10 +282,15 @@ type autologEntry struct {
 	save       func(io.Writer) error
 	size       int64 // bytes held
 
-	queued  time.Time     // when Track queued it
-	fit     *autologEntry // evaluate: the entry of the fit evaluated
-	runID   string        // the run written, once written
-	dataSum string        // SHA-256 of the training data stored
+	queued time.Time     // when Track queued it
+	fit    *autologEntry // evaluate: the entry of the fit evaluated
+	// long is the run started while long work ran: the entry that starts
+	// it has start set, the entry that ends the work (and the run) has
+	// long set.
+	long    *longWork
+	start   *longWork
+	runID   string // the run written, once written
+	dataSum string // SHA-256 of the training data stored
 }
 
 // modelBufs holds buffers to encode models into, in the background.
@@ -305,6 +323,20 @@ func (a *Autologger) Track(ev *experiments.TrackEvent) {
 		}
 		a.urgent--
 	}
+	if lw := a.long[ev]; lw != nil {
+		// The work's run was started while it ran (or is about to be):
+		// this entry completes it.
+		delete(a.long, ev)
+		lw.tracked = true
+		if !lw.timer.Stop() && lw.queued {
+			e.long = lw
+		}
+	}
+	a.enqueueLocked(e)
+}
+
+// enqueueLocked queues e for the writer; a.mu must be held.
+func (a *Autologger) enqueueLocked(e *autologEntry) {
 	e.queued = time.Now()
 	if a.store == nil && a.target == "" {
 		a.target = a.path
@@ -446,7 +478,11 @@ const minPreparedCells = 1 << 13
 // another core is free to take it at once (an idle one may take longer
 // to wake than a small fit lasts). It implements experiments.Preparer.
 func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
-	if ev == nil || ev.Data == nil || runtime.GOMAXPROCS(0) < 2 {
+	if ev == nil {
+		return
+	}
+	a.watchLong(ev)
+	if ev.Data == nil || runtime.GOMAXPROCS(0) < 2 {
 		return
 	}
 	rows, cols := ev.Data.Dims()
@@ -465,6 +501,78 @@ func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 		defer close(p.done)
 		p.table, p.data, p.tag = a.snapshotData(ev, columns, rows, cols)
 	}()
+}
+
+// longWork is a fit, cross-validation or grid search that has run for
+// longWorkAfter: its run is started RUNNING, so that it shows in the
+// store while it runs and, if the process dies, is marked KILLED the
+// next time the store is opened (instead of leaving no trace). Work that
+// ends sooner costs a timer.
+type longWork struct {
+	timer   *time.Timer
+	queued  bool // the entry starting the run is queued (a.mu)
+	tracked bool // the work ended: the run is not to be started (a.mu)
+	run     *Run // the started run (the writer's)
+	store   *Store
+}
+
+// longWorkAfter is how long work runs before its run is started.
+var longWorkAfter = time.Second
+
+// watchLong arms the timer that starts the run of ev's work if it runs
+// long.
+func (a *Autologger) watchLong(ev *experiments.TrackEvent) {
+	lw := &longWork{}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.long == nil {
+		a.long = map[*experiments.TrackEvent]*longWork{}
+	}
+	a.long[ev] = lw
+	lw.timer = time.AfterFunc(longWorkAfter, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if lw.tracked {
+			return
+		}
+		cellInfo.Lock()
+		e := &autologEntry{source: cellInfo.source, notebook: cellInfo.notebook, count: cellInfo.count, nbParams: cellInfo.params}
+		cellInfo.Unlock()
+		e.experiment = experimentFor(e.notebook)
+		e.ev = &experiments.TrackEvent{Kind: ev.Kind, Name: ev.Name, Start: ev.Start}
+		e.start = lw
+		lw.queued = true
+		a.enqueueLocked(e)
+	})
+}
+
+// startLong starts the run of long work that is still running.
+func (a *Autologger) startLong(s *Store, e *autologEntry) error {
+	run, err := s.StartRun(e.experiment, &RunOptions{
+		Name:           runName(e.ev),
+		Tags:           map[string]string{"autolog": e.ev.Kind, "estimator": e.ev.Name},
+		Params:         withNotebookParams(nil, e.nbParams),
+		Source:         e.source,
+		Notebook:       e.notebook,
+		ExecutionCount: e.count,
+		times:          runTimes{start: e.ev.Start},
+		autolog:        true,
+	})
+	if err != nil {
+		return fmt.Errorf("tracking: autolog %s: %w", e.ev.Kind, err)
+	}
+	a.mu.Lock()
+	e.start.run, e.start.store = run, s
+	a.mu.Unlock()
+	return nil
+}
+
+// runName is the name of the run of an event's work.
+func runName(ev *experiments.TrackEvent) string {
+	if ev.Kind == experiments.KindCrossValidate {
+		return "cv " + ev.Name
+	}
+	return ev.Name
 }
 
 // takePrepared returns what Prepare is taking of ev's data, or nil.
@@ -605,10 +713,10 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 	if ev.Kind == experiments.KindEvaluate {
 		return a.evaluate(s, e)
 	}
-	name := ev.Name
-	if ev.Kind == experiments.KindCrossValidate {
-		name = "cv " + name
+	if e.start != nil {
+		return a.startLong(s, e)
 	}
+	name := runName(ev)
 	params := withNotebookParams(ev.Params, e.nbParams)
 	if e.rows > 0 || e.cols > 0 {
 		params = maps.Clone(params)
@@ -621,18 +729,36 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 	if e.dataTag != "" {
 		tags["autolog.dataset"] = e.dataTag
 	}
-	run, err := s.StartRun(e.experiment, &RunOptions{
-		Name:           name,
-		Tags:           tags,
-		Params:         params,
-		Source:         e.source,
-		Notebook:       e.notebook,
-		ExecutionCount: e.count,
-		times:          e.times(),
-		autolog:        true,
-	})
-	if err != nil {
-		return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
+	var run *Run
+	var err error
+	if lw := e.long; lw != nil && lw.run != nil && lw.store == s {
+		// Started while the work ran: it gets what the work's end tells.
+		run = lw.run
+		run.endTime = e.times().end
+		for k := range withNotebookParams(nil, e.nbParams) {
+			delete(params, k) // logged when it started
+		}
+		if err = run.LogParams(params); err == nil {
+			err = run.SetTags(tags)
+		}
+		if err != nil {
+			run.Fail(err)
+			return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
+		}
+	} else {
+		run, err = s.StartRun(e.experiment, &RunOptions{
+			Name:           name,
+			Tags:           tags,
+			Params:         params,
+			Source:         e.source,
+			Notebook:       e.notebook,
+			ExecutionCount: e.count,
+			times:          e.times(),
+			autolog:        true,
+		})
+		if err != nil {
+			return fmt.Errorf("tracking: autolog %s: %w", ev.Kind, err)
+		}
 	}
 	e.runID = run.ID()
 	if err := a.logEvent(s, run, e); err != nil {

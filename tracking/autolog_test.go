@@ -925,6 +925,14 @@ func TestAutologHelper(t *testing.T) {
 	}
 	al := NewAutologger(os.Getenv("DB"))
 	experiments.SetTracker(al)
+	if mode == "long" {
+		// A cross-validation of about 3 s, killed while it runs.
+		longWorkAfter = 50 * time.Millisecond
+		X, y := blobs(20)
+		fmt.Println("fitted")
+		experiments.CrossValidate(&slowModel{Sleep: time.Second}, X, y, experiments.CVOptions{K: 3, Workers: 1})
+		select {}
+	}
 	X, y := blobs(400)
 	for i := 0; i < 4; i++ {
 		if i == 2 {
@@ -1300,11 +1308,18 @@ func TestNotebookParams(t *testing.T) {
 	}
 }
 
-// slowModel is a classifier whose Fit takes a while.
-type slowModel struct{ experiments.GaussianNB }
+// slowModel is a classifier whose Fit takes a while (60 ms unless Sleep
+// says otherwise).
+type slowModel struct {
+	experiments.GaussianNB
+	Sleep time.Duration
+}
 
 func (m *slowModel) Fit(X *mat.Dense, y []float64) error {
-	time.Sleep(60 * time.Millisecond)
+	if m.Sleep == 0 {
+		m.Sleep = 60 * time.Millisecond
+	}
+	time.Sleep(m.Sleep)
 	return m.GaussianNB.Fit(X, y)
 }
 
@@ -1341,5 +1356,70 @@ func TestAutologRunTimes(t *testing.T) {
 		if !k.StartTime.Equal(r.StartTime) || !k.EndTime.Equal(r.EndTime) {
 			t.Errorf("fold %s from %v to %v, its cross-validation from %v to %v", k.Name, k.StartTime, k.EndTime, r.StartTime, r.EndTime)
 		}
+	}
+}
+
+// Long work gets its run started while it runs: it shows RUNNING in the
+// store meanwhile, the work's end completes the same run, and a process
+// killed during the work leaves the run, marked KILLED on the next open.
+func TestAutologLongWork(t *testing.T) {
+	prev := longWorkAfter
+	longWorkAfter = 50 * time.Millisecond
+	t.Cleanup(func() { longWorkAfter = prev })
+	path, al, _ := autologTo(t)
+	X, y := blobs(20)
+	seen := make(chan []RunInfo, 1)
+	go func() {
+		time.Sleep(250 * time.Millisecond)
+		s, err := OpenExisting(path)
+		if err != nil {
+			seen <- nil
+			return
+		}
+		defer s.Close()
+		runs, _ := s.SearchRuns(SearchQuery{})
+		seen <- runs
+	}()
+	start := time.Now()
+	if _, err := experiments.CrossValidate(&slowModel{Sleep: 150 * time.Millisecond}, X, y, experiments.CVOptions{K: 3, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	during := <-seen
+	if len(during) != 1 || during[0].Status != StatusRunning || during[0].Name != "cv slowmodel" {
+		t.Fatalf("runs while the cross-validation ran: %+v", during)
+	}
+	al.Flush()
+	if err := al.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := reopen(t, path)
+	runs := topRuns(t, s)
+	if len(runs) != 1 {
+		t.Fatalf("%d runs after the cross-validation, want the one started while it ran", len(runs))
+	}
+	r := runs[0]
+	if r.ID != during[0].ID || r.Status != StatusFinished || r.Params["cv.k"] != "3" || r.Metrics["mean_accuracy"] == 0 || r.StartTime.Before(start.Truncate(time.Millisecond)) || r.EndTime.Sub(r.StartTime) < 400*time.Millisecond {
+		t.Errorf("the run: %+v", r)
+	}
+	if kids := children(t, s, r.ID); len(kids) != 3 {
+		t.Errorf("%d folds", len(kids))
+	}
+
+	if testing.Short() {
+		return
+	}
+	db := filepath.Join(t.TempDir(), "long.db")
+	cmd, _ := autologHelper(t, "long", db)
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	ks, err := Open(db)
+	if err != nil {
+		t.Fatalf("the killed process left no store: %v", err)
+	}
+	defer ks.Close()
+	runs, err = ks.SearchRuns(SearchQuery{})
+	if err != nil || len(runs) != 1 || runs[0].Status != StatusKilled || runs[0].Name != "cv slowmodel" {
+		t.Errorf("runs after a kill during the cross-validation: %v %+v", err, runs)
 	}
 }
