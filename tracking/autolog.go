@@ -116,6 +116,13 @@ type Autologger struct {
 	seen []*seenTable
 	// prepared holds the data Prepare is taking, until Track.
 	prepared map[*experiments.TrackEvent]*preparedData
+	// trainIdx is the row hashes of the training data evaluated last
+	// (see trainingRows); the writer's.
+	trainIdx struct {
+		sum  string
+		cols int
+		rows map[uint64]struct{}
+	}
 	// long holds the work Prepare saw start, until Track: work that
 	// runs longer than longWorkAfter gets its run started while it runs.
 	long map[*experiments.TrackEvent]*longWork

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,11 +14,14 @@ import (
 
 // A metric computed on a fitted model's predictions lands on the model's
 // fit run: test_<metric> on other data, train_<metric> on the training
-// data, each repetition the next step; no run is added.
+// data or rows of it, eval_<metric> on data that has many training rows
+// (tagged with how many), each repetition the next step; no run is added.
 func TestAutologEvaluation(t *testing.T) {
 	path, al, warn := autologTo(t)
 	X, y := blobs(20)
-	Xtest, ytest := blobs(7)
+	// Test rows are rows 40 to 53 of the same blobs: no training row.
+	Xall, yall := blobs(27)
+	Xtest, ytest := mat.DenseCopyOf(Xall.Slice(40, 54, 0, 2)), yall[40:54]
 	pipe := experiments.NewPipeline(&experiments.StandardScaler{}, &experiments.LogisticRegression{C: 10})
 	if err := pipe.Fit(X, y); err != nil {
 		t.Fatal(err)
@@ -32,6 +36,12 @@ func TestAutologEvaluation(t *testing.T) {
 	X2 := mat.DenseCopyOf(Xtest.Slice(0, 6, 0, 2))
 	pred2, _ := pipe.Predict(X2)
 	acc2, _ := experiments.Accuracy(ytest[:6], pred2)
+	// All the data, training rows included: no test score.
+	predAll, _ := pipe.Predict(Xall)
+	accAll, _ := experiments.Accuracy(yall, predAll)
+	// Some training rows: a training score.
+	predSome, _ := pipe.Predict(mat.DenseCopyOf(X.Slice(0, 10, 0, 2)))
+	accSome, _ := experiments.Accuracy(y[:10], predSome)
 
 	// A model fitted with autologging off is not tracked.
 	experiments.SetTracker(nil)
@@ -53,7 +63,13 @@ func TestAutologEvaluation(t *testing.T) {
 	if r.Status != StatusFinished {
 		t.Errorf("status %s, want FINISHED", r.Status)
 	}
-	want := map[string]float64{"test_accuracy": acc2, "test_log_loss": ll, "train_accuracy": trainAcc}
+	if h, err := s.MetricHistory(r.ID, "train_accuracy"); err != nil || h.Len() != 2 || h.Values[0] != trainAcc || h.Values[1] != accSome {
+		t.Errorf("train_accuracy history %+v %v, want %v then %v", h, err, trainAcc, accSome)
+	}
+	if r.Tags["autolog.eval_overlap"] == "" || !strings.HasPrefix(r.Tags["autolog.eval_overlap"], "40 of the 54 rows of eval-") {
+		t.Errorf("tag autolog.eval_overlap = %q", r.Tags["autolog.eval_overlap"])
+	}
+	want := map[string]float64{"test_accuracy": acc2, "test_log_loss": ll, "train_accuracy": accSome, "eval_accuracy": accAll}
 	for k, v := range want {
 		if r.Metrics[k] != v {
 			t.Errorf("metric %s = %v, want %v (metrics %v)", k, r.Metrics[k], v, r.Metrics)

@@ -388,7 +388,8 @@ func TestReproduceNotebookParams(t *testing.T) {
 func TestReproduceListsScoredMetrics(t *testing.T) {
 	s, runs := autologged(t, func(t *testing.T) {
 		X, y := overlapping(20)
-		Xtest, ytest := overlapping(5)
+		all, yall := overlapping(25) // rows 40 to 49 are not training rows
+		Xtest, ytest := mat.DenseCopyOf(all.Slice(40, 50, 0, 2)), yall[40:]
 		pipe := experiments.NewPipeline(&experiments.StandardScaler{}, &experiments.LogisticRegression{})
 		if err := pipe.Fit(X, y); err != nil {
 			t.Fatal(err)
