@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -19,7 +20,8 @@ import (
 const runsUsage = `usage: gopherlab runs <command> [flags] [args]
 
 Commands:
-  list                 list runs, newest first, each with its child runs under it
+  list                 list runs, newest first, each with its child runs (CV
+                       folds, grid-search trials) under it
   show RUN             show one run: params, metrics, tags, artifacts, datasets, code
   compare RUN...       params and latest metrics of the runs side by side
   export               write runs (or metric histories with -history) as CSV or JSON
@@ -32,7 +34,10 @@ Flags:
   -experiment NAME     only runs of this experiment
   -filter EXPR         e.g. 'metrics.accuracy > 0.9 and (params.model = "forest" or params.model = "knn")'
   -order EXPR          e.g. 'metrics.accuracy DESC, start_time'
-  -limit N             at most N runs (list: default 50; 0 for all)
+  -limit N             at most N runs (list: default 50 top-level runs, each
+                       with up to 10 child runs; 0 for all)
+  -flat                list: child runs as rows of their own, ordered and
+                       limited with the others, instead of under their parent
   -columns LIST        extra list columns, e.g. metrics.accuracy,params.model
   -format FORMAT       table, json or csv (compare also: html); json and csv
                        keep full ids, every digit, every metric, seconds
@@ -49,7 +54,7 @@ A database in a directory you cannot write is read read-only.
 type runsFlags struct {
 	db, experiment, filter, order, columns, format string
 	limit                                          int
-	history                                        bool
+	history, flat                                  bool
 }
 
 // RunsCommand implements "gopherlab runs list|show|compare|export|experiments".
@@ -74,6 +79,7 @@ func RunsCommand(args []string, stdout io.Writer) error {
 	fs.StringVar(&f.format, "format", "", "")
 	fs.IntVar(&f.limit, "limit", -1, "")
 	fs.BoolVar(&f.history, "history", false, "")
+	fs.BoolVar(&f.flat, "flat", false, "")
 	pos, err := parseInterspersed(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		io.WriteString(stdout, runsUsage)
@@ -271,51 +277,180 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 			return err
 		}
 	}
+	if format == "table" {
+		return listTable(s, f, limit, w)
+	}
 	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
 	if err != nil {
 		return err
 	}
-	// A table shows a few metrics; data for programs has all of them.
-	cols, hidden, err := listColumns(f, runs, format == "table")
+	cols, _, err := listColumns(f, runs, false)
 	if err != nil {
 		return err
 	}
-	switch format {
-	case "json":
+	if format == "json" {
 		return writeJSON(w, runsJSON(runs))
-	case "csv":
-		head := append([]string{"run_id", "experiment", "name", "status", "parent_run_id", "start_time", "end_time", "duration_seconds"}, colNames(cols)...)
-		rows := [][]string{head}
-		for i := range runs {
-			r := &runs[i]
-			row := []string{r.ID, r.Experiment, r.Name, r.Status, r.ParentID, formatTime(r.StartTime), formatTime(r.EndTime), formatSeconds(r.Duration())}
-			for _, c := range cols {
-				row = append(row, fieldData(c, r))
-			}
-			rows = append(rows, row)
-		}
-		return writeCSV(w, rows)
 	}
-	if len(runs) == 0 {
+	head := append([]string{"run_id", "experiment", "name", "status", "parent_run_id", "start_time", "end_time", "duration_seconds"}, colNames(cols)...)
+	rows := [][]string{head}
+	for i := range runs {
+		r := &runs[i]
+		row := []string{r.ID, r.Experiment, r.Name, r.Status, r.ParentID, formatTime(r.StartTime), formatTime(r.EndTime), formatSeconds(r.Duration())}
+		for _, c := range cols {
+			row = append(row, fieldData(c, r))
+		}
+		rows = append(rows, row)
+	}
+	return writeCSV(w, rows)
+}
+
+// maxListChildren is how many child runs of one parent a nested table
+// shows unless -limit 0 asks for all: a 60-candidate grid search would
+// otherwise bury the runs around it.
+const maxListChildren = 10
+
+// listTable writes runs list as a table for people. Unless -flat, the
+// order and limit apply to top-level runs, each followed by its
+// matching child runs, nested: children are parts of their parent (CV
+// folds, grid-search trials) and mean little out of its context.
+func listTable(s *Store, f runsFlags, limit int, w io.Writer) error {
+	ids, err := s.SearchRunIDs(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order})
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
 		fmt.Fprintln(w, "no runs match")
 		return nil
 	}
-	head := append([]string{"RUN", "EXPERIMENT", "NAME", "STATUS", "STARTED", "DURATION"}, colNames(cols)...)
-	rows := [][]string{head}
-	// Newest first would put a cross-validation's folds above it; the
-	// default order lists them as they ran, fold 0 first.
-	nested, depth := nestChildren(runs, f.order == "")
-	for i := range nested {
-		r := &nested[i]
-		name := strings.Repeat("  ", depth[i]) + r.Name
-		row := []string{r.ShortID(), r.Experiment, name, r.Status, r.StartTime.Local().Format("2006-01-02 15:04:05"), formatDuration(r.Duration())}
+	parent, err := parentIDs(s)
+	if err != nil {
+		return err
+	}
+	var notes []string
+	flat := f.flat
+	if !flat {
+		only, both, field, err := childOrder(s, f.order, ids, parent)
+		if err != nil {
+			return err
+		}
+		switch {
+		case only:
+			flat = true
+			notes = append(notes, fmt.Sprintf("(-order %s: only child runs have it, so runs are listed flat)", field))
+		case both:
+			notes = append(notes, fmt.Sprintf("(-order %s sorts top-level runs, and child runs under their parent; -flat sorts them all together)", field))
+		}
+	}
+
+	var plan []listRow
+	total := len(ids)
+	if flat {
+		for _, id := range ids {
+			plan = append(plan, listRow{id: id})
+		}
+		if limit > 0 && len(plan) > limit {
+			plan = plan[:limit]
+		}
+	} else {
+		// Ancestors brought in by their matching children are ranked
+		// where the order puts them among all runs.
+		rank := make(map[string]int, len(ids))
+		for i, id := range ids {
+			rank[id] = i
+		}
+		for _, id := range ids {
+			if p := parent[id]; p != "" {
+				if _, ok := rank[p]; !ok {
+					all, err := s.SearchRunIDs(SearchQuery{OrderBy: f.order})
+					if err != nil {
+						return err
+					}
+					for i, id := range all {
+						rank[id] = i
+					}
+					break
+				}
+			}
+		}
+		maxKids := maxListChildren
+		if limit == 0 {
+			maxKids = 0
+		}
+		plan, total = nestRuns(ids, parent, rank, f.order == "", limit, maxKids)
+	}
+
+	load := make([]string, 0, len(plan))
+	for _, p := range plan {
+		if p.more == 0 {
+			load = append(load, p.id)
+		}
+	}
+	runs, err := s.loadRuns(load)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*RunInfo, len(runs))
+	for i := range runs {
+		byID[runs[i].ID] = &runs[i]
+	}
+	// A table shows a few metrics; data for programs has all of them.
+	cols, hidden, err := listColumns(f, runs, true)
+	if err != nil {
+		return err
+	}
+	withParent := false
+	if flat {
+		for _, r := range runs {
+			withParent = withParent || r.ParentID != ""
+		}
+	}
+	head := []string{"RUN", "EXPERIMENT", "NAME", "STATUS", "STARTED", "DURATION"}
+	if withParent {
+		head = slices.Insert(head, 3, "PARENT")
+	}
+	rows := [][]string{append(head, colNames(cols)...)}
+	var context []string
+	folded := 0
+	for _, p := range plan {
+		indent := strings.Repeat("  ", p.depth)
+		if p.more > 0 {
+			row := make([]string, len(rows[0]))
+			row[2] = fmt.Sprintf("%s(+%d more)", indent, p.more)
+			rows = append(rows, row)
+			folded += p.more
+			continue
+		}
+		r := byID[p.id]
+		if r == nil { // deleted since the search
+			continue
+		}
+		if p.context {
+			context = append(context, r.Label())
+		}
+		row := []string{r.ShortID(), r.Experiment, indent + r.Name, r.Status, r.StartTime.Local().Format("2006-01-02 15:04:05"), formatDuration(r.Duration())}
+		if withParent {
+			row = slices.Insert(row, 3, ShortID(r.ParentID))
+		}
 		rows = append(rows, append(row, colValues(cols, r)...))
 	}
 	var b strings.Builder
 	writeTextTable(&b, rows)
 	io.WriteString(w, b.String())
-	if limit > 0 && len(runs) == limit {
-		fmt.Fprintf(w, "(first %d runs; -limit 0 shows all)\n", limit)
+	if shown := countShown(plan, flat); shown < total {
+		what := "runs"
+		if !flat {
+			what = "top-level runs"
+		}
+		fmt.Fprintf(w, "(first %d of %d %s; -limit 0 shows all)\n", shown, total, what)
+	}
+	if folded > 0 {
+		fmt.Fprintf(w, "(%d child runs not shown; -limit 0 shows all, -flat -filter 'parent_run_id = \"ID\"' those of one run)\n", folded)
+	}
+	if len(context) > 0 {
+		fmt.Fprintf(w, "(shown as the parent of matching runs, not matching the filter: %s)\n", strings.Join(context, ", "))
+	}
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
 	}
 	if len(hidden) > 0 {
 		fmt.Fprintf(w, "(metrics not shown: %s; -columns picks them, -format csv has all)\n", strings.Join(hidden, ", "))
@@ -323,56 +458,172 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	return nil
 }
 
-// nestChildren orders runs so that each run's children follow it,
-// indented one level deeper (depth), with the top-level runs in the
-// list's order. Siblings keep the list's order too, or, with
-// chronological, the order they started in (the list is newest first).
-// A child whose parent is not listed stays where it is, indented.
-func nestChildren(runs []RunInfo, chronological bool) ([]RunInfo, []int) {
-	listed := make(map[string]bool, len(runs))
-	for _, r := range runs {
-		listed[r.ID] = true
-	}
-	kids := map[string][]int{}
-	var roots []int
-	for i, r := range runs {
-		if r.ParentID != "" && listed[r.ParentID] {
-			kids[r.ParentID] = append(kids[r.ParentID], i)
-		} else {
-			roots = append(roots, i)
+// countShown is how many of the runs a limit applies to a plan shows:
+// all of them in a flat list, else the top-level ones.
+func countShown(plan []listRow, flat bool) int {
+	n := 0
+	for _, p := range plan {
+		if flat || p.depth == 0 && p.more == 0 {
+			n++
 		}
 	}
-	if chronological {
-		for _, k := range kids {
-			slices.Reverse(k)
+	return n
+}
+
+// parentIDs maps each child run in the store to its parent.
+func parentIDs(s *Store) (map[string]string, error) {
+	rows, err := s.db.Query(`SELECT id, parent_run_id FROM runs WHERE parent_run_id IS NOT NULL`)
+	if err != nil {
+		return nil, s.wrap("read parent runs from", err)
+	}
+	defer rows.Close()
+	parent := map[string]string{}
+	for rows.Next() {
+		var id, p string
+		if err := rows.Scan(&id, &p); err != nil {
+			return nil, s.wrap("read parent runs from", err)
+		}
+		parent[id] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("read parent runs from", err)
+	}
+	return parent, nil
+}
+
+// childOrder tells whether the first -order term is a metric, param or
+// tag that, among the matching runs, only child runs have (only), or
+// both top-level and child runs have (both); field names it.
+func childOrder(s *Store, order string, ids []string, parent map[string]string) (only, both bool, field string, err error) {
+	terms, err := parseOrder(order)
+	if err != nil || len(terms) == 0 || terms[0].f.kind == fAttr {
+		return false, false, "", err
+	}
+	have, err := runsWithKey(s, terms[0].f)
+	if err != nil {
+		return false, false, "", err
+	}
+	var top, child bool
+	for _, id := range ids {
+		if have[id] {
+			if parent[id] == "" {
+				top = true
+			} else {
+				child = true
+			}
 		}
 	}
-	out := make([]RunInfo, 0, len(runs))
-	depth := make([]int, 0, len(runs))
-	done := make([]bool, len(runs))
-	var visit func(i, d int)
-	visit = func(i, d int) {
-		if done[i] {
-			return
+	return child && !top, child && top, terms[0].f.name(), nil
+}
+
+// runsWithKey returns the runs that have a metric, param or tag.
+func runsWithKey(s *Store, f fieldRef) (map[string]bool, error) {
+	table := map[string]string{fMetric: "latest_metrics", fParam: "params", fTag: "tags"}[f.kind]
+	rows, err := s.db.Query(`SELECT run_id FROM `+table+` WHERE key = ?`, f.key)
+	if err != nil {
+		return nil, s.wrap("search "+f.kind+" in", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.wrap("search "+f.kind+" in", err)
 		}
-		done[i] = true
-		out = append(out, runs[i])
-		depth = append(depth, d)
-		for _, k := range kids[runs[i].ID] {
-			visit(k, d+1)
+		have[id] = true
+	}
+	return have, rows.Err()
+}
+
+// listRow is one row of a nested list: a run at a depth, or, with more
+// set, a stand-in for that many child runs left out.
+type listRow struct {
+	id      string
+	depth   int
+	context bool // an ancestor of matching runs that does not match itself
+	more    int
+}
+
+// nestRuns plans a nested list of the matching runs ids. Each top-level
+// run is followed by its children, indented one level deeper; a
+// matching child whose parent does not match brings the parent along
+// (context). Top-level runs and siblings are ranked by rank (the
+// query's order), or siblings, with chronological, in the order they
+// started (the default order is newest first, which would put fold 0
+// last). limit > 0 keeps that many top-level runs; maxKids > 0 shows at
+// most that many children of one run and a row counting the rest.
+// total is the number of top-level runs before the limit.
+func nestRuns(ids []string, parent map[string]string, rank map[string]int, chronological bool, limit, maxKids int) (plan []listRow, total int) {
+	matched := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		matched[id] = true
+	}
+	kids := map[string][]string{}
+	inTree := map[string]bool{}
+	var roots []string
+	for _, id := range ids {
+		// Walk up until a run already placed; runs whose parents form
+		// a cycle, which no store makes, end up in no tree.
+		for cur := id; !inTree[cur]; cur = parent[cur] {
+			inTree[cur] = true
+			if parent[cur] == "" {
+				roots = append(roots, cur)
+				break
+			}
+			kids[parent[cur]] = append(kids[parent[cur]], cur)
 		}
 	}
-	for _, i := range roots {
-		d := 0
-		if runs[i].ParentID != "" {
-			d = 1
+	pos := func(id string) int {
+		if r, ok := rank[id]; ok {
+			return r
 		}
-		visit(i, d)
+		return math.MaxInt
 	}
-	for i := range runs { // runs whose parents form a cycle, which no store makes
-		visit(i, 1)
+	byRank := func(a, b string) int { return cmp.Compare(pos(a), pos(b)) }
+	slices.SortStableFunc(roots, byRank)
+	for _, ks := range kids {
+		slices.SortStableFunc(ks, byRank)
+		if chronological {
+			slices.Reverse(ks)
+		}
 	}
-	return out, depth
+	var size func(id string) int
+	size = func(id string) int {
+		n := 0
+		if matched[id] {
+			n = 1
+		}
+		for _, k := range kids[id] {
+			n += size(k)
+		}
+		return n
+	}
+	var visit func(id string, depth int)
+	visit = func(id string, depth int) {
+		plan = append(plan, listRow{id: id, depth: depth, context: !matched[id]})
+		ks := kids[id]
+		more := 0
+		if maxKids > 0 && len(ks) > maxKids {
+			for _, k := range ks[maxKids:] {
+				more += size(k)
+			}
+			ks = ks[:maxKids]
+		}
+		for _, k := range ks {
+			visit(k, depth+1)
+		}
+		if more > 0 {
+			plan = append(plan, listRow{id: id, depth: depth + 1, more: more})
+		}
+	}
+	total = len(roots)
+	if limit > 0 && len(roots) > limit {
+		roots = roots[:limit]
+	}
+	for _, id := range roots {
+		visit(id, 0)
+	}
+	return plan, total
 }
 
 // listColumns returns the extra columns of a list: -columns, or the

@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -48,7 +49,7 @@ func TestRunsCommand(t *testing.T) {
 		{name: "columns", args: []string{"list", "-db", db, "-columns", "params.model,tags.stage,status", "-filter", `name = "forest-1"`},
 			want: []string{"params.model", "tags.stage", "forest", "prod", "FINISHED"}},
 		{name: "limit", args: []string{"list", "-db", db, "-limit", "2", "-order", "name"},
-			want: []string{"first 2 runs"}, notWant: []string{"svm-1"}},
+			want: []string{"(first 2 of 6 top-level runs"}, notWant: []string{"svm-1"}},
 		{name: "no match", args: []string{"list", "-db", db, "-filter", "metrics.accuracy > 5"}, want: []string{"no runs match"}},
 		{name: "child indented", args: []string{"list", "-db", db, "-filter", `name = "with-extras"`}, want: []string{"  with-extras"}},
 		{name: "list json", args: []string{"list", "-db", db, "-format", "json", "-filter", `name = "forest-1"`},
@@ -209,16 +210,6 @@ func TestRunsListNesting(t *testing.T) {
 	start("single", "")
 	db := s.Path()
 
-	// names returns the NAME column of a table, indentation included.
-	names := func(out string) []string {
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		from, to := strings.Index(lines[0], "NAME"), strings.Index(lines[0], "STATUS")
-		var got []string
-		for _, line := range lines[1:] {
-			got = append(got, strings.TrimRight(line[from:to], " "))
-		}
-		return got
-	}
 	tests := []struct {
 		name string
 		args []string
@@ -228,13 +219,13 @@ func TestRunsListNesting(t *testing.T) {
 			[]string{"single", "grid-run", "  trial 0", "  trial 1", "cv-run", "  fold 0", "  fold 1", "  fold 2"}},
 		{"explicit order among siblings too", []string{"-order", "name DESC"},
 			[]string{"single", "grid-run", "  trial 1", "  trial 0", "cv-run", "  fold 2", "  fold 1", "  fold 0"}},
-		{"children without their parent stay in place", []string{"-filter", `name LIKE "fold%" OR name = "single"`},
-			[]string{"single", "  fold 2", "  fold 1", "  fold 0"}},
+		{"matching children bring their parent", []string{"-filter", `name LIKE "fold%" OR name = "single"`},
+			[]string{"single", "cv-run", "  fold 0", "  fold 1", "  fold 2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := runsOut(t, append([]string{"list", "-db", db}, tt.args...)...)
-			if got := names(out); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			if got := listNames(out); strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("names %q, want %q\n%s", got, tt.want, out)
 			}
 		})
@@ -246,6 +237,101 @@ func TestRunsListNesting(t *testing.T) {
 	}
 	if recs[0][4] != "parent_run_id" || recs[1][2] != "single" || recs[2][2] != "trial 1" || recs[2][4] != grid || recs[4][2] != "grid-run" || recs[4][4] != "" {
 		t.Errorf("csv:\n%v", recs)
+	}
+}
+
+// listNames returns the NAME column of a table, indentation included,
+// up to the notes below it.
+func listNames(out string) []string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	from := strings.Index(lines[0], "NAME")
+	to := from + 4 + strings.IndexFunc(lines[0][from+4:], func(r rune) bool { return r != ' ' })
+	var got []string
+	for _, line := range lines[1:] {
+		if strings.HasPrefix(line, "(") {
+			break
+		}
+		line += strings.Repeat(" ", max(0, to-len(line)))
+		got = append(got, strings.TrimRight(line[from:to], " "))
+	}
+	return got
+}
+
+// Order and limit apply to top-level runs; children follow their parent.
+func TestRunsListTopLevel(t *testing.T) {
+	s := openTemp(t)
+	start := func(name, parent string, metrics map[string]float64) string {
+		r, err := s.StartRun("e", &RunOptions{Name: name, ParentID: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range metrics {
+			r.LogMetric(k, v, 0)
+		}
+		if err := r.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID()
+	}
+	start("old", "", map[string]float64{"score": 0.80})
+	cv := start("cv", "", map[string]float64{"score": 0.90})
+	for i, v := range []float64{0.7, 0.95, 0.8} {
+		start(fmt.Sprintf("fold %d", i), cv, map[string]float64{"fold_acc": v})
+	}
+	grid := start("grid", "", nil)
+	for i := range 12 {
+		start(fmt.Sprintf("trial %d", i), grid, map[string]float64{"score": 0.91 + float64(i)/200})
+	}
+	start("new", "", map[string]float64{"score": 0.85})
+	db := s.Path()
+
+	trials := func(from, to int) []string { // indented, from down to to
+		var out []string
+		for i := from; ; i += cmp.Compare(to, from) {
+			out = append(out, fmt.Sprintf("  trial %d", i))
+			if i == to {
+				return out
+			}
+		}
+	}
+	cat := func(parts ...[]string) []string { return slices.Concat(parts...) }
+	tests := []struct {
+		name  string
+		args  []string
+		want  []string
+		notes []string
+	}{
+		{"best top-level run first, children under their parent", []string{"-order", "metrics.score DESC"},
+			cat([]string{"cv", "  fold 2", "  fold 1", "  fold 0", "new", "old", "grid"}, trials(11, 2), []string{"  (+2 more)"}),
+			[]string{"(2 child runs not shown; -limit 0 shows all", "-order metrics.score sorts top-level runs, and child runs under their parent; -flat sorts them all together"}},
+		{"limit counts top-level runs", []string{"-limit", "2"},
+			cat([]string{"new", "grid"}, trials(0, 9), []string{"  (+2 more)"}),
+			[]string{"(first 2 of 4 top-level runs; -limit 0 shows all)"}},
+		{"limit 0 shows every child", []string{"-limit", "0", "-filter", `name LIKE "trial%"`},
+			cat([]string{"grid"}, trials(0, 11)),
+			[]string{"(shown as the parent of matching runs, not matching the filter: grid)"}},
+		{"order by a metric only children have lists flat", []string{"-order", "metrics.fold_acc DESC", "-limit", "3"},
+			[]string{"fold 1", "fold 2", "fold 0"},
+			[]string{"(first 3 of 19 runs", "(-order metrics.fold_acc: only child runs have it, so runs are listed flat)"}},
+		{"flat", []string{"-flat", "-order", "metrics.score DESC", "-limit", "3"},
+			[]string{"trial 11", "trial 10", "trial 9"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := runsOut(t, append([]string{"list", "-db", db}, tt.args...)...)
+			if got := listNames(out); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("names %q, want %q\n%s", got, tt.want, out)
+			}
+			for _, n := range tt.notes {
+				if !strings.Contains(out, n) {
+					t.Errorf("no note %q:\n%s", n, out)
+				}
+			}
+		})
+	}
+	// A flat list names each child's parent.
+	if out := runsOut(t, "list", "-db", db, "-flat", "-filter", `name = "fold 0"`); !strings.Contains(out, "PARENT") || !strings.Contains(out, ShortID(cv)) {
+		t.Errorf("flat list without the parent:\n%s", out)
 	}
 }
 
