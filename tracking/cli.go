@@ -47,6 +47,8 @@ Filters compare metrics.X (latest value), params.X, tags.X and the attributes
 run_id, name, status, experiment, parent_run_id, start_time, end_time, duration,
 error, notebook, execution_count, source, go_version, seed with = != < <= > >=,
 LIKE, ILIKE, IN (...), IS [NOT] NULL, combined with AND, OR, NOT and parentheses.
+A metric, param or tag that no run has is an error in -order and -columns,
+and named, with the keys closest to it, when a filter matches no run.
 
 A database in a directory you cannot write is read read-only.
 `
@@ -277,8 +279,21 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 			return err
 		}
 	}
+	keys := &keyCheck{s: s, experiment: f.experiment}
+	if err := keys.checkOrder(f.order); err != nil {
+		return err
+	}
+	if f.columns != "" {
+		cols, err := parseColumns(f.columns)
+		if err != nil {
+			return err
+		}
+		if err := keys.check("-columns", cols); err != nil {
+			return err
+		}
+	}
 	if format == "table" {
-		return listTable(s, f, limit, w)
+		return listTable(s, f, limit, keys, w)
 	}
 	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
 	if err != nil {
@@ -313,13 +328,28 @@ const maxListChildren = 10
 // order and limit apply to top-level runs, each followed by its
 // matching child runs, nested: children are parts of their parent (CV
 // folds, grid-search trials) and mean little out of its context.
-func listTable(s *Store, f runsFlags, limit int, w io.Writer) error {
+func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) error {
 	ids, err := s.SearchRunIDs(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order})
 	if err != nil {
 		return err
 	}
 	if len(ids) == 0 {
 		fmt.Fprintln(w, "no runs match")
+		// A misspelt key matches nothing; a filter that may match
+		// nothing on purpose (metrics.x IS NULL) is no error.
+		filter, err := ParseFilter(f.filter)
+		if err != nil {
+			return err
+		}
+		for _, field := range filterFields(filter) {
+			msg, err := keys.unknown(field)
+			if err != nil {
+				return err
+			}
+			if msg != "" {
+				fmt.Fprintf(w, "(-filter: %s)\n", msg)
+			}
+		}
 		return nil
 	}
 	parent, err := parentIDs(s)
@@ -535,6 +565,196 @@ func runsWithKey(s *Store, f fieldRef) (map[string]bool, error) {
 	return have, rows.Err()
 }
 
+// keyCheck finds metric, param and tag keys that no run of an
+// experiment ("" for all) has, which are likely misspelt: such a key
+// sorts nothing, fills an empty column or matches no run, silently.
+type keyCheck struct {
+	s          *Store
+	experiment string
+	known      map[string][]string // by kind, sorted; nil until loaded
+	runs       int
+}
+
+// checkOrder fails if -order names a key no run has.
+func (k *keyCheck) checkOrder(order string) error {
+	terms, err := parseOrder(order)
+	if err != nil {
+		return err
+	}
+	fields := make([]fieldRef, len(terms))
+	for i, t := range terms {
+		fields[i] = t.f
+	}
+	return k.check("-order", fields)
+}
+
+// check fails, naming the flag, if a field is a key no run has.
+func (k *keyCheck) check(flag string, fields []fieldRef) error {
+	for _, f := range fields {
+		msg, err := k.unknown(f)
+		if err != nil {
+			return err
+		}
+		if msg != "" {
+			return fmt.Errorf("%s: %s", flag, msg)
+		}
+	}
+	return nil
+}
+
+// unknown says so if no run has the metric, param or tag f, suggesting
+// the keys that are closest to it; "" if some run has it, or there are
+// no runs to tell.
+func (k *keyCheck) unknown(f fieldRef) (string, error) {
+	if f.kind == fAttr {
+		return "", nil
+	}
+	if k.known == nil {
+		if err := k.load(); err != nil {
+			return "", err
+		}
+	}
+	if k.runs == 0 || slices.Contains(k.known[f.kind], f.key) {
+		return "", nil
+	}
+	kind := strings.TrimSuffix(f.kind, "s")
+	who := "no run"
+	if k.experiment != "" {
+		who = fmt.Sprintf("no run of experiment %q", k.experiment)
+	}
+	msg := fmt.Sprintf("%s has %s %q", who, kind, f.key)
+	if near := nearKeys(f, k.known); len(near) > 0 {
+		msg += " (did you mean " + orList(near) + "?)"
+	} else if keys := k.known[f.kind]; len(keys) == 0 {
+		msg += fmt.Sprintf(" (no run has any %s)", f.kind)
+	} else if len(keys) <= 10 {
+		msg += fmt.Sprintf(" (%s: %s)", f.kind, strings.Join(keys, ", "))
+	}
+	return msg, nil
+}
+
+func (k *keyCheck) load() error {
+	k.known = map[string][]string{}
+	where, args := "1", []any{}
+	if k.experiment != "" {
+		where, args = "e.name = ?", []any{k.experiment}
+	}
+	if err := k.s.db.QueryRow(`SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE `+where, args...).Scan(&k.runs); err != nil {
+		return k.s.wrap("count runs in", err)
+	}
+	for kind, table := range map[string]string{fMetric: "latest_metrics", fParam: "params", fTag: "tags"} {
+		rows, err := k.s.db.Query(`SELECT DISTINCT x.key FROM `+table+` x JOIN runs r ON r.id = x.run_id
+			JOIN experiments e ON e.id = r.experiment_id WHERE `+where+` ORDER BY x.key`, args...)
+		if err != nil {
+			return k.s.wrap("list "+kind+" keys in", err)
+		}
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key); err != nil {
+				rows.Close()
+				return k.s.wrap("list "+kind+" keys in", err)
+			}
+			k.known[kind] = append(k.known[kind], key)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return k.s.wrap("list "+kind+" keys in", err)
+		}
+	}
+	return nil
+}
+
+// nearKeys returns up to 3 known fields (as metrics.key and so on) that
+// f may have meant, the closest of: the same key of another kind, keys
+// a few edits away, and keys that f begins or ends.
+func nearKeys(f fieldRef, known map[string][]string) []string {
+	type cand struct {
+		name string
+		dist int
+	}
+	var cands []cand
+	want := strings.ToLower(f.key)
+	for _, kind := range []string{fMetric, fParam, fTag} {
+		for _, key := range known[kind] {
+			have := strings.ToLower(key)
+			d := editDistance(want, have)
+			if kind != f.kind {
+				if d > 0 {
+					continue // another kind's key only if spelt alike
+				}
+				d = 1
+			}
+			if len(want) >= 3 && (strings.HasPrefix(have, want) || strings.HasSuffix(have, want)) {
+				d = min(d, 1) // mean_acc for mean_accuracy
+			}
+			if d <= max(1, (len(want)+2)/3) {
+				cands = append(cands, cand{fieldRef{kind: kind, key: key}.name(), d})
+			}
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(a.dist, b.dist) })
+	var out []string
+	for _, c := range cands {
+		// Only the closest: accuracy is no suggestion beside acuracy.
+		if len(out) == 3 || c.dist > cands[0].dist {
+			break
+		}
+		out = append(out, c.name)
+	}
+	return out
+}
+
+// orList joins words as "a", "a or b", "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			sub := prev[j-1]
+			if ra[i-1] != rb[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// filterFields returns the fields a filter compares.
+func filterFields(f *Filter) []fieldRef {
+	var out []fieldRef
+	var walk func(n node)
+	walk = func(n node) {
+		switch n := n.(type) {
+		case *logicNode:
+			walk(n.l)
+			walk(n.r)
+		case *notNode:
+			walk(n.x)
+		case *cmpNode:
+			out = append(out, n.f)
+		}
+	}
+	if f != nil && f.root != nil {
+		walk(f.root)
+	}
+	return out
+}
+
 // listRow is one row of a nested list: a run at a depth, or, with more
 // set, a stand-in for that many child runs left out.
 type listRow struct {
@@ -630,30 +850,8 @@ func nestRuns(ids []string, parent map[string]string, rank map[string]int, chron
 // metrics of the listed runs (at most 6 with few).
 func listColumns(f runsFlags, runs []RunInfo, few bool) (cols []fieldRef, hidden []string, err error) {
 	if f.columns != "" {
-		var cols []fieldRef
-		off := 0
-		for _, part := range strings.Split(f.columns, ",") {
-			start := off
-			off += len(part) + 1
-			c := strings.TrimSpace(part)
-			if c == "" {
-				continue
-			}
-			terms, err := parseOrder(part)
-			var pe *ParseError
-			if errors.As(err, &pe) {
-				// Point into the whole flag value, not the one column.
-				return nil, nil, &flagError{"-columns", &ParseError{Input: f.columns, Offset: start + pe.Offset, Msg: pe.Msg}}
-			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("-columns: %w", err)
-			}
-			if len(terms) != 1 || terms[0].desc {
-				return nil, nil, fmt.Errorf("-columns: bad column %q (ASC and DESC belong in -order)", c)
-			}
-			cols = append(cols, terms[0].f)
-		}
-		return cols, nil, nil
+		cols, err := parseColumns(f.columns)
+		return cols, nil, err
 	}
 	seen := map[string]bool{}
 	var keys []string
@@ -689,6 +887,34 @@ func listColumns(f runsFlags, runs []RunInfo, few bool) (cols []fieldRef, hidden
 		cols[i] = fieldRef{kind: fMetric, key: k}
 	}
 	return cols, hidden, nil
+}
+
+// parseColumns reads -columns, a comma-separated list of fields.
+func parseColumns(columns string) ([]fieldRef, error) {
+	var cols []fieldRef
+	off := 0
+	for _, part := range strings.Split(columns, ",") {
+		start := off
+		off += len(part) + 1
+		c := strings.TrimSpace(part)
+		if c == "" {
+			continue
+		}
+		terms, err := parseOrder(part)
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			// Point into the whole flag value, not the one column.
+			return nil, &flagError{"-columns", &ParseError{Input: columns, Offset: start + pe.Offset, Msg: pe.Msg}}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("-columns: %w", err)
+		}
+		if len(terms) != 1 || terms[0].desc {
+			return nil, fmt.Errorf("-columns: bad column %q (ASC and DESC belong in -order)", c)
+		}
+		cols = append(cols, terms[0].f)
+	}
+	return cols, nil
 }
 
 // maxListMetrics is how many metric columns runs list shows in a table.
@@ -1113,6 +1339,10 @@ func runsExport(s *Store, f runsFlags, pos []string, w io.Writer) error {
 		if err := checkExperiment(s, f.experiment); err != nil {
 			return err
 		}
+	}
+	keys := &keyCheck{s: s, experiment: f.experiment}
+	if err := keys.checkOrder(f.order); err != nil {
+		return err
 	}
 	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
 	if err != nil {

@@ -50,7 +50,25 @@ func TestRunsCommand(t *testing.T) {
 			want: []string{"params.model", "tags.stage", "forest", "prod", "FINISHED"}},
 		{name: "limit", args: []string{"list", "-db", db, "-limit", "2", "-order", "name"},
 			want: []string{"(first 2 of 6 top-level runs"}, notWant: []string{"svm-1"}},
-		{name: "no match", args: []string{"list", "-db", db, "-filter", "metrics.accuracy > 5"}, want: []string{"no runs match"}},
+		{name: "no match", args: []string{"list", "-db", db, "-filter", "metrics.accuracy > 5"}, want: []string{"no runs match"}, notWant: []string{"-filter"}},
+		{name: "no match, misspelt key", args: []string{"list", "-db", db, "-filter", "metrics.accuracy > 5 or metrics.acuracy > 0.9"},
+			want: []string{"no runs match\n(-filter: no run has metric \"acuracy\" (did you mean metrics.accuracy?))\n"}},
+		{name: "no match, key of another kind", args: []string{"list", "-db", db, "-filter", `params.stage = "x"`},
+			want: []string{`(-filter: no run has param "stage" (did you mean tags.stage?))`}},
+		{name: "no match, misspelt key, json stays exact", args: []string{"list", "-db", db, "-format", "json", "-filter", "metrics.acuracy > 0.9"},
+			check: func(t *testing.T, out string) {
+				if out != "[]\n" {
+					t.Errorf("json %q", out)
+				}
+			}},
+		{name: "order by a misspelt key", args: []string{"list", "-db", db, "-order", "name, metrics.accu DESC"},
+			wantErr: `runs list: -order: no run has metric "accu" (did you mean metrics.acc or metrics.accuracy?)`},
+		{name: "order by a key of no run of the experiment", args: []string{"list", "-db", db, "-experiment", "wine", "-order", "metrics.loss"},
+			wantErr: `-order: no run of experiment "wine" has metric "loss" (metrics: accuracy)`},
+		{name: "export order by a misspelt key", args: []string{"export", "-db", db, "-order", "params.modle"},
+			wantErr: `runs export: -order: no run has param "modle" (did you mean params.model?)`},
+		{name: "column of a misspelt key", args: []string{"list", "-db", db, "-format", "csv", "-columns", "name,tags.stag"},
+			wantErr: `runs list: -columns: no run has tag "stag" (did you mean tags.stage?)`},
 		{name: "child indented", args: []string{"list", "-db", db, "-filter", `name = "with-extras"`}, want: []string{"  with-extras"}},
 		{name: "list json", args: []string{"list", "-db", db, "-format", "json", "-filter", `name = "forest-1"`},
 			check: func(t *testing.T, out string) {
