@@ -25,7 +25,8 @@ Commands:
   show RUN             show one run: params, metrics, tags, artifacts, datasets, code
   compare RUN...       params and latest metrics of the runs side by side
   export               write runs (or metric histories with -history) as CSV or JSON
-  experiments          list experiments
+  experiments          list experiments with their number of top-level runs
+                       and of child runs
 
 RUN is a run id or a unique prefix of it (8 characters are shown by list).
 
@@ -1446,33 +1447,66 @@ func runsExperiments(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	children, err := childCounts(s)
+	if err != nil {
+		return err
+	}
 	switch format {
 	case "json":
+		// runs stays the total it always was; the split is added.
 		type expJSON struct {
-			Name    string `json:"name"`
-			Created string `json:"created"`
-			Runs    int    `json:"runs"`
+			Name     string `json:"name"`
+			Created  string `json:"created"`
+			Runs     int    `json:"runs"`
+			TopLevel int    `json:"top_level_runs"`
+			Children int    `json:"child_runs"`
 		}
 		out := []expJSON{}
 		for _, e := range exps {
-			out = append(out, expJSON{e.Name, formatTime(e.Created), e.Runs})
+			out = append(out, expJSON{e.Name, formatTime(e.Created), e.Runs, e.Runs - children[e.ID], children[e.ID]})
 		}
 		return writeJSON(w, out)
 	case "csv":
-		rows := [][]string{{"name", "created", "runs"}}
+		rows := [][]string{{"name", "created", "runs", "top_level_runs", "child_runs"}}
 		for _, e := range exps {
-			rows = append(rows, []string{e.Name, formatTime(e.Created), strconv.Itoa(e.Runs)})
+			rows = append(rows, []string{e.Name, formatTime(e.Created), strconv.Itoa(e.Runs),
+				strconv.Itoa(e.Runs - children[e.ID]), strconv.Itoa(children[e.ID])})
 		}
 		return writeCSV(w, rows)
 	}
-	rows := [][]string{{"EXPERIMENT", "RUNS", "CREATED"}}
+	// Folds and trials are parts of their parent run: counting them as
+	// runs would not match runs list or the report.
+	rows := [][]string{{"EXPERIMENT", "RUNS", "CHILD RUNS", "CREATED"}}
 	for _, e := range exps {
-		rows = append(rows, []string{e.Name, strconv.Itoa(e.Runs), e.Created.Local().Format("2006-01-02 15:04")})
+		rows = append(rows, []string{e.Name, strconv.Itoa(e.Runs - children[e.ID]), strconv.Itoa(children[e.ID]), e.Created.Local().Format("2006-01-02 15:04")})
 	}
 	var b strings.Builder
 	writeTextTable(&b, rows)
 	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+// childCounts returns the number of child runs (CV folds, grid-search
+// trials) of each experiment, by experiment id.
+func childCounts(s *Store) (map[int64]int, error) {
+	rows, err := s.db.Query(`SELECT experiment_id, COUNT(*) FROM runs WHERE parent_run_id IS NOT NULL GROUP BY experiment_id`)
+	if err != nil {
+		return nil, s.wrap("count child runs in", err)
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, s.wrap("count child runs in", err)
+		}
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("count child runs in", err)
+	}
+	return out, nil
 }
 
 // categoricalColumns counts the columns an input used as categorical.

@@ -134,7 +134,21 @@ func TestRunsCommand(t *testing.T) {
 					t.Errorf("history json: %v\n%s", err, out)
 				}
 			}},
-		{name: "experiments", args: []string{"experiments", "-db", db}, want: []string{"EXPERIMENT", "iris", "wine"}},
+		{name: "experiments", args: []string{"experiments", "-db", db},
+			check: func(t *testing.T, out string) {
+				// with-extras is a child run of forest-1.
+				want := [][]string{{"EXPERIMENT", "RUNS", "CHILD", "RUNS", "CREATED"}, {"iris", "4", "1"}, {"wine", "2", "0"}}
+				lines := strings.Split(strings.TrimSpace(out), "\n")
+				for i, w := range want {
+					if i >= len(lines) || !slices.Equal(strings.Fields(lines[i])[:len(w)], w) {
+						t.Errorf("experiments line %d, want %q:\n%s", i, w, out)
+					}
+				}
+			}},
+		{name: "experiments csv", args: []string{"experiments", "-db", db, "-format", "csv"},
+			want: []string{"name,created,runs,top_level_runs,child_runs\n", ",5,4,1\n", ",2,2,0\n"}},
+		{name: "experiments json", args: []string{"experiments", "-db", db, "-format", "json"},
+			want: []string{`"runs": 5,`, `"top_level_runs": 4,`, `"child_runs": 1`}},
 		{name: "help", args: []string{"help"}, want: []string{"usage: gopherlab runs"}},
 		{name: "no command", args: nil, wantErr: "missing command"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantErr: "unknown command"},
