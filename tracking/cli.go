@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 const runsUsage = `usage: gopherlab runs <command> [flags] [args]
@@ -456,7 +458,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 			continue
 		}
 		if p.context {
-			context = append(context, r.Label())
+			context = append(context, escapeControl(r.Label(), false))
 		}
 		row := []string{r.ShortID(), r.Experiment, indent + r.Name, r.Status, r.StartTime.Local().Format("2006-01-02 15:04:05"), formatDuration(r.Duration())}
 		if withParent {
@@ -465,7 +467,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		rows = append(rows, append(row, colValues(cols, r)...))
 	}
 	var b strings.Builder
-	writeTextTable(&b, rows)
+	writeTable(&b, rows)
 	io.WriteString(w, b.String())
 	if shown := countShown(plan, flat); shown < total {
 		what := "runs"
@@ -484,7 +486,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		fmt.Fprintln(w, n)
 	}
 	if len(hidden) > 0 {
-		fmt.Fprintf(w, "(metrics not shown: %s; -columns picks them, -format csv has all)\n", strings.Join(hidden, ", "))
+		fmt.Fprintf(w, "(metrics not shown: %s; -columns picks them, -format csv has all)\n", escapeControl(strings.Join(hidden, ", "), false))
 	}
 	return nil
 }
@@ -1190,7 +1192,7 @@ func runsShow(s *Store, f runsFlags, pos []string, w io.Writer) error {
 		rows = append(rows, []string{"notebook", fmt.Sprintf("%s [%d]", r.Notebook, r.ExecutionCount)})
 	}
 	rows = append(rows, []string{"go", r.GoVersion}, []string{"owner", fmt.Sprintf("pid %d on %s", r.OwnerPID, r.OwnerHost)})
-	writeTextTable(&b, rows)
+	writeTable(&b, rows)
 	section := func(title string, rows [][]string) {
 		if len(rows) == 0 {
 			return
@@ -1199,7 +1201,7 @@ func runsShow(s *Store, f runsFlags, pos []string, w io.Writer) error {
 		for i := range rows {
 			rows[i][0] = "  " + rows[i][0]
 		}
-		writeTextTable(&b, rows)
+		writeTable(&b, rows)
 	}
 	var ps [][]string
 	for _, k := range sortedKeys(r.Params) {
@@ -1243,7 +1245,7 @@ func runsShow(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if r.Source != "" {
 		b.WriteString("\nsource\n")
 		for _, line := range strings.Split(strings.TrimRight(r.Source, "\n"), "\n") {
-			b.WriteString("  " + line + "\n")
+			b.WriteString("  " + escapeControl(line, true) + "\n")
 		}
 	}
 	io.WriteString(w, b.String())
@@ -1287,8 +1289,24 @@ func runsCompare(s *Store, f runsFlags, pos []string, w io.Writer) error {
 		_, err := io.WriteString(w, c.HTML()+"\n")
 		return err
 	}
-	_, err = io.WriteString(w, c.String())
+	_, err = io.WriteString(w, compareText(c))
 	return err
+}
+
+// compareText is Comparison.String for a terminal: cells escaped and
+// padded by display width.
+func compareText(c *Comparison) string {
+	rows := c.Rows()
+	for i := range rows {
+		if k, ok := strings.CutPrefix(rows[i][0], "params."); ok && c.Differs(k) {
+			rows[i][0] = "* " + rows[i][0]
+		} else if i > 0 {
+			rows[i][0] = "  " + rows[i][0]
+		}
+	}
+	var b strings.Builder
+	writeTable(&b, rows)
+	return b.String()
 }
 
 // compareData is a comparison for programs to read: one column per run,
@@ -1481,7 +1499,7 @@ func runsExperiments(s *Store, f runsFlags, pos []string, w io.Writer) error {
 		rows = append(rows, []string{e.Name, strconv.Itoa(e.Runs - children[e.ID]), strconv.Itoa(children[e.ID]), e.Created.Local().Format("2006-01-02 15:04")})
 	}
 	var b strings.Builder
-	writeTextTable(&b, rows)
+	writeTable(&b, rows)
 	_, err = io.WriteString(w, b.String())
 	return err
 }
@@ -1507,6 +1525,132 @@ func childCounts(s *Store) (map[int64]int, error) {
 		return nil, s.wrap("count child runs in", err)
 	}
 	return out, nil
+}
+
+// writeTable writes rows for a terminal, with columns padded to a common
+// display width and control characters in cells escaped: a newline in a
+// run name would break the table, an escape sequence in a tag would
+// recolour the terminal. JSON and CSV keep the text as it is.
+func writeTable(b *strings.Builder, rows [][]string) {
+	var widths []int
+	cells := make([][]string, len(rows))
+	for i, row := range rows {
+		cells[i] = make([]string, len(row))
+		for j, cell := range row {
+			cells[i][j] = escapeControl(cell, false)
+			if j >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[j] = max(widths[j], textWidth(cells[i][j]))
+		}
+	}
+	for _, row := range cells {
+		var line strings.Builder
+		for j, cell := range row {
+			if j > 0 {
+				line.WriteString("  ")
+			}
+			line.WriteString(cell)
+			if j < len(row)-1 {
+				line.WriteString(strings.Repeat(" ", widths[j]-textWidth(cell)))
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
+		b.WriteByte('\n')
+	}
+}
+
+// escapeControl writes the control characters of s (tabs too, unless
+// keepTab), the bidirectional overrides that reorder what follows them
+// on screen, and bytes that are not UTF-8 as Go escapes.
+func escapeControl(s string, keepTab bool) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || isEscaped(r, keepTab) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t' && !keepTab:
+			b.WriteString(`\t`)
+		case isEscaped(r, keepTab) && r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case isEscaped(r, keepTab):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func isEscaped(r rune, keepTab bool) bool {
+	switch {
+	case r == '\t':
+		return !keepTab
+	case unicode.IsControl(r):
+		return true
+	case 0x202A <= r && r <= 0x202E, 0x2066 <= r && r <= 0x2069: // bidi embeddings, overrides, isolates
+		return true
+	}
+	return false
+}
+
+// textWidth is the number of terminal columns s takes: East Asian wide
+// and fullwidth characters take two, combining marks and zero-width
+// characters none.
+func textWidth(s string) int {
+	w := 0
+	for _, r := range s {
+		switch {
+		case unicode.In(r, unicode.Mn, unicode.Me) || r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF:
+		case isWide(r):
+			w += 2
+		default:
+			w++
+		}
+	}
+	return w
+}
+
+// wideRanges are the main East Asian Wide and Fullwidth ranges of
+// Unicode's EastAsianWidth.txt, and the emoji shown two columns wide.
+var wideRanges = [][2]rune{
+	{0x1100, 0x115F}, {0x231A, 0x231B}, {0x2329, 0x232A}, {0x23E9, 0x23EC}, {0x23F0, 0x23F0},
+	{0x23F3, 0x23F3}, {0x25FD, 0x25FE}, {0x2614, 0x2615}, {0x2648, 0x2653}, {0x267F, 0x267F},
+	{0x2693, 0x2693}, {0x26A1, 0x26A1}, {0x26AA, 0x26AB}, {0x26BD, 0x26BE}, {0x26C4, 0x26C5},
+	{0x26CE, 0x26CE}, {0x26D4, 0x26D4}, {0x26EA, 0x26EA}, {0x26F2, 0x26F3}, {0x26F5, 0x26F5},
+	{0x26FA, 0x26FA}, {0x26FD, 0x26FD}, {0x2705, 0x2705}, {0x270A, 0x270B}, {0x2728, 0x2728},
+	{0x274C, 0x274C}, {0x274E, 0x274E}, {0x2753, 0x2755}, {0x2757, 0x2757}, {0x2795, 0x2797},
+	{0x27B0, 0x27B0}, {0x27BF, 0x27BF}, {0x2B1B, 0x2B1C}, {0x2B50, 0x2B50}, {0x2B55, 0x2B55},
+	{0x2E80, 0x303E}, {0x3041, 0x33FF}, {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xA000, 0xA4CF},
+	{0xA960, 0xA97F}, {0xAC00, 0xD7A3}, {0xF900, 0xFAFF}, {0xFE10, 0xFE19}, {0xFE30, 0xFE6F},
+	{0xFF00, 0xFF60}, {0xFFE0, 0xFFE6}, {0x16FE0, 0x18AFF}, {0x1B000, 0x1B2FF}, {0x1F004, 0x1F004},
+	{0x1F0CF, 0x1F0CF}, {0x1F18E, 0x1F18E}, {0x1F191, 0x1F19A}, {0x1F200, 0x1F251}, {0x1F300, 0x1F64F},
+	{0x1F680, 0x1F6FF}, {0x1F7E0, 0x1F7EB}, {0x1F900, 0x1F9FF}, {0x1FA70, 0x1FAFF}, {0x20000, 0x2FFFD},
+	{0x30000, 0x3FFFD},
+}
+
+func isWide(r rune) bool {
+	if r < wideRanges[0][0] {
+		return false
+	}
+	i := sort.Search(len(wideRanges), func(i int) bool { return wideRanges[i][1] >= r })
+	return i < len(wideRanges) && wideRanges[i][0] <= r
 }
 
 // categoricalColumns counts the columns an input used as categorical.

@@ -482,6 +482,119 @@ func TestRunsListMetricColumns(t *testing.T) {
 	}
 }
 
+// Tables escape control characters, which would break rows or recolour
+// the terminal, and align wide characters by the columns they take;
+// JSON keeps the text exact.
+func TestRunsTableText(t *testing.T) {
+	s := openTemp(t)
+	evil := "模型\x1b[31m\nx"
+	a, err := s.StartRun("実験", &RunOptions{Name: evil, Params: map[string]any{"p": "a\tb"}, Tags: map[string]string{"t": "\u202egnp.exe"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Finish()
+	b, err := s.StartRun("plain", &RunOptions{Name: "b", Params: map[string]any{"p": "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Finish()
+	db := s.Path()
+
+	// aligned fails unless line i of out has words[i] at the same
+	// display column, and out has no raw control characters.
+	aligned := func(t *testing.T, out string, words ...string) {
+		t.Helper()
+		if strings.ContainsAny(out, "\x1b\u202e\t") {
+			t.Errorf("raw control characters in\n%s", out)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != len(words) {
+			t.Fatalf("%d lines, want %d:\n%s", len(lines), len(words), out)
+		}
+		col := -1
+		for i, line := range lines {
+			j := strings.Index(line, words[i])
+			if j < 0 {
+				t.Fatalf("line without %q: %q", words[i], line)
+			}
+			if w := textWidth(line[:j]); col < 0 {
+				col = w
+			} else if w != col {
+				t.Errorf("%q at column %d, want %d:\n%s", words[i], w, col, out)
+			}
+		}
+	}
+	list := runsOut(t, "list", "-db", db, "-columns", "params.p,tags.t", "-order", "name DESC")
+	aligned(t, list, "STATUS", "FINISHED", "FINISHED")
+	aligned(t, runsOut(t, "list", "-db", db, "-columns", "params.p,tags.t", "-experiment", "実験"), "tags.t", `\u202egnp`)
+	if !strings.Contains(list, `模型\x1b[31m\nx`) || !strings.Contains(list, `a\tb`) || !strings.Contains(list, `\u202egnp.exe`) {
+		t.Errorf("list does not show the escapes:\n%s", list)
+	}
+	aligned(t, runsOut(t, "experiments", "-db", db), "RUNS", "1", "1")
+	show := runsOut(t, "show", "-db", db, a.ID())
+	if strings.ContainsAny(show, "\x1b\u202e") || !strings.Contains(show, `模型\x1b[31m\nx`) {
+		t.Errorf("show:\n%s", show)
+	}
+	cmp := runsOut(t, "compare", "-db", db, a.ID(), b.ID())
+	if !strings.Contains(cmp, `a\tb`) {
+		t.Errorf("compare:\n%s", cmp)
+	}
+	// The first line is the runs' names, the last the param.
+	cmpLines := strings.Split(strings.TrimSuffix(cmp, "\n"), "\n")
+	aligned(t, cmpLines[0]+"\n"+cmpLines[len(cmpLines)-1], "  b", "  c")
+	var runs []runJSON
+	if err := json.Unmarshal([]byte(runsOut(t, "list", "-db", db, "-format", "json", "-order", "name DESC")), &runs); err != nil {
+		t.Fatal(err)
+	}
+	if runs[0].Name != evil || runs[0].Params["p"] != "a\tb" || runs[0].Experiment != "実験" {
+		t.Errorf("json changed the text: %+v", runs[0])
+	}
+}
+
+func TestTextWidth(t *testing.T) {
+	tests := []struct {
+		s    string
+		want int
+	}{
+		{"abc", 3},
+		{"精度", 4},
+		{"テスト1", 7},
+		{"e\u0301", 1},    // combining accent
+		{"😀", 2},          // emoji
+		{"\uff71", 1},     // halfwidth katakana
+		{"\uff21", 2},     // fullwidth A
+		{"한국어", 6},        // Hangul
+		{"a\u200bb", 2},   // zero-width space
+		{"\U00020000", 2}, // CJK extension B
+	}
+	for _, tt := range tests {
+		if got := textWidth(tt.s); got != tt.want {
+			t.Errorf("textWidth(%q) = %d, want %d", tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestEscapeControl(t *testing.T) {
+	tests := []struct {
+		s       string
+		keepTab bool
+		want    string
+	}{
+		{"plain 精度", false, "plain 精度"},
+		{"a\nb\r", false, `a\nb\r`},
+		{"\x1b[31mred\x1b[0m", false, `\x1b[31mred\x1b[0m`},
+		{"a\tb", false, `a\tb`},
+		{"\ta\x07", true, "\ta\\x07"},
+		{"\u0085 \u202e \u2066", false, `\x85 \u202e \u2066`},
+		{"bad\xff", false, `bad\xff`},
+	}
+	for _, tt := range tests {
+		if got := escapeControl(tt.s, tt.keepTab); got != tt.want {
+			t.Errorf("escapeControl(%q, %v) = %q, want %q", tt.s, tt.keepTab, got, tt.want)
+		}
+	}
+}
+
 // A prefix that several runs share names them.
 func TestAmbiguousRunPrefix(t *testing.T) {
 	s := openTemp(t)
