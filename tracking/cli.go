@@ -431,6 +431,10 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 	if err != nil {
 		return err
 	}
+	counts, err := metricCounts(s, load)
+	if err != nil {
+		return err
+	}
 	withParent := false
 	if flat {
 		for _, r := range runs {
@@ -464,11 +468,14 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		if withParent {
 			row = slices.Insert(row, 3, ShortID(r.ParentID))
 		}
-		rows = append(rows, append(row, colValues(cols, r)...))
+		rows = append(rows, append(row, colValues(cols, r, counts)...))
 	}
 	var b strings.Builder
 	writeTable(&b, rows)
 	io.WriteString(w, b.String())
+	if strings.Contains(b.String(), "(last of ") {
+		fmt.Fprintln(w, lastOfNote)
+	}
 	if shown := countShown(plan, flat); shown < total {
 		what := "runs"
 		if !flat {
@@ -931,12 +938,67 @@ func colNames(cols []fieldRef) []string {
 	return out
 }
 
-func colValues(cols []fieldRef, r *RunInfo) []string {
+// colValues is the text of the columns of a run in a table; counts
+// (see metricCounts) marks metrics with several values.
+func colValues(cols []fieldRef, r *RunInfo, counts map[string]map[string]int) []string {
 	out := make([]string, len(cols))
 	for i, c := range cols {
 		out[i] = fieldValue(c, r)
+		if c.kind == fMetric && out[i] != "" {
+			out[i] += lastOf(counts, r.ID, c.key)
+		}
 	}
 	return out
+}
+
+// lastOf marks the latest value of a metric that a run logged several
+// times (per fold, epoch or step), as " (last of 5)", so that it is not
+// taken for a summary of them all; "" for a metric logged once.
+func lastOf(counts map[string]map[string]int, runID, key string) string {
+	if n := counts[runID][key]; n > 1 {
+		return fmt.Sprintf(" (last of %d)", n)
+	}
+	return ""
+}
+
+// lastOfNote explains the marks of lastOf below a table.
+const lastOfNote = "(last of N: the latest of N values logged; gopherlab runs show RUN counts them, runs export -history lists them)"
+
+// metricCounts returns, for each of the runs, how many values it logged
+// of each metric it logged more than once.
+func metricCounts(s *Store, ids []string) (map[string]map[string]int, error) {
+	out := map[string]map[string]int{}
+	const chunk = 400
+	for len(ids) > 0 {
+		part := ids[:min(chunk, len(ids))]
+		ids = ids[len(part):]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := s.db.Query(`SELECT run_id, key, COUNT(*) FROM metrics WHERE run_id IN (`+
+			strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+`) GROUP BY run_id, key HAVING COUNT(*) > 1`, args...)
+		if err != nil {
+			return nil, s.wrap("count metric values in", err)
+		}
+		for rows.Next() {
+			var id, key string
+			var n int
+			if err := rows.Scan(&id, &key, &n); err != nil {
+				rows.Close()
+				return nil, s.wrap("count metric values in", err)
+			}
+			if out[id] == nil {
+				out[id] = map[string]int{}
+			}
+			out[id][key] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, s.wrap("count metric values in", err)
+		}
+	}
+	return out, nil
 }
 
 // fieldValue is the text of a field of a run, "" if it has none.
@@ -1289,14 +1351,35 @@ func runsCompare(s *Store, f runsFlags, pos []string, w io.Writer) error {
 		_, err := io.WriteString(w, c.HTML()+"\n")
 		return err
 	}
-	_, err = io.WriteString(w, compareText(c))
+	ids := make([]string, len(c.Runs))
+	for i, r := range c.Runs {
+		ids[i] = r.ID
+	}
+	counts, err := metricCounts(s, ids)
+	if err != nil {
+		return err
+	}
+	text := compareText(c, counts)
+	if strings.Contains(text, "(last of ") {
+		text += lastOfNote + "\n"
+	}
+	_, err = io.WriteString(w, text)
 	return err
 }
 
 // compareText is Comparison.String for a terminal: cells escaped and
-// padded by display width.
-func compareText(c *Comparison) string {
+// padded by display width, metrics with several values marked (see
+// lastOf).
+func compareText(c *Comparison, counts map[string]map[string]int) string {
 	rows := c.Rows()
+	for m, k := range c.Metrics {
+		row := rows[len(rows)-len(c.Metrics)+m]
+		for j := range c.Runs {
+			if _, ok := c.Runs[j].Metrics[k]; ok {
+				row[j+1] += lastOf(counts, c.Runs[j].ID, k)
+			}
+		}
+	}
 	for i := range rows {
 		if k, ok := strings.CutPrefix(rows[i][0], "params."); ok && c.Differs(k) {
 			rows[i][0] = "* " + rows[i][0]

@@ -40,6 +40,7 @@ func TestRunsCommand(t *testing.T) {
 		{name: "list filter order", args: []string{"list", "-db", db, "-filter", `metrics.accuracy > 0.9 and (params.model = "forest" or params.model = "knn")`, "-order", "metrics.accuracy DESC"},
 			check: func(t *testing.T, out string) {
 				lines := strings.Split(strings.TrimSpace(out), "\n")
+				lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "(") }) // notes
 				if len(lines) != 4 || !strings.Contains(lines[1], "wine-forest") || !strings.Contains(lines[3], "knn-1") {
 					t.Errorf("rows:\n%s", out)
 				}
@@ -592,6 +593,58 @@ func TestEscapeControl(t *testing.T) {
 		if got := escapeControl(tt.s, tt.keepTab); got != tt.want {
 			t.Errorf("escapeControl(%q, %v) = %q, want %q", tt.s, tt.keepTab, got, tt.want)
 		}
+	}
+}
+
+// A metric logged several times shows its latest value, marked so that it
+// is not taken for a summary; data for programs stays a plain number.
+func TestRunsLastOf(t *testing.T) {
+	s := openTemp(t)
+	start := func(name string, folds ...float64) string {
+		r, err := s.StartRun("e", &RunOptions{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range folds {
+			r.LogMetric("fold_acc", v, i)
+		}
+		r.LogMetric("mean_acc", 0.5, 0)
+		if err := r.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID()
+	}
+	a := start("cv", 0.9, 0.8, 1, 0.95, 0.857)
+	b := start("single", 0.7)
+	db := s.Path()
+	note := "(last of N: the latest of N values logged"
+	tests := []struct {
+		name          string
+		args          []string
+		want, notWant []string
+	}{
+		{"list", []string{"list", "-db", db, "-order", "name"},
+			[]string{"0.857 (last of 5)", "0.7\n", note}, []string{"0.5 (", "0.7 ("}},
+		{"list without several values", []string{"list", "-db", db, "-columns", "metrics.mean_acc"},
+			nil, []string{"(last of", note}},
+		{"compare", []string{"compare", "-db", db, a, b},
+			[]string{"0.857 (last of 5)  0.7\n", note}, []string{"0.5 ("}},
+		{"csv", []string{"list", "-db", db, "-format", "csv"}, []string{",0.857\n"}, []string{"last of"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := runsOut(t, tt.args...)
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
+			}
+		})
 	}
 }
 
