@@ -446,7 +446,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		head = slices.Insert(head, 3, "PARENT")
 	}
 	rows := [][]string{append(head, colNames(cols)...)}
-	var context []string
+	var context, foldedIn []string
 	folded := 0
 	for _, p := range plan {
 		indent := strings.Repeat("  ", p.depth)
@@ -455,6 +455,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 			row[2] = fmt.Sprintf("%s(+%d more)", indent, p.more)
 			rows = append(rows, row)
 			folded += p.more
+			foldedIn = append(foldedIn, p.id)
 			continue
 		}
 		r := byID[p.id]
@@ -484,9 +485,16 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		fmt.Fprintf(w, "(first %d of %d %s; -limit 0 shows all)\n", shown, total, what)
 	}
 	if folded > 0 {
-		fmt.Fprintf(w, "(%d child runs not shown; -limit 0 shows all, -flat -filter 'parent_run_id = \"ID\"' those of one run)\n", folded)
+		id := "ID"
+		if len(foldedIn) == 1 {
+			id = foldedIn[0]
+		}
+		fmt.Fprintf(w, "(%d child runs not shown; -limit 0 shows all, -flat -filter 'parent_run_id = \"%s\"' those of one run)\n", folded, id)
 	}
 	if len(context) > 0 {
+		if len(context) > 5 {
+			context = append(context[:4], fmt.Sprintf("and %d more", len(context)-4))
+		}
 		fmt.Fprintf(w, "(shown as the parent of matching runs, not matching the filter: %s)\n", strings.Join(context, ", "))
 	}
 	for _, n := range notes {

@@ -336,7 +336,7 @@ func TestRunsListTopLevel(t *testing.T) {
 	}{
 		{"best top-level run first, children under their parent", []string{"-order", "metrics.score DESC"},
 			cat([]string{"cv", "  fold 2", "  fold 1", "  fold 0", "new", "old", "grid"}, trials(11, 2), []string{"  (+2 more)"}),
-			[]string{"(2 child runs not shown; -limit 0 shows all", "-order metrics.score sorts top-level runs, and child runs under their parent; -flat sorts them all together"}},
+			[]string{"(2 child runs not shown; -limit 0 shows all, -flat -filter 'parent_run_id = \"" + grid + "\"' those of one run)", "-order metrics.score sorts top-level runs, and child runs under their parent; -flat sorts them all together"}},
 		{"limit counts top-level runs", []string{"-limit", "2"},
 			cat([]string{"new", "grid"}, trials(0, 9), []string{"  (+2 more)"}),
 			[]string{"(first 2 of 4 top-level runs; -limit 0 shows all)"}},
