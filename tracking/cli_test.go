@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,7 @@ func TestRunsCommand(t *testing.T) {
 		{name: "list filter order", args: []string{"list", "-db", db, "-filter", `metrics.accuracy > 0.9 and (params.model = "forest" or params.model = "knn")`, "-order", "metrics.accuracy DESC"},
 			check: func(t *testing.T, out string) {
 				lines := strings.Split(strings.TrimSpace(out), "\n")
+				lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "(") }) // notes
 				if len(lines) != 4 || !strings.Contains(lines[1], "wine-forest") || !strings.Contains(lines[3], "knn-1") {
 					t.Errorf("rows:\n%s", out)
 				}
@@ -48,8 +50,26 @@ func TestRunsCommand(t *testing.T) {
 		{name: "columns", args: []string{"list", "-db", db, "-columns", "params.model,tags.stage,status", "-filter", `name = "forest-1"`},
 			want: []string{"params.model", "tags.stage", "forest", "prod", "FINISHED"}},
 		{name: "limit", args: []string{"list", "-db", db, "-limit", "2", "-order", "name"},
-			want: []string{"first 2 runs"}, notWant: []string{"svm-1"}},
-		{name: "no match", args: []string{"list", "-db", db, "-filter", "metrics.accuracy > 5"}, want: []string{"no runs match"}},
+			want: []string{"(first 2 of 6 top-level runs"}, notWant: []string{"svm-1"}},
+		{name: "no match", args: []string{"list", "-db", db, "-filter", "metrics.accuracy > 5"}, want: []string{"no runs match"}, notWant: []string{"-filter"}},
+		{name: "no match, misspelt key", args: []string{"list", "-db", db, "-filter", "metrics.accuracy > 5 or metrics.acuracy > 0.9"},
+			want: []string{"no runs match\n(-filter: no run has metric \"acuracy\" (did you mean metrics.accuracy?))\n"}},
+		{name: "no match, key of another kind", args: []string{"list", "-db", db, "-filter", `params.stage = "x"`},
+			want: []string{`(-filter: no run has param "stage" (did you mean tags.stage?))`}},
+		{name: "no match, misspelt key, json stays exact", args: []string{"list", "-db", db, "-format", "json", "-filter", "metrics.acuracy > 0.9"},
+			check: func(t *testing.T, out string) {
+				if out != "[]\n" {
+					t.Errorf("json %q", out)
+				}
+			}},
+		{name: "order by a misspelt key", args: []string{"list", "-db", db, "-order", "name, metrics.accu DESC"},
+			wantErr: `runs list: -order: no run has metric "accu" (did you mean metrics.acc or metrics.accuracy?)`},
+		{name: "order by a key of no run of the experiment", args: []string{"list", "-db", db, "-experiment", "wine", "-order", "metrics.loss"},
+			wantErr: `-order: no run of experiment "wine" has metric "loss" (metrics: accuracy)`},
+		{name: "export order by a misspelt key", args: []string{"export", "-db", db, "-order", "params.modle"},
+			wantErr: `runs export: -order: no run has param "modle" (did you mean params.model?)`},
+		{name: "column of a misspelt key", args: []string{"list", "-db", db, "-format", "csv", "-columns", "name,tags.stag"},
+			wantErr: `runs list: -columns: no run has tag "stag" (did you mean tags.stage?)`},
 		{name: "child indented", args: []string{"list", "-db", db, "-filter", `name = "with-extras"`}, want: []string{"  with-extras"}},
 		{name: "list json", args: []string{"list", "-db", db, "-format", "json", "-filter", `name = "forest-1"`},
 			check: func(t *testing.T, out string) {
@@ -115,7 +135,21 @@ func TestRunsCommand(t *testing.T) {
 					t.Errorf("history json: %v\n%s", err, out)
 				}
 			}},
-		{name: "experiments", args: []string{"experiments", "-db", db}, want: []string{"EXPERIMENT", "iris", "wine"}},
+		{name: "experiments", args: []string{"experiments", "-db", db},
+			check: func(t *testing.T, out string) {
+				// with-extras is a child run of forest-1.
+				want := [][]string{{"EXPERIMENT", "RUNS", "CHILD", "RUNS", "CREATED"}, {"iris", "4", "1"}, {"wine", "2", "0"}}
+				lines := strings.Split(strings.TrimSpace(out), "\n")
+				for i, w := range want {
+					if i >= len(lines) || !slices.Equal(strings.Fields(lines[i])[:len(w)], w) {
+						t.Errorf("experiments line %d, want %q:\n%s", i, w, out)
+					}
+				}
+			}},
+		{name: "experiments csv", args: []string{"experiments", "-db", db, "-format", "csv"},
+			want: []string{"name,created,runs,top_level_runs,child_runs\n", ",5,4,1\n", ",2,2,0\n"}},
+		{name: "experiments json", args: []string{"experiments", "-db", db, "-format", "json"},
+			want: []string{`"runs": 5,`, `"top_level_runs": 4,`, `"child_runs": 1`}},
 		{name: "help", args: []string{"help"}, want: []string{"usage: gopherlab runs"}},
 		{name: "no command", args: nil, wantErr: "missing command"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantErr: "unknown command"},
@@ -209,16 +243,6 @@ func TestRunsListNesting(t *testing.T) {
 	start("single", "")
 	db := s.Path()
 
-	// names returns the NAME column of a table, indentation included.
-	names := func(out string) []string {
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		from, to := strings.Index(lines[0], "NAME"), strings.Index(lines[0], "STATUS")
-		var got []string
-		for _, line := range lines[1:] {
-			got = append(got, strings.TrimRight(line[from:to], " "))
-		}
-		return got
-	}
 	tests := []struct {
 		name string
 		args []string
@@ -228,13 +252,13 @@ func TestRunsListNesting(t *testing.T) {
 			[]string{"single", "grid-run", "  trial 0", "  trial 1", "cv-run", "  fold 0", "  fold 1", "  fold 2"}},
 		{"explicit order among siblings too", []string{"-order", "name DESC"},
 			[]string{"single", "grid-run", "  trial 1", "  trial 0", "cv-run", "  fold 2", "  fold 1", "  fold 0"}},
-		{"children without their parent stay in place", []string{"-filter", `name LIKE "fold%" OR name = "single"`},
-			[]string{"single", "  fold 2", "  fold 1", "  fold 0"}},
+		{"matching children bring their parent", []string{"-filter", `name LIKE "fold%" OR name = "single"`},
+			[]string{"single", "cv-run", "  fold 0", "  fold 1", "  fold 2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := runsOut(t, append([]string{"list", "-db", db}, tt.args...)...)
-			if got := names(out); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			if got := listNames(out); strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("names %q, want %q\n%s", got, tt.want, out)
 			}
 		})
@@ -246,6 +270,101 @@ func TestRunsListNesting(t *testing.T) {
 	}
 	if recs[0][4] != "parent_run_id" || recs[1][2] != "single" || recs[2][2] != "trial 1" || recs[2][4] != grid || recs[4][2] != "grid-run" || recs[4][4] != "" {
 		t.Errorf("csv:\n%v", recs)
+	}
+}
+
+// listNames returns the NAME column of a table, indentation included,
+// up to the notes below it.
+func listNames(out string) []string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	from := strings.Index(lines[0], "NAME")
+	to := from + 4 + strings.IndexFunc(lines[0][from+4:], func(r rune) bool { return r != ' ' })
+	var got []string
+	for _, line := range lines[1:] {
+		if strings.HasPrefix(line, "(") {
+			break
+		}
+		line += strings.Repeat(" ", max(0, to-len(line)))
+		got = append(got, strings.TrimRight(line[from:to], " "))
+	}
+	return got
+}
+
+// Order and limit apply to top-level runs; children follow their parent.
+func TestRunsListTopLevel(t *testing.T) {
+	s := openTemp(t)
+	start := func(name, parent string, metrics map[string]float64) string {
+		r, err := s.StartRun("e", &RunOptions{Name: name, ParentID: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range metrics {
+			r.LogMetric(k, v, 0)
+		}
+		if err := r.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID()
+	}
+	start("old", "", map[string]float64{"score": 0.80})
+	cv := start("cv", "", map[string]float64{"score": 0.90})
+	for i, v := range []float64{0.7, 0.95, 0.8} {
+		start(fmt.Sprintf("fold %d", i), cv, map[string]float64{"fold_acc": v})
+	}
+	grid := start("grid", "", nil)
+	for i := range 12 {
+		start(fmt.Sprintf("trial %d", i), grid, map[string]float64{"score": 0.91 + float64(i)/200})
+	}
+	start("new", "", map[string]float64{"score": 0.85})
+	db := s.Path()
+
+	trials := func(from, to int) []string { // indented, from down to to
+		var out []string
+		for i := from; ; i += cmp.Compare(to, from) {
+			out = append(out, fmt.Sprintf("  trial %d", i))
+			if i == to {
+				return out
+			}
+		}
+	}
+	cat := func(parts ...[]string) []string { return slices.Concat(parts...) }
+	tests := []struct {
+		name  string
+		args  []string
+		want  []string
+		notes []string
+	}{
+		{"best top-level run first, children under their parent", []string{"-order", "metrics.score DESC"},
+			cat([]string{"cv", "  fold 2", "  fold 1", "  fold 0", "new", "old", "grid"}, trials(11, 2), []string{"  (+2 more)"}),
+			[]string{"(2 child runs not shown; -limit 0 shows all, -flat -filter 'parent_run_id = \"" + grid + "\"' those of one run)", "-order metrics.score sorts top-level runs, and child runs under their parent; -flat sorts them all together"}},
+		{"limit counts top-level runs", []string{"-limit", "2"},
+			cat([]string{"new", "grid"}, trials(0, 9), []string{"  (+2 more)"}),
+			[]string{"(first 2 of 4 top-level runs; -limit 0 shows all)"}},
+		{"limit 0 shows every child", []string{"-limit", "0", "-filter", `name LIKE "trial%"`},
+			cat([]string{"grid"}, trials(0, 11)),
+			[]string{"(shown as the parent of matching runs, not matching the filter: grid)"}},
+		{"order by a metric only children have lists flat", []string{"-order", "metrics.fold_acc DESC", "-limit", "3"},
+			[]string{"fold 1", "fold 2", "fold 0"},
+			[]string{"(first 3 of 19 runs", "(-order metrics.fold_acc: only child runs have it, so runs are listed flat)"}},
+		{"flat", []string{"-flat", "-order", "metrics.score DESC", "-limit", "3"},
+			[]string{"trial 11", "trial 10", "trial 9"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := runsOut(t, append([]string{"list", "-db", db}, tt.args...)...)
+			if got := listNames(out); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("names %q, want %q\n%s", got, tt.want, out)
+			}
+			for _, n := range tt.notes {
+				if !strings.Contains(out, n) {
+					t.Errorf("no note %q:\n%s", n, out)
+				}
+			}
+		})
+	}
+	// A flat list names each child's parent.
+	if out := runsOut(t, "list", "-db", db, "-flat", "-filter", `name = "fold 0"`); !strings.Contains(out, "PARENT") || !strings.Contains(out, ShortID(cv)) {
+		t.Errorf("flat list without the parent:\n%s", out)
 	}
 }
 
@@ -361,6 +480,171 @@ func TestRunsListMetricColumns(t *testing.T) {
 	}
 	if !strings.Contains(out, "(metrics not shown: train_accuracy, fit_time_s; -columns picks them") {
 		t.Errorf("no note of the metrics left out:\n%s", out)
+	}
+}
+
+// Tables escape control characters, which would break rows or recolour
+// the terminal, and align wide characters by the columns they take;
+// JSON keeps the text exact.
+func TestRunsTableText(t *testing.T) {
+	s := openTemp(t)
+	evil := "模型\x1b[31m\nx"
+	a, err := s.StartRun("実験", &RunOptions{Name: evil, Params: map[string]any{"p": "a\tb"}, Tags: map[string]string{"t": "\u202egnp.exe"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Finish()
+	b, err := s.StartRun("plain", &RunOptions{Name: "b", Params: map[string]any{"p": "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Finish()
+	db := s.Path()
+
+	// aligned fails unless line i of out has words[i] at the same
+	// display column, and out has no raw control characters.
+	aligned := func(t *testing.T, out string, words ...string) {
+		t.Helper()
+		if strings.ContainsAny(out, "\x1b\u202e\t") {
+			t.Errorf("raw control characters in\n%s", out)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != len(words) {
+			t.Fatalf("%d lines, want %d:\n%s", len(lines), len(words), out)
+		}
+		col := -1
+		for i, line := range lines {
+			j := strings.Index(line, words[i])
+			if j < 0 {
+				t.Fatalf("line without %q: %q", words[i], line)
+			}
+			if w := textWidth(line[:j]); col < 0 {
+				col = w
+			} else if w != col {
+				t.Errorf("%q at column %d, want %d:\n%s", words[i], w, col, out)
+			}
+		}
+	}
+	list := runsOut(t, "list", "-db", db, "-columns", "params.p,tags.t", "-order", "name DESC")
+	aligned(t, list, "STATUS", "FINISHED", "FINISHED")
+	aligned(t, runsOut(t, "list", "-db", db, "-columns", "params.p,tags.t", "-experiment", "実験"), "tags.t", `\u202egnp`)
+	if !strings.Contains(list, `模型\x1b[31m\nx`) || !strings.Contains(list, `a\tb`) || !strings.Contains(list, `\u202egnp.exe`) {
+		t.Errorf("list does not show the escapes:\n%s", list)
+	}
+	aligned(t, runsOut(t, "experiments", "-db", db), "RUNS", "1", "1")
+	show := runsOut(t, "show", "-db", db, a.ID())
+	if strings.ContainsAny(show, "\x1b\u202e") || !strings.Contains(show, `模型\x1b[31m\nx`) {
+		t.Errorf("show:\n%s", show)
+	}
+	cmp := runsOut(t, "compare", "-db", db, a.ID(), b.ID())
+	if !strings.Contains(cmp, `a\tb`) {
+		t.Errorf("compare:\n%s", cmp)
+	}
+	// The first line is the runs' names, the last the param.
+	cmpLines := strings.Split(strings.TrimSuffix(cmp, "\n"), "\n")
+	aligned(t, cmpLines[0]+"\n"+cmpLines[len(cmpLines)-1], "  b", "  c")
+	var runs []runJSON
+	if err := json.Unmarshal([]byte(runsOut(t, "list", "-db", db, "-format", "json", "-order", "name DESC")), &runs); err != nil {
+		t.Fatal(err)
+	}
+	if runs[0].Name != evil || runs[0].Params["p"] != "a\tb" || runs[0].Experiment != "実験" {
+		t.Errorf("json changed the text: %+v", runs[0])
+	}
+}
+
+func TestTextWidth(t *testing.T) {
+	tests := []struct {
+		s    string
+		want int
+	}{
+		{"abc", 3},
+		{"精度", 4},
+		{"テスト1", 7},
+		{"e\u0301", 1},    // combining accent
+		{"😀", 2},          // emoji
+		{"\uff71", 1},     // halfwidth katakana
+		{"\uff21", 2},     // fullwidth A
+		{"한국어", 6},        // Hangul
+		{"a\u200bb", 2},   // zero-width space
+		{"\U00020000", 2}, // CJK extension B
+	}
+	for _, tt := range tests {
+		if got := textWidth(tt.s); got != tt.want {
+			t.Errorf("textWidth(%q) = %d, want %d", tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestEscapeControl(t *testing.T) {
+	tests := []struct {
+		s       string
+		keepTab bool
+		want    string
+	}{
+		{"plain 精度", false, "plain 精度"},
+		{"a\nb\r", false, `a\nb\r`},
+		{"\x1b[31mred\x1b[0m", false, `\x1b[31mred\x1b[0m`},
+		{"a\tb", false, `a\tb`},
+		{"\ta\x07", true, "\ta\\x07"},
+		{"\u0085 \u202e \u2066", false, `\x85 \u202e \u2066`},
+		{"bad\xff", false, `bad\xff`},
+	}
+	for _, tt := range tests {
+		if got := escapeControl(tt.s, tt.keepTab); got != tt.want {
+			t.Errorf("escapeControl(%q, %v) = %q, want %q", tt.s, tt.keepTab, got, tt.want)
+		}
+	}
+}
+
+// A metric logged several times shows its latest value, marked so that it
+// is not taken for a summary; data for programs stays a plain number.
+func TestRunsLastOf(t *testing.T) {
+	s := openTemp(t)
+	start := func(name string, folds ...float64) string {
+		r, err := s.StartRun("e", &RunOptions{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range folds {
+			r.LogMetric("fold_acc", v, i)
+		}
+		r.LogMetric("mean_acc", 0.5, 0)
+		if err := r.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID()
+	}
+	a := start("cv", 0.9, 0.8, 1, 0.95, 0.857)
+	b := start("single", 0.7)
+	db := s.Path()
+	note := "(last of N: the latest of N values logged"
+	tests := []struct {
+		name          string
+		args          []string
+		want, notWant []string
+	}{
+		{"list", []string{"list", "-db", db, "-order", "name"},
+			[]string{"0.857 (last of 5)", "0.7\n", note}, []string{"0.5 (", "0.7 ("}},
+		{"list without several values", []string{"list", "-db", db, "-columns", "metrics.mean_acc"},
+			nil, []string{"(last of", note}},
+		{"compare", []string{"compare", "-db", db, a, b},
+			[]string{"0.857 (last of 5)  0.7\n", note}, []string{"0.5 ("}},
+		{"csv", []string{"list", "-db", db, "-format", "csv"}, []string{",0.857\n"}, []string{"last of"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := runsOut(t, tt.args...)
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
+			}
+		})
 	}
 }
 
