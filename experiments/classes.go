@@ -49,9 +49,9 @@ func checkLabels(op, arg string, y []float64) error {
 			continue // NaN fails the first test
 		}
 		if math.IsNaN(v) {
-			return fmt.Errorf("experiments: %s: %s has NaN at row %d (class labels must be integers; drop the rows with a missing label)", op, arg, i)
+			return fmt.Errorf("experiments: %s: %s has NaN at row %d (a classifier needs integer labels; drop the rows with a missing label)", op, arg, i)
 		}
-		return fmt.Errorf("experiments: %s: %s has %v at row %d, which is no class label (labels must be integers; for a continuous target use a regressor)", op, arg, v, i)
+		return fmt.Errorf("experiments: %s: %s has %v at row %d, which is no class label (a classifier needs integer labels; for a continuous target use a regressor)", op, arg, v, i)
 	}
 	return nil
 }

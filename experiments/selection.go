@@ -286,6 +286,12 @@ func resolveCV(op string, opts CVOptions, model any, y []float64) ([]Fold, []met
 		return nil, nil, fmt.Errorf("experiments: %s: %s assigns clusters, with no targets to score its predictions against (Score gives its -inertia on rows, as scikit-learn's KMeans.score)", op, modelName(model))
 	}
 	classify := isClassifier(model)
+	if classify && ownEstimator(model) {
+		// Name the row of y, not of a fold's training part.
+		if err := checkLabels(op, "y", y); err != nil {
+			return nil, nil, err
+		}
+	}
 	folds := opts.Folds
 	if folds == nil {
 		var err error
