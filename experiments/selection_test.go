@@ -118,11 +118,58 @@ func (p *panicky) Fit(X *mat.Dense, y []float64) error {
 }
 func (p *panicky) Predict(X *mat.Dense) ([]float64, error) { return nil, nil }
 
+// predictPanicky is a model whose Predict panics; as a value, not a
+// pointer, it cannot be cloned.
+type predictPanicky struct{ Boom bool }
+
+func (p predictPanicky) Fit(X *mat.Dense, y []float64) error { return nil }
+func (p predictPanicky) Predict(X *mat.Dense) ([]float64, error) {
+	panic(fmt.Sprintf("boom %d", X.RawMatrix().Rows))
+}
+
+// A panic in a model comes back as one line naming the call, the fold
+// (and candidate), the panic value and the model's line that raised it.
 func TestCrossValidateRecoversPanics(t *testing.T) {
 	X, y := blobs(50, 2, 2, 1, 1)
-	_, err := CrossValidate(&panicky{}, X, y, CVOptions{})
-	if err == nil || !strings.Contains(err.Error(), "panic") {
-		t.Errorf("err = %v", err)
+	const (
+		index = "panic: runtime error: index out of range [40] with length 0 (in experiments.(*panicky).Fit at selection_test.go:"
+		boom  = "panic: boom 10 (in experiments.predictPanicky.Predict at selection_test.go:"
+	)
+	one := CVOptions{Workers: 1}
+	grid := map[string][]any{"Boom": {false, true}}
+	tests := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"cross validate", func() error { _, err := CrossValidate(&panicky{}, X, y, one); return err },
+			"experiments: cross validate: fold 0: fit: " + index},
+		{"cross validate predict", func() error { _, err := CrossValidate(&predictPanicky{}, X, y, one); return err },
+			"experiments: cross validate: fold 0: predict: " + boom},
+		{"parallel folds", func() error { _, err := CrossValidate(&panicky{}, X, y, CVOptions{}); return err },
+			"experiments: cross validate: fold "},
+		{"not copyable", func() error { _, err := CrossValidate(AsModel(predictPanicky{}), X, y, one); return err },
+			"experiments: cross validate: fold 0: predict: panic: boom 10 (in experiments.predictPanicky.Predict at selection_test.go:"},
+		{"pipeline", func() error {
+			_, err := CrossValidate(NewPipeline(&StandardScaler{}, &panicky{}), X, y, one)
+			return err
+		},
+			"experiments: cross validate: fold 0: fit pipeline: " + index},
+		{"grid search", func() error {
+			return (&GridSearch{Model: &predictPanicky{}, Grid: grid, CV: one}).Fit(X, y)
+		}, "experiments: grid search: candidate 0, fold 0: predict: " + boom},
+		{"validation curve", func() error {
+			_, err := ValidationCurve(&panicky{}, X, y, "Boom", []any{false, true}, one)
+			return err
+		}, "experiments: validation curve: candidate 0, fold 0: fit: " + index},
+		{"pipeline fit", func() error { return NewPipeline(&StandardScaler{}, &panicky{}).Fit(X, y) },
+			"experiments: fit pipeline: " + strings.Replace(index, "[40]", "[50]", 1)},
+	}
+	for _, tt := range tests {
+		err := tt.run()
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "internal error") {
+			t.Errorf("%s: %v\nwant prefix %q", tt.name, err, tt.want)
+		}
 	}
 }
 
