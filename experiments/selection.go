@@ -491,7 +491,7 @@ type GridResult struct {
 	Mean   float64   // mean test score over the folds
 	Std    float64   // standard deviation of the test scores (population, as numpy's)
 	Scores []float64 // per fold
-	Rank   int       // 1 is best
+	Rank   int       // 1 is best; equal means share the best rank among them, as scikit-learn
 }
 
 type gridState struct {
@@ -623,18 +623,34 @@ func (g *GridSearch) fit(data cvData, refit func(Model) error) error {
 	for i, r := range res {
 		st.results = append(st.results, GridResult{Params: cands[i], Mean: r.Mean(metric), Std: r.Std(metric), Scores: r.Test[metric]})
 	}
-	order := rangeIdx(0, len(res))
+	// As scikit-learn (rankdata method "min"): a candidate's rank is one
+	// more than the number of candidates with a better mean, so equal
+	// means share the best rank among them; NaN ranks below every number.
+	// The best is the first of rank 1.
 	better := func(a, b float64) bool {
-		if specs[0].greater {
+		switch {
+		case math.IsNaN(a):
+			return false
+		case math.IsNaN(b):
+			return true
+		case specs[0].greater:
 			return a > b
 		}
 		return a < b
 	}
-	sort.SliceStable(order, func(a, b int) bool { return better(st.results[order[a]].Mean, st.results[order[b]].Mean) })
-	for rank, i := range order {
-		st.results[i].Rank = rank + 1
+	st.best = -1
+	for i := range st.results {
+		rank := 1
+		for k := range st.results {
+			if better(st.results[k].Mean, st.results[i].Mean) {
+				rank++
+			}
+		}
+		st.results[i].Rank = rank
+		if rank == 1 && st.best < 0 {
+			st.best = i
+		}
 	}
-	st.best = order[0]
 	if !g.NoRefit {
 		m := models[st.best]
 		if err := safe(op, func() error { return refit(m) }); err != nil {

@@ -404,3 +404,27 @@ func TestCrossValidateUncopyableModel(t *testing.T) {
 		t.Errorf("grid search over an uncopyable model: %v", err)
 	}
 }
+
+// Candidates with equal mean scores share the best rank among them, as
+// scikit-learn's GridSearchCV ranks: the expected ranks and best index
+// are its rank_test_score and best_index_ for GaussianNB on iris,
+// var_smoothing as below, cv=5.
+func TestGridSearchTiedRanks(t *testing.T) {
+	X, y := loadIris(t)
+	vs := []any{1e-12, 1e-9, 1e-3, 1e-2, 0.05, 0.1, 0.3, 1.0}
+	g := &GridSearch{Model: &GaussianNB{}, Grid: map[string][]any{"VarSmoothing": vs}, NoRefit: true}
+	if err := g.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{1, 1, 1, 1, 5, 6, 7, 7}
+	var got []int
+	for _, r := range g.Results() {
+		got = append(got, r.Rank)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ranks %v, scikit-learn %v", got, want)
+	}
+	if p := g.BestParams(); p["VarSmoothing"] != 1e-12 {
+		t.Errorf("best %v, scikit-learn var_smoothing=1e-12", p)
+	}
+}
