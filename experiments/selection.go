@@ -210,11 +210,21 @@ type CVResult struct {
 }
 
 // Mean returns the mean test score of a metric over the folds.
-func (r *CVResult) Mean(metric string) float64 { return meanOf(r.Test[metric]) }
+func (r *CVResult) Mean(metric string) float64 {
+	if r == nil {
+		return math.NaN() // no result: a failed CrossValidate returns nil
+	}
+	return meanOf(r.Test[metric])
+}
 
 // Std returns the standard deviation (population, as numpy) of a
 // metric's test scores.
-func (r *CVResult) Std(metric string) float64 { return stdOf(r.Test[metric]) }
+func (r *CVResult) Std(metric string) float64 {
+	if r == nil {
+		return math.NaN()
+	}
+	return stdOf(r.Test[metric])
+}
 
 func meanOf(v []float64) float64 {
 	if len(v) == 0 {
@@ -238,6 +248,9 @@ func stdOf(v []float64) float64 {
 
 // Table returns the per-fold scores with mean and std rows.
 func (r *CVResult) Table() *display.Table {
+	if r == nil {
+		r = &CVResult{}
+	}
 	cols := []string{"fold", "fit_time", "score_time"}
 	for _, m := range r.Metrics {
 		cols = append(cols, "test_"+m)
