@@ -163,9 +163,9 @@ func (k KFold) Split(n int) ([]Fold, error) {
 //
 // Unshuffled, the folds are scikit-learn's StratifiedKFold(K) folds, row
 // for row: each fold tests a contiguous block of each class's rows. With
-// Shuffle, each class's rows go to the same number of rows per fold in an
-// order drawn from Seed; the folds are the same for the same Seed, but not
-// those scikit-learn draws for a random_state (its generator is numpy's).
+// Shuffle, each fold gets as many rows of each class, which ones drawn
+// from Seed: the same folds for the same Seed, but not those scikit-learn
+// draws for a random_state (its generator is numpy's).
 type StratifiedKFold struct {
 	K       int   // number of folds; 0 means 5
 	Shuffle bool  // shuffle which of each class's rows go to which fold
