@@ -105,14 +105,27 @@ type Dataset struct {
 // NewDataset returns an empty dataset.
 func NewDataset() *Dataset { return &Dataset{} }
 
-// Shape returns the number of rows and columns.
-func (ds *Dataset) Shape() (rows, cols int) { return ds.rows, len(ds.cols) }
+// orEmpty returns ds, or an empty dataset for nil: what a failed ReadCSV
+// leaves in a notebook variable, which a cell may then look at.
+func (ds *Dataset) orEmpty() *Dataset {
+	if ds == nil {
+		return &Dataset{}
+	}
+	return ds
+}
+
+// Shape returns the number of rows and columns (0, 0 for a nil dataset).
+func (ds *Dataset) Shape() (rows, cols int) {
+	ds = ds.orEmpty()
+	return ds.rows, len(ds.cols)
+}
 
 // Len returns the number of rows.
-func (ds *Dataset) Len() int { return ds.rows }
+func (ds *Dataset) Len() int { return ds.orEmpty().rows }
 
 // Columns returns the column names in order.
 func (ds *Dataset) Columns() []string {
+	ds = ds.orEmpty()
 	out := make([]string, len(ds.cols))
 	for i, c := range ds.cols {
 		out[i] = c.name
@@ -130,6 +143,9 @@ func (ds *Dataset) index(name string) int {
 }
 
 func (ds *Dataset) col(name string) (*column, error) {
+	if ds == nil {
+		return nil, fmt.Errorf("experiments: column %q of a nil dataset (did reading it fail?)", name)
+	}
 	i := ds.index(name)
 	if i < 0 {
 		return nil, fmt.Errorf("experiments: no column %q (columns: %v)", name, ds.Columns())
@@ -414,6 +430,7 @@ func rangeIdx(lo, hi int) []int {
 // Head returns the first n rows (all if fewer); a negative n returns all
 // but the last -n, as pandas does.
 func (ds *Dataset) Head(n int) *Dataset {
+	ds = ds.orEmpty()
 	if n < 0 {
 		n += ds.rows
 	}
@@ -423,6 +440,7 @@ func (ds *Dataset) Head(n int) *Dataset {
 // Tail returns the last n rows (all if fewer); a negative n returns all
 // but the first -n, as pandas does.
 func (ds *Dataset) Tail(n int) *Dataset {
+	ds = ds.orEmpty()
 	if n < 0 {
 		n += ds.rows
 	}

@@ -26,6 +26,7 @@ func newRand(seed int64) *rand.Rand {
 // one row per column with its type, count, missing values, mean, std, min,
 // max (numeric) or number of levels and most frequent level (categorical).
 func (ds *Dataset) Describe() *Dataset {
+	ds = ds.orEmpty()
 	n := len(ds.cols)
 	names := make([]string, n)
 	types := make([]string, n)
@@ -168,6 +169,7 @@ func formatNum(v float64) string {
 // HTML returns the dataset as a pandas-style HTML table (first and last
 // rows of a long dataset, with its shape).
 func (ds *Dataset) HTML() string {
+	ds = ds.orEmpty()
 	var b strings.Builder
 	b.WriteString(`<div><style scoped>.dataframe tbody tr th{vertical-align:top}.dataframe thead th{text-align:right}.dataframe td.cat{text-align:left}</style>` + "\n")
 	b.WriteString(`<table border="1" class="dataframe">` + "\n<thead>\n<tr style=\"text-align: right;\"><th></th>")
@@ -206,6 +208,7 @@ func (ds *Dataset) HTML() string {
 // String returns the dataset as aligned text (first and last rows of a
 // long dataset, with its shape).
 func (ds *Dataset) String() string {
+	ds = ds.orEmpty()
 	shown := ds.shownRows()
 	grid := make([][]string, 0, len(shown)+1)
 	head := []string{""}

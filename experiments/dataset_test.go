@@ -364,3 +364,26 @@ func TestDatasetWideDisplay(t *testing.T) {
 		t.Errorf("html:\n%s", h)
 	}
 }
+
+// A nil dataset or CV result (what a failed ReadCSV or CrossValidate
+// leaves in a notebook variable) is empty when looked at, not a panic.
+func TestNilDatasetAndResult(t *testing.T) {
+	var ds *Dataset
+	if r, c := ds.Shape(); r != 0 || c != 0 || ds.Len() != 0 || len(ds.Columns()) != 0 {
+		t.Errorf("shape %d×%d, len %d, columns %v", r, c, ds.Len(), ds.Columns())
+	}
+	for _, d := range []*Dataset{ds.Head(5), ds.Tail(5), ds.Describe()} {
+		if d == nil || d.Len() != 0 {
+			t.Errorf("got %v, want an empty dataset", d)
+		}
+	}
+	_ = ds.String() + ds.HTML()
+	if _, err := ds.Floats("x"); err == nil || !strings.Contains(err.Error(), "nil dataset") {
+		t.Errorf("Floats: %v", err)
+	}
+	var r *CVResult
+	if !math.IsNaN(r.Mean("accuracy")) || !math.IsNaN(r.Std("accuracy")) {
+		t.Errorf("mean %v std %v", r.Mean("accuracy"), r.Std("accuracy"))
+	}
+	_ = r.String()
+}

@@ -45,5 +45,5 @@ func Example() {
 	// Output:
 	// 150 rows, 5 columns: [sepal_length sepal_width petal_length petal_width species]
 	// test accuracy 0.98
-	// 5-fold accuracy 0.96 ± 0.02
+	// 5-fold accuracy 0.97 ± 0.03
 }

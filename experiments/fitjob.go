@@ -130,17 +130,39 @@ func (j *FitJob) Run(t FitTask) (FitScores, error) {
 			return FitScores{}, err
 		}
 	} // else fitted in turn (see runFits)
+	// Errors name the fold, and the candidate when there are several.
+	where := fmt.Sprintf("fold %d", fi)
+	if len(j.models) > 1 {
+		where = fmt.Sprintf("candidate %d, fold %d", t.Model, fi)
+	}
+	wrap := func(err error) error {
+		return fmt.Errorf("experiments: %s: %s: %w", op, where, unwrapPrefix(err))
+	}
+	// A panic in the model (user code, often) is an error of this fit.
+	recovered := func(call string, f func() error) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = panicError(call, r)
+			}
+		}()
+		return f()
+	}
 	f := j.folds[fi]
 	t0 := time.Now()
-	if err := j.data.fit(m, f.Train); err != nil {
-		return FitScores{}, fmt.Errorf("experiments: %s: fold %d: %w", op, fi, unwrapPrefix(err))
+	if err := recovered("fit", func() error { return j.data.fit(m, f.Train) }); err != nil {
+		return FitScores{}, wrap(err)
 	}
 	t1 := time.Now()
 	y := j.data.labels()
 	score := func(idx []int) (map[string]float64, error) {
-		pred, pr, err := j.data.predict(m, idx, needProba)
+		var pred []float64
+		var pr *mat.Dense
+		err := recovered("predict", func() (err error) {
+			pred, pr, err = j.data.predict(m, idx, needProba)
+			return err
+		})
 		if err != nil {
-			return nil, fmt.Errorf("experiments: %s: fold %d: %w", op, fi, unwrapPrefix(err))
+			return nil, wrap(err)
 		}
 		var classes []float64
 		if c, ok := m.(Classifier); ok && needProba {
@@ -151,7 +173,7 @@ func (j *FitJob) Run(t FitTask) (FitScores, error) {
 		for _, s := range j.specs {
 			v, err := s.fn(yt, pred, pr, classes)
 			if err != nil {
-				return nil, fmt.Errorf("experiments: %s: fold %d: %w", op, fi, unwrapPrefix(err))
+				return nil, wrap(err)
 			}
 			out[s.name] = v
 		}

@@ -321,7 +321,7 @@ func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 	if err := checkXY(op, X, y); err != nil {
 		return err
 	}
-	if err := checkTargets(op, y); err != nil {
+	if err := checkLabels(op, "target", y); err != nil {
 		return err
 	}
 	C, maxIter, tol := m.C, m.MaxIter, m.Tol

@@ -11,12 +11,41 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// checkPair checks true values against predictions (or, for ROC, scores:
+// the second argument's name in errors is predName).
 func checkPair(op string, yTrue, yPred []float64) error {
+	return checkPairNamed(op, yTrue, yPred, "yPred")
+}
+
+func checkPairNamed(op string, yTrue, yPred []float64, predName string) error {
 	if len(yTrue) != len(yPred) {
 		return fmt.Errorf("experiments: %s: %d true values but %d predictions", op, len(yTrue), len(yPred))
 	}
 	if len(yTrue) == 0 {
 		return fmt.Errorf("experiments: %s: no values", op)
+	}
+	if err := checkNoNaN(op, "yTrue", yTrue); err != nil {
+		return err
+	}
+	return checkNoNaN(op, predName, yPred)
+}
+
+// checkNoNaN returns an error naming the first NaN of v, the argument
+// called name. A NaN would otherwise count as a class of its own (NaN !=
+// NaN) or turn a mean into NaN without a word; scikit-learn refuses it
+// ("Input contains NaN").
+func checkNoNaN(op, name string, v []float64) error {
+	var s float64
+	for _, x := range v {
+		s += x * 0 // NaN only if some x is NaN or infinite
+	}
+	if s == 0 {
+		return nil
+	}
+	for i, x := range v {
+		if math.IsNaN(x) {
+			return fmt.Errorf("experiments: %s: %s has NaN at index %d", op, name, i)
+		}
 	}
 	return nil
 }
@@ -392,7 +421,7 @@ type ROCCurve struct {
 // the two labels (1 for 0/1 labels). Thresholds decrease; the curve starts
 // at (0,0) with threshold +Inf, like scikit-learn.
 func ROC(yTrue, scores []float64) (*ROCCurve, error) {
-	if err := checkPair("roc", yTrue, scores); err != nil {
+	if err := checkPairNamed("roc", yTrue, scores, "scores"); err != nil {
 		return nil, err
 	}
 	labels := slices.Clone(yTrue)
@@ -403,11 +432,6 @@ func ROC(yTrue, scores []float64) (*ROCCurve, error) {
 	}
 	pos := labels[1]
 	idx := rangeIdx(0, len(scores))
-	for i, s := range scores {
-		if math.IsNaN(s) {
-			return nil, fmt.Errorf("experiments: roc: score is NaN at row %d", i)
-		}
-	}
 	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
 	var P, N float64
 	for _, v := range yTrue {
@@ -527,6 +551,16 @@ func checkProba(op string, yTrue []float64, proba *mat.Dense, classes []float64)
 	n, k := proba.Dims()
 	if n != len(yTrue) {
 		return nil, fmt.Errorf("experiments: %s: %d true values but %d rows of probabilities", op, len(yTrue), n)
+	}
+	if err := checkNoNaN(op, "yTrue", yTrue); err != nil {
+		return nil, err
+	}
+	for i := range n {
+		for j, p := range proba.RawRowView(i) {
+			if math.IsNaN(p) {
+				return nil, fmt.Errorf("experiments: %s: proba has NaN at row %d, column %d", op, i, j)
+			}
+		}
 	}
 	if classes == nil {
 		classes, _ = encodeClasses(yTrue)

@@ -180,3 +180,40 @@ func TestClassName(t *testing.T) {
 		}
 	}
 }
+
+// A NaN in a metric's input is an error naming the argument and index,
+// as scikit-learn's "Input contains NaN", not a class of its own or a NaN
+// score.
+func TestMetricsRejectNaN(t *testing.T) {
+	nan := math.NaN()
+	proba := mat.NewDense(2, 2, []float64{0.5, 0.5, nan, 0.5})
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"accuracy", func() error { _, err := Accuracy([]float64{0, nan}, []float64{0, nan}); return err }, "experiments: accuracy: yTrue has NaN at index 1"},
+		{"accuracy pred", func() error { _, err := Accuracy([]float64{0, 1}, []float64{nan, 1}); return err }, "experiments: accuracy: yPred has NaN at index 0"},
+		{"mse", func() error { _, err := MSE([]float64{1, 2}, []float64{1, nan}); return err }, "experiments: mse: yPred has NaN at index 1"},
+		{"rmse", func() error { _, err := RMSE([]float64{1, 2}, []float64{1, nan}); return err }, "experiments: rmse: mse: yPred has NaN at index 1"},
+		{"mae", func() error { _, err := MAE([]float64{nan, 2}, []float64{1, 2}); return err }, "experiments: mae: yTrue has NaN at index 0"},
+		{"r2", func() error { _, err := R2([]float64{1, 2, 3}, []float64{1, 2, nan}); return err }, "experiments: r2: yPred has NaN at index 2"},
+		{"confusion", func() error { _, err := ConfusionMatrix([]float64{0, nan}, []float64{0, 1}); return err }, "experiments: confusion matrix: yTrue has NaN at index 1"},
+		{"report", func() error { _, err := Report([]float64{0, 1}, []float64{0, nan}); return err }, "yPred has NaN at index 1"},
+		{"f1", func() error { _, err := F1([]float64{0, 1}, []float64{0, nan}, ""); return err }, "yPred has NaN at index 1"},
+		{"roc", func() error { _, err := ROC([]float64{0, 1, 1}, []float64{0.1, nan, 0.3}); return err }, "experiments: roc: scores has NaN at index 1"},
+		{"roc labels", func() error { _, err := ROC([]float64{0, nan, 1}, []float64{0.1, 0.2, 0.3}); return err }, "experiments: roc: yTrue has NaN at index 1"},
+		{"log loss", func() error { _, err := LogLoss([]float64{0, 1}, proba, nil); return err }, "experiments: log loss: proba has NaN at row 1, column 0"},
+		{"log loss labels", func() error {
+			_, err := LogLoss([]float64{0, nan}, mat.NewDense(2, 2, []float64{0.5, 0.5, 0.5, 0.5}), []float64{0, 1})
+			return err
+		}, "experiments: log loss: yTrue has NaN at index 1"},
+		{"auc ovr", func() error { _, err := AUCOvR([]float64{0, 1}, proba, nil, ""); return err }, "proba has NaN at row 1, column 0"},
+	}
+	for _, tt := range tests {
+		err := tt.call()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}

@@ -3,9 +3,9 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"reflect"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -314,10 +314,71 @@ func smallWork(n int) int {
 func runRecovered(f func(i int) error, i int) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("experiments: internal error (panic): %v\n%s", r, debug.Stack())
+			err = panicError("", r)
 		}
 	}()
 	return f(i)
+}
+
+// panicError turns r, just recovered from a panic during op, into a
+// one-line error: the panic value and where it was raised. Called in the
+// deferred function, while the panicking frames are still on the stack.
+// A whole stack trace would bury the message in a notebook; the place
+// that matters is the first frame of the caller's code (a model of
+// theirs), else the frame of this package that panicked, which is then
+// an internal error.
+func panicError(op string, r any) error {
+	prefix := "experiments: "
+	if op != "" {
+		prefix += op + ": "
+	}
+	var pcs [64]uintptr
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs[:])])
+	var own string // the first frame of this package
+	for {
+		f, more := frames.Next()
+		pkg := funcPackage(f.Function)
+		switch {
+		case pkg == "runtime" || pkg == "reflect" || strings.HasPrefix(pkg, "github.com/traefik/yaegi"):
+			// Not where the bug is; the interpreter's frames say nothing
+			// of the cell's code.
+		case pkg == ownPackage && !strings.HasSuffix(f.File, "_test.go"):
+			if own == "" {
+				own = frameSite(f)
+			}
+		default:
+			return fmt.Errorf("%spanic: %v (in %s)", prefix, r, frameSite(f))
+		}
+		if !more {
+			break
+		}
+	}
+	if own != "" {
+		return fmt.Errorf("%sinternal error (panic): %v (in %s)", prefix, r, own)
+	}
+	return fmt.Errorf("%spanic: %v", prefix, r)
+}
+
+// ownPackage is the import path of this package.
+var ownPackage = reflect.TypeFor[Pipeline]().PkgPath()
+
+// funcPackage returns the import path of a function named as
+// runtime.Frame names it ("path/pkg.(*T).Method", "path/pkg.func1").
+func funcPackage(fn string) string {
+	slash := strings.LastIndexByte(fn, '/')
+	if dot := strings.IndexByte(fn[slash+1:], '.'); dot >= 0 {
+		return fn[:slash+1+dot]
+	}
+	return fn
+}
+
+// frameSite formats a frame as "pkg.(*T).Method at file.go:12".
+func frameSite(f runtime.Frame) string {
+	fn := f.Function
+	if slash := strings.LastIndexByte(fn, '/'); slash >= 0 {
+		fn = fn[slash+1:]
+	}
+	return fmt.Sprintf("%s at %s:%d", fn, filepath.Base(f.File), f.Line)
 }
 
 // chunks splits [0,n) into about k ranges of at least minSize.
@@ -338,7 +399,7 @@ func chunks(n, k, minSize int) [][2]int {
 func safe(op string, f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("experiments: %s: internal error (panic): %v", op, r)
+			err = panicError(op, r)
 		}
 	}()
 	return f()

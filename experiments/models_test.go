@@ -841,3 +841,47 @@ func TestConvergenceWarning(t *testing.T) {
 		t.Errorf("converged fit: %v, warned %q", err, buf.String())
 	}
 }
+
+// Classifiers refuse a continuous target, as scikit-learn's "Unknown
+// label type: 'continuous'", naming the row and value; integer-valued
+// floats are labels.
+func TestClassifiersRejectContinuousLabels(t *testing.T) {
+	X := mat.NewDense(8, 2, []float64{0, 1, 1, 0, 2, 1, 3, 0, 4, 1, 5, 0, 6, 1, 7, 0})
+	labels := []float64{0, 1, 0, 1, 0, 1, 0, 1}
+	cont := []float64{0, 1, 0, 1, 0, 1.7, 0, 1}
+	nan := []float64{0, 1, 0, 1, 0, 1, math.NaN(), 1}
+	models := []Model{
+		&LogisticRegression{}, &KNeighborsClassifier{K: 3}, &GaussianNB{},
+		&DecisionTreeClassifier{}, &RandomForestClassifier{NTrees: 3},
+		NewPipeline(&StandardScaler{}, &GaussianNB{}),
+	}
+	for _, m := range models {
+		name := modelName(m)
+		if err := m.Fit(X, labels); err != nil {
+			t.Errorf("%s: integer labels: %v", name, err)
+		}
+		err := m.Fit(X, cont)
+		if err == nil || !strings.Contains(err.Error(), "target has 1.7 at row 5, which is no class label (a classifier needs integer labels; for a continuous target use a regressor)") {
+			t.Errorf("%s: continuous labels: %v", name, err)
+		}
+		if err := m.Fit(X, nan); err == nil || !strings.Contains(err.Error(), "target has NaN at row 6") {
+			t.Errorf("%s: NaN label: %v", name, err)
+		}
+		// Cross-validation names the row of y, even with given folds.
+		folds := []Fold{{Train: []int{4, 5, 6, 7}, Test: []int{0, 1, 2, 3}}, {Train: []int{0, 1, 2, 3}, Test: []int{4, 5, 6, 7}}}
+		for _, opts := range []CVOptions{{K: 2}, {Folds: folds}} {
+			_, err = CrossValidate(m, X, cont, opts)
+			if want := "experiments: cross validate: y has 1.7 at row 5, which is no class label"; err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("%s: cross validate: %v, want %q", name, err, want)
+			}
+		}
+	}
+	g := &GridSearch{Model: &GaussianNB{}, Grid: map[string][]any{"VarSmoothing": {1e-9, 1e-6}}, CV: CVOptions{K: 2}}
+	if err := g.Fit(X, cont); err == nil || !strings.Contains(err.Error(), "y has 1.7 at row 5") {
+		t.Errorf("grid search: %v", err)
+	}
+	// A regressor takes the same target.
+	if _, err := CrossValidate(&DecisionTreeRegressor{}, X, cont, CVOptions{K: 2}); err != nil {
+		t.Errorf("regressor: %v", err)
+	}
+}

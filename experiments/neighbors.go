@@ -23,7 +23,11 @@ func newKNNState(op string, X *mat.Dense, y []float64, classify bool) (knnState,
 	if err := checkXY(op, X, y); err != nil {
 		return knnState{}, err
 	}
-	if err := checkTargets(op, y); err != nil {
+	check := checkTargets
+	if classify {
+		check = func(op string, y []float64) error { return checkLabels(op, "target", y) }
+	}
+	if err := check(op, y); err != nil {
 		return knnState{}, err
 	}
 	n, p := X.Dims()
@@ -520,6 +524,9 @@ func (m *GaussianNB) Fit(X *mat.Dense, y []float64) error { return trackFit(m, X
 func (m *GaussianNB) fitRaw(X *mat.Dense, y []float64) error {
 	const op = "fit gaussian naive bayes"
 	if err := checkFit(op, X, y); err != nil {
+		return err
+	}
+	if err := checkLabels(op, "target", y); err != nil {
 		return err
 	}
 	vs := m.VarSmoothing

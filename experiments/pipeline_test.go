@@ -302,3 +302,63 @@ func TestPipelineValidation(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Columns constant up to rounding stay (nearly) zero after scaling, as in
+// scikit-learn, and a column of tiny values that truly varies is scaled.
+// Columns: {0.3, 0.1+0.2, 0.3, 0.3}; 100 with a last value one ulp up;
+// 0, 1e-17, 2e-17, 3e-17; 1e8 with one value one ulp up. The expected
+// values are scikit-learn 1.2's fit_transform.
+func TestScalersNearConstant(t *testing.T) {
+	X := mat.NewDense(4, 4, []float64{
+		0.3, 100, 0, 1e8,
+		0.1 + 0.2, 100, 1e-17, 1e8,
+		0.3, 100, 2e-17, 1e8 + 1.4901161193847656e-08,
+		0.3, 100.00000000000001, 3e-17, 1e8,
+	})
+	tests := []struct {
+		name  string
+		m     Transformer
+		want  []float64
+		scale []float64 // StandardScaler's Scale
+	}{
+		{"standard", &StandardScaler{}, []float64{
+			-5.5511151231257827e-17, 0, -1.3416407864998738, 0,
+			0, 0, -4.4721359549995793e-01, 0,
+			-5.5511151231257827e-17, 0, 4.4721359549995804e-01, 1.4901161193847656e-08,
+			-5.5511151231257827e-17, 1.4210854715202004e-14, 1.3416407864998738, 0,
+		}, []float64{1, 1, 1.1180339887498948e-17, 1}},
+		{"standard without mean", &StandardScaler{WithoutMean: true}, []float64{
+			0.3, 100, 0, 1e8,
+			0.1 + 0.2, 100, 8.9442719099991597e-01, 1e8,
+			0.3, 100, 1.7888543819998319, 1e8 + 1.4901161193847656e-08,
+			0.3, 100.00000000000001, 2.6832815729997477, 1e8,
+		}, []float64{1, 1, 1.1180339887498948e-17, 1}},
+		{"min-max", &MinMaxScaler{}, []float64{
+			0, 0, 0, 0,
+			5.551115123125783e-17, 0, 1e-17, 0,
+			0, 0, 2e-17, 1,
+			0, 1, 3e-17, 0,
+		}, nil},
+	}
+	for _, tt := range tests {
+		if err := tt.m.Fit(X); err != nil {
+			t.Fatal(err)
+		}
+		out, err := tt.m.Transform(X)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range tt.want {
+			if g := out.RawMatrix().Data[i]; math.Abs(g-w) > 1e-15+1e-12*math.Abs(w) {
+				t.Errorf("%s: row %d column %d is %v, scikit-learn %v", tt.name, i/4, i%4, g, w)
+			}
+		}
+		if ss, ok := tt.m.(*StandardScaler); ok {
+			for j, w := range tt.scale {
+				if g := ss.Scale()[j]; math.Abs(g-w) > 1e-12*w {
+					t.Errorf("%s: scale of column %d is %v, scikit-learn %v", tt.name, j, g, w)
+				}
+			}
+		}
+	}
+}

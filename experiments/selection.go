@@ -210,11 +210,21 @@ type CVResult struct {
 }
 
 // Mean returns the mean test score of a metric over the folds.
-func (r *CVResult) Mean(metric string) float64 { return meanOf(r.Test[metric]) }
+func (r *CVResult) Mean(metric string) float64 {
+	if r == nil {
+		return math.NaN() // no result: a failed CrossValidate returns nil
+	}
+	return meanOf(r.Test[metric])
+}
 
 // Std returns the standard deviation (population, as numpy) of a
 // metric's test scores.
-func (r *CVResult) Std(metric string) float64 { return stdOf(r.Test[metric]) }
+func (r *CVResult) Std(metric string) float64 {
+	if r == nil {
+		return math.NaN()
+	}
+	return stdOf(r.Test[metric])
+}
 
 func meanOf(v []float64) float64 {
 	if len(v) == 0 {
@@ -238,6 +248,9 @@ func stdOf(v []float64) float64 {
 
 // Table returns the per-fold scores with mean and std rows.
 func (r *CVResult) Table() *display.Table {
+	if r == nil {
+		r = &CVResult{}
+	}
 	cols := []string{"fold", "fit_time", "score_time"}
 	for _, m := range r.Metrics {
 		cols = append(cols, "test_"+m)
@@ -286,6 +299,12 @@ func resolveCV(op string, opts CVOptions, model any, y []float64) ([]Fold, []met
 		return nil, nil, fmt.Errorf("experiments: %s: %s assigns clusters, with no targets to score its predictions against (Score gives its -inertia on rows, as scikit-learn's KMeans.score)", op, modelName(model))
 	}
 	classify := isClassifier(model)
+	if classify && ownEstimator(model) {
+		// Name the row of y, not of a fold's training part.
+		if err := checkLabels(op, "y", y); err != nil {
+			return nil, nil, err
+		}
+	}
 	folds := opts.Folds
 	if folds == nil {
 		var err error
@@ -485,7 +504,7 @@ type GridResult struct {
 	Mean   float64   // mean test score over the folds
 	Std    float64   // standard deviation of the test scores (population, as numpy's)
 	Scores []float64 // per fold
-	Rank   int       // 1 is best
+	Rank   int       // 1 is best; equal means share the best rank among them, as scikit-learn
 }
 
 type gridState struct {
@@ -617,18 +636,34 @@ func (g *GridSearch) fit(data cvData, refit func(Model) error) error {
 	for i, r := range res {
 		st.results = append(st.results, GridResult{Params: cands[i], Mean: r.Mean(metric), Std: r.Std(metric), Scores: r.Test[metric]})
 	}
-	order := rangeIdx(0, len(res))
+	// As scikit-learn (rankdata method "min"): a candidate's rank is one
+	// more than the number of candidates with a better mean, so equal
+	// means share the best rank among them; NaN ranks below every number.
+	// The best is the first of rank 1.
 	better := func(a, b float64) bool {
-		if specs[0].greater {
+		switch {
+		case math.IsNaN(a):
+			return false
+		case math.IsNaN(b):
+			return true
+		case specs[0].greater:
 			return a > b
 		}
 		return a < b
 	}
-	sort.SliceStable(order, func(a, b int) bool { return better(st.results[order[a]].Mean, st.results[order[b]].Mean) })
-	for rank, i := range order {
-		st.results[i].Rank = rank + 1
+	st.best = -1
+	for i := range st.results {
+		rank := 1
+		for k := range st.results {
+			if better(st.results[k].Mean, st.results[i].Mean) {
+				rank++
+			}
+		}
+		st.results[i].Rank = rank
+		if rank == 1 && st.best < 0 {
+			st.best = i
+		}
 	}
-	st.best = order[0]
 	if !g.NoRefit {
 		m := models[st.best]
 		if err := safe(op, func() error { return refit(m) }); err != nil {

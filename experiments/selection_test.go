@@ -118,11 +118,58 @@ func (p *panicky) Fit(X *mat.Dense, y []float64) error {
 }
 func (p *panicky) Predict(X *mat.Dense) ([]float64, error) { return nil, nil }
 
+// predictPanicky is a model whose Predict panics; as a value, not a
+// pointer, it cannot be cloned.
+type predictPanicky struct{ Boom bool }
+
+func (p predictPanicky) Fit(X *mat.Dense, y []float64) error { return nil }
+func (p predictPanicky) Predict(X *mat.Dense) ([]float64, error) {
+	panic(fmt.Sprintf("boom %d", X.RawMatrix().Rows))
+}
+
+// A panic in a model comes back as one line naming the call, the fold
+// (and candidate), the panic value and the model's line that raised it.
 func TestCrossValidateRecoversPanics(t *testing.T) {
 	X, y := blobs(50, 2, 2, 1, 1)
-	_, err := CrossValidate(&panicky{}, X, y, CVOptions{})
-	if err == nil || !strings.Contains(err.Error(), "panic") {
-		t.Errorf("err = %v", err)
+	const (
+		index = "panic: runtime error: index out of range [40] with length 0 (in experiments.(*panicky).Fit at selection_test.go:"
+		boom  = "panic: boom 10 (in experiments.predictPanicky.Predict at selection_test.go:"
+	)
+	one := CVOptions{Workers: 1}
+	grid := map[string][]any{"Boom": {false, true}}
+	tests := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"cross validate", func() error { _, err := CrossValidate(&panicky{}, X, y, one); return err },
+			"experiments: cross validate: fold 0: fit: " + index},
+		{"cross validate predict", func() error { _, err := CrossValidate(&predictPanicky{}, X, y, one); return err },
+			"experiments: cross validate: fold 0: predict: " + boom},
+		{"parallel folds", func() error { _, err := CrossValidate(&panicky{}, X, y, CVOptions{}); return err },
+			"experiments: cross validate: fold "},
+		{"not copyable", func() error { _, err := CrossValidate(AsModel(predictPanicky{}), X, y, one); return err },
+			"experiments: cross validate: fold 0: predict: panic: boom 10 (in experiments.predictPanicky.Predict at selection_test.go:"},
+		{"pipeline", func() error {
+			_, err := CrossValidate(NewPipeline(&StandardScaler{}, &panicky{}), X, y, one)
+			return err
+		},
+			"experiments: cross validate: fold 0: fit pipeline: " + index},
+		{"grid search", func() error {
+			return (&GridSearch{Model: &predictPanicky{}, Grid: grid, CV: one}).Fit(X, y)
+		}, "experiments: grid search: candidate 0, fold 0: predict: " + boom},
+		{"validation curve", func() error {
+			_, err := ValidationCurve(&panicky{}, X, y, "Boom", []any{false, true}, one)
+			return err
+		}, "experiments: validation curve: candidate 0, fold 0: fit: " + index},
+		{"pipeline fit", func() error { return NewPipeline(&StandardScaler{}, &panicky{}).Fit(X, y) },
+			"experiments: fit pipeline: " + strings.Replace(index, "[40]", "[50]", 1)},
+	}
+	for _, tt := range tests {
+		err := tt.run()
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "internal error") {
+			t.Errorf("%s: %v\nwant prefix %q", tt.name, err, tt.want)
+		}
 	}
 }
 
@@ -355,5 +402,29 @@ func TestCrossValidateUncopyableModel(t *testing.T) {
 	g := &GridSearch{Model: m, Grid: map[string][]any{"x": {1}}, CV: CVOptions{K: 2}}
 	if err := g.Fit(X, y); err == nil || !strings.Contains(err.Error(), "not a pointer") {
 		t.Errorf("grid search over an uncopyable model: %v", err)
+	}
+}
+
+// Candidates with equal mean scores share the best rank among them, as
+// scikit-learn's GridSearchCV ranks: the expected ranks and best index
+// are its rank_test_score and best_index_ for GaussianNB on iris,
+// var_smoothing as below, cv=5.
+func TestGridSearchTiedRanks(t *testing.T) {
+	X, y := loadIris(t)
+	vs := []any{1e-12, 1e-9, 1e-3, 1e-2, 0.05, 0.1, 0.3, 1.0}
+	g := &GridSearch{Model: &GaussianNB{}, Grid: map[string][]any{"VarSmoothing": vs}, NoRefit: true}
+	if err := g.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{1, 1, 1, 1, 5, 6, 7, 7}
+	var got []int
+	for _, r := range g.Results() {
+		got = append(got, r.Rank)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ranks %v, scikit-learn %v", got, want)
+	}
+	if p := g.BestParams(); p["VarSmoothing"] != 1e-12 {
+		t.Errorf("best %v, scikit-learn var_smoothing=1e-12", p)
 	}
 }

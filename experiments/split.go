@@ -160,13 +160,20 @@ func (k KFold) Split(n int) ([]Fold, error) {
 
 // StratifiedKFold splits rows into K folds that each keep the class
 // proportions of y. The zero value is 5 unshuffled folds.
+//
+// Unshuffled, the folds are scikit-learn's StratifiedKFold(K) folds, row
+// for row: each fold tests a contiguous block of each class's rows. With
+// Shuffle, each fold gets as many rows of each class, which ones drawn
+// from Seed: the same folds for the same Seed, but not those scikit-learn
+// draws for a random_state (its generator is numpy's).
 type StratifiedKFold struct {
 	K       int   // number of folds; 0 means 5
-	Shuffle bool  // shuffle each class's rows before dealing them to folds
+	Shuffle bool  // shuffle which of each class's rows go to which fold
 	Seed    int64 // seed of the shuffle; unused without Shuffle
 }
 
-// Split returns the K folds for the labels y.
+// Split returns the K folds for the class labels y. A class with fewer
+// than K rows is missing from some test folds, which gets a warning.
 func (k StratifiedKFold) Split(y []float64) ([]Fold, error) {
 	K := k.K
 	if K == 0 {
@@ -176,20 +183,65 @@ func (k StratifiedKFold) Split(y []float64) ([]Fold, error) {
 	if K < 2 || K > n {
 		return nil, fmt.Errorf("experiments: stratified kfold: K=%d folds for %d rows (want 2 <= K <= rows)", K, n)
 	}
-	r := newRand(k.Seed)
+	if err := checkLabels("stratified kfold", "y", y); err != nil {
+		return nil, err
+	}
+	// Classes are numbered in order of first appearance, as scikit-learn
+	// 1.2 does: the numbering decides which class fills a fold first.
+	code := make([]int, n)
+	index := map[float64]int{}
+	var counts []int
+	for i, v := range y {
+		c, ok := index[v]
+		if !ok {
+			c = len(counts)
+			index[v] = c
+			counts = append(counts, 0)
+		}
+		code[i] = c
+		counts[c]++
+	}
+	least := slices.Min(counts)
+	if most := slices.Max(counts); most < K {
+		return nil, fmt.Errorf("experiments: stratified kfold: K=%d folds for classes of at most %d rows (want K <= the rows of some class)", K, most)
+	}
+	if least < K {
+		warn(fmt.Sprintf("stratified kfold: the least populated class in y has only %d members, which is less than K=%d", least, K))
+	}
+	// scikit-learn's allocation: the rows sorted by class number, dealt
+	// round-robin to the folds, give each fold's count of each class.
+	// Class c holds the sorted positions [lo, lo+counts[c]); position p
+	// goes to fold p%K.
+	below := func(p, f int) int { // positions in [0,p) that go to fold f
+		m := p / K
+		if f < p%K {
+			m++
+		}
+		return m
+	}
+	foldOf := make([][]int, len(counts)) // per class, the fold of its j-th row
+	lo := 0
+	for c, cnt := range counts {
+		fs := make([]int, 0, cnt)
+		for f := range K {
+			for range below(lo+cnt, f) - below(lo, f) {
+				fs = append(fs, f)
+			}
+		}
+		lo += cnt
+		foldOf[c] = fs
+	}
+	if k.Shuffle {
+		r := newRand(k.Seed)
+		for _, fs := range foldOf {
+			r.Shuffle(len(fs), func(i, j int) { fs[i], fs[j] = fs[j], fs[i] })
+		}
+	}
 	assign := make([]int, n)
-	// Deal each class's rows round-robin, continuing where the previous
-	// class stopped so fold sizes differ by at most one.
-	next := 0
-	for _, idx := range groups(y) {
-		if k.Shuffle {
-			idx = slices.Clone(idx)
-			r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-		}
-		for _, i := range idx {
-			assign[i] = next
-			next = (next + 1) % K
-		}
+	next := make([]int, len(counts))
+	for i, c := range code {
+		assign[i] = foldOf[c][next[c]]
+		next[c]++
 	}
 	return foldsFromAssignment(assign, K), nil
 }

@@ -1,6 +1,9 @@
 package experiments
 
 import (
+	"bytes"
+	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -170,6 +173,164 @@ func TestStratifiedKFold(t *testing.T) {
 			}
 			if counts[0] != 10 || counts[1] != 4 || counts[2] != 4 {
 				t.Errorf("shuffle=%v fold class counts %v, want 10/4/4", shuffle, counts)
+			}
+		}
+	}
+}
+
+// captureWarnings sends Warnings to a buffer for the test, forgetting the
+// warnings already given so that none is held back as a repeat.
+func captureWarnings(t *testing.T) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	prev := Warnings
+	Warnings = &buf
+	warned.Lock()
+	warned.last = nil
+	warned.Unlock()
+	t.Cleanup(func() { Warnings = prev })
+	return &buf
+}
+
+// The unshuffled folds are scikit-learn 1.2's StratifiedKFold(K) folds:
+// testdata/stratified_kfold_sklearn.txt holds, per data set and K, the
+// labels and the fold sklearn tests each row in (one digit a row), for
+// the targets of iris, wine, breast cancer and digits and for random
+// labels whose first appearance is not their sorted order.
+func TestStratifiedKFoldMatchesSklearn(t *testing.T) {
+	captureWarnings(t)
+	data, err := os.ReadFile("testdata/stratified_kfold_sklearn.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) < 25 {
+		t.Fatalf("%d cases", len(lines))
+	}
+	for _, line := range lines {
+		f := strings.Fields(line)
+		name, K, labels, want := f[0], int(f[1][0]-'0'), f[2], f[3]
+		if f[1] == "10" {
+			K = 10
+		}
+		y := make([]float64, len(labels))
+		for i, c := range labels {
+			y[i] = float64(c - '0')
+		}
+		folds, err := StratifiedKFold{K: K}.Split(y)
+		if err != nil {
+			t.Errorf("%s K=%d: %v", name, K, err)
+			continue
+		}
+		got := make([]byte, len(y))
+		for fi, fold := range folds {
+			checkPartition(t, fold.Train, fold.Test, len(y))
+			for _, i := range fold.Test {
+				got[i] = byte('0' + fi)
+			}
+		}
+		if string(got) != want {
+			t.Errorf("%s K=%d: test folds\n%s\nsklearn\n%s", name, K, got, want)
+		}
+	}
+}
+
+func TestStratifiedKFoldChecks(t *testing.T) {
+	tests := []struct {
+		name    string
+		y       []float64
+		k       StratifiedKFold
+		err     string // empty: no error
+		warning string // empty: no warning
+		test0   []int  // rows of the first test fold
+	}{
+		{name: "blocks", y: []float64{0, 0, 0, 0, 0, 0, 1, 1, 1}, k: StratifiedKFold{K: 3}, test0: []int{0, 1, 6}},
+		{name: "small class", y: []float64{0, 0, 0, 0, 0, 0, 1, 1}, k: StratifiedKFold{K: 5},
+			warning: "experiments: warning: stratified kfold: the least populated class in y has only 2 members, which is less than K=5\n", test0: []int{0, 1}},
+		{name: "every class too small", y: []float64{0, 0, 1, 1, 2, 2}, k: StratifiedKFold{K: 3},
+			err: "experiments: stratified kfold: K=3 folds for classes of at most 2 rows"},
+		{name: "continuous", y: []float64{0, 1, 0.5, 1, 0, 1}, k: StratifiedKFold{K: 2},
+			err: "experiments: stratified kfold: y has 0.5 at row 2, which is no class label"},
+		{name: "NaN", y: []float64{0, 1, 0, 1, math.NaN(), 1}, k: StratifiedKFold{K: 2},
+			err: "experiments: stratified kfold: y has NaN at row 4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			buf := captureWarnings(t)
+			folds, err := tt.k.Split(tt.y)
+			if tt.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if buf.String() != tt.warning {
+				t.Errorf("warnings %q, want %q", buf, tt.warning)
+			}
+			if !slices.Equal(folds[0].Test, tt.test0) {
+				t.Errorf("first test fold %v, want %v", folds[0].Test, tt.test0)
+			}
+		})
+	}
+}
+
+// Shuffled folds keep each fold's class counts and depend only on Seed.
+func TestStratifiedKFoldShuffleDeterministic(t *testing.T) {
+	y := []float64{0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 0, 1, 2, 0, 1}
+	a, err := StratifiedKFold{K: 3, Shuffle: true, Seed: 4}.Split(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := StratifiedKFold{K: 3, Shuffle: true, Seed: 4}.Split(y)
+	plain, _ := StratifiedKFold{K: 3}.Split(y)
+	differ := false
+	for f := range a {
+		if !slices.Equal(a[f].Test, b[f].Test) {
+			t.Errorf("fold %d: %v then %v for the same seed", f, a[f].Test, b[f].Test)
+		}
+		differ = differ || !slices.Equal(a[f].Test, plain[f].Test)
+		count := func(rows []int) [3]int {
+			var c [3]int
+			for _, i := range rows {
+				c[int(y[i])]++
+			}
+			return c
+		}
+		if count(a[f].Test) != count(plain[f].Test) {
+			t.Errorf("fold %d: class counts %v shuffled, %v not", f, count(a[f].Test), count(plain[f].Test))
+		}
+	}
+	if !differ {
+		t.Error("shuffled folds equal the unshuffled ones")
+	}
+}
+
+// Default cross-validation of a classifier scores scikit-learn's folds:
+// the expected scores are cross_val_score(model, iris X, y, cv=K).
+func TestCrossValidateSklearnFolds(t *testing.T) {
+	X, y := loadIris(t)
+	tests := []struct {
+		model Model
+		k     int
+		want  []float64
+	}{
+		{&GaussianNB{}, 3, []float64{0.92, 0.94, 0.96}},
+		{&GaussianNB{}, 5, []float64{0.9333333333333333, 0.9666666666666667, 0.9333333333333333, 0.9333333333333333, 1}},
+		{&KNeighborsClassifier{K: 5}, 5, []float64{0.9666666666666667, 1, 0.9333333333333333, 0.9666666666666667, 1}},
+	}
+	for _, tt := range tests {
+		res, err := CrossValidate(tt.model, X, y, CVOptions{K: tt.k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res.Test["accuracy"]
+		for i := range tt.want {
+			if math.Abs(got[i]-tt.want[i]) > 1e-12 {
+				t.Errorf("%s K=%d: fold scores %v, sklearn %v", modelName(tt.model), tt.k, got, tt.want)
+				break
 			}
 		}
 	}

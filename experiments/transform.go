@@ -123,7 +123,9 @@ func (m *SimpleImputer) Statistics() []float64 { return slices.Clone(m.st.Stats)
 
 // StandardScaler centers each column on its mean and scales it to unit
 // variance (population standard deviation, as scikit-learn). A constant
-// column is only centered. NaN values are ignored in Fit and kept.
+// column, one whose variance is within the rounding error of computing
+// it as scikit-learn judges, is only centered. NaN values are ignored in
+// Fit and kept.
 type StandardScaler struct {
 	WithoutMean bool // do not center
 	WithoutStd  bool // do not scale
@@ -157,11 +159,15 @@ func (m *StandardScaler) Fit(X *mat.Dense) error {
 			mean[j] = sum[j] / cnt[j]
 		}
 	}
-	ss := make([]float64, c)
+	// The corrected two-pass variance (Chan, Golub and LeVeque), as
+	// scikit-learn computes it: the sum of the deviations takes off the
+	// rounding error of the mean.
+	ss, dev := make([]float64, c), make([]float64, c)
 	for i := 0; i < r; i++ {
 		for j, v := range X.RawRowView(i) {
 			if !math.IsNaN(v) {
 				d := v - mean[j]
+				dev[j] += d
 				ss[j] += d * d
 			}
 		}
@@ -170,8 +176,14 @@ func (m *StandardScaler) Fit(X *mat.Dense) error {
 	for j := range scale {
 		scale[j] = 1
 		if cnt[j] > 0 && !m.WithoutStd {
-			if sd := math.Sqrt(ss[j] / cnt[j]); sd >= 10*eps {
-				scale[j] = sd
+			n := cnt[j]
+			v := (ss[j] - dev[j]*dev[j]/n) / n
+			// A variance within the rounding error of computing it is
+			// that of a constant column (scikit-learn's
+			// _is_constant_feature): scaling it would blow the noise up
+			// to unit size.
+			if bound := n*eps*v + (n*mean[j]*eps)*(n*mean[j]*eps); v > bound {
+				scale[j] = math.Sqrt(v)
 			}
 		}
 		if m.WithoutMean {
@@ -222,7 +234,9 @@ func (m *StandardScaler) Mean() []float64 { return slices.Clone(m.st.Mean) }
 func (m *StandardScaler) Scale() []float64 { return slices.Clone(m.st.Scale) }
 
 // MinMaxScaler scales each column linearly to [Min, Max], [0, 1] by
-// default (Min and Max both zero). NaN values are ignored in Fit and kept.
+// default (Min and Max both zero). A column whose range is below ten
+// machine epsilons is constant, as in scikit-learn: it is only shifted,
+// its minimum to Min. NaN values are ignored in Fit and kept.
 type MinMaxScaler struct {
 	Min, Max float64 // the target range; both 0 means [0, 1], and Min must be below Max
 
@@ -262,8 +276,10 @@ func (m *MinMaxScaler) Fit(X *mat.Dense) error {
 		if math.IsInf(dmin[j], 1) {
 			return fmt.Errorf("experiments: fit min-max scaler: column %q has no values (all NaN)", "c"+itoa(j))
 		}
+		// As scikit-learn, a range within rounding error of zero is a
+		// constant column's: dividing by it would turn noise into [0, 1].
 		rng := dmax[j] - dmin[j]
-		if rng == 0 {
+		if rng < 10*eps {
 			rng = 1
 		}
 		scale[j] = (hi - lo) / rng

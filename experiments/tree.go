@@ -80,6 +80,11 @@ func fitTrees(op string, X *mat.Dense, y []float64, classify bool, tp treeParams
 	if err := checkFit(op, X, y); err != nil {
 		return treeModel{}, err
 	}
+	if classify {
+		if err := checkLabels(op, "target", y); err != nil {
+			return treeModel{}, err
+		}
+	}
 	rows, p := X.Dims()
 	if int64(rows) >= 1<<31 {
 		return treeModel{}, fmt.Errorf("experiments: %s: too many rows (%d)", op, rows)
