@@ -194,8 +194,15 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 	if name, ok := strings.CutPrefix(msg, "undefined: "); ok {
 		msg = undefinedMsg(name)
 	}
+	if strings.HasPrefix(msg, "undefined method: ") && c != nil && stdioMethod.MatchString(c.orig) {
+		msg += " (in a cell os.Stdout and os.Stderr are io.Writers, and os.Stdin an io.Reader, so that output reaches the notebook: write with fmt.Fprint(os.Stdout, s) or io.WriteString(os.Stdout, s))"
+	}
 	return s.errorLoc(st, c, "CompileError", msg, at, err)
 }
+
+// stdioMethod finds a call of a method of os.Stdin, os.Stdout or
+// os.Stderr beyond Read and Write.
+var stdioMethod = regexp.MustCompile(`\bos\.Std(in|out|err)\.([A-Z]\w*)\b`)
 
 // missingBuiltins are Go's builtins yaegi v0.16.1 lacks, with what to
 // use instead.

@@ -184,6 +184,7 @@ func TestErrorPositions(t *testing.T) {
 		{"a builtin the interpreter lacks", "lo := 2\nhi := max(lo, 3)", "CompileError", []string{"undefined: max (Go 1.21's builtin max is not in the interpreter: use math.Max", "line 2, column 7"}, "hi := max(lo, 3)"},
 		{"a builtin the interpreter lacks, in an expression", "min(3, 1)", "CompileError", []string{"undefined: min (Go 1.21's builtin"}, ""},
 		{"unknown selector", "fmt.Nope()", "CompileError", []string{"Nope", "line 1"}, ""},
+		{"a method of os.Stdout beyond Write", "import \"os\"\nos.Stdout.WriteString(\"x\")", "CompileError", []string{"undefined method: WriteString", "io.WriteString(os.Stdout, s)"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
