@@ -2,9 +2,11 @@ package experiments
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"reflect"
@@ -484,11 +486,13 @@ func init() {
 // the format does. Version 1 held every step in gob; version 2 holds them
 // in the binary encoding of encode.go, named by savedStep.Enc; version 3
 // (written since) keeps trees' values for their leaves only (treeState).
-// Load reads all three; an older reader refuses a newer version with a
+// Version 4 adds Check, a CRC-32C of the content, so that a damaged file
+// is refused instead of loading into a model that predicts otherwise.
+// Load reads all four; an older reader refuses a newer version with a
 // message naming it.
 const (
 	pipelineFormat  = "gopherlab/experiments.Pipeline"
-	pipelineVersion = 3
+	pipelineVersion = 4
 )
 
 type savedPipeline struct {
@@ -496,6 +500,43 @@ type savedPipeline struct {
 	Version int
 	State   pipelineState
 	Steps   []savedStep
+	Check   uint32 // checksum of the rest (version 4 on)
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// checksum is the CRC-32C of everything the pipeline is loaded from,
+// each piece with its length so that bytes cannot move between pieces.
+func (sp *savedPipeline) checksum() uint32 {
+	var c uint32
+	var n [8]byte
+	put := func(b []byte) {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
+		c = crc32.Update(c, castagnoli, n[:])
+		c = crc32.Update(c, castagnoli, b)
+	}
+	str := func(s string) { put([]byte(s)) }
+	str(sp.Format)
+	str(strconv.Itoa(sp.Version))
+	st := &sp.State
+	str(strconv.FormatBool(st.Fitted) + strconv.FormatBool(st.FromDataset) + strconv.Itoa(len(st.Schema)) + "," + strconv.Itoa(len(st.TargetLevels)))
+	for _, col := range st.Schema {
+		str(col.Name)
+		str(strconv.Itoa(int(col.Kind)))
+	}
+	str(st.Target)
+	for _, l := range st.TargetLevels {
+		str(l)
+	}
+	str(strconv.Itoa(len(sp.Steps)))
+	for _, s := range sp.Steps {
+		str(s.Name)
+		str(s.Type)
+		str(s.Enc)
+		put(s.Params)
+		put(s.State)
+	}
+	return c
 }
 
 type savedStep struct {
@@ -533,6 +574,7 @@ func (p *Pipeline) Save(w io.Writer) error {
 		sp.Steps = append(sp.Steps, st)
 	}
 	*scratch = buf
+	sp.Check = sp.checksum()
 	if err := gob.NewEncoder(w).Encode(sp); err != nil {
 		return fmt.Errorf("experiments: save pipeline: %w", err)
 	}
@@ -638,6 +680,9 @@ func Load(r io.Reader) (*Pipeline, error) {
 	}
 	if sp.Version < 1 || sp.Version > pipelineVersion {
 		return nil, fmt.Errorf("experiments: load pipeline: format version %d, this package reads versions 1 to %d", sp.Version, pipelineVersion)
+	}
+	if sp.Version >= 4 && sp.Check != sp.checksum() {
+		return nil, fmt.Errorf("experiments: load pipeline: the saved pipeline is damaged: its content does not match its checksum (it would not predict as the pipeline that was saved)")
 	}
 	if sp.Version == 1 {
 		for i := range sp.Steps {

@@ -362,3 +362,42 @@ func TestScalersNearConstant(t *testing.T) {
 		}
 	}
 }
+
+// A saved pipeline with a byte changed anywhere in its steps is refused:
+// it would load into a model that predicts otherwise.
+func TestLoadRefusesDamage(t *testing.T) {
+	X, y := blobs(60, 3, 4, 1, 1)
+	p := NewPipeline(&StandardScaler{}, &LogisticRegression{})
+	if err := p.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := p.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	saved := buf.Bytes()
+	if _, err := Load(bytes.NewReader(saved)); err != nil {
+		t.Fatalf("intact: %v", err)
+	}
+	damaged, refused := 0, 0
+	for i := len(saved) / 3; i < len(saved); i += 7 {
+		b := bytes.Clone(saved)
+		b[i] ^= 0x10
+		q, err := Load(bytes.NewReader(b))
+		damaged++
+		if err != nil {
+			refused++
+			continue
+		}
+		a, _ := p.Predict(X)
+		c, _ := q.Predict(X)
+		pa, _ := p.PredictProba(X)
+		pc, _ := q.PredictProba(X)
+		if !slices.Equal(a, c) || !mat.Equal(pa, pc) {
+			t.Errorf("byte %d changed: loaded without error, predicts otherwise", i)
+		}
+	}
+	if refused == 0 {
+		t.Errorf("none of %d damaged files was refused", damaged)
+	}
+}
