@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -197,6 +198,8 @@ func ReportCommand(args []string, stdout io.Writer) error {
 Writes one HTML file that opens in any browser without network access: a
 summary in plain words, the best run, charts, all runs, the data they used
 and the code that produced the best one. "-o -" writes to standard output.
+An existing -o file is replaced only if it is a report written earlier;
+the tracking database and other files are never overwritten.
 Runs are ranked by -metric, by default a score on held-out test data
 (test_accuracy, ...), else a cross-validation mean (mean_accuracy, ...).
 `
@@ -215,6 +218,12 @@ Runs are ranked by -metric, by default a score on held-out test data
 		return fmt.Errorf("report: -top %d: want 1 or more runs", opts.Top)
 	}
 	opts.Experiment = pos[0]
+	if *out != "-" {
+		// Checked before the report is made, so a wrong -o fails fast.
+		if err := checkReportOutput(*out, *db); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
 	var buf bytes.Buffer
 	err = readStore(*db, func(s *Store) error {
 		buf.Reset()
@@ -227,10 +236,83 @@ Runs are ranked by -metric, by default a score on held-out test data
 		_, err := stdout.Write(buf.Bytes())
 		return err
 	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+	if err := checkReportOutput(*out, *db); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s)\n", *out, formatBytes(int64(buf.Len())))
+	return nil
+}
+
+// reportGenerator marks the HTML files the report writes: only such a
+// file may be replaced by a new report.
+const reportGenerator = `<meta name="generator" content="gopherlab">`
+
+// checkReportOutput refuses to let a report replace the tracking database
+// it reads (a mistyped -o gopherlab.db would destroy every run) or any
+// existing file that is not a report written earlier. A path that does
+// not exist yet is fine.
+func checkReportOutput(out, db string) error {
+	fi, err := os.Stat(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("-o %s: %w", out, err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("-o %s is a directory: name the HTML file to write, such as %s", out, filepath.Join(out, "report.html"))
+	}
+	// The database under another name (a link, a relative path) is the
+	// same file too.
+	if dbi, err := os.Stat(db); err == nil && os.SameFile(fi, dbi) {
+		return fmt.Errorf("-o %s is the tracking database the report reads (%s): refusing to overwrite it; choose another output file such as report.html", out, db)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		return fmt.Errorf("-o %s: %w", out, err)
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return fmt.Errorf("-o %s: %w", out, err)
+	}
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("SQLite format 3\x00")):
+		return fmt.Errorf("-o %s is an existing SQLite database: refusing to overwrite it with a report; choose another output file such as report.html", out)
+	case !bytes.Contains(head, []byte(reportGenerator)):
+		return fmt.Errorf("-o %s exists and is not a report gopherlab wrote: refusing to overwrite it; remove it or choose another output file", out)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it over path, so a failed write leaves no truncated file and a reader
+// sees the old report or the new one.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644) // CreateTemp makes it private; a report is to share
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	return nil
 }
 

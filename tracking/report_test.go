@@ -198,6 +198,74 @@ func TestReportCommand(t *testing.T) {
 	}
 }
 
+// A report must not replace the database it reads, nor any file that is
+// not a report: a mistyped -o loses nothing.
+func TestReportCommandOutput(t *testing.T) {
+	s := reportFixture(t)
+	dir := t.TempDir()
+	db, err := os.ReadFile(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(s.Path(), link); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	other := write("other.db", string(db))
+	notes := write("notes.txt", "my notes")
+	page := write("index.html", "<!DOCTYPE html><html><body>mine</body></html>")
+	old := write("old.html", "<!DOCTYPE html>\n<html>\n<head>\n<meta name=\"generator\" content=\"gopherlab\">\n<title>old</title>")
+	for _, tt := range []struct {
+		name, out, wantErr string
+	}{
+		{"the database", s.Path(), "is the tracking database the report reads"},
+		{"a link to the database", link, "is the tracking database the report reads"},
+		{"another database", other, "is an existing SQLite database"},
+		{"a text file", notes, "exists and is not a report gopherlab wrote"},
+		{"someone's HTML", page, "exists and is not a report gopherlab wrote"},
+		{"a directory", dir, "is a directory"},
+		{"an earlier report", old, ""},
+		{"a new file", filepath.Join(dir, "new.html"), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before, _ := os.ReadFile(tt.out)
+			err := ReportCommand([]string{"iris", "-db", s.Path(), "-o", tt.out}, io.Discard)
+			after, _ := os.ReadFile(tt.out)
+			if tt.wantErr == "" {
+				if err != nil || !strings.Contains(string(after), "forest-b") {
+					t.Fatalf("error %v; file %.60q", err, after)
+				}
+				if fi, err := os.Stat(tt.out); err != nil || fi.Mode().Perm() != 0o644 {
+					t.Errorf("file mode %v (%v), want 0644", fi.Mode(), err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), tt.out) {
+				t.Errorf("error %v, want %q naming %s", err, tt.wantErr, tt.out)
+			}
+			if !bytes.Equal(before, after) {
+				t.Errorf("%s was changed", tt.out)
+			}
+		})
+	}
+	if s2, err := OpenExisting(s.Path()); err != nil {
+		t.Errorf("the database after the attempts: %v", err)
+	} else {
+		s2.Close()
+	}
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+	if len(tmps) > 0 {
+		t.Errorf("temporary files left: %v", tmps)
+	}
+}
+
 func TestPickMetric(t *testing.T) {
 	// runs makes n runs with each of the metrics.
 	runs := func(groups ...any) []RunInfo {
