@@ -433,22 +433,41 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 		return a > b
 	}
-	// Ranked: runs with the metric, best first; then the others by time.
+	// Ranked: finished runs with the metric, best first; then the runs
+	// that failed, were interrupted or still run, with the metric, best
+	// first, unranked: a run that crashed may have logged a fine score
+	// before it broke, but it produced no model to pick. Then the others
+	// by time.
+	group := func(r RunInfo) int {
+		_, ok := r.Metrics[metric]
+		switch {
+		case ok && r.Status == StatusFinished:
+			return 0
+		case ok:
+			return 1
+		}
+		return 2
+	}
 	ranked := append([]RunInfo(nil), runs...)
 	sort.SliceStable(ranked, func(i, j int) bool {
-		vi, oki := ranked[i].Metrics[metric]
-		vj, okj := ranked[j].Metrics[metric]
-		if oki != okj {
-			return oki
+		gi, gj := group(ranked[i]), group(ranked[j])
+		if gi != gj {
+			return gi < gj
 		}
-		if !oki {
+		if gi == 2 {
 			return false
 		}
-		return better(vi, vj)
+		return better(ranked[i].Metrics[metric], ranked[j].Metrics[metric])
 	})
-	withMetric := 0
+	// withMetric counts the finished runs with a value: those that can be
+	// best, at the start of ranked.
+	withMetric, rankable := 0, 0
 	for _, r := range ranked {
-		if v, ok := r.Metrics[metric]; ok && !math.IsNaN(v) {
+		if group(r) != 0 {
+			break
+		}
+		rankable++
+		if !math.IsNaN(r.Metrics[metric]) {
 			withMetric++
 		}
 	}
@@ -466,6 +485,9 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		rep.Title = "Experiment report: " + opts.Experiment
 	}
 	rep.Summary = summarize(runs, metric, lower, withMetric, opts.Filter)
+	if metric != "" && withMetric == 0 {
+		rep.Summary = append(rep.Summary, fmt.Sprintf("No finished run has a value of %s, so there is no best run.", metric))
+	}
 	if opts.Metric == "" && metric != "" {
 		rep.Summary = append(rep.Summary, chosenNote(runs, metric))
 	}
@@ -558,7 +580,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	rep.Columns = append(rep.Columns, "duration", "started")
 	for i, r := range ranked {
 		rank := ""
-		if _, ok := r.Metrics[metric]; ok {
+		if i < rankable {
 			rank = strconv.Itoa(i + 1)
 		}
 		row := reportRow{Best: i == 0 && withMetric > 0, Title: r.Error}
@@ -569,7 +591,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		add := func(text string, num bool) { row.Cells = append(row.Cells, reportCell{text, num}) }
 		add(rank, true)
 		add(name, false)
-		add(strings.ToLower(r.Status), false)
+		add(statusWords(r.Status), false)
 		if metric != "" {
 			add(metricCell(r, metric), true)
 		}
@@ -812,12 +834,36 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 	if kind, _ := metricKind(metric); metricWhat[kind] != "" {
 		what = ", " + metricWhat[kind]
 	}
+	unfinished := len(runs) - status[StatusFinished]
 	recorded := fmt.Sprintf("%d of the %d runs recorded it; the others are listed after them, unranked", withMetric, len(runs))
-	if withMetric == len(runs) {
+	switch {
+	case withMetric == len(runs):
 		recorded = "every run recorded it"
+	case unfinished > 0 && withMetric == status[StatusFinished]:
+		recorded = "every finished run recorded it"
+	case unfinished > 0:
+		recorded = fmt.Sprintf("%d of the %d finished runs recorded it; the others are listed after them, unranked", withMetric, status[StatusFinished])
 	}
 	lines = append(lines, fmt.Sprintf("Runs are ranked by their final %s%s (%s); %s.", metric, what, dir, recorded))
+	if unfinished > 0 {
+		lines = append(lines, fmt.Sprintf("Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (%d here) are listed after them, marked by their status, whatever %s they reached.", unfinished, metric))
+	}
 	return lines
+}
+
+// statusWords says a run's status in plain words.
+func statusWords(status string) string {
+	switch status {
+	case StatusFinished:
+		return "finished"
+	case StatusFailed:
+		return "failed"
+	case StatusKilled:
+		return "interrupted"
+	case StatusRunning:
+		return "still running"
+	}
+	return strings.ToLower(status)
 }
 
 // chosenNote says that the report chose the ranking metric, and which

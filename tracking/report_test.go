@@ -64,9 +64,10 @@ func TestWriteReport(t *testing.T) {
 	}{
 		{name: "default", opts: ReportOptions{Experiment: "iris"},
 			want: []string{"Experiment report: iris", "This experiment has 4 runs", "3 finished, 1 failed",
-				"ranked by their final accuracy (higher is better); every run recorded it.", "The ranking metric was chosen automatically",
+				"ranked by their final accuracy (higher is better); every finished run recorded it.", "The ranking metric was chosen automatically",
+				"Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (1 here) are listed after them",
 				"The best run is <strong>forest-b</strong>",
-				"0.96", "Final accuracy of the 4 best runs", "accuracy during training", "loss during training",
+				"0.96", "Final accuracy of the 3 best runs", "accuracy during training", "loss during training",
 				"accuracy against depth", "Average accuracy for each model",
 				"Runs that did not finish", "broken &lt;script&gt;", "weights.bin",
 				"used exactly the same train data", "iris.ipynb, cell [2]", "// &lt;b&gt;not bold&lt;/b&gt;", "Go version"},
@@ -75,7 +76,7 @@ func TestWriteReport(t *testing.T) {
 			want:    []string{"ranked by their final loss (lower is better)", "The best run is <strong>forest-b</strong>"},
 			notWant: []string{"chosen automatically"}},
 		{name: "goal override", opts: ReportOptions{Experiment: "iris", Metric: "accuracy", Goal: "min"},
-			want: []string{"(lower is better)", "The best run is <strong>broken &lt;script&gt;</strong>"}},
+			want: []string{"(lower is better)", "The best run is <strong>knn</strong>"}},
 		{name: "filter and top", opts: ReportOptions{Experiment: "iris", Filter: `params.model = "forest"`, Top: 1, Title: "Forests"},
 			want:    []string{"<h1>Forests</h1>", "This experiment has 2 runs", "Only runs matching the filter", "Final accuracy of the best run"},
 			notWant: []string{">knn<"}},
@@ -120,6 +121,88 @@ func TestWriteReport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Only a finished run can be the best: a run that crashed or was killed
+// after logging a fine score produced no model to pick.
+func TestReportUnfinishedNotBest(t *testing.T) {
+	s := openTemp(t)
+	for _, r := range []struct {
+		exp, name, status string
+		acc               float64
+	}{
+		{"mixed", "finished run", StatusFinished, 0.90},
+		{"mixed", "crashed run", StatusFailed, 0.97},
+		{"mixed", "killed run", StatusKilled, 0.99},
+		{"failonly", "crashed run", StatusFailed, 0.97},
+	} {
+		run, err := s.StartRun(r.exp, &RunOptions{Name: r.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.LogMetric("val_accuracy", r.acc, 0)
+		if err := run.End(r.status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		exp      string
+		want     []string
+		notWant  []string
+		wantRows []string // rank, name and status of each row of the table of runs
+	}{
+		{exp: "mixed",
+			want: []string{"The best run is <strong>finished run</strong>", "Final val_accuracy of the best run",
+				"every finished run recorded it.",
+				"Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (2 here) are listed after them, marked by their status, whatever val_accuracy they reached."},
+			wantRows: []string{"1|finished run|finished", "|killed run|interrupted", "|crashed run|failed"}},
+		{exp: "failonly",
+			want:     []string{"No finished run has a value of val_accuracy, so there is no best run.", "(1 here)"},
+			notWant:  []string{"<h2>Best run</h2>", "The best run is", "<svg"},
+			wantRows: []string{"|crashed run|failed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.exp, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := s.WriteReport(&b, ReportOptions{Experiment: tt.exp}); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(page, w) {
+					t.Errorf("report has %q", w)
+				}
+			}
+			if got := allRunsRows(t, page, 3); strings.Join(got, ",") != strings.Join(tt.wantRows, ",") {
+				t.Errorf("rows %q, want %q", got, tt.wantRows)
+			}
+		})
+	}
+}
+
+// allRunsRows returns the first n cells of each row of a report's table
+// of runs, joined by |.
+func allRunsRows(t *testing.T, page string, n int) []string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<h2>All runs</h2>.*?</table>`).FindString(page)
+	var rows []string
+	for _, tr := range regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`).FindAllStringSubmatch(m, -1) {
+		cells := regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(tr[1], -1)
+		if len(cells) == 0 {
+			continue // the header
+		}
+		var c []string
+		for _, cell := range cells[:min(n, len(cells))] {
+			c = append(c, cell[1])
+		}
+		rows = append(rows, strings.Join(c, "|"))
+	}
+	return rows
 }
 
 // checkSelfContained fails if the page would load anything: no scripts,
