@@ -1245,11 +1245,7 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 		}
 		p.NominalX(values...)
 		p.X.Min, p.X.Max = -0.6, float64(len(means))-0.4
-		start := math.Min(lo, 0)
-		if lo > 0 && hi > lo && (hi-lo) < lo/2 {
-			start = lo - (hi-lo)*0.5
-		}
-		p.Y.Min, p.Y.Max = start, hi+(hi-start)*0.12
+		p.Y.Min, p.Y.Max = barRange(lo, hi, 0.12)
 		if svg, err := svgOf(p, chartW, chartH); err == nil {
 			charts = append(charts, reportChart{
 				Title:   fmt.Sprintf("Average %s for each %s", metric, k),
