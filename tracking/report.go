@@ -75,7 +75,7 @@ var metricPrefixes = []struct {
 // (test_accuracy: accuracy).
 func metricKind(k string) (int, string) {
 	// Timings (isTiming) describe a run; they do not rank models.
-	if isTiming(k) || k == "rank" {
+	if isReportTiming(k) || k == "rank" {
 		return metricDetail, k
 	}
 	for _, p := range metricPrefixes {
@@ -120,7 +120,7 @@ func pickMetric(runs []RunInfo) string {
 	}
 	keys := make([]string, 0, len(count))
 	for k := range count {
-		if !isTiming(k) {
+		if !isReportTiming(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -530,28 +530,40 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			})
 		}
 	}
-	metricKeys := []string{}
-	if metric != "" {
-		metricKeys = append(metricKeys, metric)
-	}
-	for _, k := range allMetricKeys(runs) {
-		if k != metric && len(metricKeys) < 4 {
-			metricKeys = append(metricKeys, k)
-		}
-	}
 	n := min(top, len(ranked))
-	for _, k := range metricKeys {
-		svg, ok, err := historyChart(s, ranked[:n], labels[:n], k)
+	drawn := 0
+	for _, k := range historyKeys(runs, metric) {
+		if drawn == 4 {
+			break
+		}
+		series := "step"
+		if strings.HasPrefix(k, "fold_") {
+			series = "fold"
+		}
+		svg, ok, err := historyChart(s, ranked[:n], labels[:n], k, series)
 		if err != nil {
 			return err
 		}
-		if ok {
-			rep.Charts = append(rep.Charts, reportChart{
-				Title:   fmt.Sprintf("%s during training", k),
-				Caption: fmt.Sprintf("How %s changed step by step, one line per run (up to %d runs).", k, n),
-				SVG:     svg,
-			})
+		if !ok {
+			continue
 		}
+		drawn++
+		c := reportChart{
+			Title:   fmt.Sprintf("%s during training", k),
+			Caption: fmt.Sprintf("How %s changed step by step, one line per run (up to %d runs).", k, n),
+			SVG:     svg,
+		}
+		switch {
+		case series == "fold":
+			// A cross-validation logs each fold's score as a step: the
+			// folds are separate fits on different parts of the data.
+			c.Title = fmt.Sprintf("%s in each cross-validation fold", k)
+			c.Caption = fmt.Sprintf("The %s of each fold of a cross-validation, one line per run (up to %d runs). Each fold is a separate fit tested on a different part of the data, not a step of training: a wide spread means the score depends on which rows are held out.", strings.TrimPrefix(k, "fold_"), n)
+		case strings.HasPrefix(k, "test_"):
+			c.Title = fmt.Sprintf("%s each time it was computed", k)
+			c.Caption = fmt.Sprintf("Each value of %s, in the order it was computed, one line per run (up to %d runs).", k, n)
+		}
+		rep.Charts = append(rep.Charts, c)
 	}
 	if withMetric > 1 {
 		rep.Charts = append(rep.Charts, paramCharts(ranked[:withMetric], metric)...)
@@ -626,6 +638,36 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		rep.Modules = append(rep.Modules, [2]string{k, src.Modules[k]})
 	}
 	return reportTemplate.Execute(w, rep)
+}
+
+// historyKeys returns the metrics whose histories are worth a chart,
+// most telling first: the ranking metric, the per-fold scores behind a
+// cross-validation mean, then the others as metricColumns orders them.
+// Timings and ranks are left out: how long a fold took says nothing of
+// the model.
+func historyKeys(runs []RunInfo, metric string) []string {
+	var keys []string
+	if metric != "" {
+		keys = append(keys, metric)
+		if kind, base := metricKind(metric); kind == metricCVMean || kind == metricSearchBest {
+			if f := "fold_" + base; hasMetric(runs, f) {
+				keys = append(keys, f)
+			}
+		}
+	}
+	for _, k := range metricColumns(runs, metric) {
+		if !isReportTiming(k) && k != "rank" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// isReportTiming reports whether a metric is a duration: those
+// autologging writes (fit_time_s, duration_s) and hand-written ones
+// (epoch_duration_s).
+func isReportTiming(k string) bool {
+	return isTiming(k) || strings.HasSuffix(k, "duration_s")
 }
 
 func metricCell(r RunInfo, k string) string {
@@ -1099,14 +1141,15 @@ func barChart(runs []RunInfo, labels []string, metric string) (template.HTML, er
 
 // historyChart draws the history of metric key for runs with more than
 // one point; ok is false when no run has a history worth drawing.
-func historyChart(s *Store, runs []RunInfo, labels []string, key string) (template.HTML, bool, error) {
-	p := newPlot("", "step", key)
+func historyChart(s *Store, runs []RunInfo, labels []string, key, series string) (template.HTML, bool, error) {
+	p := newPlot("", series, key)
 	legend := plot.NewLegend()
 	legend.Top = true
 	legend.Left = false
 	legend.TextStyle.Font.Size = vg.Points(10)
 	drawn := 0
 	lo, hi := math.Inf(1), math.Inf(-1)
+	xhi := 0.0
 	for i, r := range runs {
 		if _, ok := r.Metrics[key]; !ok {
 			continue
@@ -1121,6 +1164,7 @@ func historyChart(s *Store, runs []RunInfo, labels []string, key string) (templa
 			if !math.IsNaN(y) && !math.IsInf(y, 0) {
 				xy = append(xy, plotter.XY{X: x, Y: y})
 				lo, hi = math.Min(lo, y), math.Max(hi, y)
+				xhi = math.Max(xhi, x)
 			}
 		}
 		if len(xy) < 2 {
@@ -1141,6 +1185,14 @@ func historyChart(s *Store, runs []RunInfo, labels []string, key string) (templa
 		return "", false, nil
 	}
 	padRange(&p.Y, lo, hi, 0.05)
+	if series == "fold" && xhi < 50 {
+		// Folds are counted: fold 2, not 2.5.
+		var ticks []plot.Tick
+		for f := 0.0; f <= xhi; f++ {
+			ticks = append(ticks, plot.Tick{Value: f, Label: strconv.Itoa(int(f))})
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	}
 	// The legend goes right of the plot, where it hides no line.
 	svg, err := svgDraw(chartW, chartH, func(dc draw.Canvas) {
 		r := legend.Rectangle(dc)

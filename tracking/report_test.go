@@ -3,6 +3,7 @@ package tracking
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -459,6 +460,63 @@ func TestReportAutologged(t *testing.T) {
 		"duration_s", "fit_time_s", "logisticregression.C", "cv.k", "duration", "started"}
 	if strings.Join(cols, ",") != strings.Join(want, ",") {
 		t.Errorf("columns\n%q, want\n%q", cols, want)
+	}
+}
+
+// Histories worth a chart: scores, not timings; a cross-validation's
+// fold scores are drawn per fold, not as steps of training.
+func TestReportHistories(t *testing.T) {
+	s := openTemp(t)
+	for i, acc := range [][]float64{{0.9, 0.95, 0.92}, {0.8, 0.85, 0.99}} {
+		r, err := s.StartRun("cv", &RunOptions{Name: fmt.Sprintf("cv %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for fold, a := range acc {
+			r.LogMetrics(map[string]float64{"fold_accuracy": a, "fold_fit_time_s": 0.001 * float64(fold+1), "epoch_duration_s": 2}, fold)
+		}
+		r.LogMetrics(map[string]float64{"mean_accuracy": (acc[0] + acc[1] + acc[2]) / 3, "duration_s": 0.01}, 0)
+		r.Finish()
+	}
+	var b bytes.Buffer
+	if err := s.WriteReport(&b, ReportOptions{Experiment: "cv"}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, w := range []string{"fold_accuracy in each cross-validation fold", "not a step of training", ">fold<"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	for _, w := range []string{"fold_fit_time_s during", "fold_fit_time_s in each", "epoch_duration_s during", "fold_accuracy during training"} {
+		if strings.Contains(page, w) {
+			t.Errorf("report has %q", w)
+		}
+	}
+
+	for _, tt := range []struct {
+		name, metric string
+		metrics      []string
+		want         []string
+	}{
+		{"a cross-validation: the mean, then its folds", "mean_accuracy",
+			[]string{"duration_s", "fold_accuracy", "fold_fit_time_s", "mean_accuracy", "rank", "std_accuracy"},
+			[]string{"mean_accuracy", "fold_accuracy", "std_accuracy"}},
+		{"training curves", "val_accuracy",
+			[]string{"accuracy", "epoch_duration_s", "loss", "val_accuracy", "val_loss"},
+			[]string{"val_accuracy", "val_loss", "accuracy", "loss"}},
+		{"no metric chosen", "", []string{"fit_time_s", "loss"}, []string{"loss"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := map[string]float64{}
+			for _, k := range tt.metrics {
+				m[k] = 1
+			}
+			got := historyKeys([]RunInfo{{Metrics: m}}, tt.metric)
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("historyKeys = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
