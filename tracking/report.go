@@ -323,6 +323,7 @@ type report struct {
 	Metric                           string
 	LowerBetter                      bool
 	Best                             *reportRun
+	Trials                           *reportTrials
 	Charts                           []reportChart
 	Columns                          []string
 	Rows                             []reportRow
@@ -341,6 +342,16 @@ type reportRun struct {
 	Params                                            [][2]string
 	Metrics                                           [][2]string
 	Inputs                                            []string
+}
+
+// reportTrials shows the trials of a best run that is a grid search.
+type reportTrials struct {
+	Intro   string
+	Chart   *reportChart
+	Note    string // why there is no chart
+	Columns []string
+	Rows    [][]reportCell // the best trials
+	More    [][]reportCell // the others, folded away
 }
 
 type reportChart struct {
@@ -391,28 +402,24 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	}
 	// Child runs (cross-validation folds, search trials) are parts of
 	// their parent: a fold is not a model to pick, so rank top-level runs.
-	var topLevel []RunInfo
+	var topLevel, children []RunInfo
 	for _, r := range runs {
 		if r.ParentID == "" {
 			topLevel = append(topLevel, r)
+		} else {
+			children = append(children, r)
 		}
 	}
 	if len(topLevel) > 0 {
 		runs = topLevel
+	} else {
+		children = nil
 	}
 	metric := opts.Metric
 	if metric == "" {
 		metric = pickMetric(runs)
 	} else if !hasMetric(runs, metric) {
-		which := fmt.Sprintf("no run of experiment %q", opts.Experiment)
-		if opts.Filter != "" {
-			which += " that matches the filter"
-		}
-		have := "they have no metrics"
-		if keys := allMetricKeys(runs); len(keys) > 0 {
-			have = "metrics: " + strings.Join(keys, ", ")
-		}
-		return fmt.Errorf("metric %q: %s recorded it (%s)", metric, which, have)
+		return unknownMetricError(opts, metric, runs, children)
 	}
 	lower := lowerIsBetter(metric)
 	switch opts.Goal {
@@ -501,9 +508,22 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		inputs[r.ID] = ins
 	}
 
+	if len(children) > 0 {
+		rep.Summary = append(rep.Summary, fmt.Sprintf("The experiment also has %s (the trials of grid searches, the folds of cross-validations): they are parts of their parent run, not models of their own, so they are not ranked here.",
+			map[bool]string{true: "1 child run", false: strconv.Itoa(len(children)) + " child runs"}[len(children) == 1]))
+	}
 	if withMetric > 0 {
 		b := ranked[0]
 		rep.Best = describeRun(&b, metric, inputs[b.ID])
+		trials := children
+		if opts.Filter != "" {
+			// The filter chose the parents; their trials need not match it.
+			trials, err = s.SearchRuns(SearchQuery{Experiment: opts.Experiment, Filter: fmt.Sprintf("parent_run_id = %q", b.ID)})
+			if err != nil {
+				return err
+			}
+		}
+		rep.Trials = describeTrials(b, trials)
 	}
 	for _, r := range runs {
 		if r.Status == StatusFailed || r.Status == StatusKilled {
@@ -638,6 +658,267 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		rep.Modules = append(rep.Modules, [2]string{k, src.Modules[k]})
 	}
 	return reportTemplate.Execute(w, rep)
+}
+
+// describeTrials shows the trials of best when it is a grid search: the
+// child runs with a cross-validation mean of the search's metric (what
+// autologging records for each candidate). It returns nil for other runs.
+func describeTrials(best RunInfo, children []RunInfo) *reportTrials {
+	var trials []RunInfo
+	for _, c := range children {
+		if c.ParentID == best.ID {
+			trials = append(trials, c)
+		}
+	}
+	sm := best.Params["search.metric"]
+	if sm == "" {
+		// Not autologged: the first cross-validation mean the trials have.
+		for _, k := range allMetricKeys(trials) {
+			if kind, base := metricKind(k); kind == metricCVMean {
+				sm = base
+				break
+			}
+		}
+	}
+	score := "mean_" + sm
+	var scored []RunInfo
+	for _, t := range trials {
+		if v, ok := t.Metrics[score]; ok && !math.IsNaN(v) {
+			scored = append(scored, t)
+		}
+	}
+	if sm == "" || len(scored) < 2 {
+		return nil
+	}
+	lower := lowerIsBetter(sm)
+	// The search's own rank, else the score's order.
+	sort.SliceStable(scored, func(i, j int) bool {
+		ri, oki := scored[i].Metrics["rank"]
+		rj, okj := scored[j].Metrics["rank"]
+		if oki && okj && ri != rj {
+			return ri < rj
+		}
+		a, b := scored[i].Metrics[score], scored[j].Metrics[score]
+		if lower {
+			return a < b
+		}
+		return a > b
+	})
+	varied := varyingParams(scored)
+	std := "std_" + sm
+	var others []string // other cross-validation means, such as mean_f1_macro
+	for _, k := range allMetricKeys(scored) {
+		if kind, _ := metricKind(k); kind == metricCVMean && k != score && len(others) < 2 {
+			others = append(others, k)
+		}
+	}
+	folds := best.Params["cv.k"]
+	tr := &reportTrials{Columns: append([]string{"rank"}, varied...)}
+	tr.Columns = append(tr.Columns, score)
+	if hasMetric(scored, std) {
+		tr.Columns = append(tr.Columns, "± "+std)
+	}
+	tr.Columns = append(tr.Columns, others...)
+	for i, t := range scored {
+		rank := strconv.Itoa(i + 1)
+		if v, ok := t.Metrics["rank"]; ok {
+			rank = FormatMetric(v)
+		}
+		row := []reportCell{{rank, true}}
+		for _, k := range varied {
+			_, err := strconv.ParseFloat(t.Params[k], 64)
+			row = append(row, reportCell{t.Params[k], err == nil})
+		}
+		row = append(row, reportCell{metricCell(t, score), true})
+		if hasMetric(scored, std) {
+			row = append(row, reportCell{metricCell(t, std), true})
+		}
+		for _, k := range others {
+			row = append(row, reportCell{metricCell(t, k), true})
+		}
+		if i < 10 {
+			tr.Rows = append(tr.Rows, row)
+		} else {
+			tr.More = append(tr.More, row)
+		}
+	}
+	cv := "a cross-validation"
+	if folds != "" {
+		cv = "a " + folds + "-fold cross-validation"
+	}
+	tr.Intro = fmt.Sprintf("The best run is a grid search: it tried %d combinations of settings (%s), scored each by the mean %s of %s and kept the best. The trials, best first",
+		len(scored), strings.Join(varied, ", "), sm, cv)
+	if hasMetric(scored, std) {
+		tr.Intro += fmt.Sprintf("; ± is the spread (standard deviation) of %s across the folds", sm)
+	}
+	tr.Intro += ":"
+	chart, note := trialChart(scored, varied, score, sm)
+	tr.Chart, tr.Note = chart, note
+	return tr
+}
+
+// trialChart draws a grid search's score against the setting it varied
+// most, one line for each value of a second varied setting. With more
+// than two varied settings the lines would mix, so note says to read
+// the table instead. trials are sorted best first.
+func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportChart, string) {
+	if len(varied) == 0 {
+		return nil, ""
+	}
+	if len(varied) > 2 {
+		return nil, fmt.Sprintf("%d settings varied together, too many for one chart: the table shows each combination.", len(varied))
+	}
+	distinct := func(k string) []string {
+		var vals []string
+		for _, t := range trials {
+			if v := t.Params[k]; !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		return vals
+	}
+	numeric := func(k string) bool {
+		for _, t := range trials {
+			if _, err := strconv.ParseFloat(strings.TrimSpace(t.Params[k]), 64); err != nil {
+				return false
+			}
+		}
+		return true
+	}
+	// x: a numeric setting with the most values, else any with the most.
+	x := varied[0]
+	for _, k := range varied {
+		nk, nx := numeric(k), numeric(x)
+		if nk && !nx || nk == nx && len(distinct(k)) > len(distinct(x)) {
+			x = k
+		}
+	}
+	xs := distinct(x)
+	isNum := numeric(x)
+	if isNum {
+		sort.Slice(xs, func(i, j int) bool {
+			a, _ := strconv.ParseFloat(strings.TrimSpace(xs[i]), 64)
+			b, _ := strconv.ParseFloat(strings.TrimSpace(xs[j]), 64)
+			return a < b
+		})
+	} else {
+		sort.Strings(xs)
+	}
+	xOf := func(v string) float64 {
+		if isNum {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f
+		}
+		return float64(slices.Index(xs, v))
+	}
+	group, groups := "", []string{""}
+	if len(varied) == 2 {
+		group = varied[0]
+		if group == x {
+			group = varied[1]
+		}
+		groups = distinct(group)
+		sort.Strings(groups)
+		if len(groups) > 8 {
+			return nil, fmt.Sprintf("%s has %d values, too many lines for one chart: the table shows each combination.", group, len(groups))
+		}
+	}
+	p := newPlot("", x, "mean "+sm)
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for gi, g := range groups {
+		var xy plotter.XYs
+		for _, t := range trials {
+			if group != "" && t.Params[group] != g {
+				continue
+			}
+			v := t.Metrics[score]
+			xy = append(xy, plotter.XY{X: xOf(t.Params[x]), Y: v})
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		sort.Slice(xy, func(i, j int) bool { return xy[i].X < xy[j].X })
+		c := plotutil.Color(gi)
+		var thumbs []plot.Thumbnailer
+		if len(xy) > 1 {
+			line, err := plotter.NewLine(xy)
+			if err != nil {
+				continue
+			}
+			line.Color = c
+			line.Dashes = plotutil.Dashes(gi)
+			line.Width = vg.Points(1.5)
+			p.Add(line)
+			thumbs = append(thumbs, line)
+		}
+		pts, err := plotter.NewScatter(xy)
+		if err != nil {
+			continue
+		}
+		pts.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		p.Add(pts)
+		thumbs = append(thumbs, pts)
+		if group != "" {
+			p.Legend.Add(group+" = "+g, thumbs...)
+		}
+	}
+	// The best trial, ringed in the best run's green.
+	best := trials[0]
+	if ring, err := plotter.NewScatter(plotter.XYs{{X: xOf(best.Params[x]), Y: best.Metrics[score]}}); err == nil {
+		ring.GlyphStyle = draw.GlyphStyle{Color: bestBarColor, Radius: vg.Points(6), Shape: draw.RingGlyph{}}
+		p.Add(ring)
+		p.Legend.Add("best trial", ring)
+	}
+	if isNum {
+		padRange(&p.X, xOf(xs[0]), xOf(xs[len(xs)-1]), 0.03)
+	} else {
+		p.NominalX(xs...)
+		p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5
+	}
+	// Room above the points for the legend.
+	padRange(&p.Y, lo, hi, 0.08)
+	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.08 * float64(len(groups)+1)
+	svg, err := svgOf(p, chartW, chartH)
+	if err != nil {
+		return nil, ""
+	}
+	caption := fmt.Sprintf("Each dot is one trial: its %s setting and the mean %s it reached", x, sm)
+	if group != "" {
+		caption += fmt.Sprintf("; one line for each value of %s", group)
+	}
+	caption += ". The best trial is ringed in green. The vertical axis shows only the range of the scores, not from zero, so that small differences are visible."
+	return &reportChart{Title: fmt.Sprintf("Mean %s of each trial against %s", sm, x), Caption: caption, SVG: svg}, ""
+}
+
+// unknownMetricError explains that no run to rank recorded metric: with
+// the metrics they have, and when only child runs (a grid search's
+// trials, a cross-validation's folds) recorded it, that those are not
+// ranked and which metric of their parents sums them up.
+func unknownMetricError(opts ReportOptions, metric string, runs, children []RunInfo) error {
+	which := fmt.Sprintf("no run of experiment %q", opts.Experiment)
+	if opts.Filter != "" {
+		which += " that matches the filter"
+	}
+	have := "they have no metrics"
+	if keys := allMetricKeys(runs); len(keys) > 0 {
+		have = "metrics: " + strings.Join(keys, ", ")
+	}
+	n := 0
+	for _, c := range children {
+		if _, ok := c.Metrics[metric]; ok {
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("metric %q: %s recorded it (%s)", metric, which, have)
+	}
+	hint := ""
+	if kind, base := metricKind(metric); kind == metricCVMean && hasMetric(runs, "best_"+base) {
+		hint = fmt.Sprintf("; -metric best_%s ranks grid searches by their best trial's %s", base, metric)
+	} else if kind == metricOther && hasMetric(runs, "mean_"+base) {
+		hint = fmt.Sprintf("; -metric mean_%s ranks cross-validations by their folds' mean", base)
+	}
+	return fmt.Errorf("metric %q: only child runs of experiment %q recorded it (%d grid search trials or cross-validation folds); the report ranks top-level runs (%s) and shows the trials of the best run, when it is a grid search, in a table of their own%s", metric, opts.Experiment, n, have, hint)
 }
 
 // historyKeys returns the metrics whose histories are worth a chart,
@@ -1357,6 +1638,26 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{if .Inputs}}<p>Data it used:</p><ul>{{range .Inputs}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <p class="meta">Full run id: {{.ID}}</p>
 </div>
+{{end}}
+{{with .Trials}}
+<h2>Grid search trials</h2>
+<p>{{.Intro}}</p>
+{{with .Chart}}<figure>
+<h3>{{.Title}}</h3>
+{{.SVG}}
+<figcaption>{{.Caption}}</figcaption>
+</figure>{{end}}
+{{if .Note}}<p>{{.Note}}</p>{{end}}
+<table>
+<tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+{{range $i, $r := .Rows}}<tr{{if eq $i 0}} class="best"{{end}}>{{range $r}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{end}}</table>
+{{if .More}}<details><summary>The other {{len .More}} trials</summary>
+<table>
+<tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+{{range .More}}<tr>{{range .}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{end}}</table>
+</details>{{end}}
 {{end}}
 {{if .Charts}}<h2>Charts</h2>{{end}}
 {{range .Charts}}<figure>

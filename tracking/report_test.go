@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -517,6 +518,146 @@ func TestReportHistories(t *testing.T) {
 				t.Errorf("historyKeys = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// gridSearchFixture records what autologging records for a grid search:
+// a parent run with the best mean score and a child run per candidate
+// with its mean, spread and rank.
+func gridSearchFixture(t *testing.T, s *Store, exp string, grid map[string][]any) {
+	t.Helper()
+	parent, err := s.StartRun(exp, &RunOptions{Name: "gridsearch(pipeline)", Tags: map[string]string{"autolog": "grid_search"},
+		Params: map[string]any{"search.metric": "accuracy", "cv.k": 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var combos []map[string]any
+	combos = append(combos, map[string]any{})
+	for _, k := range sortedKeys(func() map[string]string {
+		m := map[string]string{}
+		for k := range grid {
+			m[k] = ""
+		}
+		return m
+	}()) {
+		var next []map[string]any
+		for _, c := range combos {
+			for _, v := range grid[k] {
+				n := map[string]any{k: v}
+				for ck, cv := range c {
+					n[ck] = cv
+				}
+				next = append(next, n)
+			}
+		}
+		combos = next
+	}
+	type trial struct {
+		params map[string]any
+		score  float64
+	}
+	var trials []trial
+	for i, c := range combos {
+		// A made-up score: best at K = 3 with distance weights.
+		k := float64(c["K"].(int))
+		score := 0.95 - 0.01*math.Abs(k-3) - 0.001*float64(i%3)
+		if c["Weights"] == "distance" {
+			score += 0.005
+		}
+		trials = append(trials, trial{c, score})
+	}
+	rank := make([]int, len(trials))
+	for i := range trials {
+		rank[i] = 1
+		for j := range trials {
+			if trials[j].score > trials[i].score || trials[j].score == trials[i].score && j < i {
+				rank[i]++
+			}
+		}
+	}
+	best := 0.0
+	for i, tr := range trials {
+		c, err := s.StartRun(exp, &RunOptions{Name: fmt.Sprintf("trial %d", i), ParentID: parent.ID(), Params: tr.params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.LogMetrics(map[string]float64{"mean_accuracy": tr.score, "std_accuracy": 0.01, "rank": float64(rank[i])}, 0)
+		c.Finish()
+		best = math.Max(best, tr.score)
+	}
+	parent.LogMetrics(map[string]float64{"best_accuracy": best, "best_std_accuracy": 0.01}, 0)
+	parent.Finish()
+}
+
+// The trials of a best grid search are shown: a chart of their score
+// against the setting varied, a line per value of the other, and a table.
+func TestReportGridSearch(t *testing.T) {
+	s := openTemp(t)
+	ks := []any{1, 2, 3, 4, 5, 6}
+	gridSearchFixture(t, s, "two", map[string][]any{"K": ks, "Weights": {"uniform", "distance"}})
+	gridSearchFixture(t, s, "three", map[string][]any{"K": ks, "Weights": {"uniform", "distance"}, "P": {1, 2}})
+	tests := []struct {
+		exp     string
+		want    []string
+		notWant []string
+		rows    []string
+	}{
+		{exp: "two",
+			want: []string{"<h2>Grid search trials</h2>", "it tried 12 combinations of settings (K, Weights), scored each by the mean accuracy of a 3-fold cross-validation",
+				"Mean accuracy of each trial against K", "Weights = distance", "Weights = uniform", "best trial",
+				"<th>rank</th><th>K</th><th>Weights</th><th>mean_accuracy</th><th>± std_accuracy</th>",
+				"The other 2 trials", "12 child runs", "not ranked here"},
+			rows: []string{"1|3|distance|0.953|0.01", "2|3|uniform|0.949|0.01"}},
+		{exp: "three",
+			want:    []string{"it tried 24 combinations", "3 settings varied together, too many for one chart: the table shows each combination.", "The other 14 trials"},
+			notWant: []string{"Mean accuracy of each trial against"},
+			rows:    []string{"1|3|1|distance|0.955|0.01"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.exp, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := s.WriteReport(&b, ReportOptions{Experiment: tt.exp}); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(page, w) {
+					t.Errorf("report has %q", w)
+				}
+			}
+			checkSelfContained(t, page)
+			m := regexp.MustCompile(`(?s)<h2>Grid search trials</h2>.*?</table>`).FindString(page)
+			var rows []string
+			for _, tr := range regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`).FindAllStringSubmatch(m, -1) {
+				var c []string
+				for _, cell := range regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(tr[1], -1) {
+					c = append(c, cell[1])
+				}
+				if len(c) > 0 {
+					rows = append(rows, strings.Join(c, "|"))
+				}
+			}
+			for i, w := range tt.rows {
+				if i >= len(rows) || rows[i] != w {
+					t.Errorf("trial rows %q, want %q first", rows, tt.rows)
+					break
+				}
+			}
+		})
+	}
+
+	// A metric only the trials have: the error says so and what ranks the searches.
+	err := s.WriteReport(io.Discard, ReportOptions{Experiment: "two", Metric: "mean_accuracy"})
+	for _, w := range []string{`metric "mean_accuracy": only child runs of experiment "two" recorded it (12 grid search trials`,
+		"the report ranks top-level runs (metrics: best_accuracy, best_std_accuracy)", "-metric best_accuracy ranks grid searches"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v, want %q", err, w)
+		}
 	}
 }
 
