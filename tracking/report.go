@@ -327,6 +327,8 @@ type report struct {
 	Charts                           []reportChart
 	Columns                          []string
 	Rows                             []reportRow
+	TableNote                        string
+	Glossary                         [][2]string
 	Problems                         []reportRun
 	Datasets                         []reportDataset
 	DataNote                         string
@@ -340,7 +342,8 @@ type reportRun struct {
 	ID, Short, Name, Status, Error, Duration, Started string
 	Value                                             string
 	Params                                            [][2]string
-	Metrics                                           [][2]string
+	Metrics                                           [][3]string // name, value, what it means
+	Timings                                           string
 	Inputs                                            []string
 }
 
@@ -591,13 +594,30 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 
 	// The table of all runs: the columns that tell runs apart, within a
 	// width a page can show.
-	otherMetrics := metricColumns(runs, metric)
-	if len(otherMetrics) > 5 {
-		otherMetrics = otherMetrics[:5]
+	// Timings are left out (the duration column says how long a run
+	// took) and the rest is named below the table, so that the table fits
+	// a page without scrolling sideways.
+	var metricCands []string
+	for _, k := range metricColumns(runs, metric) {
+		if !isReportTiming(k) && k != "rank" {
+			metricCands = append(metricCands, k)
+		}
 	}
-	varying := paramColumns(runs)
-	if len(varying) > 8 {
-		varying = varying[:8]
+	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, labels, metric, metricCands, paramColumns(runs))
+	var left []string
+	if len(leftMetrics) > 0 {
+		left = append(left, "metrics "+strings.Join(leftMetrics, ", "))
+	}
+	if len(leftParams) > 0 {
+		left = append(left, "settings "+strings.Join(leftParams, ", "))
+	}
+	if len(left) > 0 {
+		rep.TableNote = "Not shown in the table: " + strings.Join(left, "; ") + ". `gopherlab runs show RUN` shows everything a run recorded."
+	}
+	for _, k := range append([]string{metric}, otherMetrics...) {
+		if w := metricExplain(k); w != "" {
+			rep.Glossary = append(rep.Glossary, [2]string{k, w})
+		}
 	}
 	rep.Columns = []string{"#", "run", "status"}
 	if metric != "" {
@@ -635,7 +655,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			add(r.Params[k], err == nil)
 		}
 		add(formatDuration(r.Duration()), true)
-		add(r.StartTime.Local().Format("2006-01-02 15:04"), false)
+		add(r.StartTime.Local().Format("2006-01-02 15:04"), true) // num: kept on one line
 		rep.Rows = append(rep.Rows, row)
 	}
 
@@ -921,6 +941,71 @@ func unknownMetricError(opts ReportOptions, metric string, runs, children []RunI
 	return fmt.Errorf("metric %q: only child runs of experiment %q recorded it (%d grid search trials or cross-validation folds); the report ranks top-level runs (%s) and shows the trials of the best run, when it is a grid search, in a table of their own%s", metric, opts.Experiment, n, have, hint)
 }
 
+// tableWidth is about the width, in pixels, the report's page gives the
+// table of runs (its body is at most 1000px wide).
+const tableWidth = 980
+
+// tableColumns chooses the metric and param columns of the table of runs,
+// alternating between the most telling metric and param not yet shown,
+// while the table's estimated width stays within the page; the others are
+// returned as left out.
+func tableColumns(runs []RunInfo, labels []string, metric string, metrics, params []string) (shownMetrics, shownParams, leftMetrics, leftParams []string) {
+	// The narrowest a column can be: its longest unbreakable piece of
+	// header (breakable wraps at spaces, dots and underscores) or of a
+	// cell, at about 7.5px a character, plus padding.
+	width := func(name string, cell func(r RunInfo, i int) (string, bool)) int {
+		n := 0
+		for _, w := range strings.FieldsFunc(name, func(c rune) bool { return c == ' ' || c == '.' || c == '_' }) {
+			n = max(n, len([]rune(w))+1)
+		}
+		for i, r := range runs {
+			text, nowrap := cell(r, i)
+			if nowrap {
+				n = max(n, len([]rune(text)))
+				continue
+			}
+			for _, w := range strings.Fields(text) {
+				n = max(n, len([]rune(w)))
+			}
+		}
+		return n*15/2 + 17
+	}
+	metricCol := func(k string) int {
+		return width(k, func(r RunInfo, _ int) (string, bool) { return metricCell(r, k), true })
+	}
+	paramCol := func(k string) int {
+		return width(k, func(r RunInfo, _ int) (string, bool) { return r.Params[k], false })
+	}
+	used := width("#", func(_ RunInfo, i int) (string, bool) { return strconv.Itoa(i + 1), true }) +
+		width("run", func(_ RunInfo, i int) (string, bool) { return "↳ " + labels[i], false }) +
+		width("status", func(r RunInfo, _ int) (string, bool) { return statusWords(r.Status), false }) +
+		width("duration", func(r RunInfo, _ int) (string, bool) { return formatDuration(r.Duration()), true }) +
+		width("started", func(r RunInfo, _ int) (string, bool) { return "2006-01-02 15:04", true })
+	if metric != "" {
+		used += metricCol(metric)
+	}
+	const maxMetrics, maxParams = 3, 5
+	for i := 0; i < max(len(metrics), len(params)); i++ {
+		if i < len(metrics) {
+			if w := metricCol(metrics[i]); len(shownMetrics) < maxMetrics && used+w <= tableWidth {
+				shownMetrics = append(shownMetrics, metrics[i])
+				used += w
+			} else {
+				leftMetrics = append(leftMetrics, metrics[i])
+			}
+		}
+		if i < len(params) {
+			if w := paramCol(params[i]); len(shownParams) < maxParams && used+w <= tableWidth {
+				shownParams = append(shownParams, params[i])
+				used += w
+			} else {
+				leftParams = append(leftParams, params[i])
+			}
+		}
+	}
+	return shownMetrics, shownParams, leftMetrics, leftParams
+}
+
 // historyKeys returns the metrics whose histories are worth a chart,
 // most telling first: the ranking metric, the per-fold scores behind a
 // cross-validation mean, then the others as metricColumns orders them.
@@ -952,10 +1037,86 @@ func isReportTiming(k string) bool {
 }
 
 func metricCell(r RunInfo, k string) string {
-	if v, ok := r.Metrics[k]; ok {
+	v, ok := r.Metrics[k]
+	switch {
+	case !ok:
+		return ""
+	case isReportTiming(k):
+		return formatTiming(v)
+	}
+	return FormatMetric(v)
+}
+
+// formatTiming shows a timing in seconds as a duration (1ms, 2.5s).
+func formatTiming(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 		return FormatMetric(v)
 	}
-	return ""
+	d := time.Duration(v * float64(time.Second))
+	if d < time.Millisecond/2 {
+		return "under 1ms"
+	}
+	return formatDuration(d)
+}
+
+// metricWords says in plain words what the usual measures are, for
+// readers who do not know them by name.
+var metricWords = map[string]string{
+	"accuracy":    "the share of cases the model got right (1 means all)",
+	"acc":         "the share of cases the model got right (1 means all)",
+	"f1_macro":    "the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes, each class counting the same",
+	"f1_weighted": "the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes, weighted by their size",
+	"f1":          "a balance of precision and recall (1 is perfect)",
+	"precision":   "of the cases the model called positive, the share that were (1 is perfect)",
+	"recall":      "of the positive cases, the share the model found (1 is perfect)",
+	"roc_auc":     "how well the model ranks positive cases above negative ones (1 is perfect, 0.5 is chance)",
+	"auc":         "how well the model ranks positive cases above negative ones (1 is perfect, 0.5 is chance)",
+	"log_loss":    "how much probability the model gave to wrong answers (lower is better, 0 is perfect)",
+	"loss":        "the error the training minimizes (lower is better)",
+	"rmse":        "the typical size of a prediction's error, in the units of what is predicted (lower is better)",
+	"mse":         "the average squared error of the predictions (lower is better)",
+	"mae":         "the average size of a prediction's error, in the units of what is predicted (lower is better)",
+	"r2":          "the share of the variation in what is predicted that the model explains (1 is perfect, 0 is no better than always guessing the average)",
+}
+
+// metricExplain explains a metric name in plain words, or returns ""
+// when the measure is not a known one.
+func metricExplain(k string) string {
+	kind, base := metricKind(k)
+	prefix := ""
+	switch {
+	case strings.HasPrefix(k, "best_std_"):
+		base, prefix = strings.TrimPrefix(k, "best_std_"), "best_std_"
+	case strings.HasPrefix(k, "std_"):
+		prefix = "std_"
+	case strings.HasPrefix(k, "train_"):
+		prefix = "train_"
+	case strings.HasPrefix(k, "fold_"):
+		base, prefix = strings.TrimPrefix(k, "fold_"), "fold_"
+	}
+	words := metricWords[strings.ToLower(base)]
+	if words == "" {
+		return ""
+	}
+	switch prefix {
+	case "std_", "best_std_":
+		return fmt.Sprintf("how much %s varied between the folds of a cross-validation (standard deviation; smaller is steadier)", base)
+	case "train_":
+		return words + ", on the training data (often better than on new data)"
+	case "fold_":
+		return words + ", in one fold of a cross-validation"
+	}
+	switch kind {
+	case metricTest:
+		return words + ", on held-out test data the model did not see in training"
+	case metricValidation:
+		return words + ", on validation data"
+	case metricCVMean:
+		return words + ", averaged over the folds of a cross-validation"
+	case metricSearchBest:
+		return words + ", of the grid search's best candidate, averaged over cross-validation folds"
+	}
+	return words
 }
 
 // runLabels names runs for charts and tables: the name, with the short id
@@ -1222,11 +1383,20 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 	for _, k := range sortedKeys(r.Params) {
 		rr.Params = append(rr.Params, [2]string{k, r.Params[k]})
 	}
+	// Scores first, explained; timings in one line after them, as
+	// durations: 0.000965453 seconds says less than "1ms".
+	var timings []string
 	for _, k := range allMetricKeys([]RunInfo{*r}) {
-		rr.Metrics = append(rr.Metrics, [2]string{k, FormatMetric(r.Metrics[k])})
+		if isReportTiming(k) {
+			timings = append(timings, k+" "+formatTiming(r.Metrics[k]))
+			continue
+		}
+		rr.Metrics = append(rr.Metrics, [3]string{k, FormatMetric(r.Metrics[k]), metricExplain(k)})
 	}
+	rr.Timings = strings.Join(timings, ", ")
 	for _, in := range inputs {
-		rr.Inputs = append(rr.Inputs, fmt.Sprintf("%s data %q: %d rows × %d columns (SHA-256 %s)", in.Role, in.Name, in.Rows, in.Cols, in.SHA256[:12]))
+		// Its SHA-256 is among the technical details.
+		rr.Inputs = append(rr.Inputs, fmt.Sprintf("%s data %q: %d rows × %d columns", in.Role, in.Name, in.Rows, in.Cols))
 	}
 	return rr
 }
@@ -1590,7 +1760,17 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 	return charts
 }
 
-var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+// breakable escapes a column name and lets the browser wrap it after a
+// dot or underscore (logisticregression.<wbr>C), so long names of params
+// and metrics do not widen the table past the page.
+func breakable(name string) template.HTML {
+	esc := template.HTMLEscapeString(name)
+	esc = strings.ReplaceAll(esc, ".", ".<wbr>")
+	esc = strings.ReplaceAll(esc, "_", "_<wbr>")
+	return template.HTML(esc)
+}
+
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"breakable": breakable}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -1605,10 +1785,12 @@ h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-
 .card { background: #f3f8f1; border: 1px solid #b9d8ae; border-radius: 6px; padding: .8em 1.2em; }
 .big { font-size: 2em; font-weight: bold; color: #2a6e1a; }
 table { border-collapse: collapse; font-size: .9em; margin: .5em 0; }
-th, td { padding: .3em .7em; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
+th, td { padding: .3em .5em; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
 th { background: #f6f6f6; }
 tr.best td { background: #eaf5e4; font-weight: bold; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.what { color: #555; font-size: .9em; }
+ul.glossary { font-size: .9em; color: #444; }
 .scroll { overflow-x: auto; }
 figure { margin: 1.5em 0; }
 figcaption { color: #555; font-size: .9em; }
@@ -1625,6 +1807,8 @@ details summary { cursor: pointer; color: #444; }
 <h2>Summary</h2>
 {{range .Summary}}<p>{{.}}</p>
 {{end}}
+{{if .Glossary}}<p>What the measures mean:</p>
+<ul class="glossary">{{range .Glossary}}<li><strong>{{index . 0}}</strong>: {{index . 1}}.</li>{{end}}</ul>{{end}}
 {{with .Best}}
 <h2>Best run</h2>
 <div class="card">
@@ -1634,7 +1818,8 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{if .Params}}<p>Its settings:</p>
 <table>{{range .Params}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
 {{if .Metrics}}<p>Everything it measured (final values):</p>
-<table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td></tr>{{end}}</table>{{end}}
+<table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td><td class="what">{{index . 2}}</td></tr>{{end}}</table>{{end}}
+{{if .Timings}}<p class="meta">Time taken: {{.Timings}}.</p>{{end}}
 {{if .Inputs}}<p>Data it used:</p><ul>{{range .Inputs}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <p class="meta">Full run id: {{.ID}}</p>
 </div>
@@ -1649,12 +1834,12 @@ It started {{.Started}} and took {{.Duration}}.</p>
 </figure>{{end}}
 {{if .Note}}<p>{{.Note}}</p>{{end}}
 <table>
-<tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+<tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
 {{range $i, $r := .Rows}}<tr{{if eq $i 0}} class="best"{{end}}>{{range $r}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table>
 {{if .More}}<details><summary>The other {{len .More}} trials</summary>
 <table>
-<tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+<tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
 {{range .More}}<tr>{{range .}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table>
 </details>{{end}}
@@ -1668,9 +1853,10 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{end}}
 <h2>All runs</h2>
 <div class="scroll"><table>
-<tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+<tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
 {{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table></div>
+{{if .TableNote}}<p class="meta">{{.TableNote}}</p>{{end}}
 {{if .Problems}}
 <h2>Runs that did not finish</h2>
 <ul>{{range .Problems}}<li class="problem"><strong>{{.Name}}</strong> ({{.Status}}, id {{.Short}}){{if .Error}}: {{.Error}}{{end}}</li>{{end}}</ul>
@@ -1678,18 +1864,22 @@ It started {{.Started}} and took {{.Duration}}.</p>
 <h2>Data</h2>
 <p>{{.DataNote}}</p>
 {{if .Datasets}}<div class="scroll"><table>
-<tr><th>role</th><th>name</th><th>size</th><th>columns</th><th>used by runs</th><th>SHA-256</th></tr>
-{{range .Datasets}}<tr><td>{{.Role}}</td><td>{{.Name}}</td><td>{{.Size}}</td><td>{{.Columns}}</td><td class="num">{{.UsedBy}}</td><td><code>{{.SHA}}</code></td></tr>
+<tr><th>role</th><th>name</th><th>size</th><th>columns</th><th>used by runs</th></tr>
+{{range .Datasets}}<tr><td>{{.Role}}</td><td>{{.Name}}</td><td>{{.Size}}</td><td>{{.Columns}}</td><td class="num">{{.UsedBy}}</td></tr>
 {{end}}</table></div>{{end}}
 
 <h2>Code</h2>
 {{if .Source}}<p>The code that produced {{if .Best}}the best run{{else}}the latest run{{end}}{{if .SourceWhere}} ({{.SourceWhere}}){{end}}:</p>
 <pre><code>{{.Source}}</code></pre>
 {{else}}<p>The runs did not record their code.</p>{{end}}
-<p class="meta">Go version: {{.GoVersion}}</p>
-{{if .Modules}}<details><summary>Module versions ({{len .Modules}})</summary>
-<table>{{range .Modules}}<tr><td><code>{{index . 0}}</code></td><td><code>{{index . 1}}</code></td></tr>{{end}}</table>
-</details>{{end}}
+
+<details class="tech"><summary>Technical details</summary>
+<p>Go version: {{.GoVersion}}</p>
+{{if .Datasets}}<p>Datasets by SHA-256 (the database keeps each version, restorable exactly):</p>
+<table>{{range .Datasets}}<tr><td>{{.Role}} {{.Name}}</td><td><code>{{.SHA}}</code></td></tr>{{end}}</table>{{end}}
+{{if .Modules}}<p>Module versions ({{len .Modules}}):</p>
+<table>{{range .Modules}}<tr><td><code>{{index . 0}}</code></td><td><code>{{index . 1}}</code></td></tr>{{end}}</table>{{end}}
+</details>
 </body>
 </html>
 `))

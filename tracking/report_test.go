@@ -116,6 +116,14 @@ func TestWriteReport(t *testing.T) {
 				}
 			}
 			checkSelfContained(t, out)
+			// Hashes and module versions are for programmers: folded away.
+			tech := strings.Index(out, `<details class="tech">`)
+			if tech < 0 || !strings.Contains(out[tech:], "Module versions") {
+				t.Error("no technical details with the module versions")
+			}
+			if i := regexp.MustCompile(`SHA-256 [0-9a-f]|[0-9a-f]{64}`).FindStringIndex(out); i != nil && i[0] < tech {
+				t.Errorf("a hash %q before the technical details", out[i[0]:i[1]])
+			}
 			if tt.svgs > 0 {
 				if n := strings.Count(out, "<svg"); n != tt.svgs {
 					t.Errorf("%d charts, want %d", n, tt.svgs)
@@ -403,7 +411,7 @@ func allRunsHeader(t *testing.T, page string) []string {
 	}
 	var cols []string
 	for _, c := range regexp.MustCompile(`<th>(.*?)</th>`).FindAllStringSubmatch(m[1], -1) {
-		cols = append(cols, c[1])
+		cols = append(cols, strings.ReplaceAll(c[1], "<wbr>", ""))
 	}
 	return cols
 }
@@ -457,10 +465,55 @@ func TestReportAutologged(t *testing.T) {
 		}
 	}
 	cols := allRunsHeader(t, page)
-	want := []string{"#", "run", "status", "test_accuracy", "mean_accuracy", "mean_f1_macro", "std_accuracy",
-		"duration_s", "fit_time_s", "logisticregression.C", "cv.k", "duration", "started"}
+	// Timings are not columns: the duration column says how long a run
+	// took. What does not fit the page's width is named below the table.
+	want := []string{"#", "run", "status", "test_accuracy", "mean_accuracy", "mean_f1_macro",
+		"logisticregression.C", "cv.k", "duration", "started"}
 	if strings.Join(cols, ",") != strings.Join(want, ",") {
 		t.Errorf("columns\n%q, want\n%q", cols, want)
+	}
+	// Plain words for readers who are not programmers; the technical
+	// details folded away.
+	for _, w := range []string{
+		"<li><strong>test_accuracy</strong>: the share of cases the model got right (1 means all), on held-out test data the model did not see in training.</li>",
+		"<li><strong>mean_f1_macro</strong>: the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes",
+		"Not shown in the table: metrics std_accuracy, fold_accuracy.",
+		"Time taken: fit_time_s 11ms.",
+		`<details class="tech"><summary>Technical details</summary>`,
+	} {
+		if !strings.Contains(page, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	if strings.Contains(page, "0.011<") || strings.Contains(page, ">fit_<wbr>time_<wbr>s</th>") {
+		t.Error("report shows a raw timing")
+	}
+}
+
+func TestReportWords(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{
+		{0.000965453, "1ms"}, {0.0001, "under 1ms"}, {0.134208, "134ms"}, {2.5, "2.5s"}, {90, "1m30s"}, {math.NaN(), "NaN"},
+	} {
+		if got := formatTiming(tt.v); got != tt.want {
+			t.Errorf("formatTiming(%v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ k, want string }{
+		{"accuracy", "the share of cases the model got right (1 means all)"},
+		{"mean_f1_macro", "the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes, each class counting the same, averaged over the folds of a cross-validation"},
+		{"test_rmse", "the typical size of a prediction's error, in the units of what is predicted (lower is better), on held-out test data the model did not see in training"},
+		{"val_r2", "the share of the variation in what is predicted that the model explains (1 is perfect, 0 is no better than always guessing the average), on validation data"},
+		{"best_std_accuracy", "how much accuracy varied between the folds of a cross-validation (standard deviation; smaller is steadier)"},
+		{"train_log_loss", "how much probability the model gave to wrong answers (lower is better, 0 is perfect), on the training data (often better than on new data)"},
+		{"fit_time_s", ""},
+		{"epoch", ""},
+	} {
+		if got := metricExplain(tt.k); got != tt.want {
+			t.Errorf("metricExplain(%q) = %q, want %q", tt.k, got, tt.want)
+		}
 	}
 }
 
@@ -605,7 +658,7 @@ func TestReportGridSearch(t *testing.T) {
 		{exp: "two",
 			want: []string{"<h2>Grid search trials</h2>", "it tried 12 combinations of settings (K, Weights), scored each by the mean accuracy of a 3-fold cross-validation",
 				"Mean accuracy of each trial against K", "Weights = distance", "Weights = uniform", "best trial",
-				"<th>rank</th><th>K</th><th>Weights</th><th>mean_accuracy</th><th>± std_accuracy</th>",
+				"<th>rank</th><th>K</th><th>Weights</th><th>mean_<wbr>accuracy</th><th>± std_<wbr>accuracy</th>",
 				"The other 2 trials", "12 child runs", "not ranked here"},
 			rows: []string{"1|3|distance|0.953|0.01", "2|3|uniform|0.949|0.01"}},
 		{exp: "three",
