@@ -846,6 +846,14 @@ func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportCha
 	p := newPlot("", x, "mean "+sm)
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	// The best trial on a disc of the best run's green, drawn first so
+	// that its own dot stays on top.
+	best := trials[0]
+	disc, err := plotter.NewScatter(plotter.XYs{{X: xOf(best.Params[x]), Y: best.Metrics[score]}})
+	if err == nil {
+		disc.GlyphStyle = draw.GlyphStyle{Color: bestBarColor, Radius: vg.Points(6), Shape: draw.CircleGlyph{}}
+		p.Add(disc)
+	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for gi, g := range groups {
 		var xy plotter.XYs
@@ -858,7 +866,11 @@ func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportCha
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
 		sort.Slice(xy, func(i, j int) bool { return xy[i].X < xy[j].X })
-		c := plotutil.Color(gi)
+		ci := gi
+		if ci > 0 {
+			ci++ // skip plotutil's green: it marks the best trial
+		}
+		c := plotutil.Color(ci)
 		var thumbs []plot.Thumbnailer
 		if len(xy) > 1 {
 			line, err := plotter.NewLine(xy)
@@ -882,12 +894,8 @@ func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportCha
 			p.Legend.Add(group+" = "+g, thumbs...)
 		}
 	}
-	// The best trial, ringed in the best run's green.
-	best := trials[0]
-	if ring, err := plotter.NewScatter(plotter.XYs{{X: xOf(best.Params[x]), Y: best.Metrics[score]}}); err == nil {
-		ring.GlyphStyle = draw.GlyphStyle{Color: bestBarColor, Radius: vg.Points(6), Shape: draw.RingGlyph{}}
-		p.Add(ring)
-		p.Legend.Add("best trial", ring)
+	if disc != nil {
+		p.Legend.Add("best trial", disc)
 	}
 	if isNum {
 		padRange(&p.X, xOf(xs[0]), xOf(xs[len(xs)-1]), 0.03)
@@ -906,7 +914,7 @@ func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportCha
 	if group != "" {
 		caption += fmt.Sprintf("; one line for each value of %s", group)
 	}
-	caption += ". The best trial is ringed in green. The vertical axis shows only the range of the scores, not from zero, so that small differences are visible."
+	caption += ". The best trial sits on a green disc. The vertical axis shows only the range of the scores, not from zero, so that small differences are visible."
 	return &reportChart{Title: fmt.Sprintf("Mean %s of each trial against %s", sm, x), Caption: caption, SVG: svg}, ""
 }
 
