@@ -704,6 +704,15 @@ func TestReportGridSearch(t *testing.T) {
 		})
 	}
 
+	// A filter chooses the runs to rank; the best one's trials need not match it.
+	var b bytes.Buffer
+	if err := s.WriteReport(&b, ReportOptions{Experiment: "two", Filter: `tags.autolog = "grid_search"`}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "it tried 12 combinations") {
+		t.Error("filtered report lacks the trials")
+	}
+
 	// A metric only the trials have: the error says so and what ranks the searches.
 	err := s.WriteReport(io.Discard, ReportOptions{Experiment: "two", Metric: "mean_accuracy"})
 	for _, w := range []string{`metric "mean_accuracy": only child runs of experiment "two" recorded it (12 grid search trials`,
