@@ -95,18 +95,21 @@ func runBars(runs []RunInfo, labels []string, metric string, highlightFirst bool
 	}
 	p.NominalY(names...)
 	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	// Bars start at zero, unless all values sit far from it: then zoom
-	// on their differences. Leave room on the right for the labels.
-	start := math.Min(lo, 0)
-	if lo > 0 && hi > lo && hi-lo < lo/2 {
-		start = lo - (hi-lo)*0.5
-	}
-	end := math.Max(hi, 0)
+	p.X.Min, p.X.Max = barRange(lo, hi, 0.15)
+	return p, vg.Length(n)*vg.Points(22) + 1.2*vg.Inch, nil
+}
+
+// barRange returns the value axis of a bar chart of values in [lo, hi]:
+// it always includes zero, since a reader takes a bar's length for its
+// value (0.698 against 0.729 drawn from 0.68 looks like 1 to 5). The
+// labels on the bars keep small differences readable. room widens the
+// far end for those labels.
+func barRange(lo, hi, room float64) (start, end float64) {
+	start, end = math.Min(lo, 0), math.Max(hi, 0)
 	if end == start {
 		end = start + 1
 	}
-	p.X.Min, p.X.Max = start, end+(end-start)*0.15
-	return p, vg.Length(n)*vg.Points(22) + 1.2*vg.Inch, nil
+	return start, end + (end-start)*room
 }
 
 // PlotMetricHistory draws the history of a metric for each run, one line

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/png"
+	"math"
 	"strings"
 	"testing"
 
@@ -129,5 +130,39 @@ func TestPlotMetricHistory(t *testing.T) {
 
 	if _, err := s.PlotMetricHistory(runs, "nope"); err == nil || !strings.Contains(err.Error(), "none of the 5 runs has the metric") {
 		t.Errorf("unknown metric: %v", err)
+	}
+}
+
+// Bars start at zero: a bar's length is read as its value.
+func TestBarsStartAtZero(t *testing.T) {
+	closeRuns := []RunInfo{
+		{ID: "aaaaaaaa-1", Name: "a", Metrics: map[string]float64{"accuracy": 0.729}},
+		{ID: "bbbbbbbb-2", Name: "b", Metrics: map[string]float64{"accuracy": 0.698}},
+	}
+	p, err := PlotMetric(closeRuns, "accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.P.X.Min != 0 || p.P.X.Max < 0.729 {
+		t.Errorf("value axis [%v, %v], want it from 0 past 0.729", p.P.X.Min, p.P.X.Max)
+	}
+	checkPlot(t, p, "0.729", "0.698")
+
+	for _, tt := range []struct {
+		lo, hi, room     float64
+		wantLo, wantHigh float64
+	}{
+		{0.698, 0.729, 0, 0, 0.729},
+		{0.698, 0.729, 0.1, 0, 0.729 * 1.1},
+		{0.95, 0.96, 0, 0, 0.96},
+		{-2, -1, 0, -2, 0},
+		{-1, 3, 0, -1, 3},
+		{0, 0, 0, 0, 1},
+		{5, 5, 0, 0, 5},
+	} {
+		lo, hi := barRange(tt.lo, tt.hi, tt.room)
+		if math.Abs(lo-tt.wantLo) > 1e-12 || math.Abs(hi-tt.wantHigh) > 1e-12 {
+			t.Errorf("barRange(%v, %v, %v) = %v, %v, want %v, %v", tt.lo, tt.hi, tt.room, lo, hi, tt.wantLo, tt.wantHigh)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -74,7 +75,7 @@ var metricPrefixes = []struct {
 // (test_accuracy: accuracy).
 func metricKind(k string) (int, string) {
 	// Timings (isTiming) describe a run; they do not rank models.
-	if isTiming(k) || k == "rank" {
+	if isReportTiming(k) || k == "rank" {
 		return metricDetail, k
 	}
 	for _, p := range metricPrefixes {
@@ -119,7 +120,7 @@ func pickMetric(runs []RunInfo) string {
 	}
 	keys := make([]string, 0, len(count))
 	for k := range count {
-		if !isTiming(k) {
+		if !isReportTiming(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -197,6 +198,8 @@ func ReportCommand(args []string, stdout io.Writer) error {
 Writes one HTML file that opens in any browser without network access: a
 summary in plain words, the best run, charts, all runs, the data they used
 and the code that produced the best one. "-o -" writes to standard output.
+An existing -o file is replaced only if it is a report written earlier;
+the tracking database and other files are never overwritten.
 Runs are ranked by -metric, by default a score on held-out test data
 (test_accuracy, ...), else a cross-validation mean (mean_accuracy, ...).
 `
@@ -215,6 +218,12 @@ Runs are ranked by -metric, by default a score on held-out test data
 		return fmt.Errorf("report: -top %d: want 1 or more runs", opts.Top)
 	}
 	opts.Experiment = pos[0]
+	if *out != "-" {
+		// Checked before the report is made, so a wrong -o fails fast.
+		if err := checkReportOutput(*out, *db); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
 	var buf bytes.Buffer
 	err = readStore(*db, func(s *Store) error {
 		buf.Reset()
@@ -227,10 +236,83 @@ Runs are ranked by -metric, by default a score on held-out test data
 		_, err := stdout.Write(buf.Bytes())
 		return err
 	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+	if err := checkReportOutput(*out, *db); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s)\n", *out, formatBytes(int64(buf.Len())))
+	return nil
+}
+
+// reportGenerator marks the HTML files the report writes: only such a
+// file may be replaced by a new report.
+const reportGenerator = `<meta name="generator" content="gopherlab">`
+
+// checkReportOutput refuses to let a report replace the tracking database
+// it reads (a mistyped -o gopherlab.db would destroy every run) or any
+// existing file that is not a report written earlier. A path that does
+// not exist yet is fine.
+func checkReportOutput(out, db string) error {
+	fi, err := os.Stat(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("-o %s: %w", out, err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("-o %s is a directory: name the HTML file to write, such as %s", out, filepath.Join(out, "report.html"))
+	}
+	// The database under another name (a link, a relative path) is the
+	// same file too.
+	if dbi, err := os.Stat(db); err == nil && os.SameFile(fi, dbi) {
+		return fmt.Errorf("-o %s is the tracking database the report reads (%s): refusing to overwrite it; choose another output file such as report.html", out, db)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		return fmt.Errorf("-o %s: %w", out, err)
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return fmt.Errorf("-o %s: %w", out, err)
+	}
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("SQLite format 3\x00")):
+		return fmt.Errorf("-o %s is an existing SQLite database: refusing to overwrite it with a report; choose another output file such as report.html", out)
+	case !bytes.Contains(head, []byte(reportGenerator)):
+		return fmt.Errorf("-o %s exists and is not a report gopherlab wrote: refusing to overwrite it; remove it or choose another output file", out)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it over path, so a failed write leaves no truncated file and a reader
+// sees the old report or the new one.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644) // CreateTemp makes it private; a report is to share
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	return nil
 }
 
@@ -241,9 +323,12 @@ type report struct {
 	Metric                           string
 	LowerBetter                      bool
 	Best                             *reportRun
+	Trials                           *reportTrials
 	Charts                           []reportChart
 	Columns                          []string
 	Rows                             []reportRow
+	TableNote                        string
+	Glossary                         [][2]string
 	Problems                         []reportRun
 	Datasets                         []reportDataset
 	DataNote                         string
@@ -257,8 +342,19 @@ type reportRun struct {
 	ID, Short, Name, Status, Error, Duration, Started string
 	Value                                             string
 	Params                                            [][2]string
-	Metrics                                           [][2]string
+	Metrics                                           [][3]string // name, value, what it means
+	Timings                                           string
 	Inputs                                            []string
+}
+
+// reportTrials shows the trials of a best run that is a grid search.
+type reportTrials struct {
+	Intro   string
+	Chart   *reportChart
+	Note    string // why there is no chart
+	Columns []string
+	Rows    [][]reportCell // the best trials
+	More    [][]reportCell // the others, folded away
 }
 
 type reportChart struct {
@@ -309,28 +405,24 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	}
 	// Child runs (cross-validation folds, search trials) are parts of
 	// their parent: a fold is not a model to pick, so rank top-level runs.
-	var topLevel []RunInfo
+	var topLevel, children []RunInfo
 	for _, r := range runs {
 		if r.ParentID == "" {
 			topLevel = append(topLevel, r)
+		} else {
+			children = append(children, r)
 		}
 	}
 	if len(topLevel) > 0 {
 		runs = topLevel
+	} else {
+		children = nil
 	}
 	metric := opts.Metric
 	if metric == "" {
 		metric = pickMetric(runs)
 	} else if !hasMetric(runs, metric) {
-		which := fmt.Sprintf("no run of experiment %q", opts.Experiment)
-		if opts.Filter != "" {
-			which += " that matches the filter"
-		}
-		have := "they have no metrics"
-		if keys := allMetricKeys(runs); len(keys) > 0 {
-			have = "metrics: " + strings.Join(keys, ", ")
-		}
-		return fmt.Errorf("metric %q: %s recorded it (%s)", metric, which, have)
+		return unknownMetricError(opts, metric, runs, children)
 	}
 	lower := lowerIsBetter(metric)
 	switch opts.Goal {
@@ -351,22 +443,41 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 		return a > b
 	}
-	// Ranked: runs with the metric, best first; then the others by time.
+	// Ranked: finished runs with the metric, best first; then the runs
+	// that failed, were interrupted or still run, with the metric, best
+	// first, unranked: a run that crashed may have logged a fine score
+	// before it broke, but it produced no model to pick. Then the others
+	// by time.
+	group := func(r RunInfo) int {
+		_, ok := r.Metrics[metric]
+		switch {
+		case ok && r.Status == StatusFinished:
+			return 0
+		case ok:
+			return 1
+		}
+		return 2
+	}
 	ranked := append([]RunInfo(nil), runs...)
 	sort.SliceStable(ranked, func(i, j int) bool {
-		vi, oki := ranked[i].Metrics[metric]
-		vj, okj := ranked[j].Metrics[metric]
-		if oki != okj {
-			return oki
+		gi, gj := group(ranked[i]), group(ranked[j])
+		if gi != gj {
+			return gi < gj
 		}
-		if !oki {
+		if gi == 2 {
 			return false
 		}
-		return better(vi, vj)
+		return better(ranked[i].Metrics[metric], ranked[j].Metrics[metric])
 	})
-	withMetric := 0
+	// withMetric counts the finished runs with a value: those that can be
+	// best, at the start of ranked.
+	withMetric, rankable := 0, 0
 	for _, r := range ranked {
-		if v, ok := r.Metrics[metric]; ok && !math.IsNaN(v) {
+		if group(r) != 0 {
+			break
+		}
+		rankable++
+		if !math.IsNaN(r.Metrics[metric]) {
 			withMetric++
 		}
 	}
@@ -384,6 +495,9 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		rep.Title = "Experiment report: " + opts.Experiment
 	}
 	rep.Summary = summarize(runs, metric, lower, withMetric, opts.Filter)
+	if metric != "" && withMetric == 0 {
+		rep.Summary = append(rep.Summary, fmt.Sprintf("No finished run has a value of %s, so there is no best run.", metric))
+	}
 	if opts.Metric == "" && metric != "" {
 		rep.Summary = append(rep.Summary, chosenNote(runs, metric))
 	}
@@ -397,9 +511,22 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		inputs[r.ID] = ins
 	}
 
+	if len(children) > 0 {
+		rep.Summary = append(rep.Summary, fmt.Sprintf("The experiment also has %s (the trials of grid searches, the folds of cross-validations): they are parts of their parent run, not models of their own, so they are not ranked here.",
+			map[bool]string{true: "1 child run", false: strconv.Itoa(len(children)) + " child runs"}[len(children) == 1]))
+	}
 	if withMetric > 0 {
 		b := ranked[0]
 		rep.Best = describeRun(&b, metric, inputs[b.ID])
+		trials := children
+		if opts.Filter != "" {
+			// The filter chose the parents; their trials need not match it.
+			trials, err = s.SearchRuns(SearchQuery{Experiment: opts.Experiment, Filter: fmt.Sprintf("parent_run_id = %q", b.ID)})
+			if err != nil {
+				return err
+			}
+		}
+		rep.Trials = describeTrials(b, trials)
 	}
 	for _, r := range runs {
 		if r.Status == StatusFailed || r.Status == StatusKilled {
@@ -426,28 +553,40 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			})
 		}
 	}
-	metricKeys := []string{}
-	if metric != "" {
-		metricKeys = append(metricKeys, metric)
-	}
-	for _, k := range allMetricKeys(runs) {
-		if k != metric && len(metricKeys) < 4 {
-			metricKeys = append(metricKeys, k)
-		}
-	}
 	n := min(top, len(ranked))
-	for _, k := range metricKeys {
-		svg, ok, err := historyChart(s, ranked[:n], labels[:n], k)
+	drawn := 0
+	for _, k := range historyKeys(runs, metric) {
+		if drawn == 4 {
+			break
+		}
+		series := "step"
+		if strings.HasPrefix(k, "fold_") {
+			series = "fold"
+		}
+		svg, ok, err := historyChart(s, ranked[:n], labels[:n], k, series)
 		if err != nil {
 			return err
 		}
-		if ok {
-			rep.Charts = append(rep.Charts, reportChart{
-				Title:   fmt.Sprintf("%s during training", k),
-				Caption: fmt.Sprintf("How %s changed step by step, one line per run (up to %d runs).", k, n),
-				SVG:     svg,
-			})
+		if !ok {
+			continue
 		}
+		drawn++
+		c := reportChart{
+			Title:   fmt.Sprintf("%s during training", k),
+			Caption: fmt.Sprintf("How %s changed step by step, one line per run (up to %d runs).", k, n),
+			SVG:     svg,
+		}
+		switch {
+		case series == "fold":
+			// A cross-validation logs each fold's score as a step: the
+			// folds are separate fits on different parts of the data.
+			c.Title = fmt.Sprintf("%s in each cross-validation fold", k)
+			c.Caption = fmt.Sprintf("The %s of each fold of a cross-validation, one line per run (up to %d runs). Each fold is a separate fit tested on a different part of the data, not a step of training: a wide spread means the score depends on which rows are held out.", strings.TrimPrefix(k, "fold_"), n)
+		case strings.HasPrefix(k, "test_"):
+			c.Title = fmt.Sprintf("%s each time it was computed", k)
+			c.Caption = fmt.Sprintf("Each value of %s, in the order it was computed, one line per run (up to %d runs).", k, n)
+		}
+		rep.Charts = append(rep.Charts, c)
 	}
 	if withMetric > 1 {
 		rep.Charts = append(rep.Charts, paramCharts(ranked[:withMetric], metric)...)
@@ -455,13 +594,30 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 
 	// The table of all runs: the columns that tell runs apart, within a
 	// width a page can show.
-	otherMetrics := metricColumns(runs, metric)
-	if len(otherMetrics) > 5 {
-		otherMetrics = otherMetrics[:5]
+	// Timings are left out (the duration column says how long a run
+	// took) and the rest is named below the table, so that the table fits
+	// a page without scrolling sideways.
+	var metricCands []string
+	for _, k := range metricColumns(runs, metric) {
+		if !isReportTiming(k) && k != "rank" {
+			metricCands = append(metricCands, k)
+		}
 	}
-	varying := paramColumns(runs)
-	if len(varying) > 8 {
-		varying = varying[:8]
+	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, labels, metric, metricCands, paramColumns(runs))
+	var left []string
+	if len(leftMetrics) > 0 {
+		left = append(left, "metrics "+strings.Join(leftMetrics, ", "))
+	}
+	if len(leftParams) > 0 {
+		left = append(left, "settings "+strings.Join(leftParams, ", "))
+	}
+	if len(left) > 0 {
+		rep.TableNote = "Not shown in the table: " + strings.Join(left, "; ") + ". `gopherlab runs show RUN` shows everything a run recorded."
+	}
+	for _, k := range append([]string{metric}, otherMetrics...) {
+		if w := metricExplain(k); w != "" {
+			rep.Glossary = append(rep.Glossary, [2]string{k, w})
+		}
 	}
 	rep.Columns = []string{"#", "run", "status"}
 	if metric != "" {
@@ -476,7 +632,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	rep.Columns = append(rep.Columns, "duration", "started")
 	for i, r := range ranked {
 		rank := ""
-		if _, ok := r.Metrics[metric]; ok {
+		if i < rankable {
 			rank = strconv.Itoa(i + 1)
 		}
 		row := reportRow{Best: i == 0 && withMetric > 0, Title: r.Error}
@@ -487,7 +643,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		add := func(text string, num bool) { row.Cells = append(row.Cells, reportCell{text, num}) }
 		add(rank, true)
 		add(name, false)
-		add(strings.ToLower(r.Status), false)
+		add(statusWords(r.Status), false)
 		if metric != "" {
 			add(metricCell(r, metric), true)
 		}
@@ -499,7 +655,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			add(r.Params[k], err == nil)
 		}
 		add(formatDuration(r.Duration()), true)
-		add(r.StartTime.Local().Format("2006-01-02 15:04"), false)
+		add(r.StartTime.Local().Format("2006-01-02 15:04"), true) // num: kept on one line
 		rep.Rows = append(rep.Rows, row)
 	}
 
@@ -524,11 +680,451 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	return reportTemplate.Execute(w, rep)
 }
 
+// describeTrials shows the trials of best when it is a grid search: the
+// child runs with a cross-validation mean of the search's metric (what
+// autologging records for each candidate). It returns nil for other runs.
+func describeTrials(best RunInfo, children []RunInfo) *reportTrials {
+	var trials []RunInfo
+	for _, c := range children {
+		if c.ParentID == best.ID {
+			trials = append(trials, c)
+		}
+	}
+	sm := best.Params["search.metric"]
+	if sm == "" {
+		// Not autologged: the first cross-validation mean the trials have.
+		for _, k := range allMetricKeys(trials) {
+			if kind, base := metricKind(k); kind == metricCVMean {
+				sm = base
+				break
+			}
+		}
+	}
+	score := "mean_" + sm
+	var scored []RunInfo
+	for _, t := range trials {
+		if v, ok := t.Metrics[score]; ok && !math.IsNaN(v) {
+			scored = append(scored, t)
+		}
+	}
+	if sm == "" || len(scored) < 2 {
+		return nil
+	}
+	lower := lowerIsBetter(sm)
+	// The search's own rank, else the score's order.
+	sort.SliceStable(scored, func(i, j int) bool {
+		ri, oki := scored[i].Metrics["rank"]
+		rj, okj := scored[j].Metrics["rank"]
+		if oki && okj && ri != rj {
+			return ri < rj
+		}
+		a, b := scored[i].Metrics[score], scored[j].Metrics[score]
+		if lower {
+			return a < b
+		}
+		return a > b
+	})
+	varied := varyingParams(scored)
+	std := "std_" + sm
+	var others []string // other cross-validation means, such as mean_f1_macro
+	for _, k := range allMetricKeys(scored) {
+		if kind, _ := metricKind(k); kind == metricCVMean && k != score && len(others) < 2 {
+			others = append(others, k)
+		}
+	}
+	folds := best.Params["cv.k"]
+	tr := &reportTrials{Columns: append([]string{"rank"}, varied...)}
+	tr.Columns = append(tr.Columns, score)
+	if hasMetric(scored, std) {
+		tr.Columns = append(tr.Columns, "± "+std)
+	}
+	tr.Columns = append(tr.Columns, others...)
+	for i, t := range scored {
+		rank := strconv.Itoa(i + 1)
+		if v, ok := t.Metrics["rank"]; ok {
+			rank = FormatMetric(v)
+		}
+		row := []reportCell{{rank, true}}
+		for _, k := range varied {
+			_, err := strconv.ParseFloat(t.Params[k], 64)
+			row = append(row, reportCell{t.Params[k], err == nil})
+		}
+		row = append(row, reportCell{metricCell(t, score), true})
+		if hasMetric(scored, std) {
+			row = append(row, reportCell{metricCell(t, std), true})
+		}
+		for _, k := range others {
+			row = append(row, reportCell{metricCell(t, k), true})
+		}
+		if i < 10 {
+			tr.Rows = append(tr.Rows, row)
+		} else {
+			tr.More = append(tr.More, row)
+		}
+	}
+	cv := "a cross-validation"
+	if folds != "" {
+		cv = "a " + folds + "-fold cross-validation"
+	}
+	tr.Intro = fmt.Sprintf("The best run is a grid search: it tried %d combinations of settings (%s), scored each by the mean %s of %s and kept the best. The trials, best first",
+		len(scored), strings.Join(varied, ", "), sm, cv)
+	if hasMetric(scored, std) {
+		tr.Intro += fmt.Sprintf("; ± is the spread (standard deviation) of %s across the folds", sm)
+	}
+	tr.Intro += ":"
+	chart, note := trialChart(scored, varied, score, sm)
+	tr.Chart, tr.Note = chart, note
+	return tr
+}
+
+// trialChart draws a grid search's score against the setting it varied
+// most, one line for each value of a second varied setting. With more
+// than two varied settings the lines would mix, so note says to read
+// the table instead. trials are sorted best first.
+func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportChart, string) {
+	if len(varied) == 0 {
+		return nil, ""
+	}
+	if len(varied) > 2 {
+		return nil, fmt.Sprintf("%d settings varied together, too many for one chart: the table shows each combination.", len(varied))
+	}
+	distinct := func(k string) []string {
+		var vals []string
+		for _, t := range trials {
+			if v := t.Params[k]; !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		return vals
+	}
+	numeric := func(k string) bool {
+		for _, t := range trials {
+			if _, err := strconv.ParseFloat(strings.TrimSpace(t.Params[k]), 64); err != nil {
+				return false
+			}
+		}
+		return true
+	}
+	// x: a numeric setting with the most values, else any with the most.
+	x := varied[0]
+	for _, k := range varied {
+		nk, nx := numeric(k), numeric(x)
+		if nk && !nx || nk == nx && len(distinct(k)) > len(distinct(x)) {
+			x = k
+		}
+	}
+	xs := distinct(x)
+	isNum := numeric(x)
+	if isNum {
+		sort.Slice(xs, func(i, j int) bool {
+			a, _ := strconv.ParseFloat(strings.TrimSpace(xs[i]), 64)
+			b, _ := strconv.ParseFloat(strings.TrimSpace(xs[j]), 64)
+			return a < b
+		})
+	} else {
+		sort.Strings(xs)
+	}
+	xOf := func(v string) float64 {
+		if isNum {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f
+		}
+		return float64(slices.Index(xs, v))
+	}
+	group, groups := "", []string{""}
+	if len(varied) == 2 {
+		group = varied[0]
+		if group == x {
+			group = varied[1]
+		}
+		groups = distinct(group)
+		sort.Strings(groups)
+		if len(groups) > 8 {
+			return nil, fmt.Sprintf("%s has %d values, too many lines for one chart: the table shows each combination.", group, len(groups))
+		}
+	}
+	p := newPlot("", x, "mean "+sm)
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	// The best trial on a disc of the best run's green, drawn first so
+	// that its own dot stays on top.
+	best := trials[0]
+	disc, err := plotter.NewScatter(plotter.XYs{{X: xOf(best.Params[x]), Y: best.Metrics[score]}})
+	if err == nil {
+		disc.GlyphStyle = draw.GlyphStyle{Color: bestBarColor, Radius: vg.Points(6), Shape: draw.CircleGlyph{}}
+		p.Add(disc)
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for gi, g := range groups {
+		var xy plotter.XYs
+		for _, t := range trials {
+			if group != "" && t.Params[group] != g {
+				continue
+			}
+			v := t.Metrics[score]
+			xy = append(xy, plotter.XY{X: xOf(t.Params[x]), Y: v})
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		sort.Slice(xy, func(i, j int) bool { return xy[i].X < xy[j].X })
+		ci := gi
+		if ci > 0 {
+			ci++ // skip plotutil's green: it marks the best trial
+		}
+		c := plotutil.Color(ci)
+		var thumbs []plot.Thumbnailer
+		if len(xy) > 1 {
+			line, err := plotter.NewLine(xy)
+			if err != nil {
+				continue
+			}
+			line.Color = c
+			line.Dashes = plotutil.Dashes(gi)
+			line.Width = vg.Points(1.5)
+			p.Add(line)
+			thumbs = append(thumbs, line)
+		}
+		pts, err := plotter.NewScatter(xy)
+		if err != nil {
+			continue
+		}
+		pts.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		p.Add(pts)
+		thumbs = append(thumbs, pts)
+		if group != "" {
+			p.Legend.Add(group+" = "+g, thumbs...)
+		}
+	}
+	if disc != nil {
+		p.Legend.Add("best trial", disc)
+	}
+	if isNum {
+		padRange(&p.X, xOf(xs[0]), xOf(xs[len(xs)-1]), 0.03)
+	} else {
+		p.NominalX(xs...)
+		p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5
+	}
+	// Room above the points for the legend.
+	padRange(&p.Y, lo, hi, 0.08)
+	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.08 * float64(len(groups)+1)
+	svg, err := svgOf(p, chartW, chartH)
+	if err != nil {
+		return nil, ""
+	}
+	caption := fmt.Sprintf("Each dot is one trial: its %s setting and the mean %s it reached", x, sm)
+	if group != "" {
+		caption += fmt.Sprintf("; one line for each value of %s", group)
+	}
+	caption += ". The best trial sits on a green disc. The vertical axis shows only the range of the scores, not from zero, so that small differences are visible."
+	return &reportChart{Title: fmt.Sprintf("Mean %s of each trial against %s", sm, x), Caption: caption, SVG: svg}, ""
+}
+
+// unknownMetricError explains that no run to rank recorded metric: with
+// the metrics they have, and when only child runs (a grid search's
+// trials, a cross-validation's folds) recorded it, that those are not
+// ranked and which metric of their parents sums them up.
+func unknownMetricError(opts ReportOptions, metric string, runs, children []RunInfo) error {
+	which := fmt.Sprintf("no run of experiment %q", opts.Experiment)
+	if opts.Filter != "" {
+		which += " that matches the filter"
+	}
+	have := "they have no metrics"
+	if keys := allMetricKeys(runs); len(keys) > 0 {
+		have = "metrics: " + strings.Join(keys, ", ")
+	}
+	n := 0
+	for _, c := range children {
+		if _, ok := c.Metrics[metric]; ok {
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("metric %q: %s recorded it (%s)", metric, which, have)
+	}
+	hint := ""
+	if kind, base := metricKind(metric); kind == metricCVMean && hasMetric(runs, "best_"+base) {
+		hint = fmt.Sprintf("; -metric best_%s ranks grid searches by their best trial's %s", base, metric)
+	} else if kind == metricOther && hasMetric(runs, "mean_"+base) {
+		hint = fmt.Sprintf("; -metric mean_%s ranks cross-validations by their folds' mean", base)
+	}
+	return fmt.Errorf("metric %q: only child runs of experiment %q recorded it (%d grid search trials or cross-validation folds); the report ranks top-level runs (%s) and shows the trials of the best run, when it is a grid search, in a table of their own%s", metric, opts.Experiment, n, have, hint)
+}
+
+// tableWidth is about the width, in pixels, the report's page gives the
+// table of runs (its body is at most 1000px wide).
+const tableWidth = 980
+
+// tableColumns chooses the metric and param columns of the table of runs,
+// alternating between the most telling metric and param not yet shown,
+// while the table's estimated width stays within the page; the others are
+// returned as left out.
+func tableColumns(runs []RunInfo, labels []string, metric string, metrics, params []string) (shownMetrics, shownParams, leftMetrics, leftParams []string) {
+	// The narrowest a column can be: its longest unbreakable piece of
+	// header (breakable wraps at spaces, dots and underscores) or of a
+	// cell, at about 7.5px a character, plus padding.
+	width := func(name string, cell func(r RunInfo, i int) (string, bool)) int {
+		n := 0
+		for _, w := range strings.FieldsFunc(name, func(c rune) bool { return c == ' ' || c == '.' || c == '_' }) {
+			n = max(n, len([]rune(w))+1)
+		}
+		for i, r := range runs {
+			text, nowrap := cell(r, i)
+			if nowrap {
+				n = max(n, len([]rune(text)))
+				continue
+			}
+			for _, w := range strings.Fields(text) {
+				n = max(n, len([]rune(w)))
+			}
+		}
+		return n*15/2 + 17
+	}
+	metricCol := func(k string) int {
+		return width(k, func(r RunInfo, _ int) (string, bool) { return metricCell(r, k), true })
+	}
+	paramCol := func(k string) int {
+		return width(k, func(r RunInfo, _ int) (string, bool) { return r.Params[k], false })
+	}
+	used := width("#", func(_ RunInfo, i int) (string, bool) { return strconv.Itoa(i + 1), true }) +
+		width("run", func(_ RunInfo, i int) (string, bool) { return "↳ " + labels[i], false }) +
+		width("status", func(r RunInfo, _ int) (string, bool) { return statusWords(r.Status), false }) +
+		width("duration", func(r RunInfo, _ int) (string, bool) { return formatDuration(r.Duration()), true }) +
+		width("started", func(r RunInfo, _ int) (string, bool) { return "2006-01-02 15:04", true })
+	if metric != "" {
+		used += metricCol(metric)
+	}
+	const maxMetrics, maxParams = 3, 5
+	for i := 0; i < max(len(metrics), len(params)); i++ {
+		if i < len(metrics) {
+			if w := metricCol(metrics[i]); len(shownMetrics) < maxMetrics && used+w <= tableWidth {
+				shownMetrics = append(shownMetrics, metrics[i])
+				used += w
+			} else {
+				leftMetrics = append(leftMetrics, metrics[i])
+			}
+		}
+		if i < len(params) {
+			if w := paramCol(params[i]); len(shownParams) < maxParams && used+w <= tableWidth {
+				shownParams = append(shownParams, params[i])
+				used += w
+			} else {
+				leftParams = append(leftParams, params[i])
+			}
+		}
+	}
+	return shownMetrics, shownParams, leftMetrics, leftParams
+}
+
+// historyKeys returns the metrics whose histories are worth a chart,
+// most telling first: the ranking metric, the per-fold scores behind a
+// cross-validation mean, then the others as metricColumns orders them.
+// Timings and ranks are left out: how long a fold took says nothing of
+// the model.
+func historyKeys(runs []RunInfo, metric string) []string {
+	var keys []string
+	if metric != "" {
+		keys = append(keys, metric)
+		if kind, base := metricKind(metric); kind == metricCVMean || kind == metricSearchBest {
+			if f := "fold_" + base; hasMetric(runs, f) {
+				keys = append(keys, f)
+			}
+		}
+	}
+	for _, k := range metricColumns(runs, metric) {
+		if !isReportTiming(k) && k != "rank" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// isReportTiming reports whether a metric is a duration: those
+// autologging writes (fit_time_s, duration_s) and hand-written ones
+// (epoch_duration_s).
+func isReportTiming(k string) bool {
+	return isTiming(k) || strings.HasSuffix(k, "duration_s")
+}
+
 func metricCell(r RunInfo, k string) string {
-	if v, ok := r.Metrics[k]; ok {
+	v, ok := r.Metrics[k]
+	switch {
+	case !ok:
+		return ""
+	case isReportTiming(k):
+		return formatTiming(v)
+	}
+	return FormatMetric(v)
+}
+
+// formatTiming shows a timing in seconds as a duration (1ms, 2.5s).
+func formatTiming(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 		return FormatMetric(v)
 	}
-	return ""
+	d := time.Duration(v * float64(time.Second))
+	if d < time.Millisecond/2 {
+		return "under 1ms"
+	}
+	return formatDuration(d)
+}
+
+// metricWords says in plain words what the usual measures are, for
+// readers who do not know them by name.
+var metricWords = map[string]string{
+	"accuracy":    "the share of cases the model got right (1 means all)",
+	"acc":         "the share of cases the model got right (1 means all)",
+	"f1_macro":    "the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes, each class counting the same",
+	"f1_weighted": "the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes, weighted by their size",
+	"f1":          "a balance of precision and recall (1 is perfect)",
+	"precision":   "of the cases the model called positive, the share that were (1 is perfect)",
+	"recall":      "of the positive cases, the share the model found (1 is perfect)",
+	"roc_auc":     "how well the model ranks positive cases above negative ones (1 is perfect, 0.5 is chance)",
+	"auc":         "how well the model ranks positive cases above negative ones (1 is perfect, 0.5 is chance)",
+	"log_loss":    "how much probability the model gave to wrong answers (lower is better, 0 is perfect)",
+	"loss":        "the error the training minimizes (lower is better)",
+	"rmse":        "the typical size of a prediction's error, in the units of what is predicted (lower is better)",
+	"mse":         "the average squared error of the predictions (lower is better)",
+	"mae":         "the average size of a prediction's error, in the units of what is predicted (lower is better)",
+	"r2":          "the share of the variation in what is predicted that the model explains (1 is perfect, 0 is no better than always guessing the average)",
+}
+
+// metricExplain explains a metric name in plain words, or returns ""
+// when the measure is not a known one.
+func metricExplain(k string) string {
+	kind, base := metricKind(k)
+	prefix := ""
+	switch {
+	case strings.HasPrefix(k, "best_std_"):
+		base, prefix = strings.TrimPrefix(k, "best_std_"), "best_std_"
+	case strings.HasPrefix(k, "std_"):
+		prefix = "std_"
+	case strings.HasPrefix(k, "train_"):
+		prefix = "train_"
+	case strings.HasPrefix(k, "fold_"):
+		base, prefix = strings.TrimPrefix(k, "fold_"), "fold_"
+	}
+	words := metricWords[strings.ToLower(base)]
+	if words == "" {
+		return ""
+	}
+	switch prefix {
+	case "std_", "best_std_":
+		return fmt.Sprintf("how much %s varied between the folds of a cross-validation (standard deviation; smaller is steadier)", base)
+	case "train_":
+		return words + ", on the training data (often better than on new data)"
+	case "fold_":
+		return words + ", in one fold of a cross-validation"
+	}
+	switch kind {
+	case metricTest:
+		return words + ", on held-out test data the model did not see in training"
+	case metricValidation:
+		return words + ", on validation data"
+	case metricCVMean:
+		return words + ", averaged over the folds of a cross-validation"
+	case metricSearchBest:
+		return words + ", of the grid search's best candidate, averaged over cross-validation folds"
+	}
+	return words
 }
 
 // runLabels names runs for charts and tables: the name, with the short id
@@ -730,12 +1326,36 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 	if kind, _ := metricKind(metric); metricWhat[kind] != "" {
 		what = ", " + metricWhat[kind]
 	}
+	unfinished := len(runs) - status[StatusFinished]
 	recorded := fmt.Sprintf("%d of the %d runs recorded it; the others are listed after them, unranked", withMetric, len(runs))
-	if withMetric == len(runs) {
+	switch {
+	case withMetric == len(runs):
 		recorded = "every run recorded it"
+	case unfinished > 0 && withMetric == status[StatusFinished]:
+		recorded = "every finished run recorded it"
+	case unfinished > 0:
+		recorded = fmt.Sprintf("%d of the %d finished runs recorded it; the others are listed after them, unranked", withMetric, status[StatusFinished])
 	}
 	lines = append(lines, fmt.Sprintf("Runs are ranked by their final %s%s (%s); %s.", metric, what, dir, recorded))
+	if unfinished > 0 {
+		lines = append(lines, fmt.Sprintf("Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (%d here) are listed after them, marked by their status, whatever %s they reached.", unfinished, metric))
+	}
 	return lines
+}
+
+// statusWords says a run's status in plain words.
+func statusWords(status string) string {
+	switch status {
+	case StatusFinished:
+		return "finished"
+	case StatusFailed:
+		return "failed"
+	case StatusKilled:
+		return "interrupted"
+	case StatusRunning:
+		return "still running"
+	}
+	return strings.ToLower(status)
 }
 
 // chosenNote says that the report chose the ranking metric, and which
@@ -771,11 +1391,20 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 	for _, k := range sortedKeys(r.Params) {
 		rr.Params = append(rr.Params, [2]string{k, r.Params[k]})
 	}
+	// Scores first, explained; timings in one line after them, as
+	// durations: 0.000965453 seconds says less than "1ms".
+	var timings []string
 	for _, k := range allMetricKeys([]RunInfo{*r}) {
-		rr.Metrics = append(rr.Metrics, [2]string{k, FormatMetric(r.Metrics[k])})
+		if isReportTiming(k) {
+			timings = append(timings, k+" "+formatTiming(r.Metrics[k]))
+			continue
+		}
+		rr.Metrics = append(rr.Metrics, [3]string{k, FormatMetric(r.Metrics[k]), metricExplain(k)})
 	}
+	rr.Timings = strings.Join(timings, ", ")
 	for _, in := range inputs {
-		rr.Inputs = append(rr.Inputs, fmt.Sprintf("%s data %q: %d rows × %d columns (SHA-256 %s)", in.Role, in.Name, in.Rows, in.Cols, in.SHA256[:12]))
+		// Its SHA-256 is among the technical details.
+		rr.Inputs = append(rr.Inputs, fmt.Sprintf("%s data %q: %d rows × %d columns", in.Role, in.Name, in.Rows, in.Cols))
 	}
 	return rr
 }
@@ -971,14 +1600,15 @@ func barChart(runs []RunInfo, labels []string, metric string) (template.HTML, er
 
 // historyChart draws the history of metric key for runs with more than
 // one point; ok is false when no run has a history worth drawing.
-func historyChart(s *Store, runs []RunInfo, labels []string, key string) (template.HTML, bool, error) {
-	p := newPlot("", "step", key)
+func historyChart(s *Store, runs []RunInfo, labels []string, key, series string) (template.HTML, bool, error) {
+	p := newPlot("", series, key)
 	legend := plot.NewLegend()
 	legend.Top = true
 	legend.Left = false
 	legend.TextStyle.Font.Size = vg.Points(10)
 	drawn := 0
 	lo, hi := math.Inf(1), math.Inf(-1)
+	xhi := 0.0
 	for i, r := range runs {
 		if _, ok := r.Metrics[key]; !ok {
 			continue
@@ -993,6 +1623,7 @@ func historyChart(s *Store, runs []RunInfo, labels []string, key string) (templa
 			if !math.IsNaN(y) && !math.IsInf(y, 0) {
 				xy = append(xy, plotter.XY{X: x, Y: y})
 				lo, hi = math.Min(lo, y), math.Max(hi, y)
+				xhi = math.Max(xhi, x)
 			}
 		}
 		if len(xy) < 2 {
@@ -1013,6 +1644,14 @@ func historyChart(s *Store, runs []RunInfo, labels []string, key string) (templa
 		return "", false, nil
 	}
 	padRange(&p.Y, lo, hi, 0.05)
+	if series == "fold" && xhi < 50 {
+		// Folds are counted: fold 2, not 2.5.
+		var ticks []plot.Tick
+		for f := 0.0; f <= xhi; f++ {
+			ticks = append(ticks, plot.Tick{Value: f, Label: strconv.Itoa(int(f))})
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	}
 	// The legend goes right of the plot, where it hides no line.
 	svg, err := svgDraw(chartW, chartH, func(dc draw.Canvas) {
 		r := legend.Rectangle(dc)
@@ -1117,11 +1756,7 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 		}
 		p.NominalX(values...)
 		p.X.Min, p.X.Max = -0.6, float64(len(means))-0.4
-		start := math.Min(lo, 0)
-		if lo > 0 && hi > lo && (hi-lo) < lo/2 {
-			start = lo - (hi-lo)*0.5
-		}
-		p.Y.Min, p.Y.Max = start, hi+(hi-start)*0.12
+		p.Y.Min, p.Y.Max = barRange(lo, hi, 0.12)
 		if svg, err := svgOf(p, chartW, chartH); err == nil {
 			charts = append(charts, reportChart{
 				Title:   fmt.Sprintf("Average %s for each %s", metric, k),
@@ -1133,7 +1768,17 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 	return charts
 }
 
-var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+// breakable escapes a column name and lets the browser wrap it after a
+// dot or underscore (logisticregression.<wbr>C), so long names of params
+// and metrics do not widen the table past the page.
+func breakable(name string) template.HTML {
+	esc := template.HTMLEscapeString(name)
+	esc = strings.ReplaceAll(esc, ".", ".<wbr>")
+	esc = strings.ReplaceAll(esc, "_", "_<wbr>")
+	return template.HTML(esc)
+}
+
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"breakable": breakable}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -1148,10 +1793,12 @@ h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-
 .card { background: #f3f8f1; border: 1px solid #b9d8ae; border-radius: 6px; padding: .8em 1.2em; }
 .big { font-size: 2em; font-weight: bold; color: #2a6e1a; }
 table { border-collapse: collapse; font-size: .9em; margin: .5em 0; }
-th, td { padding: .3em .7em; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
+th, td { padding: .3em .5em; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
 th { background: #f6f6f6; }
 tr.best td { background: #eaf5e4; font-weight: bold; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.what { color: #555; font-size: .9em; }
+ul.glossary { font-size: .9em; color: #444; }
 .scroll { overflow-x: auto; }
 figure { margin: 1.5em 0; }
 figcaption { color: #555; font-size: .9em; }
@@ -1168,6 +1815,8 @@ details summary { cursor: pointer; color: #444; }
 <h2>Summary</h2>
 {{range .Summary}}<p>{{.}}</p>
 {{end}}
+{{if .Glossary}}<p>What the measures mean:</p>
+<ul class="glossary">{{range .Glossary}}<li><strong>{{index . 0}}</strong>: {{index . 1}}.</li>{{end}}</ul>{{end}}
 {{with .Best}}
 <h2>Best run</h2>
 <div class="card">
@@ -1177,10 +1826,31 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{if .Params}}<p>Its settings:</p>
 <table>{{range .Params}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
 {{if .Metrics}}<p>Everything it measured (final values):</p>
-<table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td></tr>{{end}}</table>{{end}}
+<table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td><td class="what">{{index . 2}}</td></tr>{{end}}</table>{{end}}
+{{if .Timings}}<p class="meta">Time taken: {{.Timings}}.</p>{{end}}
 {{if .Inputs}}<p>Data it used:</p><ul>{{range .Inputs}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <p class="meta">Full run id: {{.ID}}</p>
 </div>
+{{end}}
+{{with .Trials}}
+<h2>Grid search trials</h2>
+<p>{{.Intro}}</p>
+{{with .Chart}}<figure>
+<h3>{{.Title}}</h3>
+{{.SVG}}
+<figcaption>{{.Caption}}</figcaption>
+</figure>{{end}}
+{{if .Note}}<p>{{.Note}}</p>{{end}}
+<table>
+<tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
+{{range $i, $r := .Rows}}<tr{{if eq $i 0}} class="best"{{end}}>{{range $r}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{end}}</table>
+{{if .More}}<details><summary>The other {{len .More}} trials</summary>
+<table>
+<tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
+{{range .More}}<tr>{{range .}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{end}}</table>
+</details>{{end}}
 {{end}}
 {{if .Charts}}<h2>Charts</h2>{{end}}
 {{range .Charts}}<figure>
@@ -1191,9 +1861,10 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{end}}
 <h2>All runs</h2>
 <div class="scroll"><table>
-<tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+<tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
 {{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table></div>
+{{if .TableNote}}<p class="meta">{{.TableNote}}</p>{{end}}
 {{if .Problems}}
 <h2>Runs that did not finish</h2>
 <ul>{{range .Problems}}<li class="problem"><strong>{{.Name}}</strong> ({{.Status}}, id {{.Short}}){{if .Error}}: {{.Error}}{{end}}</li>{{end}}</ul>
@@ -1201,18 +1872,22 @@ It started {{.Started}} and took {{.Duration}}.</p>
 <h2>Data</h2>
 <p>{{.DataNote}}</p>
 {{if .Datasets}}<div class="scroll"><table>
-<tr><th>role</th><th>name</th><th>size</th><th>columns</th><th>used by runs</th><th>SHA-256</th></tr>
-{{range .Datasets}}<tr><td>{{.Role}}</td><td>{{.Name}}</td><td>{{.Size}}</td><td>{{.Columns}}</td><td class="num">{{.UsedBy}}</td><td><code>{{.SHA}}</code></td></tr>
+<tr><th>role</th><th>name</th><th>size</th><th>columns</th><th>used by runs</th></tr>
+{{range .Datasets}}<tr><td>{{.Role}}</td><td>{{.Name}}</td><td>{{.Size}}</td><td>{{.Columns}}</td><td class="num">{{.UsedBy}}</td></tr>
 {{end}}</table></div>{{end}}
 
 <h2>Code</h2>
 {{if .Source}}<p>The code that produced {{if .Best}}the best run{{else}}the latest run{{end}}{{if .SourceWhere}} ({{.SourceWhere}}){{end}}:</p>
 <pre><code>{{.Source}}</code></pre>
 {{else}}<p>The runs did not record their code.</p>{{end}}
-<p class="meta">Go version: {{.GoVersion}}</p>
-{{if .Modules}}<details><summary>Module versions ({{len .Modules}})</summary>
-<table>{{range .Modules}}<tr><td><code>{{index . 0}}</code></td><td><code>{{index . 1}}</code></td></tr>{{end}}</table>
-</details>{{end}}
+
+<details class="tech"><summary>Technical details</summary>
+<p>Go version: {{.GoVersion}}</p>
+{{if .Datasets}}<p>Datasets by SHA-256 (the database keeps each version, restorable exactly):</p>
+<table>{{range .Datasets}}<tr><td>{{.Role}} {{.Name}}</td><td><code>{{.SHA}}</code></td></tr>{{end}}</table>{{end}}
+{{if .Modules}}<p>Module versions ({{len .Modules}}):</p>
+<table>{{range .Modules}}<tr><td><code>{{index . 0}}</code></td><td><code>{{index . 1}}</code></td></tr>{{end}}</table>{{end}}
+</details>
 </body>
 </html>
 `))

@@ -309,6 +309,9 @@ type pageState struct {
 	LabelOverlap float64 `json:"labelOverlap"`
 	Figures      int     `json:"figures"`
 	Tables       int     `json:"tables"`
+	// TableOverflow is how far (px) the widest table reaches past its
+	// box: what a reader would scroll sideways to see.
+	TableOverflow int `json:"tableOverflow"`
 }
 
 const measureJS = `JSON.stringify({
@@ -328,6 +331,7 @@ const measureJS = `JSON.stringify({
     return Math.max(...names.map(t => t.getBoundingClientRect().right - left));
   })(),
   tables: document.querySelectorAll("table").length,
+  tableOverflow: Math.max(0, ...Array.from(document.querySelectorAll(".scroll")).map(d => d.scrollWidth - d.clientWidth)),
   svgs: Array.from(document.querySelectorAll("svg")).map(s => {
     const r = s.getBoundingClientRect();
     const marks = Array.from(s.querySelectorAll("path, text")).filter(e => {
@@ -382,6 +386,18 @@ func (b *browser) screenshot(st pageState) []byte {
 func TestReportInBrowser(t *testing.T) {
 	b := startBrowser(t)
 	s := reportFixture(t)
+	// A run with many long setting and metric names, as autologged
+	// pipelines have: the table of runs must still fit the page.
+	wide, err := s.StartRun("iris", &RunOptions{Name: "wide"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		wide.LogParam(fmt.Sprintf("logisticregression.LongSettingName%d", i), i)
+		wide.LogMetric(fmt.Sprintf("test_long_metric_name_%d", i), 0.123456789, 0)
+	}
+	wide.LogMetric("accuracy", 0.5, 0)
+	wide.Finish()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "report.html")
 	if err := ReportCommand([]string{"iris", "-db", s.Path(), "-o", file}, io.Discard); err != nil {
@@ -416,6 +432,9 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	if len(st.SVGs) > 0 && !strings.Contains(st.SVGs[0].Texts, "forest-b") {
 		t.Errorf("first chart texts %q lack the best run", st.SVGs[0].Texts)
+	}
+	if st.TableOverflow > 0 {
+		t.Errorf("a table reaches %d px past its box: the reader must scroll sideways", st.TableOverflow)
 	}
 	if st.Tables < 2 || st.Width > 1100 {
 		t.Errorf("%d tables, page %dx%d (wider than the window?)", st.Tables, st.Width, st.Height)

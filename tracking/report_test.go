@@ -3,7 +3,9 @@ package tracking
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -64,9 +66,10 @@ func TestWriteReport(t *testing.T) {
 	}{
 		{name: "default", opts: ReportOptions{Experiment: "iris"},
 			want: []string{"Experiment report: iris", "This experiment has 4 runs", "3 finished, 1 failed",
-				"ranked by their final accuracy (higher is better); every run recorded it.", "The ranking metric was chosen automatically",
+				"ranked by their final accuracy (higher is better); every finished run recorded it.", "The ranking metric was chosen automatically",
+				"Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (1 here) are listed after them",
 				"The best run is <strong>forest-b</strong>",
-				"0.96", "Final accuracy of the 4 best runs", "accuracy during training", "loss during training",
+				"0.96", "Final accuracy of the 3 best runs", "accuracy during training", "loss during training",
 				"accuracy against depth", "Average accuracy for each model",
 				"Runs that did not finish", "broken &lt;script&gt;", "weights.bin",
 				"used exactly the same train data", "iris.ipynb, cell [2]", "// &lt;b&gt;not bold&lt;/b&gt;", "Go version"},
@@ -75,7 +78,7 @@ func TestWriteReport(t *testing.T) {
 			want:    []string{"ranked by their final loss (lower is better)", "The best run is <strong>forest-b</strong>"},
 			notWant: []string{"chosen automatically"}},
 		{name: "goal override", opts: ReportOptions{Experiment: "iris", Metric: "accuracy", Goal: "min"},
-			want: []string{"(lower is better)", "The best run is <strong>broken &lt;script&gt;</strong>"}},
+			want: []string{"(lower is better)", "The best run is <strong>knn</strong>"}},
 		{name: "filter and top", opts: ReportOptions{Experiment: "iris", Filter: `params.model = "forest"`, Top: 1, Title: "Forests"},
 			want:    []string{"<h1>Forests</h1>", "This experiment has 2 runs", "Only runs matching the filter", "Final accuracy of the best run"},
 			notWant: []string{">knn<"}},
@@ -113,6 +116,14 @@ func TestWriteReport(t *testing.T) {
 				}
 			}
 			checkSelfContained(t, out)
+			// Hashes and module versions are for programmers: folded away.
+			tech := strings.Index(out, `<details class="tech">`)
+			if tech < 0 || !strings.Contains(out[tech:], "Module versions") {
+				t.Error("no technical details with the module versions")
+			}
+			if i := regexp.MustCompile(`SHA-256 [0-9a-f]|[0-9a-f]{64}`).FindStringIndex(out); i != nil && i[0] < tech {
+				t.Errorf("a hash %q before the technical details", out[i[0]:i[1]])
+			}
 			if tt.svgs > 0 {
 				if n := strings.Count(out, "<svg"); n != tt.svgs {
 					t.Errorf("%d charts, want %d", n, tt.svgs)
@@ -120,6 +131,88 @@ func TestWriteReport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Only a finished run can be the best: a run that crashed or was killed
+// after logging a fine score produced no model to pick.
+func TestReportUnfinishedNotBest(t *testing.T) {
+	s := openTemp(t)
+	for _, r := range []struct {
+		exp, name, status string
+		acc               float64
+	}{
+		{"mixed", "finished run", StatusFinished, 0.90},
+		{"mixed", "crashed run", StatusFailed, 0.97},
+		{"mixed", "killed run", StatusKilled, 0.99},
+		{"failonly", "crashed run", StatusFailed, 0.97},
+	} {
+		run, err := s.StartRun(r.exp, &RunOptions{Name: r.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.LogMetric("val_accuracy", r.acc, 0)
+		if err := run.End(r.status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		exp      string
+		want     []string
+		notWant  []string
+		wantRows []string // rank, name and status of each row of the table of runs
+	}{
+		{exp: "mixed",
+			want: []string{"The best run is <strong>finished run</strong>", "Final val_accuracy of the best run",
+				"every finished run recorded it.",
+				"Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (2 here) are listed after them, marked by their status, whatever val_accuracy they reached."},
+			wantRows: []string{"1|finished run|finished", "|killed run|interrupted", "|crashed run|failed"}},
+		{exp: "failonly",
+			want:     []string{"No finished run has a value of val_accuracy, so there is no best run.", "(1 here)"},
+			notWant:  []string{"<h2>Best run</h2>", "The best run is", "<svg"},
+			wantRows: []string{"|crashed run|failed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.exp, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := s.WriteReport(&b, ReportOptions{Experiment: tt.exp}); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(page, w) {
+					t.Errorf("report has %q", w)
+				}
+			}
+			if got := allRunsRows(t, page, 3); strings.Join(got, ",") != strings.Join(tt.wantRows, ",") {
+				t.Errorf("rows %q, want %q", got, tt.wantRows)
+			}
+		})
+	}
+}
+
+// allRunsRows returns the first n cells of each row of a report's table
+// of runs, joined by |.
+func allRunsRows(t *testing.T, page string, n int) []string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<h2>All runs</h2>.*?</table>`).FindString(page)
+	var rows []string
+	for _, tr := range regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`).FindAllStringSubmatch(m, -1) {
+		cells := regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(tr[1], -1)
+		if len(cells) == 0 {
+			continue // the header
+		}
+		var c []string
+		for _, cell := range cells[:min(n, len(cells))] {
+			c = append(c, cell[1])
+		}
+		rows = append(rows, strings.Join(c, "|"))
+	}
+	return rows
 }
 
 // checkSelfContained fails if the page would load anything: no scripts,
@@ -198,6 +291,74 @@ func TestReportCommand(t *testing.T) {
 	}
 }
 
+// A report must not replace the database it reads, nor any file that is
+// not a report: a mistyped -o loses nothing.
+func TestReportCommandOutput(t *testing.T) {
+	s := reportFixture(t)
+	dir := t.TempDir()
+	db, err := os.ReadFile(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(s.Path(), link); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	other := write("other.db", string(db))
+	notes := write("notes.txt", "my notes")
+	page := write("index.html", "<!DOCTYPE html><html><body>mine</body></html>")
+	old := write("old.html", "<!DOCTYPE html>\n<html>\n<head>\n<meta name=\"generator\" content=\"gopherlab\">\n<title>old</title>")
+	for _, tt := range []struct {
+		name, out, wantErr string
+	}{
+		{"the database", s.Path(), "is the tracking database the report reads"},
+		{"a link to the database", link, "is the tracking database the report reads"},
+		{"another database", other, "is an existing SQLite database"},
+		{"a text file", notes, "exists and is not a report gopherlab wrote"},
+		{"someone's HTML", page, "exists and is not a report gopherlab wrote"},
+		{"a directory", dir, "is a directory"},
+		{"an earlier report", old, ""},
+		{"a new file", filepath.Join(dir, "new.html"), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before, _ := os.ReadFile(tt.out)
+			err := ReportCommand([]string{"iris", "-db", s.Path(), "-o", tt.out}, io.Discard)
+			after, _ := os.ReadFile(tt.out)
+			if tt.wantErr == "" {
+				if err != nil || !strings.Contains(string(after), "forest-b") {
+					t.Fatalf("error %v; file %.60q", err, after)
+				}
+				if fi, err := os.Stat(tt.out); err != nil || fi.Mode().Perm() != 0o644 {
+					t.Errorf("file mode %v (%v), want 0644", fi.Mode(), err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), tt.out) {
+				t.Errorf("error %v, want %q naming %s", err, tt.wantErr, tt.out)
+			}
+			if !bytes.Equal(before, after) {
+				t.Errorf("%s was changed", tt.out)
+			}
+		})
+	}
+	if s2, err := OpenExisting(s.Path()); err != nil {
+		t.Errorf("the database after the attempts: %v", err)
+	} else {
+		s2.Close()
+	}
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+	if len(tmps) > 0 {
+		t.Errorf("temporary files left: %v", tmps)
+	}
+}
+
 func TestPickMetric(t *testing.T) {
 	// runs makes n runs with each of the metrics.
 	runs := func(groups ...any) []RunInfo {
@@ -250,7 +411,7 @@ func allRunsHeader(t *testing.T, page string) []string {
 	}
 	var cols []string
 	for _, c := range regexp.MustCompile(`<th>(.*?)</th>`).FindAllStringSubmatch(m[1], -1) {
-		cols = append(cols, c[1])
+		cols = append(cols, strings.ReplaceAll(c[1], "<wbr>", ""))
 	}
 	return cols
 }
@@ -304,10 +465,261 @@ func TestReportAutologged(t *testing.T) {
 		}
 	}
 	cols := allRunsHeader(t, page)
-	want := []string{"#", "run", "status", "test_accuracy", "mean_accuracy", "mean_f1_macro", "std_accuracy",
-		"duration_s", "fit_time_s", "logisticregression.C", "cv.k", "duration", "started"}
+	// Timings are not columns: the duration column says how long a run
+	// took. What does not fit the page's width is named below the table.
+	want := []string{"#", "run", "status", "test_accuracy", "mean_accuracy", "mean_f1_macro",
+		"logisticregression.C", "cv.k", "duration", "started"}
 	if strings.Join(cols, ",") != strings.Join(want, ",") {
 		t.Errorf("columns\n%q, want\n%q", cols, want)
+	}
+	// Plain words for readers who are not programmers; the technical
+	// details folded away.
+	for _, w := range []string{
+		"<li><strong>test_accuracy</strong>: the share of cases the model got right (1 means all), on held-out test data the model did not see in training.</li>",
+		"<li><strong>mean_f1_macro</strong>: the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes",
+		"Not shown in the table: metrics std_accuracy, fold_accuracy.",
+		"Time taken: fit_time_s 11ms.",
+		`<details class="tech"><summary>Technical details</summary>`,
+	} {
+		if !strings.Contains(page, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	if strings.Contains(page, "0.011<") || strings.Contains(page, ">fit_<wbr>time_<wbr>s</th>") {
+		t.Error("report shows a raw timing")
+	}
+}
+
+func TestReportWords(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{
+		{0.000965453, "1ms"}, {0.0001, "under 1ms"}, {0.134208, "134ms"}, {2.5, "2.5s"}, {90, "1m30s"}, {math.NaN(), "NaN"},
+	} {
+		if got := formatTiming(tt.v); got != tt.want {
+			t.Errorf("formatTiming(%v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ k, want string }{
+		{"accuracy", "the share of cases the model got right (1 means all)"},
+		{"mean_f1_macro", "the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes, each class counting the same, averaged over the folds of a cross-validation"},
+		{"test_rmse", "the typical size of a prediction's error, in the units of what is predicted (lower is better), on held-out test data the model did not see in training"},
+		{"val_r2", "the share of the variation in what is predicted that the model explains (1 is perfect, 0 is no better than always guessing the average), on validation data"},
+		{"best_std_accuracy", "how much accuracy varied between the folds of a cross-validation (standard deviation; smaller is steadier)"},
+		{"train_log_loss", "how much probability the model gave to wrong answers (lower is better, 0 is perfect), on the training data (often better than on new data)"},
+		{"fit_time_s", ""},
+		{"epoch", ""},
+	} {
+		if got := metricExplain(tt.k); got != tt.want {
+			t.Errorf("metricExplain(%q) = %q, want %q", tt.k, got, tt.want)
+		}
+	}
+}
+
+// Histories worth a chart: scores, not timings; a cross-validation's
+// fold scores are drawn per fold, not as steps of training.
+func TestReportHistories(t *testing.T) {
+	s := openTemp(t)
+	for i, acc := range [][]float64{{0.9, 0.95, 0.92}, {0.8, 0.85, 0.99}} {
+		r, err := s.StartRun("cv", &RunOptions{Name: fmt.Sprintf("cv %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for fold, a := range acc {
+			r.LogMetrics(map[string]float64{"fold_accuracy": a, "fold_fit_time_s": 0.001 * float64(fold+1), "epoch_duration_s": 2}, fold)
+		}
+		r.LogMetrics(map[string]float64{"mean_accuracy": (acc[0] + acc[1] + acc[2]) / 3, "duration_s": 0.01}, 0)
+		r.Finish()
+	}
+	var b bytes.Buffer
+	if err := s.WriteReport(&b, ReportOptions{Experiment: "cv"}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, w := range []string{"fold_accuracy in each cross-validation fold", "not a step of training", ">fold<"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	for _, w := range []string{"fold_fit_time_s during", "fold_fit_time_s in each", "epoch_duration_s during", "fold_accuracy during training"} {
+		if strings.Contains(page, w) {
+			t.Errorf("report has %q", w)
+		}
+	}
+
+	for _, tt := range []struct {
+		name, metric string
+		metrics      []string
+		want         []string
+	}{
+		{"a cross-validation: the mean, then its folds", "mean_accuracy",
+			[]string{"duration_s", "fold_accuracy", "fold_fit_time_s", "mean_accuracy", "rank", "std_accuracy"},
+			[]string{"mean_accuracy", "fold_accuracy", "std_accuracy"}},
+		{"training curves", "val_accuracy",
+			[]string{"accuracy", "epoch_duration_s", "loss", "val_accuracy", "val_loss"},
+			[]string{"val_accuracy", "val_loss", "accuracy", "loss"}},
+		{"no metric chosen", "", []string{"fit_time_s", "loss"}, []string{"loss"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := map[string]float64{}
+			for _, k := range tt.metrics {
+				m[k] = 1
+			}
+			got := historyKeys([]RunInfo{{Metrics: m}}, tt.metric)
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("historyKeys = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// gridSearchFixture records what autologging records for a grid search:
+// a parent run with the best mean score and a child run per candidate
+// with its mean, spread and rank.
+func gridSearchFixture(t *testing.T, s *Store, exp string, grid map[string][]any) {
+	t.Helper()
+	parent, err := s.StartRun(exp, &RunOptions{Name: "gridsearch(pipeline)", Tags: map[string]string{"autolog": "grid_search"},
+		Params: map[string]any{"search.metric": "accuracy", "cv.k": 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var combos []map[string]any
+	combos = append(combos, map[string]any{})
+	for _, k := range sortedKeys(func() map[string]string {
+		m := map[string]string{}
+		for k := range grid {
+			m[k] = ""
+		}
+		return m
+	}()) {
+		var next []map[string]any
+		for _, c := range combos {
+			for _, v := range grid[k] {
+				n := map[string]any{k: v}
+				for ck, cv := range c {
+					n[ck] = cv
+				}
+				next = append(next, n)
+			}
+		}
+		combos = next
+	}
+	type trial struct {
+		params map[string]any
+		score  float64
+	}
+	var trials []trial
+	for i, c := range combos {
+		// A made-up score: best at K = 3 with distance weights.
+		k := float64(c["K"].(int))
+		score := 0.95 - 0.01*math.Abs(k-3) - 0.001*float64(i%3)
+		if c["Weights"] == "distance" {
+			score += 0.005
+		}
+		trials = append(trials, trial{c, score})
+	}
+	rank := make([]int, len(trials))
+	for i := range trials {
+		rank[i] = 1
+		for j := range trials {
+			if trials[j].score > trials[i].score || trials[j].score == trials[i].score && j < i {
+				rank[i]++
+			}
+		}
+	}
+	best := 0.0
+	for i, tr := range trials {
+		c, err := s.StartRun(exp, &RunOptions{Name: fmt.Sprintf("trial %d", i), ParentID: parent.ID(), Params: tr.params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.LogMetrics(map[string]float64{"mean_accuracy": tr.score, "std_accuracy": 0.01, "rank": float64(rank[i])}, 0)
+		c.Finish()
+		best = math.Max(best, tr.score)
+	}
+	parent.LogMetrics(map[string]float64{"best_accuracy": best, "best_std_accuracy": 0.01}, 0)
+	parent.Finish()
+}
+
+// The trials of a best grid search are shown: a chart of their score
+// against the setting varied, a line per value of the other, and a table.
+func TestReportGridSearch(t *testing.T) {
+	s := openTemp(t)
+	ks := []any{1, 2, 3, 4, 5, 6}
+	gridSearchFixture(t, s, "two", map[string][]any{"K": ks, "Weights": {"uniform", "distance"}})
+	gridSearchFixture(t, s, "three", map[string][]any{"K": ks, "Weights": {"uniform", "distance"}, "P": {1, 2}})
+	tests := []struct {
+		exp     string
+		want    []string
+		notWant []string
+		rows    []string
+	}{
+		{exp: "two",
+			want: []string{"<h2>Grid search trials</h2>", "it tried 12 combinations of settings (K, Weights), scored each by the mean accuracy of a 3-fold cross-validation",
+				"Mean accuracy of each trial against K", "Weights = distance", "Weights = uniform", "best trial",
+				"<th>rank</th><th>K</th><th>Weights</th><th>mean_<wbr>accuracy</th><th>± std_<wbr>accuracy</th>",
+				"The other 2 trials", "12 child runs", "not ranked here"},
+			rows: []string{"1|3|distance|0.953|0.01", "2|3|uniform|0.949|0.01"}},
+		{exp: "three",
+			want:    []string{"it tried 24 combinations", "3 settings varied together, too many for one chart: the table shows each combination.", "The other 14 trials"},
+			notWant: []string{"Mean accuracy of each trial against"},
+			rows:    []string{"1|3|1|distance|0.955|0.01"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.exp, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := s.WriteReport(&b, ReportOptions{Experiment: tt.exp}); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(page, w) {
+					t.Errorf("report has %q", w)
+				}
+			}
+			checkSelfContained(t, page)
+			m := regexp.MustCompile(`(?s)<h2>Grid search trials</h2>.*?</table>`).FindString(page)
+			var rows []string
+			for _, tr := range regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`).FindAllStringSubmatch(m, -1) {
+				var c []string
+				for _, cell := range regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(tr[1], -1) {
+					c = append(c, cell[1])
+				}
+				if len(c) > 0 {
+					rows = append(rows, strings.Join(c, "|"))
+				}
+			}
+			for i, w := range tt.rows {
+				if i >= len(rows) || rows[i] != w {
+					t.Errorf("trial rows %q, want %q first", rows, tt.rows)
+					break
+				}
+			}
+		})
+	}
+
+	// A filter chooses the runs to rank; the best one's trials need not match it.
+	var b bytes.Buffer
+	if err := s.WriteReport(&b, ReportOptions{Experiment: "two", Filter: `tags.autolog = "grid_search"`}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "it tried 12 combinations") {
+		t.Error("filtered report lacks the trials")
+	}
+
+	// A metric only the trials have: the error says so and what ranks the searches.
+	err := s.WriteReport(io.Discard, ReportOptions{Experiment: "two", Metric: "mean_accuracy"})
+	for _, w := range []string{`metric "mean_accuracy": only child runs of experiment "two" recorded it (12 grid search trials`,
+		"the report ranks top-level runs (metrics: best_accuracy, best_std_accuracy)", "-metric best_accuracy ranks grid searches"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v, want %q", err, w)
+		}
 	}
 }
 
