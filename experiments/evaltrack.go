@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -143,7 +144,7 @@ func noteMetric(metric string, yTrue, yPred []float64, value float64) {
 	if len(yPred) == 0 || tracker.Load() == nil {
 		return
 	}
-	noteMetricKey(metric, yTrue, &yPred[0], len(yPred), value)
+	noteMetricKey(metric, yTrue, yPred, &yPred[0], len(yPred), value)
 }
 
 // noteMetricProba reports a metric computed on a probability matrix.
@@ -152,10 +153,21 @@ func noteMetricProba(metric string, yTrue []float64, proba *mat.Dense, value flo
 		return
 	}
 	n, _ := proba.Dims()
-	noteMetricKey(metric, yTrue, proba, n, value)
+	noteMetricKey(metric, yTrue, nil, proba, n, value)
 }
 
-func noteMetricKey(metric string, yTrue []float64, key any, n int, value float64) {
+// labelMetric reports whether a metric compares labels, so that the
+// confusion matrix of the predictions goes with it.
+func labelMetric(name string) bool {
+	for _, p := range []string{"accuracy", "precision", "recall", "f1"} {
+		if name == p || strings.HasPrefix(name, p+"_") {
+			return true
+		}
+	}
+	return false
+}
+
+func noteMetricKey(metric string, yTrue, yPred []float64, key any, n int, value float64) {
 	t := CurrentTracker()
 	if t == nil {
 		return
@@ -168,6 +180,14 @@ func noteMetricKey(metric string, yTrue []float64, key any, n int, value float64
 		Metrics: map[string]float64{metric: value}}
 	if len(yTrue) == n {
 		ev.Data, ev.Columns, ev.Levels = p.data(yTrue)
+		if labelMetric(metric) && len(yPred) == n {
+			if c, err := ConfusionMatrix(yTrue, yPred); err == nil {
+				if pl, ok := p.est.(*Pipeline); ok {
+					c.Names = pl.TargetLevels()
+				}
+				ev.Confusion = c
+			}
+		}
 	}
 	emit(t, ev)
 }

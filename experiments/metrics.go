@@ -191,6 +191,16 @@ func ConfusionMatrix(yTrue, yPred []float64) (*Confusion, error) {
 
 func (c *Confusion) name(i int) string { return className(c.Names, c.Labels, i) }
 
+// ClassNames names the classes of the matrix's rows and columns as its
+// tables and plots do.
+func (c *Confusion) ClassNames() []string {
+	out := make([]string, len(c.Labels))
+	for i := range out {
+		out[i] = c.name(i)
+	}
+	return out
+}
+
 // Table returns the matrix as a display table (rows: true, columns:
 // predicted).
 func (c *Confusion) Table() *display.Table {

@@ -75,6 +75,11 @@ type TrackEvent struct {
 	Folds []map[string]float64
 	// Trials holds each grid-search candidate.
 	Trials []TrackTrial
+	// Confusion, for an evaluation by a label metric (accuracy,
+	// precision, recall, F1), is the confusion matrix of the predictions
+	// it was computed on, classes named by the estimator's target levels
+	// when it has them.
+	Confusion *Confusion
 	// Data is the training data, features then the target column
 	// (categorical columns as level codes, missing as NaN); Columns
 	// names its columns. It is a view of the caller's data, valid

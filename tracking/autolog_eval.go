@@ -1,6 +1,7 @@
 package tracking
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 )
@@ -14,6 +15,19 @@ import (
 // rows are training rows (it is no held-out data; the tag
 // autolog.eval_overlap says how many). A metric computed again on the same run is the next step
 // of its history. The run keeps its status and end time.
+
+// ConfusionArtifactName ends the names of the confusion matrices
+// autologging records on a fit's run (test_confusion_matrix.json, and
+// train_ or eval_ as for metrics) when a cell computes a label metric
+// (accuracy, precision, recall, F1) on its predictions.
+const ConfusionArtifactName = "confusion_matrix.json"
+
+// ConfusionArtifact is the content of a confusion matrix artifact, in
+// JSON: rows are the true classes, columns the predicted ones.
+type ConfusionArtifact struct {
+	Classes []string `json:"classes"`
+	Counts  [][]int  `json:"counts"`
+}
 
 // fitRef ties a fitted estimator to the queued entry of its run.
 type fitRef struct {
@@ -95,6 +109,17 @@ func (a *Autologger) evaluate(s *Store, e *autologEntry) error {
 	for k, v := range e.ev.Metrics {
 		key := prefix + k
 		if err := r.LogMetric(key, v, counts[key]); err != nil {
+			return fmt.Errorf("tracking: autolog evaluate: %w", err)
+		}
+	}
+	if c := e.ev.Confusion; c != nil {
+		// The latest evaluation's matrix, per kind of data, for the
+		// report.
+		b, err := json.Marshal(ConfusionArtifact{Classes: c.ClassNames(), Counts: c.Counts})
+		if err == nil {
+			err = r.LogArtifact(prefix+ConfusionArtifactName, "confusion_matrix", b)
+		}
+		if err != nil {
 			return fmt.Errorf("tracking: autolog evaluate: %w", err)
 		}
 	}

@@ -1,6 +1,9 @@
 package tracking
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -74,6 +77,17 @@ func TestAutologEvaluation(t *testing.T) {
 		if r.Metrics[k] != v {
 			t.Errorf("metric %s = %v, want %v (metrics %v)", k, r.Metrics[k], v, r.Metrics)
 		}
+	}
+	// The latest label metric on test data brings its confusion matrix,
+	// which the report shows.
+	cm, _ := experiments.ConfusionMatrix(ytest[:6], pred2)
+	var ca ConfusionArtifact
+	if b, err := s.ReadArtifact(r.ID, "test_"+ConfusionArtifactName); err != nil || json.Unmarshal(b, &ca) != nil || !slices.Equal(ca.Classes, cm.ClassNames()) || fmt.Sprint(ca.Counts) != fmt.Sprint(cm.Counts) {
+		t.Errorf("test confusion matrix %+v (%v), want %v %v", ca, err, cm.ClassNames(), cm.Counts)
+	}
+	var page bytes.Buffer
+	if err := s.WriteReport(&page, ReportOptions{Experiment: r.Experiment}); err != nil || !strings.Contains(page.String(), "Confusion matrix on the test data") {
+		t.Errorf("the report does not show the confusion matrix: %v", err)
 	}
 	h, err := s.MetricHistory(r.ID, "test_accuracy")
 	if err != nil || h.Len() != 2 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -323,6 +324,7 @@ type report struct {
 	Metric                           string
 	LowerBetter                      bool
 	Best                             *reportRun
+	Confusion                        *reportConfusion
 	Trials                           *reportTrials
 	Charts                           []reportChart
 	Columns                          []string
@@ -345,6 +347,84 @@ type reportRun struct {
 	Metrics                                           [][3]string // name, value, what it means
 	Timings                                           string
 	Inputs                                            []string
+}
+
+// reportConfusion is the best run's confusion matrix, as a table shaded
+// by the share of each true class predicted as each class.
+type reportConfusion struct {
+	Title, Intro string
+	Classes      []string
+	Rows         []reportConfRow
+}
+
+type reportConfRow struct {
+	Class string
+	Cells []reportConfCell
+}
+
+type reportConfCell struct {
+	Count   int
+	Shade   template.CSS
+	Correct bool
+}
+
+// confusionOf reads the confusion matrix autologging recorded on a run,
+// preferring the one on test data; nil if there is none.
+func (s *Store) confusionOf(runID string) (*reportConfusion, error) {
+	arts, err := s.Artifacts(runID)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, a := range arts {
+		have[a.Name] = true
+	}
+	for _, k := range []struct{ prefix, title, data string }{
+		{"test_", "Confusion matrix on the test data", "test rows"},
+		{"eval_", "Confusion matrix on evaluation data that includes training rows", "evaluation rows (some of them used in training, so this flatters the model)"},
+		{"train_", "Confusion matrix on the training data", "training rows (the model has seen them, so this flatters it)"},
+	} {
+		name := k.prefix + ConfusionArtifactName
+		if !have[name] {
+			continue
+		}
+		b, err := s.ReadArtifact(runID, name)
+		if err != nil {
+			return nil, err
+		}
+		var ca ConfusionArtifact
+		if err := json.Unmarshal(b, &ca); err != nil || len(ca.Counts) != len(ca.Classes) {
+			return nil, fmt.Errorf("tracking: run %s: artifact %s: %w", ShortID(runID), name, ErrCorrupt)
+		}
+		c := &reportConfusion{Title: k.title, Classes: ca.Classes}
+		total, right := 0, 0
+		for i, row := range ca.Counts {
+			if len(row) != len(ca.Classes) {
+				return nil, fmt.Errorf("tracking: run %s: artifact %s: %w", ShortID(runID), name, ErrCorrupt)
+			}
+			n := 0
+			for _, v := range row {
+				n += v
+			}
+			r := reportConfRow{Class: ca.Classes[i]}
+			for j, v := range row {
+				share := 0.0
+				if n > 0 {
+					share = float64(v) / float64(n)
+				}
+				r.Cells = append(r.Cells, reportConfCell{Count: v, Correct: i == j,
+					Shade: template.CSS(fmt.Sprintf("background-color: rgba(31, 119, 180, %.2f)", 0.08+0.8*share))})
+				if i == j {
+					right += v
+				}
+			}
+			total += n
+			c.Rows = append(c.Rows, r)
+		}
+		c.Intro = fmt.Sprintf("Each row is the true class and each column the class the model predicted, over %d %s: the diagonal counts the right predictions (%d of %d), the other cells the mistakes, which classes were taken for which. The darker a cell, the larger the share of its row.", total, k.data, right, total)
+		return c, nil
+	}
+	return nil, nil
 }
 
 // reportTrials shows the trials of a best run that is a grid search.
@@ -518,6 +598,9 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	if withMetric > 0 {
 		b := ranked[0]
 		rep.Best = describeRun(&b, metric, inputs[b.ID])
+		if rep.Confusion, err = s.confusionOf(b.ID); err != nil {
+			return err
+		}
 		trials := children
 		if opts.Filter != "" {
 			// The filter chose the parents; their trials need not match it.
@@ -1797,6 +1880,8 @@ th, td { padding: .3em .5em; border-bottom: 1px solid #e3e3e3; text-align: left;
 th { background: #f6f6f6; }
 tr.best td { background: #eaf5e4; font-weight: bold; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.confusion td { min-width: 3em; text-align: center; }
+table.confusion td.right { font-weight: bold; }
 td.what { color: #555; font-size: .9em; }
 ul.glossary { font-size: .9em; color: #444; }
 .scroll { overflow-x: auto; }
@@ -1831,6 +1916,14 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{if .Inputs}}<p>Data it used:</p><ul>{{range .Inputs}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <p class="meta">Full run id: {{.ID}}</p>
 </div>
+{{end}}
+{{with .Confusion}}
+<h2>{{.Title}}</h2>
+<p>{{.Intro}}</p>
+<table class="confusion">
+<tr><th>true \ predicted</th>{{range .Classes}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr><th>{{.Class}}</th>{{range .Cells}}<td class="num{{if .Correct}} right{{end}}" style="{{.Shade}}">{{.Count}}</td>{{end}}</tr>
+{{end}}</table>
 {{end}}
 {{with .Trials}}
 <h2>Grid search trials</h2>
