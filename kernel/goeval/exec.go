@@ -143,6 +143,9 @@ func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, e
 	if err := s.checkCell(st, c, prs); err != nil {
 		return out, err
 	}
+	if err := s.checkUnset(st, c, prs); err != nil {
+		return out, err
+	}
 	for _, i := range s.runOrder(st, prs) {
 		pr := prs[i]
 		var err error
@@ -321,9 +324,111 @@ func (s *Session) evalUnit(ctx context.Context, st *state, c *cellCode, pr *pars
 	}
 	prog, cu, err := s.compileUnit(st, u)
 	if err != nil {
-		return false, s.convert(st, c, pr, err, st.tap.take())
+		err = s.convert(st, c, pr, err, st.tap.take())
+		s.noteUnset(st, c, u, err)
+		return false, err
 	}
-	return cu != nil, s.runUnit(ctx, st, c, pr, u, prog)
+	err = s.runUnit(ctx, st, c, pr, u, prog)
+	if err == nil {
+		for _, n := range u.names {
+			delete(st.unset, n)
+		}
+	}
+	return cu != nil, err
+}
+
+// noteUnset records the variables u declares for the first time, which
+// its failed compilation left declared with zero values.
+func (s *Session) noteUnset(st *state, c *cellCode, u unit, err error) {
+	if c == nil || len(u.names) == 0 {
+		return
+	}
+	why := err.Error()
+	var ce *CellError
+	if errors.As(err, &ce) {
+		why = ce.Name + ": " + ce.Value
+	}
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	for _, n := range u.names {
+		if st.vars[n] != nil || st.funcs[n] != nil || st.types[n] != nil {
+			continue // it has the value an earlier cell gave it
+		}
+		if st.unset == nil {
+			st.unset = map[string]unsetVar{}
+		}
+		st.unset[n] = unsetVar{cell: c.n, why: why}
+	}
+}
+
+// checkUnset refuses a cell that uses a variable an earlier cell declared
+// without setting it (see state.unset), before anything runs: its zero
+// value is no result of that cell.
+func (s *Session) checkUnset(st *state, c *cellCode, prs []*parsedRun) error {
+	if len(st.unset) == 0 {
+		return nil
+	}
+	// Names the cell defines itself, in any of its runs, are its own.
+	defined := map[string]bool{}
+	for _, pr := range prs {
+		for _, st := range pr.stmts {
+			if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+				for _, l := range as.Lhs {
+					if id, ok := l.(*ast.Ident); ok {
+						defined[id.Name] = true
+					}
+				}
+			}
+		}
+		for _, d := range pr.file.Decls {
+			if gd, ok := d.(*ast.GenDecl); ok && pr.decl {
+				for _, sp := range gd.Specs {
+					if vs, ok := sp.(*ast.ValueSpec); ok {
+						for _, n := range vs.Names {
+							defined[n.Name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, pr := range prs {
+		keys := compositeKeys(pr.file)
+		for _, id := range pr.file.Unresolved {
+			u, ok := st.unset[id.Name]
+			if !ok || keys[id] || defined[id.Name] {
+				continue
+			}
+			return s.errorAt(c, "CompileError", fmt.Sprintf("%s has no value: cell [%d], which defines it, failed before setting it (%s); run that cell again once it works", id.Name, u.cell, firstLineOf(u.why)), pr.off(id.Pos()))
+		}
+	}
+	return nil
+}
+
+// compositeKeys returns the keys of composite literals' key-value
+// elements (struct field names), which the parser leaves unresolved.
+func compositeKeys(f *ast.File) map[*ast.Ident]bool {
+	keys := map[*ast.Ident]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if cl, ok := n.(*ast.CompositeLit); ok {
+			for _, e := range cl.Elts {
+				if kv, ok := e.(*ast.KeyValueExpr); ok {
+					if id, ok := kv.Key.(*ast.Ident); ok {
+						keys[id] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	return keys
+}
+
+func firstLineOf(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // compiledUnit is a unit's program, and whether it came from the cache.

@@ -726,3 +726,27 @@ func TestMoreGonumPackages(t *testing.T) {
 		}
 	}
 }
+
+// A cell that fails to compile sets none of its variables, though the
+// interpreter keeps them declared with zero values: a later cell that
+// uses one is told which cell to run again, instead of computing with
+// the zero; once the cell works, its variables are used as usual.
+func TestVariablesOfAFailedCell(t *testing.T) {
+	s := newSession(t)
+	s.run("kept := 4")
+	s.fail("x := 5\ny := undefinedThing + x + kept")
+	ce := s.fail("x * 2")
+	if !strings.Contains(ce.Value, "x has no value: cell [2], which defines it, failed before setting it (CompileError: undefined: undefinedThing") {
+		t.Errorf("use of a variable of the failed cell: %s", ce.Value)
+	}
+	if got := s.text("kept"); got != "4" {
+		t.Errorf("a variable an earlier cell set: %s, want 4", got)
+	}
+	if got := s.text("x := 1\nx + 1"); got != "2" {
+		t.Errorf("a cell defining the name itself: %s", got)
+	}
+	s.run("y := 2")
+	if got := s.text("x + y"); got != "3" {
+		t.Errorf("after the names were set: %s", got)
+	}
+}

@@ -47,6 +47,10 @@ type state struct {
 	rich             []string
 	richKey          string
 	richGen, declGen int
+	// unset holds the variables a cell declared but never set, because
+	// the code defining them failed to compile: yaegi keeps them, with
+	// zero values, which later cells must not take for results.
+	unset map[string]unsetVar
 
 	// Guarded by Session.meta (written by Execute, read by Complete and
 	// Inspect).
@@ -57,6 +61,12 @@ type state struct {
 	types   map[string]*declInfo
 	vars    map[string]*declInfo // variables and constants, := included
 	cells   map[int]string       // cell sources by number, for tracebacks
+}
+
+// unsetVar says which cell failed to set a variable, and why.
+type unsetVar struct {
+	cell int
+	why  string
 }
 
 // declInfo is one top-level declaration made by a cell.
