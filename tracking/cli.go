@@ -1388,13 +1388,7 @@ func compareText(c *Comparison, counts map[string]map[string]int) string {
 			}
 		}
 	}
-	for i := range rows {
-		if k, ok := strings.CutPrefix(rows[i][0], "params."); ok && c.Differs(k) {
-			rows[i][0] = "* " + rows[i][0]
-		} else if i > 0 {
-			rows[i][0] = "  " + rows[i][0]
-		}
-	}
+	c.markDiffering(rows)
 	var b strings.Builder
 	writeTable(&b, rows)
 	return b.String()

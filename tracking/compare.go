@@ -118,6 +118,15 @@ func (c *Comparison) Rows() [][]string {
 // values differ between runs are marked with "*".
 func (c *Comparison) String() string {
 	rows := c.Rows()
+	c.markDiffering(rows)
+	var b strings.Builder
+	writeTextTable(&b, rows)
+	return b.String()
+}
+
+// markDiffering marks with "*" the rows of params whose values differ
+// between the runs, and indents the others under the header.
+func (c *Comparison) markDiffering(rows [][]string) {
 	for i := range rows {
 		if k, ok := strings.CutPrefix(rows[i][0], "params."); ok && c.Differs(k) {
 			rows[i][0] = "* " + rows[i][0]
@@ -125,9 +134,6 @@ func (c *Comparison) String() string {
 			rows[i][0] = "  " + rows[i][0]
 		}
 	}
-	var b strings.Builder
-	writeTextTable(&b, rows)
-	return b.String()
 }
 
 // HTML renders the comparison as an HTML table; params that differ

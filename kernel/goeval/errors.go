@@ -377,19 +377,7 @@ func firstRange(f *ast.File) *ast.RangeStmt {
 // session's or Go's. yaegi's own messages for those are sometimes
 // misleading ("constant definition loop") or a crash.
 func (s *Session) undefinedName(st *state, pr *parsedRun) (string, int, bool) {
-	keys := map[*ast.Ident]bool{}
-	ast.Inspect(pr.file, func(n ast.Node) bool {
-		if cl, ok := n.(*ast.CompositeLit); ok {
-			for _, e := range cl.Elts {
-				if kv, ok := e.(*ast.KeyValueExpr); ok {
-					if id, ok := kv.Key.(*ast.Ident); ok {
-						keys[id] = true
-					}
-				}
-			}
-		}
-		return true
-	})
+	keys := compositeKeys(pr.file)
 	globals := st.globals()
 	s.meta.RLock()
 	defer s.meta.RUnlock()
