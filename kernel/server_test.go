@@ -442,7 +442,9 @@ func TestStopOnErrorClientClockLags(t *testing.T) {
 		case m := <-c.msgs:
 			var ph wire.Header
 			json.Unmarshal(m.ParentHeader, &ph)
-			var st struct{ ExecutionState string `json:"execution_state"` }
+			var st struct {
+				ExecutionState string `json:"execution_state"`
+			}
 			json.Unmarshal(m.Content, &st)
 			if n := names[ph.MsgID]; n != "" && m.Header.MsgType == "status" {
 				seq = append(seq, n+":"+st.ExecutionState)

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Comparison shows runs side by side: one column per run, one row per
@@ -120,7 +119,7 @@ func (c *Comparison) String() string {
 	rows := c.Rows()
 	c.markDiffering(rows)
 	var b strings.Builder
-	writeTextTable(&b, rows)
+	writeTable(&b, rows)
 	return b.String()
 }
 
@@ -191,29 +190,3 @@ func formatDuration(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// writeTextTable writes rows with columns padded to a common width.
-func writeTextTable(b *strings.Builder, rows [][]string) {
-	var widths []int
-	for _, row := range rows {
-		for j, cell := range row {
-			if j >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[j] = max(widths[j], utf8.RuneCountInString(cell))
-		}
-	}
-	for _, row := range rows {
-		var line strings.Builder
-		for j, cell := range row {
-			if j > 0 {
-				line.WriteString("  ")
-			}
-			line.WriteString(cell)
-			if j < len(row)-1 {
-				line.WriteString(strings.Repeat(" ", widths[j]-utf8.RuneCountInString(cell)))
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " "))
-		b.WriteByte('\n')
-	}
-}

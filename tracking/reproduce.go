@@ -970,7 +970,7 @@ func (r *Reproduction) String() string {
 	for _, l := range r.header() {
 		b.WriteString(l + "\n")
 	}
-	writeTextTable(&b, r.rows())
+	writeTable(&b, r.rows())
 	return b.String()
 }
 
