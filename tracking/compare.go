@@ -189,4 +189,3 @@ func formatDuration(d time.Duration) string {
 	}
 	return d.Round(time.Second).String()
 }
-
