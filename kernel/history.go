@@ -128,16 +128,24 @@ func (h *history) request(raw json.RawMessage) map[string]any {
 		for i, j := 0, len(sel)-1; i < j; i, j = i+1, j-1 {
 			sel[i], sel[j] = sel[j], sel[i]
 		}
-	default: // "tail"
+	case "tail":
 		n := 10
 		if c.N != nil {
 			n = *c.N
 		}
 		start := max(len(h.entries)-n, 0)
 		sel = h.entries[start:]
+	default:
+		// An access type this kernel does not know gets nothing, as in
+		// ipykernel.
 	}
+	// IPython numbers the current session 0 in a range of it.
+	current := c.Access == "range" && c.Session == 0
 	items := make([]any, 0, len(sel))
 	for _, e := range sel {
+		if current {
+			e.Session = 0
+		}
 		if c.Output {
 			var out any
 			if e.Output != "" {

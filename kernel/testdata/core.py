@@ -286,6 +286,11 @@ def checks(run, k):
         expect_ok(res)
         items = res["reply"]["content"].get("history") or []
         expect([it[2] for it in items] == cells, f"range {last - 2}..{last + 1} inputs {[it[2] for it in items]}, want {cells}", res)
+        expect(all(it[0] == 0 for it in items), f"range of session 0 numbers the session {[it[0] for it in items]}, want 0 (IPython's current session)", res)
+
+        res = k.request("history", hist_access_type="bogus", raw=True, output=False)
+        items = res["reply"]["content"].get("history")
+        expect(items == [], f"history of an unknown access type returned {items!r}, want []", res)
 
         res = k.request("history", hist_access_type="search", pattern="*histMarker*", raw=True, output=False, n=10)
         expect_ok(res)
