@@ -511,7 +511,11 @@ func RunCommand(args []string, stdout io.Writer) error {
 	if err := nb.WriteFile(*out); err != nil {
 		return asRun(err)
 	}
-	fmt.Fprintf(stdout, "executed %d cells in %v; wrote %s\n", res.Executed, res.Duration.Round(time.Millisecond), *out)
+	cells := "cells"
+	if res.Executed == 1 {
+		cells = "cell"
+	}
+	fmt.Fprintf(stdout, "executed %d %s in %v; wrote %s\n", res.Executed, cells, res.Duration.Round(time.Millisecond), *out)
 	if runErr != nil {
 		return fmt.Errorf("run: %w (see %s)", runErr, *out)
 	}

@@ -59,7 +59,7 @@ type MetricCheck struct {
 	Step   int // step of the logged point; 0 for "model.gob" values
 	// Source is where the logged value comes from: "metric" (the run's
 	// metrics) or "model.gob" (computed with the run's model artifact, for
-	// fits, whose only logged metric is a timing).
+	// fits, whose own metric is a timing).
 	Source     string
 	Logged     float64 // value as logged (or computed with the model artifact)
 	Reproduced float64 // value recomputed from the data snapshot
@@ -90,7 +90,9 @@ func isTiming(key string) bool {
 // the pipeline's steps and their types) and its logged parameters
 // (including any seed), refits it the way the run was made, recomputes
 // every logged metric but timings, and compares each with the logged
-// value bit for bit. For a fit, whose only logged metric is its duration,
+// value bit for bit. For a fit, whose own metric is its duration (the
+// scores a cell computed on its predictions later, such as test_accuracy,
+// are listed as not compared: the same predictions give the same scores),
 // the refitted model is compared with the logged model artifact: its
 // training score and its predictions on every training row.
 //

@@ -152,10 +152,10 @@ func usageError(msg string) *CellError {
 const builtinMagicsHelp = `gopherlab cells are Go: imports, declarations and statements, in any mix.
 The value of a final expression is shown as the cell's result.
 
-Magics (at the top of a cell):
+Magics (lines at the top of a cell; %time and %timeit may also follow code, which runs first):
   %help              this help
   %reset             start a fresh interpreter (forget every name)
-  %time              on the first line: run the rest of the cell and print its CPU and wall time
+  %time              run the rest of the cell (this line on) and print its CPU and wall time
   %timeit [-n N] [-r R] code
                      run code (the rest of the line and of the cell) repeatedly and print
                      the mean and standard deviation of the time per loop, like IPython
