@@ -429,7 +429,9 @@ type ROCCurve struct {
 // ROC computes the ROC curve of scores (higher means more likely
 // positive) against binary labels, the positive class being the larger of
 // the two labels (1 for 0/1 labels). Thresholds decrease; the curve starts
-// at (0,0) with threshold +Inf, like scikit-learn.
+// at (0,0) with threshold +Inf, and thresholds whose point lies on the
+// straight line between its neighbours are left out (the curve and its
+// AUC are the same), like scikit-learn's roc_curve.
 func ROC(yTrue, scores []float64) (*ROCCurve, error) {
 	if err := checkPairNamed("roc", yTrue, scores, "scores"); err != nil {
 		return nil, err
@@ -451,7 +453,11 @@ func ROC(yTrue, scores []float64) (*ROCCurve, error) {
 			N++
 		}
 	}
-	c := &ROCCurve{FPR: []float64{0}, TPR: []float64{0}, Thresholds: []float64{math.Inf(1)}}
+	// Counts at each distinct threshold, then the points where the
+	// curve turns (scikit-learn's drop_intermediate: the first and last
+	// points, and those where a second difference of the counts is not
+	// zero).
+	var fps, tps, ths []float64
 	var tp, fp float64
 	for k, i := range idx {
 		if yTrue[i] == pos {
@@ -462,9 +468,16 @@ func ROC(yTrue, scores []float64) (*ROCCurve, error) {
 		if k+1 < len(idx) && scores[idx[k+1]] == scores[i] {
 			continue // one point per distinct threshold
 		}
-		c.FPR = append(c.FPR, fp/N)
-		c.TPR = append(c.TPR, tp/P)
-		c.Thresholds = append(c.Thresholds, scores[i])
+		fps, tps, ths = append(fps, fp), append(tps, tp), append(ths, scores[i])
+	}
+	c := &ROCCurve{FPR: []float64{0}, TPR: []float64{0}, Thresholds: []float64{math.Inf(1)}}
+	for k := range ths {
+		if k > 0 && k < len(ths)-1 && fps[k-1]-2*fps[k]+fps[k+1] == 0 && tps[k-1]-2*tps[k]+tps[k+1] == 0 {
+			continue
+		}
+		c.FPR = append(c.FPR, fps[k]/N)
+		c.TPR = append(c.TPR, tps[k]/P)
+		c.Thresholds = append(c.Thresholds, ths[k])
 	}
 	for k := 1; k < len(c.FPR); k++ {
 		c.AUC += (c.FPR[k] - c.FPR[k-1]) * (c.TPR[k] + c.TPR[k-1]) / 2

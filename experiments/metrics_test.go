@@ -128,6 +128,20 @@ func TestROC(t *testing.T) {
 	if c.AUC != 0.75 {
 		t.Errorf("AUC %v", c.AUC)
 	}
+	// Points on a straight line between their neighbours are left out,
+	// as scikit-learn's drop_intermediate does (its arrays, from
+	// roc_curve, beside ours; its first threshold is max+1 in 1.2).
+	for _, tc := range []struct {
+		y, score, fpr, tpr, th []float64
+	}{
+		{[]float64{1, 1, 1, 0, 0, 0}, []float64{.9, .8, .7, .6, .5, .4}, []float64{0, 0, 0, 1}, []float64{0, 1.0 / 3, 1, 1}, []float64{.9, .7, .4}},
+		{[]float64{1, 0, 1, 0, 1, 0, 0, 1}, []float64{.9, .8, .8, .6, .5, .5, .3, .2}, []float64{0, 0, .25, .5, .75, 1, 1}, []float64{0, .25, .5, .5, .75, .75, 1}, []float64{.9, .8, .6, .5, .3, .2}},
+	} {
+		c, err := ROC(tc.y, tc.score)
+		if err != nil || !slices.Equal(c.FPR, tc.fpr) || !slices.Equal(c.TPR, tc.tpr) || !slices.Equal(c.Thresholds[1:], tc.th) {
+			t.Errorf("ROC(%v, %v) = %v %v %v (%v), want scikit-learn's %v %v %v", tc.y, tc.score, c.FPR, c.TPR, c.Thresholds, err, tc.fpr, tc.tpr, tc.th)
+		}
+	}
 	// Ties count half.
 	if a, _ := AUC([]float64{0, 1}, []float64{0.5, 0.5}); a != 0.5 {
 		t.Errorf("tied AUC %v", a)
