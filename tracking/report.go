@@ -67,7 +67,7 @@ var metricPrefixes = []struct {
 	prefix string
 	kind   int
 }{
-	{"best_std_", metricSpread}, {"std_", metricSpread}, {"train_", metricSpread},
+	{"best_std_", metricSpread}, {"std_", metricSpread}, {"train_", metricSpread}, {"eval_", metricSpread},
 	{"test_", metricTest}, {"val_", metricValidation}, {"valid_", metricValidation}, {"validation_", metricValidation},
 	{"mean_", metricCVMean}, {"best_", metricSearchBest}, {"fold_", metricDetail},
 }
@@ -1182,6 +1182,8 @@ func metricExplain(k string) string {
 		prefix = "std_"
 	case strings.HasPrefix(k, "train_"):
 		prefix = "train_"
+	case strings.HasPrefix(k, "eval_"):
+		prefix = "eval_"
 	case strings.HasPrefix(k, "fold_"):
 		base, prefix = strings.TrimPrefix(k, "fold_"), "fold_"
 	}
@@ -1194,6 +1196,8 @@ func metricExplain(k string) string {
 		return fmt.Sprintf("how much %s varied between the folds of a cross-validation (standard deviation; smaller is steadier)", base)
 	case "train_":
 		return words + ", on the training data (often better than on new data)"
+	case "eval_":
+		return words + ", on data of which many rows were used in training, so it flatters the model: not a test score"
 	case "fold_":
 		return words + ", in one fold of a cross-validation"
 	}

@@ -508,6 +508,7 @@ func TestReportWords(t *testing.T) {
 		{"val_r2", "the share of the variation in what is predicted that the model explains (1 is perfect, 0 is no better than always guessing the average), on validation data"},
 		{"best_std_accuracy", "how much accuracy varied between the folds of a cross-validation (standard deviation; smaller is steadier)"},
 		{"train_log_loss", "how much probability the model gave to wrong answers (lower is better, 0 is perfect), on the training data (often better than on new data)"},
+		{"eval_accuracy", "the share of cases the model got right (1 means all), on data of which many rows were used in training, so it flatters the model: not a test score"},
 		{"fit_time_s", ""},
 		{"epoch", ""},
 	} {
