@@ -105,16 +105,7 @@ func TestWriteReport(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := b.String()
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("report lacks %q", w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(out, w) {
-					t.Errorf("report has %q", w)
-				}
-			}
+			checkPage(t, out, tt.want, tt.notWant)
 			checkSelfContained(t, out)
 			// Hashes and module versions are for programmers: folded away.
 			tech := strings.Index(out, `<details class="tech">`)
@@ -178,16 +169,7 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 				t.Fatal(err)
 			}
 			page := b.String()
-			for _, w := range tt.want {
-				if !strings.Contains(page, w) {
-					t.Errorf("report lacks %q", w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(page, w) {
-					t.Errorf("report has %q", w)
-				}
-			}
+			checkPage(t, page, tt.want, tt.notWant)
 			if got := allRunsRows(t, page, 3); strings.Join(got, ",") != strings.Join(tt.wantRows, ",") {
 				t.Errorf("rows %q, want %q", got, tt.wantRows)
 			}
@@ -456,14 +438,10 @@ func TestReportAutologged(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := b.String()
-	for _, w := range []string{
+	checkPage(t, page, []string{
 		"ranked by their final test_accuracy, the score on held-out test data (higher is better); 2 of the 4 runs recorded it; the others are listed after them, unranked.",
 		"such as mean_accuracy",
-	} {
-		if !strings.Contains(page, w) {
-			t.Errorf("report lacks %q", w)
-		}
-	}
+	}, nil)
 	cols := allRunsHeader(t, page)
 	// Timings are not columns: the duration column says how long a run
 	// took. What does not fit the page's width is named below the table.
@@ -474,17 +452,13 @@ func TestReportAutologged(t *testing.T) {
 	}
 	// Plain words for readers who are not programmers; the technical
 	// details folded away.
-	for _, w := range []string{
+	checkPage(t, page, []string{
 		"<li><strong>test_accuracy</strong>: the share of cases the model got right (1 means all), on held-out test data the model did not see in training.</li>",
 		"<li><strong>mean_f1_macro</strong>: the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes",
 		"Not shown in the table: metrics std_accuracy, fold_accuracy.",
 		"Time taken: fit_time_s 11ms.",
 		`<details class="tech"><summary>Technical details</summary>`,
-	} {
-		if !strings.Contains(page, w) {
-			t.Errorf("report lacks %q", w)
-		}
-	}
+	}, nil)
 	if strings.Contains(page, "0.011<") || strings.Contains(page, ">fit_<wbr>time_<wbr>s</th>") {
 		t.Error("report shows a raw timing")
 	}
@@ -538,16 +512,8 @@ func TestReportHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := b.String()
-	for _, w := range []string{"fold_accuracy in each cross-validation fold", "not a step of training", ">fold<"} {
-		if !strings.Contains(page, w) {
-			t.Errorf("report lacks %q", w)
-		}
-	}
-	for _, w := range []string{"fold_fit_time_s during", "fold_fit_time_s in each", "epoch_duration_s during", "fold_accuracy during training"} {
-		if strings.Contains(page, w) {
-			t.Errorf("report has %q", w)
-		}
-	}
+	checkPage(t, page, []string{"fold_accuracy in each cross-validation fold", "not a step of training", ">fold<"},
+		[]string{"fold_fit_time_s during", "fold_fit_time_s in each", "epoch_duration_s during", "fold_accuracy during training"})
 
 	for _, tt := range []struct {
 		name, metric string
@@ -674,16 +640,7 @@ func TestReportGridSearch(t *testing.T) {
 				t.Fatal(err)
 			}
 			page := b.String()
-			for _, w := range tt.want {
-				if !strings.Contains(page, w) {
-					t.Errorf("report lacks %q", w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(page, w) {
-					t.Errorf("report has %q", w)
-				}
-			}
+			checkPage(t, page, tt.want, tt.notWant)
 			checkSelfContained(t, page)
 			m := regexp.MustCompile(`(?s)<h2>Grid search trials</h2>.*?</table>`).FindString(page)
 			var rows []string
@@ -759,5 +716,21 @@ func TestReportDataVersions(t *testing.T) {
 	log("other values", []string{"m01", "m02"}, [][]float64{{1, 2.5}, {3, 5}})
 	if got, want := note(), "The train data changed between runs (2 different versions of its values)"; !strings.HasPrefix(got, want) {
 		t.Errorf("note %q, want %q", got, want)
+	}
+}
+
+// checkPage reports each of want the page lacks and each of notWant it
+// has.
+func checkPage(t *testing.T, page string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(page, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(page, w) {
+			t.Errorf("report has %q", w)
+		}
 	}
 }
