@@ -369,34 +369,20 @@ func (s *Session) checkUnset(st *state, c *cellCode, prs []*parsedRun) error {
 		return nil
 	}
 	// Names the cell defines itself, in any of its runs, are its own.
-	defined := map[string]bool{}
+	defined := map[string]string{}
 	for _, pr := range prs {
-		for _, st := range pr.stmts {
-			if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
-				for _, l := range as.Lhs {
-					if id, ok := l.(*ast.Ident); ok {
-						defined[id.Name] = true
-					}
-				}
-			}
-		}
-		for _, d := range pr.file.Decls {
-			if gd, ok := d.(*ast.GenDecl); ok && pr.decl {
-				for _, sp := range gd.Specs {
-					if vs, ok := sp.(*ast.ValueSpec); ok {
-						for _, n := range vs.Names {
-							defined[n.Name] = true
-						}
-					}
-				}
-			}
+		if pr.decl {
+			names, _ := declaredNames(pr, nil)
+			maps.Copy(defined, names)
+		} else {
+			maps.Copy(defined, definedByStmts(pr.stmts))
 		}
 	}
 	for _, pr := range prs {
 		keys := compositeKeys(pr.file)
 		for _, id := range pr.file.Unresolved {
 			u, ok := st.unset[id.Name]
-			if !ok || keys[id] || defined[id.Name] {
+			if _, own := defined[id.Name]; !ok || keys[id] || own {
 				continue
 			}
 			return s.errorAt(c, "CompileError", fmt.Sprintf("%s has no value: cell [%d], which defines it, failed before setting it (%s); run that cell again once it works", id.Name, u.cell, firstLineOf(u.why)), pr.off(id.Pos()))
