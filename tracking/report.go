@@ -76,7 +76,7 @@ var metricPrefixes = []struct {
 // (test_accuracy: accuracy).
 func metricKind(k string) (int, string) {
 	// Timings (isTiming) describe a run; they do not rank models.
-	if isReportTiming(k) || k == "rank" {
+	if isTiming(k) || k == "rank" {
 		return metricDetail, k
 	}
 	for _, p := range metricPrefixes {
@@ -121,7 +121,7 @@ func pickMetric(runs []RunInfo) string {
 	}
 	keys := make([]string, 0, len(count))
 	for k := range count {
-		if !isReportTiming(k) {
+		if !isTiming(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -682,7 +682,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	// a page without scrolling sideways.
 	var metricCands []string
 	for _, k := range metricColumns(runs, metric) {
-		if !isReportTiming(k) && k != "rank" {
+		if !isTiming(k) && k != "rank" {
 			metricCands = append(metricCands, k)
 		}
 	}
@@ -1113,18 +1113,11 @@ func historyKeys(runs []RunInfo, metric string) []string {
 		}
 	}
 	for _, k := range metricColumns(runs, metric) {
-		if !isReportTiming(k) && k != "rank" && !slices.Contains(keys, k) {
+		if !isTiming(k) && k != "rank" && !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
 	return keys
-}
-
-// isReportTiming reports whether a metric is a duration: those
-// autologging writes (fit_time_s, duration_s) and hand-written ones
-// (epoch_duration_s).
-func isReportTiming(k string) bool {
-	return isTiming(k) || strings.HasSuffix(k, "duration_s")
 }
 
 func metricCell(r RunInfo, k string) string {
@@ -1132,7 +1125,7 @@ func metricCell(r RunInfo, k string) string {
 	switch {
 	case !ok:
 		return ""
-	case isReportTiming(k):
+	case isTiming(k):
 		return formatTiming(v)
 	}
 	return FormatMetric(v)
@@ -1482,7 +1475,7 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 	// durations: 0.000965453 seconds says less than "1ms".
 	var timings []string
 	for _, k := range allMetricKeys([]RunInfo{*r}) {
-		if isReportTiming(k) {
+		if isTiming(k) {
 			timings = append(timings, k+" "+formatTiming(r.Metrics[k]))
 			continue
 		}

@@ -76,9 +76,11 @@ func sameBits(a, b float64) bool {
 	return math.Float64bits(a) == math.Float64bits(b)
 }
 
-// isTiming tells metrics that measure time, which no rerun repeats.
+// isTiming tells metrics that measure time, which no rerun repeats:
+// those autologging writes (fit_time_s, duration_s) and hand-written ones
+// (epoch_duration_s).
 func isTiming(key string) bool {
-	return strings.HasSuffix(key, "time_s") || key == "duration_s"
+	return strings.HasSuffix(key, "time_s") || strings.HasSuffix(key, "duration_s")
 }
 
 // Reproduce re-runs an autologged fit, cross-validation or grid search
