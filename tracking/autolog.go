@@ -667,16 +667,35 @@ var cellRunning atomic.Bool
 
 // SetCellRunning tells the autologgers whether a notebook cell is
 // running; the kernel sets it around each cell. While one runs, the runs
-// of its fits are written once it ends (or 100 ms after the fit in a
-// longer cell), so the writing does not compete for the CPU with the end
-// of a short cell. Anything that waits for them (Flush, Open, a read of
-// a Store from Open, a fit in front of a full queue) has them written at
-// once. Outside the kernel, runs are written as soon as they are queued.
+// of its fits are written once the kernel has been idle for
+// idleBeforeWriting after it (or 100 ms after the fit, whatever the
+// cells do), so the writing does not compete for the CPU with the end of
+// a short cell: its reply on its way to the frontend. Anything that
+// waits for them (Flush, Open, a read of a Store from Open, a fit in
+// front of a full queue) has them written at once. Outside the kernel,
+// runs are written as soon as they are queued.
 func SetCellRunning(running bool) {
 	cellRunning.Store(running)
 	if running {
 		return
 	}
+	busyAutologgers.Lock()
+	busy := len(busyAutologgers.set) > 0
+	busyAutologgers.Unlock()
+	if busy {
+		time.AfterFunc(idleBeforeWriting, startBusy)
+	}
+}
+
+// idleBeforeWriting is how long after a cell the writing of its runs
+// starts: the time its reply takes to reach the frontend (a few hundred
+// microseconds through the kernel and ZeroMQ), with room to spare. If
+// another cell has started by then, they wait for it as they waited for
+// the first.
+const idleBeforeWriting = 3 * time.Millisecond
+
+// startBusy starts the writers of the autologgers with runs to write.
+func startBusy() {
 	busyAutologgers.Lock()
 	busy := make([]*Autologger, 0, len(busyAutologgers.set))
 	for a := range busyAutologgers.set {

@@ -824,6 +824,20 @@ func TestAutologHoldsWhileCellRuns(t *testing.T) {
 	if n := queued(); n != 1 {
 		t.Fatalf("%d events queued while the cell runs, want 1", n)
 	}
+	// Nor while the next cell runs, if it starts before the kernel was
+	// idle for idleBeforeWriting (the reply is on its way meanwhile).
+	SetCellRunning(false)
+	al.mu.Lock()
+	writing := al.writing
+	al.mu.Unlock()
+	if writing {
+		t.Fatal("the writer started as the cell ended")
+	}
+	SetCellRunning(true)
+	time.Sleep(idleBeforeWriting + 50*time.Millisecond)
+	if n := queued(); n != 1 {
+		t.Fatalf("%d events queued while the next cell runs, want 1", n)
+	}
 	SetCellRunning(false)
 	waitWritten("after the cell ended")
 
