@@ -750,3 +750,47 @@ func TestVariablesOfAFailedCell(t *testing.T) {
 		t.Errorf("after the names were set: %s", got)
 	}
 }
+
+// A cell waiting for goroutines (sync.WaitGroup.Wait, compiled) ends when
+// it is interrupted, without costing the session, even when they are in
+// compiled code the interrupt cannot stop (here a read of a pipe, which
+// its deadline ends later): they go on in the background, as Python's
+// threads do after a KeyboardInterrupt, and stop at their next
+// interpreted step. The statement after the wait does not run.
+func TestInterruptWaitGroup(t *testing.T) {
+	s := newSession(t) // grace 300ms
+	s.run("import (\n\t\"fmt\"\n\t\"os\"\n\t\"sync\"\n\t\"time\"\n)\nx := 1\nvar wg sync.WaitGroup\nwg.Go(func() { x = 1 })\nwg.Wait()\nr, w, _ := os.Pipe()\n_ = w")
+	for _, code := range []string{
+		"r.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))\nwg.Add(1)\ngo func() {\n\tdefer wg.Done()\n\tr.Read(make([]byte, 1))\n\tx = 4\n}()\nwg.Wait()\nx = 2",
+		"var g sync.WaitGroup\ng.Go(func() {\n\tfor {\n\t}\n})\ng.Wait()\nx = 3",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		_, err := s.Execute(ctx, code)
+		cancel()
+		var stuck *StuckError
+		if !errors.Is(err, ErrInterrupted) || errors.As(err, &stuck) {
+			t.Fatalf("%q: err = %v, want interrupted, not stuck", code, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%q: interrupting the wait took %v", code, d)
+		}
+		if got := s.text("x"); got != "1" {
+			t.Errorf("after %q: x = %q, want 1 (the statement after the wait ran)", code, got)
+		}
+	}
+	// A wait that ends by itself still waits for every goroutine, and the
+	// type reads as the standard one.
+	s.run("sum := 0\nvar mu sync.Mutex\nvar g2 sync.WaitGroup\nfor i := 1; i <= 100; i++ {\n\tg2.Add(1)\n\tgo func(i int) {\n\t\tdefer g2.Done()\n\t\tmu.Lock()\n\t\tsum += i\n\t\tmu.Unlock()\n\t}(i)\n}\ng2.Wait()")
+	if got := s.text("sum"); got != "5050" {
+		t.Errorf("sum = %q, want 5050", got)
+	}
+	if got := s.text("fmt.Sprintf(\"%T\", &g2)"); got != `"*sync.WaitGroup"` {
+		t.Errorf("%%T of a WaitGroup = %s", got)
+	}
+	// The goroutine left reading stops once its read ends.
+	time.Sleep(1600 * time.Millisecond)
+	if got := s.text("x"); got != "1" {
+		t.Errorf("x = %q after the interrupted goroutine's read ended, want 1", got)
+	}
+}

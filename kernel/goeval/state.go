@@ -18,6 +18,8 @@ import (
 	_ "unsafe" // for go:linkname
 
 	"github.com/traefik/yaegi/interp"
+
+	cellsync "github.com/gopherlab/gopherlab/kernel/goeval/internal/sync"
 )
 
 // state is one interpreter and what the session's cells declared in it.
@@ -126,6 +128,14 @@ func (s *Session) newState() (*state, error) {
 		// compiled Sleep would not, and a cell sleeping past the grace
 		// period would cost the session.
 		if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(st.sleep)}}); err != nil {
+			return nil, fmt.Errorf("goeval: load symbols: %w", err)
+		}
+	}
+	if _, ok := s.opts.Symbols["sync/sync"]; ok {
+		// So does a wait for goroutines: those, interpreted, stop at
+		// the interrupt, but the compiled Wait would wait for them
+		// forever.
+		if err := in.Use(interp.Exports{"sync/sync": {"WaitGroup": reflect.ValueOf((*cellsync.WaitGroup)(nil))}}); err != nil {
 			return nil, fmt.Errorf("goeval: load symbols: %w", err)
 		}
 	}
@@ -335,6 +345,7 @@ func (s *Session) executeFunc(ctx context.Context, st *state, fn func() error) e
 	done := make(chan struct{})
 	stop := make(chan struct{})
 	st.stop.Store(&stop)
+	cellsync.SetStop(&stop)
 	var err error
 	go func() {
 		defer close(done)
