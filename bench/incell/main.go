@@ -128,6 +128,9 @@ func main() {
 		}
 		return
 	}
+	// The symbol tables the kernel links in include testing/quick, whose
+	// init adds -quickchecks to the default flags: start from none.
+	flag.CommandLine = flag.NewFlagSet(os.Args[0], flag.ExitOnError)
 	reps := flag.Int("reps", 15, "pairs of cells (autologging off, on) per fit")
 	only := flag.String("fits", "", "run only the fits whose name contains this")
 	flag.BoolVar(&twoWorkers, "two", false, "run the cells with autologging off in a second worker (started with GOPHERLAB_AUTOLOG=off) instead of switching one with %autolog")

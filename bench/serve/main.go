@@ -63,6 +63,9 @@ import (
 const body = `{"sepal_length": 6.4, "sepal_width": 3.2, "petal_length": 4.5, "petal_width": 1.5}`
 
 func main() {
+	// The symbol tables the kernel links in include testing/quick, whose
+	// init adds -quickchecks to the default flags: start from none.
+	flag.CommandLine = flag.NewFlagSet(os.Args[0], flag.ExitOnError)
 	dur := flag.Duration("d", 6*time.Second, "duration of each measurement")
 	conns := flag.Int("c", 32, "wrk connections")
 	rate := flag.Int("rate", 1000, "requests per second of the fixed-rate measurement")
