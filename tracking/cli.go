@@ -886,7 +886,7 @@ func listColumns(f runsFlags, runs []RunInfo, few bool) (cols []fieldRef, hidden
 		switch {
 		case strings.HasPrefix(k, "test_") || strings.HasPrefix(k, "mean_") || strings.HasPrefix(k, "best_"):
 			return 0
-		case isTiming(k):
+		case IsTiming(k):
 			return 2
 		}
 		return 1

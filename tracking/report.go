@@ -75,8 +75,8 @@ var metricPrefixes = []struct {
 // metricKind classifies a metric name and returns what it measures
 // (test_accuracy: accuracy).
 func metricKind(k string) (int, string) {
-	// Timings (isTiming) describe a run; they do not rank models.
-	if isTiming(k) || k == "rank" {
+	// Timings (IsTiming) describe a run; they do not rank models.
+	if IsTiming(k) || k == "rank" {
 		return metricDetail, k
 	}
 	for _, p := range metricPrefixes {
@@ -121,7 +121,7 @@ func pickMetric(runs []RunInfo) string {
 	}
 	keys := make([]string, 0, len(count))
 	for k := range count {
-		if !isTiming(k) {
+		if !IsTiming(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -682,7 +682,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	// a page without scrolling sideways.
 	var metricCands []string
 	for _, k := range metricColumns(runs, metric) {
-		if !isTiming(k) && k != "rank" {
+		if !IsTiming(k) && k != "rank" {
 			metricCands = append(metricCands, k)
 		}
 	}
@@ -1113,7 +1113,7 @@ func historyKeys(runs []RunInfo, metric string) []string {
 		}
 	}
 	for _, k := range metricColumns(runs, metric) {
-		if !isTiming(k) && k != "rank" && !slices.Contains(keys, k) {
+		if !IsTiming(k) && k != "rank" && !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
@@ -1125,7 +1125,7 @@ func metricCell(r RunInfo, k string) string {
 	switch {
 	case !ok:
 		return ""
-	case isTiming(k):
+	case IsTiming(k):
 		return formatTiming(v)
 	}
 	return FormatMetric(v)
@@ -1475,7 +1475,7 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 	// durations: 0.000965453 seconds says less than "1ms".
 	var timings []string
 	for _, k := range allMetricKeys([]RunInfo{*r}) {
-		if isTiming(k) {
+		if IsTiming(k) {
 			timings = append(timings, k+" "+formatTiming(r.Metrics[k]))
 			continue
 		}

@@ -76,10 +76,11 @@ func sameBits(a, b float64) bool {
 	return math.Float64bits(a) == math.Float64bits(b)
 }
 
-// isTiming tells metrics that measure time, which no rerun repeats:
-// those autologging writes (fit_time_s, duration_s) and hand-written ones
-// (epoch_duration_s).
-func isTiming(key string) bool {
+// IsTiming reports whether a metric measures time, which no rerun
+// repeats: those autologging writes (fit_time_s, duration_s) and
+// hand-written ones (epoch_duration_s). Reproduce, the report and the
+// exported job's comparison with its tracked run leave them out.
+func IsTiming(key string) bool {
 	return strings.HasSuffix(key, "time_s") || strings.HasSuffix(key, "duration_s")
 }
 
@@ -579,7 +580,7 @@ func (s *Store) compareMetrics(r *Reproduction, runID, prefix string, want func(
 		return err
 	}
 	for _, k := range keys {
-		if isTiming(k) {
+		if IsTiming(k) {
 			r.Skipped = append(r.Skipped, prefix+k+" (a timing)")
 			continue
 		}
@@ -667,7 +668,7 @@ func (s *Store) reproduceFit(r *Reproduction, est any, logged *experiments.Pipel
 	}
 	for _, k := range keys {
 		switch {
-		case isTiming(k):
+		case IsTiming(k):
 			r.Skipped = append(r.Skipped, k+" (a timing)")
 		case k != "identical_predictions":
 			// Logged when the model's predictions were scored, on

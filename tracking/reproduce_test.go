@@ -197,7 +197,7 @@ func TestReproduce(t *testing.T) {
 			have := map[string]bool{}
 			for _, c := range rep.Checks {
 				have[c.Metric] = true
-				if isTiming(c.Metric) {
+				if IsTiming(c.Metric) {
 					t.Errorf("timing %s compared", c.Metric)
 				}
 			}

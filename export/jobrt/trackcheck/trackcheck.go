@@ -130,12 +130,6 @@ func jobRun(store *tracking.Store, j *jobrt.Job) (*tracking.RunInfo, error) {
 	return mine, nil
 }
 
-// timing reports whether a metric measures time, which differs between
-// any two runs.
-func timing(key string) bool {
-	return strings.HasSuffix(key, "_time_s") || key == "duration_s" || strings.HasSuffix(key, "_duration_s")
-}
-
 // OnCell records the running cell for the runs it starts.
 func OnCell(j *jobrt.Job, i int) {
 	c := j.Manifest.Cells[i]
@@ -172,7 +166,7 @@ func Check(j *jobrt.Job) error {
 	}
 	keys := make([]string, 0, len(tr.Metrics))
 	for k := range tr.Metrics {
-		if !timing(k) {
+		if !tracking.IsTiming(k) {
 			keys = append(keys, k)
 		}
 	}
