@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gopherlab/gopherlab/internal/fieldname"
 )
 
 // Limits of RenderText, in the spirit of IPython's repr and numpy's
@@ -153,12 +155,17 @@ func (p *textPrinter) value(v reflect.Value, depth int) {
 		p.b.WriteByte(']')
 	case reflect.Struct:
 		t := v.Type()
+		names := fieldname.Names(t) // a cell's type: its fields' own names
 		p.b.WriteByte('{')
 		for i := 0; i < v.NumField(); i++ {
 			if i > 0 {
 				p.b.WriteByte(' ')
 			}
-			p.b.WriteString(t.Field(i).Name)
+			if names != nil {
+				p.b.WriteString(names[i])
+			} else {
+				p.b.WriteString(t.Field(i).Name)
+			}
 			p.b.WriteByte(':')
 			p.value(v.Field(i), depth+1)
 		}

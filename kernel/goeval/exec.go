@@ -140,6 +140,7 @@ func (s *Session) runGo(ctx context.Context, st *state, c *cellCode) (Outcome, e
 	if err != nil {
 		return out, err
 	}
+	declareFieldNames(prs)
 	if err := s.checkCell(st, c, prs); err != nil {
 		return out, err
 	}
