@@ -220,6 +220,9 @@ func runFits(j *FitJob, done func(t FitTask, s FitScores)) error {
 		return nil
 	}
 	return parallel(len(j.Tasks), workers, func(i int) error {
+		if err := interrupted(); err != nil {
+			return fmt.Errorf("experiments: %s: %w", j.Op, err)
+		}
 		s, err := j.Run(j.Tasks[i])
 		if err != nil {
 			return err

@@ -397,6 +397,9 @@ func (d *kmData) lloyd(X *mat.Dense, centers []float64, K, maxIter int, tol floa
 	}
 	iter := 0
 	for iter < maxIter {
+		if err := interrupted(); err != nil {
+			return kmeansState{}, err
+		}
 		iter++
 		changed, err := step(iter == 1 || iter%20 == 0)
 		if err != nil {

@@ -289,12 +289,17 @@ type LogisticRegression struct {
 	history *[][]float64
 }
 
-// iterRecorder keeps a copy of the point after each major iteration.
+// iterRecorder stops the optimizer when the cell running it is
+// interrupted, and keeps a copy of the point after each major iteration
+// when out is set.
 type iterRecorder struct{ out *[][]float64 }
 
 func (r iterRecorder) Init() error { return nil }
 func (r iterRecorder) Record(loc *optimize.Location, op optimize.Operation, _ *optimize.Stats) error {
-	if op == optimize.MajorIteration {
+	if err := interrupted(); err != nil {
+		return err
+	}
+	if op == optimize.MajorIteration && r.out != nil {
 		*r.out = append(*r.out, slices.Clone(loc.X))
 	}
 	return nil
@@ -375,9 +380,7 @@ func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 		// when an iteration improves the loss by less than 2.2e-9
 		// relative.
 		Converger: &optimize.FunctionConverge{Relative: ftol, Absolute: ftol, Iterations: 1},
-	}
-	if m.history != nil {
-		settings.Recorder = iterRecorder{m.history}
+		Recorder:  iterRecorder{m.history},
 	}
 	var res *optimize.Result
 	err := safe(op, func() error {

@@ -12,6 +12,8 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/gopherlab/gopherlab/internal/interrupt"
 )
 
 // Model is a supervised (or, for KMeans, unsupervised) estimator: Fit
@@ -240,6 +242,18 @@ func workers(n int) int {
 // parallel runs f(i) for i in [0,n) on up to w goroutines. A panic in f is
 // recovered and returned as an error (a panic in a goroutine would kill
 // the notebook's kernel); the first error wins.
+// interrupted returns interrupt.Err when the notebook cell running the
+// work has been interrupted, nil otherwise (always, outside the kernel).
+// Long work asks between its steps (a tree, a fold, an iteration, a block
+// of predictions): compiled code does not stop otherwise, and a cell that
+// does not stop within the kernel's grace period costs the session.
+func interrupted() error {
+	if interrupt.Requested() {
+		return interrupt.Err
+	}
+	return nil
+}
+
 func parallel(n, w int, f func(i int) error) error {
 	if n == 0 {
 		return nil

@@ -198,6 +198,9 @@ func (st *knnState) neighborsBlocked(Q *mat.Dense, k, nw int, idx []int32) error
 
 	nblocks := (nq + knnQueryBlock - 1) / knnQueryBlock
 	return parallel(nblocks, nw, func(b int) error {
+		if err := interrupted(); err != nil {
+			return err
+		}
 		q0, q1 := b*knnQueryBlock, min((b+1)*knnQueryBlock, nq)
 		m := q1 - q0
 		nstrips := (m + kernMR - 1) / kernMR

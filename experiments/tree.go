@@ -123,6 +123,9 @@ func fitTrees(op string, X *mat.Dense, y []float64, classify bool, tp treeParams
 		}
 	}()
 	err = parallel(n, nw, func(t int) error {
+		if err := interrupted(); err != nil {
+			return err
+		}
 		rng := newRand(seed + int64(t))
 		var s *treeScratch
 		select {

@@ -797,3 +797,29 @@ func TestInterruptWaitGroup(t *testing.T) {
 		t.Errorf("x = %q after the interrupted goroutine's read ended, want 1", got)
 	}
 }
+
+// Interrupting a long fit (compiled code) keeps the session: the package's
+// long work stops between its steps once the cell is interrupted.
+func TestInterruptLongFit(t *testing.T) {
+	s := newSession(t) // grace 300ms
+	s.run("import (\n\t\"math/rand\"\n\t\"github.com/gopherlab/gopherlab/experiments\"\n\t\"gonum.org/v1/gonum/mat\"\n)\nx := 1\nrng := rand.New(rand.NewSource(1))\nX := mat.NewDense(2000, 8, nil)\ny := make([]float64, 2000)\nfor i := range y {\n\tfor j := 0; j < 8; j++ {\n\t\tX.Set(i, j, rng.Float64())\n\t}\n\tif X.At(i, 0) > 0.5 {\n\t\ty[i] = 1\n\t}\n}")
+	for _, code := range []string{
+		"(&experiments.RandomForestClassifier{NTrees: 100000, Seed: 1}).Fit(X, y)\nx = 2",
+		"experiments.CrossValidate(&experiments.RandomForestClassifier{NTrees: 100000, Seed: 1}, X, y, experiments.CVOptions{K: 5})\nx = 3",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		start := time.Now()
+		_, err := s.Execute(ctx, code)
+		cancel()
+		var stuck *StuckError
+		if !errors.Is(err, ErrInterrupted) || errors.As(err, &stuck) {
+			t.Fatalf("%q: err = %v, want interrupted, not stuck", code, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%q: interrupting the fit took %v", code, d)
+		}
+		if got := s.text("x"); got != "1" {
+			t.Errorf("after %q: x = %q, want 1", code, got)
+		}
+	}
+}

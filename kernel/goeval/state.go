@@ -19,6 +19,7 @@ import (
 
 	"github.com/traefik/yaegi/interp"
 
+	"github.com/gopherlab/gopherlab/internal/interrupt"
 	cellsync "github.com/gopherlab/gopherlab/kernel/goeval/internal/sync"
 )
 
@@ -345,7 +346,7 @@ func (s *Session) executeFunc(ctx context.Context, st *state, fn func() error) e
 	done := make(chan struct{})
 	stop := make(chan struct{})
 	st.stop.Store(&stop)
-	cellsync.SetStop(&stop)
+	interrupt.Set(&stop)
 	var err error
 	go func() {
 		defer close(done)

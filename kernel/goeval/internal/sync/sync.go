@@ -10,17 +10,9 @@ package sync
 
 import (
 	stdsync "sync"
-	"sync/atomic"
+
+	"github.com/gopherlab/gopherlab/internal/interrupt"
 )
-
-// stop holds the channel closed when the code running now is interrupted
-// (SetStop). A worker runs one session: a process running several sees
-// the stop of the one that last started code.
-var stop atomic.Pointer[chan struct{}]
-
-// SetStop makes Wait end when ch is closed; the evaluator calls it each
-// time it runs a cell.
-func SetStop(ch *chan struct{}) { stop.Store(ch) }
 
 // A WaitGroup is a sync.WaitGroup whose Wait ends early when the running
 // cell is interrupted. Its zero value is ready to use.
@@ -42,8 +34,8 @@ func (w *WaitGroup) Go(f func()) { w.wg.Go(f) }
 // interrupted: the interpreter then stops the cell at the statement after
 // Wait, and the goroutines it started at their next interpreted step.
 func (w *WaitGroup) Wait() {
-	p := stop.Load()
-	if p == nil {
+	stop := interrupt.Done()
+	if stop == nil {
 		w.wg.Wait()
 		return
 	}
@@ -54,6 +46,6 @@ func (w *WaitGroup) Wait() {
 	}()
 	select {
 	case <-done:
-	case <-*p:
+	case <-stop:
 	}
 }
