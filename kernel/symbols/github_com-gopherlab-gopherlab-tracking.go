@@ -31,6 +31,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"FlushAutologgers":       reflect.ValueOf(tracking.FlushAutologgers),
 		"FormatMetric":           reflect.ValueOf(tracking.FormatMetric),
 		"FormatValue":            reflect.ValueOf(tracking.FormatValue),
+		"IsTiming":               reflect.ValueOf(tracking.IsTiming),
 		"NewAutologger":          reflect.ValueOf(tracking.NewAutologger),
 		"NewComparison":          reflect.ValueOf(tracking.NewComparison),
 		"NotebookParamPrefix":    reflect.ValueOf(constant.MakeFromLiteral("\"notebook.\"", token.STRING, 0)),
