@@ -62,18 +62,25 @@ func appendBinary(b []byte, v any) ([]byte, error) {
 	return appendStruct(b, rv.Elem())
 }
 
+// saved reports whether a struct field is encoded: the exported ones but
+// Workers, which says how many cores fit or predict, never what they
+// compute. A model is then the same bytes (and the same version when
+// served) whatever machine fitted it, and uses every core where it is
+// loaded.
+func saved(f reflect.StructField) bool { return f.IsExported() && f.Name != "Workers" }
+
 func appendStruct(b []byte, v reflect.Value) ([]byte, error) {
 	t := v.Type()
 	n := 0
 	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).IsExported() {
+		if saved(t.Field(i)) {
 			n++
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(n))
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() {
+		if !saved(f) {
 			continue
 		}
 		b = appendString(b, f.Name)

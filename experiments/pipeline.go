@@ -610,7 +610,7 @@ func appendStep(buf []byte, name string, e stateful) (savedStep, []byte, error) 
 	// A field of a kind the binary encoding does not cover: gob it.
 	st.Enc = ""
 	var params, state bytes.Buffer
-	if err := gob.NewEncoder(&params).Encode(e); err != nil {
+	if err := gob.NewEncoder(&params).Encode(withoutWorkers(e)); err != nil {
 		return st, buf, fmt.Errorf("experiments: save pipeline: step %q parameters: %w", name, err)
 	}
 	if err := gob.NewEncoder(&state).Encode(e.state()); err != nil {
@@ -618,6 +618,24 @@ func appendStep(buf []byte, name string, e stateful) (savedStep, []byte, error) 
 	}
 	st.Params, st.State = params.Bytes(), state.Bytes()
 	return st, buf, nil
+}
+
+// withoutWorkers returns a copy of the struct e points to with its
+// Workers field zero (see saved), or e itself when it has none.
+func withoutWorkers(e any) any {
+	v := reflect.ValueOf(e)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return e
+	}
+	f, ok := v.Elem().Type().FieldByName("Workers")
+	if !ok || !f.IsExported() || len(f.Index) != 1 {
+		return e
+	}
+	c := reflect.New(v.Elem().Type())
+	c.Elem().Set(v.Elem())
+	w := c.Elem().Field(f.Index[0])
+	w.Set(reflect.Zero(w.Type()))
+	return c.Interface()
 }
 
 // loadStep restores a step's parameters and state into e.

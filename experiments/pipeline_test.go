@@ -2,8 +2,10 @@ package experiments
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -399,5 +401,42 @@ func TestLoadRefusesDamage(t *testing.T) {
 	}
 	if refused == 0 {
 		t.Errorf("none of %d damaged files was refused", damaged)
+	}
+}
+
+// A saved model does not depend on the cores that fitted it: Workers is
+// left out, so the bytes (and the version a server reports) are the same
+// for every Workers, and the loaded model uses every core.
+func TestSaveLeavesWorkersOut(t *testing.T) {
+	X, y := blobs(200, 3, 4, 2, 3)
+	for _, mk := range []func(w int) Model{
+		func(w int) Model { return &LogisticRegression{Workers: w} },
+		func(w int) Model { return &RandomForestClassifier{NTrees: 8, Seed: 1, Workers: w} },
+		func(w int) Model { return &KNeighborsClassifier{Workers: w} },
+		func(w int) Model { return &KMeans{K: 3, Workers: w} },
+	} {
+		var saved [][]byte
+		for _, w := range []int{1, 2} {
+			p := NewPipeline(&StandardScaler{}, mk(w))
+			if err := p.Fit(X, y); err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := p.Save(&b); err != nil {
+				t.Fatal(err)
+			}
+			saved = append(saved, b.Bytes())
+		}
+		name := fmt.Sprintf("%T", mk(0))
+		if !bytes.Equal(saved[0], saved[1]) {
+			t.Errorf("%s: Workers 1 and 2 saved different bytes", name)
+		}
+		q, err := Load(bytes.NewReader(saved[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := reflect.ValueOf(q.Steps[1].Estimator).Elem().FieldByName("Workers").Int(); w != 0 {
+			t.Errorf("%s: loaded with Workers %d, want 0 (every core)", name, w)
+		}
 	}
 }
