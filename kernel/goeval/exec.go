@@ -881,7 +881,11 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 	if cu := st.units[u.key]; cu != nil && cu.prog == nil {
 		return plain() // as found before: a call without one value
 	}
-	src := ";" + dir + hookImport + ".Value(" + dir + expr + ",\n)"
+	hook := ".Value("
+	if isCall {
+		hook = ".Result(" // an error it returns fails the cell
+	}
+	src := ";" + dir + hookImport + hook + dir + expr + ",\n)"
 	iface := false
 	if s.declareShow(ctx, st) {
 		switch s.resultClass(st, x, dir+expr) {
@@ -907,6 +911,7 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 		return false, display.Bundle{}, s.convert(st, c, pr, err, st.tap.take())
 	}
 	shown, b, err := s.runShowing(ctx, st, c, pr, u, cp)
+	err = s.callFailed(c, err, start)
 	if v, ok := st.global(showVar); iface && ok && v.CanSet() {
 		v.Set(reflect.Zero(v.Type())) // keeps nothing alive
 	}
@@ -914,14 +919,19 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 }
 
 // runShowing runs u, a unit whose hooks show the cell's result, and
-// returns what they showed.
+// returns what they showed, or a *callError when the final call returned
+// an error.
 func (s *Session) runShowing(ctx context.Context, st *state, c *cellCode, pr *parsedRun, u unit, cp *compiledUnit) (bool, display.Bundle, error) {
 	st.col.reset()
 	err := s.runUnit(ctx, st, c, pr, u, cp)
 	b, ok := st.col.bundle()
+	fail := st.col.failure()
 	st.col.reset()
 	if err != nil {
 		return false, display.Bundle{}, err
+	}
+	if fail != nil {
+		return false, display.Bundle{}, &callError{fail}
 	}
 	return ok, b, nil
 }
@@ -940,25 +950,27 @@ func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr
 		lhs[i] = "_"
 	}
 	lhs[n-1] = "__glerr"
-	show := hookImport + ".Value(__gle)"
+	show := "if __gle != nil {\n" + hookImport + ".Fail(__gle)\n}"
+	fail := hookImport + ".Fail(__gle)"
 	switch {
 	case n == 2 && !quiet:
 		// The value keeps its static type for the hooks, as a
 		// single result does (its display methods, if declared in
 		// a cell).
 		lhs[0] = "__glv"
-		show = "if __gle != nil {\n" + show + "\n} else {\n" + resultHooks + "\n}"
+		show = "if __gle != nil {\n" + fail + "\n} else {\n" + resultHooks + "\n}"
 	case !quiet:
 		names := tupleNames(n - 1)
 		copy(lhs, names)
-		show = "if __gle != nil {\n" + show + "\n} else {\n" + hookImport + ".Tuple(" + strings.Join(names, ", ") + ")\n}"
+		show = "if __gle != nil {\n" + fail + "\n} else {\n" + hookImport + ".Tuple(" + strings.Join(names, ", ") + ")\n}"
 	}
 	// The assignment to an error variable compiles only when the last
 	// result is one.
 	u := unit{local: true, key: unitKey(fmt.Sprintf("e%d", n), c, start, end),
 		src: ";" + dir + strings.Join(lhs, ", ") + " :=" + dir + expr + "\nvar __gle error = __glerr\n" + show}
 	if cp := s.compileProbe(st, u); cp != nil {
-		return s.runShowing(ctx, st, c, pr, u, cp)
+		shown, b, err := s.runShowing(ctx, st, c, pr, u, cp)
+		return shown, b, s.callFailed(c, err, start)
 	}
 	if quiet {
 		return plain()
@@ -1359,4 +1371,31 @@ func (s *Session) redeclaration(st *state, as *ast.AssignStmt) (redecl, self boo
 		})
 	}
 	return true, self
+}
+
+// callError is the error a cell's final call returned.
+type callError struct{ err error }
+
+func (e *callError) Error() string { return e.err.Error() }
+
+// callFailed turns a final call's error into the cell's error, placed at
+// the call (at is its offset in the cell), named by its type when that
+// is exported (*strconv.NumError, *fs.PathError) and "error" otherwise.
+func (s *Session) callFailed(c *cellCode, err error, at int) error {
+	var ce *callError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	name := "error"
+	t := reflect.TypeOf(ce.err)
+	base := t
+	for base.Kind() == reflect.Pointer {
+		base = base.Elem()
+	}
+	if base.PkgPath() != "" && token.IsExported(base.Name()) {
+		name = t.String()
+	}
+	e := s.errorAt(c, name, ce.err.Error(), at)
+	e.Err = ce.err
+	return e
 }

@@ -52,8 +52,9 @@ var e error
 var p *T
 xs := []int{1, 2, 3}
 `)
+	// want "" means no result; "NAME: message" that the cell fails so.
 	tests := []struct {
-		code, want string // want "" means no result
+		code, want string
 	}{
 		{"6*7", "42"},
 		{"x := 5", ""},
@@ -65,23 +66,25 @@ xs := []int{1, 2, 3}
 		{"float64(x) / 2", "2.5"},
 		{"none()", ""},
 		{"one()", "1"},
-		{"two()", "2"},             // (value, nil error): the value shows
-		{"twoBad()", "two failed"}, // a non-nil error shows
-		{"three()", "(1, 2)"},      // more than two, with a nil error: the values show
-		{"threeBad()", "three failed"},
+		{"two()", "2"},                    // (value, nil error): the value shows
+		{"twoBad()", "error: two failed"}, // a non-nil error fails the cell
+		{"three()", "(1, 2)"},             // more than two, with a nil error: the values show
+		{"threeBad()", "error: three failed"},
 		{`fmt.Println("printed")`, ""},
 		{`fmt.Fprintln(os.Stdout, "printed")`, ""},
 		{`strings.NewReader("ab").Read(make([]byte, 2))`, ""},
 		{`strconv.Atoi("42")`, "42"},
-		{`strconv.Atoi("x")`, `strconv.Atoi: parsing "x": invalid syntax`},
+		{`strconv.Atoi("x")`, `*strconv.NumError: strconv.Atoi: parsing "x": invalid syntax`},
 		{"T{3}.Checked()", "{A:3}"}, // a method: its result count is found by compiling
-		{"T{}.Checked()", "zero T"},
+		{"T{}.Checked()", "error: zero T"},
 		{`errors.New("e").Error()`, `"e"`},
 		{"p.Maybe()", "<nil>"},
 		{`fmt.Sprint("s", 1)`, `"s1"`},
 		{`strings.Repeat("ab", 2)`, `"abab"`},
 		{"nilErr()", ""},
-		{"someErr()", "bad thing"},
+		{"someErr()", "error: bad thing"}, // an error alone too
+		{"e", ""},                         // a variable shows: the cell did not fail
+		{"error(nil)", ""},
 		{"e", ""},
 		{"nil", ""},
 		{"T{7}.Get()", "7"},
@@ -101,6 +104,13 @@ xs := []int{1, 2, 3}
 		{"func() {}()", ""},
 	}
 	for _, tc := range tests {
+		if name, msg, ok := strings.Cut(tc.want, ": "); ok && (name == "error" || strings.HasPrefix(name, "*")) {
+			ce := s.fail(tc.code)
+			if ce.Name != name || !strings.HasPrefix(ce.Value, msg) {
+				t.Errorf("%q: failed with %s: %s, want %s", tc.code, ce.Name, ce.Value, tc.want)
+			}
+			continue
+		}
 		o := s.run(tc.code)
 		got := ""
 		if o.HasResult {
@@ -660,12 +670,12 @@ y := []float64{1, 1, 1, 1, 0, 0}`)
 	if got := s.text("cvp, err := experiments.CrossValidate(p, X, y, experiments.CVOptions{K: 3})\nerr"); got != "" {
 		t.Errorf("cross-validating a pipeline of cell types: %s", got)
 	}
-	if got := s.text("import \"bytes\"\nvar buf bytes.Buffer\np.Save(&buf)"); !strings.Contains(got, "save") {
-		t.Errorf("saving a pipeline of cell types: %q", got)
+	if ce := s.fail("import \"bytes\"\nvar buf bytes.Buffer\np.Save(&buf)"); !strings.Contains(ce.Value, "save") {
+		t.Errorf("saving a pipeline of cell types: %q", ce.Value)
 	}
 	// Without AsModel the pipeline says what to do.
-	if got := s.text("experiments.NewPipeline(&Majority{}).Fit(X, y)"); !strings.Contains(got, "experiments.AsModel(m)") {
-		t.Errorf("a cell model given as is: %s", got)
+	if ce := s.fail("experiments.NewPipeline(&Majority{}).Fit(X, y)"); !strings.Contains(ce.Value, "experiments.AsModel(m)") {
+		t.Errorf("a cell model given as is: %s", ce.Value)
 	}
 }
 

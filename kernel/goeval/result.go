@@ -104,12 +104,20 @@ type collector struct {
 	data   map[string]any // MIME forms from interpreted methods
 	meta   map[string]any
 	text   *string // text/plain from an interpreted String or Error
+	fail   error   // the error a final call returned (hooks Fail, Result)
 }
 
 func (c *collector) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.has, c.value, c.render, c.data, c.meta, c.text = false, nil, nil, nil, nil, nil
+	c.has, c.value, c.render, c.data, c.meta, c.text, c.fail = false, nil, nil, nil, nil, nil, nil
+}
+
+// failure returns the error a final call returned, if any.
+func (c *collector) failure() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fail
 }
 
 func (c *collector) setData(mime string, v any) {
@@ -196,6 +204,24 @@ func hookExports(c *collector) interp.Exports {
 	add("Value", func(v any) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		c.value = unwrapInterpreted(v)
+		c.has = c.value != nil
+	}, nil)
+	// A cell whose last line is a call that returns a non-nil error
+	// fails with it, as a Python cell whose last call raises: "Run All"
+	// and headless runs stop there instead of going on as if it worked.
+	add("Fail", func(err error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.fail = err
+	}, nil)
+	add("Result", func(v any) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if err, ok := v.(error); ok && err != nil {
+			c.fail = err
+			return
+		}
 		c.value = unwrapInterpreted(v)
 		c.has = c.value != nil
 	}, nil)
