@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -252,7 +253,26 @@ func (e *Engine) readEvents(p *process, r *os.File) {
 // crashMarkers start the runtime's output when a Go program dies.
 var crashMarkers = []string{"panic: ", "fatal error: ", "runtime: goroutine stack exceeds", "fatal: morestack"}
 
+// fatalMarkers start output only the runtime writes, as the process dies
+// of it (no program prints them, and nothing recovers from them): such a
+// report is held until the child dies, up to fatalHold, however long
+// the runtime pauses while writing it (the stack of a deep recursion, on
+// a loaded machine).
+var fatalMarkers = []string{"runtime: goroutine stack exceeds", "fatal: morestack", "fatal error: stack overflow"}
+
+// holdFor is how long held crash-like text waits for more, or for the
+// child's death, before it is taken for ordinary output.
+func holdFor(held []byte) time.Duration {
+	for _, m := range fatalMarkers {
+		if bytes.HasPrefix(held, []byte(m)) {
+			return fatalHold
+		}
+	}
+	return crashHold
+}
+
 const (
+	fatalHold = 10 * time.Second
 	crashHold = 300 * time.Millisecond
 	// crashLinger is how long after crash-like output was released the
 	// child's death is still taken to be that crash.
@@ -282,7 +302,7 @@ func (e *Engine) readStream(p *process, r *os.File, name string, watchCrash bool
 	}
 	for {
 		if held != nil {
-			r.SetReadDeadline(heldAt.Add(crashHold))
+			r.SetReadDeadline(heldAt.Add(holdFor(held)))
 		} else {
 			r.SetReadDeadline(time.Time{})
 		}

@@ -366,3 +366,36 @@ func TestProgressSettledBeforeReply(t *testing.T) {
 		}
 	}
 }
+
+// The runtime's report of a stack overflow is held until the child dies,
+// even when the runtime pauses longer than crashHold while writing it: it
+// becomes the restart's message instead of pages of goroutine traces in
+// the cell.
+func TestFatalReportHeldUntilDeath(t *testing.T) {
+	out := &recorder{}
+	e := &Engine{log: slog.New(slog.NewTextHandler(io.Discard, nil)), out: out}
+	p := &process{}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.readStream(p, r, "stderr", true)
+	}()
+	io.WriteString(w, "before\nruntime: goroutine stack exceeds 1000000000-byte limit\n")
+	time.Sleep(crashHold + 300*time.Millisecond)
+	io.WriteString(w, "fatal error: stack overflow\n\nruntime stack:\nruntime.throw(...)\n")
+	w.Close()
+	<-done
+	out.mu.Lock()
+	got := out.stderr.String()
+	out.mu.Unlock()
+	if got != "before\n" {
+		t.Errorf("the cell got %q, want only the text before the report", got)
+	}
+	if !strings.Contains(p.crash, "fatal error: stack overflow") {
+		t.Errorf("crash report %q", p.crash)
+	}
+}
