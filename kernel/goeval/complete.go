@@ -115,7 +115,21 @@ func (s *Session) complete(code string, cursor int) (matches []string, start, en
 		}
 		from = ws
 		prefix := code[ws:off]
-		if ws > 0 && code[ws-1] == '.' {
+		if ws > 0 && code[ws-1] == '%' && strings.TrimLeft(code[strings.LastIndexByte(code[:ws], '\n')+1:ws], " \t%") == "" {
+			// %ti at the start of a line: the magics.
+			for _, m := range s.magicNames() {
+				if strings.HasPrefix(m, prefix) {
+					cands = append(cands, candidate{m, "magic", ""})
+				}
+			}
+		} else if t, ok := s.literalType(st, code, ws); ok {
+			// A key of a struct literal: the type's fields.
+			for _, f := range fieldsOf(t) {
+				if strings.HasPrefix(f.Name, prefix) {
+					cands = append(cands, candidate{f.Name, "field", f.Type.String()})
+				}
+			}
+		} else if ws > 0 && code[ws-1] == '.' {
 			chain := selectorChain(code, ws-1)
 			if len(chain) == 0 {
 				return []string{}, cursor, cursor, map[string]any{}
@@ -669,4 +683,54 @@ func (s *Session) nameCandidates(st *state, code, prefix string, at int) []candi
 		}
 	}
 	return out
+}
+
+// literalTypeRE matches the type of a composite literal just before its
+// opening brace: pkg.Type or &pkg.Type.
+var literalTypeRE = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\.([A-Z][A-Za-z0-9_]*)\s*$`)
+
+// literalType returns the compiled struct type of the literal whose field
+// list has a key starting at ws (experiments.CVOptions{K: 5, Sh|), if the
+// code there is one.
+func (s *Session) literalType(st *state, code string, ws int) (reflect.Type, bool) {
+	i := ws
+	for i > 0 && strings.ContainsRune(" \t\r\n", rune(code[i-1])) {
+		i--
+	}
+	if i == 0 || (code[i-1] != '{' && code[i-1] != ',') {
+		return nil, false // not where a key goes
+	}
+	// The innermost brace still open before ws.
+	depth := 0
+	for i--; i >= 0; i-- {
+		switch code[i] {
+		case ')', ']', '}':
+			depth++
+		case '(', '[':
+			if depth == 0 {
+				return nil, false // a call's or index's argument
+			}
+			depth--
+		case '{':
+			if depth > 0 {
+				depth--
+				continue
+			}
+			m := literalTypeRE.FindStringSubmatch(code[:i])
+			if m == nil {
+				return nil, false
+			}
+			path, ok := s.resolvePkg(st, code, m[1])
+			if !ok {
+				return nil, false
+			}
+			v, ok := s.opts.Symbols[path+"/"+s.pkgs[path]][m[2]]
+			if !ok || v.Kind() != reflect.Pointer || !v.IsNil() {
+				return nil, false // not a type
+			}
+			t := v.Type().Elem()
+			return t, t.Kind() == reflect.Struct
+		}
+	}
+	return nil, false
 }

@@ -54,6 +54,14 @@ func helper(a int) int { return a }
 		{"import (\n\t\"fmt\"\n\t\"encoding/j|\"\n)", []string{"encoding/json"}, nil, "encoding/j"},
 		{"__gl|", nil, []string{"__glhook"}, "__gl"},
 		{"// héllo wörld\nstrings.Rep|", []string{"Repeat"}, nil, "Rep"},
+		{"%ti|", []string{"time", "timeit"}, nil, "ti"},
+		{"%%ti|", []string{"timeit"}, nil, "ti"},
+		{"x := 1 %ti|", nil, []string{"timeit"}, "ti"},
+		{"strings.Builder{|", nil, nil, ""}, // no exported fields
+		{"mat.DenseCopyOf(mat.NewDense(1, 1, nil))\nregexp.Regexp{|", nil, nil, ""},
+		{"experiments.CVOptions{Sh|", []string{"Shuffle", "ShowProgress"}, []string{"K", "Shape"}, "Sh"},
+		{"experiments.GridSearch{CV: experiments.CVOptions{K: 5,\n\tSe|", []string{"Seed"}, nil, "Se"},
+		{"experiments.CVOptions{K: Sh|", nil, []string{"Shuffle"}, "Sh"}, // a value, not a key
 	}
 	for _, tc := range tests {
 		code, cur := cursorAt(tc.code)
@@ -96,6 +104,7 @@ func helper(a int) int { return a }
 func TestInspect(t *testing.T) {
 	s := newSession(t)
 	s.run(`import "strings"
+sb := &strings.Builder{}
 // Point is a point in the plane.
 type Point struct{ X, Y float64 }
 // Norm is the squared length.
@@ -123,6 +132,8 @@ pt := Point{3, 4}
 		{"pt.No|rm", 0, []string{"func (p Point) Norm() float64", "squared length"}, nil},
 		{"Point.Norm|", 0, []string{"func (p Point) Norm() float64"}, nil},
 		{"le|n", 0, []string{"func len(v Type) int"}, nil},
+		// A compiled type's method on a session variable: with its doc.
+		{"sb.Gr|ow", 0, []string{"func (*strings.Builder) Grow(int)", "guarantee space for another n bytes"}, nil},
 	}
 	for _, tc := range tests {
 		code, cur := cursorAt(tc.code)

@@ -153,6 +153,17 @@ func (s *Session) inspectExpr(st *state, expr string, detail int) (bool, map[str
 			for _, t := range []reflect.Type{v.Type(), reflect.PointerTo(v.Type())} {
 				if m, ok := t.MethodByName(parts[1]); ok && !found {
 					found, sig = true, "func ("+t.String()+") "+m.Name+strings.TrimPrefix(methodType(m), "func")
+					// A compiled package's method: its doc comment, as go doc
+					// gives it.
+					base := t
+					for base.Kind() == reflect.Pointer {
+						base = base.Elem()
+					}
+					if base.PkgPath() != "" && base.Name() != "" {
+						if dm, ok := symbols.Lookup(base.PkgPath(), base.Name()+"."+m.Name); ok {
+							doc = dm.Doc
+						}
+					}
 				}
 			}
 		}

@@ -166,11 +166,27 @@ Magics (lines at the top of a cell; %time and %timeit may also follow code, whic
   %% [ARGS]          (GoNB) the cell is the body of main, run now, with os.Args[1:] = ARGS;
                      a cell's func main also runs once, when the cell runs
   name? / name??     documentation (with ?? also the source) of a package, member or
-                     session name, in the pager; Shift-Tab in the notebook shows the same
+                     session name, in the pager (a cell of its own); Shift-Tab in the
+                     notebook shows the same anywhere
 
 Limits of the interpreter (yaegi, Go <= 1.22 semantics): no range over int or functions,
 types and methods cannot be redefined (%reset instead), only the compiled packages the
 kernel ships can be imported.`
+
+// builtinMagics are the magics lineMagic and the cell runner know.
+var builtinMagics = []string{"cd", "env", "help", "lsmagic", "magic", "pwd", "reset", "time", "timeit"}
+
+// magicNames lists the magics a cell may start with, registered ones
+// (%autolog, %tracking) included, for completion.
+func (s *Session) magicNames() []string {
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	names := append([]string(nil), builtinMagics...)
+	for n := range s.magics {
+		names = append(names, n)
+	}
+	return names
+}
 
 // lineMagic runs a magic other than %time and %timeit.
 func (s *Session) lineMagic(ctx context.Context, name, args string) error {
