@@ -1258,8 +1258,14 @@ func runsShow(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if r.HasSeed {
 		rows = append(rows, []string{"seed", strconv.FormatInt(r.Seed, 10)})
 	}
-	if r.Notebook != "" || r.ExecutionCount != 0 {
+	switch {
+	case r.Notebook != "" && r.ExecutionCount != 0:
 		rows = append(rows, []string{"notebook", fmt.Sprintf("%s [%d]", r.Notebook, r.ExecutionCount)})
+	case r.Notebook != "":
+		rows = append(rows, []string{"notebook", r.Notebook})
+	case r.ExecutionCount != 0:
+		// A client that does not name the notebook (nbclient, a console).
+		rows = append(rows, []string{"cell", fmt.Sprintf("[%d] of an unnamed notebook", r.ExecutionCount)})
 	}
 	rows = append(rows, []string{"go", r.GoVersion}, []string{"owner", fmt.Sprintf("pid %d on %s", r.OwnerPID, r.OwnerHost)})
 	writeTable(&b, rows)

@@ -18,7 +18,7 @@ func TestRunsCommand(t *testing.T) {
 	s := fixture(t)
 	db := s.Path()
 	ids, _ := s.SearchRunIDs(SearchQuery{OrderBy: "name"}) // forest-1, forest-2, knn-1, noacc, svm-1, wine-forest
-	r, _ := s.StartRun("iris", &RunOptions{Name: "with-extras", ParentID: ids[0], Source: "x := 1\ny := 2"})
+	r, _ := s.StartRun("iris", &RunOptions{Name: "with-extras", ParentID: ids[0], Source: "x := 1\ny := 2", ExecutionCount: 7})
 	r.LogArtifact("model.bin", "model", []byte{1, 2, 3})
 	r.LogDataset(RoleTrain, "tiny", []string{"a"}, [][]float64{{1}, {2}})
 	r.logDenseDataset(RoleEval, "shapes", []string{"size", "color", "label"}, 2, 3,
@@ -90,7 +90,8 @@ func TestRunsCommand(t *testing.T) {
 			}},
 		{name: "show by prefix, interspersed flags", args: []string{"show", r.ID()[:8], "-db", db},
 			want: []string{r.ID(), "with-extras", "metrics (latest value)", "acc", "0.75", "(2 points)",
-				"model.bin", "3 B", "tiny", "2 rows x 1 cols", "shapes", "2 rows x 3 cols (2 categorical)", "parent", ids[0], "source", "  x := 1", "  y := 2"}},
+				"model.bin", "3 B", "tiny", "2 rows x 1 cols", "shapes", "2 rows x 3 cols (2 categorical)", "parent", ids[0], "source", "  x := 1", "  y := 2", "[7] of an unnamed notebook"},
+			notWant: []string{"notebook     "}},
 		{name: "show parent lists children", args: []string{"show", "-db", db, ids[0]}, want: []string{"child runs", "with-extras"}},
 		{name: "show json", args: []string{"show", "-db", db, "-format", "json", r.ID()},
 			check: func(t *testing.T, out string) {
