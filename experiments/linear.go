@@ -403,7 +403,13 @@ func (m *LogisticRegression) fitRaw(X *mat.Dense, y []float64) error {
 	m.st.NIter = res.Stats.MajorIterations
 	m.st.Converged = res.Status == optimize.GradientThreshold || res.Status == optimize.FunctionConvergence
 	if res.Status == optimize.IterationLimit {
-		warn(fmt.Sprintf("logistic regression: L-BFGS stopped at MaxIter=%d before converging: scale the features (StandardScaler) or raise MaxIter (NIter tells, after each fit)", maxIter))
+		advice := "scale the features (StandardScaler) or raise MaxIter"
+		if looksScaled(X) {
+			// Scaled already: a large C (weak regularization) needs more
+			// iterations, as scikit-learn's lbfgs does.
+			advice = "the features look scaled: raise MaxIter (a large C, weak regularization, takes more iterations)"
+		}
+		warn(fmt.Sprintf("logistic regression: L-BFGS stopped at MaxIter=%d before converging: %s (NIter tells, after each fit)", maxIter, advice))
 	}
 	return nil
 }
@@ -788,3 +794,30 @@ func (m *LogisticRegression) Intercept() []float64 { return slices.Clone(m.st.In
 // NIter returns the number of L-BFGS iterations the last Fit took, and
 // whether it converged within MaxIter.
 func (m *LogisticRegression) NIter() (int, bool) { return m.st.NIter, m.st.Converged }
+
+// looksScaled reports whether every column of X has a mean within one
+// standard deviation of 0 and a standard deviation between 0.1 and 10,
+// as after StandardScaler (or MinMaxScaler on data without outliers).
+func looksScaled(X *mat.Dense) bool {
+	r, c := X.Dims()
+	if r < 2 {
+		return false
+	}
+	sum := make([]float64, c)
+	sq := make([]float64, c)
+	for i := 0; i < r; i++ {
+		row := X.RawRowView(i)
+		floats.Add(sum, row)
+		for j, v := range row {
+			sq[j] += v * v
+		}
+	}
+	for j := range sum {
+		mean := sum[j] / float64(r)
+		sd := math.Sqrt(math.Max(sq[j]/float64(r)-mean*mean, 0))
+		if sd < 0.1 || sd > 10 || math.Abs(mean) > sd {
+			return false
+		}
+	}
+	return true
+}

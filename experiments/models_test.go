@@ -835,8 +835,16 @@ func TestConvergenceWarning(t *testing.T) {
 	if s := buf.String(); strings.Count(s, "\n") != 1 || !strings.Contains(s, "experiments: warning: logistic regression: L-BFGS stopped at MaxIter=2 before converging") {
 		t.Errorf("warnings:\n%s", s)
 	}
+	if !strings.Contains(buf.String(), "scale the features (StandardScaler)") {
+		t.Errorf("unscaled features, advice: %s", buf.String())
+	}
 	buf.Reset()
 	Xs, _ := (&StandardScaler{}).FitTransform(X)
+	// Scaled features: the advice is to raise MaxIter, not to scale.
+	if err := (&LogisticRegression{MaxIter: 2}).Fit(Xs, y); err != nil || !strings.Contains(buf.String(), "the features look scaled: raise MaxIter") {
+		t.Errorf("scaled features: %v, advice %q", err, buf.String())
+	}
+	buf.Reset()
 	if err := (&LogisticRegression{}).Fit(Xs, y); err != nil || buf.Len() != 0 {
 		t.Errorf("converged fit: %v, warned %q", err, buf.String())
 	}
