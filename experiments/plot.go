@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/gopherlab/gopherlab/display"
+	"github.com/gopherlab/gopherlab/internal/plotstyle"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/brewer"
 	"gonum.org/v1/plot/plotter"
@@ -115,14 +116,7 @@ var plotColors = []color.Color{
 	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255},
 }
 
-func newPlot(title, x, y string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = x
-	p.Y.Label.Text = y
-	p.Add(plotter.NewGrid())
-	return p
-}
+func newPlot(title, x, y string) *plot.Plot { return plotstyle.New(title, x, y) }
 
 // addBand draws a mean line with a ±std band and points.
 func addBand(p *plot.Plot, name string, xs, mean, std []float64, c color.Color) error {

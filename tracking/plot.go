@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gopherlab/gopherlab/experiments"
+	"github.com/gopherlab/gopherlab/internal/plotstyle"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -57,9 +58,7 @@ func runBars(runs []RunInfo, labels []string, metric string, highlightFirst bool
 		vals[n-1-i], names[n-1-i] = v, labels[i]
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	p := plot.New()
-	p.X.Label.Text = metric
-	p.Add(plotter.NewGrid())
+	p := plotstyle.New("", metric, "")
 	bars, err := plotter.NewBarChart(vals, vg.Points(14))
 	if err != nil {
 		return nil, 0, fmt.Errorf("tracking: plot %s: %w", metric, err)
@@ -120,11 +119,7 @@ func barRange(lo, hi, room float64) (start, end float64) {
 func (s *Store) PlotMetricHistory(runs []RunInfo, metric string) (*experiments.Plot, error) {
 	s.catchUp()
 	labels := runLabels(runs)
-	p := plot.New()
-	p.Title.Text = metric + " by step"
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = metric
-	p.Add(plotter.NewGrid())
+	p := plotstyle.New(metric+" by step", "step", metric)
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	drawn := 0

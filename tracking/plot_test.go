@@ -2,14 +2,17 @@ package tracking
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gopherlab/gopherlab/display"
 	"github.com/gopherlab/gopherlab/experiments"
+	"github.com/gopherlab/gopherlab/internal/plotstyle/plotcheck"
 )
 
 // inked returns the fraction of pixels of a PNG that are not near white.
@@ -163,6 +166,57 @@ func TestBarsStartAtZero(t *testing.T) {
 		lo, hi := barRange(tt.lo, tt.hi, tt.room)
 		if math.Abs(lo-tt.wantLo) > 1e-12 || math.Abs(hi-tt.wantHigh) > 1e-12 {
 			t.Errorf("barRange(%v, %v, %v) = %v, %v, want %v, %v", tt.lo, tt.hi, tt.room, lo, hi, tt.wantLo, tt.wantHigh)
+		}
+	}
+}
+
+// foldFixture logs five folds' accuracy, between 0.92 and 1, for each of
+// five runs.
+func foldFixture(t *testing.T) (*Store, []RunInfo) {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "folds.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	folds := [][]float64{{0.96, 1, 0.98, 1, 0.98}, {1, 0.98, 1, 0.96, 1}, {0.98, 0.98, 1, 1, 0.98}, {0.92, 0.94, 0.96, 0.98, 1}, {1, 1, 0.98, 0.96, 0.94}}
+	for i, f := range folds {
+		r, err := s.StartRun("iris", &RunOptions{Name: fmt.Sprintf("cv-knn-%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range f {
+			r.LogMetric("fold_accuracy", v, k)
+		}
+		r.LogMetric("accuracy", 0.9+0.02*float64(i), 0)
+		r.Finish()
+	}
+	runs, err := s.SearchRuns(SearchQuery{Experiment: "iris"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, runs
+}
+
+func TestPlotTickLabels(t *testing.T) {
+	s, runs := foldFixture(t)
+	history, err := s.PlotMetricHistory(runs, "fold_accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bars, err := PlotMetric(runs, "accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		p    *experiments.Plot
+	}{{"history", history}, {"bars", bars}} {
+		if err := plotcheck.TickLabels(tt.p.P.X); err != nil {
+			t.Errorf("%s: x axis: %v", tt.name, err)
+		}
+		if err := plotcheck.TickLabels(tt.p.P.Y); err != nil {
+			t.Errorf("%s: y axis: %v", tt.name, err)
 		}
 	}
 }

@@ -1,0 +1,101 @@
+package experiments
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gopherlab/gopherlab/internal/plotstyle/plotcheck"
+	"gonum.org/v1/gonum/mat"
+)
+
+// allPlots draws each kind of plot of the package on iris.
+func allPlots(t *testing.T) map[string]*Plot {
+	t.Helper()
+	X, y := loadIris(t)
+	plots := map[string]*Plot{}
+	add := func(name string, p *Plot, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		plots[name] = p
+	}
+	vc, err := ValidationCurve(&KNeighborsClassifier{}, X, y, "K", []any{1, 5, 15, 50}, CVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := vc.Plot()
+	add("validation curve", p, err)
+	lc, err := LearningCurve(&GaussianNB{}, X, y, []float64{0.2, 0.6, 1}, CVOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = lc.Plot()
+	add("learning curve", p, err)
+	Xtr, Xte, ytr, yte, _ := SplitXY(X, y, 0.3, 1, true)
+	ic, err := IterationCurve(&RandomForestClassifier{NTrees: 15}, Xtr, ytr, Xte, yte, "accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = ic.Plot()
+	add("iteration curve", p, err)
+	p, err = PlotHistory("accuracy", []float64{0.9, 0.96, 0.98, 1, 1}, []float64{0.9, 0.93, 0.95, 0.955, 0.96})
+	add("history", p, err)
+	gs := &GridSearch{Model: &KNeighborsClassifier{}, Grid: map[string][]any{"K": {1, 3, 5, 9, 15, 30}}}
+	if err := gs.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	p, err = gs.PlotParam("K")
+	add("grid search", p, err)
+	gs2 := &GridSearch{Model: &DecisionTreeClassifier{}, Grid: map[string][]any{"MaxDepth": {1, 2, 3, 5}, "MinSamplesLeaf": {1, 20}}}
+	if err := gs2.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	p, err = gs2.PlotParam("MaxDepth")
+	add("grid search, two parameters", p, err)
+
+	lr := &LogisticRegression{}
+	yb := make([]float64, len(ytr))
+	for i, v := range ytr {
+		yb[i] = math.Min(v, 1)
+	}
+	if err := lr.Fit(Xtr, yb); err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := lr.PredictProba(Xte)
+	ybt := make([]float64, len(yte))
+	for i, v := range yte {
+		ybt[i] = math.Min(v, 1)
+	}
+	roc, err := ROC(ybt, mat.Col(nil, 1, pr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roc.Name = "logistic"
+	p, err = PlotROC(roc, &ROCCurve{Name: "chance", FPR: []float64{0, 1}, TPR: []float64{0, 1}, AUC: 0.5})
+	add("roc", p, err)
+	knn := &KNeighborsClassifier{K: 15}
+	if err := knn.Fit(Xtr, ytr); err != nil {
+		t.Fatal(err)
+	}
+	pred, _ := knn.Predict(Xte)
+	cm, err := ConfusionMatrix(yte, pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Names = []string{"setosa", "versicolor", "virginica"}
+	p, err = cm.Plot()
+	add("confusion matrix", p, err)
+	return plots
+}
+
+func TestPlotTickLabels(t *testing.T) {
+	for name, p := range allPlots(t) {
+		if err := plotcheck.TickLabels(p.P.X); err != nil {
+			t.Errorf("%s: x axis: %v", name, err)
+		}
+		if err := plotcheck.TickLabels(p.P.Y); err != nil {
+			t.Errorf("%s: y axis: %v", name, err)
+		}
+	}
+}
