@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -8,51 +9,57 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+type namedPlot struct {
+	name   string
+	p      *Plot
+	legend []string // the legend's entries
+}
+
 // allPlots draws each kind of plot of the package on iris.
-func allPlots(t *testing.T) map[string]*Plot {
+func allPlots(t *testing.T) []namedPlot {
 	t.Helper()
 	X, y := loadIris(t)
-	plots := map[string]*Plot{}
-	add := func(name string, p *Plot, err error) {
+	var plots []namedPlot
+	add := func(name string, p *Plot, err error, legend ...string) {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		plots[name] = p
+		plots = append(plots, namedPlot{name, p, legend})
 	}
 	vc, err := ValidationCurve(&KNeighborsClassifier{}, X, y, "K", []any{1, 5, 15, 50}, CVOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := vc.Plot()
-	add("validation curve", p, err)
+	add("validation curve", p, err, "train", "validation")
 	lc, err := LearningCurve(&GaussianNB{}, X, y, []float64{0.2, 0.6, 1}, CVOptions{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err = lc.Plot()
-	add("learning curve", p, err)
+	add("learning curve", p, err, "train", "validation")
 	Xtr, Xte, ytr, yte, _ := SplitXY(X, y, 0.3, 1, true)
 	ic, err := IterationCurve(&RandomForestClassifier{NTrees: 15}, Xtr, ytr, Xte, yte, "accuracy")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err = ic.Plot()
-	add("iteration curve", p, err)
+	add("iteration curve", p, err, "train", "validation")
 	p, err = PlotHistory("accuracy", []float64{0.9, 0.96, 0.98, 1, 1}, []float64{0.9, 0.93, 0.95, 0.955, 0.96})
-	add("history", p, err)
+	add("history", p, err, "train", "validation")
 	gs := &GridSearch{Model: &KNeighborsClassifier{}, Grid: map[string][]any{"K": {1, 3, 5, 9, 15, 30}}}
 	if err := gs.Fit(X, y); err != nil {
 		t.Fatal(err)
 	}
 	p, err = gs.PlotParam("K")
-	add("grid search", p, err)
+	add("grid search", p, err, "validation")
 	gs2 := &GridSearch{Model: &DecisionTreeClassifier{}, Grid: map[string][]any{"MaxDepth": {1, 2, 3, 5}, "MinSamplesLeaf": {1, 20}}}
 	if err := gs2.Fit(X, y); err != nil {
 		t.Fatal(err)
 	}
 	p, err = gs2.PlotParam("MaxDepth")
-	add("grid search, two parameters", p, err)
+	add("grid search, two parameters", p, err, "MinSamplesLeaf=1", "MinSamplesLeaf=20")
 
 	lr := &LogisticRegression{}
 	yb := make([]float64, len(ytr))
@@ -73,7 +80,7 @@ func allPlots(t *testing.T) map[string]*Plot {
 	}
 	roc.Name = "logistic"
 	p, err = PlotROC(roc, &ROCCurve{Name: "chance", FPR: []float64{0, 1}, TPR: []float64{0, 1}, AUC: 0.5})
-	add("roc", p, err)
+	add("roc", p, err, fmt.Sprintf("logistic (AUC = %.3f)", roc.AUC), "chance (AUC = 0.500)")
 	knn := &KNeighborsClassifier{K: 15}
 	if err := knn.Fit(Xtr, ytr); err != nil {
 		t.Fatal(err)
@@ -90,12 +97,22 @@ func allPlots(t *testing.T) map[string]*Plot {
 }
 
 func TestPlotTickLabels(t *testing.T) {
-	for name, p := range allPlots(t) {
-		if err := plotcheck.TickLabels(p.P.X); err != nil {
-			t.Errorf("%s: x axis: %v", name, err)
+	for _, tt := range allPlots(t) {
+		if err := plotcheck.TickLabels(tt.p.P.X); err != nil {
+			t.Errorf("%s: x axis: %v", tt.name, err)
 		}
-		if err := plotcheck.TickLabels(p.P.Y); err != nil {
-			t.Errorf("%s: y axis: %v", name, err)
+		if err := plotcheck.TickLabels(tt.p.P.Y); err != nil {
+			t.Errorf("%s: y axis: %v", tt.name, err)
+		}
+	}
+}
+
+// Legends go where they hide no data.
+func TestPlotLegends(t *testing.T) {
+	for _, tt := range allPlots(t) {
+		w, h := tt.p.size()
+		if err := plotcheck.Legend(w, h, tt.p.draw, tt.legend...); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
 		}
 	}
 }

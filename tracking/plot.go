@@ -120,7 +120,6 @@ func (s *Store) PlotMetricHistory(runs []RunInfo, metric string) (*experiments.P
 	s.catchUp()
 	labels := runLabels(runs)
 	p := plotstyle.New(metric+" by step", "step", metric)
-	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	drawn := 0
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -171,13 +170,13 @@ func (s *Store) PlotMetricHistory(runs []RunInfo, metric string) (*experiments.P
 	if drawn == 0 {
 		return nil, fmt.Errorf("tracking: plot %s history: none of the %d runs has the metric", metric, len(runs))
 	}
-	// Room above the lines for the legend, so it hides none of them.
+	// The legend goes right of the data (see experiments.Plot), so the
+	// axis spans the values alone.
 	span := hi - lo
 	if span == 0 {
 		span = math.Max(math.Abs(hi), 1)
 	}
-	p.Y.Min = lo - span*0.05
-	p.Y.Max = hi + span*(0.05+0.09*float64(min(drawn, 10)))
+	p.Y.Min, p.Y.Max = lo-span*0.05, hi+span*0.05
 	if xlo == xhi {
 		p.X.Min, p.X.Max = xlo-1, xhi+1
 	}

@@ -12,7 +12,10 @@ import (
 
 	"github.com/gopherlab/gopherlab/display"
 	"github.com/gopherlab/gopherlab/experiments"
+	"github.com/gopherlab/gopherlab/internal/plotstyle"
 	"github.com/gopherlab/gopherlab/internal/plotstyle/plotcheck"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // inked returns the fraction of pixels of a PNG that are not near white.
@@ -218,5 +221,26 @@ func TestPlotTickLabels(t *testing.T) {
 		if err := plotcheck.TickLabels(tt.p.P.Y); err != nil {
 			t.Errorf("%s: y axis: %v", tt.name, err)
 		}
+	}
+}
+
+// The legend goes right of the data (as experiments.Plot draws it), so
+// the value axis leaves no room above the lines for it.
+func TestPlotMetricHistoryLegend(t *testing.T) {
+	s, runs := foldFixture(t)
+	p, err := s.PlotMetricHistory(runs, "fold_accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lo, hi := 0.92, 1.0; p.P.Y.Min > lo || p.P.Y.Max < hi || p.P.Y.Max-hi > 0.1*(hi-lo) {
+		t.Errorf("y axis [%v, %v] for values in [%v, %v]", p.P.Y.Min, p.P.Y.Max, lo, hi)
+	}
+	var names []string
+	for _, r := range runs {
+		names = append(names, r.Name)
+	}
+	draw := func(c draw.Canvas) { plotstyle.Draw(p.P, c) }
+	if err := plotcheck.Legend(16*vg.Centimeter, 10*vg.Centimeter, draw, names...); err != nil {
+		t.Error(err)
 	}
 }

@@ -928,7 +928,6 @@ func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportCha
 		}
 	}
 	p := newPlot("", x, "mean "+sm)
-	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	// The best trial on a disc of the best run's green, drawn first so
 	// that its own dot stays on top.
@@ -987,9 +986,7 @@ func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportCha
 		p.NominalX(xs...)
 		p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5
 	}
-	// Room above the points for the legend.
 	padRange(&p.Y, lo, hi, 0.08)
-	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.08 * float64(len(groups)+1)
 	svg, err := svgOf(p, chartW, chartH)
 	if err != nil {
 		return nil, ""
@@ -1613,9 +1610,11 @@ func padRange(a *plot.Axis, lo, hi, frac float64) {
 	a.Min, a.Max = lo-span*frac, hi+span*frac
 }
 
+// svgOf draws p with its legend right of the data, where it hides none
+// of it (see plotstyle.Draw).
 func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	// A right margin keeps the last tick label inside the picture.
-	return svgDraw(w, h, func(dc draw.Canvas) { p.Draw(draw.Crop(dc, 0, -vg.Points(14), 0, 0)) })
+	return svgDraw(w, h, func(dc draw.Canvas) { plotstyle.Draw(p, draw.Crop(dc, 0, -vg.Points(14), 0, 0)) })
 }
 
 // measuredCanvas records the width the layout gave each string, in
@@ -1676,10 +1675,7 @@ func barChart(runs []RunInfo, labels []string, metric string) (template.HTML, er
 // one point; ok is false when no run has a history worth drawing.
 func historyChart(s *Store, runs []RunInfo, labels []string, key, series string) (template.HTML, bool, error) {
 	p := newPlot("", series, key)
-	legend := plot.NewLegend()
-	legend.Top = true
-	legend.Left = false
-	legend.TextStyle.Font.Size = vg.Points(10)
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	drawn := 0
 	lo, hi := math.Inf(1), math.Inf(-1)
 	xhi := 0.0
@@ -1711,7 +1707,7 @@ func historyChart(s *Store, runs []RunInfo, labels []string, key, series string)
 		line.Dashes = plotutil.Dashes(drawn / len(plotutil.DefaultColors))
 		line.Width = vg.Points(1.5)
 		p.Add(line)
-		legend.Add(labels[i], line)
+		p.Legend.Add(labels[i], line)
 		drawn++
 	}
 	if drawn == 0 {
@@ -1726,14 +1722,7 @@ func historyChart(s *Store, runs []RunInfo, labels []string, key, series string)
 		}
 		p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	}
-	// The legend goes right of the plot, where it hides no line.
-	svg, err := svgDraw(chartW, chartH, func(dc draw.Canvas) {
-		r := legend.Rectangle(dc)
-		lw := r.Max.X - r.Min.X + vg.Points(8)
-		p.Draw(draw.Crop(dc, 0, -lw, 0, 0))
-		legend.YOffs = -p.Title.TextStyle.Font.Size
-		legend.Draw(dc)
-	})
+	svg, err := svgOf(p, chartW, chartH)
 	return svg, err == nil, err
 }
 

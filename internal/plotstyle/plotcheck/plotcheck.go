@@ -1,5 +1,5 @@
-// Package plotcheck checks plots in tests: their tick labels, and the
-// extent of what they draw.
+// Package plotcheck checks plots in tests: their tick labels, where their
+// legend goes and the extent of what they draw.
 package plotcheck
 
 import (
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // TickLabels returns an error unless the labelled ticks of the axis over
@@ -43,6 +45,27 @@ func TickLabels(a plot.Axis) error {
 			return fmt.Errorf("tick labels %q mix precisions", labels)
 		}
 		prec = d
+	}
+	return nil
+}
+
+// Legend returns an error unless each entry of a legend that drawFn
+// draws on a w×h canvas is inside the canvas with no stroke through its
+// text: no line, point, grid line or axis of the data under it.
+func Legend(w, h vg.Length, drawFn func(draw.Canvas), entries ...string) error {
+	rec := Record(w, h, drawFn)
+	for _, e := range entries {
+		t, ok := rec.Text(e)
+		if !ok {
+			return fmt.Errorf("legend entry %q not drawn", e)
+		}
+		b := t.Box
+		if b.Min.X < 0 || b.Min.Y < 0 || b.Max.X > w || b.Max.Y > h {
+			return fmt.Errorf("legend entry %q at %v is not inside the %v×%v canvas", e, b, w, h)
+		}
+		if rec.Crosses(b) {
+			return fmt.Errorf("legend entry %q at %v has data drawn across it", e, b)
+		}
 	}
 	return nil
 }
