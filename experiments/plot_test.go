@@ -7,6 +7,7 @@ import (
 
 	"github.com/gopherlab/gopherlab/internal/plotstyle/plotcheck"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/plot/vg"
 )
 
 type namedPlot struct {
@@ -112,6 +113,18 @@ func TestPlotLegends(t *testing.T) {
 	for _, tt := range allPlots(t) {
 		w, h := tt.p.size()
 		if err := plotcheck.Legend(w, h, tt.p.draw, tt.legend...); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+}
+
+// Every plot fits its canvas at its default size: no mark reaches within
+// a point of an edge, where a viewer would crop it.
+func TestPlotsFit(t *testing.T) {
+	for _, tt := range allPlots(t) {
+		w, h := tt.p.size()
+		rec := plotcheck.Record(w, h, tt.p.draw)
+		if err := rec.Fits(vg.Points(1)); err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 		}
 	}

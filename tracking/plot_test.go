@@ -244,3 +244,26 @@ func TestPlotMetricHistoryLegend(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The plots fit their canvas: no mark reaches within a point of an edge.
+func TestPlotsFit(t *testing.T) {
+	s, runs := foldFixture(t)
+	history, err := s.PlotMetricHistory(runs, "fold_accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bars, err := PlotMetric(runs, "accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		p    *experiments.Plot
+		h    vg.Length
+	}{{"history", history, 10 * vg.Centimeter}, {"bars", bars, bars.Height}} {
+		rec := plotcheck.Record(16*vg.Centimeter, tt.h, func(c draw.Canvas) { plotstyle.Draw(tt.p.P, c) })
+		if err := rec.Fits(vg.Points(1)); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+}

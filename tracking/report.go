@@ -1611,10 +1611,10 @@ func padRange(a *plot.Axis, lo, hi, frac float64) {
 }
 
 // svgOf draws p with its legend right of the data, where it hides none
-// of it (see plotstyle.Draw).
+// of it, and a margin that keeps every mark inside the picture (see
+// plotstyle.Draw).
 func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
-	// A right margin keeps the last tick label inside the picture.
-	return svgDraw(w, h, func(dc draw.Canvas) { plotstyle.Draw(p, draw.Crop(dc, 0, -vg.Points(14), 0, 0)) })
+	return svgDraw(w, h, func(dc draw.Canvas) { plotstyle.Draw(p, dc) })
 }
 
 // measuredCanvas records the width the layout gave each string, in

@@ -6,8 +6,13 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// legendGap is the space between the plot and the legend.
-const legendGap = vg.Length(8)
+// legendGap is the space between the plot and the legend; margin is
+// the blank border around both, so that no mark touches an edge of the
+// picture, where a viewer would cut it.
+const (
+	legendGap = vg.Length(8)
+	margin    = vg.Length(5)
+)
 
 // LegendWidth is the width Layout gives p's legend, the gap before it
 // included: 0 when the legend has no entries.
@@ -19,11 +24,12 @@ func LegendWidth(p *plot.Plot) vg.Length {
 	return r.Size().X + legendGap
 }
 
-// Layout splits c between p and its legend: the legend, when it has
-// entries, takes a column right of the plot as wide as its widest entry,
-// from the top of the data area down; otherwise the plot has all of c
-// and legend is empty.
+// Layout splits c, less a margin all around, between p and its legend:
+// the legend, when it has entries, takes a column right of the plot as
+// wide as its widest entry, from the top of the data area down;
+// otherwise the plot has all of it and legend is empty.
 func Layout(p *plot.Plot, c draw.Canvas) (plotArea, legend draw.Canvas) {
+	c = draw.Crop(c, margin, -margin, margin, -margin)
 	w := LegendWidth(p)
 	if w == 0 {
 		return c, draw.Canvas{Canvas: c.Canvas}
@@ -39,6 +45,10 @@ func Layout(p *plot.Plot, c draw.Canvas) (plotArea, legend draw.Canvas) {
 // draws, its legend is set aside, so one plot must not be drawn by two
 // goroutines at once.
 func Draw(p *plot.Plot, c draw.Canvas) {
+	if p.BackgroundColor != nil {
+		c.SetColor(p.BackgroundColor)
+		c.Fill(c.Rectangle.Path())
+	}
 	plotArea, legendArea := Layout(p, c)
 	if legendArea.Size().X <= 0 {
 		p.Draw(plotArea)

@@ -1,9 +1,11 @@
 package plotcheck
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"math"
+	"strings"
 
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
@@ -34,15 +36,6 @@ func Record(w, h vg.Length, drawFn func(draw.Canvas)) *Recording {
 	r.m = identity
 	drawFn(draw.NewCanvas(r, w, h))
 	return r.rec
-}
-
-// Outside returns the marks' overhang past each edge of the canvas (left,
-// bottom, right, top), zero when the drawing fits.
-func (r *Recording) Outside() (left, bottom, right, top vg.Length) {
-	if !r.inked {
-		return 0, 0, 0, 0
-	}
-	return max(0, -r.Ink.Min.X), max(0, -r.Ink.Min.Y), max(0, r.Ink.Max.X-r.Size.X), max(0, r.Ink.Max.Y-r.Size.Y)
 }
 
 // Text returns the first text drawn that is s.
@@ -212,9 +205,15 @@ func segmentCrosses(p, q vg.Point, b vg.Rectangle) bool {
 }
 
 func (r *recorder) Fill(p vg.Path) {
-	if pts := pathPoints(p); len(pts) > 0 {
-		r.ink(r.box(pts, 0))
+	pts := pathPoints(p)
+	if len(pts) == 0 {
+		return
 	}
+	b := r.box(pts, 0)
+	if b.Min.X <= 0 && b.Min.Y <= 0 && b.Max.X >= r.rec.Size.X && b.Max.Y >= r.rec.Size.Y {
+		return // the background
+	}
+	r.ink(b)
 }
 
 func (r *recorder) FillString(f font.Face, pt vg.Point, s string) {
@@ -236,3 +235,27 @@ func (r *recorder) DrawImage(rect vg.Rectangle, _ image.Image) {
 }
 
 func (r *recorder) Size() (vg.Length, vg.Length) { return r.rec.Size.X, r.rec.Size.Y }
+
+// Fits returns an error unless every mark is at least margin inside each
+// edge of the canvas.
+func (r *Recording) Fits(margin vg.Length) error {
+	if !r.inked {
+		return nil
+	}
+	var out []string
+	for _, e := range []struct {
+		edge string
+		in   vg.Length
+	}{
+		{"left", r.Ink.Min.X}, {"bottom", r.Ink.Min.Y},
+		{"right", r.Size.X - r.Ink.Max.X}, {"top", r.Size.Y - r.Ink.Max.Y},
+	} {
+		if e.in < margin {
+			out = append(out, fmt.Sprintf("%s edge by %.1fpt", e.edge, (margin-e.in).Points()))
+		}
+	}
+	if len(out) > 0 {
+		return fmt.Errorf("marks within %.1fpt of the canvas's edges, past them or cut: %s", margin.Points(), strings.Join(out, ", "))
+	}
+	return nil
+}
