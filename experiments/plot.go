@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"image/color"
 	pngpkg "image/png"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/gopherlab/gopherlab/display"
+	"github.com/gopherlab/gopherlab/internal/plotstyle"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/brewer"
 	"gonum.org/v1/plot/plotter"
@@ -42,25 +47,34 @@ func (p *Plot) encode(format string) ([]byte, error) {
 	if p == nil || p.P == nil {
 		return nil, fmt.Errorf("experiments: plot: empty plot")
 	}
-	w, h := p.size()
-	var out []byte
+	var buf bytes.Buffer
+	if err := p.write(&buf, format); err != nil {
+		return nil, fmt.Errorf("experiments: plot: encode %s: %w", format, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// write draws the plot in format on w.
+func (p *Plot) write(w io.Writer, format string) error {
+	width, height := p.size()
 	err := safe("plot", func() error {
-		wt, err := p.P.WriterTo(w, h, format)
+		c, err := draw.NewFormattedCanvas(width, height, format)
 		if err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		if _, err := wt.WriteTo(&buf); err != nil {
-			return err
-		}
-		out = buf.Bytes()
-		return nil
+		p.draw(draw.New(c))
+		_, err = c.WriteTo(w)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("experiments: plot: encode %s: %w", format, unwrapPrefix(err))
+		return unwrapPrefix(err)
 	}
-	return out, nil
+	return nil
 }
+
+// draw draws the plot on c, its legend right of the data, where it hides
+// none of it.
+func (p *Plot) draw(c draw.Canvas) { plotstyle.Draw(p.P, c) }
 
 // PNG returns the plot as a PNG image (nil if it cannot be drawn).
 func (p *Plot) PNG() []byte {
@@ -101,9 +115,19 @@ func (p *Plot) Save(path string) error {
 	if p == nil || p.P == nil {
 		return fmt.Errorf("experiments: plot: empty plot")
 	}
-	w, h := p.size()
-	if err := safe("plot", func() error { return p.P.Save(w, h, path) }); err != nil {
-		return fmt.Errorf("experiments: plot: save %s: %w", path, unwrapPrefix(err))
+	save := func() error {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		err = p.write(f, strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), "."))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	if err := save(); err != nil {
+		return fmt.Errorf("experiments: plot: save %s: %w", path, err)
 	}
 	return nil
 }
@@ -115,14 +139,7 @@ var plotColors = []color.Color{
 	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255},
 }
 
-func newPlot(title, x, y string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = x
-	p.Y.Label.Text = y
-	p.Add(plotter.NewGrid())
-	return p
-}
+func newPlot(title, x, y string) *plot.Plot { return plotstyle.New(title, x, y) }
 
 // addBand draws a mean line with a ±std band and points.
 func addBand(p *plot.Plot, name string, xs, mean, std []float64, c color.Color) error {
@@ -191,7 +208,6 @@ func (c *Curve) Plot() (*Plot, error) {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
-	p.Legend.Top = true
 	return &Plot{P: p}, nil
 }
 
@@ -280,7 +296,7 @@ func (g *GridSearch) PlotParam(param string) (*Plot, error) {
 	var allX []float64
 	for i, label := range order {
 		s := lines[label]
-		name := label
+		name := strings.TrimSpace(label)
 		if name == "" {
 			name = "validation"
 		}
@@ -299,7 +315,6 @@ func (g *GridSearch) PlotParam(param string) (*Plot, error) {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
-	p.Legend.Top = true
 	return &Plot{P: p}, nil
 }
 
@@ -345,7 +360,6 @@ func PlotHistory(metric string, train, validation []float64) (*Plot, error) {
 		p.Add(l)
 		p.Legend.Add(name, l)
 	}
-	p.Legend.Top = true
 	return &Plot{P: p}, nil
 }
 
@@ -458,10 +472,9 @@ func PlotROC(curves ...*ROCCurve) (*Plot, error) {
 		}
 		p.Legend.Add(fmt.Sprintf("%s (AUC = %.3f)", name, c.AUC), l)
 	}
-	p.Legend.Left = false
-	p.Legend.Top = false
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1.02
-	return &Plot{P: p, Width: 13 * vg.Centimeter, Height: 11 * vg.Centimeter}, nil
+	// Wider by the legend, which goes right of the square-ish data area.
+	return &Plot{P: p, Width: 13*vg.Centimeter + plotstyle.LegendWidth(p), Height: 11 * vg.Centimeter}, nil
 }
 
 // Plot draws this ROC curve.

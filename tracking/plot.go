@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gopherlab/gopherlab/experiments"
+	"github.com/gopherlab/gopherlab/internal/plotstyle"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -57,9 +58,7 @@ func runBars(runs []RunInfo, labels []string, metric string, highlightFirst bool
 		vals[n-1-i], names[n-1-i] = v, labels[i]
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	p := plot.New()
-	p.X.Label.Text = metric
-	p.Add(plotter.NewGrid())
+	p := plotstyle.New("", metric, "")
 	bars, err := plotter.NewBarChart(vals, vg.Points(14))
 	if err != nil {
 		return nil, 0, fmt.Errorf("tracking: plot %s: %w", metric, err)
@@ -120,12 +119,7 @@ func barRange(lo, hi, room float64) (start, end float64) {
 func (s *Store) PlotMetricHistory(runs []RunInfo, metric string) (*experiments.Plot, error) {
 	s.catchUp()
 	labels := runLabels(runs)
-	p := plot.New()
-	p.Title.Text = metric + " by step"
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = metric
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
+	p := plotstyle.New(metric+" by step", "step", metric)
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	drawn := 0
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -176,13 +170,13 @@ func (s *Store) PlotMetricHistory(runs []RunInfo, metric string) (*experiments.P
 	if drawn == 0 {
 		return nil, fmt.Errorf("tracking: plot %s history: none of the %d runs has the metric", metric, len(runs))
 	}
-	// Room above the lines for the legend, so it hides none of them.
+	// The legend goes right of the data (see experiments.Plot), so the
+	// axis spans the values alone.
 	span := hi - lo
 	if span == 0 {
 		span = math.Max(math.Abs(hi), 1)
 	}
-	p.Y.Min = lo - span*0.05
-	p.Y.Max = hi + span*(0.05+0.09*float64(min(drawn, 10)))
+	p.Y.Min, p.Y.Max = lo-span*0.05, hi+span*0.05
 	if xlo == xhi {
 		p.X.Min, p.X.Max = xlo-1, xhi+1
 	}

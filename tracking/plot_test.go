@@ -2,14 +2,20 @@ package tracking
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gopherlab/gopherlab/display"
 	"github.com/gopherlab/gopherlab/experiments"
+	"github.com/gopherlab/gopherlab/internal/plotstyle"
+	"github.com/gopherlab/gopherlab/internal/plotstyle/plotcheck"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // inked returns the fraction of pixels of a PNG that are not near white.
@@ -163,6 +169,101 @@ func TestBarsStartAtZero(t *testing.T) {
 		lo, hi := barRange(tt.lo, tt.hi, tt.room)
 		if math.Abs(lo-tt.wantLo) > 1e-12 || math.Abs(hi-tt.wantHigh) > 1e-12 {
 			t.Errorf("barRange(%v, %v, %v) = %v, %v, want %v, %v", tt.lo, tt.hi, tt.room, lo, hi, tt.wantLo, tt.wantHigh)
+		}
+	}
+}
+
+// foldFixture logs five folds' accuracy, between 0.92 and 1, for each of
+// five runs.
+func foldFixture(t *testing.T) (*Store, []RunInfo) {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "folds.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	folds := [][]float64{{0.96, 1, 0.98, 1, 0.98}, {1, 0.98, 1, 0.96, 1}, {0.98, 0.98, 1, 1, 0.98}, {0.92, 0.94, 0.96, 0.98, 1}, {1, 1, 0.98, 0.96, 0.94}}
+	for i, f := range folds {
+		r, err := s.StartRun("iris", &RunOptions{Name: fmt.Sprintf("cv-knn-%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range f {
+			r.LogMetric("fold_accuracy", v, k)
+		}
+		r.LogMetric("accuracy", 0.9+0.02*float64(i), 0)
+		r.Finish()
+	}
+	runs, err := s.SearchRuns(SearchQuery{Experiment: "iris"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, runs
+}
+
+func TestPlotTickLabels(t *testing.T) {
+	s, runs := foldFixture(t)
+	history, err := s.PlotMetricHistory(runs, "fold_accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bars, err := PlotMetric(runs, "accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		p    *experiments.Plot
+	}{{"history", history}, {"bars", bars}} {
+		if err := plotcheck.TickLabels(tt.p.P.X); err != nil {
+			t.Errorf("%s: x axis: %v", tt.name, err)
+		}
+		if err := plotcheck.TickLabels(tt.p.P.Y); err != nil {
+			t.Errorf("%s: y axis: %v", tt.name, err)
+		}
+	}
+}
+
+// The legend goes right of the data (as experiments.Plot draws it), so
+// the value axis leaves no room above the lines for it.
+func TestPlotMetricHistoryLegend(t *testing.T) {
+	s, runs := foldFixture(t)
+	p, err := s.PlotMetricHistory(runs, "fold_accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lo, hi := 0.92, 1.0; p.P.Y.Min > lo || p.P.Y.Max < hi || p.P.Y.Max-hi > 0.1*(hi-lo) {
+		t.Errorf("y axis [%v, %v] for values in [%v, %v]", p.P.Y.Min, p.P.Y.Max, lo, hi)
+	}
+	var names []string
+	for _, r := range runs {
+		names = append(names, r.Name)
+	}
+	draw := func(c draw.Canvas) { plotstyle.Draw(p.P, c) }
+	if err := plotcheck.Legend(16*vg.Centimeter, 10*vg.Centimeter, draw, names...); err != nil {
+		t.Error(err)
+	}
+}
+
+// The plots fit their canvas: no mark reaches within a point of an edge.
+func TestPlotsFit(t *testing.T) {
+	s, runs := foldFixture(t)
+	history, err := s.PlotMetricHistory(runs, "fold_accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bars, err := PlotMetric(runs, "accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		p    *experiments.Plot
+		h    vg.Length
+	}{{"history", history, 10 * vg.Centimeter}, {"bars", bars, bars.Height}} {
+		rec := plotcheck.Record(16*vg.Centimeter, tt.h, func(c draw.Canvas) { plotstyle.Draw(tt.p.P, c) })
+		if err := rec.Fits(vg.Points(1)); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
 		}
 	}
 }
