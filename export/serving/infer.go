@@ -547,43 +547,92 @@ type strided struct{ off, stride, n int }
 
 func (d strided) at(i int) int { return d.off + i*d.stride }
 
-// flatten returns the elements of a (possibly nested) JSON array.
-func flatten(raw json.RawMessage) ([]json.RawMessage, error) {
+// shapedItems returns the elements of an input's data in row-major
+// order. The v2 protocol takes data flat, or nested as its shape says:
+// then each array has the length of its dimension and only the innermost
+// hold values, so data that is ragged, deeper than the shape or laid out
+// another way (feature-major) is refused, not read as other rows.
+func shapedItems(in *inferInput) ([]json.RawMessage, error) {
 	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, err
+	if err := json.Unmarshal(in.Data, &items); err != nil {
+		return nil, badRequest("input %q: data is not an array", in.Name)
+	}
+	if len(items) == 0 || !isArray(items[0]) {
+		for i, it := range items {
+			if isArray(it) {
+				return nil, badRequest("input %q: data[%d] is an array, data[0] is not: send data flat, or nested as shape %v says", in.Name, i, in.Shape)
+			}
+		}
+		return items, nil
 	}
 	var out []json.RawMessage
-	for _, it := range items {
-		if t := bytes.TrimSpace(it); len(t) > 0 && t[0] == '[' {
-			sub, err := flatten(t)
-			if err != nil {
-				return nil, err
+	var walk func(items []json.RawMessage, dim int, pos string) error
+	walk = func(items []json.RawMessage, dim int, pos string) error {
+		inner := dim < len(in.Shape)-1
+		for i, it := range items {
+			at := fmt.Sprintf("%s[%d]", pos, i)
+			switch {
+			case !inner && isArray(it):
+				return badRequest("input %q: %s is an array, but shape %v has %d %s", in.Name, at, in.Shape, len(in.Shape), plural(len(in.Shape), "dimension"))
+			case !inner:
+				out = append(out, it)
+				continue
+			case !isArray(it):
+				return badRequest("input %q: %s is %s, not an array of %d (shape %v)", in.Name, at, truncate(string(bytes.TrimSpace(it))), in.Shape[dim+1], in.Shape)
 			}
-			out = append(out, sub...)
-			continue
+			var sub []json.RawMessage
+			if err := json.Unmarshal(it, &sub); err != nil {
+				return badRequest("input %q: %s is not an array", in.Name, at)
+			}
+			if err := walk(sub, dim+1, at); err != nil {
+				return err
+			}
 		}
-		out = append(out, it)
+		if len(items) != in.Shape[dim] {
+			return badRequest("input %q: %s has %d %s, shape %v says %d", in.Name, pos, len(items), plural(len(items), "element"), in.Shape, in.Shape[dim])
+		}
+		return nil
+	}
+	if err := walk(items, 0, "data"); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// numbers reads a (possibly nested) array of numbers of datatype t (null:
-// a missing value; true and false for BOOL) into dst; false when it is
+func isArray(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) > 0 && t[0] == '['
+}
+
+// plural returns word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// numbers reads an array of numbers of datatype t (null: a missing
+// value; true and false for BOOL), flat or nested as shape says (see
+// shapedItems; dim is the array's dimension), into dst; false when it is
 // anything else, has more values than dst takes, or has a null where
 // sc.needs refuses one.
-func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, depth int) bool {
-	if depth > 32 || !sc.eat('[') {
+func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, shape []int, dim int) bool {
+	if !sc.eat('[') {
 		return false
 	}
+	nested, inner := sc.nesting(shape, dim)
 	if sc.eat(']') {
-		return true
+		return !nested
 	}
-	for {
+	for n := 1; ; n++ {
 		var v float64
+		if (sc.peek() == '[') != inner {
+			return false
+		}
 		switch sc.peek() {
 		case '[':
-			if !sc.numbers(dst, d, k, t, depth+1) {
+			if !sc.numbers(dst, d, k, t, shape, dim+1) {
 				return false
 			}
 			goto next
@@ -614,7 +663,7 @@ func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, depth i
 		*k++
 	next:
 		if sc.eat(']') {
-			return true
+			return !nested || n == shape[dim]
 		}
 		if !sc.eat(',') {
 			return false
@@ -622,11 +671,19 @@ func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, depth i
 	}
 }
 
+// nesting says, for an array of dimension dim whose '[' was just read,
+// whether the data is nested (at dimension 0, its first element is an
+// array) and whether the array's elements are arrays.
+func (sc *scanner) nesting(shape []int, dim int) (nested, inner bool) {
+	nested = dim > 0 || sc.peek() == '['
+	return nested, nested && dim < len(shape)-1
+}
+
 // readNumbers reads an input's data, of datatype t, into dst at d, whose
 // length the shape gave.
 func (s *Server) readNumbers(in *inferInput, t *numType, dst []float64, d strided) error {
 	sc := scanner{b: in.Data, needs: s.model.needsValue}
-	if k := 0; sc.numbers(dst, d, &k, t, 0) && sc.end() && k == d.n {
+	if k := 0; sc.numbers(dst, d, &k, t, in.Shape, 0) && sc.end() && k == d.n {
 		return nil
 	}
 	// The slow path, for its errors. (Not json.Unmarshal into []float64:
@@ -677,19 +734,23 @@ func (s *Server) refuseNull(in *inferInput, d strided, i int) error {
 	return badRequest("input %q: data[%d] is null, but the model needs a value for it: %s", in.Name, i, noImputer)
 }
 
-// strs reads a (possibly nested) array of strings (null: a missing value)
-// into dst, as numbers does.
-func (sc *scanner) strs(dst []string, d strided, k *int, depth int) bool {
-	if depth > 32 || !sc.eat('[') {
+// strs reads an array of strings (null: a missing value), flat or nested
+// as shape says, into dst, as numbers does.
+func (sc *scanner) strs(dst []string, d strided, k *int, shape []int, dim int) bool {
+	if !sc.eat('[') {
 		return false
 	}
+	nested, inner := sc.nesting(shape, dim)
 	if sc.eat(']') {
-		return true
+		return !nested
 	}
-	for {
+	for n := 1; ; n++ {
+		if (sc.peek() == '[') != inner {
+			return false
+		}
 		switch sc.peek() {
 		case '[':
-			if !sc.strs(dst, d, k, depth+1) {
+			if !sc.strs(dst, d, k, shape, dim+1) {
 				return false
 			}
 		default:
@@ -712,7 +773,7 @@ func (sc *scanner) strs(dst []string, d strided, k *int, depth int) bool {
 			*k++
 		}
 		if sc.eat(']') {
-			return true
+			return !nested || n == shape[dim]
 		}
 		if !sc.eat(',') {
 			return false
@@ -720,11 +781,11 @@ func (sc *scanner) strs(dst []string, d strided, k *int, depth int) bool {
 	}
 }
 
-// inputItems splits an input's data (nested arrays) into its d.n values.
+// inputItems splits an input's data (flat or nested) into its d.n values.
 func inputItems(in *inferInput, d strided) ([]json.RawMessage, error) {
-	items, err := flatten(in.Data)
+	items, err := shapedItems(in)
 	if err != nil {
-		return nil, badRequest("input %q: data is not an array", in.Name)
+		return nil, err
 	}
 	if len(items) != d.n {
 		return nil, badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(items))
@@ -735,7 +796,7 @@ func inputItems(in *inferInput, d strided) ([]json.RawMessage, error) {
 // readStrings reads a BYTES input's data into dst at d.
 func (s *Server) readStrings(in *inferInput, dst []string, d strided) error {
 	sc := scanner{b: in.Data, needs: s.model.needsValue}
-	if k := 0; sc.strs(dst, d, &k, 0) && sc.end() && k == d.n {
+	if k := 0; sc.strs(dst, d, &k, in.Shape, 0) && sc.end() && k == d.n {
 		return nil
 	}
 	items, err := inputItems(in, d)
