@@ -232,6 +232,9 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/predict", `{"instances": [{"x": 1, "color": 3}]}`, 400, `instance 0: feature "color" is categorical (a string), got 3`},
 		{"POST", "/predict", `{"instances": [{"x": 1}]}`, 400, `instance 0: feature "color" is missing`},
 		{"POST", "/predict", `{"instances": []}`, 400, `instances: empty`},
+		{"POST", "/predict", `{"x": 4.6, "color": "red", "x": 9.9}`, 400, `instance 0: feature "x" given twice`},
+		{"POST", "/predict", `{"instances": [{"x": 1, "color": "red"}, {"x": 1, "color": "red", "color": "blue"}]}`, 400, `instance 1: feature "color" given twice`},
+		{"POST", "/predict", `{"instances": [{"x": 1, "color": "red"}], "instances": [{"x": 2, "color": "red"}]}`, 400, `field "instances" given twice`},
 		{"POST", "/predict", ` [{"x": 1, "color": "red"}]`, 400, `the body is an array: send an object of feature names to values, or several as {"instances": [...]}`},
 		{"GET", "/nowhere", ``, 404, `no endpoint GET /nowhere`},
 	}
