@@ -205,21 +205,33 @@ func datatypeString(b []byte) string {
 	return string(b)
 }
 
-// numType is what the data of a numeric datatype may hold: numbers; true
-// and false too for BOOL; whole numbers in range for the integer types,
-// as the v2 protocol has data match its datatype.
+// numType is what the data of a numeric datatype may hold: numbers, in
+// range for FP32 and FP16; whole numbers in range for the integer types,
+// as the v2 protocol has data match its datatype. BOOL holds true and
+// false only, read as 1 and 0: the input's datatype says they are
+// booleans, where /predict's untyped JSON takes numbers only.
 type numType struct {
 	name    string
 	isBool  bool
 	integer bool
-	lo, hi  float64 // integers: lo <= v < hi
-	span    string  // integers: the range, for errors
+	lo, hi  float64 // integers: lo <= v < hi; FP32, FP16: |v| < hi (what does not round to infinity)
+	span    string  // the range, for errors
 }
 
 var numTypes = [...]numType{
-	{name: "FP64"}, {name: "FP32"}, {name: "FP16"}, {name: "BOOL", isBool: true},
+	{name: "FP64"}, floatType("FP32", 128, 24), floatType("FP16", 16, 11), {name: "BOOL", isBool: true},
 	intType("INT64", 64, true), intType("INT32", 32, true), intType("INT16", 16, true), intType("INT8", 8, true),
 	intType("UINT64", 64, false), intType("UINT32", 32, false), intType("UINT16", 16, false), intType("UINT8", 8, false),
+}
+
+// floatType is a binary floating-point type whose finite values are
+// below 2^exp, with mant bits of mantissa: a value from the midpoint
+// between its largest and 2^exp on rounds to infinity.
+func floatType(name string, exp, mant int) numType {
+	largest := math.Ldexp(1, exp) - math.Ldexp(1, exp-mant)
+	limit := math.Ldexp(1, exp) - math.Ldexp(1, exp-mant-1)
+	m := strconv.FormatFloat(largest, 'g', -1, 32) // both types' values are float32s
+	return numType{name: name, hi: limit, span: "-" + m + " to " + m}
 }
 
 func intType(name string, bits int, signed bool) numType {
@@ -247,7 +259,10 @@ func numericType(dt string) (*numType, bool) {
 
 // holds reports whether v is a value of the datatype.
 func (t *numType) holds(v float64) bool {
-	return !t.integer || v == math.Trunc(v) && v >= t.lo && v < t.hi
+	if t.integer {
+		return v == math.Trunc(v) && v >= t.lo && v < t.hi
+	}
+	return t.hi == 0 || math.Abs(v) < t.hi
 }
 
 // check words why data[i], tok, is not a value of the datatype.
@@ -255,7 +270,7 @@ func (t *numType) check(in *inferInput, i int, v float64, tok []byte) error {
 	switch {
 	case t.holds(v):
 		return nil
-	case v != math.Trunc(v):
+	case t.integer && v != math.Trunc(v):
 		return badRequest("input %q: data[%d] is %s, not an integer (datatype %s)", in.Name, i, truncate(string(tok)), t.name)
 	}
 	return badRequest("input %q: data[%d] is %s, out of the range of %s (%s)", in.Name, i, truncate(string(tok)), t.name, t.span)
@@ -652,7 +667,7 @@ func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, shape [
 			}
 		default:
 			var ok bool
-			if v, ok = sc.number(); !ok || t.isBool || t.integer && !t.holds(v) {
+			if v, ok = sc.number(); !ok || t.isBool || !t.holds(v) {
 				return false // the slow path says what is wrong
 			}
 		}

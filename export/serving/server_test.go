@@ -452,6 +452,12 @@ func TestInferInputs(t *testing.T) {
 		{toy, x("BOOL", `[true, 1]`), 400, `input "x": data[1] is 1, not true or false (datatype BOOL)`},
 		{toy, x("BOOL", `[0, true]`), 400, `input "x": data[0] is 0, not true or false (datatype BOOL)`},
 		{toy, x("FP32", `[17.99, -0.5]`), 200, ""},
+		{toy, x("FP32", `[1e39, 0]`), 400, `input "x": data[0] is 1e39, out of the range of FP32 (-3.4028235e+38 to 3.4028235e+38)`},
+		{toy, x("FP32", `[0, -3.4028236e38]`), 400, `input "x": data[1] is -3.4028236e38, out of the range of FP32`},
+		{toy, x("FP32", `[3.4028234e38, -3.4028235e38]`), 200, ""},
+		{toy, x("FP16", `[65504, -65519.5]`), 200, ""},
+		{toy, x("FP16", `[65520.5, 0]`), 400, `input "x": data[0] is 65520.5, out of the range of FP16 (-65504 to 65504)`},
+		{toy, x("FP64", `[1e300, 0]`), 200, ""},
 		{num, `{"inputs": [{"name": "m", "shape": [2, 2], "datatype": "INT64", "data": [[1, 2], [3, 4]]}]}`, 200, ""},
 	} {
 		code, v, body := do(t, tc.s, "POST", "/v2/models/"+tc.s.model.Name+"/infer", tc.body)
