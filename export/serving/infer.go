@@ -3,6 +3,7 @@ package serving
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -223,6 +224,9 @@ var numTypes = [...]numType{
 	intType("INT64", 64, true), intType("INT32", 32, true), intType("INT16", 16, true), intType("INT8", 8, true),
 	intType("UINT64", 64, false), intType("UINT32", 32, false), intType("UINT16", 16, false), intType("UINT8", 8, false),
 }
+
+// float64Range says why a JSON number too large for a float64 is refused.
+var float64Range = fmt.Sprintf("out of the range of float64 (-%g to %g)", math.MaxFloat64, math.MaxFloat64)
 
 // floatType is a binary floating-point type whose finite values are
 // below 2^exp, with mant bits of mantissa: a value from the midpoint
@@ -448,7 +452,7 @@ func (s *Server) inferBatch(c *call, req *inferRequest) (*batch, error) {
 			}
 			b.reset(m, n)
 		} else if rows != n {
-			return nil, badRequest("input %q: shape %v has %d rows, input %q has %d", in.Name, in.Shape, rows, req.Inputs[0].Name, n)
+			return nil, badRequest("input %q: shape %v has %d %s, input %q has %d", in.Name, in.Shape, rows, plural(rows, "row"), req.Inputs[0].Name, n)
 		}
 		dst := strided{off: col, stride: b.f, n: n}
 		if m.schema[col].Kind == experiments.Numeric {
@@ -506,7 +510,7 @@ func (c *call) seenColumns(n int) []bool {
 func (s *Server) matrixInput(c *call, in *inferInput) (*batch, error) {
 	m := s.model
 	if in.Shape[1] != len(m.schema) {
-		return nil, badRequest("input %q: shape %v has %d columns, the model takes %d (%s)", in.Name, in.Shape, in.Shape[1], len(m.schema), s.columnNames())
+		return nil, badRequest("input %q: shape %v has %d %s, the model takes %d (%s)", in.Name, in.Shape, in.Shape[1], plural(in.Shape[1], "column"), len(m.schema), s.columnNames())
 	}
 	for _, c := range m.schema {
 		if c.Kind != experiments.Numeric {
@@ -723,6 +727,9 @@ func (s *Server) readNumbers(in *inferInput, t *numType, dst []float64, d stride
 			return badRequest("input %q: data[%d] is %s, not true or false (datatype BOOL)", in.Name, i, truncate(string(tok)))
 		default:
 			v, err := strconv.ParseFloat(string(tok), 64)
+			if errors.Is(err, strconv.ErrRange) {
+				return badRequest("input %q: data[%d] is %s, %s", in.Name, i, truncate(string(tok)), float64Range)
+			}
 			if err != nil {
 				return badRequest("input %q: data[%d] is %s, not a number", in.Name, i, truncate(string(tok)))
 			}
@@ -803,7 +810,7 @@ func inputItems(in *inferInput, d strided) ([]json.RawMessage, error) {
 		return nil, err
 	}
 	if len(items) != d.n {
-		return nil, badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(items))
+		return nil, badRequest("input %q: shape %v means %d %s, data has %d", in.Name, in.Shape, d.n, plural(d.n, "value"), len(items))
 	}
 	return items, nil
 }

@@ -3,8 +3,10 @@ package serving
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gopherlab/gopherlab/experiments"
 )
@@ -213,6 +215,11 @@ func (s *Server) parsePredictSlow(c *call) error {
 					continue
 				}
 				if err := json.Unmarshal(t, &b.nums[i*f+col]); err != nil {
+					// A JSON number encoding/json refuses is one no
+					// float64 holds.
+					if _, err := strconv.ParseFloat(string(t), 64); errors.Is(err, strconv.ErrRange) {
+						return badRequest("instance %d: feature %q is %s, %s", i, name, truncate(string(t)), float64Range)
+					}
 					return badRequest("instance %d: feature %q is numeric, got %s", i, name, truncate(string(t)))
 				}
 			} else {
