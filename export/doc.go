@@ -37,7 +37,7 @@
 //
 // # gopherlab export
 //
-//	gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID [--db FILE]] [--name NAME] [--model VAR] [--beam]
+//	gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID [--db FILE]] [--name NAME] [--model VAR] [--beam] [--force]
 //
 // writes DIR/job and DIR/serve, two Go modules whose go.mod requires
 // exactly gopherlab's module versions (go.sum copied), with the gopherlab
@@ -93,6 +93,12 @@
 // Dockerfile (static binary on distroless, non-root), Kubernetes manifests
 // generated from the k8s.io/api types (Deployment with probes, Service,
 // HorizontalPodAutoscaler) and a README.
+//
+// Exporting again into DIR replaces what the earlier export wrote (its
+// marker file, .gopherlab-export, lists each file with its SHA-256) and
+// what its job and server made there (the binaries, the model). A file it
+// did not write, or wrote and the user changed since, makes the export
+// fail, naming the files and changing nothing, unless --force.
 //
 // The exporter needs the Go toolchain (it type-checks the cells against
 // the copied packages with go list -export) and gopherlab's sources: set

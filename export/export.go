@@ -43,6 +43,10 @@ type ExportOptions struct {
 	// cells' model-selection fits as a Beam pipeline (see beam.go). The
 	// job's module then requires the Beam Go SDK.
 	Beam bool
+	// Force replaces an earlier export in Out even where it holds files
+	// that export did not write, or wrote and were changed since, which
+	// are otherwise kept and make the export fail.
+	Force bool
 	// Log, if set, gets a line per step.
 	Log io.Writer
 }
@@ -149,7 +153,7 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	st, err := newStaging(out)
+	st, err := newStaging(out, opts.Force)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +178,6 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 	if err := writeFiles(jobDir, map[string][]byte{
 		"go.mod": jobMod.file(module),
 		"go.sum": jobSum,
-		marker:   []byte("made by gopherlab export; the next export replaces this directory\n"),
 	}); err != nil {
 		return nil, err
 	}
@@ -228,6 +231,13 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 		res.ServeDir = filepath.Join(out, "serve")
 	}
 	noteReplaced(out, logf)
+	kept, err := st.check()
+	if err != nil {
+		return nil, err
+	}
+	if len(kept) > 0 {
+		logf("export: --force: deleting what the earlier export did not write, or wrote and was changed since: %s", strings.Join(kept, ", "))
+	}
 	if err := st.commit(); err != nil {
 		return nil, err
 	}
@@ -246,6 +256,9 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 // earlier export, its built job and trained model as they were.
 type staging struct {
 	out, tmp string
+	// force replaces the earlier export's parts even when they hold
+	// files it did not make, or made and the user changed.
+	force bool
 }
 
 // stagingPrefix names staging directories; one older than staleStaging
@@ -255,11 +268,10 @@ const (
 	staleStaging  = time.Hour
 )
 
-func newStaging(out string) (*staging, error) {
-	for _, d := range []string{"job", "serve"} {
-		if err := replaceable(filepath.Join(out, d)); err != nil {
-			return nil, err
-		}
+func newStaging(out string, force bool) (*staging, error) {
+	s := &staging{out: out, force: force}
+	if _, err := s.check(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
@@ -278,22 +290,64 @@ func newStaging(out string) (*staging, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	return &staging{out: out, tmp: tmp}, nil
+	s.tmp = tmp
+	return s, nil
 }
 
 // dir returns the staging directory of one part of the export (job,
 // serve), empty.
 func (s *staging) dir(name string) string { return filepath.Join(s.tmp, name) }
 
+// check reports an error if replacing the earlier export's parts would
+// delete anything but what that export wrote, unchanged, and what its
+// job and server make; with force it returns those files instead (paths
+// relative to out, slash-separated).
+func (s *staging) check() ([]string, error) {
+	var kept []string
+	for _, name := range []string{"job", "serve"} {
+		dir := filepath.Join(s.out, name)
+		if err := replaceable(dir); err != nil {
+			return nil, err
+		}
+		files, err := userFiles(dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			kept = append(kept, name+"/"+f)
+		}
+	}
+	if len(kept) == 0 || s.force {
+		return kept, nil
+	}
+	const show = 20
+	list := kept
+	if len(list) > show {
+		list = append(list[:show:show], fmt.Sprintf("and %d more", len(kept)-show))
+	}
+	return nil, fmt.Errorf("export: %s holds files the earlier export did not write, or wrote and were changed since: %s; exporting again would delete them: move them out of %s/job and %s/serve, or pass --force to replace them anyway",
+		s.out, strings.Join(list, ", "), s.out, s.out)
+}
+
 // commit replaces the earlier export's parts with the staged ones. A
 // part the new export does not have (serve, when no pipeline is
-// exported) is removed, so what is left is this export's alone.
+// exported) is removed, so what is left is this export's alone. Both
+// parts are checked again first: the user may have added files while
+// the export ran.
 func (s *staging) commit() error {
+	if _, err := s.check(); err != nil {
+		return err
+	}
 	for _, name := range []string{"job", "serve"} {
-		dst := filepath.Join(s.out, name)
-		if err := replaceable(dst); err != nil {
+		if _, err := os.Stat(s.dir(name)); err != nil {
+			continue
+		}
+		if err := writeMarker(s.dir(name)); err != nil {
 			return err
 		}
+	}
+	for _, name := range []string{"job", "serve"} {
+		dst := filepath.Join(s.out, name)
 		if err := os.RemoveAll(dst); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
@@ -343,6 +397,140 @@ func replaceable(dir string) error {
 		return fmt.Errorf("export: %s exists and was not made by gopherlab export: remove it or choose another -o", dir)
 	}
 	return nil
+}
+
+// markerHead is the marker file's first line; the lines after it list
+// the files the export wrote, as sha256sum does: the hex SHA-256, two
+// spaces, the path relative to the directory.
+const markerHead = "made by gopherlab export: the next export replaces the files listed here (SHA-256, path) and what the job or server makes, and stops at any other file or a listed one changed since (--force replaces them)\n"
+
+// madeByRun are the files the job and the server make in their own
+// directories when built and run as their READMEs say (the binaries,
+// `go build` naming them after the module; the model the job writes):
+// the next export replaces them.
+var madeByRun = map[string]bool{
+	"job/job": true, "job/job.exe": true,
+	"serve/server": true, "serve/server.exe": true, "serve/serve": true, "serve/serve.exe": true,
+	"serve/model/model.gob": true, "serve/model/model.json": true,
+}
+
+// legacyWritten reports whether an export older than the marker's file
+// list may have written the file rel of part (job, serve): without the
+// list, only the names an export writes are taken as its own.
+func legacyWritten(part, rel string) bool {
+	if strings.HasPrefix(rel, "internal/gopherlab/") {
+		return true
+	}
+	switch rel {
+	case "go.mod", "go.sum", "main.go", "README.md":
+		return true
+	}
+	if part == "job" {
+		return rel == "manifest.json" || rel == "beam.go"
+	}
+	switch rel {
+	case "Dockerfile", ".dockerignore", "model/.keep", "k8s/deployment.yaml", "k8s/service.yaml", "k8s/hpa.yaml":
+		return true
+	}
+	return false
+}
+
+// writeMarker lists every file in dir with its SHA-256 in dir's marker
+// file, so that the next export knows which files it may replace.
+func writeMarker(dir string) error {
+	var b strings.Builder
+	b.WriteString(markerHead)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		sum, _, err := jobrt.FileSHA256(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s  %s\n", sum, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return writeFiles(dir, map[string][]byte{marker: []byte(b.String())})
+}
+
+// readMarker returns the SHA-256 of each file the export that made dir
+// wrote, by path, or nil for an older export's marker without the list.
+func readMarker(dir string) (map[string]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, marker))
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	var sums map[string]string
+	for _, line := range strings.Split(string(b), "\n") {
+		sum, rel, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 || strings.Trim(sum, "0123456789abcdef") != "" || rel == "" {
+			continue
+		}
+		if sums == nil {
+			sums = map[string]string{}
+		}
+		sums[rel] = sum
+	}
+	return sums, nil
+}
+
+// userFiles lists the files in dir, a part (job, serve) of an earlier
+// export, that replacing it would lose: files the export did not write
+// or the user changed since, except those its job and server make.
+// Paths are relative to dir, slash-separated, sorted.
+func userFiles(dir string) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+		return nil, nil // missing or empty: replaceable said so
+	}
+	sums, err := readMarker(dir)
+	if err != nil {
+		return nil, err
+	}
+	part := filepath.Base(dir)
+	var kept []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		switch {
+		case rel == marker, madeByRun[part+"/"+rel]:
+			return nil
+		case sums == nil:
+			if legacyWritten(part, rel) {
+				return nil
+			}
+		case sums[rel] != "":
+			if d.Type().IsRegular() {
+				sum, _, err := jobrt.FileSHA256(p)
+				if err != nil {
+					return err
+				}
+				if sum == sums[rel] {
+					return nil
+				}
+			}
+			rel += " (changed)"
+		}
+		kept = append(kept, rel)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return kept, nil
 }
 
 // noteReplaced says what an export into out removes that an earlier
@@ -543,7 +731,7 @@ func render(t *template.Template, data any) ([]byte, error) {
 }
 
 // ExportCommand is `gopherlab export NOTEBOOK.ipynb -o DIR [--all]
-// [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR] [--beam]`.
+// [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR] [--beam] [--force]`.
 func ExportCommand(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -553,9 +741,10 @@ func ExportCommand(args []string, stdout io.Writer) error {
 	db := fs.String("db", "", "tracking database for --run (default $GOPHERLAB_DB or ./gopherlab.db)")
 	name := fs.String("name", "", "name of the job and the served model (default: the notebook's name)")
 	model := fs.String("model", "", "variable holding the fitted *experiments.Pipeline to serve (default: the only one, or the last one a train cell defines)")
+	force := fs.Bool("force", false, "replace an earlier export in -o DIR even where it holds files that export did not write, or wrote and were changed since (they are deleted)")
 	beam := fs.Bool("beam", false, "give the job an Apache Beam mode: -runner prism|direct|flink|spark|universal|dataflow runs its cross-validation and grid-search fits as a Beam pipeline (the job's module then requires the Beam Go SDK)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR] [--beam]\n       gopherlab export --run RUN_ID -o DIR [...]   (the run's own notebook)")
+		fmt.Fprintln(fs.Output(), "usage: gopherlab export NOTEBOOK.ipynb -o DIR [--all] [--run RUN_ID] [--db FILE] [--name NAME] [--model VAR] [--beam] [--force]\n       gopherlab export --run RUN_ID -o DIR [...]   (the run's own notebook)")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -573,7 +762,7 @@ func ExportCommand(args []string, stdout io.Writer) error {
 	if len(pos) == 1 {
 		nb = pos[0]
 	}
-	res, err := Export(nb, ExportOptions{Out: *out, All: *all, Name: *name, Model: *model, RunID: *runID, DB: *db, Beam: *beam, Log: stdout})
+	res, err := Export(nb, ExportOptions{Out: *out, All: *all, Name: *name, Model: *model, RunID: *runID, DB: *db, Beam: *beam, Force: *force, Log: stdout})
 	if err != nil {
 		return err
 	}

@@ -279,6 +279,11 @@ func TestRunCommandErrors(t *testing.T) {
 	if got.Cells[2].ExecutionCount != nil || len(got.Cells[2].Outputs) != 0 {
 		t.Error("the cell after the failure ran")
 	}
+	// With parameters injected, the failing cell keeps its number in
+	// the user's notebook.
+	if _, stderr, err := runGLX(t, tmp, "run", "-q", in, "-p", "n=3"); err == nil || !strings.Contains(stderr, "run: cell 1 failed: ") {
+		t.Errorf("-p n=3: want a failure of cell 1: %v\n%s", err, stderr)
+	}
 	// With -allow-errors the next cell runs.
 	if _, _, err := runGLX(t, tmp, "run", "-q", "-allow-errors", in); err == nil {
 		t.Error("-allow-errors: want a failure status still")

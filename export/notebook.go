@@ -19,6 +19,24 @@ type Notebook struct {
 	NbformatMinor int                        // minor format version, kept as read
 
 	extra map[string]json.RawMessage // unknown top-level keys
+	// origin is, for a notebook InjectParams made, the index of each
+	// cell in the notebook it was given (-1: the injected cell), so that
+	// a run names cells as the user's notebook numbers them.
+	origin []int
+}
+
+// cellNumber returns the index of cell i in the notebook the user wrote,
+// and whether cell i is the one InjectParams inserted (then the index is
+// that of the parameters cell it follows).
+func (nb *Notebook) cellNumber(i int) (n int, injected bool) {
+	if nb.origin == nil || i >= len(nb.origin) {
+		return i, false
+	}
+	if nb.origin[i] < 0 {
+		n, _ = nb.cellNumber(i - 1)
+		return n, true
+	}
+	return nb.origin[i], false
 }
 
 // Cell is one notebook cell.

@@ -49,7 +49,8 @@ type RunOptions struct {
 // RunResult says how a run went.
 type RunResult struct {
 	Executed int // code cells executed
-	// Failed is the index of the first failing cell, or -1.
+	// Failed is the index of the first failing cell in the notebook Run
+	// executed (injected parameters included), or -1.
 	Failed   int
 	Ename    string        // error name of the failing cell
 	Evalue   string        // error message of the failing cell
@@ -58,13 +59,25 @@ type RunResult struct {
 
 // ExecutionError is returned by Run when a cell failed.
 type ExecutionError struct {
-	Cell          int    // index in the notebook's cells, from 0
+	// Cell is the index of the cell in the notebook as the user wrote it
+	// (before InjectParams), from 0; for the injected parameters cell,
+	// the index of the parameters cell it follows.
+	Cell          int
+	Injected      bool   // the cell is the injected parameters cell
 	Ename, Evalue string // the cell's error name and message
 }
 
 // Error returns "cell N failed: Ename: Evalue".
 func (e *ExecutionError) Error() string {
-	return fmt.Sprintf("cell %d failed: %s: %s", e.Cell, e.Ename, e.Evalue)
+	return fmt.Sprintf("%s failed: %s: %s", cellName(e.Cell, e.Injected), e.Ename, e.Evalue)
+}
+
+// cellName names a cell as ExecutionError numbers it.
+func cellName(n int, injected bool) string {
+	if injected {
+		return fmt.Sprintf("the injected parameters cell (after cell %d)", n)
+	}
+	return fmt.Sprintf("cell %d", n)
 }
 
 // InjectParams returns a copy of nb whose parameters take the given values:
@@ -74,7 +87,7 @@ func (e *ExecutionError) Error() string {
 // (as papermill does).
 func InjectParams(nb *Notebook, values map[string]string) (*Notebook, error) {
 	out := *nb
-	out.Cells = nil
+	out.Cells, out.origin = nil, nil
 	pc := -1
 	var params []Param
 	for i, c := range nb.Cells {
@@ -92,6 +105,7 @@ func InjectParams(nb *Notebook, values map[string]string) (*Notebook, error) {
 			pc = len(out.Cells)
 		}
 		out.Cells = append(out.Cells, c)
+		out.origin = append(out.origin, i)
 	}
 	if len(values) == 0 {
 		return &out, nil
@@ -119,6 +133,7 @@ func InjectParams(nb *Notebook, values map[string]string) (*Notebook, error) {
 	inj := &Cell{ID: "injected-parameters", Type: "code", Source: strings.TrimSuffix(b.String(), "\n")}
 	inj.SetTags([]string{TagInjected})
 	out.Cells = slices.Insert(out.Cells, pc+1, inj)
+	out.origin = slices.Insert(out.origin, pc+1, -1)
 	return &out, nil
 }
 
@@ -232,8 +247,9 @@ func Run(ctx context.Context, nb *Notebook, opts RunOptions) (*RunResult, error)
 		c.ExecutionCount = &n
 		out.finish(rep, count)
 		res.Executed++
+		num, injected := nb.cellNumber(i)
 		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "cell %d [%d] %s in %v\n", i, count, rep.Status, time.Since(t0).Round(time.Millisecond))
+			fmt.Fprintf(opts.Progress, "%s [%d] %s in %v\n", cellName(num, injected), count, rep.Status, time.Since(t0).Round(time.Millisecond))
 		}
 		if rep.Status == "error" || rep.Status == "aborted" {
 			evalue := rep.Evalue
@@ -241,7 +257,7 @@ func Run(ctx context.Context, nb *Notebook, opts RunOptions) (*RunResult, error)
 				evalue += fmt.Sprintf(" (the cell ran past the %v timeout)", opts.CellTimeout)
 			}
 			if firstErr == nil {
-				firstErr = &ExecutionError{Cell: i, Ename: rep.Ename, Evalue: evalue}
+				firstErr = &ExecutionError{Cell: num, Injected: injected, Ename: rep.Ename, Evalue: evalue}
 				res.Failed, res.Ename, res.Evalue = i, rep.Ename, evalue
 			}
 			if !opts.AllowErrors {

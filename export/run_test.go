@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,6 +79,56 @@ func TestInjectParams(t *testing.T) {
 	}
 	if _, err := InjectParams(testNotebook(t, cell("x := 1", "train")), map[string]string{"x": "2"}); err == nil || !strings.Contains(err.Error(), "no cell tagged \"parameters\"") {
 		t.Errorf("no parameters cell: error = %v", err)
+	}
+}
+
+// A run names a failing cell by its index in the notebook the user wrote,
+// not in the one with the injected parameters cell.
+func TestCellNumber(t *testing.T) {
+	nb := testNotebook(t,
+		cell("# t", "md"),
+		cell("n := 3", "parameters"),
+		cell("println(n)", "train"),
+		cell("old = 1", "injected-parameters"),
+		cell("println(n + 1)", "evaluate"),
+	)
+	type num struct {
+		n        int
+		injected bool
+	}
+	for _, tt := range []struct {
+		values map[string]string
+		want   []num // for each cell of the notebook run
+	}{
+		{nil, []num{{0, false}, {1, false}, {2, false}, {4, false}}},
+		{map[string]string{"n": "5"}, []num{{0, false}, {1, false}, {1, true}, {2, false}, {4, false}}},
+	} {
+		out, err := InjectParams(nb, tt.values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []num
+		for i := range out.Cells {
+			n, injected := out.cellNumber(i)
+			got = append(got, num{n, injected})
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("InjectParams(%v): cell numbers %v, want %v", tt.values, got, tt.want)
+		}
+	}
+	if n, injected := nb.cellNumber(3); n != 3 || injected {
+		t.Errorf("a notebook as read: cell 3 is %d %v", n, injected)
+	}
+	for _, tt := range []struct {
+		err  ExecutionError
+		want string
+	}{
+		{ExecutionError{Cell: 2, Ename: "panic", Evalue: "boom"}, "cell 2 failed: panic: boom"},
+		{ExecutionError{Cell: 1, Injected: true, Ename: "error", Evalue: "undefined: n"}, "the injected parameters cell (after cell 1) failed: error: undefined: n"},
+	} {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("error %q, want %q", got, tt.want)
+		}
 	}
 }
 

@@ -53,7 +53,6 @@ func writeServe(src fs.FS, dir, name string, gm *goMod, gosum []byte, m *jobrt.M
 	files := map[string][]byte{
 		"go.mod":        gm.file(module),
 		"go.sum":        gosum,
-		marker:          []byte("made by gopherlab export; the next export replaces this directory\n"),
 		"model/.keep":   []byte("The training job writes model.gob and model.json here.\n"),
 		".dockerignore": []byte("server\n*.test\n"),
 	}

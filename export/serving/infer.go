@@ -3,6 +3,7 @@ package serving
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -205,21 +206,36 @@ func datatypeString(b []byte) string {
 	return string(b)
 }
 
-// numType is what the data of a numeric datatype may hold: numbers; true
-// and false too for BOOL; whole numbers in range for the integer types,
-// as the v2 protocol has data match its datatype.
+// numType is what the data of a numeric datatype may hold: numbers, in
+// range for FP32 and FP16; whole numbers in range for the integer types,
+// as the v2 protocol has data match its datatype. BOOL holds true and
+// false only, read as 1 and 0: the input's datatype says they are
+// booleans, where /predict's untyped JSON takes numbers only.
 type numType struct {
 	name    string
 	isBool  bool
 	integer bool
-	lo, hi  float64 // integers: lo <= v < hi
-	span    string  // integers: the range, for errors
+	lo, hi  float64 // integers: lo <= v < hi; FP32, FP16: |v| < hi (what does not round to infinity)
+	span    string  // the range, for errors
 }
 
 var numTypes = [...]numType{
-	{name: "FP64"}, {name: "FP32"}, {name: "FP16"}, {name: "BOOL", isBool: true},
+	{name: "FP64"}, floatType("FP32", 128, 24), floatType("FP16", 16, 11), {name: "BOOL", isBool: true},
 	intType("INT64", 64, true), intType("INT32", 32, true), intType("INT16", 16, true), intType("INT8", 8, true),
 	intType("UINT64", 64, false), intType("UINT32", 32, false), intType("UINT16", 16, false), intType("UINT8", 8, false),
+}
+
+// float64Range says why a JSON number too large for a float64 is refused.
+var float64Range = fmt.Sprintf("out of the range of float64 (-%g to %g)", math.MaxFloat64, math.MaxFloat64)
+
+// floatType is a binary floating-point type whose finite values are
+// below 2^exp, with mant bits of mantissa: a value from the midpoint
+// between its largest and 2^exp on rounds to infinity.
+func floatType(name string, exp, mant int) numType {
+	largest := math.Ldexp(1, exp) - math.Ldexp(1, exp-mant)
+	limit := math.Ldexp(1, exp) - math.Ldexp(1, exp-mant-1)
+	m := strconv.FormatFloat(largest, 'g', -1, 32) // both types' values are float32s
+	return numType{name: name, hi: limit, span: "-" + m + " to " + m}
 }
 
 func intType(name string, bits int, signed bool) numType {
@@ -247,7 +263,10 @@ func numericType(dt string) (*numType, bool) {
 
 // holds reports whether v is a value of the datatype.
 func (t *numType) holds(v float64) bool {
-	return !t.integer || v == math.Trunc(v) && v >= t.lo && v < t.hi
+	if t.integer {
+		return v == math.Trunc(v) && v >= t.lo && v < t.hi
+	}
+	return t.hi == 0 || math.Abs(v) < t.hi
 }
 
 // check words why data[i], tok, is not a value of the datatype.
@@ -255,7 +274,7 @@ func (t *numType) check(in *inferInput, i int, v float64, tok []byte) error {
 	switch {
 	case t.holds(v):
 		return nil
-	case v != math.Trunc(v):
+	case t.integer && v != math.Trunc(v):
 		return badRequest("input %q: data[%d] is %s, not an integer (datatype %s)", in.Name, i, truncate(string(tok)), t.name)
 	}
 	return badRequest("input %q: data[%d] is %s, out of the range of %s (%s)", in.Name, i, truncate(string(tok)), t.name, t.span)
@@ -433,7 +452,7 @@ func (s *Server) inferBatch(c *call, req *inferRequest) (*batch, error) {
 			}
 			b.reset(m, n)
 		} else if rows != n {
-			return nil, badRequest("input %q: shape %v has %d rows, input %q has %d", in.Name, in.Shape, rows, req.Inputs[0].Name, n)
+			return nil, badRequest("input %q: shape %v has %d %s, input %q has %d", in.Name, in.Shape, rows, plural(rows, "row"), req.Inputs[0].Name, n)
 		}
 		dst := strided{off: col, stride: b.f, n: n}
 		if m.schema[col].Kind == experiments.Numeric {
@@ -491,7 +510,7 @@ func (c *call) seenColumns(n int) []bool {
 func (s *Server) matrixInput(c *call, in *inferInput) (*batch, error) {
 	m := s.model
 	if in.Shape[1] != len(m.schema) {
-		return nil, badRequest("input %q: shape %v has %d columns, the model takes %d (%s)", in.Name, in.Shape, in.Shape[1], len(m.schema), s.columnNames())
+		return nil, badRequest("input %q: shape %v has %d %s, the model takes %d (%s)", in.Name, in.Shape, in.Shape[1], plural(in.Shape[1], "column"), len(m.schema), s.columnNames())
 	}
 	for _, c := range m.schema {
 		if c.Kind != experiments.Numeric {
@@ -547,43 +566,92 @@ type strided struct{ off, stride, n int }
 
 func (d strided) at(i int) int { return d.off + i*d.stride }
 
-// flatten returns the elements of a (possibly nested) JSON array.
-func flatten(raw json.RawMessage) ([]json.RawMessage, error) {
+// shapedItems returns the elements of an input's data in row-major
+// order. The v2 protocol takes data flat, or nested as its shape says:
+// then each array has the length of its dimension and only the innermost
+// hold values, so data that is ragged, deeper than the shape or laid out
+// another way (feature-major) is refused, not read as other rows.
+func shapedItems(in *inferInput) ([]json.RawMessage, error) {
 	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, err
+	if err := json.Unmarshal(in.Data, &items); err != nil {
+		return nil, badRequest("input %q: data is not an array", in.Name)
+	}
+	if len(items) == 0 || !isArray(items[0]) {
+		for i, it := range items {
+			if isArray(it) {
+				return nil, badRequest("input %q: data[%d] is an array, data[0] is not: send data flat, or nested as shape %v says", in.Name, i, in.Shape)
+			}
+		}
+		return items, nil
 	}
 	var out []json.RawMessage
-	for _, it := range items {
-		if t := bytes.TrimSpace(it); len(t) > 0 && t[0] == '[' {
-			sub, err := flatten(t)
-			if err != nil {
-				return nil, err
+	var walk func(items []json.RawMessage, dim int, pos string) error
+	walk = func(items []json.RawMessage, dim int, pos string) error {
+		inner := dim < len(in.Shape)-1
+		for i, it := range items {
+			at := fmt.Sprintf("%s[%d]", pos, i)
+			switch {
+			case !inner && isArray(it):
+				return badRequest("input %q: %s is an array, but shape %v has %d %s", in.Name, at, in.Shape, len(in.Shape), plural(len(in.Shape), "dimension"))
+			case !inner:
+				out = append(out, it)
+				continue
+			case !isArray(it):
+				return badRequest("input %q: %s is %s, not an array of %d (shape %v)", in.Name, at, truncate(string(bytes.TrimSpace(it))), in.Shape[dim+1], in.Shape)
 			}
-			out = append(out, sub...)
-			continue
+			var sub []json.RawMessage
+			if err := json.Unmarshal(it, &sub); err != nil {
+				return badRequest("input %q: %s is not an array", in.Name, at)
+			}
+			if err := walk(sub, dim+1, at); err != nil {
+				return err
+			}
 		}
-		out = append(out, it)
+		if len(items) != in.Shape[dim] {
+			return badRequest("input %q: %s has %d %s, shape %v says %d", in.Name, pos, len(items), plural(len(items), "element"), in.Shape, in.Shape[dim])
+		}
+		return nil
+	}
+	if err := walk(items, 0, "data"); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// numbers reads a (possibly nested) array of numbers of datatype t (null:
-// a missing value; true and false for BOOL) into dst; false when it is
+func isArray(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) > 0 && t[0] == '['
+}
+
+// plural returns word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// numbers reads an array of numbers of datatype t (null: a missing
+// value; true and false for BOOL), flat or nested as shape says (see
+// shapedItems; dim is the array's dimension), into dst; false when it is
 // anything else, has more values than dst takes, or has a null where
 // sc.needs refuses one.
-func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, depth int) bool {
-	if depth > 32 || !sc.eat('[') {
+func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, shape []int, dim int) bool {
+	if !sc.eat('[') {
 		return false
 	}
+	nested, inner := sc.nesting(shape, dim)
 	if sc.eat(']') {
-		return true
+		return !nested
 	}
-	for {
+	for n := 1; ; n++ {
 		var v float64
+		if (sc.peek() == '[') != inner {
+			return false
+		}
 		switch sc.peek() {
 		case '[':
-			if !sc.numbers(dst, d, k, t, depth+1) {
+			if !sc.numbers(dst, d, k, t, shape, dim+1) {
 				return false
 			}
 			goto next
@@ -603,7 +671,7 @@ func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, depth i
 			}
 		default:
 			var ok bool
-			if v, ok = sc.number(); !ok || t.isBool || t.integer && !t.holds(v) {
+			if v, ok = sc.number(); !ok || t.isBool || !t.holds(v) {
 				return false // the slow path says what is wrong
 			}
 		}
@@ -614,7 +682,7 @@ func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, depth i
 		*k++
 	next:
 		if sc.eat(']') {
-			return true
+			return !nested || n == shape[dim]
 		}
 		if !sc.eat(',') {
 			return false
@@ -622,11 +690,19 @@ func (sc *scanner) numbers(dst []float64, d strided, k *int, t *numType, depth i
 	}
 }
 
+// nesting says, for an array of dimension dim whose '[' was just read,
+// whether the data is nested (at dimension 0, its first element is an
+// array) and whether the array's elements are arrays.
+func (sc *scanner) nesting(shape []int, dim int) (nested, inner bool) {
+	nested = dim > 0 || sc.peek() == '['
+	return nested, nested && dim < len(shape)-1
+}
+
 // readNumbers reads an input's data, of datatype t, into dst at d, whose
 // length the shape gave.
 func (s *Server) readNumbers(in *inferInput, t *numType, dst []float64, d strided) error {
 	sc := scanner{b: in.Data, needs: s.model.needsValue}
-	if k := 0; sc.numbers(dst, d, &k, t, 0) && sc.end() && k == d.n {
+	if k := 0; sc.numbers(dst, d, &k, t, in.Shape, 0) && sc.end() && k == d.n {
 		return nil
 	}
 	// The slow path, for its errors. (Not json.Unmarshal into []float64:
@@ -651,6 +727,9 @@ func (s *Server) readNumbers(in *inferInput, t *numType, dst []float64, d stride
 			return badRequest("input %q: data[%d] is %s, not true or false (datatype BOOL)", in.Name, i, truncate(string(tok)))
 		default:
 			v, err := strconv.ParseFloat(string(tok), 64)
+			if errors.Is(err, strconv.ErrRange) {
+				return badRequest("input %q: data[%d] is %s, %s", in.Name, i, truncate(string(tok)), float64Range)
+			}
 			if err != nil {
 				return badRequest("input %q: data[%d] is %s, not a number", in.Name, i, truncate(string(tok)))
 			}
@@ -677,19 +756,23 @@ func (s *Server) refuseNull(in *inferInput, d strided, i int) error {
 	return badRequest("input %q: data[%d] is null, but the model needs a value for it: %s", in.Name, i, noImputer)
 }
 
-// strs reads a (possibly nested) array of strings (null: a missing value)
-// into dst, as numbers does.
-func (sc *scanner) strs(dst []string, d strided, k *int, depth int) bool {
-	if depth > 32 || !sc.eat('[') {
+// strs reads an array of strings (null: a missing value), flat or nested
+// as shape says, into dst, as numbers does.
+func (sc *scanner) strs(dst []string, d strided, k *int, shape []int, dim int) bool {
+	if !sc.eat('[') {
 		return false
 	}
+	nested, inner := sc.nesting(shape, dim)
 	if sc.eat(']') {
-		return true
+		return !nested
 	}
-	for {
+	for n := 1; ; n++ {
+		if (sc.peek() == '[') != inner {
+			return false
+		}
 		switch sc.peek() {
 		case '[':
-			if !sc.strs(dst, d, k, depth+1) {
+			if !sc.strs(dst, d, k, shape, dim+1) {
 				return false
 			}
 		default:
@@ -712,7 +795,7 @@ func (sc *scanner) strs(dst []string, d strided, k *int, depth int) bool {
 			*k++
 		}
 		if sc.eat(']') {
-			return true
+			return !nested || n == shape[dim]
 		}
 		if !sc.eat(',') {
 			return false
@@ -720,14 +803,14 @@ func (sc *scanner) strs(dst []string, d strided, k *int, depth int) bool {
 	}
 }
 
-// inputItems splits an input's data (nested arrays) into its d.n values.
+// inputItems splits an input's data (flat or nested) into its d.n values.
 func inputItems(in *inferInput, d strided) ([]json.RawMessage, error) {
-	items, err := flatten(in.Data)
+	items, err := shapedItems(in)
 	if err != nil {
-		return nil, badRequest("input %q: data is not an array", in.Name)
+		return nil, err
 	}
 	if len(items) != d.n {
-		return nil, badRequest("input %q: shape %v means %d values, data has %d", in.Name, in.Shape, d.n, len(items))
+		return nil, badRequest("input %q: shape %v means %d %s, data has %d", in.Name, in.Shape, d.n, plural(d.n, "value"), len(items))
 	}
 	return items, nil
 }
@@ -735,7 +818,7 @@ func inputItems(in *inferInput, d strided) ([]json.RawMessage, error) {
 // readStrings reads a BYTES input's data into dst at d.
 func (s *Server) readStrings(in *inferInput, dst []string, d strided) error {
 	sc := scanner{b: in.Data, needs: s.model.needsValue}
-	if k := 0; sc.strs(dst, d, &k, 0) && sc.end() && k == d.n {
+	if k := 0; sc.strs(dst, d, &k, in.Shape, 0) && sc.end() && k == d.n {
 		return nil
 	}
 	items, err := inputItems(in, d)

@@ -92,7 +92,7 @@ var predictBodies = []string{
 var inferBodies = []string{
 	`{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [3.5]}, {"name": "color", "shape": [1], "datatype": "BYTES", "data": ["green"]}]}`,
 	`{"id": "r1", "parameters": {"a": [1, "b\n", null]}, "inputs": [{"name": "x", "shape": [2, 1], "datatype": "FP32", "parameters": {}, "data": [[1], [null]]}, {"name": "color", "shape": [2], "datatype": "BYTES", "data": ["a", null]}], "outputs": [{"name": "label"}]}`,
-	`{"inputs": [{"name": "x", "shape": [2], "datatype": "BOOL", "data": [true, false]}, {"name": "color", "shape": [2], "datatype": "BYTES", "data": [["a"], ["b"]]}]}`,
+	`{"inputs": [{"name": "x", "shape": [2], "datatype": "BOOL", "data": [true, false]}, {"name": "color", "shape": [2, 1], "datatype": "BYTES", "data": [["a"], ["b"]]}]}`,
 	`{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1, 2]}, {"name": "color", "shape": [1], "datatype": "BYTES", "data": ["a"]}]}`,
 	`{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [true]}, {"name": "color", "shape": [1], "datatype": "BYTES", "data": ["a"]}]}`,
 	`{"inputs": [{"name": "x", "shape": [1.0], "datatype": "FP64", "data": [1]}]}`,
@@ -108,6 +108,10 @@ var inferBodies = []string{
 	`{"inputs": [{"name": "x", "shape": [2], "datatype": "UINT8", "data": [[255], [256]]}, {"name": "color", "shape": [2], "datatype": "BYTES", "data": ["a", "b"]}]}`,
 	`{"inputs": [{"shape": [1], "datatype": "FP64", "data": [1]}]}`,
 	`{"inputs": [{"name": "x", "datatype": "FP64", "data": [1, 2]}]}`,
+	`{"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [[1], [2]]}, {"name": "color", "shape": [2, 1], "datatype": "BYTES", "data": [["a"], "b"]}]}`,
+	`{"inputs": [{"name": "x", "shape": [2, 1], "datatype": "FP64", "data": [[1, 2]]}, {"name": "color", "shape": [2, 1], "datatype": "BYTES", "data": [["a"], ["b", "c"]]}]}`,
+	`{"inputs": [{"name": "x", "shape": [2, 1], "datatype": "FP64", "data": [[1], [[2]]]}, {"name": "color", "shape": [2, 1], "datatype": "BYTES", "data": [[], ["a", "b"]]}]}`,
+	`{"inputs": [{"name": "m", "shape": [1, 2], "datatype": "FP64", "data": [[1], [2]]}]}`,
 }
 
 // TestFastReadersAgree checks that whenever the fast readers take a body,
@@ -136,8 +140,8 @@ func TestFastReadersAgree(t *testing.T) {
 			sc := scanner{b: in.Data}
 			k, d := 0, strided{stride: 1, n: 2}
 			nt, _ := numericType(in.Datatype)
-			if !(in.Datatype == "BYTES" && sc.strs(make([]string, 2), d, &k, 0) ||
-				in.Datatype != "BYTES" && sc.numbers(make([]float64, 2), d, &k, nt, 0)) {
+			if !(in.Datatype == "BYTES" && sc.strs(make([]string, 2), d, &k, in.Shape, 0) ||
+				in.Datatype != "BYTES" && sc.numbers(make([]float64, 2), d, &k, nt, in.Shape, 0)) {
 				t.Errorf("%s: data %s not read by the fast reader", body, in.Data)
 			}
 		}

@@ -3,8 +3,10 @@ package serving
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gopherlab/gopherlab/experiments"
 )
@@ -163,16 +165,25 @@ func (s *Server) parsePredictSlow(c *call) error {
 	if err := decode(c.body, &body); err != nil {
 		return err
 	}
+	// A map keeps the last of a key given twice; the objects' own bytes
+	// (raws) show it, to refuse it as v2 infer refuses an input given
+	// twice.
 	var instances []map[string]json.RawMessage
+	var raws []json.RawMessage
 	if raw, ok := body["instances"]; ok {
 		if len(body) != 1 {
 			return badRequest("a body with \"instances\" has no other fields")
 		}
+		if k, dup := duplicateKey(c.body); dup {
+			return badRequest("field %q given twice", k)
+		}
 		if err := json.Unmarshal(raw, &instances); err != nil {
 			return badRequest("instances: want an array of objects mapping feature names to values")
 		}
+		json.Unmarshal(raw, &raws)
 	} else {
 		instances = []map[string]json.RawMessage{body}
+		raws = []json.RawMessage{c.body}
 	}
 	if len(instances) == 0 {
 		return badRequest("instances: empty")
@@ -185,6 +196,9 @@ func (s *Server) parsePredictSlow(c *call) error {
 	b.reset(m, len(instances))
 	f := b.f
 	for i, inst := range instances {
+		if k, dup := duplicateKey(raws[i]); dup {
+			return badRequest("instance %d: feature %q given twice", i, k)
+		}
 		for name, raw := range inst {
 			col, ok := m.index[name]
 			if !ok {
@@ -201,6 +215,11 @@ func (s *Server) parsePredictSlow(c *call) error {
 					continue
 				}
 				if err := json.Unmarshal(t, &b.nums[i*f+col]); err != nil {
+					// A JSON number encoding/json refuses is one no
+					// float64 holds.
+					if _, err := strconv.ParseFloat(string(t), 64); errors.Is(err, strconv.ErrRange) {
+						return badRequest("instance %d: feature %q is %s, %s", i, name, truncate(string(t)), float64Range)
+					}
 					return badRequest("instance %d: feature %q is numeric, got %s", i, name, truncate(string(t)))
 				}
 			} else {
@@ -223,4 +242,30 @@ func (s *Server) parsePredictSlow(c *call) error {
 		}
 	}
 	return nil
+}
+
+// duplicateKey returns a key the JSON object raw has twice; false if it
+// has none, or raw is not an object.
+func duplicateKey(raw []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return k, true
+		}
+		seen[k] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return "", false
+		}
+	}
+	return "", false
 }

@@ -532,8 +532,10 @@ func jsonKind(k string) string {
 		return "an object"
 	case "string":
 		return "a string"
-	case "float64", "int", "int64":
+	case "float64":
 		return "a number"
+	case "int", "int64":
+		return "an integer"
 	}
 	return k
 }

@@ -232,6 +232,15 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/predict", `{"instances": [{"x": 1, "color": 3}]}`, 400, `instance 0: feature "color" is categorical (a string), got 3`},
 		{"POST", "/predict", `{"instances": [{"x": 1}]}`, 400, `instance 0: feature "color" is missing`},
 		{"POST", "/predict", `{"instances": []}`, 400, `instances: empty`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "m", "shape": [1.0, 2], "datatype": "FP64", "data": [1, 2]}]}`, 400, `got a JSON number 1.0, want an integer`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1e400]}, {"name": "color", "shape": [1], "datatype": "BYTES", "data": ["red"]}]}`, 400, `input "x": data[0] is 1e400, out of the range of float64 (-1.7976931348623157e+308 to 1.7976931348623157e+308)`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "m", "shape": [2, 1], "datatype": "FP64", "data": [1, 2]}]}`, 400, `input "m": shape [2 1] has 1 column, the model takes 2`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [1, 2]}, {"name": "color", "shape": [1], "datatype": "BYTES", "data": ["a"]}]}`, 400, `input "color": shape [1] has 1 row, input "x" has 2`},
+		{"POST", "/v2/models/toy/infer", `{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1, 2]}]}`, 400, `input "x": shape [1] means 1 value, data has 2`},
+		{"POST", "/predict", `{"x": -1e400, "color": "red"}`, 400, `instance 0: feature "x" is -1e400, out of the range of float64`},
+		{"POST", "/predict", `{"x": 4.6, "color": "red", "x": 9.9}`, 400, `instance 0: feature "x" given twice`},
+		{"POST", "/predict", `{"instances": [{"x": 1, "color": "red"}, {"x": 1, "color": "red", "color": "blue"}]}`, 400, `instance 1: feature "color" given twice`},
+		{"POST", "/predict", `{"instances": [{"x": 1, "color": "red"}], "instances": [{"x": 2, "color": "red"}]}`, 400, `field "instances" given twice`},
 		{"POST", "/predict", ` [{"x": 1, "color": "red"}]`, 400, `the body is an array: send an object of feature names to values, or several as {"instances": [...]}`},
 		{"GET", "/nowhere", ``, 404, `no endpoint GET /nowhere`},
 	}
@@ -374,7 +383,11 @@ func TestMissingValues(t *testing.T) {
 	imputed := loadServer(t, saveModel(t, imp, jobrt.Manifest{Name: "toy"}), Config{})
 	num := numericServer(t, []string{"a", "b"}, Config{}, &experiments.StandardScaler{}, &experiments.LogisticRegression{})
 	infer := func(x, color string) string {
-		return `{"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": ` + x + `}, {"name": "color", "shape": [2], "datatype": "BYTES", "data": ` + color + `}]}`
+		shape := "[2]"
+		if strings.HasPrefix(x, "[[") {
+			shape = "[2, 1]"
+		}
+		return `{"inputs": [{"name": "x", "shape": ` + shape + `, "datatype": "FP64", "data": ` + x + `}, {"name": "color", "shape": [2], "datatype": "BYTES", "data": ` + color + `}]}`
 	}
 	for _, tc := range []struct {
 		s          *Server
@@ -432,7 +445,7 @@ func TestInferInputs(t *testing.T) {
 		{toy, `{"inputs": [{"name": "x", "shape": [2], "data": [1, 2]}` + color, 400, `input "x": no "datatype" (FP64 for a numeric column, BYTES for a categorical one)`},
 		{toy, `{"inputs": [{"name": "x", "shape": [2], "datatype": "FP64"}` + color, 400, `input "x": no "data"`},
 		{toy, x("INT64", `[1, 17.99]`), 400, `input "x": data[1] is 17.99, not an integer (datatype INT64)`},
-		{toy, x("INT32", `[[1], [2.5]]`), 400, `input "x": data[1] is 2.5, not an integer (datatype INT32)`},
+		{toy, x("INT32", `[1, 2.5]`), 400, `input "x": data[1] is 2.5, not an integer (datatype INT32)`},
 		{toy, x("UINT8", `[255, 256]`), 400, `input "x": data[1] is 256, out of the range of UINT8 (0 to 255)`},
 		{toy, x("UINT16", `[-1, 0]`), 400, `input "x": data[0] is -1, out of the range of UINT16 (0 to 65535)`},
 		{toy, x("INT8", `[-129, 0]`), 400, `out of the range of INT8 (-128 to 127)`},
@@ -443,8 +456,14 @@ func TestInferInputs(t *testing.T) {
 		{toy, x("UINT64", `[0, 18446744073709549568]`), 200, ""},
 		{toy, x("BOOL", `[true, false]`), 200, ""},
 		{toy, x("BOOL", `[true, 1]`), 400, `input "x": data[1] is 1, not true or false (datatype BOOL)`},
-		{toy, x("BOOL", `[[0], [true]]`), 400, `input "x": data[0] is 0, not true or false (datatype BOOL)`},
+		{toy, x("BOOL", `[0, true]`), 400, `input "x": data[0] is 0, not true or false (datatype BOOL)`},
 		{toy, x("FP32", `[17.99, -0.5]`), 200, ""},
+		{toy, x("FP32", `[1e39, 0]`), 400, `input "x": data[0] is 1e39, out of the range of FP32 (-3.4028235e+38 to 3.4028235e+38)`},
+		{toy, x("FP32", `[0, -3.4028236e38]`), 400, `input "x": data[1] is -3.4028236e38, out of the range of FP32`},
+		{toy, x("FP32", `[3.4028234e38, -3.4028235e38]`), 200, ""},
+		{toy, x("FP16", `[65504, -65519.5]`), 200, ""},
+		{toy, x("FP16", `[65520.5, 0]`), 400, `input "x": data[0] is 65520.5, out of the range of FP16 (-65504 to 65504)`},
+		{toy, x("FP64", `[1e300, 0]`), 200, ""},
 		{num, `{"inputs": [{"name": "m", "shape": [2, 2], "datatype": "INT64", "data": [[1, 2], [3, 4]]}]}`, 200, ""},
 	} {
 		code, v, body := do(t, tc.s, "POST", "/v2/models/"+tc.s.model.Name+"/infer", tc.body)
@@ -452,6 +471,53 @@ func TestInferInputs(t *testing.T) {
 		if code != tc.code || tc.msg != "" && !strings.Contains(msg, tc.msg) {
 			t.Errorf("%s: %d %s, want %d %q", tc.body, code, body, tc.code, tc.msg)
 		}
+	}
+}
+
+// TestInferNestedData checks that nested data must follow its shape, as
+// the v2 protocol has it: a [2, 4] input sent feature-major, ragged or
+// nested deeper is refused, naming where, not read as other rows.
+func TestInferNestedData(t *testing.T) {
+	num := numericServer(t, []string{"a", "b", "c", "d"}, Config{}, &experiments.StandardScaler{}, &experiments.LogisticRegression{})
+	toy, _, _ := newTestServer(t, Config{})
+	m := func(shape, data string) string {
+		return `{"inputs": [{"name": "m", "shape": ` + shape + `, "datatype": "FP64", "data": ` + data + `}]}`
+	}
+	col := func(xShape, x, cShape, c string) string {
+		return `{"inputs": [{"name": "x", "shape": ` + xShape + `, "datatype": "FP64", "data": ` + x + `}, {"name": "color", "shape": ` + cShape + `, "datatype": "BYTES", "data": ` + c + `}]}`
+	}
+	for _, tc := range []struct {
+		s    *Server
+		body string
+		msg  string // in the 400 error; "" for 200
+	}{
+		{num, m("[2, 4]", `[1, 2, 3, 4, 5, 6, 7, 8]`), ""},
+		{num, m("[2, 4]", `[[1, 2, 3, 4], [5, 6, 7, 8]]`), ""},
+		{num, m("[2, 4]", `[[1, 5], [2, 6], [3, 7], [4, 8]]`), `input "m": data[0] has 2 elements, shape [2 4] says 4`},
+		{num, m("[2, 4]", `[[1], [2, 3, 4, 5, 6, 7, 8]]`), `input "m": data[0] has 1 element, shape [2 4] says 4`},
+		{num, m("[2, 4]", `[[1, 2, 3, 4]]`), `input "m": data has 1 element, shape [2 4] says 2`},
+		{num, m("[2, 4]", `[[1, 2, 3, 4], [5, 6, 7, [8]]]`), `input "m": data[1][3] is an array, but shape [2 4] has 2 dimensions`},
+		{num, m("[2, 4]", `[[[1, 2, 3, 4]], [[5, 6, 7, 8]]]`), `input "m": data[0][0] is an array, but shape [2 4] has 2 dimensions`},
+		{num, m("[2, 4]", `[[1, 2, 3, 4], 5, 6, 7, 8]`), `input "m": data[1] is 5, not an array of 4 (shape [2 4])`},
+		{num, m("[2, 4]", `[1, 2, 3, 4, [5, 6, 7, 8]]`), `input "m": data[4] is an array, data[0] is not: send data flat, or nested as shape [2 4] says`},
+		{num, m("[2, 4]", `[[1, 2, 3, 4], []]`), `input "m": data[1] has 0 elements, shape [2 4] says 4`},
+		{toy, col("[2, 1]", `[[1], [2]]`, "[2, 1]", `[["red"], ["blue"]]`), ""},
+		{toy, col("[2, 1]", `[1, 2]`, "[2]", `["red", "blue"]`), ""},
+		{toy, col("[2]", `[[1], [2]]`, "[2]", `["red", "blue"]`), `input "x": data[0] is an array, but shape [2] has 1 dimension`},
+		{toy, col("[2]", `[1, 2]`, "[2, 1]", `[["red", "blue"]]`), `input "color": data[0] has 2 elements, shape [2 1] says 1`},
+		{toy, col("[2]", `[1, 2]`, "[2]", `[["red"], ["blue"]]`), `input "color": data[0] is an array, but shape [2] has 1 dimension`},
+	} {
+		code, v, body := do(t, tc.s, "POST", "/v2/models/"+tc.s.model.Name+"/infer", tc.body)
+		msg, _ := v["error"].(string)
+		if tc.msg == "" && code != 200 || tc.msg != "" && (code != 400 || msg != tc.msg) {
+			t.Errorf("%s: %d %s, want %q", tc.body, code, body, tc.msg)
+		}
+	}
+	// Flat and nested data of the same rows predict the same.
+	_, _, flat := do(t, num, "POST", "/v2/models/num/infer", m("[2, 4]", `[1, 2, 3, 4, 5, 6, 7, 8]`))
+	_, _, nested := do(t, num, "POST", "/v2/models/num/infer", m("[2, 4]", `[[1, 2, 3, 4], [5, 6, 7, 8]]`))
+	if flat != nested {
+		t.Errorf("flat %s, nested %s", flat, nested)
 	}
 }
 

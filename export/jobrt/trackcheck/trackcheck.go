@@ -11,11 +11,13 @@ package trackcheck
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/export/jobrt"
@@ -30,6 +32,7 @@ func Autolog(j *jobrt.Job) (stop func()) {
 		return func() {}
 	}
 	a := tracking.NewAutologger("")
+	a.Errors = &jobErrors{w: os.Stderr}
 	// The job's runs record its parameters, as gopherlab run records a
 	// notebook's, so that export --run of a job's run takes its values.
 	tracking.SetNotebookParams(j.Params)
@@ -37,11 +40,46 @@ func Autolog(j *jobrt.Job) (stop func()) {
 	return func() {
 		experiments.SetTracker(prev)
 		if err := a.Close(); err != nil {
-			j.Printf("tracking: %v\n", err)
+			j.Printf("tracking: %s\n", jobAdvice(err.Error()))
 			return
 		}
 		checkInputs(j)
 	}
+}
+
+// jobErrors writes the autologger's failures to log: each line once,
+// since a store that cannot be opened fails the logging of every fit
+// alike, and with advice the job can follow (jobAdvice).
+type jobErrors struct {
+	mu   sync.Mutex
+	w    io.Writer
+	seen map[string]bool
+}
+
+func (e *jobErrors) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	line := jobAdvice(string(p))
+	if e.seen[line] {
+		return len(p), nil
+	}
+	if e.seen == nil {
+		e.seen = map[string]bool{}
+	}
+	e.seen[line] = true
+	if _, err := io.WriteString(e.w, line); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// jobAdvice rewords the tracking store's advice for the job, which has
+// no -db flag: its store is $GOPHERLAB_DB, else gopherlab.db in -dir.
+func jobAdvice(msg string) string {
+	return strings.NewReplacer(
+		"choose another path with -db or "+tracking.EnvDB, "set "+tracking.EnvDB+" to another path",
+		"use -db PATH or set "+tracking.EnvDB, "set "+tracking.EnvDB+" to its path",
+	).Replace(msg)
 }
 
 // checkInputs compares the datasets the job's run trained and evaluated
@@ -151,7 +189,7 @@ func Check(j *jobrt.Job) error {
 	}
 	store, err := tracking.Open("")
 	if err != nil {
-		j.Printf("tracked run %s: not compared: %v\n", tracking.ShortID(tr.ID), err)
+		j.Printf("tracked run %s: not compared: %s\n", tracking.ShortID(tr.ID), jobAdvice(err.Error()))
 		return nil
 	}
 	defer store.Close()
