@@ -292,6 +292,27 @@ func TestRunCommandErrors(t *testing.T) {
 	if s := outputText(t, got.Cells[2], "stream"); s != "after\n" {
 		t.Errorf("-allow-errors: next cell printed %q", s)
 	}
+	// A cell tagged raises-exception is meant to fail, as nbclient and
+	// papermill take the tag: its error shows and the run goes on.
+	expected := testNotebook(t,
+		cell("n := 2", "parameters"),
+		cell("var xs []int\nxs[n] = 1", "train", "raises-exception"),
+		cell("import \"fmt\"\nfmt.Println(\"after\")", "evaluate"),
+	)
+	in2 := filepath.Join(tmp, "expected.ipynb")
+	if err := expected.WriteFile(in2); err != nil {
+		t.Fatal(err)
+	}
+	if stdout, stderr, err := runGLX(t, tmp, "run", "-q", in2); err != nil {
+		t.Errorf("raises-exception: %v\n%s%s", err, stdout, stderr)
+	}
+	got, _ = ReadNotebook(filepath.Join(tmp, "expected.out.ipynb"))
+	if e := outputText(t, got.Cells[1], "error"); e == "" {
+		t.Error("raises-exception: the cell's error is not in the notebook")
+	}
+	if s := outputText(t, got.Cells[2], "stream"); s != "after\n" {
+		t.Errorf("raises-exception: next cell printed %q", s)
+	}
 	// Errors say they are run's, whatever code found them.
 	for _, tt := range []struct {
 		args []string

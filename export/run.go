@@ -251,6 +251,12 @@ func Run(ctx context.Context, nb *Notebook, opts RunOptions) (*RunResult, error)
 		if opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "%s [%d] %s in %v\n", cellName(num, injected), count, rep.Status, time.Since(t0).Round(time.Millisecond))
 		}
+		if rep.Status == "error" && c.HasTag("raises-exception") {
+			// The cell is meant to fail (a tour's error message), as
+			// nbclient and papermill take the tag: its error is shown,
+			// and the run goes on.
+			continue
+		}
 		if rep.Status == "error" || rep.Status == "aborted" {
 			evalue := rep.Evalue
 			if cctx.Err() == context.DeadlineExceeded {
