@@ -124,17 +124,15 @@ demo: deps install
 	@shopt -s nullglob; nbs=(notebooks/*.ipynb); \
 	if [ $${#nbs[@]} -eq 0 ]; then echo "demo: no notebooks in notebooks/"; exit 0; fi; \
 	for nb in "$${nbs[@]}"; do \
-		echo "demo: executing $$nb"; \
-		GOPHERLAB_DB=$(CURDIR)/$(DEMO_DB) JPY_SESSION_NAME="$$nb" \
-		$(PYTHON) -m nbconvert --to notebook --execute \
-			--ExecutePreprocessor.kernel_name=gopherlab --ExecutePreprocessor.timeout=600 \
-			--output-dir $(NOTEBOOK_OUT) "$$nb" || exit 1; \
+		echo "demo: executing $$nb (gopherlab run, as papermill would)"; \
+		GOPHERLAB_DB=$(CURDIR)/$(DEMO_DB) ./gopherlab run -q -timeout 600s \
+			-o $(NOTEBOOK_OUT)/$$(basename "$$nb") "$$nb" || exit 1; \
 	done; \
 	echo "demo: executed notebooks are in $(CURDIR)/$(NOTEBOOK_OUT)/"; \
 	echo "demo: open them with: jupyter notebook $(CURDIR)/$(NOTEBOOK_OUT)"; \
 	if [ -f $(DEMO_DB) ]; then \
 		echo "demo: every fit was tracked in $(CURDIR)/$(DEMO_DB) (folds and trials are child runs):"; \
-		./gopherlab runs list -db $(DEMO_DB) -experiment 02-breast-cancer -filter 'parent_run_id IS NULL' \
+		./gopherlab runs list -db $(DEMO_DB) -experiment 02-breast-cancer -filter 'parent_run_id IS NULL' -limit 8 \
 			-columns 'metrics.mean_accuracy,metrics.best_accuracy,params.logisticregression.C'; \
 		./gopherlab report 02-breast-cancer -db $(DEMO_DB) -o build/report.html && \
 		echo "demo: report for domain experts: $(CURDIR)/build/report.html"; \
