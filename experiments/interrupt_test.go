@@ -48,7 +48,9 @@ func TestInterruptStopsLongWork(t *testing.T) {
 		if !errors.Is(err, interrupt.Err) {
 			t.Errorf("%s: err = %v, want interrupted", name, err)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		// Uninterrupted, the forest takes minutes; a loaded machine may
+		// take a while to finish the trees under way.
+		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("%s: stopped after %v", name, d)
 		}
 	}

@@ -777,20 +777,7 @@ func TestInterruptWaitGroup(t *testing.T) {
 		"r.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))\nwg.Add(1)\ngo func() {\n\tdefer wg.Done()\n\tr.Read(make([]byte, 1))\n\tx = 4\n}()\nwg.Wait()\nx = 2",
 		"g.Go(func() {\n\tfor {\n\t}\n})\ng.Wait()\nx = 3",
 	} {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		start := time.Now()
-		_, err := s.Execute(ctx, code)
-		cancel()
-		var stuck *StuckError
-		if !errors.Is(err, ErrInterrupted) || errors.As(err, &stuck) {
-			t.Fatalf("%q: err = %v, want interrupted, not stuck", code, err)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("%q: interrupting the wait took %v", code, d)
-		}
-		if got := s.text("x"); got != "1" {
-			t.Errorf("after %q: x = %q, want 1 (the statement after the wait ran)", code, got)
-		}
+		s.interrupted(code, 100*time.Millisecond)
 	}
 	// A wait that ends by itself still waits for every goroutine, and the
 	// type reads as the standard one.
@@ -817,19 +804,28 @@ func TestInterruptLongFit(t *testing.T) {
 		"(&experiments.RandomForestClassifier{NTrees: 100000, Seed: 1}).Fit(X, y)\nx = 2",
 		"experiments.CrossValidate(&experiments.RandomForestClassifier{NTrees: 100000, Seed: 1}, X, y, experiments.CVOptions{K: 5})\nx = 3",
 	} {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		start := time.Now()
-		_, err := s.Execute(ctx, code)
-		cancel()
-		var stuck *StuckError
-		if !errors.Is(err, ErrInterrupted) || errors.As(err, &stuck) {
-			t.Fatalf("%q: err = %v, want interrupted, not stuck", code, err)
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("%q: interrupting the fit took %v", code, d)
-		}
-		if got := s.text("x"); got != "1" {
-			t.Errorf("after %q: x = %q, want 1", code, got)
-		}
+		s.interrupted(code, 200*time.Millisecond)
+	}
+}
+
+// interrupted runs code, interrupts it after d, and checks that it stops
+// as interrupted (not stuck, which would cost the session) within a
+// second or two, without running its last statement: the session's x
+// stays 1.
+func (ts *testSession) interrupted(code string, d time.Duration) {
+	ts.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	start := time.Now()
+	_, err := ts.Execute(ctx, code)
+	cancel()
+	var stuck *StuckError
+	if !errors.Is(err, ErrInterrupted) || errors.As(err, &stuck) {
+		ts.t.Fatalf("%q: err = %v, want interrupted, not stuck", code, err)
+	}
+	if el := time.Since(start); el > d+2*time.Second {
+		ts.t.Errorf("%q: stopping took %v", code, el)
+	}
+	if got := ts.text("x"); got != "1" {
+		ts.t.Errorf("after %q: x = %q, want 1 (the statement after the interrupted one ran)", code, got)
 	}
 }

@@ -20,7 +20,7 @@ func declareFieldNames(prs []*parsedRun) {
 			var names []string
 			for _, f := range st.Fields.List {
 				if len(f.Names) == 0 {
-					names = append(names, embeddedName(f.Type))
+					names = append(names, typeName(f.Type)) // embedded: its type's name
 					continue
 				}
 				for _, id := range f.Names {
@@ -30,27 +30,5 @@ func declareFieldNames(prs []*parsedRun) {
 			fieldname.Declare(names)
 			return true
 		})
-	}
-}
-
-// embeddedName is the field name of an embedded type: its type name.
-func embeddedName(e ast.Expr) string {
-	for {
-		switch x := e.(type) {
-		case *ast.Ident:
-			return x.Name
-		case *ast.StarExpr:
-			e = x.X
-		case *ast.SelectorExpr:
-			return x.Sel.Name
-		case *ast.IndexExpr:
-			e = x.X
-		case *ast.IndexListExpr:
-			e = x.X
-		case *ast.ParenExpr:
-			e = x.X
-		default:
-			return ""
-		}
 	}
 }

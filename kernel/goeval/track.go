@@ -27,17 +27,25 @@ func recvName(fd *ast.FuncDecl) string {
 	if fd.Recv == nil || len(fd.Recv.List) == 0 {
 		return ""
 	}
-	t := fd.Recv.List[0].Type
+	return typeName(fd.Recv.List[0].Type)
+}
+
+// typeName is the name of the type e spells, without pointers, type
+// arguments or package: T for *T, T[int] and pkg.T; "" for a type
+// literal.
+func typeName(e ast.Expr) string {
 	for {
-		switch x := t.(type) {
+		switch x := e.(type) {
 		case *ast.StarExpr:
-			t = x.X
+			e = x.X
 		case *ast.ParenExpr:
-			t = x.X
+			e = x.X
 		case *ast.IndexExpr:
-			t = x.X
+			e = x.X
 		case *ast.IndexListExpr:
-			t = x.X
+			e = x.X
+		case *ast.SelectorExpr:
+			return x.Sel.Name
 		case *ast.Ident:
 			return x.Name
 		default:
