@@ -28,7 +28,7 @@ func TestStateKeptBetweenCells(t *testing.T) {
 
 func TestResultRules(t *testing.T) {
 	s := newSession(t)
-	s.run(`import ("fmt"; "errors"; "strings"; "os"; "strconv")
+	s.run(`import ("fmt"; "errors"; "io/fs"; "strings"; "os"; "strconv")
 func none() {}
 func one() int { return 1 }
 func two() (int, error) { return 2, nil }
@@ -38,6 +38,7 @@ func threeBad() (int, string, error) { return 0, "", errors.New("three failed") 
 func divmod(a, b int) (int, int) { return a / b, a % b }
 func nilErr() error { return nil }
 func someErr() error { return errors.New("bad thing") }
+func nilPathErr() *fs.PathError { return nil }
 type T struct{ A int }
 func (T) Pair() (int, int) { return 1, 2 }
 func (t T) Get() int { return t.A }
@@ -83,6 +84,7 @@ xs := []int{1, 2, 3}
 		{`strings.Repeat("ab", 2)`, `"abab"`},
 		{"nilErr()", ""},
 		{"someErr()", "error: bad thing"}, // an error alone too
+		{"nilPathErr()", "<nil>"},         // a nil *fs.PathError is a value
 		{"e", ""},                         // a variable shows: the cell did not fail
 		{"error(nil)", ""},
 		{"e", ""},

@@ -219,8 +219,13 @@ func hookExports(c *collector) interp.Exports {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if err, ok := v.(error); ok && err != nil {
-			c.fail = err
-			return
+			// A nil pointer of an error type is a value to show, as
+			// Go's own err != nil would not call it an error either
+			// were it typed; its Error method may not take nil.
+			if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || !rv.IsNil() {
+				c.fail = err
+				return
+			}
 		}
 		c.value = unwrapInterpreted(v)
 		c.has = c.value != nil
