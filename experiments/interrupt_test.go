@@ -65,3 +65,34 @@ func TestInterruptStopsLongWork(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A tree stops growing at an interrupt: its remaining nodes become
+// leaves, and fitTrees keeps none of it (the forest case above).
+func TestInterruptStopsOneTree(t *testing.T) {
+	X, y := blobs(2000, 3, 4, 3, 1)
+	classes, idx := labelCodes(y)
+	tgt := &treeTarget{yk: make([]int32, len(idx))}
+	for i, k := range idx {
+		tgt.yk[i] = int32(k)
+	}
+	_, p := X.Dims()
+	cfg, err := resolveTree("fit", (&DecisionTreeClassifier{}).params(), len(classes), p, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := binData(X, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer interrupt.Set(nil)
+	open := make(chan struct{})
+	interrupt.Set(&open)
+	whole := buildTree(cfg, data, tgt, nil, newRand(1), &treeScratch{})
+	stop := make(chan struct{})
+	close(stop)
+	interrupt.Set(&stop)
+	cut := buildTree(cfg, data, tgt, nil, newRand(1), &treeScratch{})
+	if len(whole.Feature) < 3 || len(cut.Feature) != 1 || cut.Feature[0] != -1 {
+		t.Errorf("tree of %d nodes, interrupted: %d nodes (want the root, a leaf)", len(whole.Feature), len(cut.Feature))
+	}
+}

@@ -156,6 +156,10 @@ func fitTrees(op string, X *mat.Dense, y []float64, classify bool, tp treeParams
 		tm.Trees[t] = buildTree(cfg, data, &tt, in, rng, s)
 		return nil
 	})
+	if err == nil {
+		// An interrupt cuts a tree short (buildTree): none is kept.
+		err = interrupted()
+	}
 	if err != nil {
 		return treeModel{}, fmt.Errorf("experiments: %s: %w", op, unwrapPrefix(err))
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/gopherlab/gopherlab/internal/interrupt"
 )
 
 // binnedData is a feature matrix turned into per-column integer codes and
@@ -420,6 +422,9 @@ func buildTree(cfg treeConfig, data *binnedData, tgt *treeTarget, in []bool, rng
 		n := it.hi - it.lo
 		if (cfg.maxDepth > 0 && it.depth >= cfg.maxDepth) || n < cfg.minSplit || n < 2*cfg.minLeaf || it.stats.impurity <= leafEps {
 			continue
+		}
+		if interrupt.Requested() {
+			continue // the rest are leaves: fitTrees discards the tree
 		}
 		small := it.small || b.smallNode(n)
 		var sp split
