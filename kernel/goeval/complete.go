@@ -44,6 +44,34 @@ var keywords = []string{
 	"return", "select", "struct", "switch", "type", "var",
 }
 
+// exprKeywords are the keywords an expression may start with.
+var exprKeywords = map[string]bool{"chan": true, "func": true, "interface": true, "map": true, "struct": true}
+
+// insideParens reports whether offset at is inside parentheses or
+// brackets opened before it (a call's arguments, an index): where only
+// an expression goes. A function literal's braces there start
+// statements again.
+func insideParens(code string, at int) bool {
+	depth := 0
+	for i := at - 1; i >= 0; i-- {
+		switch code[i] {
+		case ')', ']', '}':
+			depth++
+		case '(', '[':
+			if depth == 0 {
+				return true
+			}
+			depth--
+		case '{':
+			if depth == 0 {
+				return false
+			}
+			depth--
+		}
+	}
+	return false
+}
+
 // builtinDocs documents Go's predeclared functions (and yaegi has them all
 // but min, max and clear, which came with Go 1.21 and are missing).
 var builtinDocs = map[string]string{
@@ -628,7 +656,11 @@ func (s *Session) nameCandidates(st *state, code, prefix string, at int) []candi
 			out = append(out, candidate{name, kind, sig})
 		}
 	}
+	inExpr := insideParens(code, at)
 	for _, k := range keywords {
+		if inExpr && !exprKeywords[k] {
+			continue // a statement keyword cannot start an argument
+		}
 		add(k, "keyword", "")
 	}
 	for _, b := range sortedKeys(builtinDocs) {
