@@ -857,16 +857,19 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 		return plain()
 	}
 	call, isCall := x.(*ast.CallExpr)
+	counted := false // the call's result count is known to be 1
 	if isCall {
 		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && noValueBuiltins[id.Name] && !s.sessionName(st, id.Name) {
 			return plain()
 		}
-		if n, ok := s.resultCount(st, call); ok && n != 1 {
+		n, ok := s.resultCount(st, call)
+		if ok && n != 1 {
 			if n >= 2 {
 				return s.runErrorResult(ctx, st, c, pr, dir, expr, n, start, end, byteCount(call), plain)
 			}
 			return plain()
 		}
+		counted = ok
 	}
 	if ctx.Err() != nil {
 		return false, display.Bundle{}, errStopped()
@@ -888,14 +891,33 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 	src := ";" + dir + hookImport + hook + dir + expr + ",\n)"
 	iface := false
 	if s.declareShow(ctx, st) {
-		switch s.resultClass(st, x, dir+expr) {
+		class := s.resultClass(st, x, dir+expr)
+		if class != plainClass && isCall && !counted {
+			// yaegi compiles v := f() for an f with several results,
+			// keeping the first: only the one-argument form tells
+			// whether a method call has one value or (value, error).
+			if s.compileProbe(st, unit{local: true, key: unitKey("q", c, start, end), src: src}) == nil {
+				return s.runErrorResult(ctx, st, c, pr, dir, expr, 2, start, end, byteCount(call), plain)
+			}
+		}
+		// A non-nil error a call returns fails the cell (the Result
+		// hook), whatever else the value's type shows.
+		failOr := func(v, show string) string {
+			if !isCall {
+				return show
+			}
+			// A compiled hook tests it: yaegi's type switch misses
+			// compiled errors in an any, and its v.(error) panics on nil.
+			return "if !" + hookImport + ".Failed(" + v + ") {\n" + show + "\n}"
+		}
+		switch class {
 		case cellClass:
 			// The hooks see the value with its static type.
-			src = ";" + dir + "__glv :=" + dir + expr + "\n" + resultHooks
+			src = ";" + dir + "__glv :=" + dir + expr + "\n" + failOr("__glv", resultHooks)
 		case ifaceClass:
 			// The dynamic type decides: showName switches over the
 			// session's types.
-			src = ";" + dir + showVar + " =" + dir + expr + "\n" + showName + "()"
+			src = ";" + dir + showVar + " =" + dir + expr + "\n" + failOr(showVar, showName+"()")
 			iface = true
 		}
 	}

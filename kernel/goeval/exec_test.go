@@ -26,9 +26,24 @@ func TestStateKeptBetweenCells(t *testing.T) {
 	}
 }
 
+// The rules hold both in a session without types with display methods
+// and in one with them, where results go through other code (see
+// declareShow): here a cell's error type, which has an Error method.
 func TestResultRules(t *testing.T) {
+	t.Run("plain", func(t *testing.T) {
+		testResultRules(t, `func withCellErr() (int, error) { return 0, errors.New("cell error: mine") }`)
+	})
+	t.Run("display types", func(t *testing.T) {
+		testResultRules(t, `type cellErr struct{ why string }
+func (e cellErr) Error() string { return "cell error: " + e.why }
+func withCellErr() (int, error) { return 0, cellErr{"mine"} }`)
+	})
+}
+
+func testResultRules(t *testing.T, decls string) {
 	s := newSession(t)
 	s.run(`import ("fmt"; "errors"; "io/fs"; "strings"; "os"; "strconv")
+` + decls + `
 func none() {}
 func one() int { return 1 }
 func two() (int, error) { return 2, nil }
@@ -83,9 +98,10 @@ xs := []int{1, 2, 3}
 		{`fmt.Sprint("s", 1)`, `"s1"`},
 		{`strings.Repeat("ab", 2)`, `"abab"`},
 		{"nilErr()", ""},
-		{"someErr()", "error: bad thing"}, // an error alone too
-		{"nilPathErr()", "<nil>"},         // a nil *fs.PathError is a value
-		{"e", ""},                         // a variable shows: the cell did not fail
+		{"someErr()", "error: bad thing"},            // an error alone too
+		{"nilPathErr()", "<nil>"},                    // a nil *fs.PathError is a value
+		{"withCellErr()", "error: cell error: mine"}, // a cell's error type
+		{"e", ""}, // a variable shows: the cell did not fail
 		{"error(nil)", ""},
 		{"e", ""},
 		{"nil", ""},

@@ -210,23 +210,36 @@ func hookExports(c *collector) interp.Exports {
 	// A cell whose last line is a call that returns a non-nil error
 	// fails with it, as a Python cell whose last call raises: "Run All"
 	// and headless runs stop there instead of going on as if it worked.
+	// Fail takes the error of a (value, error) call, Failed tests a
+	// single value (and reports whether it was one), Result shows one
+	// that is not.
 	add("Fail", func(err error) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.fail = err
 	}, nil)
-	add("Result", func(v any) {
+	failed := func(v any) bool {
+		err, ok := v.(error)
+		// A nil pointer of an error type is a value to show: its Error
+		// method may not take nil.
+		if !ok || err == nil {
+			return false
+		}
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return false
+		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if err, ok := v.(error); ok && err != nil {
-			// A nil pointer of an error type is a value to show, as
-			// Go's own err != nil would not call it an error either
-			// were it typed; its Error method may not take nil.
-			if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || !rv.IsNil() {
-				c.fail = err
-				return
-			}
+		c.fail = err
+		return true
+	}
+	add("Failed", failed, nil)
+	add("Result", func(v any) {
+		if failed(v) {
+			return
 		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		c.value = unwrapInterpreted(v)
 		c.has = c.value != nil
 	}, nil)
