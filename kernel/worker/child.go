@@ -39,12 +39,13 @@ func Main() error {
 	}
 	debug.SetMaxStack(maxStack)
 	c := &child{ev: evW, evFd: int(evW.Fd()), input: make(chan request, 1)}
+	c.stdin = &inputReader{c: c}
 	display.SetPublisher(c)
 	sess, err := goeval.New(goeval.Options{
 		Symbols: symbols.All(),
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
-		Stdin:   &inputReader{c: c},
+		Stdin:   c.stdin,
 	})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -127,6 +128,7 @@ func Main() error {
 type child struct {
 	sess  *goeval.Session
 	input chan request
+	stdin *inputReader
 
 	evMu sync.Mutex
 	ev   *os.File
@@ -164,6 +166,7 @@ func (c *child) handle(r request) {
 		// Runs the cell starts are tracked with the code that made them;
 		// the runs of its fits are written once it has replied.
 		tracking.SetCellInfo(r.Code, notebookPath(), r.Count)
+		c.stdin.newCell()
 		tracking.SetCellRunning(true)
 		defer tracking.SetCellRunning(false)
 		rep := c.execute(ctx, r.Code)
@@ -341,6 +344,17 @@ func (r *inputReader) Read(p []byte) (int, error) {
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
 	return n, nil
+}
+
+// newCell drops what an earlier cell's reads left of its last line (a
+// fmt.Scan that took one word of two): a cell asks for its own input, as
+// Python's input() does, instead of reading the rest of another's. A
+// read still waiting in a goroutine of an earlier cell keeps its line.
+func (r *inputReader) newCell() {
+	if r.mu.TryLock() {
+		r.buf = nil
+		r.mu.Unlock()
+	}
 }
 
 var _ io.Reader = (*inputReader)(nil)

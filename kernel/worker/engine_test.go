@@ -258,6 +258,23 @@ func TestInput(t *testing.T) {
 	}
 }
 
+// A cell asks for its own input: what an earlier cell's read left of its
+// line (fmt.Scan took one word of two) is not read by the next cell.
+func TestInputPerCell(t *testing.T) {
+	e := newEngine(t)
+	out := &recorder{answers: []string{"one two", "three"}}
+	if r := run(t, e, "import \"fmt\"\nvar w string\nfmt.Scan(&w)\nfmt.Println(\"got\", w)", out); r.Status != "ok" {
+		t.Fatalf("first cell: %+v", r)
+	}
+	if r := run(t, e, "fmt.Scan(&w)\nfmt.Println(\"got\", w)", out); r.Status != "ok" {
+		t.Fatalf("second cell: %+v", r)
+	}
+	_, stdout, _, inputs := out.snapshot()
+	if stdout != "got one\ngot three\n" || len(inputs) != 2 {
+		t.Fatalf("stdout %q, %d input requests (want 2)", stdout, len(inputs))
+	}
+}
+
 func TestQueries(t *testing.T) {
 	e := newEngine(t)
 	c, err := e.Complete(context.Background(), "strings.Rep", 11)
