@@ -321,17 +321,20 @@ type attrDef struct {
 	nullCol  string // expression for IS NULL; "" if never NULL
 	kind     attrKind
 	nullable bool
+	// id: the value may be a short id (a prefix, as runs list and the
+	// report show them) when compared with = or !=.
+	id bool
 }
 
 // nowMillisSQL is the current time in Unix milliseconds, in SQL.
 const nowMillisSQL = `CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)`
 
 var attrList = []attrDef{
-	{name: "run_id", col: "r.id", kind: aString},
+	{name: "run_id", col: "r.id", kind: aString, id: true},
 	{name: "name", col: "r.name", kind: aString},
 	{name: "status", col: "r.status", kind: aStatus},
 	{name: "experiment", col: "e.name", kind: aString},
-	{name: "parent_run_id", col: "COALESCE(r.parent_run_id, '')", nullCol: "r.parent_run_id", kind: aString},
+	{name: "parent_run_id", col: "COALESCE(r.parent_run_id, '')", nullCol: "r.parent_run_id", kind: aString, id: true},
 	{name: "start_time", col: "r.start_time", kind: aTime},
 	{name: "end_time", col: "r.end_time", nullCol: "r.end_time", kind: aTime},
 	{name: "duration", col: "((COALESCE(r.end_time, " + nowMillisSQL + ") - r.start_time) / 1000.0)", kind: aNumber},
@@ -928,6 +931,10 @@ func (n *cmpNode) compile(c *compiler) {
 func (n *cmpNode) valueCond(c *compiler, col string, text bool) {
 	one := func(op string, v literal) {
 		switch {
+		case n.f.kind == fAttr && n.f.attr.id && !v.isNum && v.str != "" && len(v.str) < 36 && (op == "=" || op == "!="):
+			// A short id matches the ids it starts.
+			c.b.WriteString("substr(" + col + ", 1, " + strconv.Itoa(len(v.str)) + ") " + op + " ?")
+			c.args = append(c.args, v.str)
 		case v.isNum && text:
 			c.b.WriteString("gl_num(" + col + ") " + op + " ?")
 			c.args = append(c.args, v.num)

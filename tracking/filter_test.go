@@ -132,6 +132,25 @@ func TestSearchFilters(t *testing.T) {
 	if runs, err := s.SearchRuns(SearchQuery{}); err != nil || len(runs) != len(all) {
 		t.Fatalf("after injection attempts: %d runs, %v", len(runs), err)
 	}
+	// A run id as runs list shows it (its first 8 characters) selects the
+	// run; a full one too; != leaves it out.
+	runs, _ := s.SearchRuns(SearchQuery{Filter: `name = "knn-1"`})
+	id := runs[0].ID
+	for filter, want := range map[string][]string{
+		`run_id = "` + id[:8] + `"`:                     {"knn-1"},
+		`run_id = "` + id + `"`:                         {"knn-1"},
+		`run_id IN ("` + id[:8] + `", "zz")`:            {"knn-1"},
+		`run_id != "` + id[:8] + `" and name LIKE "k%"`: {},
+		`parent_run_id = "` + id[:8] + `"`:              {},
+	} {
+		runs, err := s.SearchRuns(SearchQuery{Filter: filter})
+		if err != nil {
+			t.Fatalf("%s: %v", filter, err)
+		}
+		if got := names(runs); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %v, want %v", filter, got, want)
+		}
+	}
 }
 
 func TestSearchOrderLimit(t *testing.T) {
