@@ -268,7 +268,22 @@ func (s *Server) reply(sock zmq4.Socket, mu *sync.Mutex, req *wire.Message, msgT
 	defer mu.Unlock()
 	if err := sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
 		s.log.Warn("send reply", "type", msgType, "err", err)
+		return
 	}
+	s.log.Debug("send", "channel", s.channelName(sock), "type", msgType, "id", m.Header.MsgID)
+}
+
+// channelName names a socket of the kernel for its log.
+func (s *Server) channelName(sock zmq4.Socket) string {
+	switch sock {
+	case s.shell:
+		return "shell"
+	case s.control:
+		return "control"
+	case s.stdin:
+		return "stdin"
+	}
+	return "?"
 }
 
 func (s *Server) newMessage(parent *wire.Message, msgType string, content any) (*wire.Message, error) {
@@ -296,6 +311,7 @@ func (s *Server) publish(req *wire.Message, msgType string, content any) {
 		s.log.Error("encode iopub", "type", msgType, "err", err)
 		return
 	}
+	s.log.Debug("send", "channel", "iopub", "type", msgType, "id", m.Header.MsgID)
 	s.pub.send(m)
 }
 

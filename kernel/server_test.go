@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,13 +94,18 @@ type client struct {
 	msgs    chan *wire.Message
 }
 
-func startTest(t testing.TB) (*Server, *client, wire.ConnectionInfo) {
+// startTest starts a kernel with the echo engine and a client of it; the
+// kernel logs at debug level to logTo, if given.
+func startTest(t testing.TB, logTo ...io.Writer) (*Server, *client, wire.ConnectionInfo) {
 	p := freePorts(t, 5)
 	ci := wire.ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], IOPubPort: p[1], StdinPort: p[2],
 		ControlPort: p[3], HBPort: p[4], Key: "k", SignatureScheme: "hmac-sha256"}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if len(logTo) > 0 {
+		log = slog.New(slog.NewTextHandler(logTo[0], &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	s, err := Start(ctx, Config{Conn: ci, Engine: &echoEngine{interrupts: make(chan struct{}, 1)}, Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -200,6 +207,45 @@ func waitWelcome(t testing.TB, c *client) {
 			t.Fatal("no iopub_welcome")
 		}
 	}
+}
+
+// At debug level the kernel logs every message it receives and sends.
+func TestDebugLogsEveryMessage(t *testing.T) {
+	var log lockedBuffer
+	_, c, _ := startTest(t, &log)
+	waitWelcome(t, c)
+	req := c.send(c.shell, c.signer, "execute_request", map[string]any{"code": "abc", "silent": false})
+	c.recv(c.shell)
+	c.iopubUntilIdle(req)
+	out := log.String()
+	for _, want := range []string{
+		"msg=recv channel=shell type=execute_request",
+		"msg=send channel=shell type=execute_reply",
+		"msg=send channel=iopub type=execute_input",
+		"msg=send channel=iopub type=status",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestProtocol(t *testing.T) {
