@@ -1085,11 +1085,14 @@ func firstLine(s string) string {
 	return s
 }
 
+// formatTime writes a run's time as RFC 3339 in milliseconds, the store's
+// precision, with every digit (RFC3339Nano drops trailing zeros, so the
+// times of one column would differ in length).
 func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Format(time.RFC3339Nano)
+	return t.Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // jsonNumber keeps NaN and infinities, which JSON cannot represent, as

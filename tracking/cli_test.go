@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRunsCommand(t *testing.T) {
@@ -86,6 +87,12 @@ func TestRunsCommand(t *testing.T) {
 				recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 				if err != nil || len(recs) != 8 || recs[0][0] != "run_id" || len(recs[1][0]) != 36 {
 					t.Errorf("csv: %v\n%s", err, out)
+				}
+				// Times in milliseconds, every digit kept: one width.
+				for _, r := range recs[1:] {
+					if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", r[5]); err != nil || len(r[5]) != len("2006-01-02T15:04:05.000Z") {
+						t.Errorf("start_time %q", r[5])
+					}
 				}
 			}},
 		{name: "show by prefix, interspersed flags", args: []string{"show", r.ID()[:8], "-db", db},
