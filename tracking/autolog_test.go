@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gopherlab/gopherlab/experiments"
+	"github.com/gopherlab/gopherlab/internal/interrupt"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -1435,5 +1437,24 @@ func TestAutologLongWork(t *testing.T) {
 	runs, err = ks.SearchRuns(SearchQuery{})
 	if err != nil || len(runs) != 1 || runs[0].Status != StatusKilled || runs[0].Name != "cv slowmodel" {
 		t.Errorf("runs after a kill during the cross-validation: %v %+v", err, runs)
+	}
+}
+
+// A fit stopped by an interrupt of its cell is logged FAILED, with the
+// interruption as its error.
+func TestAutologInterruptedFit(t *testing.T) {
+	path, al, _ := autologTo(t)
+	X, y := blobs(100)
+	stop := make(chan struct{})
+	close(stop)
+	interrupt.Set(&stop)
+	defer interrupt.Set(nil)
+	if err := (&experiments.RandomForestClassifier{NTrees: 50, Seed: 1}).Fit(X, y); !errors.Is(err, interrupt.Err) {
+		t.Fatalf("err = %v, want interrupted", err)
+	}
+	al.Flush()
+	runs := topRuns(t, reopen(t, path))
+	if len(runs) != 1 || runs[0].Status != StatusFailed || !strings.Contains(runs[0].Error, "interrupted") {
+		t.Fatalf("runs: %+v", runs)
 	}
 }
