@@ -149,6 +149,9 @@ func runKernel(args []string) error {
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("bad -log-level %q: want debug, info, warn or error", *level)
 	}
+	if _, err := memtrim.ParseIdleDelay(os.Getenv("GOPHERLAB_IDLE_TRIM")); err != nil {
+		return fmt.Errorf("kernel: %w", err)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("component", "gopherlab")
 	slog.SetDefault(log)
 	ci, err := wire.ReadConnectionFile(fs.Arg(0))

@@ -57,4 +57,10 @@ func TestHelpListsFlags(t *testing.T) {
 	if _, err := stdout(t, func() error { return runKernel(nil) }); err == nil || !strings.HasPrefix(err.Error(), "kernel: want one connection file") {
 		t.Errorf("kernel without a connection file: %v", err)
 	}
+	// A malformed setting stops the kernel with a message, as a bad
+	// -log-level does, rather than meaning something else silently.
+	t.Setenv("GOPHERLAB_IDLE_TRIM", "bogus")
+	if _, err := stdout(t, func() error { return runKernel([]string{"conn.json"}) }); err == nil || !strings.Contains(err.Error(), `GOPHERLAB_IDLE_TRIM="bogus"`) {
+		t.Errorf("kernel with GOPHERLAB_IDLE_TRIM=bogus: %v", err)
+	}
 }

@@ -12,6 +12,7 @@
 package memtrim
 
 import (
+	"fmt"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -92,18 +93,28 @@ func Trim() error {
 
 // IdleDelay is how long gopherlab's processes wait, idle, before they
 // trim: GOPHERLAB_IDLE_TRIM as a Go duration ("2s"), "off" for never,
-// one second by default.
+// one second by default or when the value is not one (the kernel refuses
+// to start with such a value: see ParseIdleDelay).
 func IdleDelay() time.Duration {
-	v := os.Getenv("GOPHERLAB_IDLE_TRIM")
-	switch v {
-	case "":
-		return time.Second
-	case "off", "0":
-		return 0
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
+	d, err := ParseIdleDelay(os.Getenv("GOPHERLAB_IDLE_TRIM"))
+	if err != nil {
 		return time.Second
 	}
 	return d
+}
+
+// ParseIdleDelay reads a GOPHERLAB_IDLE_TRIM value: "" for the default
+// (one second), "off" or "0" for never, or a Go duration ("2s").
+func ParseIdleDelay(v string) (time.Duration, error) {
+	switch v {
+	case "":
+		return time.Second, nil
+	case "off", "0":
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("GOPHERLAB_IDLE_TRIM=%q: want a duration such as 2s or 500ms, or off", v)
+	}
+	return d, nil
 }

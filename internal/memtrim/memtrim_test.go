@@ -1,7 +1,9 @@
 package memtrim
 
 import (
+	"strings"
 	"testing"
+	"time"
 )
 
 const sample = `00400000-00c00000 r-xp 00000000 08:01 1234                       /usr/bin/gopherlab
@@ -50,6 +52,31 @@ func TestCleanFileMappings(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("mapping %d = %x, want %x", i, got[i], want[i])
+		}
+	}
+}
+
+func TestParseIdleDelay(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{"", time.Second, false},
+		{"off", 0, false},
+		{"0", 0, false},
+		{"2s", 2 * time.Second, false},
+		{"500ms", 500 * time.Millisecond, false},
+		{"bogus", 0, true},
+		{"-1s", 0, true},
+		{"5", 0, true}, // no unit
+	} {
+		d, err := ParseIdleDelay(tc.in)
+		if (err != nil) != tc.bad || !tc.bad && d != tc.want {
+			t.Errorf("ParseIdleDelay(%q) = %v, %v", tc.in, d, err)
+		}
+		if tc.bad && (err == nil || !strings.Contains(err.Error(), "GOPHERLAB_IDLE_TRIM")) {
+			t.Errorf("ParseIdleDelay(%q): error %v does not name the variable", tc.in, err)
 		}
 	}
 }
