@@ -51,6 +51,9 @@ run_id, name, status, experiment, parent_run_id, start_time, end_time, duration,
 error, notebook, execution_count, source, go_version, seed with = != < <= > >=,
 LIKE, ILIKE, IN (...), IS [NOT] NULL, combined with AND, OR, NOT and parentheses.
 run_id and parent_run_id take the short ids list shows (= and != compare a prefix).
+A run without a metric, param or tag satisfies no comparison on it, as in SQL:
+params.model != "knn" leaves it out, NOT params.model = "knn" and IS NULL select it.
+A number compares with a param or tag that reads as one, numerically.
 A metric, param or tag that no run has is an error in -order and -columns,
 and named, with the keys closest to it, when a filter matches no run.
 
