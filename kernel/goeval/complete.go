@@ -52,24 +52,26 @@ var exprKeywords = map[string]bool{"chan": true, "func": true, "interface": true
 // an expression goes. A function literal's braces there start
 // statements again.
 func insideParens(code string, at int) bool {
+	i := openBracket(code, at)
+	return i >= 0 && code[i] != '{'
+}
+
+// openBracket returns the offset of the innermost bracket ((, [ or {)
+// still open before offset at, or -1.
+func openBracket(code string, at int) int {
 	depth := 0
 	for i := at - 1; i >= 0; i-- {
 		switch code[i] {
 		case ')', ']', '}':
 			depth++
-		case '(', '[':
+		case '(', '[', '{':
 			if depth == 0 {
-				return true
-			}
-			depth--
-		case '{':
-			if depth == 0 {
-				return false
+				return i
 			}
 			depth--
 		}
 	}
-	return false
+	return -1
 }
 
 // builtinDocs documents Go's predeclared functions (and yaegi has them all
@@ -732,37 +734,23 @@ func (s *Session) literalType(st *state, code string, ws int) (reflect.Type, boo
 	if i == 0 || (code[i-1] != '{' && code[i-1] != ',') {
 		return nil, false // not where a key goes
 	}
-	// The innermost brace still open before ws.
-	depth := 0
-	for i--; i >= 0; i-- {
-		switch code[i] {
-		case ')', ']', '}':
-			depth++
-		case '(', '[':
-			if depth == 0 {
-				return nil, false // a call's or index's argument
-			}
-			depth--
-		case '{':
-			if depth > 0 {
-				depth--
-				continue
-			}
-			m := literalTypeRE.FindStringSubmatch(code[:i])
-			if m == nil {
-				return nil, false
-			}
-			path, ok := s.resolvePkg(st, code, m[1])
-			if !ok {
-				return nil, false
-			}
-			v, ok := s.opts.Symbols[path+"/"+s.pkgs[path]][m[2]]
-			if !ok || v.Kind() != reflect.Pointer || !v.IsNil() {
-				return nil, false // not a type
-			}
-			t := v.Type().Elem()
-			return t, t.Kind() == reflect.Struct
-		}
+	// The innermost bracket still open: a brace, not a call's or an
+	// index's.
+	if i = openBracket(code, ws); i < 0 || code[i] != '{' {
+		return nil, false
 	}
-	return nil, false
+	m := literalTypeRE.FindStringSubmatch(code[:i])
+	if m == nil {
+		return nil, false
+	}
+	path, ok := s.resolvePkg(st, code, m[1])
+	if !ok {
+		return nil, false
+	}
+	v, ok := s.opts.Symbols[path+"/"+s.pkgs[path]][m[2]]
+	if !ok || v.Kind() != reflect.Pointer || !v.IsNil() {
+		return nil, false // not a type
+	}
+	t := v.Type().Elem()
+	return t, t.Kind() == reflect.Struct
 }
