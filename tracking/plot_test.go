@@ -201,16 +201,23 @@ func foldFixture(t *testing.T) (*Store, []RunInfo) {
 	return s, runs
 }
 
-func TestPlotTickLabels(t *testing.T) {
+// foldPlots draws the fold fixture's two plots: fold accuracy over steps,
+// one line per run, and the final accuracy, one bar per run.
+func foldPlots(t *testing.T) (history, bars *experiments.Plot) {
+	t.Helper()
 	s, runs := foldFixture(t)
 	history, err := s.PlotMetricHistory(runs, "fold_accuracy")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bars, err := PlotMetric(runs, "accuracy")
-	if err != nil {
+	if bars, err = PlotMetric(runs, "accuracy"); err != nil {
 		t.Fatal(err)
 	}
+	return history, bars
+}
+
+func TestPlotTickLabels(t *testing.T) {
+	history, bars := foldPlots(t)
 	for _, tt := range []struct {
 		name string
 		p    *experiments.Plot
@@ -247,15 +254,7 @@ func TestPlotMetricHistoryLegend(t *testing.T) {
 
 // The plots fit their canvas: no mark reaches within a point of an edge.
 func TestPlotsFit(t *testing.T) {
-	s, runs := foldFixture(t)
-	history, err := s.PlotMetricHistory(runs, "fold_accuracy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bars, err := PlotMetric(runs, "accuracy")
-	if err != nil {
-		t.Fatal(err)
-	}
+	history, bars := foldPlots(t)
 	for _, tt := range []struct {
 		name string
 		p    *experiments.Plot

@@ -164,11 +164,7 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.exp, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := s.WriteReport(&b, ReportOptions{Experiment: tt.exp}); err != nil {
-				t.Fatal(err)
-			}
-			page := b.String()
+			page := reportPage(t, s, ReportOptions{Experiment: tt.exp})
 			checkPage(t, page, tt.want, tt.notWant)
 			if got := allRunsRows(t, page, 3); strings.Join(got, ",") != strings.Join(tt.wantRows, ",") {
 				t.Errorf("rows %q, want %q", got, tt.wantRows)
@@ -433,11 +429,7 @@ func TestReportAutologged(t *testing.T) {
 		r.LogMetrics(spec.metrics, 0)
 		r.Finish()
 	}
-	var b bytes.Buffer
-	if err := s.WriteReport(&b, ReportOptions{Experiment: "bc"}); err != nil {
-		t.Fatal(err)
-	}
-	page := b.String()
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
 	checkPage(t, page, []string{
 		"ranked by their final test_accuracy, the score on held-out test data (higher is better); 2 of the 4 runs recorded it; the others are listed after them, unranked.",
 		"such as mean_accuracy",
@@ -507,11 +499,7 @@ func TestReportHistories(t *testing.T) {
 		r.LogMetrics(map[string]float64{"mean_accuracy": (acc[0] + acc[1] + acc[2]) / 3, "duration_s": 0.01}, 0)
 		r.Finish()
 	}
-	var b bytes.Buffer
-	if err := s.WriteReport(&b, ReportOptions{Experiment: "cv"}); err != nil {
-		t.Fatal(err)
-	}
-	page := b.String()
+	page := reportPage(t, s, ReportOptions{Experiment: "cv"})
 	checkPage(t, page, []string{"fold_accuracy in each cross-validation fold", "not a step of training", ">fold<"},
 		[]string{"fold_fit_time_s during", "fold_fit_time_s in each", "epoch_duration_s during", "fold_accuracy during training"})
 
@@ -635,11 +623,7 @@ func TestReportGridSearch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.exp, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := s.WriteReport(&b, ReportOptions{Experiment: tt.exp}); err != nil {
-				t.Fatal(err)
-			}
-			page := b.String()
+			page := reportPage(t, s, ReportOptions{Experiment: tt.exp})
 			checkPage(t, page, tt.want, tt.notWant)
 			checkSelfContained(t, page)
 			m := regexp.MustCompile(`(?s)<h2>Grid search trials</h2>.*?</table>`).FindString(page)
@@ -663,11 +647,7 @@ func TestReportGridSearch(t *testing.T) {
 	}
 
 	// A filter chooses the runs to rank; the best one's trials need not match it.
-	var b bytes.Buffer
-	if err := s.WriteReport(&b, ReportOptions{Experiment: "two", Filter: `tags.autolog = "grid_search"`}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), "it tried 12 combinations") {
+	if page := reportPage(t, s, ReportOptions{Experiment: "two", Filter: `tags.autolog = "grid_search"`}); !strings.Contains(page, "it tried 12 combinations") {
 		t.Error("filtered report lacks the trials")
 	}
 
@@ -700,11 +680,7 @@ func TestReportDataVersions(t *testing.T) {
 	log("named", []string{"m01", "m02"}, rows)
 	log("matrix", nil, rows)
 	note := func() string {
-		var b bytes.Buffer
-		if err := s.WriteReport(&b, ReportOptions{Experiment: "data"}); err != nil {
-			t.Fatal(err)
-		}
-		m := regexp.MustCompile(`(?s)<h2>Data</h2>\s*<p>(.*?)</p>`).FindStringSubmatch(b.String())
+		m := regexp.MustCompile(`(?s)<h2>Data</h2>\s*<p>(.*?)</p>`).FindStringSubmatch(reportPage(t, s, ReportOptions{Experiment: "data"}))
 		if m == nil {
 			t.Fatal("no data note")
 		}
@@ -733,4 +709,14 @@ func checkPage(t *testing.T, page string, want, notWant []string) {
 			t.Errorf("report has %q", w)
 		}
 	}
+}
+
+// reportPage writes the report opts ask for and returns the page.
+func reportPage(t *testing.T, s *Store, opts ReportOptions) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := s.WriteReport(&b, opts); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
