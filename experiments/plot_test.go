@@ -2,11 +2,9 @@ package experiments
 
 import (
 	"fmt"
-	"math"
 	"testing"
 
 	"github.com/gopherlab/gopherlab/internal/plotstyle/plotcheck"
-	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -62,24 +60,7 @@ func allPlots(t *testing.T) []namedPlot {
 	p, err = gs2.PlotParam("MaxDepth")
 	add("grid search, two parameters", p, err, "MinSamplesLeaf=1", "MinSamplesLeaf=20")
 
-	lr := &LogisticRegression{}
-	yb := make([]float64, len(ytr))
-	for i, v := range ytr {
-		yb[i] = math.Min(v, 1)
-	}
-	if err := lr.Fit(Xtr, yb); err != nil {
-		t.Fatal(err)
-	}
-	pr, _ := lr.PredictProba(Xte)
-	ybt := make([]float64, len(yte))
-	for i, v := range yte {
-		ybt[i] = math.Min(v, 1)
-	}
-	roc, err := ROC(ybt, mat.Col(nil, 1, pr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roc.Name = "logistic"
+	_, _, roc := binaryROC(t, Xtr, ytr, Xte, yte)
 	p, err = PlotROC(roc, &ROCCurve{Name: "chance", FPR: []float64{0, 1}, TPR: []float64{0, 1}, AUC: 0.5})
 	add("roc", p, err, fmt.Sprintf("logistic (AUC = %.3f)", roc.AUC), "chance (AUC = 0.500)")
 	knn := &KNeighborsClassifier{K: 15}

@@ -315,22 +315,7 @@ func TestCurvesAndPlots(t *testing.T) {
 	}
 	checkPNG(t, hp)
 
-	lr := &LogisticRegression{}
-	yb := make([]float64, len(ytr))
-	for i, v := range ytr {
-		yb[i] = math.Min(v, 1)
-	}
-	lr.Fit(Xtr, yb)
-	pr, _ := lr.PredictProba(Xte)
-	ybt := make([]float64, len(yte))
-	for i, v := range yte {
-		ybt[i] = math.Min(v, 1)
-	}
-	roc, err := ROC(ybt, mat.Col(nil, 1, pr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roc.Name = "logistic"
+	lr, ybt, roc := binaryROC(t, Xtr, ytr, Xte, yte)
 	rp, err := PlotROC(roc, &ROCCurve{Name: "chance", FPR: []float64{0, 1}, TPR: []float64{0, 1}, AUC: 0.5})
 	if err != nil {
 		t.Fatal(err)
@@ -427,4 +412,33 @@ func TestGridSearchTiedRanks(t *testing.T) {
 	if p := g.BestParams(); p["VarSmoothing"] != 1e-12 {
 		t.Errorf("best %v, scikit-learn var_smoothing=1e-12", p)
 	}
+}
+
+// binaryROC fits a logistic regression on the training set with every
+// class above 0 taken as 1, and returns it, the test labels merged so,
+// and its ROC curve on the test set, named "logistic".
+func binaryROC(t *testing.T, Xtr *mat.Dense, ytr []float64, Xte *mat.Dense, yte []float64) (*LogisticRegression, []float64, *ROCCurve) {
+	t.Helper()
+	binary := func(y []float64) []float64 {
+		out := make([]float64, len(y))
+		for i, v := range y {
+			out[i] = math.Min(v, 1)
+		}
+		return out
+	}
+	lr := &LogisticRegression{}
+	if err := lr.Fit(Xtr, binary(ytr)); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := lr.PredictProba(Xte)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yt := binary(yte)
+	roc, err := ROC(yt, mat.Col(nil, 1, pr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roc.Name = "logistic"
+	return lr, yt, roc
 }
