@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gopherlab/gopherlab/internal/gocell"
+	"go/scanner"
+	"go/token"
 	"io"
 	"math"
 	"os"
@@ -17,72 +18,114 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gopherlab/gopherlab/internal/gocell"
 )
 
-// executeCell runs a cell: "name?" help, then the magic and shell lines at
-// its top, then its Go code.
+// executeCell runs a cell: "name?" help, or its lines in order. Magic and
+// shell lines may stand anywhere at the top level of the cell, as in
+// IPython: the Go code above such a line runs first, then the line, then
+// the rest. %time and %timeit time the rest of the cell.
 func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome, error) {
 	st := s.current()
 	if target, detail, ok := helpQuery(code); ok {
 		return s.pageHelp(st, target, detail), nil
 	}
 	lines := strings.SplitAfter(code, "\n")
+	start := 0     // the first line of Go code not run yet
+	noCode := true // no Go code in lines[start:i]
 	for i := 0; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
-		switch {
-		case t == "" || strings.HasPrefix(t, "//"):
+		if !strings.HasPrefix(t, "%") && !strings.HasPrefix(t, "!") {
+			if t != "" && !strings.HasPrefix(t, "//") {
+				noCode = false
+			}
 			continue
-		case strings.HasPrefix(t, "!"):
-			lines[i] = blankLine(lines[i])
+		}
+		if !noCode {
+			above := strings.Join(lines[start:i], "")
+			if !atStatementStart(above) {
+				continue // Go's own: in a raw string, a comment, a block or an expression
+			}
+			if name, _ := splitMagic(t); strings.HasPrefix(t, "%%") && name == "" {
+				return Outcome{}, usageError(fmt.Sprintf("line %d: %%%% (the cell is main's body) goes on the cell's first line", i+1))
+			}
+			if _, err := s.runGo(ctx, st, s.cell(n, linesOnly(lines, start, i))); err != nil {
+				return Outcome{}, err
+			}
+			noCode = true
+		}
+		start = i + 1
+		if strings.HasPrefix(t, "!") {
 			if err := s.shell(ctx, strings.TrimSpace(t[1:])); err != nil {
 				return Outcome{}, err
 			}
 			continue
-		case strings.HasPrefix(t, "%"):
-			name, args := splitMagic(t)
-			if name == "time" || name == "timeit" {
-				return s.timeFrom(ctx, st, n, lines, i, name, args)
+		}
+		name, args := splitMagic(t)
+		switch name {
+		case "time", "timeit":
+			return s.timeFrom(ctx, st, n, lines, i, name, args)
+		case "":
+			// GoNB's "%%": the cell is the body of main, run now, with
+			// the line's words as its arguments.
+			if args != "" {
+				defer setArgs(st.in, strings.Fields(args))()
 			}
-			lines[i] = blankLine(lines[i])
-			if name == "" {
-				// GoNB's "%%": the cell is the body of main, run now,
-				// with the line's words as its arguments.
-				if args != "" {
-					defer setArgs(st.in, strings.Fields(args))()
-				}
-				continue
-			}
-			if err := s.lineMagic(ctx, name, args); err != nil {
-				return Outcome{}, err
-			}
-			st = s.current() // %reset replaces it
 			continue
 		}
-		// The Go code starts here. A %time or %timeit line further down
-		// times the code from there on, once the code above it has run.
-		for j := i + 1; j < len(lines); j++ {
-			t := strings.TrimSpace(lines[j])
-			if !strings.HasPrefix(t, "%") {
-				continue
-			}
-			if name, args := splitMagic(t); name == "time" || name == "timeit" {
-				above := slices.Clone(lines)
-				for k := j; k < len(above); k++ {
-					above[k] = blankLine(above[k])
-				}
-				if _, err := s.runGo(ctx, st, s.cell(n, strings.Join(above, ""))); err != nil {
-					return Outcome{}, err
-				}
-				return s.timeFrom(ctx, st, n, lines, j, name, args)
-			}
+		if err := s.lineMagic(ctx, name, args); err != nil {
+			return Outcome{}, err
 		}
-		break
+		st = s.current() // %reset replaces it
 	}
-	src := strings.Join(lines, "")
+	return s.runGo(ctx, st, s.cell(n, linesOnly(lines, start, len(lines))))
+}
+
+// linesOnly joins lines[from:to] with every other line left blank, so
+// that the code keeps its line numbers in the cell, and lets a cell's
+// func main run (GoNB).
+func linesOnly(lines []string, from, to int) string {
+	var b strings.Builder
+	for k, l := range lines {
+		if k < from || k >= to {
+			l = blankLine(l)
+		}
+		b.WriteString(l)
+	}
+	src := b.String()
 	if strings.Contains(src, "main") {
 		src, _ = rewriteMain(src)
 	}
-	return s.runGo(ctx, st, s.cell(n, src))
+	return src
+}
+
+// atStatementStart reports whether Go code src, followed by a new line,
+// leaves that line at the start of a top-level statement: not inside a
+// raw string, a comment or brackets, and not continuing an expression
+// (`ok := a &&` then `!b`). Only such a line can be a magic.
+func atStatementStart(src string) bool {
+	fset := token.NewFileSet()
+	f := fset.AddFile("", -1, len(src))
+	var sc scanner.Scanner
+	bad := false
+	sc.Init(f, []byte(src), func(token.Position, string) { bad = true }, 0)
+	depth := 0
+	last := token.SEMICOLON
+	for {
+		_, tok, _ := sc.Scan()
+		if tok == token.EOF {
+			break
+		}
+		switch tok {
+		case token.LPAREN, token.LBRACK, token.LBRACE:
+			depth++
+		case token.RPAREN, token.RBRACK, token.RBRACE:
+			depth--
+		}
+		last = tok
+	}
+	return !bad && depth == 0 && last == token.SEMICOLON
 }
 
 // timeFrom runs %time or %timeit (name, with args) on line i of a cell:
@@ -152,7 +195,8 @@ func usageError(msg string) *CellError {
 const builtinMagicsHelp = `gopherlab cells are Go: imports, declarations and statements, in any mix.
 The value of a final expression is shown as the cell's result.
 
-Magics (lines at the top of a cell; %time and %timeit may also follow code, which runs first):
+Magics and !commands are lines of their own, anywhere outside Go's blocks: the code
+above one runs first, then the line, then the rest of the cell.
   %help              this help
   %reset             start a fresh interpreter (forget every name)
   %time              run the rest of the cell (this line on) and print its CPU and wall time

@@ -269,3 +269,59 @@ func TestHelpQuery(t *testing.T) {
 		t.Errorf("unknown name: %v %q", o.Payload, s.out.String())
 	}
 }
+
+// TestMagicsInOrder: a magic or shell line below Go code runs after the
+// code above it and before the code below, as in IPython; a line that
+// Go itself owns (in a raw string, a block, an expression continued from
+// the line above) is not a magic.
+func TestMagicsInOrder(t *testing.T) {
+	cases := []struct {
+		name, code string
+		out        string // what the cell prints
+		result     string // its result's text/plain
+		fail       string // a CellError whose name and value contain this
+	}{
+		{name: "shell between prints",
+			code: "import \"fmt\"\nfmt.Println(\"one\")\n!echo two\nfmt.Println(\"three\")",
+			out:  "one\ntwo\nthree\n"},
+		{name: "env set for the code below",
+			code: "import \"os\"\nbefore := os.Getenv(\"GOEVAL_MID\")\n%env GOEVAL_MID=set\nbefore + \"|\" + os.Getenv(\"GOEVAL_MID\")",
+			out:  "env: GOEVAL_MID=set\n", result: `"|set"`},
+		{name: "magic after a declaration below it is used",
+			code: "func twice(x int) int { return 2 * x }\n%env GOEVAL_MID2=1\ntwice(21)",
+			out:  "env: GOEVAL_MID2=1\n", result: "42"},
+		{name: "percent line in a raw string",
+			code: "s := `\n%d items\n!not a command\n`\nlen(s)", result: "25"},
+		{name: "not after an operator",
+			code: "a, b := true, false\nok := a &&\n\t!b\nok", result: "true"},
+		{name: "inside a block is Go's",
+			code: "for i := 0; i < 1; i++ {\n%env GOEVAL_MID3=1\n}", fail: "SyntaxError"},
+		{name: "an error above stops the cell before the magic",
+			code: "x := undefinedName\n%env GOEVAL_MID4=1", fail: "undefined"},
+		{name: "an error below keeps its line number",
+			code: "x := 1\n%env GOEVAL_MID5=1\n_ = x\nundefinedThing", fail: "line 4"},
+		{name: "%% after code",
+			code: "x := 1\n%%\n_ = x", fail: "first line"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSession(t)
+			if c.fail != "" {
+				ce := s.fail(c.code)
+				if all := ce.Name + ": " + ce.Value + "\n" + strings.Join(ce.Traceback, "\n"); !strings.Contains(all, c.fail) {
+					t.Errorf("error %s, want it to say %q", all, c.fail)
+				}
+				return
+			}
+			if got := s.text(c.code); got != c.result {
+				t.Errorf("result %q, want %q", got, c.result)
+			}
+			if got := s.out.String(); got != c.out {
+				t.Errorf("output %q, want %q", got, c.out)
+			}
+		})
+	}
+	if os.Getenv("GOEVAL_MID4") != "" {
+		t.Errorf("the magic below a failing line ran")
+	}
+}
