@@ -43,6 +43,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -549,34 +550,37 @@ func (c *capture) text() string                            { c.mu.Lock(); defer 
 const evictBytes = 64 << 20
 
 // coldStart runs each fit once per cell (autolog off) and once compiled,
-// alternately, both right after writing through an evictBytes buffer
-// (compiled code, gonum's floats.Scale, on both sides) and prints the
-// median time per fit. A fit between cells otherwise starts with whatever
-// the two processes last did in the caches, which differs: the worker
-// compiled and ran other cells, the bench process only sent messages.
+// alternately, both right after returning their free heap to the system
+// and writing through an evictBytes buffer (compiled code on both sides)
+// and prints the median time per fit. A fit between cells otherwise
+// starts with whatever the two processes last did, which differs: the
+// worker compiled and ran other cells, and gave its heap back when idle
+// (see internal/memtrim), so that its fit pays a page fault per page of
+// scratch memory, which the bench process, busy meanwhile, does not.
 func coldStart(w *cellWorker, cases []fitCase, X *mat.Dense, y []float64, reps int) error {
 	if !twoWorkers {
 		if r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: "%autolog off"}, &capture{}); r.Status != "ok" {
 			return fmt.Errorf("%%autolog off: %s", r.Evalue)
 		}
 	}
-	setup := fmt.Sprintf("import \"gonum.org/v1/gonum/floats\"\nevict := make([]float64, %d)", evictBytes/8)
+	setup := fmt.Sprintf("import (\n\t\"runtime/debug\"\n\t\"gonum.org/v1/gonum/floats\"\n)\nevict := make([]float64, %d)", evictBytes/8)
 	if r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: setup}, &capture{}); r.Status != "ok" {
 		return fmt.Errorf("cold setup: %s", r.Evalue)
 	}
 	evict := make([]float64, evictBytes/8)
-	fmt.Printf("\ncold start: one fit per cell (autolog off) and the same fit compiled, each right after writing %d MB (both sides' caches cold); medians of %d\n\n", evictBytes>>20, reps)
+	fmt.Printf("\ncold start: one fit per cell (autolog off) and the same fit compiled, each right after returning free heap to the system and writing %d MB (both sides' memory and caches cold); medians of %d\n\n", evictBytes>>20, reps)
 	fmt.Printf("%-27s %12s %12s | %s\n", "fit", "compiled", "cell", "cell/compiled")
 	for _, c := range cases {
 		var comp, cell []time.Duration
 		for i := 0; i < reps; i++ {
+			debug.FreeOSMemory()
 			floats.Scale(1, evict)
 			t0 := time.Now()
 			if err := c.fit(X, y); err != nil {
 				return err
 			}
 			comp = append(comp, time.Since(t0))
-			t, err := fitCell(w, "floats.Scale(1, evict)\nt0 = time.Now()\n"+c.cell)
+			t, err := fitCell(w, "debug.FreeOSMemory()\nfloats.Scale(1, evict)\nt0 = time.Now()\n"+c.cell)
 			if err != nil {
 				return fmt.Errorf("%s cold: %w", c.name, err)
 			}
