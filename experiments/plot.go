@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/color"
 	pngpkg "image/png"
@@ -9,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -248,74 +250,131 @@ func (c *Curve) Render() display.Bundle {
 }
 
 // PlotParam draws the mean validation score against one grid parameter,
-// one line per combination of the other parameters.
+// one line per combination of the other parameters. Numeric values go on
+// a numeric axis, in order (logarithmic when they span two decades or
+// more); other values (names, booleans, nil), or numbers among which 0
+// stands for a default or no limit (MaxDepth 0, Alpha 0), go on an axis
+// of named ticks, one per value, with the zero last as "0 (default)".
 func (g *GridSearch) PlotParam(param string) (*Plot, error) {
 	if len(g.st.results) == 0 {
 		return nil, fmt.Errorf("experiments: plot grid search: not fitted")
 	}
-	found := false
-	for _, k := range g.st.keys {
-		found = found || k == param
-	}
-	if !found {
+	if !slices.Contains(g.st.keys, param) {
 		return nil, fmt.Errorf("experiments: plot grid search: %q is not a grid parameter (have %v)", param, g.st.keys)
 	}
-	p := newPlot(g.st.metric+" vs "+param, param, g.st.metric)
-	type series struct {
-		xs, mean, std []float64
+	values := make([]any, len(g.st.results))
+	for i, r := range g.st.results {
+		values[i] = r.Params[param]
 	}
+	xOf, ticks := paramAxis(values)
+	p := newPlot(g.st.metric+" vs "+param, param, g.st.metric)
+	type point struct{ x, mean, std float64 }
 	var order []string
-	lines := map[string]*series{}
-	var names []string
-	nonNumeric := false
-	for _, r := range g.st.results {
+	lines := map[string][]point{}
+	for i, r := range g.st.results {
 		var label string
 		for _, k := range g.st.keys {
 			if k != param {
 				label += fmt.Sprintf("%s=%v ", k, r.Params[k])
 			}
 		}
-		s, ok := lines[label]
-		if !ok {
-			s = &series{}
-			lines[label] = s
+		if _, ok := lines[label]; !ok {
 			order = append(order, label)
 		}
-		x, ok := toFloat(r.Params[param])
-		if !ok {
-			nonNumeric = true
-			x = float64(len(s.xs))
-			if len(order) == 1 {
-				names = append(names, fmt.Sprint(r.Params[param]))
-			}
-		}
-		s.xs = append(s.xs, x)
-		s.mean = append(s.mean, r.Mean)
-		s.std = append(s.std, r.Std)
+		lines[label] = append(lines[label], point{xOf[i], r.Mean, r.Std})
 	}
 	var allX []float64
 	for i, label := range order {
-		s := lines[label]
+		pts := lines[label]
+		slices.SortStableFunc(pts, func(a, b point) int { return cmp.Compare(a.x, b.x) })
+		xs, mean, std := make([]float64, len(pts)), make([]float64, len(pts)), make([]float64, len(pts))
+		for j, pt := range pts {
+			xs[j], mean[j], std[j] = pt.x, pt.mean, pt.std
+		}
 		name := strings.TrimSpace(label)
 		if name == "" {
 			name = "validation"
 		}
-		if err := addBand(p, name, s.xs, s.mean, nilIfZero(s.std), plotColors[i%len(plotColors)]); err != nil {
+		if err := addBand(p, name, xs, mean, nilIfZero(std), plotColors[i%len(plotColors)]); err != nil {
 			return nil, fmt.Errorf("experiments: plot grid search: %w", err)
 		}
-		allX = append(allX, s.xs...)
+		allX = append(allX, xs...)
 	}
-	if nonNumeric {
-		ticks := make([]plot.Tick, len(names))
-		for i, n := range names {
-			ticks[i] = plot.Tick{Value: float64(i), Label: n}
-		}
+	if ticks != nil {
 		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		p.X.Min, p.X.Max = -0.5, float64(len(ticks))-0.5
 	} else if logSpaced(allX) {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
 	return &Plot{P: p}, nil
+}
+
+// paramAxis places a grid parameter's values on the x axis: xs[i] is
+// where values[i] goes. ticks is nil for a numeric axis (the values
+// themselves), or names an axis of evenly spaced values: numbers in
+// order with a zero (a default) last, other values in the grid's order.
+func paramAxis(values []any) (xs []float64, ticks []plot.Tick) {
+	xs = make([]float64, len(values))
+	numeric, zero, other := true, false, false
+	for i, v := range values {
+		x, ok := toFloat(v)
+		numeric = numeric && ok
+		zero = zero || (ok && x == 0)
+		other = other || (ok && x != 0)
+		xs[i] = x
+	}
+	if numeric && !(zero && other) {
+		return xs, nil
+	}
+	// Distinct values by their printed form, ordered.
+	var names []string
+	at := map[string]float64{}
+	key := func(v any) string {
+		if v == nil {
+			return "default"
+		}
+		return fmt.Sprint(v)
+	}
+	for _, v := range values {
+		if _, ok := at[key(v)]; !ok {
+			at[key(v)] = 0
+			names = append(names, key(v))
+		}
+	}
+	if numeric {
+		byValue := map[string]float64{}
+		for i, v := range values {
+			byValue[key(v)] = xs[i]
+		}
+		slices.SortFunc(names, func(a, b string) int {
+			va, vb := byValue[a], byValue[b]
+			if (va == 0) != (vb == 0) {
+				return cmp.Compare(b2i(va == 0), b2i(vb == 0)) // the zero last
+			}
+			return cmp.Compare(va, vb)
+		})
+	}
+	ticks = make([]plot.Tick, len(names))
+	for j, n := range names {
+		at[n] = float64(j)
+		label := n
+		if numeric && n == "0" {
+			label = "0 (default)"
+		}
+		ticks[j] = plot.Tick{Value: float64(j), Label: label}
+	}
+	for i, v := range values {
+		xs[i] = at[key(v)]
+	}
+	return xs, ticks
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func toFloat(v any) (float64, bool) {

@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gopherlab/gopherlab/internal/plotstyle/plotcheck"
@@ -59,6 +61,14 @@ func allPlots(t *testing.T) []namedPlot {
 	}
 	p, err = gs2.PlotParam("MaxDepth")
 	add("grid search, two parameters", p, err, "MinSamplesLeaf=1", "MinSamplesLeaf=20")
+	gs3 := &GridSearch{Model: &DecisionTreeClassifier{}, Grid: map[string][]any{"Criterion": {"gini", "entropy"}, "MaxDepth": {2, 4, 0}}}
+	if err := gs3.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	p, err = gs3.PlotParam("MaxDepth")
+	add("grid search, a zero among the values", p, err, "Criterion=gini", "Criterion=entropy")
+	p, err = gs3.PlotParam("Criterion")
+	add("grid search, named values", p, err, "MaxDepth=2", "MaxDepth=4", "MaxDepth=0")
 
 	_, _, roc := binaryROC(t, Xtr, ytr, Xte, yte)
 	p, err = PlotROC(roc, &ROCCurve{Name: "chance", FPR: []float64{0, 1}, TPR: []float64{0, 1}, AUC: 0.5})
@@ -108,5 +118,39 @@ func TestPlotsFit(t *testing.T) {
 		if err := rec.Fits(vg.Points(1)); err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 		}
+	}
+}
+
+func TestParamAxis(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values []any
+		xs     []float64
+		ticks  string // the tick labels in axis order; "" for a numeric axis
+	}{
+		{"numbers", []any{10, 1, 100}, []float64{10, 1, 100}, ""},
+		{"a zero is the default, last", []any{2, 4, 6, 8, 0}, []float64{0, 1, 2, 3, 4}, "2 4 6 8 0 (default)"},
+		{"zero first in the grid", []any{0.0, 10.0, 0.1}, []float64{2, 1, 0}, "0.1 10 0 (default)"},
+		{"only zero", []any{0, 0}, []float64{0, 0}, ""},
+		{"names in grid order, repeated", []any{"gini", "entropy", "gini", "entropy"}, []float64{0, 1, 0, 1}, "gini entropy"},
+		{"nil and a number", []any{nil, 3}, []float64{0, 1}, "default 3"},
+		{"booleans", []any{true, false}, []float64{0, 1}, "true false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			xs, ticks := paramAxis(tc.values)
+			if !slices.Equal(xs, tc.xs) {
+				t.Errorf("xs = %v, want %v", xs, tc.xs)
+			}
+			var labels []string
+			for i, tk := range ticks {
+				if tk.Value != float64(i) {
+					t.Errorf("tick %d at %v", i, tk.Value)
+				}
+				labels = append(labels, tk.Label)
+			}
+			if got := strings.Join(labels, " "); got != tc.ticks {
+				t.Errorf("ticks %q, want %q", got, tc.ticks)
+			}
+		})
 	}
 }
