@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,7 +41,11 @@ type CSVOptions struct {
 	// NA, N/A, NaN, null, None and #N/A (in any case).
 	Missing []string
 	// Categorical names columns read as categorical even when every value
-	// is a number (class labels such as 0, 1, 2).
+	// is a number (class labels such as 0, 1, 2, codes such as 02134),
+	// each value a level as written. In a column that is categorical
+	// because some of its values are not numbers, the numbers are levels
+	// in Go's shortest form ("02134" and "2134.0" are both "2134"), so
+	// that a number is one level wherever it stands in the file.
 	Categorical []string
 }
 
@@ -133,6 +138,10 @@ type colBuilder struct {
 	codes    growing[int32]
 	levelIdx map[string]int32
 	levels   []string
+	// numbered: the column turned categorical after numbers, which
+	// became levels in Go's shortest form; later numbers take that form
+	// too, so that one number is one level wherever it stands.
+	numbered bool
 }
 
 func (b *colBuilder) addLevel(s string) {
@@ -145,10 +154,10 @@ func (b *colBuilder) addLevel(s string) {
 	b.codes.add(k)
 }
 
-// toCategorical turns the numbers read so far into levels (in Go's
-// shortest form: the original spelling is not kept).
+// toCategorical turns the numbers read so far into levels, in Go's
+// shortest form (their spelling was not kept).
 func (b *colBuilder) toCategorical() {
-	b.numeric = false
+	b.numeric, b.numbered = false, true
 	b.levelIdx = map[string]int32{}
 	b.codes.reserve(b.rows)
 	b.nums.each(func(v float64) {
@@ -263,6 +272,10 @@ func (c *csvReader) add(j int, field string) {
 			return
 		}
 		b.toCategorical()
+	} else if b.numbered {
+		if v, ok := parseNumber(s); ok {
+			s = strconv.FormatFloat(v, 'g', -1, 64)
+		}
 	}
 	b.addLevel(s)
 }
@@ -417,17 +430,7 @@ func readCSV(r io.Reader, opts CSVOptions, size int64) (*Dataset, error) {
 		return nil, fmt.Errorf("no data: empty input")
 	}
 	ds := &Dataset{rows: rows}
-	force := map[string]bool{}
-	for _, n := range opts.Categorical {
-		force[n] = true
-	}
 	for _, b := range c.cols {
-		if force[b.name] {
-			delete(force, b.name)
-			if b.numeric {
-				b.toCategorical()
-			}
-		}
 		col := &column{name: b.name, kind: Numeric, nums: b.nums.slice()}
 		if !b.numeric {
 			col = &column{name: b.name, kind: Categorical, codes: b.codes.slice(), levels: b.levels}
@@ -435,8 +438,10 @@ func readCSV(r io.Reader, opts CSVOptions, size int64) (*Dataset, error) {
 		}
 		ds.cols = append(ds.cols, col)
 	}
-	for n := range force {
-		return nil, fmt.Errorf("CSVOptions.Categorical names column %q, which is not in the file (columns: %v)", n, ds.Columns())
+	for _, n := range opts.Categorical {
+		if _, err := ds.col(n); err != nil {
+			return nil, fmt.Errorf("CSVOptions.Categorical names column %q, which is not in the file (columns: %v)", n, ds.Columns())
+		}
 	}
 	return ds, nil
 }
@@ -467,7 +472,13 @@ func (c *csvReader) start(rec []string, line int) error {
 		}
 		seen[name] = j
 		b := &colBuilder{name: name, numeric: true, rows: c.rows}
-		b.nums.reserve(c.rows)
+		if slices.Contains(c.opts.Categorical, name) {
+			// Levels as written: "02134" stays "02134".
+			b.numeric, b.levelIdx = false, map[string]int32{}
+			b.codes.reserve(c.rows)
+		} else {
+			b.nums.reserve(c.rows)
+		}
 		c.cols = append(c.cols, b)
 	}
 	return nil

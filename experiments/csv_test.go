@@ -497,3 +497,39 @@ func TestFileSizeGzip(t *testing.T) {
 		}
 	}
 }
+
+// TestReadCSVLevelsOfNumbers: in a column that is categorical because
+// some of its values are not numbers, the same number is one level
+// wherever it stands (before or after the first word); a column named in
+// CSVOptions.Categorical keeps every value as written.
+func TestReadCSVLevelsOfNumbers(t *testing.T) {
+	const text = "zip,city\n02134,boston\n10001,nyc\nunknown,x\n02134,boston\n10001.0,nyc\n"
+	for _, tc := range []struct {
+		name   string
+		opts   CSVOptions
+		zip    []string // the zip of each row
+		levels int
+	}{
+		{"auto", CSVOptions{}, []string{"2134", "10001", "unknown", "2134", "10001"}, 3},
+		{"named categorical", CSVOptions{Categorical: []string{"zip"}}, []string{"02134", "10001", "unknown", "02134", "10001.0"}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ds, err := ReadCSVFrom(strings.NewReader(text), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := ds.col("zip")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.kind != Categorical || len(c.levels) != tc.levels {
+				t.Fatalf("zip is %s with levels %q, want categorical with %d", c.kind, c.levels, tc.levels)
+			}
+			for i, want := range tc.zip {
+				if got := c.value(i); got != want {
+					t.Errorf("row %d: zip %v, want %q", i, got, want)
+				}
+			}
+		})
+	}
+}

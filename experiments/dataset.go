@@ -55,6 +55,17 @@ func (c *column) missing(i int) bool {
 	return c.codes[i] < 0
 }
 
+// allMissing reports whether every value of the column is missing (true
+// for no rows).
+func (c *column) allMissing() bool {
+	for i := range c.len() {
+		if !c.missing(i) {
+			return false
+		}
+	}
+	return true
+}
+
 // value returns row i as float64 (numeric) or string (categorical), nil if
 // missing.
 func (c *column) value(i int) any {

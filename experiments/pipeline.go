@@ -252,17 +252,37 @@ func (p *Pipeline) checkSchema(op string, ds *Dataset) (*Dataset, error) {
 		return nil, fmt.Errorf("experiments: %s: nil dataset", op)
 	}
 	names := make([]string, len(p.st.Schema))
+	var unread []int // categorical columns read as numeric with no value
 	for i, sc := range p.st.Schema {
 		c, err := ds.col(sc.Name)
 		if err != nil {
 			return nil, fmt.Errorf("experiments: %s: column %q is missing (the pipeline was fitted on columns %v)", op, sc.Name, schemaNames(p.st.Schema))
 		}
-		if c.kind != sc.Kind {
+		names[i] = sc.Name
+		switch {
+		case c.kind == sc.Kind:
+		case sc.Kind == Categorical && c.allMissing():
+			// A CSV reader cannot tell the kind of a column with no
+			// value: missing values of a category are what it holds.
+			unread = append(unread, i)
+		case sc.Kind == Categorical:
+			return nil, fmt.Errorf("experiments: %s: column %q is numeric (its values read as numbers), the pipeline was fitted with it categorical: read the data with CSVOptions{Categorical: []string{%q}}", op, sc.Name, sc.Name)
+		default:
 			return nil, fmt.Errorf("experiments: %s: column %q is %s, the pipeline was fitted with it %s", op, sc.Name, c.kind, sc.Kind)
 		}
-		names[i] = sc.Name
 	}
-	return ds.Select(names...)
+	out, err := ds.Select(names...)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range unread {
+		codes := make([]int32, out.rows)
+		for k := range codes {
+			codes[k] = -1
+		}
+		out.cols[i] = &column{name: names[i], kind: Categorical, codes: codes}
+	}
+	return out, nil
 }
 
 func schemaNames(s []SchemaColumn) []string {

@@ -192,8 +192,26 @@ func TestPipelineDataset(t *testing.T) {
 	retyped, _ := test.Drop("size")
 	pl, _ := test.Floats("petal_length")
 	retyped.AddFloats("size", pl)
-	if _, err := q.PredictDataset(retyped); err == nil || !strings.Contains(err.Error(), `column "size" is numeric, the pipeline was fitted with it categorical`) {
+	if _, err := q.PredictDataset(retyped); err == nil || !strings.Contains(err.Error(), `column "size" is numeric (its values read as numbers), the pipeline was fitted with it categorical: read the data with CSVOptions{Categorical: []string{"size"}}`) {
 		t.Errorf("retyped column: %v", err)
+	}
+	// A categorical column with no value reads as numeric: its rows
+	// predict as rows whose category is missing.
+	unread, _ := test.Drop("size")
+	nan := make([]float64, unread.Len())
+	for i := range nan {
+		nan[i] = math.NaN()
+	}
+	unread.AddFloats("size", nan)
+	asMissing, _ := test.Drop("size")
+	none := make([]string, unread.Len())
+	asMissing.AddStrings("size", none)
+	want, err := q.PredictProbaDataset(asMissing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := q.PredictProbaDataset(unread); err != nil || !mat.Equal(got, want) {
+		t.Errorf("categorical column read as numeric with no value: %v", err)
 	}
 	if _, err := q.Predict(mat.NewDense(2, 5, nil)); err == nil || !strings.Contains(err.Error(), `categorical column "size"`) {
 		t.Errorf("matrix predict on dataset pipeline: %v", err)
