@@ -123,6 +123,29 @@ func TestGridSearchDataset(t *testing.T) {
 	if err != nil || len(pred) != 150 {
 		t.Errorf("refit pipeline: %v", err)
 	}
+	// The search predicts as its best pipeline does.
+	if got, err := gs.PredictDataset(ds); err != nil || !slices.Equal(got, pred) {
+		t.Errorf("GridSearch.PredictDataset: %v", err)
+	}
+	want, _ := best.PredictLabels(ds)
+	if got, err := gs.PredictLabels(ds); err != nil || !slices.Equal(got, want) || got[0] != "setosa" {
+		t.Errorf("GridSearch.PredictLabels = %v…: %v", got[:1], err)
+	}
+	noRefit := &GridSearch{Model: gs.Model, Grid: map[string][]any{"kneighborsclassifier.K": {1, 7}}, NoRefit: true}
+	if err := noRefit.FitDataset(ds, "species"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := noRefit.PredictDataset(ds); err == nil || !strings.Contains(err.Error(), "no refitted model") {
+		t.Errorf("PredictDataset without a refit: %v", err)
+	}
+	X, y := loadIris(t)
+	plain := &GridSearch{Model: &GaussianNB{}, Grid: map[string][]any{"VarSmoothing": {1e-9}}}
+	if err := plain.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.PredictLabels(ds); err == nil || !strings.Contains(err.Error(), "predicts from a matrix: use Predict") {
+		t.Errorf("PredictLabels of a matrix model: %v", err)
+	}
 	p, err := gs.PlotParam("kneighborsclassifier.Weights")
 	if err != nil {
 		t.Fatal(err)

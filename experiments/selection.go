@@ -710,6 +710,37 @@ func (g *GridSearch) Predict(X *mat.Dense) ([]float64, error) {
 	return g.st.model.Predict(X)
 }
 
+// PredictDataset predicts ds's rows with the refitted best model, a
+// Pipeline the search was given (FitDataset), as Pipeline.PredictDataset.
+func (g *GridSearch) PredictDataset(ds *Dataset) ([]float64, error) {
+	p, err := g.bestPipeline("predict dataset")
+	if err != nil {
+		return nil, err
+	}
+	return p.PredictDataset(ds)
+}
+
+// PredictLabels predicts ds's rows as the target's levels, as
+// Pipeline.PredictLabels.
+func (g *GridSearch) PredictLabels(ds *Dataset) ([]string, error) {
+	p, err := g.bestPipeline("predict labels")
+	if err != nil {
+		return nil, err
+	}
+	return p.PredictLabels(ds)
+}
+
+func (g *GridSearch) bestPipeline(op string) (*Pipeline, error) {
+	switch m := g.st.model.(type) {
+	case nil:
+		return nil, fmt.Errorf("experiments: grid search: %s: no refitted model (call FitDataset without NoRefit)", op)
+	case *Pipeline:
+		return m, nil
+	default:
+		return nil, fmt.Errorf("experiments: grid search: %s: the best model is a %T, which predicts from a matrix: use Predict", op, m)
+	}
+}
+
 // Table returns one row per candidate: parameters, mean and std score,
 // rank.
 func (g *GridSearch) Table() *display.Table {
