@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sort"
 	"strconv"
 
@@ -159,6 +160,15 @@ func (ds *Dataset) col(name string) (*column, error) {
 	}
 	i := ds.index(name)
 	if i < 0 {
+		var encoded []string
+		for _, c := range ds.cols {
+			if strings.HasPrefix(c.name, name+"=") {
+				encoded = append(encoded, c.name)
+			}
+		}
+		if encoded != nil {
+			return nil, fmt.Errorf("experiments: no column %q: a one-hot encoder replaced it by %v (list the columns to encode in OneHotEncoder.Columns, or let a Pipeline keep the target apart)", name, encoded)
+		}
 		return nil, fmt.Errorf("experiments: no column %q (columns: %v)", name, ds.Columns())
 	}
 	return ds.cols[i], nil

@@ -105,6 +105,10 @@ func TestOneHotEncoder(t *testing.T) {
 	if cats := enc.Categories(); !slices.Equal(cats["color"], []string{"blue", "red"}) {
 		t.Errorf("categories %v", cats)
 	}
+	// A column the encoder replaced is named with what replaced it.
+	if _, _, err := out.XY("color"); err == nil || !strings.Contains(err.Error(), `no column "color": a one-hot encoder replaced it by [color=blue color=red]`) {
+		t.Errorf("XY of an encoded column: %v", err)
+	}
 }
 
 func irisDataset(t *testing.T) *Dataset {
