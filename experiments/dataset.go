@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -430,6 +430,22 @@ func (ds *Dataset) Rows(idx []int) (*Dataset, error) {
 		}
 	}
 	return ds.take(idx), nil
+}
+
+// Filter returns the rows i for which keep(i) is true, in order, like a
+// boolean mask in pandas:
+//
+//	age, _ := ds.Floats("age")
+//	adults := ds.Filter(func(i int) bool { return age[i] >= 18 })
+func (ds *Dataset) Filter(keep func(row int) bool) *Dataset {
+	ds = ds.orEmpty()
+	var idx []int
+	for i := 0; i < ds.rows; i++ {
+		if keep(i) {
+			idx = append(idx, i)
+		}
+	}
+	return ds.take(idx)
 }
 
 func (ds *Dataset) take(idx []int) *Dataset {
