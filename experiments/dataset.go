@@ -370,7 +370,7 @@ func FromColumns(names []string, columns ...any) (*Dataset, error) {
 		case []string:
 			err = ds.AddStrings(names[i], x)
 		default:
-			err = fmt.Errorf("experiments: from columns: column %q has type %T, want []float64, []int, []bool or []string", names[i], v)
+			err = fmt.Errorf("experiments: from columns: column %q has type %T, want []float64, []float32, []int, []int64, []bool or []string", names[i], v)
 		}
 		if err != nil {
 			return nil, err

@@ -77,7 +77,15 @@ func (ds *Dataset) Describe() *Dataset {
 			}
 		}
 		count[j], missing[j] = k, float64(len(c.codes))-k
-		levels[j] = float64(len(c.levels))
+		// Levels the rows use, as pandas' unique counts values: a part
+		// of a split keeps every level of the whole, to encode alike.
+		used := 0
+		for _, f := range freq {
+			if f > 0 {
+				used++
+			}
+		}
+		levels[j] = float64(used)
 		best := -1
 		for l, f := range freq {
 			if best < 0 || f > freq[best] {

@@ -155,6 +155,12 @@ func TestDescribe(t *testing.T) {
 	if strings.Join(names, ",") != "x,color,y" {
 		t.Errorf("column order %v", names)
 	}
+	// A part of the rows counts the levels it uses, not the whole's.
+	part, _ := ds.Rows([]int{0})
+	colors, _ := ds.Strings("color")
+	if lv, _ := part.Describe().Floats("levels"); lv[1] != 1 {
+		t.Errorf("levels of one row (%q): %v", colors[0], lv[1])
+	}
 }
 
 func TestRender(t *testing.T) {
