@@ -503,7 +503,7 @@ func TestExportComputedDataPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: "iris", Filter: `name = "pipeline" and parent_run_id IS NULL`})
+	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: "iris", Filter: `tags.estimator = "pipeline" and tags.autolog = "fit" and parent_run_id IS NULL`})
 	store.Close()
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("pipeline runs: %v %d", err, len(runs))

@@ -24,9 +24,11 @@ import (
 //
 // Each event becomes one run in the experiment named after the notebook
 // (the base name of the path given to SetCellInfo, without extension;
-// DefaultExperiment when there is none), named after the estimator
-// ("pipeline", "cv pipeline", "gridsearch(pipeline)"), tagged
-// autolog=<kind> and estimator=<name>, with:
+// DefaultExperiment when there is none), named after the estimator, a
+// pipeline by its steps ("standardscaler + logisticregression", "cv
+// standardscaler + gaussiannb", "gridsearch(standardscaler + ridge)"),
+// tagged autolog=<kind> and estimator=<name> ("pipeline",
+// "gridsearch(pipeline)"), with:
 //
 //   - the estimator's parameters (experiments.EstimatorParams) and the
 //     cross-validation or search settings;
@@ -574,12 +576,21 @@ func (a *Autologger) startLong(s *Store, e *autologEntry) error {
 	return nil
 }
 
-// runName is the name of the run of an event's work.
+// runName is the name of the run of an event's work: the estimator's,
+// with a pipeline named by its steps ("standardscaler + logisticregression",
+// "gridsearch(onehotencoder + randomforestclassifier)") so that runs say
+// which model they are.
 func runName(ev *experiments.TrackEvent) string {
-	if ev.Kind == experiments.KindCrossValidate {
-		return "cv " + ev.Name
+	name := ev.Name
+	if s, ok := ev.Params["steps"].(string); ok && strings.Contains(name, "pipeline") {
+		if steps := strings.Fields(strings.Trim(s, "[]")); len(steps) > 0 {
+			name = strings.Replace(name, "pipeline", strings.Join(steps, " + "), 1)
+		}
 	}
-	return ev.Name
+	if ev.Kind == experiments.KindCrossValidate {
+		return "cv " + name
+	}
+	return name
 }
 
 // takePrepared returns what Prepare is taking of ev's data, or nil.
@@ -766,6 +777,9 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 		}
 		if err = run.LogParams(params); err == nil {
 			err = run.SetTags(tags)
+		}
+		if err == nil && name != runName(&experiments.TrackEvent{Kind: ev.Kind, Name: ev.Name}) {
+			err = run.rename(name) // its parameters name it
 		}
 		if err != nil {
 			run.Fail(err)

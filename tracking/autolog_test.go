@@ -117,7 +117,8 @@ func TestAutologPipelineFit(t *testing.T) {
 	checks := []struct{ name, got, want string }{
 		{"experiment", r.Experiment, "churn model"},
 		{"status", r.Status, StatusFinished},
-		{"name", r.Name, "pipeline"},
+		{"name: the steps", r.Name, "standardscaler + logisticregression"},
+		{"tag estimator", r.Tags["estimator"], "pipeline"},
 		{"tag autolog", r.Tags["autolog"], experiments.KindFit},
 		{"steps", r.Params["steps"], "[standardscaler logisticregression]"},
 		{"C", r.Params["logisticregression.C"], "10"},

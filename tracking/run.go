@@ -519,6 +519,24 @@ func (r *Run) SetSeed(seed int64) error {
 	return nil
 }
 
+// rename gives the run another name: autologged long work, started
+// before its parameters were known, gets the name they make.
+func (r *Run) rename(name string) error {
+	r.mu.Lock()
+	err := r.checkOpenLocked()
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := r.store.writeTx(func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE runs SET name = ? WHERE id = ?`, name, r.id)
+		return err
+	}); err != nil {
+		return r.store.wrap("rename run in", err)
+	}
+	return nil
+}
+
 // LogMetric records one point of a metric's history. It only appends to
 // an in-memory buffer; the buffer is written in one transaction when it
 // holds the store's batch size of points, when the flush interval has

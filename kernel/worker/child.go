@@ -41,10 +41,13 @@ func Main() error {
 	c := &child{ev: evW, evFd: int(evW.Fd()), input: make(chan request, 1)}
 	c.stdin = &inputReader{c: c}
 	display.SetPublisher(c)
+	c.streams = newStreams(c)
+	stdout, stderr := &streamWriter{s: c.streams, name: "stdout"}, &streamWriter{s: c.streams, name: "stderr"}
+	experiments.Warnings = stderr
 	sess, err := goeval.New(goeval.Options{
 		Symbols: symbols.All(),
-		Stdout:  os.Stdout,
-		Stderr:  os.Stderr,
+		Stdout:  stdout,
+		Stderr:  stderr,
 		Stdin:   c.stdin,
 	})
 	if err != nil {
@@ -69,6 +72,7 @@ func Main() error {
 		}
 	}
 	autolog := tracking.NewAutologger("")
+	autolog.Errors = stderr
 	if os.Getenv("GOPHERLAB_AUTOLOG") != "off" {
 		experiments.SetTracker(autolog)
 	}
@@ -130,9 +134,10 @@ type child struct {
 	input chan request
 	stdin *inputReader
 
-	evMu sync.Mutex
-	ev   *os.File
-	evFd int
+	evMu    sync.Mutex
+	ev      *os.File
+	evFd    int
+	streams *streams // the cells' stdout and stderr, queued for the kernel
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -258,12 +263,26 @@ func (c *child) evaluate(ctx context.Context, exprs map[string]string) map[strin
 	return res
 }
 
-// emit sends an event once the child's stdout and stderr pipes have been
-// read by the supervisor, so that a display or a reply never overtakes
-// text printed before it.
+// emit sends an event after the text the cell wrote before it (queued
+// stream text first, then what its compiled code wrote on fds 1 and 2,
+// once the supervisor has read it), so that a display or a reply never
+// overtakes text printed before it.
 func (c *child) emit(ev event) {
+	if c.streams != nil {
+		c.streams.flush()
+	}
 	waitDrained(1)
 	waitDrained(2)
+	c.send(ev)
+	if ev.Ev != "reply" && ev.Ev != "ready" {
+		// What the cell prints next on fds 1 and 2 must not overtake
+		// this event.
+		waitDrained(c.evFd)
+	}
+}
+
+// send writes one event on the events pipe.
+func (c *child) send(ev event) {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		b, _ = json.Marshal(event{Ev: ev.Ev, ID: ev.ID, Data: map[string]any{"text/plain": "unencodable output: " + err.Error()}})
@@ -274,10 +293,6 @@ func (c *child) emit(ev event) {
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
 	c.ev.Write(append(b, '\n'))
-	if ev.Ev != "reply" && ev.Ev != "ready" {
-		// What the cell prints next must not overtake this event.
-		waitDrained(c.evFd)
-	}
 }
 
 // waitDrained waits (briefly) until the pipe on fd holds no unread bytes.
@@ -295,6 +310,107 @@ func waitDrained(fd int) {
 		} else {
 			time.Sleep(20 * time.Microsecond)
 		}
+	}
+}
+
+// streamWriter is a cell's os.Stdout or os.Stderr (and the compiled
+// packages' warnings): what it is given goes to the kernel as stream
+// events, on the one pipe that also carries displays, so that the
+// notebook shows stdout, stderr and displays in the order the cell wrote
+// them. Two pipes read apart cannot keep that order.
+type streamWriter struct {
+	s    *streams
+	name string
+	mu   sync.Mutex
+	tail []byte // an incomplete UTF-8 sequence, for the next write
+}
+
+func (w *streamWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	data := p
+	if len(w.tail) > 0 {
+		data = append(w.tail, p...)
+		w.tail = nil
+	}
+	if k := incompleteTail(data); k > 0 {
+		w.tail = append([]byte(nil), data[len(data)-k:]...)
+		data = data[:len(data)-k]
+	}
+	if len(data) > 0 {
+		w.s.add(w.name, data)
+	}
+	return len(p), nil
+}
+
+// streams sends the text of both streams in the order it was written. A
+// write that comes alone is sent at once, from the writing goroutine: a
+// cell that prints and then dies (a goroutine's panic) has its text
+// delivered. Writes in a burst (a loop printing line by line) are queued
+// for a goroutine that sends them as soon as it can, in a few large
+// events instead of one per line (a system call each), as ipykernel's
+// IOPub thread batches. Any other event sends what is queued first.
+type streams struct {
+	c       *child
+	mu      sync.Mutex
+	queue   []streamChunk
+	last    time.Time // of the last write
+	wake    chan struct{}
+	sending sync.Mutex // one flush at a time, in order
+}
+
+// burstGap is the time between writes under which they are a burst.
+const burstGap = time.Millisecond
+
+type streamChunk struct {
+	name string
+	text []byte
+}
+
+// maxStreamEvent bounds the text of one stream event.
+const maxStreamEvent = 256 << 10
+
+func newStreams(c *child) *streams {
+	s := &streams{c: c, wake: make(chan struct{}, 1)}
+	go func() {
+		for range s.wake {
+			s.flush()
+		}
+	}()
+	return s
+}
+
+func (s *streams) add(name string, text []byte) {
+	now := time.Now()
+	s.mu.Lock()
+	if n := len(s.queue); n > 0 && s.queue[n-1].name == name && len(s.queue[n-1].text)+len(text) <= maxStreamEvent {
+		s.queue[n-1].text = append(s.queue[n-1].text, text...)
+	} else {
+		s.queue = append(s.queue, streamChunk{name, append([]byte(nil), text...)})
+	}
+	burst := now.Sub(s.last) < burstGap
+	s.last = now
+	s.mu.Unlock()
+	if !burst {
+		s.flush()
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flush sends the queued text, in order.
+func (s *streams) flush() {
+	s.sending.Lock()
+	defer s.sending.Unlock()
+	s.mu.Lock()
+	q := s.queue
+	s.queue = nil
+	s.mu.Unlock()
+	for _, ch := range q {
+		s.c.send(event{Ev: "stream", Name: ch.name, Text: string(ch.text)})
 	}
 }
 

@@ -224,6 +224,12 @@ func (e *Engine) readEvents(p *process, r *os.File) {
 			if ch != nil {
 				ch <- ev.Reply
 			}
+		case "stream":
+			if out := e.output(); out != nil {
+				out.Stream(ev.Name, ev.Text)
+			} else {
+				e.log.Info("worker output outside a cell", "stream", ev.Name, "text", ev.Text)
+			}
 		case "display", "update":
 			if out := e.output(); out != nil {
 				out.Display(kernel.MIMEBundle{Data: ev.Data, Metadata: ev.Metadata}, ev.DisplayID, ev.Ev == "update")

@@ -248,6 +248,69 @@ display.Clear()`, out)
 	}
 }
 
+// What a cell writes to stdout and stderr, what a compiled package warns
+// and what it displays reach the frontend in the order it was written,
+// however fast (ipykernel keeps that order too); and a line printed just
+// before a crash is not lost.
+func TestStdoutStderrOrder(t *testing.T) {
+	e := newEngine(t)
+	out := &recorder{}
+	r := run(t, e, `import (
+	"fmt"
+	"os"
+	"github.com/gopherlab/gopherlab/display"
+	"github.com/gopherlab/gopherlab/experiments"
+)
+for i := 0; i < 200; i++ {
+	fmt.Println("o", i)
+	fmt.Fprintln(os.Stderr, "e", i)
+	if i == 100 {
+		display.Text("shown")
+		fmt.Fprintln(experiments.Warnings, "warned")
+	}
+}`, out)
+	if r.Status != "ok" {
+		t.Fatalf("reply %+v", r)
+	}
+	var want, got []string
+	for i := 0; i < 200; i++ {
+		want = append(want, fmt.Sprintf("stdout:o %d", i), fmt.Sprintf("stderr:e %d", i))
+		if i == 100 {
+			want = append(want, "display:shown", "stderr:warned")
+		}
+	}
+	events, _, _, _ := out.snapshot()
+	for _, ev := range events {
+		kind, text, _ := strings.Cut(ev, ":")
+		if kind == "display" {
+			got = append(got, ev)
+			continue
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+			got = append(got, kind+":"+line)
+		}
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Fatalf("output %d is %q, want %q (%d outputs, want %d)", i, got[i], want[i], len(got), len(want))
+			}
+		}
+		t.Fatalf("%d outputs, want %d", len(got), len(want))
+	}
+
+	for k := 0; k < 5; k++ {
+		last := &recorder{}
+		r = run(t, e, "import (\n\t\"fmt\"\n\t\"time\"\n)\nfmt.Println(\"last words\")\ngo func() { panic(\"boom\") }()\ntime.Sleep(2 * time.Second)", last)
+		if r.Ename != "SessionRestarted" {
+			t.Fatalf("crash: %+v", r)
+		}
+		if _, stdout, _, _ := last.snapshot(); stdout != "last words\n" {
+			t.Fatalf("printed before the crash: %q", stdout)
+		}
+	}
+}
+
 func TestInput(t *testing.T) {
 	e := newEngine(t)
 	out := &recorder{answers: []string{"hello"}}

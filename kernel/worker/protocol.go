@@ -35,7 +35,11 @@ type request struct {
 // event is one message from the child to the supervisor.
 type event struct {
 	ID int64  `json:"id,omitempty"`
-	Ev string `json:"ev"` // ready, reply, display, update, clear, input
+	Ev string `json:"ev"` // ready, reply, stream, display, update, clear, input
+
+	// stream: text a cell wrote to os.Stdout ("stdout") or os.Stderr
+	Name string `json:"name,omitempty"`
+	Text string `json:"text,omitempty"`
 
 	// display, update
 	Data      map[string]any `json:"data,omitempty"`
