@@ -386,7 +386,7 @@ func (s *Session) checkUnset(st *state, c *cellCode, prs []*parsedRun) error {
 			if _, own := defined[id.Name]; !ok || keys[id] || own {
 				continue
 			}
-			return s.errorAt(c, "CompileError", fmt.Sprintf("%s has no value: cell [%d], which defines it, failed before setting it (%s); run that cell again once it works", id.Name, u.cell, firstLineOf(u.why)), pr.off(id.Pos()))
+			return s.errorAt(c, "CompileError", fmt.Sprintf("%s has no value: cell [%d], which defines it, failed before setting it (%s); run that cell again once it works", id.Name, s.shownCount(u.cell), firstLineOf(u.why)), pr.off(id.Pos()))
 		}
 	}
 	return nil

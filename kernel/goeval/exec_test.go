@@ -770,6 +770,15 @@ func TestVariablesOfAFailedCell(t *testing.T) {
 	if got := s.text("kept"); got != "4" {
 		t.Errorf("a variable an earlier cell set: %s, want 4", got)
 	}
+	// The cell is named by the number the frontend showed for it (silent
+	// executions between cells take none).
+	_, err := s.Execute(WithCount(context.Background(), 9), "z := undefinedThing")
+	if err == nil {
+		t.Fatal("cell 9 did not fail")
+	}
+	if ce := s.fail("z"); !strings.Contains(ce.Value, "z has no value: cell [9], which defines it") {
+		t.Errorf("a cell the frontend numbered 9: %s", ce.Value)
+	}
 	if got := s.text("x := 1\nx + 1"); got != "2" {
 		t.Errorf("a cell defining the name itself: %s", got)
 	}

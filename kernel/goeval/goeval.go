@@ -170,6 +170,7 @@ type Session struct {
 	opts  Options
 	pkgs  map[string]string // import path -> package name, of opts.Symbols
 	count int               // cells executed, numbering their sources
+	shown map[int]int       // count → the number the frontend showed for that cell (WithCount)
 
 	mu       sync.Mutex              // held by Execute and Reset
 	running  chan struct{}           // closed when a stuck evaluation finally ends
@@ -280,9 +281,34 @@ func (s *Session) Execute(ctx context.Context, code string) (Outcome, error) {
 		ctx = context.WithValue(ctx, inCellKey{}, s)
 	}
 	s.count++
+	shown := s.count
+	if n, ok := ctx.Value(countKey{}).(int); ok && n > 0 {
+		shown = n
+	}
+	if s.shown == nil {
+		s.shown = map[int]int{}
+	}
+	s.shown[s.count] = shown
 	out, err := s.executeGuarded(ctx, s.count, code)
 	out.Elapsed = time.Since(start)
 	return out, err
+}
+
+type countKey struct{}
+
+// WithCount tells Execute the number the frontend shows for the cell
+// (its In [n], the execution count), for the messages that name a cell.
+// Without it, cells are numbered in the order they run.
+func WithCount(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, countKey{}, n)
+}
+
+// shownCount is the number the frontend showed for the cell run n-th.
+func (s *Session) shownCount(n int) int {
+	if c, ok := s.shown[n]; ok {
+		return c
+	}
+	return n
 }
 
 // executeGuarded runs a cell; a panic of the kernel's own code (not the

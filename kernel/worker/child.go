@@ -174,7 +174,7 @@ func (c *child) handle(r request) {
 		c.stdin.newCell()
 		tracking.SetCellRunning(true)
 		defer tracking.SetCellRunning(false)
-		rep := c.execute(ctx, r.Code)
+		rep := c.execute(goeval.WithCount(ctx, r.Count), r.Code)
 		failure := ""
 		if rep.Status == "error" {
 			failure = rep.Ename + ": " + rep.Evalue
