@@ -956,6 +956,16 @@ func (a *Autologger) TrackingCommand(args string, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("tracking: %%tracking: %w", err)
 		}
+		// The store is opened now, so that a path that cannot be one
+		// (a text file, another application's database) fails here and
+		// not, unseen, in the background after a later fit.
+		s, err := Open(abs)
+		if err != nil {
+			return fmt.Errorf("%%tracking %s: %w", path, err)
+		}
+		if err := s.Close(); err != nil {
+			return fmt.Errorf("%%tracking %s: %w", path, err)
+		}
 		if err := a.SetPath(abs); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -514,6 +515,10 @@ func TestAutologCommands(t *testing.T) {
 	defer experiments.SetTracker(prev)
 	t.Setenv(EnvDB, "")
 	other := filepath.Join(t.TempDir(), "b.db")
+	notes := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notes, []byte("my notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		cmd, args, out string
 		on             bool
@@ -524,6 +529,10 @@ func TestAutologCommands(t *testing.T) {
 		{"autolog", " on ", "autolog on", true, false},
 		{"autolog", "maybe", "", true, true},
 		{"tracking", other, "tracking store " + other, true, false},
+		{"tracking", "", "tracking store " + other, true, false},
+		// A file that cannot be a store is refused at once; the store
+		// stays the one before.
+		{"tracking", notes, "", true, true},
 		{"tracking", "", "tracking store " + other, true, false},
 		{"autolog", "off", "autolog off (store " + other + ")", false, false},
 	}
@@ -544,6 +553,13 @@ func TestAutologCommands(t *testing.T) {
 	}
 	if os.Getenv(EnvDB) != other {
 		t.Errorf("$%s = %q after %%tracking, want %q", EnvDB, os.Getenv(EnvDB), other)
+	}
+	err := al.TrackingCommand(notes, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "%tracking "+notes+": ") || !strings.Contains(err.Error(), "not a gopherlab tracking database") || !strings.Contains(err.Error(), "%tracking PATH in a notebook") {
+		t.Errorf("%%tracking to a text file: %v", err)
+	}
+	if b, _ := os.ReadFile(notes); string(b) != "my notes\n" {
+		t.Errorf("the text file became %q", b)
 	}
 }
 

@@ -488,7 +488,7 @@ func checkHeader(path string) error {
 		return fmt.Errorf("tracking: open %s: %w", path, err)
 	}
 	if n < 100 || !bytes.Equal(head[:16], sqliteMagic) {
-		return fmt.Errorf("tracking: open %s: %w: the file is not a SQLite database; it was left untouched (choose another path with -db or %s)", path, ErrNotDatabase, EnvDB)
+		return fmt.Errorf("tracking: open %s: %w: the file is not a SQLite database; it was left untouched (choose another path: %%tracking PATH in a notebook, -db or %s elsewhere)", path, ErrNotDatabase, EnvDB)
 	}
 	return nil
 }
@@ -577,7 +577,7 @@ func (s *Store) inspect() (int, error) {
 		if len(shown) > 5 {
 			shown = append(shown[:5:5], "...")
 		}
-		return 0, fmt.Errorf("tracking: open %s: %w: it is a SQLite database of another application (application_id %d, tables %s); it was left untouched (choose another path with -db or %s)",
+		return 0, fmt.Errorf("tracking: open %s: %w: it is a SQLite database of another application (application_id %d, tables %s); it was left untouched (choose another path: %%tracking PATH in a notebook, -db or %s elsewhere)",
 			s.path, ErrNotDatabase, appID, strings.Join(shown, ", "), EnvDB)
 	}
 	var v int

@@ -77,7 +77,7 @@ func (e *jobErrors) Write(p []byte) (int, error) {
 // no -db flag: its store is $GOPHERLAB_DB, else gopherlab.db in -dir.
 func jobAdvice(msg string) string {
 	return strings.NewReplacer(
-		"choose another path with -db or "+tracking.EnvDB, "set "+tracking.EnvDB+" to another path",
+		"choose another path: %tracking PATH in a notebook, -db or "+tracking.EnvDB+" elsewhere", "set "+tracking.EnvDB+" to another path",
 		"use -db PATH or set "+tracking.EnvDB, "set "+tracking.EnvDB+" to its path",
 	).Replace(msg)
 }
