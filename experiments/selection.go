@@ -11,6 +11,7 @@ import (
 
 	"github.com/gopherlab/gopherlab/display"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Progress receives progress reports: Add(n) after n more units of work
@@ -505,6 +506,9 @@ type GridResult struct {
 	Std    float64   // standard deviation of the test scores (population, as numpy's)
 	Scores []float64 // per fold
 	Rank   int       // 1 is best; equal means share the best rank among them, as scikit-learn
+	// FitTime and ScoreTime are the mean seconds per fold spent fitting
+	// and scoring (scikit-learn's mean_fit_time and mean_score_time).
+	FitTime, ScoreTime float64
 }
 
 type gridState struct {
@@ -634,7 +638,8 @@ func (g *GridSearch) fit(data cvData, refit func(Model) error) error {
 	}
 	st := gridState{keys: keys, metric: metric}
 	for i, r := range res {
-		st.results = append(st.results, GridResult{Params: cands[i], Mean: r.Mean(metric), Std: r.Std(metric), Scores: r.Test[metric]})
+		st.results = append(st.results, GridResult{Params: cands[i], Mean: r.Mean(metric), Std: r.Std(metric), Scores: r.Test[metric],
+			FitTime: stat.Mean(r.FitTime, nil), ScoreTime: stat.Mean(r.ScoreTime, nil)})
 	}
 	// As scikit-learn (rankdata method "min"): a candidate's rank is one
 	// more than the number of candidates with a better mean, so equal

@@ -212,9 +212,10 @@ func floatBytes(v []float64) []byte {
 
 // TrackTrial is one grid-search candidate.
 type TrackTrial struct {
-	Params  map[string]any     // the candidate's grid values
-	Metrics map[string]float64 // mean_<metric>, std_<metric>, rank
-	Scores  []float64          // per fold
+	Params   map[string]any     // the candidate's grid values
+	Metrics  map[string]float64 // mean_<metric>, std_<metric>, rank
+	Scores   []float64          // per fold
+	Duration time.Duration      // its fits and scoring, over every fold
 }
 
 var tracker atomic.Pointer[trackerBox]
@@ -404,7 +405,7 @@ func trackCV(tr *tracked, model Model, opts CVOptions, res *CVResult, err error)
 		}
 		ev.Folds = make([]map[string]float64, len(res.FitTime))
 		for i := range ev.Folds {
-			f := map[string]float64{"fit_time_s": res.FitTime[i]}
+			f := map[string]float64{"fit_time_s": res.FitTime[i], "score_time_s": res.ScoreTime[i]}
 			for _, m := range res.Metrics {
 				f[m] = res.Test[m][i]
 				if res.Train != nil {
@@ -465,9 +466,10 @@ func (g *GridSearch) track(tr *tracked, data cvData, err error) {
 		}
 		for _, r := range g.st.results {
 			ev.Trials = append(ev.Trials, TrackTrial{
-				Params:  r.Params,
-				Metrics: map[string]float64{"mean_" + g.st.metric: r.Mean, "std_" + g.st.metric: r.Std, "rank": float64(r.Rank)},
-				Scores:  r.Scores,
+				Params:   r.Params,
+				Metrics:  map[string]float64{"mean_" + g.st.metric: r.Mean, "std_" + g.st.metric: r.Std, "rank": float64(r.Rank)},
+				Scores:   r.Scores,
+				Duration: time.Duration(float64(len(r.Scores)) * (r.FitTime + r.ScoreTime) * float64(time.Second)),
 			})
 		}
 	}

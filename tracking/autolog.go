@@ -66,7 +66,8 @@ import (
 // (RUNNING, named and tagged, with its start time), which its end then
 // completes: it shows in the store meanwhile, and a process killed
 // during it leaves the run, which the next Open marks KILLED. A run's
-// start and end are the work's, not the writing's.
+// start and end are the work's, not the writing's; a fold's or a
+// trial's run starts with its parent's and lasts its own work's time.
 //
 // The store is opened on the first event, so a session that fits nothing
 // creates no file. Failures to log never fail the fit: they are written
@@ -841,9 +842,16 @@ func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
 		}
 		e.dataSum = sum
 	}
-	child := func(name string, params map[string]any) (*Run, error) {
+	// A fold's or a trial's run starts with its parent's and lasts as long
+	// as its own fitting and scoring (in parallel work, the children
+	// overlap: when each began is not known).
+	child := func(name string, params map[string]any, took time.Duration) (*Run, error) {
+		t := e.times()
+		if !t.start.IsZero() {
+			t.end = t.start.Add(took)
+		}
 		return s.StartRun(run.experiment, &RunOptions{Name: name, ParentID: run.id, Params: params,
-			Source: e.source, Notebook: e.notebook, ExecutionCount: e.count, times: e.times(), autolog: true})
+			Source: e.source, Notebook: e.notebook, ExecutionCount: e.count, times: t, autolog: true})
 	}
 	for i, f := range ev.Folds {
 		for k, v := range f {
@@ -851,7 +859,8 @@ func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
 				return err
 			}
 		}
-		c, err := child(fmt.Sprintf("fold %d", i), map[string]any{"fold": i})
+		took := time.Duration((f["fit_time_s"] + f["score_time_s"]) * float64(time.Second))
+		c, err := child(fmt.Sprintf("fold %d", i), map[string]any{"fold": i}, took)
 		if err != nil {
 			return err
 		}
@@ -861,7 +870,7 @@ func (a *Autologger) logEvent(s *Store, run *Run, e *autologEntry) error {
 	}
 	metric, _ := ev.Params["search.metric"].(string)
 	for i, tr := range ev.Trials {
-		c, err := child(fmt.Sprintf("trial %d", i), tr.Params)
+		c, err := child(fmt.Sprintf("trial %d", i), tr.Params, tr.Duration)
 		if err != nil {
 			return err
 		}

@@ -396,6 +396,12 @@ func TestAutologGridSearch(t *testing.T) {
 		if n, _ := s.MetricCount(k.ID); n["fold_accuracy"] != 3 {
 			t.Errorf("trial %d fold scores %v", i, n)
 		}
+		// A trial lasts its own fits and scoring on the 3 folds.
+		took := k.EndTime.Sub(k.StartTime).Seconds()
+		want := 3 * (results[i].FitTime + results[i].ScoreTime)
+		if !k.StartTime.Equal(r.StartTime) || results[i].FitTime <= 0 || math.Abs(took-want) > 0.0015 || took > r.EndTime.Sub(r.StartTime).Seconds() {
+			t.Errorf("trial %d lasted %vs, its work %vs, the search %v", i, took, want, r.EndTime.Sub(r.StartTime))
+		}
 	}
 	if _, err := s.ReadArtifact(r.ID, "model.gob"); err != nil {
 		t.Errorf("best model artifact: %v", err)
@@ -1358,7 +1364,7 @@ func (m *slowModel) Fit(X *mat.Dense, y []float64) error {
 
 // An autologged run says when the work ran, not when it was written:
 // its start is the cross-validation's start, its duration the
-// cross-validation's, and so are its folds'.
+// cross-validation's; its folds start with it and last their own work.
 func TestAutologRunTimes(t *testing.T) {
 	path, al, _ := autologTo(t)
 	X, y := blobs(20)
@@ -1385,9 +1391,13 @@ func TestAutologRunTimes(t *testing.T) {
 	if d := time.Duration(r.Metrics["duration_s"] * float64(time.Second)); (took - d).Abs() > 5*time.Millisecond {
 		t.Errorf("run took %v, its duration_s says %v", took, d)
 	}
+	// A fold starts with its cross-validation and lasts its own fit and
+	// scoring (about 60 ms of slowModel's sleep), not the whole work.
 	for _, k := range children(t, s, r.ID) {
-		if !k.StartTime.Equal(r.StartTime) || !k.EndTime.Equal(r.EndTime) {
-			t.Errorf("fold %s from %v to %v, its cross-validation from %v to %v", k.Name, k.StartTime, k.EndTime, r.StartTime, r.EndTime)
+		took := k.EndTime.Sub(k.StartTime)
+		want := time.Duration((k.Metrics["fit_time_s"] + k.Metrics["score_time_s"]) * float64(time.Second))
+		if !k.StartTime.Equal(r.StartTime) || (took-want).Abs() > time.Millisecond || took < 55*time.Millisecond || took > r.EndTime.Sub(r.StartTime)/2 {
+			t.Errorf("fold %s from %v to %v (%v, its work %v), its cross-validation from %v to %v", k.Name, k.StartTime, k.EndTime, took, want, r.StartTime, r.EndTime)
 		}
 	}
 }
