@@ -304,7 +304,15 @@ func EndCell(failure string) {
 
 // StartChild starts a run in the same experiment whose parent is r, for
 // example one fold of a cross-validation or one trial of a grid search.
+// A run that has ended takes no more children (ErrRunEnded), as it takes
+// no more metrics.
 func (r *Run) StartChild(name string) (*Run, error) {
+	r.mu.Lock()
+	ended := r.ended
+	r.mu.Unlock()
+	if ended {
+		return nil, fmt.Errorf("tracking: run %s: start child %q: %w", r.id, name, ErrRunEnded)
+	}
 	return r.store.StartRun(r.experiment, &RunOptions{Name: name, ParentID: r.id})
 }
 

@@ -60,6 +60,9 @@ func TestRunLifecycle(t *testing.T) {
 	if err := r.LogMetric("acc", 1, 2); !errors.Is(err, ErrRunEnded) {
 		t.Errorf("LogMetric after End: %v", err)
 	}
+	if c, err := r.StartChild("late"); !errors.Is(err, ErrRunEnded) || c != nil {
+		t.Errorf("StartChild after End: %v, %v", c, err)
+	}
 	ri, err := s.GetRun(r.ID()[:8])
 	if err != nil {
 		t.Fatal(err)
@@ -465,6 +468,18 @@ func TestCloseEndsOpenRuns(t *testing.T) {
 	}
 	if _, err := s.StartRun("c", nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("StartRun after Close: %v", err)
+	}
+	// Every method of a closed store says so.
+	closedCalls := map[string]func() error{
+		"SearchRuns":  func() error { _, err := s.SearchRuns(SearchQuery{}); return err },
+		"GetRun":      func() error { _, err := s.GetRun(r.ID()); return err },
+		"Experiments": func() error { _, err := s.Experiments(); return err },
+		"MetricCount": func() error { _, err := s.MetricCount(r.ID()); return err },
+	}
+	for name, call := range closedCalls {
+		if err := call(); !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close: %v", name, err)
+		}
 	}
 	s, _ = Open(path)
 	defer s.Close()

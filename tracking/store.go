@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -112,6 +113,7 @@ type Store struct {
 	mu            sync.Mutex
 	open          map[*Run]struct{}
 	closed        bool
+	shut          atomic.Bool // closed, for wrap, which may run under mu
 	batchSize     int
 	flushInterval time.Duration
 	reaped        int
@@ -703,6 +705,7 @@ func (s *Store) Close() error {
 	}
 	s.mu.Lock()
 	s.closed = true
+	s.shut.Store(true)
 	s.mu.Unlock()
 	close(s.done)
 	<-s.ckptDone
@@ -773,6 +776,10 @@ func isBusy(err error) bool {
 
 // wrap gives SQLite errors context and maps damage to ErrCorrupt.
 func (s *Store) wrap(what string, err error) error {
+	if s.shut.Load() {
+		// database/sql's own "database is closed" is not one of ours.
+		return fmt.Errorf("tracking: %s %s: %w", what, s.path, ErrClosed)
+	}
 	var se sqlite3.Error
 	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
 		return fmt.Errorf("tracking: %s %s: %w (%v); the file was left untouched: restore it from a backup or choose another path", what, s.path, ErrCorrupt, err)
