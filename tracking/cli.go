@@ -875,29 +875,35 @@ func listColumns(f runsFlags, runs []RunInfo, few bool) (cols []fieldRef, hidden
 		cols, err := parseColumns(f.columns)
 		return cols, nil, err
 	}
-	seen := map[string]bool{}
+	runsWith := map[string]int{}
 	var keys []string
 	for _, r := range runs {
 		for k := range r.Metrics {
-			if !seen[k] {
-				seen[k] = true
+			if runsWith[k] == 0 {
 				keys = append(keys, k)
 			}
+			runsWith[k]++
 		}
 	}
-	// Scores on held-out data first, timings last.
+	// Scores on held-out data first, their spreads next, timings last;
+	// among equals, the metrics most of the runs have.
 	rank := func(k string) int {
 		switch {
+		case IsTiming(k):
+			return 3
+		case strings.Contains(k, "std_"):
+			return 1
 		case strings.HasPrefix(k, "test_") || strings.HasPrefix(k, "mean_") || strings.HasPrefix(k, "best_"):
 			return 0
-		case IsTiming(k):
-			return 2
 		}
-		return 1
+		return 2
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if ri, rj := rank(keys[i]), rank(keys[j]); ri != rj {
 			return ri < rj
+		}
+		if ni, nj := runsWith[keys[i]], runsWith[keys[j]]; ni != nj {
+			return ni > nj
 		}
 		return keys[i] < keys[j]
 	})

@@ -680,3 +680,26 @@ func TestAmbiguousRunPrefix(t *testing.T) {
 	}
 	t.Skip("no two of 40 runs share a first character")
 }
+
+// runs list shows the metrics most runs have first: with a grid search and
+// a cross-validation among many fits, the fits' test_accuracy is shown,
+// not hidden behind the search's rarer ones.
+func TestListColumnsMostCommonFirst(t *testing.T) {
+	var runs []RunInfo
+	for i := 0; i < 5; i++ {
+		runs = append(runs, RunInfo{ID: fmt.Sprint("fit", i), Metrics: map[string]float64{"test_accuracy": 0.9, "fit_time_s": 0.1}})
+	}
+	runs = append(runs,
+		RunInfo{ID: "grid", Metrics: map[string]float64{"best_accuracy": 0.95, "best_std_accuracy": 0.01, "best_threshold": 0.5, "duration_s": 2}},
+		RunInfo{ID: "cv", Metrics: map[string]float64{"mean_accuracy": 0.94, "std_accuracy": 0.02, "mean_f1": 0.9, "mean_roc_auc": 0.97, "duration_s": 1}},
+	)
+	cols, hidden, err := listColumns(runsFlags{}, runs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(colNames(cols), " ")
+	want := "metrics.test_accuracy metrics.best_accuracy metrics.best_threshold metrics.mean_accuracy metrics.mean_f1 metrics.mean_roc_auc"
+	if got != want {
+		t.Errorf("columns %s\nwant    %s (hidden %v)", got, want, hidden)
+	}
+}
