@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash"
 	"html/template"
 	"image/color"
 	"io"
@@ -1547,20 +1548,38 @@ func (s *Store) summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) 
 			continue
 		}
 		// The same table is often logged under two sets of column names
-		// (a dataset's own, an X matrix's c0, c1, ...): only values that
-		// differ make the runs hard to compare.
-		values := map[string]bool{}
+		// (a dataset's own, an X matrix's c0, c1, ...), and its target
+		// as text levels in one and as their codes in the other: only
+		// values that differ make the runs hard to compare.
+		var kinds []*dataValues
+		recoded := false
+		var sums []string
 		for sum := range roleVersions[role] {
-			in := byKey[role+"\x00"+sum].in
-			key, err := s.valuesKey(in)
+			sums = append(sums, sum)
+		}
+		sort.Strings(sums) // the same versions whatever the map's order
+		for _, sum := range sums {
+			dv, err := s.dataValues(byKey[role+"\x00"+sum].in)
 			if err != nil {
 				return nil, "", err
 			}
-			values[key] = true
+			known := false
+			for _, k := range kinds {
+				if same, exact := k.same(dv); same {
+					known, recoded = true, recoded || !exact
+					break
+				}
+			}
+			if !known {
+				kinds = append(kinds, dv)
+			}
 		}
-		if v := len(values); v == 1 {
+		switch v := len(kinds); {
+		case v == 1 && recoded:
+			notes = append(notes, fmt.Sprintf("every run that recorded %s data used the same %s data: the same rows and values, logged in %d forms (different column names, or the labels to predict written as text in one and as number codes in another)", role, role, n))
+		case v == 1:
 			notes = append(notes, fmt.Sprintf("every run that recorded %s data used the same %s values, logged under %d different sets of column names", role, role, n))
-		} else {
+		default:
 			notes = append(notes, fmt.Sprintf("the %s data changed between runs (%d different versions of its values), so compare those runs with care", role, v))
 		}
 	}
@@ -1568,24 +1587,120 @@ func (s *Store) summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) 
 	return out, strings.ToUpper(note[:1]) + note[1:] + ". Each version is stored in the database and can be restored exactly from its SHA-256.", nil
 }
 
-// valuesKey identifies a dataset by its shape and values, whatever its
-// column names: for a CSV snapshot, the SHA-256 of the records after the
-// header; for other formats, the SHA-256 of the content.
-func (s *Store) valuesKey(in DatasetInput) (string, error) {
+// dataValues describes a snapshot's values column by column, whatever
+// its column names, to tell two snapshots of one table from two tables.
+type dataValues struct {
+	whole string // the SHA-256 of a snapshot that is not CSV: compared whole
+	rows  int
+	// Per column: the SHA-256 of its values; of the partition of the
+	// rows they make (each value replaced by the order of its first
+	// appearance); whether a value is text (not a number, not missing);
+	// whether every value is an integer.
+	exact, groups []string
+	text, codes   []bool
+}
+
+// dataValues reads the snapshot of in.
+func (s *Store) dataValues(in DatasetInput) (*dataValues, error) {
 	if in.Format != "csv" {
-		return in.SHA256, nil
+		return &dataValues{whole: in.SHA256}, nil
 	}
 	d, err := s.Dataset(in.SHA256)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	r := csv.NewReader(bytes.NewReader(d.Content))
 	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
 	if _, err := r.Read(); err != nil {
-		return d.SHA256, nil // no header to skip: compare it whole
+		return &dataValues{whole: d.SHA256}, nil // no header to skip: compare it whole
 	}
-	h := sha256.Sum256(d.Content[r.InputOffset():])
-	return fmt.Sprintf("%dx%d:%x", in.Rows, in.Cols, h), nil
+	type column struct {
+		exact, groups hash.Hash
+		seen          map[string]int
+		text, notInt  bool
+	}
+	var cols []*column
+	dv := &dataValues{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return &dataValues{whole: d.SHA256}, nil
+		}
+		if dv.rows == 0 {
+			for range rec {
+				cols = append(cols, &column{exact: sha256.New(), groups: sha256.New(), seen: map[string]int{}})
+			}
+		}
+		if len(rec) != len(cols) {
+			return &dataValues{whole: d.SHA256}, nil
+		}
+		dv.rows++
+		for j, v := range rec {
+			c := cols[j]
+			fmt.Fprintf(c.exact, "%q,", v)
+			code, ok := c.seen[v]
+			if !ok {
+				code = len(c.seen)
+				c.seen[v] = code
+			}
+			fmt.Fprintf(c.groups, "%d,", code)
+			if missingValue(v) {
+				continue
+			}
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			c.text = c.text || err != nil
+			c.notInt = c.notInt || err != nil || f != math.Trunc(f)
+		}
+	}
+	for _, c := range cols {
+		dv.exact = append(dv.exact, fmt.Sprintf("%x", c.exact.Sum(nil)))
+		dv.groups = append(dv.groups, fmt.Sprintf("%x", c.groups.Sum(nil)))
+		dv.text = append(dv.text, c.text)
+		dv.codes = append(dv.codes, !c.notInt)
+	}
+	return dv, nil
+}
+
+// missingValue reports whether a CSV field is a missing value, as
+// experiments.ReadCSV reads them.
+func missingValue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "na", "nan", "n/a", "null":
+		return true
+	}
+	return false
+}
+
+// same reports whether a and b hold the same data: the same rows with the
+// same numbers in each column, where a column of labels (text in one
+// snapshot, text or integer codes in the other) may name its labels
+// differently as long as it splits the rows into the same groups. exact
+// is whether every column is written the same way too.
+func (a *dataValues) same(b *dataValues) (same, exact bool) {
+	if a.whole != "" || b.whole != "" {
+		return a.whole == b.whole, a.whole == b.whole
+	}
+	if a.rows != b.rows || len(a.exact) != len(b.exact) {
+		return false, false
+	}
+	exact = true
+	for j := range a.exact {
+		if a.exact[j] == b.exact[j] {
+			continue
+		}
+		exact = false
+		// Numbers must match exactly: 2 and 4 in a measurement are not
+		// a renaming.
+		labels := a.text[j] && (b.text[j] || b.codes[j]) || b.text[j] && a.codes[j]
+		if a.groups[j] != b.groups[j] || !labels {
+			return false, false
+		}
+	}
+	return true, exact
 }
 
 // Charts. Each returns inline SVG markup.

@@ -661,37 +661,75 @@ func TestReportGridSearch(t *testing.T) {
 	}
 }
 
-// A table logged as a dataset (named columns) and as a matrix (c0, c1,
-// ...) is the same data; other values are another version.
+// A table logged as a dataset (named columns, text labels) and as a
+// matrix (c0, c1, ..., the labels as codes) is the same data; other
+// values are another version.
 func TestReportDataVersions(t *testing.T) {
+	const named = "m01,m02,diagnosis\n1,2.5,malignant\n3,4,benign\n5,6,malignant\n"
+	for _, tt := range []struct {
+		name     string
+		versions []string // the train snapshot of each run, as CSV
+		want     string
+	}{
+		{"one version", []string{named, named},
+			"Every run that recorded train data used exactly the same train data."},
+		{"column names", []string{named, "c0,c1,c2\n1,2.5,malignant\n3,4,benign\n5,6,malignant\n"},
+			"Every run that recorded train data used the same train values, logged under 2 different sets of column names."},
+		{"labels as codes", []string{named, "c0,c1,y\n1,2.5,1\n3,4,0\n5,6,1\n"},
+			"Every run that recorded train data used the same train data: the same rows and values, logged in 2 forms"},
+		{"labels renamed", []string{named, "m01,m02,diagnosis\n1,2.5,M\n3,4,B\n5,6,M\n"},
+			"Every run that recorded train data used the same train data: the same rows and values, logged in 2 forms"},
+		{"a label changed", []string{named, "c0,c1,y\n1,2.5,1\n3,4,0\n5,6,0\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		{"a measurement changed", []string{named, "c0,c1,y\n1,2.5,1\n3,5,0\n5,6,1\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		// Numbers that split the rows alike are still other numbers.
+		{"a measurement scaled", []string{named, "c0,c1,y\n2,2.5,1\n6,4,0\n10,6,1\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		{"labels as fractions", []string{named, "c0,c1,y\n1,2.5,0.5\n3,4,0\n5,6,0.5\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		{"a row less", []string{named, "c0,c1,y\n1,2.5,1\n3,4,0\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		{"three forms, two versions", []string{named, "c0,c1,y\n1,2.5,1\n3,4,0\n5,6,1\n", "c0,c1,y\n1,2.5,1\n3,4,1\n5,6,1\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTemp(t)
+			for i, v := range tt.versions {
+				r, err := s.StartRun("data", &RunOptions{Name: fmt.Sprint("run ", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.LogDatasetBytes(RoleTrain, "train", []byte(v), DatasetInfo{Format: "csv"}); err != nil {
+					t.Fatal(err)
+				}
+				r.LogMetric("accuracy", 0.9, 0)
+				r.Finish()
+			}
+			m := regexp.MustCompile(`(?s)<h2>Data</h2>\s*<p>(.*?)</p>`).FindStringSubmatch(reportPage(t, s, ReportOptions{Experiment: "data"}))
+			if m == nil {
+				t.Fatal("no data note")
+			}
+			if !strings.HasPrefix(m[1], tt.want) {
+				t.Errorf("note %q, want %q", m[1], tt.want)
+			}
+		})
+	}
+
+	// LogDataset (named columns) and a matrix (c0, c1, ...) of the same numbers.
 	s := openTemp(t)
-	rows := [][]float64{{1, 2.5}, {3, 4}}
-	log := func(name string, columns []string, rows [][]float64) {
-		r, err := s.StartRun("data", &RunOptions{Name: name})
+	for _, columns := range [][]string{{"m01", "m02"}, nil} {
+		r, err := s.StartRun("data", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.LogDataset(RoleTrain, "train", columns, rows); err != nil {
+		if _, err := r.LogDataset(RoleTrain, "train", columns, [][]float64{{1, 2.5}, {3, 4}}); err != nil {
 			t.Fatal(err)
 		}
-		r.LogMetric("accuracy", 0.9, 0)
 		r.Finish()
 	}
-	log("named", []string{"m01", "m02"}, rows)
-	log("matrix", nil, rows)
-	note := func() string {
-		m := regexp.MustCompile(`(?s)<h2>Data</h2>\s*<p>(.*?)</p>`).FindStringSubmatch(reportPage(t, s, ReportOptions{Experiment: "data"}))
-		if m == nil {
-			t.Fatal("no data note")
-		}
-		return m[1]
-	}
-	if got, want := note(), "Every run that recorded train data used the same train values, logged under 2 different sets of column names."; !strings.HasPrefix(got, want) {
-		t.Errorf("note %q, want %q", got, want)
-	}
-	log("other values", []string{"m01", "m02"}, [][]float64{{1, 2.5}, {3, 5}})
-	if got, want := note(), "The train data changed between runs (2 different versions of its values)"; !strings.HasPrefix(got, want) {
-		t.Errorf("note %q, want %q", got, want)
+	if page := reportPage(t, s, ReportOptions{Experiment: "data"}); !strings.Contains(page, "the same train values, logged under 2 different sets of column names") {
+		t.Error("a matrix of the same numbers is not the same data")
 	}
 }
 
