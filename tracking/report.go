@@ -728,7 +728,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		add := func(text string, num bool) { row.Cells = append(row.Cells, reportCell{text, num}) }
 		add(rank, true)
 		add(name, false)
-		add(statusWords(r.Status), false)
+		add(statusWords(r), false)
 		if metric != "" {
 			add(metricCell(r, metric), true)
 		}
@@ -739,7 +739,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			_, err := strconv.ParseFloat(r.Params[k], 64)
 			add(r.Params[k], err == nil)
 		}
-		add(formatDuration(r.Duration()), true)
+		add(runDuration(r), true)
 		add(r.StartTime.Local().Format("2006-01-02 15:04"), true) // num: kept on one line
 		rep.Rows = append(rep.Rows, row)
 	}
@@ -1068,8 +1068,8 @@ func tableColumns(runs []RunInfo, labels []string, metric string, metrics, param
 	}
 	used := width("#", func(_ RunInfo, i int) (string, bool) { return strconv.Itoa(i + 1), true }) +
 		width("run", func(_ RunInfo, i int) (string, bool) { return "↳ " + labels[i], false }) +
-		width("status", func(r RunInfo, _ int) (string, bool) { return statusWords(r.Status), false }) +
-		width("duration", func(r RunInfo, _ int) (string, bool) { return formatDuration(r.Duration()), true }) +
+		width("status", func(r RunInfo, _ int) (string, bool) { return statusWords(r), false }) +
+		width("duration", func(r RunInfo, _ int) (string, bool) { return runDuration(r), true }) +
 		width("started", func(r RunInfo, _ int) (string, bool) { return "2006-01-02 15:04", true })
 	if metric != "" {
 		used += metricCol(metric)
@@ -1358,6 +1358,7 @@ func varyingParams(runs []RunInfo) []string {
 func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter string) []string {
 	first, last := runs[0].StartTime, runs[0].StartTime
 	status := map[string]int{}
+	words := map[string]int{} // by statusWords
 	for _, r := range runs {
 		if r.StartTime.Before(first) {
 			first = r.StartTime
@@ -1366,6 +1367,7 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 			last = r.StartTime
 		}
 		status[r.Status]++
+		words[statusWords(r)]++
 	}
 	plural := func(n int, one, many string) string {
 		if n == 1 {
@@ -1374,13 +1376,15 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 		return strconv.Itoa(n) + " " + many
 	}
 	var parts []string
-	for _, st := range []string{StatusFinished, StatusFailed, StatusKilled, StatusRunning} {
-		if n := status[st]; n > 0 {
-			word := map[string]string{StatusFinished: "finished", StatusFailed: "failed", StatusKilled: "were interrupted", StatusRunning: "still running"}[st]
-			if st == StatusKilled && n == 1 {
-				word = "was interrupted"
-			}
-			parts = append(parts, fmt.Sprintf("%d %s", n, word))
+	for _, w := range []struct{ status, one, many string }{
+		{"finished", "finished", "finished"},
+		{"failed", "failed", "failed"},
+		{statusInterrupted, "was interrupted by the user", "were interrupted by the user"},
+		{statusStopped, "stopped because its program ended before the run finished", "stopped because their program ended before the runs finished"},
+		{"still running", "is still running", "are still running"},
+	} {
+		if n := words[w.status]; n > 0 {
+			parts = append(parts, plural(n, w.one, w.many))
 		}
 	}
 	when := first.Local().Format("2 January 2006, 15:04")
@@ -1417,24 +1421,46 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 	}
 	lines = append(lines, fmt.Sprintf("Runs are ranked by their final %s%s (%s); %s.", metric, what, dir, recorded))
 	if unfinished > 0 {
-		lines = append(lines, fmt.Sprintf("Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (%d here) are listed after them, marked by their status, whatever %s they reached.", unfinished, metric))
+		lines = append(lines, fmt.Sprintf("Only finished runs are ranked and can be the best run; runs that did not finish (%d here) are listed after them, marked by their status, whatever %s they reached.", unfinished, metric))
 	}
 	return lines
 }
 
+// Words for runs that did not end normally. A KILLED run is one whose
+// process died (a kernel killed, a machine restarted) before it ended;
+// a run the user interrupted ends FAILED, its error ending in
+// "interrupted". Readers take "interrupted" for the latter.
+const (
+	statusStopped     = "stopped: the program ended before the run finished"
+	statusInterrupted = "interrupted (stopped by the user)"
+)
+
 // statusWords says a run's status in plain words.
-func statusWords(status string) string {
-	switch status {
+func statusWords(r RunInfo) string {
+	switch r.Status {
 	case StatusFinished:
 		return "finished"
 	case StatusFailed:
+		if strings.HasSuffix(strings.ToLower(strings.TrimSpace(r.Error)), "interrupted") {
+			return statusInterrupted
+		}
 		return "failed"
 	case StatusKilled:
-		return "interrupted"
+		return statusStopped
 	case StatusRunning:
 		return "still running"
 	}
-	return strings.ToLower(status)
+	return strings.ToLower(r.Status)
+}
+
+// runDuration says how long a run took. A KILLED run's end is when the
+// store noticed its process had died, not when its work stopped, so its
+// duration is unknown.
+func runDuration(r RunInfo) string {
+	if r.Status == StatusKilled {
+		return "unknown"
+	}
+	return formatDuration(r.Duration())
 }
 
 // chosenNote says that the report chose the ranking metric, and which
@@ -1461,8 +1487,8 @@ func chosenNote(runs []RunInfo, metric string) string {
 
 func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 	rr := &reportRun{
-		ID: r.ID, Short: r.ShortID(), Name: r.Label(), Status: strings.ToLower(r.Status), Error: r.Error,
-		Duration: formatDuration(r.Duration()), Started: r.StartTime.Local().Format("2 January 2006, 15:04:05"),
+		ID: r.ID, Short: r.ShortID(), Name: r.Label(), Status: statusWords(*r), Error: r.Error,
+		Duration: runDuration(*r), Started: r.StartTime.Local().Format("2 January 2006, 15:04:05"),
 	}
 	if v, ok := r.Metrics[metric]; ok {
 		rr.Value = FormatMetric(v)
@@ -2055,7 +2081,7 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{if .TableNote}}<p class="meta">{{.TableNote}}</p>{{end}}
 {{if .Problems}}
 <h2>Runs that did not finish</h2>
-<ul>{{range .Problems}}<li class="problem"><strong>{{.Name}}</strong> ({{.Status}}, id {{.Short}}){{if .Error}}: {{.Error}}{{end}}</li>{{end}}</ul>
+<ul>{{range .Problems}}<li class="problem"><strong>{{.Name}}</strong> (id {{.Short}}): {{.Status}}{{if .Error}} — {{.Error}}{{end}}</li>{{end}}</ul>
 {{end}}
 <h2>Data</h2>
 <p>{{.DataNote}}</p>

@@ -3,6 +3,7 @@ package tracking
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -67,7 +68,7 @@ func TestWriteReport(t *testing.T) {
 		{name: "default", opts: ReportOptions{Experiment: "iris"},
 			want: []string{"Experiment report: iris", "This experiment has 4 runs", "3 finished, 1 failed",
 				"ranked by their final accuracy (higher is better); every finished run recorded it.", "The ranking metric was chosen automatically",
-				"Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (1 here) are listed after them",
+				"Only finished runs are ranked and can be the best run; runs that did not finish (1 here) are listed after them",
 				"The best run is <strong>forest-b</strong>",
 				"0.96", "Final accuracy of the 3 best runs", "accuracy during training", "loss during training",
 				"accuracy against depth", "Average accuracy for each model",
@@ -135,6 +136,7 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 		{"mixed", "finished run", StatusFinished, 0.90},
 		{"mixed", "crashed run", StatusFailed, 0.97},
 		{"mixed", "killed run", StatusKilled, 0.99},
+		{"mixed", "interrupted run", StatusFailed, 0.98},
 		{"failonly", "crashed run", StatusFailed, 0.97},
 	} {
 		run, err := s.StartRun(r.exp, &RunOptions{Name: r.name})
@@ -142,7 +144,20 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 			t.Fatal(err)
 		}
 		run.LogMetric("val_accuracy", r.acc, 0)
-		if err := run.End(r.status); err != nil {
+		switch {
+		case r.name == "interrupted run":
+			// What autologging records for a cell the user interrupted.
+			err = run.Fail(errors.New("experiments: grid search: candidate 18, fold 4: fit random forest classifier: interrupted"))
+		case r.status == StatusKilled:
+			// What Open records for a run whose process died.
+			err = run.Fail(errors.New("process 25217 on vm ended without ending the run"))
+			if err == nil {
+				_, err = s.db.Exec(`UPDATE runs SET status = ? WHERE id = ?`, StatusKilled, run.ID())
+			}
+		default:
+			err = run.End(r.status)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -155,8 +170,13 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 		{exp: "mixed",
 			want: []string{"The best run is <strong>finished run</strong>", "Final val_accuracy of the best run",
 				"every finished run recorded it.",
-				"Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (2 here) are listed after them, marked by their status, whatever val_accuracy they reached."},
-			wantRows: []string{"1|finished run|finished", "|killed run|interrupted", "|crashed run|failed"}},
+				"Only finished runs are ranked and can be the best run; runs that did not finish (3 here) are listed after them, marked by their status, whatever val_accuracy they reached.",
+				"4 runs, started on", ": 1 finished, 1 failed, 1 was interrupted by the user, 1 stopped because its program ended before the run finished.",
+				"<strong>killed run</strong> (id ", "): stopped: the program ended before the run finished — process 25217 on vm ended without ending the run</li>",
+				"<strong>interrupted run</strong> (id ", "): interrupted (stopped by the user) — experiments: grid search",
+			},
+			// A killed run's end is when the store noticed: its duration is unknown.
+			wantRows: []string{"1|finished run|finished", "|killed run|stopped: the program ended before the run finished", "|interrupted run|interrupted (stopped by the user)", "|crashed run|failed"}},
 		{exp: "failonly",
 			want:     []string{"No finished run has a value of val_accuracy, so there is no best run.", "(1 here)"},
 			notWant:  []string{"<h2>Best run</h2>", "The best run is", "<svg"},
@@ -168,6 +188,11 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 			checkPage(t, page, tt.want, tt.notWant)
 			if got := allRunsRows(t, page, 3); strings.Join(got, ",") != strings.Join(tt.wantRows, ",") {
 				t.Errorf("rows %q, want %q", got, tt.wantRows)
+			}
+			for _, row := range regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`).FindAllStringSubmatch(page, -1) {
+				if strings.Contains(row[1], ">killed run<") && !strings.Contains(row[1], ">unknown<") {
+					t.Errorf("a killed run's row gives a duration: %s", row[1])
+				}
 			}
 		})
 	}
