@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -204,7 +206,9 @@ and the code that produced the best one. "-o -" writes to standard output.
 An existing -o file is replaced only if it is a report written earlier;
 the tracking database and other files are never overwritten.
 Runs are ranked by -metric, by default a score on held-out test data
-(test_accuracy, ...), else a cross-validation mean (mean_accuracy, ...).
+(test_accuracy, ...), else a cross-validation mean (mean_accuracy, ...);
+runs with the same score are ranked newest first, as runs list -order ranks
+them, and the best run says it is tied.
 `
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -344,6 +348,8 @@ type report struct {
 
 type reportRun struct {
 	ID, Short, Name, Status, Error, Duration, Started string
+	Model                                             string // what model it is, when its name does not say
+	Tied                                              string // the runs as good as the best
 	Value                                             string
 	Params                                            [][2]string
 	Metrics                                           [][3]string // name, value, what it means
@@ -451,8 +457,9 @@ type reportRow struct {
 }
 
 type reportCell struct {
-	Text string
-	Num  bool
+	Text  string
+	Num   bool
+	Break bool // may wrap after ( . _ as well as at spaces (see breakable)
 }
 
 type reportDataset struct {
@@ -540,6 +547,17 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 		return 2
 	}
+	// Ties go to the newest run, as SearchRuns orders them (OrderBy
+	// "metrics.X DESC" and `gopherlab runs list -order`), so that the
+	// report and a query name the same best run.
+	newest, err := s.SearchRunIDs(SearchQuery{Experiment: opts.Experiment, Filter: opts.Filter})
+	if err != nil {
+		return err
+	}
+	age := map[string]int{}
+	for i, id := range newest {
+		age[id] = i
+	}
 	ranked := append([]RunInfo(nil), runs...)
 	sort.SliceStable(ranked, func(i, j int) bool {
 		gi, gj := group(ranked[i]), group(ranked[j])
@@ -549,7 +567,11 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		if gi == 2 {
 			return false
 		}
-		return better(ranked[i].Metrics[metric], ranked[j].Metrics[metric])
+		a, b := ranked[i].Metrics[metric], ranked[j].Metrics[metric]
+		if better(a, b) || better(b, a) {
+			return better(a, b)
+		}
+		return age[ranked[i].ID] < age[ranked[j].ID]
 	})
 	// withMetric counts the finished runs with a value: those that can be
 	// best, at the start of ranked.
@@ -600,6 +622,24 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	if withMetric > 0 {
 		b := ranked[0]
 		rep.Best = describeRun(&b, metric, inputs[b.ID])
+		if n := readerName(b); n != "" {
+			rep.Best.Name = n
+		}
+		if m := modelOf(b); m != "" && m != readerName(b) {
+			rep.Best.Model = m
+		}
+		// Runs as good as the best: which one is named best is only
+		// the tie-break's choice, and the reader should know.
+		var tied []string
+		for _, r := range ranked[1:rankable] {
+			if r.Metrics[metric] == b.Metrics[metric] {
+				tied = append(tied, fmt.Sprintf("%s (id %s)", cmp.Or(readerName(r), "a run"), r.ShortID()))
+			}
+		}
+		if len(tied) > 0 {
+			rep.Best.Tied = fmt.Sprintf("It is tied with %s (same %s %s): they did equally well, and the report names the newest of them best.",
+				strings.Join(tied, ", "), metric, FormatMetric(b.Metrics[metric]))
+		}
 		if rep.Confusion, err = s.confusionOf(b.ID); err != nil {
 			return err
 		}
@@ -688,7 +728,24 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			metricCands = append(metricCands, k)
 		}
 	}
-	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, labels, metric, metricCands, paramColumns(runs))
+	// A model column when the runs say what model they fitted: run
+	// names such as "cv pipeline" do not.
+	var models []string
+	for _, r := range ranked {
+		if m := modelOf(r); m != "" {
+			models = make([]string, len(ranked))
+			for i, r := range ranked {
+				models[i] = modelOf(r)
+			}
+			break
+		}
+	}
+	// With a model column, the run column has the runs' own names.
+	names := labels
+	if models != nil {
+		names = labelRuns(ranked, func(r RunInfo) string { return r.Name })
+	}
+	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, names, models, metric, metricCands, paramColumns(runs))
 	var left []string
 	if len(leftMetrics) > 0 {
 		left = append(left, "metrics "+strings.Join(leftMetrics, ", "))
@@ -705,6 +762,9 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 	}
 	rep.Columns = []string{"#", "run", "status"}
+	if models != nil {
+		rep.Columns = append(rep.Columns, "model")
+	}
 	if metric != "" {
 		rep.Columns = append(rep.Columns, metric)
 	}
@@ -721,14 +781,17 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			rank = strconv.Itoa(i + 1)
 		}
 		row := reportRow{Best: i == 0 && withMetric > 0, Title: r.Error}
-		name := labels[i]
+		name := names[i]
 		if r.ParentID != "" {
 			name = "↳ " + name
 		}
-		add := func(text string, num bool) { row.Cells = append(row.Cells, reportCell{text, num}) }
+		add := func(text string, num bool) { row.Cells = append(row.Cells, reportCell{Text: text, Num: num}) }
 		add(rank, true)
-		add(name, false)
+		row.Cells = append(row.Cells, reportCell{Text: name, Break: true})
 		add(statusWords(r), false)
+		if models != nil {
+			row.Cells = append(row.Cells, reportCell{Text: models[i], Break: true})
+		}
 		if metric != "" {
 			add(metricCell(r, metric), true)
 		}
@@ -829,17 +892,17 @@ func describeTrials(best RunInfo, children []RunInfo) *reportTrials {
 		if v, ok := t.Metrics["rank"]; ok {
 			rank = FormatMetric(v)
 		}
-		row := []reportCell{{rank, true}}
+		row := []reportCell{{Text: rank, Num: true}}
 		for _, k := range varied {
 			_, err := strconv.ParseFloat(t.Params[k], 64)
-			row = append(row, reportCell{t.Params[k], err == nil})
+			row = append(row, reportCell{Text: t.Params[k], Num: err == nil})
 		}
-		row = append(row, reportCell{metricCell(t, score), true})
+		row = append(row, reportCell{Text: metricCell(t, score), Num: true})
 		if hasMetric(scored, std) {
-			row = append(row, reportCell{metricCell(t, std), true})
+			row = append(row, reportCell{Text: metricCell(t, std), Num: true})
 		}
 		for _, k := range others {
-			row = append(row, reportCell{metricCell(t, k), true})
+			row = append(row, reportCell{Text: metricCell(t, k), Num: true})
 		}
 		if i < 10 {
 			tr.Rows = append(tr.Rows, row)
@@ -1039,7 +1102,7 @@ const tableWidth = 980
 // alternating between the most telling metric and param not yet shown,
 // while the table's estimated width stays within the page; the others are
 // returned as left out.
-func tableColumns(runs []RunInfo, labels []string, metric string, metrics, params []string) (shownMetrics, shownParams, leftMetrics, leftParams []string) {
+func tableColumns(runs []RunInfo, labels, models []string, metric string, metrics, params []string) (shownMetrics, shownParams, leftMetrics, leftParams []string) {
 	// The narrowest a column can be: its longest unbreakable piece of
 	// header (breakable wraps at spaces, dots and underscores) or of a
 	// cell, at about 7.5px a character, plus padding.
@@ -1067,12 +1130,15 @@ func tableColumns(runs []RunInfo, labels []string, metric string, metrics, param
 		return width(k, func(r RunInfo, _ int) (string, bool) { return r.Params[k], false })
 	}
 	used := width("#", func(_ RunInfo, i int) (string, bool) { return strconv.Itoa(i + 1), true }) +
-		width("run", func(_ RunInfo, i int) (string, bool) { return "↳ " + labels[i], false }) +
+		width("run", func(_ RunInfo, i int) (string, bool) { return "↳ " + breakWords(labels[i]), false }) +
 		width("status", func(r RunInfo, _ int) (string, bool) { return statusWords(r), false }) +
 		width("duration", func(r RunInfo, _ int) (string, bool) { return runDuration(r), true }) +
 		width("started", func(r RunInfo, _ int) (string, bool) { return "2006-01-02 15:04", true })
 	if metric != "" {
 		used += metricCol(metric)
+	}
+	if models != nil {
+		used += width("model", func(_ RunInfo, i int) (string, bool) { return breakWords(models[i]), false })
 	}
 	const maxMetrics, maxParams = 3, 5
 	for i := 0; i < max(len(metrics), len(params)); i++ {
@@ -1206,22 +1272,49 @@ func metricExplain(k string) string {
 	return words
 }
 
-// runLabels names runs for charts and tables: the name, with the short id
-// added when names repeat or are empty.
-func runLabels(runs []RunInfo) []string {
+// modelOf describes in words the model a run fitted, from what
+// autologging records: a pipeline's steps ("standardscaler +
+// logisticregression"), else the estimator tag; "" when it cannot tell.
+func modelOf(r RunInfo) string {
+	if steps := strings.Fields(strings.Trim(r.Params["steps"], "[]")); len(steps) > 0 {
+		return strings.Join(steps, " + ")
+	}
+	if est := r.Tags["estimator"]; est != "" && est != "pipeline" {
+		return est
+	}
+	return ""
+}
+
+// readerName is the name a reader sees for a run: its own, unless that is
+// empty or only the kind of estimator autologging names runs after
+// ("pipeline"), when the model it fitted says more.
+func readerName(r RunInfo) string {
+	if m := modelOf(r); m != "" && (r.Name == "" || r.Name == r.Tags["estimator"]) {
+		return m
+	}
+	return r.Name
+}
+
+// runLabels names runs for charts: readerName, with the short id added
+// when names repeat or are empty.
+func runLabels(runs []RunInfo) []string { return labelRuns(runs, readerName) }
+
+// labelRuns names runs by name, with the short id added when names
+// repeat or are empty.
+func labelRuns(runs []RunInfo, name func(RunInfo) string) []string {
 	count := map[string]int{}
 	for _, r := range runs {
-		count[r.Name]++
+		count[name(r)]++
 	}
 	out := make([]string, len(runs))
 	for i, r := range runs {
-		switch {
-		case r.Name == "":
+		switch name := name(r); {
+		case name == "":
 			out[i] = r.ShortID()
-		case count[r.Name] > 1:
-			out[i] = r.Name + " (" + r.ShortID() + ")"
+		case count[name] > 1:
+			out[i] = name + " (" + r.ShortID() + ")"
 		default:
-			out[i] = r.Name
+			out[i] = name
 		}
 	}
 	return out
@@ -1922,6 +2015,15 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 		if len(byValue) > 15 {
 			continue
 		}
+		// An average over one run is that run's score, which the
+		// ranking chart already shows.
+		single := true
+		for _, ms := range byValue {
+			single = single && len(ms) == 1
+		}
+		if single {
+			continue
+		}
 		values := make([]string, 0, len(byValue))
 		for v := range byValue {
 			values = append(values, v)
@@ -1958,12 +2060,20 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 			lbl.Offset = vg.Point{Y: vg.Points(3)}
 			p.Add(lbl)
 		}
-		p.NominalX(values...)
+		names := make([]string, len(values))
+		for i, v := range values {
+			names[i] = wrapLabel(settingWords(k, v), 18)
+		}
+		p.NominalX(names...)
 		p.X.Min, p.X.Max = -0.6, float64(len(means))-0.4
 		p.Y.Min, p.Y.Max = barRange(lo, hi, 0.12)
 		if svg, err := svgOf(p, chartW, chartH); err == nil {
+			title := fmt.Sprintf("Average %s of the runs with each value of %s", metric, k)
+			if k == "steps" {
+				title = fmt.Sprintf("Average %s of each model (the steps of its pipeline)", metric)
+			}
 			charts = append(charts, reportChart{
-				Title:   fmt.Sprintf("Average %s for each %s", metric, k),
+				Title:   title,
 				Caption: fmt.Sprintf("Runs grouped by their %s setting; each bar is the average %s of its group (number of runs in brackets).", k, metric),
 				SVG:     svg,
 			})
@@ -1972,14 +2082,59 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 	return charts
 }
 
+// settingWords shows a setting's value for a reader: a pipeline's steps
+// "[standardscaler logisticregression]" as "standardscaler +
+// logisticregression".
+func settingWords(k, v string) string {
+	if k == "steps" {
+		if steps := strings.Fields(strings.Trim(v, "[]")); len(steps) > 0 {
+			return strings.Join(steps, " + ")
+		}
+	}
+	return v
+}
+
+// wrapLabel breaks a chart label into lines of about width characters at
+// spaces, so that the labels under neighbouring bars do not overlap.
+func wrapLabel(v string, width int) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(v) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // breakable escapes a column name and lets the browser wrap it after a
-// dot or underscore (logisticregression.<wbr>C), so long names of params
-// and metrics do not widen the table past the page.
+// dot, underscore or opening bracket (logisticregression.<wbr>C,
+// gridsearch(<wbr>pipeline)), so long names of params, metrics and runs
+// do not widen the table past the page.
 func breakable(name string) template.HTML {
 	esc := template.HTMLEscapeString(name)
-	esc = strings.ReplaceAll(esc, ".", ".<wbr>")
-	esc = strings.ReplaceAll(esc, "_", "_<wbr>")
-	return template.HTML(esc)
+	for _, c := range []string{".", "_", "("} {
+		esc = strings.ReplaceAll(esc, c, c+"<wbr>")
+	}
+	return template.HTML(modelSuffix.ReplaceAllString(esc, "$1<wbr>$2"))
+}
+
+// modelSuffix finds where an estimator's name may wrap:
+// randomforest<wbr>classifier.
+var modelSuffix = regexp.MustCompile(`([a-z])(classifier|regressor|regression)`)
+
+// breakWords splits name where breakable lets it wrap, for measuring.
+func breakWords(name string) string {
+	name = strings.NewReplacer(".", ". ", "_", "_ ", "(", "( ").Replace(name)
+	return modelSuffix.ReplaceAllString(name, "$1 $2")
 }
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"breakable": breakable}).Parse(`<!DOCTYPE html>
@@ -2026,9 +2181,10 @@ details summary { cursor: pointer; color: #444; }
 {{with .Best}}
 <h2>Best run</h2>
 <div class="card">
-<p>The best run is <strong>{{.Name}}</strong> (id {{.Short}}), with {{$.Metric}} <span class="big">{{.Value}}</span>
+<p>The best run is <strong>{{.Name}}</strong> (id {{.Short}}{{if .Model}}, model {{.Model}}{{end}}), with {{$.Metric}} <span class="big">{{.Value}}</span>
 {{if $.LowerBetter}}(lower is better){{else}}(higher is better){{end}}.
 It started {{.Started}} and took {{.Duration}}.</p>
+{{if .Tied}}<p>{{.Tied}}</p>{{end}}
 {{if .Params}}<p>Its settings:</p>
 <table>{{range .Params}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
 {{if .Metrics}}<p>Everything it measured (final values):</p>
@@ -2076,7 +2232,7 @@ It started {{.Started}} and took {{.Duration}}.</p>
 <h2>All runs</h2>
 <div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
-{{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{if .Break}}{{breakable .Text}}{{else}}{{.Text}}{{end}}</td>{{end}}</tr>
 {{end}}</table></div>
 {{if .TableNote}}<p class="meta">{{.TableNote}}</p>{{end}}
 {{if .Problems}}

@@ -71,7 +71,7 @@ func TestWriteReport(t *testing.T) {
 				"Only finished runs are ranked and can be the best run; runs that did not finish (1 here) are listed after them",
 				"The best run is <strong>forest-b</strong>",
 				"0.96", "Final accuracy of the 3 best runs", "accuracy during training", "loss during training",
-				"accuracy against depth", "Average accuracy for each model",
+				"accuracy against depth", "Average accuracy of the runs with each value of model",
 				"Runs that did not finish", "broken &lt;script&gt;", "weights.bin",
 				"used exactly the same train data", "iris.ipynb, cell [2]", "// &lt;b&gt;not bold&lt;/b&gt;", "Go version"},
 			notWant: []string{"<script", "<b>not"}, svgs: 5},
@@ -462,8 +462,8 @@ func TestReportAutologged(t *testing.T) {
 	cols := allRunsHeader(t, page)
 	// Timings are not columns: the duration column says how long a run
 	// took. What does not fit the page's width is named below the table.
-	want := []string{"#", "run", "status", "test_accuracy", "mean_accuracy", "mean_f1_macro",
-		"logisticregression.C", "cv.k", "duration", "started"}
+	want := []string{"#", "run", "status", "model", "test_accuracy", "mean_accuracy", "mean_f1_macro",
+		"logisticregression.C", "duration", "started"}
 	if strings.Join(cols, ",") != strings.Join(want, ",") {
 		t.Errorf("columns\n%q, want\n%q", cols, want)
 	}
@@ -472,13 +472,68 @@ func TestReportAutologged(t *testing.T) {
 	checkPage(t, page, []string{
 		"<li><strong>test_accuracy</strong>: the share of cases the model got right (1 means all), on held-out test data the model did not see in training.</li>",
 		"<li><strong>mean_f1_macro</strong>: the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes",
-		"Not shown in the table: metrics std_accuracy, fold_accuracy.",
+		"Not shown in the table: metrics std_accuracy, fold_accuracy; settings cv.k",
 		"Time taken: fit_time_s 11ms.",
 		`<details class="tech"><summary>Technical details</summary>`,
 	}, nil)
 	if strings.Contains(page, "0.011<") || strings.Contains(page, ">fit_<wbr>time_<wbr>s</th>") {
 		t.Error("report shows a raw timing")
 	}
+}
+
+// Runs autologging names "pipeline" are told apart by their model, and a
+// tie for the best score is said, broken as SearchRuns breaks it.
+func TestReportModels(t *testing.T) {
+	s := openTemp(t)
+	for _, spec := range []struct {
+		steps, est string
+		acc        float64
+	}{
+		{"[standardscaler logisticregression]", "pipeline", 0.986},
+		{"[standardscaler kneighborsclassifier]", "pipeline", 0.979},
+		{"", "randomforestclassifier", 0.986},
+		{"[decisiontreeclassifier]", "pipeline", 0.944},
+	} {
+		p := map[string]any{"data.rows": 426}
+		if spec.steps != "" {
+			p["steps"] = spec.steps
+		}
+		r, err := s.StartRun("bc", &RunOptions{Name: spec.est, Params: p, Tags: map[string]string{"autolog": "fit", "estimator": spec.est}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetric("test_accuracy", spec.acc, 0)
+		r.Finish()
+	}
+	want, err := s.SearchRuns(SearchQuery{Experiment: "bc", OrderBy: "metrics.test_accuracy DESC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want[0].Tags["estimator"] != "randomforestclassifier" {
+		t.Fatalf("SearchRuns puts %s first: ties go to the newest run", want[0].Name)
+	}
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	checkPage(t, page, []string{
+		"The best run is <strong>randomforestclassifier</strong> (id " + want[0].ShortID() + ")",
+		"<p>It is tied with standardscaler &#43; logisticregression (id " + want[1].ShortID() + ") (same test_accuracy 0.986)",
+		"<th>model</th>",
+		// The ranking chart names each run's model.
+		">standardscaler + logisticregression<", ">decisiontreeclassifier<",
+	}, []string{"Average test_accuracy"}) // each model once: the ranking chart says it all
+	rows := allRunsRows(t, page, 4)
+	if len(rows) != 4 || rows[0] != "1|randomforest<wbr>classifier|finished|randomforest<wbr>classifier" ||
+		rows[1] != "2|pipeline (<wbr>"+want[1].ShortID()+")|finished|standardscaler + logistic<wbr>regression" {
+		t.Errorf("rows %q", rows)
+	}
+
+	// Groups of several runs get an average chart, labelled in words.
+	r, err := s.StartRun("bc", &RunOptions{Name: "pipeline", Params: map[string]any{"steps": "[standardscaler logisticregression]"}, Tags: map[string]string{"estimator": "pipeline"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.LogMetric("test_accuracy", 0.95, 0)
+	r.Finish()
+	checkPage(t, reportPage(t, s, ReportOptions{Experiment: "bc"}), []string{"Average test_accuracy of each model (the steps of its pipeline)", ">standardscaler +<"}, nil)
 }
 
 func TestReportWords(t *testing.T) {
