@@ -2160,7 +2160,23 @@ table.confusion td { min-width: 3em; text-align: center; }
 table.confusion td.right { font-weight: bold; }
 td.what { color: #555; font-size: .9em; }
 ul.glossary { font-size: .9em; color: #444; }
-.scroll { overflow-x: auto; }
+.scroll, .chart { overflow-x: auto; max-width: 100%; }
+/* Charts keep a readable size on a narrow screen and scroll in their box. */
+.chart svg { min-width: 480px; }
+p, li, td, th { overflow-wrap: break-word; }
+.print-only { display: none; }
+@media print {
+  body { max-width: none; margin: 0; font-size: 10pt; }
+  /* Paper cannot scroll: wrap instead of cutting tables and charts. */
+  .scroll, .chart { overflow: visible; }
+  .chart svg { min-width: 0; max-width: 100%; }
+  td, th { word-break: break-word; }
+  tr, figure, .card { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+  /* A folded <details> prints folded: print its content open instead. */
+  details.tech { display: none; }
+  .print-only { display: block; }
+}
 figure { margin: 1.5em 0; }
 figcaption { color: #555; font-size: .9em; }
 pre { background: #f6f6f6; border: 1px solid #e3e3e3; border-radius: 4px; padding: .8em; overflow-x: auto; font-size: .85em; }
@@ -2186,9 +2202,9 @@ details summary { cursor: pointer; color: #444; }
 It started {{.Started}} and took {{.Duration}}.</p>
 {{if .Tied}}<p>{{.Tied}}</p>{{end}}
 {{if .Params}}<p>Its settings:</p>
-<table>{{range .Params}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
+<div class="scroll"><table>{{range .Params}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></div>{{end}}
 {{if .Metrics}}<p>Everything it measured (final values):</p>
-<table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td><td class="what">{{index . 2}}</td></tr>{{end}}</table>{{end}}
+<div class="scroll"><table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td><td class="what">{{index . 2}}</td></tr>{{end}}</table></div>{{end}}
 {{if .Timings}}<p class="meta">Time taken: {{.Timings}}.</p>{{end}}
 {{if .Inputs}}<p>Data it used:</p><ul>{{range .Inputs}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <p class="meta">Full run id: {{.ID}}</p>
@@ -2197,35 +2213,35 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{with .Confusion}}
 <h2>{{.Title}}</h2>
 <p>{{.Intro}}</p>
-<table class="confusion">
+<div class="scroll"><table class="confusion">
 <tr><th>true \ predicted</th>{{range .Classes}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><th>{{.Class}}</th>{{range .Cells}}<td class="num{{if .Correct}} right{{end}}" style="{{.Shade}}">{{.Count}}</td>{{end}}</tr>
-{{end}}</table>
+{{end}}</table></div>
 {{end}}
 {{with .Trials}}
 <h2>Grid search trials</h2>
 <p>{{.Intro}}</p>
 {{with .Chart}}<figure>
 <h3>{{.Title}}</h3>
-{{.SVG}}
+<div class="chart">{{.SVG}}</div>
 <figcaption>{{.Caption}}</figcaption>
 </figure>{{end}}
 {{if .Note}}<p>{{.Note}}</p>{{end}}
-<table>
+<div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
 {{range $i, $r := .Rows}}<tr{{if eq $i 0}} class="best"{{end}}>{{range $r}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
-{{end}}</table>
+{{end}}</table></div>
 {{if .More}}<details><summary>The other {{len .More}} trials</summary>
-<table>
+<div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
 {{range .More}}<tr>{{range .}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
-{{end}}</table>
+{{end}}</table></div>
 </details>{{end}}
 {{end}}
 {{if .Charts}}<h2>Charts</h2>{{end}}
 {{range .Charts}}<figure>
 <h3>{{.Title}}</h3>
-{{.SVG}}
+<div class="chart">{{.SVG}}</div>
 <figcaption>{{.Caption}}</figcaption>
 </figure>
 {{end}}
@@ -2252,12 +2268,14 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{else}}<p>The runs did not record their code.</p>{{end}}
 
 <details class="tech"><summary>Technical details</summary>
-<p>Go version: {{.GoVersion}}</p>
-{{if .Datasets}}<p>Datasets by SHA-256 (the database keeps each version, restorable exactly):</p>
-<table>{{range .Datasets}}<tr><td>{{.Role}} {{.Name}}</td><td><code>{{.SHA}}</code></td></tr>{{end}}</table>{{end}}
-{{if .Modules}}<p>Module versions ({{len .Modules}}):</p>
-<table>{{range .Modules}}<tr><td><code>{{index . 0}}</code></td><td><code>{{index . 1}}</code></td></tr>{{end}}</table>{{end}}
-</details>
+{{template "tech" .}}</details>
+<div class="print-only"><h2>Technical details</h2>
+{{template "tech" .}}</div>
 </body>
 </html>
-`))
+{{define "tech"}}<p>Go version: {{.GoVersion}}</p>
+{{if .Datasets}}<p>Datasets by SHA-256 (the database keeps each version, restorable exactly):</p>
+<div class="scroll"><table>{{range .Datasets}}<tr><td>{{.Role}} {{.Name}}</td><td><code>{{.SHA}}</code></td></tr>{{end}}</table></div>{{end}}
+{{if .Modules}}<p>Module versions ({{len .Modules}}):</p>
+<div class="scroll"><table>{{range .Modules}}<tr><td><code>{{index . 0}}</code></td><td><code>{{index . 1}}</code></td></tr>{{end}}</table></div>{{end}}
+{{end}}`))
