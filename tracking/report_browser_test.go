@@ -295,13 +295,13 @@ func (b *browser) pageProblems(page string) []string {
 
 // pageState is what the page shows, measured in the browser.
 type pageState struct {
-	Title  string `json:"title"`
-	H1     string `json:"h1"`
-	Width  int    `json:"width"`
+	Title string `json:"title"`
+	H1    string `json:"h1"`
+	Width int    `json:"width"`
 	// WindowWidth is the window's: a page wider than it scrolls sideways.
 	WindowWidth int `json:"windowWidth"`
-	Height int    `json:"height"`
-	SVGs   []struct {
+	Height      int `json:"height"`
+	SVGs        []struct {
 		Width  float64 `json:"width"`
 		Height float64 `json:"height"`
 		Marks  int     `json:"marks"` // drawn paths and texts with a size
