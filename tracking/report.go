@@ -348,8 +348,9 @@ type report struct {
 
 type reportRun struct {
 	ID, Short, Name, Status, Error, Duration, Started string
-	Model                                             string // what model it is, when its name does not say
-	Tied                                              string // the runs as good as the best
+	Model                                             string      // what model it is, when its name does not say
+	Plumbing                                          [][2]string // params left to the technical details
+	Tied                                              string      // the runs as good as the best
 	Value                                             string
 	Params                                            [][2]string
 	Metrics                                           [][3]string // name, value, what it means
@@ -818,8 +819,13 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		src = runs[len(runs)-1]
 	}
 	rep.Source = src.Source
-	if src.Notebook != "" || src.ExecutionCount != 0 {
+	switch {
+	case src.Notebook != "" && src.ExecutionCount != 0:
 		rep.SourceWhere = fmt.Sprintf("%s, cell [%d]", src.Notebook, src.ExecutionCount)
+	case src.Notebook != "":
+		rep.SourceWhere = src.Notebook
+	case src.ExecutionCount != 0:
+		rep.SourceWhere = fmt.Sprintf("cell [%d] of a notebook without a name", src.ExecutionCount)
 	}
 	rep.GoVersion = src.GoVersion
 	for _, k := range sortedKeys(src.Modules) {
@@ -1546,6 +1552,17 @@ func statusWords(r RunInfo) string {
 	return strings.ToLower(r.Status)
 }
 
+// plumbingParams are settings that change how a model is computed, not
+// what it is (threads, convergence tolerance, logging): the best run's
+// settings table leaves them to the technical details.
+var plumbingParams = []string{"Workers", "Tol", "Verbose", "NJobs"}
+
+// plumbing reports whether param k is one of plumbingParams, of any step
+// (logisticregression.Workers).
+func plumbing(k string) bool {
+	return slices.Contains(plumbingParams, k[strings.LastIndex(k, ".")+1:])
+}
+
 // runDuration says how long a run took. A KILLED run's end is when the
 // store noticed its process had died, not when its work stopped, so its
 // duration is unknown.
@@ -1587,6 +1604,10 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 		rr.Value = FormatMetric(v)
 	}
 	for _, k := range sortedKeys(r.Params) {
+		if plumbing(k) {
+			rr.Plumbing = append(rr.Plumbing, [2]string{k, r.Params[k]})
+			continue
+		}
 		rr.Params = append(rr.Params, [2]string{k, r.Params[k]})
 	}
 	// Scores first, explained; timings in one line after them, as
@@ -1600,9 +1621,20 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 		rr.Metrics = append(rr.Metrics, [3]string{k, FormatMetric(r.Metrics[k]), metricExplain(k)})
 	}
 	rr.Timings = strings.Join(timings, ", ")
+	// Autologging records the data a fitted model was scored on as its
+	// "eval" input; when the scores are test scores, so is the data, and
+	// the page says "test" for both.
+	testScores := false
+	for k := range r.Metrics {
+		testScores = testScores || strings.HasPrefix(k, "test_")
+	}
 	for _, in := range inputs {
+		role := in.Role
+		if role == RoleEval && testScores {
+			role = "test"
+		}
 		// Its SHA-256 is among the technical details.
-		rr.Inputs = append(rr.Inputs, fmt.Sprintf("%s data %q: %d rows × %d columns", in.Role, in.Name, in.Rows, in.Cols))
+		rr.Inputs = append(rr.Inputs, fmt.Sprintf("%s data %q: %d rows × %d columns", role, in.Name, in.Rows, in.Cols))
 	}
 	return rr
 }
@@ -1634,7 +1666,7 @@ func (s *Store) summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) 
 		}
 	}
 	if len(order) == 0 {
-		return nil, "The runs did not record their datasets (use LogDataset to keep an exact copy of the data a run used).", nil
+		return nil, "The runs did not record the data they used, so this report cannot show it or tell whether it changed between runs.", nil
 	}
 	var out []reportDataset
 	for _, key := range order {
@@ -2274,6 +2306,8 @@ It started {{.Started}} and took {{.Duration}}.</p>
 </body>
 </html>
 {{define "tech"}}<p>Go version: {{.GoVersion}}</p>
+{{with .Best}}{{if .Plumbing}}<p>Settings of the best run that change how it computes, not the model:</p>
+<div class="scroll"><table>{{range .Plumbing}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></div>{{end}}{{end}}
 {{if .Datasets}}<p>Datasets by SHA-256 (the database keeps each version, restorable exactly):</p>
 <div class="scroll"><table>{{range .Datasets}}<tr><td>{{.Role}} {{.Name}}</td><td><code>{{.SHA}}</code></td></tr>{{end}}</table></div>{{end}}
 {{if .Modules}}<p>Module versions ({{len .Modules}}):</p>

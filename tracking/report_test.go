@@ -536,6 +536,36 @@ func TestReportModels(t *testing.T) {
 	checkPage(t, reportPage(t, s, ReportOptions{Experiment: "bc"}), []string{"Average test_accuracy of each model (the steps of its pipeline)", ">standardscaler +<"}, nil)
 }
 
+// Words for a reader who does not program: no plumbing settings among
+// the best run's, the data scored on called test data as its scores are,
+// no empty notebook name, no advice meant for programmers.
+func TestReportPlainWords(t *testing.T) {
+	s := openTemp(t)
+	r, err := s.StartRun("bc", &RunOptions{Name: "pipeline", Source: "pipe.FitDataset(train, \"diagnosis\")", ExecutionCount: 3,
+		Params: map[string]any{"logisticregression.C": 1, "logisticregression.Workers": 0, "logisticregression.Tol": 0.0001}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.LogDataset(RoleEval, "eval-ee6ad96c", nil, [][]float64{{1, 0}}); err != nil {
+		t.Fatal(err)
+	}
+	r.LogMetric("test_accuracy", 0.986, 0)
+	r.Finish()
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	card := regexp.MustCompile(`(?s)<h2>Best run</h2>.*?Full run id`).FindString(page)
+	checkPage(t, card, []string{"<th>logisticregression.C</th>", `test data &#34;eval-ee6ad96c&#34;`}, []string{"Workers", "Tol", "eval data"})
+	checkPage(t, page, []string{"(cell [3] of a notebook without a name)", "<th>logisticregression.Workers</th><td>0</td>"}, []string{"(, cell"})
+
+	s2 := openTemp(t)
+	r, err = s2.StartRun("bc", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.LogMetric("accuracy", 0.9, 0)
+	r.End(StatusKilled)
+	checkPage(t, reportPage(t, s2, ReportOptions{Experiment: "bc"}), []string{"The runs did not record the data they used"}, []string{"LogDataset"})
+}
+
 func TestReportWords(t *testing.T) {
 	for _, tt := range []struct {
 		v    float64
