@@ -2,18 +2,21 @@ package tracking
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"hash"
 	"html/template"
 	"image/color"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -203,7 +206,9 @@ and the code that produced the best one. "-o -" writes to standard output.
 An existing -o file is replaced only if it is a report written earlier;
 the tracking database and other files are never overwritten.
 Runs are ranked by -metric, by default a score on held-out test data
-(test_accuracy, ...), else a cross-validation mean (mean_accuracy, ...).
+(test_accuracy, ...), else a cross-validation mean (mean_accuracy, ...);
+runs with the same score are ranked newest first, as runs list -order ranks
+them, and the best run says it is tied.
 `
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -343,6 +348,9 @@ type report struct {
 
 type reportRun struct {
 	ID, Short, Name, Status, Error, Duration, Started string
+	Model                                             string      // what model it is, when its name does not say
+	Plumbing                                          [][2]string // params left to the technical details
+	Tied                                              string      // the runs as good as the best
 	Value                                             string
 	Params                                            [][2]string
 	Metrics                                           [][3]string // name, value, what it means
@@ -450,8 +458,9 @@ type reportRow struct {
 }
 
 type reportCell struct {
-	Text string
-	Num  bool
+	Text  string
+	Num   bool
+	Break bool // may wrap after ( . _ as well as at spaces (see breakable)
 }
 
 type reportDataset struct {
@@ -539,6 +548,17 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 		return 2
 	}
+	// Ties go to the newest run, as SearchRuns orders them (OrderBy
+	// "metrics.X DESC" and `gopherlab runs list -order`), so that the
+	// report and a query name the same best run.
+	newest, err := s.SearchRunIDs(SearchQuery{Experiment: opts.Experiment, Filter: opts.Filter})
+	if err != nil {
+		return err
+	}
+	age := map[string]int{}
+	for i, id := range newest {
+		age[id] = i
+	}
 	ranked := append([]RunInfo(nil), runs...)
 	sort.SliceStable(ranked, func(i, j int) bool {
 		gi, gj := group(ranked[i]), group(ranked[j])
@@ -548,7 +568,11 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		if gi == 2 {
 			return false
 		}
-		return better(ranked[i].Metrics[metric], ranked[j].Metrics[metric])
+		a, b := ranked[i].Metrics[metric], ranked[j].Metrics[metric]
+		if better(a, b) || better(b, a) {
+			return better(a, b)
+		}
+		return age[ranked[i].ID] < age[ranked[j].ID]
 	})
 	// withMetric counts the finished runs with a value: those that can be
 	// best, at the start of ranked.
@@ -599,6 +623,24 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	if withMetric > 0 {
 		b := ranked[0]
 		rep.Best = describeRun(&b, metric, inputs[b.ID])
+		if n := readerName(b); n != "" {
+			rep.Best.Name = n
+		}
+		if m := modelOf(b); m != "" && m != readerName(b) {
+			rep.Best.Model = m
+		}
+		// Runs as good as the best: which one is named best is only
+		// the tie-break's choice, and the reader should know.
+		var tied []string
+		for _, r := range ranked[1:rankable] {
+			if r.Metrics[metric] == b.Metrics[metric] {
+				tied = append(tied, fmt.Sprintf("%s (id %s)", cmp.Or(readerName(r), "a run"), r.ShortID()))
+			}
+		}
+		if len(tied) > 0 {
+			rep.Best.Tied = fmt.Sprintf("It is tied with %s (same %s %s): they did equally well, and the report names the newest of them best.",
+				strings.Join(tied, ", "), metric, FormatMetric(b.Metrics[metric]))
+		}
 		if rep.Confusion, err = s.confusionOf(b.ID); err != nil {
 			return err
 		}
@@ -687,7 +729,24 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			metricCands = append(metricCands, k)
 		}
 	}
-	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, labels, metric, metricCands, paramColumns(runs))
+	// A model column when the runs say what model they fitted: run
+	// names such as "cv pipeline" do not.
+	var models []string
+	for _, r := range ranked {
+		if m := modelOf(r); m != "" {
+			models = make([]string, len(ranked))
+			for i, r := range ranked {
+				models[i] = modelOf(r)
+			}
+			break
+		}
+	}
+	// With a model column, the run column has the runs' own names.
+	names := labels
+	if models != nil {
+		names = labelRuns(ranked, func(r RunInfo) string { return r.Name })
+	}
+	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, names, models, metric, metricCands, paramColumns(runs))
 	var left []string
 	if len(leftMetrics) > 0 {
 		left = append(left, "metrics "+strings.Join(leftMetrics, ", "))
@@ -704,6 +763,9 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 	}
 	rep.Columns = []string{"#", "run", "status"}
+	if models != nil {
+		rep.Columns = append(rep.Columns, "model")
+	}
 	if metric != "" {
 		rep.Columns = append(rep.Columns, metric)
 	}
@@ -720,14 +782,17 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			rank = strconv.Itoa(i + 1)
 		}
 		row := reportRow{Best: i == 0 && withMetric > 0, Title: r.Error}
-		name := labels[i]
+		name := names[i]
 		if r.ParentID != "" {
 			name = "↳ " + name
 		}
-		add := func(text string, num bool) { row.Cells = append(row.Cells, reportCell{text, num}) }
+		add := func(text string, num bool) { row.Cells = append(row.Cells, reportCell{Text: text, Num: num}) }
 		add(rank, true)
-		add(name, false)
-		add(statusWords(r.Status), false)
+		row.Cells = append(row.Cells, reportCell{Text: name, Break: true})
+		add(statusWords(r), false)
+		if models != nil {
+			row.Cells = append(row.Cells, reportCell{Text: models[i], Break: true})
+		}
 		if metric != "" {
 			add(metricCell(r, metric), true)
 		}
@@ -738,7 +803,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			_, err := strconv.ParseFloat(r.Params[k], 64)
 			add(r.Params[k], err == nil)
 		}
-		add(formatDuration(r.Duration()), true)
+		add(runDuration(r), true)
 		add(r.StartTime.Local().Format("2006-01-02 15:04"), true) // num: kept on one line
 		rep.Rows = append(rep.Rows, row)
 	}
@@ -754,8 +819,13 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		src = runs[len(runs)-1]
 	}
 	rep.Source = src.Source
-	if src.Notebook != "" || src.ExecutionCount != 0 {
+	switch {
+	case src.Notebook != "" && src.ExecutionCount != 0:
 		rep.SourceWhere = fmt.Sprintf("%s, cell [%d]", src.Notebook, src.ExecutionCount)
+	case src.Notebook != "":
+		rep.SourceWhere = src.Notebook
+	case src.ExecutionCount != 0:
+		rep.SourceWhere = fmt.Sprintf("cell [%d] of a notebook without a name", src.ExecutionCount)
 	}
 	rep.GoVersion = src.GoVersion
 	for _, k := range sortedKeys(src.Modules) {
@@ -828,17 +898,17 @@ func describeTrials(best RunInfo, children []RunInfo) *reportTrials {
 		if v, ok := t.Metrics["rank"]; ok {
 			rank = FormatMetric(v)
 		}
-		row := []reportCell{{rank, true}}
+		row := []reportCell{{Text: rank, Num: true}}
 		for _, k := range varied {
 			_, err := strconv.ParseFloat(t.Params[k], 64)
-			row = append(row, reportCell{t.Params[k], err == nil})
+			row = append(row, reportCell{Text: t.Params[k], Num: err == nil})
 		}
-		row = append(row, reportCell{metricCell(t, score), true})
+		row = append(row, reportCell{Text: metricCell(t, score), Num: true})
 		if hasMetric(scored, std) {
-			row = append(row, reportCell{metricCell(t, std), true})
+			row = append(row, reportCell{Text: metricCell(t, std), Num: true})
 		}
 		for _, k := range others {
-			row = append(row, reportCell{metricCell(t, k), true})
+			row = append(row, reportCell{Text: metricCell(t, k), Num: true})
 		}
 		if i < 10 {
 			tr.Rows = append(tr.Rows, row)
@@ -1038,7 +1108,7 @@ const tableWidth = 980
 // alternating between the most telling metric and param not yet shown,
 // while the table's estimated width stays within the page; the others are
 // returned as left out.
-func tableColumns(runs []RunInfo, labels []string, metric string, metrics, params []string) (shownMetrics, shownParams, leftMetrics, leftParams []string) {
+func tableColumns(runs []RunInfo, labels, models []string, metric string, metrics, params []string) (shownMetrics, shownParams, leftMetrics, leftParams []string) {
 	// The narrowest a column can be: its longest unbreakable piece of
 	// header (breakable wraps at spaces, dots and underscores) or of a
 	// cell, at about 7.5px a character, plus padding.
@@ -1066,12 +1136,15 @@ func tableColumns(runs []RunInfo, labels []string, metric string, metrics, param
 		return width(k, func(r RunInfo, _ int) (string, bool) { return r.Params[k], false })
 	}
 	used := width("#", func(_ RunInfo, i int) (string, bool) { return strconv.Itoa(i + 1), true }) +
-		width("run", func(_ RunInfo, i int) (string, bool) { return "↳ " + labels[i], false }) +
-		width("status", func(r RunInfo, _ int) (string, bool) { return statusWords(r.Status), false }) +
-		width("duration", func(r RunInfo, _ int) (string, bool) { return formatDuration(r.Duration()), true }) +
+		width("run", func(_ RunInfo, i int) (string, bool) { return "↳ " + breakWords(labels[i]), false }) +
+		width("status", func(r RunInfo, _ int) (string, bool) { return statusWords(r), false }) +
+		width("duration", func(r RunInfo, _ int) (string, bool) { return runDuration(r), true }) +
 		width("started", func(r RunInfo, _ int) (string, bool) { return "2006-01-02 15:04", true })
 	if metric != "" {
 		used += metricCol(metric)
+	}
+	if models != nil {
+		used += width("model", func(_ RunInfo, i int) (string, bool) { return breakWords(models[i]), false })
 	}
 	const maxMetrics, maxParams = 3, 5
 	for i := 0; i < max(len(metrics), len(params)); i++ {
@@ -1205,22 +1278,49 @@ func metricExplain(k string) string {
 	return words
 }
 
-// runLabels names runs for charts and tables: the name, with the short id
-// added when names repeat or are empty.
-func runLabels(runs []RunInfo) []string {
+// modelOf describes in words the model a run fitted, from what
+// autologging records: a pipeline's steps ("standardscaler +
+// logisticregression"), else the estimator tag; "" when it cannot tell.
+func modelOf(r RunInfo) string {
+	if steps := strings.Fields(strings.Trim(r.Params["steps"], "[]")); len(steps) > 0 {
+		return strings.Join(steps, " + ")
+	}
+	if est := r.Tags["estimator"]; est != "" && est != "pipeline" {
+		return est
+	}
+	return ""
+}
+
+// readerName is the name a reader sees for a run: its own, unless that is
+// empty or only the kind of estimator autologging names runs after
+// ("pipeline"), when the model it fitted says more.
+func readerName(r RunInfo) string {
+	if m := modelOf(r); m != "" && (r.Name == "" || r.Name == r.Tags["estimator"]) {
+		return m
+	}
+	return r.Name
+}
+
+// runLabels names runs for charts: readerName, with the short id added
+// when names repeat or are empty.
+func runLabels(runs []RunInfo) []string { return labelRuns(runs, readerName) }
+
+// labelRuns names runs by name, with the short id added when names
+// repeat or are empty.
+func labelRuns(runs []RunInfo, name func(RunInfo) string) []string {
 	count := map[string]int{}
 	for _, r := range runs {
-		count[r.Name]++
+		count[name(r)]++
 	}
 	out := make([]string, len(runs))
 	for i, r := range runs {
-		switch {
-		case r.Name == "":
+		switch name := name(r); {
+		case name == "":
 			out[i] = r.ShortID()
-		case count[r.Name] > 1:
-			out[i] = r.Name + " (" + r.ShortID() + ")"
+		case count[name] > 1:
+			out[i] = name + " (" + r.ShortID() + ")"
 		default:
-			out[i] = r.Name
+			out[i] = name
 		}
 	}
 	return out
@@ -1357,6 +1457,7 @@ func varyingParams(runs []RunInfo) []string {
 func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter string) []string {
 	first, last := runs[0].StartTime, runs[0].StartTime
 	status := map[string]int{}
+	words := map[string]int{} // by statusWords
 	for _, r := range runs {
 		if r.StartTime.Before(first) {
 			first = r.StartTime
@@ -1365,6 +1466,7 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 			last = r.StartTime
 		}
 		status[r.Status]++
+		words[statusWords(r)]++
 	}
 	plural := func(n int, one, many string) string {
 		if n == 1 {
@@ -1373,13 +1475,15 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 		return strconv.Itoa(n) + " " + many
 	}
 	var parts []string
-	for _, st := range []string{StatusFinished, StatusFailed, StatusKilled, StatusRunning} {
-		if n := status[st]; n > 0 {
-			word := map[string]string{StatusFinished: "finished", StatusFailed: "failed", StatusKilled: "were interrupted", StatusRunning: "still running"}[st]
-			if st == StatusKilled && n == 1 {
-				word = "was interrupted"
-			}
-			parts = append(parts, fmt.Sprintf("%d %s", n, word))
+	for _, w := range []struct{ status, one, many string }{
+		{"finished", "finished", "finished"},
+		{"failed", "failed", "failed"},
+		{statusInterrupted, "was interrupted by the user", "were interrupted by the user"},
+		{statusStopped, "stopped because its program ended before the run finished", "stopped because their program ended before the runs finished"},
+		{"still running", "is still running", "are still running"},
+	} {
+		if n := words[w.status]; n > 0 {
+			parts = append(parts, plural(n, w.one, w.many))
 		}
 	}
 	when := first.Local().Format("2 January 2006, 15:04")
@@ -1416,24 +1520,57 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 	}
 	lines = append(lines, fmt.Sprintf("Runs are ranked by their final %s%s (%s); %s.", metric, what, dir, recorded))
 	if unfinished > 0 {
-		lines = append(lines, fmt.Sprintf("Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (%d here) are listed after them, marked by their status, whatever %s they reached.", unfinished, metric))
+		lines = append(lines, fmt.Sprintf("Only finished runs are ranked and can be the best run; runs that did not finish (%d here) are listed after them, marked by their status, whatever %s they reached.", unfinished, metric))
 	}
 	return lines
 }
 
+// Words for runs that did not end normally. A KILLED run is one whose
+// process died (a kernel killed, a machine restarted) before it ended;
+// a run the user interrupted ends FAILED, its error ending in
+// "interrupted". Readers take "interrupted" for the latter.
+const (
+	statusStopped     = "stopped: the program ended before the run finished"
+	statusInterrupted = "interrupted (stopped by the user)"
+)
+
 // statusWords says a run's status in plain words.
-func statusWords(status string) string {
-	switch status {
+func statusWords(r RunInfo) string {
+	switch r.Status {
 	case StatusFinished:
 		return "finished"
 	case StatusFailed:
+		if strings.HasSuffix(strings.ToLower(strings.TrimSpace(r.Error)), "interrupted") {
+			return statusInterrupted
+		}
 		return "failed"
 	case StatusKilled:
-		return "interrupted"
+		return statusStopped
 	case StatusRunning:
 		return "still running"
 	}
-	return strings.ToLower(status)
+	return strings.ToLower(r.Status)
+}
+
+// plumbingParams are settings that change how a model is computed, not
+// what it is (threads, convergence tolerance, logging): the best run's
+// settings table leaves them to the technical details.
+var plumbingParams = []string{"Workers", "Tol", "Verbose", "NJobs"}
+
+// plumbing reports whether param k is one of plumbingParams, of any step
+// (logisticregression.Workers).
+func plumbing(k string) bool {
+	return slices.Contains(plumbingParams, k[strings.LastIndex(k, ".")+1:])
+}
+
+// runDuration says how long a run took. A KILLED run's end is when the
+// store noticed its process had died, not when its work stopped, so its
+// duration is unknown.
+func runDuration(r RunInfo) string {
+	if r.Status == StatusKilled {
+		return "unknown"
+	}
+	return formatDuration(r.Duration())
 }
 
 // chosenNote says that the report chose the ranking metric, and which
@@ -1460,13 +1597,17 @@ func chosenNote(runs []RunInfo, metric string) string {
 
 func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 	rr := &reportRun{
-		ID: r.ID, Short: r.ShortID(), Name: r.Label(), Status: strings.ToLower(r.Status), Error: r.Error,
-		Duration: formatDuration(r.Duration()), Started: r.StartTime.Local().Format("2 January 2006, 15:04:05"),
+		ID: r.ID, Short: r.ShortID(), Name: r.Label(), Status: statusWords(*r), Error: r.Error,
+		Duration: runDuration(*r), Started: r.StartTime.Local().Format("2 January 2006, 15:04:05"),
 	}
 	if v, ok := r.Metrics[metric]; ok {
 		rr.Value = FormatMetric(v)
 	}
 	for _, k := range sortedKeys(r.Params) {
+		if plumbing(k) {
+			rr.Plumbing = append(rr.Plumbing, [2]string{k, r.Params[k]})
+			continue
+		}
 		rr.Params = append(rr.Params, [2]string{k, r.Params[k]})
 	}
 	// Scores first, explained; timings in one line after them, as
@@ -1480,9 +1621,20 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 		rr.Metrics = append(rr.Metrics, [3]string{k, FormatMetric(r.Metrics[k]), metricExplain(k)})
 	}
 	rr.Timings = strings.Join(timings, ", ")
+	// Autologging records the data a fitted model was scored on as its
+	// "eval" input; when the scores are test scores, so is the data, and
+	// the page says "test" for both.
+	testScores := false
+	for k := range r.Metrics {
+		testScores = testScores || strings.HasPrefix(k, "test_")
+	}
 	for _, in := range inputs {
+		role := in.Role
+		if role == RoleEval && testScores {
+			role = "test"
+		}
 		// Its SHA-256 is among the technical details.
-		rr.Inputs = append(rr.Inputs, fmt.Sprintf("%s data %q: %d rows × %d columns", in.Role, in.Name, in.Rows, in.Cols))
+		rr.Inputs = append(rr.Inputs, fmt.Sprintf("%s data %q: %d rows × %d columns", role, in.Name, in.Rows, in.Cols))
 	}
 	return rr
 }
@@ -1514,7 +1666,7 @@ func (s *Store) summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) 
 		}
 	}
 	if len(order) == 0 {
-		return nil, "The runs did not record their datasets (use LogDataset to keep an exact copy of the data a run used).", nil
+		return nil, "The runs did not record the data they used, so this report cannot show it or tell whether it changed between runs.", nil
 	}
 	var out []reportDataset
 	for _, key := range order {
@@ -1547,20 +1699,38 @@ func (s *Store) summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) 
 			continue
 		}
 		// The same table is often logged under two sets of column names
-		// (a dataset's own, an X matrix's c0, c1, ...): only values that
-		// differ make the runs hard to compare.
-		values := map[string]bool{}
+		// (a dataset's own, an X matrix's c0, c1, ...), and its target
+		// as text levels in one and as their codes in the other: only
+		// values that differ make the runs hard to compare.
+		var kinds []*dataValues
+		recoded := false
+		var sums []string
 		for sum := range roleVersions[role] {
-			in := byKey[role+"\x00"+sum].in
-			key, err := s.valuesKey(in)
+			sums = append(sums, sum)
+		}
+		sort.Strings(sums) // the same versions whatever the map's order
+		for _, sum := range sums {
+			dv, err := s.dataValues(byKey[role+"\x00"+sum].in)
 			if err != nil {
 				return nil, "", err
 			}
-			values[key] = true
+			known := false
+			for _, k := range kinds {
+				if same, exact := k.same(dv); same {
+					known, recoded = true, recoded || !exact
+					break
+				}
+			}
+			if !known {
+				kinds = append(kinds, dv)
+			}
 		}
-		if v := len(values); v == 1 {
+		switch v := len(kinds); {
+		case v == 1 && recoded:
+			notes = append(notes, fmt.Sprintf("every run that recorded %s data used the same %s data: the same rows and values, logged in %d forms (different column names, or the labels to predict written as text in one and as number codes in another)", role, role, n))
+		case v == 1:
 			notes = append(notes, fmt.Sprintf("every run that recorded %s data used the same %s values, logged under %d different sets of column names", role, role, n))
-		} else {
+		default:
 			notes = append(notes, fmt.Sprintf("the %s data changed between runs (%d different versions of its values), so compare those runs with care", role, v))
 		}
 	}
@@ -1568,24 +1738,120 @@ func (s *Store) summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) 
 	return out, strings.ToUpper(note[:1]) + note[1:] + ". Each version is stored in the database and can be restored exactly from its SHA-256.", nil
 }
 
-// valuesKey identifies a dataset by its shape and values, whatever its
-// column names: for a CSV snapshot, the SHA-256 of the records after the
-// header; for other formats, the SHA-256 of the content.
-func (s *Store) valuesKey(in DatasetInput) (string, error) {
+// dataValues describes a snapshot's values column by column, whatever
+// its column names, to tell two snapshots of one table from two tables.
+type dataValues struct {
+	whole string // the SHA-256 of a snapshot that is not CSV: compared whole
+	rows  int
+	// Per column: the SHA-256 of its values; of the partition of the
+	// rows they make (each value replaced by the order of its first
+	// appearance); whether a value is text (not a number, not missing);
+	// whether every value is an integer.
+	exact, groups []string
+	text, codes   []bool
+}
+
+// dataValues reads the snapshot of in.
+func (s *Store) dataValues(in DatasetInput) (*dataValues, error) {
 	if in.Format != "csv" {
-		return in.SHA256, nil
+		return &dataValues{whole: in.SHA256}, nil
 	}
 	d, err := s.Dataset(in.SHA256)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	r := csv.NewReader(bytes.NewReader(d.Content))
 	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
 	if _, err := r.Read(); err != nil {
-		return d.SHA256, nil // no header to skip: compare it whole
+		return &dataValues{whole: d.SHA256}, nil // no header to skip: compare it whole
 	}
-	h := sha256.Sum256(d.Content[r.InputOffset():])
-	return fmt.Sprintf("%dx%d:%x", in.Rows, in.Cols, h), nil
+	type column struct {
+		exact, groups hash.Hash
+		seen          map[string]int
+		text, notInt  bool
+	}
+	var cols []*column
+	dv := &dataValues{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return &dataValues{whole: d.SHA256}, nil
+		}
+		if dv.rows == 0 {
+			for range rec {
+				cols = append(cols, &column{exact: sha256.New(), groups: sha256.New(), seen: map[string]int{}})
+			}
+		}
+		if len(rec) != len(cols) {
+			return &dataValues{whole: d.SHA256}, nil
+		}
+		dv.rows++
+		for j, v := range rec {
+			c := cols[j]
+			fmt.Fprintf(c.exact, "%q,", v)
+			code, ok := c.seen[v]
+			if !ok {
+				code = len(c.seen)
+				c.seen[v] = code
+			}
+			fmt.Fprintf(c.groups, "%d,", code)
+			if missingValue(v) {
+				continue
+			}
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			c.text = c.text || err != nil
+			c.notInt = c.notInt || err != nil || f != math.Trunc(f)
+		}
+	}
+	for _, c := range cols {
+		dv.exact = append(dv.exact, fmt.Sprintf("%x", c.exact.Sum(nil)))
+		dv.groups = append(dv.groups, fmt.Sprintf("%x", c.groups.Sum(nil)))
+		dv.text = append(dv.text, c.text)
+		dv.codes = append(dv.codes, !c.notInt)
+	}
+	return dv, nil
+}
+
+// missingValue reports whether a CSV field is a missing value, as
+// experiments.ReadCSV reads them.
+func missingValue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "na", "nan", "n/a", "null":
+		return true
+	}
+	return false
+}
+
+// same reports whether a and b hold the same data: the same rows with the
+// same numbers in each column, where a column of labels (text in one
+// snapshot, text or integer codes in the other) may name its labels
+// differently as long as it splits the rows into the same groups. exact
+// is whether every column is written the same way too.
+func (a *dataValues) same(b *dataValues) (same, exact bool) {
+	if a.whole != "" || b.whole != "" {
+		return a.whole == b.whole, a.whole == b.whole
+	}
+	if a.rows != b.rows || len(a.exact) != len(b.exact) {
+		return false, false
+	}
+	exact = true
+	for j := range a.exact {
+		if a.exact[j] == b.exact[j] {
+			continue
+		}
+		exact = false
+		// Numbers must match exactly: 2 and 4 in a measurement are not
+		// a renaming.
+		labels := a.text[j] && (b.text[j] || b.codes[j]) || b.text[j] && a.codes[j]
+		if a.groups[j] != b.groups[j] || !labels {
+			return false, false
+		}
+	}
+	return true, exact
 }
 
 // Charts. Each returns inline SVG markup.
@@ -1781,6 +2047,15 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 		if len(byValue) > 15 {
 			continue
 		}
+		// An average over one run is that run's score, which the
+		// ranking chart already shows.
+		single := true
+		for _, ms := range byValue {
+			single = single && len(ms) == 1
+		}
+		if single {
+			continue
+		}
 		values := make([]string, 0, len(byValue))
 		for v := range byValue {
 			values = append(values, v)
@@ -1817,12 +2092,20 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 			lbl.Offset = vg.Point{Y: vg.Points(3)}
 			p.Add(lbl)
 		}
-		p.NominalX(values...)
+		names := make([]string, len(values))
+		for i, v := range values {
+			names[i] = wrapLabel(settingWords(k, v), 18)
+		}
+		p.NominalX(names...)
 		p.X.Min, p.X.Max = -0.6, float64(len(means))-0.4
 		p.Y.Min, p.Y.Max = barRange(lo, hi, 0.12)
 		if svg, err := svgOf(p, chartW, chartH); err == nil {
+			title := fmt.Sprintf("Average %s of the runs with each value of %s", metric, k)
+			if k == "steps" {
+				title = fmt.Sprintf("Average %s of each model (the steps of its pipeline)", metric)
+			}
 			charts = append(charts, reportChart{
-				Title:   fmt.Sprintf("Average %s for each %s", metric, k),
+				Title:   title,
 				Caption: fmt.Sprintf("Runs grouped by their %s setting; each bar is the average %s of its group (number of runs in brackets).", k, metric),
 				SVG:     svg,
 			})
@@ -1831,14 +2114,59 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 	return charts
 }
 
+// settingWords shows a setting's value for a reader: a pipeline's steps
+// "[standardscaler logisticregression]" as "standardscaler +
+// logisticregression".
+func settingWords(k, v string) string {
+	if k == "steps" {
+		if steps := strings.Fields(strings.Trim(v, "[]")); len(steps) > 0 {
+			return strings.Join(steps, " + ")
+		}
+	}
+	return v
+}
+
+// wrapLabel breaks a chart label into lines of about width characters at
+// spaces, so that the labels under neighbouring bars do not overlap.
+func wrapLabel(v string, width int) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(v) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // breakable escapes a column name and lets the browser wrap it after a
-// dot or underscore (logisticregression.<wbr>C), so long names of params
-// and metrics do not widen the table past the page.
+// dot, underscore or opening bracket (logisticregression.<wbr>C,
+// gridsearch(<wbr>pipeline)), so long names of params, metrics and runs
+// do not widen the table past the page.
 func breakable(name string) template.HTML {
 	esc := template.HTMLEscapeString(name)
-	esc = strings.ReplaceAll(esc, ".", ".<wbr>")
-	esc = strings.ReplaceAll(esc, "_", "_<wbr>")
-	return template.HTML(esc)
+	for _, c := range []string{".", "_", "("} {
+		esc = strings.ReplaceAll(esc, c, c+"<wbr>")
+	}
+	return template.HTML(modelSuffix.ReplaceAllString(esc, "$1<wbr>$2"))
+}
+
+// modelSuffix finds where an estimator's name may wrap:
+// randomforest<wbr>classifier.
+var modelSuffix = regexp.MustCompile(`([a-z])(classifier|regressor|regression)`)
+
+// breakWords splits name where breakable lets it wrap, for measuring.
+func breakWords(name string) string {
+	name = strings.NewReplacer(".", ". ", "_", "_ ", "(", "( ").Replace(name)
+	return modelSuffix.ReplaceAllString(name, "$1 $2")
 }
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"breakable": breakable}).Parse(`<!DOCTYPE html>
@@ -1864,7 +2192,23 @@ table.confusion td { min-width: 3em; text-align: center; }
 table.confusion td.right { font-weight: bold; }
 td.what { color: #555; font-size: .9em; }
 ul.glossary { font-size: .9em; color: #444; }
-.scroll { overflow-x: auto; }
+.scroll, .chart { overflow-x: auto; max-width: 100%; }
+/* Charts keep a readable size on a narrow screen and scroll in their box. */
+.chart svg { min-width: 480px; }
+p, li, td, th { overflow-wrap: break-word; }
+.print-only { display: none; }
+@media print {
+  body { max-width: none; margin: 0; font-size: 10pt; }
+  /* Paper cannot scroll: wrap instead of cutting tables and charts. */
+  .scroll, .chart { overflow: visible; }
+  .chart svg { min-width: 0; max-width: 100%; }
+  td, th { word-break: break-word; }
+  tr, figure, .card { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+  /* A folded <details> prints folded: print its content open instead. */
+  details.tech { display: none; }
+  .print-only { display: block; }
+}
 figure { margin: 1.5em 0; }
 figcaption { color: #555; font-size: .9em; }
 pre { background: #f6f6f6; border: 1px solid #e3e3e3; border-radius: 4px; padding: .8em; overflow-x: auto; font-size: .85em; }
@@ -1885,13 +2229,14 @@ details summary { cursor: pointer; color: #444; }
 {{with .Best}}
 <h2>Best run</h2>
 <div class="card">
-<p>The best run is <strong>{{.Name}}</strong> (id {{.Short}}), with {{$.Metric}} <span class="big">{{.Value}}</span>
+<p>The best run is <strong>{{.Name}}</strong> (id {{.Short}}{{if .Model}}, model {{.Model}}{{end}}), with {{$.Metric}} <span class="big">{{.Value}}</span>
 {{if $.LowerBetter}}(lower is better){{else}}(higher is better){{end}}.
 It started {{.Started}} and took {{.Duration}}.</p>
+{{if .Tied}}<p>{{.Tied}}</p>{{end}}
 {{if .Params}}<p>Its settings:</p>
-<table>{{range .Params}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
+<div class="scroll"><table>{{range .Params}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></div>{{end}}
 {{if .Metrics}}<p>Everything it measured (final values):</p>
-<table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td><td class="what">{{index . 2}}</td></tr>{{end}}</table>{{end}}
+<div class="scroll"><table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td><td class="what">{{index . 2}}</td></tr>{{end}}</table></div>{{end}}
 {{if .Timings}}<p class="meta">Time taken: {{.Timings}}.</p>{{end}}
 {{if .Inputs}}<p>Data it used:</p><ul>{{range .Inputs}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <p class="meta">Full run id: {{.ID}}</p>
@@ -1900,47 +2245,47 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{with .Confusion}}
 <h2>{{.Title}}</h2>
 <p>{{.Intro}}</p>
-<table class="confusion">
+<div class="scroll"><table class="confusion">
 <tr><th>true \ predicted</th>{{range .Classes}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><th>{{.Class}}</th>{{range .Cells}}<td class="num{{if .Correct}} right{{end}}" style="{{.Shade}}">{{.Count}}</td>{{end}}</tr>
-{{end}}</table>
+{{end}}</table></div>
 {{end}}
 {{with .Trials}}
 <h2>Grid search trials</h2>
 <p>{{.Intro}}</p>
 {{with .Chart}}<figure>
 <h3>{{.Title}}</h3>
-{{.SVG}}
+<div class="chart">{{.SVG}}</div>
 <figcaption>{{.Caption}}</figcaption>
 </figure>{{end}}
 {{if .Note}}<p>{{.Note}}</p>{{end}}
-<table>
+<div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
 {{range $i, $r := .Rows}}<tr{{if eq $i 0}} class="best"{{end}}>{{range $r}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
-{{end}}</table>
+{{end}}</table></div>
 {{if .More}}<details><summary>The other {{len .More}} trials</summary>
-<table>
+<div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
 {{range .More}}<tr>{{range .}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
-{{end}}</table>
+{{end}}</table></div>
 </details>{{end}}
 {{end}}
 {{if .Charts}}<h2>Charts</h2>{{end}}
 {{range .Charts}}<figure>
 <h3>{{.Title}}</h3>
-{{.SVG}}
+<div class="chart">{{.SVG}}</div>
 <figcaption>{{.Caption}}</figcaption>
 </figure>
 {{end}}
 <h2>All runs</h2>
 <div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
-{{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{if .Break}}{{breakable .Text}}{{else}}{{.Text}}{{end}}</td>{{end}}</tr>
 {{end}}</table></div>
 {{if .TableNote}}<p class="meta">{{.TableNote}}</p>{{end}}
 {{if .Problems}}
 <h2>Runs that did not finish</h2>
-<ul>{{range .Problems}}<li class="problem"><strong>{{.Name}}</strong> ({{.Status}}, id {{.Short}}){{if .Error}}: {{.Error}}{{end}}</li>{{end}}</ul>
+<ul>{{range .Problems}}<li class="problem"><strong>{{.Name}}</strong> (id {{.Short}}): {{.Status}}{{if .Error}} — {{.Error}}{{end}}</li>{{end}}</ul>
 {{end}}
 <h2>Data</h2>
 <p>{{.DataNote}}</p>
@@ -1955,12 +2300,16 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{else}}<p>The runs did not record their code.</p>{{end}}
 
 <details class="tech"><summary>Technical details</summary>
-<p>Go version: {{.GoVersion}}</p>
-{{if .Datasets}}<p>Datasets by SHA-256 (the database keeps each version, restorable exactly):</p>
-<table>{{range .Datasets}}<tr><td>{{.Role}} {{.Name}}</td><td><code>{{.SHA}}</code></td></tr>{{end}}</table>{{end}}
-{{if .Modules}}<p>Module versions ({{len .Modules}}):</p>
-<table>{{range .Modules}}<tr><td><code>{{index . 0}}</code></td><td><code>{{index . 1}}</code></td></tr>{{end}}</table>{{end}}
-</details>
+{{template "tech" .}}</details>
+<div class="print-only"><h2>Technical details</h2>
+{{template "tech" .}}</div>
 </body>
 </html>
-`))
+{{define "tech"}}<p>Go version: {{.GoVersion}}</p>
+{{with .Best}}{{if .Plumbing}}<p>Settings of the best run that change how it computes, not the model:</p>
+<div class="scroll"><table>{{range .Plumbing}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></div>{{end}}{{end}}
+{{if .Datasets}}<p>Datasets by SHA-256 (the database keeps each version, restorable exactly):</p>
+<div class="scroll"><table>{{range .Datasets}}<tr><td>{{.Role}} {{.Name}}</td><td><code>{{.SHA}}</code></td></tr>{{end}}</table></div>{{end}}
+{{if .Modules}}<p>Module versions ({{len .Modules}}):</p>
+<div class="scroll"><table>{{range .Modules}}<tr><td><code>{{index . 0}}</code></td><td><code>{{index . 1}}</code></td></tr>{{end}}</table></div>{{end}}
+{{end}}`))

@@ -186,13 +186,14 @@ func (b *browser) stderrText() string {
 	return b.stderr.String()
 }
 
-// waitEvent waits for an event of the page's session.
-func (b *browser) waitEvent(method string, timeout time.Duration) {
+// waitEvent waits for an event of the page's session, the from'th event
+// or a later one (a second load must not see the first's events).
+func (b *browser) waitEvent(method string, from int, timeout time.Duration) {
 	b.t.Helper()
 	deadline := time.After(timeout)
 	for {
 		b.mu.Lock()
-		for _, e := range b.events {
+		for _, e := range b.events[from:] {
 			if e.Method == method && e.SessionID == b.session {
 				b.mu.Unlock()
 				return
@@ -294,11 +295,13 @@ func (b *browser) pageProblems(page string) []string {
 
 // pageState is what the page shows, measured in the browser.
 type pageState struct {
-	Title  string `json:"title"`
-	H1     string `json:"h1"`
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
-	SVGs   []struct {
+	Title string `json:"title"`
+	H1    string `json:"h1"`
+	Width int    `json:"width"`
+	// WindowWidth is the window's: a page wider than it scrolls sideways.
+	WindowWidth int `json:"windowWidth"`
+	Height      int `json:"height"`
+	SVGs        []struct {
 		Width  float64 `json:"width"`
 		Height float64 `json:"height"`
 		Marks  int     `json:"marks"` // drawn paths and texts with a size
@@ -318,6 +321,7 @@ const measureJS = `JSON.stringify({
   title: document.title,
   h1: (document.querySelector("h1") || {}).textContent || "",
   width: document.documentElement.scrollWidth,
+  windowWidth: window.innerWidth,
   height: document.documentElement.scrollHeight,
   figures: document.querySelectorAll("figure").length,
   labelOverlap: (() => {
@@ -342,14 +346,24 @@ const measureJS = `JSON.stringify({
   }),
 })`
 
-// load opens a file in the page, waits for it to load and measures it.
+// load opens a file in the page, 1100 px wide, waits for it to load and
+// measures it.
 func (b *browser) load(path string) (string, pageState) {
+	b.t.Helper()
+	return b.loadWidth(path, 1100)
+}
+
+// loadWidth is load in a window width px wide.
+func (b *browser) loadWidth(path string, width int) (string, pageState) {
 	b.t.Helper()
 	page := (&url.URL{Scheme: "file", Path: path}).String()
 	b.call(b.session, "Emulation.setDeviceMetricsOverride", map[string]any{
-		"width": 1100, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil)
+		"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil)
+	b.mu.Lock()
+	from := len(b.events)
+	b.mu.Unlock()
 	b.call(b.session, "Page.navigate", map[string]any{"url": page}, nil)
-	b.waitEvent("Page.loadEventFired", 60*time.Second)
+	b.waitEvent("Page.loadEventFired", from, 60*time.Second)
 	var ev struct {
 		Result struct {
 			Value string `json:"value"`
@@ -396,7 +410,10 @@ func TestReportInBrowser(t *testing.T) {
 		wide.LogParam(fmt.Sprintf("logisticregression.LongSettingName%d", i), i)
 		wide.LogMetric(fmt.Sprintf("test_long_metric_name_%d", i), 0.123456789, 0)
 	}
-	wide.LogMetric("accuracy", 0.5, 0)
+	// The best run, with a long value that cannot wrap among its settings,
+	// as a tiny tolerance written out is.
+	wide.LogParam("logisticregression.ToleranceOfTheSolver", "0.000000000000000000000000000000123456789012345")
+	wide.LogMetric("accuracy", 0.99, 0)
 	wide.Finish()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "report.html")
@@ -430,7 +447,7 @@ func TestReportInBrowser(t *testing.T) {
 	if st.LabelOverlap > 0.5 || st.LabelOverlap <= -1e9 {
 		t.Errorf("run names of the ranking chart reach %.1f px into its bars (-1e9: no bars found)", st.LabelOverlap)
 	}
-	if len(st.SVGs) > 0 && !strings.Contains(st.SVGs[0].Texts, "forest-b") {
+	if len(st.SVGs) > 0 && !strings.Contains(st.SVGs[0].Texts, "wide") {
 		t.Errorf("first chart texts %q lack the best run", st.SVGs[0].Texts)
 	}
 	if st.TableOverflow > 0 {
@@ -467,6 +484,38 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	if ink < 0.02 || bars < 2000 {
 		t.Errorf("screenshot looks blank: %.1f%% inked pixels, %d bar pixels", ink*100, bars)
+	}
+	// On a phone, 400 px wide: the page itself must not scroll sideways
+	// (wide tables and charts scroll in their own boxes), and charts keep
+	// a size at which their text is readable.
+	page, narrow := b.loadWidth(file, 400)
+	if probs := b.pageProblems(page); len(probs) > 0 {
+		t.Errorf("the report page at 400 px has problems:\n%s", strings.Join(probs, "\n"))
+	}
+	if narrow.WindowWidth != 400 || narrow.Width > narrow.WindowWidth {
+		t.Errorf("at 400 px the page is %d px wide in a %d px window: it scrolls sideways", narrow.Width, narrow.WindowWidth)
+	}
+	for i, svg := range narrow.SVGs {
+		if svg.Width < 400 {
+			t.Errorf("at 400 px chart %d shrinks to %.0f px wide", i, svg.Width)
+		}
+	}
+	if dir := os.Getenv("GOPHERLAB_REPORT_SHOTS"); dir != "" {
+		// Screenshots of the test report at both widths, to look at.
+		for _, w := range []struct {
+			name string
+			st   pageState
+		}{{"report-1100.png", st}, {"report-400.png", narrow}} {
+			if w.name == "report-1100.png" {
+				b.loadWidth(file, 1100)
+			}
+			if err := os.WriteFile(filepath.Join(dir, w.name), b.screenshot(w.st), 0o644); err != nil {
+				t.Error(err)
+			}
+			if w.name == "report-1100.png" {
+				b.loadWidth(file, 400)
+			}
+		}
 	}
 	if os.Getenv("GOPHERLAB_KEEP_SCREENSHOTS") != "" {
 		keep := filepath.Join("..", "build", "report-screenshot.png")

@@ -3,6 +3,7 @@ package tracking
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -67,10 +68,10 @@ func TestWriteReport(t *testing.T) {
 		{name: "default", opts: ReportOptions{Experiment: "iris"},
 			want: []string{"Experiment report: iris", "This experiment has 4 runs", "3 finished, 1 failed",
 				"ranked by their final accuracy (higher is better); every finished run recorded it.", "The ranking metric was chosen automatically",
-				"Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (1 here) are listed after them",
+				"Only finished runs are ranked and can be the best run; runs that did not finish (1 here) are listed after them",
 				"The best run is <strong>forest-b</strong>",
 				"0.96", "Final accuracy of the 3 best runs", "accuracy during training", "loss during training",
-				"accuracy against depth", "Average accuracy for each model",
+				"accuracy against depth", "Average accuracy of the runs with each value of model",
 				"Runs that did not finish", "broken &lt;script&gt;", "weights.bin",
 				"used exactly the same train data", "iris.ipynb, cell [2]", "// &lt;b&gt;not bold&lt;/b&gt;", "Go version"},
 			notWant: []string{"<script", "<b>not"}, svgs: 5},
@@ -135,6 +136,7 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 		{"mixed", "finished run", StatusFinished, 0.90},
 		{"mixed", "crashed run", StatusFailed, 0.97},
 		{"mixed", "killed run", StatusKilled, 0.99},
+		{"mixed", "interrupted run", StatusFailed, 0.98},
 		{"failonly", "crashed run", StatusFailed, 0.97},
 	} {
 		run, err := s.StartRun(r.exp, &RunOptions{Name: r.name})
@@ -142,7 +144,20 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 			t.Fatal(err)
 		}
 		run.LogMetric("val_accuracy", r.acc, 0)
-		if err := run.End(r.status); err != nil {
+		switch {
+		case r.name == "interrupted run":
+			// What autologging records for a cell the user interrupted.
+			err = run.Fail(errors.New("experiments: grid search: candidate 18, fold 4: fit random forest classifier: interrupted"))
+		case r.status == StatusKilled:
+			// What Open records for a run whose process died.
+			err = run.Fail(errors.New("process 25217 on vm ended without ending the run"))
+			if err == nil {
+				_, err = s.db.Exec(`UPDATE runs SET status = ? WHERE id = ?`, StatusKilled, run.ID())
+			}
+		default:
+			err = run.End(r.status)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -155,8 +170,13 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 		{exp: "mixed",
 			want: []string{"The best run is <strong>finished run</strong>", "Final val_accuracy of the best run",
 				"every finished run recorded it.",
-				"Only finished runs are ranked and can be the best run; runs that failed, were interrupted or are still running (2 here) are listed after them, marked by their status, whatever val_accuracy they reached."},
-			wantRows: []string{"1|finished run|finished", "|killed run|interrupted", "|crashed run|failed"}},
+				"Only finished runs are ranked and can be the best run; runs that did not finish (3 here) are listed after them, marked by their status, whatever val_accuracy they reached.",
+				"4 runs, started on", ": 1 finished, 1 failed, 1 was interrupted by the user, 1 stopped because its program ended before the run finished.",
+				"<strong>killed run</strong> (id ", "): stopped: the program ended before the run finished — process 25217 on vm ended without ending the run</li>",
+				"<strong>interrupted run</strong> (id ", "): interrupted (stopped by the user) — experiments: grid search",
+			},
+			// A killed run's end is when the store noticed: its duration is unknown.
+			wantRows: []string{"1|finished run|finished", "|killed run|stopped: the program ended before the run finished", "|interrupted run|interrupted (stopped by the user)", "|crashed run|failed"}},
 		{exp: "failonly",
 			want:     []string{"No finished run has a value of val_accuracy, so there is no best run.", "(1 here)"},
 			notWant:  []string{"<h2>Best run</h2>", "The best run is", "<svg"},
@@ -168,6 +188,11 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 			checkPage(t, page, tt.want, tt.notWant)
 			if got := allRunsRows(t, page, 3); strings.Join(got, ",") != strings.Join(tt.wantRows, ",") {
 				t.Errorf("rows %q, want %q", got, tt.wantRows)
+			}
+			for _, row := range regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`).FindAllStringSubmatch(page, -1) {
+				if strings.Contains(row[1], ">killed run<") && !strings.Contains(row[1], ">unknown<") {
+					t.Errorf("a killed run's row gives a duration: %s", row[1])
+				}
 			}
 		})
 	}
@@ -437,8 +462,8 @@ func TestReportAutologged(t *testing.T) {
 	cols := allRunsHeader(t, page)
 	// Timings are not columns: the duration column says how long a run
 	// took. What does not fit the page's width is named below the table.
-	want := []string{"#", "run", "status", "test_accuracy", "mean_accuracy", "mean_f1_macro",
-		"logisticregression.C", "cv.k", "duration", "started"}
+	want := []string{"#", "run", "status", "model", "test_accuracy", "mean_accuracy", "mean_f1_macro",
+		"logisticregression.C", "duration", "started"}
 	if strings.Join(cols, ",") != strings.Join(want, ",") {
 		t.Errorf("columns\n%q, want\n%q", cols, want)
 	}
@@ -447,13 +472,98 @@ func TestReportAutologged(t *testing.T) {
 	checkPage(t, page, []string{
 		"<li><strong>test_accuracy</strong>: the share of cases the model got right (1 means all), on held-out test data the model did not see in training.</li>",
 		"<li><strong>mean_f1_macro</strong>: the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes",
-		"Not shown in the table: metrics std_accuracy, fold_accuracy.",
+		"Not shown in the table: metrics std_accuracy, fold_accuracy; settings cv.k",
 		"Time taken: fit_time_s 11ms.",
 		`<details class="tech"><summary>Technical details</summary>`,
 	}, nil)
 	if strings.Contains(page, "0.011<") || strings.Contains(page, ">fit_<wbr>time_<wbr>s</th>") {
 		t.Error("report shows a raw timing")
 	}
+}
+
+// Runs autologging names "pipeline" are told apart by their model, and a
+// tie for the best score is said, broken as SearchRuns breaks it.
+func TestReportModels(t *testing.T) {
+	s := openTemp(t)
+	for _, spec := range []struct {
+		steps, est string
+		acc        float64
+	}{
+		{"[standardscaler logisticregression]", "pipeline", 0.986},
+		{"[standardscaler kneighborsclassifier]", "pipeline", 0.979},
+		{"", "randomforestclassifier", 0.986},
+		{"[decisiontreeclassifier]", "pipeline", 0.944},
+	} {
+		p := map[string]any{"data.rows": 426}
+		if spec.steps != "" {
+			p["steps"] = spec.steps
+		}
+		r, err := s.StartRun("bc", &RunOptions{Name: spec.est, Params: p, Tags: map[string]string{"autolog": "fit", "estimator": spec.est}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetric("test_accuracy", spec.acc, 0)
+		r.Finish()
+	}
+	want, err := s.SearchRuns(SearchQuery{Experiment: "bc", OrderBy: "metrics.test_accuracy DESC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want[0].Tags["estimator"] != "randomforestclassifier" {
+		t.Fatalf("SearchRuns puts %s first: ties go to the newest run", want[0].Name)
+	}
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	checkPage(t, page, []string{
+		"The best run is <strong>randomforestclassifier</strong> (id " + want[0].ShortID() + ")",
+		"<p>It is tied with standardscaler &#43; logisticregression (id " + want[1].ShortID() + ") (same test_accuracy 0.986)",
+		"<th>model</th>",
+		// The ranking chart names each run's model.
+		">standardscaler + logisticregression<", ">decisiontreeclassifier<",
+	}, []string{"Average test_accuracy"}) // each model once: the ranking chart says it all
+	rows := allRunsRows(t, page, 4)
+	if len(rows) != 4 || rows[0] != "1|randomforest<wbr>classifier|finished|randomforest<wbr>classifier" ||
+		rows[1] != "2|pipeline (<wbr>"+want[1].ShortID()+")|finished|standardscaler + logistic<wbr>regression" {
+		t.Errorf("rows %q", rows)
+	}
+
+	// Groups of several runs get an average chart, labelled in words.
+	r, err := s.StartRun("bc", &RunOptions{Name: "pipeline", Params: map[string]any{"steps": "[standardscaler logisticregression]"}, Tags: map[string]string{"estimator": "pipeline"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.LogMetric("test_accuracy", 0.95, 0)
+	r.Finish()
+	checkPage(t, reportPage(t, s, ReportOptions{Experiment: "bc"}), []string{"Average test_accuracy of each model (the steps of its pipeline)", ">standardscaler +<"}, nil)
+}
+
+// Words for a reader who does not program: no plumbing settings among
+// the best run's, the data scored on called test data as its scores are,
+// no empty notebook name, no advice meant for programmers.
+func TestReportPlainWords(t *testing.T) {
+	s := openTemp(t)
+	r, err := s.StartRun("bc", &RunOptions{Name: "pipeline", Source: "pipe.FitDataset(train, \"diagnosis\")", ExecutionCount: 3,
+		Params: map[string]any{"logisticregression.C": 1, "logisticregression.Workers": 0, "logisticregression.Tol": 0.0001}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.LogDataset(RoleEval, "eval-ee6ad96c", nil, [][]float64{{1, 0}}); err != nil {
+		t.Fatal(err)
+	}
+	r.LogMetric("test_accuracy", 0.986, 0)
+	r.Finish()
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	card := regexp.MustCompile(`(?s)<h2>Best run</h2>.*?Full run id`).FindString(page)
+	checkPage(t, card, []string{"<th>logisticregression.C</th>", `test data &#34;eval-ee6ad96c&#34;`}, []string{"Workers", "Tol", "eval data"})
+	checkPage(t, page, []string{"(cell [3] of a notebook without a name)", "<th>logisticregression.Workers</th><td>0</td>"}, []string{"(, cell"})
+
+	s2 := openTemp(t)
+	r, err = s2.StartRun("bc", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.LogMetric("accuracy", 0.9, 0)
+	r.End(StatusKilled)
+	checkPage(t, reportPage(t, s2, ReportOptions{Experiment: "bc"}), []string{"The runs did not record the data they used"}, []string{"LogDataset"})
 }
 
 func TestReportWords(t *testing.T) {
@@ -661,37 +771,75 @@ func TestReportGridSearch(t *testing.T) {
 	}
 }
 
-// A table logged as a dataset (named columns) and as a matrix (c0, c1,
-// ...) is the same data; other values are another version.
+// A table logged as a dataset (named columns, text labels) and as a
+// matrix (c0, c1, ..., the labels as codes) is the same data; other
+// values are another version.
 func TestReportDataVersions(t *testing.T) {
+	const named = "m01,m02,diagnosis\n1,2.5,malignant\n3,4,benign\n5,6,malignant\n"
+	for _, tt := range []struct {
+		name     string
+		versions []string // the train snapshot of each run, as CSV
+		want     string
+	}{
+		{"one version", []string{named, named},
+			"Every run that recorded train data used exactly the same train data."},
+		{"column names", []string{named, "c0,c1,c2\n1,2.5,malignant\n3,4,benign\n5,6,malignant\n"},
+			"Every run that recorded train data used the same train values, logged under 2 different sets of column names."},
+		{"labels as codes", []string{named, "c0,c1,y\n1,2.5,1\n3,4,0\n5,6,1\n"},
+			"Every run that recorded train data used the same train data: the same rows and values, logged in 2 forms"},
+		{"labels renamed", []string{named, "m01,m02,diagnosis\n1,2.5,M\n3,4,B\n5,6,M\n"},
+			"Every run that recorded train data used the same train data: the same rows and values, logged in 2 forms"},
+		{"a label changed", []string{named, "c0,c1,y\n1,2.5,1\n3,4,0\n5,6,0\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		{"a measurement changed", []string{named, "c0,c1,y\n1,2.5,1\n3,5,0\n5,6,1\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		// Numbers that split the rows alike are still other numbers.
+		{"a measurement scaled", []string{named, "c0,c1,y\n2,2.5,1\n6,4,0\n10,6,1\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		{"labels as fractions", []string{named, "c0,c1,y\n1,2.5,0.5\n3,4,0\n5,6,0.5\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		{"a row less", []string{named, "c0,c1,y\n1,2.5,1\n3,4,0\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+		{"three forms, two versions", []string{named, "c0,c1,y\n1,2.5,1\n3,4,0\n5,6,1\n", "c0,c1,y\n1,2.5,1\n3,4,1\n5,6,1\n"},
+			"The train data changed between runs (2 different versions of its values)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTemp(t)
+			for i, v := range tt.versions {
+				r, err := s.StartRun("data", &RunOptions{Name: fmt.Sprint("run ", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.LogDatasetBytes(RoleTrain, "train", []byte(v), DatasetInfo{Format: "csv"}); err != nil {
+					t.Fatal(err)
+				}
+				r.LogMetric("accuracy", 0.9, 0)
+				r.Finish()
+			}
+			m := regexp.MustCompile(`(?s)<h2>Data</h2>\s*<p>(.*?)</p>`).FindStringSubmatch(reportPage(t, s, ReportOptions{Experiment: "data"}))
+			if m == nil {
+				t.Fatal("no data note")
+			}
+			if !strings.HasPrefix(m[1], tt.want) {
+				t.Errorf("note %q, want %q", m[1], tt.want)
+			}
+		})
+	}
+
+	// LogDataset (named columns) and a matrix (c0, c1, ...) of the same numbers.
 	s := openTemp(t)
-	rows := [][]float64{{1, 2.5}, {3, 4}}
-	log := func(name string, columns []string, rows [][]float64) {
-		r, err := s.StartRun("data", &RunOptions{Name: name})
+	for _, columns := range [][]string{{"m01", "m02"}, nil} {
+		r, err := s.StartRun("data", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.LogDataset(RoleTrain, "train", columns, rows); err != nil {
+		if _, err := r.LogDataset(RoleTrain, "train", columns, [][]float64{{1, 2.5}, {3, 4}}); err != nil {
 			t.Fatal(err)
 		}
-		r.LogMetric("accuracy", 0.9, 0)
 		r.Finish()
 	}
-	log("named", []string{"m01", "m02"}, rows)
-	log("matrix", nil, rows)
-	note := func() string {
-		m := regexp.MustCompile(`(?s)<h2>Data</h2>\s*<p>(.*?)</p>`).FindStringSubmatch(reportPage(t, s, ReportOptions{Experiment: "data"}))
-		if m == nil {
-			t.Fatal("no data note")
-		}
-		return m[1]
-	}
-	if got, want := note(), "Every run that recorded train data used the same train values, logged under 2 different sets of column names."; !strings.HasPrefix(got, want) {
-		t.Errorf("note %q, want %q", got, want)
-	}
-	log("other values", []string{"m01", "m02"}, [][]float64{{1, 2.5}, {3, 5}})
-	if got, want := note(), "The train data changed between runs (2 different versions of its values)"; !strings.HasPrefix(got, want) {
-		t.Errorf("note %q, want %q", got, want)
+	if page := reportPage(t, s, ReportOptions{Experiment: "data"}); !strings.Contains(page, "the same train values, logged under 2 different sets of column names") {
+		t.Error("a matrix of the same numbers is not the same data")
 	}
 }
 
