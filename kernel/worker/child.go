@@ -439,27 +439,51 @@ func (r *inputReader) Read(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.buf) == 0 {
-		select { // drop a stale reply
-		case <-r.c.input:
-		default:
+		line, err := r.askLocked("", false)
+		if err != nil {
+			return 0, fmt.Errorf("stdin: %w", err)
 		}
-		r.c.emit(event{Ev: "input"})
-		rep := <-r.c.input
-		if rep.Interrupted {
-			// Stop the cell here, not at the interpreter's next check
-			// after the code that reads has run on with empty input:
-			// goeval reports this panic as the interrupt it is.
-			panic(goeval.ErrInterrupted)
-		}
-		if rep.Err != "" {
-			return 0, fmt.Errorf("stdin: %s", rep.Err)
-		}
-		r.buf = append(r.buf, rep.Value...)
+		r.buf = append(r.buf, line...)
 		r.buf = append(r.buf, '\n')
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
 	return n, nil
+}
+
+// askLocked asks the frontend for a line (input_request); r.mu is held,
+// so that reads and prompts take their turns.
+func (r *inputReader) askLocked(prompt string, password bool) (string, error) {
+	select { // drop a stale reply
+	case <-r.c.input:
+	default:
+	}
+	r.c.emit(event{Ev: "input", Prompt: prompt, Password: password})
+	rep := <-r.c.input
+	if rep.Interrupted {
+		// Stop the cell here, not at the interpreter's next check
+		// after the code that reads has run on with empty input:
+		// goeval reports this panic as the interrupt it is.
+		panic(goeval.ErrInterrupted)
+	}
+	if rep.Err != "" {
+		return "", errors.New(rep.Err)
+	}
+	return rep.Value, nil
+}
+
+// Prompt implements display.Prompter: display.Input and display.Password
+// ask with the prompt shown in the frontend's input box, and a password
+// hidden there.
+func (c *child) Prompt(prompt string, password bool) (string, error) {
+	r := c.stdin
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	line, err := r.askLocked(prompt, password)
+	if err != nil {
+		return "", fmt.Errorf("display: %s", err)
+	}
+	return line, nil
 }
 
 // newCell drops what an earlier cell's reads left of its last line (a

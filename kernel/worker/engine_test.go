@@ -79,6 +79,9 @@ func (r *recorder) Clear(wait bool) {
 func (r *recorder) Input(prompt string, password bool) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if password {
+		prompt += " [password]"
+	}
 	r.inputs = append(r.inputs, prompt)
 	if len(r.answers) == 0 {
 		return "", errors.New("no answer")
@@ -318,6 +321,30 @@ func TestInput(t *testing.T) {
 	_, stdout, _, inputs := out.snapshot()
 	if r.Status != "ok" || stdout != "got hello\n" || len(inputs) != 1 {
 		t.Fatalf("reply %+v stdout %q inputs %v", r, stdout, inputs)
+	}
+}
+
+// display.Input and display.Password send their prompt, and a password
+// is asked as one (the frontend hides it).
+func TestInputPrompts(t *testing.T) {
+	e := newEngine(t)
+	out := &recorder{answers: []string{"ada", "s3cret"}}
+	r := run(t, e, `import "github.com/gopherlab/gopherlab/display"
+name, err := display.Input("Your name: ")
+if err != nil {
+	panic(err)
+}
+token, err := display.Password("API token: ")
+if err != nil {
+	panic(err)
+}
+name + " " + token`, out)
+	_, _, _, inputs := out.snapshot()
+	if r.Status != "ok" || r.Result == nil || r.Result.Data["text/plain"] != `"ada s3cret"` {
+		t.Fatalf("reply %+v", r)
+	}
+	if strings.Join(inputs, "|") != "Your name: |API token:  [password]" {
+		t.Errorf("input requests %q", inputs)
 	}
 }
 
