@@ -20,6 +20,7 @@ func table_github_com_gopherlab_gopherlab_display() map[string]reflect.Value {
 		"EndCell":           reflect.ValueOf(display.EndCell),
 		"HTML":              reflect.ValueOf(display.HTML),
 		"Image":             reflect.ValueOf(display.Image),
+		"Input":             reflect.ValueOf(display.Input),
 		"JPEG":              reflect.ValueOf(display.JPEG),
 		"JSON":              reflect.ValueOf(display.JSON),
 		"Latex":             reflect.ValueOf(display.Latex),
@@ -39,6 +40,7 @@ func table_github_com_gopherlab_gopherlab_display() map[string]reflect.Value {
 		"NewText":           reflect.ValueOf(display.NewText),
 		"NewTextPublisher":  reflect.ValueOf(display.NewTextPublisher),
 		"PNG":               reflect.ValueOf(display.PNG),
+		"Password":          reflect.ValueOf(display.Password),
 		"Publish":           reflect.ValueOf(display.Publish),
 		"RegisterType":      reflect.ValueOf(display.RegisterType),
 		"Render":            reflect.ValueOf(display.Render),
@@ -59,6 +61,7 @@ func table_github_com_gopherlab_gopherlab_display() map[string]reflect.Value {
 		"Markdowner": reflect.ValueOf((*display.Markdowner)(nil)),
 		"PNGer":      reflect.ValueOf((*display.PNGer)(nil)),
 		"Progress":   reflect.ValueOf((*display.Progress)(nil)),
+		"Prompter":   reflect.ValueOf((*display.Prompter)(nil)),
 		"Publisher":  reflect.ValueOf((*display.Publisher)(nil)),
 		"Renderer":   reflect.ValueOf((*display.Renderer)(nil)),
 		"SVGer":      reflect.ValueOf((*display.SVGer)(nil)),
@@ -71,6 +74,7 @@ func table_github_com_gopherlab_gopherlab_display() map[string]reflect.Value {
 		"_Latexer":    reflect.ValueOf((*_github_com_gopherlab_gopherlab_display_Latexer)(nil)),
 		"_Markdowner": reflect.ValueOf((*_github_com_gopherlab_gopherlab_display_Markdowner)(nil)),
 		"_PNGer":      reflect.ValueOf((*_github_com_gopherlab_gopherlab_display_PNGer)(nil)),
+		"_Prompter":   reflect.ValueOf((*_github_com_gopherlab_gopherlab_display_Prompter)(nil)),
 		"_Publisher":  reflect.ValueOf((*_github_com_gopherlab_gopherlab_display_Publisher)(nil)),
 		"_Renderer":   reflect.ValueOf((*_github_com_gopherlab_gopherlab_display_Renderer)(nil)),
 		"_SVGer":      reflect.ValueOf((*_github_com_gopherlab_gopherlab_display_SVGer)(nil)),
@@ -135,6 +139,16 @@ type _github_com_gopherlab_gopherlab_display_PNGer struct {
 
 func (W _github_com_gopherlab_gopherlab_display_PNGer) PNG() []byte {
 	return W.WPNG()
+}
+
+// _github_com_gopherlab_gopherlab_display_Prompter is an interface wrapper for Prompter type
+type _github_com_gopherlab_gopherlab_display_Prompter struct {
+	IValue  interface{}
+	WPrompt func(prompt string, password bool) (string, error)
+}
+
+func (W _github_com_gopherlab_gopherlab_display_Prompter) Prompt(prompt string, password bool) (string, error) {
+	return W.WPrompt(prompt, password)
 }
 
 // _github_com_gopherlab_gopherlab_display_Publisher is an interface wrapper for Publisher type
