@@ -3,10 +3,12 @@ package kernel
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"sync"
+	"syscall"
 )
 
 // history keeps the inputs of executed cells for history_request, across
@@ -27,32 +29,44 @@ type histEntry struct {
 
 const historyKeep = 10000
 
+// newHistory loads the history in file and takes the next session
+// number: under an exclusive lock of the file, it appends a claim of the
+// number (an entry of line 0, which no cell has), so that kernels started
+// at the same moment get numbers of their own, as ipykernel's SQLite
+// history gives them.
 func newHistory(file string) *history {
 	h := &history{session: 1}
 	if file == "" {
 		return h
 	}
-	if f, err := os.Open(file); err == nil {
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		for sc.Scan() {
-			var e histEntry
-			if json.Unmarshal(sc.Bytes(), &e) == nil {
-				h.entries = append(h.entries, e)
-				if e.Session >= h.session {
-					h.session = e.Session + 1
-				}
-			}
-		}
-		f.Close()
-		if len(h.entries) > historyKeep {
-			h.entries = h.entries[len(h.entries)-historyKeep:]
-		}
-	}
 	os.MkdirAll(filepath.Dir(file), 0o755)
-	if f, err := os.OpenFile(file, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
-		h.file = f
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
+	if err != nil {
+		return h
 	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX) == nil {
+		defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	}
+	sc := bufio.NewScanner(io.NewSectionReader(f, 0, 1<<62))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var e histEntry
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			continue
+		}
+		if e.Session >= h.session {
+			h.session = e.Session + 1
+		}
+		if e.Line > 0 {
+			h.entries = append(h.entries, e)
+		}
+	}
+	if len(h.entries) > historyKeep {
+		h.entries = h.entries[len(h.entries)-historyKeep:]
+	}
+	b, _ := json.Marshal(histEntry{Session: h.session})
+	f.Write(append(b, '\n'))
+	h.file = f
 	return h
 }
 
