@@ -5,7 +5,10 @@
 // kernel/worker runs them in a supervised interpreter process).
 package kernel
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+)
 
 // Engine runs code for the kernel. The server calls Execute, Complete,
 // Inspect and IsComplete one at a time (shell requests are serial), and
@@ -104,4 +107,19 @@ type InspectReply struct {
 type IsCompleteReply struct {
 	Status string `json:"status"`           // "complete", "incomplete", "invalid" or "unknown"
 	Indent string `json:"indent,omitempty"` // for the next line, when "incomplete"
+}
+
+// MarshalJSON writes indent with every "incomplete" reply, even an empty
+// one (inside a raw string, after an operator), as the protocol pairs
+// them, and with no other.
+func (r IsCompleteReply) MarshalJSON() ([]byte, error) {
+	if r.Status == "incomplete" {
+		return json.Marshal(struct {
+			Status string `json:"status"`
+			Indent string `json:"indent"`
+		}{r.Status, r.Indent})
+	}
+	return json.Marshal(struct {
+		Status string `json:"status"`
+	}{r.Status})
 }

@@ -55,3 +55,4 @@ func TestHistorySessions(t *testing.T) {
 		t.Errorf("tail has %d entries, want the %d cells: %v", len(h), n, h)
 	}
 }
+
