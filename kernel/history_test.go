@@ -55,4 +55,3 @@ func TestHistorySessions(t *testing.T) {
 		t.Errorf("tail has %d entries, want the %d cells: %v", len(h), n, h)
 	}
 }
-
