@@ -197,10 +197,38 @@ func firstLine(s string) string {
 			if strings.HasPrefix(l, "runtime: goroutine stack exceeds") {
 				return "stack overflow (" + strings.TrimPrefix(l, "runtime: ") + ")"
 			}
-			return l
+			return withoutRepanic(l)
 		}
 	}
 	return s
+}
+
+// withoutRepanic drops the runtime's note that a panic was recovered and
+// raised again (by the interpreter's goroutine wrapper), which says
+// nothing to the cell's author.
+func withoutRepanic(l string) string {
+	for _, note := range []string{" [recovered, repanicked]", " [recovered]"} {
+		l = strings.ReplaceAll(l, note, "")
+	}
+	return l
+}
+
+// crashReport is what a cell's traceback shows of the runtime's report
+// of a crash: the first lines of a panic (its message and the start of
+// its goroutine's trace), and for a stack overflow what it means, not
+// the runtime's own frames and addresses.
+func crashReport(crash string) []string {
+	lines := strings.Split(strings.TrimRight(crash, "\n"), "\n")
+	if strings.HasPrefix(firstLine(crash), "stack overflow") {
+		return []string{"The stack grew past its limit: a function that calls itself without end (or too deeply)?"}
+	}
+	for i := range lines {
+		lines[i] = withoutRepanic(lines[i])
+	}
+	if len(lines) > 12 {
+		lines = append(lines[:12], "...")
+	}
+	return lines
 }
 
 func (e *Engine) readEvents(p *process, r *os.File) {
@@ -613,11 +641,7 @@ func (e *Engine) lostSession(p *process, when string) kernel.ExecuteReply {
 		"\x1b[0;31mSessionRestarted\x1b[0m: the Go session was restarted because " + why + ".",
 	}
 	if crash != "" {
-		lines := strings.Split(strings.TrimRight(crash, "\n"), "\n")
-		if len(lines) > 12 {
-			lines = append(lines[:12], "...")
-		}
-		tb = append(tb, lines...)
+		tb = append(tb, crashReport(crash)...)
 	}
 	tb = append(tb, "Variables, functions and imports from earlier cells are gone: re-run the cells you need.")
 	return kernel.ExecuteReply{Status: "error", Ename: "SessionRestarted", Evalue: "the Go session was restarted because " + why, Traceback: tb}

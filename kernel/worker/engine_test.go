@@ -148,6 +148,11 @@ func TestSurvivesCrashes(t *testing.T) {
 			if r.Status != "error" || r.Ename != "SessionRestarted" || !strings.Contains(r.Evalue, c.want) {
 				t.Fatalf("reply %+v", r)
 			}
+			// The runtime's plumbing (re-panics, its frames and
+			// addresses) is not shown.
+			if tb := strings.Join(r.Traceback, "\n"); strings.Contains(tb, "repanicked") || strings.Contains(tb, "sp=0x") || strings.Contains(tb, "runtime.") {
+				t.Errorf("traceback shows the runtime's plumbing:\n%s", tb)
+			}
 			r = run(t, e, "1 + 1", nil)
 			if r.Status != "ok" || r.Result == nil || r.Result.Data["text/plain"] != "2" {
 				t.Fatalf("after restart: %+v", r)
