@@ -778,7 +778,7 @@ func (g *GridSearch) Render() display.Bundle { return g.Table().Render() }
 type Curve struct {
 	XLabel    string    // what X is: the parameter's name, "training rows", "trees" or "iterations"
 	Metric    string    // the score's metric name
-	X         []float64 // parameter value (index when non-numeric), mean training rows per fold, or iteration from 1
+	X         []float64 // parameter value (index when non-numeric), training rows in every fold, or iteration from 1
 	XNames    []string  // labels of non-numeric parameter values
 	LogX      bool      // plot x on a log scale (parameter grids spanning decades)
 	TrainMean []float64 // mean score on the training rows, per point
@@ -815,6 +815,26 @@ func ValidationCurve(model Model, X *mat.Dense, y []float64, param string, value
 	if err := checkXY(op, X, y); err != nil {
 		return nil, err
 	}
+	return validationCurve(op, model, matrixData{X, y}, y, param, values, opts)
+}
+
+// ValidationCurveDataset is ValidationCurve for a pipeline on a dataset
+// with target column target, as CrossValidateDataset is CrossValidate's:
+// the pipeline's transforms (one-hot encoding, imputing) are fitted on
+// each fold's training rows.
+func ValidationCurveDataset(p *Pipeline, ds *Dataset, target, param string, values []any, opts CVOptions) (*Curve, error) {
+	const op = "validation curve"
+	if p == nil {
+		return nil, fmt.Errorf("experiments: %s: nil pipeline", op)
+	}
+	data, err := newDatasetData(op, ds, target)
+	if err != nil {
+		return nil, err
+	}
+	return validationCurve(op, p, data, data.y, param, values, opts)
+}
+
+func validationCurve(op string, model Model, data cvData, y []float64, param string, values []any, opts CVOptions) (*Curve, error) {
 	if len(values) == 0 {
 		return nil, fmt.Errorf("experiments: %s: no values for %q", op, param)
 	}
@@ -856,7 +876,7 @@ func ValidationCurve(model Model, X *mat.Dense, y []float64, param string, value
 		c.XNames = nil
 		c.LogX = logSpaced(c.X)
 	}
-	res, err := runCV(op, models, matrixData{X, y}, folds, specs, opts, "validation curve")
+	res, err := runCV(op, models, data, folds, specs, opts, "validation curve")
 	if err != nil {
 		return nil, err
 	}
@@ -869,11 +889,13 @@ func ValidationCurve(model Model, X *mat.Dense, y []float64, param string, value
 	return c, nil
 }
 
-// LearningCurve cross-validates model on growing fractions of each fold's
-// training rows (sizes in (0,1], default 0.1, 0.325, 0.55, 0.775, 1) and
-// returns train and validation scores against the number of training
-// rows. Training rows are shuffled (with opts.Seed) before taking each
-// fraction, so small fractions still see every class.
+// LearningCurve cross-validates model on growing numbers of training rows
+// (sizes: fractions in (0,1] of the smallest fold's training rows,
+// default 0.1, 0.325, 0.55, 0.775, 1; the same number in every fold, as
+// scikit-learn's learning_curve) and returns train and validation scores
+// against the number of training rows. Each fold's training rows are
+// shuffled (with opts.Seed) before taking them, so small sizes still see
+// every class.
 func LearningCurve(model Model, X *mat.Dense, y []float64, sizes []float64, opts CVOptions) (*Curve, error) {
 	const op = "learning curve"
 	if model == nil {
@@ -882,6 +904,25 @@ func LearningCurve(model Model, X *mat.Dense, y []float64, sizes []float64, opts
 	if err := checkXY(op, X, y); err != nil {
 		return nil, err
 	}
+	return learningCurve(op, model, matrixData{X, y}, y, sizes, opts)
+}
+
+// LearningCurveDataset is LearningCurve for a pipeline on a dataset with
+// target column target: the pipeline's transforms are fitted on each
+// fold's training rows.
+func LearningCurveDataset(p *Pipeline, ds *Dataset, target string, sizes []float64, opts CVOptions) (*Curve, error) {
+	const op = "learning curve"
+	if p == nil {
+		return nil, fmt.Errorf("experiments: %s: nil pipeline", op)
+	}
+	data, err := newDatasetData(op, ds, target)
+	if err != nil {
+		return nil, err
+	}
+	return learningCurve(op, p, data, data.y, sizes, opts)
+}
+
+func learningCurve(op string, model Model, data cvData, y []float64, sizes []float64, opts CVOptions) (*Curve, error) {
 	if sizes == nil {
 		sizes = []float64{0.1, 0.325, 0.55, 0.775, 1}
 	}
@@ -905,23 +946,27 @@ func LearningCurve(model Model, X *mat.Dense, y []float64, sizes []float64, opts
 		shuffled[i] = slices.Clone(f.Train)
 		rng.Shuffle(len(shuffled[i]), func(a, b int) { shuffled[i][a], shuffled[i][b] = shuffled[i][b], shuffled[i][a] })
 	}
-	// One CV run per size, each with the folds cut to that size.
+	// One CV run per size, each with the folds cut to that many rows: a
+	// fraction of the smallest fold's training rows, the same number in
+	// every fold, as scikit-learn's train_sizes_abs.
+	most := len(folds[0].Train)
+	for _, f := range folds {
+		most = min(most, len(f.Train))
+	}
 	for _, s := range sizes {
+		k := max(1, int(math.Round(s*float64(most))))
 		sub := make([]Fold, len(folds))
-		n := 0
 		for i, f := range folds {
-			k := max(1, int(math.Round(s*float64(len(f.Train)))))
 			sub[i] = Fold{Train: shuffled[i][:k], Test: f.Test}
-			n += k
 		}
 		o := opts
 		o.Folds = sub
-		res, err := runCV(op, []Model{model}, matrixData{X, y}, sub, specs, o, "learning curve")
+		res, err := runCV(op, []Model{model}, data, sub, specs, o, "learning curve")
 		if err != nil {
 			return nil, err
 		}
 		r := res[0]
-		c.X = append(c.X, float64(n)/float64(len(folds)))
+		c.X = append(c.X, float64(k))
 		c.TrainMean = append(c.TrainMean, meanOf(r.Train[c.Metric]))
 		c.TrainStd = append(c.TrainStd, stdOf(r.Train[c.Metric]))
 		c.TestMean = append(c.TestMean, r.Mean(c.Metric))

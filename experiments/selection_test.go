@@ -278,8 +278,26 @@ func TestCurvesAndPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lc.X[0] >= lc.X[2] || lc.X[2] != 120 {
+	// Whole numbers of rows, the same in every fold (iris' 5 folds train
+	// on 120 rows each).
+	if !slices.Equal(lc.X, []float64{24, 72, 120}) {
 		t.Errorf("learning curve sizes %v", lc.X)
+	}
+
+	// The same curves on a dataset with a categorical column, through a
+	// pipeline that one-hot encodes it within each fold.
+	ds := irisDataset(t)
+	pipe := NewPipeline(&OneHotEncoder{}, &StandardScaler{}, &KNeighborsClassifier{})
+	dvc, err := ValidationCurveDataset(pipe, ds, "species", "kneighborsclassifier.K", []any{1, 15}, CVOptions{K: 3})
+	if err != nil || len(dvc.TestMean) != 2 || dvc.TestMean[1] < 0.8 {
+		t.Errorf("validation curve on a dataset: %+v, %v", dvc, err)
+	}
+	dlc, err := LearningCurveDataset(pipe, ds, "species", []float64{0.5, 1}, CVOptions{K: 3, Seed: 1})
+	if err != nil || !slices.Equal(dlc.X, []float64{50, 100}) || dlc.TestMean[1] < 0.8 {
+		t.Errorf("learning curve on a dataset: %+v, %v", dlc, err)
+	}
+	if _, err := LearningCurveDataset(pipe, ds, "nosuch", nil, CVOptions{}); err == nil || !strings.Contains(err.Error(), `learning curve`) || !strings.Contains(err.Error(), `"nosuch"`) {
+		t.Errorf("unknown target: %v", err)
 	}
 	if p, err = lc.Plot(); err != nil {
 		t.Fatal(err)
