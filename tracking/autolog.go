@@ -415,7 +415,7 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 	}
 	c.Trials = make([]experiments.TrackTrial, len(ev.Trials))
 	for i, tr := range ev.Trials {
-		c.Trials[i] = experiments.TrackTrial{Params: maps.Clone(tr.Params), Metrics: maps.Clone(tr.Metrics), Scores: slices.Clone(tr.Scores)}
+		c.Trials[i] = experiments.TrackTrial{Params: maps.Clone(tr.Params), Metrics: maps.Clone(tr.Metrics), Scores: slices.Clone(tr.Scores), Duration: tr.Duration}
 	}
 	if ev.Err != nil {
 		e.failure = ev.Err.Error()

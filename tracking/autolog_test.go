@@ -1402,6 +1402,28 @@ func TestAutologRunTimes(t *testing.T) {
 	}
 }
 
+// A grid search's trials last their own work: trial k's two fits sleep
+// (k+1)·20 ms each.
+func TestAutologTrialTimes(t *testing.T) {
+	path, al, _ := autologTo(t)
+	X, y := blobs(20)
+	gs := &experiments.GridSearch{Model: &slowModel{}, Grid: map[string][]any{"Sleep": {20 * time.Millisecond, 40 * time.Millisecond}},
+		CV: experiments.CVOptions{K: 2, Workers: 1}}
+	if err := gs.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	al.Flush()
+	s := reopen(t, path)
+	kids := children(t, s, topRuns(t, s)[0].ID)
+	for i, k := range kids {
+		took := k.EndTime.Sub(k.StartTime)
+		least := time.Duration(i+1) * 40 * time.Millisecond
+		if took < least || took > least+60*time.Millisecond {
+			t.Errorf("trial %d lasted %v, want its two fits' %v and a little", i, took, least)
+		}
+	}
+}
+
 // Long work gets its run started while it runs: it shows RUNNING in the
 // store meanwhile, the work's end completes the same run, and a process
 // killed during the work leaves the run, marked KILLED on the next open.
