@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -470,8 +471,8 @@ func TestReportAutologged(t *testing.T) {
 	// Plain words for readers who are not programmers; the technical
 	// details folded away.
 	checkPage(t, page, []string{
-		"<li><strong>test_accuracy</strong>: the share of cases the model got right (1 means all), on held-out test data the model did not see in training.</li>",
-		"<li><strong>mean_f1_macro</strong>: the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes",
+		"<li><strong>test_accuracy</strong>: the share of cases the model got right (100 % means all), on held-out test data the model did not see in training.</li>",
+		"<li><strong>mean_f1_macro</strong>: the F1 score (a balance of precision and recall, 100 % is perfect) averaged over the classes",
 		"Not shown in the table: metrics std_accuracy, fold_accuracy; settings cv.k",
 		"Time taken: fit_time_s 11ms.",
 		`<details class="tech"><summary>Technical details</summary>`,
@@ -515,7 +516,7 @@ func TestReportModels(t *testing.T) {
 	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
 	checkPage(t, page, []string{
 		"The best run is <strong>randomforestclassifier</strong> (id " + want[0].ShortID() + ")",
-		"<p>It is tied with standardscaler &#43; logisticregression (id " + want[1].ShortID() + ") (same test_accuracy 0.986)",
+		"<p>It is tied with standardscaler &#43; logisticregression (id " + want[1].ShortID() + ") (same test_accuracy 98.6\u00a0%)",
 		"<th>model</th>",
 		// The ranking chart names each run's model.
 		">standardscaler + logisticregression<", ">decisiontreeclassifier<",
@@ -725,11 +726,11 @@ func TestReportGridSearch(t *testing.T) {
 				"Mean accuracy of each trial against K", "Weights = distance", "Weights = uniform", "best trial",
 				"<th>rank</th><th>K</th><th>Weights</th><th>mean_<wbr>accuracy</th><th>± std_<wbr>accuracy</th>",
 				"The other 2 trials", "12 child runs", "not ranked here"},
-			rows: []string{"1|3|distance|0.953|0.01", "2|3|uniform|0.949|0.01"}},
+			rows: []string{"1|3|distance|95.3\u00a0%|1.0\u00a0points", "2|3|uniform|94.9\u00a0%|1.0\u00a0points"}},
 		{exp: "three",
 			want:    []string{"it tried 24 combinations", "3 settings varied together, too many for one chart: the table shows each combination.", "The other 14 trials"},
 			notWant: []string{"Mean accuracy of each trial against"},
-			rows:    []string{"1|3|1|distance|0.955|0.01"}},
+			rows:    []string{"1|3|1|distance|95.5\u00a0%|1.0\u00a0points"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.exp, func(t *testing.T) {
@@ -867,4 +868,56 @@ func reportPage(t *testing.T, s *Store, opts ReportOptions) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// Scores a reader understands: a proportion as a percentage, with as
+// many decimals as tell the runs apart and the exact value in a title;
+// an accuracy the confusion matrix counts as the rows it got right.
+func TestReportScores(t *testing.T) {
+	s := openTemp(t)
+	for _, spec := range []struct {
+		name    string
+		metrics map[string]float64
+		counts  [][]int
+	}{
+		{"forest", map[string]float64{"test_accuracy": 141.0 / 143, "test_log_loss": 0.05}, [][]int{{89, 1}, {1, 52}}},
+		{"knn", map[string]float64{"test_accuracy": 0.9859, "test_log_loss": 0.07}, nil},
+		{"tree", map[string]float64{"test_accuracy": 0.944056, "test_log_loss": 0.2}, nil},
+	} {
+		r, err := s.StartRun("bc", &RunOptions{Name: spec.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetrics(spec.metrics, 0)
+		if spec.counts != nil {
+			b, _ := json.Marshal(ConfusionArtifact{Classes: []string{"benign", "malignant"}, Counts: spec.counts})
+			if err := r.LogArtifact("test_"+ConfusionArtifactName, "confusion_matrix", b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Finish()
+	}
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	checkPage(t, page, []string{
+		// 98.601 % and 98.59 % need two decimals to differ.
+		`with test_accuracy <span class="big" title="0.986014">98.60` + "\u00a0%</span> (141 of 143 test rows)",
+		`<th>test_accuracy</th><td class="num" title="0.986014">98.60` + "\u00a0% (141 of 143 test rows)</td>",
+		`<td class="num" title="0.9859">98.59` + "\u00a0%</td>",
+		`<td class="num" title="0.944056">94.41` + "\u00a0%</td>",
+		// A loss is no proportion: its number as it was.
+		`<td class="num">0.07</td>`,
+		"the share of cases the model got right (100 % means all), on held-out test data",
+		// The charts say it in percent too: bar values, axis ticks.
+		"98.60\u00a0%</text>", "100 %</text>",
+	}, []string{">0.986014<", " 0.986014<"})
+
+	// An "accuracy" logged in percent is not a share: left as it is.
+	s2 := openTemp(t)
+	r, err := s2.StartRun("bc", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.LogMetric("accuracy", 98.6, 0)
+	r.Finish()
+	checkPage(t, reportPage(t, s2, ReportOptions{Experiment: "bc"}), []string{`<span class="big">98.6</span>`}, []string{"\u00a0%"})
 }
