@@ -469,6 +469,7 @@ type reportCell struct {
 	Num   bool
 	Break bool   // may wrap after ( . _ as well as at spaces (see breakable)
 	Title string // the exact value of a rounded score
+	Note  string // under the value: a cross-validation's spread
 }
 
 type reportDataset struct {
@@ -806,10 +807,14 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			row.Cells = append(row.Cells, reportCell{Text: models[i], Break: true})
 		}
 		if metric != "" {
-			row.Cells = append(row.Cells, fm.cell(r, metric))
+			c := fm.cell(r, metric)
+			c.Note = fm.spread(r, metric)
+			row.Cells = append(row.Cells, c)
 		}
 		for _, k := range otherMetrics {
-			row.Cells = append(row.Cells, fm.cell(r, k))
+			c := fm.cell(r, k)
+			c.Note = fm.spread(r, k)
+			row.Cells = append(row.Cells, c)
 		}
 		for _, k := range varying {
 			_, err := strconv.ParseFloat(r.Params[k], 64)
@@ -1603,7 +1608,7 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput, fm *scoreForm
 		Duration: runDuration(*r), Started: r.StartTime.Local().Format("2 January 2006, 15:04:05"),
 	}
 	if v, ok := r.Metrics[metric]; ok {
-		rr.Value, rr.ValueExact = fm.value(metric, v), fm.exact(metric, v)
+		rr.Value, rr.ValueExact, rr.ValueNote = fm.value(metric, v), fm.exact(metric, v), fm.spread(*r, metric)
 	}
 	for _, k := range sortedKeys(r.Params) {
 		if plumbing(k) {
@@ -1621,7 +1626,11 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput, fm *scoreForm
 			continue
 		}
 		v := r.Metrics[k]
-		rr.Metrics = append(rr.Metrics, [4]string{k, fm.value(k, v), fm.explain(k), fm.exact(k, v)})
+		shown := fm.value(k, v)
+		if sp := fm.spread(*r, k); sp != "" {
+			shown += " " + sp
+		}
+		rr.Metrics = append(rr.Metrics, [4]string{k, shown, fm.explain(k), fm.exact(k, v)})
 	}
 	rr.Timings = strings.Join(timings, ", ")
 	// Autologging records the data a fitted model was scored on as its
@@ -2198,6 +2207,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 table.confusion td { min-width: 3em; text-align: center; }
 table.confusion td.right { font-weight: bold; }
 td.what { color: #555; font-size: .9em; }
+.spread { color: #555; font-size: .85em; font-weight: normal; }
 ul.glossary { font-size: .9em; color: #444; }
 .scroll, .chart { overflow-x: auto; max-width: 100%; }
 /* Charts keep a readable size on a narrow screen and scroll in their box. */
@@ -2287,7 +2297,7 @@ It started {{.Started}} and took {{.Duration}}.</p>
 <h2>All runs</h2>
 <div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
-{{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{if .Break}}{{breakable .Text}}{{else}}{{.Text}}{{end}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{if .Break}}{{breakable .Text}}{{else}}{{.Text}}{{end}}{{with .Note}}<br><span class="spread">{{.}}</span>{{end}}</td>{{end}}</tr>
 {{end}}</table></div>
 {{if .TableNote}}<p class="meta">{{.TableNote}}</p>{{end}}
 {{if .Problems}}

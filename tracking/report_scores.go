@@ -3,6 +3,7 @@ package tracking
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/gopherlab/gopherlab/internal/plotstyle"
@@ -35,6 +36,7 @@ func isProportion(base string) bool {
 // exact value stays in a title.
 type scoreFormat struct {
 	decimals map[string]int // metric: decimals of its percentage; absent if not one
+	folds    map[string]int // run id: folds of its cross-validation, when known
 }
 
 func newScoreFormat(runs []RunInfo) *scoreFormat {
@@ -44,7 +46,18 @@ func newScoreFormat(runs []RunInfo) *scoreFormat {
 			values[k] = append(values[k], v)
 		}
 	}
-	f := &scoreFormat{decimals: map[string]int{}}
+	f := &scoreFormat{decimals: map[string]int{}, folds: map[string]int{}}
+	// The folds of a cross-validation: its cv.k, else its fold runs.
+	for _, r := range runs {
+		if r.ParentID != "" && strings.HasPrefix(r.Name, "fold ") {
+			f.folds[r.ParentID]++
+		}
+	}
+	for _, r := range runs {
+		if k, err := strconv.Atoi(r.Params["cv.k"]); err == nil && k > 0 {
+			f.folds[r.ID] = k
+		}
+	}
 	for k, vs := range values {
 		kind, base := metricKind(k)
 		if kind == metricSpread && strings.Contains(k, "std_") || !isProportion(base) {
@@ -202,4 +215,34 @@ func (f *scoreFormat) explain(k string) string {
 		return percentScale.Replace(metricExplain(k))
 	}
 	return metricExplain(k)
+}
+
+// spread says how much a cross-validation's mean score k (mean_X, or a
+// grid search's best_X) varied between the folds, from its standard
+// deviation: "± 1.4 over 5 folds", in the points of a percentage; ""
+// when r has no such spread.
+func (f *scoreFormat) spread(r RunInfo, k string) string {
+	var std string
+	switch {
+	case strings.HasPrefix(k, "best_std_") || strings.HasPrefix(k, "std_"):
+		return ""
+	case strings.HasPrefix(k, "mean_"):
+		std = "std_" + strings.TrimPrefix(k, "mean_")
+	case strings.HasPrefix(k, "best_"):
+		std = "best_std_" + strings.TrimPrefix(k, "best_")
+	default:
+		return ""
+	}
+	sd, ok := r.Metrics[std]
+	if !ok || math.IsNaN(sd) || math.IsInf(sd, 0) {
+		return ""
+	}
+	s := "± " + FormatMetric(sd)
+	if d, ok := f.decimals[k]; ok {
+		s = fmt.Sprintf("± %.*f", d, 100*sd)
+	}
+	if n := f.folds[r.ID]; n > 0 {
+		s += fmt.Sprintf(" over %d folds", n)
+	}
+	return s
 }

@@ -921,3 +921,39 @@ func TestReportScores(t *testing.T) {
 	r.Finish()
 	checkPage(t, reportPage(t, s2, ReportOptions{Experiment: "bc"}), []string{`<span class="big">98.6</span>`}, []string{"\u00a0%"})
 }
+
+// A cross-validation's mean is shown with its spread over the folds,
+// their number from cv.k or from its fold runs.
+func TestReportSpread(t *testing.T) {
+	s := openTemp(t)
+	for _, spec := range []struct {
+		name      string
+		params    map[string]any
+		mean, std float64
+		folds     int
+	}{
+		{"cv logistic", map[string]any{"cv.k": 5}, 0.974145, 0.0137481, 0},
+		{"cv forest", nil, 0.955, 0.02, 3},
+	} {
+		r, err := s.StartRun("bc", &RunOptions{Name: spec.name, Params: spec.params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetrics(map[string]float64{"mean_accuracy": spec.mean, "std_accuracy": spec.std}, 0)
+		for i := 0; i < spec.folds; i++ {
+			c, err := s.StartRun("bc", &RunOptions{Name: fmt.Sprintf("fold %d", i), ParentID: r.ID()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Finish()
+		}
+		r.Finish()
+	}
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	checkPage(t, page, []string{
+		`97.4` + "\u00a0%</span> ± 1.4 over 5 folds",
+		`<th>mean_accuracy</th><td class="num" title="0.974145">97.4` + "\u00a0% ± 1.4 over 5 folds</td>",
+		`97.4` + "\u00a0%" + `<br><span class="spread">± 1.4 over 5 folds</span></td>`,
+		`95.5` + "\u00a0%" + `<br><span class="spread">± 2.0 over 3 folds</span></td>`,
+	}, nil)
+}
