@@ -627,6 +627,9 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 		inputs[r.ID] = ins
 	}
+	if fm.positive, err = s.positiveOf(runs, inputs); err != nil {
+		return err
+	}
 
 	if len(children) > 0 {
 		rep.Summary = append(rep.Summary, fmt.Sprintf("The experiment also has %s (the trials of grid searches, the folds of cross-validations): they are parts of their parent run, not models of their own, so they are not ranked here.",

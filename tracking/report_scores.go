@@ -37,6 +37,7 @@ func isProportion(base string) bool {
 type scoreFormat struct {
 	decimals map[string]int // metric: decimals of its percentage; absent if not one
 	folds    map[string]int // run id: folds of its cross-validation, when known
+	positive string         // the class binary scores are about, when known
 }
 
 func newScoreFormat(runs []RunInfo) *scoreFormat {
@@ -209,12 +210,56 @@ func (percentTicks) Ticks(min, max float64) []plot.Tick {
 // percentScale says metricWords' scale in percent.
 var percentScale = strings.NewReplacer("(1 means all)", "(100 % means all)", "1 is perfect", "100 % is perfect", "0.5 is chance", "50 % is chance")
 
-// explain is metricExplain in the units the page shows k in.
+// explain is metricExplain in the units the page shows k in, naming the
+// positive class a binary score is about when f knows it.
 func (f *scoreFormat) explain(k string) string {
-	if f.percent(k) {
-		return percentScale.Replace(metricExplain(k))
+	w := metricExplain(k)
+	_, base := metricKind(k)
+	base = strings.TrimPrefix(strings.TrimPrefix(base, "std_"), "best_std_")
+	if words := metricWords[base]; f.positive != "" && w != "" && strings.HasPrefix(w, words) {
+		switch base {
+		case "precision", "recall", "f1":
+			w = words + ", for the class " + f.positive + " (the positive class)" + w[len(words):]
+		case "roc_auc", "auc":
+			w = words + ", the positive class being " + f.positive + w[len(words):]
+		}
 	}
-	return metricExplain(k)
+	if f.percent(k) {
+		return percentScale.Replace(w)
+	}
+	return w
+}
+
+// binaryScore reports whether metric k is a score of a binary problem's
+// positive class: precision, recall and F1 without an average over the
+// classes, and the ROC AUC.
+func binaryScore(k string) bool {
+	switch _, base := metricKind(k); base {
+	case "precision", "recall", "f1", "roc_auc", "auc":
+		return true
+	}
+	return false
+}
+
+// positiveClass names the positive class of a binary problem whose
+// classes are sorted by their codes, as experiments' binary scores take
+// it: the label 1 (precision, recall, F1), the larger of two labels (ROC
+// AUC). Classes named by a dataset's levels have the codes 0 and 1, so
+// it is the second; classes named by their numbers must be 0 and 1. ""
+// when there are not two classes or the positive one is not known.
+func positiveClass(classes []string) string {
+	if len(classes) != 2 {
+		return ""
+	}
+	a, errA := strconv.ParseFloat(classes[0], 64)
+	b, errB := strconv.ParseFloat(classes[1], 64)
+	switch {
+	case errA == nil && errB == nil && a == 0 && b == 1:
+		return classes[1]
+	case errA == nil && errB == nil:
+		return ""
+	}
+	return classes[1]
 }
 
 // spread says how much a cross-validation's mean score k (mean_X, or a
@@ -245,4 +290,44 @@ func (f *scoreFormat) spread(r RunInfo, k string) string {
 		s += fmt.Sprintf(" over %d folds", n)
 	}
 	return s
+}
+
+// positiveOf returns the positive class of the binary scores (F1, ...)
+// runs recorded, when the runs that name their classes agree on it: by
+// their confusion matrix, else by the levels of the last column of their
+// training data (the target, see experiments.TrackEvent).
+func (s *Store) positiveOf(runs []RunInfo, inputs map[string][]DatasetInput) (string, error) {
+	positive := ""
+	for _, r := range runs {
+		binary := false
+		for k := range r.Metrics {
+			binary = binary || binaryScore(k)
+		}
+		if !binary {
+			continue
+		}
+		var classes []string
+		c, err := s.confusionOf(r.ID)
+		if err != nil {
+			return "", err
+		}
+		if c != nil {
+			classes = c.Classes
+		} else {
+			for _, in := range inputs[r.ID] {
+				if in.Role == RoleTrain && len(in.Levels) > 0 && in.Levels[len(in.Levels)-1] != nil {
+					classes = in.Levels[len(in.Levels)-1]
+				}
+			}
+		}
+		p := positiveClass(classes)
+		switch {
+		case p == "":
+		case positive == "":
+			positive = p
+		case positive != p:
+			return "", nil // runs of different data: no one class to name
+		}
+	}
+	return positive, nil
 }

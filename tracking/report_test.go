@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -956,4 +957,39 @@ func TestReportSpread(t *testing.T) {
 		`97.4` + "\u00a0%" + `<br><span class="spread">± 1.4 over 5 folds</span></td>`,
 		`95.5` + "\u00a0%" + `<br><span class="spread">± 2.0 over 3 folds</span></td>`,
 	}, nil)
+}
+
+// A binary score says which class it is about: the positive one, the
+// second of the classes by code, named by the confusion matrix or the
+// levels of the training data's target; not when runs disagree or the
+// classes are numbers other than 0 and 1.
+func TestReportPositiveClass(t *testing.T) {
+	page := func(classes []string, levels bool) string {
+		s := openTemp(t)
+		r, err := s.StartRun("bc", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetrics(map[string]float64{"test_accuracy": 0.9, "test_f1": 0.8, "test_roc_auc": 0.95}, 0)
+		if levels {
+			content := []byte("x,diagnosis\n1,benign\n2,malignant\n")
+			sum := fmt.Sprintf("%x", sha256.Sum256(content))
+			if _, err := r.logDatasetSum(RoleTrain, "train", sum, len(content), func() []byte { return content }, DatasetInfo{Format: "csv", Rows: 2, Cols: 2, Columns: []string{"x", "diagnosis"}}, [][]string{nil, classes}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			b, _ := json.Marshal(ConfusionArtifact{Classes: classes, Counts: [][]int{{5, 1}, {1, 3}}})
+			if err := r.LogArtifact("test_"+ConfusionArtifactName, "confusion_matrix", b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Finish()
+		return reportPage(t, s, ReportOptions{Experiment: "bc"})
+	}
+	f1 := "<strong>test_f1</strong>: a balance of precision and recall (100 % is perfect), for the class malignant (the positive class), on held-out test data"
+	auc := "(100 % is perfect, 50 % is chance), the positive class being malignant, on held-out"
+	checkPage(t, page([]string{"benign", "malignant"}, false), []string{f1, auc}, nil)
+	checkPage(t, page([]string{"benign", "malignant"}, true), []string{f1, auc}, nil)
+	checkPage(t, page([]string{"0", "1"}, false), []string{"for the class 1 (the positive class)"}, nil)
+	checkPage(t, page([]string{"1", "2"}, false), nil, []string{"positive class"})
 }
