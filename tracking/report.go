@@ -1580,7 +1580,27 @@ func runDuration(r RunInfo) string {
 	if r.Status == StatusKilled {
 		return "unknown"
 	}
+	if k := wholeTiming(r); k != "" {
+		return formatTiming(r.Metrics[k])
+	}
 	return formatDuration(r.Duration())
+}
+
+// wholeTiming returns the metric in which autologging timed the whole
+// work of a finished run (fit_time_s of a fit, duration_s of a
+// cross-validation or search), or "". The run's times are kept to the
+// millisecond, so its duration may differ from it by one: the page says
+// one of them, the timing.
+func wholeTiming(r RunInfo) string {
+	if r.Tags["autolog"] == "" || r.Status != StatusFinished {
+		return ""
+	}
+	for _, k := range []string{"fit_time_s", "duration_s"} {
+		if v, ok := r.Metrics[k]; ok && !math.IsNaN(v) && v >= 0 {
+			return k
+		}
+	}
+	return ""
 }
 
 // chosenNote says that the report chose the ranking metric, and which
@@ -1625,7 +1645,9 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput, fm *scoreForm
 	var timings []string
 	for _, k := range allMetricKeys([]RunInfo{*r}) {
 		if IsTiming(k) {
-			timings = append(timings, k+" "+formatTiming(r.Metrics[k]))
+			if k != wholeTiming(*r) { // said as the run's duration
+				timings = append(timings, k+" "+formatTiming(r.Metrics[k]))
+			}
 			continue
 		}
 		v := r.Metrics[k]
