@@ -31,7 +31,7 @@ func PlotMetric(runs []RunInfo, metric string) (*experiments.Plot, error) {
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("tracking: plot %s: none of the %d runs has the metric", metric, len(runs))
 	}
-	p, h, err := runBars(kept, runLabels(kept), metric, false)
+	p, h, err := runBars(kept, runLabels(kept), metric, false, FormatMetric)
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +42,9 @@ func PlotMetric(runs []RunInfo, metric string) (*experiments.Plot, error) {
 // runBars draws metric for each run as a horizontal bar labelled with the
 // run's label and the value, the first run at the top (in green when
 // highlightFirst: the report's best run). NaN and infinite values count
-// as zero. It returns the plot and the height it needs.
-func runBars(runs []RunInfo, labels []string, metric string, highlightFirst bool) (*plot.Plot, vg.Length, error) {
+// as zero; show formats the values. It returns the plot and the height
+// it needs.
+func runBars(runs []RunInfo, labels []string, metric string, highlightFirst bool, show func(float64) string) (*plot.Plot, vg.Length, error) {
 	n := len(runs)
 	// The first nominal value is drawn at the bottom: reverse, so the
 	// first run is at the top.
@@ -83,7 +84,7 @@ func runBars(runs []RunInfo, labels []string, metric string, highlightFirst bool
 	xyl := plotter.XYLabels{XYs: make(plotter.XYs, n), Labels: make([]string, n)}
 	for i, v := range vals {
 		xyl.XYs[i] = plotter.XY{X: v, Y: float64(i)}
-		xyl.Labels[i] = " " + FormatMetric(v)
+		xyl.Labels[i] = " " + show(v)
 	}
 	if lbl, err := plotter.NewLabels(xyl); err == nil {
 		for i := range lbl.TextStyle {

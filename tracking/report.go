@@ -352,8 +352,10 @@ type reportRun struct {
 	Plumbing                                          [][2]string // params left to the technical details
 	Tied                                              string      // the runs as good as the best
 	Value                                             string
+	ValueExact                                        string // Value's exact number, when Value rounds it
+	ValueNote                                         string // what Value counts: "(141 of 143 test rows)"
 	Params                                            [][2]string
-	Metrics                                           [][3]string // name, value, what it means
+	Metrics                                           [][4]string // name, value, what it means, exact value
 	Timings                                           string
 	Inputs                                            []string
 }
@@ -364,6 +366,10 @@ type reportConfusion struct {
 	Title, Intro string
 	Classes      []string
 	Rows         []reportConfRow
+	// What an accuracy on the same data counts: right of total rows,
+	// named by rows ("test rows").
+	prefix, rows string
+	right, total int
 }
 
 type reportConfRow struct {
@@ -388,10 +394,10 @@ func (s *Store) confusionOf(runID string) (*reportConfusion, error) {
 	for _, a := range arts {
 		have[a.Name] = true
 	}
-	for _, k := range []struct{ prefix, title, data string }{
-		{"test_", "Confusion matrix on the test data", "test rows"},
-		{"eval_", "Confusion matrix on evaluation data that includes training rows", "evaluation rows (some of them used in training, so this flatters the model)"},
-		{"train_", "Confusion matrix on the training data", "training rows (the model has seen them, so this flatters it)"},
+	for _, k := range []struct{ prefix, title, data, rows string }{
+		{"test_", "Confusion matrix on the test data", "test rows", "test rows"},
+		{"eval_", "Confusion matrix on evaluation data that includes training rows", "evaluation rows (some of them used in training, so this flatters the model)", "evaluation rows"},
+		{"train_", "Confusion matrix on the training data", "training rows (the model has seen them, so this flatters it)", "training rows"},
 	} {
 		name := k.prefix + ConfusionArtifactName
 		if !have[name] {
@@ -405,7 +411,7 @@ func (s *Store) confusionOf(runID string) (*reportConfusion, error) {
 		if err := json.Unmarshal(b, &ca); err != nil || len(ca.Counts) != len(ca.Classes) {
 			return nil, fmt.Errorf("tracking: run %s: artifact %s: %w", ShortID(runID), name, ErrCorrupt)
 		}
-		c := &reportConfusion{Title: k.title, Classes: ca.Classes}
+		c := &reportConfusion{Title: k.title, Classes: ca.Classes, prefix: k.prefix, rows: k.rows}
 		total, right := 0, 0
 		for i, row := range ca.Counts {
 			if len(row) != len(ca.Classes) {
@@ -430,6 +436,7 @@ func (s *Store) confusionOf(runID string) (*reportConfusion, error) {
 			total += n
 			c.Rows = append(c.Rows, r)
 		}
+		c.right, c.total = right, total
 		c.Intro = fmt.Sprintf("Each row is the true class and each column the class the model predicted, over %d %s: the diagonal counts the right predictions (%d of %d), the other cells the mistakes, which classes were taken for which. The darker a cell, the larger the share of its row.", total, k.data, right, total)
 		return c, nil
 	}
@@ -460,7 +467,9 @@ type reportRow struct {
 type reportCell struct {
 	Text  string
 	Num   bool
-	Break bool // may wrap after ( . _ as well as at spaces (see breakable)
+	Break bool   // may wrap after ( . _ as well as at spaces (see breakable)
+	Title string // the exact value of a rounded score
+	Note  string // under the value: a cross-validation's spread
 }
 
 type reportDataset struct {
@@ -587,6 +596,9 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 	}
 	labels := runLabels(ranked)
+	// Trials are shown too: their scores count in how many decimals
+	// tell values apart.
+	fm := newScoreFormat(append(slices.Clone(runs), children...))
 
 	rep := &report{
 		Title:       opts.Title,
@@ -615,6 +627,9 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 		inputs[r.ID] = ins
 	}
+	if fm.positive, err = s.positiveOf(runs, inputs); err != nil {
+		return err
+	}
 
 	if len(children) > 0 {
 		rep.Summary = append(rep.Summary, fmt.Sprintf("The experiment also has %s (the trials of grid searches, the folds of cross-validations): they are parts of their parent run, not models of their own, so they are not ranked here.",
@@ -622,7 +637,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	}
 	if withMetric > 0 {
 		b := ranked[0]
-		rep.Best = describeRun(&b, metric, inputs[b.ID])
+		rep.Best = describeRun(&b, metric, inputs[b.ID], fm)
 		if n := readerName(b); n != "" {
 			rep.Best.Name = n
 		}
@@ -639,11 +654,12 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 		if len(tied) > 0 {
 			rep.Best.Tied = fmt.Sprintf("It is tied with %s (same %s %s): they did equally well, and the report names the newest of them best.",
-				strings.Join(tied, ", "), metric, FormatMetric(b.Metrics[metric]))
+				strings.Join(tied, ", "), metric, fm.value(metric, b.Metrics[metric]))
 		}
 		if rep.Confusion, err = s.confusionOf(b.ID); err != nil {
 			return err
 		}
+		rep.Best.countRight(b, metric, rep.Confusion)
 		trials := children
 		if opts.Filter != "" {
 			// The filter chose the parents; their trials need not match it.
@@ -652,18 +668,18 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 				return err
 			}
 		}
-		rep.Trials = describeTrials(b, trials)
+		rep.Trials = describeTrials(b, trials, fm)
 	}
 	for _, r := range runs {
 		if r.Status == StatusFailed || r.Status == StatusKilled {
-			rep.Problems = append(rep.Problems, *describeRun(&r, metric, nil))
+			rep.Problems = append(rep.Problems, *describeRun(&r, metric, nil, fm))
 		}
 	}
 
 	// Charts: ranking, histories, what the params did.
 	if withMetric > 0 {
 		n := min(top, withMetric)
-		if svg, err := barChart(ranked[:n], labels[:n], metric); err == nil {
+		if svg, err := barChart(ranked[:n], labels[:n], metric, fm); err == nil {
 			dir := "higher is better"
 			if lower {
 				dir = "lower is better"
@@ -689,7 +705,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		if strings.HasPrefix(k, "fold_") {
 			series = "fold"
 		}
-		svg, ok, err := historyChart(s, ranked[:n], labels[:n], k, series)
+		svg, ok, err := historyChart(s, ranked[:n], labels[:n], k, series, fm)
 		if err != nil {
 			return err
 		}
@@ -715,7 +731,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		rep.Charts = append(rep.Charts, c)
 	}
 	if withMetric > 1 {
-		rep.Charts = append(rep.Charts, paramCharts(ranked[:withMetric], metric)...)
+		rep.Charts = append(rep.Charts, paramCharts(ranked[:withMetric], metric, fm)...)
 	}
 
 	// The table of all runs: the columns that tell runs apart, within a
@@ -746,7 +762,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	if models != nil {
 		names = labelRuns(ranked, func(r RunInfo) string { return r.Name })
 	}
-	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, names, models, metric, metricCands, paramColumns(runs))
+	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, names, models, metric, metricCands, paramColumns(runs), fm)
 	var left []string
 	if len(leftMetrics) > 0 {
 		left = append(left, "metrics "+strings.Join(leftMetrics, ", "))
@@ -758,7 +774,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		rep.TableNote = "Not shown in the table: " + strings.Join(left, "; ") + ". `gopherlab runs show RUN` shows everything a run recorded."
 	}
 	for _, k := range append([]string{metric}, otherMetrics...) {
-		if w := metricExplain(k); w != "" {
+		if w := fm.explain(k); w != "" {
 			rep.Glossary = append(rep.Glossary, [2]string{k, w})
 		}
 	}
@@ -794,10 +810,14 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 			row.Cells = append(row.Cells, reportCell{Text: models[i], Break: true})
 		}
 		if metric != "" {
-			add(metricCell(r, metric), true)
+			c := fm.cell(r, metric)
+			c.Note = fm.spread(r, metric)
+			row.Cells = append(row.Cells, c)
 		}
 		for _, k := range otherMetrics {
-			add(metricCell(r, k), true)
+			c := fm.cell(r, k)
+			c.Note = fm.spread(r, k)
+			row.Cells = append(row.Cells, c)
 		}
 		for _, k := range varying {
 			_, err := strconv.ParseFloat(r.Params[k], 64)
@@ -837,7 +857,7 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 // describeTrials shows the trials of best when it is a grid search: the
 // child runs with a cross-validation mean of the search's metric (what
 // autologging records for each candidate). It returns nil for other runs.
-func describeTrials(best RunInfo, children []RunInfo) *reportTrials {
+func describeTrials(best RunInfo, children []RunInfo, fm *scoreFormat) *reportTrials {
 	var trials []RunInfo
 	for _, c := range children {
 		if c.ParentID == best.ID {
@@ -903,12 +923,12 @@ func describeTrials(best RunInfo, children []RunInfo) *reportTrials {
 			_, err := strconv.ParseFloat(t.Params[k], 64)
 			row = append(row, reportCell{Text: t.Params[k], Num: err == nil})
 		}
-		row = append(row, reportCell{Text: metricCell(t, score), Num: true})
+		row = append(row, fm.cell(t, score))
 		if hasMetric(scored, std) {
-			row = append(row, reportCell{Text: metricCell(t, std), Num: true})
+			row = append(row, fm.cell(t, std))
 		}
 		for _, k := range others {
-			row = append(row, reportCell{Text: metricCell(t, k), Num: true})
+			row = append(row, fm.cell(t, k))
 		}
 		if i < 10 {
 			tr.Rows = append(tr.Rows, row)
@@ -926,7 +946,7 @@ func describeTrials(best RunInfo, children []RunInfo) *reportTrials {
 		tr.Intro += fmt.Sprintf("; ± is the spread (standard deviation) of %s across the folds", sm)
 	}
 	tr.Intro += ":"
-	chart, note := trialChart(scored, varied, score, sm)
+	chart, note := trialChart(scored, varied, score, sm, fm)
 	tr.Chart, tr.Note = chart, note
 	return tr
 }
@@ -935,7 +955,7 @@ func describeTrials(best RunInfo, children []RunInfo) *reportTrials {
 // most, one line for each value of a second varied setting. With more
 // than two varied settings the lines would mix, so note says to read
 // the table instead. trials are sorted best first.
-func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportChart, string) {
+func trialChart(trials []RunInfo, varied []string, score, sm string, fm *scoreFormat) (*reportChart, string) {
 	if len(varied) == 0 {
 		return nil, ""
 	}
@@ -1057,6 +1077,7 @@ func trialChart(trials []RunInfo, varied []string, score, sm string) (*reportCha
 		p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5
 	}
 	padRange(&p.Y, lo, hi, 0.08)
+	fm.axis(&p.Y, score)
 	svg, err := svgOf(p, chartW, chartH)
 	if err != nil {
 		return nil, ""
@@ -1108,7 +1129,7 @@ const tableWidth = 980
 // alternating between the most telling metric and param not yet shown,
 // while the table's estimated width stays within the page; the others are
 // returned as left out.
-func tableColumns(runs []RunInfo, labels, models []string, metric string, metrics, params []string) (shownMetrics, shownParams, leftMetrics, leftParams []string) {
+func tableColumns(runs []RunInfo, labels, models []string, metric string, metrics, params []string, fm *scoreFormat) (shownMetrics, shownParams, leftMetrics, leftParams []string) {
 	// The narrowest a column can be: its longest unbreakable piece of
 	// header (breakable wraps at spaces, dots and underscores) or of a
 	// cell, at about 7.5px a character, plus padding.
@@ -1130,7 +1151,7 @@ func tableColumns(runs []RunInfo, labels, models []string, metric string, metric
 		return n*15/2 + 17
 	}
 	metricCol := func(k string) int {
-		return width(k, func(r RunInfo, _ int) (string, bool) { return metricCell(r, k), true })
+		return width(k, func(r RunInfo, _ int) (string, bool) { return fm.metricCell(r, k), true })
 	}
 	paramCol := func(k string) int {
 		return width(k, func(r RunInfo, _ int) (string, bool) { return r.Params[k], false })
@@ -1189,17 +1210,6 @@ func historyKeys(runs []RunInfo, metric string) []string {
 		}
 	}
 	return keys
-}
-
-func metricCell(r RunInfo, k string) string {
-	v, ok := r.Metrics[k]
-	switch {
-	case !ok:
-		return ""
-	case IsTiming(k):
-		return formatTiming(v)
-	}
-	return FormatMetric(v)
 }
 
 // formatTiming shows a timing in seconds as a duration (1ms, 2.5s).
@@ -1570,7 +1580,27 @@ func runDuration(r RunInfo) string {
 	if r.Status == StatusKilled {
 		return "unknown"
 	}
+	if k := wholeTiming(r); k != "" {
+		return formatTiming(r.Metrics[k])
+	}
 	return formatDuration(r.Duration())
+}
+
+// wholeTiming returns the metric in which autologging timed the whole
+// work of a finished run (fit_time_s of a fit, duration_s of a
+// cross-validation or search), or "". The run's times are kept to the
+// millisecond, so its duration may differ from it by one: the page says
+// one of them, the timing.
+func wholeTiming(r RunInfo) string {
+	if r.Tags["autolog"] == "" || r.Status != StatusFinished {
+		return ""
+	}
+	for _, k := range []string{"fit_time_s", "duration_s"} {
+		if v, ok := r.Metrics[k]; ok && !math.IsNaN(v) && v >= 0 {
+			return k
+		}
+	}
+	return ""
 }
 
 // chosenNote says that the report chose the ranking metric, and which
@@ -1595,13 +1625,13 @@ func chosenNote(runs []RunInfo, metric string) string {
 	return note + "; -metric NAME ranks by another, such as " + strings.Join(others, ", ") + "."
 }
 
-func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
+func describeRun(r *RunInfo, metric string, inputs []DatasetInput, fm *scoreFormat) *reportRun {
 	rr := &reportRun{
 		ID: r.ID, Short: r.ShortID(), Name: r.Label(), Status: statusWords(*r), Error: r.Error,
 		Duration: runDuration(*r), Started: r.StartTime.Local().Format("2 January 2006, 15:04:05"),
 	}
 	if v, ok := r.Metrics[metric]; ok {
-		rr.Value = FormatMetric(v)
+		rr.Value, rr.ValueExact, rr.ValueNote = fm.value(metric, v), fm.exact(metric, v), fm.spread(*r, metric)
 	}
 	for _, k := range sortedKeys(r.Params) {
 		if plumbing(k) {
@@ -1615,10 +1645,17 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput) *reportRun {
 	var timings []string
 	for _, k := range allMetricKeys([]RunInfo{*r}) {
 		if IsTiming(k) {
-			timings = append(timings, k+" "+formatTiming(r.Metrics[k]))
+			if k != wholeTiming(*r) { // said as the run's duration
+				timings = append(timings, k+" "+formatTiming(r.Metrics[k]))
+			}
 			continue
 		}
-		rr.Metrics = append(rr.Metrics, [3]string{k, FormatMetric(r.Metrics[k]), metricExplain(k)})
+		v := r.Metrics[k]
+		shown := fm.value(k, v)
+		if sp := fm.spread(*r, k); sp != "" {
+			shown += " " + sp
+		}
+		rr.Metrics = append(rr.Metrics, [4]string{k, shown, fm.explain(k), fm.exact(k, v)})
 	}
 	rr.Timings = strings.Join(timings, ", ")
 	// Autologging records the data a fitted model was scored on as its
@@ -1928,18 +1965,19 @@ func svgDraw(w, h vg.Length, drawFn func(dc draw.Canvas)) (template.HTML, error)
 
 func newPlot(title, x, y string) *plot.Plot { return plotstyle.New(title, x, y) }
 
-func barChart(runs []RunInfo, labels []string, metric string) (template.HTML, error) {
-	p, h, err := runBars(runs, labels, metric, true)
+func barChart(runs []RunInfo, labels []string, metric string, fm *scoreFormat) (template.HTML, error) {
+	p, h, err := runBars(runs, labels, metric, true, func(v float64) string { return fm.value(metric, v) })
 	if err != nil {
 		return "", err
 	}
+	fm.axis(&p.X, metric)
 	p.Y.Tick.Label.Font.Size = vg.Points(11)
 	return svgOf(p, chartW, h)
 }
 
 // historyChart draws the history of metric key for runs with more than
 // one point; ok is false when no run has a history worth drawing.
-func historyChart(s *Store, runs []RunInfo, labels []string, key, series string) (template.HTML, bool, error) {
+func historyChart(s *Store, runs []RunInfo, labels []string, key, series string, fm *scoreFormat) (template.HTML, bool, error) {
 	p := newPlot("", series, key)
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	drawn := 0
@@ -1980,6 +2018,7 @@ func historyChart(s *Store, runs []RunInfo, labels []string, key, series string)
 		return "", false, nil
 	}
 	padRange(&p.Y, lo, hi, 0.05)
+	fm.axis(&p.Y, key)
 	if series == "fold" && xhi < 50 {
 		// Folds are counted: fold 2, not 2.5.
 		var ticks []plot.Tick
@@ -1994,7 +2033,7 @@ func historyChart(s *Store, runs []RunInfo, labels []string, key, series string)
 
 // paramCharts shows how the metric moved with each param that varied:
 // a scatter plot for numeric params, the average per value otherwise.
-func paramCharts(runs []RunInfo, metric string) []reportChart {
+func paramCharts(runs []RunInfo, metric string, fm *scoreFormat) []reportChart {
 	var charts []reportChart
 	for _, k := range paramColumns(runs) {
 		if len(charts) == 4 {
@@ -2035,6 +2074,7 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 			}
 			padRange(&p.X, xlo, xhi, 0.06)
 			padRange(&p.Y, ylo, yhi, 0.08)
+			fm.axis(&p.Y, metric)
 			if svg, err := svgOf(p, chartW, chartH); err == nil {
 				charts = append(charts, reportChart{
 					Title:   fmt.Sprintf("%s against %s", metric, k),
@@ -2082,7 +2122,7 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 		for i, v := range means {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 			xyl.XYs[i] = plotter.XY{X: float64(i), Y: v}
-			xyl.Labels[i] = FormatMetric(v) + fmt.Sprintf(" (%d)", len(byValue[values[i]]))
+			xyl.Labels[i] = fm.value(metric, v) + fmt.Sprintf(" (%d)", len(byValue[values[i]]))
 		}
 		if lbl, err := plotter.NewLabels(xyl); err == nil {
 			for i := range lbl.TextStyle {
@@ -2099,6 +2139,7 @@ func paramCharts(runs []RunInfo, metric string) []reportChart {
 		p.NominalX(names...)
 		p.X.Min, p.X.Max = -0.6, float64(len(means))-0.4
 		p.Y.Min, p.Y.Max = barRange(lo, hi, 0.12)
+		fm.axis(&p.Y, metric)
 		if svg, err := svgOf(p, chartW, chartH); err == nil {
 			title := fmt.Sprintf("Average %s of the runs with each value of %s", metric, k)
 			if k == "steps" {
@@ -2191,6 +2232,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 table.confusion td { min-width: 3em; text-align: center; }
 table.confusion td.right { font-weight: bold; }
 td.what { color: #555; font-size: .9em; }
+.spread { color: #555; font-size: .85em; font-weight: normal; }
 ul.glossary { font-size: .9em; color: #444; }
 .scroll, .chart { overflow-x: auto; max-width: 100%; }
 /* Charts keep a readable size on a narrow screen and scroll in their box. */
@@ -2229,14 +2271,14 @@ details summary { cursor: pointer; color: #444; }
 {{with .Best}}
 <h2>Best run</h2>
 <div class="card">
-<p>The best run is <strong>{{.Name}}</strong> (id {{.Short}}{{if .Model}}, model {{.Model}}{{end}}), with {{$.Metric}} <span class="big">{{.Value}}</span>
+<p>The best run is <strong>{{.Name}}</strong> (id {{.Short}}{{if .Model}}, model {{.Model}}{{end}}), with {{$.Metric}} <span class="big"{{if .ValueExact}} title="{{.ValueExact}}"{{end}}>{{.Value}}</span>{{with .ValueNote}} {{.}}{{end}}
 {{if $.LowerBetter}}(lower is better){{else}}(higher is better){{end}}.
 It started {{.Started}} and took {{.Duration}}.</p>
 {{if .Tied}}<p>{{.Tied}}</p>{{end}}
 {{if .Params}}<p>Its settings:</p>
 <div class="scroll"><table>{{range .Params}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></div>{{end}}
 {{if .Metrics}}<p>Everything it measured (final values):</p>
-<div class="scroll"><table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num">{{index . 1}}</td><td class="what">{{index . 2}}</td></tr>{{end}}</table></div>{{end}}
+<div class="scroll"><table>{{range .Metrics}}<tr><th>{{index . 0}}</th><td class="num"{{with index . 3}} title="{{.}}"{{end}}>{{index . 1}}</td><td class="what">{{index . 2}}</td></tr>{{end}}</table></div>{{end}}
 {{if .Timings}}<p class="meta">Time taken: {{.Timings}}.</p>{{end}}
 {{if .Inputs}}<p>Data it used:</p><ul>{{range .Inputs}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <p class="meta">Full run id: {{.ID}}</p>
@@ -2261,12 +2303,12 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{if .Note}}<p>{{.Note}}</p>{{end}}
 <div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
-{{range $i, $r := .Rows}}<tr{{if eq $i 0}} class="best"{{end}}>{{range $r}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{range $i, $r := .Rows}}<tr{{if eq $i 0}} class="best"{{end}}>{{range $r}}<td{{if .Num}} class="num"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table></div>
 {{if .More}}<details><summary>The other {{len .More}} trials</summary>
 <div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
-{{range .More}}<tr>{{range .}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{range .More}}<tr>{{range .}}<td{{if .Num}} class="num"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table></div>
 </details>{{end}}
 {{end}}
@@ -2280,7 +2322,7 @@ It started {{.Started}} and took {{.Duration}}.</p>
 <h2>All runs</h2>
 <div class="scroll"><table>
 <tr>{{range .Columns}}<th>{{breakable .}}</th>{{end}}</tr>
-{{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{if .Break}}{{breakable .Text}}{{else}}{{.Text}}{{end}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{if .Best}} class="best"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{range .Cells}}<td{{if .Num}} class="num"{{end}}{{if .Title}} title="{{.Title}}"{{end}}>{{if .Break}}{{breakable .Text}}{{else}}{{.Text}}{{end}}{{with .Note}}<br><span class="spread">{{.}}</span>{{end}}</td>{{end}}</tr>
 {{end}}</table></div>
 {{if .TableNote}}<p class="meta">{{.TableNote}}</p>{{end}}
 {{if .Problems}}

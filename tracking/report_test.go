@@ -2,6 +2,8 @@ package tracking
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -470,12 +472,14 @@ func TestReportAutologged(t *testing.T) {
 	// Plain words for readers who are not programmers; the technical
 	// details folded away.
 	checkPage(t, page, []string{
-		"<li><strong>test_accuracy</strong>: the share of cases the model got right (1 means all), on held-out test data the model did not see in training.</li>",
-		"<li><strong>mean_f1_macro</strong>: the F1 score (a balance of precision and recall, 1 is perfect) averaged over the classes",
+		"<li><strong>test_accuracy</strong>: the share of cases the model got right (100 % means all), on held-out test data the model did not see in training.</li>",
+		"<li><strong>mean_f1_macro</strong>: the F1 score (a balance of precision and recall, 100 % is perfect) averaged over the classes",
 		"Not shown in the table: metrics std_accuracy, fold_accuracy; settings cv.k",
-		"Time taken: fit_time_s 11ms.",
+		// One timing, said once: the fit's own, which the run's
+		// millisecond times may differ from.
+		"and took 11ms.</p>", `<td class="num">11ms</td>`,
 		`<details class="tech"><summary>Technical details</summary>`,
-	}, nil)
+	}, []string{"Time taken"})
 	if strings.Contains(page, "0.011<") || strings.Contains(page, ">fit_<wbr>time_<wbr>s</th>") {
 		t.Error("report shows a raw timing")
 	}
@@ -515,7 +519,7 @@ func TestReportModels(t *testing.T) {
 	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
 	checkPage(t, page, []string{
 		"The best run is <strong>randomforestclassifier</strong> (id " + want[0].ShortID() + ")",
-		"<p>It is tied with standardscaler &#43; logisticregression (id " + want[1].ShortID() + ") (same test_accuracy 0.986)",
+		"<p>It is tied with standardscaler &#43; logisticregression (id " + want[1].ShortID() + ") (same test_accuracy 98.6\u00a0%)",
 		"<th>model</th>",
 		// The ranking chart names each run's model.
 		">standardscaler + logisticregression<", ">decisiontreeclassifier<",
@@ -725,11 +729,11 @@ func TestReportGridSearch(t *testing.T) {
 				"Mean accuracy of each trial against K", "Weights = distance", "Weights = uniform", "best trial",
 				"<th>rank</th><th>K</th><th>Weights</th><th>mean_<wbr>accuracy</th><th>± std_<wbr>accuracy</th>",
 				"The other 2 trials", "12 child runs", "not ranked here"},
-			rows: []string{"1|3|distance|0.953|0.01", "2|3|uniform|0.949|0.01"}},
+			rows: []string{"1|3|distance|95.3\u00a0%|1.0\u00a0points", "2|3|uniform|94.9\u00a0%|1.0\u00a0points"}},
 		{exp: "three",
 			want:    []string{"it tried 24 combinations", "3 settings varied together, too many for one chart: the table shows each combination.", "The other 14 trials"},
 			notWant: []string{"Mean accuracy of each trial against"},
-			rows:    []string{"1|3|1|distance|0.955|0.01"}},
+			rows:    []string{"1|3|1|distance|95.5\u00a0%|1.0\u00a0points"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.exp, func(t *testing.T) {
@@ -867,4 +871,127 @@ func reportPage(t *testing.T, s *Store, opts ReportOptions) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// Scores a reader understands: a proportion as a percentage, with as
+// many decimals as tell the runs apart and the exact value in a title;
+// an accuracy the confusion matrix counts as the rows it got right.
+func TestReportScores(t *testing.T) {
+	s := openTemp(t)
+	for _, spec := range []struct {
+		name    string
+		metrics map[string]float64
+		counts  [][]int
+	}{
+		{"forest", map[string]float64{"test_accuracy": 141.0 / 143, "test_log_loss": 0.05}, [][]int{{89, 1}, {1, 52}}},
+		{"knn", map[string]float64{"test_accuracy": 0.9859, "test_log_loss": 0.07}, nil},
+		{"tree", map[string]float64{"test_accuracy": 0.944056, "test_log_loss": 0.2}, nil},
+	} {
+		r, err := s.StartRun("bc", &RunOptions{Name: spec.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetrics(spec.metrics, 0)
+		if spec.counts != nil {
+			b, _ := json.Marshal(ConfusionArtifact{Classes: []string{"benign", "malignant"}, Counts: spec.counts})
+			if err := r.LogArtifact("test_"+ConfusionArtifactName, "confusion_matrix", b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Finish()
+	}
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	checkPage(t, page, []string{
+		// 98.601 % and 98.59 % need two decimals to differ.
+		`with test_accuracy <span class="big" title="0.986014">98.60` + "\u00a0%</span> (141 of 143 test rows)",
+		`<th>test_accuracy</th><td class="num" title="0.986014">98.60` + "\u00a0% (141 of 143 test rows)</td>",
+		`<td class="num" title="0.9859">98.59` + "\u00a0%</td>",
+		`<td class="num" title="0.944056">94.41` + "\u00a0%</td>",
+		// A loss is no proportion: its number as it was.
+		`<td class="num">0.07</td>`,
+		"the share of cases the model got right (100 % means all), on held-out test data",
+		// The charts say it in percent too: bar values, axis ticks.
+		"98.60\u00a0%</text>", "100 %</text>",
+	}, []string{">0.986014<", " 0.986014<"})
+
+	// An "accuracy" logged in percent is not a share: left as it is.
+	s2 := openTemp(t)
+	r, err := s2.StartRun("bc", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.LogMetric("accuracy", 98.6, 0)
+	r.Finish()
+	checkPage(t, reportPage(t, s2, ReportOptions{Experiment: "bc"}), []string{`<span class="big">98.6</span>`}, []string{"\u00a0%"})
+}
+
+// A cross-validation's mean is shown with its spread over the folds,
+// their number from cv.k or from its fold runs.
+func TestReportSpread(t *testing.T) {
+	s := openTemp(t)
+	for _, spec := range []struct {
+		name      string
+		params    map[string]any
+		mean, std float64
+		folds     int
+	}{
+		{"cv logistic", map[string]any{"cv.k": 5}, 0.974145, 0.0137481, 0},
+		{"cv forest", nil, 0.955, 0.02, 3},
+	} {
+		r, err := s.StartRun("bc", &RunOptions{Name: spec.name, Params: spec.params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetrics(map[string]float64{"mean_accuracy": spec.mean, "std_accuracy": spec.std}, 0)
+		for i := 0; i < spec.folds; i++ {
+			c, err := s.StartRun("bc", &RunOptions{Name: fmt.Sprintf("fold %d", i), ParentID: r.ID()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Finish()
+		}
+		r.Finish()
+	}
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	checkPage(t, page, []string{
+		`97.4` + "\u00a0%</span> ± 1.4 over 5 folds",
+		`<th>mean_accuracy</th><td class="num" title="0.974145">97.4` + "\u00a0% ± 1.4 over 5 folds</td>",
+		`97.4` + "\u00a0%" + `<br><span class="spread">± 1.4 over 5 folds</span></td>`,
+		`95.5` + "\u00a0%" + `<br><span class="spread">± 2.0 over 3 folds</span></td>`,
+	}, nil)
+}
+
+// A binary score says which class it is about: the positive one, the
+// second of the classes by code, named by the confusion matrix or the
+// levels of the training data's target; not when runs disagree or the
+// classes are numbers other than 0 and 1.
+func TestReportPositiveClass(t *testing.T) {
+	page := func(classes []string, levels bool) string {
+		s := openTemp(t)
+		r, err := s.StartRun("bc", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetrics(map[string]float64{"test_accuracy": 0.9, "test_f1": 0.8, "test_roc_auc": 0.95}, 0)
+		if levels {
+			content := []byte("x,diagnosis\n1,benign\n2,malignant\n")
+			sum := fmt.Sprintf("%x", sha256.Sum256(content))
+			if _, err := r.logDatasetSum(RoleTrain, "train", sum, len(content), func() []byte { return content }, DatasetInfo{Format: "csv", Rows: 2, Cols: 2, Columns: []string{"x", "diagnosis"}}, [][]string{nil, classes}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			b, _ := json.Marshal(ConfusionArtifact{Classes: classes, Counts: [][]int{{5, 1}, {1, 3}}})
+			if err := r.LogArtifact("test_"+ConfusionArtifactName, "confusion_matrix", b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Finish()
+		return reportPage(t, s, ReportOptions{Experiment: "bc"})
+	}
+	f1 := "<strong>test_f1</strong>: a balance of precision and recall (100 % is perfect), for the class malignant (the positive class), on held-out test data"
+	auc := "(100 % is perfect, 50 % is chance), the positive class being malignant, on held-out"
+	checkPage(t, page([]string{"benign", "malignant"}, false), []string{f1, auc}, nil)
+	checkPage(t, page([]string{"benign", "malignant"}, true), []string{f1, auc}, nil)
+	checkPage(t, page([]string{"0", "1"}, false), []string{"for the class 1 (the positive class)"}, nil)
+	checkPage(t, page([]string{"1", "2"}, false), nil, []string{"positive class"})
 }
