@@ -11,7 +11,7 @@ import (
 // without a checkout. The patterns match export.SourcePatterns (a test in
 // export checks they cover everything it copies).
 //
-//go:embed go.mod go.sum display/*.go experiments/*.go experiments/*.s tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go internal/fieldname/*.go internal/interrupt/*.go internal/plotstyle/*.go
+//go:embed go.mod go.sum display/*.go experiments/*.go experiments/*.s tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go internal/atomicfile/*.go internal/fieldname/*.go internal/interrupt/*.go internal/plotstyle/*.go
 var sources embed.FS
 
 func init() { export.Sources = sources }

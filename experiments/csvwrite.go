@@ -5,10 +5,10 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
+
+	"github.com/gopherlab/gopherlab/internal/atomicfile"
 )
 
 // WriteCSV writes the dataset as CSV with a header row: numbers in the
@@ -59,20 +59,7 @@ func (ds *Dataset) WriteCSV(w io.Writer) error {
 // WriteCSVFile writes the dataset to a CSV file (see WriteCSV), replacing
 // it only once the whole file is written.
 func (ds *Dataset) WriteCSVFile(path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".csv-*")
-	if err != nil {
-		return fmt.Errorf("experiments: write csv %s: %w", path, err)
-	}
-	tmp := f.Name()
-	err = ds.WriteCSV(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, 0o644, ds.WriteCSV); err != nil {
 		return fmt.Errorf("experiments: write csv %s: %w", path, err)
 	}
 	return nil

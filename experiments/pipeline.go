@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gopherlab/gopherlab/internal/atomicfile"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -693,16 +694,11 @@ type upgrader interface{ upgrade() error }
 
 // SaveFile writes the fitted pipeline to a file.
 func (p *Pipeline) SaveFile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("experiments: save pipeline: %w", err)
-	}
-	if err := p.Save(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("experiments: save pipeline: %w", err)
+	if err := atomicfile.Write(path, 0o644, p.Save); err != nil {
+		if strings.HasPrefix(err.Error(), "experiments: ") {
+			return err // Save's own, which names what failed
+		}
+		return fmt.Errorf("experiments: save pipeline %s: %w", path, err)
 	}
 	return nil
 }

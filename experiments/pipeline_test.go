@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -274,6 +275,18 @@ func TestPipelineSaveLoadEveryModel(t *testing.T) {
 	}
 	if err := NewPipeline(&LinearRegression{}).Save(&bytes.Buffer{}); err == nil {
 		t.Error("saved an unfitted pipeline")
+	}
+	// A save that fails leaves the model saved before it as it was.
+	saved := filepath.Join(dir, "p0.gob")
+	before, _ := os.ReadFile(saved)
+	if err := NewPipeline(&LinearRegression{}).SaveFile(saved); err == nil {
+		t.Error("saved an unfitted pipeline to a file")
+	}
+	if after, _ := os.ReadFile(saved); len(before) == 0 || !bytes.Equal(after, before) {
+		t.Errorf("a failed SaveFile changed the file saved before (%d bytes, then %d)", len(before), len(after))
+	}
+	if _, err := LoadFile(saved); err != nil {
+		t.Errorf("the file saved before no longer loads: %v", err)
 	}
 	if _, err := Load(strings.NewReader("not a pipeline")); err == nil || !strings.Contains(err.Error(), "not a saved pipeline") {
 		t.Errorf("garbage load: %v", err)

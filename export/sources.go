@@ -232,9 +232,9 @@ func copiedPath(module, pkg string) string {
 // SourcePatterns are the go:embed patterns of the files Sources must hold,
 // relative to the repository root: the gopherlab command embeds them with
 //
-//	//go:embed go.mod go.sum display/*.go experiments/*.go experiments/*.s tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go internal/fieldname/*.go internal/interrupt/*.go internal/plotstyle/*.go
+//	//go:embed go.mod go.sum display/*.go experiments/*.go experiments/*.s tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go internal/atomicfile/*.go internal/fieldname/*.go internal/interrupt/*.go internal/plotstyle/*.go
 //	var sources embed.FS
 //
 // and sets export.Sources = sources. A test checks that they cover every
 // package a job or a bundle copies.
-const SourcePatterns = "go.mod go.sum display/*.go experiments/*.go experiments/*.s tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go internal/fieldname/*.go internal/interrupt/*.go internal/plotstyle/*.go"
+const SourcePatterns = "go.mod go.sum display/*.go experiments/*.go experiments/*.s tracking/*.go export/jobrt/*.go export/jobrt/trackcheck/*.go export/serving/*.go internal/atomicfile/*.go internal/fieldname/*.go internal/interrupt/*.go internal/plotstyle/*.go"

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gopherlab/gopherlab/internal/atomicfile"
 	"github.com/gopherlab/gopherlab/internal/plotstyle"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -301,23 +302,9 @@ func checkReportOutput(out, db string) error {
 // it over path, so a failed write leaves no truncated file and a reader
 // sees the old report or the new one.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	// Readable by all: a report is to share.
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err })
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644) // CreateTemp makes it private; a report is to share
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -512,24 +512,18 @@ func upsertTags(tx *sql.Tx, runID string, tags map[string]string) error {
 
 // SetSeed records the random seed the run used.
 func (r *Run) SetSeed(seed int64) error {
-	r.mu.Lock()
-	err := r.checkOpenLocked()
-	r.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	if err := r.store.writeTx(func(tx *sql.Tx) error {
-		_, err := tx.Exec(`UPDATE runs SET seed = ? WHERE id = ?`, seed, r.id)
-		return err
-	}); err != nil {
-		return r.store.wrap("set seed in", err)
-	}
-	return nil
+	return r.update("set seed in", `UPDATE runs SET seed = ? WHERE id = ?`, seed)
 }
 
 // rename gives the run another name: autologged long work, started
 // before its parameters were known, gets the name they make.
 func (r *Run) rename(name string) error {
+	return r.update("rename run in", `UPDATE runs SET name = ? WHERE id = ?`, name)
+}
+
+// update sets a column of the open run's row with query, whose
+// arguments are the value and the run's id.
+func (r *Run) update(what, query string, value any) error {
 	r.mu.Lock()
 	err := r.checkOpenLocked()
 	r.mu.Unlock()
@@ -537,10 +531,10 @@ func (r *Run) rename(name string) error {
 		return err
 	}
 	if err := r.store.writeTx(func(tx *sql.Tx) error {
-		_, err := tx.Exec(`UPDATE runs SET name = ? WHERE id = ?`, name, r.id)
+		_, err := tx.Exec(query, value, r.id)
 		return err
 	}); err != nil {
-		return r.store.wrap("rename run in", err)
+		return r.store.wrap(what, err)
 	}
 	return nil
 }
