@@ -659,9 +659,9 @@ type execOutput struct {
 	interrupted chan struct{}
 
 	mu       sync.Mutex
-	streams  [2]strings.Builder // stdout, stderr
-	order    []int              // stream indexes in first-write order since the last flush
-	finished bool               // the request has been answered: nothing flushes later
+	segs     []segment // text since the last flush, in write order
+	size     int       // bytes in segs
+	finished bool      // the request has been answered: nothing flushes later
 	// flusher publishes buffered text streamInterval after the first
 	// write since the last flush. A timer, not a goroutine: a cell that
 	// prints nothing costs nothing.
@@ -687,6 +687,20 @@ const (
 	streamMax      = 256 << 10
 )
 
+// segment is a run of text of one stream (0 stdout, 1 stderr).
+type segment struct {
+	stream int
+	text   []byte
+}
+
+// maxSegments bounds the stream messages one flush publishes. A cell
+// that switches between stdout and stderr more often than that within
+// streamInterval (a loop printing progress and logging) has each
+// stream's text of the interval merged into one message, as ipykernel
+// buffers each stream: a message per switch would cost the frontend
+// about a millisecond each.
+const maxSegments = 8
+
 func (o *execOutput) Stream(name, text string) {
 	i := 0
 	if name == "stderr" {
@@ -694,15 +708,19 @@ func (o *execOutput) Stream(name, text string) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	// Keep stdout/stderr interleaving: switching streams flushes the other.
-	if len(o.order) > 0 && o.order[len(o.order)-1] != i {
-		o.flushLocked()
+	// Keep stdout/stderr interleaving: a switch starts a segment.
+	if n := len(o.segs); n == 0 || o.segs[n-1].stream != i {
+		if n == maxSegments {
+			o.mergeLocked()
+		}
+		if n := len(o.segs); n == 0 || o.segs[n-1].stream != i {
+			o.segs = append(o.segs, segment{stream: i})
+		}
 	}
-	if o.streams[i].Len() == 0 {
-		o.order = append(o.order, i)
-	}
-	o.streams[i].WriteString(text)
-	if o.finished || o.streams[i].Len() >= streamMax {
+	last := &o.segs[len(o.segs)-1]
+	last.text = append(last.text, text...)
+	o.size += len(text)
+	if o.finished || o.size >= streamMax {
 		o.flushLocked()
 		return
 	}
@@ -715,6 +733,23 @@ func (o *execOutput) Stream(name, text string) {
 			o.flusher.Reset(streamInterval)
 		}
 	}
+}
+
+// mergeLocked folds the segments into one per stream, in the order the
+// streams first wrote.
+func (o *execOutput) mergeLocked() {
+	var merged []segment
+	at := [2]int{-1, -1}
+	for k := range o.segs {
+		sg := &o.segs[k]
+		if at[sg.stream] < 0 {
+			at[sg.stream] = len(merged)
+			merged = append(merged, segment{stream: sg.stream})
+		}
+		m := &merged[at[sg.stream]]
+		m.text = append(m.text, sg.text...)
+	}
+	o.segs = merged
 }
 
 func (o *execOutput) tick() {
@@ -732,13 +767,12 @@ func (o *execOutput) flush() {
 
 func (o *execOutput) flushLocked() {
 	names := [2]string{"stdout", "stderr"}
-	for _, i := range o.order {
-		if o.streams[i].Len() > 0 {
-			o.s.publish(o.req, "stream", map[string]string{"name": names[i], "text": o.streams[i].String()})
-			o.streams[i].Reset()
+	for k := range o.segs {
+		if sg := o.segs[k]; len(sg.text) > 0 {
+			o.s.publish(o.req, "stream", map[string]string{"name": names[sg.stream], "text": string(sg.text)})
 		}
 	}
-	o.order = o.order[:0]
+	o.segs, o.size = nil, 0
 }
 
 func (o *execOutput) Display(b MIMEBundle, displayID string, update bool) {

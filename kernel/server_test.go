@@ -580,3 +580,59 @@ func TestExecutionCounts(t *testing.T) {
 		}
 	}
 }
+
+// A cell's streams are published in the order written; a burst that
+// switches streams more than maxSegments times within one interval has
+// each stream's text merged, so as not to send a message per switch.
+func TestStreamSegments(t *testing.T) {
+	s, c, _ := startTest(t)
+	waitWelcome(t, c)
+	collect := func(n int) []string {
+		var got []string
+		timeout := time.After(5 * time.Second)
+		for {
+			select {
+			case m := <-c.msgs:
+				if m.Header.MsgType == "stream" {
+					var st struct{ Name, Text string }
+					json.Unmarshal(m.Content, &st)
+					got = append(got, st.Name+":"+st.Text)
+				}
+			case <-timeout:
+				t.Fatalf("got %q, want %d stream messages", got, n)
+			}
+			if len(got) == n {
+				return got
+			}
+		}
+	}
+	req := &wire.Message{Header: wire.NewHeader("execute_request", "x")}
+	o := &execOutput{s: s, req: req}
+	for _, w := range []string{"o:a", "e:e", "o:b", "e:f"} {
+		name := map[byte]string{'o': "stdout", 'e': "stderr"}[w[0]]
+		o.Stream(name, w[2:])
+	}
+	o.flush()
+	if got := strings.Join(collect(4), " "); got != "stdout:a stderr:e stdout:b stderr:f" {
+		t.Errorf("a few switches: %s", got)
+	}
+	for i := 0; i < 1000; i++ {
+		o.Stream("stdout", "o")
+		o.Stream("stderr", "e")
+	}
+	o.finish()
+	var got []string
+	var out, errs strings.Builder
+	for out.Len() < 1000 || errs.Len() < 1000 {
+		m := collect(1)[0]
+		got = append(got, m)
+		if text, ok := strings.CutPrefix(m, "stdout:"); ok {
+			out.WriteString(text)
+		} else {
+			errs.WriteString(strings.TrimPrefix(m, "stderr:"))
+		}
+	}
+	if len(got) > maxSegments || out.String() != strings.Repeat("o", 1000) || errs.String() != strings.Repeat("e", 1000) {
+		t.Errorf("a burst of 2000 switches: %d messages (want at most %d), %d bytes of stdout, %d of stderr", len(got), maxSegments, out.Len(), errs.Len())
+	}
+}
