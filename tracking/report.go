@@ -1633,9 +1633,16 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput, fm *scoreForm
 	if v, ok := r.Metrics[metric]; ok {
 		rr.Value, rr.ValueExact, rr.ValueNote = fm.value(metric, v), fm.exact(metric, v), fm.spread(*r, metric)
 	}
+	shape := dataShape(r.Params, inputs)
 	for _, k := range sortedKeys(r.Params) {
 		if plumbing(k) {
 			rr.Plumbing = append(rr.Plumbing, [2]string{k, r.Params[k]})
+			continue
+		}
+		if shape != "" && (k == "data.rows" || k == "data.cols") {
+			if k == "data.cols" {
+				rr.Params = append(rr.Params, [2]string{"training data", shape})
+			}
 			continue
 		}
 		rr.Params = append(rr.Params, [2]string{k, r.Params[k]})
@@ -1675,6 +1682,61 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput, fm *scoreForm
 	}
 	return rr
 }
+
+// dataShape says in words the shape of the training data autologging
+// records as the params data.rows and data.cols: "426 rows, 31 columns
+// (30 measurements and diagnosis, the column to predict)". Autologging
+// stores the training data features first, target last, so the column
+// to predict is the last of the run's training input, named only when
+// that input has data.cols columns. "" when the params do not give the
+// shape.
+func dataShape(params map[string]string, inputs []DatasetInput) string {
+	cols, err := strconv.Atoi(params["data.cols"])
+	if err != nil || cols < 1 {
+		return ""
+	}
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	}
+	words := plural(cols, "column", "columns")
+	if v, ok := params["data.rows"]; ok {
+		rows, err := strconv.Atoi(v)
+		if err != nil || rows < 0 {
+			return ""
+		}
+		words = plural(rows, "row", "rows") + ", " + words
+	}
+	if cols < 2 {
+		return words
+	}
+	for _, in := range inputs {
+		if in.Role != RoleTrain || in.Cols != cols || len(in.Columns) != cols {
+			continue
+		}
+		// Features with levels are categories, not measurements.
+		what := plural(cols-1, "measurement", "measurements")
+		for j := 0; j < len(in.Levels) && j < cols-1; j++ {
+			if in.Levels[j] != nil {
+				what = plural(cols-1, "other column", "other columns")
+				break
+			}
+		}
+		// A matrix's columns are named c0, c1, ...: its target's name
+		// says nothing.
+		target := in.Columns[cols-1]
+		if matrixColumn.MatchString(target) {
+			return fmt.Sprintf("%s (%s and the column to predict, the last one)", words, what)
+		}
+		return fmt.Sprintf("%s (%s and %s, the column to predict)", words, what, target)
+	}
+	return words
+}
+
+// matrixColumn matches the names a matrix's columns get: c0, c1, ...
+var matrixColumn = regexp.MustCompile(`^c[0-9]+$`)
 
 func (s *Store) summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) ([]reportDataset, string, error) {
 	type agg struct {

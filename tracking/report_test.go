@@ -995,3 +995,38 @@ func TestReportPositiveClass(t *testing.T) {
 	checkPage(t, page([]string{"0", "1"}, false), []string{"for the class 1 (the positive class)"}, nil)
 	checkPage(t, page([]string{"1", "2"}, false), nil, []string{"positive class"})
 }
+
+// The shape of the training data autologging records (data.rows,
+// data.cols) is said in words, with the column to predict when the
+// run's training data has as many columns.
+func TestReportDataShape(t *testing.T) {
+	page := func(cols int, columns []string, levels [][]string) string {
+		s := openTemp(t)
+		r, err := s.StartRun("bc", &RunOptions{Name: "pipeline", Params: map[string]any{"data.rows": 3, "data.cols": cols, "logisticregression.C": 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		content := []byte(strings.Join(columns, ",") + "\n1,2,benign\n3,4,malignant\n5,6,benign\n")
+		sum := fmt.Sprintf("%x", sha256.Sum256(content))
+		if _, err := r.logDatasetSum(RoleTrain, "train", sum, len(content), func() []byte { return content },
+			DatasetInfo{Format: "csv", Rows: 3, Cols: len(columns), Columns: columns}, levels); err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetric("test_accuracy", 0.9, 0)
+		r.Finish()
+		return regexp.MustCompile(`(?s)<h2>Best run</h2>.*?Full run id`).FindString(reportPage(t, s, ReportOptions{Experiment: "bc"}))
+	}
+	target := [][]string{nil, nil, {"benign", "malignant"}}
+	checkPage(t, page(3, []string{"m01", "m02", "diagnosis"}, target),
+		[]string{"<tr><th>training data</th><td>3 rows, 3 columns (2 measurements and diagnosis, the column to predict)</td></tr>", "<th>logisticregression.C</th>"},
+		[]string{"<th>data.rows</th>", "<th>data.cols</th>"})
+	// A categorical feature is no measurement.
+	checkPage(t, page(3, []string{"m01", "m02", "diagnosis"}, [][]string{{"a", "b"}, nil, {"benign", "malignant"}}),
+		[]string{"3 rows, 3 columns (2 other columns and diagnosis, the column to predict)"}, nil)
+	// A matrix's target has no name worth saying.
+	checkPage(t, page(3, []string{"c0", "c1", "c2"}, nil),
+		[]string{"3 rows, 3 columns (2 measurements and the column to predict, the last one)"}, nil)
+	// Data of another width is not the data the params describe.
+	checkPage(t, page(4, []string{"m01", "m02", "diagnosis"}, target),
+		[]string{"<tr><th>training data</th><td>3 rows, 4 columns</td></tr>"}, []string{"column to predict"})
+}
