@@ -336,6 +336,7 @@ type report struct {
 	Columns                          []string
 	Rows                             []reportRow
 	TableNote                        string
+	TableLeft                        [][2]string // what the table leaves out, in full: metrics, settings
 	Glossary                         [][2]string
 	Problems                         []reportRun
 	Datasets                         []reportDataset
@@ -763,15 +764,12 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		names = labelRuns(ranked, func(r RunInfo) string { return r.Name })
 	}
 	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, names, models, metric, metricCands, paramColumns(runs), fm)
-	var left []string
+	rep.TableNote = leftOutNote(leftMetrics, leftParams)
 	if len(leftMetrics) > 0 {
-		left = append(left, "metrics "+strings.Join(leftMetrics, ", "))
+		rep.TableLeft = append(rep.TableLeft, [2]string{"metrics", strings.Join(leftMetrics, ", ")})
 	}
 	if len(leftParams) > 0 {
-		left = append(left, "settings "+strings.Join(leftParams, ", "))
-	}
-	if len(left) > 0 {
-		rep.TableNote = "Not shown in the table: " + strings.Join(left, "; ") + ". `gopherlab runs show RUN` shows everything a run recorded."
+		rep.TableLeft = append(rep.TableLeft, [2]string{"settings", strings.Join(leftParams, ", ")})
 	}
 	for _, k := range append([]string{metric}, otherMetrics...) {
 		if w := fm.explain(k); w != "" {
@@ -1119,6 +1117,82 @@ func unknownMetricError(opts ReportOptions, metric string, runs, children []RunI
 		hint = fmt.Sprintf("; -metric mean_%s ranks cross-validations by their folds' mean", base)
 	}
 	return fmt.Errorf("metric %q: only child runs of experiment %q recorded it (%d grid search trials or cross-validation folds); the report ranks top-level runs (%s) and shows the trials of the best run, when it is a grid search, in a table of their own%s", metric, opts.Experiment, n, have, hint)
+}
+
+// leftOutNote names the metrics and settings the table of runs leaves
+// out without burying the reader: a few are named, more metrics as the
+// first few "and 8 more", more settings counted by the pipeline step
+// they belong to ("randomforestclassifier: 10 settings"). The
+// technical details list them all. "" when nothing is left out.
+func leftOutNote(metrics, params []string) string {
+	const few = 4
+	var left []string
+	short := true
+	switch n := len(metrics); {
+	case n == 0:
+	case n <= few:
+		left = append(left, "metrics "+strings.Join(metrics, ", "))
+	default:
+		short = false
+		left = append(left, fmt.Sprintf("%d metrics (%s and %d more)", n, strings.Join(metrics[:few-1], ", "), n-(few-1)))
+	}
+	switch n := len(params); {
+	case n == 0:
+	case n <= few:
+		left = append(left, "settings "+strings.Join(params, ", "))
+	default:
+		short = false
+		left = append(left, fmt.Sprintf("%d settings (%s)", n, strings.Join(settingGroups(params), ", ")))
+	}
+	if len(left) == 0 {
+		return ""
+	}
+	note := "Not shown in the table: " + strings.Join(left, "; ") + "."
+	if !short {
+		note += " The technical details at the end list them all."
+	}
+	return note + " `gopherlab runs show RUN` shows everything a run recorded."
+}
+
+// settingGroups counts settings by the pipeline step (or the
+// cross-validation, the grid search) they belong to, the largest group
+// first: "randomforestclassifier: 10 settings", "cross-validation: 3
+// settings"; a setting alone in its group, or of no step, is named.
+func settingGroups(params []string) []string {
+	groupOf := func(k string) string {
+		g, _, ok := strings.Cut(k, ".")
+		if !ok {
+			return ""
+		}
+		return g
+	}
+	count := map[string]int{}
+	var groups []string
+	for _, k := range params {
+		g := groupOf(k)
+		if count[g] == 0 && g != "" {
+			groups = append(groups, g)
+		}
+		count[g]++
+	}
+	groups = slices.DeleteFunc(groups, func(g string) bool { return count[g] < 2 })
+	sort.SliceStable(groups, func(i, j int) bool {
+		if count[groups[i]] != count[groups[j]] {
+			return count[groups[i]] > count[groups[j]]
+		}
+		return groups[i] < groups[j]
+	})
+	words := map[string]string{"cv": "cross-validation", "search": "grid search"}
+	var out []string
+	for _, g := range groups {
+		out = append(out, fmt.Sprintf("%s: %d settings", cmp.Or(words[g], g), count[g]))
+	}
+	for _, k := range params {
+		if g := groupOf(k); g == "" || count[g] < 2 {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // tableWidth is about the width, in pixels, the report's page gives the
@@ -2412,6 +2486,8 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{define "tech"}}<p>Go version: {{.GoVersion}}</p>
 {{with .Best}}{{if .Plumbing}}<p>Settings of the best run that change how it computes, not the model:</p>
 <div class="scroll"><table>{{range .Plumbing}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></div>{{end}}{{end}}
+{{if .TableLeft}}<p>Not shown in the table of all runs:</p>
+<div class="scroll"><table>{{range .TableLeft}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></div>{{end}}
 {{if .Datasets}}<p>Datasets by SHA-256 (the database keeps each version, restorable exactly):</p>
 <div class="scroll"><table>{{range .Datasets}}<tr><td>{{.Role}} {{.Name}}</td><td><code>{{.SHA}}</code></td></tr>{{end}}</table></div>{{end}}
 {{if .Modules}}<p>Module versions ({{len .Modules}}):</p>

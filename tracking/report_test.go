@@ -1030,3 +1030,51 @@ func TestReportDataShape(t *testing.T) {
 	checkPage(t, page(4, []string{"m01", "m02", "diagnosis"}, target),
 		[]string{"<tr><th>training data</th><td>3 rows, 4 columns</td></tr>"}, []string{"column to predict"})
 }
+
+// What the table of runs leaves out is summed up, not listed: many
+// settings counted by the step they belong to, many metrics as the first
+// few and how many more; the technical details list them all.
+func TestReportLeftOut(t *testing.T) {
+	s := openTemp(t)
+	for i := range 3 {
+		p := map[string]any{"cv.k": 3 + i, "cv.seed": i, "note": fmt.Sprint("try ", i)}
+		for _, k := range []string{"Criterion", "MaxBins", "MaxDepth", "MinSamplesLeaf", "NTrees", "Seed"} {
+			p["randomforestclassifier."+k] = i
+		}
+		for _, k := range []string{"C", "MaxIter", "Penalty"} {
+			p["logisticregression."+k] = i
+		}
+		m := map[string]float64{"test_accuracy": 0.9 + 0.01*float64(i)}
+		for _, k := range []string{"f1", "precision", "recall", "roc_auc", "log_loss", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc"} {
+			m["test_"+k] = 0.8 + 0.01*float64(i)
+		}
+		r, err := s.StartRun("bc", &RunOptions{Name: fmt.Sprint("run ", i), Params: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetrics(m, 0)
+		r.Finish()
+	}
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	note := regexp.MustCompile(`<p class="meta">(Not shown in the table: .*?)</p>`).FindStringSubmatch(page)
+	if note == nil {
+		t.Fatal("no note of what the table leaves out")
+	}
+	want := "Not shown in the table: 6 metrics (test_f1_weighted, test_log_loss, test_mcc and 3 more); 8 settings (randomforestclassifier: 6 settings, logisticregression: 2 settings). The technical details at the end list them all."
+	if !strings.HasPrefix(note[1], want) {
+		t.Errorf("note\n%q, want\n%q", note[1], want)
+	}
+	if strings.Contains(note[1], "randomforestclassifier.") {
+		t.Errorf("note %q names each setting of a step", note[1])
+	}
+	tech := regexp.MustCompile(`(?s)<details class="tech">.*?</details>`).FindString(page)
+	checkPage(t, tech, []string{"<p>Not shown in the table of all runs:</p>", "randomforestclassifier.MinSamplesLeaf", "logisticregression.Penalty"}, nil)
+}
+
+func TestSettingGroups(t *testing.T) {
+	got := settingGroups([]string{"steps", "cv.k", "cv.seed", "knn.K", "randomforestclassifier.A", "randomforestclassifier.B", "randomforestclassifier.C", "note"})
+	want := []string{"randomforestclassifier: 3 settings", "cross-validation: 2 settings", "steps", "knn.K", "note"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("settingGroups = %q, want %q", got, want)
+	}
+}
