@@ -597,9 +597,11 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 	}
 	labels := runLabels(ranked)
-	// Trials are shown too: their scores count in how many decimals
-	// tell values apart.
-	fm := newScoreFormat(append(slices.Clone(runs), children...))
+	// What is a percentage is decided by the whole page, trials
+	// included; the decimals by the runs of each table (see within): the
+	// table of runs, the best run and the charts show the runs, the
+	// trials' table its own.
+	fm := newScoreFormat(append(slices.Clone(runs), children...)).within(runs)
 
 	rep := &report{
 		Title:       opts.Title,
@@ -896,6 +898,7 @@ func describeTrials(best RunInfo, children []RunInfo, fm *scoreFormat) *reportTr
 		}
 		return a > b
 	})
+	fm = fm.within(scored)
 	varied := varyingParams(scored)
 	std := "std_" + sm
 	var others []string // other cross-validation means, such as mean_f1_macro
@@ -908,7 +911,7 @@ func describeTrials(best RunInfo, children []RunInfo, fm *scoreFormat) *reportTr
 	tr := &reportTrials{Columns: append([]string{"rank"}, varied...)}
 	tr.Columns = append(tr.Columns, score)
 	if hasMetric(scored, std) {
-		tr.Columns = append(tr.Columns, "± "+std)
+		tr.Columns = append(tr.Columns, fm.stdHeading(std))
 	}
 	tr.Columns = append(tr.Columns, others...)
 	for i, t := range scored {
@@ -923,7 +926,7 @@ func describeTrials(best RunInfo, children []RunInfo, fm *scoreFormat) *reportTr
 		}
 		row = append(row, fm.cell(t, score))
 		if hasMetric(scored, std) {
-			row = append(row, fm.cell(t, std))
+			row = append(row, fm.stdCell(t, std))
 		}
 		for _, k := range others {
 			row = append(row, fm.cell(t, k))

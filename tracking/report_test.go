@@ -727,13 +727,13 @@ func TestReportGridSearch(t *testing.T) {
 		{exp: "two",
 			want: []string{"<h2>Grid search trials</h2>", "it tried 12 combinations of settings (K, Weights), scored each by the mean accuracy of a 3-fold cross-validation",
 				"Mean accuracy of each trial against K", "Weights = distance", "Weights = uniform", "best trial",
-				"<th>rank</th><th>K</th><th>Weights</th><th>mean_<wbr>accuracy</th><th>± std_<wbr>accuracy</th>",
+				"<th>rank</th><th>K</th><th>Weights</th><th>mean_<wbr>accuracy</th><th>± std (<wbr>points)</th>",
 				"The other 2 trials", "12 child runs", "not ranked here"},
-			rows: []string{"1|3|distance|95.3\u00a0%|1.0\u00a0points", "2|3|uniform|94.9\u00a0%|1.0\u00a0points"}},
+			rows: []string{"1|3|distance|95.3\u00a0%|± 1.0", "2|3|uniform|94.9\u00a0%|± 1.0"}},
 		{exp: "three",
 			want:    []string{"it tried 24 combinations", "3 settings varied together, too many for one chart: the table shows each combination.", "The other 14 trials"},
 			notWant: []string{"Mean accuracy of each trial against"},
-			rows:    []string{"1|3|1|distance|95.5\u00a0%|1.0\u00a0points"}},
+			rows:    []string{"1|3|1|distance|95.5\u00a0%|± 1.0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.exp, func(t *testing.T) {
@@ -1077,4 +1077,45 @@ func TestSettingGroups(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("settingGroups = %q, want %q", got, want)
 	}
+}
+
+// Decimals are chosen per table: a cross-validation's mean accuracy in
+// the table of runs has the one decimal its neighbours need, whatever
+// the decimals the trials of a grid search need in theirs.
+func TestReportDecimalsPerTable(t *testing.T) {
+	s := openTemp(t)
+	cv, err := s.StartRun("bc", &RunOptions{Name: "cv pipeline", Params: map[string]any{"cv.k": 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv.LogMetrics(map[string]float64{"mean_accuracy": 0.974145, "std_accuracy": 0.0137481}, 0)
+	cv.Finish()
+	search, err := s.StartRun("bc", &RunOptions{Name: "gridsearch(pipeline)", Params: map[string]any{"search.metric": "accuracy", "cv.k": 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 97.412 % and 97.414 %: three decimals to tell apart.
+	for i, mean := range []float64{0.97414, 0.97412, 0.95} {
+		c, err := s.StartRun("bc", &RunOptions{Name: fmt.Sprint("trial ", i), ParentID: search.ID(), Params: map[string]any{"C": i}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.LogMetrics(map[string]float64{"mean_accuracy": mean, "std_accuracy": 0.01, "rank": float64(i + 1)}, 0)
+		c.Finish()
+	}
+	search.LogMetrics(map[string]float64{"best_accuracy": 0.97414}, 0)
+	search.Finish()
+	page := reportPage(t, s, ReportOptions{Experiment: "bc", Metric: "best_accuracy"})
+	runsTable := regexp.MustCompile(`(?s)<h2>All runs</h2>.*?</table>`).FindString(page)
+	checkPage(t, runsTable, []string{
+		`<td class="num" title="0.974145">97.4` + "\u00a0%" + `<br><span class="spread">± 1.4 over 5 folds</span></td>`,
+		`<td class="num" title="0.97414">97.4` + "\u00a0%</td>",
+	}, []string{"97.414", "97.415"})
+	trials := regexp.MustCompile(`(?s)<h2>Grid search trials</h2>.*?</table>`).FindString(page)
+	checkPage(t, trials, []string{
+		"<th>± std (<wbr>points)</th>",
+		`<td class="num" title="0.97414">97.414` + "\u00a0%</td>",
+		`<td class="num" title="0.97412">97.412` + "\u00a0%</td>",
+		`<td class="num" title="0.01">± 1.000</td>`,
+	}, []string{"points</td>"})
 }
