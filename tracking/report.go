@@ -1717,12 +1717,13 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput, fm *scoreForm
 			continue
 		}
 		if shape != "" && (k == "data.rows" || k == "data.cols") {
-			if k == "data.cols" {
-				rr.Params = append(rr.Params, [2]string{"training data", shape})
-			}
 			continue
 		}
 		rr.Params = append(rr.Params, [2]string{k, r.Params[k]})
+	}
+	if shape != "" {
+		// What the model learned from comes before how it was set.
+		rr.Params = append([][2]string{{"training data", shape}}, rr.Params...)
 	}
 	// Scores first, explained; timings in one line after them, as
 	// durations: 0.000965453 seconds says less than "1ms".

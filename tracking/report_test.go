@@ -1002,7 +1002,7 @@ func TestReportPositiveClass(t *testing.T) {
 func TestReportDataShape(t *testing.T) {
 	page := func(cols int, columns []string, levels [][]string) string {
 		s := openTemp(t)
-		r, err := s.StartRun("bc", &RunOptions{Name: "pipeline", Params: map[string]any{"data.rows": 3, "data.cols": cols, "logisticregression.C": 1}})
+		r, err := s.StartRun("bc", &RunOptions{Name: "pipeline", Params: map[string]any{"cv.k": 5, "data.rows": 3, "data.cols": cols, "logisticregression.C": 1}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1018,7 +1018,7 @@ func TestReportDataShape(t *testing.T) {
 	}
 	target := [][]string{nil, nil, {"benign", "malignant"}}
 	checkPage(t, page(3, []string{"m01", "m02", "diagnosis"}, target),
-		[]string{"<tr><th>training data</th><td>3 rows, 3 columns (2 measurements and diagnosis, the column to predict)</td></tr>", "<th>logisticregression.C</th>"},
+		[]string{"<p>Its settings:</p>\n<div class=\"scroll\"><table><tr><th>training data</th><td>3 rows, 3 columns (2 measurements and diagnosis, the column to predict)</td></tr>", "<th>logisticregression.C</th>"},
 		[]string{"<th>data.rows</th>", "<th>data.cols</th>"})
 	// A categorical feature is no measurement.
 	checkPage(t, page(3, []string{"m01", "m02", "diagnosis"}, [][]string{{"a", "b"}, nil, {"benign", "malignant"}}),
