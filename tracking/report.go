@@ -323,6 +323,7 @@ type report struct {
 	Columns                          []string
 	Rows                             []reportRow
 	TableNote                        string
+	TableLeft                        [][2]string // what the table leaves out, in full: metrics, settings
 	Glossary                         [][2]string
 	Problems                         []reportRun
 	Datasets                         []reportDataset
@@ -583,9 +584,11 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		}
 	}
 	labels := runLabels(ranked)
-	// Trials are shown too: their scores count in how many decimals
-	// tell values apart.
-	fm := newScoreFormat(append(slices.Clone(runs), children...))
+	// What is a percentage is decided by the whole page, trials
+	// included; the decimals by the runs of each table (see within): the
+	// table of runs, the best run and the charts show the runs, the
+	// trials' table its own.
+	fm := newScoreFormat(append(slices.Clone(runs), children...)).within(runs)
 
 	rep := &report{
 		Title:       opts.Title,
@@ -750,15 +753,12 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		names = labelRuns(ranked, func(r RunInfo) string { return r.Name })
 	}
 	otherMetrics, varying, leftMetrics, leftParams := tableColumns(ranked, names, models, metric, metricCands, paramColumns(runs), fm)
-	var left []string
+	rep.TableNote = leftOutNote(leftMetrics, leftParams)
 	if len(leftMetrics) > 0 {
-		left = append(left, "metrics "+strings.Join(leftMetrics, ", "))
+		rep.TableLeft = append(rep.TableLeft, [2]string{"metrics", strings.Join(leftMetrics, ", ")})
 	}
 	if len(leftParams) > 0 {
-		left = append(left, "settings "+strings.Join(leftParams, ", "))
-	}
-	if len(left) > 0 {
-		rep.TableNote = "Not shown in the table: " + strings.Join(left, "; ") + ". `gopherlab runs show RUN` shows everything a run recorded."
+		rep.TableLeft = append(rep.TableLeft, [2]string{"settings", strings.Join(leftParams, ", ")})
 	}
 	for _, k := range append([]string{metric}, otherMetrics...) {
 		if w := fm.explain(k); w != "" {
@@ -885,6 +885,7 @@ func describeTrials(best RunInfo, children []RunInfo, fm *scoreFormat) *reportTr
 		}
 		return a > b
 	})
+	fm = fm.within(scored)
 	varied := varyingParams(scored)
 	std := "std_" + sm
 	var others []string // other cross-validation means, such as mean_f1_macro
@@ -897,7 +898,7 @@ func describeTrials(best RunInfo, children []RunInfo, fm *scoreFormat) *reportTr
 	tr := &reportTrials{Columns: append([]string{"rank"}, varied...)}
 	tr.Columns = append(tr.Columns, score)
 	if hasMetric(scored, std) {
-		tr.Columns = append(tr.Columns, "± "+std)
+		tr.Columns = append(tr.Columns, fm.stdHeading(std))
 	}
 	tr.Columns = append(tr.Columns, others...)
 	for i, t := range scored {
@@ -912,7 +913,7 @@ func describeTrials(best RunInfo, children []RunInfo, fm *scoreFormat) *reportTr
 		}
 		row = append(row, fm.cell(t, score))
 		if hasMetric(scored, std) {
-			row = append(row, fm.cell(t, std))
+			row = append(row, fm.stdCell(t, std))
 		}
 		for _, k := range others {
 			row = append(row, fm.cell(t, k))
@@ -1106,6 +1107,82 @@ func unknownMetricError(opts ReportOptions, metric string, runs, children []RunI
 		hint = fmt.Sprintf("; -metric mean_%s ranks cross-validations by their folds' mean", base)
 	}
 	return fmt.Errorf("metric %q: only child runs of experiment %q recorded it (%d grid search trials or cross-validation folds); the report ranks top-level runs (%s) and shows the trials of the best run, when it is a grid search, in a table of their own%s", metric, opts.Experiment, n, have, hint)
+}
+
+// leftOutNote names the metrics and settings the table of runs leaves
+// out without burying the reader: a few are named, more metrics as the
+// first few "and 8 more", more settings counted by the pipeline step
+// they belong to ("randomforestclassifier: 10 settings"). The
+// technical details list them all. "" when nothing is left out.
+func leftOutNote(metrics, params []string) string {
+	const few = 4
+	var left []string
+	short := true
+	switch n := len(metrics); {
+	case n == 0:
+	case n <= few:
+		left = append(left, "metrics "+strings.Join(metrics, ", "))
+	default:
+		short = false
+		left = append(left, fmt.Sprintf("%d metrics (%s and %d more)", n, strings.Join(metrics[:few-1], ", "), n-(few-1)))
+	}
+	switch n := len(params); {
+	case n == 0:
+	case n <= few:
+		left = append(left, "settings "+strings.Join(params, ", "))
+	default:
+		short = false
+		left = append(left, fmt.Sprintf("%d settings (%s)", n, strings.Join(settingGroups(params), ", ")))
+	}
+	if len(left) == 0 {
+		return ""
+	}
+	note := "Not shown in the table: " + strings.Join(left, "; ") + "."
+	if !short {
+		note += " The technical details at the end list them all."
+	}
+	return note + " `gopherlab runs show RUN` shows everything a run recorded."
+}
+
+// settingGroups counts settings by the pipeline step (or the
+// cross-validation, the grid search) they belong to, the largest group
+// first: "randomforestclassifier: 10 settings", "cross-validation: 3
+// settings"; a setting alone in its group, or of no step, is named.
+func settingGroups(params []string) []string {
+	groupOf := func(k string) string {
+		g, _, ok := strings.Cut(k, ".")
+		if !ok {
+			return ""
+		}
+		return g
+	}
+	count := map[string]int{}
+	var groups []string
+	for _, k := range params {
+		g := groupOf(k)
+		if count[g] == 0 && g != "" {
+			groups = append(groups, g)
+		}
+		count[g]++
+	}
+	groups = slices.DeleteFunc(groups, func(g string) bool { return count[g] < 2 })
+	sort.SliceStable(groups, func(i, j int) bool {
+		if count[groups[i]] != count[groups[j]] {
+			return count[groups[i]] > count[groups[j]]
+		}
+		return groups[i] < groups[j]
+	})
+	words := map[string]string{"cv": "cross-validation", "search": "grid search"}
+	var out []string
+	for _, g := range groups {
+		out = append(out, fmt.Sprintf("%s: %d settings", cmp.Or(words[g], g), count[g]))
+	}
+	for _, k := range params {
+		if g := groupOf(k); g == "" || count[g] < 2 {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // tableWidth is about the width, in pixels, the report's page gives the
@@ -1620,12 +1697,20 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput, fm *scoreForm
 	if v, ok := r.Metrics[metric]; ok {
 		rr.Value, rr.ValueExact, rr.ValueNote = fm.value(metric, v), fm.exact(metric, v), fm.spread(*r, metric)
 	}
+	shape := dataShape(r.Params, inputs)
 	for _, k := range sortedKeys(r.Params) {
 		if plumbing(k) {
 			rr.Plumbing = append(rr.Plumbing, [2]string{k, r.Params[k]})
 			continue
 		}
+		if shape != "" && (k == "data.rows" || k == "data.cols") {
+			continue
+		}
 		rr.Params = append(rr.Params, [2]string{k, r.Params[k]})
+	}
+	if shape != "" {
+		// What the model learned from comes before how it was set.
+		rr.Params = append([][2]string{{"training data", shape}}, rr.Params...)
 	}
 	// Scores first, explained; timings in one line after them, as
 	// durations: 0.000965453 seconds says less than "1ms".
@@ -1662,6 +1747,61 @@ func describeRun(r *RunInfo, metric string, inputs []DatasetInput, fm *scoreForm
 	}
 	return rr
 }
+
+// dataShape says in words the shape of the training data autologging
+// records as the params data.rows and data.cols: "426 rows, 31 columns
+// (30 measurements and diagnosis, the column to predict)". Autologging
+// stores the training data features first, target last, so the column
+// to predict is the last of the run's training input, named only when
+// that input has data.cols columns. "" when the params do not give the
+// shape.
+func dataShape(params map[string]string, inputs []DatasetInput) string {
+	cols, err := strconv.Atoi(params["data.cols"])
+	if err != nil || cols < 1 {
+		return ""
+	}
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	}
+	words := plural(cols, "column", "columns")
+	if v, ok := params["data.rows"]; ok {
+		rows, err := strconv.Atoi(v)
+		if err != nil || rows < 0 {
+			return ""
+		}
+		words = plural(rows, "row", "rows") + ", " + words
+	}
+	if cols < 2 {
+		return words
+	}
+	for _, in := range inputs {
+		if in.Role != RoleTrain || in.Cols != cols || len(in.Columns) != cols {
+			continue
+		}
+		// Features with levels are categories, not measurements.
+		what := plural(cols-1, "measurement", "measurements")
+		for j := 0; j < len(in.Levels) && j < cols-1; j++ {
+			if in.Levels[j] != nil {
+				what = plural(cols-1, "other column", "other columns")
+				break
+			}
+		}
+		// A matrix's columns are named c0, c1, ...: its target's name
+		// says nothing.
+		target := in.Columns[cols-1]
+		if matrixColumn.MatchString(target) {
+			return fmt.Sprintf("%s (%s and the column to predict, the last one)", words, what)
+		}
+		return fmt.Sprintf("%s (%s and %s, the column to predict)", words, what, target)
+	}
+	return words
+}
+
+// matrixColumn matches the names a matrix's columns get: c0, c1, ...
+var matrixColumn = regexp.MustCompile(`^c[0-9]+$`)
 
 func (s *Store) summarizeData(runs []RunInfo, inputs map[string][]DatasetInput) ([]reportDataset, string, error) {
 	type agg struct {
@@ -2337,6 +2477,8 @@ It started {{.Started}} and took {{.Duration}}.</p>
 {{define "tech"}}<p>Go version: {{.GoVersion}}</p>
 {{with .Best}}{{if .Plumbing}}<p>Settings of the best run that change how it computes, not the model:</p>
 <div class="scroll"><table>{{range .Plumbing}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></div>{{end}}{{end}}
+{{if .TableLeft}}<p>Not shown in the table of all runs:</p>
+<div class="scroll"><table>{{range .TableLeft}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></div>{{end}}
 {{if .Datasets}}<p>Datasets by SHA-256 (the database keeps each version, restorable exactly):</p>
 <div class="scroll"><table>{{range .Datasets}}<tr><td>{{.Role}} {{.Name}}</td><td><code>{{.SHA}}</code></td></tr>{{end}}</table></div>{{end}}
 {{if .Modules}}<p>Module versions ({{len .Modules}}):</p>

@@ -28,12 +28,15 @@ func isProportion(base string) bool {
 	return false
 }
 
-// scoreFormat shows each metric of a page the same way wherever it
-// appears: a proportion (accuracy, F1, ...) whose values all lie in
-// [0, 1] as a percentage with the fewest decimals (1 to 3) that keep its
-// distinct values distinct, so that the table does not show two runs the
-// ranking tells apart as equal; other metrics as FormatMetric does. The
-// exact value stays in a title.
+// scoreFormat shows the metrics of a place of the page (the table of
+// runs, the best run, the trials of a grid search): a proportion
+// (accuracy, F1, ...) whose values all lie in [0, 1] on the whole page
+// as a percentage, everywhere, with the fewest decimals (1 to 3) that
+// keep its distinct values in that place distinct (see within), so that
+// a table does not show two runs the ranking tells apart as equal, nor
+// a mean accuracy as 97.415 % because trials elsewhere need three
+// decimals; other metrics as FormatMetric does. The exact value stays
+// in a title.
 type scoreFormat struct {
 	decimals map[string]int // metric: decimals of its percentage; absent if not one
 	folds    map[string]int // run id: folds of its cross-validation, when known
@@ -74,6 +77,24 @@ func newScoreFormat(runs []RunInfo) *scoreFormat {
 		f.decimals[k] = distinctDecimals(vs)
 	}
 	return f
+}
+
+// within returns f with the decimals of each percentage chosen from the
+// values runs have, the runs a table or chart shows: what is a
+// percentage stays decided by the whole page.
+func (f *scoreFormat) within(runs []RunInfo) *scoreFormat {
+	values := map[string][]float64{}
+	for _, r := range runs {
+		for k, v := range r.Metrics {
+			values[k] = append(values[k], v)
+		}
+	}
+	g := *f
+	g.decimals = make(map[string]int, len(f.decimals))
+	for k := range f.decimals {
+		g.decimals[k] = distinctDecimals(values[k])
+	}
+	return &g
 }
 
 // distinctDecimals returns the fewest decimals, 1 to 3, of percentages
@@ -158,6 +179,32 @@ func (f *scoreFormat) cell(r RunInfo, k string) reportCell {
 		c.Title = f.exact(k, v)
 	}
 	return c
+}
+
+// stdCell is the table cell of a standard deviation k (std_X) of r under
+// a heading that says ± and its unit (see stdHeading): "± 1.0", in the
+// points of its mean's percentage.
+func (f *scoreFormat) stdCell(r RunInfo, k string) reportCell {
+	c := f.cell(r, k)
+	v, ok := r.Metrics[k]
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		return c
+	}
+	if mean, d := f.spreadOf(k); mean != "" {
+		c.Text = fmt.Sprintf("± %.*f", d, 100*v)
+	} else {
+		c.Text = "± " + FormatMetric(v)
+	}
+	return c
+}
+
+// stdHeading heads a column of stdCell: "± std (points)" when the
+// spread is in the points of a percentage.
+func (f *scoreFormat) stdHeading(k string) string {
+	if mean, _ := f.spreadOf(k); mean != "" {
+		return "± std (points)"
+	}
+	return "± std"
 }
 
 // countRight says what an accuracy of r counts when the confusion matrix

@@ -727,13 +727,13 @@ func TestReportGridSearch(t *testing.T) {
 		{exp: "two",
 			want: []string{"<h2>Grid search trials</h2>", "it tried 12 combinations of settings (K, Weights), scored each by the mean accuracy of a 3-fold cross-validation",
 				"Mean accuracy of each trial against K", "Weights = distance", "Weights = uniform", "best trial",
-				"<th>rank</th><th>K</th><th>Weights</th><th>mean_<wbr>accuracy</th><th>± std_<wbr>accuracy</th>",
+				"<th>rank</th><th>K</th><th>Weights</th><th>mean_<wbr>accuracy</th><th>± std (<wbr>points)</th>",
 				"The other 2 trials", "12 child runs", "not ranked here"},
-			rows: []string{"1|3|distance|95.3\u00a0%|1.0\u00a0points", "2|3|uniform|94.9\u00a0%|1.0\u00a0points"}},
+			rows: []string{"1|3|distance|95.3\u00a0%|± 1.0", "2|3|uniform|94.9\u00a0%|± 1.0"}},
 		{exp: "three",
 			want:    []string{"it tried 24 combinations", "3 settings varied together, too many for one chart: the table shows each combination.", "The other 14 trials"},
 			notWant: []string{"Mean accuracy of each trial against"},
-			rows:    []string{"1|3|1|distance|95.5\u00a0%|1.0\u00a0points"}},
+			rows:    []string{"1|3|1|distance|95.5\u00a0%|± 1.0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.exp, func(t *testing.T) {
@@ -994,4 +994,128 @@ func TestReportPositiveClass(t *testing.T) {
 	checkPage(t, page([]string{"benign", "malignant"}, true), []string{f1, auc}, nil)
 	checkPage(t, page([]string{"0", "1"}, false), []string{"for the class 1 (the positive class)"}, nil)
 	checkPage(t, page([]string{"1", "2"}, false), nil, []string{"positive class"})
+}
+
+// The shape of the training data autologging records (data.rows,
+// data.cols) is said in words, with the column to predict when the
+// run's training data has as many columns.
+func TestReportDataShape(t *testing.T) {
+	page := func(cols int, columns []string, levels [][]string) string {
+		s := openTemp(t)
+		r, err := s.StartRun("bc", &RunOptions{Name: "pipeline", Params: map[string]any{"cv.k": 5, "data.rows": 3, "data.cols": cols, "logisticregression.C": 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		content := []byte(strings.Join(columns, ",") + "\n1,2,benign\n3,4,malignant\n5,6,benign\n")
+		sum := fmt.Sprintf("%x", sha256.Sum256(content))
+		if _, err := r.logDatasetSum(RoleTrain, "train", sum, len(content), func() []byte { return content },
+			DatasetInfo{Format: "csv", Rows: 3, Cols: len(columns), Columns: columns}, levels); err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetric("test_accuracy", 0.9, 0)
+		r.Finish()
+		return regexp.MustCompile(`(?s)<h2>Best run</h2>.*?Full run id`).FindString(reportPage(t, s, ReportOptions{Experiment: "bc"}))
+	}
+	target := [][]string{nil, nil, {"benign", "malignant"}}
+	checkPage(t, page(3, []string{"m01", "m02", "diagnosis"}, target),
+		[]string{"<p>Its settings:</p>\n<div class=\"scroll\"><table><tr><th>training data</th><td>3 rows, 3 columns (2 measurements and diagnosis, the column to predict)</td></tr>", "<th>logisticregression.C</th>"},
+		[]string{"<th>data.rows</th>", "<th>data.cols</th>"})
+	// A categorical feature is no measurement.
+	checkPage(t, page(3, []string{"m01", "m02", "diagnosis"}, [][]string{{"a", "b"}, nil, {"benign", "malignant"}}),
+		[]string{"3 rows, 3 columns (2 other columns and diagnosis, the column to predict)"}, nil)
+	// A matrix's target has no name worth saying.
+	checkPage(t, page(3, []string{"c0", "c1", "c2"}, nil),
+		[]string{"3 rows, 3 columns (2 measurements and the column to predict, the last one)"}, nil)
+	// Data of another width is not the data the params describe.
+	checkPage(t, page(4, []string{"m01", "m02", "diagnosis"}, target),
+		[]string{"<tr><th>training data</th><td>3 rows, 4 columns</td></tr>"}, []string{"column to predict"})
+}
+
+// What the table of runs leaves out is summed up, not listed: many
+// settings counted by the step they belong to, many metrics as the first
+// few and how many more; the technical details list them all.
+func TestReportLeftOut(t *testing.T) {
+	s := openTemp(t)
+	for i := range 3 {
+		p := map[string]any{"cv.k": 3 + i, "cv.seed": i, "note": fmt.Sprint("try ", i)}
+		for _, k := range []string{"Criterion", "MaxBins", "MaxDepth", "MinSamplesLeaf", "NTrees", "Seed"} {
+			p["randomforestclassifier."+k] = i
+		}
+		for _, k := range []string{"C", "MaxIter", "Penalty"} {
+			p["logisticregression."+k] = i
+		}
+		m := map[string]float64{"test_accuracy": 0.9 + 0.01*float64(i)}
+		for _, k := range []string{"f1", "precision", "recall", "roc_auc", "log_loss", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc"} {
+			m["test_"+k] = 0.8 + 0.01*float64(i)
+		}
+		r, err := s.StartRun("bc", &RunOptions{Name: fmt.Sprint("run ", i), Params: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogMetrics(m, 0)
+		r.Finish()
+	}
+	page := reportPage(t, s, ReportOptions{Experiment: "bc"})
+	note := regexp.MustCompile(`<p class="meta">(Not shown in the table: .*?)</p>`).FindStringSubmatch(page)
+	if note == nil {
+		t.Fatal("no note of what the table leaves out")
+	}
+	want := "Not shown in the table: 6 metrics (test_f1_weighted, test_log_loss, test_mcc and 3 more); 8 settings (randomforestclassifier: 6 settings, logisticregression: 2 settings). The technical details at the end list them all."
+	if !strings.HasPrefix(note[1], want) {
+		t.Errorf("note\n%q, want\n%q", note[1], want)
+	}
+	if strings.Contains(note[1], "randomforestclassifier.") {
+		t.Errorf("note %q names each setting of a step", note[1])
+	}
+	tech := regexp.MustCompile(`(?s)<details class="tech">.*?</details>`).FindString(page)
+	checkPage(t, tech, []string{"<p>Not shown in the table of all runs:</p>", "randomforestclassifier.MinSamplesLeaf", "logisticregression.Penalty"}, nil)
+}
+
+func TestSettingGroups(t *testing.T) {
+	got := settingGroups([]string{"steps", "cv.k", "cv.seed", "knn.K", "randomforestclassifier.A", "randomforestclassifier.B", "randomforestclassifier.C", "note"})
+	want := []string{"randomforestclassifier: 3 settings", "cross-validation: 2 settings", "steps", "knn.K", "note"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("settingGroups = %q, want %q", got, want)
+	}
+}
+
+// Decimals are chosen per table: a cross-validation's mean accuracy in
+// the table of runs has the one decimal its neighbours need, whatever
+// the decimals the trials of a grid search need in theirs.
+func TestReportDecimalsPerTable(t *testing.T) {
+	s := openTemp(t)
+	cv, err := s.StartRun("bc", &RunOptions{Name: "cv pipeline", Params: map[string]any{"cv.k": 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv.LogMetrics(map[string]float64{"mean_accuracy": 0.974145, "std_accuracy": 0.0137481}, 0)
+	cv.Finish()
+	search, err := s.StartRun("bc", &RunOptions{Name: "gridsearch(pipeline)", Params: map[string]any{"search.metric": "accuracy", "cv.k": 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 97.412 % and 97.414 %: three decimals to tell apart.
+	for i, mean := range []float64{0.97414, 0.97412, 0.95} {
+		c, err := s.StartRun("bc", &RunOptions{Name: fmt.Sprint("trial ", i), ParentID: search.ID(), Params: map[string]any{"C": i}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.LogMetrics(map[string]float64{"mean_accuracy": mean, "std_accuracy": 0.01, "rank": float64(i + 1)}, 0)
+		c.Finish()
+	}
+	search.LogMetrics(map[string]float64{"best_accuracy": 0.97414}, 0)
+	search.Finish()
+	page := reportPage(t, s, ReportOptions{Experiment: "bc", Metric: "best_accuracy"})
+	runsTable := regexp.MustCompile(`(?s)<h2>All runs</h2>.*?</table>`).FindString(page)
+	checkPage(t, runsTable, []string{
+		`<td class="num" title="0.974145">97.4` + "\u00a0%" + `<br><span class="spread">± 1.4 over 5 folds</span></td>`,
+		`<td class="num" title="0.97414">97.4` + "\u00a0%</td>",
+	}, []string{"97.414", "97.415"})
+	trials := regexp.MustCompile(`(?s)<h2>Grid search trials</h2>.*?</table>`).FindString(page)
+	checkPage(t, trials, []string{
+		"<th>± std (<wbr>points)</th>",
+		`<td class="num" title="0.97414">97.414` + "\u00a0%</td>",
+		`<td class="num" title="0.97412">97.412` + "\u00a0%</td>",
+		`<td class="num" title="0.01">± 1.000</td>`,
+	}, []string{"points</td>"})
 }
