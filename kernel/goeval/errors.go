@@ -24,12 +24,19 @@ type loc struct{ cell, line, col int }
 func red(s string) string { return "\x1b[0;31m" + s + "\x1b[0m" }
 
 // where names a location for a message: "line 3, column 6" in the current
-// cell, "cell 2, line 3, column 6" elsewhere.
-func where(at loc, here int) string {
+// cell, "cell 2, line 3, column 6" elsewhere, the cell numbered as the
+// frontend showed it (shown maps the session's numbering; nil keeps it).
+func where(at loc, here int, shown func(int) int) string {
 	if at.cell == here {
 		return fmt.Sprintf("line %d, column %d", at.line, at.col)
 	}
-	return fmt.Sprintf("cell %d, line %d, column %d", at.cell, at.line, at.col)
+	n := at.cell
+	if shown != nil {
+		if n = shown(n); n == 0 {
+			return fmt.Sprintf("line %d, column %d of a cell run without a number", at.line, at.col)
+		}
+	}
+	return fmt.Sprintf("cell %d, line %d, column %d", n, at.line, at.col)
 }
 
 // excerpt shows line at.line of src with a caret under at.col.
@@ -60,12 +67,12 @@ func excerpt(src string, at loc) []string {
 
 // newCellError builds an error located at at (nil: no location); src is
 // the source of the cell at.cell, here the number of the running cell.
-func newCellError(name, msg string, at *loc, src string, here int, frames []string, err error) *CellError {
+func newCellError(name, msg string, at *loc, src string, here int, shown func(int) int, frames []string, err error) *CellError {
 	value := msg
 	tb := []string{red(name) + ": " + msg}
 	if at != nil {
-		value = msg + " (" + where(*at, here) + ")"
-		tb = append(tb, "  --> "+where(*at, here))
+		value = msg + " (" + where(*at, here, shown) + ")"
+		tb = append(tb, "  --> "+where(*at, here, shown))
 		tb = append(tb, excerpt(src, *at)...)
 	}
 	tb = append(tb, frames...)
@@ -75,7 +82,7 @@ func newCellError(name, msg string, at *loc, src string, here int, frames []stri
 // errorAt builds an error at offset off of the running cell.
 func (s *Session) errorAt(c *cellCode, name, msg string, off int) *CellError {
 	line, col := c.pos(off)
-	return newCellError(name, msg, &loc{c.n, line, col}, c.orig, c.n, nil, nil)
+	return newCellError(name, msg, &loc{c.n, line, col}, c.orig, c.n, s.shownCount, nil, nil)
 }
 
 // errorLoc builds an error at a location that may be in another cell.
@@ -84,7 +91,7 @@ func (s *Session) errorLoc(st *state, c *cellCode, name, msg string, at *loc, er
 	if c != nil {
 		here = c.n
 	}
-	return newCellError(name, msg, at, s.cellSource(st, c, at), here, nil, err)
+	return newCellError(name, msg, at, s.cellSource(st, c, at), here, s.shownCount, nil, err)
 }
 
 // cellSource returns the source of the cell at refers to.
@@ -117,7 +124,7 @@ func decode(line, col int) (loc, bool) {
 
 // locate splits a yaegi message into its leading position and the rest,
 // rewriting positions inside the rest (such as "previous declaration at").
-func locate(msg string, here int) (*loc, string) {
+func locate(msg string, here int, shown func(int) int) (*loc, string) {
 	var at *loc
 	if m := leadPosRE.FindStringSubmatch(msg); m != nil {
 		l, _ := strconv.Atoi(m[1])
@@ -132,7 +139,7 @@ func locate(msg string, here int) (*loc, string) {
 		l, _ := strconv.Atoi(m[1])
 		c, _ := strconv.Atoi(m[2])
 		if p, ok := decode(l, c); ok {
-			return where(p, here)
+			return where(p, here, shown)
 		}
 		return s
 	})
@@ -179,10 +186,10 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 				}
 			}
 		}
-		at, msg := locate(fmt.Sprint(ie.value), here)
+		at, msg := locate(fmt.Sprint(ie.value), here, s.shownCount)
 		return s.errorLoc(st, c, "InternalError", "the interpreter failed on this code: "+msg, at, err)
 	}
-	at, msg := locate(err.Error(), here)
+	at, msg := locate(err.Error(), here, s.shownCount)
 	if strings.Contains(msg, "constant definition loop") && pr != nil {
 		// yaegi's message for a global defined from an undefined name,
 		// or whose type it cannot work out.
@@ -340,18 +347,18 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 			first = &frames[i].at
 		}
 		if i == 0 && approx {
-			tb = append(tb, "  in "+f.fn+", at or after "+where(f.at, here)+" (the interpreter places this panic at the start of the code it happened in):")
+			tb = append(tb, "  in "+f.fn+", at or after "+where(f.at, here, s.shownCount)+" (the interpreter places this panic at the start of the code it happened in):")
 		} else {
-			tb = append(tb, "  in "+f.fn+", "+where(f.at, here)+":")
+			tb = append(tb, "  in "+f.fn+", "+where(f.at, here, s.shownCount)+":")
 		}
 		tb = append(tb, excerpt(s.cellSource(st, c, &f.at), f.at)...)
 	}
 	value := msg
 	if first != nil {
 		if approx {
-			value += " (at or after " + where(*first, here) + ")"
+			value += " (at or after " + where(*first, here, s.shownCount) + ")"
 		} else {
-			value += " (" + where(*first, here) + ")"
+			value += " (" + where(*first, here, s.shownCount) + ")"
 		}
 	}
 	return &CellError{Name: name, Value: value, Traceback: tb, Err: p}

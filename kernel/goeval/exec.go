@@ -120,9 +120,9 @@ func syntaxError(c *cellCode, err error) *CellError {
 	if list, ok := err.(scanner.ErrorList); ok && len(list) > 0 {
 		e := list[0]
 		at := loc{cell: c.n, line: e.Pos.Line, col: e.Pos.Column}
-		return newCellError("SyntaxError", e.Msg, &at, c.orig, c.n, nil, err)
+		return newCellError("SyntaxError", e.Msg, &at, c.orig, c.n, nil, nil, err)
 	}
-	return newCellError("SyntaxError", err.Error(), nil, c.orig, c.n, nil, err)
+	return newCellError("SyntaxError", err.Error(), nil, c.orig, c.n, nil, nil, err)
 }
 
 // runGo evaluates the Go code of a cell: its runs of declarations and
@@ -386,7 +386,7 @@ func (s *Session) checkUnset(st *state, c *cellCode, prs []*parsedRun) error {
 			if _, own := defined[id.Name]; !ok || keys[id] || own {
 				continue
 			}
-			return s.errorAt(c, "CompileError", fmt.Sprintf("%s has no value: cell [%d], which defines it, failed before setting it (%s); run that cell again once it works", id.Name, s.shownCount(u.cell), firstLineOf(u.why)), pr.off(id.Pos()))
+			return s.errorAt(c, "CompileError", fmt.Sprintf("%s has no value: %s, which defines it, failed before setting it (%s); run that cell again once it works", id.Name, s.cellName(u.cell), firstLineOf(u.why)), pr.off(id.Pos()))
 		}
 	}
 	return nil

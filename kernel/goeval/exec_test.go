@@ -779,6 +779,23 @@ func TestVariablesOfAFailedCell(t *testing.T) {
 	if ce := s.fail("z"); !strings.Contains(ce.Value, "z has no value: cell [9], which defines it") {
 		t.Errorf("a cell the frontend numbered 9: %s", ce.Value)
 	}
+	// An execution without a number (silent) is not named by another's.
+	if _, err := s.Execute(WithCount(context.Background(), 0), "w := undefinedThing"); err == nil {
+		t.Fatal("the silent cell did not fail")
+	}
+	if ce := s.fail("w"); !strings.Contains(ce.Value, "w has no value: a cell run without a number (silent, or not kept in history), which defines it") {
+		t.Errorf("a silent cell: %s", ce.Value)
+	}
+	// A panic's place in a function another cell declared names that
+	// cell as the frontend numbered it.
+	if _, err := s.Execute(WithCount(context.Background(), 12), "func boom(n int) int {\n\tif n > 2 {\n\t\tpanic(\"too big\")\n\t}\n\treturn n\n}"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Execute(WithCount(context.Background(), 13), "boom(3)")
+	var pe *CellError
+	if !errors.As(err, &pe) || !strings.Contains(strings.Join(pe.Traceback, "\n")+pe.Value, "cell 12, line ") {
+		t.Errorf("a panic in cell 12's function: %v", err)
+	}
 	if got := s.text("x := 1\nx + 1"); got != "2" {
 		t.Errorf("a cell defining the name itself: %s", got)
 	}

@@ -282,7 +282,7 @@ func (s *Session) Execute(ctx context.Context, code string) (Outcome, error) {
 	}
 	s.count++
 	shown := s.count
-	if n, ok := ctx.Value(countKey{}).(int); ok && n > 0 {
+	if n, ok := ctx.Value(countKey{}).(int); ok {
 		shown = n
 	}
 	if s.shown == nil {
@@ -297,13 +297,24 @@ func (s *Session) Execute(ctx context.Context, code string) (Outcome, error) {
 type countKey struct{}
 
 // WithCount tells Execute the number the frontend shows for the cell
-// (its In [n], the execution count), for the messages that name a cell.
-// Without it, cells are numbered in the order they run.
+// (its In [n], the execution count), for the messages that name a cell;
+// 0 for an execution the frontend does not number (silent, or not kept
+// in history). Without it, cells are numbered in the order they run.
 func WithCount(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, countKey{}, n)
 }
 
-// shownCount is the number the frontend showed for the cell run n-th.
+// cellName names the cell run n-th as the frontend showed it: "cell
+// [5]", or what it was when it had no number.
+func (s *Session) cellName(n int) string {
+	if c := s.shownCount(n); c > 0 {
+		return fmt.Sprintf("cell [%d]", c)
+	}
+	return "a cell run without a number (silent, or not kept in history)"
+}
+
+// shownCount is the number the frontend showed for the cell run n-th, 0
+// for none.
 func (s *Session) shownCount(n int) int {
 	if c, ok := s.shown[n]; ok {
 		return c

@@ -559,7 +559,13 @@ func (e *Engine) Execute(ctx context.Context, req kernel.ExecuteRequest, out ker
 	p.mu.Lock()
 	p.ran = true
 	p.mu.Unlock()
-	ch, err := p.call(request{Op: "execute", Code: req.Code, Silent: req.Silent, Count: req.ExecutionCount, Exprs: req.UserExpressions})
+	// An execution kept out of history has no number of its own: the
+	// cells it defines and the runs it logs are not named by another's.
+	count := req.ExecutionCount
+	if !req.StoreHistory {
+		count = 0
+	}
+	ch, err := p.call(request{Op: "execute", Code: req.Code, Silent: req.Silent, Count: count, Exprs: req.UserExpressions})
 	if err != nil {
 		<-p.exited
 		return e.died(p)
