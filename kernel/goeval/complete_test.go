@@ -193,6 +193,13 @@ func TestIsComplete(t *testing.T) {
 		{"%time\nfor {", "incomplete", "\t"},
 		{"%env A=1", "complete", ""},
 		{"!ls -l", "complete", ""},
+		// Magic and shell lines after code, as executeCell runs them.
+		{"fmt.Println(1)\n%pwd\n", "complete", ""},
+		{"fmt.Println(1)\n!echo hi", "complete", ""},
+		{"fmt.Println(1)\n%time", "complete", ""},
+		{"fmt.Println(1)\n%time for {", "incomplete", "\t"},
+		{"ok := a &&\n!b", "complete", ""},
+		{"s := `\n%d", "incomplete", ""},
 		{"strings.Repeat?", "complete", ""},
 		{"type T struct {\n\tA int\n}\nfunc (t T) M() {}\nT{}.M()", "complete", ""},
 	}

@@ -258,26 +258,27 @@ func (s *Session) isComplete(code string) (status, indent string) {
 	if _, _, ok := helpQuery(code); ok {
 		return "complete", ""
 	}
-	// Skip the magic lines at the top; %time and %timeit take the rest.
+	// Leave out the magic and shell lines, which may stand wherever a
+	// statement may (see executeCell); %time and %timeit keep the code
+	// on their line.
 	lines := strings.SplitAfter(code, "\n")
+	noCode := true
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		if t == "" || strings.HasPrefix(t, "//") {
-			continue
-		}
-		if strings.HasPrefix(t, "!") {
-			lines[i] = blankLine(l)
-			continue
-		}
-		if strings.HasPrefix(t, "%") {
-			name, args := splitMagic(t)
-			if name != "time" && name != "timeit" {
-				lines[i] = blankLine(l)
-				continue
+		if !strings.HasPrefix(t, "%") && !strings.HasPrefix(t, "!") {
+			if t != "" && !strings.HasPrefix(t, "//") {
+				noCode = false
 			}
-			lines[i] = args + blankLine(l)
+			continue
 		}
-		break
+		if !noCode && !atStatementStart(strings.Join(lines[:i], "")) {
+			continue
+		}
+		lines[i] = blankLine(l)
+		if name, args := splitMagic(t); strings.HasPrefix(t, "%") && (name == "time" || name == "timeit") {
+			lines[i] = args + blankLine(l)
+			noCode = noCode && strings.TrimSpace(args) == ""
+		}
 	}
 	code = strings.Join(lines, "")
 

@@ -26,7 +26,8 @@ import (
 // shell lines may stand anywhere at the top level of the cell, as in
 // IPython: the Go code above such a line runs first, then the line, then
 // the rest. %time and %timeit time the rest of the cell.
-func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome, error) {
+func (s *Session) executeCell(ctx context.Context, n int, code string) (out Outcome, err error) {
+	defer func() { err = magicHint(err, code) }()
 	st := s.current()
 	if target, detail, ok := helpQuery(code); ok {
 		return s.pageHelp(st, target, detail), nil
@@ -80,6 +81,31 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (Outcome,
 		st = s.current() // %reset replaces it
 	}
 	return s.runGo(ctx, st, s.cell(n, linesOnly(lines, start, len(lines))))
+}
+
+var errLineRE = regexp.MustCompile(`\(line (\d+), column \d+\)$`)
+
+// magicHint adds to a syntax error on a line that looks like a magic or a
+// shell command why it was taken for Go.
+func magicHint(err error, code string) error {
+	var ce *CellError
+	if !errors.As(err, &ce) || ce.Name != "SyntaxError" {
+		return err
+	}
+	m := errLineRE.FindStringSubmatch(ce.Value)
+	if m == nil {
+		return err
+	}
+	n, _ := strconv.Atoi(m[1])
+	lines := strings.Split(code, "\n")
+	if n < 1 || n > len(lines) {
+		return err
+	}
+	if t := strings.TrimSpace(lines[n-1]); !strings.HasPrefix(t, "%") && !strings.HasPrefix(t, "!") {
+		return err
+	}
+	ce.Traceback = append(ce.Traceback, "A magic or !command is a line of its own where a statement may stand at the top level of the cell: not inside a block, not continuing an expression, and not below %time or %timeit, which time the rest of the cell.")
+	return ce
 }
 
 // linesOnly joins lines[from:to] with every other line left blank, so
