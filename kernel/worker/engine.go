@@ -214,9 +214,10 @@ func withoutRepanic(l string) string {
 }
 
 // crashReport is what a cell's traceback shows of the runtime's report
-// of a crash: the first lines of a panic (its message and the start of
-// its goroutine's trace), and for a stack overflow what it means, not
-// the runtime's own frames and addresses.
+// of a crash: the first lines of a panic (the worker runs with
+// GOTRACEBACK=none: the goroutine's frames would be the interpreter's),
+// and for a stack overflow what it means, not the runtime's own frames
+// and addresses.
 func crashReport(crash string) []string {
 	lines := strings.Split(strings.TrimRight(crash, "\n"), "\n")
 	if strings.HasPrefix(firstLine(crash), "stack overflow") {
