@@ -18,7 +18,7 @@ say() { printf 'demo: %s\n' "$*"; }
 rm -rf "$out"
 # The tracked run of the notebook's pipeline: the job must reproduce it.
 run=$("$bin" runs list -db "$db" -experiment 02-breast-cancer -format csv -limit 1 \
-	-filter 'name = "pipeline" and parent_run_id IS NULL' | awk -F, 'NR == 2 { print $1 }')
+	-filter 'tags.estimator = "pipeline" and tags.autolog = "fit" and parent_run_id IS NULL' | awk -F, 'NR == 2 { print $1 }')
 if [ -z "$run" ]; then
 	say "no tracked run of the notebook's pipeline in $db" >&2
 	exit 1
