@@ -1,7 +1,9 @@
 // Package display owns rich output for gopherlab notebooks: it turns Go
 // values into Jupyter MIME bundles (HTML, Markdown, LaTeX, JSON, PNG, JPEG,
 // SVG, tables) and publishes them, displays outputs that update in place
-// (Handle, Progress), and renders a cell's result (Render, RenderText).
+// (Handle, Progress), renders a cell's result (Render, RenderText), and
+// asks the user for a line of text the way the frontend shows it (Input,
+// and Password, hidden as it is typed).
 //
 // In a notebook cell:
 //
