@@ -584,8 +584,8 @@ func (a *Autologger) startLong(s *Store, e *autologEntry) error {
 func runName(ev *experiments.TrackEvent) string {
 	name := ev.Name
 	if s, ok := ev.Params["steps"].(string); ok && strings.Contains(name, "pipeline") {
-		if steps := strings.Fields(strings.Trim(s, "[]")); len(steps) > 0 {
-			name = strings.Replace(name, "pipeline", strings.Join(steps, " + "), 1)
+		if w := stepsWords(s); w != "" {
+			name = strings.Replace(name, "pipeline", w, 1)
 		}
 	}
 	if ev.Kind == experiments.KindCrossValidate {
@@ -593,6 +593,14 @@ func runName(ev *experiments.TrackEvent) string {
 	}
 	return name
 }
+
+// loggedSteps reads the steps param EstimatorParams records for a
+// pipeline, "[standardscaler logisticregression]", as its step names.
+func loggedSteps(v string) []string { return strings.Fields(strings.Trim(v, "[]")) }
+
+// stepsWords names a pipeline by its logged steps param:
+// "standardscaler + logisticregression"; "" when it has none.
+func stepsWords(v string) string { return strings.Join(loggedSteps(v), " + ") }
 
 // takePrepared returns what Prepare is taking of ev's data, or nil.
 func (a *Autologger) takePrepared(ev *experiments.TrackEvent) *preparedData {

@@ -1356,8 +1356,8 @@ func metricExplain(k string) string {
 // autologging records: a pipeline's steps ("standardscaler +
 // logisticregression"), else the estimator tag; "" when it cannot tell.
 func modelOf(r RunInfo) string {
-	if steps := strings.Fields(strings.Trim(r.Params["steps"], "[]")); len(steps) > 0 {
-		return strings.Join(steps, " + ")
+	if w := stepsWords(r.Params["steps"]); w != "" {
+		return w
 	}
 	if est := r.Tags["estimator"]; est != "" && est != "pipeline" {
 		return est
@@ -2287,8 +2287,8 @@ func paramCharts(runs []RunInfo, metric string, fm *scoreFormat) []reportChart {
 // logisticregression".
 func settingWords(k, v string) string {
 	if k == "steps" {
-		if steps := strings.Fields(strings.Trim(v, "[]")); len(steps) > 0 {
-			return strings.Join(steps, " + ")
+		if w := stepsWords(v); w != "" {
+			return w
 		}
 	}
 	return v

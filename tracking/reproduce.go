@@ -269,7 +269,7 @@ func rebuildEstimator(ri *RunInfo, logged *experiments.Pipeline) (any, error) {
 		}
 		est = c
 	case name == "pipeline":
-		steps := strings.Fields(strings.Trim(ri.Params["steps"], "[]"))
+		steps := loggedSteps(ri.Params["steps"])
 		if len(steps) == 0 {
 			return nil, fmt.Errorf("its pipeline steps are not recorded (param steps)")
 		}
