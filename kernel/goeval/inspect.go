@@ -262,22 +262,14 @@ func (s *Session) isComplete(code string) (status, indent string) {
 	// statement may (see executeCell); %time and %timeit keep the code
 	// on their line.
 	lines := strings.SplitAfter(code, "\n")
-	noCode := true
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		if !strings.HasPrefix(t, "%") && !strings.HasPrefix(t, "!") {
-			if t != "" && !strings.HasPrefix(t, "//") {
-				noCode = false
-			}
-			continue
-		}
-		if !noCode && !atStatementStart(strings.Join(lines[:i], "")) {
+		if !magicLine(t, strings.Join(lines[:i], "")) {
 			continue
 		}
 		lines[i] = blankLine(l)
 		if name, args := splitMagic(t); strings.HasPrefix(t, "%") && (name == "time" || name == "timeit") {
 			lines[i] = args + blankLine(l)
-			noCode = noCode && strings.TrimSpace(args) == ""
 		}
 	}
 	code = strings.Join(lines, "")

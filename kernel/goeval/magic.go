@@ -37,17 +37,13 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (out Outc
 	noCode := true // no Go code in lines[start:i]
 	for i := 0; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
-		if !strings.HasPrefix(t, "%") && !strings.HasPrefix(t, "!") {
+		if !magicLine(t, strings.Join(lines[start:i], "")) {
 			if t != "" && !strings.HasPrefix(t, "//") {
 				noCode = false
 			}
 			continue
 		}
 		if !noCode {
-			above := strings.Join(lines[start:i], "")
-			if !atStatementStart(above) {
-				continue // Go's own: in a raw string, a comment, a block or an expression
-			}
 			if name, _ := splitMagic(t); strings.HasPrefix(t, "%%") && name == "" {
 				return Outcome{}, usageError(fmt.Sprintf("line %d: %%%% (the cell is main's body) goes on the cell's first line", i+1))
 			}
@@ -124,6 +120,14 @@ func linesOnly(lines []string, from, to int) string {
 		src, _ = rewriteMain(src)
 	}
 	return src
+}
+
+// magicLine reports whether a cell's line, t with its spaces trimmed, is
+// a magic or shell line: it starts with % or !, and the code above it
+// (since the last such line) leaves it where a statement may start, not
+// in a raw string, a comment, a block or an expression, which are Go's.
+func magicLine(t, above string) bool {
+	return (strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!")) && atStatementStart(above)
 }
 
 // atStatementStart reports whether Go code src, followed by a new line,
