@@ -694,10 +694,15 @@ type upgrader interface{ upgrade() error }
 
 // SaveFile writes the fitted pipeline to a file.
 func (p *Pipeline) SaveFile(path string) error {
-	if err := atomicfile.Write(path, 0o644, p.Save); err != nil {
-		if strings.HasPrefix(err.Error(), "experiments: ") {
-			return err // Save's own, which names what failed
-		}
+	var saveErr error // Save's own, which names what failed
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		saveErr = p.Save(w)
+		return saveErr
+	})
+	switch {
+	case saveErr != nil:
+		return saveErr
+	case err != nil:
 		return fmt.Errorf("experiments: save pipeline %s: %w", path, err)
 	}
 	return nil
