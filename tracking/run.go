@@ -119,6 +119,18 @@ func SetCellInfo(source, notebook string, executionCount int) {
 	cellInfo.Unlock()
 }
 
+// NotebookExperiment returns the experiment a notebook's runs go to: the
+// notebook's file name without its extension, or DefaultExperiment when
+// the frontend does not say which notebook runs (nbclient on its own) or
+// outside a notebook. A cell passes it to SearchRuns to find its own
+// notebook's runs, as StartRun("") logs to it.
+func NotebookExperiment() string {
+	cellInfo.Lock()
+	nb := cellInfo.notebook
+	cellInfo.Unlock()
+	return experimentFor(nb)
+}
+
 // Run is a run being recorded. Its methods are safe for concurrent use.
 // End it with Finish, Fail or End; until then metric points may sit in
 // memory for up to the store's flush interval.

@@ -542,3 +542,28 @@ func TestEndCell(t *testing.T) {
 		t.Errorf("a run of a cell that succeeded: %s", open.Status())
 	}
 }
+
+// A cell finds its notebook's runs under NotebookExperiment: where
+// StartRun("") and the autologger put them.
+func TestNotebookExperiment(t *testing.T) {
+	s := openTemp(t)
+	defer SetCellInfo("", "", 0)
+	for _, tc := range []struct{ notebook, want string }{
+		{"/home/u/work/churn model.ipynb", "churn model"},
+		{"02-breast-cancer.ipynb", "02-breast-cancer"},
+		{"", DefaultExperiment}, // nbclient on its own, or a Go program
+	} {
+		SetCellInfo("cell", tc.notebook, 1)
+		if got := NotebookExperiment(); got != tc.want {
+			t.Errorf("notebook %q: NotebookExperiment() = %q, want %q", tc.notebook, got, tc.want)
+		}
+		r, err := s.StartRun("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Experiment() != NotebookExperiment() {
+			t.Errorf("notebook %q: StartRun(\"\") logs to %q, NotebookExperiment() says %q", tc.notebook, r.Experiment(), NotebookExperiment())
+		}
+		r.Finish()
+	}
+}
