@@ -516,7 +516,7 @@ func (s *Session) checkCell(st *state, c *cellCode, prs []*parsedRun) error {
 			return err
 		}
 	}
-	return nil
+	return s.assignMismatch(st, c, prs)
 }
 
 const (
