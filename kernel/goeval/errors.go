@@ -395,7 +395,7 @@ func (s *Session) undefinedName(st *state, pr *parsedRun) (string, int, bool) {
 		if _, missing := missingBuiltins[n]; missing {
 			return false
 		}
-		if n == "_" || n == hookImport || types.Universe.Lookup(n) != nil {
+		if n == "_" || n == hookImport || n == panicHook || types.Universe.Lookup(n) != nil {
 			return true
 		}
 		if _, ok := globals[n]; ok {

@@ -1212,7 +1212,7 @@ func (s *Session) rebind(ctx context.Context, st *state, changed map[string]stri
 		var b strings.Builder
 		for _, d := range decls {
 			b.WriteString(directive(d.cell, d.line, d.col))
-			b.WriteString(d.src)
+			b.WriteString(s.declPanics(d.src))
 			b.WriteString("\n")
 		}
 		rebound := make([]string, len(decls))
@@ -1223,7 +1223,7 @@ func (s *Session) rebind(ctx context.Context, st *state, changed map[string]stri
 			// One of them no longer compiles: update the others one by
 			// one and say which keeps the old definitions.
 			for _, d := range decls {
-				_, err := s.evalUnit(ctx, st, nil, nil, unit{src: directive(d.cell, d.line, d.col) + d.src, names: []string{d.name}, decl: true})
+				_, err := s.evalUnit(ctx, st, nil, nil, unit{src: directive(d.cell, d.line, d.col) + s.declPanics(d.src), names: []string{d.name}, decl: true})
 				if err == nil {
 					continue
 				}
@@ -1273,8 +1273,12 @@ func names(m map[string]string) string {
 	return strings.Join(l, ", ")
 }
 
-// span is a byte range of the cell.
-type span struct{ start, end int }
+// span is a byte range of the cell; orig, for text the kernel put in
+// place of the cell's (see rewritePanics), is what the cell wrote there.
+type span struct {
+	start, end int
+	orig       string
+}
 
 // blankOut returns src[start:end] with the spans replaced by spaces (line
 // breaks kept, so positions do not move).

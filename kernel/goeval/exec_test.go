@@ -582,7 +582,10 @@ func TestPanicPosition(t *testing.T) {
 		// Go's messages, not those of the reflect calls yaegi makes.
 		{"type pt struct{ X int }\nvar pp *pt\n_ = pp.X", "runtime error: invalid memory address or nil pointer dereference (at or after"},
 		{"sl := []int{1, 2}\n_ = sl[1:5]", "runtime error: slice bounds out of range"},
-		{"x := 1\ny := 2\npanic(x + y)", "3 (line 3, column 7)"},
+		// At the call of panic, which is made a compiled call (see
+		// rewritePanics).
+		{"x := 1\ny := 2\npanic(x + y)", "3 (line 3, column 1)"},
+		{"import \"fmt\"\npanic(fmt.Errorf(\"bad row %d\", 3))", "bad row 3 (line 2, column 1)"},
 	} {
 		ce := s.fail(tt.code)
 		if !strings.Contains(ce.Value, tt.want) {

@@ -106,7 +106,7 @@ func perIteration(n int, src string) (out string, added []span, prs []*parsedRun
 	return b.String(), spans, nil
 }
 
-// rewrite is what perIteration made of a cell's code.
+// rewrite is what perIteration and rewritePanics made of a cell's code.
 type rewrite struct {
 	src   string
 	added []span
@@ -116,14 +116,26 @@ type rewrite struct {
 // rewritten (see perIteration); the rewrite and the parse it made are
 // kept for a cell run again.
 func (s *Session) cell(n int, src string) *cellCode {
-	r, ok := s.rewrites[src]
+	// Calls of panic are the builtin's unless the session declared one.
+	builtin := !s.panicsRedefined()
+	key := src
+	if !builtin {
+		key = "\x00" + src
+	}
+	r, ok := s.rewrites[key]
 	if !ok {
 		var prs []*parsedRun
 		r.src, r.added, prs = perIteration(n, src)
+		if builtin {
+			var panics []span
+			if r.src, panics = rewritePanics(n, r.src); panics != nil {
+				r.added, prs = mergeSpans(r.added, panics), nil
+			}
+		}
 		if s.rewrites == nil || len(s.rewrites) >= maxUnits {
 			s.rewrites = map[string]rewrite{}
 		}
-		s.rewrites[src] = r
+		s.rewrites[key] = r
 		if prs != nil {
 			s.keepParse(src, prs)
 		}
@@ -132,7 +144,8 @@ func (s *Session) cell(n int, src string) *cellCode {
 }
 
 // written returns src[start:end] without the copies perIteration put in
-// it: the code as the cell wrote it.
+// it, and with the cell's own text where rewritePanics replaced it: the
+// code as the cell wrote it.
 func (c *cellCode) written(start, end int) string {
 	if len(c.added) == 0 {
 		return c.src[start:end]
@@ -144,6 +157,9 @@ func (c *cellCode) written(start, end int) string {
 			continue
 		}
 		b.WriteString(c.src[at:max(sp.start, at)])
+		if sp.orig != "" && sp.start >= start && sp.end <= end {
+			b.WriteString(sp.orig)
+		}
 		at = min(sp.end, end)
 	}
 	b.WriteString(c.src[at:max(at, end)])

@@ -314,6 +314,13 @@ func hookExports(c *collector) interp.Exports {
 			c.mu.Unlock()
 		}
 	}, (*errorer)(nil))
+	// P is the builtin panic for cells (see rewritePanics). A value of an
+	// interpreted type with an Error or String method arrives wrapped, so
+	// that the runtime, reporting a panic that ended a goroutine, and
+	// r.(error) after a recover see its method.
+	p := reflect.ValueOf(func(v any) { panic(unwrapInterpreted(v)) })
+	syms["P"] = p
+	mt[p] = []reflect.Type{reflect.TypeOf((*errorer)(nil)).Elem(), reflect.TypeOf((*stringer)(nil)).Elem()}
 	for name, w := range map[string]any{
 		"_renderer": (*_renderer)(nil), "_htmler": (*_htmler)(nil), "_markdowner": (*_markdowner)(nil),
 		"_svger": (*_svger)(nil), "_pnger": (*_pnger)(nil), "_jpeger": (*_jpeger)(nil),

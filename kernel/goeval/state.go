@@ -121,7 +121,7 @@ func (s *Session) newState() (*state, error) {
 	if err := in.Use(hookExports(st.col)); err != nil {
 		return nil, fmt.Errorf("goeval: load hooks: %w", err)
 	}
-	if _, err := evalSafe(in, "import "+hookImport+" "+strconv.Quote(hookPath)); err != nil {
+	if _, err := evalSafe(in, "import ("+hookImport+" "+strconv.Quote(hookPath)+"; "+panicHook+" "+strconv.Quote(hookPath)+")"); err != nil {
 		return nil, fmt.Errorf("goeval: import hooks: %w", err)
 	}
 	if _, ok := s.opts.Symbols["time/time"]; ok {

@@ -157,9 +157,9 @@ func (s *Session) prepareDecls(st *state, c *cellCode, pr *parsedRun) ([]span, e
 	pending := map[string]string{} // imports of this run
 	blankSpec := func(d *ast.GenDecl, sp ast.Spec) {
 		if d.Lparen.IsValid() {
-			blanks = append(blanks, span{pr.off(sp.Pos()), pr.off(sp.End())})
+			blanks = append(blanks, span{start: pr.off(sp.Pos()), end: pr.off(sp.End())})
 		} else {
-			blanks = append(blanks, span{pr.off(d.Pos()), pr.off(d.End())})
+			blanks = append(blanks, span{start: pr.off(d.Pos()), end: pr.off(d.End())})
 		}
 	}
 	errAt := func(name, msg string, pos token.Pos) error {
@@ -268,7 +268,7 @@ func (s *Session) prepareDecls(st *state, c *cellCode, pr *parsedRun) ([]span, e
 				continue
 			}
 			if normTokens(c.src[pr.off(d.Pos()):pr.off(d.End())]) == prev.norm {
-				blanks = append(blanks, span{pr.off(d.Pos()), pr.off(d.End())})
+				blanks = append(blanks, span{start: pr.off(d.Pos()), end: pr.off(d.End())})
 				continue
 			}
 			return nil, errAt("RedefinitionError", fmt.Sprintf("method %s is already defined; yaegi keeps the first definition of a method: %%reset (then re-run the cells) or give the method another name", key), d.Pos())
@@ -516,7 +516,7 @@ func (s *Session) checkCell(st *state, c *cellCode, prs []*parsedRun) error {
 			return err
 		}
 	}
-	return nil
+	return s.assignMismatch(st, c, prs)
 }
 
 const (

@@ -164,6 +164,32 @@ func TestSurvivesCrashes(t *testing.T) {
 	}
 }
 
+// A goroutine's panic is reported with its value as Go prints it, not
+// as the reflect.Value yaegi's builtin panic wrapped it in ("panic:
+// <error Value>").
+func TestGoroutinePanicValue(t *testing.T) {
+	e := newEngine(t)
+	const decls = "import (\"fmt\"; \"time\")\ntype myErr struct{ N int }\nfunc (e myErr) Error() string { return fmt.Sprint(\"my error \", e.N) }\nfunc check(n int) error { return myErr{n} }\ntype named string\nfunc (n named) String() string { return \"named \" + string(n) }\n"
+	for _, c := range []struct{ name, code, want string }{
+		{"error", `go func() { panic(fmt.Errorf("bad row %d", 3)) }(); time.Sleep(time.Second)`, "panic: bad row 3"},
+		{"interpreted error", `go func() { if err := check(4); err != nil { panic(err) } }(); time.Sleep(time.Second)`, "panic: my error 4"},
+		{"interpreted error value", `go func() { panic(myErr{5}) }(); time.Sleep(time.Second)`, "panic: my error 5"},
+		{"stringer", `go func() { panic(named("n")) }(); time.Sleep(time.Second)`, "panic: named n"},
+		{"int", `go func() { panic(42) }(); time.Sleep(time.Second)`, "panic: 42"},
+		{"in a function", "func work(rows []int) {\n\tfor _, r := range rows {\n\t\tif r < 0 {\n\t\t\tpanic(fmt.Errorf(\"negative row %d\", r))\n\t\t}\n\t}\n}\ngo work([]int{1, -2}); time.Sleep(time.Second)", "panic: negative row -2"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := run(t, e, decls+c.code, nil)
+			if r.Status != "error" || r.Ename != "SessionRestarted" || !strings.Contains(r.Evalue, c.want) {
+				t.Fatalf("reply %+v", r)
+			}
+			if tb := strings.Join(r.Traceback, "\n"); !strings.Contains(tb, c.want) || strings.Contains(tb, "Value>") {
+				t.Errorf("traceback:\n%s", tb)
+			}
+		})
+	}
+}
+
 // A goroutine that panics after its cell ended takes the session with
 // it: the next cell says so, and what killed it, instead of running in a
 // fresh session where earlier names are silently undefined.

@@ -1,0 +1,134 @@
+package goeval
+
+import (
+	"go/ast"
+	"go/token"
+	"sort"
+	"strings"
+
+	"github.com/gopherlab/gopherlab/internal/gocell"
+)
+
+// yaegi's builtin panic panics with the reflect.Value of its argument.
+// Recovered by the interpreter (a panic in the cell's own goroutine) it
+// is unwrapped, but a panic that ends a goroutine a cell started kills the
+// process, and the runtime prints the reflect.Value: "panic: <error
+// Value>" instead of the error's text. recover() in a cell gets the
+// reflect.Value too, so r.(error) failed.
+//
+// A call of the builtin is therefore rewritten into a call of the hook
+// P, compiled, which panics with the value itself: the runtime prints it
+// as Go would (an error's Error, a Stringer's String, a number, a string)
+// and recover returns it. panicCall is as long as "panic", so that no
+// position of the cell moves.
+const (
+	panicHook = "__g" // the hooks' package again, under a name short enough
+	panicCall = panicHook + ".P"
+)
+
+// panicSpans returns where in f (parsed with offsets shifted by base:
+// offset = file offset + base) the builtin panic is called with one
+// argument. ok is false when f declares or binds the name panic anywhere:
+// the cell is then left as it is, a rare case not worth telling apart
+// scope by scope.
+func panicSpans(fset *token.FileSet, f *ast.File, base int) (spans []span, ok bool) {
+	ok = true
+	ast.Inspect(f, func(n ast.Node) bool {
+		if !ok {
+			return false
+		}
+		switch x := n.(type) {
+		case *ast.Ident:
+			if x.Name == "panic" && x.Obj != nil {
+				ok = false
+			}
+		case *ast.CallExpr:
+			id, isIdent := x.Fun.(*ast.Ident)
+			if !isIdent || id.Name != "panic" || id.Obj != nil || len(x.Args) != 1 || x.Ellipsis.IsValid() {
+				return true
+			}
+			at := fset.PositionFor(id.Pos(), false).Offset + base
+			spans = append(spans, span{start: at, end: at + len("panic"), orig: "panic"})
+		}
+		return true
+	})
+	if !ok {
+		return nil, false
+	}
+	return spans, true
+}
+
+// rewritePanics returns src (the code of cell n) with its calls of the
+// builtin panic made calls of panicCall, and where it replaced them. It
+// changes nothing when the cell declares panic itself or does not parse
+// (the error is reported when the cell runs).
+func rewritePanics(n int, src string) (string, []span) {
+	if !strings.Contains(src, "panic") {
+		return src, nil
+	}
+	c := cellFrom(n, src, src, nil)
+	var all []span
+	for _, r := range groupRuns(gocell.Split(src)) {
+		pr, err := parseRun(c, r)
+		if err != nil {
+			return src, nil
+		}
+		spans, ok := panicSpans(pr.fset, pr.file, pr.start-pr.hdr)
+		if !ok {
+			return src, nil
+		}
+		all = append(all, spans...)
+	}
+	return replaceSpans(src, all), all
+}
+
+// declPanics is rewritePanics for the source of one declaration, as
+// written, recompiled on its own (see rebind).
+func (s *Session) declPanics(src string) string {
+	if !strings.Contains(src, "panic") || s.panicsRedefined() {
+		return src
+	}
+	fset := token.NewFileSet()
+	f, err := parseDeclFile(fset, src)
+	if err != nil {
+		return src
+	}
+	spans, ok := panicSpans(fset, f, -len("package main;"))
+	if !ok {
+		return src
+	}
+	return replaceSpans(src, spans)
+}
+
+// replaceSpans writes panicCall over each span of src (same length).
+func replaceSpans(src string, spans []span) string {
+	if len(spans) == 0 {
+		return src
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	b := []byte(src)
+	for _, sp := range spans {
+		copy(b[sp.start:sp.end], panicCall)
+	}
+	return string(b)
+}
+
+// mergeSpans merges two sorted lists of disjoint spans.
+func mergeSpans(a, b []span) []span {
+	if len(b) == 0 {
+		return a
+	}
+	out := append(append([]span(nil), a...), b...)
+	sort.Slice(out, func(i, j int) bool { return out[i].start < out[j].start })
+	return out
+}
+
+// panicsRedefined reports whether the session declared a name panic, which
+// cells then call instead of the builtin.
+func (s *Session) panicsRedefined() bool {
+	st := s.current()
+	if st == nil {
+		return false
+	}
+	return s.sessionName(st, "panic")
+}

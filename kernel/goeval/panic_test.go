@@ -1,0 +1,73 @@
+package goeval
+
+import (
+	"strings"
+	"testing"
+)
+
+// recover in a cell returns the value panic was called with (yaegi's
+// builtin panic made it a reflect.Value: r.(error) failed), and a cell
+// that declares its own panic calls it.
+func TestRecoverGetsPanicValue(t *testing.T) {
+	s := newSession(t)
+	s.run("import (\"errors\"; \"fmt\")\nvar errSent = errors.New(\"sent\")\ntype pt struct{ X int }\ntype myErr struct{ N int }\nfunc (e myErr) Error() string { return fmt.Sprint(\"my error \", e.N) }\nfunc mkErr(n int) error { return myErr{n} }\ntype named string\nfunc (n named) String() string { return \"named \" + string(n) }")
+	for _, tt := range []struct{ name, code, want string }{
+		{"error", `func() { defer func() { r := recover(); fmt.Println(r.(error).Error()) }(); panic(errors.New("x")) }()`, "x"},
+		{"sentinel", `func() { defer func() { r := recover(); fmt.Println(r == errSent, errors.Is(r.(error), errSent)) }(); panic(errSent) }()`, "true true"},
+		{"wrapped", `func() { defer func() { fmt.Println(errors.Is(recover().(error), errSent)) }(); panic(fmt.Errorf("row 3: %w", errSent)) }()`, "true"},
+		{"string", `func() { defer func() { s, ok := recover().(string); fmt.Println(s, ok) }(); panic("boom") }()`, "boom true"},
+		{"int", `func() { defer func() { n, ok := recover().(int); fmt.Println(n, ok) }(); panic(42) }()`, "42 true"},
+		{"interpreted struct", `func() { defer func() { p, ok := recover().(pt); fmt.Println(p.X, ok) }(); panic(pt{7}) }()`, "7 true"},
+		{"interpreted error", `func() { defer func() { err, ok := recover().(error); fmt.Println(err.Error(), ok) }(); panic(myErr{3}) }()`, "my error 3 true"},
+		// As an error a function returned (yaegi loses the methods of
+		// one assigned to an error variable: fmt prints it as {4} too).
+		{"interpreted error as error", `func() { defer func() { fmt.Println(recover().(error).Error()) }(); err := mkErr(4); if err != nil { panic(err) } }()`, "my error 4"},
+		{"stringer", `func() { defer func() { fmt.Println(recover()) }(); panic(named("n")) }()`, "named n"},
+		{"repanic", `func() { defer func() { fmt.Println(recover().(error).Error()) }(); func() { defer func() { panic(recover()) }(); panic(errSent) }() }()`, "sent"},
+		{"nil", `func() { defer func() { fmt.Println(recover()) }(); panic(nil) }()`, "panic called with nil argument"},
+		{"in a goroutine", `done := make(chan string); go func() { defer func() { done <- recover().(error).Error() }(); panic(errSent) }(); fmt.Println(<-done)`, "sent"},
+		{"local panic", `func() { panic := func(v any) { fmt.Println("local", v) }; panic(1) }()`, "local 1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := *s
+			ts.t = t
+			ts.out.Reset()
+			ts.run(tt.code)
+			if got := strings.TrimSpace(ts.out.String()); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("printed %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A function recompiled because one it calls changed (see rebind) keeps
+// its panics the builtin's.
+func TestRecoverAfterRebind(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"fmt\"\nfunc g() int { return 1 }\nfunc f() (s string) {\n\tdefer func() { s = recover().(error).Error() }()\n\tpanic(fmt.Errorf(\"e%d\", g()))\n}")
+	if got := s.text("f()"); got != `"e1"` {
+		t.Fatalf("f() = %q", got)
+	}
+	s.run("func g() int { return 2 }")
+	if got := s.text("f()"); got != `"e2"` {
+		t.Fatalf("f() after g changed = %q", got)
+	}
+}
+
+// A cell's own function named panic is called, not the builtin, in the
+// cell and in later ones; the source kept for a function shows panic as
+// written.
+func TestUserPanicFunction(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"fmt\"\nfunc panic(v any) { fmt.Println(\"mine\", v) }\npanic(1)")
+	s.run("panic(2)")
+	if got := s.out.String(); got != "mine 1\nmine 2\n" {
+		t.Errorf("printed %q", got)
+	}
+	s2 := newSession(t)
+	s2.run("func h() {\n\tpanic(\"h\")\n}")
+	st := s2.current()
+	if src := st.funcs["h"].src; !strings.Contains(src, "panic(\"h\")") {
+		t.Errorf("h's source %q", src)
+	}
+}
