@@ -34,6 +34,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"IsTiming":               reflect.ValueOf(tracking.IsTiming),
 		"NewAutologger":          reflect.ValueOf(tracking.NewAutologger),
 		"NewComparison":          reflect.ValueOf(tracking.NewComparison),
+		"NotebookExperiment":     reflect.ValueOf(tracking.NotebookExperiment),
 		"NotebookParamPrefix":    reflect.ValueOf(constant.MakeFromLiteral("\"notebook.\"", token.STRING, 0)),
 		"Open":                   reflect.ValueOf(tracking.Open),
 		"OpenExisting":           reflect.ValueOf(tracking.OpenExisting),
