@@ -943,10 +943,11 @@ func checkExampleNotebook(t *testing.T, rep notebookReport, spec kernelSpec, sav
 			}
 		}
 	}
-	// The confusion matrix and the accuracy-against-C plot; describe, the
-	// cross-validation and grid-search tables.
-	if plots < 2 || tables < 3 {
-		t.Errorf("the page shows %d plots and %d tables, want at least 2 and 3%s", plots, tables, details())
+	// The confusion matrix, the accuracy-against-C plot and the tracked
+	// runs' accuracy; describe, the two cross-validations, the grid search
+	// and the comparison of the tracked runs.
+	if plots < 3 || tables < 5 {
+		t.Errorf("the page shows %d plots and %d tables, want at least 3 and 5%s", plots, tables, details())
 	}
 	checkPageHealth(t, rep, details)
 }
