@@ -23,6 +23,10 @@ var benchCells = []struct {
 	{"x+i", func(i int) string { return fmt.Sprintf("x + %d", i) }},
 	{"y := i", func(i int) string { return fmt.Sprintf("y := %d", i) }},
 	{"f(i)", func(i int) string { return fmt.Sprintf("f(%d)", i) }},
+	// Calls of panic are rewritten (see rewritePanics).
+	{"err check", func(i int) string {
+		return fmt.Sprintf("z, err := f(%d), error(nil)\nif err != nil {\n\tpanic(err)\n}\nz", i)
+	}},
 }
 
 func benchSession(b testing.TB) *Session {

@@ -128,8 +128,8 @@ func (s *Session) cell(n int, src string) *cellCode {
 		r.src, r.added, prs = perIteration(n, src)
 		if builtin {
 			var panics []span
-			if r.src, panics = rewritePanics(n, r.src); panics != nil {
-				r.added, prs = mergeSpans(r.added, panics), nil
+			if r.src, panics, prs = rewritePanics(n, r.src, prs); panics != nil {
+				r.added = mergeSpans(r.added, panics)
 			}
 		}
 		if s.rewrites == nil || len(s.rewrites) >= maxUnits {
@@ -137,7 +137,7 @@ func (s *Session) cell(n int, src string) *cellCode {
 		}
 		s.rewrites[key] = r
 		if prs != nil {
-			s.keepParse(src, prs)
+			s.keepParse(r.src, prs)
 		}
 	}
 	return cellFrom(n, src, r.src, r.added)

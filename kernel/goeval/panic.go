@@ -28,10 +28,10 @@ const (
 
 // panicSpans returns where in f (parsed with offsets shifted by base:
 // offset = file offset + base) the builtin panic is called with one
-// argument. ok is false when f declares or binds the name panic anywhere:
-// the cell is then left as it is, a rare case not worth telling apart
-// scope by scope.
-func panicSpans(fset *token.FileSet, f *ast.File, base int) (spans []span, ok bool) {
+// argument, and those calls. ok is false when f declares or binds the
+// name panic anywhere: the cell is then left as it is, a rare case not
+// worth telling apart scope by scope.
+func panicSpans(fset *token.FileSet, f *ast.File, base int) (spans []span, calls []*ast.CallExpr, ok bool) {
 	ok = true
 	ast.Inspect(f, func(n ast.Node) bool {
 		if !ok {
@@ -49,37 +49,71 @@ func panicSpans(fset *token.FileSet, f *ast.File, base int) (spans []span, ok bo
 			}
 			at := fset.PositionFor(id.Pos(), false).Offset + base
 			spans = append(spans, span{start: at, end: at + len("panic"), orig: "panic"})
+			calls = append(calls, x)
 		}
 		return true
 	})
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
-	return spans, true
+	return spans, calls, true
+}
+
+// callHook makes the syntax tree of f, a call of the builtin panic, what
+// parsing panicCall in its place gives: a selector at the same
+// positions, the package name among the unresolved names in place of
+// panic. The parse of a cell thus serves for its rewritten code too.
+func callHook(f *ast.File, call *ast.CallExpr) {
+	id := call.Fun.(*ast.Ident)
+	pkg := &ast.Ident{NamePos: id.NamePos, Name: panicHook}
+	call.Fun = &ast.SelectorExpr{X: pkg, Sel: &ast.Ident{NamePos: id.NamePos + token.Pos(len(panicHook)+1), Name: "P"}}
+	for i, u := range f.Unresolved {
+		if u == id {
+			f.Unresolved[i] = pkg
+		}
+	}
 }
 
 // rewritePanics returns src (the code of cell n) with its calls of the
-// builtin panic made calls of panicCall, and where it replaced them. It
-// changes nothing when the cell declares panic itself or does not parse
+// builtin panic made calls of panicCall, where it replaced them, and the
+// parse of the code it returns. prs, if not nil, is src's parse, which
+// it reuses (and changes, when it rewrites). It changes nothing when
+// the cell declares panic itself; a cell that does not parse gives nil
 // (the error is reported when the cell runs).
-func rewritePanics(n int, src string) (string, []span) {
+func rewritePanics(n int, src string, prs []*parsedRun) (string, []span, []*parsedRun) {
 	if !strings.Contains(src, "panic") {
-		return src, nil
+		return src, nil, prs
 	}
-	c := cellFrom(n, src, src, nil)
-	var all []span
-	for _, r := range groupRuns(gocell.Split(src)) {
-		pr, err := parseRun(c, r)
-		if err != nil {
-			return src, nil
+	if prs == nil {
+		c := cellFrom(n, src, src, nil)
+		for _, r := range groupRuns(gocell.Split(src)) {
+			pr, err := parseRun(c, r)
+			if err != nil {
+				return src, nil, nil
+			}
+			prs = append(prs, pr)
 		}
-		spans, ok := panicSpans(pr.fset, pr.file, pr.start-pr.hdr)
+	}
+	var all []span
+	type found struct {
+		f     *ast.File
+		calls []*ast.CallExpr
+	}
+	var hooks []found
+	for _, pr := range prs {
+		spans, calls, ok := panicSpans(pr.fset, pr.file, pr.start-pr.hdr)
 		if !ok {
-			return src, nil
+			return src, nil, prs
 		}
 		all = append(all, spans...)
+		hooks = append(hooks, found{pr.file, calls})
 	}
-	return replaceSpans(src, all), all
+	for _, h := range hooks {
+		for _, call := range h.calls {
+			callHook(h.f, call)
+		}
+	}
+	return replaceSpans(src, all), all, prs
 }
 
 // declPanics is rewritePanics for the source of one declaration, as
@@ -93,7 +127,7 @@ func (s *Session) declPanics(src string) string {
 	if err != nil {
 		return src
 	}
-	spans, ok := panicSpans(fset, f, -len("package main;"))
+	spans, _, ok := panicSpans(fset, f, -len("package main;"))
 	if !ok {
 		return src
 	}

@@ -1,6 +1,11 @@
 package goeval
 
 import (
+	"fmt"
+	"go/printer"
+	"slices"
+
+	"github.com/gopherlab/gopherlab/internal/gocell"
 	"strings"
 	"testing"
 )
@@ -69,5 +74,55 @@ func TestUserPanicFunction(t *testing.T) {
 	st := s2.current()
 	if src := st.funcs["h"].src; !strings.Contains(src, "panic(\"h\")") {
 		t.Errorf("h's source %q", src)
+	}
+}
+
+// The parse rewritePanics keeps for the rewritten code is what parsing
+// that code gives: the same code printed back, the same unresolved names.
+func TestRewritePanicsParse(t *testing.T) {
+	for _, src := range []string{
+		"if err != nil {\n\tpanic(err)\n}",
+		"func check(err error) {\n\tif err != nil {\n\t\tpanic(err)\n\t}\n}\nx := 1\nfor i := range 3 {\n\tgo func() { panic(i) }()\n}",
+		"type T struct{}\nfunc (T) M() { panic(\"m\") }\npanic(fmt.Sprint(1, 2))",
+		"panic := func(v any) {}\npanic(1)", // declared: left as it is
+		"x := 1\nfor i := range 3 {\n\tfmt.Println(i)\n}",
+	} {
+		out, _, loops := perIteration(1, src)
+		got, spans, prs := rewritePanics(1, out, loops)
+		if prs == nil {
+			continue // nothing parsed, nothing kept
+		}
+		if strings.Count(src, "panic(") > 0 && !strings.Contains(src, "panic :=") && (len(spans) == 0 || !strings.Contains(got, panicCall+"(")) {
+			t.Errorf("%q: not rewritten: %q", src, got)
+		}
+		c := cellFrom(1, got, got, nil)
+		var fresh []*parsedRun
+		for _, r := range groupRuns(gocell.Split(got)) {
+			pr, err := parseRun(c, r)
+			if err != nil {
+				t.Fatalf("%q: rewritten %q does not parse: %v", src, got, err)
+			}
+			fresh = append(fresh, pr)
+		}
+		if len(prs) != len(fresh) {
+			t.Fatalf("%q: %d runs kept, %d parsed", src, len(prs), len(fresh))
+		}
+		for i := range fresh {
+			var a, b strings.Builder
+			printer.Fprint(&a, prs[i].fset, prs[i].file)
+			printer.Fprint(&b, fresh[i].fset, fresh[i].file)
+			if a.String() != b.String() {
+				t.Errorf("%q run %d: kept parse prints\n%s\nparsing the rewritten code gives\n%s", src, i, a.String(), b.String())
+			}
+			un := func(pr *parsedRun) (s []string) {
+				for _, id := range pr.file.Unresolved {
+					s = append(s, fmt.Sprintf("%s@%d", id.Name, pr.off(id.Pos())))
+				}
+				return s
+			}
+			if ua, ub := un(prs[i]), un(fresh[i]); !slices.Equal(ua, ub) {
+				t.Errorf("%q run %d: kept parse's unresolved names %v, parsing the rewritten code gives %v", src, i, ua, ub)
+			}
+		}
 	}
 }
