@@ -20,6 +20,7 @@ import (
 
 	"github.com/gopherlab/gopherlab/export"
 	"github.com/gopherlab/gopherlab/install"
+	"github.com/gopherlab/gopherlab/internal/jupyterserver"
 	"github.com/gopherlab/gopherlab/internal/memtrim"
 	"github.com/gopherlab/gopherlab/kernel"
 	"github.com/gopherlab/gopherlab/kernel/wire"
@@ -167,9 +168,15 @@ func runKernel(args []string) error {
 		procs = n
 	}
 	runtime.GOMAXPROCS(procs)
-	eng := worker.New(worker.Config{Log: log, Info: kernelInfo()})
-	trim := memtrim.New(memtrim.IdleDelay())
 	ctx, parentGone := watchParent(log)
+	// Runs are filed under the notebook's name: the classic Notebook does
+	// not pass it (JPY_SESSION_NAME) but says it when asked.
+	var notebook func() string
+	if os.Getenv("JPY_SESSION_NAME") == "" {
+		notebook = jupyterserver.Watch(ctx, fs.Arg(0), time.Minute)
+	}
+	eng := worker.New(worker.Config{Log: log, Info: kernelInfo(), Notebook: notebook})
+	trim := memtrim.New(memtrim.IdleDelay())
 	err = kernel.Serve(ctx, kernel.Config{Conn: ci, Engine: eng, Log: log, HistoryFile: historyFile(), Activity: trim.Activity})
 	if parentGone() {
 		return nil // shut down as if asked to

@@ -943,6 +943,22 @@ func checkExampleNotebook(t *testing.T, rep notebookReport, spec kernelSpec, sav
 			}
 		}
 	}
+	// The runs are filed under the notebook's name, which the classic
+	// Notebook does not pass to kernels (JPY_SESSION_NAME) but tells
+	// when asked (internal/jupyterserver): the comparison shows it.
+	compared := false
+	for i, c := range code {
+		if !strings.Contains(c.Source, "NewComparison") {
+			continue
+		}
+		compared = true
+		if want := strings.TrimSuffix(filepath.Base(saved), ".ipynb"); !strings.Contains(c.HTML, want) {
+			t.Errorf("code cell %d: the tracked runs are not in the experiment %q; output area:\n%s", i+1, want, tail(c.HTML, 3000))
+		}
+	}
+	if !compared {
+		t.Errorf("no cell compares the tracked runs%s", details())
+	}
 	// The confusion matrix, the accuracy-against-C plot and the tracked
 	// runs' accuracy; describe, the two cross-validations, the grid search
 	// and the comparison of the tracked runs.

@@ -170,7 +170,7 @@ func (c *child) handle(r request) {
 		c.mu.Unlock()
 		// Runs the cell starts are tracked with the code that made them;
 		// the runs of its fits are written once it has replied.
-		tracking.SetCellInfo(r.Code, notebookPath(), r.Count)
+		tracking.SetCellInfo(r.Code, notebookPath(r.Notebook), r.Count)
 		c.stdin.newCell()
 		tracking.SetCellRunning(true)
 		defer tracking.SetCellRunning(false)
@@ -500,9 +500,13 @@ func (r *inputReader) newCell() {
 var _ io.Reader = (*inputReader)(nil)
 
 // notebookPath is the notebook the kernel serves, when the frontend says:
-// Jupyter Server passes it to kernels as JPY_SESSION_NAME.
-func notebookPath() string {
-	return os.Getenv("JPY_SESSION_NAME")
+// Jupyter Server 2 passes it to kernels as JPY_SESSION_NAME; otherwise
+// the supervisor may have asked the server (found, or "").
+func notebookPath(found string) string {
+	if nb := os.Getenv("JPY_SESSION_NAME"); nb != "" {
+		return nb
+	}
+	return found
 }
 
 // maxEventBytes bounds one output (a display, an update, a cell's result)

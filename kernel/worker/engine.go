@@ -28,6 +28,10 @@ type Config struct {
 	Env     []string     // extra environment for the child
 	Log     *slog.Logger // defaults to slog.Default()
 	Info    kernel.Info  // what Engine.Info returns
+	// Notebook, when set, gives the path of the notebook the kernel runs
+	// for, "" while unknown (see internal/jupyterserver); the child's
+	// JPY_SESSION_NAME, which Jupyter Server 2 sets, comes first.
+	Notebook func() string
 	// InterruptGrace is how long an interrupted cell may take to stop
 	// before the child is killed and restarted (default 5s).
 	InterruptGrace time.Duration
@@ -566,7 +570,11 @@ func (e *Engine) Execute(ctx context.Context, req kernel.ExecuteRequest, out ker
 	if !req.StoreHistory {
 		count = 0
 	}
-	ch, err := p.call(request{Op: "execute", Code: req.Code, Silent: req.Silent, Count: count, Exprs: req.UserExpressions})
+	var notebook string
+	if e.cfg.Notebook != nil {
+		notebook = e.cfg.Notebook()
+	}
+	ch, err := p.call(request{Op: "execute", Code: req.Code, Silent: req.Silent, Count: count, Exprs: req.UserExpressions, Notebook: notebook})
 	if err != nil {
 		<-p.exited
 		return e.died(p)

@@ -21,6 +21,9 @@ type request struct {
 	Detail int    `json:"detail,omitempty"`
 	Silent bool   `json:"silent,omitempty"`
 	Count  int    `json:"count,omitempty"` // execution count shown for the cell
+	// Notebook is the notebook the kernel runs for, when the supervisor
+	// found out (Config.Notebook): runs the cell logs are filed under it.
+	Notebook string `json:"notebook,omitempty"`
 	// Exprs are execute_request's user_expressions, evaluated after a
 	// cell that succeeded.
 	Exprs map[string]string `json:"exprs,omitempty"`
