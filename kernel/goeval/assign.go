@@ -91,14 +91,21 @@ func (s *Session) callResults(st *state, c *cellCode, pr *parsedRun, call *ast.C
 	if n, ok := s.resultCount(st, call); ok {
 		return n, true
 	}
-	// A method of a global whose type is compiled: x.Method(...), where
-	// x is the session's (the parse resolves names of the cell's own
-	// scopes).
-	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-	if !ok {
-		return 0, false
-	}
-	if id, ok := sel.X.(*ast.Ident); !ok || id.Obj != nil {
+	// A method of a global whose type is compiled: x.Method(...), or a
+	// global holding a function: f(...), where x and f are the session's
+	// (the parse resolves names of the cell's own scopes).
+	var sel *ast.SelectorExpr
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.SelectorExpr:
+		if id, ok := f.X.(*ast.Ident); !ok || id.Obj != nil {
+			return 0, false
+		}
+		sel = f
+	case *ast.Ident:
+		if f.Obj != nil {
+			return 0, false
+		}
+	default:
 		return 0, false
 	}
 	s.meta.RLock()
@@ -106,6 +113,9 @@ func (s *Session) callResults(st *state, c *cellCode, pr *parsedRun, call *ast.C
 	ty := newTyper(s, st, c, pr)
 	if t, ok := ty.funcOf(call); ok {
 		return t.NumOut(), true
+	}
+	if sel == nil {
+		return 0, false
 	}
 	// A method of the pointer: the variable is addressable.
 	if t, ok := ty.typeOf(sel.X); ok && t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {

@@ -862,7 +862,7 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && noValueBuiltins[id.Name] && !s.sessionName(st, id.Name) {
 			return plain()
 		}
-		n, ok := s.resultCount(st, call)
+		n, ok := s.callResults(st, c, pr, call)
 		if ok && n != 1 {
 			if n >= 2 {
 				return s.runErrorResult(ctx, st, c, pr, dir, expr, n, start, end, byteCount(call), plain)
@@ -895,9 +895,9 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 		if class != plainClass && isCall && !counted {
 			// yaegi compiles v := f() for an f with several results,
 			// keeping the first: only the one-argument form tells
-			// whether a method call has one value or (value, error).
+			// whether a method call has one value, or none or several.
 			if s.compileProbe(st, unit{local: true, key: unitKey("q", c, start, end), src: src}) == nil {
-				return s.runErrorResult(ctx, st, c, pr, dir, expr, 2, start, end, byteCount(call), plain)
+				return s.runUncounted(ctx, st, c, pr, dir, expr, start, end, byteCount(call), plain)
 			}
 		}
 		// A non-nil error a call returns fails the cell (the Result
@@ -926,9 +926,10 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 	if err != nil {
 		if isCall {
 			st.units[u.key] = &cachedUnit{} // remembered until globals change
-			// A method call, whose result count the parse cannot
-			// tell, may be a (value, error) one.
-			return s.runErrorResult(ctx, st, c, pr, dir, expr, 2, start, end, byteCount(call), plain)
+			// A call whose result count the session cannot tell (a
+			// method of a local value, a chain of calls) has none or
+			// several.
+			return s.runUncounted(ctx, st, c, pr, dir, expr, start, end, byteCount(call), plain)
 		}
 		return false, display.Bundle{}, s.convert(st, c, pr, err, st.tap.take())
 	}
@@ -967,6 +968,45 @@ func (s *Session) runShowing(ctx context.Context, st *state, c *cellCode, pr *pa
 // whose last result is no error shows its results as a tuple (see
 // runTuple), unless quiet.
 func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr *parsedRun, dir, expr string, n, start, end int, quiet bool, plain func() (bool, display.Bundle, error)) (bool, display.Bundle, error) {
+	if cp, u := s.probeErrorResult(st, c, dir, expr, n, start, end, quiet); cp != nil {
+		shown, b, err := s.runShowing(ctx, st, c, pr, u, cp)
+		return shown, b, s.callFailed(c, err, start)
+	}
+	if quiet {
+		return plain()
+	}
+	return s.runTuple(ctx, st, c, pr, dir, expr, n, start, end, plain)
+}
+
+// maxProbedResults is the most results runUncounted tries.
+const maxProbedResults = 6
+
+// runUncounted runs a final call whose result count is not known and
+// is not one: the first form that compiles, with 2 to maxProbedResults
+// results, the last an error (as runErrorResult) or not (a tuple), tells
+// it (yaegi refuses to assign a call to several variables of another
+// count). A call with no result, or more, runs as it is.
+func (s *Session) runUncounted(ctx context.Context, st *state, c *cellCode, pr *parsedRun, dir, expr string, start, end int, quiet bool, plain func() (bool, display.Bundle, error)) (bool, display.Bundle, error) {
+	for n := 2; n <= maxProbedResults; n++ {
+		if cp, u := s.probeErrorResult(st, c, dir, expr, n, start, end, quiet); cp != nil {
+			shown, b, err := s.runShowing(ctx, st, c, pr, u, cp)
+			return shown, b, s.callFailed(c, err, start)
+		}
+	}
+	if quiet {
+		return plain()
+	}
+	for n := 2; n <= maxProbedResults; n++ {
+		if cp, u := s.probeTuple(st, c, dir, expr, n, start, end); cp != nil {
+			return s.runShowing(ctx, st, c, pr, u, cp)
+		}
+	}
+	return plain()
+}
+
+// probeErrorResult compiles the unit runErrorResult runs for a call of n
+// results, the last an error; nil when the call is not one.
+func (s *Session) probeErrorResult(st *state, c *cellCode, dir, expr string, n, start, end int, quiet bool) (*compiledUnit, unit) {
 	lhs := make([]string, n)
 	for i := range lhs {
 		lhs[i] = "_"
@@ -990,26 +1030,25 @@ func (s *Session) runErrorResult(ctx context.Context, st *state, c *cellCode, pr
 	// result is one.
 	u := unit{local: true, key: unitKey(fmt.Sprintf("e%d", n), c, start, end),
 		src: ";" + dir + strings.Join(lhs, ", ") + " :=" + dir + expr + "\nvar __gle error = __glerr\n" + show}
-	if cp := s.compileProbe(st, u); cp != nil {
-		shown, b, err := s.runShowing(ctx, st, c, pr, u, cp)
-		return shown, b, s.callFailed(c, err, start)
-	}
-	if quiet {
-		return plain()
-	}
-	return s.runTuple(ctx, st, c, pr, dir, expr, n, start, end, plain)
+	return s.compileProbe(st, u), u
 }
 
 // runTuple runs a final call with n results, the last no error, and
 // shows them as a tuple: (r, c) for X.Dims().
 func (s *Session) runTuple(ctx context.Context, st *state, c *cellCode, pr *parsedRun, dir, expr string, n, start, end int, plain func() (bool, display.Bundle, error)) (bool, display.Bundle, error) {
-	names := tupleNames(n)
-	u := unit{local: true, key: unitKey(fmt.Sprintf("t%d", n), c, start, end),
-		src: ";" + dir + strings.Join(names, ", ") + " :=" + dir + expr + "\n" + hookImport + ".Tuple(" + strings.Join(names, ", ") + ")"}
-	if cp := s.compileProbe(st, u); cp != nil {
+	if cp, u := s.probeTuple(st, c, dir, expr, n, start, end); cp != nil {
 		return s.runShowing(ctx, st, c, pr, u, cp)
 	}
 	return plain()
+}
+
+// probeTuple compiles the unit runTuple runs for a call of n results;
+// nil when the call is not one.
+func (s *Session) probeTuple(st *state, c *cellCode, dir, expr string, n, start, end int) (*compiledUnit, unit) {
+	names := tupleNames(n)
+	u := unit{local: true, key: unitKey(fmt.Sprintf("t%d", n), c, start, end),
+		src: ";" + dir + strings.Join(names, ", ") + " :=" + dir + expr + "\n" + hookImport + ".Tuple(" + strings.Join(names, ", ") + ")"}
+	return s.compileProbe(st, u), u
 }
 
 // compileProbe compiles a unit that tries one form of a result, or

@@ -42,7 +42,7 @@ func withCellErr() (int, error) { return 0, cellErr{"mine"} }`)
 
 func testResultRules(t *testing.T, decls string) {
 	s := newSession(t)
-	s.run(`import ("fmt"; "errors"; "io/fs"; "strings"; "os"; "strconv")
+	s.run(`import ("bufio"; "fmt"; "errors"; "io/fs"; "strings"; "os"; "strconv")
 ` + decls + `
 func none() {}
 func one() int { return 1 }
@@ -67,6 +67,9 @@ func (t *T) Maybe() (*T, error) { return t, nil }
 var e error
 var p *T
 xs := []int{1, 2, 3}
+br := bufio.NewReader(strings.NewReader("ab\n"))
+f3 := func() (int, int, error) { return 1, 2, errors.New("f3 failed") }
+f3ok := func() (int, int, error) { return 1, 2, nil }
 `)
 	// want "" means no result; "NAME: message" that the cell fails so.
 	tests := []struct {
@@ -120,6 +123,17 @@ xs := []int{1, 2, 3}
 		{"y := 1\ny + 1 // trailing comment", "2"},
 		{"func() int { return 8 }()", "8"},
 		{"func() {}()", ""},
+		// Three results of a method of a compiled type, or of a function
+		// a variable holds: the error fails the cell, the rest show.
+		{"br.ReadLine()", "([97 98], false)"},
+		{"br.ReadLine()", "error: EOF"},
+		{"f3()", "error: f3 failed"},
+		{"f3ok()", "(1, 2)"},
+		// ... of a method of a value the session does not keep.
+		{`bufio.NewReader(strings.NewReader("cd\n")).ReadLine()`, "([99 100], false)"},
+		{`bufio.NewReader(strings.NewReader("")).ReadLine()`, "error: EOF"},
+		{`strings.NewReader("").UnreadRune()`, "error: strings.Reader.UnreadRune: at beginning of string"},
+		{`bufio.NewScanner(strings.NewReader("")).Buffer(nil, 1)`, ""},
 	}
 	for _, tc := range tests {
 		if name, msg, ok := strings.Cut(tc.want, ": "); ok && (name == "error" || strings.HasPrefix(name, "*")) {
