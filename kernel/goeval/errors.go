@@ -201,10 +201,42 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 	if name, ok := strings.CutPrefix(msg, "undefined: "); ok {
 		msg = undefinedMsg(name)
 	}
+	if m := undefinedSelRE.FindStringSubmatch(msg); m != nil {
+		msg = fmt.Sprintf("undefined field or method %s", m[1])
+		// yaegi places x.M, where x's type has no M, at the declaration
+		// of the type (another cell's), or nowhere: the selector of the
+		// cell is the place, as Go's compiler says.
+		if sel := findSelector(pr, m[1]); sel != nil && (at == nil || at.cell != here) {
+			text := c.written(pr.off(sel.Pos()), pr.off(sel.End()))
+			return s.errorAt(c, "CompileError", fmt.Sprintf("%s undefined (no field or method %s)", text, m[1]), pr.off(sel.Sel.Pos()))
+		}
+	}
 	if strings.HasPrefix(msg, "undefined method: ") && c != nil && stdioMethod.MatchString(c.orig) {
 		msg += " (in a cell os.Stdout and os.Stderr are io.Writers, and os.Stdin an io.Reader, so that output reaches the notebook: write with fmt.Fprint(os.Stdout, s) or io.WriteString(os.Stdout, s))"
 	}
 	return s.errorLoc(st, c, "CompileError", msg, at, err)
+}
+
+// undefinedSelRE matches yaegi's message for a selector that names no
+// field or method.
+var undefinedSelRE = regexp.MustCompile(`^undefined selector:? (\w+)$`)
+
+// findSelector returns the first selector x.name of the run.
+func findSelector(pr *parsedRun, name string) *ast.SelectorExpr {
+	if pr == nil {
+		return nil
+	}
+	var found *ast.SelectorExpr
+	ast.Inspect(pr.file, func(n ast.Node) bool {
+		if found != nil {
+			return false
+		}
+		if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == name {
+			found = sel
+		}
+		return true
+	})
+	return found
 }
 
 // stdioMethod finds a call of a method of os.Stdin, os.Stdout or

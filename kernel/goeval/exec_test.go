@@ -210,6 +210,7 @@ type Plain struct{ A, B int }
 func TestErrorPositions(t *testing.T) {
 	s := newSession(t)
 	s.run("import \"fmt\"")
+	s.run("type T struct{}\nvar tv T\nkeep := 3")
 	tests := []struct {
 		name, code string
 		ename      string
@@ -226,6 +227,10 @@ func TestErrorPositions(t *testing.T) {
 		{"a builtin the interpreter lacks", "lo := 2\nhi := max(lo, 3)", "CompileError", []string{"undefined: max (Go 1.21's builtin max is not in the interpreter: use math.Max", "line 2, column 7"}, "hi := max(lo, 3)"},
 		{"a builtin the interpreter lacks, in an expression", "min(3, 1)", "CompileError", []string{"undefined: min (Go 1.21's builtin"}, ""},
 		{"unknown selector", "fmt.Nope()", "CompileError", []string{"Nope", "line 1"}, ""},
+		// yaegi places these at the type's declaration, or nowhere.
+		{"no such method of a cell's type", "x := 1\na1 := tv.Foo()", "CompileError", []string{"tv.Foo undefined (no field or method Foo)", "line 2, column 10"}, "a1 := tv.Foo()"},
+		{"no such field of a number", "x := 1\na1 := keep.Bar", "CompileError", []string{"keep.Bar undefined (no field or method Bar)", "line 2, column 12"}, "a1 := keep.Bar"},
+		{"no such method, in a function", "x := 1\nfunc g() int { return tv.Baz() }", "CompileError", []string{"undefined field or method Baz", "line 2, column 23"}, "return tv.Baz()"},
 		{"a method of os.Stdout beyond Write", "import \"os\"\nos.Stdout.WriteString(\"x\")", "CompileError", []string{"undefined method: WriteString", "io.WriteString(os.Stdout, s)"}, ""},
 	}
 	for _, tc := range tests {
