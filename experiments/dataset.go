@@ -600,13 +600,18 @@ func (ds *Dataset) XY(target string) (*mat.Dense, []float64, error) {
 // (for instance the training set's, or a pipeline's TargetLevels), so
 // labels read from different files compare as numbers. A value not in
 // levels, or missing, is an error.
+//
+// A numeric column's labels are its values: with nil levels (the
+// TargetLevels of a pipeline fitted on a numeric target) Codes returns
+// them as they are, as the pipeline predicts them; with levels, a value
+// is coded by its decimal text ("1" for 1).
 func (ds *Dataset) Codes(column string, levels []string) ([]float64, error) {
 	c, err := ds.col(column)
 	if err != nil {
 		return nil, fmt.Errorf("experiments: codes: %w", unwrapPrefix(err))
 	}
 	if c.kind != Categorical {
-		return nil, fmt.Errorf("experiments: codes: column %q is numeric", column)
+		return numericCodes(column, c.nums, levels)
 	}
 	pos := make(map[string]int, len(levels))
 	for i, l := range levels {
@@ -628,6 +633,30 @@ func (ds *Dataset) Codes(column string, levels []string) ([]float64, error) {
 		if out[i] = mapped[k]; out[i] < 0 {
 			return nil, fmt.Errorf("experiments: codes: column %q has level %q at row %d, not among %v", column, c.levels[k], i, levels)
 		}
+	}
+	return out, nil
+}
+
+// numericCodes is Codes for a numeric column of values nums.
+func numericCodes(column string, nums []float64, levels []string) ([]float64, error) {
+	pos := make(map[string]int, len(levels))
+	for i, l := range levels {
+		pos[l] = i
+	}
+	out := make([]float64, len(nums))
+	for i, v := range nums {
+		if math.IsNaN(v) {
+			return nil, fmt.Errorf("experiments: codes: column %q is missing at row %d", column, i)
+		}
+		if levels == nil {
+			out[i] = v
+			continue
+		}
+		k, ok := pos[strconv.FormatFloat(v, 'g', -1, 64)]
+		if !ok {
+			return nil, fmt.Errorf("experiments: codes: column %q has %v at row %d, not among %v", column, v, i, levels)
+		}
+		out[i] = float64(k)
 	}
 	return out, nil
 }

@@ -130,6 +130,36 @@ func TestCodes(t *testing.T) {
 	if _, err := train.Codes("y", []string{"a"}); err == nil || !strings.Contains(err.Error(), `level "b" at row 1`) {
 		t.Errorf("unknown level: %v", err)
 	}
+
+	// A numeric target (0/1 read as numbers): its values are its labels,
+	// as a pipeline fitted on it predicts them (TargetLevels nil); coded
+	// by their text against a categorical training set's levels.
+	num, _ := FromColumns([]string{"y"}, []float64{1, 0, 1})
+	for _, tc := range []struct {
+		levels  []string
+		want    []float64
+		wantErr string
+	}{
+		{nil, []float64{1, 0, 1}, ""},
+		{[]string{"0", "1"}, []float64{1, 0, 1}, ""},
+		{[]string{"1", "0"}, []float64{0, 1, 0}, ""},
+		{[]string{"0"}, nil, `column "y" has 1 at row 0, not among [0]`},
+	} {
+		got, err := num.Codes("y", tc.levels)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("numeric, levels %q: error %v, want %q", tc.levels, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("numeric, levels %q: %v, %v; want %v", tc.levels, got, err, tc.want)
+		}
+	}
+	gap, _ := FromColumns([]string{"y"}, []float64{1, math.NaN()})
+	if _, err := gap.Codes("y", nil); err == nil || !strings.Contains(err.Error(), `column "y" is missing at row 1`) {
+		t.Errorf("numeric with a gap: %v", err)
+	}
 }
 
 func TestDescribe(t *testing.T) {

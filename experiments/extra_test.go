@@ -146,6 +146,14 @@ func TestGridSearchDataset(t *testing.T) {
 	if _, err := plain.PredictLabels(ds); err == nil || !strings.Contains(err.Error(), "predicts from a matrix: use Predict") {
 		t.Errorf("PredictLabels of a matrix model: %v", err)
 	}
+	// A pipeline searched on a matrix has no column names to find.
+	onX := &GridSearch{Model: NewPipeline(&StandardScaler{}, &GaussianNB{}), Grid: map[string][]any{"gaussiannb.VarSmoothing": {1e-9}}}
+	if err := onX.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onX.PredictDataset(ds); err == nil || !strings.Contains(err.Error(), "the pipeline was fitted on a matrix (Fit(X, y)), whose columns have no names") {
+		t.Errorf("PredictDataset of a pipeline fitted on a matrix: %v", err)
+	}
 	p, err := gs.PlotParam("kneighborsclassifier.Weights")
 	if err != nil {
 		t.Fatal(err)

@@ -256,6 +256,10 @@ func (p *Pipeline) checkSchema(op string, ds *Dataset) (*Dataset, error) {
 	var unread []int // categorical columns read as numeric with no value
 	for i, sc := range p.st.Schema {
 		c, err := ds.col(sc.Name)
+		if err != nil && !p.st.FromDataset {
+			// Fitted on a matrix: its columns had no names.
+			return nil, fmt.Errorf("experiments: %s: the pipeline was fitted on a matrix (Fit(X, y)), whose columns have no names to find in a dataset: fit it with FitDataset(ds, target) to predict datasets, or predict a matrix with Predict", op)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("experiments: %s: column %q is missing (the pipeline was fitted on columns %v)", op, sc.Name, schemaNames(p.st.Schema))
 		}
