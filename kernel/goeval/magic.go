@@ -218,6 +218,61 @@ func (s *Session) pageHelp(st *state, target string, detail int) Outcome {
 	}}}
 }
 
+// listPackages writes the import paths cells can use, containing filter:
+// grouped by where they come from, or one per line when filtered.
+func (s *Session) listPackages(out io.Writer, filter string) {
+	paths := s.importable()
+	if filter != "" {
+		n := 0
+		for _, p := range paths {
+			if strings.Contains(p, filter) {
+				fmt.Fprintln(out, p)
+				n++
+			}
+		}
+		if n == 0 {
+			fmt.Fprintf(out, "no importable package path contains %q (%%packages lists all %d)\n", filter, len(paths))
+		}
+		return
+	}
+	groups := []struct {
+		name  string
+		match func(string) bool
+		paths []string
+	}{
+		{"gopherlab", func(p string) bool { return strings.HasPrefix(p, "github.com/gopherlab/") }, nil},
+		{"gonum/plot", func(p string) bool { return strings.HasPrefix(p, "gonum.org/v1/plot") }, nil},
+		{"gonum", func(p string) bool { return strings.HasPrefix(p, "gonum.org/") }, nil},
+		{"other modules", func(p string) bool { return strings.Contains(strings.SplitN(p, "/", 2)[0], ".") }, nil},
+		{"standard library", func(string) bool { return true }, nil},
+	}
+	for _, p := range paths {
+		for i := range groups {
+			if groups[i].match(p) {
+				groups[i].paths = append(groups[i].paths, p)
+				break
+			}
+		}
+	}
+	fmt.Fprintf(out, "Cells can import these %d packages, compiled into the kernel:\n", len(paths))
+	for i := len(groups) - 1; i >= 0; i-- {
+		g := groups[i]
+		if len(g.paths) == 0 {
+			continue
+		}
+		fmt.Fprintf(out, "\n%s (%d):\n", g.name, len(g.paths))
+		line := " "
+		for _, p := range g.paths {
+			if len(line)+1+len(p) > 100 {
+				fmt.Fprintln(out, line)
+				line = " "
+			}
+			line += " " + p
+		}
+		fmt.Fprintln(out, line)
+	}
+}
+
 func usageError(msg string) *CellError {
 	return &CellError{Name: "UsageError", Value: msg, Traceback: []string{red("UsageError") + ": " + msg}}
 }
@@ -227,7 +282,8 @@ The value of a final expression is shown as the cell's result.
 
 Magics and !commands are lines of their own, anywhere outside Go's blocks: the code
 above one runs first, then the line, then the rest of the cell.
-  %help              this help
+  %help              this help (also %magic, %lsmagic)
+  %packages [TEXT]   list the packages cells can import (those whose path contains TEXT)
   %reset             start a fresh interpreter (forget every name)
   %time              run the rest of the cell (this line on) and print its CPU and wall time
   %timeit [-n N] [-r R] code
@@ -248,7 +304,7 @@ types and methods cannot be redefined (%reset instead), only the compiled packag
 kernel ships can be imported.`
 
 // builtinMagics are the magics lineMagic and the cell runner know.
-var builtinMagics = []string{"cd", "env", "help", "lsmagic", "magic", "pwd", "reset", "time", "timeit"}
+var builtinMagics = []string{"cd", "env", "help", "lsmagic", "magic", "packages", "pwd", "reset", "time", "timeit"}
 
 // magicNames lists the magics a cell may start with, registered ones
 // (%autolog, %tracking) included, for completion.
@@ -277,6 +333,9 @@ func (s *Session) lineMagic(ctx context.Context, name, args string) error {
 			}
 		}
 		s.meta.RUnlock()
+		return nil
+	case "packages":
+		s.listPackages(out, strings.TrimSpace(args))
 		return nil
 	case "reset":
 		if err := s.reset(); err != nil {

@@ -20,6 +20,32 @@ func TestMagics(t *testing.T) {
 		t.Errorf("%%help: %q", s.out.String())
 	}
 
+	// %packages lists what cells can import, as the ImportError says.
+	for _, tc := range []struct {
+		code      string
+		want, not []string
+	}{
+		{"%packages", []string{"Cells can import these", "standard library (", " bufio ", " strings", "gonum ("}, nil},
+		{"%packages floats", []string{"gonum.org/v1/gonum/floats\n"}, []string{"strings", "Cells can"}},
+		{"%packages nosuchthing", []string{`no importable package path contains "nosuchthing"`}, nil},
+	} {
+		s.out.Reset()
+		s.run(tc.code)
+		for _, w := range tc.want {
+			if !strings.Contains(s.out.String(), w) {
+				t.Errorf("%s: output lacks %q:\n%s", tc.code, w, s.out.String())
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(s.out.String(), w) {
+				t.Errorf("%s: output has %q:\n%s", tc.code, w, s.out.String())
+			}
+		}
+	}
+	if ce := s.fail(`import "github.com/nobody/nothing"`); !strings.Contains(ce.Value, "%packages lists them") {
+		t.Errorf("ImportError: %v", ce.Value)
+	}
+
 	s.out.Reset()
 	s.run("%env GOEVAL_MAGIC=hello world")
 	s.run("%env GOEVAL_MAGIC")

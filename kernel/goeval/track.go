@@ -290,7 +290,7 @@ func altName(local, path string) string {
 
 // notAvailable explains that path cannot be imported.
 func (s *Session) notAvailable(path string) string {
-	msg := fmt.Sprintf("package %q is not available: this kernel runs cells with an interpreter that can import only the %d compiled packages it ships (it cannot download or compile others)", path, len(s.pkgs))
+	msg := fmt.Sprintf("package %q is not available: this kernel runs cells with an interpreter that can import only the %d compiled packages it ships (it cannot download or compile others; %%packages lists them)", path, len(s.pkgs))
 	base := path[strings.LastIndex(path, "/")+1:]
 	var near []string
 	for _, p := range s.importable() {
