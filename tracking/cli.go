@@ -43,7 +43,8 @@ Flags:
                        limited with the others, instead of under their parent
   -columns LIST        extra list columns, e.g. metrics.accuracy,params.model
   -format FORMAT       table, json or csv (compare also: html); json and csv
-                       keep full ids, every digit, every metric, seconds
+                       keep full ids, every digit, every metric, seconds, and
+                       list runs flat (as -flat), each with its parent_run_id
   -history             export: one row per metric point instead of one per run
 
 Filters compare metrics.X (latest value), params.X, tags.X and the attributes
