@@ -468,7 +468,7 @@ func RunCommand(args []string, stdout io.Writer) error {
 	out := fs.String("o", "", "executed notebook to write (default NOTEBOOK.out.ipynb)")
 	cwd := fs.String("cwd", "", "working directory of the cells (default: the notebook's directory)")
 	timeout := fs.Duration("timeout", 0, "interrupt a cell that runs longer than this (0: no limit)")
-	allowErrors := fs.Bool("allow-errors", false, "keep executing after a failing cell")
+	allowErrors := fs.Bool("allow-errors", false, "keep executing after a failing cell (the command still exits with status 1 if one failed, after writing the notebook)")
 	quiet := fs.Bool("q", false, "do not print a line per cell")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: gopherlab run NOTEBOOK.ipynb [-p name=value ...] [-o OUT.ipynb] [-cwd DIR] [-timeout D] [-allow-errors]")
