@@ -153,6 +153,9 @@ func runKernel(args []string) error {
 	if _, err := memtrim.ParseIdleDelay(os.Getenv("GOPHERLAB_IDLE_TRIM")); err != nil {
 		return fmt.Errorf("kernel: %w", err)
 	}
+	if v := os.Getenv("GOPHERLAB_KERNEL_PROCS"); v != "" && kernelProcs() == 0 {
+		return fmt.Errorf("kernel: GOPHERLAB_KERNEL_PROCS=%q: want a positive number of threads", v)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("component", "gopherlab")
 	slog.SetDefault(log)
 	ci, err := wire.ReadConnectionFile(fs.Arg(0))
@@ -164,7 +167,7 @@ func runKernel(args []string) error {
 	// virtualization) that more would make, and cuts the round trip
 	// (cells run in the worker, with every core).
 	procs := 1
-	if n, err := strconv.Atoi(os.Getenv("GOPHERLAB_KERNEL_PROCS")); err == nil && n > 0 {
+	if n := kernelProcs(); n > 0 {
 		procs = n
 	}
 	runtime.GOMAXPROCS(procs)
@@ -182,6 +185,16 @@ func runKernel(args []string) error {
 		return nil // shut down as if asked to
 	}
 	return err
+}
+
+// kernelProcs is GOPHERLAB_KERNEL_PROCS, the threads of the protocol
+// process, or 0 when it is unset or not a positive number.
+func kernelProcs() int {
+	n, err := strconv.Atoi(os.Getenv("GOPHERLAB_KERNEL_PROCS"))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }
 
 // watchParent returns a context that ends when the process that started

@@ -63,4 +63,9 @@ func TestHelpListsFlags(t *testing.T) {
 	if _, err := stdout(t, func() error { return runKernel([]string{"conn.json"}) }); err == nil || !strings.Contains(err.Error(), `GOPHERLAB_IDLE_TRIM="bogus"`) {
 		t.Errorf("kernel with GOPHERLAB_IDLE_TRIM=bogus: %v", err)
 	}
+	t.Setenv("GOPHERLAB_IDLE_TRIM", "")
+	t.Setenv("GOPHERLAB_KERNEL_PROCS", "abc")
+	if _, err := stdout(t, func() error { return runKernel([]string{"conn.json"}) }); err == nil || !strings.Contains(err.Error(), `GOPHERLAB_KERNEL_PROCS="abc": want a positive number`) {
+		t.Errorf("kernel with GOPHERLAB_KERNEL_PROCS=abc: %v", err)
+	}
 }
