@@ -222,17 +222,25 @@ func watchParent(log *slog.Logger) (ctx context.Context, gone func() bool) {
 	return ctx, exited.Load
 }
 
+// cellGoVersion is the version of Go whose syntax and semantics cells
+// get: yaegi v0.16.1's.
+const cellGoVersion = "1.22"
+
 func kernelInfo() kernel.Info {
 	goVersion := strings.TrimPrefix(runtime.Version(), "go")
 	return kernel.Info{
 		Implementation:        "gopherlab",
 		ImplementationVersion: Version,
+		// The language of the cells is the interpreter's (yaegi v0.16.1
+		// implements Go up to 1.22); the packages they call were
+		// compiled by goVersion, which the banner says too.
 		Language: kernel.LanguageInfo{
-			Name: "go", Version: goVersion, MIMEType: "text/x-go", FileExtension: ".go",
+			Name: "go", Version: cellGoVersion, MIMEType: "text/x-go", FileExtension: ".go",
 			PygmentsLexer: "go", CodemirrorMode: "go", NBConvert: "script",
 		},
-		Banner: fmt.Sprintf("gopherlab %s: Go %s for machine learning (yaegi interpreter, gonum, gonum/plot).\n"+
-			"Type %%help for magics, name? for documentation.", Version, goVersion),
+		Banner: fmt.Sprintf("gopherlab %s: Go for machine learning. Cells are Go %s (yaegi interpreter);\n"+
+			"the packages they import (standard library, gonum, gonum/plot) are compiled, Go %s.\n"+
+			"Type %%help for magics, %%packages for packages, name? for documentation.", Version, cellGoVersion, goVersion),
 		HelpLinks: []kernel.HelpLink{
 			{Text: "Go documentation", URL: "https://go.dev/doc/"},
 			{Text: "Go standard library", URL: "https://pkg.go.dev/std"},
