@@ -19,8 +19,10 @@
 // notebook without tagged cells, an unknown tag (with the closest known
 // one), a parameters cell with anything but assignments, and a name an
 // exported cell uses that no exported cell defines (saying which skipped
-// or untagged cell defines it). Tags of other tools (hide-input,
-// remove-cell, ...) are accepted and ignored.
+// or untagged cell defines it). Any other tag (nbconvert's remove_cell,
+// Jupyter Book's hide-input, thebe-init, skip-execution, ...) is accepted
+// and ignored unless it looks like a misspelt pipeline tag ("Train",
+// "trian", "evaluation"), which is refused with the tag it resembles.
 //
 // # gopherlab run
 //

@@ -29,15 +29,6 @@ const (
 // StageTags are the tags that put a cell in the exported pipeline.
 var StageTags = []string{TagParameters, TagLoad, TagPrepare, TagTrain, TagEvaluate}
 
-// passiveTags are tags of other Jupyter tools (nbconvert, Jupyter Book,
-// nbval) that say nothing about the pipeline and are accepted.
-var passiveTags = map[string]bool{
-	"hide-input": true, "hide-output": true, "hide-cell": true,
-	"remove-input": true, "remove-output": true, "remove-cell": true,
-	"raises-exception": true, "nbval-ignore-output": true, "nbval-skip": true,
-	"full-width": true, "margin": true, "output_scroll": true,
-}
-
 // SelectOptions controls which cells Select chooses.
 type SelectOptions struct {
 	// All exports the untagged code cells too (cells tagged skip are
@@ -95,47 +86,86 @@ func stageTag(i int, c *Cell) (string, error) {
 				return "", &CellError{Cell: i, Msg: fmt.Sprintf("tagged both %q and %q: a cell has one pipeline tag", tag, t)}
 			}
 			tag = t
-		case t == TagInjected || passiveTags[t]:
+		case t == TagInjected:
 		default:
-			msg := fmt.Sprintf("unknown tag %q (pipeline tags: %s, %s)", t, strings.Join(StageTags, ", "), TagSkip)
-			if s := closestTag(t); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
+			// Any other tag is another tool's (nbconvert's remove_cell,
+			// Jupyter Book's hide-input, thebe-init, nbval-skip, ...) and
+			// says nothing about the pipeline, unless it looks like a
+			// misspelt pipeline tag, which would leave a cell out unseen.
+			if s := nearTag(t); s != "" {
+				return "", &CellError{Cell: i, Msg: fmt.Sprintf("unknown tag %q (pipeline tags: %s, %s); did you mean %q?", t, strings.Join(StageTags, ", "), TagSkip, s)}
 			}
-			return "", &CellError{Cell: i, Msg: msg}
 		}
 	}
 	return tag, nil
 }
 
-// closestTag returns the known tag within two edits of t, if any.
-func closestTag(t string) string {
+// nearTag returns the pipeline tag (parameters, load, ..., skip) that t,
+// not itself one, looks like a misspelling or another form of: the same
+// in another case ("Train"), one edit from a four-letter tag or two from
+// a longer one ("trian", "evalute"), or another form of the same word,
+// letters only ("training", "evaluation", "params", "prep", "skipped");
+// "" for any other tag. A tag with a separator after the shared stem
+// ("skip-execution", "train_data") is another tool's or the user's own.
+func nearTag(t string) string {
+	lt := strings.ToLower(t)
 	best, bestD := "", 3
 	for _, k := range append(slices.Clone(StageTags), TagSkip) {
-		if d := editDistance(strings.ToLower(t), k); d < bestD {
+		if lt == k {
+			return k
+		}
+		max := 2
+		if len(k) <= 4 {
+			max = 1
+		}
+		if d := editDistance(lt, k); d <= max && d < bestD {
 			best, bestD = k, d
+		}
+		p := 0
+		for p < len(lt) && p < len(k) && lt[p] == k[p] {
+			p++
+		}
+		if p >= min(4, len(k)) && lettersOnly(lt[p:]) && best == "" {
+			best = k
 		}
 	}
 	return best
 }
 
+// lettersOnly reports whether s holds ASCII letters only.
+func lettersOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and swaps of adjacent characters ("laod").
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 // Select chooses the cells to export by their tags, parses them, reads the
@@ -168,8 +198,8 @@ func Select(nb *Notebook, opts SelectOptions) (*Selection, error) {
 			}
 			continue
 		}
-		if tag != "" && tag != TagSkip {
-			tagged = true
+		if tag != "" && tag != TagSkip && tag != TagParameters {
+			tagged = true // a parameters cell alone (papermill's one tag) is no pipeline
 		}
 		export := tag != TagSkip && (tag != "" || opts.All)
 		if strings.TrimSpace(c.Source) == "" {
@@ -200,7 +230,7 @@ func Select(nb *Notebook, opts SelectOptions) (*Selection, error) {
 		}
 	}
 	if !tagged && !opts.All {
-		return nil, fmt.Errorf("export: no cell is tagged %s: tag the cells of the pipeline (Jupyter cell tags), or export every untagged cell with --all", strings.Join(StageTags, ", "))
+		return nil, fmt.Errorf("export: no cell is tagged %s or %s (a parameters cell alone is no pipeline): tag the cells of the pipeline (Jupyter cell tags), or export every untagged cell with --all", strings.Join(StageTags[1:len(StageTags)-1], ", "), StageTags[len(StageTags)-1])
 	}
 	if len(sel.Cells) == 0 {
 		return nil, fmt.Errorf("export: no code cell to export")

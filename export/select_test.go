@@ -77,7 +77,7 @@ func TestSelect(t *testing.T) {
 		{
 			name:  "no tagged cells",
 			cells: []tc{cell("x := 1"), cell("x", "skip")},
-			err:   "no cell is tagged parameters, load, prepare, train, evaluate",
+			err:   "no cell is tagged load, prepare, train or evaluate",
 		},
 		{
 			name:  "unknown tag with suggestion",
@@ -286,5 +286,46 @@ func TestNotebookRoundTrip(t *testing.T) {
 		if _, err := ParseNotebook([]byte(bad)); err == nil {
 			t.Errorf("ParseNotebook(%s) succeeded", bad)
 		}
+	}
+}
+
+// TestOtherToolsTags: tags of other tools are accepted whatever they are;
+// a near miss of a pipeline tag is refused with the tag it resembles.
+func TestOtherToolsTags(t *testing.T) {
+	for _, tag := range []string{
+		"thebe-init", "remove_cell", "remove-cell", "hide_input", "hide-input", "scroll-output", "output_scroll",
+		"popout", "active-ipynb", "skip-execution", "raises-exception", "nbval-skip", "margin", "full-width",
+		"train_data", "my-own-tag", "todo", "slow", "figure", "papermill-error-cell-tag",
+	} {
+		nb := testNotebook(t, cell("x := 1", "load"), cell("y := x", tag, "train"))
+		if _, err := Select(nb, SelectOptions{}); err != nil {
+			t.Errorf("tag %q: %v", tag, err)
+		}
+	}
+	for tag, want := range map[string]string{
+		"trian": "train", "Train": "train", "TRAIN": "train", "training": "train", "trained": "train",
+		"evaluation": "evaluate", "evalute": "evaluate", "eval": "evaluate", "Evaluate": "evaluate",
+		"parameter": "parameters", "params": "parameters", "Parameters": "parameters",
+		"laod": "load", "loading": "load", "prep": "prepare", "prepared": "prepare", "preprare": "prepare",
+		"skipped": "skip", "Skip": "skip", "skp": "skip",
+	} {
+		nb := testNotebook(t, cell("x := 1", "load"), cell("y := x", tag))
+		_, err := Select(nb, SelectOptions{})
+		if err == nil || !strings.Contains(err.Error(), `unknown tag "`+tag+`"`) || !strings.Contains(err.Error(), `did you mean "`+want+`"?`) {
+			t.Errorf("tag %q: %v, want unknown tag, did you mean %q", tag, err, want)
+		}
+	}
+}
+
+// TestParametersOnly: papermill's one tag makes no pipeline; the export
+// says so as for a notebook with no tagged cell, unless --all.
+func TestParametersOnly(t *testing.T) {
+	nb := testNotebook(t, cell("n := 3", "parameters"), cell("x := n * 2"), cell("x", "skip"))
+	_, err := Select(nb, SelectOptions{})
+	if err == nil || !strings.Contains(err.Error(), "no cell is tagged load, prepare, train or evaluate") || !strings.Contains(err.Error(), "--all") {
+		t.Errorf("parameters only: %v", err)
+	}
+	if sel, err := Select(nb, SelectOptions{All: true}); err != nil || len(sel.Cells) != 2 {
+		t.Errorf("parameters only, --all: %v", err)
 	}
 }
