@@ -329,3 +329,29 @@ func TestParametersOnly(t *testing.T) {
 		t.Errorf("parameters only, --all: %v", err)
 	}
 }
+
+// TestMagicMidCell: a magic the kernel runs where it stands, after Go
+// code, gets the same clear error as one at the top of the cell; %time is
+// dropped wherever it is; a line starting with ! or % inside Go code (an
+// expression continued, a raw string) is Go's.
+func TestMagicMidCell(t *testing.T) {
+	for _, tt := range []struct{ src, err string }{
+		{"y := x\n%env X=1\nz := y", "line 2: %env is a notebook magic"},
+		{"y := x\n\n   %autolog off\nz := y", "line 3: %autolog is a notebook magic"},
+		{"if x > 0 {\n\tx++\n}\n!ls -l", "line 4: !ls is a notebook magic"},
+		{"y := x\n%timeit y++", "line 2: %timeit is a notebook magic"},
+		{"y := x\n%time z := y * 2\nprintln(z)", ""},
+		{"y := x > 0 &&\n\t!(x > 5)\nprintln(y)", ""},
+		{"s := `\n%env X=1\n`\nprintln(s)", ""},
+		{"y := x\n/*\n%env X=1\n*/\nprintln(y)", ""},
+	} {
+		nb := testNotebook(t, cell("x := 1", "load"), cell(tt.src, "train"))
+		_, err := Select(nb, SelectOptions{})
+		switch {
+		case tt.err == "" && err != nil:
+			t.Errorf("%q: %v", tt.src, err)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), "cell 1 (train) "+tt.err) || !strings.Contains(err.Error(), "tag the cell skip")):
+			t.Errorf("%q: %v, want %q", tt.src, err, tt.err)
+		}
+	}
+}

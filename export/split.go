@@ -162,25 +162,26 @@ func blank(s string) string {
 	return string(b)
 }
 
-// stripMagics blanks the magic lines at the top of a cell. %time is
-// dropped (the code after it stays); any other magic, a shell line or a
+// stripMagics blanks the magic lines of a cell: a line starting with %
+// or ! where a statement may start, wherever it stands in the cell (the
+// kernel's rule, gocell.MagicLine: the kernel runs a magic where it
+// stands). %time is dropped (the code after it stays, and is Go code to
+// the cell's end, as for the kernel); any other magic, a shell line or a
 // help query cannot run in a Go program and is an error.
 func stripMagics(src string) (string, *CellError) {
 	lines := strings.SplitAfter(src, "\n")
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		switch {
-		case t == "" || strings.HasPrefix(t, "//"):
+		if !gocell.MagicLine(t, strings.Join(lines[:i], "")) {
 			continue
-		case strings.HasPrefix(t, "%time ") || t == "%time":
+		}
+		if strings.HasPrefix(t, "%time ") || t == "%time" {
 			k := strings.Index(l, "%time") + len("%time")
 			lines[i] = strings.Repeat(" ", k) + l[k:]
-			return strings.Join(lines, ""), nil
-		case strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!"):
-			name := strings.Fields(t)[0]
-			return "", &CellError{Line: i + 1, Msg: fmt.Sprintf("%s is a notebook magic, which a Go program cannot run: remove it from the exported cells or tag the cell skip", name)}
+			break
 		}
-		break
+		name := strings.Fields(t)[0]
+		return "", &CellError{Line: i + 1, Msg: fmt.Sprintf("%s is a notebook magic, which a Go program cannot run: remove it from the exported cells or tag the cell skip", name)}
 	}
 	out := strings.Join(lines, "")
 	if q := strings.TrimSpace(out); q != "" && !strings.Contains(q, "\n") && (strings.HasSuffix(q, "?") || strings.HasPrefix(q, "?")) {
