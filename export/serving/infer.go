@@ -371,11 +371,18 @@ func (s *Server) infer(c *call, r *http.Request, name, version string) {
 
 // writeResult answers 200 with out, a response written by hand, or, when
 // a prediction was not finite (ok false: NaN and infinities have no JSON
-// form), with the response encoding/json writes for res.
+// form), 422 naming the row: the request was well formed, but the model
+// cannot answer it (a regression on inputs far outside the training
+// data overflows), which is the client's to change, not a server fault.
 func (s *Server) writeResult(c *call, out []byte, ok bool, res *results) {
 	c.out = out
 	if !ok {
-		s.writeJSON(c, http.StatusOK, res.nonFinite())
+		row, v, what, bad := res.nonFinite(s.model.classNames())
+		if !bad {
+			s.fail(c, http.StatusInternalServerError, "the response cannot be encoded as JSON")
+			return
+		}
+		s.fail(c, http.StatusUnprocessableEntity, "row %d: the %s is not finite (%v), which JSON cannot carry: the row's features are likely far outside the training data", row, what, v)
 		return
 	}
 	s.writeBody(c, out)

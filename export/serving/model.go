@@ -222,14 +222,23 @@ type results struct {
 	proba  []float64
 }
 
-// nonFinite returns the first NaN or infinity of res.
-func (res *results) nonFinite() float64 {
-	for _, v := range append(res.values[:res.n:res.n], res.proba...) {
+// nonFinite describes the first NaN or infinity of res: the row (from
+// 0), the value and what it is ("prediction", or "probability of class
+// C"); ok is false when every value is finite.
+func (res *results) nonFinite(classes []string) (row int, v float64, what string, ok bool) {
+	for r, v := range res.values[:res.n] {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return v
+			return r, v, "prediction", true
 		}
 	}
-	return 0
+	if k := len(classes); k > 0 {
+		for i, v := range res.proba[:res.n*k] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return i / k, v, "probability of class " + classes[i%k], true
+			}
+		}
+	}
+	return 0, 0, "", false
 }
 
 func (res *results) reset(m *Model, n int) {
