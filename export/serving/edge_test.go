@@ -1,7 +1,11 @@
 package serving
 
 import (
+	"fmt"
+	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,6 +50,77 @@ func TestNonFinitePrediction(t *testing.T) {
 		// A finite prediction is answered as before.
 		if code, _, raw := do(t, s, "POST", "/predict", `{"a": 1, "b": 2}`); code != http.StatusOK || !strings.Contains(raw, `"value":8`) {
 			t.Errorf("POST /predict a finite row: %d %s", code, raw)
+		}
+	}
+}
+
+// TestCategoricalNumbersAsNotebook: the server reads categorical values as
+// the notebook read its data with experiments.ReadCSV, so that it predicts
+// what the notebook predicts for the same rows: in a column ReadCSV made
+// categorical itself (code: numbers among words), "007", "7.0" and " 7"
+// are the level "7"; in a column named in CSVOptions.Categorical (zip),
+// values are levels as written, so "2134" is not "02134".
+func TestCategoricalNumbersAsNotebook(t *testing.T) {
+	dir := t.TempDir()
+	var train strings.Builder
+	train.WriteString("code,zip,x,label\n")
+	codes := []string{"A", "7", "B", "12", "007", "10"}
+	zips := []string{"02134", "10001", "7.0", "02134"}
+	for i := 0; i < 48; i++ {
+		code, zip := codes[i%len(codes)], zips[i%len(zips)]
+		label := "no"
+		if code == "7" || code == "007" || zip == "02134" && i%3 == 0 || i%5 == 0 {
+			label = "yes"
+		}
+		fmt.Fprintf(&train, "%s,%s,%d,%s\n", code, zip, i%7, label)
+	}
+	// The rows to predict: as a client may spell them.
+	probe := "code,zip,x,label\n" +
+		"007,02134,1,no\n" + "7,2134,1,no\n" + "7.0,10001,2,no\n" + "07,10001.0,3,no\n" + " 7 ,7,4,no\n" +
+		"+7,7.0,1,no\n" + "1e1, 02134,2,no\n" + "12.000,99,5,no\n" + "A,02134,1,no\n" + "a,10001,1,no\n" +
+		"0x7,7.00,2,no\n" + "1_2,02134,3,no\n" + "inf,02134,3,no\n" + "8,10001,6,no\n" + "B,007.0,1,no\n"
+	opts := experiments.CSVOptions{Categorical: []string{"zip"}}
+	for name, data := range map[string]string{"train.csv": train.String(), "probe.csv": probe} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := experiments.ReadCSV(filepath.Join(dir, "train.csv"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.LogisticRegression{})
+	if err := p.FitDataset(ds, "label"); err != nil {
+		t.Fatal(err)
+	}
+	s := loadServer(t, saveModel(t, p, jobrt.Manifest{Name: "codes"}), Config{})
+
+	// The notebook's predictions.
+	pds, err := experiments.ReadCSV(filepath.Join(dir, "probe.csv"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pds, err = pds.Drop("label")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := p.PredictProbaDataset(pds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(probe), "\n")[1:]
+	for i, row := range rows {
+		f := strings.Split(row, ",")
+		body := fmt.Sprintf(`{"code": %q, "zip": %q, "x": %s}`, f[0], f[1], f[2])
+		code, v, raw := do(t, s, "POST", "/predict", body)
+		if code != http.StatusOK {
+			t.Fatalf("row %d %s: %d %s", i, body, code, raw)
+		}
+		pr := v["predictions"].([]any)[0].(map[string]any)["proba"].(map[string]any)
+		for k, cls := range s.model.classNames() {
+			if got := pr[cls].(float64); math.Abs(got-want.At(i, k)) > 1e-12 {
+				t.Errorf("row %d %s: P(%s) = %v, the notebook %v", i, body, cls, got, want.At(i, k))
+			}
 		}
 	}
 }

@@ -42,6 +42,9 @@ type Model struct {
 	// request's null there is answered before the pipeline is run.
 	takesMissing []bool
 	needsValue   []bool
+	// norms[c] reads categorical column c's values as the notebook read
+	// its training data (see levelNorm); nil for the other columns.
+	norms []*levelNorm
 }
 
 // Load reads dir/model.json, checks the SHA-256 of the model file it
@@ -83,6 +86,7 @@ func Load(dir string) (*Model, error) {
 			m.numeric = false
 		}
 	}
+	m.norms = levelNorms(p, m.schema)
 	m.probeMissing()
 	return m, nil
 }
@@ -288,7 +292,7 @@ func (m *Model) predict(b *batch, res *results) error {
 			} else {
 				col := make([]string, b.n)
 				for r := range col {
-					col[r] = b.strs[r*b.f+c]
+					col[r] = m.norms[c].level(b.strs[r*b.f+c])
 				}
 				cols[c] = col
 			}
