@@ -91,10 +91,15 @@
 // /v2/models/NAME, /v2/models/NAME/ready, /v2/models/NAME/infer) and
 // /predict with named features, Prometheus /metrics, a bounded cache of
 // recent results, a body size limit, graceful shutdown; a model file whose
-// hash differs from model.json is refused. With it: a multi-stage
-// Dockerfile (static binary on distroless, non-root), Kubernetes manifests
-// generated from the k8s.io/api types (Deployment with probes, Service,
-// HorizontalPodAutoscaler) and a README.
+// hash differs from model.json is refused. NAME is the notebook's name
+// (or --name) in lower case, characters other than letters, digits, '-'
+// and '_' made '-'. With it: a multi-stage Dockerfile (static binary on
+// distroless, non-root, base images by their full names), Kubernetes
+// manifests generated from the k8s.io/api types (Deployment with probes,
+// the memory limit passed to the server for the Go runtime's soft limit,
+// image pulled Always; Service; HorizontalPodAutoscaler), named NAME-serve
+// made a DNS-1035 label (a letter first, at most 63 characters, cut with
+// a hash suffix), and a README.
 //
 // Exporting again into DIR replaces what the earlier export wrote (its
 // marker file, .gopherlab-export, lists each file with its SHA-256) and

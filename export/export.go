@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -212,7 +213,8 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: manifest: %w", err)
 	}
-	readme, err := render(jobReadme, map[string]any{"M": m, "Name": name})
+	cgo := slices.Contains(roots, ModulePath+"/tracking") // go-sqlite3
+	readme, err := render(jobReadme, map[string]any{"M": m, "Name": name, "Cgo": cgo})
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,8 @@ func copyInto(t *testing.T, root string, paths ...string) {
 //
 // The registries the Dockerfile's base images come from are out of this
 // machine's reach, so the test builds stand-ins for them from the
-// machine's own files, with what the Dockerfile relies on: golang:V has
+// machine's own files, under the full names the Dockerfile gives them,
+// with what it relies on: docker.io/library/golang:V has
 // the Go toolchain of this machine (the version go.mod names) in
 // /usr/local/go with a shell, GOPATH /go and the module proxy the host
 // uses; distroless/static-debian12:nonroot has only /etc/passwd and
@@ -132,7 +133,7 @@ func TestServingImage(t *testing.T) {
 	goroot := strings.TrimSpace(string(mustOutput(t, "go", "env", "GOROOT")))
 	goEnv := mustOutput(t, "go", "env", "GOPROXY", "GOSUMDB")
 	proxy := strings.Fields(string(goEnv))
-	golang := "golang:" + res.Manifest.GoDirective
+	golang := "docker.io/library/golang:" + res.Manifest.GoDirective
 	b.image(golang, func(root string) {
 		copyInto(t, root, "/bin/sh", "/etc/ssl/certs/ca-certificates.crt")
 		copyInto(t, root, sharedLibs(t, "/bin/sh")...)

@@ -10,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
+
+	"github.com/gopherlab/gopherlab/export/jobrt"
 )
 
 // TestK8sNamesValid exports the manifests for notebook names as they come
@@ -86,5 +88,84 @@ func TestK8sNamesValid(t *testing.T) {
 	}
 	if got := k8sName(sanitizeName("My_Churn Model.v2"), "-serve"); got != "my-churn-model-v2-serve" {
 		t.Errorf("My_Churn Model.v2: %q", got)
+	}
+}
+
+// TestServeDeploymentRuntime: the Deployment gives the server its memory
+// limit (for the Go runtime's soft limit), never runs a stale :latest,
+// and leaves the entrypoint's flags to the image; the Dockerfile names
+// its base images in full, as daemonless builders need.
+func TestServeDeploymentRuntime(t *testing.T) {
+	files, err := k8sManifests("iris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dep appsv1.Deployment
+	if err := yaml.UnmarshalStrict(files["deployment.yaml"], &dep); err != nil {
+		t.Fatal(err)
+	}
+	c := dep.Spec.Template.Spec.Containers[0]
+	env := map[string]*corev1.EnvVarSource{}
+	for _, e := range c.Env {
+		env[e.Name] = e.ValueFrom
+	}
+	ref := env["GOPHERLAB_MEMORY_LIMIT"]
+	if ref == nil || ref.ResourceFieldRef == nil || ref.ResourceFieldRef.Resource != "limits.memory" || ref.ResourceFieldRef.ContainerName != c.Name {
+		t.Errorf("env %v: want GOPHERLAB_MEMORY_LIMIT from the container's limits.memory", c.Env)
+	}
+	if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
+		t.Error("no memory limit")
+	}
+	if strings.HasSuffix(c.Image, ":latest") && c.ImagePullPolicy != corev1.PullAlways {
+		t.Errorf("image %s with pull policy %s: a node keeps a stale :latest", c.Image, c.ImagePullPolicy)
+	}
+	for _, a := range c.Args {
+		if a == "-model-dir" || a == "-addr" || strings.HasPrefix(a, "-model-dir=") || strings.HasPrefix(a, "-addr=") {
+			t.Errorf("args %q repeat the entrypoint's %s", c.Args, a)
+		}
+	}
+	df, err := render(dockerfile, map[string]any{"Name": "iris", "M": &jobrt.Manifest{GoDirective: "1.26.8"}, "Port": servePort, "Image": "iris-serve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(df), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "FROM" {
+			if host, _, ok := strings.Cut(f[1], "/"); !ok || !strings.Contains(host, ".") {
+				t.Errorf("%s: not a fully qualified image name", line)
+			}
+		}
+	}
+}
+
+// TestReadmesSayWhatBuildsNeed: the READMEs say what the builds need (a C
+// compiler for a job that logs to SQLite, none for the server), where the
+// job logs its runs, how it fails, and what -model-dir is relative to.
+func TestReadmesSayWhatBuildsNeed(t *testing.T) {
+	m := &jobrt.Manifest{Name: "iris", GoDirective: "1.26.8", WorkDir: "/nb",
+		TrackedRun: &jobrt.TrackedRun{ID: "0123456789abcdef"}}
+	job, err := render(jobReadme, map[string]any{"M": m, "Name": "iris", "Cgo": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"C compiler", "go-sqlite3", "CGO_ENABLED=0", "$GOPHERLAB_DB, else gopherlab.db in -dir",
+		"status 1", "do not\n  reproduce", "-model-dir is not", "relative to the current directory"} {
+		if !strings.Contains(string(job), want) {
+			t.Errorf("job README lacks %q:\n%s", want, job)
+		}
+	}
+	job, _ = render(jobReadme, map[string]any{"M": &jobrt.Manifest{Name: "iris"}, "Name": "iris", "Cgo": false})
+	if strings.Contains(string(job), "C compiler") || strings.Contains(string(job), "GOPHERLAB_DB") || !strings.Contains(string(job), "builds with CGO_ENABLED=0") {
+		t.Errorf("job README without tracking:\n%s", job)
+	}
+	serve, err := render(serveReadme, map[string]any{"Name": "iris", "M": m, "Port": servePort, "Image": "iris-serve",
+		"Drain": serveDrain, "ShutdownTimeout": serveShutdown, "Grace": serveGrace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "no C compiler", "-model-dir is relative to the current directory",
+		"imagePullPolicy: Always", "GOPHERLAB_MEMORY_LIMIT", "422", "docker.io/library/golang"} {
+		if !strings.Contains(string(serve), want) {
+			t.Errorf("serving README lacks %q", want)
+		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gopherlab/gopherlab/export/jobrt"
+	"github.com/gopherlab/gopherlab/export/serving"
 )
 
 // servePort is the port the server listens on in its container.
@@ -100,10 +101,9 @@ func k8sManifests(name string) (map[string][]byte, error) {
 			InitialDelaySeconds: delay, PeriodSeconds: period, TimeoutSeconds: 2, FailureThreshold: 3,
 		}
 	}
-	// The container's args follow the image's entrypoint (whose flags
-	// they repeat, the last of a flag winning): the drain is the cluster's.
-	args := []string{"-model-dir", "/model", "-addr", fmt.Sprintf(":%d", servePort),
-		"-drain=" + serveDrain.String(), "-shutdown-timeout=" + serveShutdown.String()}
+	// The container's args follow the image's entrypoint (which sets
+	// -model-dir and -addr): the drain is the cluster's.
+	args := []string{"-drain=" + serveDrain.String(), "-shutdown-timeout=" + serveShutdown.String()}
 	tm, om := meta("Deployment", "apps/v1")
 	dep := &appsv1.Deployment{TypeMeta: tm, ObjectMeta: om, Spec: appsv1.DeploymentSpec{
 		Replicas: &replicas,
@@ -116,13 +116,23 @@ func k8sManifests(name string) (map[string][]byte, error) {
 				TerminationGracePeriodSeconds: &grace,
 				SecurityContext:               &corev1.PodSecurityContext{RunAsNonRoot: &nonRoot, RunAsUser: &uid, RunAsGroup: &uid},
 				Containers: []corev1.Container{{
-					Name:            "server",
+					Name: "server",
+					// A moving tag, pulled at every pod start, so that
+					// a pod never runs an image older than the one
+					// pushed last (IfNotPresent would keep a node's
+					// stale :latest); see the README for pinning.
 					Image:           app + ":latest",
-					ImagePullPolicy: corev1.PullIfNotPresent,
+					ImagePullPolicy: corev1.PullAlways,
 					Args:            args,
-					Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: servePort, Protocol: corev1.ProtocolTCP}},
-					ReadinessProbe:  probe("/v2/health/ready", 1, 5),
-					LivenessProbe:   probe("/v2/health/live", 5, 10),
+					// The server gives the Go runtime 90% of the
+					// memory limit as its soft limit (GOMEMLIMIT):
+					// the GC keeps the heap under the limit.
+					Env: []corev1.EnvVar{{Name: serving.MemoryLimitEnv, ValueFrom: &corev1.EnvVarSource{
+						ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "server", Resource: "limits.memory"},
+					}}},
+					Ports:          []corev1.ContainerPort{{Name: "http", ContainerPort: servePort, Protocol: corev1.ProtocolTCP}},
+					ReadinessProbe: probe("/v2/health/ready", 1, 5),
+					LivenessProbe:  probe("/v2/health/live", 5, 10),
 					Resources: corev1.ResourceRequirements{
 						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 						Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -122,5 +123,27 @@ func TestCategoricalNumbersAsNotebook(t *testing.T) {
 				t.Errorf("row %d %s: P(%s) = %v, the notebook %v", i, body, cls, got, want.At(i, k))
 			}
 		}
+	}
+}
+
+// TestSetMemoryLimit: the container's memory limit becomes the Go
+// runtime's soft limit, with headroom; GOMEMLIMIT, when set, wins.
+func TestSetMemoryLimit(t *testing.T) {
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+	env := map[string]string{MemoryLimitEnv: "268435456"}
+	if got := setMemoryLimit(func(k string) string { return env[k] }); !strings.HasPrefix(got, "241591910 ") {
+		t.Errorf("limit %q", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 241591910 {
+		t.Errorf("runtime memory limit %d, want 90%% of 256 MiB", got)
+	}
+	debug.SetMemoryLimit(old)
+	env["GOMEMLIMIT"] = "100MiB"
+	if got := setMemoryLimit(func(k string) string { return env[k] }); !strings.Contains(got, "GOMEMLIMIT") || debug.SetMemoryLimit(-1) != old {
+		t.Errorf("with GOMEMLIMIT: %q", got)
+	}
+	if got := setMemoryLimit(func(string) string { return "" }); got != "" {
+		t.Errorf("no limit: %q", got)
 	}
 }

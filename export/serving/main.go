@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -95,9 +97,38 @@ func run(o options, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("serving: %w", err)
 	}
-	log.Info("limits", "max_body", s.MaxBody(), "max_rows", s.cfg.MaxRows, "drain", o.drain, "shutdown_timeout", o.grace)
+	memLimit := setMemoryLimit(os.Getenv)
+	log.Info("limits", "max_body", s.MaxBody(), "max_rows", s.cfg.MaxRows, "drain", o.drain, "shutdown_timeout", o.grace, "memory_limit", memLimit)
 	fmt.Printf("serving model %s version %s on http://%s\n", m.Name, m.Version, ln.Addr())
 	return serve(s, ln, stop, o.drain, o.grace, log)
+}
+
+// MemoryLimitEnv names the environment variable holding the container's
+// memory limit in bytes: the Kubernetes Deployment sets it from the
+// container's limits.memory (Downward API resourceFieldRef).
+const MemoryLimitEnv = "GOPHERLAB_MEMORY_LIMIT"
+
+// memoryLimitShare is the part of the container's memory limit given to
+// the Go runtime as its soft limit (debug.SetMemoryLimit): the GC works
+// harder near it rather than let the heap reach the limit, where the
+// kernel kills the container; the rest is room for what the runtime does
+// not count (the binary's pages, the kernel's buffers for connections).
+const memoryLimitShare = 0.9
+
+// setMemoryLimit gives the Go runtime a soft memory limit of
+// memoryLimitShare of the container's limit (MemoryLimitEnv), unless
+// GOMEMLIMIT sets one, and returns the limit in force ("" for none).
+func setMemoryLimit(getenv func(string) string) string {
+	if v := getenv("GOMEMLIMIT"); v != "" {
+		return v + " (GOMEMLIMIT)"
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(getenv(MemoryLimitEnv)), 10, 64)
+	if err != nil || n <= 0 {
+		return ""
+	}
+	limit := int64(float64(n) * memoryLimitShare)
+	debug.SetMemoryLimit(limit)
+	return fmt.Sprintf("%d (%.0f%% of %s=%d)", limit, memoryLimitShare*100, MemoryLimitEnv, n)
 }
 
 // serve serves s on ln until a value comes on stop, then shuts down:

@@ -3,8 +3,11 @@
 // (refusing a file whose SHA-256 differs from its manifest) and serves
 // predictions over KServe's Open Inference Protocol (v2) and a simple JSON
 // /predict with named features, with Prometheus metrics, a bounded cache
-// of recent results, a request body limit and graceful shutdown. The
-// exporter copies this package into each bundle's module.
+// of recent results, a request body limit and graceful shutdown. It reads
+// categorical values as experiments.ReadCSV read the training data (see
+// levelNorm), so that it predicts as the notebook does; a prediction that
+// is not finite gets 422. The exporter copies this package into each
+// bundle's module.
 package serving
 
 import (
