@@ -122,6 +122,9 @@ them, or one-hot encodes a categorical feature); elsewhere null is refused with
 a 400 naming the feature. Errors are 4xx with {"error": "..."} naming the input,
 feature, shape or type at fault; a row whose prediction is not finite (a
 regression far outside its training data overflows) gets 422 naming the row;
+a compressed body (Content-Encoding other than identity) gets 415; a v2 request
+for binary tensor data (binary_data, binary_data_output, binary_data_size, an
+Inference-Header-Content-Length header) gets 400: send JSON data;
 bodies over -max-body get 413; a known path
 asked with another method gets 405 with an Allow header.
 

@@ -1,9 +1,12 @@
 package serving
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -145,5 +148,57 @@ func TestSetMemoryLimit(t *testing.T) {
 	}
 	if got := setMemoryLimit(func(string) string { return "" }); got != "" {
 		t.Errorf("no limit: %q", got)
+	}
+}
+
+// TestUnsupportedBodies: a compressed body gets 415 (not "not valid
+// JSON"); a v2 request asking for binary tensor data gets 400 saying the
+// extension is not supported, rather than being answered as something
+// else.
+func TestUnsupportedBodies(t *testing.T) {
+	s := regressionServer(t)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`{"a": 1, "b": 2}`))
+	zw.Close()
+	for _, path := range []string{"/predict", "/v2/models/reg/infer"} {
+		req := httptest.NewRequest("POST", path, bytes.NewReader(gz.Bytes()))
+		req.Header.Set("Content-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), "Content-Encoding gzip is not supported") || rec.Header().Get("Accept-Encoding") != "identity" {
+			t.Errorf("POST %s gzip: %d %s %v", path, rec.Code, rec.Body, rec.Header())
+		}
+		req = httptest.NewRequest("POST", path, strings.NewReader(`{"a": 1, "b": 2}`))
+		req.Header.Set("Content-Encoding", "identity")
+		if path == "/predict" {
+			rec = httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Errorf("POST %s identity: %d %s", path, rec.Code, rec.Body)
+			}
+		}
+	}
+	inputs := `{"name": "a", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "b", "shape": [1], "datatype": "FP64", "data": [2]}`
+	for _, body := range []string{
+		`{"inputs": [` + inputs + `], "outputs": [{"name": "predict", "parameters": {"binary_data": true}}]}`,
+		`{"parameters": {"binary_data_output": true}, "inputs": [` + inputs + `]}`,
+		`{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "parameters": {"binary_data_size": 8}}, {"name": "b", "shape": [1], "datatype": "FP64", "data": [2]}]}`,
+	} {
+		code, v, raw := do(t, s, "POST", "/v2/models/reg/infer", body)
+		if msg, _ := v["error"].(string); code != http.StatusBadRequest || !strings.Contains(msg, "binary tensor data") {
+			t.Errorf("%s: %d %s", body, code, raw)
+		}
+	}
+	req := httptest.NewRequest("POST", "/v2/models/reg/infer", strings.NewReader(`{"inputs":[]}`+"\x00\x00\x00\x00\x00\x00\xf0\x3f"))
+	req.Header.Set("Inference-Header-Content-Length", "13")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "binary tensor data") {
+		t.Errorf("binary body: %d %s", rec.Code, rec.Body)
+	}
+	// Outputs' other parameters, and binary_data false, are fine.
+	if code, _, raw := do(t, s, "POST", "/v2/models/reg/infer", `{"inputs": [`+inputs+`], "outputs": [{"name": "predict", "parameters": {"binary_data": false}}]}`); code != http.StatusOK {
+		t.Errorf("binary_data false: %d %s", code, raw)
 	}
 }

@@ -28,9 +28,49 @@ type inferRequest struct {
 	ID         string          `json:"id,omitempty"`
 	Parameters json.RawMessage `json:"parameters,omitempty"`
 	Inputs     []inferInput    `json:"inputs"`
-	Outputs    []struct {
-		Name string `json:"name"`
-	} `json:"outputs,omitempty"`
+	Outputs    []inferOutput   `json:"outputs,omitempty"`
+}
+
+type inferOutput struct {
+	Name       string          `json:"name"`
+	Parameters json.RawMessage `json:"parameters,omitempty"`
+}
+
+// binaryData returns an error when a v2 request asks for the binary
+// tensor data extension (a binary body after a JSON header, inputs of
+// binary_data_size, outputs as binary_data), which the server does not
+// implement: ignoring it would read or answer something else than the
+// client means.
+func binaryData(r *http.Request, req *inferRequest) error {
+	const msg = "binary tensor data (the v2 binary data extension) is not supported: send the tensors as JSON data"
+	if r != nil && r.Header.Get("Inference-Header-Content-Length") != "" {
+		return badRequest("%s (the request has an Inference-Header-Content-Length header)", msg)
+	}
+	param := func(raw json.RawMessage, key string) bool {
+		if len(raw) == 0 {
+			return false
+		}
+		var p map[string]json.RawMessage
+		if json.Unmarshal(raw, &p) != nil {
+			return false
+		}
+		v, ok := p[key]
+		return ok && string(v) != "false" && string(v) != "null"
+	}
+	if param(req.Parameters, "binary_data_output") {
+		return badRequest("parameters: binary_data_output: %s", msg)
+	}
+	for _, in := range req.Inputs {
+		if param(in.Parameters, "binary_data_size") {
+			return badRequest("input %q: binary_data_size: %s", in.Name, msg)
+		}
+	}
+	for _, o := range req.Outputs {
+		if param(o.Parameters, "binary_data") {
+			return badRequest("output %q: binary_data: %s", o.Name, msg)
+		}
+	}
+	return nil
 }
 
 // parseInfer reads a v2 request of the plain shape into req, reusing its
@@ -105,9 +145,7 @@ func parseInfer(body []byte, req *inferRequest) bool {
 					if !ok || !sc.eat('}') {
 						return false
 					}
-					req.Outputs = append(req.Outputs, struct {
-						Name string `json:"name"`
-					}{string(v)})
+					req.Outputs = append(req.Outputs, inferOutput{Name: string(v)})
 					if sc.eat(']') {
 						break
 					}
@@ -300,9 +338,16 @@ func (s *Server) infer(c *call, r *http.Request, name, version string) {
 	if !parseInfer(c.body, req) {
 		*req = inferRequest{}
 		if err := decode(c.body, req); err != nil {
+			if berr := binaryData(r, req); berr != nil {
+				err = berr // a binary body is no JSON: say why
+			}
 			s.failErr(c, err)
 			return
 		}
+	}
+	if err := binaryData(r, req); err != nil {
+		s.failErr(c, err)
+		return
 	}
 	b, err := s.inferBatch(c, req)
 	if err != nil {

@@ -266,6 +266,12 @@ func (s *Server) serve(endpoint int, h func(*call, *http.Request), w http.Respon
 
 // readBody reads the request body into c.body, at most MaxBody bytes.
 func (s *Server) readBody(c *call, r *http.Request) error {
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+		// A compressed body is not JSON: say so rather than "not valid
+		// JSON". Accept-Encoding tells the client what to send (RFC 7694).
+		c.Header().Set("Accept-Encoding", "identity")
+		return &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Encoding %s is not supported: send the body uncompressed", ce)}
+	}
 	limit := s.cfg.MaxBody
 	if r.ContentLength > limit {
 		return &http.MaxBytesError{Limit: limit}
