@@ -10,8 +10,8 @@ import (
 // a magic or shell line: it starts with % or !, and the code above it
 // (since the last such line) leaves it where a statement may start, not
 // in a raw string, a comment, a block or an expression, which are Go's.
-// It is the kernel's rule (kernel/goeval), for the exporter to find the
-// magics the kernel would run.
+// The kernel runs such lines as magics, and the exporter refuses them by
+// the same rule.
 func MagicLine(t, above string) bool {
 	return (strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!")) && AtStatementStart(above)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/scanner"
-	"go/token"
 	"io"
 	"math"
 	"os"
@@ -37,7 +35,7 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (out Outc
 	noCode := true // no Go code in lines[start:i]
 	for i := 0; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
-		if !magicLine(t, strings.Join(lines[start:i], "")) {
+		if !gocell.MagicLine(t, strings.Join(lines[start:i], "")) {
 			if t != "" && !strings.HasPrefix(t, "//") {
 				noCode = false
 			}
@@ -120,42 +118,6 @@ func linesOnly(lines []string, from, to int) string {
 		src, _ = rewriteMain(src)
 	}
 	return src
-}
-
-// magicLine reports whether a cell's line, t with its spaces trimmed, is
-// a magic or shell line: it starts with % or !, and the code above it
-// (since the last such line) leaves it where a statement may start, not
-// in a raw string, a comment, a block or an expression, which are Go's.
-func magicLine(t, above string) bool {
-	return (strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!")) && atStatementStart(above)
-}
-
-// atStatementStart reports whether Go code src, followed by a new line,
-// leaves that line at the start of a top-level statement: not inside a
-// raw string, a comment or brackets, and not continuing an expression
-// (`ok := a &&` then `!b`). Only such a line can be a magic.
-func atStatementStart(src string) bool {
-	fset := token.NewFileSet()
-	f := fset.AddFile("", -1, len(src))
-	var sc scanner.Scanner
-	bad := false
-	sc.Init(f, []byte(src), func(token.Position, string) { bad = true }, 0)
-	depth := 0
-	last := token.SEMICOLON
-	for {
-		_, tok, _ := sc.Scan()
-		if tok == token.EOF {
-			break
-		}
-		switch tok {
-		case token.LPAREN, token.LBRACK, token.LBRACE:
-			depth++
-		case token.RPAREN, token.RBRACK, token.RBRACE:
-			depth--
-		}
-		last = tok
-	}
-	return !bad && depth == 0 && last == token.SEMICOLON
 }
 
 // timeFrom runs %time or %timeit (name, with args) on line i of a cell:
