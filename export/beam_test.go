@@ -98,8 +98,9 @@ func TestBeamjobFile(t *testing.T) {
 }
 
 func TestCheckBeamParams(t *testing.T) {
-	nb := &Notebook{Cells: []*Cell{{Type: "code", Source: "seed := int64(1)\nproject := \"p\""}}}
+	nb := &Notebook{Cells: []*Cell{{Type: "code", Source: "seed := int64(1)\nproject := \"p\""}, {Type: "code", Source: "n := seed"}}}
 	nb.Cells[0].SetTags([]string{TagParameters})
+	nb.Cells[1].SetTags([]string{TagTrain}) // a parameters cell alone is no pipeline
 	sel, err := Select(nb, SelectOptions{})
 	if err != nil {
 		t.Fatal(err)
