@@ -290,7 +290,8 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 		}
 	}
 	m := &j.Manifest
-	fmt.Fprintf(j.out, "job %s: %d cells of %s, %d workers\n", m.Name, len(m.Cells), filepath.Base(m.Notebook), j.Workers)
+	_, cells := j.progress(-1)
+	fmt.Fprintf(j.out, "job %s: %d cells of %s, %d workers\n", m.Name, cells, filepath.Base(m.Notebook), j.Workers)
 	for _, p := range m.Params {
 		f := fs.Lookup(p.Name)
 		v := f.Value.String()
