@@ -52,8 +52,12 @@
 // (a redeclaration with another type gets a new name), their statements
 // run in cell order, functions, types and constants stay declarations, a
 // cell's final expression is printed as the notebook shows it, and display
-// calls print their text form. Line directives name the notebook cell and
-// line of every piece. The parameters become flags; -workers N (default:
+// calls print their text form. A final call follows the kernel's rule: a
+// non-nil error it returns (alone, or as its last result) fails the job
+// with the cell's number, else its value or values are shown (byte counts
+// of printing and writing are not). Line directives name the notebook cell and
+// line of every piece. The parameters become flags (a float64 one refuses
+// NaN and infinities); -workers N (default:
 // every core) is set in every estimator and cross-validation of the cells
 // that has a Workers field the cells leave unset. manifest.json (embedded)
 // records the parameters, the seed, the Go and module versions, and the
@@ -67,7 +71,16 @@
 // (default ../serve/model) with model.json holding its SHA-256. With --run,
 // the tracked run's parameters become the defaults and, when the cells log
 // to tracking, the job compares the metrics of the run it logs with the
-// tracked run's, bit for bit, and fails when they differ.
+// tracked run's, bit for bit, and fails when they differ; metrics only the
+// tracked run has (logged by skip cells) are listed as not compared. The
+// check runs before the model is saved: a job that fails it leaves
+// -model-dir as it was. The job's run gets the tags job.tracked_run and
+// job.reproduced (true, false or not compared) and is marked FAILED when
+// the job fails the check. Inputs the job's flags chose (a parameter, a
+// data file named by a parameter, -allow-changed-data) are no
+// reproduction and not compared; data that differs from the tracked run's
+// with no flag asking for it (changed since the run) fails the job unless
+// -allow-changed-data.
 //
 // With --beam the job also runs on Apache Beam (Go SDK
 // github.com/apache/beam/sdks/v2, version pinned in export/beamjob/beam.mod;

@@ -462,6 +462,10 @@ store.Close()`}
 	if err == nil || !strings.Contains(stderr, "does not reproduce tracked run "+id[:8]) || !strings.Contains(stderr, "accuracy: ") {
 		t.Errorf("job whose run's metrics differ: %v\n%s", err, stderr)
 	}
+	// ... and writes no model, labelled with the run or not.
+	if _, err := os.Stat(filepath.Join(tmp, "tampered")); !os.IsNotExist(err) {
+		t.Errorf("the job that did not reproduce the run wrote a model: %v", err)
+	}
 	store, err = tracking.Open(db)
 	if err != nil {
 		t.Fatal(err)
@@ -470,6 +474,19 @@ store.Close()`}
 	runs, _ = store.SearchRuns(tracking.SearchQuery{Experiment: "iris", Filter: `name = "logreg"`})
 	if len(runs) != 4 || !strings.HasPrefix(runs[0].Source, "gopherlab job iris: cell ") {
 		t.Errorf("runs after three jobs: %d, newest source %q", len(runs), runs[0].Source)
+	}
+	// The jobs' runs say which run they meant to reproduce and whether
+	// they did; the one that did not is FAILED, as the job.
+	if len(runs) == 4 {
+		for i, want := range []struct{ reproduced, status string }{{"false", tracking.StatusFailed}, {"not compared", tracking.StatusFinished}, {"true", tracking.StatusFinished}} {
+			r := runs[i]
+			if r.Tags["job.tracked_run"] != id || r.Tags["job.reproduced"] != want.reproduced || r.Status != want.status {
+				t.Errorf("job run %d (newest first): status %s, tags %v; want %s, job.reproduced=%s", i, r.Status, r.Tags, want.status, want.reproduced)
+			}
+		}
+		if _, ok := runs[3].Tags["job.reproduced"]; ok || runs[3].Status != tracking.StatusFinished {
+			t.Errorf("the notebook's run: %s %v", runs[3].Status, runs[3].Tags)
+		}
 	}
 }
 
@@ -541,10 +558,21 @@ func TestExportComputedDataPath(t *testing.T) {
 	if err := os.WriteFile(csv, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Nothing asked for other data: the job cannot claim to reproduce
+	// the run, fails, and writes no model.
 	models := filepath.Join(tmp, "changed")
 	_, stderr, err = exporttest.RunInEnv(t, jobDir, env, job, "-dir", tmp, "-model-dir", models)
-	if err != nil || !regexp.MustCompile(`tracked run `+id[:8]+`: not compared: the job ran on other inputs than the run: train data \S+ \(\d+×5, sha256 [0-9a-f]{12}; the run's \d+×5, sha256 [0-9a-f]{12}\)`).MatchString(stderr) {
+	if err == nil || !regexp.MustCompile(`tracked run `+id[:8]+` cannot be reproduced: the job's inputs differ from the run's:\n  train data \S+ \(\d+×5, sha256 [0-9a-f]{12}; the run's \d+×5, sha256 [0-9a-f]{12}\)`).MatchString(stderr) ||
+		!strings.Contains(stderr, "-allow-changed-data") || !strings.Contains(stderr, "model not written: "+models+" left as it was") {
 		t.Errorf("job on changed data: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(models); !os.IsNotExist(err) {
+		t.Errorf("the job that cannot reproduce the run made %s: %v", models, err)
+	}
+	// -allow-changed-data: the change is intended, nothing is claimed.
+	_, stderr, err = exporttest.RunInEnv(t, jobDir, env, job, "-dir", tmp, "-model-dir", models, "-allow-changed-data")
+	if err != nil || !regexp.MustCompile(`tracked run `+id[:8]+`: not compared: the job ran on other inputs than the run: train data \S+ \(\d+×5, sha256 [0-9a-f]{12}; the run's \d+×5, sha256 [0-9a-f]{12}\)`).MatchString(stderr) {
+		t.Errorf("job on changed data with -allow-changed-data: %v\n%s", err, stderr)
 	}
 	if mj, _ := os.ReadFile(filepath.Join(models, "model.json")); len(mj) == 0 || strings.Contains(string(mj), id) {
 		t.Errorf("the model of a job on other data is labelled with the run:\n%s", mj)

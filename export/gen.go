@@ -29,8 +29,9 @@ import (
 // redeclaration changes the type), := becomes =, and the statements run in
 // cell order in one function. Functions, types and constants stay
 // package-level declarations. A cell's final expression is shown as the
-// notebook shows it (display.Show), and estimators with a Workers setting
-// get the job's -workers flag.
+// notebook shows it (display.Show), a non-nil error its final call returns
+// fails the job as it fails the cell (finalResult), and estimators with a
+// Workers setting get the job's -workers flag.
 
 type segKind int
 
@@ -600,13 +601,7 @@ func (g *generator) rewrite() {
 			g.varToAssign(s.node.(*ast.DeclStmt).Decl.(*ast.GenDecl))
 		case segStmt:
 			if s.final {
-				x := s.node.(*ast.ExprStmt).X
-				tv, ok := g.info.Types[x]
-				if ok && !tv.IsVoid() && !tv.IsNil() && tv.Type != nil {
-					if _, multi := tv.Type.(*types.Tuple); !multi {
-						g.edits = append(g.edits, edit{g.off(x.Pos()), g.off(x.Pos()), "gopherlabjob.Show("}, edit{g.off(x.End()), g.off(x.End()), ")"})
-					}
-				}
+				g.finalResult(s.node.(*ast.ExprStmt).X)
 			}
 		}
 		ast.Inspect(s.node, func(n ast.Node) bool {
@@ -619,6 +614,85 @@ func (g *generator) rewrite() {
 			return true
 		})
 	}
+}
+
+// finalResult makes a cell's final expression do what the notebook does
+// with it (kernel/goeval): an expression that is not a call is shown; a
+// call with one result fails the job when it returns a non-nil error,
+// else is shown; a call whose last result is an error fails the job when
+// it is not nil, else its other results are shown (the first alone, or a
+// tuple), unless they are byte counts (fmt.Println, w.Write); a call with
+// several results, the last no error, is shown as a tuple, unless they
+// are byte counts; a call with no result, and the builtins called for
+// their effect, show nothing.
+func (g *generator) finalResult(x ast.Expr) {
+	tv, ok := g.info.Types[x]
+	if !ok || tv.IsVoid() || tv.IsNil() || tv.Type == nil {
+		return
+	}
+	wrap := func(open string) {
+		g.edits = append(g.edits, edit{g.off(x.Pos()), g.off(x.Pos()), open + "("}, edit{g.off(x.End()), g.off(x.End()), ")"})
+	}
+	call, isCall := ast.Unparen(x).(*ast.CallExpr)
+	if !isCall {
+		wrap("gopherlabjob.Show")
+		return
+	}
+	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
+		if b, ok := g.info.Uses[id].(*types.Builtin); ok && noValueBuiltins[b.Name()] {
+			return
+		}
+	}
+	tup, multi := tv.Type.(*types.Tuple)
+	if !multi {
+		wrap(jobVar + ".Result")
+		return
+	}
+	quiet := byteCount(call)
+	if types.AssignableTo(tup.At(tup.Len()-1).Type(), types.Universe.Lookup("error").Type()) {
+		if quiet {
+			wrap(jobVar + ".CheckError")
+		} else {
+			wrap(jobVar + ".ErrorResult")
+		}
+		return
+	}
+	if !quiet {
+		wrap("gopherlabjob.Tuple")
+	}
+}
+
+// jobVar is the *jobrt.Job the cells' statements run with.
+const jobVar = "gopherlabJob"
+
+// noValueBuiltins are the builtins called for their effect: as a cell's
+// final call they show nothing (as kernel/goeval's noValueBuiltins).
+var noValueBuiltins = map[string]bool{
+	"copy": true, "print": true, "println": true, "panic": true,
+	"close": true, "delete": true, "clear": true,
+}
+
+// byteCounts are the functions and methods whose results other than an
+// error are byte or item counts, not shown as a cell's result (as
+// kernel/goeval's byteCounts).
+var byteCounts = map[string]bool{
+	"Print": true, "Println": true, "Printf": true, "Fprint": true, "Fprintln": true, "Fprintf": true,
+	"Scan": true, "Scanln": true, "Scanf": true, "Sscan": true, "Sscanln": true, "Sscanf": true,
+	"Fscan": true, "Fscanln": true, "Fscanf": true,
+	"Write": true, "WriteString": true, "WriteRune": true, "WriteAt": true, "WriteTo": true,
+	"Read": true, "ReadAt": true, "ReadFrom": true, "ReadFull": true, "ReadAtLeast": true,
+	"Copy": true, "CopyN": true, "CopyBuffer": true, "Discard": true,
+}
+
+// byteCount reports whether a call's results are byte counts (byteCounts).
+func byteCount(call *ast.CallExpr) bool {
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		return byteCounts[f.Name]
+	case *ast.SelectorExpr:
+		return byteCounts[f.Sel.Name]
+	}
+	return false
 }
 
 // varToAssign turns var a, b = x, y into a, b = x, y. A variable declared
@@ -890,19 +964,25 @@ func (g *generator) program(nbName string) ([]byte, error) {
 		model = fmt.Sprintf("func() *%s.Pipeline { return %s }", g.qualifier(types.NewPackage(copiedPath(g.module, ModulePath+"/experiments"), "experiments")), mv.name)
 	}
 	var body strings.Builder
-	ci := -1
+	stmts := map[int][]*segment{} // by position in Selection.Cells
 	for _, s := range g.segs {
-		if s.kind == segDecl {
-			continue
+		if s.kind != segDecl {
+			stmts[s.cell] = append(stmts[s.cell], s)
 		}
-		if s.cell != ci {
-			// The manifest lists the selection's cells in order.
-			ci = s.cell
-			fmt.Fprintf(&body, "\tgopherlabJob.Cell(%d)\n", s.cell)
+	}
+	for ci, sc := range g.sel.Cells {
+		if sc.Tag == TagParameters {
+			continue // its variables are the job's flags
 		}
-		body.WriteString(g.directive(s))
-		body.WriteString(g.applyEdits(s.start, s.end))
-		body.WriteString("\n")
+		// The manifest lists the selection's cells in order; every cell
+		// but the parameters announces itself, those with only
+		// declarations too, so that the progress counts them all.
+		fmt.Fprintf(&body, "\t%s.Cell(%d)\n", jobVar, ci)
+		for _, s := range stmts[ci] {
+			body.WriteString(g.directive(s))
+			body.WriteString(g.applyEdits(s.start, s.end))
+			body.WriteString("\n")
+		}
 	}
 	var decls strings.Builder
 	for _, s := range g.segs {
@@ -960,7 +1040,7 @@ func (g *generator) program(nbName string) ([]byte, error) {
 		b.WriteString("\t\tDistributed: gopherlabDistributed,\n")
 	}
 	b.WriteString("\t})\n}\n\n")
-	b.WriteString("// gopherlabRun runs the cells' statements in notebook order.\nfunc gopherlabRun(gopherlabJob *gopherlabjob.Job) {\n")
+	b.WriteString("// gopherlabRun runs the cells' statements in notebook order.\nfunc gopherlabRun(" + jobVar + " *gopherlabjob.Job) {\n")
 	b.WriteString(body.String())
 	b.WriteString("}\n\n")
 	b.WriteString(decls.String())

@@ -1,8 +1,10 @@
 // Package jobrt is the runtime of the training jobs `gopherlab export`
 // generates: it reads the job's manifest, refuses data files whose SHA-256
-// changed since the export, reports progress, saves the fitted pipeline
-// for the serving bundle with a manifest of its hash, and prints the
-// summary. The exporter copies this package into each job's module.
+// changed since the export, reports progress, fails the job when a cell's
+// final call returns an error (as the notebook fails the cell), saves the
+// fitted pipeline for the serving bundle with a manifest of its hash once
+// the job's check passed, and prints the summary. The exporter copies
+// this package into each job's module.
 package jobrt
 
 import (
@@ -16,6 +18,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -221,6 +224,9 @@ type Job struct {
 	// differs says how the job's inputs differ from the export's:
 	// parameters set to other values, data that is not the export's.
 	differs []string
+	// chosen is the number of differs the job's flags account for
+	// (set by Start): the others were found while the job ran.
+	chosen  int
 	out     io.Writer // progress and summary (stderr)
 	start   time.Time
 	cell    int // position of the running cell in Manifest.Cells
@@ -229,11 +235,18 @@ type Job struct {
 	model   string                // where the model went
 	onCell  func(*Job, int)
 	cleanup func() // Distributor.Finish, also on failure
+	// stopTracking ends tracking (Program.Track's stop), also on
+	// failure, so that the runs of the cells that ran are written.
+	stopTracking func()
+	// errOut and exit report a failure and end the process (os.Stderr
+	// and os.Exit; tests replace them).
+	errOut io.Writer
+	exit   func(code int)
 }
 
 // New reads the job's manifest.
 func New(manifestJSON []byte) (*Job, error) {
-	j := &Job{out: os.Stderr, cell: -1, timings: map[int]time.Duration{}}
+	j := &Job{out: os.Stderr, errOut: os.Stderr, exit: os.Exit, cell: -1, timings: map[int]time.Duration{}}
 	if err := json.Unmarshal(manifestJSON, &j.Manifest); err != nil {
 		return nil, fmt.Errorf("job: manifest: %w", err)
 	}
@@ -250,7 +263,7 @@ func New(manifestJSON []byte) (*Job, error) {
 func (j *Job) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&j.Dir, "dir", j.Manifest.WorkDir, "directory the notebook's relative paths are resolved from (the notebook's directory at export)")
 	fs.StringVar(&j.ModelDir, "model-dir", filepath.Join("..", "serve", "model"), "directory to write the fitted model and its manifest to (the serving bundle's model directory when run from the job's directory)")
-	fs.BoolVar(&j.AllowChangedData, "allow-changed-data", false, "run even if a data file's SHA-256 differs from the export's")
+	fs.BoolVar(&j.AllowChangedData, "allow-changed-data", false, "run even if a data file's SHA-256 differs from the export's, or (export --run) the tracked run's data differs from the job's: the job then does not claim to reproduce the run and exits 0 (without it, such a job fails)")
 	fs.IntVar(&j.Workers, "workers", runtime.NumCPU(), "goroutines for the parallel work (cross-validation folds, trees, ...); results do not depend on it")
 	fs.BoolVar(&j.Quiet, "q", false, "no progress or summary on stderr")
 }
@@ -277,7 +290,8 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 		}
 	}
 	m := &j.Manifest
-	fmt.Fprintf(j.out, "job %s: %d cells of %s, %d workers\n", m.Name, len(m.Cells), filepath.Base(m.Notebook), j.Workers)
+	_, cells := j.progress(-1)
+	fmt.Fprintf(j.out, "job %s: %d cells of %s, %d workers\n", m.Name, cells, filepath.Base(m.Notebook), j.Workers)
 	for _, p := range m.Params {
 		f := fs.Lookup(p.Name)
 		v := f.Value.String()
@@ -331,6 +345,7 @@ func (j *Job) Start(fs *flag.FlagSet) error {
 		}
 		fmt.Fprintf(j.out, "warning: %s\n", msg)
 	}
+	j.chosen = len(j.differs)
 	return nil
 }
 
@@ -349,12 +364,32 @@ func FileSHA256(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
+// paramsTag is the tag of the parameters cell (export.TagParameters),
+// whose values are the job's flags: it has no statements to run.
+const paramsTag = "parameters"
+
+// progress returns the place of the i-th exported cell among the cells
+// that run (all but the parameters cell), from 1, and their number.
+func (j *Job) progress(i int) (n, of int) {
+	for k, c := range j.Manifest.Cells {
+		if c.Tag == paramsTag {
+			continue
+		}
+		of++
+		if k <= i {
+			n++
+		}
+	}
+	return n, of
+}
+
 // Cell announces that the i-th exported cell starts.
 func (j *Job) Cell(i int) {
 	j.endCell()
 	j.cell, j.cellT = i, time.Now()
 	c := j.Manifest.Cells[i]
-	fmt.Fprintf(j.out, "[%d/%d] cell %d (%s)\n", i+1, len(j.Manifest.Cells), c.Index, c.Tag)
+	n, of := j.progress(i)
+	fmt.Fprintf(j.out, "[%d/%d] cell %d (%s)\n", n, of, c.Index, c.Tag)
 	if j.onCell != nil {
 		j.onCell(j, i)
 	}
@@ -370,7 +405,14 @@ func (j *Job) endCell() {
 }
 
 // Show prints a cell's result as the notebook shows it (its text/plain
-// form); a nil result shows nothing, as in the notebook.
+// form); a nil result shows nothing, as in the notebook. The job shows
+// with it a final expression that is not a call: its value is shown
+// even when it is an error, as in the notebook.
+//
+// A cell's final call follows the notebook's rule: a non-nil error it
+// returns fails the cell, and so the job (Result, ErrorResult,
+// CheckError); otherwise its value, or values, are shown (Result,
+// ErrorResult, Tuple).
 func Show(v any) {
 	if v == nil {
 		return
@@ -378,8 +420,75 @@ func Show(v any) {
 	display.Show(v)
 }
 
+// asError returns v as a non-nil error, if it is one: a nil pointer of
+// an error type is a value to show, as in the notebook (its Error method
+// may not take nil).
+func asError(v any) (error, bool) {
+	err, ok := v.(error)
+	if !ok || err == nil {
+		return nil, false
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return nil, false
+	}
+	return err, true
+}
+
+// Result handles the value of a cell's final call with one result: a
+// non-nil error fails the job (naming the cell), anything else is shown.
+func (j *Job) Result(v any) {
+	if err, ok := asError(v); ok {
+		j.Fail(err)
+		return
+	}
+	Show(v)
+}
+
+// ErrorResult handles the values of a cell's final call whose last
+// result is an error (f() (T, error), f() (T, U, error)): a non-nil error
+// fails the job, else the other values are shown, one as Show shows it,
+// several as a tuple.
+func (j *Job) ErrorResult(vs ...any) {
+	if len(vs) == 0 {
+		return
+	}
+	if err, ok := asError(vs[len(vs)-1]); ok {
+		j.Fail(err)
+		return
+	}
+	if vs = vs[:len(vs)-1]; len(vs) == 1 {
+		Show(vs[0])
+		return
+	}
+	Tuple(vs...)
+}
+
+// CheckError handles a final call whose last result is an error and whose
+// other results are byte counts (fmt.Println, w.Write, io.Copy): a
+// non-nil error fails the job; nothing is shown.
+func (j *Job) CheckError(vs ...any) {
+	if len(vs) == 0 {
+		return
+	}
+	if err, ok := asError(vs[len(vs)-1]); ok {
+		j.Fail(err)
+	}
+}
+
+// Tuple shows the values of a final call with several results, the last
+// no error, as the notebook does: (a, b).
+func Tuple(vs ...any) {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = display.RenderText(v)
+	}
+	display.Text("(" + strings.Join(parts, ", ") + ")")
+}
+
 // SaveModel writes the fitted pipeline to ModelDir/model.gob with its
-// manifest, ModelDir/model.json.
+// manifest, ModelDir/model.json, each through a temporary file renamed
+// into place. Main calls it once the job's check passed: a job that fails
+// leaves ModelDir as it was.
 func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error {
 	if p == nil {
 		return errors.New("job: save model: the pipeline variable " + j.Manifest.Model + " is nil")
@@ -424,11 +533,35 @@ func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error
 	if err != nil {
 		return fmt.Errorf("job: save model: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(j.ModelDir, "model.json"), append(b, '\n'), 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(j.ModelDir, "model.json"), append(b, '\n')); err != nil {
 		return fmt.Errorf("job: save model: %w", err)
 	}
 	j.model = path
 	return nil
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory renamed into place: a reader never sees half a file.
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // Finish prints the summary.
@@ -453,11 +586,21 @@ func (j *Job) Fail(err error) {
 		c := j.Manifest.Cells[j.cell]
 		where = fmt.Sprintf(" in cell %d (%s)", c.Index, c.Tag)
 	}
-	fmt.Fprintf(os.Stderr, "job failed%s: %v\n", where, err)
+	j.endTracking()
+	fmt.Fprintf(j.errOut, "job failed%s: %v\n", where, err)
 	if j.cleanup != nil {
 		j.cleanup()
 	}
-	os.Exit(1)
+	j.exit(1)
+}
+
+// endTracking ends tracking once: the runs of the fits made so far are
+// written, also when the job fails.
+func (j *Job) endTracking() {
+	if stop := j.stopTracking; stop != nil {
+		j.stopTracking = nil
+		stop()
+	}
 }
 
 // Recover turns a panic of a cell into a failure naming the cell; defer it
@@ -469,7 +612,9 @@ func (j *Job) Recover() {
 			c := j.Manifest.Cells[j.cell]
 			where = fmt.Sprintf(" in cell %d (%s)", c.Index, c.Tag)
 		}
-		fmt.Fprintf(os.Stderr, "job failed%s: panic: %v\n\n%s", where, r, debug.Stack())
+		stack := debug.Stack()
+		j.endTracking()
+		fmt.Fprintf(os.Stderr, "job failed%s: panic: %v\n\n%s", where, r, stack)
 		if j.cleanup != nil {
 			j.cleanup()
 		}
@@ -498,12 +643,13 @@ type Program struct {
 	// Manifest.Cells).
 	OnCell func(j *Job, i int)
 	// Track, if set, is called before the cells run and returns the
-	// function that ends tracking after them (before the model is saved
-	// and Check runs): the job logs its fits as the kernel does.
+	// function that ends tracking after them (before Check runs and the
+	// model is saved, or when the job fails): the job logs its fits as
+	// the kernel does.
 	Track func(*Job) (stop func())
-	// Check, if set, runs after the cells and the model: an error (such as
-	// metrics that differ from the tracked run the job was exported from)
-	// fails the job.
+	// Check, if set, runs after the cells, before the model is saved: an
+	// error (such as metrics that differ from the tracked run the job was
+	// exported from) fails the job, and the model is not written.
 	Check func(*Job) error
 	// Distributed, if set, may run the cells' model-selection fits
 	// elsewhere (gopherlab export --beam).
@@ -526,9 +672,10 @@ type Distributor interface {
 }
 
 // Main runs a job: it reads the manifest, parses the flags (the job's own
-// and one per parameter), checks the data, runs the cells, saves the
-// pipeline, runs the check and prints the summary. Errors and panics end
-// the process with a message naming the cell.
+// and one per parameter), checks the data, runs the cells, runs the check,
+// saves the pipeline if the check passed and prints the summary. Errors
+// and panics end the process with a message naming the cell; a failed
+// check ends it with status 1 and leaves the model directory as it was.
 func Main(p Program) {
 	j, err := New(p.Manifest)
 	if err != nil {
@@ -558,7 +705,7 @@ func Main(p Program) {
 		case *int64:
 			fs.Int64Var(v, p.Name, *v, usage)
 		case *float64:
-			fs.Float64Var(v, p.Name, *v, usage)
+			fs.Var((*finiteFloat)(v), p.Name, usage)
 		case *string:
 			fs.StringVar(v, p.Name, *v, usage)
 		case *bool:
@@ -595,9 +742,8 @@ func Main(p Program) {
 			os.Exit(1)
 		}
 	}
-	var stopTracking func()
 	if p.Track != nil {
-		stopTracking = p.Track(j)
+		j.stopTracking = p.Track(j)
 	}
 	defer j.Recover()
 	p.Run(j)
@@ -605,23 +751,35 @@ func Main(p Program) {
 	j.cell = -1
 	// Tracking ends first: what it finds out about the inputs (the data
 	// the job's run trained on) decides whether the model is the run's.
-	if stopTracking != nil {
-		stopTracking()
-	}
-	if p.Model != nil {
-		if err := j.SaveModel(p.Model(), j.Params); err != nil {
-			j.Fail(err)
-		}
-	}
-	if p.Check != nil {
-		if err := p.Check(j); err != nil {
-			j.Fail(err)
-		}
+	if err := j.complete(p); err != nil {
+		j.Fail(err)
 	}
 	if j.cleanup != nil {
 		j.cleanup()
 	}
 	j.Finish()
+}
+
+// complete ends tracking, runs the check and, if it passed, saves the
+// model. The check comes before the model: a job that does not reproduce
+// the run it was exported from must neither replace the model served, nor
+// label one with that run; the model directory is left as it was.
+func (j *Job) complete(p Program) error {
+	// Tracking ends first: what it finds out about the inputs (the data
+	// the job's run trained on) decides whether the model is the run's.
+	j.endTracking()
+	if p.Check != nil {
+		if err := p.Check(j); err != nil {
+			if p.Model != nil {
+				err = fmt.Errorf("%w\nmodel not written: %s left as it was", err, j.ModelDir)
+			}
+			return err
+		}
+	}
+	if p.Model != nil {
+		return j.SaveModel(p.Model(), j.Params)
+	}
+	return nil
 }
 
 // Differences says how the job's inputs differ from the export's, one
@@ -635,8 +793,39 @@ func (j *Job) Differences() []string { return j.differs }
 // the export could not pin).
 func (j *Job) AddDifference(what string) { j.differs = append(j.differs, what) }
 
+// DifferencesChosen reports whether the job's flags account for its
+// inputs being other than the export's: a parameter set to another value,
+// a data file named by a parameter's flag, or -allow-changed-data. A job
+// whose inputs differ without them (the data changed since the tracked
+// run, and the export pinned the new data) cannot reproduce the run, and
+// nothing said it need not.
+func (j *Job) DifferencesChosen() bool { return j.chosen > 0 || j.AllowChangedData }
+
+// finiteFloat is the flag of a float64 parameter: NaN and infinities are
+// refused, as gopherlab run -p refuses them.
+type finiteFloat float64
+
+func (f *finiteFloat) String() string {
+	if f == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(float64(*f), 'g', -1, 64)
+}
+
+func (f *finiteFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%q is not a finite float64", s)
+	}
+	*f = finiteFloat(v)
+	return nil
+}
+
 // Started is when the job started.
 func (j *Job) Started() time.Time { return j.start }
+
+// SetOutput sends the job's progress and summary to w instead of stderr.
+func (j *Job) SetOutput(w io.Writer) { j.out = w }
 
 // Printf writes progress to the job's terminal output (stderr, nothing
 // with -q).

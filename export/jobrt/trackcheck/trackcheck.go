@@ -3,13 +3,16 @@
 // turns that off), runs record the cell they came from, and after the
 // cells the job compares the metrics of the run it logged with those of
 // the notebook run it was exported from (export --run), to the last bit;
-// timings, which no two runs share, are left out. A run that trained or
-// evaluated on other data than the tracked run (by content hash) is no
-// reproduction and is not compared. The exporter copies this
-// package into jobs whose cells use experiments or tracking.
+// timings, which no two runs share, are left out, and so are the metrics
+// of cells the job does not run. A run that trained or evaluated on other
+// data than the tracked run (by content hash) is no reproduction: the job
+// fails unless its flags asked for other inputs. The job's run records the
+// outcome (TagReproduced). The exporter copies this package into jobs
+// whose cells use experiments or tracking.
 package trackcheck
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -174,63 +177,146 @@ func OnCell(j *jobrt.Job, i int) {
 	tracking.SetCellInfo(fmt.Sprintf("gopherlab job %s: cell %d (%s)", j.Manifest.Name, c.Index, c.Tag), j.Manifest.Notebook, 0)
 }
 
-// Check compares the job's run with the tracked run of the manifest. It
-// returns an error when a metric differs; a store it cannot open, no run
-// to compare, or a job run on other inputs (Job.Differences) is reported
-// but is no error.
+// Tags the job sets on the run it logged and compared with the tracked
+// run (export --run), so that the store tells which run a job's run meant
+// to reproduce and whether it did.
+const (
+	TagJob        = "job"             // the job's name
+	TagTrackedRun = "job.tracked_run" // full id of the tracked run
+	// TagReproduced is Reproduced, NotReproduced or NotCompared.
+	TagReproduced = "job.reproduced"
+)
+
+// Values of TagReproduced.
+const (
+	Reproduced    = "true"         // every compared metric is the same to the bit
+	NotReproduced = "false"        // a metric differs, or the data: the run is also marked FAILED
+	NotCompared   = "not compared" // other inputs by the job's flags, or nothing to compare
+)
+
+// Check compares the job's run with the tracked run of the manifest and
+// records the outcome on the job's run (TagReproduced). It returns an
+// error, and marks the job's run FAILED (as MLflow marks the run of an
+// entry point that exits with an error: the job exits 1), when a metric
+// both runs logged differs, or when the job's inputs differ from the
+// run's and its flags did not ask for other inputs (jobrt.Job.
+// DifferencesChosen): the data changed since the run, and the export
+// pinned the new data. Metrics only the tracked run has were logged by
+// cells the job does not run (skip): they are listed, not compared. A job
+// run on the inputs its flags chose, a store it cannot open or no run to
+// compare are reported but are no error.
 func Check(j *jobrt.Job) error {
 	tr := j.Manifest.TrackedRun
 	if tr == nil {
 		return nil
 	}
-	if d := j.Differences(); len(d) > 0 {
-		j.Printf("tracked run %s: not compared: the job ran on other inputs than the run: %s\n", tracking.ShortID(tr.ID), strings.Join(d, ", "))
-		return nil
-	}
+	short := tracking.ShortID(tr.ID)
 	store, err := tracking.Open("")
 	if err != nil {
-		j.Printf("tracked run %s: not compared: %s\n", tracking.ShortID(tr.ID), jobAdvice(err.Error()))
-		return nil
+		store = nil
+	} else {
+		defer store.Close()
 	}
-	defer store.Close()
-	mine, err := jobRun(store, j)
-	if err != nil {
-		j.Printf("tracked run %s: not compared: %v\n", tracking.ShortID(tr.ID), err)
+	var mine *tracking.RunInfo
+	if store != nil {
+		mine, _ = jobRun(store, j)
+	}
+	record := func(outcome, failure string) {
+		if mine == nil {
+			return
+		}
+		tags := map[string]string{TagJob: j.Manifest.Name, TagTrackedRun: tr.ID, TagReproduced: outcome}
+		if err := store.SetRunTags(mine.ID, tags); err != nil {
+			j.Printf("tracking: %s\n", jobAdvice(err.Error()))
+		}
+		if failure != "" {
+			if _, err := store.FailFinishedRun(mine.ID, failure); err != nil {
+				j.Printf("tracking: %s\n", jobAdvice(err.Error()))
+			}
+		}
+	}
+	if d := j.Differences(); len(d) > 0 {
+		if j.DifferencesChosen() {
+			record(NotCompared, "")
+			j.Printf("tracked run %s: not compared: the job ran on other inputs than the run: %s (as its flags asked)\n", short, strings.Join(d, ", "))
+			return nil
+		}
+		msg := fmt.Sprintf("tracked run %s cannot be reproduced: the job's inputs differ from the run's:\n  %s\nthe data changed since the run (the export pinned the data as it was then); run with -allow-changed-data to train on it without claiming to reproduce the run", short, strings.Join(d, "\n  "))
+		record(NotReproduced, msg)
+		return errors.New(msg)
+	}
+	if store == nil {
+		j.Printf("tracked run %s: not compared: %s\n", short, jobAdvice(err.Error()))
 		return nil
 	}
 	if mine == nil {
-		j.Printf("tracked run %s: not compared: the job logged no run in experiment %q of %s\n", tracking.ShortID(tr.ID), tr.Experiment, filepath.Base(store.Path()))
+		j.Printf("tracked run %s: not compared: the job logged no run in experiment %q of %s\n", short, tr.Experiment, filepath.Base(store.Path()))
 		return nil
 	}
-	keys := make([]string, 0, len(tr.Metrics))
-	for k := range tr.Metrics {
+	c := compareMetrics(tr.Metrics, mine.Metrics)
+	skipped := ""
+	if len(c.notCompared) > 0 {
+		skipped = "not compared (logged by cells the job does not run): " + strings.Join(c.notCompared, ", ")
+	}
+	switch {
+	case len(c.diffs) > 0:
+		lines := c.diffs
+		if skipped != "" {
+			lines = append(lines, skipped)
+		}
+		msg := fmt.Sprintf("run %s does not reproduce tracked run %s:\n  %s", tracking.ShortID(mine.ID), short, strings.Join(lines, "\n  "))
+		record(NotReproduced, msg)
+		return errors.New(msg)
+	case len(c.same) == 0 && skipped == "":
+		record(NotCompared, "")
+		j.Printf("tracked run %s: not compared: it has only timings (log a metric, e.g. an accuracy on test data)\n", short)
+		return nil
+	case len(c.same) == 0:
+		record(NotCompared, "")
+		j.Printf("tracked run %s: not compared: the job's run %s logged none of its metrics; %s\n", short, tracking.ShortID(mine.ID), skipped)
+		return nil
+	}
+	record(Reproduced, "")
+	j.Printf("run %s reproduces tracked run %s bit for bit: %s\n", tracking.ShortID(mine.ID), short, strings.Join(c.same, " "))
+	if skipped != "" {
+		j.Printf("  %s\n", skipped)
+	}
+	return nil
+}
+
+// metricComparison is how a job run's metrics compare with the tracked
+// run's, each list sorted by key.
+type metricComparison struct {
+	same        []string // key=value, the same to the bit in both
+	diffs       []string // "key: job's, notebook notebook's"
+	notCompared []string // keys only the tracked run has
+}
+
+// compareMetrics compares the metrics both runs logged, to the bit (NaN
+// equals NaN); timings are left out. A metric only the tracked run has
+// was logged by cells the job does not run (tagged skip, such as an
+// accuracy on the training data): the job's cells are the notebook's, so
+// a metric they log is logged by the job too.
+func compareMetrics(want, got map[string]float64) metricComparison {
+	keys := make([]string, 0, len(want))
+	for k := range want {
 		if !tracking.IsTiming(k) {
 			keys = append(keys, k)
 		}
 	}
 	sort.Strings(keys)
-	if len(keys) == 0 {
-		j.Printf("tracked run %s: not compared: it has only timings (log a metric, e.g. an accuracy on test data)\n", tracking.ShortID(tr.ID))
-		return nil
-	}
-	var diffs []string
+	var c metricComparison
 	for _, k := range keys {
-		want := tr.Metrics[k]
-		got, ok := mine.Metrics[k]
+		w := want[k]
+		g, ok := got[k]
 		switch {
 		case !ok:
-			diffs = append(diffs, fmt.Sprintf("%s: missing (notebook %s)", k, tracking.FormatMetric(want)))
-		case math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)):
-			diffs = append(diffs, fmt.Sprintf("%s: %s, notebook %s", k, tracking.FormatMetric(got), tracking.FormatMetric(want)))
+			c.notCompared = append(c.notCompared, k)
+		case math.Float64bits(g) != math.Float64bits(w) && !(math.IsNaN(g) && math.IsNaN(w)):
+			c.diffs = append(c.diffs, fmt.Sprintf("%s: %s, notebook %s", k, tracking.FormatMetric(g), tracking.FormatMetric(w)))
+		default:
+			c.same = append(c.same, k+"="+tracking.FormatMetric(w))
 		}
 	}
-	if len(diffs) > 0 {
-		return fmt.Errorf("run %s does not reproduce tracked run %s:\n  %s", tracking.ShortID(mine.ID), tracking.ShortID(tr.ID), strings.Join(diffs, "\n  "))
-	}
-	var same []string
-	for _, k := range keys {
-		same = append(same, k+"="+tracking.FormatMetric(tr.Metrics[k]))
-	}
-	j.Printf("run %s reproduces tracked run %s bit for bit: %s\n", tracking.ShortID(mine.ID), tracking.ShortID(tr.ID), strings.Join(same, " "))
-	return nil
+	return c
 }
