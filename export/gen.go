@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/gopherlab/gopherlab/export/jobrt"
+	"github.com/gopherlab/gopherlab/internal/gocell"
 )
 
 // The job's main.go is the chosen cells as one Go program. In a notebook
@@ -639,7 +640,7 @@ func (g *generator) finalResult(x ast.Expr) {
 		return
 	}
 	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
-		if b, ok := g.info.Uses[id].(*types.Builtin); ok && noValueBuiltins[b.Name()] {
+		if b, ok := g.info.Uses[id].(*types.Builtin); ok && gocell.NoValueBuiltin(b.Name()) {
 			return
 		}
 	}
@@ -648,7 +649,7 @@ func (g *generator) finalResult(x ast.Expr) {
 		wrap(jobVar + ".Result")
 		return
 	}
-	quiet := byteCount(call)
+	quiet := gocell.ByteCount(call)
 	if types.AssignableTo(tup.At(tup.Len()-1).Type(), types.Universe.Lookup("error").Type()) {
 		if quiet {
 			wrap(jobVar + ".CheckError")
@@ -664,36 +665,6 @@ func (g *generator) finalResult(x ast.Expr) {
 
 // jobVar is the *jobrt.Job the cells' statements run with.
 const jobVar = "gopherlabJob"
-
-// noValueBuiltins are the builtins called for their effect: as a cell's
-// final call they show nothing (as kernel/goeval's noValueBuiltins).
-var noValueBuiltins = map[string]bool{
-	"copy": true, "print": true, "println": true, "panic": true,
-	"close": true, "delete": true, "clear": true,
-}
-
-// byteCounts are the functions and methods whose results other than an
-// error are byte or item counts, not shown as a cell's result (as
-// kernel/goeval's byteCounts).
-var byteCounts = map[string]bool{
-	"Print": true, "Println": true, "Printf": true, "Fprint": true, "Fprintln": true, "Fprintf": true,
-	"Scan": true, "Scanln": true, "Scanf": true, "Sscan": true, "Sscanln": true, "Sscanf": true,
-	"Fscan": true, "Fscanln": true, "Fscanf": true,
-	"Write": true, "WriteString": true, "WriteRune": true, "WriteAt": true, "WriteTo": true,
-	"Read": true, "ReadAt": true, "ReadFrom": true, "ReadFull": true, "ReadAtLeast": true,
-	"Copy": true, "CopyN": true, "CopyBuffer": true, "Discard": true,
-}
-
-// byteCount reports whether a call's results are byte counts (byteCounts).
-func byteCount(call *ast.CallExpr) bool {
-	switch f := ast.Unparen(call.Fun).(type) {
-	case *ast.Ident:
-		return byteCounts[f.Name]
-	case *ast.SelectorExpr:
-		return byteCounts[f.Sel.Name]
-	}
-	return false
-}
 
 // varToAssign turns var a, b = x, y into a, b = x, y. A variable declared
 // without a value is set to its zero value when an earlier cell declared

@@ -1,8 +1,9 @@
-// Package gocell cuts the Go source of a notebook cell into its top-level
-// imports, declarations and statements. A cell mixes what Go only accepts
-// in different places (a file, a function body), so both the interpreter
-// (kernel/goeval) and the notebook exporter (export) evaluate or move a
-// cell piece by piece; they share this one lexical cut.
+// Package gocell holds what the interpreter (kernel/goeval) and the
+// notebook exporter (export) must agree on about a cell's Go source: its
+// cut into top-level imports, declarations and statements (a cell mixes
+// what Go only accepts in different places, a file and a function body,
+// so both evaluate or move a cell piece by piece), which of its lines are
+// magics, and which final calls show no result.
 package gocell
 
 import (

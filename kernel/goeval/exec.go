@@ -835,12 +835,6 @@ func lineComment(n, line, col int) string {
 	return fmt.Sprintf("/*line _.go:%d:%d*/", n*lineStride+line, col)
 }
 
-// noValueBuiltins are builtins called for their effect.
-var noValueBuiltins = map[string]bool{
-	"copy": true, "print": true, "println": true, "panic": true,
-	"close": true, "delete": true, "clear": true,
-}
-
 // runResult evaluates the cell's final expression statement and renders
 // its value if it has one (see the package documentation for the rule).
 func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *parsedRun, final *ast.ExprStmt) (bool, display.Bundle, error) {
@@ -859,13 +853,13 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 	call, isCall := x.(*ast.CallExpr)
 	counted := false // the call's result count is known to be 1
 	if isCall {
-		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && noValueBuiltins[id.Name] && !s.sessionName(st, id.Name) {
+		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && gocell.NoValueBuiltin(id.Name) && !s.sessionName(st, id.Name) {
 			return plain()
 		}
 		n, ok := s.callResults(st, c, pr, call)
 		if ok && n != 1 {
 			if n >= 2 {
-				return s.runErrorResult(ctx, st, c, pr, dir, expr, n, start, end, byteCount(call), plain)
+				return s.runErrorResult(ctx, st, c, pr, dir, expr, n, start, end, gocell.ByteCount(call), plain)
 			}
 			return plain()
 		}
@@ -897,7 +891,7 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 			// keeping the first: only the one-argument form tells
 			// whether a method call has one value, or none or several.
 			if s.compileProbe(st, unit{local: true, key: unitKey("q", c, start, end), src: src}) == nil {
-				return s.runUncounted(ctx, st, c, pr, dir, expr, start, end, byteCount(call), plain)
+				return s.runUncounted(ctx, st, c, pr, dir, expr, start, end, gocell.ByteCount(call), plain)
 			}
 		}
 		// A non-nil error a call returns fails the cell (the Result
@@ -929,7 +923,7 @@ func (s *Session) runResult(ctx context.Context, st *state, c *cellCode, pr *par
 			// A call whose result count the session cannot tell (a
 			// method of a local value, a chain of calls) has none or
 			// several.
-			return s.runUncounted(ctx, st, c, pr, dir, expr, start, end, byteCount(call), plain)
+			return s.runUncounted(ctx, st, c, pr, dir, expr, start, end, gocell.ByteCount(call), plain)
 		}
 		return false, display.Bundle{}, s.convert(st, c, pr, err, st.tap.take())
 	}
@@ -1073,29 +1067,6 @@ func tupleNames(n int) []string {
 		names[i] = fmt.Sprintf("__glt%d", i)
 	}
 	return names
-}
-
-// byteCounts are the functions and methods whose (n, err) results count
-// bytes or items read or written: a cell ending in fmt.Println(x) shows
-// what it printed, not how long it was.
-var byteCounts = map[string]bool{
-	"Print": true, "Println": true, "Printf": true, "Fprint": true, "Fprintln": true, "Fprintf": true,
-	"Scan": true, "Scanln": true, "Scanf": true, "Sscan": true, "Sscanln": true, "Sscanf": true,
-	"Fscan": true, "Fscanln": true, "Fscanf": true,
-	"Write": true, "WriteString": true, "WriteRune": true, "WriteAt": true, "WriteTo": true,
-	"Read": true, "ReadAt": true, "ReadFrom": true, "ReadFull": true, "ReadAtLeast": true,
-	"Copy": true, "CopyN": true, "CopyBuffer": true, "Discard": true,
-}
-
-// byteCount reports whether call is to one of byteCounts.
-func byteCount(call *ast.CallExpr) bool {
-	switch f := ast.Unparen(call.Fun).(type) {
-	case *ast.Ident:
-		return byteCounts[f.Name]
-	case *ast.SelectorExpr:
-		return byteCounts[f.Sel.Name]
-	}
-	return false
 }
 
 // resultClass classifies a result expression (see static.go); when the
