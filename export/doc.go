@@ -67,7 +67,9 @@
 // -allow-changed-data. A read of a file named by another expression
 // (filepath.Join(dir, name)) is listed as unpinned, with a warning; the
 // job then compares the datasets its run used with the tracked run's. It saves the fitted *experiments.Pipeline (the only
-// one, the last one a train cell defines, or --model) to -model-dir
+// one, the last one a train cell defines, or --model; a
+// *experiments.GridSearch over a pipeline stands for its refitted best
+// pipeline) to -model-dir
 // (default ../serve/model) with model.json holding its SHA-256. With --run,
 // the tracked run's parameters become the defaults and, when the cells log
 // to tracking, the job compares the metrics of the run it logs with the

@@ -245,7 +245,7 @@ func Export(nbPath string, opts ExportOptions) (*ExportResult, error) {
 	}
 	logf("job: %s (%d cells, %d parameters, %d data files)", res.JobDir, len(m.Cells), len(m.Params), len(m.Data))
 	if m.Model == "" {
-		logf("serve: no *experiments.Pipeline variable in the exported cells: no serving bundle")
+		logf("serve: no *experiments.Pipeline or *experiments.GridSearch variable in the exported cells: no serving bundle")
 	} else {
 		logf("serve: %s (model written by the job to %s)", res.ServeDir, filepath.Join(res.ServeDir, "model"))
 	}
@@ -742,7 +742,7 @@ func ExportCommand(args []string, stdout io.Writer) error {
 	runID := fs.String("run", "", "export the pipeline of this tracked run (its parameters become the defaults)")
 	db := fs.String("db", "", "tracking database for --run (default $GOPHERLAB_DB or ./gopherlab.db)")
 	name := fs.String("name", "", "name of the job and the served model (default: the notebook's name)")
-	model := fs.String("model", "", "variable holding the fitted *experiments.Pipeline to serve (default: the only one, or the last one a train cell defines)")
+	model := fs.String("model", "", "variable holding the fitted *experiments.Pipeline to serve, or a *experiments.GridSearch over one (its refitted best pipeline); default: the only one, or the last one a train cell defines")
 	force := fs.Bool("force", false, "replace an earlier export in -o DIR even where it holds files that export did not write, or wrote and were changed since (they are deleted)")
 	beam := fs.Bool("beam", false, "give the job an Apache Beam mode: -runner prism|direct|flink|spark|universal|dataflow runs its cross-validation and grid-search fits as a Beam pipeline (the job's module then requires the Beam Go SDK)")
 	fs.Usage = func() {

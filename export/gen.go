@@ -101,8 +101,9 @@ type hoistedVar struct {
 }
 
 type pipeVar struct {
-	name string
-	cell int // position in Selection.Cells
+	name   string
+	cell   int  // position in Selection.Cells
+	search bool // a *experiments.GridSearch: its best pipeline, refitted, is the model
 }
 
 type dataRef struct {
@@ -562,14 +563,20 @@ func (g *generator) nameable(t types.Type, id *ast.Ident) error {
 	return nil
 }
 
-// notePipe remembers variables holding a *experiments.Pipeline.
+// notePipe remembers variables holding a *experiments.Pipeline, or a
+// *experiments.GridSearch, whose refitted best pipeline is the model a
+// search over a pipeline gives.
 func (g *generator) notePipe(name string, t types.Type, ci int) {
 	p, ok := t.(*types.Pointer)
 	if !ok {
 		return
 	}
 	n, ok := p.Elem().(*types.Named)
-	if !ok || n.Obj().Name() != "Pipeline" || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != copiedPath(g.module, ModulePath+"/experiments") {
+	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != copiedPath(g.module, ModulePath+"/experiments") {
+		return
+	}
+	search := n.Obj().Name() == "GridSearch"
+	if !search && n.Obj().Name() != "Pipeline" {
 		return
 	}
 	for i, pv := range g.pipeVars {
@@ -578,7 +585,7 @@ func (g *generator) notePipe(name string, t types.Type, ci int) {
 			break
 		}
 	}
-	g.pipeVars = append(g.pipeVars, pipeVar{name: name, cell: ci})
+	g.pipeVars = append(g.pipeVars, pipeVar{name: name, cell: ci, search: search})
 }
 
 // rewrite records the edits of the cells' code: renamed variables, var
@@ -932,7 +939,13 @@ func (g *generator) program(nbName string) ([]byte, error) {
 	}
 	model := ""
 	if mv := g.modelVar(); mv != nil {
-		model = fmt.Sprintf("func() *%s.Pipeline { return %s }", g.qualifier(types.NewPackage(copiedPath(g.module, ModulePath+"/experiments"), "experiments")), mv.name)
+		pkg := g.qualifier(types.NewPackage(copiedPath(g.module, ModulePath+"/experiments"), "experiments"))
+		model = fmt.Sprintf("func() *%s.Pipeline { return %s }", pkg, mv.name)
+		if mv.search {
+			// nil when the search was not over a pipeline or did not
+			// refit: SaveModel says so.
+			model = fmt.Sprintf("func() *%[1]s.Pipeline { p, _ := %[2]s.BestModel().(*%[1]s.Pipeline); return p }", pkg, mv.name)
+		}
 	}
 	var body strings.Builder
 	stmts := map[int][]*segment{} // by position in Selection.Cells
@@ -1028,8 +1041,10 @@ func (g *generator) directive(s *segment) string {
 	return fmt.Sprintf("/*line %s:%d:%d*/", p.Filename, p.Line, p.Column)
 }
 
-// modelVar returns the variable holding the pipeline to save: --model,
-// else the only pipeline variable, else the last one a train cell defines.
+// modelVar returns the variable holding the pipeline to save (or the grid
+// search whose best pipeline it is): --model, else the only such
+// variable, else the last one a train cell defines (a search defined
+// after the pipeline it searches over, whose template stays unfitted).
 func (g *generator) modelVar() *pipeVar {
 	if g.model != "" {
 		for i := range g.pipeVars {
@@ -1085,7 +1100,7 @@ func generateJob(sel *Selection, module, dir, nbPath, model string, beam bool) (
 		for _, pv := range g.pipeVars {
 			names = append(names, pv.name)
 		}
-		return nil, nil, fmt.Errorf("export: --model %s: no such *experiments.Pipeline variable (the cells have %s)", g.model, strings.Join(names, ", "))
+		return nil, nil, fmt.Errorf("export: --model %s: no such *experiments.Pipeline or *experiments.GridSearch variable (the cells have %s)", g.model, strings.Join(names, ", "))
 	}
 	src, err := g.program(filepath.Base(nbPath))
 	if err != nil {

@@ -491,7 +491,7 @@ func Tuple(vs ...any) {
 // leaves ModelDir as it was.
 func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error {
 	if p == nil {
-		return errors.New("job: save model: the pipeline variable " + j.Manifest.Model + " is nil")
+		return errors.New("job: save model: " + j.Manifest.Model + " holds no fitted pipeline (nil, or a grid search that was not over a pipeline or did not refit its best)")
 	}
 	if err := os.MkdirAll(j.ModelDir, 0o755); err != nil {
 		return fmt.Errorf("job: save model: %w", err)
