@@ -422,12 +422,20 @@ func (s *Server) modelMeta(w *call, r *http.Request) {
 
 // modelParams are the metadata's parameters: the model's provenance.
 // run_id and experiment name the tracked run the model was exported from
-// (export --run), when there was one.
+// (export --run), when there was one. The Open Inference Protocol's
+// parameters are scalars (bool, number or string), which clients such as
+// Triton's decode as such: lists are JSON text ("classes": "[\"a\",\"b\"]"),
+// the steps are joined with " + ", and each parameter the model was
+// trained with is a string of its own, "param.NAME".
 func (s *Server) modelParams() map[string]any {
 	m := s.model
+	classes, _ := json.Marshal(m.classNames())
 	p := map[string]any{
-		"sha256": m.Manifest.SHA256, "steps": m.Manifest.Steps,
-		"classes": m.classNames(), "trained_with": m.Manifest.Params,
+		"sha256": m.Manifest.SHA256, "steps": strings.Join(m.Manifest.Steps, " + "),
+		"classes": string(classes),
+	}
+	for k, v := range m.Manifest.Params {
+		p["param."+k] = v
 	}
 	if m.Manifest.RunID != "" {
 		p["run_id"] = m.Manifest.RunID

@@ -611,6 +611,18 @@ func TestModelRunID(t *testing.T) {
 	if params, _ := v["parameters"].(map[string]any); params["run_id"] != run.ID || params["experiment"] != "iris" {
 		t.Errorf("metadata: %s", body)
 	}
+	// The protocol's parameters are scalars: a list is JSON text.
+	params, _ := v["parameters"].(map[string]any)
+	for k, pv := range params {
+		switch pv.(type) {
+		case string, float64, bool:
+		default:
+			t.Errorf("metadata parameter %s is %T, not a scalar: %s", k, pv, body)
+		}
+	}
+	if params["steps"] != "onehotencoder + logisticregression" || !strings.HasPrefix(fmt.Sprint(params["classes"]), `["`) {
+		t.Errorf("metadata steps and classes: %s", body)
+	}
 	_, v, body = do(t, loadServer(t, saveModel(t, p, jobrt.Manifest{Name: "toy"}), Config{}), "GET", "/v2/models/toy", "")
 	if params, _ := v["parameters"].(map[string]any); params == nil || params["run_id"] != nil {
 		t.Errorf("metadata without a tracked run: %s", body)
