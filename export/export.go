@@ -617,7 +617,7 @@ func buildManifest(sel *Selection, g *generator, absNB, name string, gm *goMod) 
 func gopherlabVersion() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Path == ModulePath && bi.Main.Version != "" {
-			return bi.Main.Version
+			return withRevision(bi.Main.Version, bi.Settings)
 		}
 		for _, d := range bi.Deps {
 			if d.Path == ModulePath {
@@ -626,6 +626,31 @@ func gopherlabVersion() string {
 		}
 	}
 	return "(devel)"
+}
+
+// withRevision adds to a "(devel)" version, a binary built from a
+// checkout, the commit it was built from, as go build records it
+// ("(devel) 1b33f9c2ab71", "+dirty" for uncommitted changes): the
+// manifest then says which gopherlab made the job.
+func withRevision(version string, settings []debug.BuildSetting) string {
+	if version != "(devel)" {
+		return version
+	}
+	var rev, dirty string
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return version
+	}
+	return version + " " + rev[:min(12, len(rev))] + dirty
 }
 
 // trackedRun reads a tracked run: its parameters, metrics and notebook.

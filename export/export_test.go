@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -204,4 +205,22 @@ func TestStagingCommitChecksAgain(t *testing.T) {
 		}
 	}
 	t.Fatal("no second export")
+}
+
+func TestWithRevision(t *testing.T) {
+	rev := []debug.BuildSetting{{Key: "vcs.revision", Value: "1b33f9c2ab71d0e1f2a3b4c5d6e7f8091a2b3c4d"}, {Key: "vcs.modified", Value: "false"}}
+	for _, tc := range []struct {
+		version  string
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{"v0.3.0", rev, "v0.3.0"},
+		{"(devel)", rev, "(devel) 1b33f9c2ab71"},
+		{"(devel)", append(rev[:1:1], debug.BuildSetting{Key: "vcs.modified", Value: "true"}), "(devel) 1b33f9c2ab71+dirty"},
+		{"(devel)", nil, "(devel)"}, // built without VCS information (-buildvcs=false, go run)
+	} {
+		if got := withRevision(tc.version, tc.settings); got != tc.want {
+			t.Errorf("withRevision(%q, %v) = %q, want %q", tc.version, tc.settings, got, tc.want)
+		}
+	}
 }
