@@ -488,7 +488,13 @@ func readParams(c *cellCode, tag string) ([]Param, error) {
 				if _, ok := seen[id.Name]; !ok && as.Tok == token.ASSIGN && !injected {
 					return nil, errAt(l.Pos(), r, fmt.Sprintf("%s = ... assigns a variable the cell does not declare: use %s := ...", id.Name, id.Name))
 				}
-				if err := add(r, id, "", as.Rhs[k]); err != nil {
+				typ := ""
+				if i, ok := seen[id.Name]; ok && as.Tok == token.ASSIGN {
+					// = keeps the variable's type: seed = 8 after
+					// seed := int64(7) sets an int64, as in Go.
+					typ = ps[i].Type
+				}
+				if err := add(r, id, typ, as.Rhs[k]); err != nil {
 					return nil, err
 				}
 			}
@@ -569,6 +575,10 @@ func paramLiteral(typ string, e ast.Expr) (string, string, error) {
 // literal. With goLit, value is Go source (a quoted string); otherwise it
 // is text from the command line (a bare string).
 func ParseParam(typ, value string, goLit bool) (string, error) {
+	shown := strconv.Quote(value) // Go source is shown as written
+	if goLit {
+		shown = value
+	}
 	switch typ {
 	case "int", "int64":
 		v, err := strconv.ParseInt(strings.ReplaceAll(value, "_", ""), 0, 64)
@@ -576,7 +586,7 @@ func ParseParam(typ, value string, goLit bool) (string, error) {
 			if f, ferr := strconv.ParseFloat(value, 64); goLit && ferr == nil && f == float64(int64(f)) {
 				return strconv.FormatInt(int64(f), 10), nil // an untyped constant such as 1e3
 			}
-			return "", fmt.Errorf("%q is not an %s", value, typ)
+			return "", fmt.Errorf("%s is not an %s", shown, typ)
 		}
 		return strconv.FormatInt(v, 10), nil
 	case "float64":
@@ -587,13 +597,13 @@ func ParseParam(typ, value string, goLit bool) (string, error) {
 			}
 		}
 		if err != nil || f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308 {
-			return "", fmt.Errorf("%q is not a finite float64", value)
+			return "", fmt.Errorf("%s is not a finite float64", shown)
 		}
 		return formatFloat(f), nil
 	case "bool":
 		b, err := strconv.ParseBool(value)
 		if err != nil {
-			return "", fmt.Errorf("%q is not a bool (true or false)", value)
+			return "", fmt.Errorf("%s is not a bool (true or false)", shown)
 		}
 		return strconv.FormatBool(b), nil
 	case "string":

@@ -110,6 +110,17 @@ func TestSelect(t *testing.T) {
 			err:   "const cannot be set from the command line",
 		},
 		{
+			name:   "an assignment keeps the parameter's type",
+			cells:  []tc{cell("seed := int64(7)\nseed = 8\nrate := 1.0\nrate = 2", "parameters"), cell("x := seed", "train")},
+			cells_: []int{0, 1},
+			params: []Param{{"seed", "int64", "8", 2, ""}, {"rate", "float64", "2.0", 4, ""}},
+		},
+		{
+			name:  "an assignment of another type",
+			cells: []tc{cell("seed := int64(7)\nseed = \"x\"", "parameters"), cell("x := seed", "train")},
+			err:   `parameter seed: "x" is not an int64`,
+		},
+		{
 			name:  "parameter of another type",
 			cells: []tc{cell("var n uint8 = 1", "parameters")},
 			err:   "parameter n: type uint8 is not one of int, int64, float64, string, bool",
@@ -117,7 +128,7 @@ func TestSelect(t *testing.T) {
 		{
 			name:  "parameter value out of range",
 			cells: []tc{cell("var n int = 1.5", "parameters")},
-			err:   `parameter n: "1.5" is not an int`,
+			err:   `parameter n: 1.5 is not an int`,
 		},
 		{
 			name:  "second parameters cell",
