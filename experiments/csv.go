@@ -301,6 +301,20 @@ func parseNumber(s string) (float64, bool) {
 	return v, err == nil || errors.Is(err, strconv.ErrRange)
 }
 
+// NumberLevel returns the level ReadCSV gives the field s in a column it
+// read as categorical after it had held numbers (a column whose later
+// values are not numbers): a number, as the reader parses one, in Go's
+// shortest form ("007", "7.0" and " 7" are all "7"). ok is false when s
+// is not a number: it is then its own level. A server fed raw values
+// reads them with it as the notebook's pipeline was fitted on them.
+func NumberLevel(s string) (level string, ok bool) {
+	v, ok := parseNumber(strings.TrimSpace(s))
+	if !ok || math.IsNaN(v) {
+		return "", false
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64), true
+}
+
 // exactPow10 holds the powers of ten that float64 represents exactly.
 var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}

@@ -123,3 +123,35 @@ func TestFilter(t *testing.T) {
 		t.Errorf("no row kept: %d rows, columns %v", none.Len(), none.Columns())
 	}
 }
+
+// NumberLevel gives a raw value the level ReadCSV gives it in a column
+// that turned categorical after holding numbers.
+func TestNumberLevel(t *testing.T) {
+	raw := []string{"007", "7.0", " 7", "1e3", "-0.50", "+2", "1_000", "0x10", "abc", "inf"}
+	var csv strings.Builder
+	csv.WriteString("code\n")
+	for _, r := range raw {
+		csv.WriteString(r + "\n")
+	}
+	ds, err := ReadCSVFrom(strings.NewReader(csv.String()), CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := ds.Strings("code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range raw {
+		want := read[i]
+		got, ok := NumberLevel(r)
+		if !ok {
+			got = r // not a number: its own level
+		}
+		if got != want {
+			t.Errorf("NumberLevel(%q) = %q, %v; ReadCSV read it as %q", r, got, ok, want)
+		}
+	}
+	if _, ok := NumberLevel("NaN"); ok {
+		t.Error("NaN is a missing value, not a level")
+	}
+}

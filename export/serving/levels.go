@@ -1,8 +1,6 @@
 package serving
 
 import (
-	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/gopherlab/gopherlab/experiments"
@@ -60,7 +58,7 @@ func levelNorms(p *experiments.Pipeline, schema []experiments.SchemaColumn) []*l
 			n := &levelNorm{levels: make(map[string]bool, len(levels))}
 			for _, l := range levels {
 				n.levels[l] = true
-				if v, ok := csvNumber(l); ok && shortest(v) != l {
+				if nl, ok := experiments.NumberLevel(l); ok && nl != l {
 					n.verbatim = true
 				}
 			}
@@ -83,31 +81,10 @@ func (n *levelNorm) level(s string) string {
 	if n.verbatim {
 		return s
 	}
-	if v, ok := csvNumber(t); ok {
-		if l := shortest(v); n.levels[l] {
+	if l, ok := experiments.NumberLevel(t); ok {
+		if n.levels[l] {
 			return l
 		}
 	}
 	return s
 }
-
-// csvNumber parses s as experiments.ReadCSV parses a number: Go's
-// decimal float syntax, out-of-range values as ±Inf, but not hex floats
-// or digit separators ("0x1p-2", "1_000"), which are text in a CSV file.
-func csvNumber(s string) (float64, bool) {
-	t := s
-	if len(t) > 0 && (t[0] == '+' || t[0] == '-') {
-		t = t[1:]
-	}
-	if len(t) > 1 && t[0] == '0' && t[1]|0x20 == 'x' || strings.IndexByte(t, '_') >= 0 {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if v != v {
-		return 0, false // NaN is a missing value to ReadCSV
-	}
-	return v, err == nil || errors.Is(err, strconv.ErrRange)
-}
-
-// shortest is a number's level in a column ReadCSV turned categorical.
-func shortest(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
