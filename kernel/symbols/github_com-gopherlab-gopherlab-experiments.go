@@ -45,6 +45,7 @@ func table_github_com_gopherlab_gopherlab_experiments() map[string]reflect.Value
 		"MSE":                    reflect.ValueOf(experiments.MSE),
 		"NewDataset":             reflect.ValueOf(experiments.NewDataset),
 		"NewPipeline":            reflect.ValueOf(experiments.NewPipeline),
+		"NumberLevel":            reflect.ValueOf(experiments.NumberLevel),
 		"Numeric":                reflect.ValueOf(experiments.Numeric),
 		"PlotHistory":            reflect.ValueOf(experiments.PlotHistory),
 		"PlotROC":                reflect.ValueOf(experiments.PlotROC),
