@@ -114,11 +114,11 @@ func nearTag(t string) string {
 		if lt == k {
 			return k
 		}
-		max := 2
+		edits := 2
 		if len(k) <= 4 {
-			max = 1
+			edits = 1
 		}
-		if d := editDistance(lt, k); d <= max && d < bestD {
+		if d := editDistance(lt, k); d <= edits && d < bestD {
 			best, bestD = k, d
 		}
 		p := 0
