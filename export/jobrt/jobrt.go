@@ -27,6 +27,7 @@ import (
 
 	"github.com/gopherlab/gopherlab/display"
 	"github.com/gopherlab/gopherlab/experiments"
+	"github.com/gopherlab/gopherlab/internal/atomicfile"
 )
 
 // Format identifies job manifests.
@@ -533,35 +534,14 @@ func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error
 	if err != nil {
 		return fmt.Errorf("job: save model: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(j.ModelDir, "model.json"), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(j.ModelDir, "model.json"), 0o644, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	}); err != nil {
 		return fmt.Errorf("job: save model: %w", err)
 	}
 	j.model = path
 	return nil
-}
-
-// writeFileAtomic writes b to path through a temporary file in the same
-// directory renamed into place: a reader never sees half a file.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 // Finish prints the summary.
