@@ -148,7 +148,8 @@ gives the pod a termination grace period of {{.Grace}}, so a rollout loses no re
 It passes the container's memory limit (256Mi) to the server
 (GOPHERLAB_MEMORY_LIMIT, from limits.memory), which gives 90% of it to the Go
 runtime as its soft limit (as GOMEMLIMIT would; GOMEMLIMIT, when set, wins), so
-the garbage collector keeps the heap under the limit.
+the garbage collector keeps the heap under the limit. Without that variable (docker
+run --memory) the server reads the limit from the cgroup (/sys/fs/cgroup/memory.max).
 
 Push the image to your registry and set it in k8s/deployment.yaml
 (image: {{.Image}}:latest). The image is pulled at every pod start

@@ -135,7 +135,14 @@ func TestSetMemoryLimit(t *testing.T) {
 	old := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(old)
 	env := map[string]string{MemoryLimitEnv: "268435456"}
-	if got := setMemoryLimit(func(k string) string { return env[k] }); !strings.HasPrefix(got, "241591910 ") {
+	cgroup := map[string]string{}
+	readFile := func(name string) ([]byte, error) {
+		if v, ok := cgroup[name]; ok {
+			return []byte(v), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	if got := setMemoryLimit(func(k string) string { return env[k] }, readFile); !strings.HasPrefix(got, "241591910 ") {
 		t.Errorf("limit %q", got)
 	}
 	if got := debug.SetMemoryLimit(-1); got != 241591910 {
@@ -143,12 +150,23 @@ func TestSetMemoryLimit(t *testing.T) {
 	}
 	debug.SetMemoryLimit(old)
 	env["GOMEMLIMIT"] = "100MiB"
-	if got := setMemoryLimit(func(k string) string { return env[k] }); !strings.Contains(got, "GOMEMLIMIT") || debug.SetMemoryLimit(-1) != old {
+	if got := setMemoryLimit(func(k string) string { return env[k] }, readFile); !strings.Contains(got, "GOMEMLIMIT") || debug.SetMemoryLimit(-1) != old {
 		t.Errorf("with GOMEMLIMIT: %q", got)
 	}
-	if got := setMemoryLimit(func(string) string { return "" }); got != "" {
+	noEnv := func(string) string { return "" }
+	if got := setMemoryLimit(noEnv, readFile); got != "" {
 		t.Errorf("no limit: %q", got)
 	}
+	// A container started with docker run --memory: the cgroup's limit.
+	cgroup[cgroupMemoryMax] = "max\n"
+	if got := setMemoryLimit(noEnv, readFile); got != "" || debug.SetMemoryLimit(-1) != old {
+		t.Errorf("cgroup without a limit: %q", got)
+	}
+	cgroup[cgroupMemoryMax] = "536870912\n"
+	if got := setMemoryLimit(noEnv, readFile); !strings.Contains(got, "of "+cgroupMemoryMax+"=536870912") || debug.SetMemoryLimit(-1) != 483183820 {
+		t.Errorf("cgroup limit 512 MiB: %q, runtime limit %d", got, debug.SetMemoryLimit(-1))
+	}
+	debug.SetMemoryLimit(old)
 }
 
 // TestUnsupportedBodies: a compressed body gets 415 (not "not valid

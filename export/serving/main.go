@@ -97,7 +97,7 @@ func run(o options, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("serving: %w", err)
 	}
-	memLimit := setMemoryLimit(os.Getenv)
+	memLimit := setMemoryLimit(os.Getenv, os.ReadFile)
 	log.Info("limits", "max_body", s.MaxBody(), "max_rows", s.cfg.MaxRows, "drain", o.drain, "shutdown_timeout", o.grace, "memory_limit", memLimit)
 	fmt.Printf("serving model %s version %s on http://%s\n", m.Name, m.Version, ln.Addr())
 	return serve(s, ln, stop, o.drain, o.grace, log)
@@ -115,20 +115,34 @@ const MemoryLimitEnv = "GOPHERLAB_MEMORY_LIMIT"
 // not count (the binary's pages, the kernel's buffers for connections).
 const memoryLimitShare = 0.9
 
+// cgroupMemoryMax is where a container's memory limit reads under cgroup
+// v2 ("max" when there is none): docker run --memory and Kubernetes set it.
+const cgroupMemoryMax = "/sys/fs/cgroup/memory.max"
+
 // setMemoryLimit gives the Go runtime a soft memory limit of
-// memoryLimitShare of the container's limit (MemoryLimitEnv), unless
-// GOMEMLIMIT sets one, and returns the limit in force ("" for none).
-func setMemoryLimit(getenv func(string) string) string {
+// memoryLimitShare of the container's limit (MemoryLimitEnv, else the
+// cgroup's memory.max, read with readFile), unless GOMEMLIMIT sets one,
+// and returns the limit in force ("" for none).
+func setMemoryLimit(getenv func(string) string, readFile func(string) ([]byte, error)) string {
 	if v := getenv("GOMEMLIMIT"); v != "" {
 		return v + " (GOMEMLIMIT)"
 	}
+	from := MemoryLimitEnv
 	n, err := strconv.ParseInt(strings.TrimSpace(getenv(MemoryLimitEnv)), 10, 64)
 	if err != nil || n <= 0 {
-		return ""
+		b, rerr := readFile(cgroupMemoryMax)
+		if rerr != nil {
+			return ""
+		}
+		from = cgroupMemoryMax
+		// "max": no limit, which ParseInt refuses.
+		if n, err = strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err != nil || n <= 0 {
+			return ""
+		}
 	}
 	limit := int64(float64(n) * memoryLimitShare)
 	debug.SetMemoryLimit(limit)
-	return fmt.Sprintf("%d (%.0f%% of %s=%d)", limit, memoryLimitShare*100, MemoryLimitEnv, n)
+	return fmt.Sprintf("%d (%.0f%% of %s=%d)", limit, memoryLimitShare*100, from, n)
 }
 
 // serve serves s on ln until a value comes on stop, then shuts down:
