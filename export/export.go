@@ -790,6 +790,11 @@ func ExportCommand(args []string, stdout io.Writer) error {
 		nb = pos[0]
 	}
 	res, err := Export(nb, ExportOptions{Out: *out, All: *all, Name: *name, Model: *model, RunID: *runID, DB: *db, Beam: *beam, Force: *force, Log: stdout})
+	var ce *CellError
+	if errors.As(err, &ce) && !strings.HasPrefix(err.Error(), "export: ") {
+		// Every error of the command reads "export: ...", a cell's too.
+		return fmt.Errorf("export: %w", err)
+	}
 	if err != nil {
 		return err
 	}
