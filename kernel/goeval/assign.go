@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"reflect"
+	"strings"
 )
 
 // yaegi v0.16.1 compiles an assignment whose count of variables differs
@@ -111,6 +112,15 @@ func (s *Session) callResults(st *state, c *cellCode, pr *parsedRun, call *ast.C
 	s.meta.RLock()
 	defer s.meta.RUnlock()
 	ty := newTyper(s, st, c, pr)
+	if sel != nil {
+		// Only a compiled named type's methods are what reflection
+		// says: a type a cell declares (reflect.StructOf for yaegi)
+		// shows the methods of the compiled types it embeds, not its
+		// own, which hide them (W2{*bytes.Buffer} with its own Write).
+		if t, ok := ty.typeOf(sel.X); !ok || !namedCompiled(t) {
+			return 0, false
+		}
+	}
 	if t, ok := ty.funcOf(call); ok {
 		return t.NumOut(), true
 	}
@@ -124,6 +134,15 @@ func (s *Session) callResults(st *state, c *cellCode, pr *parsedRun, call *ast.C
 		}
 	}
 	return 0, false
+}
+
+// namedCompiled reports whether t, or what it points to, is a named type
+// of a compiled package (not one the interpreter built for a cell).
+func namedCompiled(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer && t.Name() == "" {
+		t = t.Elem()
+	}
+	return t.Name() != "" && t.PkgPath() != "" && !strings.Contains(t.PkgPath(), "yaegi")
 }
 
 // rootName returns the name x starts with: f for f, fmt for fmt.Println,

@@ -10,7 +10,10 @@ import (
 // yaegi when it runs (or nothing, inside a function).
 func TestAssignMismatch(t *testing.T) {
 	s := newSession(t)
-	s.run("import (\"strconv\"; \"strings\"; \"github.com/gopherlab/gopherlab/display\")\nfunc two() (int, error) { return 7, nil }\nvar sb strings.Builder")
+	s.run("import (\"bytes\"; \"strconv\"; \"strings\"; \"github.com/gopherlab/gopherlab/display\")\nfunc two() (int, error) { return 7, nil }\nvar sb strings.Builder")
+	// A cell's type whose own method hides the one of a compiled type it
+	// embeds (yaegi's reflect type shows only the embedded one).
+	s.run("type W2 struct{ *bytes.Buffer }\nfunc (W2) Write(p []byte) int { return len(p) + 4 }\nvar w2 = W2{new(bytes.Buffer)}")
 	for _, tt := range []struct{ name, code, want string }{
 		{"define", "x := 1\nn := display.Input(\"x\")", "assignment mismatch: 1 variable but display.Input returns 2 values (line 2, column 6)"},
 		{"var", "var n = display.Input(\"x\")", "assignment mismatch: 1 variable but display.Input returns 2 values (line 1, column 9)"},
@@ -39,6 +42,7 @@ func TestAssignMismatch(t *testing.T) {
 		"func two() int { return 7 }\nk := two()\nk",
 		"func(strconv int) int { v := strconv; return v }(7)",
 		"w, werr := sb.WriteString(\"abcdefg\")\n_ = werr\nw",
+		"k := w2.Write([]byte(\"abc\"))\nk",
 	} {
 		if got := s.text(code); got != "7" {
 			t.Errorf("%q = %q, want 7", code, got)

@@ -206,7 +206,7 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 		// yaegi places x.M, where x's type has no M, at the declaration
 		// of the type (another cell's), or nowhere: the selector of the
 		// cell is the place, as Go's compiler says.
-		if sel := findSelector(pr, m[1]); sel != nil && (at == nil || at.cell != here) {
+		if sel := s.findSelector(st, c, pr, m[1]); sel != nil && (at == nil || at.cell != here) {
 			text := c.written(pr.off(sel.Pos()), pr.off(sel.End()))
 			return s.errorAt(c, "CompileError", fmt.Sprintf("%s undefined (no field or method %s)", text, m[1]), pr.off(sel.Sel.Pos()))
 		}
@@ -221,22 +221,52 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 // field or method.
 var undefinedSelRE = regexp.MustCompile(`^undefined selector:? (\w+)$`)
 
-// findSelector returns the first selector x.name of the run.
-func findSelector(pr *parsedRun, name string) *ast.SelectorExpr {
-	if pr == nil {
+// findSelector returns the selector x.name of the run that yaegi
+// refused: the first whose x is of a type the session knows to lack a
+// field or method name, else the first x.name.
+func (s *Session) findSelector(st *state, c *cellCode, pr *parsedRun, name string) *ast.SelectorExpr {
+	if pr == nil || st == nil {
 		return nil
 	}
-	var found *ast.SelectorExpr
+	var all []*ast.SelectorExpr
 	ast.Inspect(pr.file, func(n ast.Node) bool {
-		if found != nil {
-			return false
-		}
 		if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == name {
-			found = sel
+			all = append(all, sel)
 		}
 		return true
 	})
-	return found
+	if len(all) == 0 {
+		return nil
+	}
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	ty := newTyper(s, st, c, pr)
+	for _, sel := range all {
+		if t, ok := ty.typeOf(sel.X); ok && !hasMember(t, name) {
+			return sel
+		}
+	}
+	return all[0]
+}
+
+// hasMember reports whether a value of type t has a field or method name.
+func hasMember(t reflect.Type, name string) bool {
+	if _, ok := t.MethodByName(name); ok {
+		return true
+	}
+	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+		if _, ok := reflect.PointerTo(t).MethodByName(name); ok {
+			return true
+		}
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Struct {
+		_, ok := t.FieldByName(name)
+		return ok
+	}
+	return false
 }
 
 // stdioMethod finds a call of a method of os.Stdin, os.Stdout or

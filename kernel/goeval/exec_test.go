@@ -210,7 +210,7 @@ type Plain struct{ A, B int }
 func TestErrorPositions(t *testing.T) {
 	s := newSession(t)
 	s.run("import \"fmt\"")
-	s.run("type T struct{}\nvar tv T\nkeep := 3")
+	s.run("type T struct{}\nvar tv T\nkeep := 3\ntype A struct{ Name string }\ntype B struct{ ID int }\nvar sa A\nvar sb B")
 	tests := []struct {
 		name, code string
 		ename      string
@@ -230,6 +230,7 @@ func TestErrorPositions(t *testing.T) {
 		// yaegi places these at the type's declaration, or nowhere.
 		{"no such method of a cell's type", "x := 1\na1 := tv.Foo()", "CompileError", []string{"tv.Foo undefined (no field or method Foo)", "line 2, column 10"}, "a1 := tv.Foo()"},
 		{"no such field of a number", "x := 1\na1 := keep.Bar", "CompileError", []string{"keep.Bar undefined (no field or method Bar)", "line 2, column 12"}, "a1 := keep.Bar"},
+		{"no such field, after a selector of the same name that is right", "y := sa.Name\nx := sb.Name", "CompileError", []string{"sb.Name undefined (no field or method Name)", "line 2, column 9"}, "x := sb.Name"},
 		{"no such method, in a function", "x := 1\nfunc g() int { return tv.Baz() }", "CompileError", []string{"undefined field or method Baz", "line 2, column 23"}, "return tv.Baz()"},
 		{"a method of os.Stdout beyond Write", "import \"os\"\nos.Stdout.WriteString(\"x\")", "CompileError", []string{"undefined method: WriteString", "io.WriteString(os.Stdout, s)"}, ""},
 	}
