@@ -291,7 +291,17 @@ func (s *Session) lineMagic(ctx context.Context, name, args string) error {
 		if len(names) > 0 {
 			fmt.Fprintln(out, "\nMore magics:")
 			for _, n := range names {
-				fmt.Fprintf(out, "  %%%-16s %s\n", n, s.magics[n].help)
+				// A help that starts with its usage ("%autolog [on|off]:
+				// ...") puts it in the name's column, as above.
+				use, text := "%"+n, s.magics[n].help
+				if u, rest, ok := strings.Cut(text, ": "); ok && strings.HasPrefix(u, use) {
+					use, text = u, rest
+				}
+				if len(use) > 17 {
+					fmt.Fprintf(out, "  %s\n  %-18s %s\n", use, "", text)
+				} else {
+					fmt.Fprintf(out, "  %-18s %s\n", use, text)
+				}
 			}
 		}
 		s.meta.RUnlock()

@@ -244,10 +244,13 @@ func TestRegisterMagic(t *testing.T) {
 	if got := s.out.String(); got != "10\n" {
 		t.Errorf("custom magic printed %q", got)
 	}
+	s.RegisterMagic("triple", "%triple EXPR: print three times the value", func(context.Context, *Session, string) error { return nil })
 	s.out.Reset()
 	s.run("%help")
-	if !strings.Contains(s.out.String(), "%double") {
-		t.Errorf("%%help does not list %%double")
+	help := s.out.String()
+	if !strings.Contains(help, "  %double            print twice the value of a Go expression\n") ||
+		!strings.Contains(help, "  %triple EXPR       print three times the value\n") {
+		t.Errorf("%%help does not list %%double and %%triple by their usage:\n%s", help)
 	}
 	// A magic's error is prefixed with its name once, even when the
 	// error names it already.
