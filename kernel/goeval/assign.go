@@ -27,7 +27,15 @@ func (s *Session) assignMismatch(st *state, c *cellCode, prs []*parsedRun) error
 	// A name the cell declares is not what the session's tables say (a
 	// function redefined with other results).
 	own := map[string]bool{}
+	ownFuncs := map[string]int{} // results of the functions the cell declares
 	for _, pr := range prs {
+		if pr.decl {
+			for _, d := range pr.file.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Type.TypeParams == nil {
+					ownFuncs[fd.Name.Name] = fieldCount(fd.Type.Results)
+				}
+			}
+		}
 		if !pr.decl {
 			for n := range definedByStmts(pr.stmts) {
 				own[n] = true
@@ -69,10 +77,21 @@ func (s *Session) assignMismatch(st *state, c *cellCode, prs []*parsedRun) error
 				return true
 			}
 			call, ok := ast.Unparen(rhs[0]).(*ast.CallExpr)
-			if !ok || own[rootName(call.Fun)] {
+			if !ok {
 				return true
 			}
-			results, ok := s.callResults(st, c, pr, call)
+			results, ok := 0, false
+			if id, isIdent := ast.Unparen(call.Fun).(*ast.Ident); isIdent && (id.Obj == nil || id.Obj.Kind == ast.Fun) {
+				// A function the cell declares (maybe below): its own
+				// results, not the session's earlier definition.
+				results, ok = ownFuncs[id.Name]
+			}
+			if !ok && own[rootName(call.Fun)] {
+				return true
+			}
+			if !ok {
+				results, ok = s.callResults(st, c, pr, call)
+			}
 			if !ok || results == 0 || results == vars {
 				return true
 			}

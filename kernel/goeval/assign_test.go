@@ -19,6 +19,8 @@ func TestAssignMismatch(t *testing.T) {
 		{"var", "var n = display.Input(\"x\")", "assignment mismatch: 1 variable but display.Input returns 2 values (line 1, column 9)"},
 		{"assign", "var k int\nk = two()", "assignment mismatch: 1 variable but two returns 2 values (line 2, column 5)"},
 		{"define session func", "n := two()", "assignment mismatch: 1 variable but two returns 2 values (line 1, column 6)"},
+		{"a function the cell declares below", "single := one5()\nfunc one5() (int, error) { return 5, nil }", "assignment mismatch: 1 variable but one5 returns 2 values (line 1, column 11)"},
+		{"a function the cell redeclares", "func two() (int, int, error) { return 1, 2, nil }\nn, err := two()", "assignment mismatch: 2 variables but two returns 3 values (line 2, column 11)"},
 		{"too many", "a, b, c := strconv.Atoi(\"1\")", "assignment mismatch: 3 variables but strconv.Atoi returns 2 values (line 1, column 12)"},
 		{"one value", "a, b := strconv.Itoa(1)", "assignment mismatch: 2 variables but strconv.Itoa returns 1 value (line 1, column 9)"},
 		{"method", "m := sb.WriteString(\"x\")", "assignment mismatch: 1 variable but sb.WriteString returns 2 values (line 1, column 6)"},
@@ -43,6 +45,7 @@ func TestAssignMismatch(t *testing.T) {
 		"func(strconv int) int { v := strconv; return v }(7)",
 		"w, werr := sb.WriteString(\"abcdefg\")\n_ = werr\nw",
 		"k := w2.Write([]byte(\"abc\"))\nk",
+		"k := seven()\nfunc seven() int { return 7 }\nk",
 	} {
 		if got := s.text(code); got != "7" {
 			t.Errorf("%q = %q, want 7", code, got)
