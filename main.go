@@ -153,22 +153,23 @@ func runKernel(args []string) error {
 	if _, err := memtrim.ParseIdleDelay(os.Getenv("GOPHERLAB_IDLE_TRIM")); err != nil {
 		return fmt.Errorf("kernel: %w", err)
 	}
-	if v := os.Getenv("GOPHERLAB_KERNEL_PROCS"); v != "" && kernelProcs() == 0 {
-		return fmt.Errorf("kernel: GOPHERLAB_KERNEL_PROCS=%q: want a positive number of threads", v)
+	// The protocol process only moves messages: one P spares it the
+	// thread hand-offs (each a context switch, costly under
+	// virtualization) that more would make, and cuts the round trip
+	// (cells run in the worker, with every core).
+	procs := 1
+	if v := os.Getenv("GOPHERLAB_KERNEL_PROCS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("kernel: GOPHERLAB_KERNEL_PROCS=%q: want a positive number of threads", v)
+		}
+		procs = n
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("component", "gopherlab")
 	slog.SetDefault(log)
 	ci, err := wire.ReadConnectionFile(fs.Arg(0))
 	if err != nil {
 		return err
-	}
-	// The protocol process only moves messages: one P spares it the
-	// thread hand-offs (each a context switch, costly under
-	// virtualization) that more would make, and cuts the round trip
-	// (cells run in the worker, with every core).
-	procs := 1
-	if n := kernelProcs(); n > 0 {
-		procs = n
 	}
 	runtime.GOMAXPROCS(procs)
 	ctx, parentGone := watchParent(log)
@@ -185,16 +186,6 @@ func runKernel(args []string) error {
 		return nil // shut down as if asked to
 	}
 	return err
-}
-
-// kernelProcs is GOPHERLAB_KERNEL_PROCS, the threads of the protocol
-// process, or 0 when it is unset or not a positive number.
-func kernelProcs() int {
-	n, err := strconv.Atoi(os.Getenv("GOPHERLAB_KERNEL_PROCS"))
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return n
 }
 
 // watchParent returns a context that ends when the process that started
