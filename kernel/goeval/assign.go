@@ -131,24 +131,24 @@ func (s *Session) callResults(st *state, c *cellCode, pr *parsedRun, call *ast.C
 	s.meta.RLock()
 	defer s.meta.RUnlock()
 	ty := newTyper(s, st, c, pr)
+	var recv reflect.Type
 	if sel != nil {
 		// Only a compiled named type's methods are what reflection
 		// says: a type a cell declares (reflect.StructOf for yaegi)
 		// shows the methods of the compiled types it embeds, not its
 		// own, which hide them (W2{*bytes.Buffer} with its own Write).
-		if t, ok := ty.typeOf(sel.X); !ok || !namedCompiled(t) {
+		t, ok := ty.typeOf(sel.X)
+		if !ok || !namedCompiled(t) {
 			return 0, false
 		}
+		recv = t
 	}
 	if t, ok := ty.funcOf(call); ok {
 		return t.NumOut(), true
 	}
-	if sel == nil {
-		return 0, false
-	}
 	// A method of the pointer: the variable is addressable.
-	if t, ok := ty.typeOf(sel.X); ok && t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
-		if m, ok := reflect.PointerTo(t).MethodByName(sel.Sel.Name); ok {
+	if recv != nil && recv.Kind() != reflect.Pointer && recv.Kind() != reflect.Interface {
+		if m, ok := reflect.PointerTo(recv).MethodByName(sel.Sel.Name); ok {
 			return m.Type.NumOut(), true
 		}
 	}

@@ -19,8 +19,9 @@ import (
 // A call of the builtin is therefore rewritten into a call of the hook
 // P, compiled, which panics with the value itself: the runtime prints it
 // as Go would (an error's Error, a Stringer's String, a number, a string)
-// and recover returns it. panicCall is as long as "panic", so that no
-// position of the cell moves.
+// and recover returns it (a value of a type a cell declares as the
+// interpreter's wrapper, whose methods work). panicCall is as long as
+// "panic", so that no position of the cell moves.
 const (
 	panicHook = "__g" // the hooks' package again, under a name short enough
 	panicCall = panicHook + ".P"
@@ -134,12 +135,12 @@ func (s *Session) declPanics(src string) string {
 	return replaceSpans(src, spans)
 }
 
-// replaceSpans writes panicCall over each span of src (same length).
+// replaceSpans writes panicCall over each span of src (same length, so
+// the order does not matter).
 func replaceSpans(src string, spans []span) string {
 	if len(spans) == 0 {
 		return src
 	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	b := []byte(src)
 	for _, sp := range spans {
 		copy(b[sp.start:sp.end], panicCall)
