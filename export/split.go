@@ -172,7 +172,7 @@ func stripMagics(src string) (string, *CellError) {
 	lines := strings.SplitAfter(src, "\n")
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		if !gocell.MagicLine(t, strings.Join(lines[:i], "")) {
+		if !gocell.MagicLine(lines, 0, i) {
 			continue
 		}
 		if strings.HasPrefix(t, "%time ") || t == "%time" {

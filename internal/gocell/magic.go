@@ -6,14 +6,17 @@ import (
 	"strings"
 )
 
-// MagicLine reports whether a cell's line, t with its spaces trimmed, is
-// a magic or shell line: it starts with % or !, and the code above it
-// (since the last such line) leaves it where a statement may start, not
-// in a raw string, a comment, a block or an expression, which are Go's.
+// MagicLine reports whether line i of a cell (lines as
+// strings.SplitAfter(cell, "\n") cuts them) is a magic or shell line: it
+// starts with % or ! after spaces, and the code above it from line from
+// (the line after the last such line) leaves it where a statement may
+// start, not in a raw string, a comment, a block or an expression, which
+// are Go's. The code above is scanned only for a line that starts so.
 // The kernel runs such lines as magics, and the exporter refuses them by
 // the same rule.
-func MagicLine(t, above string) bool {
-	return (strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!")) && AtStatementStart(above)
+func MagicLine(lines []string, from, i int) bool {
+	t := strings.TrimSpace(lines[i])
+	return (strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!")) && AtStatementStart(strings.Join(lines[from:i], ""))
 }
 
 // AtStatementStart reports whether Go code src, followed by a new line,

@@ -264,7 +264,7 @@ func (s *Session) isComplete(code string) (status, indent string) {
 	lines := strings.SplitAfter(code, "\n")
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		if !gocell.MagicLine(t, strings.Join(lines[:i], "")) {
+		if !gocell.MagicLine(lines, 0, i) {
 			continue
 		}
 		lines[i] = blankLine(l)

@@ -35,7 +35,7 @@ func (s *Session) executeCell(ctx context.Context, n int, code string) (out Outc
 	noCode := true // no Go code in lines[start:i]
 	for i := 0; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
-		if !gocell.MagicLine(t, strings.Join(lines[start:i], "")) {
+		if !gocell.MagicLine(lines, start, i) {
 			if t != "" && !strings.HasPrefix(t, "//") {
 				noCode = false
 			}
