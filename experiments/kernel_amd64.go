@@ -97,3 +97,35 @@ func filterFast(g, tn []float64, limit float64, out []int32) (int, bool) {
 	}
 	return filterBelow(&g[0], &tn[0], len(tn), limit, &out[0]), true
 }
+
+func init() {
+	switch {
+	case haveAVX512:
+		kernNR32 = 48
+	case haveAsmKernel:
+		kernNR32 = 24
+	}
+}
+
+//go:noescape
+func kern4x24s(k int, a *float32, lda int, b *float32, ldb, bstep, nb int, c *float32, ldc int)
+
+//go:noescape
+func kern4x48s(k int, a *float32, lda int, b *float32, ldb, bstep, nb int, c *float32, ldc int)
+
+// kern32 is kernStrip in float32 (kernel32_amd64.s), overwriting C;
+// callers check kernNR32 > 0 and the bounds first.
+func kern32(k int, a []float32, lda int, b []float32, ldb, bstep, nb int, c []float32, ldc int) {
+	if kernNR32 == 48 {
+		kern4x48s(k, &a[0], lda, &b[0], ldb, bstep, nb, &c[0], ldc)
+	} else {
+		kern4x24s(k, &a[0], lda, &b[0], ldb, bstep, nb, &c[0], ldc)
+	}
+}
+
+//go:noescape
+func filterBelow32(gm *float32, tn *float64, n int, limit float64, out *int32) int
+
+func filter32(g []float32, tn []float64, limit float64, out []int32) int {
+	return filterBelow32(&g[0], &tn[0], len(tn), limit, &out[0])
+}

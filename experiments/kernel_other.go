@@ -21,3 +21,13 @@ func logTerms4Fast(z, s, d, loss *[4]float64) bool { return false }
 func argminFast(g []float64, ldc int, cn []float64, bd, bk []float64) bool { return false }
 
 func filterFast(g, tn []float64, limit float64, out []int32) (int, bool) { return 0, false }
+
+// The neighbor search keeps to float64 here (kernNR32 stays 0); the
+// float32 entry points are the portable versions.
+func kern32(k int, a []float32, lda int, b []float32, ldb, bstep, nb int, c []float32, ldc int) {
+	kern32Go(k, a, lda, b, ldb, bstep, nb, c, ldc)
+}
+
+func filter32(g []float32, tn []float64, limit float64, out []int32) int {
+	return filter32Go(g, tn, limit, out)
+}

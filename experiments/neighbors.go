@@ -97,7 +97,10 @@ func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, erro
 			return nil
 		})
 	} else {
-		err = st.neighborsBlocked(Q, k, nw, idx)
+		var done bool
+		if done, err = st.neighbors32(Q, k, nw, idx); err == nil && !done {
+			err = st.neighborsBlocked(Q, k, nw, idx)
+		}
 	}
 	if err != nil {
 		return nil, nil, err

@@ -492,6 +492,12 @@ func runGoOnce(d *dataset, name, metric string) (float64, float64, float64, ex.M
 // describe says what a fitted Go model ran, for the table of settings
 // printed beside scikit-learn's.
 func describe(d *dataset, name string, m ex.Model) string {
+	knnKernel := func(kernel string) string {
+		if kernel == "portable Go kernel" {
+			return kernel
+		}
+		return kernel + " in float32, exact float64 check of the rows it cannot rule out"
+	}
 	if p, ok := m.(*ex.Pipeline); ok {
 		m = p.Steps[len(p.Steps)-1].Estimator.(ex.Model)
 		return "scaler+" + describe(d, name, m)
@@ -515,9 +521,9 @@ func describe(d *dataset, name string, m ex.Model) string {
 		it, _ := m.NIter()
 		return fmt.Sprintf("L-BFGS C=1 tol=1e-4, n_iter=%d, AVX2 loss terms, %d workers", it, w)
 	case *ex.KNeighborsClassifier:
-		return fmt.Sprintf("brute force k=5, %s, %d workers", kernel, w)
+		return fmt.Sprintf("brute force k=5, %s, %d workers", knnKernel(kernel), w)
 	case *ex.KNeighborsRegressor:
-		return fmt.Sprintf("brute force k=5, %s, %d workers", kernel, w)
+		return fmt.Sprintf("brute force k=5, %s, %d workers", knnKernel(kernel), w)
 	case *ex.DecisionTreeClassifier:
 		return fmt.Sprintf("exact CART gini, max_depth=%s, 1 worker", depth(m.MaxDepth))
 	case *ex.DecisionTreeRegressor:
