@@ -75,9 +75,10 @@ func checkTargets(op string, y []float64) error {
 
 // neighbors finds the k nearest training rows of each row of Q by
 // Euclidean distance. Distances come from matrix products
-// (‖q‖² + ‖x‖² - 2q·x, the product by kernStrip over packed panels of
-// the training rows), in parallel over blocks of queries; ties go to the
-// lower training index. It returns indexes and exact distances, k per
+// (‖q‖² + ‖x‖² - 2q·x, the product over packed panels of the training
+// rows: in float32 with an exact float64 decision, neighbors32, or in
+// float64 by kernStrip), in parallel over blocks of queries; ties go to
+// the lower training index. It returns indexes and exact distances, k per
 // query, nearest first. Each query's result depends only on the query,
 // not on the blocking or the number of workers.
 func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, error) {
