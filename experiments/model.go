@@ -157,14 +157,11 @@ func columnVariances(X *mat.Dense) []float64 {
 
 func checkFiniteRows(op string, X *mat.Dense, names []string, lo, hi int) error {
 	_, c := X.Dims()
+	zero := make([]float64, c)
 	for i := lo; i < hi; i++ {
 		row := X.RawRowView(i)
-		var s float64
-		for _, v := range row {
-			s += v * 0
-		}
-		if s == 0 {
-			continue // every value finite (NaN*0 and Inf*0 are NaN)
+		if floats.Dot(row, zero) == 0 {
+			continue // every value finite (NaN·0 and Inf·0 are NaN)
 		}
 		for j := 0; j < c; j++ {
 			name := "c" + itoa(j)

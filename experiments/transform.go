@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -143,32 +144,89 @@ func (m *StandardScaler) Fit(X *mat.Dense) error {
 		return fmt.Errorf("experiments: fit standard scaler: X is empty")
 	}
 	r, c := X.Dims()
-	sum := make([]float64, c)
-	cnt := make([]float64, c)
-	for i := 0; i < r; i++ {
-		for j, v := range X.RawRowView(i) {
-			if !math.IsNaN(v) {
-				sum[j] += v
-				cnt[j]++
+	// Each fixed range of rows (a cache's worth) gets its count, mean and
+	// sum of squared deviations by the corrected two-pass algorithm, as
+	// scikit-learn computes them, while it is in cache; the ranges are
+	// then merged in range order (Chan, Golub and LeVeque), so X is read
+	// from memory once and the result is the same on any number of
+	// cores. A range is summed without looking for NaN; only when its sum
+	// shows one are NaN skipped, value by value.
+	parts := fixedChunks(r, max(1<<16/max(c, 1), 1))
+	type partial struct{ n, sum, mean, m2 []float64 }
+	ps := make([]partial, len(parts))
+	parallel(len(parts), smallWork(r*c), func(k int) error {
+		lo, hi := parts[k][0], parts[k][1]
+		n, mean, m2 := make([]float64, c), make([]float64, c), make([]float64, c)
+		for i := lo; i < hi; i++ {
+			floats.Add(mean, X.RawRowView(i))
+		}
+		nan := floats.HasNaN(mean)
+		if nan {
+			clear(mean)
+			for i := lo; i < hi; i++ {
+				for j, v := range X.RawRowView(i) {
+					if !math.IsNaN(v) {
+						mean[j] += v
+						n[j]++
+					}
+				}
+			}
+		} else {
+			for j := range n {
+				n[j] = float64(hi - lo)
 			}
 		}
-	}
-	mean := make([]float64, c)
-	for j := range mean {
-		if cnt[j] > 0 {
-			mean[j] = sum[j] / cnt[j]
+		sum := slices.Clone(mean)
+		for j := range mean {
+			if n[j] > 0 {
+				mean[j] /= n[j]
+			}
 		}
-	}
-	// The corrected two-pass variance (Chan, Golub and LeVeque), as
-	// scikit-learn computes it: the sum of the deviations takes off the
-	// rounding error of the mean.
-	ss, dev := make([]float64, c), make([]float64, c)
-	for i := 0; i < r; i++ {
-		for j, v := range X.RawRowView(i) {
-			if !math.IsNaN(v) {
+		dev := make([]float64, c)
+		mean, dev, m2 = mean[:c], dev[:c], m2[:c]
+		for i := lo; i < hi; i++ {
+			row := X.RawRowView(i)[:c]
+			if nan {
+				for j, v := range row {
+					if !math.IsNaN(v) {
+						d := v - mean[j]
+						dev[j] += d
+						m2[j] += d * d
+					}
+				}
+				continue
+			}
+			for j, v := range row {
 				d := v - mean[j]
 				dev[j] += d
-				ss[j] += d * d
+				m2[j] += d * d
+			}
+		}
+		for j := range m2 {
+			if n[j] > 0 {
+				m2[j] -= dev[j] * dev[j] / n[j]
+			}
+		}
+		ps[k] = partial{n, sum, mean, m2}
+		return nil
+	})
+	cnt, mean, m2 := make([]float64, c), make([]float64, c), make([]float64, c)
+	for _, pt := range ps {
+		for j := range mean {
+			mean[j] += pt.sum[j]
+			cnt[j] += pt.n[j]
+		}
+	}
+	for j := range mean {
+		if cnt[j] > 0 {
+			mean[j] /= cnt[j]
+		}
+	}
+	for _, pt := range ps {
+		for j := range m2 {
+			if pt.n[j] > 0 {
+				d := pt.mean[j] - mean[j]
+				m2[j] += pt.m2[j] + pt.n[j]*d*d
 			}
 		}
 	}
@@ -177,7 +235,7 @@ func (m *StandardScaler) Fit(X *mat.Dense) error {
 		scale[j] = 1
 		if cnt[j] > 0 && !m.WithoutStd {
 			n := cnt[j]
-			v := (ss[j] - dev[j]*dev[j]/n) / n
+			v := m2[j] / n
 			// A variance within the rounding error of computing it is
 			// that of a constant column (scikit-learn's
 			// _is_constant_feature): scaling it would blow the noise up
@@ -208,10 +266,13 @@ func (m *StandardScaler) Transform(X *mat.Dense) (*mat.Dense, error) {
 	out := mat.NewDense(r, c, nil)
 	raw := out.RawMatrix().Data
 	forRows(r, c, func(lo, hi int) {
+		// Slices of one length the compiler can see: no bounds checks
+		// in the loop.
+		mean, inv := mean[:c], inv[:c]
 		for i := lo; i < hi; i++ {
-			dst := raw[i*c : (i+1)*c]
-			for j, v := range X.RawRowView(i) {
-				dst[j] = (v - mean[j]) * inv[j]
+			dst, row := raw[i*c:][:c], X.RawRowView(i)[:c]
+			for j := range dst {
+				dst[j] = (row[j] - mean[j]) * inv[j]
 			}
 		}
 	})
