@@ -74,7 +74,7 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 			qmax = max(qmax, math.Abs(v))
 		}
 	}
-	packed, xmax, ok := packPanels32(st.X, st.N, p, nr, nw)
+	packed, xn, xmax, ok := packPanels32(st.X, st.N, p, nr, nw)
 	if !ok {
 		return false, nil
 	}
@@ -86,7 +86,7 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 	tn := make([]float64, npan*nr)
 	for j := range tn {
 		if j < n {
-			tn[j] = (1 - c) * st.Norms[j]
+			tn[j] = (1 - c) * xn[j]
 		} else {
 			tn[j] = math.Inf(1)
 		}
@@ -125,7 +125,7 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 			np := min(blockPanels, npan-p0)
 			t0 := p0 * nr
 			tb := tn[t0 : t0+np*nr]
-			xn := st.Norms[t0:min(t0+np*nr, n)]
+			xb := xn[t0:min(t0+np*nr, n)]
 			_ = G[(kernMR-1)*ldc+np*nr-1]
 			_ = packed[(p0+np)*panSize-1]
 			for s := 0; s < nstrips; s++ {
@@ -141,7 +141,7 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 					t := u[k-1]
 					nh := filter32(g, tb, t-(1-c)*qi+a+0x1p-44*(math.Abs(t)+qi), hit)
 					for _, j := range hit[:nh] {
-						x := xn[j]
+						x := xb[j]
 						d := qi + x - 2*float64(g[j])
 						sl := c*(qi+x) + a
 						lo := d - sl
@@ -208,12 +208,14 @@ func pruneCands(cs []knnCand, t float64) []knnCand {
 
 // packPanels32 packs the n rows of p values of data (row-major) into
 // float32 panels of nr rows stored k-major, zero padded, and returns the
-// largest magnitude; ok is false, and nothing else meaningful, when a
-// value is beyond knn32MaxAbs or NaN.
-func packPanels32(data []float64, n, p, nr, nw int) (packed []float32, maxAbs float64, ok bool) {
+// rows' squared norms (in float64) and the largest magnitude; ok is
+// false, and nothing else meaningful, when a value is beyond
+// knn32MaxAbs or NaN.
+func packPanels32(data []float64, n, p, nr, nw int) (packed []float32, norms []float64, maxAbs float64, ok bool) {
 	npan := (n + nr - 1) / nr
 	size := p * nr
 	packed = make([]float32, npan*size)
+	norms = make([]float64, n)
 	parts := chunks(npan, (npan+255)/256, 256)
 	mx := make([]float64, len(parts))
 	bad := make([]bool, len(parts))
@@ -223,6 +225,7 @@ func packPanels32(data []float64, n, p, nr, nw int) (packed []float32, maxAbs fl
 			dst := packed[q*size : (q+1)*size]
 			for j := 0; j < nr && q*nr+j < n; j++ {
 				row := data[(q*nr+j)*p : (q*nr+j+1)*p]
+				norms[q*nr+j] = floats.Dot(row, row)
 				for kk, v := range row {
 					av := math.Abs(v)
 					if !(av <= knn32MaxAbs) {
@@ -238,9 +241,9 @@ func packPanels32(data []float64, n, p, nr, nw int) (packed []float32, maxAbs fl
 		return nil
 	})
 	if slices.Contains(bad, true) {
-		return nil, 0, false
+		return nil, nil, 0, false
 	}
-	return packed, slices.Max(append(mx, 0)), true
+	return packed, norms, slices.Max(append(mx, 0)), true
 }
 
 // kern32Go is the float32 strip product in portable Go (the reference
