@@ -198,6 +198,10 @@ type ModelManifest struct {
 type ModelColumn struct {
 	Name string `json:"name"` // column name
 	Kind string `json:"kind"` // numeric or categorical
+	// Levels is how a categorical column's values became its levels
+	// (experiments.LevelForm: "as written" or "numbers"); empty for a
+	// numeric column.
+	Levels string `json:"levels,omitempty"`
 }
 
 // ModelFormat identifies model manifests.
@@ -516,7 +520,11 @@ func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error
 		mm.RunID, mm.Experiment = tr.ID, tr.Experiment
 	}
 	for _, c := range p.Schema() {
-		mm.Schema = append(mm.Schema, ModelColumn{Name: c.Name, Kind: c.Kind.String()})
+		mc := ModelColumn{Name: c.Name, Kind: c.Kind.String()}
+		if c.Levels != experiments.LevelsUnrecorded {
+			mc.Levels = c.Levels.String()
+		}
+		mm.Schema = append(mm.Schema, mc)
 	}
 	for _, s := range p.Steps {
 		mm.Steps = append(mm.Steps, s.Name)
