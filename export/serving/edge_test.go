@@ -273,13 +273,20 @@ func TestDeclaredCategoricalNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	replaceModelFile(t, old, v4)
+	recorded := saveModel(t, p, jobrt.Manifest{Name: "stores"})
+	// model.json shows how each categorical column was read.
+	if b, err := os.ReadFile(filepath.Join(recorded, "model.json")); err != nil || !strings.Contains(string(b), `"name": "store",
+      "kind": "categorical",
+      "levels": "as written"`) {
+		t.Errorf("model.json does not say store was read as written: %v\n%s", err, b)
+	}
 	rows := strings.Split(strings.TrimSpace(probe), "\n")[1:]
 	for _, tt := range []struct {
 		name string
 		dir  string
 		want []int // the notebook's row each probe row predicts as
 	}{
-		{"recorded", saveModel(t, p, jobrt.Manifest{Name: "stores"}), []int{0, 1, 2, 3, 4, 5, 6, 7, 8}},
+		{"recorded", recorded, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}},
 		{"format version 4", old, []int{0, 0, 0, 0, 4, 4, 4, 7, 8}},
 	} {
 		s := loadServer(t, tt.dir, Config{})
