@@ -447,7 +447,7 @@ func readCSV(r io.Reader, opts CSVOptions, size int64) (*Dataset, error) {
 	for _, b := range c.cols {
 		col := &column{name: b.name, kind: Numeric, nums: b.nums.slice()}
 		if !b.numeric {
-			col = &column{name: b.name, kind: Categorical, codes: b.codes.slice(), levels: b.levels}
+			col = &column{name: b.name, kind: Categorical, codes: b.codes.slice(), levels: b.levels, numbered: b.numbered}
 			col.sortLevels()
 		}
 		ds.cols = append(ds.cols, col)

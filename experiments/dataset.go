@@ -40,6 +40,12 @@ type column struct {
 	nums   []float64
 	codes  []int32
 	levels []string
+	// numbered: a categorical column ReadCSV made categorical because a
+	// value is not a number, whose numbers are levels in Go's shortest
+	// form (NumberLevel). Other categorical columns (named in
+	// CSVOptions.Categorical, made from strings) hold their values as
+	// written.
+	numbered bool
 }
 
 func (c *column) len() int {
@@ -81,12 +87,12 @@ func (c *column) value(i int) any {
 
 func (c *column) clone() *column {
 	return &column{name: c.name, kind: c.kind, nums: slices.Clone(c.nums),
-		codes: slices.Clone(c.codes), levels: slices.Clone(c.levels)}
+		codes: slices.Clone(c.codes), levels: slices.Clone(c.levels), numbered: c.numbered}
 }
 
 // take returns a new column with the rows idx, in that order.
 func (c *column) take(idx []int) *column {
-	out := &column{name: c.name, kind: c.kind, levels: c.levels}
+	out := &column{name: c.name, kind: c.kind, levels: c.levels, numbered: c.numbered}
 	if c.kind == Numeric {
 		out.nums = make([]float64, len(idx))
 		for j, i := range idx {

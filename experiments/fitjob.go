@@ -280,11 +280,12 @@ type wireStep struct {
 }
 
 type wireColumn struct {
-	Name   string
-	Kind   Kind
-	Nums   []float64
-	Codes  []int32
-	Levels []string
+	Name     string
+	Kind     Kind
+	Nums     []float64
+	Codes    []int32
+	Levels   []string
+	Numbered bool // how the levels were read (column.numbered)
 }
 
 // Encode returns everything the job's fits need, for DecodeFitJob in
@@ -313,7 +314,7 @@ func (j *FitJob) Encode() ([]byte, error) {
 	case datasetData:
 		w.Dataset, w.DatasetRows, w.Target = true, d.ds.rows, d.target
 		for _, c := range d.ds.cols {
-			w.Columns = append(w.Columns, wireColumn{Name: c.name, Kind: c.kind, Nums: c.nums, Codes: c.codes, Levels: c.levels})
+			w.Columns = append(w.Columns, wireColumn{Name: c.name, Kind: c.kind, Nums: c.nums, Codes: c.codes, Levels: c.levels, Numbered: c.numbered})
 		}
 	default:
 		return nil, fmt.Errorf("experiments: %s: cannot encode data of type %T", j.Op, j.data)
@@ -351,7 +352,7 @@ func DecodeFitJob(b []byte) (*FitJob, error) {
 	if w.Dataset {
 		ds := &Dataset{rows: w.DatasetRows}
 		for _, c := range w.Columns {
-			col := &column{name: c.Name, kind: c.Kind, nums: c.Nums, codes: c.Codes, levels: c.Levels}
+			col := &column{name: c.Name, kind: c.Kind, nums: c.Nums, codes: c.Codes, levels: c.Levels, numbered: c.Numbered}
 			if col.len() != ds.rows {
 				return nil, fmt.Errorf("experiments: %s: decode: column %q has %d rows, the dataset %d", op, c.Name, col.len(), ds.rows)
 			}

@@ -30,6 +30,55 @@ type Step struct {
 type SchemaColumn struct {
 	Name string // column name; "c0", "c1"... for a pipeline fitted on a matrix
 	Kind Kind   // column type; a dataset column of another Kind is an error
+	// Levels says how the values of a categorical column became the
+	// levels the pipeline was fitted on, so that a server fed raw values
+	// reads them the same way; LevelsUnrecorded for numeric columns and
+	// in pipelines saved before it was recorded (format version 4 and
+	// earlier).
+	Levels LevelForm
+}
+
+// LevelForm is how a categorical column's values became its levels.
+type LevelForm int
+
+const (
+	// LevelsUnrecorded: not known (a numeric column, or a pipeline saved
+	// by a version of this package that did not record it).
+	LevelsUnrecorded LevelForm = iota
+	// LevelsAsWritten: each value (spaces trimmed, if read by ReadCSV)
+	// is its level, "7.0" and "7" being two levels: a column named in
+	// CSVOptions.Categorical, or one made from strings (AddStrings,
+	// AddLevels).
+	LevelsAsWritten
+	// LevelsNumbers: a number is the level of its shortest form
+	// (NumberLevel: "007", "7.0" and "7" are the level "7"), as ReadCSV
+	// reads a column it made categorical because a value is not a
+	// number.
+	LevelsNumbers
+)
+
+// String returns "unrecorded", "as written" or "numbers".
+func (f LevelForm) String() string {
+	switch f {
+	case LevelsUnrecorded:
+		return "unrecorded"
+	case LevelsAsWritten:
+		return "as written"
+	case LevelsNumbers:
+		return "numbers"
+	}
+	return "LevelForm(" + strconv.Itoa(int(f)) + ")"
+}
+
+// levelForm is how the values of a dataset column became its levels.
+func (c *column) levelForm() LevelForm {
+	switch {
+	case c.kind != Categorical:
+		return LevelsUnrecorded
+	case c.numbered:
+		return LevelsNumbers
+	}
+	return LevelsAsWritten
 }
 
 // Pipeline chains transforms and a final model, like scikit-learn's
@@ -237,7 +286,7 @@ func (p *Pipeline) fitDatasetRaw(ds *Dataset, target string) error {
 		}
 	}
 	for _, c := range feats.cols {
-		st.Schema = append(st.Schema, SchemaColumn{Name: c.name, Kind: c.kind})
+		st.Schema = append(st.Schema, SchemaColumn{Name: c.name, Kind: c.kind, Levels: c.levelForm()})
 	}
 	p.st = st
 	return p.fit(op, feats, nil, y)
@@ -513,11 +562,13 @@ func init() {
 // (written since) keeps trees' values for their leaves only (treeState).
 // Version 4 adds Check, a CRC-32C of the content, so that a damaged file
 // is refused instead of loading into a model that predicts otherwise.
-// Load reads all four; an older reader refuses a newer version with a
-// message naming it.
+// Version 5 records how each categorical input column's values became
+// levels (SchemaColumn.Levels; LevelsUnrecorded in the versions before,
+// which gob leaves zero). Load reads all five; an older reader refuses a
+// newer version with a message naming it.
 const (
 	pipelineFormat  = "gopherlab/experiments.Pipeline"
-	pipelineVersion = 4
+	pipelineVersion = 5
 )
 
 type savedPipeline struct {
@@ -548,6 +599,9 @@ func (sp *savedPipeline) checksum() uint32 {
 	for _, col := range st.Schema {
 		str(col.Name)
 		str(strconv.Itoa(int(col.Kind)))
+		if sp.Version >= 5 {
+			str(strconv.Itoa(int(col.Levels)))
+		}
 	}
 	str(st.Target)
 	for _, l := range st.TargetLevels {

@@ -160,7 +160,7 @@ func TestPipelineDataset(t *testing.T) {
 	if float64(correct)/float64(len(labels)) < 0.9 {
 		t.Errorf("pipeline accuracy %d/%d", correct, len(labels))
 	}
-	if s := p.Schema(); len(s) != 5 || s[4] != (SchemaColumn{"size", Categorical}) {
+	if s := p.Schema(); len(s) != 5 || s[4] != (SchemaColumn{"size", Categorical, LevelsAsWritten}) {
 		t.Errorf("schema %v", s)
 	}
 

@@ -78,7 +78,12 @@
 // check runs before the model is saved: a job that fails it leaves
 // -model-dir as it was. The job's run gets the tags job.tracked_run and
 // job.reproduced (true, false or not compared) and is marked FAILED when
-// the job fails the check. Inputs the job's flags chose (a parameter, a
+// the job fails the check. A reproduction the job could not check (the
+// tracking store cannot be opened, the job logged no run, no metric to
+// compare) fails the job as well, its summary saying "reproduction not
+// checked" and why, unless -allow-unchecked (exit 0). A job that fails in
+// a cell marks the runs it logged FAILED with the cell and the error,
+// tagged job and job.failed_cell. Inputs the job's flags chose (a parameter, a
 // data file named by a parameter, -allow-changed-data) are no
 // reproduction and not compared; data that differs from the tracked run's
 // with no flag asking for it (changed since the run) fails the job unless

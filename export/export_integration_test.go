@@ -363,6 +363,14 @@ if err := run.Finish(); err != nil {
 }
 store.Close()`}
 	track.SetTags([]string{TagEvaluate})
+	// A cell whose final call returns an error with a smaller test set
+	// (-testFrac 0.03): the job fails in it, after its fits were logged.
+	rows := &Cell{Type: "code", ID: "rows", Source: "// The rows the next cell predicts.\ntest.Rows([]int{0, 15, 30, 44})"}
+	rows.SetTags([]string{TagEvaluate})
+	if !strings.Contains(nb.Cells[7].Source, "test.Rows([]int{0, 15, 30, 44})") {
+		t.Fatalf("cell 7 is not the sample cell:\n%s", nb.Cells[7].Source)
+	}
+	nb.Cells = append(nb.Cells[:7], append([]*Cell{rows}, nb.Cells[7:]...)...)
 	nb.Cells = append(nb.Cells, track)
 	if err := nb.WriteFile(nbPath); err != nil {
 		t.Fatal(err)
@@ -434,6 +442,7 @@ store.Close()`}
 	if !strings.Contains(stderr, "param c = 0.01 (set; run "+id[:8]+": 0.5)") {
 		t.Errorf("job -c 0.01 does not say c's default is the run's:\n%s", stderr)
 	}
+	jobFailsInCell(t, jobDir, job, db, id, filepath.Join(tmp, "failed-cell"))
 	if help, _, _ := exporttest.RunIn(t, jobDir, job, "-h"); !strings.Contains(help, "(float64; run "+id[:8]+": 0.5)") {
 		if _, herr, _ := exporttest.RunIn(t, jobDir, job, "-h"); !strings.Contains(herr, "(float64; run "+id[:8]+": 0.5)") {
 			t.Errorf("job -h does not say c's default is the run's:\n%s", herr)
@@ -543,6 +552,7 @@ func TestExportComputedDataPath(t *testing.T) {
 		!strings.Contains(stderr, "data read by cell 2 with experiments.ReadCSV(filepath.Join(\".\", dataPath)): not pinned by the export") {
 		t.Fatalf("job on the same data: %v\n%s", err, stderr)
 	}
+	jobUnchecked(t, jobDir, job, id, tmp, "-dir", tmp)
 	// One measurement changed: the manifest cannot see it, the data
 	// comparison does.
 	csv := filepath.Join(tmp, "iris.csv")
@@ -576,5 +586,78 @@ func TestExportComputedDataPath(t *testing.T) {
 	}
 	if mj, _ := os.ReadFile(filepath.Join(models, "model.json")); len(mj) == 0 || strings.Contains(string(mj), id) {
 		t.Errorf("the model of a job on other data is labelled with the run:\n%s", mj)
+	}
+}
+
+// jobFailsInCell runs the job of TestExportTrackedRun with a test set too
+// small for cell 7's rows: the job fails in that cell, exits 1 naming it,
+// writes no model, and the runs it logged before (the cross-validation,
+// the fit, its evaluation) are FAILED with the cell and the error, tagged,
+// as the kernel fails a failing cell's runs.
+func jobFailsInCell(t *testing.T, jobDir, job, db, id, models string) {
+	t.Helper()
+	t0 := time.Now().Add(-time.Millisecond)
+	_, stderr, err := exporttest.RunIn(t, jobDir, job, "-testFrac", "0.03", "-model-dir", models)
+	t1 := time.Now()
+	const failure = "job failed in cell 7 (evaluate): experiments: rows: index 15 out of range [0,"
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr, failure) {
+		t.Fatalf("job failing in cell 7: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "tracking: runs of the job marked FAILED in "+db+": ") {
+		t.Errorf("the job does not say it marked its runs FAILED:\n%s", stderr)
+	}
+	if _, err := os.Stat(models); !os.IsNotExist(err) {
+		t.Errorf("the job that failed wrote a model: %v", err)
+	}
+	store, err := tracking.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	runs, err := store.SearchRuns(tracking.SearchQuery{Experiment: "iris"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range runs {
+		if r.StartTime.Before(t0) || r.StartTime.After(t1) || r.ParentID != "" {
+			continue
+		}
+		n++
+		if r.Status != tracking.StatusFailed || !strings.HasPrefix(r.Error, failure) ||
+			r.Tags["job.failed_cell"] != "cell 7 (evaluate)" || r.Tags["job"] != "iris" || r.Tags["job.tracked_run"] != id || r.Tags["job.reproduced"] != "not compared" {
+			t.Errorf("run %s (%s) of the failed job: %s %q, tags %v", r.Name, r.Tags["autolog"], r.Status, r.Error, r.Tags)
+		}
+	}
+	if n < 2 {
+		t.Errorf("the failed job logged %d top-level runs, want its cross-validation and fit at least", n)
+	}
+}
+
+// jobUnchecked runs the job of TestExportComputedDataPath (whose cells
+// do not open the store themselves) with a tracking store it cannot open:
+// the reproduction cannot be checked, which fails the job (exit 1, no
+// model) unless -allow-unchecked (exit 0, a model); either way the
+// summary says the reproduction was not checked, the store's path and
+// why.
+func jobUnchecked(t *testing.T, jobDir, job, id, tmp string, args ...string) {
+	t.Helper()
+	db := filepath.Join(tmp, "iris.csv", "gopherlab.db") // under a file
+	env := []string{tracking.EnvDB + "=" + db}
+	summary := "tracked run " + id[:8] + ": reproduction not checked: the tracking store " + db + " cannot be opened: "
+	models := filepath.Join(tmp, "unchecked")
+	_, stderr, err := exporttest.RunInEnv(t, jobDir, env, job, append(args, "-model-dir", models)...)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr, summary) || !strings.Contains(stderr, "-allow-unchecked") {
+		t.Errorf("job with an unreachable store: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(models); !os.IsNotExist(err) {
+		t.Errorf("the job whose reproduction was not checked wrote a model: %v", err)
+	}
+	_, stderr, err = exporttest.RunInEnv(t, jobDir, env, job, append(args, "-model-dir", models, "-allow-unchecked")...)
+	if err != nil || !strings.Contains(stderr, summary) || !strings.Contains(stderr, "(accepted: -allow-unchecked)") {
+		t.Errorf("job with an unreachable store, -allow-unchecked: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(models, "model.json")); err != nil {
+		t.Errorf("-allow-unchecked: no model: %v", err)
 	}
 }

@@ -1018,7 +1018,7 @@ func (g *generator) program(nbName string) ([]byte, error) {
 		fmt.Fprintf(&b, "\t\tModel: %s,\n", model)
 	}
 	if g.tracks {
-		b.WriteString("\t\tOnCell: gopherlabtrack.OnCell,\n\t\tTrack: gopherlabtrack.Autolog,\n\t\tCheck: gopherlabtrack.Check,\n")
+		b.WriteString("\t\tOnCell: gopherlabtrack.OnCell,\n\t\tTrack: gopherlabtrack.Autolog,\n\t\tFailed: gopherlabtrack.Failed,\n\t\tCheck: gopherlabtrack.Check,\n")
 	}
 	if g.beam {
 		b.WriteString("\t\tDistributed: gopherlabDistributed,\n")

@@ -193,9 +193,15 @@ serving bundle loads. Progress and a summary go to stderr.
 - The job logs its fits, as the kernel does, to the tracking store
   $GOPHERLAB_DB, else gopherlab.db in -dir (GOPHERLAB_AUTOLOG=off: no logging).
 {{- end}}
-- It exits with status 1 when it fails (a cell's error, changed data){{if .M.TrackedRun}}, and when its metrics do not
-  reproduce those of the tracked run it was exported from ({{.M.TrackedRun.ID}}): a
-  run on other inputs (a parameter or data file changed) says it did not compare{{end}}.
+- It exits with status 1 when it fails (a cell's error, changed data; 2 for a
+  panic){{if .Cgo}}, and marks the runs it logged FAILED with the cell and the error
+  (tags job, job.failed_cell){{end}}{{if .M.TrackedRun}}; and when its metrics do not
+  reproduce those of the tracked run it was exported from ({{.M.TrackedRun.ID}}), or
+  the reproduction could not be checked: the tracking store cannot be opened, the
+  job logged no run in it, or no metric to compare. The summary then says
+  "reproduction not checked" and why; -allow-unchecked accepts that (exit 0, the
+  summary still says it). A run on other inputs (a parameter or data file changed,
+  -allow-changed-data) says it did not compare and exits 0{{end}}.
 - -workers N (default: every core) is given to every estimator and
   cross-validation of the cells that has a Workers setting; results do not depend
   on it.

@@ -57,3 +57,29 @@ func (s *Store) FailFinishedRun(runID, msg string) (changed bool, err error) {
 	}
 	return changed, nil
 }
+
+// FailRun marks a run FAILED with msg as its error, whatever it ended
+// as: a program about to exit with an error (an exported job whose cell
+// failed) fails the runs it logged, as the kernel fails the runs of a
+// failing cell. A run that ended (FINISHED, or KILLED when its store
+// closed under it) keeps its end time; one still RUNNING ends now. A run
+// already FAILED is left as it is, with its own error; changed says
+// whether the run was changed.
+func (s *Store) FailRun(runID, msg string) (changed bool, err error) {
+	id, err := s.runID(runID)
+	if err != nil {
+		return false, err
+	}
+	if err := s.writeTx(func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE runs SET status = ?, error = ?, end_time = COALESCE(end_time, ?) WHERE id = ? AND status <> ?`, StatusFailed, msg, nowMillis(), id, StatusFailed)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		changed = n > 0
+		return err
+	}); err != nil {
+		return false, s.wrap("fail run in", err)
+	}
+	return changed, nil
+}

@@ -218,7 +218,7 @@ func TestExportBeam(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^\s+-([A-Za-z0-9_-]+)`).FindAllStringSubmatch(help, -1) {
 		got[m[1]] = true
 	}
-	wantFlags := append([]string{"dir", "model-dir", "allow-changed-data", "workers", "q", "dataPath", "testFrac", "seed", "c", "folds"}, export.BeamFlags()...)
+	wantFlags := append([]string{"dir", "model-dir", "allow-changed-data", "allow-unchecked", "workers", "q", "dataPath", "testFrac", "seed", "c", "folds"}, export.BeamFlags()...)
 	for _, f := range wantFlags {
 		if !got[f] {
 			t.Errorf("job -h has no -%s", f)

@@ -198,6 +198,10 @@ type ModelManifest struct {
 type ModelColumn struct {
 	Name string `json:"name"` // column name
 	Kind string `json:"kind"` // numeric or categorical
+	// Levels is how a categorical column's values became its levels
+	// (experiments.LevelForm: "as written" or "numbers"); empty for a
+	// numeric column.
+	Levels string `json:"levels,omitempty"`
 }
 
 // ModelFormat identifies model manifests.
@@ -215,8 +219,12 @@ type Job struct {
 	Dir              string // -dir; default Manifest.WorkDir
 	ModelDir         string // -model-dir; made absolute by Start
 	AllowChangedData bool   // -allow-changed-data
-	Workers          int    // -workers; default runtime.NumCPU()
-	Quiet            bool   // -q: no progress or summary
+	// AllowUnchecked (-allow-unchecked, jobs exported with --run) accepts
+	// a reproduction the job could not check (tracking store unreachable,
+	// no run of its own, no metric to compare): it then exits 0.
+	AllowUnchecked bool
+	Workers        int  // -workers; default runtime.NumCPU()
+	Quiet          bool // -q: no progress or summary
 	// Params are the notebook parameters' values, as text by name (set
 	// by Main once the flags are parsed).
 	Params map[string]string
@@ -239,6 +247,8 @@ type Job struct {
 	// stopTracking ends tracking (Program.Track's stop), also on
 	// failure, so that the runs of the cells that ran are written.
 	stopTracking func()
+	// onFail records a failed cell on the tracking store (Program.Failed).
+	onFail func(j *Job, cell, failure string)
 	// errOut and exit report a failure and end the process (os.Stderr
 	// and os.Exit; tests replace them).
 	errOut io.Writer
@@ -265,6 +275,9 @@ func (j *Job) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&j.Dir, "dir", j.Manifest.WorkDir, "directory the notebook's relative paths are resolved from (the notebook's directory at export)")
 	fs.StringVar(&j.ModelDir, "model-dir", filepath.Join("..", "serve", "model"), "directory to write the fitted model and its manifest to (the serving bundle's model directory when run from the job's directory)")
 	fs.BoolVar(&j.AllowChangedData, "allow-changed-data", false, "run even if a data file's SHA-256 differs from the export's, or (export --run) the tracked run's data differs from the job's: the job then does not claim to reproduce the run and exits 0 (without it, such a job fails)")
+	if j.Manifest.TrackedRun != nil {
+		fs.BoolVar(&j.AllowUnchecked, "allow-unchecked", false, "exit 0 when the reproduction of the tracked run cannot be checked (the tracking store cannot be opened, the job logged no run, or no metric to compare): the summary still says it was not checked (without it, such a job fails)")
+	}
 	fs.IntVar(&j.Workers, "workers", runtime.NumCPU(), "goroutines for the parallel work (cross-validation folds, trees, ...); results do not depend on it")
 	fs.BoolVar(&j.Quiet, "q", false, "no progress or summary on stderr")
 }
@@ -516,7 +529,11 @@ func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error
 		mm.RunID, mm.Experiment = tr.ID, tr.Experiment
 	}
 	for _, c := range p.Schema() {
-		mm.Schema = append(mm.Schema, ModelColumn{Name: c.Name, Kind: c.Kind.String()})
+		mc := ModelColumn{Name: c.Name, Kind: c.Kind.String()}
+		if c.Levels != experiments.LevelsUnrecorded {
+			mc.Levels = c.Levels.String()
+		}
+		mm.Schema = append(mm.Schema, mc)
 	}
 	for _, s := range p.Steps {
 		mm.Steps = append(mm.Steps, s.Name)
@@ -560,18 +577,31 @@ func (j *Job) Finish() {
 }
 
 // Fail reports a failure of the running cell and exits with status 1.
+// The runs the job logged are marked as failed in that cell
+// (Program.Failed).
 func (j *Job) Fail(err error) {
-	where := ""
-	if j.cell >= 0 {
-		c := j.Manifest.Cells[j.cell]
-		where = fmt.Sprintf(" in cell %d (%s)", c.Index, c.Tag)
-	}
-	j.endTracking()
+	where := j.failCell(err.Error())
 	fmt.Fprintf(j.errOut, "job failed%s: %v\n", where, err)
 	if j.cleanup != nil {
 		j.cleanup()
 	}
 	j.exit(1)
+}
+
+// failCell ends tracking and, when a cell is running, records that the
+// job failed in it with failure (Program.Failed); it returns " in cell N
+// (tag)", or "" after the cells.
+func (j *Job) failCell(failure string) (where string) {
+	j.endTracking()
+	if j.cell < 0 {
+		return ""
+	}
+	c := j.Manifest.Cells[j.cell]
+	cell := fmt.Sprintf("cell %d (%s)", c.Index, c.Tag)
+	if j.onFail != nil {
+		j.onFail(j, cell, failure)
+	}
+	return " in " + cell
 }
 
 // endTracking ends tracking once: the runs of the fits made so far are
@@ -587,13 +617,8 @@ func (j *Job) endTracking() {
 // in main.
 func (j *Job) Recover() {
 	if r := recover(); r != nil {
-		where := ""
-		if j.cell >= 0 {
-			c := j.Manifest.Cells[j.cell]
-			where = fmt.Sprintf(" in cell %d (%s)", c.Index, c.Tag)
-		}
 		stack := debug.Stack()
-		j.endTracking()
+		where := j.failCell(fmt.Sprintf("panic: %v", r))
 		fmt.Fprintf(os.Stderr, "job failed%s: panic: %v\n\n%s", where, r, stack)
 		if j.cleanup != nil {
 			j.cleanup()
@@ -627,6 +652,11 @@ type Program struct {
 	// model is saved, or when the job fails): the job logs its fits as
 	// the kernel does.
 	Track func(*Job) (stop func())
+	// Failed, if set, is called when a cell fails (an error, or a
+	// panic), once tracking has ended, before the job exits: cell names
+	// it ("cell 4 (train)"), failure says why. It marks the runs the job
+	// logged as failed, as the kernel marks those of a failing cell.
+	Failed func(j *Job, cell, failure string)
 	// Check, if set, runs after the cells, before the model is saved: an
 	// error (such as metrics that differ from the tracked run the job was
 	// exported from) fails the job, and the model is not written.
@@ -663,6 +693,7 @@ func Main(p Program) {
 		os.Exit(1)
 	}
 	j.onCell = p.OnCell
+	j.onFail = p.Failed
 	fs := flag.CommandLine
 	j.Flags(fs)
 	if p.Distributed != nil {

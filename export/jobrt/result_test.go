@@ -63,12 +63,24 @@ func TestFinalResults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			j, errOut, code := testJob(t, Manifest{Cells: []ManifestCell{{Index: 1, Tag: "parameters"}, {Index: 3, Tag: "evaluate"}}})
 			j.cell = 1
+			// The tracking store hears of the failure after tracking
+			// ended, with the cell named.
+			var events []string
+			j.stopTracking = func() { events = append(events, "stop") }
+			j.onFail = func(_ *Job, cell, failure string) { events = append(events, cell+": "+failure) }
 			tt.call(j)
 			switch {
 			case tt.fail == "" && *code != -1:
 				t.Errorf("the job failed (%d): %s", *code, errOut)
 			case tt.fail != "" && (*code != 1 || strings.TrimSpace(errOut.String()) != tt.fail):
 				t.Errorf("exit %d, %q; want 1, %q", *code, errOut, tt.fail)
+			}
+			wantEvents := ""
+			if tt.fail != "" {
+				wantEvents = "stop; " + strings.TrimPrefix(tt.fail, "job failed in ")
+			}
+			if got := strings.Join(events, "; "); got != wantEvents {
+				t.Errorf("tracking heard %q, want %q", got, wantEvents)
 			}
 		})
 	}

@@ -3,6 +3,9 @@ package serving
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -218,5 +221,118 @@ func TestUnsupportedBodies(t *testing.T) {
 	// Outputs' other parameters, and binary_data false, are fine.
 	if code, _, raw := do(t, s, "POST", "/v2/models/reg/infer", `{"inputs": [`+inputs+`], "outputs": [{"name": "predict", "parameters": {"binary_data": false}}]}`); code != http.StatusOK {
 		t.Errorf("binary_data false: %d %s", code, raw)
+	}
+}
+
+// TestDeclaredCategoricalNumbers: a column named in CSVOptions.Categorical
+// whose levels are all numbers in shortest form (store: 12, 3, 7) is read
+// as written, as the pipeline records: "7.0" is an unseen level for the
+// notebook, and so for the server. A pipeline saved before the form was
+// recorded (format version 4) is served as then: its levels alone cannot
+// tell the column from one ReadCSV made categorical, and "7.0" is "7".
+func TestDeclaredCategoricalNumbers(t *testing.T) {
+	dir := t.TempDir()
+	// The rows of experiments/testdata/pipeline-v4-declared-categorical.gob.
+	var train strings.Builder
+	train.WriteString("store,x,label\n")
+	for i := 0; i < 30; i++ {
+		s := []string{"7", "12", "3"}[i%3]
+		label := "no"
+		if s == "7" || i%4 == 0 {
+			label = "yes"
+		}
+		fmt.Fprintf(&train, "%s,%d,%s\n", s, i%7, label)
+	}
+	probe := "store,x\n7,1\n7.0,1\n 7 ,1\n007,1\n12,2\n12.0,2\n1.2e1,2\n3,4\n8,4\n"
+	opts := experiments.CSVOptions{Categorical: []string{"store"}}
+	for name, data := range map[string]string{"train.csv": train.String(), "probe.csv": probe} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := experiments.ReadCSV(filepath.Join(dir, "train.csv"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := experiments.NewPipeline(&experiments.OneHotEncoder{}, &experiments.LogisticRegression{})
+	if err := p.FitDataset(ds, "label"); err != nil {
+		t.Fatal(err)
+	}
+	pds, err := experiments.ReadCSV(filepath.Join(dir, "probe.csv"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notebook, err := p.PredictProbaDataset(pds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The old pipeline predicts "7.0" as "7": the notebook's row 0.
+	old := saveModel(t, p, jobrt.Manifest{Name: "stores"})
+	v4, err := os.ReadFile("../../experiments/testdata/pipeline-v4-declared-categorical.gob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaceModelFile(t, old, v4)
+	recorded := saveModel(t, p, jobrt.Manifest{Name: "stores"})
+	// model.json shows how each categorical column was read.
+	if b, err := os.ReadFile(filepath.Join(recorded, "model.json")); err != nil || !strings.Contains(string(b), `"name": "store",
+      "kind": "categorical",
+      "levels": "as written"`) {
+		t.Errorf("model.json does not say store was read as written: %v\n%s", err, b)
+	}
+	rows := strings.Split(strings.TrimSpace(probe), "\n")[1:]
+	for _, tt := range []struct {
+		name string
+		dir  string
+		want []int // the notebook's row each probe row predicts as
+	}{
+		{"recorded", recorded, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}},
+		{"format version 4", old, []int{0, 0, 0, 0, 4, 4, 4, 7, 8}},
+	} {
+		s := loadServer(t, tt.dir, Config{})
+		for i, row := range rows {
+			store, x, _ := strings.Cut(row, ",")
+			body := fmt.Sprintf(`{"store": %q, "x": %s}`, store, x)
+			code, v, raw := do(t, s, "POST", "/predict", body)
+			if code != http.StatusOK {
+				t.Fatalf("%s: row %d %s: %d %s", tt.name, i, body, code, raw)
+			}
+			pr := v["predictions"].([]any)[0].(map[string]any)["proba"].(map[string]any)
+			for k, cls := range s.model.classNames() {
+				if got, want := pr[cls].(float64), notebook.At(tt.want[i], k); math.Abs(got-want) > 1e-12 {
+					t.Errorf("%s: row %d %s: P(%s) = %v, the notebook's row %d %v", tt.name, i, body, cls, got, tt.want[i], want)
+				}
+			}
+		}
+	}
+	// The notebook's own rows differ where the old server's did not: the
+	// test tells the two rules apart.
+	if notebook.At(0, 0) == notebook.At(1, 0) {
+		t.Fatalf("the notebook predicts \"7\" and \"7.0\" alike: %v", notebook.RawMatrix().Data)
+	}
+}
+
+// replaceModelFile puts model in place of the model file in dir, with its
+// hash in model.json, as a job of an older version left it.
+func replaceModelFile(t *testing.T, dir string, model []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "model.gob"), model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mm map[string]any
+	if err := json.Unmarshal(b, &mm); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(model)
+	mm["sha256"], mm["size"] = hex.EncodeToString(sum[:]), len(model)
+	if b, err = json.Marshal(mm); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "model.json"), b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

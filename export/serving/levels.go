@@ -16,26 +16,33 @@ import (
 // an unseen one (all zeros in a one-hot encoding) for "007": the server
 // would predict otherwise than the notebook on the same row.
 //
-// So the server reads a value as ReadCSV would. The fitted pipeline does
-// not record how a column was read, only its levels (those of the first
-// step that encodes it, a OneHotEncoder), so the rule goes by them:
+// So the server reads a value as ReadCSV read the column's training
+// values, which the fitted pipeline records for each categorical column
+// (experiments.SchemaColumn.Levels):
 //
 //   - a known level is used as is;
 //   - otherwise the value with its spaces trimmed, if that is a level;
-//   - otherwise, if the value is a number (as ReadCSV parses numbers: not
-//     hex, no '_') whose shortest form is a level, that level, unless the
-//     column has a level that is a number not in its shortest form
-//     ("02134", "7.0"), which ReadCSV only keeps in a column named in
-//     CSVOptions.Categorical: such a column is read as written.
+//   - otherwise, in a column whose numbers are levels in their shortest
+//     form (experiments.LevelsNumbers), if the value is a number (as
+//     ReadCSV parses numbers: not hex, no '_') whose shortest form is a
+//     level, that level. A column read as written
+//     (experiments.LevelsAsWritten: named in CSVOptions.Categorical, or
+//     made from strings) has no other spellings: "7.0" is not "7".
+//
+// A pipeline saved before the form was recorded (format version 4 and
+// earlier: experiments.LevelsUnrecorded) is read by its levels, as then:
+// numbers map to their shortest form unless the column has a level that
+// is a number not in its shortest form ("02134", "7.0"), which ReadCSV
+// only keeps in a column read as written. There a declared-categorical
+// column whose numeric levels all happen to be in shortest form takes
+// "7.0" as "7" where the notebook would see an unseen level; running the
+// job again, which fits the pipeline again, records the form.
 //
 // A value that maps to no level stays as it is, unseen, as the
-// notebook's would be. The one case left open is a column named in
-// CSVOptions.Categorical whose numeric levels all happen to be in
-// shortest form: there "7.0" is taken as "7" where the notebook would
-// see an unseen level.
+// notebook's would be.
 type levelNorm struct {
 	levels   map[string]bool
-	verbatim bool // a level is a number not in shortest form: no canonical forms
+	verbatim bool // levels as written: no other spellings of numbers
 }
 
 // levelNorms returns, for each categorical input column of the schema,
@@ -55,9 +62,12 @@ func levelNorms(p *experiments.Pipeline, schema []experiments.SchemaColumn) []*l
 			if !ok || sc.Kind == experiments.Numeric || norms[c] != nil {
 				continue
 			}
-			n := &levelNorm{levels: make(map[string]bool, len(levels))}
+			n := &levelNorm{levels: make(map[string]bool, len(levels)), verbatim: sc.Levels == experiments.LevelsAsWritten}
 			for _, l := range levels {
 				n.levels[l] = true
+				if sc.Levels != experiments.LevelsUnrecorded {
+					continue
+				}
 				if nl, ok := experiments.NumberLevel(l); ok && nl != l {
 					n.verbatim = true
 				}

@@ -3,6 +3,7 @@ package trackcheck
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"math"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopherlab/gopherlab/export/jobrt"
 	"github.com/gopherlab/gopherlab/tracking"
@@ -63,7 +65,11 @@ func TestCheckOutcome(t *testing.T) {
 		{name: "data change intended", notebook: map[string]float64{"test_accuracy": 0.77}, job: map[string]float64{"test_accuracy": 0.7}, differ: "train data customers.csv", flags: []string{"-allow-changed-data"},
 			out: "not compared: the job ran on other inputs than the run: train data customers.csv (as its flags asked)", tag: NotCompared, status: tracking.StatusFinished},
 		{name: "only skip cell metrics", notebook: map[string]float64{"train_accuracy": 0.86}, job: map[string]float64{"test_accuracy": 0.7},
-			out: "logged none of its metrics; not compared (logged by cells the job does not run): train_accuracy", tag: NotCompared, status: tracking.StatusFinished},
+			err: "tracked run 9ff65f29: reproduction not checked: the job's run", tag: NotCompared, status: tracking.StatusFailed},
+		{name: "only skip cell metrics, -allow-unchecked", notebook: map[string]float64{"train_accuracy": 0.86}, job: map[string]float64{"test_accuracy": 0.7}, flags: []string{"-allow-unchecked"},
+			out: "reproduction not checked: the job's run", tag: NotCompared, status: tracking.StatusFinished},
+		{name: "only timings", notebook: map[string]float64{"fit_time_s": 1}, job: map[string]float64{"fit_time_s": 2},
+			err: "tracked run 9ff65f29: reproduction not checked: it has only timings", tag: NotCompared, status: tracking.StatusFailed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -128,6 +134,169 @@ func TestCheckOutcome(t *testing.T) {
 			}
 			if tt.status == tracking.StatusFailed && !strings.Contains(ri.Error, tt.err) {
 				t.Errorf("the failed run's error: %q", ri.Error)
+			}
+		})
+	}
+}
+
+// A job that fails in a cell fails the runs it logged, as the kernel
+// fails a failing cell's: its top-level runs and those it left unfinished
+// are FAILED with the cell and the error, and tagged; the folds that
+// finished, runs that failed on their own and runs made before the job
+// are left as they are.
+func TestFailed(t *testing.T) {
+	tracked := "9ff65f29-1111-4000-8000-000000000000"
+	for _, tt := range []struct {
+		name    string
+		tracked *jobrt.TrackedRun
+		tags    map[string]string // on the top-level runs
+	}{
+		{"no tracked run", nil, map[string]string{TagJob: "churn", TagFailedCell: "cell 4 (train)"}},
+		{"export --run", &jobrt.TrackedRun{ID: tracked, Experiment: "churn"},
+			map[string]string{TagJob: "churn", TagFailedCell: "cell 4 (train)", TagTrackedRun: tracked, TagReproduced: NotCompared}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv(tracking.EnvDB, filepath.Join(dir, "t.db"))
+			wd, _ := os.Getwd()
+			defer os.Chdir(wd)
+			store, err := tracking.Open("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			before, err := store.StartRun("churn", &tracking.RunOptions{Name: "notebook"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before.Finish()
+			time.Sleep(5 * time.Millisecond) // run times are in milliseconds
+			m := jobrt.Manifest{Format: jobrt.Format, Name: "churn", WorkDir: dir, TrackedRun: tt.tracked}
+			b, _ := json.Marshal(m)
+			j, err := jobrt.New(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs := flag.NewFlagSet("job", flag.ContinueOnError)
+			j.Flags(fs)
+			var out bytes.Buffer
+			j.SetOutput(&out)
+			if err := j.Start(fs); err != nil {
+				t.Fatal(err)
+			}
+			start := func(exp, name string, parent *tracking.Run) *tracking.Run {
+				t.Helper()
+				var r *tracking.Run
+				var err error
+				if parent != nil {
+					r, err = parent.StartChild(name)
+				} else {
+					r, err = store.StartRun(exp, &tracking.RunOptions{Name: name})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			cv := start("churn", "cv", nil)
+			fold := start("", "fold 0", cv)
+			fold.Finish()
+			cv.Finish()
+			open := start("other", "by hand", nil) // left running by the cell
+			halfway := start("", "trial 1", open)  // left running too
+			failedFit := start("churn", "fit", nil)
+			failedFit.Fail(errors.New("singular matrix"))
+			Failed(j, "cell 4 (train)", "column x: not found")
+			msg := "job failed in cell 4 (train): column x: not found"
+			for _, want := range []struct {
+				r      *tracking.Run
+				status string
+				err    string
+				tagged bool
+			}{
+				{before, tracking.StatusFinished, "", false},
+				{cv, tracking.StatusFailed, msg, true},
+				{fold, tracking.StatusFinished, "", false},
+				{open, tracking.StatusFailed, msg, true},
+				{halfway, tracking.StatusFailed, msg, false},
+				{failedFit, tracking.StatusFailed, "singular matrix", true},
+			} {
+				ri, err := store.GetRun(want.r.ID())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ri.Status != want.status || ri.Error != want.err || ri.EndTime.IsZero() {
+					t.Errorf("run %s: %s %q (end %v), want %s %q", ri.Name, ri.Status, ri.Error, ri.EndTime, want.status, want.err)
+				}
+				for k, v := range tt.tags {
+					if got, ok := ri.Tags[k]; want.tagged && got != v || !want.tagged && ok {
+						t.Errorf("run %s: tag %s = %q (tagged %v), want %q", ri.Name, k, got, want.tagged, v)
+					}
+				}
+			}
+			if !strings.Contains(out.String(), "tracking: runs of the job marked FAILED in ") {
+				t.Errorf("output:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// A reproduction the job could not check fails it, as one that failed
+// does, unless -allow-unchecked; either way the summary says it was not
+// checked, and why.
+func TestCheckUnchecked(t *testing.T) {
+	tracked := "9ff65f29-1111-4000-8000-000000000000"
+	for _, tt := range []struct {
+		name  string
+		db    func(dir string) string // GOPHERLAB_DB
+		flags []string
+		err   bool
+		out   string // in the error, or the output
+	}{
+		{"store cannot be opened", func(dir string) string { return filepath.Join(dir, "data.csv", "t.db") }, nil, true,
+			"tracked run 9ff65f29: reproduction not checked: the tracking store DIR/data.csv/t.db cannot be opened: tracking: open DIR/data.csv/t.db: "},
+		{"store cannot be opened, -allow-unchecked", func(dir string) string { return filepath.Join(dir, "data.csv", "t.db") }, []string{"-allow-unchecked"}, false,
+			"tracked run 9ff65f29: reproduction not checked: the tracking store DIR/data.csv/t.db cannot be opened: "},
+		{"no run of the job", func(dir string) string { return filepath.Join(dir, "t.db") }, nil, true,
+			`tracked run 9ff65f29: reproduction not checked: the job logged no run in experiment "churn" of DIR/t.db`},
+		{"no run of the job, -allow-unchecked", func(dir string) string { return filepath.Join(dir, "t.db") }, []string{"-allow-unchecked"}, false,
+			`tracked run 9ff65f29: reproduction not checked: the job logged no run in experiment "churn" of DIR/t.db (accepted: -allow-unchecked)`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "data.csv"), []byte("a\n1\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv(tracking.EnvDB, tt.db(dir))
+			wd, _ := os.Getwd()
+			defer os.Chdir(wd)
+			m := jobrt.Manifest{Format: jobrt.Format, Name: "churn", WorkDir: dir, TrackedRun: &jobrt.TrackedRun{ID: tracked, Experiment: "churn", Metrics: map[string]float64{"acc": 0.5}}}
+			b, _ := json.Marshal(m)
+			j, err := jobrt.New(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs := flag.NewFlagSet("job", flag.ContinueOnError)
+			j.Flags(fs)
+			if err := fs.Parse(tt.flags); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			j.SetOutput(&out)
+			if err := j.Start(fs); err != nil {
+				t.Fatal(err)
+			}
+			err = Check(j)
+			got := out.String()
+			if err != nil {
+				got = err.Error()
+			}
+			want := strings.ReplaceAll(tt.out, "DIR", dir)
+			if (err != nil) != tt.err || !strings.Contains(got, want) {
+				t.Errorf("Check: %v\noutput:\n%s\nwant error %v, %q", err, out.String(), tt.err, want)
+			}
+			if tt.err && !strings.Contains(err.Error(), "-allow-unchecked") {
+				t.Errorf("the error does not name -allow-unchecked: %v", err)
 			}
 		})
 	}

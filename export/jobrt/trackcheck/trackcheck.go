@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/export/jobrt"
@@ -171,6 +172,75 @@ func jobRun(store *tracking.Store, j *jobrt.Job) (*tracking.RunInfo, error) {
 	return mine, nil
 }
 
+// jobRuns returns the runs this job process logged in the store, in every
+// experiment (newest first).
+func jobRuns(store *tracking.Store, j *jobrt.Job) ([]tracking.RunInfo, error) {
+	since := j.Started().Truncate(time.Millisecond).UTC().Format(time.RFC3339Nano)
+	runs, err := store.SearchRuns(tracking.SearchQuery{Filter: fmt.Sprintf("start_time >= %q", since)})
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	mine := runs[:0]
+	for _, r := range runs {
+		if r.OwnerPID == os.Getpid() && (host == "" || r.OwnerHost == host) {
+			mine = append(mine, r)
+		}
+	}
+	return mine, nil
+}
+
+// Failed records on the tracking store that the job failed in cell
+// ("cell 4 (train)"), failure saying why, as the kernel records a failing
+// cell and as Check records a failed reproduction: the top-level runs the
+// job logged, and those it left unfinished (RUNNING, or KILLED as their
+// store closed under them), are marked FAILED with the failure as their
+// error unless they failed on their own (tracking.Store.FailRun); the
+// folds and trials that finished stay FINISHED. The top-level runs get the
+// tags TagJob and TagFailedCell (and, exported with --run, TagTrackedRun
+// and TagReproduced: not compared). The job calls it once tracking has
+// ended, before it exits.
+func Failed(j *jobrt.Job, cell, failure string) {
+	store, err := tracking.OpenExisting("")
+	if err != nil {
+		return // no store, so no run to fail
+	}
+	defer store.Close()
+	runs, err := jobRuns(store, j)
+	if err != nil {
+		j.Printf("tracking: %s\n", jobAdvice(err.Error()))
+		return
+	}
+	var failed []string
+	for _, r := range runs {
+		top := r.ParentID == ""
+		if !top && r.Status != tracking.StatusRunning && r.Status != tracking.StatusKilled {
+			continue
+		}
+		changed, err := store.FailRun(r.ID, "job failed in "+cell+": "+failure)
+		if err != nil {
+			j.Printf("tracking: %s\n", jobAdvice(err.Error()))
+			continue
+		}
+		if changed {
+			failed = append(failed, tracking.ShortID(r.ID))
+		}
+		if !top {
+			continue
+		}
+		tags := map[string]string{TagJob: j.Manifest.Name, TagFailedCell: cell}
+		if tr := j.Manifest.TrackedRun; tr != nil {
+			tags[TagTrackedRun], tags[TagReproduced] = tr.ID, NotCompared
+		}
+		if err := store.SetRunTags(r.ID, tags); err != nil {
+			j.Printf("tracking: %s\n", jobAdvice(err.Error()))
+		}
+	}
+	if len(failed) > 0 {
+		j.Printf("tracking: runs of the job marked FAILED in %s: %s\n", store.Path(), strings.Join(failed, " "))
+	}
+}
+
 // OnCell records the running cell for the runs it starts.
 func OnCell(j *jobrt.Job, i int) {
 	c := j.Manifest.Cells[i]
@@ -185,13 +255,16 @@ const (
 	TagTrackedRun = "job.tracked_run" // full id of the tracked run
 	// TagReproduced is Reproduced, NotReproduced or NotCompared.
 	TagReproduced = "job.reproduced"
+	// TagFailedCell names the cell the job failed in ("cell 4
+	// (train)"), on the runs it logged before (Failed).
+	TagFailedCell = "job.failed_cell"
 )
 
 // Values of TagReproduced.
 const (
 	Reproduced    = "true"         // every compared metric is the same to the bit
 	NotReproduced = "false"        // a metric differs, or the data: the run is also marked FAILED
-	NotCompared   = "not compared" // other inputs by the job's flags, or nothing to compare
+	NotCompared   = "not compared" // other inputs by the job's flags, or the reproduction could not be checked
 )
 
 // Check compares the job's run with the tracked run of the manifest and
@@ -203,16 +276,21 @@ const (
 // DifferencesChosen): the data changed since the run, and the export
 // pinned the new data. Metrics only the tracked run has were logged by
 // cells the job does not run (skip): they are listed, not compared. A job
-// run on the inputs its flags chose, a store it cannot open or no run to
-// compare are reported but are no error.
+// run on the inputs its flags chose is reported, not compared, and no
+// error. A reproduction the job could not check (a store it cannot open,
+// no run of its own in it, no metric both runs logged) is an error too,
+// as a failed one is, unless -allow-unchecked (jobrt.Job.AllowUnchecked)
+// accepts it: a CI step must not take an unchecked reproduction for a
+// checked one. Either way the summary line says, in the words
+// "reproduction not checked", why.
 func Check(j *jobrt.Job) error {
 	tr := j.Manifest.TrackedRun
 	if tr == nil {
 		return nil
 	}
 	short := tracking.ShortID(tr.ID)
-	store, err := tracking.Open("")
-	if err != nil {
+	store, openErr := tracking.Open("")
+	if openErr != nil {
 		store = nil
 	} else {
 		defer store.Close()
@@ -245,13 +323,32 @@ func Check(j *jobrt.Job) error {
 		record(NotReproduced, msg)
 		return errors.New(msg)
 	}
+	// unchecked reports a reproduction the job could not check: an error
+	// unless -allow-unchecked.
+	unchecked := func(why string) error {
+		msg := fmt.Sprintf("tracked run %s: reproduction not checked: %s", short, why)
+		if j.AllowUnchecked {
+			record(NotCompared, "")
+			j.Printf("%s (accepted: -allow-unchecked)\n", msg)
+			return nil
+		}
+		msg += "\nthe job cannot claim to reproduce the run; run with -allow-unchecked to accept a job whose reproduction was not checked (it then exits 0)"
+		record(NotCompared, msg)
+		return errors.New(msg)
+	}
 	if store == nil {
-		j.Printf("tracked run %s: not compared: %s\n", short, jobAdvice(err.Error()))
-		return nil
+		path := tracking.DefaultDBPath()
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		return unchecked(fmt.Sprintf("the tracking store %s cannot be opened: %s", path, jobAdvice(openErr.Error())))
 	}
 	if mine == nil {
-		j.Printf("tracked run %s: not compared: the job logged no run in experiment %q of %s\n", short, tr.Experiment, filepath.Base(store.Path()))
-		return nil
+		why := fmt.Sprintf("the job logged no run in experiment %q of %s", tr.Experiment, store.Path())
+		if os.Getenv("GOPHERLAB_AUTOLOG") == "off" {
+			why += " (GOPHERLAB_AUTOLOG=off)"
+		}
+		return unchecked(why)
 	}
 	c := compareMetrics(tr.Metrics, mine.Metrics)
 	skipped := ""
@@ -268,13 +365,9 @@ func Check(j *jobrt.Job) error {
 		record(NotReproduced, msg)
 		return errors.New(msg)
 	case len(c.same) == 0 && skipped == "":
-		record(NotCompared, "")
-		j.Printf("tracked run %s: not compared: it has only timings (log a metric, e.g. an accuracy on test data)\n", short)
-		return nil
+		return unchecked("it has only timings (log a metric, e.g. an accuracy on test data)")
 	case len(c.same) == 0:
-		record(NotCompared, "")
-		j.Printf("tracked run %s: not compared: the job's run %s logged none of its metrics; %s\n", short, tracking.ShortID(mine.ID), skipped)
-		return nil
+		return unchecked(fmt.Sprintf("the job's run %s logged none of its metrics; %s", tracking.ShortID(mine.ID), skipped))
 	}
 	record(Reproduced, "")
 	j.Printf("run %s reproduces tracked run %s bit for bit: %s\n", tracking.ShortID(mine.ID), short, strings.Join(c.same, " "))
