@@ -96,3 +96,28 @@ func TestLogTermsRows4(t *testing.T) {
 		t.Errorf("worst error against logisticTerm: loss %.1f ulp, derivative %.1f ulp", worstL, worstD)
 	}
 }
+
+// TestLogTermsRowsBatch checks that a batch gives each row what a call
+// for its group of four gives, bit for bit: the logistic loss's sums
+// must not depend on how rows are batched.
+func TestLogTermsRowsBatch(t *testing.T) {
+	r := newRand(17)
+	for _, n := range []int{4, 8, 64} {
+		z, s := make([]float64, n), make([]float64, n)
+		for i := range z {
+			z[i] = r.NormFloat64() * 10
+			s[i] = float64(1 - 2*r.IntN(2))
+		}
+		d, loss := make([]float64, n), make([]float64, n)
+		logTermsRows(z, s, d, loss)
+		for g := 0; g < n; g += 4 {
+			var d4, l4 [4]float64
+			logTermsRows(z[g:g+4], s[g:g+4], d4[:], l4[:])
+			for l := range d4 {
+				if math.Float64bits(d4[l]) != math.Float64bits(d[g+l]) || math.Float64bits(l4[l]) != math.Float64bits(loss[g+l]) {
+					t.Fatalf("n=%d row %d: batch gave %v %v, four at a time %v %v", n, g+l, loss[g+l], d[g+l], l4[l], d4[l])
+				}
+			}
+		}
+	}
+}

@@ -160,6 +160,22 @@ func dotRows4(x []float64, stride int, w []float64, out *[4]float64) {
 	*out = [4]float64{s0, s1, s2, s3}
 }
 
+// dotRows8 is dotRows4 for eight rows, the result of each exactly
+// dotRows4's.
+func dotRows8(x []float64, stride int, w []float64, out *[8]float64) {
+	n := len(w)
+	if n == 0 {
+		*out = [8]float64{}
+		return
+	}
+	_ = x[7*stride+n-1]
+	if dot8Fast(x, stride, w, out) {
+		return
+	}
+	dotRows4(x, stride, w, (*[4]float64)(out[:4]))
+	dotRows4(x[4*stride:], stride, w, (*[4]float64)(out[4:]))
+}
+
 // axpyRows4 adds Σ_r d[r]·x[r·stride : r·stride+len(g)] to g.
 func axpyRows4(x []float64, stride int, d *[4]float64, g []float64) {
 	n := len(g)
@@ -180,12 +196,20 @@ func axpyRows4(x []float64, stride int, d *[4]float64, g []float64) {
 // and the sum of the four losses is returned (lanes added in order).
 func logTermsRows4(z, s, d *[4]float64) float64 {
 	var loss [4]float64
-	if !logTerms4Fast(z, s, d, &loss) {
-		for r := range z {
-			loss[r], d[r] = logisticTerm(z[r], s[r])
-		}
-	}
+	logTermsRows(z[:], s[:], d[:], loss[:])
 	return ((loss[0] + loss[1]) + loss[2]) + loss[3]
+}
+
+// logTermsRows is logisticTerm for each row: loss[r] and d[r] get the
+// loss and derivative of score z[r] with sign s[r]. len(z) is a multiple
+// of 4.
+func logTermsRows(z, s, d, loss []float64) {
+	if len(z) == 0 || logTermsFast(z, s, d, loss) {
+		return
+	}
+	for r := range z {
+		loss[r], d[r] = logisticTerm(z[r], s[r])
+	}
 }
 
 // argminCols sets, for each column j < len(bd) of the K = len(cn) rows of

@@ -45,6 +45,9 @@ func kernFast(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c []
 func dot4(x *float64, stride int, w *float64, n int, out *[4]float64)
 
 //go:noescape
+func dot8(x *float64, stride int, w *float64, n int, out *[8]float64)
+
+//go:noescape
 func axpy4(x *float64, stride int, d *[4]float64, dst *float64, n int)
 
 // dot4Fast and axpy4Fast run the assembly versions of dotRows4 and
@@ -57,6 +60,15 @@ func dot4Fast(x []float64, stride int, w []float64, out *[4]float64) bool {
 	return true
 }
 
+// dot8Fast runs dot8, two dot4s at once, when the CPU has it.
+func dot8Fast(x []float64, stride int, w []float64, out *[8]float64) bool {
+	if !haveAsmKernel {
+		return false
+	}
+	dot8(&x[0], stride, &w[0], len(w), out)
+	return true
+}
+
 func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool {
 	if !haveAsmKernel {
 		return false
@@ -66,14 +78,16 @@ func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool {
 }
 
 //go:noescape
-func logTerms4(z, s, d, loss *[4]float64)
+func logTermsN(z, s, d, loss *float64, n int)
 
-// logTerms4Fast runs the assembly logTerms4 when the CPU has it.
-func logTerms4Fast(z, s, d, loss *[4]float64) bool {
+// logTermsFast runs the assembly logTermsN when the CPU has it (len(z) a
+// multiple of 4; the other slices at least as long).
+func logTermsFast(z, s, d, loss []float64) bool {
 	if !haveAsmKernel {
 		return false
 	}
-	logTerms4(z, s, d, loss)
+	_, _, _ = s[len(z)-1], d[len(z)-1], loss[len(z)-1]
+	logTermsN(&z[0], &s[0], &d[0], &loss[0], len(z))
 	return true
 }
 

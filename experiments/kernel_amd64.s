@@ -123,6 +123,10 @@ TEXT ·dot4(SB), NOSPLIT, $0-40
 	LEAQ (SI)(R8*1), R9
 	LEAQ (R9)(R8*1), R10
 	LEAQ (R10)(R8*1), R11
+	// R12: the same place eight rows on, where the loop prefetches.
+	LEAQ (R8)(R8*1), R12
+	SHLQ $2, R12
+	ADDQ SI, R12
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -133,6 +137,9 @@ TEXT ·dot4(SB), NOSPLIT, $0-40
 	JZ   dot4tail
 
 dot4loop:
+	PREFETCHT0  (R12)
+	PREFETCHT0  64(R12)
+	ADDQ        $128, R12
 	VMOVUPD     (DI)(AX*8), Y4
 	VFMADD231PD (SI)(AX*8), Y4, Y0
 	VFMADD231PD (R9)(AX*8), Y4, Y1
@@ -176,6 +183,123 @@ dot4done:
 	VMOVSD  X10, 16(DX)
 	VADDSD  24(DX), X11, X11
 	VMOVSD  X11, 24(DX)
+	VZEROUPPER
+	RET
+
+// func dot8(x *float64, stride int, w *float64, n int, out *[8]float64)
+//
+// dot4 for eight rows at once, each row's sums exactly as dot4 makes
+// them (the same lanes, order and tail), so the results are dot4's; the
+// eight accumulator chains are independent, so the FMAs are not held up
+// by each other's latency as dot4's four are. The row pointers advance
+// with the loop: rows 0-7 sit at SI, SI+s, R10 = SI+2s, R9 = SI+3s, SI+4s,
+// R9+2s, R10+4s and R9+4s (s the stride in bytes).
+TEXT ·dot8(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ stride+8(FP), R8
+	SHLQ $3, R8
+	MOVQ w+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	LEAQ (SI)(R8*2), R10
+	LEAQ (R10)(R8*1), R9
+	// R12: sixteen rows on, where the loop prefetches.
+	MOVQ R8, R12
+	SHLQ $4, R12
+	ADDQ SI, R12
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   dot8hsum
+
+dot8loop:
+	PREFETCHT0  (R12)
+	PREFETCHT0  64(R12)
+	PREFETCHT0  128(R12)
+	PREFETCHT0  192(R12)
+	ADDQ        $256, R12
+	VMOVUPD     (DI), Y8
+	VFMADD231PD (SI), Y8, Y0
+	VFMADD231PD (SI)(R8*1), Y8, Y1
+	VFMADD231PD (R10), Y8, Y2
+	VFMADD231PD (R9), Y8, Y3
+	VFMADD231PD (SI)(R8*4), Y8, Y4
+	VFMADD231PD (R9)(R8*2), Y8, Y5
+	VFMADD231PD (R10)(R8*4), Y8, Y6
+	VFMADD231PD (R9)(R8*4), Y8, Y7
+	ADDQ        $32, SI
+	ADDQ        $32, R9
+	ADDQ        $32, R10
+	ADDQ        $32, DI
+	DECQ        BX
+	JNZ         dot8loop
+
+dot8hsum:
+	// Lane sums as dot4's: rows 0-3 from Y0-Y3, rows 4-7 from Y4-Y7.
+	VHADDPD    Y1, Y0, Y0
+	VHADDPD    Y3, Y2, Y2
+	VPERM2F128 $0x20, Y2, Y0, Y9
+	VPERM2F128 $0x31, Y2, Y0, Y10
+	VADDPD     Y10, Y9, Y0
+	VMOVUPD    Y0, (DX)
+	VHADDPD    Y5, Y4, Y4
+	VHADDPD    Y7, Y6, Y6
+	VPERM2F128 $0x20, Y6, Y4, Y9
+	VPERM2F128 $0x31, Y6, Y4, Y10
+	VADDPD     Y10, Y9, Y4
+	VMOVUPD    Y4, 32(DX)
+	VXORPD     X0, X0, X0
+	VXORPD     X1, X1, X1
+	VXORPD     X2, X2, X2
+	VXORPD     X3, X3, X3
+	VXORPD     X4, X4, X4
+	VXORPD     X5, X5, X5
+	VXORPD     X6, X6, X6
+	VXORPD     X7, X7, X7
+	ANDQ       $3, CX
+	JZ         dot8done
+
+dot8scalar:
+	VMOVSD      (DI), X8
+	VFMADD231SD (SI), X8, X0
+	VFMADD231SD (SI)(R8*1), X8, X1
+	VFMADD231SD (R10), X8, X2
+	VFMADD231SD (R9), X8, X3
+	VFMADD231SD (SI)(R8*4), X8, X4
+	VFMADD231SD (R9)(R8*2), X8, X5
+	VFMADD231SD (R10)(R8*4), X8, X6
+	VFMADD231SD (R9)(R8*4), X8, X7
+	ADDQ        $8, SI
+	ADDQ        $8, R9
+	ADDQ        $8, R10
+	ADDQ        $8, DI
+	DECQ        CX
+	JNZ         dot8scalar
+
+dot8done:
+	VADDSD  (DX), X0, X0
+	VMOVSD  X0, (DX)
+	VADDSD  8(DX), X1, X1
+	VMOVSD  X1, 8(DX)
+	VADDSD  16(DX), X2, X2
+	VMOVSD  X2, 16(DX)
+	VADDSD  24(DX), X3, X3
+	VMOVSD  X3, 24(DX)
+	VADDSD  32(DX), X4, X4
+	VMOVSD  X4, 32(DX)
+	VADDSD  40(DX), X5, X5
+	VMOVSD  X5, 40(DX)
+	VADDSD  48(DX), X6, X6
+	VMOVSD  X6, 48(DX)
+	VADDSD  56(DX), X7, X7
+	VMOVSD  X7, 56(DX)
 	VZEROUPPER
 	RET
 
@@ -323,15 +447,23 @@ DATA logc<>+688(SB)/8, $0x3fc2f112df3e5244
 DATA logc<>+696(SB)/8, $0x3fc2f112df3e5244
 GLOBL logc<>(SB), RODATA|NOPTR, $704
 
-// func logTerms4(z, s, d, loss *[4]float64)
+// func logTermsN(z, s, d, loss *float64, n int)
 //
-// For each lane: t = s·z, a = |t|, e = e^-min(a,700), loss = (t+a)/2 +
-// log1p(e), d = s·σ(t) with σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) below.
-TEXT ·logTerms4(SB), NOSPLIT, $0-32
+// For each of n values (n a multiple of 4, four lanes at a time): t =
+// s·z, a = |t|, e = e^-min(a,700), loss = (t+a)/2 + log1p(e), d = s·σ(t)
+// with σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) below. The groups are
+// independent, so the core overlaps their long chains of dependent
+// operations.
+TEXT ·logTermsN(SB), NOSPLIT, $0-40
 	MOVQ z+0(FP), SI
 	MOVQ s+8(FP), DI
 	MOVQ d+16(FP), DX
 	MOVQ loss+24(FP), CX
+	MOVQ n+32(FP), BX
+	SHRQ $2, BX
+	JZ   logtermsdone
+
+logtermsloop:
 	VMOVUPD (SI), Y0
 	VMOVUPD (DI), Y1
 	VMULPD  Y0, Y1, Y2 // t
@@ -407,6 +539,14 @@ TEXT ·logTerms4(SB), NOSPLIT, $0-32
 	VMULPD    Y11, Y12, Y12
 	VMULPD    Y12, Y1, Y12
 	VMOVUPD   Y12, (DX)
+	ADDQ      $32, SI
+	ADDQ      $32, DI
+	ADDQ      $32, DX
+	ADDQ      $32, CX
+	DECQ      BX
+	JNZ       logtermsloop
+
+logtermsdone:
 	VZEROUPPER
 	RET
 

@@ -14,9 +14,11 @@ func kernFast(k int, a []float64, lda int, b []float64, ldb, bstep, nb int, c []
 
 func dot4Fast(x []float64, stride int, w []float64, out *[4]float64) bool { return false }
 
+func dot8Fast(x []float64, stride int, w []float64, out *[8]float64) bool { return false }
+
 func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool { return false }
 
-func logTerms4Fast(z, s, d, loss *[4]float64) bool { return false }
+func logTermsFast(z, s, d, loss []float64) bool { return false }
 
 func argminFast(g []float64, ldc int, cn []float64, bd, bk []float64) bool { return false }
 

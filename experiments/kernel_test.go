@@ -147,6 +147,35 @@ func TestRows4(t *testing.T) {
 	}
 }
 
+// TestRows8 checks that dotRows8 gives each of its eight rows dotRows4's
+// result bit for bit (the logistic loss batches rows by eight).
+func TestRows8(t *testing.T) {
+	r := newRand(7)
+	for _, n := range []int{1, 3, 4, 5, 8, 50, 63} {
+		stride := n + 3
+		x := make([]float64, 7*stride+n)
+		w := make([]float64, n)
+		for i := range x {
+			x[i] = r.NormFloat64()
+		}
+		for i := range w {
+			w[i] = r.NormFloat64()
+		}
+		x[2*stride] = math.Copysign(0, -1)
+		var got [8]float64
+		dotRows8(x, stride, w, &got)
+		for h := 0; h < 2; h++ {
+			var want [4]float64
+			dotRows4(x[4*h*stride:], stride, w, &want)
+			for row := range want {
+				if math.Float64bits(got[4*h+row]) != math.Float64bits(want[row]) {
+					t.Errorf("n=%d row %d: dotRows8 %v, dotRows4 %v", n, 4*h+row, got[4*h+row], want[row])
+				}
+			}
+		}
+	}
+}
+
 // TestKernelWidthsAgree checks that the AVX-512 kernel (panels of 24)
 // gives the same fits as the AVX2 one (panels of 12), bit for bit.
 func TestKernelWidthsAgree(t *testing.T) {
