@@ -646,6 +646,11 @@ func TestGlobalsYaegiCannotDeclare(t *testing.T) {
 		{"g, isInt := a.(int)", "[]any{g, isInt}", "[0 false]"},
 		{"m := map[string]int{\"a\": 1}\nmv, found := m[\"a\"]", "[]any{mv, found}", "[1 true]"},
 		{"ch := make(chan int, 1)\nch <- 4\nr, open := <-ch", "[]any{r, open}", "[4 true]"},
+		{"c3 := make(chan int, 1); c3 <- 3; v3, ok3 := <-c3", "[]any{v3, ok3}", "[3 true]"},
+		// Of a type the session declared, which the typer cannot write.
+		{"type pt struct{ X int }\nch2 := make(chan pt, 1)\nch2 <- pt{5}\np, more := <-ch2", "[]any{p.X, more}", "[5 true]"},
+		{"mp := map[string]pt{\"a\": {6}}\npv, has := mp[\"a\"]\n_, none := mp[\"b\"]", "[]any{pv.X, has, none}", "[6 true false]"},
+		{"var anyp any = pt{7}\npa, isPt := anyp.(pt)", "[]any{pa.X, isPt}", "[7 true]"},
 		{"m2 := map[string]int{\"b\": 2}\nhit := 0\nif v, ok := m2[\"b\"]; ok {\n\thit = v\n}", "hit", "2"},
 		{"knn := &experiments.KNeighborsClassifier{K: 1}\nerr := knn.Fit(X, []float64{0, 1})\npred, _ := knn.Predict(X)\nlast := pred[1]", "last", "1"},
 		{"opts := experiments.CVOptions{Metrics: []string{\"accuracy\"}}\nm0 := opts.Metrics[0]", "m0", `"accuracy"`},

@@ -61,9 +61,40 @@ func (s *Session) fallbackDeclare(st *state, c *cellCode, pr *parsedRun, stmts [
 				continue
 			}
 		}
+		if decl, ok := commaOkDecl(c, pr, as); ok {
+			b.WriteString(decl)
+			continue
+		}
 		b.WriteString(c.src[pr.off(as.Pos()):pr.off(as.End())] + "\n")
 	}
 	return b.String(), b.Len() > 1
+}
+
+// commaOkDecl returns, for a comma-ok definition (v, ok := <-ch, m[k],
+// x.(T)) whose types the typer does not know, the declaration of v from
+// the single-value form, whose type yaegi works out, and of ok as a
+// bool: the declaration is compiled, never run.
+func commaOkDecl(c *cellCode, pr *parsedRun, as *ast.AssignStmt) (string, bool) {
+	if len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+		return "", false
+	}
+	switch x := ast.Unparen(as.Rhs[0]).(type) {
+	case *ast.UnaryExpr:
+		if x.Op != token.ARROW {
+			return "", false
+		}
+	case *ast.IndexExpr, *ast.TypeAssertExpr:
+	default:
+		return "", false
+	}
+	var b strings.Builder
+	if v := as.Lhs[0].(*ast.Ident).Name; v != "_" {
+		b.WriteString("var " + v + " = " + c.src[pr.off(as.Rhs[0].Pos()):pr.off(as.Rhs[0].End())] + "\n")
+	}
+	if ok := as.Lhs[1].(*ast.Ident).Name; ok != "_" {
+		b.WriteString("var " + ok + " bool\n")
+	}
+	return b.String(), true
 }
 
 // varDecls returns var declarations of names (blank ones left out) with
@@ -209,6 +240,11 @@ func (ty *typer) typeExpr(x ast.Expr) (reflect.Type, bool) {
 				return reflect.ArrayOf(n, e), true
 			}
 		}
+	case *ast.ChanType:
+		if e, ok := ty.typeExpr(x.Value); ok {
+			dir := map[ast.ChanDir]reflect.ChanDir{ast.SEND | ast.RECV: reflect.BothDir, ast.SEND: reflect.SendDir, ast.RECV: reflect.RecvDir}[x.Dir]
+			return reflect.ChanOf(dir, e), true
+		}
 	case *ast.MapType:
 		k, ok1 := ty.typeExpr(x.Key)
 		v, ok2 := ty.typeExpr(x.Value)
@@ -292,6 +328,11 @@ func (ty *typer) typeOf(x ast.Expr) (reflect.Type, bool) {
 			switch id.Name {
 			case "len", "cap":
 				return reflect.TypeFor[int](), true
+			case "make":
+				if len(x.Args) > 0 {
+					return ty.typeExpr(x.Args[0])
+				}
+				return nil, false
 			case "new":
 				if len(x.Args) == 1 {
 					if t, ok := ty.typeExpr(x.Args[0]); ok {
