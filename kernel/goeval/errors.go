@@ -190,6 +190,12 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 		return s.errorLoc(st, c, "InternalError", "the interpreter failed on this code: "+msg, at, err)
 	}
 	at, msg := locate(err.Error(), here, s.shownCount)
+	if strings.HasSuffix(msg, "returns 0 values") && pr != nil {
+		// yaegi's message for var a, b = f() with f undefined.
+		if name, off, ok := s.undefinedName(st, pr); ok {
+			return s.errorAt(c, "CompileError", undefinedMsg(name), off)
+		}
+	}
 	if strings.Contains(msg, "constant definition loop") && pr != nil {
 		// yaegi's message for a global defined from an undefined name,
 		// or whose type it cannot work out.

@@ -563,6 +563,7 @@ func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *pars
 	if !hasCode(text) {
 		return nil
 	}
+	text = varsLast(c, pr, text, blanks)
 	defined, funcs := declaredNames(pr, blanks)
 	existed := s.existing(st, defined)
 	old := captureGlobals(st, existed)
@@ -578,6 +579,54 @@ func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *pars
 	s.trackDecls(st, c, pr, blanks)
 	s.afterRedefine(ctx, st, existed, funcs, old)
 	return nil
+}
+
+// varsLast returns text, the code of the declaration run pr (blanked
+// where blanks say), with its var declarations moved after the others,
+// each placed at its own position, when a function follows a var
+// declaration of several variables from one call: yaegi v0.16.1 takes a
+// function declared below such a declaration for one that returns
+// nothing ("assignment mismatch: 2 variables but f returns 0 values"),
+// as it does not for var a = f(). In Go the order of a package's
+// declarations does not matter; the variables keep theirs.
+func varsLast(c *cellCode, pr *parsedRun, text string, blanks []span) string {
+	multi, funcBelow := false, false
+	var vars []*ast.GenDecl
+	for _, d := range pr.file.Decls {
+		if blanked(pr, d.Pos(), blanks) {
+			continue
+		}
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			funcBelow = funcBelow || multi
+		case *ast.GenDecl:
+			if d.Tok != token.VAR {
+				continue
+			}
+			vars = append(vars, d)
+			for _, sp := range d.Specs {
+				if vs := sp.(*ast.ValueSpec); len(vs.Names) > 1 && len(vs.Values) == 1 {
+					multi = true
+				}
+			}
+		}
+	}
+	if !funcBelow {
+		return text
+	}
+	b := []byte(text)
+	var tail strings.Builder
+	for _, d := range vars {
+		from, to := pr.off(d.Pos())-pr.start, pr.off(d.End())-pr.start
+		line, col := c.pos(pr.off(d.Pos()))
+		tail.WriteString(directive(c.n, line, col) + string(b[from:to]))
+		for i := from; i < to; i++ {
+			if b[i] != '\n' {
+				b[i] = ' '
+			}
+		}
+	}
+	return string(b) + tail.String() + "\n"
 }
 
 // runStmts evaluates a run of statements; when it is the cell's last run

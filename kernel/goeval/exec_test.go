@@ -739,6 +739,10 @@ func TestDeclarationsBelowUse(t *testing.T) {
 		{"a := f()\nfunc f() int { return 2 }", "a", "1"},
 		{"a2 := f()", "a2", "2"},
 		{"import \"strings\"\nup := shout(\"hi\")\nfunc shout(s string) string { return strings.ToUpper(s) }", "up", `"HI"`},
+		// Variables of one call's results, in the run that declares the
+		// function below them (see varsLast).
+		{"var v1, v2 int = pair()\nfunc pair() (int, int) { return 1, 2 }", "v1*10 + v2", "12"},
+		{"var (\n\tw0 = 1\n\tw1, w2 = pair2()\n)\ntype two struct{ A, B int }\nfunc pair2() (int, int) { t := two{3, 4}; return t.A, t.B }", "w0 + w1 + w2", "8"},
 	}
 	for _, tc := range tests {
 		s.run(tc.cell)
@@ -750,6 +754,16 @@ func TestDeclarationsBelowUse(t *testing.T) {
 	// them: its use above it stays an error.
 	if ce := s.fail("k := 3\nv := g()\nfunc g() int { return k }"); !strings.Contains(ce.Value, "undefined: g") {
 		t.Errorf("use of a function that needs the cell's variables: %v", ce.Value)
+	}
+	// A variable declaration runs before the statements below it, and a
+	// function below those: yaegi's "f returns 0 values" is the name
+	// undefined, where the cell uses it.
+	if ce := s.fail("var u1, u2 = later()\nprintln(u1)\nfunc later() (int, int) { return 1, 2 }"); ce.Value != "undefined: later (line 1, column 14)" {
+		t.Errorf("multi-value var of a function below statements: %v", ce.Value)
+	}
+	// The moved declarations keep their positions.
+	if ce := s.fail("var x1, x2 = pair3()\nfunc pair3() (int, int) { return 1, 2 }\nvar x3 string = x1"); !strings.Contains(ce.Value, "(line 3, column 17)") {
+		t.Errorf("error in a moved declaration: %v", ce.Value)
 	}
 }
 
