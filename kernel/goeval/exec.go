@@ -572,6 +572,10 @@ func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *pars
 	if set, ok := varAssignments(c, pr, blanks); ok {
 		// As for x := f() (see unit.declare).
 		u.declare, u.src, u.local = u.src, ";"+set, true
+		u.retype = func() (string, bool) {
+			typed, ok := s.typedVarDecls(st, c, pr, text, blanks)
+			return directive(c.n, line, col) + typed, ok
+		}
 	}
 	if _, err := s.evalUnit(ctx, st, c, pr, u); err != nil {
 		return err

@@ -667,6 +667,35 @@ func TestGlobalsYaegiCannotDeclare(t *testing.T) {
 	}
 }
 
+// A global defined from a call of a generic function a cell declared
+// (yaegi crashes on x, err := Pair[int](3) at the top level, and cannot
+// type x := One[int](3) or x := One(3)) gets the types the declaration's
+// results have with the type arguments, written or inferred.
+func TestGenericResults(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"strconv\"\nfunc Pair[T any](a T) (T, error) { return a, nil }\nfunc One[T any](a T) T { return a }\nfunc Wrap[T any](a T) []T { return []T{a, a} }\ntype Box[T any] struct{ V T }\nfunc Get[T any](b Box[T]) (T, bool) { return b.V, true }\nfunc Swap[K comparable, V any](v V, k K) (K, V) { return k, v }\nfunc Both[T any](a, b T) (T, T) { return a, b }\nxs := []float64{1.5, 2.5}")
+	tests := []struct{ cell, expr, want string }{
+		{"x, err := Pair[int](3)", "[]any{x + 1, err}", "[4 <nil>]"},
+		{"o := One[int](4)", "o * 2", "8"},
+		{"w := Wrap[string](\"a\")", "len(w) + len(w[0])", "3"},
+		{"v, ok := Get[float64](Box[float64]{2.5})", "[]any{v * 2, ok}", "[5 true]"},
+		{"k, n := Swap[string, int](1, \"a\")", "k + strconv.Itoa(n)", `"a1"`},
+		// Type arguments inferred from arguments of known types.
+		{"o2 := One(2.5)", "o2 * 2", "5"},
+		{"o3 := One(xs[1])\np3, perr := Pair(len(xs))", "[]any{o3, p3, perr}", "[2.5 2 <nil>]"},
+		{"b1, b2 := Both(\"x\", \"y\")", "b1 + b2", `"xy"`},
+		// Declared with var, and in the cell that declares the function.
+		{"var vx, verr = Pair[string](\"s\")\nvar vo = One(7)", "[]any{vx, verr, vo}", `["s" <nil> 7]`},
+		{"func Twice[T any](a T) (T, T) { return a, a }\nt1, t2 := Twice[int](5)", "t1 + t2", "10"},
+	}
+	for _, tc := range tests {
+		s.run(tc.cell)
+		if got := s.text(tc.expr); got != tc.want {
+			t.Errorf("after %q, %s = %s, want %s", tc.cell, tc.expr, got, tc.want)
+		}
+	}
+}
+
 // Models and transformers declared in cells work with experiments:
 // through AsModel and AsTransformer in a Pipeline, and fitted in turn on
 // each fold of a cross-validation.
