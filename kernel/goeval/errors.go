@@ -186,6 +186,11 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 				}
 			}
 		}
+		if pr != nil {
+			if off, ok := s.genericDefinition(st, pr); ok {
+				return s.errorAt(c, "Unsupported", genericDefinitionMsg, off)
+			}
+		}
 		at, msg := locate(fmt.Sprint(ie.value), here, s.shownCount)
 		return s.errorLoc(st, c, "InternalError", "the interpreter failed on this code: "+msg, at, err)
 	}
@@ -201,6 +206,9 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 		// or whose type it cannot work out.
 		if name, off, ok := s.undefinedName(st, pr); ok {
 			return s.errorAt(c, "CompileError", undefinedMsg(name), off)
+		}
+		if off, ok := s.genericDefinition(st, pr); ok {
+			return s.errorAt(c, "Unsupported", genericDefinitionMsg, off)
 		}
 		msg = strings.Replace(msg, "constant definition loop", "the interpreter cannot work out the type of a variable defined here: declare it with its type (var x T = ...)", 1)
 	}
@@ -430,6 +438,59 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		}
 	}
 	return &CellError{Name: name, Value: value, Traceback: tb, Err: p}
+}
+
+// genericDefinitionMsg explains the failure of a global defined from a
+// generic call whose result types the kernel could not write (see
+// genericResults).
+const genericDefinitionMsg = "the interpreter cannot define a global from this call of a generic function: declare the variables with their types (var x T) and assign them (x, err = f(...))"
+
+// genericDefinition returns where run pr defines a global (x := or var
+// x =, at its top level) from a call of a generic function the session
+// or the run declares.
+func (s *Session) genericDefinition(st *state, pr *parsedRun) (int, bool) {
+	generic := func(call *ast.CallExpr) bool {
+		id, ok := indexed(call.Fun).(*ast.Ident)
+		if !ok {
+			return false
+		}
+		if id.Obj != nil {
+			fd, ok := id.Obj.Decl.(*ast.FuncDecl)
+			return ok && id.Obj.Kind == ast.Fun && fd.Type.TypeParams != nil
+		}
+		s.meta.RLock()
+		defer s.meta.RUnlock()
+		d := st.funcs[id.Name]
+		return d != nil && d.generic
+	}
+	check := func(values []ast.Expr) (int, bool) {
+		for _, v := range values {
+			if call, ok := ast.Unparen(v).(*ast.CallExpr); ok && generic(call) {
+				return pr.off(call.Pos()), true
+			}
+		}
+		return 0, false
+	}
+	if !pr.decl {
+		for _, stmt := range pr.stmts {
+			if as, ok := stmt.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+				if off, ok := check(as.Rhs); ok {
+					return off, true
+				}
+			}
+		}
+		return 0, false
+	}
+	for _, d := range pr.file.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.VAR {
+			for _, sp := range g.Specs {
+				if off, ok := check(sp.(*ast.ValueSpec).Values); ok {
+					return off, true
+				}
+			}
+		}
+	}
+	return 0, false
 }
 
 // firstRange returns the first range statement in f.

@@ -559,6 +559,91 @@ func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *pars
 	if err != nil {
 		return err
 	}
+	if vars, rest, ok := genericVarsApart(pr, blanks); ok {
+		blanks = blanks[:len(blanks):len(blanks)]
+		if err := s.runDeclPart(ctx, st, c, pr, append(blanks, vars...)); err != nil {
+			return err
+		}
+		return s.runDeclPart(ctx, st, c, pr, append(blanks, rest...))
+	}
+	return s.runDeclPart(ctx, st, c, pr, blanks)
+}
+
+// genericVarsApart returns, when a var declaration of run pr defines a
+// variable from a call of a generic function the run declares (var x,
+// err = Pair[int](3) below func Pair), where the run's var declarations
+// are (vars) and where the rest is (rest), so that the rest runs first
+// and the variables are then declared with the types the function gives
+// (see genericResults; yaegi cannot work them out). ok is false when no
+// such declaration is there, or when a declaration of the run refers to
+// one of its variables (the rest could not run first).
+func genericVarsApart(pr *parsedRun, blanks []span) (vars, rest []span, ok bool) {
+	generic := map[string]bool{}
+	for _, d := range pr.file.Decls {
+		if fd, isFunc := d.(*ast.FuncDecl); isFunc && fd.Recv == nil && fd.Type.TypeParams != nil && !blanked(pr, d.Pos(), blanks) {
+			generic[fd.Name.Name] = true
+		}
+	}
+	if len(generic) == 0 {
+		return nil, nil, false
+	}
+	calls := false
+	isVar := map[*ast.Object]bool{}
+	for _, d := range pr.file.Decls {
+		g, isGen := d.(*ast.GenDecl)
+		at := span{start: pr.off(d.Pos()), end: pr.off(d.End())}
+		if !isGen || g.Tok != token.VAR {
+			rest = append(rest, at)
+			continue
+		}
+		vars = append(vars, at)
+		for _, sp := range g.Specs {
+			vs := sp.(*ast.ValueSpec)
+			for _, id := range vs.Names {
+				isVar[id.Obj] = true
+			}
+			for _, v := range vs.Values {
+				if call, isCall := ast.Unparen(v).(*ast.CallExpr); isCall && generic[rootName(indexed(call.Fun))] {
+					calls = true
+				}
+			}
+		}
+	}
+	if !calls {
+		return nil, nil, false
+	}
+	for _, d := range pr.file.Decls {
+		if g, isGen := d.(*ast.GenDecl); isGen && g.Tok == token.VAR {
+			continue
+		}
+		uses := false
+		ast.Inspect(d, func(n ast.Node) bool {
+			if id, isIdent := n.(*ast.Ident); isIdent && id.Obj != nil && isVar[id.Obj] {
+				uses = true
+			}
+			return !uses
+		})
+		if uses {
+			return nil, nil, false
+		}
+	}
+	return vars, rest, true
+}
+
+// indexed returns the function of an instantiation (f of f[int]).
+func indexed(x ast.Expr) ast.Expr {
+	switch f := ast.Unparen(x).(type) {
+	case *ast.IndexExpr:
+		return f.X
+	case *ast.IndexListExpr:
+		return f.X
+	}
+	return x
+}
+
+// runDeclPart evaluates the declarations of a run that blanks do not
+// leave out.
+func (s *Session) runDeclPart(ctx context.Context, st *state, c *cellCode, pr *parsedRun, blanks []span) error {
 	text := blankOut(c.src, pr.start, pr.end, blanks)
 	if !hasCode(text) {
 		return nil

@@ -687,11 +687,26 @@ func TestGenericResults(t *testing.T) {
 		// Declared with var, and in the cell that declares the function.
 		{"var vx, verr = Pair[string](\"s\")\nvar vo = One(7)", "[]any{vx, verr, vo}", `["s" <nil> 7]`},
 		{"func Twice[T any](a T) (T, T) { return a, a }\nt1, t2 := Twice[int](5)", "t1 + t2", "10"},
+		{"import \"fmt\"\nfunc Pair2[T any](a T) (T, error) { return a, nil }\nvar q1, q2 = Pair2[int](3)", "fmt.Sprint(q1, q2)", `"3 <nil>"`},
+		{"var r1, r2 = Pair3[int](4)\nfunc Pair3[T any](a T) (T, error) { return a, nil }", "r1", "4"},
+		// A cell's type: written as the cell wrote it.
+		{"type cellT struct{ A int }\nct, cerr := Pair[cellT](cellT{5})", "[]any{ct.A, cerr}", "[5 <nil>]"},
 	}
 	for _, tc := range tests {
 		s.run(tc.cell)
 		if got := s.text(tc.expr); got != tc.want {
 			t.Errorf("after %q, %s = %s, want %s", tc.cell, tc.expr, got, tc.want)
+		}
+	}
+	// Where the types cannot be worked out, the error says what to write,
+	// at the call.
+	for _, tt := range []struct{ code, want string }{
+		{"var e1, e2 = PairE[int](3)\nfunc PairE[T any](a T) (T, error) { return a, nil }\nfunc useE() int { return e1 }", "(line 1, column 14)"},
+		{"c2, cerr2 := Pair(cellT{6})", "(line 1, column 14)"},
+	} {
+		ce := s.fail(tt.code)
+		if ce.Name != "Unsupported" || ce.Value != genericDefinitionMsg+" "+tt.want {
+			t.Errorf("%q: %s: %s", tt.code, ce.Name, ce.Value)
 		}
 	}
 }

@@ -432,6 +432,7 @@ func (s *Session) trackDecls(st *state, c *cellCode, pr *parsedRun, blanks []spa
 			di := info(d.Name.Name, kind, from, d.End(), d.Doc)
 			di.norm = normTokens(c.src[pr.off(d.Pos()):pr.off(d.End())])
 			di.results = fieldCount(d.Type.Results)
+			di.generic = d.Type.TypeParams != nil
 			if d.Recv == nil && d.Type.TypeParams == nil {
 				classify = append(classify, func() { di.class = s.resultsClass(st, d.Type.Results, 0) })
 			}

@@ -313,7 +313,7 @@ func (ty *typer) genericResults(call *ast.CallExpr) ([]wtype, bool) {
 		fun, explicit = f.X, f.Indices
 	}
 	name, ok := fun.(*ast.Ident)
-	if !ok || name.Obj != nil {
+	if !ok || (name.Obj != nil && name.Obj.Kind != ast.Fun) { // a function of the run, or the session's
 		return nil, false
 	}
 	if _, local := ty.local[name.Name]; local {
