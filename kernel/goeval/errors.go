@@ -383,10 +383,6 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		here = c.n
 	}
 	tb := []string{red(name) + ": " + msg}
-	type frame struct {
-		fn string
-		at loc
-	}
 	var frames []frame
 	for _, l := range lines {
 		m := panicFrameRE.FindStringSubmatch(l)
@@ -406,14 +402,22 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		if strings.HasSuffix(fn, "func") {
 			fn = "function literal"
 		}
-		frames = append(frames, frame{fn, at})
+		frames = append(frames, frame{fn: fn, at: at})
 	}
 	// yaegi places a runtime error (a division by zero, an index out of
 	// range, a nil map write) at the start of the code it happened in,
 	// and any panic inside a function at the function's first statement:
 	// only an explicit panic in the cell's own statements is placed
 	// right.
-	approx := isRuntimeError(v) || len(frames) > 1
+	if len(frames) > 0 {
+		frames[0].approx = isRuntimeError(v) || len(frames) > 1
+		if st.col.deferredPanic(v) {
+			if f, ok := s.deferredFrame(st, c, frames[0]); ok {
+				frames = append([]frame{f}, frames...)
+			}
+		}
+	}
+	approx := len(frames) > 0 && (frames[0].approx || frames[0].sites > 1)
 	var first *loc
 	for i, f := range frames {
 		if i == len(frames)-1 {
@@ -422,7 +426,9 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		if first == nil {
 			first = &frames[i].at
 		}
-		if i == 0 && approx {
+		if f.deferred {
+			tb = append(tb, "  in "+f.fn+", "+where(f.at, here, s.shownCount)+f.deferredNote()+":")
+		} else if f.approx {
 			tb = append(tb, "  in "+f.fn+", at or after "+where(f.at, here, s.shownCount)+" (the interpreter places this panic at the start of the code it happened in):")
 		} else {
 			tb = append(tb, "  in "+f.fn+", "+where(f.at, here, s.shownCount)+":")
@@ -491,6 +497,108 @@ func (s *Session) genericDefinition(st *state, pr *parsedRun) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// frame is a function's frame in a panic's traceback.
+type frame struct {
+	fn string
+	at loc
+	// approx is set when the panic happened at or after at; deferred for
+	// the frame deferredFrame adds, sites being the count of the
+	// function's deferred panics (at is the first one's).
+	approx, deferred bool
+	sites            int
+}
+
+// deferredNote says which deferred panic of the function the frame's is.
+func (f frame) deferredNote() string {
+	if f.sites > 1 {
+		return " (a deferred panic: this one or a later one of " + f.fn + ")"
+	}
+	return " (a deferred panic)"
+}
+
+var callNameRE = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*[(\[]`)
+
+// deferredFrame returns the frame of the function whose deferred call
+// of panic (defer panic(v), made a call of the hook D) panicked, which
+// yaegi does not print: a panic in a deferred call of compiled code
+// goes through no frame of the function. That function was called from
+// the code of inner, the innermost frame yaegi printed: it is the one
+// function of the session with such a deferred call that inner's code
+// calls (the function's source, or the cell's code from inner's
+// position on). ok is false when there is not exactly one.
+func (s *Session) deferredFrame(st *state, c *cellCode, inner frame) (frame, bool) {
+	cellSrc := s.cellSource(st, c, &inner.at)
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	var text string
+	if d := st.funcs[inner.fn]; d != nil && d.kind == "func" {
+		text = d.src
+	} else {
+		lines := strings.Split(cellSrc, "\n")
+		if inner.at.line < 1 || inner.at.line > len(lines) {
+			return frame{}, false
+		}
+		lines = lines[inner.at.line-1:]
+		lines[0] = lines[0][min(max(inner.at.col-1, 0), len(lines[0])):]
+		text = strings.Join(lines, "\n")
+	}
+	var found frame
+	seen := map[string]bool{}
+	for _, m := range callNameRE.FindAllStringSubmatch(text, -1) {
+		name := m[1]
+		d := st.funcs[name]
+		if seen[name] || d == nil || d.kind != "func" || !strings.Contains(d.src, "panic") {
+			continue
+		}
+		seen[name] = true
+		sites := deferredPanics(d)
+		if len(sites) == 0 {
+			continue
+		}
+		if found.fn != "" {
+			return frame{}, false // two candidates
+		}
+		found = frame{fn: name, at: sites[0], deferred: true, sites: len(sites)}
+	}
+	return found, found.fn != ""
+}
+
+// deferredPanics returns where function d (as declared) defers a call of
+// the builtin panic, outside the function literals in it.
+func deferredPanics(d *declInfo) []loc {
+	fset := token.NewFileSet()
+	f, err := parseDeclFile(fset, d.src)
+	if err != nil {
+		return nil
+	}
+	var sites []loc
+	for _, decl := range f.Decls {
+		fd, ok := decl.(*ast.FuncDecl)
+		if !ok || fd.Name.Name != d.name || fd.Body == nil {
+			continue
+		}
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.DeferStmt:
+				if id, ok := n.Call.Fun.(*ast.Ident); ok && id.Name == "panic" && id.Obj == nil {
+					p := fset.Position(id.Pos())
+					off := p.Offset - len("package main;")
+					line := d.line + strings.Count(d.src[:off], "\n")
+					col := off - strings.LastIndex(d.src[:off], "\n") // 1-based past a line break
+					if line == d.line {
+						col = d.col + off
+					}
+					sites = append(sites, loc{cell: d.cell, line: line, col: col})
+				}
+			}
+			return true
+		})
+	}
+	return sites
 }
 
 // firstRange returns the first range statement in f.

@@ -1426,6 +1426,7 @@ func names(m map[string]string) string {
 type span struct {
 	start, end int
 	orig       string
+	repl       string // what rewritePanics wrote over orig
 }
 
 // blankOut returns src[start:end] with the spans replaced by spaces (line
