@@ -55,13 +55,30 @@ func cellFrom(n int, orig, src string, added []span) *cellCode {
 	return c
 }
 
-// pos returns the 1-based line and byte column of offset off.
+// pos returns the 1-based line and byte column of offset off, in the
+// cell as written: text the kernel put in (see cellCode.added, which
+// holds no line break) moves no position after it.
 func (c *cellCode) pos(off int) (line, col int) {
 	i := sort.Search(len(c.lineStarts), func(i int) bool { return c.lineStarts[i] > off }) - 1
 	if i < 0 {
 		i = 0
 	}
-	return i + 1, off - c.lineStarts[i] + 1
+	start := c.lineStarts[i]
+	col = off - start + 1
+	for _, sp := range c.added { // sorted
+		if sp.start >= off {
+			break
+		}
+		if sp.start < start {
+			continue // on an earlier line
+		}
+		if sp.end > off { // inside the text put in: at its start
+			col -= off - sp.start
+			break
+		}
+		col -= sp.end - sp.start - len(sp.orig) // what the cell wrote there instead
+	}
+	return i + 1, col
 }
 
 // directive places the code that follows at line, col of cell n for yaegi.
@@ -1360,7 +1377,7 @@ func (s *Session) rebind(ctx context.Context, st *state, changed map[string]stri
 		var b strings.Builder
 		for _, d := range decls {
 			b.WriteString(directive(d.cell, d.line, d.col))
-			b.WriteString(s.declPanics(d.src))
+			b.WriteString(s.declPanics(s.declRanges(st, d)))
 			b.WriteString("\n")
 		}
 		rebound := make([]string, len(decls))
@@ -1371,7 +1388,7 @@ func (s *Session) rebind(ctx context.Context, st *state, changed map[string]stri
 			// One of them no longer compiles: update the others one by
 			// one and say which keeps the old definitions.
 			for _, d := range decls {
-				_, err := s.evalUnit(ctx, st, nil, nil, unit{src: directive(d.cell, d.line, d.col) + s.declPanics(d.src), names: []string{d.name}, decl: true})
+				_, err := s.evalUnit(ctx, st, nil, nil, unit{src: directive(d.cell, d.line, d.col) + s.declPanics(s.declRanges(st, d)), names: []string{d.name}, decl: true})
 				if err == nil {
 					continue
 				}

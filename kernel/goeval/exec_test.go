@@ -343,12 +343,13 @@ func TestImports(t *testing.T) {
 
 func TestUnsupported(t *testing.T) {
 	s := newSession(t)
-	s.run("n := 3\nfunc seq(yield func(int) bool) {}")
+	s.run("n := 3\nfunc seq(yield func(int) bool) {}\ntype Celsius int\nvar temp Celsius = 3")
 	tests := []struct{ code, want string }{
-		{"for i := range 10 { _ = i }", "cannot range over an int"},
-		{"for i := range n { _ = i }", "cannot range over an int"},
-		{"m := 4\nfor i := range m * 2 { _ = i }", "cannot range over an int"},
-		{"func count() { for range len(\"abc\") {} }", "cannot range over an int"},
+		// What rangeInts does not rewrite: an existing variable, an int
+		// of a type a cell declared.
+		{"for n = range 10 {}", "cannot range over an int"},
+		{"for i := range temp { _ = i }", "cannot range over an int"},
+		{"func count(t Celsius) { for range t + 1 {} }", "cannot range over an int"},
 		{"for v := range seq { _ = v }", "cannot range over a function"},
 		{"defer println(1)", "defer at the top level"},
 	}
@@ -360,6 +361,61 @@ func TestUnsupported(t *testing.T) {
 	}
 	if got := s.text("n + 1"); got != "4" {
 		t.Fatalf("session broken after unsupported code: %q", got)
+	}
+}
+
+// A range over an integer whose type the kernel knows runs as Go 1.22
+// defines it (see rangeInts): the bound evaluated once, the variable a
+// copy per iteration of the bound's type, positions as written.
+func TestRangeOverInt(t *testing.T) {
+	s := newSession(t)
+	s.run("import (\"fmt\"; \"time\")\nvar n64 int64 = 3\nnn := 4\nvar dur = time.Duration(2)")
+	for _, tt := range []struct{ name, code, want string }{
+		{"literal", "for i := range 3 { fmt.Print(i) }", "012"},
+		{"no variable", "for range 2 { fmt.Print(\"x\") }", "xx"},
+		{"empty", "for i := range -1 { fmt.Print(i) }\nfmt.Print(\"done\")", "done"},
+		{"typed global", "for i := range n64 { fmt.Printf(\"%T%d \", i, i) }", "int640 int641 int642 "},
+		{"compiled named type", "for i := range dur { fmt.Printf(\"%T \", i) }", "time.Duration time.Duration "},
+		{"untyped global", "for i := range nn { fmt.Printf(\"%T\", i) }", "intintintint"},
+		{"body changes the variable", "for i := range nn { i += 10; fmt.Print(i, \" \") }", "10 11 12 13 "},
+		{"bound evaluated once", "xs := []int{1}\nfor i := range len(xs) + 1 { xs = append(xs, i) }\nfmt.Print(xs)", "[1 0 1]"},
+		{"closures", "var fs []func() int\nfor i := range 3 { fs = append(fs, func() int { return i }) }\nfmt.Print(fs[0](), fs[1](), fs[2]())", "0 1 2"},
+		{"goroutines", "res := make([]int, 3)\ndone := make(chan bool)\nfor i := range 3 { go func() { res[i] = i * i; done <- true }() }\nfor range 3 { <-done }\nfmt.Print(res)", "[0 1 4]"},
+		{"in a function", "func total(k uint16) (s uint16) {\n\tfor i := range k {\n\t\ts += i\n\t}\n\treturn\n}\nfmt.Print(total(5))", "10"},
+		{"constant of the cell", "const K = 2\nfor i := range K * 2 { fmt.Print(i) }", "0123"},
+		{"variable of the cell", "var u8 uint8 = 2\nfor i := range u8 { fmt.Printf(\"%T \", i) }", "uint8 uint8 "},
+		{"conversion", "for i := range int32(nn) { fmt.Printf(\"%T\", i) ; break }", "int32"},
+		{"labels", "L: for i := range 3 { for j := range 3 { if j == 1 { continue L }; fmt.Print(i, j, \" \") } }", "0 0 1 0 2 0 "},
+		{"slices untouched", "for i, v := range []string{\"a\", \"b\"} { fmt.Print(i, v) }", "0a1b"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := *s
+			ts.t = t
+			ts.out.Reset()
+			ts.run(tt.code)
+			if got := ts.out.String(); got != tt.want {
+				t.Errorf("printed %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// Errors keep the positions of the cell as written, after the
+	// rewritten header too.
+	for _, tt := range []struct{ code, want string }{
+		{"for i := range 3 { fmt.Println(undefinedY, i) }", "undefined: undefinedY (line 1, column 32)"},
+		{"for i := range 3 {\n\tfmt.Println(undefinedZ, i)\n}", "undefined: undefinedZ (line 2, column 14)"},
+		{"for i := range 3 { var x string = i; _ = x }", "(line 1, column 35)"},
+	} {
+		ce := s.fail(tt.code)
+		if !strings.HasSuffix(ce.Value, tt.want) {
+			t.Errorf("%q: %s, want it to end with %q", tt.code, ce.Value, tt.want)
+		}
+	}
+	// A function recompiled because one it calls changed keeps its loop
+	// rewritten (see rebind).
+	s.run("func g() int { return 1 }\nfunc h() (s int) {\n\tfor i := range 4 {\n\t\ts += i * g()\n\t}\n\treturn\n}")
+	s.run("func g() int { return 2 }")
+	if got := s.text("h()"); got != "12" {
+		t.Errorf("h() after g changed = %q, want 12", got)
 	}
 }
 
