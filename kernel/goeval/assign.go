@@ -28,11 +28,15 @@ func (s *Session) assignMismatch(st *state, c *cellCode, prs []*parsedRun) error
 	// function redefined with other results).
 	own := map[string]bool{}
 	ownFuncs := map[string]int{} // results of the functions the cell declares
+	ownGeneric := map[string]bool{}
 	for _, pr := range prs {
 		if pr.decl {
 			for _, d := range pr.file.Decls {
-				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Type.TypeParams == nil {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
 					ownFuncs[fd.Name.Name] = fieldCount(fd.Type.Results)
+					if fd.Type.TypeParams != nil {
+						ownGeneric[fd.Name.Name] = true
+					}
 				}
 			}
 		}
@@ -85,6 +89,8 @@ func (s *Session) assignMismatch(st *state, c *cellCode, prs []*parsedRun) error
 				// A function the cell declares (maybe below): its own
 				// results, not the session's earlier definition.
 				results, ok = ownFuncs[id.Name]
+			} else if id, isIdent := indexed(call.Fun).(*ast.Ident); isIdent && ownGeneric[id.Name] && (id.Obj == nil || id.Obj.Kind == ast.Fun) {
+				results, ok = ownFuncs[id.Name] // f[int] of a generic f
 			}
 			if !ok && own[rootName(call.Fun)] {
 				return true

@@ -13,6 +13,7 @@ func TestAssignMismatch(t *testing.T) {
 	s.run("import (\"bytes\"; \"strconv\"; \"strings\"; \"github.com/gopherlab/gopherlab/display\")\nfunc two() (int, error) { return 7, nil }\nvar sb strings.Builder")
 	// A cell's type whose own method hides the one of a compiled type it
 	// embeds (yaegi's reflect type shows only the embedded one).
+	s.run("func Gen2[K, V any](k K, v V) (K, V) { return k, v }")
 	s.run("type W2 struct{ *bytes.Buffer }\nfunc (W2) Write(p []byte) int { return len(p) + 4 }\nvar w2 = W2{new(bytes.Buffer)}")
 	for _, tt := range []struct{ name, code, want string }{
 		{"define", "x := 1\nn := display.Input(\"x\")", "assignment mismatch: 1 variable but display.Input returns 2 values (line 2, column 6)"},
@@ -25,6 +26,8 @@ func TestAssignMismatch(t *testing.T) {
 		{"one value", "a, b := strconv.Itoa(1)", "assignment mismatch: 2 variables but strconv.Itoa returns 1 value (line 1, column 9)"},
 		{"method", "m := sb.WriteString(\"x\")", "assignment mismatch: 1 variable but sb.WriteString returns 2 values (line 1, column 6)"},
 		{"in a function", "func parse(s string) int {\n\tn := strconv.Atoi(s)\n\treturn n\n}", "assignment mismatch: 1 variable but strconv.Atoi returns 2 values (line 2, column 7)"},
+		{"generic", "func Pair[T any](a T) (T, error) { return a, nil }\nn := Pair[int](3)", "assignment mismatch: 1 variable but Pair[int] returns 2 values (line 2, column 6)"},
+		{"generic of the session", "a, b, c := Gen2[string, int](\"a\", 1)", "assignment mismatch: 3 variables but Gen2[string, int] returns 2 values (line 1, column 12)"},
 		{"if init", "if n := strconv.Atoi(\"1\"); n > 0 {\n}", "assignment mismatch: 1 variable but strconv.Atoi returns 2 values (line 1, column 9)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,6 +49,8 @@ func TestAssignMismatch(t *testing.T) {
 		"w, werr := sb.WriteString(\"abcdefg\")\n_ = werr\nw",
 		"k := w2.Write([]byte(\"abc\"))\nk",
 		"k := seven()\nfunc seven() int { return 7 }\nk",
+		"g1, g2 := Gen2[int, int](7, 8)\n_ = g2\ng1",
+		"fs := []func() int{func() int { return 7 }}\nk := fs[0]()\nk",
 	} {
 		if got := s.text(code); got != "7" {
 			t.Errorf("%q = %q, want 7", code, got)

@@ -186,15 +186,29 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 				}
 			}
 		}
+		if pr != nil {
+			if off, ok := s.genericDefinition(st, pr); ok {
+				return s.errorAt(c, "Unsupported", genericDefinitionMsg, off)
+			}
+		}
 		at, msg := locate(fmt.Sprint(ie.value), here, s.shownCount)
 		return s.errorLoc(st, c, "InternalError", "the interpreter failed on this code: "+msg, at, err)
 	}
 	at, msg := locate(err.Error(), here, s.shownCount)
+	if strings.HasSuffix(msg, "returns 0 values") && pr != nil {
+		// yaegi's message for var a, b = f() with f undefined.
+		if name, off, ok := s.undefinedName(st, pr); ok {
+			return s.errorAt(c, "CompileError", undefinedMsg(name), off)
+		}
+	}
 	if strings.Contains(msg, "constant definition loop") && pr != nil {
 		// yaegi's message for a global defined from an undefined name,
 		// or whose type it cannot work out.
 		if name, off, ok := s.undefinedName(st, pr); ok {
 			return s.errorAt(c, "CompileError", undefinedMsg(name), off)
+		}
+		if off, ok := s.genericDefinition(st, pr); ok {
+			return s.errorAt(c, "Unsupported", genericDefinitionMsg, off)
 		}
 		msg = strings.Replace(msg, "constant definition loop", "the interpreter cannot work out the type of a variable defined here: declare it with its type (var x T = ...)", 1)
 	}
@@ -369,10 +383,6 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		here = c.n
 	}
 	tb := []string{red(name) + ": " + msg}
-	type frame struct {
-		fn string
-		at loc
-	}
 	var frames []frame
 	for _, l := range lines {
 		m := panicFrameRE.FindStringSubmatch(l)
@@ -392,14 +402,22 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		if strings.HasSuffix(fn, "func") {
 			fn = "function literal"
 		}
-		frames = append(frames, frame{fn, at})
+		frames = append(frames, frame{fn: fn, at: at})
 	}
 	// yaegi places a runtime error (a division by zero, an index out of
 	// range, a nil map write) at the start of the code it happened in,
 	// and any panic inside a function at the function's first statement:
 	// only an explicit panic in the cell's own statements is placed
 	// right.
-	approx := isRuntimeError(v) || len(frames) > 1
+	if len(frames) > 0 {
+		frames[0].approx = isRuntimeError(v) || len(frames) > 1
+		if st.col.deferredPanic(v) {
+			if f, ok := s.deferredFrame(st, c, frames[0]); ok {
+				frames = append([]frame{f}, frames...)
+			}
+		}
+	}
+	approx := len(frames) > 0 && (frames[0].approx || frames[0].sites > 1)
 	var first *loc
 	for i, f := range frames {
 		if i == len(frames)-1 {
@@ -408,7 +426,9 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		if first == nil {
 			first = &frames[i].at
 		}
-		if i == 0 && approx {
+		if f.deferred {
+			tb = append(tb, "  in "+f.fn+", "+where(f.at, here, s.shownCount)+f.deferredNote()+":")
+		} else if f.approx {
 			tb = append(tb, "  in "+f.fn+", at or after "+where(f.at, here, s.shownCount)+" (the interpreter places this panic at the start of the code it happened in):")
 		} else {
 			tb = append(tb, "  in "+f.fn+", "+where(f.at, here, s.shownCount)+":")
@@ -424,6 +444,161 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		}
 	}
 	return &CellError{Name: name, Value: value, Traceback: tb, Err: p}
+}
+
+// genericDefinitionMsg explains the failure of a global defined from a
+// generic call whose result types the kernel could not write (see
+// genericResults).
+const genericDefinitionMsg = "the interpreter cannot define a global from this call of a generic function: declare the variables with their types (var x T) and assign them (x, err = f(...))"
+
+// genericDefinition returns where run pr defines a global (x := or var
+// x =, at its top level) from a call of a generic function the session
+// or the run declares.
+func (s *Session) genericDefinition(st *state, pr *parsedRun) (int, bool) {
+	generic := func(call *ast.CallExpr) bool {
+		id, ok := indexed(call.Fun).(*ast.Ident)
+		if !ok {
+			return false
+		}
+		if id.Obj != nil {
+			fd, ok := id.Obj.Decl.(*ast.FuncDecl)
+			return ok && id.Obj.Kind == ast.Fun && fd.Type.TypeParams != nil
+		}
+		s.meta.RLock()
+		defer s.meta.RUnlock()
+		d := st.funcs[id.Name]
+		return d != nil && d.generic
+	}
+	check := func(values []ast.Expr) (int, bool) {
+		for _, v := range values {
+			if call, ok := ast.Unparen(v).(*ast.CallExpr); ok && generic(call) {
+				return pr.off(call.Pos()), true
+			}
+		}
+		return 0, false
+	}
+	if !pr.decl {
+		for _, stmt := range pr.stmts {
+			if as, ok := stmt.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+				if off, ok := check(as.Rhs); ok {
+					return off, true
+				}
+			}
+		}
+		return 0, false
+	}
+	for _, d := range pr.file.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.VAR {
+			for _, sp := range g.Specs {
+				if off, ok := check(sp.(*ast.ValueSpec).Values); ok {
+					return off, true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// frame is a function's frame in a panic's traceback.
+type frame struct {
+	fn string
+	at loc
+	// approx is set when the panic happened at or after at; deferred for
+	// the frame deferredFrame adds, sites being the count of the
+	// function's deferred panics (at is the first one's).
+	approx, deferred bool
+	sites            int
+}
+
+// deferredNote says which deferred panic of the function the frame's is.
+func (f frame) deferredNote() string {
+	if f.sites > 1 {
+		return " (a deferred panic: this one or a later one of " + f.fn + ")"
+	}
+	return " (a deferred panic)"
+}
+
+var callNameRE = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*[(\[]`)
+
+// deferredFrame returns the frame of the function whose deferred call
+// of panic (defer panic(v), made a call of the hook D) panicked, which
+// yaegi does not print: a panic in a deferred call of compiled code
+// goes through no frame of the function. That function was called from
+// the code of inner, the innermost frame yaegi printed: it is the one
+// function of the session with such a deferred call that inner's code
+// calls (the function's source, or the cell's code from inner's
+// position on). ok is false when there is not exactly one.
+func (s *Session) deferredFrame(st *state, c *cellCode, inner frame) (frame, bool) {
+	cellSrc := s.cellSource(st, c, &inner.at)
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	var text string
+	if d := st.funcs[inner.fn]; d != nil && d.kind == "func" {
+		text = d.src
+	} else {
+		lines := strings.Split(cellSrc, "\n")
+		if inner.at.line < 1 || inner.at.line > len(lines) {
+			return frame{}, false
+		}
+		lines = lines[inner.at.line-1:]
+		lines[0] = lines[0][min(max(inner.at.col-1, 0), len(lines[0])):]
+		text = strings.Join(lines, "\n")
+	}
+	var found frame
+	seen := map[string]bool{}
+	for _, m := range callNameRE.FindAllStringSubmatch(text, -1) {
+		name := m[1]
+		d := st.funcs[name]
+		if seen[name] || d == nil || d.kind != "func" || !strings.Contains(d.src, "panic") {
+			continue
+		}
+		seen[name] = true
+		sites := deferredPanics(d)
+		if len(sites) == 0 {
+			continue
+		}
+		if found.fn != "" {
+			return frame{}, false // two candidates
+		}
+		found = frame{fn: name, at: sites[0], deferred: true, sites: len(sites)}
+	}
+	return found, found.fn != ""
+}
+
+// deferredPanics returns where function d (as declared) defers a call of
+// the builtin panic, outside the function literals in it.
+func deferredPanics(d *declInfo) []loc {
+	fset := token.NewFileSet()
+	f, err := parseDeclFile(fset, d.src)
+	if err != nil {
+		return nil
+	}
+	var sites []loc
+	for _, decl := range f.Decls {
+		fd, ok := decl.(*ast.FuncDecl)
+		if !ok || fd.Name.Name != d.name || fd.Body == nil {
+			continue
+		}
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.DeferStmt:
+				if id, ok := n.Call.Fun.(*ast.Ident); ok && id.Name == "panic" && id.Obj == nil {
+					p := fset.Position(id.Pos())
+					off := p.Offset - len("package main;")
+					line := d.line + strings.Count(d.src[:off], "\n")
+					col := off - strings.LastIndex(d.src[:off], "\n") // 1-based past a line break
+					if line == d.line {
+						col = d.col + off
+					}
+					sites = append(sites, loc{cell: d.cell, line: line, col: col})
+				}
+			}
+			return true
+		})
+	}
+	return sites
 }
 
 // firstRange returns the first range statement in f.

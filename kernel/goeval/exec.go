@@ -55,13 +55,30 @@ func cellFrom(n int, orig, src string, added []span) *cellCode {
 	return c
 }
 
-// pos returns the 1-based line and byte column of offset off.
+// pos returns the 1-based line and byte column of offset off, in the
+// cell as written: text the kernel put in (see cellCode.added, which
+// holds no line break) moves no position after it.
 func (c *cellCode) pos(off int) (line, col int) {
 	i := sort.Search(len(c.lineStarts), func(i int) bool { return c.lineStarts[i] > off }) - 1
 	if i < 0 {
 		i = 0
 	}
-	return i + 1, off - c.lineStarts[i] + 1
+	start := c.lineStarts[i]
+	col = off - start + 1
+	for _, sp := range c.added { // sorted
+		if sp.start >= off {
+			break
+		}
+		if sp.start < start {
+			continue // on an earlier line
+		}
+		if sp.end > off { // inside the text put in: at its start
+			col -= off - sp.start
+			break
+		}
+		col -= sp.end - sp.start - len(sp.orig) // what the cell wrote there instead
+	}
+	return i + 1, col
 }
 
 // directive places the code that follows at line, col of cell n for yaegi.
@@ -559,10 +576,96 @@ func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *pars
 	if err != nil {
 		return err
 	}
+	if vars, rest, ok := genericVarsApart(pr, blanks); ok {
+		blanks = blanks[:len(blanks):len(blanks)]
+		if err := s.runDeclPart(ctx, st, c, pr, append(blanks, vars...)); err != nil {
+			return err
+		}
+		return s.runDeclPart(ctx, st, c, pr, append(blanks, rest...))
+	}
+	return s.runDeclPart(ctx, st, c, pr, blanks)
+}
+
+// genericVarsApart returns, when a var declaration of run pr defines a
+// variable from a call of a generic function the run declares (var x,
+// err = Pair[int](3) below func Pair), where the run's var declarations
+// are (vars) and where the rest is (rest), so that the rest runs first
+// and the variables are then declared with the types the function gives
+// (see genericResults; yaegi cannot work them out). ok is false when no
+// such declaration is there, or when a declaration of the run refers to
+// one of its variables (the rest could not run first).
+func genericVarsApart(pr *parsedRun, blanks []span) (vars, rest []span, ok bool) {
+	generic := map[string]bool{}
+	for _, d := range pr.file.Decls {
+		if fd, isFunc := d.(*ast.FuncDecl); isFunc && fd.Recv == nil && fd.Type.TypeParams != nil && !blanked(pr, d.Pos(), blanks) {
+			generic[fd.Name.Name] = true
+		}
+	}
+	if len(generic) == 0 {
+		return nil, nil, false
+	}
+	calls := false
+	isVar := map[*ast.Object]bool{}
+	for _, d := range pr.file.Decls {
+		g, isGen := d.(*ast.GenDecl)
+		at := span{start: pr.off(d.Pos()), end: pr.off(d.End())}
+		if !isGen || g.Tok != token.VAR {
+			rest = append(rest, at)
+			continue
+		}
+		vars = append(vars, at)
+		for _, sp := range g.Specs {
+			vs := sp.(*ast.ValueSpec)
+			for _, id := range vs.Names {
+				isVar[id.Obj] = true
+			}
+			for _, v := range vs.Values {
+				if call, isCall := ast.Unparen(v).(*ast.CallExpr); isCall && generic[rootName(indexed(call.Fun))] {
+					calls = true
+				}
+			}
+		}
+	}
+	if !calls {
+		return nil, nil, false
+	}
+	for _, d := range pr.file.Decls {
+		if g, isGen := d.(*ast.GenDecl); isGen && g.Tok == token.VAR {
+			continue
+		}
+		uses := false
+		ast.Inspect(d, func(n ast.Node) bool {
+			if id, isIdent := n.(*ast.Ident); isIdent && id.Obj != nil && isVar[id.Obj] {
+				uses = true
+			}
+			return !uses
+		})
+		if uses {
+			return nil, nil, false
+		}
+	}
+	return vars, rest, true
+}
+
+// indexed returns the function of an instantiation (f of f[int]).
+func indexed(x ast.Expr) ast.Expr {
+	switch f := ast.Unparen(x).(type) {
+	case *ast.IndexExpr:
+		return f.X
+	case *ast.IndexListExpr:
+		return f.X
+	}
+	return x
+}
+
+// runDeclPart evaluates the declarations of a run that blanks do not
+// leave out.
+func (s *Session) runDeclPart(ctx context.Context, st *state, c *cellCode, pr *parsedRun, blanks []span) error {
 	text := blankOut(c.src, pr.start, pr.end, blanks)
 	if !hasCode(text) {
 		return nil
 	}
+	text = varsLast(c, pr, text, blanks)
 	defined, funcs := declaredNames(pr, blanks)
 	existed := s.existing(st, defined)
 	old := captureGlobals(st, existed)
@@ -571,6 +674,10 @@ func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *pars
 	if set, ok := varAssignments(c, pr, blanks); ok {
 		// As for x := f() (see unit.declare).
 		u.declare, u.src, u.local = u.src, ";"+set, true
+		u.retype = func() (string, bool) {
+			typed, ok := s.typedVarDecls(st, c, pr, text, blanks)
+			return directive(c.n, line, col) + typed, ok
+		}
 	}
 	if _, err := s.evalUnit(ctx, st, c, pr, u); err != nil {
 		return err
@@ -578,6 +685,54 @@ func (s *Session) runDecls(ctx context.Context, st *state, c *cellCode, pr *pars
 	s.trackDecls(st, c, pr, blanks)
 	s.afterRedefine(ctx, st, existed, funcs, old)
 	return nil
+}
+
+// varsLast returns text, the code of the declaration run pr (blanked
+// where blanks say), with its var declarations moved after the others,
+// each placed at its own position, when a function follows a var
+// declaration of several variables from one call: yaegi v0.16.1 takes a
+// function declared below such a declaration for one that returns
+// nothing ("assignment mismatch: 2 variables but f returns 0 values"),
+// as it does not for var a = f(). In Go the order of a package's
+// declarations does not matter; the variables keep theirs.
+func varsLast(c *cellCode, pr *parsedRun, text string, blanks []span) string {
+	multi, funcBelow := false, false
+	var vars []*ast.GenDecl
+	for _, d := range pr.file.Decls {
+		if blanked(pr, d.Pos(), blanks) {
+			continue
+		}
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			funcBelow = funcBelow || multi
+		case *ast.GenDecl:
+			if d.Tok != token.VAR {
+				continue
+			}
+			vars = append(vars, d)
+			for _, sp := range d.Specs {
+				if vs := sp.(*ast.ValueSpec); len(vs.Names) > 1 && len(vs.Values) == 1 {
+					multi = true
+				}
+			}
+		}
+	}
+	if !funcBelow {
+		return text
+	}
+	b := []byte(text)
+	var tail strings.Builder
+	for _, d := range vars {
+		from, to := pr.off(d.Pos())-pr.start, pr.off(d.End())-pr.start
+		line, col := c.pos(pr.off(d.Pos()))
+		tail.WriteString(directive(c.n, line, col) + string(b[from:to]))
+		for i := from; i < to; i++ {
+			if b[i] != '\n' {
+				b[i] = ' '
+			}
+		}
+	}
+	return string(b) + tail.String() + "\n"
 }
 
 // runStmts evaluates a run of statements; when it is the cell's last run
@@ -1222,7 +1377,7 @@ func (s *Session) rebind(ctx context.Context, st *state, changed map[string]stri
 		var b strings.Builder
 		for _, d := range decls {
 			b.WriteString(directive(d.cell, d.line, d.col))
-			b.WriteString(s.declPanics(d.src))
+			b.WriteString(s.declPanics(s.declRanges(st, d)))
 			b.WriteString("\n")
 		}
 		rebound := make([]string, len(decls))
@@ -1233,7 +1388,7 @@ func (s *Session) rebind(ctx context.Context, st *state, changed map[string]stri
 			// One of them no longer compiles: update the others one by
 			// one and say which keeps the old definitions.
 			for _, d := range decls {
-				_, err := s.evalUnit(ctx, st, nil, nil, unit{src: directive(d.cell, d.line, d.col) + s.declPanics(d.src), names: []string{d.name}, decl: true})
+				_, err := s.evalUnit(ctx, st, nil, nil, unit{src: directive(d.cell, d.line, d.col) + s.declPanics(s.declRanges(st, d)), names: []string{d.name}, decl: true})
 				if err == nil {
 					continue
 				}
@@ -1288,6 +1443,7 @@ func names(m map[string]string) string {
 type span struct {
 	start, end int
 	orig       string
+	repl       string // what rewritePanics wrote over orig
 }
 
 // blankOut returns src[start:end] with the spans replaced by spaces (line

@@ -343,12 +343,13 @@ func TestImports(t *testing.T) {
 
 func TestUnsupported(t *testing.T) {
 	s := newSession(t)
-	s.run("n := 3\nfunc seq(yield func(int) bool) {}")
+	s.run("n := 3\nfunc seq(yield func(int) bool) {}\ntype Celsius int\nvar temp Celsius = 3")
 	tests := []struct{ code, want string }{
-		{"for i := range 10 { _ = i }", "cannot range over an int"},
-		{"for i := range n { _ = i }", "cannot range over an int"},
-		{"m := 4\nfor i := range m * 2 { _ = i }", "cannot range over an int"},
-		{"func count() { for range len(\"abc\") {} }", "cannot range over an int"},
+		// What rangeInts does not rewrite: an existing variable, an int
+		// of a type a cell declared.
+		{"for n = range 10 {}", "cannot range over an int"},
+		{"for i := range temp { _ = i }", "cannot range over an int"},
+		{"func count(t Celsius) { for range t + 1 {} }", "cannot range over an int"},
 		{"for v := range seq { _ = v }", "cannot range over a function"},
 		{"defer println(1)", "defer at the top level"},
 	}
@@ -360,6 +361,61 @@ func TestUnsupported(t *testing.T) {
 	}
 	if got := s.text("n + 1"); got != "4" {
 		t.Fatalf("session broken after unsupported code: %q", got)
+	}
+}
+
+// A range over an integer whose type the kernel knows runs as Go 1.22
+// defines it (see rangeInts): the bound evaluated once, the variable a
+// copy per iteration of the bound's type, positions as written.
+func TestRangeOverInt(t *testing.T) {
+	s := newSession(t)
+	s.run("import (\"fmt\"; \"time\")\nvar n64 int64 = 3\nnn := 4\nvar dur = time.Duration(2)")
+	for _, tt := range []struct{ name, code, want string }{
+		{"literal", "for i := range 3 { fmt.Print(i) }", "012"},
+		{"no variable", "for range 2 { fmt.Print(\"x\") }", "xx"},
+		{"empty", "for i := range -1 { fmt.Print(i) }\nfmt.Print(\"done\")", "done"},
+		{"typed global", "for i := range n64 { fmt.Printf(\"%T%d \", i, i) }", "int640 int641 int642 "},
+		{"compiled named type", "for i := range dur { fmt.Printf(\"%T \", i) }", "time.Duration time.Duration "},
+		{"untyped global", "for i := range nn { fmt.Printf(\"%T\", i) }", "intintintint"},
+		{"body changes the variable", "for i := range nn { i += 10; fmt.Print(i, \" \") }", "10 11 12 13 "},
+		{"bound evaluated once", "xs := []int{1}\nfor i := range len(xs) + 1 { xs = append(xs, i) }\nfmt.Print(xs)", "[1 0 1]"},
+		{"closures", "var fs []func() int\nfor i := range 3 { fs = append(fs, func() int { return i }) }\nfmt.Print(fs[0](), fs[1](), fs[2]())", "0 1 2"},
+		{"goroutines", "res := make([]int, 3)\ndone := make(chan bool)\nfor i := range 3 { go func() { res[i] = i * i; done <- true }() }\nfor range 3 { <-done }\nfmt.Print(res)", "[0 1 4]"},
+		{"in a function", "func total(k uint16) (s uint16) {\n\tfor i := range k {\n\t\ts += i\n\t}\n\treturn\n}\nfmt.Print(total(5))", "10"},
+		{"constant of the cell", "const K = 2\nfor i := range K * 2 { fmt.Print(i) }", "0123"},
+		{"variable of the cell", "var u8 uint8 = 2\nfor i := range u8 { fmt.Printf(\"%T \", i) }", "uint8 uint8 "},
+		{"conversion", "for i := range int32(nn) { fmt.Printf(\"%T\", i) ; break }", "int32"},
+		{"labels", "L: for i := range 3 { for j := range 3 { if j == 1 { continue L }; fmt.Print(i, j, \" \") } }", "0 0 1 0 2 0 "},
+		{"slices untouched", "for i, v := range []string{\"a\", \"b\"} { fmt.Print(i, v) }", "0a1b"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := *s
+			ts.t = t
+			ts.out.Reset()
+			ts.run(tt.code)
+			if got := ts.out.String(); got != tt.want {
+				t.Errorf("printed %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// Errors keep the positions of the cell as written, after the
+	// rewritten header too.
+	for _, tt := range []struct{ code, want string }{
+		{"for i := range 3 { fmt.Println(undefinedY, i) }", "undefined: undefinedY (line 1, column 32)"},
+		{"for i := range 3 {\n\tfmt.Println(undefinedZ, i)\n}", "undefined: undefinedZ (line 2, column 14)"},
+		{"for i := range 3 { var x string = i; _ = x }", "(line 1, column 35)"},
+	} {
+		ce := s.fail(tt.code)
+		if !strings.HasSuffix(ce.Value, tt.want) {
+			t.Errorf("%q: %s, want it to end with %q", tt.code, ce.Value, tt.want)
+		}
+	}
+	// A function recompiled because one it calls changed keeps its loop
+	// rewritten (see rebind).
+	s.run("func g() int { return 1 }\nfunc h() (s int) {\n\tfor i := range 4 {\n\t\ts += i * g()\n\t}\n\treturn\n}")
+	s.run("func g() int { return 2 }")
+	if got := s.text("h()"); got != "12" {
+		t.Errorf("h() after g changed = %q, want 12", got)
 	}
 }
 
@@ -646,6 +702,11 @@ func TestGlobalsYaegiCannotDeclare(t *testing.T) {
 		{"g, isInt := a.(int)", "[]any{g, isInt}", "[0 false]"},
 		{"m := map[string]int{\"a\": 1}\nmv, found := m[\"a\"]", "[]any{mv, found}", "[1 true]"},
 		{"ch := make(chan int, 1)\nch <- 4\nr, open := <-ch", "[]any{r, open}", "[4 true]"},
+		{"c3 := make(chan int, 1); c3 <- 3; v3, ok3 := <-c3", "[]any{v3, ok3}", "[3 true]"},
+		// Of a type the session declared, which the typer cannot write.
+		{"type pt struct{ X int }\nch2 := make(chan pt, 1)\nch2 <- pt{5}\np, more := <-ch2", "[]any{p.X, more}", "[5 true]"},
+		{"mp := map[string]pt{\"a\": {6}}\npv, has := mp[\"a\"]\n_, none := mp[\"b\"]", "[]any{pv.X, has, none}", "[6 true false]"},
+		{"var anyp any = pt{7}\npa, isPt := anyp.(pt)", "[]any{pa.X, isPt}", "[7 true]"},
 		{"m2 := map[string]int{\"b\": 2}\nhit := 0\nif v, ok := m2[\"b\"]; ok {\n\thit = v\n}", "hit", "2"},
 		{"knn := &experiments.KNeighborsClassifier{K: 1}\nerr := knn.Fit(X, []float64{0, 1})\npred, _ := knn.Predict(X)\nlast := pred[1]", "last", "1"},
 		{"opts := experiments.CVOptions{Metrics: []string{\"accuracy\"}}\nm0 := opts.Metrics[0]", "m0", `"accuracy"`},
@@ -659,6 +720,50 @@ func TestGlobalsYaegiCannotDeclare(t *testing.T) {
 	}
 	if logged.Len() > 0 {
 		t.Errorf("yaegi's log reached the cell's stderr:\n%s", logged.String())
+	}
+}
+
+// A global defined from a call of a generic function a cell declared
+// (yaegi crashes on x, err := Pair[int](3) at the top level, and cannot
+// type x := One[int](3) or x := One(3)) gets the types the declaration's
+// results have with the type arguments, written or inferred.
+func TestGenericResults(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"strconv\"\nfunc Pair[T any](a T) (T, error) { return a, nil }\nfunc One[T any](a T) T { return a }\nfunc Wrap[T any](a T) []T { return []T{a, a} }\ntype Box[T any] struct{ V T }\nfunc Get[T any](b Box[T]) (T, bool) { return b.V, true }\nfunc Swap[K comparable, V any](v V, k K) (K, V) { return k, v }\nfunc Both[T any](a, b T) (T, T) { return a, b }\nxs := []float64{1.5, 2.5}")
+	tests := []struct{ cell, expr, want string }{
+		{"x, err := Pair[int](3)", "[]any{x + 1, err}", "[4 <nil>]"},
+		{"o := One[int](4)", "o * 2", "8"},
+		{"w := Wrap[string](\"a\")", "len(w) + len(w[0])", "3"},
+		{"v, ok := Get[float64](Box[float64]{2.5})", "[]any{v * 2, ok}", "[5 true]"},
+		{"k, n := Swap[string, int](1, \"a\")", "k + strconv.Itoa(n)", `"a1"`},
+		// Type arguments inferred from arguments of known types.
+		{"o2 := One(2.5)", "o2 * 2", "5"},
+		{"o3 := One(xs[1])\np3, perr := Pair(len(xs))", "[]any{o3, p3, perr}", "[2.5 2 <nil>]"},
+		{"b1, b2 := Both(\"x\", \"y\")", "b1 + b2", `"xy"`},
+		// Declared with var, and in the cell that declares the function.
+		{"var vx, verr = Pair[string](\"s\")\nvar vo = One(7)", "[]any{vx, verr, vo}", `["s" <nil> 7]`},
+		{"func Twice[T any](a T) (T, T) { return a, a }\nt1, t2 := Twice[int](5)", "t1 + t2", "10"},
+		{"import \"fmt\"\nfunc Pair2[T any](a T) (T, error) { return a, nil }\nvar q1, q2 = Pair2[int](3)", "fmt.Sprint(q1, q2)", `"3 <nil>"`},
+		{"var r1, r2 = Pair3[int](4)\nfunc Pair3[T any](a T) (T, error) { return a, nil }", "r1", "4"},
+		// A cell's type: written as the cell wrote it.
+		{"type cellT struct{ A int }\nct, cerr := Pair[cellT](cellT{5})", "[]any{ct.A, cerr}", "[5 <nil>]"},
+	}
+	for _, tc := range tests {
+		s.run(tc.cell)
+		if got := s.text(tc.expr); got != tc.want {
+			t.Errorf("after %q, %s = %s, want %s", tc.cell, tc.expr, got, tc.want)
+		}
+	}
+	// Where the types cannot be worked out, the error says what to write,
+	// at the call.
+	for _, tt := range []struct{ code, want string }{
+		{"var e1, e2 = PairE[int](3)\nfunc PairE[T any](a T) (T, error) { return a, nil }\nfunc useE() int { return e1 }", "(line 1, column 14)"},
+		{"c2, cerr2 := Pair(cellT{6})", "(line 1, column 14)"},
+	} {
+		ce := s.fail(tt.code)
+		if ce.Name != "Unsupported" || ce.Value != genericDefinitionMsg+" "+tt.want {
+			t.Errorf("%q: %s: %s", tt.code, ce.Name, ce.Value)
+		}
 	}
 }
 
@@ -734,6 +839,10 @@ func TestDeclarationsBelowUse(t *testing.T) {
 		{"a := f()\nfunc f() int { return 2 }", "a", "1"},
 		{"a2 := f()", "a2", "2"},
 		{"import \"strings\"\nup := shout(\"hi\")\nfunc shout(s string) string { return strings.ToUpper(s) }", "up", `"HI"`},
+		// Variables of one call's results, in the run that declares the
+		// function below them (see varsLast).
+		{"var v1, v2 int = pair()\nfunc pair() (int, int) { return 1, 2 }", "v1*10 + v2", "12"},
+		{"var (\n\tw0 = 1\n\tw1, w2 = pair2()\n)\ntype two struct{ A, B int }\nfunc pair2() (int, int) { t := two{3, 4}; return t.A, t.B }", "w0 + w1 + w2", "8"},
 	}
 	for _, tc := range tests {
 		s.run(tc.cell)
@@ -745,6 +854,16 @@ func TestDeclarationsBelowUse(t *testing.T) {
 	// them: its use above it stays an error.
 	if ce := s.fail("k := 3\nv := g()\nfunc g() int { return k }"); !strings.Contains(ce.Value, "undefined: g") {
 		t.Errorf("use of a function that needs the cell's variables: %v", ce.Value)
+	}
+	// A variable declaration runs before the statements below it, and a
+	// function below those: yaegi's "f returns 0 values" is the name
+	// undefined, where the cell uses it.
+	if ce := s.fail("var u1, u2 = later()\nprintln(u1)\nfunc later() (int, int) { return 1, 2 }"); ce.Value != "undefined: later (line 1, column 14)" {
+		t.Errorf("multi-value var of a function below statements: %v", ce.Value)
+	}
+	// The moved declarations keep their positions.
+	if ce := s.fail("var x1, x2 = pair3()\nfunc pair3() (int, int) { return 1, 2 }\nvar x3 string = x1"); !strings.Contains(ce.Value, "(line 3, column 17)") {
+		t.Errorf("error in a moved declaration: %v", ce.Value)
 	}
 }
 

@@ -69,7 +69,7 @@ func perIteration(n int, src string) (out string, added []span, prs []*parsedRun
 					return true
 				}
 				for _, x := range as.Lhs {
-					if id, ok := x.(*ast.Ident); ok && id.Name != "_" {
+					if id, ok := x.(*ast.Ident); ok && id.Name != "_" && id.Name != rangeCounter && id.Name != rangeEnd {
 						names = append(names, id.Name)
 					}
 				}
@@ -122,10 +122,17 @@ func (s *Session) cell(n int, src string) *cellCode {
 	if !builtin {
 		key = "\x00" + src
 	}
+	// A loop over an integer is rewritten as the session's types say,
+	// with the cell's number in the text (see rangeInts): a cell with
+	// range loops is rewritten each time it runs.
+	st := s.current()
+	volatile := strings.Contains(src, "range")
 	r, ok := s.rewrites[key]
-	if !ok {
+	if !ok || volatile {
 		var prs []*parsedRun
-		r.src, r.added, prs = perIteration(n, src)
+		ranged, ranges := s.rangeInts(st, n, src)
+		r.src, r.added, prs = perIteration(n, ranged)
+		r.added = composeSpans(ranges, r.added)
 		if builtin {
 			var panics []span
 			if r.src, panics, prs = rewritePanics(n, r.src, prs); panics != nil {
@@ -135,12 +142,37 @@ func (s *Session) cell(n int, src string) *cellCode {
 		if s.rewrites == nil || len(s.rewrites) >= maxUnits {
 			s.rewrites = map[string]rewrite{}
 		}
-		s.rewrites[key] = r
+		if !volatile {
+			s.rewrites[key] = r
+		}
 		if prs != nil {
 			s.keepParse(r.src, prs)
 		}
 	}
 	return cellFrom(n, src, r.src, r.added)
+}
+
+// composeSpans returns the spans of first, put in a text that the
+// insertions second (perIteration's) then went into, as spans of the
+// final text, merged with second.
+func composeSpans(first, second []span) []span {
+	if len(first) == 0 {
+		return second
+	}
+	out := make([]span, 0, len(first)+len(second))
+	for _, f := range first {
+		shift, inserted := 0, 0
+		for _, sc := range second {
+			if sc.start-inserted <= f.start { // where it went in first's text
+				shift += sc.end - sc.start
+			}
+			inserted += sc.end - sc.start
+		}
+		f.start += shift
+		f.end += shift
+		out = append(out, f)
+	}
+	return mergeSpans(out, second)
 }
 
 // written returns src[start:end] without the copies perIteration put in

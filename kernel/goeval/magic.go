@@ -519,7 +519,7 @@ func (s *Session) timeit(ctx context.Context, st *state, n int, body, args strin
 		args = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(args, f[0])), f[1]))
 	}
 	c := s.cell(n, body)
-	runs := groupRuns(gocell.Split(body))
+	runs := groupRuns(gocell.Split(c.src)) // as rewritten (see Session.cell)
 	if len(runs) == 0 {
 		return usageError("%timeit needs code to time")
 	}
@@ -548,7 +548,7 @@ func (s *Session) timeit(ctx context.Context, st *state, n int, body, args strin
 	// In a function, so that := makes locals, not globals. Each
 	// execution of the program runs its init in a fresh frame (a
 	// function literal would copy the whole global frame each time).
-	src := "func init() {" + directive(n, line, col) + body[start:end] + "\n}"
+	src := "func init() {" + directive(n, line, col) + c.src[start:end] + "\n}"
 	st.tap.take()
 	fset := st.in.FileSet()
 	base := fset.Base()

@@ -155,6 +155,12 @@ func TestTimeMagics(t *testing.T) {
 	if ce := s.fail("%timeit z"); ce == nil {
 		t.Errorf("%%timeit of an undefined name succeeded (z was local)")
 	}
+	// The code timed is the cell's as rewritten: a loop over an int.
+	s.out.Reset()
+	s.run("%timeit -n 2 -r 1 for i := range 3 { _ = i }")
+	if !strings.Contains(s.out.String(), "per loop") {
+		t.Errorf("%%timeit of a range over an int: %q", s.out.String())
+	}
 	if ce := s.fail("%timeit func f() {}"); ce.Name != "UsageError" {
 		t.Errorf("%%timeit of a declaration: %v", ce)
 	}

@@ -22,9 +22,16 @@ import (
 // and recover returns it (a value of a type a cell declares as the
 // interpreter's wrapper, whose methods work). panicCall is as long as
 // "panic", so that no position of the cell moves.
+//
+// A deferred call of panic (defer panic(err)) is made a call of the hook
+// D instead, as long: yaegi's builtin panics there at once, at the defer
+// statement, instead of when the function returns. yaegi prints no frame
+// for a function whose deferred call panics; D notes that the panic is a
+// deferred one, and the traceback adds the frame (see deferredFrame).
 const (
 	panicHook = "__g" // the hooks' package again, under a name short enough
 	panicCall = panicHook + ".P"
+	deferCall = panicHook + ".D"
 )
 
 // panicSpans returns where in f (parsed with offsets shifted by base:
@@ -34,6 +41,7 @@ const (
 // worth telling apart scope by scope.
 func panicSpans(fset *token.FileSet, f *ast.File, base int) (spans []span, calls []*ast.CallExpr, ok bool) {
 	ok = true
+	deferred := map[*ast.CallExpr]bool{}
 	ast.Inspect(f, func(n ast.Node) bool {
 		if !ok {
 			return false
@@ -43,13 +51,19 @@ func panicSpans(fset *token.FileSet, f *ast.File, base int) (spans []span, calls
 			if x.Name == "panic" && x.Obj != nil {
 				ok = false
 			}
+		case *ast.DeferStmt:
+			deferred[x.Call] = true
 		case *ast.CallExpr:
 			id, isIdent := x.Fun.(*ast.Ident)
 			if !isIdent || id.Name != "panic" || id.Obj != nil || len(x.Args) != 1 || x.Ellipsis.IsValid() {
 				return true
 			}
 			at := fset.PositionFor(id.Pos(), false).Offset + base
-			spans = append(spans, span{start: at, end: at + len("panic"), orig: "panic"})
+			sp := span{start: at, end: at + len("panic"), orig: "panic", repl: panicCall}
+			if deferred[x] {
+				sp.repl = deferCall
+			}
+			spans = append(spans, sp)
 			calls = append(calls, x)
 		}
 		return true
@@ -64,10 +78,10 @@ func panicSpans(fset *token.FileSet, f *ast.File, base int) (spans []span, calls
 // parsing panicCall in its place gives: a selector at the same
 // positions, the package name among the unresolved names in place of
 // panic. The parse of a cell thus serves for its rewritten code too.
-func callHook(f *ast.File, call *ast.CallExpr) {
+func callHook(f *ast.File, call *ast.CallExpr, hook string) {
 	id := call.Fun.(*ast.Ident)
 	pkg := &ast.Ident{NamePos: id.NamePos, Name: panicHook}
-	call.Fun = &ast.SelectorExpr{X: pkg, Sel: &ast.Ident{NamePos: id.NamePos + token.Pos(len(panicHook)+1), Name: "P"}}
+	call.Fun = &ast.SelectorExpr{X: pkg, Sel: &ast.Ident{NamePos: id.NamePos + token.Pos(len(panicHook)+1), Name: strings.TrimPrefix(hook, panicHook+".")}}
 	for i, u := range f.Unresolved {
 		if u == id {
 			f.Unresolved[i] = pkg
@@ -99,6 +113,7 @@ func rewritePanics(n int, src string, prs []*parsedRun) (string, []span, []*pars
 	type found struct {
 		f     *ast.File
 		calls []*ast.CallExpr
+		spans []span
 	}
 	var hooks []found
 	for _, pr := range prs {
@@ -107,11 +122,11 @@ func rewritePanics(n int, src string, prs []*parsedRun) (string, []span, []*pars
 			return src, nil, prs
 		}
 		all = append(all, spans...)
-		hooks = append(hooks, found{pr.file, calls})
+		hooks = append(hooks, found{pr.file, calls, spans})
 	}
 	for _, h := range hooks {
-		for _, call := range h.calls {
-			callHook(h.f, call)
+		for i, call := range h.calls {
+			callHook(h.f, call, h.spans[i].repl)
 		}
 	}
 	return replaceSpans(src, all), all, prs
@@ -135,15 +150,15 @@ func (s *Session) declPanics(src string) string {
 	return replaceSpans(src, spans)
 }
 
-// replaceSpans writes panicCall over each span of src (same length, so
-// the order does not matter).
+// replaceSpans writes each span's hook call over it in src (same length,
+// so the order does not matter).
 func replaceSpans(src string, spans []span) string {
 	if len(spans) == 0 {
 		return src
 	}
 	b := []byte(src)
 	for _, sp := range spans {
-		copy(b[sp.start:sp.end], panicCall)
+		copy(b[sp.start:sp.end], sp.repl)
 	}
 	return string(b)
 }

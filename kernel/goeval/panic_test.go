@@ -86,6 +86,7 @@ func TestRewritePanicsParse(t *testing.T) {
 		"type T struct{}\nfunc (T) M() { panic(\"m\") }\npanic(fmt.Sprint(1, 2))",
 		"panic := func(v any) {}\npanic(1)", // declared: left as it is
 		"x := 1\nfor i := range 3 {\n\tfmt.Println(i)\n}",
+		"func k() {\n\tdefer panic(\"late\")\n\tpanic(\"now\")\n}", // D and P
 	} {
 		out, _, loops := perIteration(1, src)
 		got, spans, prs := rewritePanics(1, out, loops)
@@ -124,5 +125,47 @@ func TestRewritePanicsParse(t *testing.T) {
 				t.Errorf("%q run %d: kept parse's unresolved names %v, parsing the rewritten code gives %v", src, i, ua, ub)
 			}
 		}
+	}
+}
+
+// defer panic(v) panics when the function returns (yaegi's builtin
+// panicked at the defer statement), and its traceback has the frame of
+// the function, which yaegi does not print for a panic in a deferred
+// call of compiled code (see deferredFrame).
+func TestDeferredPanic(t *testing.T) {
+	s := newSession(t)
+	s.run("import (\"errors\"; \"fmt\")\nfunc kd() {\n\tdefer panic(errors.New(\"late\"))\n\tfmt.Println(\"body ran\")\n}")
+	for _, tt := range []struct{ name, code, value, frame string }{
+		{"from the cell", "kd()", "late (cell 1, line 3, column 8)", "in kd, cell 1, line 3, column 8 (a deferred panic):"},
+		{"in an expression", "func k1() int {\n\tdefer panic(\"x\")\n\treturn 1\n}\ny := 2 + k1()", "x (line 2, column 8)", "in k1, line 2, column 8 (a deferred panic):"},
+		{"through another function", "func k2() int {\n\tdefer panic(\"x\")\n\treturn 1\n}\nfunc outer() {\n\tv := k2()\n\t_ = v\n}\nouter()", "x (line 2, column 8)", "in k2, line 2, column 8 (a deferred panic):"},
+		{"several", "func k3() {\n\tdefer panic(\"x\")\n\tif true {\n\t\tdefer panic(\"y\")\n\t}\n}\nk3()", "(at or after line 2, column 8)", "in k3, line 2, column 8 (a deferred panic: this one or a later one of k3):"},
+		// Two functions the code calls defer a panic: which one panicked
+		// is not known, no frame is made up.
+		{"ambiguous", "func k4() { defer panic(\"x\") }\nfunc k5() { defer panic(\"x\") }\nk4(); k5()", "x (line 3, column 1)", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := *s
+			ts.t = t
+			ce := ts.fail(tt.code)
+			tb := strings.Join(ce.Traceback, "\n")
+			if !strings.HasSuffix(ce.Value, tt.value) {
+				t.Errorf("value %q, want it to end with %q\n%s", ce.Value, tt.value, tb)
+			}
+			if tt.frame != "" && !strings.Contains(tb, tt.frame) {
+				t.Errorf("traceback lacks %q:\n%s", tt.frame, tb)
+			}
+			if tt.frame == "" && strings.Contains(tb, "deferred panic") {
+				t.Errorf("made-up frame:\n%s", tb)
+			}
+		})
+	}
+	if got := s.out.String(); !strings.Contains(got, "body ran") {
+		t.Errorf("the body of kd did not run before its deferred panic: %q", got)
+	}
+	// A deferred panic recovered, then a runtime error: no deferred frame.
+	ce := s.fail("func k6() {\n\tdefer func() { recover() }()\n\tfunc() { defer panic(\"x\") }()\n}\nk6()\nvar nm map[string]int\nnm[\"a\"] = 1")
+	if tb := strings.Join(ce.Traceback, "\n"); !strings.Contains(ce.Value, "nil map") || strings.Contains(tb, "deferred panic") {
+		t.Errorf("runtime error after a recovered deferred panic: %s\n%s", ce.Value, tb)
 	}
 }

@@ -105,6 +105,43 @@ type collector struct {
 	meta   map[string]any
 	text   *string // text/plain from an interpreted String or Error
 	fail   error   // the error a final call returned (hooks Fail, Result)
+	// deferred is set when the last call of the hooks P and D, the
+	// builtin panic, was D's (see notePanic), panicked its value.
+	deferred bool
+	panicked any
+}
+
+// notePanic records whether the last call of panic in cell code was a
+// deferred one, and its value.
+func (c *collector) notePanic(deferred bool, v any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deferred, c.panicked = deferred, v
+}
+
+// deferredPanic reports whether the last call of panic was deferred and
+// panicked with v (a panic may have been recovered since).
+func (c *collector) deferredPanic(v any) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.deferred {
+		return false
+	}
+	return sameValue(c.panicked, v)
+}
+
+// sameValue reports whether a == b, or, when they cannot be compared,
+// whether they have the same type.
+func sameValue(a, b any) (same bool) {
+	defer func() {
+		if recover() != nil { // a struct holding a slice in an interface
+			same = reflect.TypeOf(a) == reflect.TypeOf(b)
+		}
+	}()
+	if t := reflect.TypeOf(a); t != nil && !t.Comparable() {
+		return t == reflect.TypeOf(b)
+	}
+	return a == b
 }
 
 func (c *collector) reset() {
@@ -318,9 +355,21 @@ func hookExports(c *collector) interp.Exports {
 	// interpreted type with an Error or String method arrives wrapped, so
 	// that the runtime, reporting a panic that ended a goroutine, and
 	// r.(error) after a recover see its method.
-	p := reflect.ValueOf(func(v any) { panic(unwrapInterpreted(v)) })
+	p := reflect.ValueOf(func(v any) {
+		v = unwrapInterpreted(v)
+		c.notePanic(false, v)
+		panic(v)
+	})
 	syms["P"] = p
 	mt[p] = []reflect.Type{reflect.TypeOf((*errorer)(nil)).Elem(), reflect.TypeOf((*stringer)(nil)).Elem()}
+	// D is P for a deferred call (defer panic(v)).
+	d := reflect.ValueOf(func(v any) {
+		v = unwrapInterpreted(v)
+		c.notePanic(true, v)
+		panic(v)
+	})
+	syms["D"] = d
+	mt[d] = mt[p]
 	for name, w := range map[string]any{
 		"_renderer": (*_renderer)(nil), "_htmler": (*_htmler)(nil), "_markdowner": (*_markdowner)(nil),
 		"_svger": (*_svger)(nil), "_pnger": (*_pnger)(nil), "_jpeger": (*_jpeger)(nil),

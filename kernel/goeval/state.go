@@ -80,8 +80,8 @@ type declInfo struct {
 	norm string // its tokens, to tell an identical redefinition
 	doc  string
 	typ  string // declared type of a variable, when written
-	// generic is set for a type with type parameters; embeds for a
-	// struct type with embedded fields.
+	// generic is set for a type or function with type parameters;
+	// embeds for a struct type with embedded fields.
 	generic, embeds bool
 	// iface is set for an interface type.
 	iface bool

@@ -273,6 +273,13 @@ func (s *Session) pkgMemberLocked(st *state, sel *ast.SelectorExpr) (reflect.Val
 func (s *Session) resultCount(st *state, call *ast.CallExpr) (n int, ok bool) {
 	s.meta.RLock()
 	defer s.meta.RUnlock()
+	if id, isIdent := indexed(call.Fun).(*ast.Ident); isIdent && id != ast.Unparen(call.Fun) && id.Obj == nil {
+		// An instantiation of the session's generic function, f[int].
+		if d := st.funcs[id.Name]; d != nil && d.generic {
+			return d.results, true
+		}
+		return 0, false
+	}
 	switch f := ast.Unparen(call.Fun).(type) {
 	case *ast.Ident:
 		if f.Obj != nil {

@@ -432,6 +432,7 @@ func (s *Session) trackDecls(st *state, c *cellCode, pr *parsedRun, blanks []spa
 			di := info(d.Name.Name, kind, from, d.End(), d.Doc)
 			di.norm = normTokens(c.src[pr.off(d.Pos()):pr.off(d.End())])
 			di.results = fieldCount(d.Type.Results)
+			di.generic = d.Type.TypeParams != nil
 			if d.Recv == nil && d.Type.TypeParams == nil {
 				classify = append(classify, func() { di.class = s.resultsClass(st, d.Type.Results, 0) })
 			}
@@ -520,7 +521,7 @@ func (s *Session) checkCell(st *state, c *cellCode, prs []*parsedRun) error {
 }
 
 const (
-	rangeIntMsg  = "yaegi (Go <= 1.22 semantics) cannot range over an int; use for i := 0; i < n; i++"
+	rangeIntMsg  = "yaegi (Go <= 1.22 semantics) cannot range over an int: the kernel rewrites for i := range n only when the loop defines i and n's type is an integer type no cell declared; use for i := 0; i < n; i++"
 	rangeFuncMsg = "yaegi (Go <= 1.22 semantics) cannot range over a function (iterators came with Go 1.23); call the function with a yield callback instead, e.g. seq(func(v T) bool { ...; return true })"
 )
 

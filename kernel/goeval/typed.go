@@ -61,9 +61,105 @@ func (s *Session) fallbackDeclare(st *state, c *cellCode, pr *parsedRun, stmts [
 				continue
 			}
 		}
+		if decl, ok := commaOkDecl(c, pr, as); ok {
+			b.WriteString(decl)
+			continue
+		}
 		b.WriteString(c.src[pr.off(as.Pos()):pr.off(as.End())] + "\n")
 	}
 	return b.String(), b.Len() > 1
+}
+
+// typedVarDecls returns text, the code of the declaration run pr (blanked
+// where blanks say), with its var declarations that give no type written
+// as declarations of their variables with the types of their values, when
+// the typer knows them all (var x, err = Pair[int](3), which yaegi fails
+// to compile): a declaration compiled, never run (see unit.declare). ok is
+// false when it changes nothing.
+func (s *Session) typedVarDecls(st *state, c *cellCode, pr *parsedRun, text string, blanks []span) (string, bool) {
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	ty := newTyper(s, st, c, pr)
+	b := []byte(text)
+	var tail strings.Builder
+	for _, d := range pr.file.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.VAR || blanked(pr, d.Pos(), blanks) {
+			continue
+		}
+		var decl strings.Builder
+		changed := false
+		for _, sp := range g.Specs {
+			vs := sp.(*ast.ValueSpec)
+			names := make([]string, len(vs.Names))
+			for i, id := range vs.Names {
+				names[i] = id.Name
+			}
+			var types []wtype
+			var typed bool
+			switch {
+			case vs.Type != nil || len(vs.Values) == 0:
+			case len(vs.Values) == 1 && len(names) > 1:
+				if call, isCall := ast.Unparen(vs.Values[0]).(*ast.CallExpr); isCall {
+					types, typed = ty.genericResults(call)
+					typed = typed && len(types) == len(names)
+				}
+			case len(vs.Values) == len(names):
+				types, typed = ty.valueTypes(vs.Values)
+			}
+			if typed {
+				if text, ok := ty.varDecls(names, types); ok {
+					decl.WriteString(text)
+					changed = true
+					continue
+				}
+			}
+			line, col := c.pos(pr.off(vs.Pos()))
+			decl.WriteString(directive(c.n, line, col) + "var " + c.src[pr.off(vs.Pos()):pr.off(vs.End())] + "\n")
+		}
+		if !changed {
+			continue
+		}
+		from, to := pr.off(g.Pos())-pr.start, pr.off(g.End())-pr.start
+		line, col := c.pos(pr.off(g.Pos()))
+		tail.WriteString(directive(c.n, line, col) + decl.String())
+		for i := from; i < to; i++ {
+			if b[i] != '\n' {
+				b[i] = ' '
+			}
+		}
+	}
+	if tail.Len() == 0 {
+		return "", false
+	}
+	return string(b) + tail.String(), true
+}
+
+// commaOkDecl returns, for a comma-ok definition (v, ok := <-ch, m[k],
+// x.(T)) whose types the typer does not know, the declaration of v from
+// the single-value form, whose type yaegi works out, and of ok as a
+// bool: the declaration is compiled, never run.
+func commaOkDecl(c *cellCode, pr *parsedRun, as *ast.AssignStmt) (string, bool) {
+	if len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+		return "", false
+	}
+	switch x := ast.Unparen(as.Rhs[0]).(type) {
+	case *ast.UnaryExpr:
+		if x.Op != token.ARROW {
+			return "", false
+		}
+	case *ast.IndexExpr, *ast.TypeAssertExpr:
+	default:
+		return "", false
+	}
+	var b strings.Builder
+	if v := as.Lhs[0].(*ast.Ident).Name; v != "_" {
+		b.WriteString("var " + v + " = " + c.src[pr.off(as.Rhs[0].Pos()):pr.off(as.Rhs[0].End())] + "\n")
+	}
+	if ok := as.Lhs[1].(*ast.Ident).Name; ok != "_" {
+		b.WriteString("var " + ok + " bool\n")
+	}
+	return b.String(), true
 }
 
 // varDecls returns var declarations of names (blank ones left out) with
@@ -129,6 +225,9 @@ func (ty *typer) assigned(as *ast.AssignStmt) ([]wtype, bool) {
 		okBool := wtype{rt: reflect.TypeFor[bool]()}
 		switch x := ast.Unparen(as.Rhs[0]).(type) {
 		case *ast.CallExpr:
+			if out, ok := ty.genericResults(x); ok {
+				return out, len(out) == len(as.Lhs)
+			}
 			ft, ok := ty.funcOf(x)
 			if !ok || ft.NumOut() != len(as.Lhs) {
 				return nil, false
@@ -164,8 +263,22 @@ func (ty *typer) assigned(as *ast.AssignStmt) ([]wtype, bool) {
 	if len(as.Rhs) != len(as.Lhs) {
 		return nil, false
 	}
-	out := make([]wtype, len(as.Rhs))
-	for i, x := range as.Rhs {
+	return ty.valueTypes(as.Rhs)
+}
+
+// valueTypes returns the types of single values.
+func (ty *typer) valueTypes(values []ast.Expr) ([]wtype, bool) {
+	out := make([]wtype, len(values))
+	for i, x := range values {
+		if call, ok := ast.Unparen(x).(*ast.CallExpr); ok {
+			if g, ok := ty.genericResults(call); ok {
+				if len(g) != 1 {
+					return nil, false
+				}
+				out[i] = g[0]
+				continue
+			}
+		}
 		t, ok := ty.typeOf(x)
 		if !ok {
 			return nil, false
@@ -173,6 +286,167 @@ func (ty *typer) assigned(as *ast.AssignStmt) ([]wtype, bool) {
 		out[i].rt = t
 	}
 	return out, true
+}
+
+// yaegi v0.16.1 fails to define a global from a call of an interpreted
+// generic function (x, err := Pair[int](3) crashes it, x := One[int](3)
+// is a "constant definition loop", x := One(3) a "nil reflect type"),
+// though the same calls work inside a function and in x, err =
+// Pair[int](3). genericResults gives such globals their types, written
+// from the function's declaration.
+
+// genericResults returns the result types of call when it calls a
+// generic function the session declared, with its type arguments written
+// (Pair[int](3)) or inferred from arguments of known types bound
+// directly to a type parameter (Pair(3), Pair(xs[0])): the declaration's
+// result types with the type arguments in place of the type parameters.
+func (ty *typer) genericResults(call *ast.CallExpr) ([]wtype, bool) {
+	if ty.text == nil {
+		return nil, false
+	}
+	fun := ast.Unparen(call.Fun)
+	var explicit []ast.Expr
+	switch f := fun.(type) {
+	case *ast.IndexExpr:
+		fun, explicit = f.X, []ast.Expr{f.Index}
+	case *ast.IndexListExpr:
+		fun, explicit = f.X, f.Indices
+	}
+	name, ok := fun.(*ast.Ident)
+	if !ok || (name.Obj != nil && name.Obj.Kind != ast.Fun) { // a function of the run, or the session's
+		return nil, false
+	}
+	if _, local := ty.local[name.Name]; local {
+		return nil, false
+	}
+	d := ty.st.funcs[name.Name]
+	if d == nil || !strings.Contains(d.src, "[") {
+		return nil, false
+	}
+	fset := token.NewFileSet()
+	f, err := parseDeclFile(fset, d.src)
+	if err != nil {
+		return nil, false
+	}
+	var fd *ast.FuncDecl
+	for _, decl := range f.Decls {
+		if x, ok := decl.(*ast.FuncDecl); ok && x.Recv == nil && x.Name.Name == name.Name {
+			fd = x
+		}
+	}
+	if fd == nil || fd.Type.TypeParams == nil || fd.Type.Results == nil {
+		return nil, false
+	}
+	var params []string
+	for _, fl := range fd.Type.TypeParams.List {
+		for _, n := range fl.Names {
+			params = append(params, n.Name)
+		}
+	}
+	args := map[string]string{}
+	if explicit != nil {
+		if len(explicit) != len(params) {
+			return nil, false
+		}
+		for i, p := range params {
+			args[p] = ty.text(explicit[i])
+		}
+	} else if !ty.infer(fd, call, params, args) {
+		return nil, false
+	}
+	var out []wtype
+	for _, fl := range fd.Type.Results.List {
+		text, ok := substitute(fset, d.src, fl.Type, args)
+		if !ok {
+			return nil, false
+		}
+		for range max(1, len(fl.Names)) {
+			out = append(out, wtype{src: text})
+		}
+	}
+	return out, true
+}
+
+// infer sets args[p] for each type parameter p of fd from the arguments
+// of call whose parameter's type is p itself, when they all have the
+// same known type (an untyped constant its default type).
+func (ty *typer) infer(fd *ast.FuncDecl, call *ast.CallExpr, params []string, args map[string]string) bool {
+	if call.Ellipsis.IsValid() {
+		return false
+	}
+	isParam := map[string]bool{}
+	for _, p := range params {
+		isParam[p] = true
+	}
+	found := map[string]reflect.Type{}
+	i := 0
+	for _, fl := range fd.Type.Params.List {
+		for range max(1, len(fl.Names)) {
+			if _, variadic := fl.Type.(*ast.Ellipsis); variadic || i >= len(call.Args) {
+				return false
+			}
+			arg := call.Args[i]
+			i++
+			id, ok := fl.Type.(*ast.Ident)
+			if !ok || !isParam[id.Name] {
+				continue
+			}
+			t, ok := ty.typeOf(arg)
+			if !ok || (found[id.Name] != nil && found[id.Name] != t) {
+				return false
+			}
+			found[id.Name] = t
+		}
+	}
+	for _, p := range params {
+		if found[p] == nil {
+			return false
+		}
+		name, ok := ty.typeName(found[p])
+		if !ok {
+			return false
+		}
+		args[p] = name
+	}
+	return true
+}
+
+// substitute returns the text of type expression x of src (parsed by
+// parseDeclFile into fset) with the type parameters in args replaced by
+// their arguments.
+func substitute(fset *token.FileSet, src string, x ast.Expr, args map[string]string) (string, bool) {
+	off := func(p token.Pos) int { return fset.Position(p).Offset - len("package main;") }
+	start, end := off(x.Pos()), off(x.End())
+	if start < 0 || end > len(src) || start > end {
+		return "", false
+	}
+	skip := map[*ast.Ident]bool{} // field names, selected names
+	ast.Inspect(x, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			skip[n.Sel] = true
+		case *ast.Field:
+			for _, id := range n.Names {
+				skip[id] = true
+			}
+		}
+		return true
+	})
+	var b strings.Builder
+	at := start
+	ast.Inspect(x, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok || skip[id] {
+			return true
+		}
+		if arg, ok := args[id.Name]; ok {
+			b.WriteString(src[at:off(id.Pos())] + arg)
+			at = off(id.End())
+		}
+		return true
+	})
+	b.WriteString(src[at:end])
+	return b.String(), true
 }
 
 // typeExpr returns the reflect type a type expression means, when it is
@@ -208,6 +482,11 @@ func (ty *typer) typeExpr(x ast.Expr) (reflect.Type, bool) {
 			if n, err := strconv.Atoi(lit.Value); err == nil {
 				return reflect.ArrayOf(n, e), true
 			}
+		}
+	case *ast.ChanType:
+		if e, ok := ty.typeExpr(x.Value); ok {
+			dir := map[ast.ChanDir]reflect.ChanDir{ast.SEND | ast.RECV: reflect.BothDir, ast.SEND: reflect.SendDir, ast.RECV: reflect.RecvDir}[x.Dir]
+			return reflect.ChanOf(dir, e), true
 		}
 	case *ast.MapType:
 		k, ok1 := ty.typeExpr(x.Key)
@@ -292,6 +571,11 @@ func (ty *typer) typeOf(x ast.Expr) (reflect.Type, bool) {
 			switch id.Name {
 			case "len", "cap":
 				return reflect.TypeFor[int](), true
+			case "make":
+				if len(x.Args) > 0 {
+					return ty.typeExpr(x.Args[0])
+				}
+				return nil, false
 			case "new":
 				if len(x.Args) == 1 {
 					if t, ok := ty.typeExpr(x.Args[0]); ok {

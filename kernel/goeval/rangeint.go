@@ -1,0 +1,325 @@
+package goeval
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"sort"
+	"strings"
+
+	"github.com/gopherlab/gopherlab/internal/gocell"
+)
+
+// yaegi v0.16.1 cannot range over an integer (Go 1.22's for i := range
+// n): it crashes on it. rangeInts rewrites such a loop, when n is
+// certainly an integer whose type can be written, into the three-clause
+// loop Go 1.22 defines it to be:
+//
+//	for i := range n {
+//	for __gi, __gn := T(0), n; __gi < __gn; __gi++ { i := __gi;
+//
+// n is evaluated once; i is a copy for the iteration, which the body may
+// change without changing the iterations; i has n's type T, int for an
+// untyped constant. n is certainly an integer when it is an integer
+// literal or a constant expression of them, a call of len or cap, a
+// conversion to an integer type, a name the cell declares with one of
+// those or with an integer type, or a global of the session of an
+// integer type no cell declared; a range over anything else is left as
+// written (checkCell refuses what it finds to be an int). The text put in ends
+// with a /*line*/ directive that gives the code after it its position in
+// the cell for yaegi, and its span in cellCode.added maps the kernel's
+// own offsets back (see cellCode.pos).
+
+// Names of the hidden loop variables.
+const (
+	rangeCounter = "__gi"
+	rangeEnd     = "__gn"
+)
+
+// edit replaces src[at:end] with text.
+type edit struct {
+	at, end int
+	text    string
+}
+
+// rangeInts returns src, the code of cell n, with its loops over
+// integers rewritten, and the spans of the text it put in (nil when it
+// changed nothing).
+func (s *Session) rangeInts(st *state, n int, src string) (string, []span) {
+	if st == nil || !strings.Contains(src, "range") {
+		return src, nil
+	}
+	c := cellFrom(n, src, src, nil)
+	var prs []*parsedRun
+	for _, r := range groupRuns(gocell.Split(src)) {
+		pr, err := parseRun(c, r)
+		if err != nil {
+			return src, nil // reported when the cell runs
+		}
+		prs = append(prs, pr)
+	}
+	// Names the cell defines mean what it says, not the session's: the
+	// object of a name's one declaration by var, const or :=, nil for
+	// others.
+	own := map[string]*ast.Object{}
+	declare := func(id *ast.Ident) {
+		if _, twice := own[id.Name]; twice || id.Obj == nil || (id.Obj.Kind != ast.Var && id.Obj.Kind != ast.Con) {
+			own[id.Name] = nil
+			return
+		}
+		own[id.Name] = id.Obj
+	}
+	for _, pr := range prs {
+		if !pr.decl {
+			for k := range definedByStmts(pr.stmts) {
+				own[k] = nil
+			}
+			continue
+		}
+		names, _ := declaredNames(pr, nil)
+		for k := range names {
+			own[k] = nil
+		}
+		seen := map[string]bool{}
+		for _, d := range pr.file.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && (g.Tok == token.VAR || g.Tok == token.CONST) {
+				for _, sp := range g.Specs {
+					for _, id := range sp.(*ast.ValueSpec).Names {
+						if !seen[id.Name] {
+							delete(own, id.Name) // known from here
+							seen[id.Name] = true
+						}
+						declare(id)
+					}
+				}
+			}
+		}
+	}
+	var edits []edit
+	for _, pr := range prs {
+		edits = append(edits, s.rangeEdits(st, pr.file, pr.off, c.pos, n, own)...)
+	}
+	return applyEdits(src, edits)
+}
+
+// declRanges is rangeInts for the source of function d, as written,
+// recompiled on its own (see rebind).
+func (s *Session) declRanges(st *state, d *declInfo) string {
+	if !strings.Contains(d.src, "range") {
+		return d.src
+	}
+	fset := token.NewFileSet()
+	f, err := parseDeclFile(fset, d.src)
+	if err != nil {
+		return d.src
+	}
+	off := func(p token.Pos) int { return fset.PositionFor(p, false).Offset - len("package main;") }
+	pos := func(o int) (int, int) {
+		line := d.line + strings.Count(d.src[:o], "\n")
+		if line == d.line {
+			return line, d.col + o
+		}
+		return line, o - strings.LastIndex(d.src[:o], "\n")
+	}
+	out, _ := applyEdits(d.src, s.rangeEdits(st, f, off, pos, d.cell, nil))
+	return out
+}
+
+// rangeEdits returns the edits that rewrite the loops over integers in
+// f; off gives a position's offset in the source, pos an offset's line
+// and column in cell n.
+func (s *Session) rangeEdits(st *state, f *ast.File, off func(token.Pos) int, pos func(int) (int, int), n int, own map[string]*ast.Object) []edit {
+	dir := func(o int) string {
+		line, col := pos(o)
+		return fmt.Sprintf("/*line _.go:%d:%d*/", n*lineStride+line, col)
+	}
+	var edits []edit
+	ast.Inspect(f, func(node ast.Node) bool {
+		rs, ok := node.(*ast.RangeStmt)
+		if !ok || rs.X == nil || rs.Value != nil || (rs.Key != nil && rs.Tok != token.DEFINE) {
+			return true
+		}
+		key := ""
+		if rs.Key != nil {
+			id, isIdent := rs.Key.(*ast.Ident)
+			if !isIdent {
+				return true
+			}
+			key = id.Name
+		}
+		if l1, _ := pos(off(rs.For)); l1 != func() int { l, _ := pos(off(rs.X.Pos())); return l }() {
+			return true // the text replaced would hold a line break
+		}
+		typ, _, ok := s.intType(st, rs.X, own, 0)
+		if !ok {
+			return true
+		}
+		x, xEnd, body := off(rs.X.Pos()), off(rs.X.End()), off(rs.Body.Lbrace)+1
+		edits = append(edits,
+			edit{at: off(rs.For), end: x, text: "for " + rangeCounter + ", " + rangeEnd + " := " + typ + "(0), " + dir(x)},
+			edit{at: xEnd, end: xEnd, text: "; " + rangeCounter + " < " + rangeEnd + "; " + rangeCounter + "++" + dir(xEnd)})
+		if key != "" && key != "_" {
+			edits = append(edits, edit{at: body, end: body, text: " " + key + " := " + rangeCounter + ";" + dir(body)})
+		}
+		return true
+	})
+	return edits
+}
+
+// applyEdits returns src with the edits made, and the spans of the text
+// they put in, with the text they replaced.
+func applyEdits(src string, edits []edit) (string, []span) {
+	if len(edits) == 0 {
+		return src, nil
+	}
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].at < edits[j].at })
+	var b strings.Builder
+	spans := make([]span, len(edits))
+	last := 0
+	for i, e := range edits {
+		b.WriteString(src[last:e.at])
+		spans[i] = span{start: b.Len(), orig: src[e.at:e.end]}
+		b.WriteString(e.text)
+		spans[i].end = b.Len()
+		last = e.end
+	}
+	b.WriteString(src[last:])
+	return b.String(), spans
+}
+
+// intType returns the type of the values a range over x gives when x is
+// certainly an integer (see rangeInts): the name of x's type, and
+// whether x is an untyped constant (of type int then). own holds the
+// names the cell defines, which the session's globals do not tell.
+func (s *Session) intType(st *state, x ast.Expr, own map[string]*ast.Object, depth int) (name string, untyped, ok bool) {
+	if depth > 8 {
+		return "", false, false
+	}
+	mine := func(name string) bool {
+		_, ok := own[name]
+		return ok
+	}
+	predeclared := func(id *ast.Ident) bool {
+		if !intTypeNames[id.Name] || id.Obj != nil || mine(id.Name) {
+			return false
+		}
+		s.meta.RLock()
+		defer s.meta.RUnlock()
+		return st.types[id.Name] == nil && st.vars[id.Name] == nil && st.funcs[id.Name] == nil
+	}
+	switch x := x.(type) {
+	case *ast.BasicLit:
+		return "int", true, x.Kind == token.INT
+	case *ast.ParenExpr:
+		return s.intType(st, x.X, own, depth+1)
+	case *ast.UnaryExpr:
+		if x.Op == token.ADD || x.Op == token.SUB || x.Op == token.XOR {
+			return s.intType(st, x.X, own, depth+1)
+		}
+	case *ast.BinaryExpr:
+		switch x.Op {
+		case token.ADD, token.SUB, token.MUL, token.QUO, token.REM, token.AND, token.OR, token.XOR, token.AND_NOT:
+			l, lu, lok := s.intType(st, x.X, own, depth+1)
+			r, ru, rok := s.intType(st, x.Y, own, depth+1)
+			switch {
+			case !lok || !rok:
+			case lu && ru:
+				return "int", true, true
+			case lu:
+				return r, false, true
+			case ru || l == r:
+				return l, false, true
+			}
+		case token.SHL, token.SHR:
+			if _, _, ok := s.intType(st, x.Y, own, depth+1); ok {
+				return s.intType(st, x.X, own, depth+1)
+			}
+		}
+	case *ast.CallExpr:
+		id, isIdent := ast.Unparen(x.Fun).(*ast.Ident)
+		if !isIdent || id.Obj != nil || mine(id.Name) || len(x.Args) != 1 || x.Ellipsis.IsValid() {
+			return "", false, false
+		}
+		if intTypeNames[id.Name] {
+			return id.Name, false, predeclared(id) // a conversion
+		}
+		if id.Name == "len" || id.Name == "cap" {
+			s.meta.RLock()
+			defer s.meta.RUnlock()
+			_, global := st.global(id.Name)
+			return "int", false, !global && st.funcs[id.Name] == nil && st.types[id.Name] == nil
+		}
+	case *ast.Ident:
+		if x.Obj != nil {
+			return s.declaredInt(st, x, x.Obj, own, depth)
+		}
+		if obj, ok := own[x.Name]; ok {
+			if obj == nil {
+				return "", false, false
+			}
+			return s.declaredInt(st, x, obj, own, depth) // declared in another part of the cell
+		}
+		s.meta.RLock()
+		defer s.meta.RUnlock()
+		// Of no type a cell declared: yaegi's reflect type of one is its
+		// underlying type.
+		if d := st.vars[x.Name]; d == nil || d.class != plainClass || st.types[x.Name] != nil || st.funcs[x.Name] != nil {
+			return "", false, false
+		}
+		v, found := st.global(x.Name)
+		if !found || !v.IsValid() {
+			return "", false, false
+		}
+		if intKinds[v.Type().Kind()] {
+			t, ok := compiledType(v.Type())
+			if !ok {
+				return "", false, false
+			}
+			name, ok := (&typer{s: s, st: st}).typeName(t)
+			return name, false, ok
+		}
+	}
+	return "", false, false
+}
+
+// declaredInt is intType for a name declared in the code being
+// rewritten: from its declaration.
+func (s *Session) declaredInt(st *state, x *ast.Ident, obj *ast.Object, own map[string]*ast.Object, depth int) (string, bool, bool) {
+	isType := func(t ast.Expr) (string, bool, bool) {
+		id, ok := t.(*ast.Ident)
+		if !ok || !intTypeNames[id.Name] || id.Obj != nil {
+			return "", false, false
+		}
+		if _, mine := own[id.Name]; mine {
+			return "", false, false
+		}
+		s.meta.RLock()
+		defer s.meta.RUnlock()
+		return id.Name, false, st.types[id.Name] == nil
+	}
+	switch d := obj.Decl.(type) {
+	case *ast.ValueSpec:
+		if d.Type != nil {
+			return isType(d.Type)
+		}
+		for i, id := range d.Names {
+			if id.Name == x.Name && i < len(d.Values) && len(d.Values) == len(d.Names) {
+				name, untyped, ok := s.intType(st, d.Values[i], own, depth+1)
+				return name, untyped && obj.Kind == ast.Con, ok
+			}
+		}
+	case *ast.AssignStmt:
+		if d.Tok != token.DEFINE || len(d.Lhs) != len(d.Rhs) {
+			return "", false, false
+		}
+		for i, l := range d.Lhs {
+			if id, ok := l.(*ast.Ident); ok && id.Name == x.Name {
+				name, _, ok := s.intType(st, d.Rhs[i], own, depth+1)
+				return name, false, ok
+			}
+		}
+	case *ast.Field:
+		return isType(d.Type)
+	}
+	return "", false, false
+}
