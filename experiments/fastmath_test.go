@@ -121,3 +121,27 @@ func TestLogTermsRowsBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestExpNegRows checks the batch exponential of the multinomial loss
+// (assembly where the CPU has it) against math.Exp.
+func TestExpNegRows(t *testing.T) {
+	r := newRand(19)
+	a := make([]float64, 4096)
+	for i := range a {
+		a[i] = math.Abs(r.NormFloat64()) * float64(1+i%40)
+	}
+	a[0], a[1], a[2], a[3] = 0, 700, 745, 1e-300
+	e := make([]float64, len(a))
+	expNegRows(a, e)
+	worst := 0.0
+	for i, v := range a {
+		want := math.Exp(-min(v, 700))
+		if u := ulps(e[i], want); u > worst {
+			worst = u
+		}
+	}
+	t.Logf("worst %.2f ulp (assembly %v)", worst, haveAsmKernel)
+	if worst > 4 || e[0] != 1 {
+		t.Errorf("worst error against math.Exp %.1f ulp; e^0 = %v", worst, e[0])
+	}
+}

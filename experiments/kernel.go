@@ -200,6 +200,17 @@ func logTermsRows4(z, s, d *[4]float64) float64 {
 	return ((loss[0] + loss[1]) + loss[2]) + loss[3]
 }
 
+// expNegRows sets e[i] = expNeg(a[i]) (a ≥ 0), four lanes at a time in
+// assembly where the CPU has it; len(a) is a multiple of 4.
+func expNegRows(a, e []float64) {
+	if len(a) == 0 || expNegFast(a, e) {
+		return
+	}
+	for i, v := range a {
+		e[i] = expNeg(v)
+	}
+}
+
 // logTermsRows is logisticTerm for each row: loss[r] and d[r] get the
 // loss and derivative of score z[r] with sign s[r]. len(z) is a multiple
 // of 4.

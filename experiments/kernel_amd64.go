@@ -78,6 +78,20 @@ func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool {
 }
 
 //go:noescape
+func expNegN(a, e *float64, n int)
+
+// expNegFast runs the assembly expNegN when the CPU has it (len(a) a
+// multiple of 4, e at least as long).
+func expNegFast(a, e []float64) bool {
+	if !haveAsmKernel {
+		return false
+	}
+	_ = e[len(a)-1]
+	expNegN(&a[0], &e[0], len(a))
+	return true
+}
+
+//go:noescape
 func logTermsN(z, s, d, loss *float64, n int)
 
 // logTermsFast runs the assembly logTermsN when the CPU has it (len(z) a

@@ -550,6 +550,58 @@ logtermsdone:
 	VZEROUPPER
 	RET
 
+// func expNegN(a, e *float64, n int)
+//
+// e[i] = e^-min(a[i],700) for n values (n a multiple of 4, a ≥ 0): the
+// exponential of logTermsN (and of expNeg, fastmath.go), four lanes at a
+// time, for the softmax of the multinomial loss.
+TEXT ·expNegN(SB), NOSPLIT, $0-24
+	MOVQ a+0(FP), SI
+	MOVQ e+8(FP), DX
+	MOVQ n+16(FP), BX
+	SHRQ $2, BX
+	JZ   expnegdone
+
+expnegloop:
+	VMOVUPD (SI), Y3
+	VMINPD  logc<>+32(SB), Y3, Y4
+	VXORPD  Y5, Y5, Y5
+	VSUBPD  Y4, Y5, Y4 // x = -min(a, 700)
+	VMULPD       logc<>+64(SB), Y4, Y5
+	VROUNDPD     $0, Y5, Y5 // k
+	VMOVAPD      Y4, Y6
+	VFNMADD231PD logc<>+96(SB), Y5, Y6 // hi = x - k·ln2Hi
+	VMULPD       logc<>+128(SB), Y5, Y7 // lo
+	VSUBPD       Y7, Y6, Y8 // r
+	VMULPD       Y8, Y8, Y9 // r²
+	VMOVUPD      logc<>+288(SB), Y10
+	VFMADD213PD  logc<>+256(SB), Y9, Y10
+	VFMADD213PD  logc<>+224(SB), Y9, Y10
+	VFMADD213PD  logc<>+192(SB), Y9, Y10
+	VFMADD213PD  logc<>+160(SB), Y9, Y10
+	VMOVAPD      Y8, Y11
+	VFNMADD231PD Y10, Y9, Y11 // c = r - r²·P(r²)
+	VMOVUPD      logc<>+352(SB), Y12
+	VSUBPD       Y11, Y12, Y12 // 2 - c
+	VMULPD       Y11, Y8, Y13 // r·c
+	VDIVPD       Y12, Y13, Y13
+	VSUBPD       Y13, Y7, Y13 // lo - r·c/(2-c)
+	VSUBPD       Y6, Y13, Y13 // ... - hi
+	VMOVUPD      logc<>+320(SB), Y14
+	VSUBPD       Y13, Y14, Y13 // y
+	VADDPD       logc<>+384(SB), Y5, Y14
+	VPSLLQ       $52, Y14, Y14 // 2^k
+	VMULPD       Y14, Y13, Y4 // e
+	VMOVUPD      Y4, (DX)
+	ADDQ         $32, SI
+	ADDQ         $32, DX
+	DECQ         BX
+	JNZ          expnegloop
+
+expnegdone:
+	VZEROUPPER
+	RET
+
 // func kern4x24(k int, a *float64, lda int, b *float64, ldb, bstep, nb int, c *float64, ldc int, acc int)
 //
 // kern4x12 for AVX-512: panels of 24 columns, twelve 8-lane

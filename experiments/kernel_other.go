@@ -18,6 +18,8 @@ func dot8Fast(x []float64, stride int, w []float64, out *[8]float64) bool { retu
 
 func axpy4Fast(x []float64, stride int, d *[4]float64, g []float64) bool { return false }
 
+func expNegFast(a, e []float64) bool { return false }
+
 func logTermsFast(z, s, d, loss []float64) bool { return false }
 
 func argminFast(g []float64, ldc int, cn []float64, bd, bk []float64) bool { return false }

@@ -459,7 +459,8 @@ type logObjective struct {
 // multinomial loss the packed weights, scores, derivatives and weight
 // gradient.
 type chunkScratch struct {
-	g, wp, Z, D, z, Gc []float64
+	g, wp, Z, D, Gc []float64
+	a, e          []float64 // a block's rows' max score less each score, and its exponential
 }
 
 // buf returns b resized to n, reallocated only when it is too small.
@@ -651,34 +652,46 @@ func (o *logObjective) softmaxChunk(x []float64, s *chunkScratch, lo, hi int) fl
 		clear(D)
 	}
 	var loss float64
-	s.z = buf(s.z, K)
-	z := s.z
 	for q0 := lo / nr; q0*nr < hi; q0 += blockPanels {
 		np := min(blockPanels, (hi+nr-1)/nr-q0)
 		for st := 0; st < ks; st++ {
 			kernStrip(p, wp[st*p*kernMR:], kernMR, o.xpack[q0*p*nr:], nr, p*nr, np, Z[st*kernMR*ldc:], ldc, false)
 		}
 		r0, r1 := max(lo, q0*nr), min(hi, (q0+np)*nr)
+		// Per row, a = max score - score ≥ 0 for each class; then the
+		// exponentials of the whole block at once, four lanes at a time.
+		na := ((r1-r0)*K + 3) &^ 3
+		s.a, s.e = buf(s.a, na), buf(s.e, na)
+		a, e := s.a[:na], s.e[:na]
+		mxs := make([]float64, r1-r0)
 		for r := r0; r < r1; r++ {
 			j := r - q0*nr
+			ar := a[(r-r0)*K : (r-r0+1)*K]
 			mx := math.Inf(-1)
-			for c := range z {
-				z[c] = Z[c*ldc+j] + x[c*(p+1)+p]
-				mx = max(mx, z[c])
+			for c := range ar {
+				ar[c] = Z[c*ldc+j] + x[c*(p+1)+p]
+				mx = max(mx, ar[c])
 			}
+			for c, v := range ar {
+				ar[c] = mx - v
+			}
+			mxs[r-r0] = mx
+		}
+		clear(a[(r1-r0)*K:])
+		expNegRows(a, e)
+		for r := r0; r < r1; r++ {
+			er := e[(r-r0)*K : (r-r0+1)*K]
 			yk := o.y[r]
-			zy := z[yk]
 			var sum float64
-			for c := range z {
-				e := math.Exp(z[c] - mx)
-				z[c] = e
-				sum += e
+			for _, v := range er {
+				sum += v
 			}
-			loss += mx + math.Log(sum) - zy
+			// -log softmax of the label: log Σ e^(z-max) + (max - z_y).
+			loss += math.Log(sum) - (mxs[r-r0] - a[(r-r0)*K+yk]) + mxs[r-r0]
 			inv := 1 / sum
 			d := D[(r-lo)*kp : (r-lo)*kp+K]
-			for c := range z {
-				dv := z[c] * inv
+			for c, v := range er {
+				dv := v * inv
 				if c == yk {
 					dv--
 				}

@@ -148,9 +148,10 @@ func TestLogisticRegressionAgainstScikitLearn(t *testing.T) {
 	got := m.Coef().RawMatrix().Data
 	// The loss is flat along some directions here: fits that stop on the
 	// same relative tolerance by different rounding (assembly or portable
-	// products) differ in the intercepts by about 1e-2. The objective
-	// check below is the strict one.
-	if !floats.EqualApprox(got, want, 2e-3) || !floats.EqualApprox(m.Intercept(), wantB, 2e-2) {
+	// products and exponentials) differ in the coefficients by a few 1e-3
+	// and in the intercepts by about 1e-2. The objective check below is
+	// the strict one.
+	if !floats.EqualApprox(got, want, 4e-3) || !floats.EqualApprox(m.Intercept(), wantB, 2e-2) {
 		t.Errorf("multinomial coef\n got %v %v\nwant %v %v", got, m.Intercept(), want, wantB)
 	}
 	// Both stop on a relative tolerance, so compare the objective: ours
