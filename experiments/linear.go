@@ -460,7 +460,7 @@ type logObjective struct {
 // gradient.
 type chunkScratch struct {
 	g, wp, Z, D, Gc []float64
-	a, e          []float64 // a block's rows' max score less each score, and its exponential
+	a, e            []float64 // a block's rows' max score less each score, and its exponential
 }
 
 // buf returns b resized to n, reallocated only when it is too small.
