@@ -663,7 +663,6 @@ func (o *logObjective) softmaxChunk(x []float64, s *chunkScratch, lo, hi int) fl
 		na := ((r1-r0)*K + 3) &^ 3
 		s.a, s.e = buf(s.a, na), buf(s.e, na)
 		a, e := s.a[:na], s.e[:na]
-		mxs := make([]float64, r1-r0)
 		for r := r0; r < r1; r++ {
 			j := r - q0*nr
 			ar := a[(r-r0)*K : (r-r0+1)*K]
@@ -675,7 +674,6 @@ func (o *logObjective) softmaxChunk(x []float64, s *chunkScratch, lo, hi int) fl
 			for c, v := range ar {
 				ar[c] = mx - v
 			}
-			mxs[r-r0] = mx
 		}
 		clear(a[(r1-r0)*K:])
 		expNegRows(a, e)
@@ -687,7 +685,7 @@ func (o *logObjective) softmaxChunk(x []float64, s *chunkScratch, lo, hi int) fl
 				sum += v
 			}
 			// -log softmax of the label: log Σ e^(z-max) + (max - z_y).
-			loss += math.Log(sum) - (mxs[r-r0] - a[(r-r0)*K+yk]) + mxs[r-r0]
+			loss += math.Log(sum) + a[(r-r0)*K+yk]
 			inv := 1 / sum
 			d := D[(r-lo)*kp : (r-lo)*kp+K]
 			for c, v := range er {
