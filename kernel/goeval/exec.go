@@ -689,15 +689,25 @@ func (s *Session) runDeclPart(ctx context.Context, st *state, c *cellCode, pr *p
 
 // varsLast returns text, the code of the declaration run pr (blanked
 // where blanks say), with its var declarations moved after the others,
-// each placed at its own position, when a function follows a var
-// declaration of several variables from one call: yaegi v0.16.1 takes a
-// function declared below such a declaration for one that returns
-// nothing ("assignment mismatch: 2 variables but f returns 0 values"),
-// as it does not for var a = f(). In Go the order of a package's
-// declarations does not matter; the variables keep theirs.
+// each placed at its own position, when yaegi v0.16.1 would get them
+// wrong in place:
+//   - a function follows a var declaration of several variables from one
+//     call: yaegi takes a function declared below such a declaration for
+//     one that returns nothing ("assignment mismatch: 2 variables but f
+//     returns 0 values"), as it does not for var a = f();
+//   - a variable's initializer depends, through the run's functions, on
+//     a variable declared below it (var c = g() above var a = 5, g
+//     reading a): yaegi initializes in the order written, so c would be
+//     computed from a zero a. Go initializes by dependency (the earliest
+//     variable whose dependencies are initialized, repeatedly), and so do
+//     the moved declarations, one spec at a time.
+//
+// In Go the order of a package's declarations does not matter otherwise.
 func varsLast(c *cellCode, pr *parsedRun, text string, blanks []span) string {
 	multi, funcBelow := false, false
 	var vars []*ast.GenDecl
+	var specs []*ast.ValueSpec
+	funcs := map[string]*ast.FuncDecl{}
 	for _, d := range pr.file.Decls {
 		if blanked(pr, d.Pos(), blanks) {
 			continue
@@ -705,34 +715,139 @@ func varsLast(c *cellCode, pr *parsedRun, text string, blanks []span) string {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
 			funcBelow = funcBelow || multi
+			if d.Recv == nil && d.Body != nil {
+				funcs[d.Name.Name] = d
+			}
 		case *ast.GenDecl:
 			if d.Tok != token.VAR {
 				continue
 			}
 			vars = append(vars, d)
 			for _, sp := range d.Specs {
-				if vs := sp.(*ast.ValueSpec); len(vs.Names) > 1 && len(vs.Values) == 1 {
+				vs := sp.(*ast.ValueSpec)
+				specs = append(specs, vs)
+				if len(vs.Names) > 1 && len(vs.Values) == 1 {
 					multi = true
 				}
 			}
 		}
 	}
-	if !funcBelow {
+	order := initOrder(specs, funcs)
+	if !funcBelow && order == nil {
 		return text
 	}
 	b := []byte(text)
 	var tail strings.Builder
 	for _, d := range vars {
 		from, to := pr.off(d.Pos())-pr.start, pr.off(d.End())-pr.start
-		line, col := c.pos(pr.off(d.Pos()))
-		tail.WriteString(directive(c.n, line, col) + string(b[from:to]))
+		if order == nil {
+			line, col := c.pos(pr.off(d.Pos()))
+			tail.WriteString(directive(c.n, line, col) + string(b[from:to]))
+		}
 		for i := from; i < to; i++ {
 			if b[i] != '\n' {
 				b[i] = ' '
 			}
 		}
 	}
+	for _, i := range order {
+		// Each spec on its own, its text where the cell has it.
+		sp := specs[i]
+		from, to := pr.off(sp.Pos())-pr.start, pr.off(sp.End())-pr.start
+		line, col := c.pos(pr.off(sp.Pos()))
+		fmt.Fprintf(&tail, "\nvar /*line _.go:%d:%d*/%s", c.n*lineStride+line, col, text[from:to])
+	}
 	return string(b) + tail.String() + "\n"
+}
+
+// initOrder returns the order in which Go initializes the variables of
+// specs (indexes into specs), or nil when it is the order written. A
+// spec depends on the variables of the other specs its initializers
+// name, directly or through the bodies of funcs (the run's functions),
+// transitively; Go picks the earliest spec whose dependencies are all
+// initialized, repeatedly. A cycle, which Go refuses, keeps the order
+// written for yaegi to report.
+func initOrder(specs []*ast.ValueSpec, funcs map[string]*ast.FuncDecl) []int {
+	if len(specs) < 2 {
+		return nil
+	}
+	owner := map[string]int{}
+	for i, sp := range specs {
+		for _, id := range sp.Names {
+			if id.Name != "_" {
+				owner[id.Name] = i
+			}
+		}
+	}
+	// The names n refers to (not a selector's field or method names),
+	// through the bodies of the functions it names.
+	var refs func(n ast.Node, seen map[string]bool, out map[string]bool)
+	refs = func(n ast.Node, seen map[string]bool, out map[string]bool) {
+		ast.Inspect(n, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				refs(n.X, seen, out)
+				return false
+			case *ast.Ident:
+				out[n.Name] = true
+				if f := funcs[n.Name]; f != nil && !seen[n.Name] {
+					seen[n.Name] = true
+					refs(f.Body, seen, out)
+				}
+			}
+			return true
+		})
+	}
+	deps := make([]map[int]bool, len(specs))
+	anyLater := false
+	for i, sp := range specs {
+		names := map[string]bool{}
+		for _, v := range sp.Values {
+			refs(v, map[string]bool{}, names)
+		}
+		deps[i] = map[int]bool{}
+		for name := range names {
+			if j, ok := owner[name]; ok && j != i {
+				deps[i][j] = true
+				anyLater = anyLater || j > i
+			}
+		}
+	}
+	if !anyLater {
+		return nil
+	}
+	done := make([]bool, len(specs))
+	var order []int
+	for len(order) < len(specs) {
+		picked := -1
+		for i := range specs {
+			if done[i] {
+				continue
+			}
+			ready := true
+			for j := range deps[i] {
+				if !done[j] {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				picked = i
+				break
+			}
+		}
+		if picked < 0 {
+			return nil // a cycle
+		}
+		done[picked] = true
+		order = append(order, picked)
+	}
+	for k, i := range order {
+		if k != i {
+			return order
+		}
+	}
+	return nil
 }
 
 // runStmts evaluates a run of statements; when it is the cell's last run

@@ -843,6 +843,13 @@ func TestDeclarationsBelowUse(t *testing.T) {
 		// function below them (see varsLast).
 		{"var v1, v2 int = pair()\nfunc pair() (int, int) { return 1, 2 }", "v1*10 + v2", "12"},
 		{"var (\n\tw0 = 1\n\tw1, w2 = pair2()\n)\ntype two struct{ A, B int }\nfunc pair2() (int, int) { t := two{3, 4}; return t.A, t.B }", "w0 + w1 + w2", "8"},
+		// Variables initialized by dependency, as Go does, not in the
+		// order written (see initOrder): through a function, directly, in
+		// a group, and a field of the same name is no dependency.
+		{"var c2 = g2()\nvar a2 = 5\nfunc g2() int { return a2 }", "c2", "5"},
+		{"var d1 = d2 + 1\nvar d2 = h2()\nfunc h2() int { return 41 }", "d1", "42"},
+		{"var (\n\te1 = f3() * 2\n\te2, e3 = 3, 4\n)\nfunc f3() int { return e2 + e3 }", "e1", "14"},
+		{"type rec struct{ n4 int }\nvar m4 = rec{n4: 7}.n4\nvar n4 = 1", "m4*10 + n4", "71"},
 	}
 	for _, tc := range tests {
 		s.run(tc.cell)
@@ -860,6 +867,10 @@ func TestDeclarationsBelowUse(t *testing.T) {
 	// undefined, where the cell uses it.
 	if ce := s.fail("var u1, u2 = later()\nprintln(u1)\nfunc later() (int, int) { return 1, 2 }"); ce.Value != "undefined: later (line 1, column 14)" {
 		t.Errorf("multi-value var of a function below statements: %v", ce.Value)
+	}
+	// Declarations reordered by dependency keep their positions too.
+	if ce := s.fail("var r1 = g5()\nvar (\n\tr2 = 5\n\tr3 string = r2\n)\nfunc g5() int { return r2 }"); !strings.Contains(ce.Value, "(line 4, column 14)") {
+		t.Errorf("error in a reordered declaration: %v", ce.Value)
 	}
 	// The moved declarations keep their positions.
 	if ce := s.fail("var x1, x2 = pair3()\nfunc pair3() (int, int) { return 1, 2 }\nvar x3 string = x1"); !strings.Contains(ce.Value, "(line 3, column 17)") {
