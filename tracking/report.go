@@ -207,9 +207,14 @@ and the code that produced the best one. "-o -" writes to standard output.
 An existing -o file is replaced only if it is a report written earlier;
 the tracking database and other files are never overwritten.
 Runs are ranked by -metric, by default a score on held-out test data
-(test_accuracy, ...), else a cross-validation mean (mean_accuracy, ...);
-runs with the same score are ranked newest first, as runs list -order ranks
-them, and the best run says it is tied.
+(test_accuracy, ...), else a validation score (val_accuracy, ...), a
+cross-validation mean (mean_accuracy, ...), a grid search's best
+(best_accuracy, ...) or a plain score (accuracy, ...). A score that fewer
+than half as many runs recorded as the score most runs recorded is passed
+over, since it would rank few runs: a test_accuracy of 2 runs yields to
+the mean_accuracy of 10. Without a score, it is the metric most runs have.
+Runs with the same score are ranked newest first, as runs list -order
+ranks them, and the best run says it is tied.
 `
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {

@@ -1119,3 +1119,46 @@ func TestReportDecimalsPerTable(t *testing.T) {
 		`<td class="num" title="0.01">± 1.000</td>`,
 	}, []string{"points</td>"})
 }
+
+// TestReportHelpSaysHowTheMetricIsChosen checks that report -h tells the
+// rules pickMetric follows, each with a case that shows the rule.
+func TestReportHelpSaysHowTheMetricIsChosen(t *testing.T) {
+	var help bytes.Buffer
+	if err := ReportCommand([]string{"-h"}, &help); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(help.String()), " ")
+	with := func(n int, keys ...string) []RunInfo {
+		var out []RunInfo
+		for range n {
+			m := map[string]float64{}
+			for _, k := range keys {
+				m[k] = 1
+			}
+			out = append(out, RunInfo{Metrics: m})
+		}
+		return out
+	}
+	tests := []struct {
+		says string
+		runs []RunInfo
+		want string
+	}{
+		{"by default a score on held-out test data", append(with(2, "test_accuracy"), with(2, "mean_accuracy")...), "test_accuracy"},
+		{"else a validation score", append(with(2, "val_accuracy"), with(2, "mean_accuracy")...), "val_accuracy"},
+		{"a grid search's best", with(1, "best_accuracy", "accuracy"), "best_accuracy"},
+		{"fewer than half as many runs recorded as the score most runs recorded is passed over",
+			append(with(2, "test_accuracy", "mean_accuracy"), with(8, "mean_accuracy")...), "mean_accuracy"},
+		{"Without a score, it is the metric most runs have", append(with(2, "epoch"), with(1, "lr")...), "epoch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.says, func(t *testing.T) {
+			if !strings.Contains(text, tt.says) {
+				t.Errorf("report -h does not say %q:\n%s", tt.says, help.String())
+			}
+			if got := pickMetric(tt.runs); got != tt.want {
+				t.Errorf("pickMetric = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
