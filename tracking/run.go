@@ -750,13 +750,28 @@ func metricValue(v float64) interface{} {
 // Finish ends the run as FINISHED.
 func (r *Run) Finish() error { return r.End(StatusFinished) }
 
-// Fail ends the run as FAILED and records err's message.
+// Fail ends the run as FAILED and records err's message. A run that has
+// already ended is not changed: Fail then returns an error wrapping
+// ErrRunEnded that says how it ended. To mark a FINISHED run FAILED after
+// the fact (a check made later found its result wrong), use
+// Store.FailFinishedRun.
 func (r *Run) Fail(err error) error {
 	msg := "failed"
 	if err != nil {
 		msg = err.Error()
 	}
 	return r.end(StatusFailed, msg)
+}
+
+// failEnded is the error of Fail on a run that ended with status.
+func (r *Run) failEnded(status string) error {
+	switch status {
+	case StatusFinished:
+		return fmt.Errorf("tracking: run %s: cannot fail it: %w as FINISHED (Store.FailFinishedRun marks a finished run FAILED)", r.id, ErrRunEnded)
+	case StatusFailed:
+		return fmt.Errorf("tracking: run %s: cannot fail it again: %w as FAILED with its own error", r.id, ErrRunEnded)
+	}
+	return fmt.Errorf("tracking: run %s: cannot fail it: %w as %s (Store.FailRun marks an ended run FAILED)", r.id, ErrRunEnded, status)
 }
 
 // End writes the buffered metrics and ends the run with status FINISHED,
@@ -777,7 +792,11 @@ func (r *Run) end(status, msg string) error {
 	defer r.flushMu.Unlock()
 	r.mu.Lock()
 	if r.ended {
+		ended := r.status
 		r.mu.Unlock()
+		if status == StatusFailed && msg != "" {
+			return r.failEnded(ended)
+		}
 		return nil
 	}
 	r.ended = true
