@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // reportFixture is an experiment with histories, params, a dataset, code
@@ -1158,6 +1160,75 @@ func TestReportHelpSaysHowTheMetricIsChosen(t *testing.T) {
 			}
 			if got := pickMetric(tt.runs); got != tt.want {
 				t.Errorf("pickMetric = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReportChildrenAndTies checks that the summary words child runs by
+// what their parents are, and that the best run's box names a few of
+// the runs tied with it and counts the others.
+func TestReportChildrenAndTies(t *testing.T) {
+	tests := []struct {
+		name     string
+		parent   map[string]string // tags of the parent run
+		children int
+		tied     int // top-level runs with the best score, besides the best
+		want     []string
+		notWant  []string
+	}{
+		{"grid search trials", map[string]string{"autolog": "grid_search"}, 3, 0,
+			[]string{"3 child runs (3 trials of grid searches): they are parts of their parent run, not models of their own"}, []string{"folds", "started under"}},
+		{"cross-validation folds", map[string]string{"autolog": "cross_validate"}, 1, 0,
+			[]string{"1 child run (1 fold of a cross-validation)"}, []string{"trials", "started under"}},
+		{"children started by hand", nil, 2, 0,
+			[]string{"2 child runs (2 runs started under other runs): they are parts of their parent run, so they are not ranked here"},
+			[]string{"trials of grid searches", "folds of cross-validations"}},
+		{"a few ties are all named", nil, 0, 3, []string{"It is tied with tied 2 (id ", "tied 0 (id "}, []string{"others"}},
+		{"many ties are counted", nil, 0, 160, []string{"tied 159 (id ", "tied 155 (id ", "and 155 others (same accuracy"}, []string{"tied 154 (id "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTemp(t)
+			start := time.Now().Add(-time.Hour)
+			at := func(i int) *RunOptions {
+				return &RunOptions{times: runTimes{start: start.Add(time.Duration(i) * time.Second), end: start.Add(time.Duration(i)*time.Second + time.Millisecond)}}
+			}
+			for i := 0; i < tt.tied; i++ {
+				o := at(i)
+				o.Name = fmt.Sprintf("tied %d", i)
+				r, err := s.StartRun("x", o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.LogMetric("accuracy", 0.9, 0)
+				r.Finish()
+			}
+			o := at(tt.tied)
+			o.Name, o.Tags = "best", tt.parent
+			p, err := s.StartRun("x", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.LogMetric("accuracy", 0.9, 0)
+			for i := 0; i < tt.children; i++ {
+				c, err := p.StartChild(fmt.Sprintf("child %d", i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Finish()
+			}
+			p.Finish()
+			page := html.UnescapeString(reportPage(t, s, ReportOptions{Experiment: "x", Metric: "accuracy"}))
+			for _, w := range tt.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(page, w) {
+					t.Errorf("report has %q", w)
+				}
 			}
 		})
 	}
