@@ -303,7 +303,7 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if format == "table" {
 		return listTable(s, f, limit, keys, w)
 	}
-	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
+	runs, err := s.searchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit}, false)
 	if err != nil {
 		return err
 	}
@@ -337,7 +337,7 @@ const maxListChildren = 10
 // matching child runs, nested: children are parts of their parent (CV
 // folds, grid-search trials) and mean little out of its context.
 func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) error {
-	ids, err := s.SearchRunIDs(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order})
+	ids, err := s.searchRunIDs(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order}, false)
 	if err != nil {
 		return err
 	}
@@ -399,7 +399,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		for _, id := range ids {
 			if p := parent[id]; p != "" {
 				if _, ok := rank[p]; !ok {
-					all, err := s.SearchRunIDs(SearchQuery{OrderBy: f.order})
+					all, err := s.searchRunIDs(SearchQuery{OrderBy: f.order}, false)
 					if err != nil {
 						return err
 					}
@@ -604,11 +604,7 @@ func (k *keyCheck) checkOrder(order string) error {
 	if err != nil {
 		return err
 	}
-	fields := make([]fieldRef, len(terms))
-	for i, t := range terms {
-		fields[i] = t.f
-	}
-	return k.check("-order", fields)
+	return k.check("-order", orderFields(terms))
 }
 
 // check fails, naming the flag, if a field is a key no run has.
@@ -633,6 +629,20 @@ func (k *keyCheck) unknown(f fieldRef) (string, error) {
 		return "", nil
 	}
 	if k.known == nil {
+		// Most keys are known: ask for this one before listing all.
+		table := map[string]string{fMetric: "latest_metrics", fParam: "params", fTag: "tags"}[f.kind]
+		where, args := "x.key = ?", []any{f.key}
+		if k.experiment != "" {
+			where, args = where+" AND e.name = ?", append(args, k.experiment)
+		}
+		var found bool
+		if err := k.s.db.QueryRow(`SELECT EXISTS (SELECT 1 FROM `+table+` x JOIN runs r ON r.id = x.run_id
+			JOIN experiments e ON e.id = r.experiment_id WHERE `+where+`)`, args...).Scan(&found); err != nil {
+			return "", k.s.wrap("search "+f.kind+" in", err)
+		}
+		if found {
+			return "", nil
+		}
 		if err := k.load(); err != nil {
 			return "", err
 		}
@@ -755,6 +765,39 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// filterKeys returns the fields a filter compares, but for those of IS
+// NULL tests: all runs lacking a key match them, which is no mistake.
+func filterKeys(f *Filter) []fieldRef {
+	var out []fieldRef
+	var walk func(n node)
+	walk = func(n node) {
+		switch n := n.(type) {
+		case *logicNode:
+			walk(n.l)
+			walk(n.r)
+		case *notNode:
+			walk(n.x)
+		case *cmpNode:
+			if n.op != "IS NULL" {
+				out = append(out, n.f)
+			}
+		}
+	}
+	if f != nil && f.root != nil {
+		walk(f.root)
+	}
+	return out
+}
+
+// orderFields returns the fields of order terms.
+func orderFields(terms []orderTerm) []fieldRef {
+	fields := make([]fieldRef, len(terms))
+	for i, t := range terms {
+		fields[i] = t.f
+	}
+	return fields
 }
 
 // filterFields returns the fields a filter compares.
@@ -1468,7 +1511,7 @@ func runsExport(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if err := keys.checkOrder(f.order); err != nil {
 		return err
 	}
-	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
+	runs, err := s.searchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit}, false)
 	if err != nil {
 		return err
 	}

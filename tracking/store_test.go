@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -657,5 +658,70 @@ func TestShortRunIDs(t *testing.T) {
 	}
 	if _, err := s.Artifacts("ffffffff"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown prefix: %v, want ErrNotFound", err)
+	}
+}
+
+// TestSearchUnknownKey checks that a search names a metric, param or tag
+// no run it searches has, with the keys it may have meant, and lets
+// through keys only some runs have, IS NULL tests and empty scopes.
+func TestSearchUnknownKey(t *testing.T) {
+	s := openTemp(t)
+	for i, spec := range []struct {
+		exp     string
+		metrics map[string]float64
+		tags    map[string]string
+	}{
+		{"iris", map[string]float64{"mean_accuracy": 0.95}, map[string]string{"team": "a"}},
+		{"iris", map[string]float64{"mean_accuracy": 0.85}, nil},
+		{"iris", nil, nil},
+		{"other", map[string]float64{"other_only": 1}, nil},
+	} {
+		r, err := s.StartRun(spec.exp, &RunOptions{Name: fmt.Sprint("run ", i), Tags: spec.tags, Params: map[string]any{"k": i}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.LogMetrics(spec.metrics, 0); err != nil {
+			t.Fatal(err)
+		}
+		r.Finish()
+	}
+	tests := []struct {
+		name string
+		q    SearchQuery
+		want int    // runs found, if no error
+		err  string // "" for none
+	}{
+		{"misspelt filter key", SearchQuery{Filter: "metrics.mean_acc > 0.9"}, 0,
+			`tracking: search runs: filter: no run has metric "mean_acc" (did you mean metrics.mean_accuracy?)`},
+		{"misspelt order key", SearchQuery{OrderBy: "metrics.mean_acc DESC"}, 0,
+			`order: no run has metric "mean_acc" (did you mean metrics.mean_accuracy?)`},
+		{"misspelt key in one experiment", SearchQuery{Experiment: "iris", Filter: "params.k = 1 AND tags.teem = 'a'"}, 0,
+			`filter: no run of experiment "iris" has tag "teem" (did you mean tags.team?)`},
+		{"a key of another experiment", SearchQuery{Experiment: "iris", OrderBy: "metrics.other_only"}, 0,
+			`order: no run of experiment "iris" has metric "other_only"`},
+		{"the same key in all experiments", SearchQuery{Filter: "metrics.other_only > 0"}, 1, ""},
+		{"a key some runs lack", SearchQuery{Filter: "tags.team = 'a'"}, 1, ""},
+		{"a metric some runs lack, as order", SearchQuery{Experiment: "iris", OrderBy: "metrics.mean_accuracy DESC"}, 3, ""},
+		{"an IS NULL test", SearchQuery{Experiment: "iris", Filter: "metrics.mean_acc IS NULL"}, 3, ""},
+		{"IS NOT NULL is checked", SearchQuery{Filter: "metrics.mean_acc IS NOT NULL"}, 0, `no run has metric "mean_acc"`},
+		{"no run searched", SearchQuery{Experiment: "nothing", Filter: "metrics.mean_acc > 0.9"}, 0, ""},
+		{"attributes", SearchQuery{Filter: "status = 'FINISHED'", OrderBy: "start_time"}, 4, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runs, err := s.SearchRuns(tt.q)
+			ids, err2 := s.SearchRunIDs(tt.q)
+			if tt.err == "" {
+				if err != nil || err2 != nil || len(runs) != tt.want || len(ids) != tt.want {
+					t.Errorf("found %d runs, %d ids, errors %v, %v; want %d runs", len(runs), len(ids), err, err2, tt.want)
+				}
+				return
+			}
+			for _, e := range []error{err, err2} {
+				if !errors.Is(e, ErrUnknownKey) || !strings.Contains(e.Error(), tt.err) {
+					t.Errorf("error %v, want ErrUnknownKey with %q", e, tt.err)
+				}
+			}
+		})
 	}
 }

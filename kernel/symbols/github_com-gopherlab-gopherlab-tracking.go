@@ -28,6 +28,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"ErrNotDatabase":         reflect.ValueOf(&tracking.ErrNotDatabase).Elem(),
 		"ErrNotFound":            reflect.ValueOf(&tracking.ErrNotFound).Elem(),
 		"ErrRunEnded":            reflect.ValueOf(&tracking.ErrRunEnded).Elem(),
+		"ErrUnknownKey":          reflect.ValueOf(&tracking.ErrUnknownKey).Elem(),
 		"FlushAutologgers":       reflect.ValueOf(tracking.FlushAutologgers),
 		"FormatMetric":           reflect.ValueOf(tracking.FormatMetric),
 		"FormatValue":            reflect.ValueOf(tracking.FormatValue),
