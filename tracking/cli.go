@@ -470,7 +470,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		if p.context {
 			context = append(context, escapeControl(r.Label(), false))
 		}
-		row := []string{r.ShortID(), r.Experiment, indent + r.Name, r.Status, r.StartTime.Local().Format("2006-01-02 15:04:05"), formatDuration(r.Duration())}
+		row := []string{r.ShortID(), r.Experiment, indent + r.Name, r.Status, r.StartTime.Local().Format("2006-01-02 15:04:05"), durationText(r)}
 		if withParent {
 			row = slices.Insert(row, 3, ShortID(r.ParentID))
 		}
@@ -1091,7 +1091,7 @@ func fieldValue(c fieldRef, r *RunInfo) string {
 		case "end_time":
 			return formatTime(r.EndTime)
 		case "duration":
-			return formatDuration(r.Duration())
+			return durationText(r)
 		case "error":
 			return r.Error
 		case "notebook":
@@ -1305,7 +1305,7 @@ func runsShow(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if !r.EndTime.IsZero() {
 		rows = append(rows, []string{"ended", r.EndTime.Local().Format("2006-01-02 15:04:05.000 MST")})
 	}
-	rows = append(rows, []string{"duration", formatDuration(r.Duration())})
+	rows = append(rows, []string{"duration", durationText(r)})
 	if r.ParentID != "" {
 		rows = append(rows, []string{"parent", r.ParentID})
 	}

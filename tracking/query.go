@@ -19,7 +19,7 @@ type RunInfo struct {
 	Status     string             // StatusRunning, StatusFinished, StatusFailed or StatusKilled
 	ParentID   string             // parent run (CV fold, grid-search trial); "" for none
 	StartTime  time.Time          // millisecond precision
-	EndTime    time.Time          // zero while the run is RUNNING
+	EndTime    time.Time          // zero while RUNNING; for a run found dead, its last recorded activity
 	Error      string             // message of Fail, or why the store failed or killed the run
 	Params     map[string]string  // param values as stored (text), by key
 	Metrics    map[string]float64 // latest value of each metric
@@ -36,7 +36,9 @@ type RunInfo struct {
 	OwnerHost      string            // host name of that process
 }
 
-// Duration is how long the run lasted, or has lasted so far.
+// Duration is how long the run lasted, or has lasted so far. A KILLED
+// run found dead when a store was opened ends at its last recorded
+// activity (see Store.ReapOrphans), so it lasted at least this long.
 func (ri *RunInfo) Duration() time.Duration {
 	end := ri.EndTime
 	if end.IsZero() {

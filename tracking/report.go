@@ -1714,12 +1714,12 @@ func plumbing(k string) bool {
 	return slices.Contains(plumbingParams, k[strings.LastIndex(k, ".")+1:])
 }
 
-// runDuration says how long a run took. A KILLED run's end is when the
-// store noticed its process had died, not when its work stopped, so its
-// duration is unknown.
+// runDuration says how long a run took. A KILLED run's end is its last
+// recorded activity, not when its process died, which the store cannot
+// know: it ran at least that long.
 func runDuration(r RunInfo) string {
 	if r.Status == StatusKilled {
-		return "unknown"
+		return "at least " + formatDuration(r.Duration())
 	}
 	if k := wholeTiming(r); k != "" {
 		return formatTiming(r.Metrics[k])

@@ -845,11 +845,17 @@ func (r *Run) end(status, msg string) error {
 // ReapOrphans marks KILLED the RUNNING runs of this host whose process is
 // gone (not alive, or its pid now belongs to a newer process). Open calls
 // it; call it again to clean up while the store stays open. It returns how
-// many runs it marked.
+// many runs it marked. A run's end time is then its last recorded
+// activity: its newest metric point, artifact, or child run's start or
+// end, else its start (the store keeps no heartbeat, and no time for
+// params and tags), so its duration is a lower bound, which lists show
+// as "≥3.02s".
 func (s *Store) ReapOrphans() (int, error) {
 	me := self()
+	// Newest first, so that child runs (started after their parent)
+	// get their end before their parent takes its end from theirs.
 	rows, err := s.db.Query(`SELECT id, owner_pid, owner_start, owner_boot, owner_host FROM runs
-		WHERE status = 'RUNNING' AND owner_host = ?`, me.host)
+		WHERE status = 'RUNNING' AND owner_host = ? ORDER BY start_time DESC, rowid DESC`, me.host)
 	if err != nil {
 		return 0, s.wrap("find orphaned runs in", err)
 	}
@@ -880,13 +886,19 @@ func (s *Store) ReapOrphans() (int, error) {
 		n = 0
 		now := nowMillis()
 		for _, d := range dead {
-			// The end time is the last sign of life: the newest metric
-			// if any, else now.
+			// The end time is the last sign of life the store has (it
+			// keeps no heartbeat, and params and tags no time): the
+			// newest metric point, artifact, or start or end of a child
+			// run; else the start. Not when the death was found, which
+			// may be days later.
 			res, err := tx.Exec(`UPDATE runs SET status = 'KILLED',
-					end_time = COALESCE((SELECT MAX(timestamp) FROM latest_metrics WHERE run_id = runs.id), ?),
+					end_time = MAX(start_time,
+						COALESCE((SELECT MAX(timestamp) FROM metrics WHERE run_id = runs.id), 0),
+						COALESCE((SELECT MAX(created) FROM artifacts WHERE run_id = runs.id), 0),
+						COALESCE((SELECT MAX(COALESCE(end_time, start_time)) FROM runs c WHERE c.parent_run_id = runs.id), 0)),
 					error = ?
 				WHERE id = ? AND status = 'RUNNING'`,
-				now, fmt.Sprintf("process %d on %s ended without ending the run (found at %s)",
+				fmt.Sprintf("process %d on %s ended without ending the run (found at %s; the run's end time is its last recorded activity)",
 					d.o.pid, d.o.host, time.UnixMilli(now).Format(time.RFC3339)), d.id)
 			if err != nil {
 				return err

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 )
@@ -721,6 +722,105 @@ func TestSearchUnknownKey(t *testing.T) {
 				if !errors.Is(e, ErrUnknownKey) || !strings.Contains(e.Error(), tt.err) {
 					t.Errorf("error %v, want ErrUnknownKey with %q", e, tt.err)
 				}
+			}
+		})
+	}
+}
+
+// TestReapedEndTime checks that a run found dead ends at its last
+// recorded activity, not when it was found: its newest metric point
+// (whatever its step), artifact, or child run's start or end; its start
+// if nothing else.
+func TestReapedEndTime(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("cannot run true:", err)
+	}
+	deadPID := cmd.Process.Pid
+	t0 := time.Now().Add(-24 * time.Hour).Truncate(time.Millisecond)
+	at := func(sec int) int64 { return t0.Add(time.Duration(sec) * time.Second).UnixMilli() }
+	type child struct {
+		start, end int // seconds after t0; end < 0: still RUNNING (dies too)
+		metricAt   int // a metric point at this second; 0 for none
+	}
+	tests := []struct {
+		name       string
+		metrics    map[int]int // step -> second logged
+		artifactAt int         // 0 for none
+		children   []child
+		want       int // end, seconds after t0
+	}{
+		{"nothing but the start", nil, 0, nil, 0},
+		{"the newest metric point, not the highest step", map[int]int{5: 2, 1: 3}, 0, nil, 3},
+		{"an artifact after the metrics", map[int]int{0: 1}, 4, nil, 4},
+		{"a grid search: its trials", nil, 0, []child{{1, 2, 0}, {3, -1, 5}}, 5},
+		{"a trial that only started", map[int]int{0: 1}, 0, []child{{6, -1, 0}}, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTemp(t)
+			exec := func(q string, args ...any) {
+				t.Helper()
+				if _, err := s.db.Exec(q, args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start := func(parent *Run, startSec, metricAt int, metrics map[int]int) *Run {
+				var r *Run
+				var err error
+				if parent == nil {
+					r, err = s.StartRun("reap", nil)
+				} else {
+					r, err = parent.StartChild("trial")
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if metricAt > 0 {
+					metrics = map[int]int{0: metricAt}
+				}
+				for step, sec := range metrics {
+					r.LogMetric("m", 1, step)
+					r.Flush()
+					exec(`UPDATE metrics SET timestamp = ? WHERE run_id = ? AND step = ?`, at(sec), r.ID(), step)
+				}
+				exec(`UPDATE runs SET start_time = ? WHERE id = ?`, at(startSec), r.ID())
+				return r
+			}
+			r := start(nil, 0, 0, tt.metrics)
+			if tt.artifactAt > 0 {
+				exec(`INSERT INTO artifacts (run_id, name, sha256, size, path, created) VALUES (?, 'a', 'x', 0, 'x', ?)`, r.ID(), at(tt.artifactAt))
+			}
+			var kids []*Run
+			for _, c := range tt.children {
+				k := start(r, c.start, c.metricAt, nil)
+				if c.end >= 0 {
+					k.Finish()
+					exec(`UPDATE runs SET end_time = ? WHERE id = ?`, at(c.end), k.ID())
+				}
+				kids = append(kids, k)
+			}
+			exec(`UPDATE runs SET owner_pid = ? WHERE status = 'RUNNING'`, deadPID)
+			s.mu.Lock()
+			for _, k := range append(kids, r) {
+				delete(s.open, k) // so Close does not end them
+			}
+			s.mu.Unlock()
+			if _, err := s.ReapOrphans(); err != nil {
+				t.Fatal(err)
+			}
+			ri, err := s.GetRun(r.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ri.Status != StatusKilled || !ri.EndTime.Equal(t0.Add(time.Duration(tt.want)*time.Second)) {
+				t.Errorf("status %s, end %s after the start, want KILLED %ds after", ri.Status, ri.EndTime.Sub(t0), tt.want)
+			}
+			if got, want := durationText(ri), "≥"+formatDuration(time.Duration(tt.want)*time.Second); got != want {
+				t.Errorf("duration shown as %q, want %q", got, want)
+			}
+			if !strings.Contains(ri.Error, "last recorded activity") {
+				t.Errorf("error %q does not say what the end time is", ri.Error)
 			}
 		})
 	}
