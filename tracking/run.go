@@ -10,6 +10,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -279,12 +280,37 @@ func (s *Store) StartRun(experiment string, opts *RunOptions) (*Run, error) {
 	}
 	s.open[r] = struct{}{}
 	s.mu.Unlock()
+	if !opts.autolog {
+		activeRuns.Lock()
+		activeRuns.runs = append(activeRuns.runs, r)
+		activeRuns.Unlock()
+	}
 	if !opts.autolog && cellRunning.Load() {
 		cellRuns.Lock()
 		cellRuns.runs = append(cellRuns.runs, r)
 		cellRuns.Unlock()
 	}
 	return r, nil
+}
+
+// activeRuns are the runs of this process started by hand (StartRun,
+// StartChild; not by an Autologger) that have not ended, in the order
+// they started: the last is the innermost, which autologged work nests
+// under (see Autologger).
+var activeRuns struct {
+	sync.Mutex
+	runs []*Run
+}
+
+// innermostRun returns the run started by hand that started last and has
+// not ended, or nil.
+func innermostRun() *Run {
+	activeRuns.Lock()
+	defer activeRuns.Unlock()
+	if n := len(activeRuns.runs); n > 0 {
+		return activeRuns.runs[n-1]
+	}
+	return nil
 }
 
 // cellRuns are the runs started by the running notebook cell (see
@@ -836,6 +862,11 @@ func (r *Run) end(status, msg string) error {
 	r.store.mu.Lock()
 	delete(r.store.open, r)
 	r.store.mu.Unlock()
+	activeRuns.Lock()
+	if i := slices.Index(activeRuns.runs, r); i >= 0 {
+		activeRuns.runs = slices.Delete(activeRuns.runs, i, i+1)
+	}
+	activeRuns.Unlock()
 	if flushErr != nil {
 		return flushErr
 	}
