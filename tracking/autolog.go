@@ -17,6 +17,12 @@ import (
 	"github.com/gopherlab/gopherlab/experiments"
 )
 
+// TagNamedMatrix is the tag of an autologged run whose training data was
+// a matrix and its y that Dataset.XY returned (or SplitXY split from
+// one): the data snapshot's columns have the dataset's names, not c0,
+// c1, ..., y, but the run was fitted on a matrix.
+const TagNamedMatrix = "autolog.named_matrix"
+
 // Autologger records every fit, cross-validation and grid search of the
 // experiments package as a run, without any call by the user: install it
 // with experiments.SetTracker(tracking.NewAutologger("")). The kernel
@@ -808,6 +814,10 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 	tags := map[string]string{"autolog": ev.Kind, "estimator": ev.Name}
 	if e.dataTag != "" {
 		tags["autolog.dataset"] = e.dataTag
+	}
+	if ev.NamedMatrix {
+		// Reproduce rebuilds X and y, not a dataset, from the snapshot.
+		tags[TagNamedMatrix] = "true"
 	}
 	var run *Run
 	var err error

@@ -55,6 +55,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"StatusFinished":         reflect.ValueOf(constant.MakeFromLiteral("\"FINISHED\"", token.STRING, 0)),
 		"StatusKilled":           reflect.ValueOf(constant.MakeFromLiteral("\"KILLED\"", token.STRING, 0)),
 		"StatusRunning":          reflect.ValueOf(constant.MakeFromLiteral("\"RUNNING\"", token.STRING, 0)),
+		"TagNamedMatrix":         reflect.ValueOf(constant.MakeFromLiteral("\"autolog.named_matrix\"", token.STRING, 0)),
 
 		// type definitions
 		"ArtifactInfo":      reflect.ValueOf((*tracking.ArtifactInfo)(nil)),
