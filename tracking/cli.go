@@ -57,6 +57,8 @@ params.model != "knn" leaves it out, NOT params.model = "knn" and IS NULL select
 A number compares with a param or tag that reads as one, numerically.
 A metric, param or tag that no run has is an error in -order and -columns,
 and named, with the keys closest to it, when a filter matches no run.
+A run whose process died is marked KILLED when a store is next opened, ending
+at its last recorded activity: its duration is a lower bound (list shows ≥).
 
 A database in a directory you cannot write is read read-only.
 `
