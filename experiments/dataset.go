@@ -571,6 +571,11 @@ func matrixOf(rows int, cols []*column) (*mat.Dense, error) {
 // training set's levels instead (levels, _ := train.Levels("species"),
 // then test.Codes("species", levels)), or with a fitted pipeline's:
 // test.Codes("species", pipe.TargetLevels()).
+//
+// Tracking records fits on X (and on the parts SplitXY makes of it)
+// under the dataset's column names rather than c0, c1, ..., y: the
+// package remembers the names of the last matrices XY returned, without
+// keeping them alive.
 func (ds *Dataset) XY(target string) (*mat.Dense, []float64, error) {
 	t, err := ds.col(target)
 	if err != nil {
@@ -599,6 +604,12 @@ func (ds *Dataset) XY(target string) (*mat.Dense, []float64, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("experiments: xy: %w", unwrapPrefix(err))
 	}
+	// So that tracking records fits on X under these names.
+	names := make([]string, len(feats))
+	for j, c := range feats {
+		names[j] = c.name
+	}
+	nameMatrix(X, y, names, target)
 	return X, y, nil
 }
 

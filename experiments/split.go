@@ -59,7 +59,13 @@ func SplitXY(X *mat.Dense, y []float64, testFrac float64, seed int64, stratify b
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	return takeRows(X, tr), takeRows(X, te), takeVals(y, tr), takeVals(y, te), nil
+	Xtrain, Xtest, ytrain, ytest = takeRows(X, tr), takeRows(X, te), takeVals(y, tr), takeVals(y, te)
+	if features, target := matrixNamesOf(X, y); features != nil {
+		// The parts of a matrix Dataset.XY made keep its names.
+		nameMatrix(Xtrain, ytrain, features, target)
+		nameMatrix(Xtest, ytest, features, target)
+	}
+	return Xtrain, Xtest, ytrain, ytest, nil
 }
 
 // splitIndexes draws the test rows; with keys, in proportion within each

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"sync/atomic"
@@ -84,8 +85,15 @@ type TrackEvent struct {
 	// (categorical columns as level codes, missing as NaN); Columns
 	// names its columns. It is a view of the caller's data, valid
 	// during Track only. Nil when the input was empty.
-	Data    mat.Matrix
-	Columns []string // "c0", "c1"..., "y" for a matrix; the dataset's names for a dataset
+	Data mat.Matrix
+	// Columns: the dataset's names for a dataset; for a matrix, "c0",
+	// "c1"..., "y", or, for a matrix Dataset.XY returned (or SplitXY
+	// split from one), the dataset's names (NamedMatrix).
+	Columns []string
+	// NamedMatrix says that Data is a matrix and its y, not a dataset,
+	// though Columns are a dataset's names (see Columns): features then
+	// target, categorical columns as the codes XY gave them.
+	NamedMatrix bool
 	// Levels[j] lists the levels of column j when it is categorical
 	// (its codes in Data index this list, which includes levels no row
 	// uses), nil for a numeric column. Levels is nil when every column
@@ -318,6 +326,10 @@ func startTracking(t Tracker, kind, name string, data cvData) *tracked {
 	inTracked.Add(1)
 	if data != nil {
 		tr.ev.Data, tr.ev.Columns, tr.ev.Levels = data.table()
+		if md, ok := data.(matrixData); ok && md.X != nil && tr.ev.Data != nil {
+			f, _ := matrixNamesOf(md.X, md.y)
+			tr.ev.NamedMatrix = f != nil
+		}
 	}
 	if p, ok := t.(Preparer); ok && tr.ev.Data != nil {
 		func() {
@@ -616,13 +628,25 @@ func (d matrixData) table() (mat.Matrix, []string, [][]string) {
 	}
 	r, c := d.X.Dims()
 	names := make([]string, c, c+1)
-	for j := range names {
-		names[j] = "c" + itoa(j)
+	target := "y"
+	if features, t := matrixNamesOf(d.X, d.y); features != nil {
+		// A matrix Dataset.XY made: the dataset's names.
+		copy(names, features)
+		if t != "" {
+			target = t
+		}
+		for slices.Contains(names, target) {
+			target += "_"
+		}
+	} else {
+		for j := range names {
+			names[j] = "c" + itoa(j)
+		}
 	}
 	if len(d.y) != r {
 		return d.X, names, nil
 	}
-	return xyView{d.X, d.y}, append(names, "y"), nil
+	return xyView{d.X, d.y}, append(names, target), nil
 }
 
 // xyView is X with y as one more column.

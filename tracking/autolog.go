@@ -17,6 +17,12 @@ import (
 	"github.com/gopherlab/gopherlab/experiments"
 )
 
+// TagNamedMatrix is the tag of an autologged run whose training data was
+// a matrix and its y that Dataset.XY returned (or SplitXY split from
+// one): the data snapshot's columns have the dataset's names, not c0,
+// c1, ..., y, but the run was fitted on a matrix.
+const TagNamedMatrix = "autolog.named_matrix"
+
 // Autologger records every fit, cross-validation and grid search of the
 // experiments package as a run, without any call by the user: install it
 // with experiments.SetTracker(tracking.NewAutologger("")). The kernel
@@ -68,6 +74,12 @@ import (
 // during it leaves the run, which the next Open marks KILLED. A run's
 // start and end are the work's, not the writing's; a fold's or a
 // trial's run starts with its parent's and lasts its own work's time.
+//
+// Work that runs while a run started by hand (Store.StartRun,
+// Run.StartChild) is active in this process is logged as a child of the
+// innermost such run, as MLflow's autolog logs into the active run, if
+// that run is in the same store file and experiment; otherwise it is not
+// nested.
 //
 // The store is opened on the first event, so a session that fits nothing
 // creates no file. Failures to log never fail the fit: they are written
@@ -301,6 +313,30 @@ type autologEntry struct {
 	start   *longWork
 	runID   string // the run written, once written
 	dataSum string // SHA-256 of the training data stored
+	// within is the innermost run started by hand that was active when
+	// the work ran (innermostRun), or nil: the work's run is its child
+	// if it is in the same store and experiment (parentIn).
+	within *Run
+}
+
+// parentIn returns the id of the run started by hand that e's work ran
+// within, if that run is in store s (the same database file) and e's
+// experiment; else "": work logged to another store or experiment than
+// the active run's is not nested under it, as a child must be in its
+// parent's store, and one in another experiment would hide from it.
+func (e *autologEntry) parentIn(s *Store) string {
+	p := e.within
+	if p == nil || p.experiment != e.experiment {
+		return ""
+	}
+	if p.store.Path() != s.Path() {
+		a, errA := os.Stat(p.store.Path())
+		b, errB := os.Stat(s.Path())
+		if errA != nil || errB != nil || !os.SameFile(a, b) {
+			return ""
+		}
+	}
+	return p.id
 }
 
 // modelBufs holds buffers to encode models into, in the background.
@@ -399,6 +435,7 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 	e := &autologEntry{source: cellInfo.source, notebook: cellInfo.notebook, count: cellInfo.count, nbParams: cellInfo.params}
 	cellInfo.Unlock()
 	e.experiment = experimentFor(e.notebook)
+	e.within = innermostRun()
 	c := *ev
 	c.Params = maps.Clone(ev.Params)
 	c.Metrics = maps.Clone(ev.Metrics)
@@ -533,6 +570,7 @@ var longWorkAfter = time.Second
 // long.
 func (a *Autologger) watchLong(ev *experiments.TrackEvent) {
 	lw := &longWork{}
+	within := innermostRun()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.long == nil {
@@ -549,6 +587,7 @@ func (a *Autologger) watchLong(ev *experiments.TrackEvent) {
 		e := &autologEntry{source: cellInfo.source, notebook: cellInfo.notebook, count: cellInfo.count, nbParams: cellInfo.params}
 		cellInfo.Unlock()
 		e.experiment = experimentFor(e.notebook)
+		e.within = within
 		e.ev = &experiments.TrackEvent{Kind: ev.Kind, Name: ev.Name, Start: ev.Start}
 		e.start = lw
 		lw.queued = true
@@ -560,6 +599,7 @@ func (a *Autologger) watchLong(ev *experiments.TrackEvent) {
 func (a *Autologger) startLong(s *Store, e *autologEntry) error {
 	run, err := s.StartRun(e.experiment, &RunOptions{
 		Name:           runName(e.ev),
+		ParentID:       e.parentIn(s),
 		Tags:           map[string]string{"autolog": e.ev.Kind, "estimator": e.ev.Name},
 		Params:         withNotebookParams(nil, e.nbParams),
 		Source:         e.source,
@@ -775,6 +815,10 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 	if e.dataTag != "" {
 		tags["autolog.dataset"] = e.dataTag
 	}
+	if ev.NamedMatrix {
+		// Reproduce rebuilds X and y, not a dataset, from the snapshot.
+		tags[TagNamedMatrix] = "true"
+	}
 	var run *Run
 	var err error
 	if lw := e.long; lw != nil && lw.run != nil && lw.store == s {
@@ -797,6 +841,7 @@ func (a *Autologger) track(s *Store, e *autologEntry) error {
 	} else {
 		run, err = s.StartRun(e.experiment, &RunOptions{
 			Name:           name,
+			ParentID:       e.parentIn(s),
 			Tags:           tags,
 			Params:         params,
 			Source:         e.source,

@@ -1510,3 +1510,105 @@ func TestAutologInterruptedFit(t *testing.T) {
 		t.Fatalf("runs: %+v", runs)
 	}
 }
+
+// TestAutologNestsInActiveRun checks that work autologged while a run
+// started by hand is active becomes a child of the innermost such run,
+// when it is in the same store and experiment, and stays top-level
+// otherwise.
+func TestAutologNestsInActiveRun(t *testing.T) {
+	tests := []struct {
+		name string
+		// manual starts the runs by hand in the autologger's store s (or
+		// another one) and returns the one the work should nest under
+		// ("" for none), and what ends them after the work.
+		manual func(t *testing.T, s *Store) (want string, done func())
+		long   bool // the work runs long enough to have its run started while it runs
+	}{
+		{"the active run", func(t *testing.T, s *Store) (string, func()) {
+			r := mustStart(t, s, "")
+			return r.ID(), func() { r.Finish() }
+		}, false},
+		{"the innermost of nested runs", func(t *testing.T, s *Store) (string, func()) {
+			r := mustStart(t, s, "")
+			c, err := r.StartChild("inner")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ID(), func() { c.Finish(); r.Finish() }
+		}, false},
+		{"the outer run once the inner ended", func(t *testing.T, s *Store) (string, func()) {
+			r := mustStart(t, s, "")
+			c, _ := r.StartChild("inner")
+			c.Finish()
+			return r.ID(), func() { r.Finish() }
+		}, false},
+		{"long work: the run started while it runs", func(t *testing.T, s *Store) (string, func()) {
+			r := mustStart(t, s, "")
+			return r.ID(), func() { r.Finish() }
+		}, true},
+		{"no run once it ended", func(t *testing.T, s *Store) (string, func()) {
+			mustStart(t, s, "").Finish()
+			return "", func() {}
+		}, false},
+		{"a run of another experiment", func(t *testing.T, s *Store) (string, func()) {
+			r := mustStart(t, s, "elsewhere")
+			return "", func() { r.Finish() }
+		}, false},
+		{"a run of another store", func(t *testing.T, _ *Store) (string, func()) {
+			other, err := Open(filepath.Join(t.TempDir(), "other.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := mustStart(t, other, "")
+			return "", func() { r.Finish(); other.Close() }
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.long {
+				prev := longWorkAfter
+				longWorkAfter = 30 * time.Millisecond
+				t.Cleanup(func() { longWorkAfter = prev })
+			}
+			path, al, _ := autologTo(t)
+			s, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			want, done := tt.manual(t, s)
+			X, y := blobs(10)
+			var model experiments.Model = &experiments.GaussianNB{}
+			if tt.long {
+				model = &slowModel{Sleep: 40 * time.Millisecond}
+			}
+			if _, err := experiments.CrossValidate(model, X, y, experiments.CVOptions{K: 2, Workers: 1}); err != nil {
+				t.Fatal(err)
+			}
+			done()
+			al.Flush()
+			if err := al.Err(); err != nil {
+				t.Fatal(err)
+			}
+			cv, err := s.SearchRuns(SearchQuery{Filter: `tags.autolog = "cross_validate"`})
+			if err != nil || len(cv) != 1 {
+				t.Fatalf("cross-validation runs %v, %v", cv, err)
+			}
+			if cv[0].ParentID != want {
+				t.Errorf("the cross-validation's run has parent %q, want %q", cv[0].ParentID, want)
+			}
+			if kids := children(t, s, cv[0].ID); len(kids) != 2 {
+				t.Errorf("%d folds under the cross-validation's run, want 2", len(kids))
+			}
+		})
+	}
+}
+
+func mustStart(t *testing.T, s *Store, experiment string) *Run {
+	t.Helper()
+	r, err := s.StartRun(experiment, &RunOptions{Name: "by hand"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

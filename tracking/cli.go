@@ -57,6 +57,8 @@ params.model != "knn" leaves it out, NOT params.model = "knn" and IS NULL select
 A number compares with a param or tag that reads as one, numerically.
 A metric, param or tag that no run has is an error in -order and -columns,
 and named, with the keys closest to it, when a filter matches no run.
+A run whose process died is marked KILLED when a store is next opened, ending
+at its last recorded activity: its duration is a lower bound (list shows ≥).
 
 A database in a directory you cannot write is read read-only.
 `
@@ -303,7 +305,7 @@ func runsList(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if format == "table" {
 		return listTable(s, f, limit, keys, w)
 	}
-	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
+	runs, err := s.searchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit}, false)
 	if err != nil {
 		return err
 	}
@@ -337,7 +339,7 @@ const maxListChildren = 10
 // matching child runs, nested: children are parts of their parent (CV
 // folds, grid-search trials) and mean little out of its context.
 func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) error {
-	ids, err := s.SearchRunIDs(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order})
+	ids, err := s.searchRunIDs(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order}, false)
 	if err != nil {
 		return err
 	}
@@ -399,7 +401,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		for _, id := range ids {
 			if p := parent[id]; p != "" {
 				if _, ok := rank[p]; !ok {
-					all, err := s.SearchRunIDs(SearchQuery{OrderBy: f.order})
+					all, err := s.searchRunIDs(SearchQuery{OrderBy: f.order}, false)
 					if err != nil {
 						return err
 					}
@@ -470,7 +472,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		if p.context {
 			context = append(context, escapeControl(r.Label(), false))
 		}
-		row := []string{r.ShortID(), r.Experiment, indent + r.Name, r.Status, r.StartTime.Local().Format("2006-01-02 15:04:05"), formatDuration(r.Duration())}
+		row := []string{r.ShortID(), r.Experiment, indent + r.Name, r.Status, r.StartTime.Local().Format("2006-01-02 15:04:05"), durationText(r)}
 		if withParent {
 			row = slices.Insert(row, 3, ShortID(r.ParentID))
 		}
@@ -604,11 +606,7 @@ func (k *keyCheck) checkOrder(order string) error {
 	if err != nil {
 		return err
 	}
-	fields := make([]fieldRef, len(terms))
-	for i, t := range terms {
-		fields[i] = t.f
-	}
-	return k.check("-order", fields)
+	return k.check("-order", orderFields(terms))
 }
 
 // check fails, naming the flag, if a field is a key no run has.
@@ -633,6 +631,20 @@ func (k *keyCheck) unknown(f fieldRef) (string, error) {
 		return "", nil
 	}
 	if k.known == nil {
+		// Most keys are known: ask for this one before listing all.
+		table := map[string]string{fMetric: "latest_metrics", fParam: "params", fTag: "tags"}[f.kind]
+		where, args := "x.key = ?", []any{f.key}
+		if k.experiment != "" {
+			where, args = where+" AND e.name = ?", append(args, k.experiment)
+		}
+		var found bool
+		if err := k.s.db.QueryRow(`SELECT EXISTS (SELECT 1 FROM `+table+` x JOIN runs r ON r.id = x.run_id
+			JOIN experiments e ON e.id = r.experiment_id WHERE `+where+`)`, args...).Scan(&found); err != nil {
+			return "", k.s.wrap("search "+f.kind+" in", err)
+		}
+		if found {
+			return "", nil
+		}
 		if err := k.load(); err != nil {
 			return "", err
 		}
@@ -755,6 +767,39 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// filterKeys returns the fields a filter compares, but for those of IS
+// NULL tests: all runs lacking a key match them, which is no mistake.
+func filterKeys(f *Filter) []fieldRef {
+	var out []fieldRef
+	var walk func(n node)
+	walk = func(n node) {
+		switch n := n.(type) {
+		case *logicNode:
+			walk(n.l)
+			walk(n.r)
+		case *notNode:
+			walk(n.x)
+		case *cmpNode:
+			if n.op != "IS NULL" {
+				out = append(out, n.f)
+			}
+		}
+	}
+	if f != nil && f.root != nil {
+		walk(f.root)
+	}
+	return out
+}
+
+// orderFields returns the fields of order terms.
+func orderFields(terms []orderTerm) []fieldRef {
+	fields := make([]fieldRef, len(terms))
+	for i, t := range terms {
+		fields[i] = t.f
+	}
+	return fields
 }
 
 // filterFields returns the fields a filter compares.
@@ -1048,7 +1093,7 @@ func fieldValue(c fieldRef, r *RunInfo) string {
 		case "end_time":
 			return formatTime(r.EndTime)
 		case "duration":
-			return formatDuration(r.Duration())
+			return durationText(r)
 		case "error":
 			return r.Error
 		case "notebook":
@@ -1262,7 +1307,7 @@ func runsShow(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if !r.EndTime.IsZero() {
 		rows = append(rows, []string{"ended", r.EndTime.Local().Format("2006-01-02 15:04:05.000 MST")})
 	}
-	rows = append(rows, []string{"duration", formatDuration(r.Duration())})
+	rows = append(rows, []string{"duration", durationText(r)})
 	if r.ParentID != "" {
 		rows = append(rows, []string{"parent", r.ParentID})
 	}
@@ -1468,7 +1513,7 @@ func runsExport(s *Store, f runsFlags, pos []string, w io.Writer) error {
 	if err := keys.checkOrder(f.order); err != nil {
 		return err
 	}
-	runs, err := s.SearchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit})
+	runs, err := s.searchRuns(SearchQuery{Experiment: f.experiment, Filter: f.filter, OrderBy: f.order, Limit: limit}, false)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (c *Comparison) Rows() [][]string {
 	add("run_id", func(r *RunInfo) string { return r.ShortID() })
 	add("experiment", func(r *RunInfo) string { return r.Experiment })
 	add("status", func(r *RunInfo) string { return r.Status })
-	add("duration", func(r *RunInfo) string { return formatDuration(r.Duration()) })
+	add("duration", func(r *RunInfo) string { return durationText(r) })
 	for _, k := range c.Params {
 		add("params."+k, func(r *RunInfo) string {
 			if v, ok := r.Params[k]; ok {
@@ -180,6 +180,16 @@ func FormatMetric(v float64) string {
 }
 
 // formatDuration rounds d to a precision that suits its size.
+// durationText says for people how long a run took. A KILLED run ends at
+// its last recorded activity (see Store.ReapOrphans), so it ran at least
+// that long: "≥3.02s".
+func durationText(r *RunInfo) string {
+	if r.Status == StatusKilled {
+		return "≥" + formatDuration(r.Duration())
+	}
+	return formatDuration(r.Duration())
+}
+
 func formatDuration(d time.Duration) string {
 	switch {
 	case d < time.Second:

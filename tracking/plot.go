@@ -3,6 +3,8 @@ package tracking
 import (
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 
 	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/internal/plotstyle"
@@ -29,7 +31,7 @@ func PlotMetric(runs []RunInfo, metric string) (*experiments.Plot, error) {
 		}
 	}
 	if len(kept) == 0 {
-		return nil, fmt.Errorf("tracking: plot %s: none of the %d runs has the metric", metric, len(runs))
+		return nil, fmt.Errorf("tracking: plot %s: none of the %d runs has the metric%s", metric, len(runs), metricHint(runs, metric))
 	}
 	p, h, err := runBars(kept, runLabels(kept), metric, false, FormatMetric)
 	if err != nil {
@@ -169,7 +171,7 @@ func (s *Store) PlotMetricHistory(runs []RunInfo, metric string) (*experiments.P
 		drawn++
 	}
 	if drawn == 0 {
-		return nil, fmt.Errorf("tracking: plot %s history: none of the %d runs has the metric", metric, len(runs))
+		return nil, fmt.Errorf("tracking: plot %s history: none of the %d runs has the metric%s", metric, len(runs), metricHint(runs, metric))
 	}
 	// The legend goes right of the data (see experiments.Plot), so the
 	// axis spans the values alone.
@@ -182,4 +184,37 @@ func (s *Store) PlotMetricHistory(runs []RunInfo, metric string) (*experiments.P
 		p.X.Min, p.X.Max = xlo-1, xhi+1
 	}
 	return &experiments.Plot{P: p}, nil
+}
+
+// metricHint says why none of runs has a value of metric to plot: some
+// have it, but not a finite value; or the keys of runs it may have
+// meant, as a search's error does ("did you mean mean_accuracy?").
+func metricHint(runs []RunInfo, metric string) string {
+	for _, r := range runs {
+		if _, ok := r.Metrics[metric]; ok {
+			return " with a finite value"
+		}
+	}
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range runs {
+		for k := range r.Metrics {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	near := nearKeys(fieldRef{kind: fMetric, key: metric}, map[string][]string{fMetric: keys})
+	for i, n := range near {
+		near[i] = strings.TrimPrefix(n, fMetric+".")
+	}
+	if len(near) > 0 {
+		return " (did you mean " + orList(near) + "?)"
+	}
+	if len(keys) > 0 && len(keys) <= 10 {
+		return " (metrics: " + strings.Join(keys, ", ") + ")"
+	}
+	return ""
 }

@@ -101,8 +101,10 @@ func TestPlotMetric(t *testing.T) {
 		metric string
 		want   string
 	}{
-		{runs, "nope", "tracking: plot nope: none of the 4 runs has the metric"},
+		{runs, "nope", "tracking: plot nope: none of the 4 runs has the metric (metrics: "},
 		{nil, "accuracy", "none of the 0 runs"},
+		{runs, "acuracy", "none of the 4 runs has the metric (did you mean accuracy?)"},
+		{[]RunInfo{{Name: "x", Metrics: map[string]float64{"accuracy": math.NaN()}}}, "accuracy", "none of the 1 runs has the metric with a finite value"},
 	} {
 		if _, err := PlotMetric(tt.runs, tt.metric); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("PlotMetric(%d runs, %q): %v, want %q", len(tt.runs), tt.metric, err, tt.want)
@@ -134,8 +136,13 @@ func TestPlotMetricHistory(t *testing.T) {
 		t.Errorf("y axis ends at %v, under the data", p.P.Y.Max)
 	}
 
-	if _, err := s.PlotMetricHistory(runs, "nope"); err == nil || !strings.Contains(err.Error(), "none of the 5 runs has the metric") {
-		t.Errorf("unknown metric: %v", err)
+	for _, tt := range []struct{ metric, want string }{
+		{"nope", "none of the 5 runs has the metric"},
+		{"los", "none of the 5 runs has the metric (did you mean loss?)"},
+	} {
+		if _, err := s.PlotMetricHistory(runs, tt.metric); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("PlotMetricHistory(%q): %v, want %q", tt.metric, err, tt.want)
+		}
 	}
 }
 

@@ -19,7 +19,7 @@ type RunInfo struct {
 	Status     string             // StatusRunning, StatusFinished, StatusFailed or StatusKilled
 	ParentID   string             // parent run (CV fold, grid-search trial); "" for none
 	StartTime  time.Time          // millisecond precision
-	EndTime    time.Time          // zero while the run is RUNNING
+	EndTime    time.Time          // zero while RUNNING; for a run found dead, its last recorded activity
 	Error      string             // message of Fail, or why the store failed or killed the run
 	Params     map[string]string  // param values as stored (text), by key
 	Metrics    map[string]float64 // latest value of each metric
@@ -36,7 +36,9 @@ type RunInfo struct {
 	OwnerHost      string            // host name of that process
 }
 
-// Duration is how long the run lasted, or has lasted so far.
+// Duration is how long the run lasted, or has lasted so far. A KILLED
+// run found dead when a store was opened ends at its last recorded
+// activity (see Store.ReapOrphans), so it lasted at least this long.
 func (ri *RunInfo) Duration() time.Duration {
 	end := ri.EndTime
 	if end.IsZero() {
@@ -74,7 +76,21 @@ type SearchQuery struct {
 	Limit      int    // at most this many runs; 0 for no limit
 }
 
-// SearchRuns returns the runs that match q, fully loaded.
+// ErrUnknownKey is wrapped by the error of a search whose filter or
+// order names a metric, param or tag that no run it searches has.
+var ErrUnknownKey = errors.New("no run has the key")
+
+// unknownKeyError names the key, the keys it may have meant, and where.
+type unknownKeyError struct{ clause, msg string }
+
+func (e *unknownKeyError) Error() string {
+	return "tracking: search runs: " + e.clause + ": " + e.msg
+}
+
+func (e *unknownKeyError) Is(target error) bool { return target == ErrUnknownKey }
+
+// SearchRuns returns the runs that match q, fully loaded. It fails as
+// SearchRunIDs does.
 func (s *Store) SearchRuns(q SearchQuery) ([]RunInfo, error) {
 	s.catchUp()
 	ids, err := s.SearchRunIDs(q)
@@ -84,8 +100,35 @@ func (s *Store) SearchRuns(q SearchQuery) ([]RunInfo, error) {
 	return s.loadRuns(ids)
 }
 
+// searchRuns is SearchRuns, checking keys or not (see searchRunIDs).
+func (s *Store) searchRuns(q SearchQuery, checkKeys bool) ([]RunInfo, error) {
+	s.catchUp()
+	ids, err := s.searchRunIDs(q, checkKeys)
+	if err != nil {
+		return nil, err
+	}
+	return s.loadRuns(ids)
+}
+
 // SearchRunIDs returns the ids of the runs that match q, in order.
+//
+// A metric, param or tag that no run of q.Experiment (of any experiment
+// if "") has is most likely misspelt, and would silently match nothing
+// or sort nothing; it is an error wrapping ErrUnknownKey that names it
+// and the keys it may have meant ("did you mean
+// metrics.mean_accuracy?"), in q.OrderBy and in q.Filter alike. A key
+// that only some runs have is no error (a filter on it matches none of
+// the others, as in MLflow), nor is a key in an "IS NULL" test (all runs
+// lack it: all match), nor any key when no run is searched. A program
+// that polls for runs still to log a key can take
+// errors.Is(err, ErrUnknownKey) as "none yet".
 func (s *Store) SearchRunIDs(q SearchQuery) ([]string, error) {
+	return s.searchRunIDs(q, true)
+}
+
+// searchRunIDs is SearchRunIDs; checkKeys false lets keys no run has
+// through, for the CLI, which says so in its own words.
+func (s *Store) searchRunIDs(q SearchQuery, checkKeys bool) ([]string, error) {
 	s.catchUp()
 	f, err := ParseFilter(q.Filter)
 	if err != nil {
@@ -98,6 +141,23 @@ func (s *Store) SearchRunIDs(q SearchQuery) ([]string, error) {
 			pe.Msg = "order: " + pe.Msg
 		}
 		return nil, err
+	}
+	if checkKeys {
+		keys := &keyCheck{s: s, experiment: q.Experiment}
+		for _, c := range []struct {
+			clause string
+			fields []fieldRef
+		}{{"filter", filterKeys(f)}, {"order", orderFields(terms)}} {
+			for _, field := range c.fields {
+				msg, err := keys.unknown(field)
+				if err != nil {
+					return nil, err
+				}
+				if msg != "" {
+					return nil, &unknownKeyError{c.clause, msg}
+				}
+			}
+		}
 	}
 	where, args := f.where()
 	if q.Experiment != "" {

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gopherlab/gopherlab/experiments"
 	"github.com/gopherlab/gopherlab/internal/atomicfile"
 	"github.com/gopherlab/gopherlab/internal/plotstyle"
 	"gonum.org/v1/plot"
@@ -207,9 +208,14 @@ and the code that produced the best one. "-o -" writes to standard output.
 An existing -o file is replaced only if it is a report written earlier;
 the tracking database and other files are never overwritten.
 Runs are ranked by -metric, by default a score on held-out test data
-(test_accuracy, ...), else a cross-validation mean (mean_accuracy, ...);
-runs with the same score are ranked newest first, as runs list -order ranks
-them, and the best run says it is tied.
+(test_accuracy, ...), else a validation score (val_accuracy, ...), a
+cross-validation mean (mean_accuracy, ...), a grid search's best
+(best_accuracy, ...) or a plain score (accuracy, ...). A score that fewer
+than half as many runs recorded as the score most runs recorded is passed
+over, since it would rank few runs: a test_accuracy of 2 runs yields to
+the mean_accuracy of 10. Without a score, it is the metric most runs have.
+Runs with the same score are ranked newest first, as runs list -order
+ranks them, and the best run says it is tied.
 `
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -622,8 +628,11 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 	}
 
 	if len(children) > 0 {
-		rep.Summary = append(rep.Summary, fmt.Sprintf("The experiment also has %s (the trials of grid searches, the folds of cross-validations): they are parts of their parent run, not models of their own, so they are not ranked here.",
-			map[bool]string{true: "1 child run", false: strconv.Itoa(len(children)) + " child runs"}[len(children) == 1]))
+		note, err := s.childrenNote(runs, children)
+		if err != nil {
+			return err
+		}
+		rep.Summary = append(rep.Summary, note)
 	}
 	if withMetric > 0 {
 		b := ranked[0]
@@ -637,14 +646,23 @@ func (s *Store) WriteReport(w io.Writer, opts ReportOptions) error {
 		// Runs as good as the best: which one is named best is only
 		// the tie-break's choice, and the reader should know.
 		var tied []string
+		others := 0
 		for _, r := range ranked[1:rankable] {
 			if r.Metrics[metric] == b.Metrics[metric] {
+				if len(tied) == maxTiedNamed {
+					others++
+					continue
+				}
 				tied = append(tied, fmt.Sprintf("%s (id %s)", cmp.Or(readerName(r), "a run"), r.ShortID()))
 			}
 		}
+		names := strings.Join(tied, ", ")
+		if others > 0 {
+			names += fmt.Sprintf(" and %d %s", others, map[bool]string{true: "other", false: "others"}[others == 1])
+		}
 		if len(tied) > 0 {
 			rep.Best.Tied = fmt.Sprintf("It is tied with %s (same %s %s): they did equally well, and the report names the newest of them best.",
-				strings.Join(tied, ", "), metric, fm.value(metric, b.Metrics[metric]))
+				names, metric, fm.value(metric, b.Metrics[metric]))
 		}
 		if rep.Confusion, err = s.confusionOf(b.ID); err != nil {
 			return err
@@ -1599,6 +1617,65 @@ func summarize(runs []RunInfo, metric string, lower bool, withMetric int, filter
 	return lines
 }
 
+// maxTiedNamed is how many runs tied with the best one the best run's
+// box names; the others are counted ("and 155 others").
+const maxTiedNamed = 5
+
+// childrenNote says what the child runs of the report's experiment are,
+// by what their parents are: the trials of an autologged grid search,
+// the folds of an autologged cross-validation, else runs started under
+// another run (StartChild, or work autologged inside a run started by
+// hand), which the report does not rank either.
+func (s *Store) childrenNote(runs, children []RunInfo) (string, error) {
+	kind := map[string]string{}
+	for _, r := range append(slices.Clone(runs), children...) {
+		kind[r.ID] = r.Tags["autolog"]
+	}
+	var missing []string
+	for _, c := range children {
+		if _, ok := kind[c.ParentID]; !ok && !slices.Contains(missing, c.ParentID) {
+			missing = append(missing, c.ParentID) // a filter left the parent out
+		}
+	}
+	parents, err := s.loadRuns(missing)
+	if err != nil {
+		return "", err
+	}
+	for _, p := range parents {
+		kind[p.ID] = p.Tags["autolog"]
+	}
+	var trials, folds, other int
+	for _, c := range children {
+		switch kind[c.ParentID] {
+		case experiments.KindGridSearch:
+			trials++
+		case experiments.KindCrossValidate:
+			folds++
+		default:
+			other++
+		}
+	}
+	count := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	}
+	var parts []string
+	if trials > 0 {
+		parts = append(parts, count(trials, "trial of a grid search", "trials of grid searches"))
+	}
+	if folds > 0 {
+		parts = append(parts, count(folds, "fold of a cross-validation", "folds of cross-validations"))
+	}
+	why := "they are parts of their parent run, not models of their own, so they are not ranked here."
+	if other > 0 {
+		parts = append(parts, count(other, "run started under another run", "runs started under other runs"))
+		why = "they are parts of their parent run, so they are not ranked here: the report ranks top-level runs."
+	}
+	return "The experiment also has " + count(len(children), "child run", "child runs") + " (" + strings.Join(parts, ", ") + "): " + why, nil
+}
+
 // Words for runs that did not end normally. A KILLED run is one whose
 // process died (a kernel killed, a machine restarted) before it ended;
 // a run the user interrupted ends FAILED, its error ending in
@@ -1637,12 +1714,12 @@ func plumbing(k string) bool {
 	return slices.Contains(plumbingParams, k[strings.LastIndex(k, ".")+1:])
 }
 
-// runDuration says how long a run took. A KILLED run's end is when the
-// store noticed its process had died, not when its work stopped, so its
-// duration is unknown.
+// runDuration says how long a run took. A KILLED run's end is its last
+// recorded activity, not when its process died, which the store cannot
+// know: it ran at least that long.
 func runDuration(r RunInfo) string {
 	if r.Status == StatusKilled {
-		return "unknown"
+		return "at least " + formatDuration(r.Duration())
 	}
 	if k := wholeTiming(r); k != "" {
 		return formatTiming(r.Metrics[k])

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // reportFixture is an experiment with histories, params, a dataset, code
@@ -177,7 +179,7 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 				"<strong>killed run</strong> (id ", "): stopped: the program ended before the run finished — process 25217 on vm ended without ending the run</li>",
 				"<strong>interrupted run</strong> (id ", "): interrupted (stopped by the user) — experiments: grid search",
 			},
-			// A killed run's end is when the store noticed: its duration is unknown.
+			// A killed run's end is its last activity: it ran at least that long.
 			wantRows: []string{"1|finished run|finished", "|killed run|stopped: the program ended before the run finished", "|interrupted run|interrupted (stopped by the user)", "|crashed run|failed"}},
 		{exp: "failonly",
 			want:     []string{"No finished run has a value of val_accuracy, so there is no best run.", "(1 here)"},
@@ -192,8 +194,8 @@ func TestReportUnfinishedNotBest(t *testing.T) {
 				t.Errorf("rows %q, want %q", got, tt.wantRows)
 			}
 			for _, row := range regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`).FindAllStringSubmatch(page, -1) {
-				if strings.Contains(row[1], ">killed run<") && !strings.Contains(row[1], ">unknown<") {
-					t.Errorf("a killed run's row gives a duration: %s", row[1])
+				if strings.Contains(row[1], ">killed run<") && !strings.Contains(row[1], ">at least ") {
+					t.Errorf("a killed run's row gives its duration as if it had ended then: %s", row[1])
 				}
 			}
 		})
@@ -1118,4 +1120,116 @@ func TestReportDecimalsPerTable(t *testing.T) {
 		`<td class="num" title="0.97412">97.412` + "\u00a0%</td>",
 		`<td class="num" title="0.01">± 1.000</td>`,
 	}, []string{"points</td>"})
+}
+
+// TestReportHelpSaysHowTheMetricIsChosen checks that report -h tells the
+// rules pickMetric follows, each with a case that shows the rule.
+func TestReportHelpSaysHowTheMetricIsChosen(t *testing.T) {
+	var help bytes.Buffer
+	if err := ReportCommand([]string{"-h"}, &help); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(help.String()), " ")
+	with := func(n int, keys ...string) []RunInfo {
+		var out []RunInfo
+		for range n {
+			m := map[string]float64{}
+			for _, k := range keys {
+				m[k] = 1
+			}
+			out = append(out, RunInfo{Metrics: m})
+		}
+		return out
+	}
+	tests := []struct {
+		says string
+		runs []RunInfo
+		want string
+	}{
+		{"by default a score on held-out test data", append(with(2, "test_accuracy"), with(2, "mean_accuracy")...), "test_accuracy"},
+		{"else a validation score", append(with(2, "val_accuracy"), with(2, "mean_accuracy")...), "val_accuracy"},
+		{"a grid search's best", with(1, "best_accuracy", "accuracy"), "best_accuracy"},
+		{"fewer than half as many runs recorded as the score most runs recorded is passed over",
+			append(with(2, "test_accuracy", "mean_accuracy"), with(8, "mean_accuracy")...), "mean_accuracy"},
+		{"Without a score, it is the metric most runs have", append(with(2, "epoch"), with(1, "lr")...), "epoch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.says, func(t *testing.T) {
+			if !strings.Contains(text, tt.says) {
+				t.Errorf("report -h does not say %q:\n%s", tt.says, help.String())
+			}
+			if got := pickMetric(tt.runs); got != tt.want {
+				t.Errorf("pickMetric = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReportChildrenAndTies checks that the summary words child runs by
+// what their parents are, and that the best run's box names a few of
+// the runs tied with it and counts the others.
+func TestReportChildrenAndTies(t *testing.T) {
+	tests := []struct {
+		name     string
+		parent   map[string]string // tags of the parent run
+		children int
+		tied     int // top-level runs with the best score, besides the best
+		want     []string
+		notWant  []string
+	}{
+		{"grid search trials", map[string]string{"autolog": "grid_search"}, 3, 0,
+			[]string{"3 child runs (3 trials of grid searches): they are parts of their parent run, not models of their own"}, []string{"folds", "started under"}},
+		{"cross-validation folds", map[string]string{"autolog": "cross_validate"}, 1, 0,
+			[]string{"1 child run (1 fold of a cross-validation)"}, []string{"trials", "started under"}},
+		{"children started by hand", nil, 2, 0,
+			[]string{"2 child runs (2 runs started under other runs): they are parts of their parent run, so they are not ranked here"},
+			[]string{"trials of grid searches", "folds of cross-validations"}},
+		{"a few ties are all named", nil, 0, 3, []string{"It is tied with tied 2 (id ", "tied 0 (id "}, []string{"others"}},
+		{"many ties are counted", nil, 0, 160, []string{"tied 159 (id ", "tied 155 (id ", "and 155 others (same accuracy"}, []string{"tied 154 (id "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTemp(t)
+			start := time.Now().Add(-time.Hour)
+			at := func(i int) *RunOptions {
+				return &RunOptions{times: runTimes{start: start.Add(time.Duration(i) * time.Second), end: start.Add(time.Duration(i)*time.Second + time.Millisecond)}}
+			}
+			for i := 0; i < tt.tied; i++ {
+				o := at(i)
+				o.Name = fmt.Sprintf("tied %d", i)
+				r, err := s.StartRun("x", o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.LogMetric("accuracy", 0.9, 0)
+				r.Finish()
+			}
+			o := at(tt.tied)
+			o.Name, o.Tags = "best", tt.parent
+			p, err := s.StartRun("x", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.LogMetric("accuracy", 0.9, 0)
+			for i := 0; i < tt.children; i++ {
+				c, err := p.StartChild(fmt.Sprintf("child %d", i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Finish()
+			}
+			p.Finish()
+			page := html.UnescapeString(reportPage(t, s, ReportOptions{Experiment: "x", Metric: "accuracy"}))
+			for _, w := range tt.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(page, w) {
+					t.Errorf("report has %q", w)
+				}
+			}
+		})
+	}
 }

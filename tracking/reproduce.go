@@ -192,7 +192,7 @@ func (s *Store) Reproduce(id string) (*Reproduction, error) {
 	}
 	rep.Estimator = describeEstimator(est)
 
-	data, err := restoreData(table, est, logged, kind)
+	data, err := restoreData(table, est, logged, kind, ri.Tags[TagNamedMatrix] == "true")
 	if err != nil {
 		return nil, fail("%v", err)
 	}
@@ -493,9 +493,11 @@ func readSnapshot(snap *Dataset, levels [][]string) (*snapshotTable, error) {
 }
 
 // restoreData rebuilds what the run was fitted on. Matrix fits record
-// columns c0, c1, ..., y; dataset fits record the dataset's names, with
-// the target last, and the levels of its categorical columns.
-func restoreData(t *snapshotTable, est any, logged *experiments.Pipeline, kind string) (*trainData, error) {
+// columns c0, c1, ..., y, or the names of the dataset Dataset.XY made the
+// matrix from (namedMatrix, the run's TagNamedMatrix); dataset fits
+// record the dataset's names, with the target last, and the levels of
+// its categorical columns.
+func restoreData(t *snapshotTable, est any, logged *experiments.Pipeline, kind string, namedMatrix bool) (*trainData, error) {
 	nr, nc, cols := t.rows, len(t.cols), t.cols
 	// Which columns are features: a fit's artifact knows; otherwise the
 	// target is the last column (cross-validation and search need one).
@@ -516,6 +518,7 @@ func restoreData(t *snapshotTable, est any, logged *experiments.Pipeline, kind s
 	if nFeat < nc {
 		matrix = matrix && cols[nc-1] == "y"
 	}
+	matrix = matrix || namedMatrix
 	d := &trainData{}
 	if matrix {
 		d.X = mat.DenseCopyOf(t.nums.Slice(0, nr, 0, nFeat))

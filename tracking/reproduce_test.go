@@ -160,6 +160,25 @@ func TestReproduce(t *testing.T) {
 				CV:   experiments.CVOptions{K: 3}}
 			return gs.FitDataset(classes(t, 20), "label")
 		}, []string{"best_accuracy", "trial 2/mean_accuracy"}, "duration_s"},
+		{"cross-validation of a bare model on the matrix XY made", experiments.KindCrossValidate, func(t *testing.T) error {
+			X, y, err := classes(t, 25).XY("label")
+			if err != nil {
+				return err
+			}
+			_, err = experiments.CrossValidate(&experiments.GaussianNB{}, X, y, experiments.CVOptions{K: 5})
+			return err
+		}, []string{"mean_accuracy", "fold_accuracy"}, "duration_s"},
+		{"forest fit on the training part of the matrix XY made", experiments.KindFit, func(t *testing.T) error {
+			X, y, err := classes(t, 30).XY("label")
+			if err != nil {
+				return err
+			}
+			Xtr, _, ytr, _, err := experiments.SplitXY(X, y, 0.25, 1, true)
+			if err != nil {
+				return err
+			}
+			return (&experiments.RandomForestClassifier{NTrees: 5, Seed: 3}).Fit(Xtr, ytr)
+		}, []string{"train_accuracy", "identical_predictions"}, "fit_time_s"},
 		{"grid search without refit", experiments.KindGridSearch, func(t *testing.T) error {
 			X, y := overlapping(20)
 			gs := &experiments.GridSearch{Model: &experiments.KNeighborsClassifier{},
@@ -415,5 +434,63 @@ func TestReproduceListsScoredMetrics(t *testing.T) {
 	}
 	if !strings.Contains(rep.String(), "Not compared: ") {
 		t.Errorf("the text does not list what was not compared:\n%s", rep)
+	}
+}
+
+// TestAutologXYNames checks that work on a matrix Dataset.XY made (or
+// SplitXY split from one) records its data under the dataset's column
+// names, tagged as a matrix, and other matrices as c0, c1, ..., y.
+func TestAutologXYNames(t *testing.T) {
+	named := []string{"f1", "f2", "label"}
+	tests := []struct {
+		name  string
+		run   func(t *testing.T, X *mat.Dense, y []float64) error
+		want  []string
+		named bool
+	}{
+		{"cross-validation", func(t *testing.T, X *mat.Dense, y []float64) error {
+			_, err := experiments.CrossValidate(&experiments.GaussianNB{}, X, y, experiments.CVOptions{K: 3})
+			return err
+		}, named, true},
+		{"grid search", func(t *testing.T, X *mat.Dense, y []float64) error {
+			gs := &experiments.GridSearch{Model: &experiments.KNeighborsClassifier{}, Grid: map[string][]any{"K": {1, 3}}, CV: experiments.CVOptions{K: 3}}
+			return gs.Fit(X, y)
+		}, named, true},
+		{"a fit on the training part", func(t *testing.T, X *mat.Dense, y []float64) error {
+			Xtr, _, ytr, _, err := experiments.SplitXY(X, y, 0.3, 2, false)
+			if err != nil {
+				return err
+			}
+			return (&experiments.GaussianNB{}).Fit(Xtr, ytr)
+		}, named, true},
+		{"a fit on a copy", func(t *testing.T, X *mat.Dense, y []float64) error {
+			return (&experiments.GaussianNB{}).Fit(mat.DenseCopyOf(X), y)
+		}, []string{"c0", "c1", "y"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, runs := autologged(t, func(t *testing.T) {
+				X, y, err := classes(t, 20).XY("label")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tt.run(t, X, y); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if len(runs) != 1 {
+				t.Fatalf("%d runs", len(runs))
+			}
+			in, err := s.Inputs(runs[0].ID)
+			if err != nil || len(in) != 1 {
+				t.Fatalf("inputs %v, %v", in, err)
+			}
+			if !slices.Equal(in[0].Columns, tt.want) {
+				t.Errorf("snapshot columns %q, want %q", in[0].Columns, tt.want)
+			}
+			if got := runs[0].Tags[TagNamedMatrix] == "true"; got != tt.named {
+				t.Errorf("tag %s: %v, want %v", TagNamedMatrix, got, tt.named)
+			}
+		})
 	}
 }

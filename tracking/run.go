@@ -10,6 +10,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -279,12 +280,37 @@ func (s *Store) StartRun(experiment string, opts *RunOptions) (*Run, error) {
 	}
 	s.open[r] = struct{}{}
 	s.mu.Unlock()
+	if !opts.autolog {
+		activeRuns.Lock()
+		activeRuns.runs = append(activeRuns.runs, r)
+		activeRuns.Unlock()
+	}
 	if !opts.autolog && cellRunning.Load() {
 		cellRuns.Lock()
 		cellRuns.runs = append(cellRuns.runs, r)
 		cellRuns.Unlock()
 	}
 	return r, nil
+}
+
+// activeRuns are the runs of this process started by hand (StartRun,
+// StartChild; not by an Autologger) that have not ended, in the order
+// they started: the last is the innermost, which autologged work nests
+// under (see Autologger).
+var activeRuns struct {
+	sync.Mutex
+	runs []*Run
+}
+
+// innermostRun returns the run started by hand that started last and has
+// not ended, or nil.
+func innermostRun() *Run {
+	activeRuns.Lock()
+	defer activeRuns.Unlock()
+	if n := len(activeRuns.runs); n > 0 {
+		return activeRuns.runs[n-1]
+	}
+	return nil
 }
 
 // cellRuns are the runs started by the running notebook cell (see
@@ -750,13 +776,28 @@ func metricValue(v float64) interface{} {
 // Finish ends the run as FINISHED.
 func (r *Run) Finish() error { return r.End(StatusFinished) }
 
-// Fail ends the run as FAILED and records err's message.
+// Fail ends the run as FAILED and records err's message. A run that has
+// already ended is not changed: Fail then returns an error wrapping
+// ErrRunEnded that says how it ended. To mark a FINISHED run FAILED after
+// the fact (a check made later found its result wrong), use
+// Store.FailFinishedRun.
 func (r *Run) Fail(err error) error {
 	msg := "failed"
 	if err != nil {
 		msg = err.Error()
 	}
 	return r.end(StatusFailed, msg)
+}
+
+// failEnded is the error of Fail on a run that ended with status.
+func (r *Run) failEnded(status string) error {
+	switch status {
+	case StatusFinished:
+		return fmt.Errorf("tracking: run %s: cannot fail it: %w as FINISHED (Store.FailFinishedRun marks a finished run FAILED)", r.id, ErrRunEnded)
+	case StatusFailed:
+		return fmt.Errorf("tracking: run %s: cannot fail it again: %w as FAILED with its own error", r.id, ErrRunEnded)
+	}
+	return fmt.Errorf("tracking: run %s: cannot fail it: %w as %s (Store.FailRun marks an ended run FAILED)", r.id, ErrRunEnded, status)
 }
 
 // End writes the buffered metrics and ends the run with status FINISHED,
@@ -777,7 +818,11 @@ func (r *Run) end(status, msg string) error {
 	defer r.flushMu.Unlock()
 	r.mu.Lock()
 	if r.ended {
+		ended := r.status
 		r.mu.Unlock()
+		if status == StatusFailed && msg != "" {
+			return r.failEnded(ended)
+		}
 		return nil
 	}
 	r.ended = true
@@ -817,6 +862,11 @@ func (r *Run) end(status, msg string) error {
 	r.store.mu.Lock()
 	delete(r.store.open, r)
 	r.store.mu.Unlock()
+	activeRuns.Lock()
+	if i := slices.Index(activeRuns.runs, r); i >= 0 {
+		activeRuns.runs = slices.Delete(activeRuns.runs, i, i+1)
+	}
+	activeRuns.Unlock()
 	if flushErr != nil {
 		return flushErr
 	}
@@ -826,11 +876,17 @@ func (r *Run) end(status, msg string) error {
 // ReapOrphans marks KILLED the RUNNING runs of this host whose process is
 // gone (not alive, or its pid now belongs to a newer process). Open calls
 // it; call it again to clean up while the store stays open. It returns how
-// many runs it marked.
+// many runs it marked. A run's end time is then its last recorded
+// activity: its newest metric point, artifact, or child run's start or
+// end, else its start (the store keeps no heartbeat, and no time for
+// params and tags), so its duration is a lower bound, which lists show
+// as "≥3.02s".
 func (s *Store) ReapOrphans() (int, error) {
 	me := self()
+	// Newest first, so that child runs (started after their parent)
+	// get their end before their parent takes its end from theirs.
 	rows, err := s.db.Query(`SELECT id, owner_pid, owner_start, owner_boot, owner_host FROM runs
-		WHERE status = 'RUNNING' AND owner_host = ?`, me.host)
+		WHERE status = 'RUNNING' AND owner_host = ? ORDER BY start_time DESC, rowid DESC`, me.host)
 	if err != nil {
 		return 0, s.wrap("find orphaned runs in", err)
 	}
@@ -861,13 +917,19 @@ func (s *Store) ReapOrphans() (int, error) {
 		n = 0
 		now := nowMillis()
 		for _, d := range dead {
-			// The end time is the last sign of life: the newest metric
-			// if any, else now.
+			// The end time is the last sign of life the store has (it
+			// keeps no heartbeat, and params and tags no time): the
+			// newest metric point, artifact, or start or end of a child
+			// run; else the start. Not when the death was found, which
+			// may be days later.
 			res, err := tx.Exec(`UPDATE runs SET status = 'KILLED',
-					end_time = COALESCE((SELECT MAX(timestamp) FROM latest_metrics WHERE run_id = runs.id), ?),
+					end_time = MAX(start_time,
+						COALESCE((SELECT MAX(timestamp) FROM metrics WHERE run_id = runs.id), 0),
+						COALESCE((SELECT MAX(created) FROM artifacts WHERE run_id = runs.id), 0),
+						COALESCE((SELECT MAX(COALESCE(end_time, start_time)) FROM runs c WHERE c.parent_run_id = runs.id), 0)),
 					error = ?
 				WHERE id = ? AND status = 'RUNNING'`,
-				now, fmt.Sprintf("process %d on %s ended without ending the run (found at %s)",
+				fmt.Sprintf("process %d on %s ended without ending the run (found at %s; the run's end time is its last recorded activity)",
 					d.o.pid, d.o.host, time.UnixMilli(now).Format(time.RFC3339)), d.id)
 			if err != nil {
 				return err

@@ -567,3 +567,53 @@ func TestNotebookExperiment(t *testing.T) {
 		r.Finish()
 	}
 }
+
+// TestFailAfterEnd checks that Fail on a run that has ended says so and
+// where to turn, and changes nothing.
+func TestFailAfterEnd(t *testing.T) {
+	tests := []struct {
+		name   string
+		end    func(s *Store, r *Run) error
+		status string
+		says   string
+	}{
+		{"finished", func(_ *Store, r *Run) error { return r.Finish() }, StatusFinished, "Store.FailFinishedRun"},
+		{"failed", func(_ *Store, r *Run) error { return r.Fail(errors.New("first")) }, StatusFailed, "again"},
+		{"killed by the store's close", func(s *Store, _ *Run) error { return s.Close() }, StatusKilled, "Store.FailRun"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "t.db")
+			s, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.StartRun("x", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.end(s, r); err != nil {
+				t.Fatal(err)
+			}
+			err = r.Fail(errors.New("late"))
+			if !errors.Is(err, ErrRunEnded) || !strings.Contains(err.Error(), tt.status) || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("Fail after the end: err = %v, want ErrRunEnded naming %s and %q", err, tt.status, tt.says)
+			}
+			if err := r.End(tt.status); err != nil {
+				t.Errorf("End again: %v", err)
+			}
+			s2, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			ri, err := s2.GetRun(r.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ri.Status != tt.status || strings.Contains(ri.Error, "late") {
+				t.Errorf("run after a late Fail: %s %q, want %s unchanged", ri.Status, ri.Error, tt.status)
+			}
+		})
+	}
+}

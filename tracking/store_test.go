@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 )
@@ -657,5 +659,169 @@ func TestShortRunIDs(t *testing.T) {
 	}
 	if _, err := s.Artifacts("ffffffff"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown prefix: %v, want ErrNotFound", err)
+	}
+}
+
+// TestSearchUnknownKey checks that a search names a metric, param or tag
+// no run it searches has, with the keys it may have meant, and lets
+// through keys only some runs have, IS NULL tests and empty scopes.
+func TestSearchUnknownKey(t *testing.T) {
+	s := openTemp(t)
+	for i, spec := range []struct {
+		exp     string
+		metrics map[string]float64
+		tags    map[string]string
+	}{
+		{"iris", map[string]float64{"mean_accuracy": 0.95}, map[string]string{"team": "a"}},
+		{"iris", map[string]float64{"mean_accuracy": 0.85}, nil},
+		{"iris", nil, nil},
+		{"other", map[string]float64{"other_only": 1}, nil},
+	} {
+		r, err := s.StartRun(spec.exp, &RunOptions{Name: fmt.Sprint("run ", i), Tags: spec.tags, Params: map[string]any{"k": i}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.LogMetrics(spec.metrics, 0); err != nil {
+			t.Fatal(err)
+		}
+		r.Finish()
+	}
+	tests := []struct {
+		name string
+		q    SearchQuery
+		want int    // runs found, if no error
+		err  string // "" for none
+	}{
+		{"misspelt filter key", SearchQuery{Filter: "metrics.mean_acc > 0.9"}, 0,
+			`tracking: search runs: filter: no run has metric "mean_acc" (did you mean metrics.mean_accuracy?)`},
+		{"misspelt order key", SearchQuery{OrderBy: "metrics.mean_acc DESC"}, 0,
+			`order: no run has metric "mean_acc" (did you mean metrics.mean_accuracy?)`},
+		{"misspelt key in one experiment", SearchQuery{Experiment: "iris", Filter: "params.k = 1 AND tags.teem = 'a'"}, 0,
+			`filter: no run of experiment "iris" has tag "teem" (did you mean tags.team?)`},
+		{"a key of another experiment", SearchQuery{Experiment: "iris", OrderBy: "metrics.other_only"}, 0,
+			`order: no run of experiment "iris" has metric "other_only"`},
+		{"the same key in all experiments", SearchQuery{Filter: "metrics.other_only > 0"}, 1, ""},
+		{"a key some runs lack", SearchQuery{Filter: "tags.team = 'a'"}, 1, ""},
+		{"a metric some runs lack, as order", SearchQuery{Experiment: "iris", OrderBy: "metrics.mean_accuracy DESC"}, 3, ""},
+		{"an IS NULL test", SearchQuery{Experiment: "iris", Filter: "metrics.mean_acc IS NULL"}, 3, ""},
+		{"IS NOT NULL is checked", SearchQuery{Filter: "metrics.mean_acc IS NOT NULL"}, 0, `no run has metric "mean_acc"`},
+		{"no run searched", SearchQuery{Experiment: "nothing", Filter: "metrics.mean_acc > 0.9"}, 0, ""},
+		{"attributes", SearchQuery{Filter: "status = 'FINISHED'", OrderBy: "start_time"}, 4, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runs, err := s.SearchRuns(tt.q)
+			ids, err2 := s.SearchRunIDs(tt.q)
+			if tt.err == "" {
+				if err != nil || err2 != nil || len(runs) != tt.want || len(ids) != tt.want {
+					t.Errorf("found %d runs, %d ids, errors %v, %v; want %d runs", len(runs), len(ids), err, err2, tt.want)
+				}
+				return
+			}
+			for _, e := range []error{err, err2} {
+				if !errors.Is(e, ErrUnknownKey) || !strings.Contains(e.Error(), tt.err) {
+					t.Errorf("error %v, want ErrUnknownKey with %q", e, tt.err)
+				}
+			}
+		})
+	}
+}
+
+// TestReapedEndTime checks that a run found dead ends at its last
+// recorded activity, not when it was found: its newest metric point
+// (whatever its step), artifact, or child run's start or end; its start
+// if nothing else.
+func TestReapedEndTime(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("cannot run true:", err)
+	}
+	deadPID := cmd.Process.Pid
+	t0 := time.Now().Add(-24 * time.Hour).Truncate(time.Millisecond)
+	at := func(sec int) int64 { return t0.Add(time.Duration(sec) * time.Second).UnixMilli() }
+	type child struct {
+		start, end int // seconds after t0; end < 0: still RUNNING (dies too)
+		metricAt   int // a metric point at this second; 0 for none
+	}
+	tests := []struct {
+		name       string
+		metrics    map[int]int // step -> second logged
+		artifactAt int         // 0 for none
+		children   []child
+		want       int // end, seconds after t0
+	}{
+		{"nothing but the start", nil, 0, nil, 0},
+		{"the newest metric point, not the highest step", map[int]int{5: 2, 1: 3}, 0, nil, 3},
+		{"an artifact after the metrics", map[int]int{0: 1}, 4, nil, 4},
+		{"a grid search: its trials", nil, 0, []child{{1, 2, 0}, {3, -1, 5}}, 5},
+		{"a trial that only started", map[int]int{0: 1}, 0, []child{{6, -1, 0}}, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTemp(t)
+			exec := func(q string, args ...any) {
+				t.Helper()
+				if _, err := s.db.Exec(q, args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start := func(parent *Run, startSec, metricAt int, metrics map[int]int) *Run {
+				var r *Run
+				var err error
+				if parent == nil {
+					r, err = s.StartRun("reap", nil)
+				} else {
+					r, err = parent.StartChild("trial")
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if metricAt > 0 {
+					metrics = map[int]int{0: metricAt}
+				}
+				for step, sec := range metrics {
+					r.LogMetric("m", 1, step)
+					r.Flush()
+					exec(`UPDATE metrics SET timestamp = ? WHERE run_id = ? AND step = ?`, at(sec), r.ID(), step)
+				}
+				exec(`UPDATE runs SET start_time = ? WHERE id = ?`, at(startSec), r.ID())
+				return r
+			}
+			r := start(nil, 0, 0, tt.metrics)
+			if tt.artifactAt > 0 {
+				exec(`INSERT INTO artifacts (run_id, name, sha256, size, path, created) VALUES (?, 'a', 'x', 0, 'x', ?)`, r.ID(), at(tt.artifactAt))
+			}
+			var kids []*Run
+			for _, c := range tt.children {
+				k := start(r, c.start, c.metricAt, nil)
+				if c.end >= 0 {
+					k.Finish()
+					exec(`UPDATE runs SET end_time = ? WHERE id = ?`, at(c.end), k.ID())
+				}
+				kids = append(kids, k)
+			}
+			exec(`UPDATE runs SET owner_pid = ? WHERE status = 'RUNNING'`, deadPID)
+			s.mu.Lock()
+			for _, k := range append(kids, r) {
+				delete(s.open, k) // so Close does not end them
+			}
+			s.mu.Unlock()
+			if _, err := s.ReapOrphans(); err != nil {
+				t.Fatal(err)
+			}
+			ri, err := s.GetRun(r.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ri.Status != StatusKilled || !ri.EndTime.Equal(t0.Add(time.Duration(tt.want)*time.Second)) {
+				t.Errorf("status %s, end %s after the start, want KILLED %ds after", ri.Status, ri.EndTime.Sub(t0), tt.want)
+			}
+			if got, want := durationText(ri), "≥"+formatDuration(time.Duration(tt.want)*time.Second); got != want {
+				t.Errorf("duration shown as %q, want %q", got, want)
+			}
+			if !strings.Contains(ri.Error, "last recorded activity") {
+				t.Errorf("error %q does not say what the end time is", ri.Error)
+			}
+		})
 	}
 }

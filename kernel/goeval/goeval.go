@@ -177,9 +177,10 @@ type Session struct {
 	parsed   map[string][]*parsedRun // parses of recent cells, by source
 	rewrites map[string]rewrite      // loop rewrites of recent cells, by source as written
 
-	meta   sync.RWMutex // guards st (the pointer and its tracked names) and magics
-	st     *state
-	magics map[string]magic
+	meta      sync.RWMutex // guards st (the pointer and its tracked names) and magics
+	st        *state
+	magics    map[string]magic
+	envOwners map[string]string // environment variable -> magic that sets it (SetEnvMagic)
 }
 
 type inCellKey struct{}
@@ -245,6 +246,20 @@ func (s *Session) RegisterMagic(name, help string, fn MagicFunc) {
 	s.meta.Lock()
 	defer s.meta.Unlock()
 	s.magics[strings.TrimPrefix(name, "%")] = magic{help: help, fn: fn}
+}
+
+// SetEnvMagic makes "%env NAME=value" say to use "%magic value" and run
+// it: NAME is a setting that a registered magic owns, read when the
+// session started (GOPHERLAB_DB, the tracking store that %tracking
+// switches), so setting the variable alone would change nothing. The
+// magic is expected to set NAME itself.
+func (s *Session) SetEnvMagic(name, magic string) {
+	s.meta.Lock()
+	defer s.meta.Unlock()
+	if s.envOwners == nil {
+		s.envOwners = map[string]string{}
+	}
+	s.envOwners[name] = strings.TrimPrefix(magic, "%")
 }
 
 // Reset replaces the interpreter with a fresh one with the same options:

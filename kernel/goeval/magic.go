@@ -315,7 +315,7 @@ func (s *Session) lineMagic(ctx context.Context, name, args string) error {
 		}
 		return nil
 	case "env":
-		return s.envMagic(args)
+		return s.envMagic(ctx, args)
 	case "cd":
 		dir := args
 		if dir == "" || dir == "~" {
@@ -371,7 +371,7 @@ func unquote(s string) string {
 }
 
 // envMagic implements %env like IPython.
-func (s *Session) envMagic(args string) error {
+func (s *Session) envMagic(ctx context.Context, args string) error {
 	out := s.opts.Stdout
 	if args == "" {
 		env := os.Environ()
@@ -395,6 +395,14 @@ func (s *Session) envMagic(args string) error {
 		return nil
 	}
 	value = unquote(strings.TrimSpace(value))
+	s.meta.RLock()
+	owner := s.envOwners[name]
+	_, owned := s.magics[owner]
+	s.meta.RUnlock()
+	if owned {
+		fmt.Fprintf(out, "env: %s is a setting of %%%s, read already: use %%%s PATH to change it (running %%%s %s)\n", name, owner, owner, owner, value)
+		return s.lineMagic(ctx, owner, value)
+	}
 	if err := os.Setenv(name, value); err != nil {
 		return usageError(err.Error())
 	}

@@ -362,3 +362,43 @@ func TestMagicsInOrder(t *testing.T) {
 		t.Errorf("the magic below a failing line ran")
 	}
 }
+
+// TestEnvOwnedByMagic checks that %env of a variable a magic owns
+// (GOPHERLAB_DB, owned by %tracking) says to use the magic and runs it,
+// and that other variables are only set.
+func TestEnvOwnedByMagic(t *testing.T) {
+	s := newSession(t)
+	var got []string
+	s.RegisterMagic("store", "%store PATH: switch the store", func(_ context.Context, _ *Session, args string) error {
+		got = append(got, args)
+		return os.Setenv("GOEVAL_OWNED", "/abs/"+args)
+	})
+	s.SetEnvMagic("GOEVAL_OWNED", "store")
+	t.Cleanup(func() { os.Unsetenv("GOEVAL_OWNED"); os.Unsetenv("GOEVAL_FREE") })
+	tests := []struct {
+		cell     string
+		says     string
+		magicArg string // "" if the magic must not run
+		env, val string
+	}{
+		{"%env GOEVAL_OWNED=other.db", "use %store PATH to change it (running %store other.db)", "other.db", "GOEVAL_OWNED", "/abs/other.db"},
+		{"%env GOEVAL_OWNED 'b.db'", "use %store PATH", "b.db", "GOEVAL_OWNED", "/abs/b.db"},
+		{"%env GOEVAL_FREE=1", "env: GOEVAL_FREE=1", "", "GOEVAL_FREE", "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cell, func(t *testing.T) {
+			got = nil
+			s.out.Reset()
+			s.run(tt.cell)
+			if !strings.Contains(s.out.String(), tt.says) {
+				t.Errorf("output %q lacks %q", s.out.String(), tt.says)
+			}
+			if tt.magicArg == "" && got != nil || tt.magicArg != "" && (len(got) != 1 || got[0] != tt.magicArg) {
+				t.Errorf("magic ran with %q, want %q", got, tt.magicArg)
+			}
+			if v := os.Getenv(tt.env); v != tt.val {
+				t.Errorf("$%s = %q, want %q", tt.env, v, tt.val)
+			}
+		})
+	}
+}

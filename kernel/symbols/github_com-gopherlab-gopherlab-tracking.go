@@ -28,6 +28,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"ErrNotDatabase":         reflect.ValueOf(&tracking.ErrNotDatabase).Elem(),
 		"ErrNotFound":            reflect.ValueOf(&tracking.ErrNotFound).Elem(),
 		"ErrRunEnded":            reflect.ValueOf(&tracking.ErrRunEnded).Elem(),
+		"ErrUnknownKey":          reflect.ValueOf(&tracking.ErrUnknownKey).Elem(),
 		"FlushAutologgers":       reflect.ValueOf(tracking.FlushAutologgers),
 		"FormatMetric":           reflect.ValueOf(tracking.FormatMetric),
 		"FormatValue":            reflect.ValueOf(tracking.FormatValue),
@@ -54,6 +55,7 @@ func table_github_com_gopherlab_gopherlab_tracking() map[string]reflect.Value {
 		"StatusFinished":         reflect.ValueOf(constant.MakeFromLiteral("\"FINISHED\"", token.STRING, 0)),
 		"StatusKilled":           reflect.ValueOf(constant.MakeFromLiteral("\"KILLED\"", token.STRING, 0)),
 		"StatusRunning":          reflect.ValueOf(constant.MakeFromLiteral("\"RUNNING\"", token.STRING, 0)),
+		"TagNamedMatrix":         reflect.ValueOf(constant.MakeFromLiteral("\"autolog.named_matrix\"", token.STRING, 0)),
 
 		// type definitions
 		"ArtifactInfo":      reflect.ValueOf((*tracking.ArtifactInfo)(nil)),

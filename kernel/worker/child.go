@@ -84,6 +84,9 @@ func Main() error {
 		func(_ context.Context, s *goeval.Session, args string) error {
 			return autolog.TrackingCommand(args, s.Stdout())
 		})
+	// The store is opened once; %env GOPHERLAB_DB=PATH alone would not
+	// move it.
+	sess.SetEnvMagic(tracking.EnvDB, "tracking")
 
 	intr := make(chan os.Signal, 4)
 	signal.Notify(intr, syscall.SIGINT)
