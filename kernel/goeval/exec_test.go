@@ -751,6 +751,13 @@ func TestGlobalsYaegiCannotDeclare(t *testing.T) {
 		{"type pt struct{ X int }\nch2 := make(chan pt, 1)\nch2 <- pt{5}\np, more := <-ch2", "[]any{p.X, more}", "[5 true]"},
 		{"mp := map[string]pt{\"a\": {6}}\npv, has := mp[\"a\"]\n_, none := mp[\"b\"]", "[]any{pv.X, has, none}", "[6 true false]"},
 		{"var anyp any = pt{7}\npa, isPt := anyp.(pt)", "[]any{pa.X, isPt}", "[7 true]"},
+		// The var forms.
+		{"var vm, vok = m[\"a\"]", "[]any{vm, vok}", "[1 true]"},
+		{"var _, vnone = m[\"zz\"]", "vnone", "false"},
+		{"var vx any = 4\nvar vn, visInt = vx.(int)\nvar vs, visStr = vx.(string)", "[]any{vn, visInt, vs, visStr}", `[4 true "" false]`},
+		{"var vp, visPt = anyp.(pt)", "[]any{vp.X, visPt}", "[7 true]"},
+		{"var (\n\tvone = 1\n\tvmp, vhas = mp[\"a\"]\n)", "[]any{vone, vmp.X, vhas}", "[1 6 true]"},
+		{"vch := make(chan float64, 1)\nvch <- 2.5\nvar vr, vopen = <-vch", "[]any{vr, vopen}", "[2.5 true]"},
 		{"m2 := map[string]int{\"b\": 2}\nhit := 0\nif v, ok := m2[\"b\"]; ok {\n\thit = v\n}", "hit", "2"},
 		{"knn := &experiments.KNeighborsClassifier{K: 1}\nerr := knn.Fit(X, []float64{0, 1})\npred, _ := knn.Predict(X)\nlast := pred[1]", "last", "1"},
 		{"opts := experiments.CVOptions{Metrics: []string{\"accuracy\"}}\nm0 := opts.Metrics[0]", "m0", `"accuracy"`},

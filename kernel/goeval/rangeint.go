@@ -52,10 +52,11 @@ type edit struct {
 }
 
 // rangeInts returns src, the code of cell n, with its loops over
-// integers rewritten, and the spans of the text it put in (nil when it
+// integers rewritten (and its comma-ok var declarations, see
+// assertVars), and the spans of the text it put in (nil when it
 // changed nothing).
 func (s *Session) rangeInts(st *state, n int, src string) (string, []span) {
-	if st == nil || !strings.Contains(src, "range") {
+	if st == nil || (!strings.Contains(src, "range") && !strings.Contains(src, ".(")) {
 		return src, nil
 	}
 	c := cellFrom(n, src, src, nil)
@@ -107,7 +108,7 @@ func (s *Session) rangeInts(st *state, n int, src string) (string, []span) {
 			}
 		}
 	}
-	var edits []edit
+	edits := assertVars(c, prs)
 	for _, pr := range prs {
 		edits = append(edits, s.rangeEdits(st, pr.file, pr.off, c.pos, n, own)...)
 		if !pr.decl {
@@ -441,4 +442,75 @@ func rangeOf(as *ast.AssignStmt) (*ast.UnaryExpr, bool) {
 	}
 	u, ok := as.Rhs[0].(*ast.UnaryExpr)
 	return u, ok && u.Op == token.RANGE
+}
+
+// assertVars returns the edits that make a package-level comma-ok type
+// assertion or map index, var v, ok = x.(T) or m[k], which yaegi v0.16.1
+// fails to compile ("nil type"), forms it compiles: the call of a
+// function literal that makes it in a body, where yaegi compiles it,
+// and, for an index whose operands are free of calls and receives, the
+// value and ok apart (m and k read twice):
+//
+//	var v, ok = func() (T, bool) { __v, __ok := x.(T); return __v, __ok }()
+//	var v, ok = m[k], func() bool { _, __ok := m[k]; return __ok }()
+//
+// A receive (var v, ok = <-ch) is left to unit.declare's retype. The
+// text put in ends with /*line*/ directives, as rangeEdits' does.
+func assertVars(c *cellCode, prs []*parsedRun) []edit {
+	var edits []edit
+	for _, pr := range prs {
+		if !pr.decl {
+			continue
+		}
+		for _, d := range pr.file.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.VAR {
+				continue
+			}
+			for _, sp := range g.Specs {
+				vs := sp.(*ast.ValueSpec)
+				if len(vs.Names) != 2 || len(vs.Values) != 1 || vs.Type != nil {
+					continue
+				}
+				dir := func(o int) string {
+					line, col := c.pos(o)
+					return fmt.Sprintf("/*line _.go:%d:%d*/", c.n*lineStride+line, col)
+				}
+				at, end := pr.off(vs.Values[0].Pos()), pr.off(vs.Values[0].End())
+				if ix, ok := ast.Unparen(vs.Values[0]).(*ast.IndexExpr); ok && pure(ix.X) && pure(ix.Index) {
+					// The map is read twice, for the value and for ok.
+					edits = append(edits, edit{at: end, end: end, text: ", func() bool { _, __ok := " + dir(at) + c.src[at:end] + "; return __ok }()" + dir(end)})
+					continue
+				}
+				ta, ok := ast.Unparen(vs.Values[0]).(*ast.TypeAssertExpr)
+				if !ok || ta.Type == nil {
+					continue
+				}
+				typ := c.src[pr.off(ta.Type.Pos()):pr.off(ta.Type.End())]
+				if strings.Contains(typ, "\n") {
+					continue
+				}
+				edits = append(edits,
+					edit{at: at, end: at, text: "func() (" + typ + ", bool) { __v, __ok := " + dir(at)},
+					edit{at: end, end: end, text: "; return __v, __ok }()" + dir(end)})
+			}
+		}
+	}
+	return edits
+}
+
+// pure reports whether evaluating x twice gives the same value with no
+// effect: it has no call, receive or function literal.
+func pure(x ast.Expr) bool {
+	ok := true
+	ast.Inspect(x, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr, *ast.FuncLit:
+			ok = false
+		case *ast.UnaryExpr:
+			ok = ok && n.Op != token.ARROW
+		}
+		return ok
+	})
+	return ok
 }
