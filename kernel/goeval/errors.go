@@ -419,8 +419,9 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 	// right, and only at the cell's top level: one in a loop, an if or a
 	// switch is placed at the start of a statement before it.
 	if len(frames) > 0 {
-		frames[0].approx = isRuntimeError(v) || len(frames) > 1 || !panicCallAt(s.cellSource(st, c, &frames[0].at), frames[0].at)
-		if st.col.deferredPanic(v) {
+		deferred := st.col.deferredPanic(v) // frames[0] is then at a call
+		frames[0].approx = isRuntimeError(v) || len(frames) > 1 || (!deferred && !panicCallAt(s.cellSource(st, c, &frames[0].at), frames[0].at))
+		if deferred {
 			if f, ok := s.deferredFrame(st, c, frames[0]); ok {
 				frames = append([]frame{f}, frames...)
 			}
