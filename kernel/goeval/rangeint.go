@@ -178,7 +178,7 @@ func (s *Session) rangeEdits(st *state, f *ast.File, off func(token.Pos) int, po
 		}
 		x, xEnd, body, end := off(rs.X.Pos()), off(rs.X.End()), off(rs.Body.Lbrace)+1, off(rs.Body.Rbrace)
 		counter := rangeCounter
-		if key != "" && key != "_" && !captures(rs.Body) && !changes(rs.Body, []string{key}) && !mentions(rs.X, key) {
+		if key != "" && key != "_" && !captures(rs.Body) && !changes(rs.Body, []string{key}) && !rangesInto(rs.Body, key) && !mentions(rs.X, key) {
 			// The body cannot tell the loop's variable from a copy:
 			// the variable is the counter (a copy per iteration
 			// costs as much as the rest of a small loop).
@@ -197,6 +197,23 @@ func (s *Session) rangeEdits(st *state, f *ast.File, off func(token.Pos) int, po
 		return true
 	})
 	return edits
+}
+
+// rangesInto reports whether body has a range loop that assigns to the
+// name (for name = range xs), which changes misses.
+func rangesInto(body *ast.BlockStmt, name string) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if r, ok := n.(*ast.RangeStmt); ok && r.Tok == token.ASSIGN {
+			for _, x := range []ast.Expr{r.Key, r.Value} {
+				if id, ok := x.(*ast.Ident); ok && id.Name == name {
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // mentions reports whether x uses the name.

@@ -24,6 +24,8 @@ func TestRangeIntCounter(t *testing.T) {
 		{"for i := range 3 { go use(i) }", false},
 		{"for i := range 3 { defer use(i) }", false},
 		{"for i := range i { s += i }", false}, // the bound reads the outer i
+		{"for i := range 3 { for i = range []int{1} {} }", false},
+		{"for i := range 3 { for _, i := range []int{1} { _ = i } }", true},
 	} {
 		out, _ := s.rangeInts(s.current(), 1, tt.code)
 		fast := strings.HasPrefix(out, "for i, "+rangeEnd+" := int(0), ")
