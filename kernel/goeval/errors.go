@@ -373,6 +373,14 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		msg = fmt.Sprint(x)
 	}
 	msg = goRuntimeMessage(msg)
+	if m := leadPosRE.FindStringSubmatch(msg); m != nil {
+		// yaegi's own position of a failed type assertion, in the
+		// code it saw: the traceback places it.
+		l, _ := strconv.Atoi(m[1])
+		if _, ok := decode(l, 1); ok {
+			msg = msg[len(m[0]):]
+		}
+	}
 	name := "panic"
 	if exitRE.MatchString(msg) {
 		name = "Exit"
@@ -408,10 +416,12 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 	// range, a nil map write) at the start of the code it happened in,
 	// and any panic inside a function at the function's first statement:
 	// only an explicit panic in the cell's own statements is placed
-	// right.
+	// right, and only at the cell's top level: one in a loop, an if or a
+	// switch is placed at the start of a statement before it.
 	if len(frames) > 0 {
-		frames[0].approx = isRuntimeError(v) || len(frames) > 1
-		if st.col.deferredPanic(v) {
+		deferred := st.col.deferredPanic(v) // frames[0] is then at a call
+		frames[0].approx = isRuntimeError(v) || len(frames) > 1 || (!deferred && !panicCallAt(s.cellSource(st, c, &frames[0].at), frames[0].at))
+		if deferred {
 			if f, ok := s.deferredFrame(st, c, frames[0]); ok {
 				frames = append([]frame{f}, frames...)
 			}
@@ -658,4 +668,15 @@ func (s *Session) undefinedName(st *state, pr *parsedRun) (string, int, bool) {
 // parseDeclFile parses declarations as a file.
 func parseDeclFile(fset *token.FileSet, src string) (*ast.File, error) {
 	return parser.ParseFile(fset, "", "package main;"+src, parser.ParseComments)
+}
+
+// panicCallAt reports whether src, a cell's source, has a call of panic
+// at at.
+func panicCallAt(src string, at loc) bool {
+	lines := strings.Split(src, "\n")
+	if at.line < 1 || at.line > len(lines) || at.col < 1 || at.col > len(lines[at.line-1]) {
+		return false
+	}
+	rest, ok := strings.CutPrefix(lines[at.line-1][at.col-1:], "panic")
+	return ok && strings.HasPrefix(strings.TrimLeft(rest, " \t"), "(")
 }

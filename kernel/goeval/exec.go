@@ -137,6 +137,10 @@ func syntaxError(c *cellCode, err error) *CellError {
 	if list, ok := err.(scanner.ErrorList); ok && len(list) > 0 {
 		e := list[0]
 		at := loc{cell: c.n, line: e.Pos.Line, col: e.Pos.Column}
+		if p, ok := decode(e.Pos.Line, e.Pos.Column); ok {
+			// Placed by a /*line*/ directive of a rewrite.
+			at = p
+		}
 		return newCellError("SyntaxError", e.Msg, &at, c.orig, c.n, nil, nil, err)
 	}
 	return newCellError("SyntaxError", err.Error(), nil, c.orig, c.n, nil, nil, err)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"go/scanner"
+	"go/token"
 	"log"
 	"os"
 	"path/filepath"
@@ -347,9 +349,11 @@ func TestUnsupported(t *testing.T) {
 	tests := []struct{ code, want string }{
 		// What rangeInts does not rewrite: an existing variable, an int
 		// of a type a cell declared.
-		{"for n = range 10 {}", "cannot range over an int"},
-		{"for i := range temp { _ = i }", "cannot range over an int"},
-		{"func count(t Celsius) { for range t + 1 {} }", "cannot range over an int"},
+		{"for n = range 10 {}", "when the loop defines its variable (for i := range 10, not for i = range 10)"},
+		{"for i := range temp { _ = i }", "cannot range over an int, and the kernel rewrites for i := range n into a three-clause loop only when it can tell n's integer type, and it cannot tell the type of temp"},
+		{"func count(t Celsius) { for range t + 1 {} }", "cannot tell the type of t + 1"},
+		{"for i := range\n3 { _ = i }", "when for and 3 are on one line"},
+		{"for i, v := range 3 { _, _ = i, v }", "permits only one iteration variable"},
 		{"for v := range seq { _ = v }", "cannot range over a function"},
 		{"defer println(1)", "defer at the top level"},
 	}
@@ -369,7 +373,7 @@ func TestUnsupported(t *testing.T) {
 // copy per iteration of the bound's type, positions as written.
 func TestRangeOverInt(t *testing.T) {
 	s := newSession(t)
-	s.run("import (\"fmt\"; \"time\")\nvar n64 int64 = 3\nnn := 4\nvar dur = time.Duration(2)")
+	s.run("import (\"fmt\"; \"time\")\nvar n64 int64 = 3\nnn := 4\nvar dur = time.Duration(2)\nconst K4 = 4\nconst (\n\tR2 = 'b' - 'a' + 1\n\tT3 int8 = 3\n)")
 	for _, tt := range []struct{ name, code, want string }{
 		{"literal", "for i := range 3 { fmt.Print(i) }", "012"},
 		{"no variable", "for range 2 { fmt.Print(\"x\") }", "xx"},
@@ -386,6 +390,20 @@ func TestRangeOverInt(t *testing.T) {
 		{"variable of the cell", "var u8 uint8 = 2\nfor i := range u8 { fmt.Printf(\"%T \", i) }", "uint8 uint8 "},
 		{"conversion", "for i := range int32(nn) { fmt.Printf(\"%T\", i) ; break }", "int32"},
 		{"labels", "L: for i := range 3 { for j := range 3 { if j == 1 { continue L }; fmt.Print(i, j, \" \") } }", "0 0 1 0 2 0 "},
+		{"body redeclares the variable", "for i := range 3 { i := i * 10; fmt.Print(i, \" \") }", "0 10 20 "},
+		{"body with a closure redeclares the variable", "for i := range 3 { f := func() {}; i := i * 10; f(); fmt.Print(i, \" \") }", "0 10 20 "},
+		{"over the outer loop's variable", "for i := range 4 { for j := range i { fmt.Print(i, j, \" \") } }", "1 0 2 0 2 1 3 0 3 1 3 2 "},
+		{"triangular", "for i := range 3 { for j := range 3 - i { fmt.Print(i, j, \" \") } }", "0 0 0 1 0 2 1 0 1 1 2 0 "},
+		{"typed outer variable", "for i := range n64 { for j := range i { fmt.Printf(\"%T \", j) } }", "int64 int64 int64 "},
+		{"three-clause loop's variable", "for k := 0; k < 2; k++ { for j := range k + 1 { fmt.Print(k, j, \" \") } }", "0 0 1 0 1 1 "},
+		{"variable of an enclosing block", "if true { m := 2; for i := range m { fmt.Print(i) } }", "01"},
+		{"bound names the variable", "ib := 2\nfor ib := range ib { fmt.Print(ib) }\nfmt.Print(ib)", "012"},
+		{"statement across a function", "m3 := 3\nfunc gm3() {}\nfor i := range m3 { fmt.Print(i) }", "012"},
+		{"cell global in a function", "q5 := 2\nfunc fq5() (c int) { for range q5 { c++ }; return }\nfmt.Print(fq5())", "2"},
+		{"constant of an earlier cell", "for i := range K4 { fmt.Print(i) }", "0123"},
+		{"constants of a group", "for i := range R2 { fmt.Printf(\"%T \", i) }\nfor i := range T3 { fmt.Printf(\"%T \", i) }", "int32 int32 int8 int8 int8 "},
+		{"rune constant", "for i := range 'a' - 'a' + 2 { fmt.Printf(\"%T \", i) }", "int32 int32 "},
+		{"conversion to a package's type", "for i := range time.Duration(2) { fmt.Printf(\"%T \", i) }", "time.Duration time.Duration "},
 		{"slices untouched", "for i, v := range []string{\"a\", \"b\"} { fmt.Print(i, v) }", "0a1b"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -416,6 +434,32 @@ func TestRangeOverInt(t *testing.T) {
 	s.run("func g() int { return 2 }")
 	if got := s.text("h()"); got != "12" {
 		t.Errorf("h() after g changed = %q, want 12", got)
+	}
+	// So does one ranging over a constant or a global of the session.
+	s.run("const N5 = 4\nq5b := 3\nfunc g5() int { return 1 }\nfunc f5() (c int) {\n\tfor range N5 {\n\t\tc += g5()\n\t}\n\tfor range q5b {\n\t\tc += g5()\n\t}\n\treturn\n}")
+	s.run("func g5() int { return 2 }")
+	if got := s.text("f5()"); got != "14" {
+		t.Errorf("f5() after g5 changed = %q, want 14", got)
+	}
+}
+
+// A syntax error found in code a rewrite changed is placed at the
+// cell's line, whether its position comes from a /*line*/ directive of
+// the rewrite (line N*lineStride+L) or from the run's header.
+func TestSyntaxErrorDecoded(t *testing.T) {
+	c := cellFrom(17, "x := 1\nx := 2", "x := 1\nx := 2", nil)
+	for _, tt := range []struct {
+		line, col int
+		want      string
+	}{
+		{17*lineStride + 2, 20, "(line 2, column 20)"},
+		{2, 3, "(line 2, column 3)"},
+	} {
+		var list scanner.ErrorList
+		list.Add(token.Position{Filename: "_.go", Line: tt.line, Column: tt.col}, "no new variables on left side of :=")
+		if ce := syntaxError(c, list); !strings.HasSuffix(ce.Value, tt.want) {
+			t.Errorf("line %d: %q, want it to end with %q", tt.line, ce.Value, tt.want)
+		}
 	}
 }
 
@@ -707,6 +751,13 @@ func TestGlobalsYaegiCannotDeclare(t *testing.T) {
 		{"type pt struct{ X int }\nch2 := make(chan pt, 1)\nch2 <- pt{5}\np, more := <-ch2", "[]any{p.X, more}", "[5 true]"},
 		{"mp := map[string]pt{\"a\": {6}}\npv, has := mp[\"a\"]\n_, none := mp[\"b\"]", "[]any{pv.X, has, none}", "[6 true false]"},
 		{"var anyp any = pt{7}\npa, isPt := anyp.(pt)", "[]any{pa.X, isPt}", "[7 true]"},
+		// The var forms.
+		{"var vm, vok = m[\"a\"]", "[]any{vm, vok}", "[1 true]"},
+		{"var _, vnone = m[\"zz\"]", "vnone", "false"},
+		{"var vx any = 4\nvar vn, visInt = vx.(int)\nvar vs, visStr = vx.(string)", "[]any{vn, visInt, vs, visStr}", `[4 true "" false]`},
+		{"var vp, visPt = anyp.(pt)", "[]any{vp.X, visPt}", "[7 true]"},
+		{"var (\n\tvone = 1\n\tvmp, vhas = mp[\"a\"]\n)", "[]any{vone, vmp.X, vhas}", "[1 6 true]"},
+		{"vch := make(chan float64, 1)\nvch <- 2.5\nvar vr, vopen = <-vch", "[]any{vr, vopen}", "[2.5 true]"},
 		{"m2 := map[string]int{\"b\": 2}\nhit := 0\nif v, ok := m2[\"b\"]; ok {\n\thit = v\n}", "hit", "2"},
 		{"knn := &experiments.KNeighborsClassifier{K: 1}\nerr := knn.Fit(X, []float64{0, 1})\npred, _ := knn.Predict(X)\nlast := pred[1]", "last", "1"},
 		{"opts := experiments.CVOptions{Metrics: []string{\"accuracy\"}}\nm0 := opts.Metrics[0]", "m0", `"accuracy"`},

@@ -169,3 +169,31 @@ func TestDeferredPanic(t *testing.T) {
 		t.Errorf("runtime error after a recovered deferred panic: %s\n%s", ce.Value, tb)
 	}
 }
+
+// An explicit panic is placed exactly at the cell's top level; in a loop,
+// an if or a switch yaegi places it at the start of a statement before
+// it, which the error says ("at or after").
+func TestPanicPlacement(t *testing.T) {
+	s := newSession(t)
+	s.run("import \"fmt\"\ntype Shape interface{ Area() float64 }\nvar sh any = 3")
+	for _, tt := range []struct{ code, want string }{
+		{"x := 1\npanic(\"top\")", "top (line 2, column 1)"},
+		{"_ = 1; panic (\"spaced\")", "spaced (line 1, column 8)"},
+		{"for i := 0; i < 3; i++ {\n\tif i == 1 {\n\t\tpanic(\"in loop\")\n\t}\n}", "in loop (at or after line 1, column 5)"},
+		{"if len(sh.(fmt.Stringer).String()) > 0 {}", "(at or after line 1, column 12)"},
+		{"if true {\n\tpanic(\"in if\")\n}", "in if (line 2, column 2)"},
+		{"z := 1\nif z > 0 {\n\tpanic(\"in if\")\n}", "in if (at or after line 1, column 1)"},
+		{"y := 2\nswitch y {\ncase 2:\n\tpanic(\"in switch\")\n}", "in switch (at or after line 1, column 1)"},
+		{"for i := range 3 { if i == 2 { panic(fmt.Sprint(\"r\", i)) } }", "r2 (at or after line 1, column 16)"},
+		// yaegi's position in the message is left out: the error places it.
+		{"sv := sh.(Shape)\n_ = sv", "interface conversion"},
+	} {
+		ce := s.fail(tt.code)
+		if !strings.HasSuffix(ce.Value, tt.want) && !strings.HasPrefix(ce.Value, tt.want+":") {
+			t.Errorf("%q: %q, want it to end with %q", tt.code, ce.Value, tt.want)
+		}
+		if strings.Contains(ce.Value, "00001:") {
+			t.Errorf("%q: %q shows the interpreter's position", tt.code, ce.Value)
+		}
+	}
+}

@@ -506,7 +506,7 @@ func (s *Session) checkCell(st *state, c *cellCode, prs []*parsedRun) error {
 			if rs, ok := n.(*ast.RangeStmt); ok && rs.X != nil {
 				switch s.exprKind(st, rs.X, 0) {
 				case "int":
-					err = s.errorAt(c, "Unsupported", rangeIntMsg, pr.off(rs.X.Pos()))
+					err = s.errorAt(c, "Unsupported", rangeIntMsg(c, pr, rs), pr.off(rs.X.Pos()))
 				case "func":
 					err = s.errorAt(c, "Unsupported", rangeFuncMsg, pr.off(rs.X.Pos()))
 				}
@@ -521,9 +521,28 @@ func (s *Session) checkCell(st *state, c *cellCode, prs []*parsedRun) error {
 }
 
 const (
-	rangeIntMsg  = "yaegi (Go <= 1.22 semantics) cannot range over an int: the kernel rewrites for i := range n only when the loop defines i and n's type is an integer type no cell declared; use for i := 0; i < n; i++"
 	rangeFuncMsg = "yaegi (Go <= 1.22 semantics) cannot range over a function (iterators came with Go 1.23); call the function with a yield callback instead, e.g. seq(func(v T) bool { ...; return true })"
 )
+
+// rangeIntMsg says why the range over an integer rs, which the kernel
+// did not rewrite (see rangeInts), is refused.
+func rangeIntMsg(c *cellCode, pr *parsedRun, rs *ast.RangeStmt) string {
+	n := c.written(pr.off(rs.X.Pos()), pr.off(rs.X.End()))
+	if strings.Contains(n, "\n") {
+		n = "n"
+	}
+	line := func(o int) int { l, _ := c.pos(o); return l }
+	const head = "yaegi (Go <= 1.22 semantics) cannot range over an int, and the kernel rewrites for i := range n into a three-clause loop only "
+	switch {
+	case rs.Value != nil:
+		return "a range over an integer permits only one iteration variable"
+	case rs.Key != nil && rs.Tok == token.ASSIGN:
+		return head + "when the loop defines its variable (for i := range " + n + ", not for i = range " + n + "); use for i = 0; i < " + n + "; i++"
+	case line(pr.off(rs.For)) != line(pr.off(rs.X.Pos())):
+		return head + "when for and " + n + " are on one line"
+	}
+	return head + "when it can tell n's integer type, and it cannot tell the type of " + n + " (it knows integer literals and constant expressions, len, conversions, and the constants and variables the cells declare of integer types no cell declared); write range int(" + n + ") or for i := 0; i < " + n + "; i++"
+}
 
 var intKinds = map[reflect.Kind]bool{
 	reflect.Int: true, reflect.Int8: true, reflect.Int16: true, reflect.Int32: true, reflect.Int64: true,

@@ -115,6 +115,15 @@ func (s *Session) typedVarDecls(st *state, c *cellCode, pr *parsedRun, text stri
 				}
 			}
 			line, col := c.pos(pr.off(vs.Pos()))
+			if len(names) == 2 && len(vs.Values) == 1 && vs.Type == nil {
+				// var v, ok = m[k] (x.(T), <-ch): as v, ok := m[k].
+				as := &ast.AssignStmt{Lhs: []ast.Expr{vs.Names[0], vs.Names[1]}, Tok: token.DEFINE, Rhs: vs.Values}
+				if text, ok := commaOkDecl(c, pr, as); ok {
+					decl.WriteString(directive(c.n, line, col) + text)
+					changed = true
+					continue
+				}
+			}
 			decl.WriteString(directive(c.n, line, col) + "var " + c.src[pr.off(vs.Pos()):pr.off(vs.End())] + "\n")
 		}
 		if !changed {
