@@ -767,35 +767,67 @@ func varsLast(c *cellCode, pr *parsedRun, text string, blanks []span) string {
 // initOrder returns the order in which Go initializes the variables of
 // specs (indexes into specs), or nil when it is the order written. A
 // spec depends on the variables of the other specs its initializers
-// name, directly or through the bodies of funcs (the run's functions),
-// transitively; Go picks the earliest spec whose dependencies are all
-// initialized, repeatedly. A cycle, which Go refuses, keeps the order
-// written for yaegi to report.
+// refer to, directly or through the bodies of funcs (the run's
+// functions), transitively; Go picks the earliest spec whose
+// dependencies are all initialized, repeatedly. References are the
+// parser's resolved identifiers, so a local variable, a parameter or a
+// struct literal's field key of the same name is none. Methods reached
+// through x.M() are not followed. A cycle, which Go refuses, keeps the
+// order written for yaegi to report.
 func initOrder(specs []*ast.ValueSpec, funcs map[string]*ast.FuncDecl) []int {
 	if len(specs) < 2 {
 		return nil
 	}
-	owner := map[string]int{}
+	owner := map[*ast.Object]int{}
 	for i, sp := range specs {
 		for _, id := range sp.Names {
-			if id.Name != "_" {
-				owner[id.Name] = i
+			if id.Name != "_" && id.Obj != nil {
+				owner[id.Obj] = i
 			}
 		}
 	}
-	// The names n refers to (not a selector's field or method names),
-	// through the bodies of the functions it names.
-	var refs func(n ast.Node, seen map[string]bool, out map[string]bool)
-	refs = func(n ast.Node, seen map[string]bool, out map[string]bool) {
+	fobj := map[*ast.Object]*ast.FuncDecl{}
+	for _, f := range funcs {
+		if f.Name.Obj != nil {
+			fobj[f.Name.Obj] = f
+		}
+	}
+	// The specs n refers to, through the bodies of the functions it
+	// names.
+	var refs func(n ast.Node, seen map[*ast.Object]bool, out map[int]bool)
+	refs = func(n ast.Node, seen map[*ast.Object]bool, out map[int]bool) {
 		ast.Inspect(n, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.SelectorExpr:
 				refs(n.X, seen, out)
 				return false
+			case *ast.CompositeLit:
+				// A key is a field name unless the literal is a map's
+				// (a named map type's keys are missed: rare).
+				_, isMap := n.Type.(*ast.MapType)
+				if n.Type != nil {
+					refs(n.Type, seen, out)
+				}
+				for _, e := range n.Elts {
+					if kv, ok := e.(*ast.KeyValueExpr); ok {
+						if isMap {
+							refs(kv.Key, seen, out)
+						}
+						refs(kv.Value, seen, out)
+						continue
+					}
+					refs(e, seen, out)
+				}
+				return false
 			case *ast.Ident:
-				out[n.Name] = true
-				if f := funcs[n.Name]; f != nil && !seen[n.Name] {
-					seen[n.Name] = true
+				if n.Obj == nil {
+					return true
+				}
+				if i, ok := owner[n.Obj]; ok {
+					out[i] = true
+				}
+				if f := fobj[n.Obj]; f != nil && !seen[n.Obj] {
+					seen[n.Obj] = true
 					refs(f.Body, seen, out)
 				}
 			}
@@ -805,16 +837,13 @@ func initOrder(specs []*ast.ValueSpec, funcs map[string]*ast.FuncDecl) []int {
 	deps := make([]map[int]bool, len(specs))
 	anyLater := false
 	for i, sp := range specs {
-		names := map[string]bool{}
-		for _, v := range sp.Values {
-			refs(v, map[string]bool{}, names)
-		}
 		deps[i] = map[int]bool{}
-		for name := range names {
-			if j, ok := owner[name]; ok && j != i {
-				deps[i][j] = true
-				anyLater = anyLater || j > i
-			}
+		for _, v := range sp.Values {
+			refs(v, map[*ast.Object]bool{}, deps[i])
+		}
+		delete(deps[i], i)
+		for j := range deps[i] {
+			anyLater = anyLater || j > i
 		}
 	}
 	if !anyLater {

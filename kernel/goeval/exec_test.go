@@ -901,6 +901,11 @@ func TestDeclarationsBelowUse(t *testing.T) {
 		{"var d1 = d2 + 1\nvar d2 = h2()\nfunc h2() int { return 41 }", "d1", "42"},
 		{"var (\n\te1 = f3() * 2\n\te2, e3 = 3, 4\n)\nfunc f3() int { return e2 + e3 }", "e1", "14"},
 		{"type rec struct{ n4 int }\nvar m4 = rec{n4: 7}.n4\nvar n4 = 1", "m4*10 + n4", "71"},
+		// A local or a parameter named like a variable is no dependency:
+		// the order written stands, as in Go (tick counts); a map
+		// literal's key is one.
+		{"var calls6 int\nfunc tick6() int { calls6++; return calls6 }\nfunc f6(n6 int) int { return n6 }\nfunc g6() int { n6 := 0; return n6 }\nvar a6 = tick6() + f6(0) + g6()\nvar n6 = tick6()", "a6*10 + n6", "12"},
+		{"var calls8 int\nfunc tick8() int { calls8++; return calls8 }\nvar a8 = map[int]int{k8: tick8()}[k8]\nvar k8 = tick8()", "a8*10 + k8", "21"},
 	}
 	for _, tc := range tests {
 		s.run(tc.cell)
