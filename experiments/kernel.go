@@ -201,7 +201,9 @@ func logTermsRows4(z, s, d *[4]float64) float64 {
 }
 
 // expNegRows sets e[i] = expNeg(a[i]) (a ≥ 0), four lanes at a time in
-// assembly where the CPU has it; len(a) is a multiple of 4.
+// assembly where the CPU has it; len(a) is a multiple of 4. A NaN gives
+// NaN in Go and e^-700 in assembly (as in logTermsN): callers keep NaN
+// elsewhere in what they compute (the multinomial loss adds a itself).
 func expNegRows(a, e []float64) {
 	if len(a) == 0 || expNegFast(a, e) {
 		return

@@ -25,7 +25,9 @@ import (
 // little over (p+3)u, to which the slack adds the float64 rounding of
 // the norms, of the bound's own arithmetic and of sqDist (each a
 // multiple of 2⁻⁵² of the same sum), and the absolute error of values
-// that underflow in float32. Values beyond 1e15 (products that could
+// that underflow in float32 (gradual underflow, the CPU's default: a
+// library that turns on flush-to-zero for the process would void this
+// term). Values beyond 1e15 (products that could
 // overflow float32) or NaN send the search to float64 throughout.
 
 // kernNR32 is the columns of a float32 panel: 48 with AVX-512, 24 with
@@ -117,6 +119,17 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 			ub[i] = math.Inf(1)
 		}
 		cands := make([][]knnCand, m)
+		// A query's list is pruned when it reaches pruneAt, which then
+		// doubles past what is left, so pruning costs linear time even
+		// when many rows tie within the bound (binary or one-hot
+		// features, duplicates); past knn32MaxCands the float32 pass
+		// cannot tell enough rows apart for that query, and it is
+		// searched in float64 at the end instead (exact).
+		pruneAt := make([]int, m)
+		for i := range pruneAt {
+			pruneAt[i] = 4*k + 64
+		}
+		exact := make([]bool, m)
 		blockPanels := knn32TrainRows / nr
 		ldc := knn32TrainRows
 		G := make([]float32, kernMR*ldc)
@@ -132,6 +145,9 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 				kern32(p, qa[s*p*kernMR:(s+1)*p*kernMR], kernMR, packed[p0*panSize:], nr, panSize, np, G, ldc)
 				for r := 0; r < kernMR && s*kernMR+r < m; r++ {
 					i := s*kernMR + r
+					if exact[i] {
+						continue
+					}
 					u := ub[i*k : (i+1)*k]
 					g := G[r*ldc : r*ldc+len(tb)]
 					qi := qn[i]
@@ -157,16 +173,32 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 							u[pos] = hi
 						}
 						cs := append(cands[i], knnCand{lo: lo, row: int32(t0) + j})
-						if len(cs) >= 4*k+64 {
+						if len(cs) >= pruneAt[i] {
 							cs = pruneCands(cs, u[k-1])
+							pruneAt[i] = max(4*k+64, 2*len(cs))
+							if len(cs) > knn32MaxCands(k) {
+								exact[i], cs = true, nil
+							}
 						}
 						cands[i] = cs
+						if exact[i] {
+							break
+						}
 					}
 				}
 			}
 		}
 		for i := 0; i < m; i++ {
 			q := Q.RawRowView(q0 + i)
+			out := idx[(q0+i)*k : (q0+i+1)*k]
+			if exact[i] {
+				bd, bi := newTopK(k)
+				for t := 0; t < n; t++ {
+					pushTopK(bd, bi, sqDist(q, st.X[t*p:(t+1)*p]), int32(t))
+				}
+				copy(out, bi)
+				continue
+			}
 			cs := pruneCands(cands[i], ub[i*k+k-1])
 			for j := range cs {
 				t := int(cs[j].row)
@@ -181,7 +213,6 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 				}
 				return int(x.row - y.row)
 			})
-			out := idx[(q0+i)*k : (q0+i+1)*k]
 			for j := range out {
 				out[j] = -1
 				if j < len(cs) {
@@ -193,6 +224,9 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 	})
 	return err == nil, err
 }
+
+// knn32MaxCands is the most rows a query keeps from the float32 pass.
+func knn32MaxCands(k int) int { return 8*k + 1024 }
 
 // knnCand is a training row that may be among a query's neighbors, with
 // the lower bound of its distance (its exact distance at the end).

@@ -141,6 +141,20 @@ func TestNeighbors32(t *testing.T) {
 			}
 			return X, Q
 		}, true},
+		{"binary features, rows tied by the thousand", func(r *rand.Rand) (*mat.Dense, *mat.Dense) {
+			// Four distinct rows, 1500 copies each: more ties within
+			// the bound than a query keeps (knn32MaxCands), so the
+			// queries are searched in float64.
+			X := mat.NewDense(6000, 2, nil)
+			for i, d := 0, X.RawMatrix().Data; i < len(d); i++ {
+				d[i] = float64(r.IntN(2))
+			}
+			Q := mat.NewDense(16, 2, nil)
+			for i, d := 0, Q.RawMatrix().Data; i < len(d); i++ {
+				d[i] = float64(r.IntN(2))
+			}
+			return X, Q
+		}, true},
 		{"beyond float32", func(r *rand.Rand) (*mat.Dense, *mat.Dense) { return gauss(r, 300, 4, 1e20), gauss(r, 16, 4, 1e20) }, false},
 	}
 	for _, tc := range cases {

@@ -79,7 +79,8 @@ const TagNamedMatrix = "autolog.named_matrix"
 // Run.StartChild) is active in this process is logged as a child of the
 // innermost such run, as MLflow's autolog logs into the active run, if
 // that run is in the same store file and experiment; otherwise it is not
-// nested.
+// nested. A run left open so takes in the work of later cells too, until
+// it ends.
 //
 // The store is opened on the first event, so a session that fits nothing
 // creates no file. Failures to log never fail the fit: they are written
