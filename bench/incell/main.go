@@ -380,9 +380,13 @@ func inProcess(X *mat.Dense, y []float64, reps int, db string) error {
 			if autolog {
 				experiments.SetTracker(tt)
 			}
+			// As the kernel does around a cell: the writer waits for the
+			// cell's end (or a Flush) instead of starting during it.
+			tracking.SetCellRunning(true)
 			t0 := time.Now()
 			err := c.fit(X, y)
 			d := time.Since(t0)
+			tracking.SetCellRunning(false)
 			experiments.SetTracker(nil)
 			if err != nil {
 				return err
