@@ -447,6 +447,38 @@ DATA logc<>+688(SB)/8, $0x3fc2f112df3e5244
 DATA logc<>+696(SB)/8, $0x3fc2f112df3e5244
 GLOBL logc<>(SB), RODATA|NOPTR, $704
 
+// EXPNEG turns x ≤ 0 in Y4 into e^x, four lanes, with Y5-Y14 as
+// scratch (Y5 keeps k): e = 2^k·exp(r), k = round(x·log2e), r = x -
+// k·ln2 in two parts (hi Y6, lo Y7), r in Y8, r² in Y9, c = r - r²·P(r²)
+// in Y11, then y = 1 - ((lo - r·c/(2-c)) - hi) in Y13 and 2^k in Y14:
+// expNeg's steps (fastmath.go), shared by logTermsN and expNegN.
+#define EXPNEG \
+	VMULPD       logc<>+64(SB), Y4, Y5; \
+	VROUNDPD     $0, Y5, Y5; \
+	VMOVAPD      Y4, Y6; \
+	VFNMADD231PD logc<>+96(SB), Y5, Y6; \
+	VMULPD       logc<>+128(SB), Y5, Y7; \
+	VSUBPD       Y7, Y6, Y8; \
+	VMULPD       Y8, Y8, Y9; \
+	VMOVUPD      logc<>+288(SB), Y10; \
+	VFMADD213PD  logc<>+256(SB), Y9, Y10; \
+	VFMADD213PD  logc<>+224(SB), Y9, Y10; \
+	VFMADD213PD  logc<>+192(SB), Y9, Y10; \
+	VFMADD213PD  logc<>+160(SB), Y9, Y10; \
+	VMOVAPD      Y8, Y11; \
+	VFNMADD231PD Y10, Y9, Y11; \
+	VMOVUPD      logc<>+352(SB), Y12; \
+	VSUBPD       Y11, Y12, Y12; \
+	VMULPD       Y11, Y8, Y13; \
+	VDIVPD       Y12, Y13, Y13; \
+	VSUBPD       Y13, Y7, Y13; \
+	VSUBPD       Y6, Y13, Y13; \
+	VMOVUPD      logc<>+320(SB), Y14; \
+	VSUBPD       Y13, Y14, Y13; \
+	VADDPD       logc<>+384(SB), Y5, Y14; \
+	VPSLLQ       $52, Y14, Y14; \
+	VMULPD       Y14, Y13, Y4
+
 // func logTermsN(z, s, d, loss *float64, n int)
 //
 // For each of n values (n a multiple of 4, four lanes at a time): t =
@@ -472,32 +504,7 @@ logtermsloop:
 	VXORPD  Y5, Y5, Y5
 	VSUBPD  Y4, Y5, Y4 // x = -min(a, 700)
 
-	// e = 2^k·exp(r), k = round(x·log2e), r = x - k·ln2 in two parts.
-	VMULPD       logc<>+64(SB), Y4, Y5
-	VROUNDPD     $0, Y5, Y5 // k
-	VMOVAPD      Y4, Y6
-	VFNMADD231PD logc<>+96(SB), Y5, Y6 // hi = x - k·ln2Hi
-	VMULPD       logc<>+128(SB), Y5, Y7 // lo
-	VSUBPD       Y7, Y6, Y8 // r
-	VMULPD       Y8, Y8, Y9 // r²
-	VMOVUPD      logc<>+288(SB), Y10
-	VFMADD213PD  logc<>+256(SB), Y9, Y10
-	VFMADD213PD  logc<>+224(SB), Y9, Y10
-	VFMADD213PD  logc<>+192(SB), Y9, Y10
-	VFMADD213PD  logc<>+160(SB), Y9, Y10
-	VMOVAPD      Y8, Y11
-	VFNMADD231PD Y10, Y9, Y11 // c = r - r²·P(r²)
-	VMOVUPD      logc<>+352(SB), Y12
-	VSUBPD       Y11, Y12, Y12 // 2 - c
-	VMULPD       Y11, Y8, Y13 // r·c
-	VDIVPD       Y12, Y13, Y13
-	VSUBPD       Y13, Y7, Y13 // lo - r·c/(2-c)
-	VSUBPD       Y6, Y13, Y13 // ... - hi
-	VMOVUPD      logc<>+320(SB), Y14
-	VSUBPD       Y13, Y14, Y13 // y
-	VADDPD       logc<>+384(SB), Y5, Y14
-	VPSLLQ       $52, Y14, Y14 // 2^k
-	VMULPD       Y14, Y13, Y4 // e
+	EXPNEG // e = e^x
 
 	// log1p(e): 1+e = 2^k'·(1+f), k' = 1 and f = (e-1)/2 above √2-1.
 	VCMPPD      $0x1e, logc<>+416(SB), Y4, Y15 // e > √2-1
@@ -567,36 +574,12 @@ expnegloop:
 	VMINPD  logc<>+32(SB), Y3, Y4
 	VXORPD  Y5, Y5, Y5
 	VSUBPD  Y4, Y5, Y4 // x = -min(a, 700)
-	VMULPD       logc<>+64(SB), Y4, Y5
-	VROUNDPD     $0, Y5, Y5 // k
-	VMOVAPD      Y4, Y6
-	VFNMADD231PD logc<>+96(SB), Y5, Y6 // hi = x - k·ln2Hi
-	VMULPD       logc<>+128(SB), Y5, Y7 // lo
-	VSUBPD       Y7, Y6, Y8 // r
-	VMULPD       Y8, Y8, Y9 // r²
-	VMOVUPD      logc<>+288(SB), Y10
-	VFMADD213PD  logc<>+256(SB), Y9, Y10
-	VFMADD213PD  logc<>+224(SB), Y9, Y10
-	VFMADD213PD  logc<>+192(SB), Y9, Y10
-	VFMADD213PD  logc<>+160(SB), Y9, Y10
-	VMOVAPD      Y8, Y11
-	VFNMADD231PD Y10, Y9, Y11 // c = r - r²·P(r²)
-	VMOVUPD      logc<>+352(SB), Y12
-	VSUBPD       Y11, Y12, Y12 // 2 - c
-	VMULPD       Y11, Y8, Y13 // r·c
-	VDIVPD       Y12, Y13, Y13
-	VSUBPD       Y13, Y7, Y13 // lo - r·c/(2-c)
-	VSUBPD       Y6, Y13, Y13 // ... - hi
-	VMOVUPD      logc<>+320(SB), Y14
-	VSUBPD       Y13, Y14, Y13 // y
-	VADDPD       logc<>+384(SB), Y5, Y14
-	VPSLLQ       $52, Y14, Y14 // 2^k
-	VMULPD       Y14, Y13, Y4 // e
-	VMOVUPD      Y4, (DX)
-	ADDQ         $32, SI
-	ADDQ         $32, DX
-	DECQ         BX
-	JNZ          expnegloop
+	EXPNEG          // e = e^x
+	VMOVUPD Y4, (DX)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	DECQ    BX
+	JNZ     expnegloop
 
 expnegdone:
 	VZEROUPPER
