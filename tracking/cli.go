@@ -351,7 +351,7 @@ func listTable(s *Store, f runsFlags, limit int, keys *keyCheck, w io.Writer) er
 		if err != nil {
 			return err
 		}
-		for _, field := range filterFields(filter) {
+		for _, field := range filterFields(filter, false) {
 			msg, err := keys.unknown(field)
 			if err != nil {
 				return err
@@ -769,30 +769,6 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// filterKeys returns the fields a filter compares, but for those of IS
-// NULL tests: all runs lacking a key match them, which is no mistake.
-func filterKeys(f *Filter) []fieldRef {
-	var out []fieldRef
-	var walk func(n node)
-	walk = func(n node) {
-		switch n := n.(type) {
-		case *logicNode:
-			walk(n.l)
-			walk(n.r)
-		case *notNode:
-			walk(n.x)
-		case *cmpNode:
-			if n.op != "IS NULL" {
-				out = append(out, n.f)
-			}
-		}
-	}
-	if f != nil && f.root != nil {
-		walk(f.root)
-	}
-	return out
-}
-
 // orderFields returns the fields of order terms.
 func orderFields(terms []orderTerm) []fieldRef {
 	fields := make([]fieldRef, len(terms))
@@ -802,8 +778,10 @@ func orderFields(terms []orderTerm) []fieldRef {
 	return fields
 }
 
-// filterFields returns the fields a filter compares.
-func filterFields(f *Filter) []fieldRef {
+// filterFields returns the fields a filter compares; with skipIsNull,
+// not those of IS NULL tests (all runs lacking a key match them, which is
+// no mistake).
+func filterFields(f *Filter, skipIsNull bool) []fieldRef {
 	var out []fieldRef
 	var walk func(n node)
 	walk = func(n node) {
@@ -814,7 +792,9 @@ func filterFields(f *Filter) []fieldRef {
 		case *notNode:
 			walk(n.x)
 		case *cmpNode:
-			out = append(out, n.f)
+			if !skipIsNull || n.op != "IS NULL" {
+				out = append(out, n.f)
+			}
 		}
 	}
 	if f != nil && f.root != nil {

@@ -147,7 +147,7 @@ func (s *Store) searchRunIDs(q SearchQuery, checkKeys bool) ([]string, error) {
 		for _, c := range []struct {
 			clause string
 			fields []fieldRef
-		}{{"filter", filterKeys(f)}, {"order", orderFields(terms)}} {
+		}{{"filter", filterFields(f, true)}, {"order", orderFields(terms)}} {
 			for _, field := range c.fields {
 				msg, err := keys.unknown(field)
 				if err != nil {
