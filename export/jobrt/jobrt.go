@@ -198,10 +198,10 @@ type ModelManifest struct {
 type ModelColumn struct {
 	Name string `json:"name"` // column name
 	Kind string `json:"kind"` // numeric or categorical
-	// Levels is how a categorical column's values became its levels
+	// ReadAs is how a categorical column's values became its levels
 	// (experiments.LevelForm: "as written" or "numbers"); empty for a
-	// numeric column.
-	Levels string `json:"levels,omitempty"`
+	// numeric column and for a model whose pipeline did not record it.
+	ReadAs string `json:"read_as,omitempty"`
 }
 
 // ModelFormat identifies model manifests.
@@ -531,7 +531,7 @@ func (j *Job) SaveModel(p *experiments.Pipeline, params map[string]string) error
 	for _, c := range p.Schema() {
 		mc := ModelColumn{Name: c.Name, Kind: c.Kind.String()}
 		if c.Levels != experiments.LevelsUnrecorded {
-			mc.Levels = c.Levels.String()
+			mc.ReadAs = c.Levels.String()
 		}
 		mm.Schema = append(mm.Schema, mc)
 	}

@@ -277,7 +277,7 @@ func TestDeclaredCategoricalNumbers(t *testing.T) {
 	// model.json shows how each categorical column was read.
 	if b, err := os.ReadFile(filepath.Join(recorded, "model.json")); err != nil || !strings.Contains(string(b), `"name": "store",
       "kind": "categorical",
-      "levels": "as written"`) {
+      "read_as": "as written"`) {
 		t.Errorf("model.json does not say store was read as written: %v\n%s", err, b)
 	}
 	rows := strings.Split(strings.TrimSpace(probe), "\n")[1:]

@@ -381,6 +381,11 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 			msg = msg[len(m[0]):]
 		}
 	}
+	if t, ok := strings.CutPrefix(msg, "interface conversion: nil is not main."); ok && !strings.ContainsAny(t, " .") {
+		// yaegi says nil for any value it fails to assert to an
+		// interface type a cell declares, nil or not.
+		msg += " (if the value is not nil: the interpreter cannot assert to an interface type a cell declares; assert to the concrete type)"
+	}
 	name := "panic"
 	if exitRE.MatchString(msg) {
 		name = "Exit"

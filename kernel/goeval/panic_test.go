@@ -186,7 +186,7 @@ func TestPanicPlacement(t *testing.T) {
 		{"y := 2\nswitch y {\ncase 2:\n\tpanic(\"in switch\")\n}", "in switch (at or after line 1, column 1)"},
 		{"for i := range 3 { if i == 2 { panic(fmt.Sprint(\"r\", i)) } }", "r2 (at or after line 1, column 16)"},
 		// yaegi's position in the message is left out: the error places it.
-		{"sv := sh.(Shape)\n_ = sv", "interface conversion"},
+		{"sv := sh.(Shape)\n_ = sv", "interface conversion: nil is not main.Shape (if the value is not nil: the interpreter cannot assert to an interface type a cell declares; assert to the concrete type) (at or after line 1, column 7)"},
 	} {
 		ce := s.fail(tt.code)
 		if !strings.HasSuffix(ce.Value, tt.want) && !strings.HasPrefix(ce.Value, tt.want+":") {
