@@ -603,7 +603,7 @@ func jobFailsInCell(t *testing.T, jobDir, job, db, id, models string) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr, failure) {
 		t.Fatalf("job failing in cell 7: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stderr, "tracking: runs of the job marked FAILED in "+db+": ") {
+	if !strings.Contains(stderr, "tracking: runs of the job FAILED in "+db+": ") {
 		t.Errorf("the job does not say it marked its runs FAILED:\n%s", stderr)
 	}
 	if _, err := os.Stat(models); !os.IsNotExist(err) {

@@ -234,8 +234,10 @@ func TestFailed(t *testing.T) {
 					}
 				}
 			}
-			if !strings.Contains(out.String(), "tracking: runs of the job marked FAILED in ") {
-				t.Errorf("output:\n%s", out.String())
+			// Every top-level run of the job is named, the one its own
+			// fit failed too.
+			if o := out.String(); !strings.Contains(o, "tracking: runs of the job FAILED in ") || !strings.Contains(o, tracking.ShortID(failedFit.ID())+" (failed by its own work)") || !strings.Contains(o, tracking.ShortID(cv.ID())) {
+				t.Errorf("output:\n%s", o)
 			}
 		})
 	}

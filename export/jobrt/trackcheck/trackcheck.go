@@ -224,6 +224,10 @@ func Failed(j *jobrt.Job, cell, failure string) {
 		}
 		if changed {
 			failed = append(failed, tracking.ShortID(r.ID))
+		} else if top {
+			// Failed already, by its own work's error: one of the job's
+			// failed runs all the same.
+			failed = append(failed, tracking.ShortID(r.ID)+" (failed by its own work)")
 		}
 		if !top {
 			continue
@@ -237,7 +241,7 @@ func Failed(j *jobrt.Job, cell, failure string) {
 		}
 	}
 	if len(failed) > 0 {
-		j.Printf("tracking: runs of the job marked FAILED in %s: %s\n", store.Path(), strings.Join(failed, " "))
+		j.Printf("tracking: runs of the job FAILED in %s: %s\n", store.Path(), strings.Join(failed, ", "))
 	}
 }
 
