@@ -373,7 +373,7 @@ func TestUnsupported(t *testing.T) {
 // copy per iteration of the bound's type, positions as written.
 func TestRangeOverInt(t *testing.T) {
 	s := newSession(t)
-	s.run("import (\"fmt\"; \"time\")\nvar n64 int64 = 3\nnn := 4\nvar dur = time.Duration(2)\nconst K4 = 4\nconst (\n\tR2 = 'b' - 'a' + 1\n\tT3 int8 = 3\n)")
+	s.run("import (\"fmt\"; \"strconv\"; \"time\"; \"unicode/utf8\")\nvar n64 int64 = 3\nnn := 4\nvar dur = time.Duration(2)\nconst K4 = 4\nconst (\n\tR2 = 'b' - 'a' + 1\n\tT3 int8 = 3\n)")
 	for _, tt := range []struct{ name, code, want string }{
 		{"literal", "for i := range 3 { fmt.Print(i) }", "012"},
 		{"no variable", "for range 2 { fmt.Print(\"x\") }", "xx"},
@@ -401,6 +401,11 @@ func TestRangeOverInt(t *testing.T) {
 		{"statement across a function", "m3 := 3\nfunc gm3() {}\nfor i := range m3 { fmt.Print(i) }", "012"},
 		{"cell global in a function", "q5 := 2\nfunc fq5() (c int) { for range q5 { c++ }; return }\nfmt.Print(fq5())", "2"},
 		{"constant of an earlier cell", "for i := range K4 { fmt.Print(i) }", "0123"},
+		// Results of compiled functions, in the cell that defines them.
+		{"compiled function's result", "w9 := utf8.RuneCountInString(\"héé\")\nfor i := range w9 { fmt.Printf(\"%T%d \", i, i) }", "int0 int1 int2 "},
+		{"compiled function's results", "n8, err8 := strconv.Atoi(\"2\")\nfor i := range n8 { fmt.Print(i) }\nfmt.Print(err8)", "01<nil>"},
+		{"compiled call as the bound", "for i := range utf8.RuneLen('é') { fmt.Print(i) }", "01"},
+		{"compiled function's first result", "r9, _ := utf8.DecodeLastRuneInString(\"\\x02\")\nfor i := range r9 { fmt.Printf(\"%T \", i) }", "int32 int32 "},
 		{"constants of a group", "for i := range R2 { fmt.Printf(\"%T \", i) }\nfor i := range T3 { fmt.Printf(\"%T \", i) }", "int32 int32 int8 int8 int8 "},
 		{"rune constant", "for i := range 'a' - 'a' + 2 { fmt.Printf(\"%T \", i) }", "int32 int32 "},
 		{"conversion to a package's type", "for i := range time.Duration(2) { fmt.Printf(\"%T \", i) }", "time.Duration time.Duration "},

@@ -304,6 +304,11 @@ func (s *Session) intType(st *state, x ast.Expr, own map[string]*ast.Object, dep
 			}
 		}
 	case *ast.CallExpr:
+		if _, ok := ast.Unparen(x.Fun).(*ast.SelectorExpr); ok {
+			if name, ok := s.compiledCallInt(st, x, 0, 1, own); ok {
+				return name, false, true // a compiled function's integer result
+			}
+		}
 		if sel, ok := ast.Unparen(x.Fun).(*ast.SelectorExpr); ok && len(x.Args) == 1 && !x.Ellipsis.IsValid() {
 			// A conversion to a compiled package's integer type.
 			pkg, ok := sel.X.(*ast.Ident)
@@ -413,6 +418,20 @@ func (s *Session) declaredInt(st *state, x *ast.Ident, obj *ast.Object, own map[
 			name, _, ok := s.intType(st, u.X, own, depth+1)
 			return name, false, ok
 		}
+		if d.Tok == token.DEFINE && len(d.Rhs) == 1 && len(d.Lhs) > 1 {
+			// n, err := strconv.Atoi(s): a result of a compiled function.
+			call, ok := ast.Unparen(d.Rhs[0]).(*ast.CallExpr)
+			if !ok {
+				return "", false, false
+			}
+			for i, l := range d.Lhs {
+				if id, ok := l.(*ast.Ident); ok && id.Name == x.Name {
+					name, ok := s.compiledCallInt(st, call, i, len(d.Lhs), own)
+					return name, false, ok
+				}
+			}
+			return "", false, false
+		}
 		if d.Tok != token.DEFINE || len(d.Lhs) != len(d.Rhs) {
 			return "", false, false
 		}
@@ -426,6 +445,32 @@ func (s *Session) declaredInt(st *state, x *ast.Ident, obj *ast.Object, own map[
 		return isType(d.Type)
 	}
 	return "", false, false
+}
+
+// compiledCallInt returns the type of result i (of n) of call when call
+// is pkg.F(...) of a function a compiled package exports, F has n
+// results and result i is of an integer type that can be written.
+func (s *Session) compiledCallInt(st *state, call *ast.CallExpr, i, n int, own map[string]*ast.Object) (string, bool) {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return "", false
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	if !ok || pkg.Obj != nil {
+		return "", false
+	}
+	if _, mine := own[pkg.Name]; mine {
+		return "", false
+	}
+	v, ok := s.pkgMember(st, sel)
+	if !ok || v.Kind() != reflect.Func || v.Type().NumOut() != n || !intKinds[v.Type().Out(i).Kind()] {
+		return "", false
+	}
+	t, ok := compiledType(v.Type().Out(i))
+	if !ok {
+		return "", false
+	}
+	return (&typer{s: s, st: st}).typeName(t)
 }
 
 // sessionDeclInt is intType for name, a constant of the session

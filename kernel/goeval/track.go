@@ -541,7 +541,7 @@ func rangeIntMsg(c *cellCode, pr *parsedRun, rs *ast.RangeStmt) string {
 	case line(pr.off(rs.For)) != line(pr.off(rs.X.Pos())):
 		return head + "when for and " + n + " are on one line"
 	}
-	return head + "when it can tell n's integer type, and it cannot tell the type of " + n + " (it knows integer literals and constant expressions, len, conversions, the cells' constants, and variables of integer types that are not types a cell declares); write range int(" + n + ") or for i := 0; i < " + n + "; i++"
+	return head + "when it can tell n's integer type, and it cannot tell the type of " + n + " (it knows integer literals and constant expressions, len, conversions, integer results of compiled packages' functions, the cells' constants, and variables of integer types that are not types a cell declares); write range int(" + n + ") or for i := 0; i < " + n + "; i++"
 }
 
 var intKinds = map[reflect.Kind]bool{
