@@ -498,7 +498,13 @@ func formatTime(t float64) string {
 		order = min(-int(math.Floor(math.Floor(math.Log10(t))/3)), 3)
 		order = max(order, 0)
 	}
-	return strconv.FormatFloat(t*scale[order], 'g', 3, 64) + " " + units[order]
+	v := strconv.FormatFloat(t*scale[order], 'g', 3, 64)
+	if strings.Contains(v, "e+") && order > 0 {
+		// 999.6 µs rounds to 1000, which %g writes 1e+03: 1 ms.
+		order--
+		v = strconv.FormatFloat(t*scale[order], 'g', 3, 64)
+	}
+	return v + " " + units[order]
 }
 
 // timeit implements %timeit [-n N] [-r R]: it compiles the code once and

@@ -184,6 +184,10 @@ func TestFormatTime(t *testing.T) {
 		{0, "0 ns"},
 		{125, "2min 5s"},
 		{1e-12, "0.001 ns"},
+		// Rounding up to the next unit: not "1e+03 µs".
+		{0.0009996, "1 ms"},
+		{0.9999, "1 s"},
+		{999.7e-9, "1 µs"},
 	}
 	for _, tc := range tests {
 		if got := formatTime(tc.s); got != tc.want {
