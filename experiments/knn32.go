@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -192,11 +193,7 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 			q := Q.RawRowView(q0 + i)
 			out := idx[(q0+i)*k : (q0+i+1)*k]
 			if exact[i] {
-				bd, bi := newTopK(k)
-				for t := 0; t < n; t++ {
-					pushTopK(bd, bi, sqDist(q, st.X[t*p:(t+1)*p]), int32(t))
-				}
-				copy(out, bi)
+				copy(out, st.bruteTopK(q, k))
 				continue
 			}
 			cs := pruneCands(cands[i], ub[i*k+k-1])
@@ -205,13 +202,7 @@ func (st *knnState) neighbors32(Q *mat.Dense, k, nw int, idx []int32) (bool, err
 				cs[j].lo = sqDist(q, st.X[t*p:(t+1)*p])
 			}
 			slices.SortFunc(cs, func(x, y knnCand) int {
-				if x.lo != y.lo {
-					if x.lo < y.lo {
-						return -1
-					}
-					return 1
-				}
-				return int(x.row - y.row)
+				return cmp.Or(cmp.Compare(x.lo, y.lo), cmp.Compare(x.row, y.row))
 			})
 			for j := range out {
 				out[j] = -1

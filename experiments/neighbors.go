@@ -90,11 +90,7 @@ func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, erro
 		// Too few queries to pay for packing the training set.
 		err = parallel(nq, nw, func(i int) error {
 			q := Q.RawRowView(i)
-			bd, bi := newTopK(k)
-			for t := 0; t < st.N; t++ {
-				pushTopK(bd, bi, sqDist(q, st.X[t*p:(t+1)*p]), int32(t))
-			}
-			copy(idx[i*k:(i+1)*k], bi)
+			copy(idx[i*k:(i+1)*k], st.bruteTopK(q, k))
 			return nil
 		})
 	} else {
@@ -115,10 +111,7 @@ func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, erro
 			// infinite): search this query again with exact distances,
 			// and let rows at infinite distance fill what is left, in
 			// row order.
-			bd, bi := newTopK(k)
-			for t := 0; t < st.N; t++ {
-				pushTopK(bd, bi, sqDist(q, st.X[t*p:(t+1)*p]), int32(t))
-			}
+			bi := st.bruteTopK(q, k)
 			fillTopK(bi, st.N)
 			copy(ix, bi)
 		}
@@ -130,6 +123,18 @@ func (st *knnState) neighbors(Q *mat.Dense, k, nw int) ([]int32, []float64, erro
 		sortNeighbors(ix, d)
 	}
 	return idx, dist, nil
+}
+
+// bruteTopK returns the k training rows of smallest sqDist to q, nearest
+// first, ties to the lower index, by comparing q with every row; -1 where
+// fewer than k rows are at a finite distance.
+func (st *knnState) bruteTopK(q []float64, k int) []int32 {
+	p := st.P
+	bd, bi := newTopK(k)
+	for t := 0; t < st.N; t++ {
+		pushTopK(bd, bi, sqDist(q, st.X[t*p:(t+1)*p]), int32(t))
+	}
+	return bi
 }
 
 func newTopK(k int) ([]float64, []int32) {
