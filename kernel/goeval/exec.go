@@ -748,11 +748,7 @@ func varsLast(c *cellCode, pr *parsedRun, text string, blanks []span) string {
 			line, col := c.pos(pr.off(d.Pos()))
 			tail.WriteString(directive(c.n, line, col) + string(b[from:to]))
 		}
-		for i := from; i < to; i++ {
-			if b[i] != '\n' {
-				b[i] = ' '
-			}
-		}
+		blankBytes(b[from:to])
 	}
 	for _, i := range order {
 		// Each spec on its own, its text where the cell has it.
@@ -1599,13 +1595,22 @@ type span struct {
 func blankOut(src string, start, end int, blanks []span) string {
 	b := []byte(src[start:end])
 	for _, sp := range blanks {
-		for i := sp.start; i < sp.end; i++ {
-			if j := i - start; j >= 0 && j < len(b) && b[j] != '\n' {
-				b[j] = ' '
-			}
+		lo, hi := max(sp.start-start, 0), min(sp.end-start, len(b))
+		if lo < hi {
+			blankBytes(b[lo:hi])
 		}
 	}
 	return string(b)
+}
+
+// blankBytes turns b's bytes into spaces, but for newlines, so that the
+// code around keeps its lines and columns.
+func blankBytes(b []byte) {
+	for i, c := range b {
+		if c != '\n' {
+			b[i] = ' '
+		}
+	}
 }
 
 // hasCode reports whether src holds any token (not only comments).

@@ -132,11 +132,7 @@ func (s *Session) typedVarDecls(st *state, c *cellCode, pr *parsedRun, text stri
 		from, to := pr.off(g.Pos())-pr.start, pr.off(g.End())-pr.start
 		line, col := c.pos(pr.off(g.Pos()))
 		tail.WriteString(directive(c.n, line, col) + decl.String())
-		for i := from; i < to; i++ {
-			if b[i] != '\n' {
-				b[i] = ' '
-			}
-		}
+		blankBytes(b[from:to])
 	}
 	if tail.Len() == 0 {
 		return "", false
