@@ -209,6 +209,103 @@ func (ev *TrackEvent) DataEqual(data []float64) bool {
 	return true
 }
 
+// DataMemory returns the memory Data's values are read from, as byte
+// views of it, or nil when Data is a view of another kind. Data's values
+// are a function of this memory's contents and of the event's shape
+// (Dims, Columns, Levels) alone, so a tracker that compared Data with a
+// copy and knows that none of this memory was written since need not
+// compare again. The views are of the caller's data: read them, never
+// write them, and keep them no longer than the data itself.
+func (ev *TrackEvent) DataMemory() [][]byte {
+	if ev.Data == nil {
+		return nil
+	}
+	r, _ := ev.Data.Dims()
+	switch v := ev.Data.(type) {
+	case xyView:
+		return [][]byte{denseMemory(v.X), floatBytes(v.y[:r])}
+	case *mat.Dense:
+		return [][]byte{denseMemory(v)}
+	case columnsView:
+		mem := make([][]byte, len(v.cols))
+		for j, col := range v.cols {
+			if col.kind == Numeric {
+				mem[j] = floatBytes(col.nums[:v.rows])
+			} else {
+				mem[j] = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(col.codes))), 4*v.rows)
+			}
+		}
+		return mem
+	}
+	return nil
+}
+
+// DataMemoryOf returns the bytes DataMemory()[i] holds when Data's
+// values are data (a row-major copy, as CopyData writes), or nil when
+// they do not follow from the values alone (the gaps between the rows of
+// a strided matrix). When the memory holds these bytes, Data's values
+// are data: a tracker compares a small region with them instead of
+// reading the values through Data.
+func (ev *TrackEvent) DataMemoryOf(data []float64, i int) []byte {
+	if ev.Data == nil || i < 0 {
+		return nil
+	}
+	r, c := ev.Data.Dims()
+	if len(data) != r*c {
+		return nil
+	}
+	column := func(j int) []float64 {
+		col := make([]float64, r)
+		for k := range col {
+			col[k] = data[k*c+j]
+		}
+		return col
+	}
+	switch v := ev.Data.(type) {
+	case xyView:
+		switch {
+		case i == 1:
+			return floatBytes(column(c - 1))
+		case i == 0 && (r == 1 || v.X.RawMatrix().Stride == c-1):
+			x := make([]float64, 0, r*(c-1))
+			for k := 0; k < r; k++ {
+				x = append(x, data[k*c:k*c+c-1]...)
+			}
+			return floatBytes(x)
+		}
+	case *mat.Dense:
+		if i == 0 && (r == 1 || v.RawMatrix().Stride == c) {
+			return floatBytes(slices.Clone(data))
+		}
+	case columnsView:
+		if i >= len(v.cols) {
+			return nil
+		}
+		col := column(i)
+		if v.cols[i].kind == Numeric {
+			return floatBytes(col)
+		}
+		codes := make([]int32, r)
+		for k, x := range col {
+			codes[k] = -1
+			if x == x {
+				codes[k] = int32(x)
+			}
+		}
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(codes))), 4*r)
+	}
+	return nil
+}
+
+// denseMemory is the span of m's backing array that holds its elements.
+func denseMemory(m *mat.Dense) []byte {
+	raw := m.RawMatrix()
+	if raw.Rows == 0 || raw.Cols == 0 {
+		return nil
+	}
+	return floatBytes(raw.Data[:(raw.Rows-1)*raw.Stride+raw.Cols])
+}
+
 // sameBits reports whether a and b hold the same float64 bit patterns.
 func sameBits(a, b []float64) bool {
 	return len(a) == len(b) && bytes.Equal(floatBytes(a), floatBytes(b))

@@ -117,6 +117,10 @@ type copier struct {
 	// DataEqual of the copy, and of copies one bit off (first and last
 	// value) or one value short.
 	equal, offEqual bool
+	// mem is DataMemory, copied; of is DataMemoryOf the copy for each
+	// region, and offOf for the copy with its first and last values one
+	// bit off.
+	mem, of, offOf [][]byte
 }
 
 func (c *copier) Track(ev *TrackEvent) {
@@ -131,6 +135,17 @@ func (c *copier) Track(ev *TrackEvent) {
 		}
 		c.offEqual = c.offEqual || ev.DataEqual(c.copied[:n-1])
 	}
+	c.mem, c.of, c.offOf = nil, nil, nil
+	off := slices.Clone(c.copied)
+	if n := len(off); n > 0 {
+		off[0] = math.Float64frombits(math.Float64bits(off[0]) ^ 1)
+		off[n-1] = math.Float64frombits(math.Float64bits(off[n-1]) ^ 1)
+	}
+	for i, b := range ev.DataMemory() {
+		c.mem = append(c.mem, slices.Clone(b))
+		c.of = append(c.of, ev.DataMemoryOf(c.copied, i))
+		c.offOf = append(c.offOf, ev.DataMemoryOf(off, i))
+	}
 	c.at = nil
 	for i := 0; i < c.rows; i++ {
 		for j := 0; j < c.cols; j++ {
@@ -142,7 +157,9 @@ func (c *copier) Track(ev *TrackEvent) {
 // CopyData gives exactly what Data.At shows, and DataEqual recognizes
 // that copy and no other, for every kind of data an event carries: X
 // with y, X alone, a dataset with categorical and missing values, a
-// strided view of a matrix.
+// strided view of a matrix. DataMemory is the memory the values are read
+// from, and DataMemoryOf the copy gives that memory's bytes, except
+// where they do not follow from the values (the gaps of a strided view).
 func TestTrackEventCopyData(t *testing.T) {
 	X, y := trackData()
 	big := mat.NewDense(14, 3, nil)
@@ -166,16 +183,17 @@ func TestTrackEventCopyData(t *testing.T) {
 		fit        func() error
 		rows, cols int
 		levels     [][]string
+		derivable  []bool // DataMemoryOf gives each region's bytes
 	}{
-		{"X and y", func() error { return (&GaussianNB{}).Fit(X, y) }, 12, 2, nil},
-		{"X alone", func() error { return (&KMeans{K: 2, Seed: 1}).Fit(X, nil) }, 12, 1, nil},
-		{"strided view", func() error { return (&LinearRegression{}).Fit(view, y) }, 12, 2, nil},
+		{"X and y", func() error { return (&GaussianNB{}).Fit(X, y) }, 12, 2, nil, []bool{true, true}},
+		{"X alone", func() error { return (&KMeans{K: 2, Seed: 1}).Fit(X, nil) }, 12, 1, nil, []bool{true}},
+		{"strided view", func() error { return (&LinearRegression{}).Fit(view, y) }, 12, 2, nil, []bool{false, true}},
 		{"dataset", func() error {
 			return NewPipeline(&OneHotEncoder{}, &SimpleImputer{}, &LogisticRegression{}).FitDataset(ds, "y")
-		}, 6, 3, [][]string{nil, {"a", "b"}, nil}},
+		}, 6, 3, [][]string{nil, {"a", "b"}, nil}, []bool{true, true, true}},
 		{"subset with an unused level", func() error {
 			return NewPipeline(&OneHotEncoder{}, &SimpleImputer{}, &LogisticRegression{}).FitDataset(sub, "y")
-		}, 4, 3, [][]string{nil, {"a", "b"}, nil}},
+		}, 4, 3, [][]string{nil, {"a", "b"}, nil}, []bool{true, true, true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &copier{}
@@ -197,6 +215,22 @@ func TestTrackEventCopyData(t *testing.T) {
 			}
 			if !c.equal || c.offEqual {
 				t.Errorf("DataEqual: %v for the copy, %v for a copy one bit off or one value short", c.equal, c.offEqual)
+			}
+			if len(c.mem) != len(tc.derivable) {
+				t.Fatalf("DataMemory: %d regions, want %d", len(c.mem), len(tc.derivable))
+			}
+			offSeen := false
+			for i, want := range tc.derivable {
+				switch {
+				case (c.of[i] != nil) != want:
+					t.Errorf("region %d: DataMemoryOf gave bytes %v, want %v", i, c.of[i] != nil, want)
+				case want && !bytes.Equal(c.of[i], c.mem[i]):
+					t.Errorf("region %d: DataMemoryOf the copy differs from the memory", i)
+				}
+				offSeen = offSeen || c.offOf[i] != nil && !bytes.Equal(c.offOf[i], c.mem[i])
+			}
+			if !offSeen {
+				t.Error("DataMemoryOf a copy one bit off matches the memory everywhere")
 			}
 		})
 	}

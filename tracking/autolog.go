@@ -115,9 +115,6 @@ type Autologger struct {
 	// (Flush, a full queue in Track): the writer does not hold back
 	// while there are any.
 	urgent int
-	// wake starts the writer when the first event queued while a cell
-	// runs has waited holdFor.
-	wake *time.Timer
 	// fits ties recently fitted estimators to their runs, for the
 	// metrics computed on their predictions (autolog_eval.go).
 	fits []fitRef
@@ -142,6 +139,9 @@ type Autologger struct {
 	// long holds the work Prepare saw start, until Track: work that
 	// runs longer than longWorkAfter gets its run started while it runs.
 	long map[*experiments.TrackEvent]*longWork
+	// guarded counts the events whose data a seen table's guard vouched
+	// for, unread (see memGuard).
+	guarded int
 }
 
 // DefaultMaxDatasetCells is the default Autologger.MaxDatasetCells.
@@ -239,11 +239,17 @@ func (a *Autologger) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for ev, lw := range a.long {
-		lw.timer.Stop()
+		if lw.timer != nil {
+			lw.timer.Stop()
+		}
 		lw.tracked = true
 		delete(a.long, ev)
 	}
 	a.waitIdleLocked()
+	for _, t := range a.seen {
+		t.guard.release()
+		t.guard = nil
+	}
 	a.spare, a.seen = nil, nil
 	if a.store == nil {
 		return nil
@@ -302,8 +308,11 @@ type autologEntry struct {
 	rows, cols int        // shape of the data, when there is data
 	data       []float64  // row-major copy, when it is stored
 	table      *seenTable // the table data belongs to, when shared (pinned)
-	save       func(io.Writer) error
-	size       int64 // bytes held
+	// read is the event's data as the fit read it (the caller's
+	// memory, not a copy), kept for the writer to guard (guardTable).
+	read *experiments.TrackEvent
+	save func(io.Writer) error
+	size int64 // bytes held
 
 	queued time.Time     // when Track queued it
 	fit    *autologEntry // evaluate: the entry of the fit evaluated
@@ -375,7 +384,10 @@ func (a *Autologger) Track(ev *experiments.TrackEvent) {
 		// this entry completes it.
 		delete(a.long, ev)
 		lw.tracked = true
-		if !lw.timer.Stop() && lw.queued {
+		if lw.timer != nil {
+			lw.timer.Stop()
+		}
+		if lw.queued {
 			e.long = lw
 		}
 	}
@@ -404,25 +416,17 @@ func (a *Autologger) enqueueLocked(e *autologEntry) {
 	busyAutologgers.Unlock()
 	// While a cell runs the writer is not even started (a goroutine
 	// started now would wake an idle core): SetCellRunning(false), a
-	// wait for the queue or the hold's timer starts it.
-	if wait := a.holdLocked(); wait == 0 {
+	// wait for the queue or the cell clock, after holdFor, starts it.
+	if a.holdLocked() == 0 {
 		a.startWriterLocked()
-	} else if !a.writing && a.wake == nil {
-		a.wake = time.AfterFunc(wait, func() {
-			a.mu.Lock()
-			a.startWriterLocked()
-			a.mu.Unlock()
-		})
+	} else if !a.writing {
+		cellClock.watch(a)
 	}
 }
 
 // startWriterLocked starts the writer goroutine if events are queued and
 // it does not run; a.mu must be held.
 func (a *Autologger) startWriterLocked() {
-	if a.wake != nil {
-		a.wake.Stop()
-		a.wake = nil
-	}
 	if a.writing || len(a.queue) == 0 {
 		return
 	}
@@ -470,6 +474,9 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 		}
 		if e.table == nil {
 			e.size += int64(8 * len(e.data))
+		}
+		if e.rows*e.cols >= minPreparedCells && (e.table != nil || e.data != nil) {
+			e.read = &experiments.TrackEvent{Data: ev.Data}
 		}
 	}
 	if ev.Save != nil && ev.Err == nil {
@@ -530,7 +537,7 @@ func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 		return
 	}
 	a.watchLong(ev)
-	if ev.Data == nil || runtime.GOMAXPROCS(0) < 2 {
+	if ev.Data == nil {
 		return
 	}
 	rows, cols := ev.Data.Dims()
@@ -538,13 +545,20 @@ func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 		return
 	}
 	columns := columnsOr(ev.Columns, cols)
-	p := &preparedData{done: make(chan struct{})}
 	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.guardMatchLocked(ev, columns, rows, cols) != nil || runtime.GOMAXPROCS(0) < 2 {
+		// Track will most likely find the data unwritten since it was
+		// found equal to a table (asking the kernel then, when the fit
+		// has brought the data's page tables into the cache), and read
+		// nothing.
+		return
+	}
+	p := &preparedData{done: make(chan struct{})}
 	if a.prepared == nil {
 		a.prepared = map[*experiments.TrackEvent]*preparedData{}
 	}
 	a.prepared[ev] = p
-	a.mu.Unlock()
 	go func() {
 		defer close(p.done)
 		p.table, p.data, p.tag = a.snapshotData(ev, columns, rows, cols)
@@ -554,46 +568,161 @@ func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 // longWork is a fit, cross-validation or grid search that has run for
 // longWorkAfter: its run is started RUNNING, so that it shows in the
 // store while it runs and, if the process dies, is marked KILLED the
-// next time the store is opened (instead of leaving no trace). Work that
-// ends sooner costs a timer.
+// next time the store is opened (instead of leaving no trace). While a
+// cell runs, the cell clock watches the work; otherwise it has a timer.
 type longWork struct {
-	timer   *time.Timer
-	queued  bool // the entry starting the run is queued (a.mu)
-	tracked bool // the work ended: the run is not to be started (a.mu)
-	run     *Run // the started run (the writer's)
-	store   *Store
+	// kind, name and start are the event's (not the event itself,
+	// whose data a stopped timer would keep alive until it was due).
+	kind, name string
+	start      time.Time
+	within     *Run        // innermostRun when the work began
+	timer      *time.Timer // nil while the cell clock watches the work
+	queued     bool        // the entry starting the run is queued (a.mu)
+	tracked    bool        // the work ended: the run is not to be started (a.mu)
+	run        *Run        // the started run (the writer's)
+	store      *Store
 }
 
 // longWorkAfter is how long work runs before its run is started.
 var longWorkAfter = time.Second
 
-// watchLong arms the timer that starts the run of ev's work if it runs
-// long.
+// watchLong has the run of ev's work started if it runs long: by the
+// cell clock while a cell runs (arming a timer inside every fit would
+// cost a small fit more than the rest of its logging), else by a timer.
 func (a *Autologger) watchLong(ev *experiments.TrackEvent) {
-	lw := &longWork{}
-	within := innermostRun()
+	lw := &longWork{kind: ev.Kind, name: ev.Name, start: ev.Start, within: innermostRun()}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.long == nil {
 		a.long = map[*experiments.TrackEvent]*longWork{}
 	}
 	a.long[ev] = lw
-	lw.timer = time.AfterFunc(longWorkAfter, func() {
+	if cellRunning.Load() {
+		cellClock.watch(a)
+		return
+	}
+	a.timeLongLocked(lw)
+}
+
+// timeLongLocked arms lw's timer for what is left of longWorkAfter;
+// a.mu must be held.
+func (a *Autologger) timeLongLocked(lw *longWork) {
+	lw.timer = time.AfterFunc(longWorkAfter-time.Since(lw.start), func() {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if lw.tracked {
-			return
-		}
-		cellInfo.Lock()
-		e := &autologEntry{source: cellInfo.source, notebook: cellInfo.notebook, count: cellInfo.count, nbParams: cellInfo.params}
-		cellInfo.Unlock()
-		e.experiment = experimentFor(e.notebook)
-		e.within = within
-		e.ev = &experiments.TrackEvent{Kind: ev.Kind, Name: ev.Name, Start: ev.Start}
-		e.start = lw
-		lw.queued = true
-		a.enqueueLocked(e)
+		a.startLongLocked(lw)
 	})
+}
+
+// startLongLocked queues the entry that starts the run of lw's work,
+// unless the work has ended or the entry is queued; a.mu must be held.
+func (a *Autologger) startLongLocked(lw *longWork) {
+	if lw.tracked || lw.queued {
+		return
+	}
+	cellInfo.Lock()
+	e := &autologEntry{source: cellInfo.source, notebook: cellInfo.notebook, count: cellInfo.count, nbParams: cellInfo.params}
+	cellInfo.Unlock()
+	e.experiment = experimentFor(e.notebook)
+	e.within = lw.within
+	e.ev = &experiments.TrackEvent{Kind: lw.kind, Name: lw.name, Start: lw.start}
+	e.start = lw
+	lw.queued = true
+	a.enqueueLocked(e)
+}
+
+// cellClock ticks every holdFor while a cell runs, for the autologgers
+// that have work in progress or runs waiting to be written: it starts
+// the runs of work that has run for longWorkAfter, and the writing of
+// runs held for holdFor. One timer per cell, instead of two per fit.
+var cellClock clock
+
+type clock struct {
+	mu      sync.Mutex
+	timer   *time.Timer
+	running bool
+	set     map[*Autologger]struct{}
+}
+
+// watch adds a to what the clock looks after.
+func (c *clock) watch(a *Autologger) {
+	c.mu.Lock()
+	if c.set == nil {
+		c.set = map[*Autologger]struct{}{}
+	}
+	c.set[a] = struct{}{}
+	c.mu.Unlock()
+}
+
+// start starts the clock, as a cell starts.
+func (c *clock) start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running = true
+	if c.timer == nil {
+		c.timer = time.AfterFunc(holdFor, c.tick)
+		return
+	}
+	c.timer.Reset(holdFor)
+}
+
+// stop stops the clock, as the cell ends: work still in progress (in a
+// goroutine the cell started) goes back to timers of its own.
+func (c *clock) stop() {
+	c.mu.Lock()
+	c.running = false
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	set := c.set
+	c.set = nil
+	c.mu.Unlock()
+	for a := range set {
+		a.mu.Lock()
+		for _, lw := range a.long {
+			if lw.timer == nil && !lw.queued && !lw.tracked {
+				a.timeLongLocked(lw)
+			}
+		}
+		a.mu.Unlock()
+	}
+}
+
+func (c *clock) tick() {
+	c.mu.Lock()
+	if !c.running {
+		c.mu.Unlock()
+		return
+	}
+	set := make([]*Autologger, 0, len(c.set))
+	for a := range c.set {
+		set = append(set, a)
+	}
+	c.mu.Unlock()
+	idle := make(map[*Autologger]bool, len(set))
+	for _, a := range set {
+		a.mu.Lock()
+		for _, lw := range a.long {
+			if lw.timer == nil && time.Since(lw.start) >= longWorkAfter {
+				a.startLongLocked(lw)
+			}
+		}
+		if len(a.queue) > 0 && a.holdLocked() == 0 {
+			a.startWriterLocked()
+		}
+		idle[a] = len(a.long) == 0 && len(a.queue) == 0
+		a.mu.Unlock()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for a, done := range idle {
+		if done {
+			delete(c.set, a)
+		}
+	}
+	if c.running {
+		c.timer.Reset(holdFor)
+	}
 }
 
 // startLong starts the run of long work that is still running.
@@ -661,7 +790,7 @@ func (a *Autologger) releaseLocked(e *autologEntry) {
 	case e.data != nil && cap(e.data) > cap(a.spare):
 		a.spare = e.data[:0]
 	}
-	e.data, e.table, e.save = nil, nil, nil
+	e.data, e.table, e.save, e.read = nil, nil, nil, nil
 }
 
 // writer writes the queued events in order, and stops when the queue is
@@ -729,8 +858,8 @@ var cellRunning atomic.Bool
 // SetCellRunning tells the autologgers whether a notebook cell is
 // running; the kernel sets it around each cell. While one runs, the runs
 // of its fits are written once the kernel has been idle for
-// idleBeforeWriting after it (or 100 ms after the fit, whatever the
-// cells do), so the writing does not compete for the CPU with the end of
+// idleBeforeWriting after it (or, in a long cell, within 200 ms of the
+// fit: the cell clock looks every holdFor), so the writing does not compete for the CPU with the end of
 // a short cell: its reply on its way to the frontend. Anything that
 // waits for them (Flush, Open, a read of a Store from Open, a fit in
 // front of a full queue) has them written at once. Outside the kernel,
@@ -738,8 +867,10 @@ var cellRunning atomic.Bool
 func SetCellRunning(running bool) {
 	cellRunning.Store(running)
 	if running {
+		cellClock.start()
 		return
 	}
+	cellClock.stop()
 	busyAutologgers.Lock()
 	busy := len(busyAutologgers.set) > 0
 	busyAutologgers.Unlock()

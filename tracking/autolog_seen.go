@@ -22,6 +22,9 @@ type seenTable struct {
 
 	refs    int  // queued entries and Tracks using data
 	evicted bool // no longer in seen: data is free once refs is 0
+	// guard, when not nil, knows that the memory an event's data was
+	// last read from still holds these values (see memGuard).
+	guard *memGuard
 }
 
 // maxSeenTables is how many tables the writer remembers: two, for the
@@ -45,6 +48,9 @@ func (t *seenTable) sameShape(columns []string, nr, nc int, levels [][]string) b
 // a.mu: the candidates are pinned meanwhile, so none of their buffers
 // can become the spare that a copy writes into.
 func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, nr, nc int) *seenTable {
+	if t := a.guardedTableFor(ev, columns, nr, nc); t != nil {
+		return t
+	}
 	a.mu.Lock()
 	var cands [maxSeenTables]*seenTable
 	n := 0
@@ -76,6 +82,76 @@ func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, 
 	return hit
 }
 
+// guardedTableFor returns, pinned, the seen table whose guard holds the
+// memory ev's data is read from, or nil: that memory was not written
+// since it was found equal to the table, so it still is.
+func (a *Autologger) guardedTableFor(ev *experiments.TrackEvent, columns []string, nr, nc int) *seenTable {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t := a.guardMatchLocked(ev, columns, nr, nc); t != nil && t.guard.unwritten() {
+		t.refs++
+		a.guarded++
+		return t
+	}
+	return nil
+}
+
+// guardMatchLocked returns the seen table whose guard matches ev's data
+// (memGuard.matches: the kernel is not asked whether it was written), or
+// nil; a.mu must be held.
+func (a *Autologger) guardMatchLocked(ev *experiments.TrackEvent, columns []string, nr, nc int) *seenTable {
+	var mem [][]byte
+	for _, t := range a.seen {
+		if t.guard == nil || !t.sameShape(columns, nr, nc, ev.Levels) {
+			continue
+		}
+		if mem == nil {
+			mem = ev.DataMemory()
+		}
+		if t.guard.matches(ev, mem) {
+			return t
+		}
+	}
+	return nil
+}
+
+// guardTable watches the memory e's data was read from, if it still
+// holds t's values, so that the next event reading it shares t without
+// comparing. It runs on the writer, after the cell, while the cell's
+// code may have changed the data since: the watch starts first, and the
+// guard is kept only if the comparison after it finds t's values and
+// no page was written meanwhile.
+func (a *Autologger) guardTable(t *seenTable, e *autologEntry) {
+	src := e.read
+	e.read = nil
+	if src == nil || !guardsData {
+		return
+	}
+	mem := src.DataMemory()
+	a.mu.Lock()
+	held := t.guard.holds(src, mem)
+	a.mu.Unlock()
+	if held {
+		return
+	}
+	g := guardMemory(src, mem, t.data)
+	if g == nil {
+		return
+	}
+	if !src.DataEqual(t.data) || !g.holds(src, mem) {
+		g.release()
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t.evicted {
+		g.release()
+		return
+	}
+	t.guard.release()
+	t.guard = g
+}
+
 // unpinLocked releases a use of t's data; a.mu must be held.
 func (a *Autologger) unpinLocked(t *seenTable) {
 	t.refs--
@@ -105,6 +181,7 @@ func (a *Autologger) entryDigest(e *autologEntry, columns []string) (sum string,
 			a.seen[0] = t
 		}
 		a.mu.Unlock()
+		a.guardTable(t, e)
 		return t.digest.sum, t.digest.size, func() []byte { return denseCSV(columns, nr, nc, data, levels) }
 	}
 	sum, size, content = denseSum(columns, nr, nc, data, levels)
@@ -116,10 +193,13 @@ func (a *Autologger) entryDigest(e *autologEntry, columns []string) (sum string,
 		old := a.seen[maxSeenTables-1]
 		a.seen = a.seen[:maxSeenTables-1]
 		old.evicted = true
+		old.guard.release()
+		old.guard = nil
 		a.reuseLocked(old)
 	}
 	a.seen = slices.Insert(a.seen, 0, t)
 	e.data = nil // the table's now
 	a.mu.Unlock()
+	a.guardTable(t, e)
 	return sum, size, content
 }

@@ -876,8 +876,10 @@ func TestAutologHoldsWhileCellRuns(t *testing.T) {
 		t.Fatalf("a read while the cell runs: %d runs", len(runs))
 	}
 
-	// Nor does a long cell.
+	// Nor does a long cell. (The cell clock reads holdFor as the cell
+	// starts.)
 	holdFor = 30 * time.Millisecond
+	SetCellRunning(true)
 	start := time.Now()
 	fit()
 	waitWritten("in a long cell")
@@ -1434,6 +1436,37 @@ func TestAutologLongWork(t *testing.T) {
 	prev := longWorkAfter
 	longWorkAfter = 50 * time.Millisecond
 	t.Cleanup(func() { longWorkAfter = prev })
+	t.Run("cell", func(t *testing.T) {
+		// In a cell, the cell clock starts the run; it goes back to a
+		// timer of its own if the cell ends first.
+		for _, endCell := range []bool{false, true} {
+			path, al, _ := autologTo(t)
+			X, y := blobs(20)
+			SetCellRunning(true)
+			done := make(chan error, 1)
+			go func() {
+				_, err := experiments.CrossValidate(&slowModel{Sleep: 150 * time.Millisecond}, X, y, experiments.CVOptions{K: 3, Workers: 1})
+				done <- err
+			}()
+			if endCell {
+				time.Sleep(10 * time.Millisecond)
+				SetCellRunning(false)
+			}
+			time.Sleep(300 * time.Millisecond)
+			runs := topRuns(t, reopen(t, path))
+			if len(runs) != 1 || runs[0].Status != StatusRunning {
+				t.Errorf("cell ended %v: runs while the cross-validation ran: %+v", endCell, runs)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			SetCellRunning(false)
+			al.Flush()
+			if runs := topRuns(t, reopen(t, path)); len(runs) != 1 || runs[0].Status != StatusFinished {
+				t.Errorf("cell ended %v: runs after the cross-validation: %+v", endCell, runs)
+			}
+		}
+	})
 	path, al, _ := autologTo(t)
 	X, y := blobs(20)
 	seen := make(chan []RunInfo, 1)

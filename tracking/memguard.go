@@ -1,0 +1,171 @@
+package tracking
+
+import (
+	"bytes"
+	"cmp"
+	"reflect"
+	"runtime"
+	"slices"
+	"unsafe"
+	"weak"
+
+	"github.com/gopherlab/gopherlab/experiments"
+)
+
+// memGuard knows, without reading it all, that the memory a seen table's
+// values were last found equal to still holds them. A notebook fits
+// model after model on the same matrix: comparing a megabyte again
+// before each fit costs tens of microseconds, as much as a small fit
+// itself, where asking the kernel whether its pages were written costs
+// about one (see pageWatch). Small regions (a target vector) share their
+// pages with other objects, whose writes would make them look written:
+// they are compared with the bytes they must hold. Where the kernel
+// cannot watch, there is no guard and the data is compared.
+type memGuard struct {
+	view    reflect.Type // the type of the data's view: how mem makes values
+	regions []guardedRegion
+	watches []*pageWatch
+}
+
+// guardedRegion is one of the views DataMemory returned, by address and
+// length, and the object holding it: while that object lives, the same
+// address is the same memory. A small region has the bytes it must hold.
+type guardedRegion struct {
+	addr  uintptr
+	n     int
+	alive weak.Pointer[byte]
+	want  []byte
+}
+
+const (
+	// guardPage is the smallest page size of the kernels watched.
+	guardPage = 4096
+	// minWatched is the smallest region watched rather than compared.
+	minWatched = 16 * guardPage
+	// maxGuardWatches bounds the page ranges a guard asks about, and
+	// maxGuardCompared the bytes it compares: the columns of a dataset,
+	// each in its own small allocation, are compared as fast by
+	// DataEqual.
+	maxGuardWatches  = 4
+	maxGuardCompared = 64 << 10
+)
+
+// guardMemory starts guarding src's data, read from mem (its DataMemory),
+// as holding data (a row-major copy of it). It returns nil when the
+// kernel cannot watch the memory, or src's data is many small regions,
+// or mem is not Go's memory. The caller checks, after arming, that the
+// memory holds data (holds): writes before the watch began go unseen.
+func guardMemory(src *experiments.TrackEvent, mem [][]byte, data []float64) *memGuard {
+	if len(mem) == 0 {
+		return nil
+	}
+	g := &memGuard{view: reflect.TypeOf(src.Data), regions: make([]guardedRegion, len(mem))}
+	type span struct{ start, end uintptr }
+	var spans []span
+	compared := 0
+	for i, b := range mem {
+		if len(b) == 0 {
+			continue
+		}
+		p := unsafe.SliceData(b)
+		if !goMemory(p) {
+			return nil
+		}
+		a := uintptr(unsafe.Pointer(p))
+		g.regions[i] = guardedRegion{addr: a, n: len(b), alive: weak.Make(p)}
+		if len(b) < minWatched {
+			want := src.DataMemoryOf(data, i)
+			if compared += len(b); want != nil && compared <= maxGuardCompared {
+				g.regions[i].want = want
+				continue
+			}
+			if want == nil {
+				return nil
+			}
+		}
+		spans = append(spans, span{a &^ (guardPage - 1), (a + uintptr(len(b)) + guardPage - 1) &^ (guardPage - 1)})
+	}
+	slices.SortFunc(spans, func(x, y span) int { return cmp.Compare(x.start, y.start) })
+	merged := spans[:0]
+	for _, s := range spans {
+		if n := len(merged); n > 0 && s.start <= merged[n-1].end {
+			merged[n-1].end = max(merged[n-1].end, s.end)
+			continue
+		}
+		merged = append(merged, s)
+	}
+	if len(merged) > maxGuardWatches {
+		return nil
+	}
+	for _, s := range merged {
+		w := watchPages(s.start, s.end)
+		if w == nil {
+			g.release()
+			return nil
+		}
+		g.watches = append(g.watches, w)
+	}
+	return g
+}
+
+// goMemory reports whether p points into memory Go allocated (the heap
+// or a package variable), which a weak pointer can follow; memory mapped
+// by other means has no object to follow.
+func goMemory(p *byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	// AddCleanup panics, where weak.Make would abort the process, on a
+	// pointer outside Go's memory.
+	runtime.AddCleanup(p, func(struct{}) {}, struct{}{}).Stop()
+	return true
+}
+
+// holds reports whether ev's data, read from mem (its DataMemory), is
+// read the same way from the memory g guards (matches), which still
+// holds what it held when g was armed: its small regions the bytes they
+// must hold (matches), its watched pages unwritten since.
+func (g *memGuard) holds(ev *experiments.TrackEvent, mem [][]byte) bool {
+	return g.matches(ev, mem) && g.unwritten()
+}
+
+// unwritten reports whether no page g watches was written since g was
+// armed.
+func (g *memGuard) unwritten() bool {
+	for _, w := range g.watches {
+		if !w.clean() {
+			return false
+		}
+	}
+	return true
+}
+
+// matches is the part of holds that asks the kernel nothing.
+func (g *memGuard) matches(ev *experiments.TrackEvent, mem [][]byte) bool {
+	if g == nil || len(mem) != len(g.regions) || reflect.TypeOf(ev.Data) != g.view {
+		return false
+	}
+	for i, b := range mem {
+		r := &g.regions[i]
+		if len(b) != r.n || len(b) > 0 && (uintptr(unsafe.Pointer(unsafe.SliceData(b))) != r.addr || r.alive.Value() == nil) {
+			return false
+		}
+		if r.want != nil && !bytes.Equal(b, r.want) {
+			return false
+		}
+	}
+	return true
+}
+
+// release stops watching g's memory.
+func (g *memGuard) release() {
+	if g == nil {
+		return
+	}
+	for _, w := range g.watches {
+		w.release()
+	}
+	g.watches = nil
+}
