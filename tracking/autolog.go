@@ -545,20 +545,24 @@ func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 		return
 	}
 	columns := columnsOr(ev.Columns, cols)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.guardMatchLocked(ev, columns, rows, cols) != nil || runtime.GOMAXPROCS(0) < 2 {
-		// Track will most likely find the data unwritten since it was
-		// found equal to a table (asking the kernel then, when the fit
-		// has brought the data's page tables into the cache), and read
-		// nothing.
+	t := a.guardedTableFor(ev, columns, rows, cols)
+	if t == nil && runtime.GOMAXPROCS(0) < 2 {
 		return
 	}
 	p := &preparedData{done: make(chan struct{})}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.prepared == nil {
 		a.prepared = map[*experiments.TrackEvent]*preparedData{}
 	}
 	a.prepared[ev] = p
+	if t != nil {
+		// Unwritten since it was found equal to a table (and the fit
+		// only reads it): nothing to read.
+		p.table, p.data = t, t.data
+		close(p.done)
+		return
+	}
 	go func() {
 		defer close(p.done)
 		p.table, p.data, p.tag = a.snapshotData(ev, columns, rows, cols)
