@@ -208,18 +208,12 @@ func (g *growing[T]) grow() {
 	g.cur = make([]T, 0, min(max(2*cap(g.cur), minChunk), maxChunk))
 }
 
-// slice returns the values in one slice: the chunk itself while there is
-// only one and it is not much larger than they need (a size estimate
-// that was far too high), else a copy of exactly their number.
-func (g *growing[T]) slice() []T {
-	if len(g.full) == 0 && cap(g.cur) <= len(g.cur)+len(g.cur)/8+minChunk {
-		return g.cur
-	}
-	out := make([]T, 0, g.n+len(g.cur))
+// into appends the values to dst, which has room for them.
+func (g *growing[T]) into(dst []T) []T {
 	for _, c := range g.full {
-		out = append(out, c...)
+		dst = append(dst, c...)
 	}
-	return append(out, g.cur...)
+	return append(dst, g.cur...)
 }
 
 func (g *growing[T]) each(f func(T)) {
@@ -445,12 +439,21 @@ func readCSV(r io.Reader, opts CSVOptions, size int64) (*Dataset, error) {
 	}
 	ds := &Dataset{rows: rows}
 	for _, b := range c.cols {
-		col := &column{name: b.name, kind: Numeric, nums: b.nums.slice()}
+		col := &column{name: b.name, kind: Numeric}
 		if !b.numeric {
-			col = &column{name: b.name, kind: Categorical, codes: b.codes.slice(), levels: b.levels, numbered: b.numbered}
-			col.sortLevels()
+			col = &column{name: b.name, kind: Categorical, levels: b.levels, numbered: b.numbered}
 		}
 		ds.cols = append(ds.cols, col)
+	}
+	sl := newSlab(rows, ds.cols)
+	for j, b := range c.cols {
+		col := ds.cols[j]
+		if b.numeric {
+			col.nums = b.nums.into(sl.nextNums()[:0])
+			continue
+		}
+		col.codes = b.codes.into(sl.nextCodes()[:0])
+		col.sortLevels()
 	}
 	for _, n := range opts.Categorical {
 		if _, err := ds.col(n); err != nil {

@@ -126,7 +126,7 @@ func (ds *Dataset) ValueCounts(name string) (*Dataset, error) {
 			}
 		}
 	}
-	out := &Dataset{rows: len(idx), cols: []*column{c.take(idx)}}
+	out := &Dataset{rows: len(idx), cols: []*column{c.take(idx, newSlab(len(idx), []*column{c}))}}
 	if err := out.AddFloats("count", counts); err != nil {
 		return nil, fmt.Errorf("experiments: value counts: %w", err)
 	}

@@ -90,22 +90,67 @@ func (c *column) clone() *column {
 		codes: slices.Clone(c.codes), levels: slices.Clone(c.levels), numbered: c.numbered}
 }
 
-// take returns a new column with the rows idx, in that order.
-func (c *column) take(idx []int) *column {
+// take returns a new column with the rows idx, in that order, its
+// values in the slab's next slice (see slab).
+func (c *column) take(idx []int, sl *slab) *column {
 	out := &column{name: c.name, kind: c.kind, levels: c.levels, numbered: c.numbered}
 	if c.kind == Numeric {
-		out.nums = make([]float64, len(idx))
+		out.nums = sl.nextNums()
 		for j, i := range idx {
 			out.nums[j] = c.nums[i]
 		}
 	} else {
-		out.codes = make([]int32, len(idx))
+		out.codes = sl.nextCodes()
 		for j, i := range idx {
 			out.codes[j] = c.codes[i]
 		}
 		out.levels = slices.Clone(c.levels)
 	}
 	return out
+}
+
+// slab holds the values of a new table's columns, numeric and
+// categorical, in one array of each kind, column after column: one
+// allocation for the table instead of one per column, and the table in
+// one range of memory (which a tracker watching the data for writes
+// covers at once). Each column's slice ends at its own end: an append to
+// it never runs into the next column.
+type slab struct {
+	rows  int
+	nums  []float64
+	codes []int32
+}
+
+// newSlab makes the slab of a table of rows rows and cols's kinds.
+func newSlab(rows int, cols []*column) *slab {
+	nn := 0
+	for _, c := range cols {
+		if c.kind == Numeric {
+			nn++
+		}
+	}
+	return &slab{rows: rows, nums: make([]float64, nn*rows), codes: make([]int32, (len(cols)-nn)*rows)}
+}
+
+func (s *slab) nextNums() []float64 {
+	v := s.nums[:s.rows:s.rows]
+	s.nums = s.nums[s.rows:]
+	return v
+}
+
+func (s *slab) nextCodes() []int32 {
+	v := s.codes[:s.rows:s.rows]
+	s.codes = s.codes[s.rows:]
+	return v
+}
+
+// into copies c's values into the slab's next slice.
+func (c *column) into(sl *slab) {
+	if c.kind == Numeric {
+		c.nums = append(sl.nextNums()[:0], c.nums...)
+	} else {
+		c.codes = append(sl.nextCodes()[:0], c.codes...)
+	}
 }
 
 // Dataset is a column-oriented table: numeric columns of float64 (NaN for
@@ -421,8 +466,10 @@ func defaultNames(n int) []string {
 // Copy returns a deep copy of the dataset.
 func (ds *Dataset) Copy() *Dataset {
 	out := &Dataset{rows: ds.rows, cols: make([]*column, len(ds.cols))}
+	sl := newSlab(ds.rows, ds.cols)
 	for i, c := range ds.cols {
 		out.cols[i] = c.clone()
+		out.cols[i].into(sl)
 	}
 	return out
 }
@@ -456,8 +503,9 @@ func (ds *Dataset) Filter(keep func(row int) bool) *Dataset {
 
 func (ds *Dataset) take(idx []int) *Dataset {
 	out := &Dataset{rows: len(idx), cols: make([]*column, len(ds.cols))}
+	sl := newSlab(len(idx), ds.cols)
 	for i, c := range ds.cols {
-		out.cols[i] = c.take(idx)
+		out.cols[i] = c.take(idx, sl)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -601,10 +602,18 @@ func saver(m any, nFeatures int) func(io.Writer) error {
 		return nil
 	}
 	p := &Pipeline{Steps: []Step{{Name: modelName(m), Estimator: shallowCopy(m)}}, st: pipelineState{Fitted: true}}
-	for j := 0; j < nFeatures; j++ {
-		p.st.Schema = append(p.st.Schema, SchemaColumn{Name: "c" + strconv.Itoa(j), Kind: Numeric})
+	var once sync.Once
+	return func(w io.Writer) error {
+		// The schema's names are made when the model is saved, not in
+		// the fit that Save's snapshot is taken in.
+		once.Do(func() {
+			p.st.Schema = make([]SchemaColumn, nFeatures)
+			for j := range p.st.Schema {
+				p.st.Schema[j] = SchemaColumn{Name: "c" + strconv.Itoa(j), Kind: Numeric}
+			}
+		})
+		return p.Save(w)
 	}
-	return p.Save
 }
 
 // shallowCopy copies the struct e points to: its parameters, and its

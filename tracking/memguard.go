@@ -40,7 +40,8 @@ type guardedRegion struct {
 const (
 	// guardPage is the smallest page size of the kernels watched.
 	guardPage = 4096
-	// minWatched is the smallest region watched rather than compared.
+	// minWatched is the fewest bytes of pages watched rather than
+	// compared.
 	minWatched = 16 * guardPage
 	// maxGuardWatches bounds the page ranges a guard asks about, and
 	// maxGuardCompared the bytes it compares: the columns of a dataset,
@@ -51,18 +52,24 @@ const (
 )
 
 // guardMemory starts guarding src's data, read from mem (its DataMemory),
-// as holding data (a row-major copy of it). It returns nil when the
-// kernel cannot watch the memory, or src's data is many small regions,
-// or mem is not Go's memory. The caller checks, after arming, that the
-// memory holds data (holds): writes before the watch began go unseen.
+// as holding data (a row-major copy of it). Regions are watched in
+// whole pages, those next to each other (a table's columns in one
+// allocation) in one range; a region alone in fewer than minWatched
+// bytes of pages is compared instead. It returns nil when the kernel
+// cannot watch the memory, or it is in too many ranges or has too much
+// to compare, or it is not Go's memory. The caller checks, after arming,
+// that the memory holds data (holds): writes before the watch began go
+// unseen.
 func guardMemory(src *experiments.TrackEvent, mem [][]byte, data []float64) *memGuard {
 	if len(mem) == 0 {
 		return nil
 	}
 	g := &memGuard{view: reflect.TypeOf(src.Data), regions: make([]guardedRegion, len(mem))}
-	type span struct{ start, end uintptr }
+	type span struct {
+		start, end uintptr
+		regions    []int
+	}
 	var spans []span
-	compared := 0
 	for i, b := range mem {
 		if len(b) == 0 {
 			continue
@@ -73,37 +80,42 @@ func guardMemory(src *experiments.TrackEvent, mem [][]byte, data []float64) *mem
 		}
 		a := uintptr(unsafe.Pointer(p))
 		g.regions[i] = guardedRegion{addr: a, n: len(b), alive: weak.Make(p)}
-		if len(b) < minWatched {
-			want := src.DataMemoryOf(data, i)
-			if compared += len(b); want != nil && compared <= maxGuardCompared {
-				g.regions[i].want = want
-				continue
-			}
-			if want == nil {
-				return nil
-			}
-		}
-		spans = append(spans, span{a &^ (guardPage - 1), (a + uintptr(len(b)) + guardPage - 1) &^ (guardPage - 1)})
+		spans = append(spans, span{a &^ (guardPage - 1), (a + uintptr(len(b)) + guardPage - 1) &^ (guardPage - 1), []int{i}})
 	}
 	slices.SortFunc(spans, func(x, y span) int { return cmp.Compare(x.start, y.start) })
 	merged := spans[:0]
 	for _, s := range spans {
 		if n := len(merged); n > 0 && s.start <= merged[n-1].end {
-			merged[n-1].end = max(merged[n-1].end, s.end)
+			m := &merged[n-1]
+			m.end = max(m.end, s.end)
+			m.regions = append(m.regions, s.regions...)
 			continue
 		}
 		merged = append(merged, s)
 	}
-	if len(merged) > maxGuardWatches {
-		return nil
-	}
+	compared := 0
 	for _, s := range merged {
-		w := watchPages(s.start, s.end)
-		if w == nil {
-			g.release()
-			return nil
+		if s.end-s.start >= minWatched {
+			if len(g.watches) == maxGuardWatches {
+				g.release()
+				return nil
+			}
+			w := watchPages(s.start, s.end)
+			if w == nil {
+				g.release()
+				return nil
+			}
+			g.watches = append(g.watches, w)
+			continue
 		}
-		g.watches = append(g.watches, w)
+		for _, i := range s.regions {
+			want := src.DataMemoryOf(data, i)
+			if compared += len(want); want == nil || compared > maxGuardCompared {
+				g.release()
+				return nil
+			}
+			g.regions[i].want = want
+		}
 	}
 	return g
 }

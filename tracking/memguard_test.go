@@ -1,11 +1,13 @@
 package tracking
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -224,3 +226,75 @@ func TestGoMemory(t *testing.T) {
 }
 
 var globalBytes [64]byte
+
+// A dataset's columns, one allocation (ReadCSV, Copy), are guarded in
+// one range: a pipeline fitted on it again shares the logged table, and
+// a write to any column (through Floats, or Impute) is seen.
+func TestAutologGuardDataset(t *testing.T) {
+	if !guardsData || !pagesWatchable() {
+		t.Skip("no guards here")
+	}
+	path, al, warn := autologTo(t)
+	var csv strings.Builder
+	csv.WriteString("a,b,c,d,e,f,g,h,y\n")
+	for i := range 3000 {
+		for j := range 8 {
+			fmt.Fprintf(&csv, "%g,", math.Sin(float64(i*8+j)))
+		}
+		fmt.Fprintf(&csv, "%d\n", i%2)
+	}
+	f := filepath.Join(t.TempDir(), "d.csv")
+	if err := os.WriteFile(f, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := experiments.ReadCSV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := reopen(t, path)
+	guarded := func() int {
+		al.mu.Lock()
+		defer al.mu.Unlock()
+		return al.guarded
+	}
+	// fit reports the SHA-256 of the data the run logged and whether a
+	// guard vouched for it.
+	fit := func(d *experiments.Dataset) (string, bool) {
+		t.Helper()
+		before := guarded()
+		if err := experiments.NewPipeline(&experiments.StandardScaler{}, &experiments.GaussianNB{}).FitDataset(d, "y"); err != nil {
+			t.Fatal(err)
+		}
+		al.Flush()
+		runs := topRuns(t, s)
+		in, err := s.Inputs(runs[len(runs)-1].ID)
+		if err != nil || len(in) != 1 {
+			t.Fatalf("inputs %v, %v", in, err)
+		}
+		return in[0].SHA256, guarded() > before
+	}
+	first, _ := fit(ds)
+	if again, g := fit(ds); again != first || !g {
+		t.Fatalf("a fit on the same unwritten dataset: same data %v, guarded %v", again == first, g)
+	}
+	b, err := ds.Floats("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[2999] = 1e6
+	written, g := fit(ds)
+	if truth, _ := fit(ds.Copy()); written != truth || written == first || g {
+		t.Errorf("after a write through Floats: logged the data as written %v, guarded %v", written == truth, g)
+	}
+	b[10] = math.NaN()
+	if err := ds.Impute("median"); err != nil {
+		t.Fatal(err)
+	}
+	imputed, g := fit(ds)
+	if truth, _ := fit(ds.Copy()); imputed != truth || imputed == written || g {
+		t.Errorf("after Impute: logged the data as imputed %v, guarded %v", imputed == truth, g)
+	}
+	if err := al.Err(); err != nil || warn.Len() > 0 {
+		t.Errorf("errors: %v %s", err, warn)
+	}
+}
