@@ -76,6 +76,21 @@ func isClusterer(m any) bool {
 // "logisticregression" for *LogisticRegression.
 func modelName(m any) string {
 	t := reflect.TypeOf(m)
+	if n, ok := modelNames.Load(t); ok {
+		return n.(string)
+	}
+	n := typeModelName(t)
+	if t != nil {
+		modelNames.Store(t, n)
+	}
+	return n
+}
+
+// modelNames caches modelName by type: every tracked fit names its
+// model, twice.
+var modelNames sync.Map // reflect.Type → string
+
+func typeModelName(t reflect.Type) string {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

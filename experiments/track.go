@@ -69,8 +69,9 @@ type TrackEvent struct {
 	// Params are the estimator's parameters (see EstimatorParams), with
 	// the search or cross-validation settings under "cv.", "search.".
 	Params map[string]any
-	// Metrics are summary numbers: fit_time_s; mean_<metric> and
-	// std_<metric> (cross-validation); best_<metric> (grid search).
+	// Metrics are summary numbers: fit_time_s (the fit's own time, from
+	// its start to its return, without making this event); mean_<metric>
+	// and std_<metric> (cross-validation); best_<metric> (grid search).
 	Metrics map[string]float64
 	// Folds holds the test (and train_) scores of each fold, in order
 	// (cross-validation).
@@ -89,7 +90,8 @@ type TrackEvent struct {
 	Data mat.Matrix
 	// Columns: the dataset's names for a dataset; for a matrix, "c0",
 	// "c1"..., "y", or, for a matrix Dataset.XY returned (or SplitXY
-	// split from one), the dataset's names (NamedMatrix).
+	// split from one), the dataset's names (NamedMatrix). The list may
+	// be shared with other events: read it, never change it.
 	Columns []string
 	// NamedMatrix says that Data is a matrix and its y, not a dataset,
 	// though Columns are a dataset's names (see Columns): features then
@@ -404,6 +406,7 @@ type tracked struct {
 	t    Tracker
 	ev   *TrackEvent
 	sent bool
+	work time.Duration // a fit's own time, without making its event
 }
 
 // inTracked counts the tracked pieces of work in progress. A fit made
@@ -422,12 +425,10 @@ var errPanicked = errors.New("experiments: the work panicked")
 func startTracking(t Tracker, kind, name string, data cvData) *tracked {
 	tr := &tracked{t: t, ev: &TrackEvent{Kind: kind, Name: name, Start: time.Now()}}
 	inTracked.Add(1)
-	if data != nil {
+	if md, ok := data.(matrixData); ok {
+		tr.ev.Data, tr.ev.Columns, tr.ev.NamedMatrix = md.namedTable()
+	} else if data != nil {
 		tr.ev.Data, tr.ev.Columns, tr.ev.Levels = data.table()
-		if md, ok := data.(matrixData); ok && md.X != nil && tr.ev.Data != nil {
-			f, _ := matrixNamesOf(md.X, md.y)
-			tr.ev.NamedMatrix = f != nil
-		}
 	}
 	if p, ok := t.(Preparer); ok && tr.ev.Data != nil {
 		func() {
@@ -445,6 +446,12 @@ func (tr *tracked) send() {
 	}
 	tr.sent = true
 	inTracked.Add(-1)
+	if tr.work > 0 && tr.ev.Kind == KindFit {
+		if tr.ev.Metrics == nil {
+			tr.ev.Metrics = map[string]float64{}
+		}
+		tr.ev.Metrics["fit_time_s"] = tr.work.Seconds()
+	}
 	emit(tr.t, tr.ev)
 }
 
@@ -465,7 +472,9 @@ func trackFit(m Model, X *mat.Dense, y []float64, fit func(*mat.Dense, []float64
 	}
 	tr := startTracking(t, KindFit, modelName(m), matrixData{X, y})
 	defer tr.abandon()
+	t0 := time.Now()
 	err := fit(X, y)
+	tr.work = time.Since(t0)
 	ev := tr.ev
 	ev.Estimator, ev.Err = m, err
 	if err == nil && X != nil {
@@ -485,7 +494,9 @@ func trackFitDataset(p *Pipeline, ds *Dataset, target string) error {
 	}
 	tr := startTracking(t, KindFit, modelName(p), datasetData{ds: ds, target: target})
 	defer tr.abandon()
+	t0 := time.Now()
 	err := p.fitDatasetRaw(ds, target)
+	tr.work = time.Since(t0)
 	ev := tr.ev
 	ev.Estimator, ev.Err = p, err
 	if err == nil {
@@ -601,17 +612,15 @@ func saver(m any, nFeatures int) func(io.Writer) error {
 	if _, ok := m.(stateful); !ok {
 		return nil
 	}
-	p := &Pipeline{Steps: []Step{{Name: modelName(m), Estimator: shallowCopy(m)}}, st: pipelineState{Fitted: true}}
-	var once sync.Once
+	est := shallowCopy(m)
 	return func(w io.Writer) error {
-		// The schema's names are made when the model is saved, not in
-		// the fit that Save's snapshot is taken in.
-		once.Do(func() {
-			p.st.Schema = make([]SchemaColumn, nFeatures)
-			for j := range p.st.Schema {
-				p.st.Schema[j] = SchemaColumn{Name: "c" + strconv.Itoa(j), Kind: Numeric}
-			}
-		})
+		// The pipeline around the snapshot is made when it is saved, not
+		// in the fit that the snapshot is taken in.
+		p := &Pipeline{Steps: []Step{{Name: modelName(est), Estimator: est}}, st: pipelineState{Fitted: true}}
+		p.st.Schema = make([]SchemaColumn, nFeatures)
+		for j := range p.st.Schema {
+			p.st.Schema[j] = SchemaColumn{Name: "c" + strconv.Itoa(j), Kind: Numeric}
+		}
 		return p.Save(w)
 	}
 }
@@ -679,27 +688,58 @@ func structParams(out map[string]any, prefix string, estimator any) {
 	if v.Kind() != reflect.Struct {
 		return
 	}
-	t := v.Type()
+	for _, f := range paramFieldsOf(v.Type()) {
+		fv := v.Field(f.index)
+		if f.list {
+			out[prefix+f.name] = fmt.Sprint(fv.Interface())
+		} else {
+			out[prefix+f.name] = fv.Interface()
+		}
+	}
+}
+
+// paramField is an exported field EstimatorParams records: a number,
+// bool or string, or a list of them (recorded as its fmt.Sprint form).
+type paramField struct {
+	index int
+	name  string
+	list  bool
+}
+
+// paramFields caches each estimator type's paramFields: a fit's event
+// records its parameters, and looking a type's fields over again each
+// time costs a small fit more than the rest of its event.
+var paramFields sync.Map // reflect.Type → []paramField
+
+func paramFieldsOf(t reflect.Type) []paramField {
+	if fs, ok := paramFields.Load(t); ok {
+		return fs.([]paramField)
+	}
+	var fs []paramField
+	scalar := func(k reflect.Kind) bool {
+		return k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64)
+	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		fv := v.Field(i)
-		switch k := fv.Kind(); {
-		case k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64):
-			out[prefix+f.Name] = fv.Interface()
-		case k == reflect.Slice || k == reflect.Array:
-			ek := fv.Type().Elem().Kind()
-			if ek == reflect.Bool || ek == reflect.String || (ek >= reflect.Int && ek <= reflect.Float64) {
-				out[prefix+f.Name] = fmt.Sprint(fv.Interface())
-			}
+		switch k := f.Type.Kind(); {
+		case scalar(k):
+			fs = append(fs, paramField{index: i, name: f.Name})
+		case (k == reflect.Slice || k == reflect.Array) && scalar(f.Type.Elem().Kind()):
+			fs = append(fs, paramField{index: i, name: f.Name, list: true})
 		}
 	}
+	paramFields.Store(t, fs)
+	return fs
 }
 
 // seedOf finds a Seed field in the estimator (the last one in a
 // Pipeline's steps).
+// seedFields caches each estimator type's Seed field index (nil: none).
+var seedFields sync.Map // reflect.Type → []int
+
 func seedOf(estimator any) (int64, bool) {
 	if p, ok := estimator.(*Pipeline); ok {
 		for i := len(p.Steps) - 1; i >= 0; i-- {
@@ -713,10 +753,19 @@ func seedOf(estimator any) (int64, bool) {
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return 0, false
 	}
-	f := v.Elem().FieldByName("Seed")
-	if !f.IsValid() {
+	idx, ok := seedFields.Load(v.Elem().Type())
+	if !ok {
+		sf, found := v.Elem().Type().FieldByName("Seed")
+		if !found {
+			sf.Index = nil
+		}
+		idx = sf.Index
+		seedFields.Store(v.Elem().Type(), idx)
+	}
+	if idx.([]int) == nil {
 		return 0, false
 	}
+	f := v.Elem().FieldByIndex(idx.([]int))
 	switch {
 	case f.CanInt():
 		return f.Int(), true
@@ -729,31 +778,77 @@ func seedOf(estimator any) (int64, bool) {
 // table returns X with y appended as column "y", as a view: a tracker
 // that stores nothing costs no copy.
 func (d matrixData) table() (mat.Matrix, []string, [][]string) {
+	m, names, _ := d.namedTable()
+	return m, names, nil
+}
+
+// namedTable is table, and whether the names are a dataset's (a matrix
+// Dataset.XY made). The names are shared between events (tableNames):
+// no tracker may change them.
+func (d matrixData) namedTable() (_ mat.Matrix, _ []string, named bool) {
 	if d.X == nil || d.X.IsEmpty() {
-		return nil, nil, nil
+		return nil, nil, false
 	}
 	r, c := d.X.Dims()
+	features, t := matrixNamesOf(d.X, d.y)
+	if t == "" {
+		t = "y"
+	}
+	names := tableNames(features, c, t)
+	if len(d.y) != r {
+		return d.X, names[:c:c], features != nil
+	}
+	return xyView{d.X, d.y}, names, features != nil
+}
+
+// tableNames returns the names of a matrix's c columns (features, or c0,
+// c1, ... when nil) followed by the target's (made unique among them),
+// from a cache: every tracked fit names its data, and the names of the
+// matrices fitted lately are the same lists each time.
+func tableNames(features []string, c int, target string) []string {
+	key := tableNamesKey{c: c, target: target}
+	if features != nil {
+		key.first = unsafe.SliceData(features)
+	}
+	if v, ok := tableNamesCache.Load(key); ok {
+		return v.([]string)
+	}
 	names := make([]string, c, c+1)
-	target := "y"
-	if features, t := matrixNamesOf(d.X, d.y); features != nil {
-		// A matrix Dataset.XY made: the dataset's names.
+	if features != nil {
 		copy(names, features)
-		if t != "" {
-			target = t
-		}
-		for slices.Contains(names, target) {
-			target += "_"
-		}
 	} else {
 		for j := range names {
 			names[j] = "c" + itoa(j)
 		}
 	}
-	if len(d.y) != r {
-		return d.X, names, nil
+	for slices.Contains(names, target) {
+		target += "_"
 	}
-	return xyView{d.X, d.y}, append(names, target), nil
+	names = append(names, target)
+	if tableNamesLen.Add(1) > maxTableNames {
+		// A session naming many matrices: start over.
+		tableNamesCache.Clear()
+		tableNamesLen.Store(1)
+	}
+	tableNamesCache.Store(key, names)
+	return names
 }
+
+// tableNamesKey is a list of names: a dataset's features list (which
+// nobody changes once XY has made it) and its length, or c0..c(c-1),
+// and the target.
+type tableNamesKey struct {
+	first  *string
+	c      int
+	target string
+}
+
+var (
+	tableNamesCache sync.Map // tableNamesKey → []string
+	tableNamesLen   atomic.Int32
+)
+
+const maxTableNames = 64
 
 // xyView is X with y as one more column.
 type xyView struct {

@@ -298,6 +298,25 @@ func BenchmarkFitNoTracker(b *testing.B) {
 	}
 }
 
+// BenchmarkFitNopTracker is the same fit with a tracker that does
+// nothing: what making the event costs the fit.
+func BenchmarkFitNopTracker(b *testing.B) {
+	X, y := trackData()
+	m := &GaussianNB{}
+	prev := SetTracker(nopPreparer{})
+	defer SetTracker(prev)
+	for i := 0; i < b.N; i++ {
+		if err := m.Fit(X, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+type nopPreparer struct{}
+
+func (nopPreparer) Track(*TrackEvent)   {}
+func (nopPreparer) Prepare(*TrackEvent) {}
+
 // BenchmarkFitUnhooked is the same fit without the hook, for comparison.
 func BenchmarkFitUnhooked(b *testing.B) {
 	X, y := trackData()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gopherlab/gopherlab/experiments"
+	"gonum.org/v1/gonum/mat"
 )
 
 // TagNamedMatrix is the tag of an autologged run whose training data was
@@ -142,6 +143,8 @@ type Autologger struct {
 	// guarded counts the events whose data a seen table's guard vouched
 	// for, unread (see memGuard).
 	guarded int
+	// clocked is whether the cell clock looks after this autologger.
+	clocked bool
 }
 
 // DefaultMaxDatasetCells is the default Autologger.MaxDatasetCells.
@@ -310,7 +313,7 @@ type autologEntry struct {
 	table      *seenTable // the table data belongs to, when shared (pinned)
 	// read is the event's data as the fit read it (the caller's
 	// memory, not a copy), kept for the writer to guard (guardTable).
-	read *experiments.TrackEvent
+	read mat.Matrix
 	save func(io.Writer) error
 	size int64 // bytes held
 
@@ -420,7 +423,7 @@ func (a *Autologger) enqueueLocked(e *autologEntry) {
 	if a.holdLocked() == 0 {
 		a.startWriterLocked()
 	} else if !a.writing {
-		cellClock.watch(a)
+		a.watchClockLocked()
 	}
 }
 
@@ -441,23 +444,15 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 	cellInfo.Unlock()
 	e.experiment = experimentFor(e.notebook)
 	e.within = innermostRun()
+	// The event's maps and lists are the tracker's to keep (only Data
+	// and Estimator are not, see experiments.Tracker), except the
+	// levels, which are the dataset's own.
 	c := *ev
-	c.Params = maps.Clone(ev.Params)
-	c.Metrics = maps.Clone(ev.Metrics)
-	c.Columns = slices.Clone(ev.Columns)
 	if ev.Levels != nil {
 		c.Levels = make([][]string, len(ev.Levels))
 		for j, l := range ev.Levels {
 			c.Levels[j] = slices.Clone(l)
 		}
-	}
-	c.Folds = make([]map[string]float64, len(ev.Folds))
-	for i, f := range ev.Folds {
-		c.Folds[i] = maps.Clone(f)
-	}
-	c.Trials = make([]experiments.TrackTrial, len(ev.Trials))
-	for i, tr := range ev.Trials {
-		c.Trials[i] = experiments.TrackTrial{Params: maps.Clone(tr.Params), Metrics: maps.Clone(tr.Metrics), Scores: slices.Clone(tr.Scores), Duration: tr.Duration}
 	}
 	if ev.Err != nil {
 		e.failure = ev.Err.Error()
@@ -476,7 +471,7 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 			e.size += int64(8 * len(e.data))
 		}
 		if e.rows*e.cols >= minPreparedCells && (e.table != nil || e.data != nil) {
-			e.read = &experiments.TrackEvent{Data: ev.Data}
+			e.read = ev.Data
 		}
 	}
 	if ev.Save != nil && ev.Err == nil {
@@ -513,6 +508,9 @@ func (a *Autologger) snapshotData(ev *experiments.TrackEvent, columns []string, 
 	return nil, data, ""
 }
 
+// closedDone is the done of data Prepare took at once.
+var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // preparedData is what Prepare takes of an event's data, in a goroutine:
 // snapshotData's results, once done is closed.
 type preparedData struct {
@@ -536,33 +534,33 @@ func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 	if ev == nil {
 		return
 	}
-	a.watchLong(ev)
-	if ev.Data == nil {
-		return
+	within := innermostRun()
+	var rows, cols int
+	if ev.Data != nil {
+		rows, cols = ev.Data.Dims()
 	}
-	rows, cols := ev.Data.Dims()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.watchLongLocked(ev, within)
 	if rows*cols < minPreparedCells {
 		return
 	}
 	columns := columnsOr(ev.Columns, cols)
-	t := a.guardedTableFor(ev, columns, rows, cols)
+	t := a.guardedTableLocked(ev, columns, rows, cols)
 	if t == nil && runtime.GOMAXPROCS(0) < 2 {
 		return
 	}
-	p := &preparedData{done: make(chan struct{})}
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	if a.prepared == nil {
 		a.prepared = map[*experiments.TrackEvent]*preparedData{}
 	}
-	a.prepared[ev] = p
 	if t != nil {
 		// Unwritten since it was found equal to a table (and the fit
 		// only reads it): nothing to read.
-		p.table, p.data = t, t.data
-		close(p.done)
+		a.prepared[ev] = &preparedData{done: closedDone, table: t, data: t.data}
 		return
 	}
+	p := &preparedData{done: make(chan struct{})}
+	a.prepared[ev] = p
 	go func() {
 		defer close(p.done)
 		p.table, p.data, p.tag = a.snapshotData(ev, columns, rows, cols)
@@ -590,19 +588,18 @@ type longWork struct {
 // longWorkAfter is how long work runs before its run is started.
 var longWorkAfter = time.Second
 
-// watchLong has the run of ev's work started if it runs long: by the
-// cell clock while a cell runs (arming a timer inside every fit would
-// cost a small fit more than the rest of its logging), else by a timer.
-func (a *Autologger) watchLong(ev *experiments.TrackEvent) {
-	lw := &longWork{kind: ev.Kind, name: ev.Name, start: ev.Start, within: innermostRun()}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// watchLongLocked has the run of ev's work started if it runs long: by
+// the cell clock while a cell runs (arming a timer inside every fit
+// would cost a small fit more than the rest of its logging), else by a
+// timer. within is innermostRun; a.mu must be held.
+func (a *Autologger) watchLongLocked(ev *experiments.TrackEvent, within *Run) {
+	lw := &longWork{kind: ev.Kind, name: ev.Name, start: ev.Start, within: within}
 	if a.long == nil {
 		a.long = map[*experiments.TrackEvent]*longWork{}
 	}
 	a.long[ev] = lw
 	if cellRunning.Load() {
-		cellClock.watch(a)
+		a.watchClockLocked()
 		return
 	}
 	a.timeLongLocked(lw)
@@ -648,8 +645,14 @@ type clock struct {
 	set     map[*Autologger]struct{}
 }
 
-// watch adds a to what the clock looks after.
-func (c *clock) watch(a *Autologger) {
+// watchClockLocked has the cell clock look after a, if it does not yet;
+// a.mu must be held.
+func (a *Autologger) watchClockLocked() {
+	if a.clocked {
+		return
+	}
+	a.clocked = true
+	c := &cellClock
 	c.mu.Lock()
 	if c.set == nil {
 		c.set = map[*Autologger]struct{}{}
@@ -683,6 +686,7 @@ func (c *clock) stop() {
 	c.mu.Unlock()
 	for a := range set {
 		a.mu.Lock()
+		a.clocked = false
 		for _, lw := range a.long {
 			if lw.timer == nil && !lw.queued && !lw.tracked {
 				a.timeLongLocked(lw)
@@ -703,7 +707,6 @@ func (c *clock) tick() {
 		set = append(set, a)
 	}
 	c.mu.Unlock()
-	idle := make(map[*Autologger]bool, len(set))
 	for _, a := range set {
 		a.mu.Lock()
 		for _, lw := range a.long {
@@ -714,16 +717,18 @@ func (c *clock) tick() {
 		if len(a.queue) > 0 && a.holdLocked() == 0 {
 			a.startWriterLocked()
 		}
-		idle[a] = len(a.long) == 0 && len(a.queue) == 0
+		if len(a.long) == 0 && len(a.queue) == 0 {
+			// Nothing left to look after (a.mu, then c.mu, as in
+			// watchClockLocked).
+			a.clocked = false
+			c.mu.Lock()
+			delete(c.set, a)
+			c.mu.Unlock()
+		}
 		a.mu.Unlock()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for a, done := range idle {
-		if done {
-			delete(c.set, a)
-		}
-	}
 	if c.running {
 		c.timer.Reset(holdFor)
 	}

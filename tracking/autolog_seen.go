@@ -88,7 +88,12 @@ func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, 
 func (a *Autologger) guardedTableFor(ev *experiments.TrackEvent, columns []string, nr, nc int) *seenTable {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if t := a.guardMatchLocked(ev, columns, nr, nc); t != nil && t.guard.unwritten() {
+	return a.guardedTableLocked(ev, columns, nr, nc)
+}
+
+// guardedTableLocked is guardedTableFor with a.mu held.
+func (a *Autologger) guardedTableLocked(ev *experiments.TrackEvent, columns []string, nr, nc int) *seenTable {
+	if t, mem := a.guardMatchLocked(ev, columns, nr, nc); t != nil && t.guard.unwritten(mem) {
 		t.refs++
 		a.guarded++
 		return t
@@ -98,8 +103,8 @@ func (a *Autologger) guardedTableFor(ev *experiments.TrackEvent, columns []strin
 
 // guardMatchLocked returns the seen table whose guard matches ev's data
 // (memGuard.matches: the kernel is not asked whether it was written), or
-// nil; a.mu must be held.
-func (a *Autologger) guardMatchLocked(ev *experiments.TrackEvent, columns []string, nr, nc int) *seenTable {
+// nil, and the data's memory; a.mu must be held.
+func (a *Autologger) guardMatchLocked(ev *experiments.TrackEvent, columns []string, nr, nc int) (*seenTable, [][]byte) {
 	var mem [][]byte
 	for _, t := range a.seen {
 		if t.guard == nil || !t.sameShape(columns, nr, nc, ev.Levels) {
@@ -109,10 +114,10 @@ func (a *Autologger) guardMatchLocked(ev *experiments.TrackEvent, columns []stri
 			mem = ev.DataMemory()
 		}
 		if t.guard.matches(ev, mem) {
-			return t
+			return t, mem
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // guardTable watches the memory e's data was read from, if it still
@@ -122,11 +127,12 @@ func (a *Autologger) guardMatchLocked(ev *experiments.TrackEvent, columns []stri
 // guard is kept only if the comparison after it finds t's values and
 // no page was written meanwhile.
 func (a *Autologger) guardTable(t *seenTable, e *autologEntry) {
-	src := e.read
+	read := e.read
 	e.read = nil
-	if src == nil || !guardsData {
+	if read == nil || !guardsData {
 		return
 	}
+	src := &experiments.TrackEvent{Data: read}
 	mem := src.DataMemory()
 	a.mu.Lock()
 	held := t.guard.holds(src, mem)

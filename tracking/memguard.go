@@ -24,7 +24,17 @@ import (
 type memGuard struct {
 	view    reflect.Type // the type of the data's view: how mem makes values
 	regions []guardedRegion
-	watches []*pageWatch
+	watches []guardWatch
+}
+
+// guardWatch watches the pages of some regions (indexes into
+// memGuard.regions). Pages a small region shares with other objects may
+// be written by them: such a region also keeps the bytes it must hold,
+// compared when its pages look written.
+type guardWatch struct {
+	w       *pageWatch
+	regions []int
+	small   bool // its regions have want
 }
 
 // guardedRegion is one of the views DataMemory returned, by address and
@@ -93,29 +103,27 @@ func guardMemory(src *experiments.TrackEvent, mem [][]byte, data []float64) *mem
 		}
 		merged = append(merged, s)
 	}
+	if len(merged) > maxGuardWatches {
+		return nil
+	}
 	compared := 0
 	for _, s := range merged {
-		if s.end-s.start >= minWatched {
-			if len(g.watches) == maxGuardWatches {
-				g.release()
-				return nil
+		gw := guardWatch{regions: s.regions, small: s.end-s.start < minWatched}
+		if gw.small {
+			for _, i := range s.regions {
+				want := src.DataMemoryOf(data, i)
+				if compared += len(want); want == nil || compared > maxGuardCompared {
+					g.release()
+					return nil
+				}
+				g.regions[i].want = want
 			}
-			w := watchPages(s.start, s.end)
-			if w == nil {
-				g.release()
-				return nil
-			}
-			g.watches = append(g.watches, w)
-			continue
 		}
-		for _, i := range s.regions {
-			want := src.DataMemoryOf(data, i)
-			if compared += len(want); want == nil || compared > maxGuardCompared {
-				g.release()
-				return nil
-			}
-			g.regions[i].want = want
+		if gw.w = watchPages(s.start, s.end); gw.w == nil {
+			g.release()
+			return nil
 		}
+		g.watches = append(g.watches, gw)
 	}
 	return g
 }
@@ -137,24 +145,15 @@ func goMemory(p *byte) (ok bool) {
 
 // holds reports whether ev's data, read from mem (its DataMemory), is
 // read the same way from the memory g guards (matches), which still
-// holds what it held when g was armed: its small regions the bytes they
-// must hold (matches), its watched pages unwritten since.
+// holds what it held when g was armed: its pages unwritten since, or,
+// for small regions whose pages were written (by their neighbours, as a
+// rule), the bytes they must hold (unwritten).
 func (g *memGuard) holds(ev *experiments.TrackEvent, mem [][]byte) bool {
-	return g.matches(ev, mem) && g.unwritten()
+	return g.matches(ev, mem) && g.unwritten(mem)
 }
 
-// unwritten reports whether no page g watches was written since g was
-// armed.
-func (g *memGuard) unwritten() bool {
-	for _, w := range g.watches {
-		if !w.clean() {
-			return false
-		}
-	}
-	return true
-}
-
-// matches is the part of holds that asks the kernel nothing.
+// matches is the part of holds that reads no data and asks the kernel
+// nothing.
 func (g *memGuard) matches(ev *experiments.TrackEvent, mem [][]byte) bool {
 	if g == nil || len(mem) != len(g.regions) || reflect.TypeOf(ev.Data) != g.view {
 		return false
@@ -164,8 +163,30 @@ func (g *memGuard) matches(ev *experiments.TrackEvent, mem [][]byte) bool {
 		if len(b) != r.n || len(b) > 0 && (uintptr(unsafe.Pointer(unsafe.SliceData(b))) != r.addr || r.alive.Value() == nil) {
 			return false
 		}
-		if r.want != nil && !bytes.Equal(b, r.want) {
+	}
+	return true
+}
+
+// unwritten is the rest of holds, for memory g matches.
+func (g *memGuard) unwritten(mem [][]byte) bool {
+	var buf [maxGuardWatches]*pageWatch
+	var clean [maxGuardWatches]bool
+	ws := buf[:len(g.watches)]
+	for i, gw := range g.watches {
+		ws[i] = gw.w
+	}
+	cleanWatches(ws, clean[:len(ws)])
+	for i, gw := range g.watches {
+		if clean[i] {
+			continue
+		}
+		if !gw.small {
 			return false
+		}
+		for _, i := range gw.regions {
+			if !bytes.Equal(mem[i], g.regions[i].want) {
+				return false
+			}
 		}
 	}
 	return true
@@ -176,8 +197,8 @@ func (g *memGuard) release() {
 	if g == nil {
 		return
 	}
-	for _, w := range g.watches {
-		w.release()
+	for _, gw := range g.watches {
+		gw.w.release()
 	}
 	g.watches = nil
 }

@@ -298,3 +298,44 @@ func TestAutologGuardDataset(t *testing.T) {
 		t.Errorf("errors: %v %s", err, warn)
 	}
 }
+
+// A write beside a small region, on one of its pages, makes the region
+// compared with the bytes it must hold instead of read again in full:
+// the fit still shares the logged table.
+func TestAutologGuardNeighbour(t *testing.T) {
+	if !guardsData || !pagesWatchable() {
+		t.Skip("no guards here")
+	}
+	_, al, _ := autologTo(t)
+	X, _ := guardData()
+	buf := make([]float64, 4000)
+	y := buf[1000:3000] // its first page holds buf[512:1024] too
+	for i := range y {
+		y[i] = float64(i % 2)
+	}
+	guarded := func() int {
+		al.mu.Lock()
+		defer al.mu.Unlock()
+		return al.guarded
+	}
+	fit := func() {
+		t.Helper()
+		if err := (&experiments.GaussianNB{}).Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		al.Flush()
+	}
+	fit()
+	fit()
+	before := guarded()
+	buf[999] = 5
+	fit()
+	if guarded() != before+1 {
+		t.Error("a write beside the labels, on their page, made the fit read the data again")
+	}
+	y[0] = 1
+	fit()
+	if guarded() != before+1 {
+		t.Error("a guard vouched for written labels")
+	}
+}

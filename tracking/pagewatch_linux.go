@@ -3,7 +3,6 @@
 package tracking
 
 import (
-	"os"
 	"slices"
 	"sync"
 	"unsafe"
@@ -33,6 +32,7 @@ const (
 	pagemapScan          = 0xc0606610 // _IOWR('f', 16, struct pm_scan_arg)
 	pmScanWPMatching     = 1 << 0
 	pmScanCheckWPAsync   = 1 << 1
+	pageIsWPAllowed      = 1 << 0
 	pageIsWritten        = 1 << 1
 )
 
@@ -58,7 +58,7 @@ var watcher struct {
 	once    sync.Once
 	ok      bool
 	uffd    int
-	pagemap *os.File
+	pagemap int // /proc/self/pagemap, open for good
 	mu      sync.Mutex
 	watches []*pageWatch
 }
@@ -86,7 +86,7 @@ func openWatcher() {
 		unix.Close(int(fd))
 		return
 	}
-	pm, err := os.Open("/proc/self/pagemap")
+	pm, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		unix.Close(int(fd))
 		return
@@ -129,9 +129,7 @@ func watchPages(start, end uintptr) *pageWatch {
 		return nil
 	}
 	w := &pageWatch{start: start, end: end, armed: true}
-	// Protect every page and forget earlier writes: from here on, a
-	// written page reports it.
-	if !w.scanLocked(pmScanWPMatching) {
+	if !w.armLocked() {
 		w.unregisterLocked()
 		return nil
 	}
@@ -139,30 +137,49 @@ func watchPages(start, end uintptr) *pageWatch {
 	return w
 }
 
-// scanLocked runs PAGEMAP_SCAN over w with the given flags; it reports
-// false if the kernel failed or, when only asking, if a page of w was
-// written since it was armed. watcher.mu must be held.
-func (w *pageWatch) scanLocked(flags uint64) bool {
-	var found pageRegion
+// armLocked write-protects every page of w, forgetting earlier writes:
+// from here on, a written page reports it. watcher.mu must be held.
+func (w *pageWatch) armLocked() bool {
 	arg := pmScanArg{
 		size:  uint64(unsafe.Sizeof(pmScanArg{})),
-		flags: flags | pmScanCheckWPAsync,
+		flags: pmScanWPMatching | pmScanCheckWPAsync,
 		start: uint64(w.start), end: uint64(w.end),
-		vec: uint64(uintptr(unsafe.Pointer(&found))), vecLen: 1,
 		categoryMask: pageIsWritten, returnMask: pageIsWritten,
 	}
-	n, _, errno := unix.Syscall(unix.SYS_IOCTL, watcher.pagemap.Fd(), pagemapScan, uintptr(unsafe.Pointer(&arg)))
-	if errno != 0 {
-		return false
-	}
-	return flags&pmScanWPMatching != 0 || n == 0 && arg.walkEnd == uint64(w.end)
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(watcher.pagemap), pagemapScan, uintptr(unsafe.Pointer(&arg)))
+	return errno == 0
 }
 
-// clean reports whether no page of w was written since it was armed.
-func (w *pageWatch) clean() bool {
+// cleanWatches sets clean[i] to whether no page of ws[i] was written
+// since it was armed, asking the kernel once about the range they all
+// lie in: the scan looks at watched pages only, skipping the memory in
+// between, and reports written ones (a watch is taken as written when
+// the reports ran out before reaching it).
+func cleanWatches(ws []*pageWatch, clean []bool) {
 	watcher.mu.Lock()
 	defer watcher.mu.Unlock()
-	return w.armed && w.scanLocked(0)
+	lo, hi := ^uintptr(0), uintptr(0)
+	for _, w := range ws {
+		lo, hi = min(lo, w.start), max(hi, w.end)
+	}
+	var found [8]pageRegion
+	arg := pmScanArg{
+		size:  uint64(unsafe.Sizeof(pmScanArg{})),
+		start: uint64(lo), end: uint64(hi),
+		vec: uint64(uintptr(unsafe.Pointer(&found[0]))), vecLen: uint64(len(found)),
+		categoryMask: pageIsWritten | pageIsWPAllowed, returnMask: pageIsWritten,
+	}
+	// A scan takes microseconds and never blocks: a raw system call,
+	// without telling the scheduler.
+	n, _, errno := unix.RawSyscall(unix.SYS_IOCTL, uintptr(watcher.pagemap), pagemapScan, uintptr(unsafe.Pointer(&arg)))
+	for i, w := range ws {
+		clean[i] = errno == 0 && w.armed && uint64(w.end) <= arg.walkEnd
+		for _, r := range found[:min(int(n), len(found))] {
+			if r.start < uint64(w.end) && uint64(w.start) < r.end {
+				clean[i] = false
+			}
+		}
+	}
 }
 
 // release stops watching w's pages.
@@ -180,19 +197,4 @@ func (w *pageWatch) unregisterLocked() {
 	w.armed = false
 	r := uffdioRange{start: uint64(w.start), len: uint64(w.end - w.start)}
 	_ = ioctl(watcher.uffd, uffdioUnregister, unsafe.Pointer(&r))
-}
-
-func (w *pageWatch) debugWritten() (uint64, uint64, uintptr, uint64) {
-	watcher.mu.Lock()
-	defer watcher.mu.Unlock()
-	var found pageRegion
-	arg := pmScanArg{
-		size:  uint64(unsafe.Sizeof(pmScanArg{})),
-		flags: pmScanCheckWPAsync,
-		start: uint64(w.start), end: uint64(w.end),
-		vec: uint64(uintptr(unsafe.Pointer(&found))), vecLen: 1,
-		categoryMask: pageIsWritten, returnMask: pageIsWritten,
-	}
-	n, _, errno := unix.Syscall(unix.SYS_IOCTL, watcher.pagemap.Fd(), pagemapScan, uintptr(unsafe.Pointer(&arg)))
-	return found.start, found.end, n, uint64(errno)
 }

@@ -8,6 +8,6 @@ type pageWatch struct{}
 
 func watchPages(start, end uintptr) *pageWatch { return nil }
 
-func (w *pageWatch) clean() bool { return false }
+func cleanWatches(ws []*pageWatch, clean []bool) { clear(clean) }
 
 func (w *pageWatch) release() {}
