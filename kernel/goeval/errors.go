@@ -113,13 +113,20 @@ var (
 	exitRE     = regexp.MustCompile(`^os\.Exit\(-?\d+\)$`)
 )
 
-// decode turns a yaegi line:col into a cell location; ok is false for
-// positions in code that was not placed in a cell.
-func decode(line, col int) (loc, bool) {
+// decode turns a yaegi line:col into a cell location, the cell being the
+// latest up to here (the running cell) with the encoded residue (see
+// lineStride); ok is false for positions in code that was not placed in
+// a cell.
+func decode(line, col, here int) (loc, bool) {
 	if line < lineStride {
 		return loc{}, false
 	}
-	return loc{cell: line / lineStride, line: line % lineStride, col: col}, true
+	r := line / lineStride
+	cell := r
+	if here > 0 {
+		cell = here - (cellResidue(here)-r+cellWrap)%cellWrap
+	}
+	return loc{cell: cell, line: line % lineStride, col: col}, true
 }
 
 // locate splits a yaegi message into its leading position and the rest,
@@ -129,7 +136,7 @@ func locate(msg string, here int, shown func(int) int) (*loc, string) {
 	if m := leadPosRE.FindStringSubmatch(msg); m != nil {
 		l, _ := strconv.Atoi(m[1])
 		c, _ := strconv.Atoi(m[2])
-		if p, ok := decode(l, c); ok {
+		if p, ok := decode(l, c, here); ok {
 			at = &p
 		}
 		msg = msg[len(m[0]):]
@@ -138,7 +145,7 @@ func locate(msg string, here int, shown func(int) int) (*loc, string) {
 		m := innerPosRE.FindStringSubmatch(s)
 		l, _ := strconv.Atoi(m[1])
 		c, _ := strconv.Atoi(m[2])
-		if p, ok := decode(l, c); ok {
+		if p, ok := decode(l, c, here); ok {
 			return where(p, here, shown)
 		}
 		return s
@@ -377,7 +384,7 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		// yaegi's own position of a failed type assertion, in the
 		// code it saw: the traceback places it.
 		l, _ := strconv.Atoi(m[1])
-		if _, ok := decode(l, 1); ok {
+		if _, ok := decode(l, 1, 0); ok {
 			msg = msg[len(m[0]):]
 		}
 	}
@@ -404,7 +411,7 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		}
 		ln, _ := strconv.Atoi(m[1])
 		col, _ := strconv.Atoi(m[2])
-		at, ok := decode(ln, col)
+		at, ok := decode(ln, col, here)
 		if !ok {
 			continue // in code the kernel added
 		}

@@ -21,10 +21,30 @@ import (
 )
 
 // lineStride encodes a cell number in the line numbers yaegi sees: line L
-// of cell N is line N*lineStride+L. yaegi keys the imports visible to a
-// file by the file's name, so every evaluation must use the same name
-// ("_.go"); the line number is left to say which cell code came from.
-const lineStride = 100000
+// of cell N is line R*lineStride+L, R being N's residue (cellResidue).
+// yaegi keys the imports visible to a file by the file's name, so every
+// evaluation must use the same name ("_.go"); the line number is left to
+// say which cell code came from. Go's scanner refuses line numbers over
+// 2^30, so the cell number wraps every cellWrap cells: a position is
+// read back as the latest cell with its residue (decode), which is exact
+// for code of the last cellWrap cells.
+const (
+	lineStride = 100000
+	cellWrap   = 10000
+)
+
+// cellResidue is the number that stands for cell n in line numbers:
+// 1..cellWrap (0 and below for code of no cell, which stays below
+// lineStride).
+func cellResidue(n int) int {
+	if n <= 0 {
+		return n
+	}
+	return (n-1)%cellWrap + 1
+}
+
+// encodeLine is the line number yaegi sees for line line of cell n.
+func encodeLine(n, line int) int { return cellResidue(n)*lineStride + line }
 
 // cellCode is the Go code of one cell (magic lines blanked, so lines and
 // columns are the cell's own).
@@ -83,7 +103,7 @@ func (c *cellCode) pos(off int) (line, col int) {
 
 // directive places the code that follows at line, col of cell n for yaegi.
 func directive(n, line, col int) string {
-	return fmt.Sprintf("\n//line _.go:%d:%d\n", n*lineStride+line, col)
+	return fmt.Sprintf("\n//line _.go:%d:%d\n", encodeLine(n, line), col)
 }
 
 // parsedRun is a run parsed by go/parser with the cell's own positions.
@@ -137,7 +157,7 @@ func syntaxError(c *cellCode, err error) *CellError {
 	if list, ok := err.(scanner.ErrorList); ok && len(list) > 0 {
 		e := list[0]
 		at := loc{cell: c.n, line: e.Pos.Line, col: e.Pos.Column}
-		if p, ok := decode(e.Pos.Line, e.Pos.Column); ok {
+		if p, ok := decode(e.Pos.Line, e.Pos.Column, c.n); ok {
 			// Placed by a /*line*/ directive of a rewrite.
 			at = p
 		}
@@ -755,7 +775,7 @@ func varsLast(c *cellCode, pr *parsedRun, text string, blanks []span) string {
 		sp := specs[i]
 		from, to := pr.off(sp.Pos())-pr.start, pr.off(sp.End())-pr.start
 		line, col := c.pos(pr.off(sp.Pos()))
-		fmt.Fprintf(&tail, "\nvar /*line _.go:%d:%d*/%s", c.n*lineStride+line, col, text[from:to])
+		fmt.Fprintf(&tail, "\nvar /*line _.go:%d:%d*/%s", encodeLine(c.n, line), col, text[from:to])
 	}
 	return string(b) + tail.String() + "\n"
 }
@@ -1131,7 +1151,7 @@ func assignment(c *cellCode, pr *parsedRun, lhs []string, rhs []ast.Expr) string
 // lineComment places the code that follows at line, col of cell n, within
 // a line.
 func lineComment(n, line, col int) string {
-	return fmt.Sprintf("/*line _.go:%d:%d*/", n*lineStride+line, col)
+	return fmt.Sprintf("/*line _.go:%d:%d*/", encodeLine(n, line), col)
 }
 
 // runResult evaluates the cell's final expression statement and renders

@@ -1087,3 +1087,33 @@ func (ts *testSession) interrupted(code string, d time.Duration) {
 		ts.t.Errorf("after %q: x = %q, want 1 (the statement after the interrupted one ran)", code, got)
 	}
 }
+
+// A session past 10737 evaluations (a long one, or a notebook run over
+// and over) still runs cells and names them in tracebacks: Go's scanner
+// refuses line numbers over 2^30, so the cell numbers the interpreter
+// sees wrap (see lineStride).
+func TestLongSessionCellNumbers(t *testing.T) {
+	s := newSession(t)
+	s.count = 10735 // evaluations so far
+	for _, n := range []int{10737, 10738, 14403, 20001, 30000} {
+		// A range over an int and a panic are rewritten with line
+		// directives.
+		code := "total := 0\nfor i := range 3 {\n\ttotal += i\n}\nif total != 3 {\n\tpanic(total)\n}"
+		if _, err := s.Execute(WithCount(context.Background(), n), code); err != nil {
+			t.Errorf("cell %d: %v", n, err)
+		}
+		s.count += 4000
+	}
+	if _, err := s.Execute(WithCount(context.Background(), 30001), "func boom() {\n\tpanic(\"x\")\n}"); err != nil {
+		t.Fatal(err)
+	}
+	s.count += 3
+	_, err := s.Execute(WithCount(context.Background(), 30005), "boom()")
+	var ce *CellError
+	if !errors.As(err, &ce) {
+		t.Fatalf("boom(): %v", err)
+	}
+	if tb := strings.Join(ce.Traceback, "\n"); !strings.Contains(tb, "in boom, at or after cell 30001, line 2") || !strings.Contains(tb, "in cell, line 1") {
+		t.Errorf("traceback:\n%s", tb)
+	}
+}
