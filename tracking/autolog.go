@@ -143,8 +143,10 @@ type Autologger struct {
 	// guarded counts the events whose data a seen table's guard vouched
 	// for, unread (see memGuard).
 	guarded int
-	// clocked is whether the cell clock looks after this autologger.
-	clocked bool
+	// cur is the work in progress that Prepare saw start (Kind, Name and
+	// Start are read), until Track; curWithin is innermostRun then.
+	cur       *experiments.TrackEvent
+	curWithin *Run
 }
 
 // DefaultMaxDatasetCells is the default Autologger.MaxDatasetCells.
@@ -248,6 +250,7 @@ func (a *Autologger) Close() error {
 		lw.tracked = true
 		delete(a.long, ev)
 	}
+	a.cur, a.curWithin = nil, nil
 	a.waitIdleLocked()
 	for _, t := range a.seen {
 		t.guard.release()
@@ -382,6 +385,9 @@ func (a *Autologger) Track(ev *experiments.TrackEvent) {
 		}
 		a.urgent--
 	}
+	if a.cur == ev {
+		a.cur, a.curWithin = nil, nil
+	}
 	if lw := a.long[ev]; lw != nil {
 		// The work's run was started while it ran (or is about to be):
 		// this entry completes it.
@@ -422,8 +428,6 @@ func (a *Autologger) enqueueLocked(e *autologEntry) {
 	// wait for the queue or the cell clock, after holdFor, starts it.
 	if a.holdLocked() == 0 {
 		a.startWriterLocked()
-	} else if !a.writing {
-		a.watchClockLocked()
 	}
 }
 
@@ -588,21 +592,36 @@ type longWork struct {
 // longWorkAfter is how long work runs before its run is started.
 var longWorkAfter = time.Second
 
-// watchLongLocked has the run of ev's work started if it runs long: by
-// the cell clock while a cell runs (arming a timer inside every fit
-// would cost a small fit more than the rest of its logging), else by a
-// timer. within is innermostRun; a.mu must be held.
+// watchLongLocked has the run of ev's work started if it runs long:
+// while a cell runs, by the cell clock, which looks at the work in
+// progress (arming a timer inside every fit would cost a small fit more
+// than the rest of its logging); else by a timer. within is
+// innermostRun; a.mu must be held.
 func (a *Autologger) watchLongLocked(ev *experiments.TrackEvent, within *Run) {
-	lw := &longWork{kind: ev.Kind, name: ev.Name, start: ev.Start, within: within}
+	// Work is tracked one piece at a time (experiments tracks no work
+	// that starts while other work is tracked).
+	a.cur, a.curWithin = ev, within
+	working.Store(a)
+	if !cellRunning.Load() {
+		a.timeLongLocked(a.longOfLocked(ev))
+	}
+}
+
+// working is the autologger that saw work start last (see cur).
+var working atomic.Pointer[Autologger]
+
+// longOfLocked returns the longWork of ev, the work in progress, made
+// now if it has none; a.mu must be held.
+func (a *Autologger) longOfLocked(ev *experiments.TrackEvent) *longWork {
+	if lw := a.long[ev]; lw != nil {
+		return lw
+	}
+	lw := &longWork{kind: ev.Kind, name: ev.Name, start: ev.Start, within: a.curWithin}
 	if a.long == nil {
 		a.long = map[*experiments.TrackEvent]*longWork{}
 	}
 	a.long[ev] = lw
-	if cellRunning.Load() {
-		a.watchClockLocked()
-		return
-	}
-	a.timeLongLocked(lw)
+	return lw
 }
 
 // timeLongLocked arms lw's timer for what is left of longWorkAfter;
@@ -632,9 +651,8 @@ func (a *Autologger) startLongLocked(lw *longWork) {
 	a.enqueueLocked(e)
 }
 
-// cellClock ticks every holdFor while a cell runs, for the autologgers
-// that have work in progress or runs waiting to be written: it starts
-// the runs of work that has run for longWorkAfter, and the writing of
+// cellClock ticks every holdFor while a cell runs: it starts the run of
+// work in progress that has run for longWorkAfter, and the writing of
 // runs held for holdFor. One timer per cell, instead of two per fit.
 var cellClock clock
 
@@ -642,23 +660,6 @@ type clock struct {
 	mu      sync.Mutex
 	timer   *time.Timer
 	running bool
-	set     map[*Autologger]struct{}
-}
-
-// watchClockLocked has the cell clock look after a, if it does not yet;
-// a.mu must be held.
-func (a *Autologger) watchClockLocked() {
-	if a.clocked {
-		return
-	}
-	a.clocked = true
-	c := &cellClock
-	c.mu.Lock()
-	if c.set == nil {
-		c.set = map[*Autologger]struct{}{}
-	}
-	c.set[a] = struct{}{}
-	c.mu.Unlock()
 }
 
 // start starts the clock, as a cell starts.
@@ -674,21 +675,18 @@ func (c *clock) start() {
 }
 
 // stop stops the clock, as the cell ends: work still in progress (in a
-// goroutine the cell started) goes back to timers of its own.
+// goroutine the cell started) gets a timer of its own.
 func (c *clock) stop() {
 	c.mu.Lock()
 	c.running = false
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	set := c.set
-	c.set = nil
 	c.mu.Unlock()
-	for a := range set {
+	if a := working.Load(); a != nil {
 		a.mu.Lock()
-		a.clocked = false
-		for _, lw := range a.long {
-			if lw.timer == nil && !lw.queued && !lw.tracked {
+		if a.cur != nil {
+			if lw := a.longOfLocked(a.cur); lw.timer == nil && !lw.queued {
 				a.timeLongLocked(lw)
 			}
 		}
@@ -698,32 +696,28 @@ func (c *clock) stop() {
 
 func (c *clock) tick() {
 	c.mu.Lock()
-	if !c.running {
-		c.mu.Unlock()
+	running := c.running
+	c.mu.Unlock()
+	if !running {
 		return
 	}
-	set := make([]*Autologger, 0, len(c.set))
-	for a := range c.set {
-		set = append(set, a)
-	}
-	c.mu.Unlock()
-	for _, a := range set {
+	if a := working.Load(); a != nil {
 		a.mu.Lock()
-		for _, lw := range a.long {
-			if lw.timer == nil && time.Since(lw.start) >= longWorkAfter {
-				a.startLongLocked(lw)
-			}
+		if ev := a.cur; ev != nil && time.Since(ev.Start) >= longWorkAfter {
+			a.startLongLocked(a.longOfLocked(ev))
 		}
+		a.mu.Unlock()
+	}
+	busyAutologgers.Lock()
+	busy := make([]*Autologger, 0, len(busyAutologgers.set))
+	for a := range busyAutologgers.set {
+		busy = append(busy, a)
+	}
+	busyAutologgers.Unlock()
+	for _, a := range busy {
+		a.mu.Lock()
 		if len(a.queue) > 0 && a.holdLocked() == 0 {
 			a.startWriterLocked()
-		}
-		if len(a.long) == 0 && len(a.queue) == 0 {
-			// Nothing left to look after (a.mu, then c.mu, as in
-			// watchClockLocked).
-			a.clocked = false
-			c.mu.Lock()
-			delete(c.set, a)
-			c.mu.Unlock()
 		}
 		a.mu.Unlock()
 	}
