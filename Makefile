@@ -141,6 +141,7 @@ demo: deps install
 
 bench: deps install
 	$(PYTHON) bench/kernel.py
+	$(PYTHON) bench/autolog.py
 
 generate:
 	$(GO) generate ./...

@@ -57,9 +57,11 @@ const TagNamedMatrix = "autolog.named_matrix"
 //
 // Logging costs the fit almost nothing: Track only takes a snapshot (the
 // training data copied, or found equal to data logged lately, which
-// Prepare starts doing on another core while the fit runs; a copy of the
-// model's parameters beside its fitted state, which Fit replaces rather
-// than changes; the cell's source) and queues it; a background
+// Prepare starts doing on another core while the fit runs, or, on Linux
+// 6.7 and later, known to be data logged lately because the kernel saw
+// no write to its pages since (see memGuard); a copy of the model's
+// parameters beside its fitted state, which Fit replaces rather than
+// changes; the cell's source) and queues it; a background
 // goroutine writes the run, in order, and marks it FINISHED only once
 // its data and model are stored.
 // In the kernel it starts once the cell has replied (SetCellRunning),
@@ -68,7 +70,7 @@ const TagNamedMatrix = "autolog.named_matrix"
 // returned, FlushAutologgers, Flush, SetPath and Close have the queue
 // written first. A process killed while it writes leaves the run
 // RUNNING, and the next Open marks it KILLED; fits queued but not yet
-// written (at most 100 ms old while a cell runs) are lost with it. Work
+// written (at most 200 ms old while a cell runs) are lost with it. Work
 // that runs longer than a second has its run started while it runs
 // (RUNNING, named and tagged, with its start time), which its end then
 // completes: it shows in the store meanwhile, and a process killed
