@@ -710,13 +710,7 @@ func (c *clock) tick() {
 		}
 		a.mu.Unlock()
 	}
-	busyAutologgers.Lock()
-	busy := make([]*Autologger, 0, len(busyAutologgers.set))
-	for a := range busyAutologgers.set {
-		busy = append(busy, a)
-	}
-	busyAutologgers.Unlock()
-	for _, a := range busy {
+	for _, a := range busyList() {
 		a.mu.Lock()
 		if len(a.queue) > 0 && a.holdLocked() == 0 {
 			a.startWriterLocked()
@@ -891,15 +885,20 @@ func SetCellRunning(running bool) {
 // the first.
 const idleBeforeWriting = 3 * time.Millisecond
 
-// startBusy starts the writers of the autologgers with runs to write.
-func startBusy() {
+// busyList returns the autologgers with runs to write.
+func busyList() []*Autologger {
 	busyAutologgers.Lock()
+	defer busyAutologgers.Unlock()
 	busy := make([]*Autologger, 0, len(busyAutologgers.set))
 	for a := range busyAutologgers.set {
 		busy = append(busy, a)
 	}
-	busyAutologgers.Unlock()
-	for _, a := range busy {
+	return busy
+}
+
+// startBusy starts the writers of the autologgers with runs to write.
+func startBusy() {
+	for _, a := range busyList() {
 		a.mu.Lock()
 		a.startWriterLocked()
 		a.cond().Broadcast()

@@ -231,18 +231,9 @@ func run(reps int) error {
 			var tOff, tOn cellTimes
 			for k := 0; k < 2; k++ {
 				autolog := (i+k)%2 == 1
-				w := off
-				if autolog {
-					w = on
-				}
-				if !twoWorkers {
-					magic := "%autolog off"
-					if autolog {
-						magic = "%autolog on"
-					}
-					if r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: magic}, &capture{}); r.Status != "ok" {
-						return fmt.Errorf("%s: %s", magic, r.Evalue)
-					}
+				w, err := side(off, on, autolog)
+				if err != nil {
+					return err
 				}
 				t, err := fitCell(w, c.cell)
 				if err != nil {
@@ -504,6 +495,25 @@ func processCPU(pid int) time.Duration {
 	return time.Duration(n)
 }
 
+// side returns the worker that runs cells with autologging on or off:
+// with one worker, switched by the %autolog magic.
+func side(off, on *cellWorker, autolog bool) (*cellWorker, error) {
+	if twoWorkers {
+		if autolog {
+			return on, nil
+		}
+		return off, nil
+	}
+	magic := "%autolog off"
+	if autolog {
+		magic = "%autolog on"
+	}
+	if r := on.Execute(context.Background(), kernel.ExecuteRequest{Code: magic}, &capture{}); r.Status != "ok" {
+		return nil, fmt.Errorf("%s: %s", magic, r.Evalue)
+	}
+	return on, nil
+}
+
 // roundTrips runs the fit in cells that do nothing else, autologging off
 // and on in turn (which first alternating), and returns their round
 // trips: at least reps pairs, more for a short fit, within pairBudget.
@@ -516,18 +526,9 @@ func roundTrips(off, on *cellWorker, c fitCase, reps int) (offTrip, onTrip []tim
 		var tOff, tOn time.Duration
 		for k := 0; k < 2; k++ {
 			autolog := (i+k)%2 == 1
-			w := off
-			if autolog {
-				w = on
-			}
-			if !twoWorkers {
-				magic := "%autolog off"
-				if autolog {
-					magic = "%autolog on"
-				}
-				if r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: magic}, &capture{}); r.Status != "ok" {
-					return nil, nil, fmt.Errorf("%s: %s", magic, r.Evalue)
-				}
+			w, err := side(off, on, autolog)
+			if err != nil {
+				return nil, nil, err
 			}
 			t0 := time.Now()
 			r := w.Execute(context.Background(), kernel.ExecuteRequest{Code: code}, &capture{})
