@@ -15,12 +15,12 @@ import (
 // memGuard knows, without reading it all, that the memory a seen table's
 // values were last found equal to still holds them. A notebook fits
 // model after model on the same matrix: comparing a megabyte again
-// before each fit costs tens of microseconds, as much as a small fit
-// itself, where asking the kernel whether its pages were written costs
-// about one (see pageWatch). Small regions (a target vector) share their
-// pages with other objects, whose writes would make them look written:
-// they are compared with the bytes they must hold. Where the kernel
-// cannot watch, there is no guard and the data is compared.
+// before each fit costs tens of microseconds, a tenth of a small fit,
+// where asking the kernel whether its pages were written costs one to a
+// few (see pageWatch). A small region (a target vector) may share its
+// pages with other objects, whose writes make it look written: it is
+// then compared with the bytes it must hold. Where the kernel cannot
+// watch, there is no guard and the data is compared.
 type memGuard struct {
 	view    reflect.Type // the type of the data's view: how mem makes values
 	regions []guardedRegion

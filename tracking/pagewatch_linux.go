@@ -13,8 +13,9 @@ import (
 // Linux keeps, for memory a process registers with userfaultfd in
 // asynchronous write-protect mode, one bit per page saying whether the
 // page was written since the process last asked, and answers a question
-// about a megabyte in about a microsecond (the PAGEMAP_SCAN ioctl of
-// /proc/self/pagemap, Linux 6.7). Writes are not stopped or delayed: the
+// about a megabyte in a microsecond, a few from cold caches (the
+// PAGEMAP_SCAN ioctl of /proc/self/pagemap, Linux 6.7). Writes are not
+// stopped or delayed: the
 // first write to a watched page takes one minor fault that clears its
 // protection and sets its bit. (The feature was added for emulators of
 // Windows' write watches and for checkpointing tools.)
