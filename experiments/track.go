@@ -404,9 +404,11 @@ func ownType(v any) bool {
 // data, before the work starts, so that a Preparer sees the data first.
 type tracked struct {
 	t    Tracker
-	ev   *TrackEvent
+	ev   *TrackEvent // &event
 	sent bool
 	work time.Duration // a fit's own time, without making its event
+	// event is ev's storage: one allocation for both.
+	event TrackEvent
 }
 
 // inTracked counts the tracked pieces of work in progress. A fit made
@@ -423,7 +425,8 @@ var errPanicked = errors.New("experiments: the work panicked")
 // none) and shows it to t if t is a Preparer. The caller defers
 // abandon and calls send when the work is done.
 func startTracking(t Tracker, kind, name string, data cvData) *tracked {
-	tr := &tracked{t: t, ev: &TrackEvent{Kind: kind, Name: name, Start: time.Now()}}
+	tr := &tracked{t: t, event: TrackEvent{Kind: kind, Name: name, Start: time.Now()}}
+	tr.ev = &tr.event
 	inTracked.Add(1)
 	if md, ok := data.(matrixData); ok {
 		tr.ev.Data, tr.ev.Columns, tr.ev.NamedMatrix = md.namedTable()
@@ -448,7 +451,7 @@ func (tr *tracked) send() {
 	inTracked.Add(-1)
 	if tr.work > 0 && tr.ev.Kind == KindFit {
 		if tr.ev.Metrics == nil {
-			tr.ev.Metrics = map[string]float64{}
+			tr.ev.Metrics = make(map[string]float64, 1)
 		}
 		tr.ev.Metrics["fit_time_s"] = tr.work.Seconds()
 	}
@@ -661,7 +664,7 @@ func addCVParams(p map[string]any, o CVOptions) {
 // formatted with fmt), zero values (defaults) included. A Pipeline gives
 // "steps" (the step names) and each step's fields as "step.Field".
 func EstimatorParams(estimator any) map[string]any {
-	out := map[string]any{}
+	out := make(map[string]any, 8)
 	if p, ok := estimator.(*Pipeline); ok {
 		names := p.stepNames()
 		out["steps"] = fmt.Sprint(names)

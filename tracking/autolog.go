@@ -305,6 +305,7 @@ func flushAutologgers() {
 // needs, owned, so the caller's data and model may change right after.
 type autologEntry struct {
 	ev         *experiments.TrackEvent // Data, Estimator, Save and Err cleared
+	evCopy     experiments.TrackEvent  // ev's storage, for Track's copy
 	experiment string
 	source     string
 	notebook   string
@@ -453,7 +454,8 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 	// The event's maps and lists are the tracker's to keep (only Data
 	// and Estimator are not, see experiments.Tracker), except the
 	// levels, which are the dataset's own.
-	c := *ev
+	e.evCopy = *ev
+	c := &e.evCopy
 	if ev.Levels != nil {
 		c.Levels = make([][]string, len(ev.Levels))
 		for j, l := range ev.Levels {
@@ -487,7 +489,7 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 		e.save = ev.Save
 	}
 	c.Data, c.Estimator, c.Save, c.Err = nil, nil, nil, nil
-	e.ev = &c
+	e.ev = c
 	return e
 }
 
