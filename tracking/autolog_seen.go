@@ -32,8 +32,15 @@ type seenTable struct {
 const maxSeenTables = 2
 
 func (t *seenTable) sameShape(columns []string, nr, nc int, levels [][]string) bool {
-	if t.rows != nr || t.cols != nc || !slices.Equal(t.columns, columns) || len(t.levels) != len(levels) {
+	if t.rows != nr || t.cols != nc || len(t.levels) != len(levels) {
 		return false
+	}
+	// A matrix's names are one list shared by its events: the same
+	// list needs no comparing.
+	if len(columns) == 0 || len(t.columns) != len(columns) || &t.columns[0] != &columns[0] {
+		if !slices.Equal(t.columns, columns) {
+			return false
+		}
 	}
 	for j := range levels {
 		if (t.levels[j] == nil) != (levels[j] == nil) || !slices.Equal(t.levels[j], levels[j]) {
