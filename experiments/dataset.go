@@ -468,8 +468,9 @@ func (ds *Dataset) Copy() *Dataset {
 	out := &Dataset{rows: ds.rows, cols: make([]*column, len(ds.cols))}
 	sl := newSlab(ds.rows, ds.cols)
 	for i, c := range ds.cols {
-		out.cols[i] = c.clone()
-		out.cols[i].into(sl)
+		f := &column{name: c.name, kind: c.kind, nums: c.nums, codes: c.codes, levels: slices.Clone(c.levels), numbered: c.numbered}
+		f.into(sl) // the values' copy
+		out.cols[i] = f
 	}
 	return out
 }

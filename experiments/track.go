@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -210,6 +211,39 @@ func (ev *TrackEvent) DataEqual(data []float64) bool {
 		}
 	}
 	return true
+}
+
+// FrozenData returns Data read through headers of its own: the same
+// memory, but no longer following the caller's later changes to its
+// matrix's shape or backing array (SetRawMatrix, Reset, ReuseAs), only
+// writes to that memory. A tracker that reads the memory after Track
+// returns (to watch it for writes, as the tracking package's
+// Autologger does) keeps this instead of Data, which it must not keep.
+// Views of other kinds are returned as they are.
+func (ev *TrackEvent) FrozenData() mat.Matrix {
+	switch v := ev.Data.(type) {
+	case xyView:
+		r, _ := v.X.Dims()
+		return xyView{frozenDense(v.X), v.y[:r:r]}
+	case *mat.Dense:
+		return frozenDense(v)
+	case columnsView:
+		cols := make([]*column, len(v.cols))
+		for j, c := range v.cols {
+			f := *c
+			f.nums, f.codes = c.nums[:min(len(c.nums), v.rows):min(len(c.nums), v.rows)], c.codes[:min(len(c.codes), v.rows):min(len(c.codes), v.rows)]
+			cols[j] = &f
+		}
+		return columnsView{rows: v.rows, cols: cols}
+	}
+	return ev.Data
+}
+
+// frozenDense is a Dense with m's header, sharing its backing array.
+func frozenDense(m *mat.Dense) *mat.Dense {
+	var f mat.Dense
+	f.SetRawMatrix(m.RawMatrix())
+	return &f
 }
 
 // DataMemory returns the memory Data's values are read from, as byte
@@ -589,10 +623,12 @@ func (g *GridSearch) track(tr *tracked, data cvData, err error) {
 			ev.Params["best."+k] = v
 		}
 		for _, r := range g.st.results {
+			// The event's own copies: the results' maps and slices are
+			// the ones Results hands the caller.
 			ev.Trials = append(ev.Trials, TrackTrial{
-				Params:   r.Params,
+				Params:   maps.Clone(r.Params),
 				Metrics:  map[string]float64{"mean_" + g.st.metric: r.Mean, "std_" + g.st.metric: r.Std, "rank": float64(r.Rank)},
-				Scores:   r.Scores,
+				Scores:   slices.Clone(r.Scores),
 				Duration: time.Duration(float64(len(r.Scores)) * (r.FitTime + r.ScoreTime) * float64(time.Second)),
 			})
 		}

@@ -457,3 +457,27 @@ func TestPreparer(t *testing.T) {
 		t.Fatalf("after a panic: prepared %d, tracked %+v", len(p.prepared), p.events)
 	}
 }
+
+// FrozenData reads the memory the event's data was read from, whatever
+// the caller does to its matrix's header afterwards.
+func TestTrackEventFrozenData(t *testing.T) {
+	X, y := trackData()
+	rec := &recorder{}
+	prev := SetTracker(rec)
+	if err := (&GaussianNB{}).Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	SetTracker(prev)
+	ev := rec.events[0]
+	_, _, want := ev.CopyData(nil)
+	frozen := &TrackEvent{Data: ev.FrozenData()}
+	X.Reset()
+	X.ReuseAs(3, 5) // a reuse for other data: new header, other values
+	X.Set(0, 0, 42)
+	if _, _, got := frozen.CopyData(nil); !bitEqual(got, want) || !frozen.DataEqual(want) {
+		t.Errorf("frozen data after the matrix was reused: %v, want %v", got, want)
+	}
+	if mem := frozen.DataMemory(); len(mem) != 2 || len(mem[0]) != 8*12 {
+		t.Errorf("frozen memory: %d regions", len(mem))
+	}
+}

@@ -253,6 +253,14 @@ func (a *Autologger) Close() error {
 		delete(a.long, ev)
 	}
 	a.cur, a.curWithin = nil, nil
+	working.CompareAndSwap(a, nil)
+	for ev, p := range a.prepared {
+		// Work whose Track never came (a tracker that panicked).
+		if p.done == closedDone && p.table != nil {
+			a.unpinLocked(p.table)
+		}
+		delete(a.prepared, ev)
+	}
 	a.waitIdleLocked()
 	for _, t := range a.seen {
 		t.guard.release()
@@ -469,17 +477,21 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 		e.rows, e.cols = ev.Data.Dims()
 		// Named once here, for the seen tables and the writer alike.
 		c.Columns = columnsOr(c.Columns, e.cols)
+		guarded := false
 		if p := a.takePrepared(ev); p != nil {
 			<-p.done
-			e.table, e.data, e.dataTag = p.table, p.data, p.tag
+			e.table, e.data, e.dataTag, guarded = p.table, p.data, p.tag, p.guarded
 		} else {
-			e.table, e.data, e.dataTag = a.snapshotData(ev, c.Columns, e.rows, e.cols)
+			e.table, e.data, e.dataTag, guarded = a.snapshotData(ev, c.Columns, e.rows, e.cols)
 		}
 		if e.table == nil {
 			e.size += int64(8 * len(e.data))
 		}
-		if e.rows*e.cols >= minPreparedCells && (e.table != nil || e.data != nil) {
-			e.read = ev.Data
+		if !guarded && e.rows*e.cols >= minPreparedCells && (e.table != nil || e.data != nil) {
+			// For the writer to guard: the memory the fit read, through
+			// headers the caller's later changes to its matrix do not
+			// reach.
+			e.read = ev.FrozenData()
 		}
 	}
 	if ev.Save != nil && ev.Err == nil {
@@ -496,36 +508,46 @@ func (a *Autologger) snapshot(ev *experiments.TrackEvent) *autologEntry {
 // snapshotData takes what the run keeps of ev's data, of the given shape
 // and column names: a seen table it equals (pinned), a copy, or, over
 // MaxDatasetCells, only the tag saying why it is not stored.
-func (a *Autologger) snapshotData(ev *experiments.TrackEvent, columns []string, rows, cols int) (table *seenTable, data []float64, tag string) {
-	limit := a.MaxDatasetCells
-	if limit == 0 {
-		limit = DefaultMaxDatasetCells
+func (a *Autologger) snapshotData(ev *experiments.TrackEvent, columns []string, rows, cols int) (table *seenTable, data []float64, tag string, guarded bool) {
+	if over, tag := a.overLimit(rows, cols); over {
+		return nil, nil, tag, false
 	}
-	if rows*cols > limit {
-		return nil, nil, fmt.Sprintf("not stored: %d×%d cells over MaxDatasetCells %d", rows, cols, limit)
-	}
-	if t := a.seenTableFor(ev, columns, rows, cols); t != nil {
+	if t, guarded := a.seenTableFor(ev, columns, rows, cols); t != nil {
 		// The values of a table logged lately: shared, not copied.
-		return t, t.data, ""
+		return t, t.data, "", guarded
 	}
 	a.mu.Lock()
 	buf := a.spare
 	a.spare = nil
 	a.mu.Unlock()
 	_, _, data = ev.CopyData(buf)
-	return nil, data, ""
+	return nil, data, "", false
 }
 
 // closedDone is the done of data Prepare took at once.
 var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
+// overLimit reports whether data of rows×cols cells is over
+// MaxDatasetCells, and the tag that says so.
+func (a *Autologger) overLimit(rows, cols int) (bool, string) {
+	limit := a.MaxDatasetCells
+	if limit == 0 {
+		limit = DefaultMaxDatasetCells
+	}
+	if rows*cols > limit {
+		return true, fmt.Sprintf("not stored: %d×%d cells over MaxDatasetCells %d", rows, cols, limit)
+	}
+	return false, ""
+}
+
 // preparedData is what Prepare takes of an event's data, in a goroutine:
 // snapshotData's results, once done is closed.
 type preparedData struct {
-	done  chan struct{}
-	table *seenTable
-	data  []float64
-	tag   string
+	done    chan struct{}
+	table   *seenTable
+	data    []float64
+	tag     string
+	guarded bool // table's guard vouched for the data: the memory is guarded already
 }
 
 // minPreparedCells is the least data Prepare takes in the background:
@@ -550,7 +572,7 @@ func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.watchLongLocked(ev, within)
-	if rows*cols < minPreparedCells {
+	if over, _ := a.overLimit(rows, cols); over || rows*cols < minPreparedCells {
 		return
 	}
 	columns := columnsOr(ev.Columns, cols)
@@ -564,14 +586,14 @@ func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 	if t != nil {
 		// Unwritten since it was found equal to a table (and the fit
 		// only reads it): nothing to read.
-		a.prepared[ev] = &preparedData{done: closedDone, table: t, data: t.data}
+		a.prepared[ev] = &preparedData{done: closedDone, table: t, data: t.data, guarded: true}
 		return
 	}
 	p := &preparedData{done: make(chan struct{})}
 	a.prepared[ev] = p
 	go func() {
 		defer close(p.done)
-		p.table, p.data, p.tag = a.snapshotData(ev, columns, rows, cols)
+		p.table, p.data, p.tag, p.guarded = a.snapshotData(ev, columns, rows, cols)
 	}()
 }
 

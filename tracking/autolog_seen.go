@@ -54,9 +54,9 @@ func (t *seenTable) sameShape(columns []string, nr, nc int, levels [][]string) b
 // for bit, pinned (see unpinLocked), or nil. It compares without holding
 // a.mu: the candidates are pinned meanwhile, so none of their buffers
 // can become the spare that a copy writes into.
-func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, nr, nc int) *seenTable {
+func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, nr, nc int) (t *seenTable, guarded bool) {
 	if t := a.guardedTableFor(ev, columns, nr, nc); t != nil {
-		return t
+		return t, true
 	}
 	a.mu.Lock()
 	var cands [maxSeenTables]*seenTable
@@ -70,7 +70,7 @@ func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, 
 	}
 	a.mu.Unlock()
 	if n == 0 {
-		return nil
+		return nil, false
 	}
 	var hit *seenTable
 	for _, t := range cands[:n] {
@@ -86,7 +86,7 @@ func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, 
 		}
 	}
 	a.mu.Unlock()
-	return hit
+	return hit, false
 }
 
 // guardedTableFor returns, pinned, the seen table whose guard holds the

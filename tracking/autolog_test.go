@@ -1645,3 +1645,37 @@ func mustStart(t *testing.T, s *Store, experiment string) *Run {
 	}
 	return r
 }
+
+// A grid search's results changed by the cell after the search, before
+// the writer runs, do not change what its trials log: the event owns
+// its copies.
+func TestAutologGridTrialsOwnData(t *testing.T) {
+	path, al, _ := autologTo(t)
+	X, y := blobs(20)
+	gs := &experiments.GridSearch{Model: &experiments.KNeighborsClassifier{}, Grid: map[string][]any{"K": {1, 3}}, CV: experiments.CVOptions{K: 3}}
+	SetCellRunning(true)
+	if err := gs.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	res := gs.Results()
+	want := slices.Clone(res[0].Scores)
+	for i := range res[0].Scores {
+		res[0].Scores[i] = -1
+	}
+	res[0].Params["K"] = 999
+	SetCellRunning(false)
+	al.Flush()
+	s := reopen(t, path)
+	for _, k := range children(t, s, topRuns(t, s)[0].ID) {
+		if k.Params["K"] == "999" {
+			t.Errorf("a trial logged the changed params %v", k.Params)
+		}
+		h, err := s.MetricHistory(k.ID, "fold_accuracy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Values) == 0 || slices.Contains(h.Values, -1) {
+			t.Errorf("a trial logged the scores %v (the search's: %v)", h.Values, want)
+		}
+	}
+}

@@ -339,3 +339,77 @@ func TestAutologGuardNeighbour(t *testing.T) {
 		t.Error("a guard vouched for written labels")
 	}
 }
+
+// The cell reuses its matrix for other data (Reset, ReuseAs) after a fit,
+// before the writer runs: the writer reads the memory the fit read,
+// through headers of its own, and the run is written whole.
+func TestAutologGuardMatrixReused(t *testing.T) {
+	path, al, warn := autologTo(t)
+	X, y := guardData()
+	want := mat.DenseCopyOf(X)
+	SetCellRunning(true)
+	if err := (&experiments.GaussianNB{}).Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	X.Reset()
+	X.ReuseAs(20000, 2)
+	SetCellRunning(false)
+	al.Flush()
+	s := reopen(t, path)
+	runs := topRuns(t, s)
+	if len(runs) != 1 || runs[0].Status != StatusFinished || warn.Len() > 0 {
+		t.Fatalf("runs %+v, warnings %q", runs, warn)
+	}
+	in, err := s.Inputs(runs[0].ID)
+	if err != nil || len(in) != 1 {
+		t.Fatalf("inputs %v, %v", in, err)
+	}
+	d, err := s.Dataset(in[0].SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := d.Float64s()
+	if len(got) != 2000 || got[1999][7] != want.At(1999, 7) {
+		t.Errorf("stored data: %d rows", len(got))
+	}
+}
+
+// Data over MaxDatasetCells is not stored, even when a guard vouches that
+// it is data stored before.
+func TestAutologGuardLimit(t *testing.T) {
+	path, al, _ := autologTo(t)
+	X, y := guardData()
+	for range 2 {
+		if err := (&experiments.GaussianNB{}).Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		al.Flush()
+	}
+	al.mu.Lock()
+	al.MaxDatasetCells = 100
+	al.mu.Unlock()
+	if err := (&experiments.GaussianNB{}).Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	al.Flush()
+	s := reopen(t, path)
+	runs := topRuns(t, s)
+	last := runs[len(runs)-1]
+	if in, _ := s.Inputs(last.ID); len(in) != 0 || last.Tags["autolog.dataset"] == "" {
+		t.Errorf("over the limit: %d inputs, tag %q", len(in), last.Tags["autolog.dataset"])
+	}
+}
+
+// A scan the kernel refuses reports the watch written, and does not
+// panic.
+func TestCleanWatchesError(t *testing.T) {
+	if !pagesWatchable() {
+		t.Skip("no watches here")
+	}
+	w := &pageWatch{start: 1, end: 4097, armed: true} // unaligned: EINVAL
+	clean := []bool{true}
+	cleanWatches([]*pageWatch{w}, clean)
+	if clean[0] {
+		t.Error("a failed scan reported the watch clean")
+	}
+}

@@ -173,8 +173,12 @@ func cleanWatches(ws []*pageWatch, clean []bool) {
 	// A scan takes microseconds and never blocks: a raw system call,
 	// without telling the scheduler.
 	n, _, errno := unix.RawSyscall(unix.SYS_IOCTL, uintptr(watcher.pagemap), pagemapScan, uintptr(unsafe.Pointer(&arg)))
+	if errno != 0 {
+		clear(clean) // n is not a count then
+		return
+	}
 	for i, w := range ws {
-		clean[i] = errno == 0 && w.armed && uint64(w.end) <= arg.walkEnd
+		clean[i] = w.armed && uint64(w.end) <= arg.walkEnd
 		for _, r := range found[:min(int(n), len(found))] {
 			if r.start < uint64(w.end) && uint64(w.start) < r.end {
 				clean[i] = false

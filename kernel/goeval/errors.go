@@ -114,29 +114,49 @@ var (
 )
 
 // decode turns a yaegi line:col into a cell location, the cell being the
-// latest up to here (the running cell) with the encoded residue (see
-// lineStride); ok is false for positions in code that was not placed in
-// a cell.
-func decode(line, col, here int) (loc, bool) {
+// latest up to latest (the session's count of evaluations: the running
+// cell, or the cell an expression is evaluated after) with the encoded
+// residue (see lineStride); ok is false for positions in code that was
+// not placed in a cell.
+func decode(line, col, latest int) (loc, bool) {
 	if line < lineStride {
 		return loc{}, false
 	}
 	r := line / lineStride
 	cell := r
-	if here > 0 {
-		cell = here - (cellResidue(here)-r+cellWrap)%cellWrap
+	if latest > 0 {
+		cell = latest - (cellResidue(latest)-r+cellWrap)%cellWrap
 	}
 	return loc{cell: cell, line: line % lineStride, col: col}, true
 }
 
+// olderDefiner moves at, a position in a function's code, to the most
+// recent cell with its residue that declared functions (the cells
+// st.cells keeps), when the cell decode chose declared none: a function
+// defined over cellWrap evaluations ago is then still named by its cell,
+// unless a later cell with the same residue declared functions too.
+func (s *Session) olderDefiner(st *state, at *loc) {
+	s.meta.RLock()
+	defer s.meta.RUnlock()
+	if _, ok := st.cells[at.cell]; ok {
+		return
+	}
+	for n := at.cell - cellWrap; n > 0; n -= cellWrap {
+		if _, ok := st.cells[n]; ok {
+			at.cell = n
+			return
+		}
+	}
+}
+
 // locate splits a yaegi message into its leading position and the rest,
 // rewriting positions inside the rest (such as "previous declaration at").
-func locate(msg string, here int, shown func(int) int) (*loc, string) {
+func locate(msg string, here, latest int, shown func(int) int) (*loc, string) {
 	var at *loc
 	if m := leadPosRE.FindStringSubmatch(msg); m != nil {
 		l, _ := strconv.Atoi(m[1])
 		c, _ := strconv.Atoi(m[2])
-		if p, ok := decode(l, c, here); ok {
+		if p, ok := decode(l, c, latest); ok {
 			at = &p
 		}
 		msg = msg[len(m[0]):]
@@ -145,7 +165,7 @@ func locate(msg string, here int, shown func(int) int) (*loc, string) {
 		m := innerPosRE.FindStringSubmatch(s)
 		l, _ := strconv.Atoi(m[1])
 		c, _ := strconv.Atoi(m[2])
-		if p, ok := decode(l, c, here); ok {
+		if p, ok := decode(l, c, latest); ok {
 			return where(p, here, shown)
 		}
 		return s
@@ -198,10 +218,10 @@ func (s *Session) convert(st *state, c *cellCode, pr *parsedRun, err error, pani
 				return s.errorAt(c, "Unsupported", genericDefinitionMsg, off)
 			}
 		}
-		at, msg := locate(fmt.Sprint(ie.value), here, s.shownCount)
+		at, msg := locate(fmt.Sprint(ie.value), here, s.count, s.shownCount)
 		return s.errorLoc(st, c, "InternalError", "the interpreter failed on this code: "+msg, at, err)
 	}
-	at, msg := locate(err.Error(), here, s.shownCount)
+	at, msg := locate(err.Error(), here, s.count, s.shownCount)
 	if strings.HasSuffix(msg, "returns 0 values") && pr != nil {
 		// yaegi's message for var a, b = f() with f undefined.
 		if name, off, ok := s.undefinedName(st, pr); ok {
@@ -411,9 +431,12 @@ func (s *Session) panicError(st *state, c *cellCode, p interp.Panic, lines []str
 		}
 		ln, _ := strconv.Atoi(m[1])
 		col, _ := strconv.Atoi(m[2])
-		at, ok := decode(ln, col, here)
+		at, ok := decode(ln, col, s.count)
 		if !ok {
 			continue // in code the kernel added
+		}
+		if fn := strings.TrimPrefix(m[3], "main."); fn != "" && !strings.HasPrefix(fn, "func") && at.cell != here {
+			s.olderDefiner(st, &at)
 		}
 		if st.alias != 0 && at.cell == st.alias {
 			at.cell = here // a kept program of an identical cell

@@ -1117,3 +1117,45 @@ func TestLongSessionCellNumbers(t *testing.T) {
 		t.Errorf("traceback:\n%s", tb)
 	}
 }
+
+// An expression evaluated after a cell (user_expressions, which has no
+// cell number) that calls a function of a cell past the wrap: the
+// traceback names that cell.
+func TestLongSessionEvaluate(t *testing.T) {
+	s := newSession(t)
+	s.count = 15000
+	if _, err := s.Execute(WithCount(context.Background(), 15001), "func boom() int {\n\tpanic(\"x\")\n}"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Evaluate(context.Background(), "boom()")
+	var ce *CellError
+	if !errors.As(err, &ce) {
+		t.Fatalf("boom(): %v", err)
+	}
+	if tb := strings.Join(ce.Traceback, "\n"); !strings.Contains(tb, "cell 15001") {
+		t.Errorf("traceback:\n%s", tb)
+	}
+}
+
+// A function defined more than 10000 evaluations before the call (silent
+// executions and magics count too) is still named by its cell when no
+// later cell with the same number modulo 10000 declared functions.
+func TestLongSessionOldFunction(t *testing.T) {
+	s := newSession(t)
+	s.count = 4999
+	if _, err := s.Execute(WithCount(context.Background(), 3), "func boom() {\n\tpanic(\"x\")\n}"); err != nil {
+		t.Fatal(err)
+	}
+	s.count = 15000
+	if _, err := s.Execute(WithCount(context.Background(), 900), "z := 1\n_ = z"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Execute(WithCount(context.Background(), 901), "boom()")
+	var ce *CellError
+	if !errors.As(err, &ce) {
+		t.Fatalf("boom(): %v", err)
+	}
+	if tb := strings.Join(ce.Traceback, "\n"); !strings.Contains(tb, "in boom, at or after cell 3, line 2") {
+		t.Errorf("traceback:\n%s", tb)
+	}
+}
