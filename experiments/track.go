@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -703,7 +704,7 @@ func EstimatorParams(estimator any) map[string]any {
 	out := make(map[string]any, 8)
 	if p, ok := estimator.(*Pipeline); ok {
 		names := p.stepNames()
-		out["steps"] = fmt.Sprint(names)
+		out["steps"] = "[" + strings.Join(names, " ") + "]" // fmt.Sprint's form, without its reflection
 		for _, s := range p.Steps {
 			structParams(out, s.Name+".", s.Estimator)
 		}
@@ -915,7 +916,7 @@ func (d datasetData) table() (mat.Matrix, []string, [][]string) {
 	if ds == nil || ds.rows == 0 || len(ds.cols) == 0 {
 		return nil, nil, nil
 	}
-	v := columnsView{rows: ds.rows}
+	v := columnsView{rows: ds.rows, cols: make([]*column, 0, len(ds.cols))}
 	var tcol *column
 	for _, c := range ds.cols {
 		if c.name == d.target {
