@@ -50,13 +50,14 @@ type guardedRegion struct {
 const (
 	// guardPage is the smallest page size of the kernels watched.
 	guardPage = 4096
-	// minWatched is the fewest bytes of pages watched rather than
-	// compared.
+	// minWatched is the fewest bytes of pages in a range that is not
+	// small: a small range's regions also keep the bytes they must
+	// hold, compared when a neighbour's write marks their pages.
 	minWatched = 16 * guardPage
 	// maxGuardWatches bounds the page ranges a guard asks about, and
-	// maxGuardCompared the bytes it compares: the columns of a dataset,
-	// each in its own small allocation, are compared as fast by
-	// DataEqual.
+	// maxGuardCompared the bytes its small regions keep: data in many
+	// scattered allocations (a dataset's columns made one by one) is
+	// compared as fast by DataEqual.
 	maxGuardWatches  = 4
 	maxGuardCompared = 64 << 10
 )
