@@ -775,7 +775,7 @@ func varsLast(c *cellCode, pr *parsedRun, text string, blanks []span) string {
 		sp := specs[i]
 		from, to := pr.off(sp.Pos())-pr.start, pr.off(sp.End())-pr.start
 		line, col := c.pos(pr.off(sp.Pos()))
-		fmt.Fprintf(&tail, "\nvar /*line _.go:%d:%d*/%s", encodeLine(c.n, line), col, text[from:to])
+		tail.WriteString("\nvar " + lineComment(c.n, line, col) + text[from:to])
 	}
 	return string(b) + tail.String() + "\n"
 }

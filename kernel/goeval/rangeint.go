@@ -1,7 +1,6 @@
 package goeval
 
 import (
-	"fmt"
 	"go/ast"
 	"go/token"
 	"reflect"
@@ -153,7 +152,7 @@ func (s *Session) declRanges(st *state, d *declInfo) string {
 func (s *Session) rangeEdits(st *state, f *ast.File, off func(token.Pos) int, pos func(int) (int, int), n int, own map[string]*ast.Object) []edit {
 	dir := func(o int) string {
 		line, col := pos(o)
-		return fmt.Sprintf("/*line _.go:%d:%d*/", encodeLine(n, line), col)
+		return lineComment(n, line, col)
 	}
 	var edits []edit
 	ast.Inspect(f, func(node ast.Node) bool {
@@ -536,7 +535,7 @@ func assertVars(c *cellCode, prs []*parsedRun) []edit {
 				}
 				dir := func(o int) string {
 					line, col := c.pos(o)
-					return fmt.Sprintf("/*line _.go:%d:%d*/", encodeLine(c.n, line), col)
+					return lineComment(c.n, line, col)
 				}
 				at, end := pr.off(vs.Values[0].Pos()), pr.off(vs.Values[0].End())
 				if ix, ok := ast.Unparen(vs.Values[0]).(*ast.IndexExpr); ok && pure(ix.X) && pure(ix.Index) {
