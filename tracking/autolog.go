@@ -555,11 +555,14 @@ type preparedData struct {
 // goroutine and waking a core for it.
 const minPreparedCells = 1 << 13
 
-// Prepare starts taking what the run needs of ev's data (comparing it with
-// the tables logged lately, or copying it) in a goroutine, while the fit
-// runs, so that Track only waits for what is left of it. That helps when
-// another core is free to take it at once (an idle one may take longer
-// to wake than a small fit lasts). It implements experiments.Preparer.
+// Prepare notes the work's start (for long work, see watchLongLocked)
+// and takes what the run needs of ev's data: nothing, when a seen
+// table's guard vouches that the data's memory was not written since it
+// was logged; else it starts comparing the data with the tables logged
+// lately, or copying it, in a goroutine, while the fit runs, so that
+// Track only waits for what is left of it. That helps when another core
+// is free to take it at once (an idle one may take longer to wake than
+// a small fit lasts). It implements experiments.Preparer.
 func (a *Autologger) Prepare(ev *experiments.TrackEvent) {
 	if ev == nil {
 		return

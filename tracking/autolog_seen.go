@@ -51,7 +51,8 @@ func (t *seenTable) sameShape(columns []string, nr, nc int, levels [][]string) b
 }
 
 // seenTableFor returns the seen table whose values ev's data equals, bit
-// for bit, pinned (see unpinLocked), or nil. It compares without holding
+// for bit, pinned (see unpinLocked), or nil, and whether the table's
+// guard vouched for it (guardedTableFor) instead. It compares without holding
 // a.mu: the candidates are pinned meanwhile, so none of their buffers
 // can become the spare that a copy writes into.
 func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, nr, nc int) (t *seenTable, guarded bool) {

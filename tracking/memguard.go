@@ -65,8 +65,9 @@ const (
 // guardMemory starts guarding src's data, read from mem (its DataMemory),
 // as holding data (a row-major copy of it). Regions are watched in
 // whole pages, those next to each other (a table's columns in one
-// allocation) in one range; a region alone in fewer than minWatched
-// bytes of pages is compared instead. It returns nil when the kernel
+// allocation) in one range; the regions of a range of fewer than
+// minWatched bytes also keep the bytes they must hold, compared when
+// their pages look written. It returns nil when the kernel
 // cannot watch the memory, or it is in too many ranges or has too much
 // to compare, or it is not Go's memory. The caller checks, after arming,
 // that the memory holds data (holds): writes before the watch began go
@@ -184,8 +185,8 @@ func (g *memGuard) unwritten(mem [][]byte) bool {
 		if !gw.small {
 			return false
 		}
-		for _, i := range gw.regions {
-			if !bytes.Equal(mem[i], g.regions[i].want) {
+		for _, r := range gw.regions {
+			if !bytes.Equal(mem[r], g.regions[r].want) {
 				return false
 			}
 		}

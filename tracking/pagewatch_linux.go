@@ -147,8 +147,7 @@ func (w *pageWatch) armLocked() bool {
 		start: uint64(w.start), end: uint64(w.end),
 		categoryMask: pageIsWritten, returnMask: pageIsWritten,
 	}
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(watcher.pagemap), pagemapScan, uintptr(unsafe.Pointer(&arg)))
-	return errno == 0
+	return ioctl(watcher.pagemap, pagemapScan, unsafe.Pointer(&arg)) == nil
 }
 
 // cleanWatches sets clean[i] to whether no page of ws[i] was written
