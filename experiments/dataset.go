@@ -468,9 +468,10 @@ func (ds *Dataset) Copy() *Dataset {
 	out := &Dataset{rows: ds.rows, cols: make([]*column, len(ds.cols))}
 	sl := newSlab(ds.rows, ds.cols)
 	for i, c := range ds.cols {
-		f := &column{name: c.name, kind: c.kind, nums: c.nums, codes: c.codes, levels: slices.Clone(c.levels), numbered: c.numbered}
+		f := *c
+		f.levels = slices.Clone(c.levels)
 		f.into(sl) // the values' copy
-		out.cols[i] = f
+		out.cols[i] = &f
 	}
 	return out
 }

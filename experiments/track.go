@@ -231,8 +231,7 @@ func (ev *TrackEvent) FrozenData() mat.Matrix {
 	case columnsView:
 		cols := make([]*column, len(v.cols))
 		for j, c := range v.cols {
-			f := *c
-			f.nums, f.codes = c.nums[:min(len(c.nums), v.rows):min(len(c.nums), v.rows)], c.codes[:min(len(c.codes), v.rows):min(len(c.codes), v.rows)]
+			f := *c // the column's slice headers, as they are now
 			cols[j] = &f
 		}
 		return columnsView{rows: v.rows, cols: cols}
@@ -270,7 +269,7 @@ func (ev *TrackEvent) DataMemory() [][]byte {
 			if col.kind == Numeric {
 				mem[j] = floatBytes(col.nums[:v.rows])
 			} else {
-				mem[j] = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(col.codes))), 4*v.rows)
+				mem[j] = int32Bytes(col.codes[:v.rows])
 			}
 		}
 		return mem
@@ -330,7 +329,7 @@ func (ev *TrackEvent) DataMemoryOf(data []float64, i int) []byte {
 				codes[k] = int32(x)
 			}
 		}
-		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(codes))), 4*r)
+		return int32Bytes(codes)
 	}
 	return nil
 }
@@ -351,6 +350,10 @@ func sameBits(a, b []float64) bool {
 
 func floatBytes(v []float64) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*len(v))
+}
+
+func int32Bytes(v []int32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
 }
 
 // TrackTrial is one grid-search candidate.
@@ -775,11 +778,11 @@ func paramFieldsOf(t reflect.Type) []paramField {
 	return fs
 }
 
-// seedOf finds a Seed field in the estimator (the last one in a
-// Pipeline's steps).
 // seedFields caches each estimator type's Seed field index (nil: none).
 var seedFields sync.Map // reflect.Type → []int
 
+// seedOf finds a Seed field in the estimator (the last one in a
+// Pipeline's steps).
 func seedOf(estimator any) (int64, bool) {
 	if p, ok := estimator.(*Pipeline); ok {
 		for i := len(p.Steps) - 1; i >= 0; i-- {

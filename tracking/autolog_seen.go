@@ -52,9 +52,9 @@ func (t *seenTable) sameShape(columns []string, nr, nc int, levels [][]string) b
 
 // seenTableFor returns the seen table whose values ev's data equals, bit
 // for bit, pinned (see unpinLocked), or nil, and whether the table's
-// guard vouched for it (guardedTableFor) instead. It compares without holding
-// a.mu: the candidates are pinned meanwhile, so none of their buffers
-// can become the spare that a copy writes into.
+// guard vouched for it (guardedTableFor) instead. It compares without
+// holding a.mu: the candidates are pinned meanwhile, so none of their
+// buffers can become the spare that a copy writes into.
 func (a *Autologger) seenTableFor(ev *experiments.TrackEvent, columns []string, nr, nc int) (t *seenTable, guarded bool) {
 	if t := a.guardedTableFor(ev, columns, nr, nc); t != nil {
 		return t, true
